@@ -1,0 +1,81 @@
+// `luotrace events FILE...`: the normalized event stream as NDJSON, or `--summary` counts and the
+// data-quality table (text or `--json`).
+import type { Command } from 'commander';
+import type { TraceEvent } from '../parsers/event.js';
+import { readTraces } from '../parsers/index.js';
+import { BufferedWriter } from './output.js';
+import { formatOption, parseFormat } from './options.js';
+import { buildSummary, renderSummaryText } from './summary.js';
+
+export function registerEvents(program: Command): void {
+  program
+    .command('events')
+    .description('print the normalized events as NDJSON, or counts and data quality with --summary')
+    .argument('<files...>', 'trace files (.gz accepted), or - for stdin')
+    .option('-s, --summary', 'print per-event counts and the data-quality table instead of events')
+    .option('--json', 'with --summary: one JSON document')
+    .option('--skipped', 'print the lines that are not events, with the reason (file:line: reason: text)')
+    .addOption(formatOption())
+    .action(async (files: string[], opts: { summary?: boolean; json?: boolean; format?: string; skipped?: boolean }) => {
+      const out = new BufferedWriter();
+      const format = parseFormat(opts.format);
+      if (opts.skipped) {
+        await readTraces(files, () => {}, {
+          format,
+          onLedger: (ledger) => {
+            ledger.listener = (what, reason, file, line, text) => {
+              if (what === 'skipped' || reason === 'continuation') {
+                out.write(`${file}:${line}: ${what === 'skipped' ? reason : `known ${reason}`}${text === undefined ? '' : `: ${text}`}\n`);
+              }
+            };
+          },
+        });
+        await out.flush();
+        return;
+      }
+      if (opts.summary) {
+        const result = await readTraces(files, () => {}, { format });
+        const summary = buildSummary(result);
+        out.write(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : renderSummaryText(summary));
+        await out.flush();
+        return;
+      }
+      const names: string[] = [];
+      const bases: string[] = [];
+      const result = await readTraces(
+        files,
+        (ev) => {
+          if (out.isClosed) return;
+          out.write(`${eventToJson(ev, names, bases)}\n`);
+        },
+        {
+          format,
+          onSource: (info) => {
+            names.push(info.file);
+            bases.push(info.timeBase);
+          },
+        },
+      );
+      void result;
+      await out.flush();
+    });
+}
+
+/** One event as its JSON line (EventJsonSchema): `src` becomes the file name. */
+export function eventToJson(ev: TraceEvent, fileNames: string[], timeBases: string[]): string {
+  const o: Record<string, unknown> = {
+    time: ev.time,
+    cpu: ev.cpu,
+    pid: ev.pid,
+    tgid: ev.tgid,
+    comm: ev.comm,
+    file: fileNames[ev.src] ?? String(ev.src),
+    line: ev.line,
+    name: ev.name,
+    kind: ev.kind,
+    fields: ev.fields,
+  };
+  const base = timeBases[ev.src];
+  if (base && base !== '0') o.timeBase = base;
+  return JSON.stringify(o);
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+// luotrace: what happened during each live update, from kernel traces.
+// Entry point: builds the commander program and maps every failure to one line on stderr and a
+// documented exit code (0 ok, 1 a check or threshold failed, 2 unusable input or usage, 3 bug).
+import { Command, CommanderError } from 'commander';
+import { InputError } from '../parsers/input.js';
+import { registerEvents } from './events.js';
+import { registerSchema } from './schema.js';
+
+export const EXIT = { ok: 0, failed: 1, input: 2, internal: 3 } as const;
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('luotrace')
+    .description(
+      'Explain Live Update Orchestrator (LUO) runs from kernel traces: sessions, module pin windows,\n' +
+        'refcount balance and rwsem contention. Reads ftrace text (trace, trace_pipe, trace-cmd report,\n' +
+        'function_graph), console/dmesg logs with tp_printk lines; .gz inputs are decompressed.',
+    )
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 success, 1 a check or threshold failed, 2 unusable input or bad usage, 3 internal error.',
+    )
+    .showHelpAfterError('(run luotrace --help for usage)')
+    .exitOverride();
+  registerEvents(program);
+  registerSchema(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return EXIT.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version exit through here with code 0.
+      return e.exitCode === 0 ? EXIT.ok : EXIT.input;
+    }
+    if (e instanceof InputError) {
+      process.stderr.write(`luotrace: ${e.oneLine}\n`);
+      return EXIT.input;
+    }
+    const msg = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`luotrace: internal error: ${msg}\n`);
+    if (process.env.LUOTRACE_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
+    return EXIT.internal;
+  }
+}
+
+// Run when executed directly (not when imported by tests).
+const invoked = process.argv[1] ?? '';
+if (/[\\/](main\.js|luotrace)$/.test(invoked) || invoked.endsWith('/cli/main.ts')) {
+  process.on('unhandledRejection', (e) => {
+    process.stderr.write(`luotrace: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(EXIT.internal);
+  });
+  main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
+}

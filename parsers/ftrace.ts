@@ -1,0 +1,230 @@
+// ftrace text: the tracefs `trace` file (with its `#` header), `trace_pipe` (no header), and the
+// same text as `trace-cmd report` prints it, plus function_graph and latency-format sections.
+//
+// Grammar: trace-formats.md §1 (kernel/trace/trace.c, kernel/trace/trace_output.c) and §2 for
+// trace-cmd (tracecmd/trace-read.c). One state machine serves all of them because real files mix
+// them: dumps concatenated with their headers repeated mid-file, a `# tracer: function_graph` dump
+// after an event dump, trace-cmd's stderr lines (`version = 6`, `CPU 3 is empty`) before `cpus=N`
+// when both streams were captured, shell prompts and `^C` around the data. Each line is either an
+// event, a known non-event line, or skipped with a reason (quality.ts).
+import { type GraphLineResult, GraphState, looksLikeGraphLine, parseGraphLine } from './function-graph.js';
+import type { TraceEvent } from './event.js';
+import { type ContextTokens, newContextTokens, tokenizeFtraceLine } from './ftrace-line.js';
+import { parseLatencyLine } from './latency.js';
+import { type LineParser, type ParserEnv, isForeignText } from './parser.js';
+import { decodeRest } from './payloads.js';
+
+type Mode = 'events' | 'graph' | 'latency';
+
+/** Tracers whose `trace` output uses the latency format (trace-formats.md §1.2 (e), §1.9). */
+const LATENCY_TRACERS = new Set(['irqsoff', 'preemptoff', 'preemptirqsoff', 'wakeup', 'wakeup_rt', 'wakeup_dl']);
+const MAX_STACK_FRAMES = 128;
+/** The start of a function_graph line: optional abstime column, then ` N)`. */
+const GRAPH_PREFIX = /^\s*(\d+\.\d+ \|\s*)?\d+\)/;
+const MAX_CONTINUATION_CHARS = 64 * 1024;
+
+export class FtraceParser implements LineParser {
+  private mode: Mode;
+  private readonly tok: ContextTokens = newContextTokens();
+  private readonly graph = new GraphState();
+  /** Last event, held back while continuation lines may still extend it (markers, stacks). */
+  private pending: TraceEvent | null = null;
+  private readonly toNs: (text: string, start: number, dot: number, end: number) => number;
+
+  constructor(
+    private readonly env: ParserEnv,
+    startMode: 'events' | 'graph' | 'latency' = 'events',
+  ) {
+    this.mode = startMode;
+    this.toNs = (text, start, dot, end) => env.clock.decimal(text, start, dot, end);
+  }
+
+  line(text: string, lineNo: number, unterminated: boolean): void {
+    const env = this.env;
+    if (text.length === 0 || text.trim().length === 0) {
+      this.flush();
+      env.ledger.knownLine('blank', env.file, lineNo);
+      return;
+    }
+    const c0 = text.charCodeAt(0);
+    if (c0 === 35 /* # */) {
+      this.flush();
+      this.header(text, lineNo);
+      return;
+    }
+    if (c0 === 67 /* C */ && this.cpuMarker(text, lineNo)) return;
+    if (c0 === 99 /* c */ || c0 === 118 /* v */ || c0 === 67) {
+      // trace-cmd report preamble (TC trace-read.c; stderr `tracecmd_info` lines, §2, §5 item 18)
+      if (/^(cpus=\d+|version = \d+|CPU \d+ is empty)\s*$/.test(text)) {
+        this.flush();
+        env.ledger.knownLine('trace-cmd-info', env.file, lineNo);
+        return;
+      }
+    }
+
+    if (this.mode === 'events') {
+      const fail = tokenizeFtraceLine(text, this.tok);
+      if (fail === null) {
+        this.eventLine(text, lineNo, unterminated);
+        return;
+      }
+      if (looksLikeGraphLine(text)) {
+        this.graphLine(text, lineNo, unterminated);
+        return;
+      }
+      this.notAnEvent(text, lineNo, unterminated, fail === 'no-timestamp' ? 'malformed-event-line' : null);
+      return;
+    }
+    if (this.mode === 'graph') {
+      if (!this.graphLine(text, lineNo, unterminated)) {
+        if (tokenizeFtraceLine(text, this.tok) === null) this.eventLine(text, lineNo, unterminated);
+        else this.notAnEvent(text, lineNo, unterminated, GRAPH_PREFIX.test(text) ? 'malformed-graph-line' : null);
+      }
+      return;
+    }
+    // latency
+    const ev = parseLatencyLine(text, this.env.context(lineNo));
+    if (ev) {
+      this.accept(ev, lineNo, unterminated);
+    } else if (tokenizeFtraceLine(text, this.tok) === null) {
+      this.eventLine(text, lineNo, unterminated);
+    } else {
+      this.notAnEvent(text, lineNo, unterminated, /^\s*\S{1,8}-\d+\s+\d/.test(text) ? 'malformed-latency-line' : null);
+    }
+  }
+
+  finish(): void {
+    this.flush();
+  }
+
+  private eventLine(text: string, lineNo: number, unterminated: boolean): void {
+    const t = this.tok;
+    const env = this.env;
+    const time =
+      t.tsDot < 0 ? env.clock.integer(text, t.tsStart, t.tsEnd) : env.clock.decimal(text, t.tsStart, t.tsDot, t.tsEnd);
+    const ctx = { time, cpu: t.cpu, pid: t.pid, tgid: t.tgid, comm: t.comm, src: env.src, line: lineNo };
+    const rest = t.restStart >= text.length ? '' : text.slice(t.restStart);
+    this.accept(decodeRest(rest, ctx), lineNo, unterminated);
+  }
+
+  /** Returns false when the line is not a function_graph line. */
+  private graphLine(text: string, lineNo: number, unterminated: boolean): boolean {
+    const r: GraphLineResult = parseGraphLine(text, this.env.context(lineNo), this.graph, this.toNs);
+    if (r.type === 'invalid') return false;
+    if (r.type === 'separator') {
+      this.flush();
+      this.env.ledger.knownLine('graph-separator', this.env.file, lineNo);
+    } else {
+      this.accept(r.event, lineNo, unterminated);
+    }
+    return true;
+  }
+
+  private accept(ev: TraceEvent, lineNo: number, unterminated: boolean): void {
+    const env = this.env;
+    if (unterminated && (ev.kind === 'generic' || ev.kind === 'function')) {
+      // A line cut by a killed `cat trace_pipe` still tokenizes; keep it only when it decoded
+      // completely as a known event (trace-formats.md §1.1, §5 item 11).
+      this.flush();
+      env.ledger.skip('truncated-last-line', env.file, lineNo);
+      env.ledger.truncated = true;
+      return;
+    }
+    if (unterminated) env.ledger.note(`${env.file}: the last line has no newline; it decoded completely and was kept`);
+    this.flush();
+    if (ev.kind === 'marker' || ev.kind === 'generic' || ev.kind === 'stack') this.pending = ev;
+    else env.emit(ev);
+  }
+
+  private flush(): void {
+    if (this.pending) {
+      const ev = this.pending;
+      this.pending = null;
+      this.env.emit(ev);
+    }
+  }
+
+  private notAnEvent(text: string, lineNo: number, unterminated: boolean, brokenReason: string | null): void {
+    const env = this.env;
+    const p = this.pending;
+    // ` => sym+off/size` after `<stack trace>` (K-out trace_stack_print)
+    if (p && p.kind === 'stack' && text.startsWith(' => ')) {
+      if (p.fields.frames.length < MAX_STACK_FRAMES) p.fields.frames.push(text.slice(4));
+      env.ledger.knownLine('continuation', env.file, lineNo, text);
+      return;
+    }
+    if (!isForeignText(text) && brokenReason === null && p && (p.kind === 'marker' || p.kind === 'generic')) {
+      // A trace_marker write with embedded newlines continues on lines without a context prefix
+      // (§1.7; Perfetto bad_print.systrace).
+      if (p.kind === 'marker') {
+        if (p.fields.text.length < MAX_CONTINUATION_CHARS) p.fields.text += `\n${text}`;
+      } else if (p.fields.payload.length < MAX_CONTINUATION_CHARS) {
+        p.fields.payload += `\n${text}`;
+      }
+      env.ledger.knownLine('continuation', env.file, lineNo, text);
+      return;
+    }
+    this.flush();
+    if (unterminated && brokenReason !== null) {
+      env.ledger.skip('truncated-last-line', env.file, lineNo, text);
+      env.ledger.truncated = true;
+    } else if (brokenReason !== null) {
+      env.ledger.skip(brokenReason, env.file, lineNo, text);
+    } else if (text.trimStart().startsWith('=> ')) {
+      env.ledger.skip('orphan-stack-frame', env.file, lineNo, text);
+    } else {
+      env.ledger.skip('foreign-text', env.file, lineNo, text);
+    }
+  }
+
+  private header(text: string, lineNo: number): void {
+    const env = this.env;
+    const lost = /^##### CPU (\d+) buffer started ####/.exec(text);
+    if (lost) {
+      // Earlier data of that CPU was overwritten (K-trace test_cpu_buff_start).
+      env.lost(Number(lost[1]), null, 'buffer-started', lineNo);
+      return;
+    }
+    if (text.startsWith('# [trimmed at ')) {
+      // Written by the lab's trim.sh when it cut a capture at a line boundary (real README §2).
+      env.ledger.knownLine('trimmed-marker', env.file, lineNo, text);
+      env.ledger.truncated = true;
+      env.ledger.note(`${env.file}: the capture was cut by its producer (${text.slice(2)})`);
+      return;
+    }
+    env.ledger.knownLine('header', env.file, lineNo);
+    if (text.startsWith('# tracer: ')) {
+      const tracer = text.slice(10).trim();
+      env.tracer = tracer;
+      this.mode = tracer === 'function_graph' ? 'graph' : LATENCY_TRACERS.has(tracer) ? 'latency' : 'events';
+      return;
+    }
+    if (/ latency trace v\d/.test(text)) {
+      this.mode = 'latency';
+      return;
+    }
+    const ew = /^# entries-in-buffer\/entries-written: (\d+)\/(\d+)/.exec(text);
+    if (ew) {
+      const inBuffer = Number(ew[1]);
+      const written = Number(ew[2]);
+      if (written > inBuffer) {
+        env.ledger.overwritten.push({ file: env.file, line: lineNo, inBuffer, written });
+      }
+    }
+  }
+
+  /** `CPU:N [LOST n EVENTS]`, `CPU:N [LOST EVENTS]`, trace-cmd `CPU:N [n EVENTS DROPPED]`, `[SUBBUFFER START]`. */
+  private cpuMarker(text: string, lineNo: number): boolean {
+    const m = /^CPU:\s*(\d+) \[(?:LOST (\d+) EVENTS|LOST EVENTS|(\d+) EVENTS DROPPED|EVENTS DROPPED|SUBBUFFER START)\]/.exec(text);
+    if (!m) return false;
+    this.flush();
+    const cpu = Number(m[1]);
+    if (text.includes('SUBBUFFER START')) {
+      this.env.ledger.knownLine('trace-cmd-info', this.env.file, lineNo);
+      return true;
+    }
+    const n = m[2] ?? m[3];
+    this.env.lost(cpu, n === undefined ? null : Number(n), text.includes('DROPPED') ? 'events-dropped' : 'lost-events', lineNo);
+    return true;
+  }
+}

@@ -1,0 +1,302 @@
+// Input layer: open a file (or `-` for stdin), undo gzip, refuse binary data with a clear message,
+// and cut the byte stream into lines without ever holding the whole file.
+//
+// Transport quirks handled here (trace-formats.md §5 item 16): gzip detected by its magic bytes
+// (not the file name), CRLF line ends, a UTF-8 BOM, NUL padding at the end of a truncated file,
+// invalid UTF-8 (decoded with U+FFFD so a bad byte in a comm never stops the read), and a last line
+// without a newline (reported to the parser as `unterminated`, so it can tell a cut line apart).
+import { createReadStream, promises as fsp } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import type { QualityLedger } from './quality.js';
+
+/** A problem that makes an input unusable. The CLI prints it as one line and exits 2. */
+export class InputError extends Error {
+  constructor(
+    readonly file: string,
+    message: string,
+    readonly line?: number,
+  ) {
+    super(message);
+  }
+  get oneLine(): string {
+    return `${this.file}${this.line !== undefined ? `:${this.line}` : ''}: ${this.message}`;
+  }
+}
+
+/** Bytes read before deciding the format; enough for the trace header and a few hundred lines. */
+export const SNIFF_BYTES = 64 * 1024;
+/** A "line" longer than this is not trace text; it is skipped and the reader resynchronises. */
+const MAX_LINE_BYTES = 1 << 20;
+const CHUNK_BYTES = 1 << 20;
+
+export interface OpenedInput {
+  name: string;
+  compressed: boolean;
+  /** The first SNIFF_BYTES (or the whole input) decoded, for format detection. */
+  head: string;
+  /** Streams every line once. Resolves when the input ends. */
+  forEachLine(onLine: LineCallback, ledger: QualityLedger): Promise<LineStats>;
+}
+export type LineCallback = (text: string, lineNo: number, unterminated: boolean) => void;
+export interface LineStats {
+  lines: number;
+  missingFinalNewline: boolean;
+  /** Set when the stream ended with an error after some data (e.g. a truncated gzip member). */
+  truncatedBy: string | null;
+}
+
+const MAGIC: Array<[number[], string]> = [
+  [[0x17, 0x08, 0x44, 0x74, 0x72, 0x61, 0x63, 0x69, 0x6e, 0x67], 'a trace-cmd .dat file: convert it first with `trace-cmd report -i FILE > FILE.txt`'],
+  [[0x50, 0x45, 0x52, 0x46, 0x49, 0x4c, 0x45, 0x32], 'a perf.data file: convert it first with `perf script -i FILE > FILE.txt`'],
+  [[0x28, 0xb5, 0x2f, 0xfd], 'zstd-compressed: decompress it first (`zstd -d`), or pipe `zstdcat FILE | luotrace ... -`'],
+  [[0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], 'xz-compressed: decompress it first, or pipe `xzcat FILE | luotrace ... -`'],
+  [[0x42, 0x5a, 0x68], 'bzip2-compressed: decompress it first, or pipe `bzcat FILE | luotrace ... -`'],
+  [[0x7f, 0x45, 0x4c, 0x46], 'an ELF binary, not a trace'],
+  [[0x50, 0x4b, 0x03, 0x04], 'a zip archive: extract the trace first'],
+];
+
+function startsWith(buf: Buffer, magic: number[]): boolean {
+  if (buf.length < magic.length) return false;
+  for (let i = 0; i < magic.length; i++) if (buf[i] !== magic[i]) return false;
+  return true;
+}
+
+/** Reject data that is clearly not text: control bytes other than tab/CR/LF/ESC/FF, ignoring trailing NULs. */
+function binaryReason(head: Buffer): string | null {
+  for (const [magic, what] of MAGIC) if (startsWith(head, magic)) return `binary input: ${what}`;
+  let end = head.length;
+  while (end > 0 && head[end - 1] === 0) end--; // NUL padding of a truncated file is not "binary"
+  if (end === 0) return null;
+  let control = 0;
+  for (let i = 0; i < end; i++) {
+    const b = head[i];
+    if (b < 32 && b !== 9 && b !== 10 && b !== 13 && b !== 27 && b !== 12) control++;
+  }
+  // A few stray control bytes (a corrupted comm) are tolerated; a binary blob has many.
+  if (control > 16 && control * 100 > end) {
+    return `binary input (${control} control bytes in the first ${end}): not a text trace`;
+  }
+  return null;
+}
+
+async function openStream(path: string, stdin: Readable): Promise<Readable> {
+  if (path === '-') return stdin;
+  let st;
+  try {
+    st = await fsp.stat(path);
+  } catch (e) {
+    throw new InputError(path, describeFsError(e));
+  }
+  if (st.isDirectory()) throw new InputError(path, 'is a directory (give the trace files inside it)');
+  // Open errors (EACCES...) surface on the first read, where openInput turns them into InputError.
+  return createReadStream(path, { highWaterMark: CHUNK_BYTES });
+}
+
+export function describeFsError(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a directory';
+    case 'ENOTDIR':
+      return 'a component of the path is not a directory';
+    default:
+      return (e as Error)?.message ?? String(e);
+  }
+}
+
+/**
+ * Open one input. Reads ahead until SNIFF_BYTES of text are available (after gunzip) so the
+ * caller can detect the format, then hands out the lines in one streaming pass.
+ */
+export async function openInput(path: string, stdin: Readable = process.stdin): Promise<OpenedInput> {
+  const raw = await openStream(path, stdin);
+  const name = path === '-' ? '<stdin>' : path;
+  const rawIter = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let first: IteratorResult<Buffer>;
+  try {
+    first = await rawIter.next();
+  } catch (e) {
+    throw new InputError(name, describeFsError(e));
+  }
+  const firstChunk = first.done ? Buffer.alloc(0) : first.value;
+  const compressed = firstChunk.length >= 2 && firstChunk[0] === 0x1f && firstChunk[1] === 0x8b;
+
+  async function* rawChunks(): AsyncGenerator<Buffer> {
+    if (firstChunk.length) yield firstChunk;
+    if (first.done) return;
+    for (;;) {
+      const r = await rawIter.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+
+  let chunks: AsyncIterator<Buffer>;
+  if (compressed) {
+    const gunzip = createGunzip({ chunkSize: CHUNK_BYTES });
+    // Feed by hand so a read error of the file surfaces as a gunzip error instead of a hang.
+    (async () => {
+      try {
+        for await (const c of rawChunks()) {
+          if (!gunzip.write(c)) await new Promise<void>((r) => gunzip.once('drain', r));
+        }
+        gunzip.end();
+      } catch (e) {
+        gunzip.destroy(e as Error);
+      }
+    })();
+    chunks = gunzip[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  } else {
+    chunks = rawChunks();
+  }
+
+  // Read ahead for sniffing.
+  const pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let ended = false;
+  let earlyError: Error | null = null;
+  while (pendingBytes < SNIFF_BYTES) {
+    let r: IteratorResult<Buffer>;
+    try {
+      r = await chunks.next();
+    } catch (e) {
+      earlyError = e as Error;
+      ended = true;
+      break;
+    }
+    if (r.done) {
+      ended = true;
+      break;
+    }
+    pending.push(r.value);
+    pendingBytes += r.value.length;
+  }
+  const headBuf = pending.length === 1 ? pending[0] : Buffer.concat(pending);
+  if (earlyError && headBuf.length === 0) {
+    throw new InputError(name, compressed ? `gzip data is corrupt (${earlyError.message})` : describeFsError(earlyError));
+  }
+  const why = binaryReason(headBuf.subarray(0, SNIFF_BYTES));
+  if (why) throw new InputError(name, why);
+  const head = headBuf.toString('utf8', 0, Math.min(headBuf.length, SNIFF_BYTES));
+
+  return {
+    name,
+    compressed,
+    head,
+    async forEachLine(onLine, ledger) {
+      const splitter = new LineSplitter(onLine, ledger, name);
+      if (headBuf.length) splitter.push(headBuf);
+      let truncatedBy: string | null = earlyError ? earlyError.message : null;
+      if (!ended) {
+        try {
+          for (;;) {
+            const r = await chunks.next();
+            if (r.done) break;
+            splitter.push(r.value);
+          }
+        } catch (e) {
+          truncatedBy = compressed ? `gzip stream ended early (${(e as Error).message})` : describeFsError(e);
+        }
+      }
+      const missingFinalNewline = splitter.end();
+      return { lines: splitter.lineNo, missingFinalNewline, truncatedBy };
+    },
+  };
+}
+
+/**
+ * Cuts byte chunks into lines. Lines end at LF, so a UTF-8 sequence never straddles a cut, and each
+ * chunk's complete lines are decoded with a single native call.
+ */
+export class LineSplitter {
+  lineNo = 0;
+  private carry: Buffer | null = null;
+  private discarding = false;
+  constructor(
+    private readonly onLine: LineCallback,
+    private readonly ledger: QualityLedger,
+    private readonly file: string,
+  ) {}
+
+  push(chunk: Buffer): void {
+    let buf = chunk;
+    if (this.carry) {
+      buf = Buffer.concat([this.carry, chunk]);
+      this.carry = null;
+    }
+    const last = buf.lastIndexOf(10);
+    if (last < 0) {
+      this.keepCarry(buf);
+      return;
+    }
+    let start = 0;
+    if (this.discarding) {
+      // Finish skipping an overlong line: it ends at the first newline.
+      start = buf.indexOf(10) + 1;
+      this.discarding = false;
+      if (start > last + 1) start = last + 1;
+    }
+    if (start <= last) {
+      const text = buf.toString('utf8', start, last);
+      this.lines(text, false);
+    }
+    if (last + 1 < buf.length) this.keepCarry(buf.subarray(last + 1));
+  }
+
+  private keepCarry(buf: Buffer): void {
+    if (this.discarding) return;
+    if (buf.length > MAX_LINE_BYTES) {
+      this.lineNo++;
+      this.ledger.total++;
+      this.ledger.skip('overlong-line', this.file, this.lineNo);
+      this.discarding = true;
+      this.carry = null;
+      return;
+    }
+    // Copy so the (1 MiB) chunk it came from can be freed.
+    this.carry = Buffer.from(buf);
+  }
+
+  /** Returns true when the input did not end with a newline. */
+  end(): boolean {
+    if (!this.carry || this.carry.length === 0) return false;
+    const text = this.carry.toString('utf8');
+    this.carry = null;
+    this.lines(text, true);
+    return true;
+  }
+
+  private lines(text: string, unterminated: boolean): void {
+    const hasNul = text.indexOf('\0') >= 0;
+    let from = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', from);
+      let line = nl < 0 ? text.slice(from) : text.slice(from, nl);
+      const lineNo = ++this.lineNo;
+      this.ledger.total++;
+      if (line.length && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+      if (lineNo === 1 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
+      if (hasNul && line.indexOf('\0') >= 0) {
+        const stripped = line.replace(/\0+$/, '');
+        if (stripped.length === 0) {
+          this.ledger.knownLine('nul-padding', this.file, lineNo);
+        } else if (stripped.indexOf('\0') >= 0) {
+          this.ledger.skip('binary-garbage', this.file, lineNo, line);
+        } else {
+          // Text followed by NUL padding: the file was cut here.
+          this.onLine(stripped, lineNo, true);
+        }
+      } else {
+        this.onLine(line, lineNo, unterminated && nl < 0);
+      }
+      if (nl < 0) break;
+      from = nl + 1;
+    }
+  }
+}

@@ -1,0 +1,80 @@
+// What every format parser implements, and the environment it writes into.
+import type { SourceClock } from './clock.js';
+import type { TraceEvent } from './event.js';
+import type { EventContext } from './payloads.js';
+import type { QualityLedger } from './quality.js';
+
+export type EventSink = (event: TraceEvent) => void;
+
+/** Per-source environment handed to a parser. */
+export class ParserEnv {
+  firstTime: number | null = null;
+  lastTime: number | null = null;
+  events = 0;
+  tracer: string | null = null;
+  /** Last event time per CPU, to say where a lost-events marker sits. */
+  readonly lastTimeByCpu = new Map<number, number>();
+
+  constructor(
+    readonly src: number,
+    readonly file: string,
+    readonly ledger: QualityLedger,
+    readonly clock: SourceClock,
+    private readonly sink: EventSink,
+  ) {}
+
+  /** A fresh context for one line (every field the line does not set stays null). */
+  context(line: number): EventContext {
+    return { time: null, cpu: null, pid: null, tgid: null, comm: null, src: this.src, line };
+  }
+
+  emit(ev: TraceEvent): void {
+    this.events++;
+    this.ledger.event(ev.name, ev.kind);
+    const t = ev.time;
+    if (t !== null) {
+      if (this.firstTime === null) this.firstTime = t;
+      this.lastTime = t;
+      if (ev.cpu !== null) this.lastTimeByCpu.set(ev.cpu, t);
+    }
+    this.sink(ev);
+  }
+
+  /** Lost data reported by the trace itself, as a `lost` record and a gap the analyses can see. */
+  lost(cpu: number | null, count: number | null, marker: string, line: number): void {
+    const after = cpu === null ? this.lastTime : (this.lastTimeByCpu.get(cpu) ?? null);
+    this.ledger.lostEvents(cpu === null ? 'all' : String(cpu), { file: this.file, line, count, marker, after });
+    this.ledger.knownLine(marker === 'buffer-started' ? 'buffer-started' : 'lost-marker', this.file, line);
+    this.sink({
+      kind: 'lost',
+      name: 'lost',
+      time: after,
+      cpu,
+      pid: null,
+      tgid: null,
+      comm: null,
+      src: this.src,
+      line,
+      fields: { count, marker },
+    });
+  }
+}
+
+export interface LineParser {
+  line(text: string, lineNo: number, unterminated: boolean): void;
+  /** Called once after the last line. */
+  finish(): void;
+}
+
+/** Text that is clearly not trace data: shell prompts, tool banners, `^C`, elisions (§5 item 10). */
+export function isForeignText(line: string): boolean {
+  const t = line.trim();
+  return (
+    t === '[...]' ||
+    t === '...' ||
+    t.startsWith('^C') ||
+    /^(Tracing|Ending tracing|Hit Ctrl|Attaching|Attached)\b/.test(t) ||
+    /^[\w.@~:/-]*[#$] /.test(t) ||
+    t.startsWith('> ')
+  );
+}

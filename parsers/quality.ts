@@ -1,0 +1,165 @@
+// Data-quality accounting: every input line is an event, a known non-event line, or skipped with a
+// reason, and lost data is recorded where the trace says it happened.
+//
+// This is our equivalent of Perfetto's import `stats` table (style.md): a user can always ask
+// "what did you drop, and why?". Counts are kept per reason together with the first line numbers,
+// so a report can point at an example of each.
+import { z } from 'zod';
+
+/** How many example positions are kept per reason. */
+const FIRST_POSITIONS = 5;
+
+export const PositionSchema = z.object({ file: z.string(), line: z.number().int() });
+export type Position = z.infer<typeof PositionSchema>;
+
+export const LostRecordSchema = z.object({
+  file: z.string(),
+  line: z.number().int(),
+  /** Events reported lost by this marker; null when the trace only says "some" (`[LOST EVENTS]`). */
+  count: z.number().int().nullable(),
+  /** What said so: `CPU:N [LOST n EVENTS]`, `[n EVENTS DROPPED]`, `buffer started`, bpftrace `Lost n events`. */
+  marker: z.string(),
+  /** Time of the last event before the marker on that CPU (or in the file), when known. */
+  after: z.number().nullable(),
+});
+export type LostRecord = z.infer<typeof LostRecordSchema>;
+
+export const LostPerCpuSchema = z.object({
+  /** Sum of the counts the markers state. */
+  events: z.number().int(),
+  /** Markers seen, including those that give no count. */
+  markers: z.number().int(),
+  /** True when at least one marker gave no count: `events` is then a lower bound. */
+  countUnknown: z.boolean(),
+  /** The first markers (up to 50), in input order. */
+  at: z.array(LostRecordSchema),
+});
+
+export const DataQualitySchema = z.object({
+  lines: z.object({
+    total: z.number().int(),
+    events: z.number().int(),
+    /** Recognized lines that are not events: headers, blank lines, lost-event markers, continuations. */
+    known: z.record(z.string(), z.number().int()),
+    /** Lines that were not used, by reason. */
+    skipped: z.record(z.string(), z.number().int()),
+  }),
+  /** First positions for every known/skipped reason. */
+  firstLines: z.record(z.string(), z.array(PositionSchema)),
+  /** Events by name as the kernel or probe names it. */
+  kinds: z.record(z.string(), z.number().int()),
+  /** Events by decoded kind (tracepoint decoder, kprobe, kretprobe, generic...). */
+  types: z.record(z.string(), z.number().int()),
+  /** Lost events per CPU ("all" when the marker names no CPU, e.g. bpftrace). */
+  lost: z.record(z.string(), LostPerCpuSchema),
+  /** `entries-in-buffer/entries-written` headers where the ring buffer overwrote events. */
+  overwritten: z.array(
+    z.object({ file: z.string(), line: z.number().int(), inBuffer: z.number().int(), written: z.number().int() }),
+  ),
+  /** Things a reader should know about that are not per line (clock resets, rebased clocks...). */
+  notes: z.array(z.string()),
+  /** True when some data is known to be missing: lost events, overwritten buffer, truncated input. */
+  incomplete: z.boolean(),
+});
+export type DataQuality = z.infer<typeof DataQualitySchema>;
+
+/** Reasons a line is recognised without being an event. */
+export type KnownReason =
+  | 'blank'
+  | 'header'
+  | 'lost-marker'
+  | 'buffer-started'
+  | 'continuation'
+  | 'trace-cmd-info'
+  | 'graph-separator'
+  | 'nul-padding'
+  | 'bpftrace-info'
+  | 'csv-header'
+  | 'trimmed-marker';
+
+/** Mutable accumulator used by every parser; `snapshot()` gives the schema-valid summary. */
+export class QualityLedger {
+  total = 0;
+  events = 0;
+  readonly known = new Map<string, number>();
+  readonly skipped = new Map<string, number>();
+  readonly firstLines = new Map<string, Position[]>();
+  readonly kinds = new Map<string, number>();
+  readonly types = new Map<string, number>();
+  readonly lost = new Map<string, z.infer<typeof LostPerCpuSchema>>();
+  readonly overwritten: DataQuality['overwritten'] = [];
+  readonly notes: string[] = [];
+  /** Set when truncation or similar makes the result incomplete without a lost marker. */
+  truncated = false;
+  /** Optional observer of non-event lines (`luotrace events --skipped`, tests). */
+  listener: ((what: 'known' | 'skipped', reason: string, file: string, line: number, text: string | undefined) => void) | null =
+    null;
+
+  event(name: string, kind: string): void {
+    this.events++;
+    this.kinds.set(name, (this.kinds.get(name) ?? 0) + 1);
+    this.types.set(kind, (this.types.get(kind) ?? 0) + 1);
+  }
+
+  knownLine(reason: KnownReason, file: string, line: number, text?: string): void {
+    this.known.set(reason, (this.known.get(reason) ?? 0) + 1);
+    this.remember(reason, file, line);
+    this.listener?.('known', reason, file, line, text);
+  }
+
+  skip(reason: string, file: string, line: number, text?: string): void {
+    this.skipped.set(reason, (this.skipped.get(reason) ?? 0) + 1);
+    this.remember(reason, file, line);
+    this.listener?.('skipped', reason, file, line, text);
+  }
+
+  /** A previously counted event line turned out to be something else (e.g. re-classified). */
+  uncountEvent(name: string, kind: string): void {
+    this.events--;
+    const n = (this.kinds.get(name) ?? 1) - 1;
+    if (n === 0) this.kinds.delete(name);
+    else this.kinds.set(name, n);
+    const t = (this.types.get(kind) ?? 1) - 1;
+    if (t === 0) this.types.delete(kind);
+    else this.types.set(kind, t);
+  }
+
+  lostEvents(cpu: string, record: LostRecord): void {
+    let entry = this.lost.get(cpu);
+    if (!entry) {
+      entry = { events: 0, markers: 0, countUnknown: false, at: [] };
+      this.lost.set(cpu, entry);
+    }
+    entry.markers++;
+    if (record.count === null) entry.countUnknown = true;
+    else entry.events += record.count;
+    if (entry.at.length < 50) entry.at.push(record);
+  }
+
+  note(text: string): void {
+    if (!this.notes.includes(text) && this.notes.length < 100) this.notes.push(text);
+  }
+
+  private remember(reason: string, file: string, line: number): void {
+    let list = this.firstLines.get(reason);
+    if (!list) {
+      list = [];
+      this.firstLines.set(reason, list);
+    }
+    if (list.length < FIRST_POSITIONS) list.push({ file, line });
+  }
+
+  snapshot(): DataQuality {
+    const obj = <V>(m: Map<string, V>): Record<string, V> => Object.fromEntries([...m.entries()].sort());
+    return {
+      lines: { total: this.total, events: this.events, known: obj(this.known), skipped: obj(this.skipped) },
+      firstLines: obj(this.firstLines),
+      kinds: obj(this.kinds),
+      types: obj(this.types),
+      lost: obj(this.lost),
+      overwritten: this.overwritten,
+      notes: this.notes,
+      incomplete: this.lost.size > 0 || this.overwritten.length > 0 || this.truncated,
+    };
+  }
+}
