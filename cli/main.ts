@@ -4,6 +4,7 @@
 // documented exit code (0 ok, 1 a check or threshold failed, 2 unusable input or usage, 3 bug).
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../parsers/input.js';
+import { registerAnalyze } from './analyze.js';
 import { registerEvents } from './events.js';
 import { registerSchema } from './schema.js';
 
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
     )
     .showHelpAfterError('(run luotrace --help for usage)')
     .exitOverride();
+  registerAnalyze(program);
   registerEvents(program);
   registerSchema(program);
   return program;

@@ -1,10 +1,12 @@
 // `luotrace schema [kind]`: the JSON Schema of each JSON output, generated from the zod schemas.
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { AnalyzeReportSchema } from '../analyses/report.js';
 import { EventJsonSchema } from '../parsers/event.js';
 import { EventsSummarySchema } from './summary.js';
 
 export const OUTPUT_SCHEMAS: Record<string, { schema: z.ZodType; what: string }> = {
+  analyze: { schema: AnalyzeReportSchema, what: '`luotrace analyze --json`' },
   event: { schema: EventJsonSchema, what: 'one line of `luotrace events` (NDJSON)' },
   'events-summary': { schema: EventsSummarySchema, what: '`luotrace events --summary --json`' },
 };

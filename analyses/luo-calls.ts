@@ -1,0 +1,146 @@
+// Per-task stacks of open LUO function calls, from whichever function probes a trace has:
+// kprobe/kretprobe, fentry/fexit, function_graph entry/exit/leaf, bpftrace kprobe/kretprobe lines.
+//
+// Every LUO analysis needs to know, at a given event, "which LUO function is this task inside, and
+// in which phase": module refs are attributed to the enclosing `luo_preserve_file`, lock waits to
+// the enclosing `liveupdate_register_file_handler`, and so on (luo-model.md §2, §6). The tracker is
+// fed the same stream as the reducers and answers that question at the current point of the stream.
+// Calls whose entry is before the start of the trace are reported with `start: null`.
+import type { TraceEvent } from '../parsers/event.js';
+import { PHASE_OF_FUNCTION, type PhaseName, isLuoFunction, probedFunction } from './kernel-models.js';
+
+export interface OpenCall {
+  func: string;
+  /** Phase of the outermost LUO function on the stack when this call began. */
+  phase: PhaseName | null;
+  start: number | null;
+  src: number;
+  line: number;
+  pid: number | null;
+  comm: string | null;
+  /** Probe arguments of the entry event (session name, token, handler...). */
+  args: Record<string, string>;
+}
+
+export interface CallEdge {
+  type: 'enter' | 'exit';
+  call: OpenCall;
+  /** On exit: the end time and the decoded return value when the probe carried one. */
+  end: number | null;
+  ret: number | null;
+  endLine: number | null;
+  /** On exit: the call had no entry in the trace (it began before the trace started). */
+  entryMissing: boolean;
+}
+
+/** Key of a task: pid within a source (pids are reused across boots). */
+function taskKey(src: number, pid: number | null): string {
+  return `${src}:${pid ?? '?'}`;
+}
+
+export class LuoCallTracker {
+  private readonly stacks = new Map<string, OpenCall[]>();
+
+  /** Update the stacks with one event; returns the call edge it represents, if any. */
+  push(ev: TraceEvent): CallEdge | null {
+    switch (ev.kind) {
+      case 'kprobe':
+      case 'fentry':
+      case 'funcgraph_entry':
+        return this.enter(ev);
+      case 'kretprobe':
+      case 'fexit':
+      case 'funcgraph_exit':
+        return this.exit(ev);
+      case 'funcgraph_leaf': {
+        const e = this.enter(ev);
+        if (!e) return null;
+        return this.exit(ev);
+      }
+      default:
+        return null;
+    }
+  }
+
+  private funcOf(ev: TraceEvent): string | null {
+    if (ev.kind === 'funcgraph_entry' || ev.kind === 'funcgraph_exit' || ev.kind === 'funcgraph_leaf') {
+      return ev.fields.func ? ev.fields.func.replace(/\.(part|isra|constprop|cold)\.\d+$/, '') : null;
+    }
+    return probedFunction(ev);
+  }
+
+  private enter(ev: TraceEvent): CallEdge | null {
+    const func = this.funcOf(ev);
+    if (!func || !isLuoFunction(func)) return null;
+    const key = taskKey(ev.src, ev.pid);
+    let stack = this.stacks.get(key);
+    if (!stack) this.stacks.set(key, (stack = []));
+    const outer = stack.find((c) => c.phase !== null);
+    const args = ev.kind === 'kprobe' || ev.kind === 'fentry' ? ev.fields.args : {};
+    const call: OpenCall = {
+      func,
+      phase: outer?.phase ?? PHASE_OF_FUNCTION[func] ?? null,
+      start: ev.time,
+      src: ev.src,
+      line: ev.line,
+      pid: ev.pid,
+      comm: ev.comm,
+      args,
+    };
+    if (stack.length < 256) stack.push(call);
+    return { type: 'enter', call, end: null, ret: null, endLine: null, entryMissing: false };
+  }
+
+  private exit(ev: TraceEvent): CallEdge | null {
+    const func = this.funcOf(ev);
+    if (!func || !isLuoFunction(func)) return null;
+    const stack = this.stacks.get(taskKey(ev.src, ev.pid));
+    let ret: number | null = null;
+    if (ev.kind === 'kretprobe' || ev.kind === 'fexit') ret = ev.fields.ret;
+    else if ((ev.kind === 'funcgraph_exit' || ev.kind === 'funcgraph_leaf') && ev.fields.ret !== null) {
+      const r = ev.fields.ret;
+      ret = /^-?\d+$/.test(r) ? Number(r) : /^0x[0-9a-f]+$/i.test(r) && r.length <= 10 ? Number(r) : null;
+    }
+    if (stack) {
+      for (let i = stack.length - 1; i >= 0; i--) {
+        if (stack[i].func === func) {
+          const call = stack[i];
+          stack.length = i; // calls above it lost their return (probe missed): drop them
+          let end = ev.time;
+          if (ev.kind === 'funcgraph_exit' && end === null && call.start !== null && ev.fields.durationNs !== null) {
+            end = call.start + ev.fields.durationNs;
+          }
+          if (ev.kind === 'funcgraph_leaf' && call.start !== null && ev.fields.durationNs !== null) end = call.start + ev.fields.durationNs;
+          return { type: 'exit', call, end, ret, endLine: ev.line, entryMissing: false };
+        }
+      }
+    }
+    const call: OpenCall = {
+      func,
+      phase: PHASE_OF_FUNCTION[func] ?? null,
+      start: null,
+      src: ev.src,
+      line: ev.line,
+      pid: ev.pid,
+      comm: ev.comm,
+      args: {},
+    };
+    return { type: 'exit', call, end: ev.time, ret, endLine: ev.line, entryMissing: true };
+  }
+
+  /** The open LUO calls of a task, outermost first. */
+  openCalls(src: number, pid: number | null): readonly OpenCall[] {
+    return this.stacks.get(taskKey(src, pid)) ?? [];
+  }
+
+  /** The innermost open LUO call of a task, or null. */
+  innermost(src: number, pid: number | null): OpenCall | null {
+    const s = this.stacks.get(taskKey(src, pid));
+    return s && s.length ? s[s.length - 1] : null;
+  }
+
+  /** Every call still open (the trace ended inside them). */
+  allOpen(): OpenCall[] {
+    return [...this.stacks.values()].flat();
+  }
+}

@@ -1,0 +1,25 @@
+// Shared test helpers: paths of bundled samples, reading events from strings and files.
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import type { InputFormat, TraceEvent } from '../parsers/event.js';
+import { readTraces, type ReadResult } from '../parsers/index.js';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const sample = (rel: string): string => `${ROOT}samples/${rel}`;
+
+/** Parse text as if it were a file given on stdin. */
+export async function parseText(text: string | Buffer, format?: InputFormat): Promise<ReadResult & { events: TraceEvent[] }> {
+  const events: TraceEvent[] = [];
+  const stdin = Readable.from([typeof text === 'string' ? Buffer.from(text) : text]);
+  const r = await readTraces(['-'], (e) => events.push(e), { stdin, format });
+  return { ...r, events };
+}
+
+export async function parseFiles(files: string[], format?: InputFormat): Promise<ReadResult & { events: TraceEvent[] }> {
+  const events: TraceEvent[] = [];
+  const r = await readTraces(files, (e) => events.push(e), { format });
+  return { ...r, events };
+}
+
+/** Only real events (not the `lost` gap markers). */
+export const realEvents = (evs: TraceEvent[]): TraceEvent[] => evs.filter((e) => e.kind !== 'lost');
