@@ -166,7 +166,7 @@ function validFlags(line: string, start: number, end: number): boolean {
 }
 
 function splitGluedFlags(line: string, start: number, end: number): number {
-  for (const width of [5, 4, 7]) {
+  for (const width of [4, 5, 7]) {
     const cut = start + width;
     if (cut >= end || !validFlags(line, start, cut)) continue;
     let dots = 0;

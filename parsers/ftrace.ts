@@ -170,6 +170,9 @@ export class FtraceParser implements LineParser {
       env.ledger.truncated = true;
     } else if (brokenReason !== null) {
       env.ledger.skip(brokenReason, env.file, lineNo, text);
+    } else if (/^[\w./-]+\.dat:?$/.test(text.trim())) {
+      // trace-cmd report -i a.dat -i b.dat prints each input's name before its records (§5 item 18)
+      env.ledger.knownLine('trace-cmd-info', env.file, lineNo, text);
     } else if (text.trimStart().startsWith('=> ')) {
       env.ledger.skip('orphan-stack-frame', env.file, lineNo, text);
     } else {

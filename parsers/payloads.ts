@@ -377,18 +377,20 @@ const DECODERS: Record<string, Decoder> = {
  * (real README §4, O3). Everything else is `generic`.
  */
 export function decodeNamedEvent(name: string, payload: string, ctx: EventContext): TraceEvent {
-  if (payload.charCodeAt(0) === 40 /* ( */) {
-    const probe = decodeProbe(name, payload, ctx);
-    if (probe) return probe;
-  }
   const decoder = DECODERS[name];
   if (decoder) {
     const ev = decoder(name, payload, ctx);
     if (ev) return ev;
-  } else if (name.startsWith('sys_enter_')) {
+  }
+  if (payload.charCodeAt(0) === 40 /* ( */) {
+    const probe = decodeProbe(name, payload, ctx);
+    if (probe) return probe;
+  }
+  // A known event whose payload did not parse falls through to `generic` below.
+  if (decoder === undefined && name.startsWith('sys_enter_')) {
     // trace-cmd renders syscall events with their print fmt: `sys_enter_ioctl: fd: 0x00000003, ...`
     return makeEvent('syscall_enter', name, ctx, { syscall: name.slice(10), args: parseSyscallArgs(payload) });
-  } else if (name.startsWith('sys_exit_')) {
+  } else if (decoder === undefined && name.startsWith('sys_exit_')) {
     const ret = syscallRet(payload);
     if (ret !== null) return makeEvent('syscall_exit', name, ctx, { syscall: name.slice(9), ret });
   }
