@@ -39,7 +39,10 @@ export class ReorderBuffer {
   ) {}
 
   push(ev: TraceEvent): void {
-    if (ev.src !== this.src) {
+    // A new kernel (console `Linux version`) or a clock reset starts a new time axis: nothing may be
+    // re-ordered across it.
+    const newAxis = ev.kind === 'boot' || (ev.kind === 'lost' && ev.fields.marker === 'clock-reset');
+    if (ev.src !== this.src || newAxis) {
       this.flush();
       this.src = ev.src;
       this.newest = -Infinity;

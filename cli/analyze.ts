@@ -2,12 +2,13 @@
 // quality; `--json` prints the whole report as one document (analyses/report.ts).
 import type { Command } from 'commander';
 import type { TraceEvent } from '../parsers/event.js';
-import { readTraces } from '../parsers/index.js';
+import { InputError, readTraces } from '../parsers/index.js';
 import { loadSymbolFile } from '../parsers/kallsyms.js';
 import type { SymbolTable } from '../parsers/kallsyms.js';
 import { createLockAnalysis } from '../analyses/locks.js';
 import { LuoCallTracker } from '../analyses/luo-calls.js';
-import { createLuoAnalysis } from '../analyses/luo.js';
+import { LuoAnalysis } from '../analyses/luo.js';
+import { KERNEL_MODELS, type KernelModelId } from '../analyses/kernel-models.js';
 import { ReorderBuffer } from '../analyses/order.js';
 import type { AnalyzeReport } from '../analyses/report.js';
 import { BufferedWriter } from './output.js';
@@ -20,6 +21,7 @@ export interface AnalyzeOptions {
   json?: boolean;
   kallsyms?: string;
   kernelModel?: string;
+  limit?: string;
 }
 
 /** Read the inputs and run every analysis over one ordered event stream. */
@@ -27,7 +29,10 @@ export async function runAnalysis(files: string[], opts: AnalyzeOptions): Promis
   let symbols: SymbolTable | null = null;
   if (opts.kallsyms) symbols = await loadSymbolFile(opts.kallsyms);
   const calls = new LuoCallTracker();
-  const luo = createLuoAnalysis({ kernelModel: opts.kernelModel });
+  if (opts.kernelModel && !(opts.kernelModel in KERNEL_MODELS)) {
+    throw new InputError('--kernel-model', `unknown model ${opts.kernelModel}; one of: ${Object.keys(KERNEL_MODELS).join(', ')}`);
+  }
+  const luo = new LuoAnalysis({ kernelModel: opts.kernelModel as KernelModelId | undefined, calls });
   const locks = createLockAnalysis({ symbols, calls });
   const ordered = new ReorderBuffer((ev: TraceEvent) => {
     calls.push(ev);
@@ -58,11 +63,12 @@ export function registerAnalyze(program: Command): void {
     .option('--json', 'print the report as one JSON document (see `luotrace schema analyze`)')
     .option('--kallsyms <file>', 'a copy of /proc/kallsyms or System.map to name raw addresses')
     .option('--kernel-model <model>', 'force the LUO code version: pre-series, v1, merged, later')
+    .option('--limit <n>', 'rows shown per list in the text report', '20')
     .addOption(formatOption())
     .action(async (files: string[], opts: AnalyzeOptions) => {
       const report = await runAnalysis(files, opts);
       const out = new BufferedWriter();
-      out.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderReportText(report));
+      out.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderReportText(report, { limit: Math.max(1, Number(opts.limit) || 20) }));
       await out.flush();
     });
 }

@@ -58,6 +58,8 @@ export const DataQualitySchema = z.object({
   ),
   /** Things a reader should know about that are not per line (clock resets, rebased clocks...). */
   notes: z.array(z.string()),
+  /** An input ended early: a cut last line, a truncated gzip stream, a capture cut by its producer. */
+  truncated: z.boolean(),
   /** True when some data is known to be missing: lost events, overwritten buffer, truncated input. */
   incomplete: z.boolean(),
 });
@@ -159,6 +161,7 @@ export class QualityLedger {
       lost: obj(this.lost),
       overwritten: this.overwritten,
       notes: this.notes,
+      truncated: this.truncated,
       incomplete: this.lost.size > 0 || this.overwritten.length > 0 || this.truncated,
     };
   }
