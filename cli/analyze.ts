@@ -11,6 +11,7 @@ import { LuoAnalysis } from '../analyses/luo.js';
 import { KERNEL_MODELS, type KernelModelId } from '../analyses/kernel-models.js';
 import { ReorderBuffer } from '../analyses/order.js';
 import type { AnalyzeReport } from '../analyses/report.js';
+import { filterLuoSection, type ReportFilters } from '../analyses/filters.js';
 import { BufferedWriter } from './output.js';
 import { formatOption, parseFormat } from './options.js';
 import { renderReportText } from './render-report.js';
@@ -22,6 +23,25 @@ export interface AnalyzeOptions {
   kallsyms?: string;
   kernelModel?: string;
   limit?: string;
+  module?: string;
+  session?: string;
+  pid?: string;
+  since?: string;
+  until?: string;
+}
+
+/** `--since 86.7` (seconds, as the trace prints them) -> ns. */
+function seconds(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new InputError(flag, `not a number of seconds: ${v}`);
+  return Math.round(n * 1e9);
+}
+
+export function reportFilters(opts: AnalyzeOptions): ReportFilters {
+  const pid = opts.pid === undefined ? undefined : Number(opts.pid);
+  if (pid !== undefined && !Number.isInteger(pid)) throw new InputError('--pid', `not a pid: ${opts.pid}`);
+  return { module: opts.module, session: opts.session, pid, since: seconds('--since', opts.since), until: seconds('--until', opts.until) };
 }
 
 /** Read the inputs and run every analysis over one ordered event stream. */
@@ -42,7 +62,7 @@ export async function runAnalysis(files: string[], opts: AnalyzeOptions): Promis
   const read = await readTraces(files, (ev) => ordered.push(ev), { format: parseFormat(opts.format) });
   ordered.flush();
   const ctx = { sources: read.sources, quality: read.quality };
-  const luoSection = luo.finish(ctx);
+  const luoSection = filterLuoSection(luo.finish(ctx), reportFilters(opts), read.quality);
   const lockSection = locks.finish(ctx);
   const { locks: lockRows, ...lockDetails } = lockSection;
   return {
@@ -64,6 +84,11 @@ export function registerAnalyze(program: Command): void {
     .option('--kallsyms <file>', 'a copy of /proc/kallsyms or System.map to name raw addresses')
     .option('--kernel-model <model>', 'force the LUO code version: pre-series, v1, merged, later')
     .option('--limit <n>', 'rows shown per list in the text report', '20')
+    .option('--module <name>', 'only this module (pins, refcounts, rmmod)')
+    .option('--session <name>', 'only this session (its phases, pins and lock waits)')
+    .option('--pid <pid>', 'only what this task did')
+    .option('--since <seconds>', 'only what happened at or after this trace time (seconds, as printed)')
+    .option('--until <seconds>', 'only what happened at or before this trace time (seconds)')
     .addOption(formatOption())
     .action(async (files: string[], opts: AnalyzeOptions) => {
       const report = await runAnalysis(files, opts);
