@@ -276,7 +276,8 @@ export class LuoAnalysis {
       // The newest session of that boot holding the file set that was not aborted.
       const owner = [...list].reverse().find((s) => s.fileSet === o.fileSet && s.state !== 'aborted' && s.state !== 'failed');
       if (owner) {
-        owner.phases.push(o.phase);
+        // finish() may run again on a live stream (TUI --follow): attach each orphan phase once.
+        if (!owner.phases.includes(o.phase)) owner.phases.push(o.phase);
         if (o.phase.name === 'freeze' && (o.phase.result === null || o.phase.result >= 0)) owner.state = 'frozen';
       }
     }

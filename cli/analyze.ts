@@ -1,8 +1,9 @@
 // `luotrace analyze FILE...`: verdicts first, then sessions, pin windows, refcounts, locks and data
 // quality; `--json` prints the whole report as one document (analyses/report.ts).
 import type { Command } from 'commander';
-import type { TraceEvent } from '../parsers/event.js';
-import { InputError, readTraces } from '../parsers/index.js';
+import type { SourceInfo, TraceEvent } from '../parsers/event.js';
+import type { DataQuality } from '../parsers/quality.js';
+import { InputError, type ReadOptions, readTraces } from '../parsers/index.js';
 import { loadSymbolFile } from '../parsers/kallsyms.js';
 import type { SymbolTable } from '../parsers/kallsyms.js';
 import { createLockAnalysis } from '../analyses/locks.js';
@@ -44,14 +45,22 @@ export function reportFilters(opts: AnalyzeOptions): ReportFilters {
   return { module: opts.module, session: opts.session, pid, since: seconds('--since', opts.since), until: seconds('--until', opts.until) };
 }
 
-/** Read the inputs and run every analysis over one ordered event stream. */
-export async function runAnalysis(files: string[], opts: AnalyzeOptions): Promise<AnalyzeReport> {
+/** The analyses of one run, fed event by event; `report` can be called again after more events (the TUI's --follow). */
+export interface AnalysisPipeline {
+  push(ev: TraceEvent): void;
+  /** Pass on the events the reorder window still holds (end of input, or an idle live stream). */
+  flush(): void;
+  report(read: { sources: SourceInfo[]; quality: DataQuality }): AnalyzeReport;
+}
+
+export async function createAnalysis(opts: AnalyzeOptions): Promise<AnalysisPipeline> {
   let symbols: SymbolTable | null = null;
   if (opts.kallsyms) symbols = await loadSymbolFile(opts.kallsyms);
   const calls = new LuoCallTracker();
   if (opts.kernelModel && !(opts.kernelModel in KERNEL_MODELS)) {
     throw new InputError('--kernel-model', `unknown model ${opts.kernelModel}; one of: ${Object.keys(KERNEL_MODELS).join(', ')}`);
   }
+  const filters = reportFilters(opts);
   const luo = new LuoAnalysis({ kernelModel: opts.kernelModel as KernelModelId | undefined, calls });
   const locks = createLockAnalysis({ symbols, calls });
   const ordered = new ReorderBuffer((ev: TraceEvent) => {
@@ -59,20 +68,32 @@ export async function runAnalysis(files: string[], opts: AnalyzeOptions): Promis
     luo.push(ev);
     locks.push(ev);
   });
-  const read = await readTraces(files, (ev) => ordered.push(ev), { format: parseFormat(opts.format) });
-  ordered.flush();
-  const ctx = { sources: read.sources, quality: read.quality };
-  const luoSection = filterLuoSection(luo.finish(ctx), reportFilters(opts), read.quality);
-  const lockSection = locks.finish(ctx);
-  const { locks: lockRows, ...lockDetails } = lockSection;
   return {
-    tool: { name: 'luotrace', version: TOOL_VERSION },
-    sources: read.sources,
-    ...luoSection,
-    locks: lockRows,
-    lockDetails,
-    dataQuality: read.quality,
+    push: (ev) => ordered.push(ev),
+    flush: () => ordered.flush(),
+    report(read) {
+      const ctx = { sources: read.sources, quality: read.quality };
+      const luoSection = filterLuoSection(luo.finish(ctx), filters, read.quality);
+      const lockSection = locks.finish(ctx);
+      const { locks: lockRows, ...lockDetails } = lockSection;
+      return {
+        tool: { name: 'luotrace', version: TOOL_VERSION },
+        sources: read.sources,
+        ...luoSection,
+        locks: lockRows,
+        lockDetails,
+        dataQuality: read.quality,
+      };
+    },
   };
+}
+
+/** Read the inputs and run every analysis over one ordered event stream. */
+export async function runAnalysis(files: string[], opts: AnalyzeOptions, read: Pick<ReadOptions, 'onProgress'> = {}): Promise<AnalyzeReport> {
+  const pipeline = await createAnalysis(opts);
+  const result = await readTraces(files, pipeline.push, { format: parseFormat(opts.format), onProgress: read.onProgress });
+  pipeline.flush();
+  return pipeline.report(result);
 }
 
 export function registerAnalyze(program: Command): void {
@@ -90,10 +111,13 @@ export function registerAnalyze(program: Command): void {
     .option('--since <seconds>', 'only what happened at or after this trace time (seconds, as printed)')
     .option('--until <seconds>', 'only what happened at or before this trace time (seconds)')
     .addOption(formatOption())
-    .action(async (files: string[], opts: AnalyzeOptions) => {
-      const report = await runAnalysis(files, opts);
-      const out = new BufferedWriter();
-      out.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderReportText(report, { limit: Math.max(1, Number(opts.limit) || 20) }));
-      await out.flush();
-    });
+    .action(runAnalyze);
+}
+
+/** The `analyze` command's work: also what `luotrace FILE...` does when stdout is not a terminal. */
+export async function runAnalyze(files: string[], opts: AnalyzeOptions): Promise<void> {
+  const report = await runAnalysis(files, opts);
+  const out = new BufferedWriter();
+  out.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderReportText(report, { limit: Math.max(1, Number(opts.limit) || 20) }));
+  await out.flush();
 }

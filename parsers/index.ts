@@ -27,7 +27,23 @@ export interface ReadOptions {
   onSourceStart?: (src: number, file: string, clock: SourceClock) => void;
   /** Called after each source with what is known so far. */
   onSource?: (info: SourceInfo) => void;
+  /** Progress for loading screens: called every PROGRESS_LINES lines and once at the end of each source. */
+  onProgress?: (p: ReadProgress) => void;
 }
+
+/** Where the reader is: bytes as stored (compressed for .gz), so `bytesRead / size` is honest. */
+export interface ReadProgress {
+  src: number;
+  file: string;
+  bytesRead: number;
+  /** null for stdin and pipes. */
+  size: number | null;
+  lines: number;
+  events: number;
+  done: boolean;
+}
+
+const PROGRESS_LINES = 4096;
 
 export interface ReadResult {
   sources: SourceInfo[];
@@ -94,8 +110,20 @@ export async function readTraces(paths: string[], sink: EventSink, opts: ReadOpt
     opts.onSourceStart?.(src, input.name, clock);
     const env = new ParserEnv(src, input.name, ledger, clock, sink);
     const parser = createParser(format, env);
-    const stats = await input.forEachLine((text, lineNo, unterminated) => parser.line(text, lineNo, unterminated), ledger);
+    const onProgress = opts.onProgress;
+    const progress = (lines: number, done: boolean) =>
+      onProgress?.({ src, file: input.name, bytesRead: input.bytesRead(), size: input.size, lines, events: env.events, done });
+    const stats = await input.forEachLine(
+      onProgress
+        ? (text, lineNo, unterminated) => {
+            parser.line(text, lineNo, unterminated);
+            if (lineNo % PROGRESS_LINES === 0) progress(lineNo, false);
+          }
+        : (text, lineNo, unterminated) => parser.line(text, lineNo, unterminated),
+      ledger,
+    );
     parser.finish();
+    progress(stats.lines, true);
     if (stats.truncatedBy) {
       ledger.truncated = true;
       ledger.note(`${input.name}: input ended early after line ${stats.lines}: ${stats.truncatedBy}`);

@@ -35,6 +35,10 @@ export interface OpenedInput {
   compressed: boolean;
   /** The first SNIFF_BYTES (or the whole input) decoded, for format detection. */
   head: string;
+  /** Size in bytes as stored (compressed size for .gz); null for stdin and pipes. */
+  size: number | null;
+  /** Bytes consumed from the file so far (before gunzip): for progress bars, see ReadOptions.onProgress. */
+  bytesRead(): number;
   /** Streams every line once. Resolves when the input ends. */
   forEachLine(onLine: LineCallback, ledger: QualityLedger): Promise<LineStats>;
 }
@@ -80,8 +84,8 @@ function binaryReason(head: Buffer): string | null {
   return null;
 }
 
-async function openStream(path: string, stdin: Readable): Promise<Readable> {
-  if (path === '-') return stdin;
+async function openStream(path: string, stdin: Readable): Promise<{ stream: Readable; size: number | null }> {
+  if (path === '-') return { stream: stdin, size: null };
   let st;
   try {
     st = await fsp.stat(path);
@@ -90,7 +94,7 @@ async function openStream(path: string, stdin: Readable): Promise<Readable> {
   }
   if (st.isDirectory()) throw new InputError(path, 'is a directory (give the trace files inside it)');
   // Open errors (EACCES...) surface on the first read, where openInput turns them into InputError.
-  return createReadStream(path, { highWaterMark: CHUNK_BYTES });
+  return { stream: createReadStream(path, { highWaterMark: CHUNK_BYTES }), size: st.isFile() ? st.size : null };
 }
 
 export function describeFsError(e: unknown): string {
@@ -115,7 +119,7 @@ export function describeFsError(e: unknown): string {
  * caller can detect the format, then hands out the lines in one streaming pass.
  */
 export async function openInput(path: string, stdin: Readable = process.stdin): Promise<OpenedInput> {
-  const raw = await openStream(path, stdin);
+  const { stream: raw, size } = await openStream(path, stdin);
   const name = path === '-' ? '<stdin>' : path;
   const rawIter = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   let first: IteratorResult<Buffer>;
@@ -126,6 +130,7 @@ export async function openInput(path: string, stdin: Readable = process.stdin): 
   }
   const firstChunk = first.done ? Buffer.alloc(0) : first.value;
   const compressed = firstChunk.length >= 2 && firstChunk[0] === 0x1f && firstChunk[1] === 0x8b;
+  let consumed = firstChunk.length;
 
   async function* rawChunks(): AsyncGenerator<Buffer> {
     if (firstChunk.length) yield firstChunk;
@@ -133,6 +138,7 @@ export async function openInput(path: string, stdin: Readable = process.stdin): 
     for (;;) {
       const r = await rawIter.next();
       if (r.done) return;
+      consumed += r.value.length;
       yield r.value;
     }
   }
@@ -189,6 +195,8 @@ export async function openInput(path: string, stdin: Readable = process.stdin): 
     name,
     compressed,
     head,
+    size,
+    bytesRead: () => consumed,
     async forEachLine(onLine, ledger) {
       const splitter = new LineSplitter(onLine, ledger, name);
       if (headBuf.length) splitter.push(headBuf);
