@@ -4,9 +4,10 @@
 // documented exit code (0 ok, 1 a check or threshold failed, 2 unusable input or usage, 3 bug).
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../parsers/input.js';
-import { registerAnalyze } from './analyze.js';
+import { registerAnalyze, runAnalyze } from './analyze.js';
 import { registerEvents } from './events.js';
 import { registerSchema } from './schema.js';
+import { addTuiOptions, registerTui, runTui, type TuiOptions } from './tui.js';
 
 export const EXIT = { ok: 0, failed: 1, input: 2, internal: 3 } as const;
 
@@ -24,10 +25,23 @@ export function buildProgram(): Command {
       '\nExit codes: 0 success, 1 a check or threshold failed, 2 unusable input or bad usage, 3 internal error.',
     )
     .showHelpAfterError('(run luotrace --help for usage)')
-    .exitOverride();
+    .exitOverride()
+    // Program options only before a command name, so `analyze --format x` keeps its own --format.
+    .enablePositionalOptions()
+    .argument('[files...]', 'without a command: open the TUI when stdout is a terminal, else print the `analyze` report');
+  addTuiOptions(program).action(async (files: string[], opts: TuiOptions) => {
+    if (files.length === 0) program.help({ error: true });
+    if (process.stdout.isTTY) {
+      await runTui(files, opts);
+      return;
+    }
+    if (opts.follow) throw new InputError('--follow', 'needs a terminal (stdout is not one); use `luotrace tui --follow` in a terminal');
+    await runAnalyze(files, { format: opts.format, kallsyms: opts.kallsyms, kernelModel: opts.kernelModel });
+  });
   registerAnalyze(program);
   registerEvents(program);
   registerSchema(program);
+  registerTui(program);
   return program;
 }
 

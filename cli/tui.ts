@@ -1,0 +1,96 @@
+// `luotrace tui FILE...` (and `luotrace FILE...` on a terminal): the interactive explorer. Loads the
+// analysis with a progress screen, then lets the user walk from a verdict down to the raw lines
+// that prove it. `--follow` streams one growing file or pipe (trace_pipe) and keeps the screens up
+// to date with bounded memory.
+import { openSync, promises as fsp } from 'node:fs';
+import { ReadStream } from 'node:tty';
+import type { Command } from 'commander';
+import { render } from 'ink';
+import { createElement } from 'react';
+import { describeFsError, InputError } from '../parsers/input.js';
+import type { AnalyzeOptions } from './analyze.js';
+import { formatOption } from './options.js';
+import { App } from './tui/app.js';
+import { followFile, LIVE_KEEP_LINES, loadFiles, type TuiModel } from './tui/model.js';
+
+export interface TuiOptions extends Pick<AnalyzeOptions, 'format' | 'kallsyms' | 'kernelModel'> {
+  follow?: boolean;
+  keepLines?: string;
+}
+
+/** NO_COLOR (https://no-color.org): set and not empty means no colors. */
+export function colorsOff(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.NO_COLOR !== undefined && env.NO_COLOR !== '';
+}
+
+/** The keyboard: stdin when it is a terminal, else the controlling terminal (stdin may carry the trace). */
+function keyboard(stdinCarriesTrace: boolean): NodeJS.ReadStream | null {
+  if (process.stdin.isTTY && !stdinCarriesTrace) return process.stdin;
+  try {
+    return new ReadStream(openSync('/dev/tty', 'r')) as unknown as NodeJS.ReadStream;
+  } catch {
+    return null;
+  }
+}
+
+export function addTuiOptions(cmd: Command): Command {
+  return cmd
+    .option('--follow', 'follow one growing file or pipe (e.g. /sys/kernel/tracing/trace_pipe): screens update as events arrive')
+    .option('--keep-lines <n>', `with --follow: raw lines kept for the Events screen (older ones are dropped)`, String(LIVE_KEEP_LINES))
+    .option('--kallsyms <file>', 'a copy of /proc/kallsyms or System.map to name raw addresses')
+    .option('--kernel-model <model>', 'force the LUO code version: pre-series, v1, merged, later')
+    .addOption(formatOption());
+}
+
+export async function runTui(files: string[], opts: TuiOptions): Promise<void> {
+  const stdinTrace = files.includes('-');
+  const follow = Boolean(opts.follow) || (stdinTrace && files.length === 1);
+  if (follow && files.length !== 1) throw new InputError('--follow', 'follows exactly one file or pipe');
+  const keepLines = Number(opts.keepLines ?? LIVE_KEEP_LINES);
+  if (!Number.isInteger(keepLines) || keepLines < 100) throw new InputError('--keep-lines', `not a line count of at least 100: ${opts.keepLines}`);
+  // Unusable inputs fail here, as one line and exit 2, before the screen is taken over.
+  for (const f of files) {
+    if (f === '-') continue;
+    try {
+      const st = await fsp.stat(f);
+      if (st.isDirectory()) throw new InputError(f, 'is a directory (give the trace files inside it)');
+    } catch (e) {
+      if (e instanceof InputError) throw e;
+      throw new InputError(f, describeFsError(e));
+    }
+  }
+  const keys = keyboard(stdinTrace);
+  if (!keys) throw new InputError('tui', 'needs a terminal for the keyboard (stdin is not one and /dev/tty cannot be opened); use `luotrace analyze`');
+  const model: TuiModel = follow ? followFile(files[0], { ...opts, keepLines }) : loadFiles(files, opts);
+  const out = process.stdout;
+  const fullScreen = Boolean(out.isTTY);
+  // The alternate screen keeps the user's scrollback as it was when they quit.
+  if (fullScreen) out.write('\x1b[?1049h\x1b[H\x1b[2J');
+  const onResize = () => out.write('\x1b[2J\x1b[H');
+  if (fullScreen) out.on('resize', onResize);
+  const ink = render(createElement(App, { model, noColor: colorsOff() }), { stdin: keys, exitOnCtrlC: true, patchConsole: false });
+  try {
+    await ink.waitUntilExit();
+  } finally {
+    model.stop();
+    ink.cleanup();
+    if (fullScreen) {
+      out.off('resize', onResize);
+      out.write('\x1b[?1049l');
+    }
+    if (keys !== process.stdin) keys.destroy();
+    // A read blocked on trace_pipe cannot be cancelled; do not let it hold the process.
+    if (follow) setTimeout(() => process.exit(process.exitCode ?? 0), 200).unref();
+  }
+  if (model.failure) throw model.failure;
+}
+
+export function registerTui(program: Command): void {
+  const cmd = program
+    .command('tui')
+    .description('explore the analysis on screen: verdicts, sessions, modules, locks, raw events (the default on a terminal)')
+    .argument('<files...>', 'trace files of one run, or - for stdin (read as a live stream)');
+  addTuiOptions(cmd).action(async (files: string[], opts: TuiOptions) => {
+    await runTui(files, opts);
+  });
+}

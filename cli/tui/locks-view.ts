@@ -1,0 +1,111 @@
+// The lock rows as the Locks screen reads them. The lock analyses (issue #4) own the real schema;
+// this reads only the contract fields (name, address, mode, acquisitions, contended, wait/hold
+// summaries in ns) and uses the richer ones when present (type, waitHistogram, the slowest waits
+// with their owners in lockDetails), so the screen works with the placeholder, with the full
+// section, and with anything in between. Rows that do not fit are counted, not shown wrong.
+import { z } from 'zod';
+import type { AnalyzeReport } from '../../analyses/report.js';
+
+const Summary = z
+  .object({
+    count: z.number(),
+    total: z.number(),
+    min: z.number().nullable(),
+    max: z.number().nullable(),
+    avg: z.number().nullable(),
+    p50: z.number().nullable(),
+    p90: z.number().nullable(),
+    p99: z.number().nullable(),
+    p999: z.number().nullable(),
+  })
+  .partial();
+export type LockSummary = z.infer<typeof Summary>;
+
+const Bucket = z.object({ low: z.number(), high: z.number(), count: z.number() });
+
+export const LockRowView = z.object({
+  name: z.string().nullable(),
+  address: z.string().nullable(),
+  mode: z.string(),
+  type: z.string().optional(),
+  acquisitions: z.number().optional(),
+  contended: z.number().optional(),
+  wait: Summary.optional(),
+  hold: Summary.optional(),
+  waitHistogram: z.array(Bucket).optional(),
+  holdHistogram: z.array(Bucket).optional(),
+});
+export type LockRow = z.infer<typeof LockRowView>;
+
+const Who = z
+  .object({ pid: z.number().nullable(), comm: z.string().nullable(), session: z.string().nullable(), func: z.string().nullable(), phase: z.string().nullable() })
+  .partial();
+
+export const WaitView = z.object({
+  lock: z.string().nullable(),
+  address: z.string().nullable().optional(),
+  duration: z.number(),
+  begin: z.number().optional(),
+  waiter: Who.optional(),
+  owners: z.array(Who.extend({ mode: z.string().optional(), heldFor: z.number().nullable().optional() })).optional(),
+  explanation: z.string().optional(),
+  /** Source index (or file name) and line of the wait's first event. */
+  file: z.union([z.number(), z.string()]).optional(),
+  line: z.number().optional(),
+});
+export type WaitRecord = z.infer<typeof WaitView>;
+
+export const lockKey = (l: Pick<LockRow, 'name' | 'address' | 'mode'>): string => `${l.name ?? ''}|${l.address ?? ''}|${l.mode}`;
+export const lockName = (l: Pick<LockRow, 'name' | 'address'>): string => l.name ?? l.address ?? '(unknown lock)';
+
+export function lockRows(r: AnalyzeReport): { rows: LockRow[]; unreadable: number } {
+  const rows: LockRow[] = [];
+  let unreadable = 0;
+  for (const x of r.locks as unknown[]) {
+    const p = LockRowView.safeParse(x);
+    if (p.success) rows.push(p.data);
+    else unreadable++;
+  }
+  return { rows, unreadable };
+}
+
+/** The slowest waits on this lock the report kept (lockDetails.slowestWaits), slowest first. */
+export function waitsOf(r: AnalyzeReport, l: LockRow): WaitRecord[] {
+  const list = (r.lockDetails as Record<string, unknown>).slowestWaits;
+  if (!Array.isArray(list)) return [];
+  const out: WaitRecord[] = [];
+  for (const x of list) {
+    const p = WaitView.safeParse(x);
+    if (!p.success) continue;
+    const w = p.data;
+    if ((l.name !== null && w.lock === l.name) || (l.address !== null && w.address === l.address)) out.push(w);
+  }
+  return out.sort((a, b) => b.duration - a.duration);
+}
+
+/** The file a wait's `file` field names (a source index in the issue #4 contract). */
+export function waitFile(r: AnalyzeReport, w: WaitRecord): string | null {
+  if (typeof w.file === 'string') return w.file;
+  if (typeof w.file === 'number') return r.sources[w.file]?.file ?? null;
+  return null;
+}
+
+export const LOCK_SORTS = ['wait total', 'wait max', 'contended', 'acquisitions', 'hold total', 'name'] as const;
+
+export function sortLocks(rows: LockRow[], sort: (typeof LOCK_SORTS)[number]): LockRow[] {
+  const by = (f: (l: LockRow) => number) => [...rows].sort((a, b) => f(b) - f(a) || lockName(a).localeCompare(lockName(b)));
+  switch (sort) {
+    case 'wait total':
+      return by((l) => l.wait?.total ?? 0);
+    case 'wait max':
+      return by((l) => l.wait?.max ?? 0);
+    case 'contended':
+      return by((l) => l.contended ?? 0);
+    case 'acquisitions':
+      return by((l) => l.acquisitions ?? 0);
+    case 'hold total':
+      return by((l) => l.hold?.total ?? 0);
+    case 'name':
+      return [...rows].sort((a, b) => lockName(a).localeCompare(lockName(b)));
+  }
+}

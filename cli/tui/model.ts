@@ -1,0 +1,234 @@
+// What the TUI shows, kept outside React: the report (null while loading), honest loading progress,
+// the refcount series for charts, the raw-line store and, with --follow, the live source that keeps
+// the report up to date. Screens subscribe and redraw on change.
+import type { AnalyzeReport } from '../../analyses/report.js';
+import type { TraceEvent } from '../../parsers/event.js';
+import { InputError, type ReadProgress, readTraces } from '../../parsers/index.js';
+import { type AnalyzeOptions, createAnalysis } from '../analyze.js';
+import { parseFormat } from '../options.js';
+import { LiveSource } from './follow.js';
+import { FileLineStore, type LineStore, RingLineStore, type SearchUpdate } from './lines.js';
+import { type LineRef, lineReferences } from './relations.js';
+import { RefcountSeries } from './series.js';
+
+export type ModelPhase = 'loading' | 'ready' | 'live' | 'error';
+
+export interface LiveStatus {
+  /** Data is arriving (false once the stream paused). */
+  streaming: boolean;
+  ended: boolean;
+  lines: number;
+  bytes: number;
+  keptLines: number;
+  droppedLines: number;
+}
+
+export class TuiModel {
+  phase: ModelPhase = 'loading';
+  report: AnalyzeReport | null = null;
+  error: string | null = null;
+  /** What went wrong, to rethrow once the screen is closed (the CLI then prints it and exits 2). */
+  failure: Error | null = null;
+  /** One entry per input, as far as the reader got. */
+  progress: ReadProgress[] = [];
+  live: LiveStatus | null = null;
+  readonly series = new RefcountSeries();
+  version = 0;
+  private readonly listeners = new Set<() => void>();
+  private refsCache: { report: AnalyzeReport; refs: Map<string, LineRef[]> } | null = null;
+  private stopFns: Array<() => void> = [];
+  private searchState: { file: string; needle: string; result: SearchUpdate; cancel: () => void } | null = null;
+
+  constructor(
+    readonly files: string[],
+    readonly lines: LineStore,
+  ) {}
+
+  /** A model over a report that is already there (tests, and `luotrace tui` on a report in memory). */
+  static ready(report: AnalyzeReport, lines?: LineStore, series?: (s: RefcountSeries) => void): TuiModel {
+    const m = new TuiModel(
+      report.sources.map((s) => s.file),
+      lines ?? new FileLineStore((f) => report.sources.find((s) => s.file === f)?.lines ?? null),
+    );
+    m.report = report;
+    m.phase = 'ready';
+    series?.(m.series);
+    return m;
+  }
+
+  subscribe(fn: () => void): () => void {
+    this.listeners.add(fn);
+    const off = this.lines.subscribe(fn);
+    return () => {
+      this.listeners.delete(fn);
+      off();
+    };
+  }
+
+  changed(): void {
+    this.version++;
+    for (const fn of [...this.listeners]) fn();
+  }
+
+  /** Which report objects each raw line is evidence of (computed once per report). */
+  refs(): Map<string, LineRef[]> {
+    if (!this.report) return new Map();
+    if (this.refsCache?.report !== this.report) this.refsCache = { report: this.report, refs: lineReferences(this.report) };
+    return this.refsCache.refs;
+  }
+
+  /** Matches of a case-insensitive search in one file; the search runs in the background and redraws as it finds. */
+  search(file: string, needle: string): SearchUpdate {
+    const st = this.searchState;
+    if (st && st.file === file && st.needle === needle && !this.lines.live) return st.result;
+    st?.cancel();
+    const next = { file, needle, result: { matches: [], done: false, capped: false } as SearchUpdate, cancel: () => {} };
+    this.searchState = next;
+    next.cancel = this.lines.search(file, needle, (u) => {
+      next.result = u;
+      // Screens build their pages while rendering: tell them after this render, not during it.
+      if (!this.lines.live) queueMicrotask(() => this.changed());
+    });
+    return next.result;
+  }
+
+  onStop(fn: () => void): void {
+    this.stopFns.push(fn);
+  }
+
+  stop(): void {
+    this.searchState?.cancel();
+    for (const fn of this.stopFns.splice(0)) fn();
+  }
+
+  fail(e: unknown): void {
+    this.failure = e instanceof Error ? e : new Error(String(e));
+    this.phase = 'error';
+    this.error = e instanceof InputError ? e.oneLine : e instanceof Error ? e.message : String(e);
+    this.changed();
+  }
+}
+
+/** Read the files in the background; the model says how far it got and then holds the report. */
+export function loadFiles(files: string[], opts: AnalyzeOptions): TuiModel {
+  const knownLines = new Map<string, number>();
+  const model = new TuiModel(files, new FileLineStore((f) => knownLines.get(f) ?? null));
+  let lastEmit = 0;
+  const run = async () => {
+    const pipeline = await createAnalysis(opts);
+    const push = (ev: TraceEvent) => {
+      pipeline.push(ev);
+      model.series.push(ev);
+    };
+    const read = await readTraces(files, push, {
+      format: parseFormat(opts.format),
+      onProgress: (p) => {
+        model.progress[p.src] = p;
+        const now = Date.now();
+        // Redraw at most ten times a second; the parse itself must not wait for the screen.
+        if (p.done || now - lastEmit > 100) {
+          lastEmit = now;
+          model.changed();
+        }
+      },
+    });
+    pipeline.flush();
+    for (const s of read.sources) knownLines.set(s.file, s.lines);
+    model.report = pipeline.report(read);
+    model.phase = 'ready';
+    model.changed();
+  };
+  // Let the first frame (the loading screen) show before the parse takes the event loop.
+  setTimeout(() => run().catch((e) => model.fail(e)), 0);
+  return model;
+}
+
+/** Lines of a live stream kept for the Events screen. */
+export const LIVE_KEEP_LINES = 20_000;
+/** Rebuild the report at most this often while events stream in. */
+const SNAPSHOT_MS = 1000;
+
+/**
+ * `--follow`: stream one input; the report is rebuilt from the running analyses every second while
+ * events arrive (and when the stream pauses), raw lines beyond the newest LIVE_KEEP_LINES are dropped.
+ */
+export function followFile(file: string, opts: AnalyzeOptions & { keepLines?: number }): TuiModel {
+  const ring = new RingLineStore(opts.keepLines ?? LIVE_KEEP_LINES);
+  const model = new TuiModel([file === '-' ? '<stdin>' : file], ring);
+  model.phase = 'live';
+  model.live = { streaming: true, ended: false, lines: 0, bytes: 0, keptLines: 0, droppedLines: 0 };
+  let dirty = false;
+  let lastSnapshot = 0;
+  let snapshotCost = 0;
+  let source: LiveSource | null = null;
+  const run = async () => {
+    const pipeline = await createAnalysis(opts);
+    const snapshot = () => {
+      if (!source) return;
+      const t = Date.now();
+      const info = source.info();
+      model.report = pipeline.report({ sources: [info], quality: source.ledger.snapshot() });
+      snapshotCost = Date.now() - t;
+      lastSnapshot = Date.now();
+      dirty = false;
+    };
+    const status = (streaming: boolean) => {
+      if (!source || !model.live) return;
+      model.live = {
+        streaming,
+        ended: source.ended,
+        lines: source.lines,
+        bytes: source.bytes,
+        keptLines: Math.min(source.lines, ring.capacity),
+        droppedLines: ring.dropped(source.name),
+      };
+    };
+    source = new LiveSource(file, {
+      format: parseFormat(opts.format),
+      sink: (ev) => {
+        pipeline.push(ev);
+        model.series.push(ev);
+        dirty = true;
+      },
+      onLine: (n, text) => ring.push(source?.name ?? file, n, text),
+      onIdle: () => {
+        // A quiet stream: nothing newer will re-order the held events, so pass them on now.
+        pipeline.flush();
+        snapshot();
+        status(false);
+        model.changed();
+      },
+    });
+    const { done } = await source.start();
+    const timer = setInterval(
+      () => {
+        // A report costs time on a big run: never spend more than a tenth of the time rebuilding it.
+        if (!dirty || Date.now() - lastSnapshot < Math.max(SNAPSHOT_MS, snapshotCost * 10)) {
+          status(true);
+          model.changed();
+          return;
+        }
+        snapshot();
+        status(true);
+        model.changed();
+      },
+      Math.max(250, SNAPSHOT_MS / 2),
+    );
+    model.onStop(() => {
+      clearInterval(timer);
+      source?.stop();
+      ring.close();
+    });
+    try {
+      await done;
+    } finally {
+      clearInterval(timer);
+    }
+    pipeline.flush();
+    snapshot();
+    status(false);
+    model.changed();
+  };
+  setTimeout(() => run().catch((e) => model.fail(e)), 0);
+  return model;
+}

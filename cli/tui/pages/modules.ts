@@ -1,0 +1,189 @@
+// Screen 3, Modules: per module and boot, refcounts, gets/puts and open LUO pins; the selected
+// module's refcount over time (asciichart) and its pin windows on a time axis. Enter opens a module
+// (every pin window as a bar; Enter on one opens the pin window); the pin window view shows the raw
+// module_get / module_put lines that open and close it.
+import type { ModuleJson, PinWindowJson } from '../../../analyses/luo.js';
+import { chartColumns, lineChart, resample, windowBar } from '../charts.js';
+import { findModule, findPin, isLuoPin, moduleKey, pinKey, pinOrder } from '../relations.js';
+import { columns, fmtDuration, fmtSeconds, type Line, seg, shortFile, wrap } from '../text.js';
+import type { Page, Row } from '../views.js';
+import { blank, contextBlock, heading, type PageCtx, proofBlock } from './common.js';
+import { pinState, proofOf } from './overview.js';
+
+export const MODULE_SORTS = ['boot', 'open pins', 'gets'];
+export const WINDOW_SORTS = ['open first', 'get line', 'held longest'];
+
+/** The refcnt= values of a module in its boot: the source with the most of them (one rendering of the run). */
+function refcntPoints(ctx: PageCtx, m: ModuleJson): { time: number; value: number }[] {
+  const boot = ctx.report.boots.find((b) => b.id === m.boot);
+  const srcs = ctx.report.sources.map((s, i) => ({ s, i })).filter(({ s }) => !boot || boot.files.includes(s.file));
+  let best: { time: number; refcnt: number }[] = [];
+  for (const { i } of srcs) {
+    const pts = ctx.model.series.points(i, m.name);
+    if (pts.length > best.length) best = pts;
+  }
+  return best.map((p) => ({ time: p.time, value: p.refcnt }));
+}
+
+function timeRange(points: { time: number }[], windows: PinWindowJson[]): [number, number] | null {
+  const ts = [...points.map((p) => p.time), ...windows.flatMap((w) => [w.getTime, w.putTime]).filter((t): t is number => t !== null)];
+  if (ts.length === 0) return null;
+  return [Math.min(...ts), Math.max(...ts)];
+}
+
+/** Refcount over time, with the time axis under it. */
+export function refcountChart(ctx: PageCtx, m: ModuleJson, width: number, height: number): Line[] {
+  const pts = refcntPoints(ctx, m);
+  if (pts.length === 0) return [[seg('refcnt over time: no module_get/module_put with refcnt= for this module', { color: 'gray' })]];
+  const range = timeRange(pts, []) ?? [0, 1];
+  const max = Math.max(...pts.map((p) => p.value));
+  const n = chartColumns(width, max);
+  const values = resample(pts, range[0], range[1], n);
+  const chart = lineChart(values, width, Math.max(1, height - 2));
+  const left = `${fmtSeconds(range[0])} s`;
+  const right = `${fmtSeconds(range[1])} s`;
+  const pad = width - n;
+  const axis = ' '.repeat(pad) + (n >= left.length + right.length + 1 ? left + ' '.repeat(n - left.length - right.length) + right : left);
+  return [
+    heading(`refcnt over time (raw, 1 = idle)`, `${pts.length} values`),
+    ...chart.map((l) => [seg(l, { color: 'cyan' })]),
+    [seg(axis, { color: 'gray' })],
+  ];
+}
+
+function moduleLine(m: ModuleJson): Line {
+  return columns([
+    { text: m.name, width: 16, style: { bold: true } },
+    { text: `boot ${m.boot}`, width: 7 },
+    { text: `refcnt ${m.firstRefcnt ?? '?'}→${m.finalRefcnt ?? '?'}`, width: 13 },
+    { text: `max ${m.maxRefcnt ?? '?'}`, width: 7 },
+    { text: `gets ${m.gets}`, width: 9 },
+    { text: `puts ${m.puts}`, width: 9 },
+    { text: `open pins ${m.openPins}`, width: 12, style: m.openPins > 0 ? { color: 'yellow' } : {} },
+  ]);
+}
+
+export function modulesPage(ctx: PageCtx): Page {
+  const r = ctx.report;
+  const list = [...r.modules];
+  if (MODULE_SORTS[ctx.frame.sort] === 'open pins') list.sort((a, b) => b.openPins - a.openPins);
+  if (MODULE_SORTS[ctx.frame.sort] === 'gets') list.sort((a, b) => b.gets - a.gets);
+  const rows: Row[] = list.map((m) => ({ key: `module ${moduleKey(m)}`, line: moduleLine(m), open: { kind: 'module', key: moduleKey(m) } }));
+  return {
+    title: 'Modules',
+    top: [heading('MODULES', `${r.modules.length} (module × boot) · sorted by ${MODULE_SORTS[ctx.frame.sort]} (s) · Enter: pin windows`)],
+    rows,
+    sorts: MODULE_SORTS,
+    listMax: Math.min(rows.length, 6),
+    empty: 'no module_get/module_put events (built-in handlers such as memfd take no module references)',
+    bottomWants: 16,
+    bottom: (sel, budget) => {
+      const m = sel ? findModule(r, sel.key.slice('module '.length)) : null;
+      if (!m || budget < 4) return [];
+      const chartRows = Math.min(9, Math.max(3, budget - 6));
+      const out: Line[] = [blank(), ...refcountChart(ctx, m, ctx.width, chartRows)];
+      const windows = [...m.pinWindows].sort((a, b) => pinOrder(a, b));
+      const left = budget - out.length - 1;
+      if (left >= 2 && windows.length) {
+        out.push(heading('pin windows', `${windows.filter(isLuoPin).length} LUO pins, ${windows.filter((w) => w.class === 'vfs').length} VFS references · Enter to list them all`));
+        out.push(...windowLines(ctx, m, windows, ctx.width).slice(0, left - 1));
+      }
+      return out.slice(0, budget);
+    },
+  };
+}
+
+function windowLines(ctx: PageCtx, m: ModuleJson, windows: PinWindowJson[], width: number): Line[] {
+  return windows.map((w) => windowLine(ctx, m, w, width));
+}
+
+/** A pin window as a row: get line, call site, session, a bar on the module's time axis, state. */
+function windowLine(ctx: PageCtx, m: ModuleJson, w: PinWindowJson, width: number): Line {
+  const range = timeRange(refcntPoints(ctx, m), m.pinWindows) ?? [0, 1];
+  const st = pinState(w);
+  const stateText = w.putLine !== null ? fmtDuration(w.durationNs) : w.expectedOpen === null ? 'LEAK' : st.short.startsWith('open across') ? 'kexec' : 'open';
+  const barWidth = Math.max(6, width - 6 - 22 - 14 - 10 - 6);
+  return columns([
+    { text: String(w.getLine), width: 6, align: 'right', style: { color: 'cyan' } },
+    { text: w.getCallSite, width: 22 },
+    { text: w.session ?? (w.class === 'vfs' ? '(VFS ref)' : '-'), width: 14, style: { color: 'gray' } },
+    { text: `│${windowBar(barWidth, range[0], range[1], w.getTime, w.putTime)}│`, width: barWidth + 2, style: { color: isLuoPin(w) ? 'yellow' : 'gray' } },
+    { text: stateText, width: 10, style: { color: st.color } },
+  ]);
+}
+
+export function modulePage(ctx: PageCtx, key: string): Page {
+  const r = ctx.report;
+  const m = findModule(r, key);
+  if (!m) return { title: key, top: [[seg(`module ${key} is not in this report`)]], rows: [] };
+  const sites = (rec: Record<string, number>) =>
+    Object.entries(rec)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${k} ×${n}`)
+      .join(', ');
+  const top: Line[] = [
+    [seg(`${m.name} (boot ${m.boot})`, { bold: true }), seg(`  refcnt ${m.firstRefcnt ?? '?'} → ${m.finalRefcnt ?? '?'} (raw, 1 = idle), max ${m.maxRefcnt ?? '?'} · LUO pins open at the end: ${m.openPins}`)],
+    ...wrap(`gets ${m.gets}: ${sites(m.getsBySite) || '-'} · puts ${m.puts}: ${sites(m.putsBySite) || '-'}`, ctx.width, 2).map((l) => [seg(l, { color: 'gray' })]),
+  ];
+  for (const mm of m.refcntMismatches.slice(0, 2)) top.push([seg(`refcnt disagrees at ${shortFile(mm.file)}:${mm.line}: expected ${mm.expected}, trace says ${mm.actual} (${mm.callSite})`, { color: 'red' })]);
+  const chartRows = Math.max(3, Math.min(8, ctx.height - top.length - 8));
+  top.push(...refcountChart(ctx, m, ctx.width, chartRows));
+  const windows = [...m.pinWindows];
+  const sort = WINDOW_SORTS[ctx.frame.sort];
+  if (sort === 'open first') windows.sort(pinOrder);
+  if (sort === 'get line') windows.sort((a, b) => a.getLine - b.getLine);
+  if (sort === 'held longest') windows.sort((a, b) => (b.durationNs ?? Infinity) - (a.durationNs ?? Infinity));
+  top.push(heading('pin windows', `${windows.length} · sorted by ${sort} (s) · / filters · Enter opens one`));
+  const rows: Row[] = windows.map((w) => ({
+    key: `pin ${pinKey(w)}`,
+    line: windowLine(ctx, m, w, ctx.width - 2),
+    search: `${w.getLine} ${w.getCallSite} ${w.putCallSite ?? ''} ${w.session ?? ''} ${w.class} ${pinState(w).text}`,
+    open: { kind: 'pin', key: pinKey(w) },
+  }));
+  return {
+    title: `module ${m.name}@${m.boot}`,
+    top,
+    rows,
+    sorts: WINDOW_SORTS,
+    empty: 'no pin windows',
+    bottomWants: 4,
+    bottom: (sel, budget) => proofOf(ctx, sel, budget),
+  };
+}
+
+export function pinPage(ctx: PageCtx, key: string): Page {
+  const r = ctx.report;
+  const found = findPin(r, key);
+  if (!found) return { title: key, top: [[seg(`pin window ${key} is not in this report`)]], rows: [] };
+  const { module: m, window: w } = found;
+  const st = pinState(w);
+  const who = (pid: number | null, comm: string | null) => (pid !== null || comm ? `${comm ?? '?'}-${pid ?? '?'}` : '');
+  const top: Line[] = [
+    [seg(`pin window of ${m.name} (boot ${m.boot})`, { bold: true }), seg(`  ${w.class}${w.flow ? ` · ${w.flow}` : ''}${w.luoFunction ? ` · in ${w.luoFunction}` : ''}`, { color: 'gray' })],
+    [seg(`session ${w.session ?? (w.sessionId !== null ? `#${w.sessionId}` : '(none)')}${w.token ? ` · token ${w.token}` : ''}`)],
+    [seg(`taken     ${fmtSeconds(w.getTime)} s  call_site=${w.getCallSite}  ${who(w.getPid, w.getComm)}`)],
+    [seg(w.putLine === null ? 'released  never, in this trace' : `released  ${fmtSeconds(w.putTime)} s  call_site=${w.putCallSite}  held ${fmtDuration(w.durationNs)}`)],
+    ...wrap(`state: ${w.putLine === null ? (w.expectedOpen ?? 'never released: a leak') : st.text}`, ctx.width, 2).map((l) => [seg(l, { color: st.color })]),
+    blank(),
+    ...proofBlock(ctx, 'module_get that took the pin', w.file, w.getLine, 3),
+    ...(w.putLine !== null ? proofBlock(ctx, 'module_put that released it', w.file, w.putLine, 3, 'green') : []),
+    blank(),
+  ];
+  const rows: Row[] = [
+    { key: `line ${w.file}:${w.getLine}`, line: [seg('open the module_get line in Events  ', { bold: true }), seg(`${shortFile(w.file)}:${w.getLine}`, { color: 'cyan' })], open: { kind: 'events', file: w.file, line: w.getLine, mark: w.getLine } },
+  ];
+  if (w.putLine !== null) {
+    rows.push({ key: `line ${w.file}:${w.putLine}`, line: [seg('open the module_put line in Events  ', { bold: true }), seg(`${shortFile(w.file)}:${w.putLine}`, { color: 'cyan' })], open: { kind: 'events', file: w.file, line: w.putLine, mark: w.putLine } });
+  }
+  const s = w.sessionId !== null ? r.sessions.find((x) => x.id === w.sessionId) : undefined;
+  if (s) rows.push({ key: `session ${s.id}`, line: [seg('session ', { color: 'gray' }), seg(`#${s.id} ${s.name ?? ''}`, { bold: true }), seg(`  ${s.outcome}`)], open: { kind: 'session', id: s.id } });
+  rows.push({ key: `module ${moduleKey(m)}`, line: [seg('module ', { color: 'gray' }), seg(`${m.name} (boot ${m.boot})`, { bold: true }), seg(`  ${m.pinWindows.length} windows`)], open: { kind: 'module', key: moduleKey(m) } });
+  return {
+    title: `pin ${m.name}@b${m.boot}:${w.getLine}`,
+    top,
+    rows,
+    bottomWants: 6,
+    bottom: (_sel, budget) => (budget >= 3 ? [blank(), heading('around the module_get'), ...contextBlock(ctx, w.file, w.getLine, 2, 2)].slice(0, budget) : []),
+  };
+}
+

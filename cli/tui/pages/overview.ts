@@ -1,0 +1,317 @@
+// Screen 1, Overview: the verdicts (Enter drills into one), and a timeline of sessions and phases
+// across boots. Also the verdict detail view: what the verdict is about and the raw lines proving it.
+import type { PinWindowJson, SessionJson } from '../../../analyses/luo.js';
+import type { AnalyzeReport } from '../../../analyses/report.js';
+import { sparkline } from '../charts.js';
+import { pinKey, verdictRelations } from '../relations.js';
+import { type Color, columns, fit, fmtDuration, type Line, lineText, padEnd, seg, shortFile, wrap } from '../text.js';
+import type { Page, Row } from '../views.js';
+import { blank, type PageCtx, proofBlock, verdictMark, verdictsInOrder } from './common.js';
+
+export function overviewPage(ctx: PageCtx): Page {
+  const r = ctx.report;
+  const verdicts = verdictsInOrder(r);
+  const idWidth = Math.min(30, Math.max(...verdicts.map((v) => v.id.length), 8));
+  const rows: Row[] = verdicts.map((v) => ({
+    key: v.id,
+    line: [verdictMark(v), seg(' '), seg(padEnd(v.id, idWidth), { bold: !v.ok }), seg(' '), seg(v.message, v.ok ? {} : { color: 'red' })],
+    search: `${v.id} ${v.message}`,
+    open: { kind: 'verdict', id: v.id },
+  }));
+  const failed = r.verdicts.filter((v) => !v.ok).length;
+  const summary: Line = [
+    seg(`VERDICTS`, { bold: true }),
+    seg(`  ${failed ? `${failed} failed · ` : ''}kernel model ${r.kernelModel.id ?? 'unknown'} · ${r.boots.length} boot${r.boots.length === 1 ? '' : 's'} · ${r.sessions.length} session${r.sessions.length === 1 ? '' : 's'} · ${r.modules.length} module entr${r.modules.length === 1 ? 'y' : 'ies'}`, { color: 'gray' }),
+  ];
+  return {
+    title: 'Overview',
+    top: [summary],
+    rows,
+    listMax: rows.length,
+    empty: 'no verdicts',
+    bottom: (_sel, budget) => (budget >= 4 ? [blank(), ...timeline(r, ctx.width, budget - 1)] : []),
+    bottomWants: 14,
+  };
+}
+
+const PHASE_LETTER: Record<string, string> = {
+  create: 'c',
+  preserve: 'p',
+  unpreserve: 'u',
+  freeze: 'z',
+  deserialize: 'd',
+  'retrieve-session': 's',
+  retrieve: 'r',
+  finish: 'f',
+};
+const LEGEND = 'c create  p preserve  z freeze  u unpreserve  d deserialize  s retrieve-session  r retrieve  f finish  K kexec  red: error';
+
+interface Cell {
+  ch: string;
+  color?: Color;
+  bold?: boolean;
+}
+
+interface BootAxis {
+  id: number;
+  title: string;
+  t0: number;
+  t1: number;
+  width: number;
+}
+
+function cellsToLine(cells: Cell[]): Line {
+  const out: Line = [];
+  for (const c of cells) {
+    const last = out[out.length - 1];
+    if (last && last.color === c.color && last.bold === c.bold) last.text += c.ch;
+    else out.push({ text: c.ch, color: c.color, bold: c.bold });
+  }
+  return out;
+}
+
+/**
+ * Sessions and phases on one time axis per boot, boots side by side (each kernel has its own
+ * clock), a session and its continuation after kexec on the same row.
+ */
+export function timeline(r: AnalyzeReport, width: number, budget: number): Line[] {
+  const labelWidth = 14;
+  const spans = new Map<number, number[]>();
+  const note = (boot: number, t: number | null) => {
+    if (t === null) return;
+    const list = spans.get(boot) ?? [];
+    list.push(t);
+    spans.set(boot, list);
+  };
+  for (const s of r.sessions) for (const p of s.phases) (note(s.boot, p.start), note(s.boot, p.end));
+  for (const b of r.boots) for (const p of b.globalPhases) if (p.name === 'reboot') (note(b.id, p.start), note(b.id, p.end));
+  const shown = r.boots.filter((b) => spans.has(b.id)).slice(0, 3);
+  const out: Line[] = [];
+  if (shown.length === 0) {
+    out.push([seg('TIMELINE', { bold: true }), seg('  no session phases with timestamps in these inputs', { color: 'gray' })]);
+    return out;
+  }
+  const area = width - labelWidth;
+  const bw = Math.max(8, Math.floor((area - 3 * (shown.length - 1)) / shown.length));
+  const axes: BootAxis[] = shown.map((b) => {
+    const ts = spans.get(b.id) ?? [];
+    return { id: b.id, title: `boot ${b.id} ${b.role}`, t0: Math.min(...ts), t1: Math.max(...ts), width: bw };
+  });
+  const col = (a: BootAxis, t: number) => Math.max(0, Math.min(a.width - 1, Math.floor(((t - a.t0) / Math.max(1, a.t1 - a.t0)) * (a.width - 1))));
+  const row = (label: string, cells: Cell[][], labelStyle: { color?: Color; bold?: boolean } = {}): Line => {
+    const line: Line = [seg(padEnd(label, labelWidth - 1), labelStyle), seg(' ')];
+    cells.forEach((c, i) => {
+      if (i > 0) line.push(seg(' ║ ', { color: 'gray' }));
+      line.push(...cellsToLine(c));
+    });
+    return fit(line, width);
+  };
+  const empty = (): Cell[][] => axes.map((a) => Array.from({ length: a.width }, () => ({ ch: ' ' })));
+
+  out.push(
+    row(
+      'TIMELINE',
+      axes.map((a) => [...padEnd(a.title, a.width)].map((ch) => ({ ch, bold: true }))),
+      { bold: true },
+    ),
+  );
+  out.push(
+    row(
+      '',
+      axes.map((a) => {
+        const left = `${(a.t0 / 1e9).toFixed(3)} s`;
+        const right = `${(a.t1 / 1e9).toFixed(3)} s`;
+        const text = a.width >= left.length + right.length + 1 ? left + ' '.repeat(a.width - left.length - right.length) + right : padEnd(left, a.width);
+        return [...text].map((ch) => ({ ch, color: 'gray' as Color }));
+      }),
+    ),
+  );
+
+  const kexec = empty();
+  let anyKexec = false;
+  axes.forEach((a, i) => {
+    const b = r.boots.find((x) => x.id === a.id);
+    const reboot = b?.globalPhases.find((p) => p.name === 'reboot');
+    if (reboot?.start != null) {
+      kexec[i][col(a, reboot.start)] = { ch: 'K', color: reboot.result !== null && reboot.result < 0 ? 'red' : 'magenta', bold: true };
+      anyKexec = true;
+    }
+  });
+  if (anyKexec) out.push(row('kexec', kexec, { color: 'gray' }));
+
+  // One row per session; a session and its peer across kexec share a row.
+  const groups: SessionJson[][] = [];
+  const placed = new Set<number>();
+  for (const s of r.sessions) {
+    if (placed.has(s.id)) continue;
+    const group = [s];
+    placed.add(s.id);
+    if (s.peer) {
+      const p = r.sessions.find((x) => x.id === s.peer?.id);
+      if (p && !placed.has(p.id)) {
+        group.push(p);
+        placed.add(p.id);
+      }
+    }
+    groups.push(group);
+  }
+  const draw = (cells: Cell[][], s: SessionJson) => {
+    const i = axes.findIndex((a) => a.id === s.boot);
+    if (i < 0) return;
+    const a = axes[i];
+    const starts = s.phases.map((p) => p.start).filter((t): t is number => t !== null);
+    const ends = s.phases.map((p) => p.end ?? p.start).filter((t): t is number => t !== null);
+    if (starts.length === 0) return;
+    const from = col(a, Math.min(...starts));
+    const to = col(a, Math.max(...ends));
+    for (let c = from; c <= to; c++) cells[i][c] = { ch: '─', color: 'gray' };
+    const phases = [...s.phases].sort((x, y) => Number((x.result ?? 0) < 0) - Number((y.result ?? 0) < 0));
+    for (const p of phases) {
+      if (p.start === null) continue;
+      const failed = p.result !== null && p.result < 0;
+      cells[i][col(a, p.start)] = { ch: PHASE_LETTER[p.name] ?? '•', color: failed ? 'red' : 'cyan', bold: failed };
+    }
+  };
+  const legendRows = 1;
+  const room = Math.max(0, budget - out.length - legendRows);
+  const fits = groups.length <= room;
+  const sessionRows = fits ? groups.length : Math.max(0, room - 2);
+  for (const g of groups.slice(0, sessionRows)) {
+    const cells = empty();
+    for (const s of g) draw(cells, s);
+    out.push(row(g[0].name ?? `#${g[0].id}`, cells));
+  }
+  if (!fits && room >= 2) {
+    // Too many sessions for one row each: how many were open in each column.
+    const active = axes.map((a) => {
+      const counts = new Array<number>(a.width).fill(0);
+      for (const s of r.sessions.filter((x) => x.boot === a.id)) {
+        const ts = s.phases.flatMap((p) => [p.start, p.end]).filter((t): t is number => t !== null);
+        if (ts.length === 0) continue;
+        for (let c = col(a, Math.min(...ts)); c <= col(a, Math.max(...ts)); c++) counts[c]++;
+      }
+      return [...sparkline(counts)].map((ch) => ({ ch, color: 'cyan' as Color }));
+    });
+    out.push(row('open sessions', active, { color: 'gray' }));
+    out.push([seg(`… ${groups.length - sessionRows} more session rows: screen 2 lists every session`, { color: 'gray' })]);
+  }
+  out.push(fit([seg(LEGEND, { color: 'gray' })], width));
+  return out.slice(0, budget);
+}
+
+export function pinState(w: PinWindowJson): { text: string; short: string; color?: Color } {
+  if (w.putLine !== null) {
+    const text = `released after ${fmtDuration(w.durationNs)}${w.incomplete ? ' (gap: incomplete)' : ''}`;
+    return { text, short: `put after ${fmtDuration(w.durationNs)}`, color: w.incomplete ? 'yellow' : undefined };
+  }
+  if (w.expectedOpen === null) return { text: 'OPEN: never released (leak)', short: 'LEAK: never put', color: 'red' };
+  const why = w.expectedOpen;
+  const short = why.startsWith('held across kexec')
+    ? 'open across kexec'
+    : why.startsWith('a file of the module')
+      ? 'open (file open)'
+      : why.startsWith('session still open')
+        ? 'open (session open)'
+        : why.startsWith('session not finished')
+          ? 'open (not finished)'
+          : 'open (not LUO)';
+  return { text: `open: ${why.split(':')[0]}`, short, color: 'yellow' };
+}
+
+/** One pin window as a list row: module and boot, get line and call site, put line, session, state. */
+export function pinRowLine(w: PinWindowJson): Line {
+  const st = pinState(w);
+  return columns([
+    { text: `${w.module} b${w.boot}`, width: Math.max(11, w.module.length + 3) },
+    { text: String(w.getLine), width: 5, align: 'right', style: { color: 'cyan' } },
+    { text: w.getCallSite, width: 21, style: { color: 'cyan' } },
+    { text: `→ ${w.putLine ?? '-'}`, width: 7 },
+    { text: w.session ?? (w.sessionId !== null ? `#${w.sessionId}` : w.class === 'vfs' ? '(VFS ref)' : 'no session'), width: 12 },
+    { text: st.short, width: 20, style: { color: st.color } },
+  ]);
+}
+
+export function verdictPage(ctx: PageCtx, id: string): Page {
+  const r = ctx.report;
+  const v = r.verdicts.find((x) => x.id === id);
+  if (!v) return { title: id, top: [[seg(`verdict ${id} is not in this report`)]], rows: [] };
+  const rel = verdictRelations(r, v);
+  const top: Line[] = [
+    [verdictMark(v), seg(' '), seg(v.id, { bold: true }), seg(`  ${v.ok ? 'passed' : 'FAILED'} · ${v.severity}`, { color: v.ok ? 'gray' : 'red' })],
+    ...wrap(v.message, ctx.width - 2, 4).map((l) => [seg(`  ${l}`)]),
+    [
+      seg(
+        `what it is about: ${rel.pins.length} pin window${rel.pins.length === 1 ? '' : 's'} · ${rel.sessions.length} session${rel.sessions.length === 1 ? '' : 's'} · ${rel.modules.length} module entr${rel.modules.length === 1 ? 'y' : 'ies'} · ${rel.lines.length} evidence line${rel.lines.length === 1 ? '' : 's'}`,
+        { color: 'gray' },
+      ),
+    ],
+  ];
+  const rows: Row[] = [];
+  for (const p of rel.pins) {
+    const line = pinRowLine(p.window);
+    rows.push({ key: `pin ${pinKey(p.window)}`, line, search: `${lineText(line)} ${rel.why.get(pinKey(p.window)) ?? ''}`, open: { kind: 'pin', key: pinKey(p.window) } });
+  }
+  for (const s of rel.sessions) {
+    rows.push({
+      key: `session ${s.id}`,
+      line: [seg('session ', { color: 'gray' }), seg(`#${s.id} ${s.name ?? '(unnamed)'}`, { bold: true }), seg(`  ${s.side}, boot ${s.boot}: ${s.outcome}`)],
+      open: { kind: 'session', id: s.id },
+    });
+  }
+  for (const m of rel.modules) {
+    rows.push({
+      key: `module ${m.name}@${m.boot}`,
+      line: [seg('module ', { color: 'gray' }), seg(`${m.name} (boot ${m.boot})`, { bold: true }), seg(`  refcnt ${m.firstRefcnt ?? '?'}→${m.finalRefcnt ?? '?'}, LUO pins open at the end: ${m.openPins}`)],
+      open: { kind: 'module', key: `${m.name}@${m.boot}` },
+    });
+  }
+  for (const a of rel.lines) {
+    rows.push({
+      key: `line ${a.file}:${a.line}`,
+      line: [seg('line ', { color: 'gray' }), seg(`${shortFile(a.file)}:${a.line}`, { color: 'cyan' })],
+      open: { kind: 'events', file: a.file, line: a.line, mark: a.line },
+    });
+  }
+  return {
+    title: v.id,
+    top,
+    rows,
+    empty: 'this verdict names no pin windows, sessions, modules or lines',
+    bottomWants: 6,
+    bottom: (sel, budget) => {
+      const reason = sel?.key.startsWith('pin ') ? rel.why.get(sel.key.slice(4)) : undefined;
+      if (!reason || budget < 3) return proofOf(ctx, sel, budget);
+      const why = wrap(`listed because: ${reason}`, ctx.width, 2).map((t) => [seg(t, { color: 'gray' })]);
+      return [blank(), ...why, ...proofOf(ctx, sel, budget - 1 - why.length).slice(1)];
+    },
+  };
+}
+
+/** The raw lines behind the selected row of a detail view. */
+export function proofOf(ctx: PageCtx, sel: Row | undefined, budget: number): Line[] {
+  if (!sel || budget < 2) return [];
+  const r = ctx.report;
+  const out: Line[] = [blank()];
+  const [kind, ...rest] = sel.key.split(' ');
+  const ref = rest.join(' ');
+  if (kind === 'pin') {
+    const w = r.modules.flatMap((m) => m.pinWindows).find((x) => pinKey(x) === ref);
+    if (!w) return [];
+    const half = w.putLine === null ? budget - 1 : Math.ceil((budget - 1) / 2);
+    out.push(...proofBlock(ctx, 'module_get', w.file, w.getLine, half));
+    if (w.putLine !== null) out.push(...proofBlock(ctx, 'module_put', w.file, w.putLine, budget - 1 - half, 'green'));
+  } else if (kind === 'line') {
+    const i = ref.lastIndexOf(':');
+    out.push(...proofBlock(ctx, 'raw line', ref.slice(0, i), Number(ref.slice(i + 1)), budget - 1));
+  } else if (kind === 'session') {
+    const s = r.sessions.find((x) => x.id === Number(ref));
+    const p = s?.phases[0];
+    if (p) out.push(...proofBlock(ctx, `${p.name} starts`, p.file, p.line, budget - 1));
+  } else if (kind === 'phase') {
+    const [file, line] = [ref.slice(0, ref.lastIndexOf(':')), Number(ref.slice(ref.lastIndexOf(':') + 1))];
+    out.push(...proofBlock(ctx, 'raw line', file, line, budget - 1));
+  } else {
+    return [];
+  }
+  return out.slice(0, budget);
+}

@@ -1,0 +1,81 @@
+// What the TUI can show: six screens (Tab / 1-6) and the detail views Enter drills into
+// (verdict -> session -> module -> pin window -> raw lines). A view names its object by a stable
+// key, not an array index, so it still points at the same thing when --follow refreshes the report.
+import type { Line } from './text.js';
+
+export const SCREENS = ['overview', 'sessions', 'modules', 'locks', 'events', 'quality'] as const;
+export type ScreenId = (typeof SCREENS)[number];
+export const SCREEN_TITLES: Record<ScreenId, string> = {
+  overview: 'Overview',
+  sessions: 'Sessions',
+  modules: 'Modules',
+  locks: 'Locks',
+  events: 'Events',
+  quality: 'Data quality',
+};
+
+export type View =
+  | { kind: 'overview' }
+  | { kind: 'sessions' }
+  | { kind: 'modules' }
+  | { kind: 'locks' }
+  | { kind: 'quality' }
+  /** Raw lines of one input file; `line` is where the cursor starts, `mark` the line to highlight. */
+  | { kind: 'events'; file?: string; line?: number; mark?: number }
+  | { kind: 'verdict'; id: string }
+  | { kind: 'session'; id: number }
+  /** `name@boot` */
+  | { kind: 'module'; key: string }
+  /** `file:getLine` of the module_get that opened the window */
+  | { kind: 'pin'; key: string }
+  /** `name|address|mode` */
+  | { kind: 'lock'; key: string };
+
+/** One selectable row of a page; `open` is where Enter goes. */
+export interface Row {
+  key: string;
+  line: Line;
+  /** Text the `/` filter matches against (defaults to the row's text). */
+  search?: string;
+  open?: View | null;
+  /** Jump-to-line target for the Events screen (filtered rows). */
+  lineNo?: number;
+}
+
+/** A list that is too long to build row by row (the Events screen). */
+export interface VirtualRows {
+  count: number;
+  get(i: number): Row;
+}
+
+export interface Page {
+  /** Breadcrumb text for this view. */
+  title: string;
+  /** Fixed lines above the list. */
+  top: Line[];
+  rows: Row[] | VirtualRows;
+  /** Lines below the list, given the selected row and the rows left for them. */
+  bottom?: (selected: Row | undefined, budget: number) => Line[];
+  /** Rows the bottom part would like (the list gets the rest). */
+  bottomWants?: number;
+  /** At most this many list rows (the rest goes to `bottom`). */
+  listMax?: number;
+  /** Names of the orders `s` cycles through; index 0 is the default. */
+  sorts?: string[];
+  /** Shown instead of the list when it is empty. */
+  empty?: string;
+  /** The page filters its own rows (the Events screen searches files). */
+  ownFilter?: boolean;
+  /** Where the cursor goes when the view opens with a target (Events: the line to show). */
+  initialCursor?: number;
+  /** Events: line number of row 0 when rows are consecutive lines. */
+  firstLine?: number;
+}
+
+export function isVirtual(rows: Row[] | VirtualRows): rows is VirtualRows {
+  return !Array.isArray(rows);
+}
+
+export function rootView(screen: ScreenId): View {
+  return { kind: screen } as View;
+}
