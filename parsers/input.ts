@@ -144,8 +144,11 @@ export async function openInput(path: string, stdin: Readable = process.stdin): 
   }
 
   let chunks: AsyncIterator<Buffer>;
+  // For .gz, progress is the compressed input the decompressor has consumed, not what was read ahead.
+  let decompressor: { bytesWritten: number } | null = null;
   if (compressed) {
     const gunzip = createGunzip({ chunkSize: CHUNK_BYTES });
+    decompressor = gunzip;
     // Feed by hand so a read error of the file surfaces as a gunzip error instead of a hang.
     (async () => {
       try {
@@ -196,7 +199,7 @@ export async function openInput(path: string, stdin: Readable = process.stdin): 
     compressed,
     head,
     size,
-    bytesRead: () => consumed,
+    bytesRead: () => (decompressor ? decompressor.bytesWritten : consumed),
     async forEachLine(onLine, ledger) {
       const splitter = new LineSplitter(onLine, ledger, name);
       if (headBuf.length) splitter.push(headBuf);

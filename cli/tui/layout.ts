@@ -113,7 +113,7 @@ function tabBar(nav: NavState, model: TuiModel, width: number): Line {
   let status: string;
   if (model.phase === 'loading') status = 'loading';
   else if (model.phase === 'error') status = 'error';
-  else if (model.live) status = model.live.ended ? 'live: input ended' : model.live.streaming ? 'live ●' : 'live: waiting';
+  else if (model.live) status = model.live.ended ? 'live: ended' : model.live.streaming ? 'live ●' : 'live: idle';
   else status = `${model.files.length} file${model.files.length === 1 ? '' : 's'}`;
   const room = width - used;
   if (room > status.length + 1) out.push(seg(' '.repeat(room - status.length)), seg(status, { color: model.live?.streaming ? 'green' : 'gray' }));

@@ -78,7 +78,10 @@ export function waitsOf(r: AnalyzeReport, l: LockRow): WaitRecord[] {
     const p = WaitView.safeParse(x);
     if (!p.success) continue;
     const w = p.data;
-    if ((l.name !== null && w.lock === l.name) || (l.address !== null && w.address === l.address)) out.push(w);
+    const same = (l.name !== null && w.lock === l.name) || (l.address !== null && w.address === l.address);
+    // One lock has a row per mode (rwsem:R, rwsem:W): a wait belongs to the row of its mode.
+    const typeOf = (x: unknown) => (typeof x === 'object' && x !== null && typeof (x as { type?: unknown }).type === 'string' ? (x as { type: string }).type : null);
+    if (same && (l.type === undefined || typeOf(x) === null || typeOf(x) === l.type)) out.push(w);
   }
   return out.sort((a, b) => b.duration - a.duration);
 }

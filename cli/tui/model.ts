@@ -1,6 +1,7 @@
 // What the TUI shows, kept outside React: the report (null while loading), honest loading progress,
 // the refcount series for charts, the raw-line store and, with --follow, the live source that keeps
 // the report up to date. Screens subscribe and redraw on change.
+import type { Readable } from 'node:stream';
 import type { AnalyzeReport } from '../../analyses/report.js';
 import type { TraceEvent } from '../../parsers/event.js';
 import { InputError, type ReadProgress, readTraces } from '../../parsers/index.js';
@@ -152,7 +153,7 @@ const SNAPSHOT_MS = 1000;
  * `--follow`: stream one input; the report is rebuilt from the running analyses every second while
  * events arrive (and when the stream pauses), raw lines beyond the newest LIVE_KEEP_LINES are dropped.
  */
-export function followFile(file: string, opts: AnalyzeOptions & { keepLines?: number }): TuiModel {
+export function followFile(file: string, opts: AnalyzeOptions & { keepLines?: number; stdin?: Readable }): TuiModel {
   const ring = new RingLineStore(opts.keepLines ?? LIVE_KEEP_LINES);
   const model = new TuiModel([file === '-' ? '<stdin>' : file], ring);
   model.phase = 'live';
@@ -184,6 +185,7 @@ export function followFile(file: string, opts: AnalyzeOptions & { keepLines?: nu
       };
     };
     source = new LiveSource(file, {
+      stdin: opts.stdin,
       format: parseFormat(opts.format),
       sink: (ev) => {
         pipeline.push(ev);

@@ -11,7 +11,7 @@ export const SCREEN_TITLES: Record<ScreenId, string> = {
   modules: 'Modules',
   locks: 'Locks',
   events: 'Events',
-  quality: 'Data quality',
+  quality: 'Quality',
 };
 
 export type View =

@@ -52,7 +52,7 @@ export function eventsPage(ctx: PageCtx, view: Extract<View, { kind: 'events' }>
     rows = { count: matches.length, get: (i) => lineRow(matches[i], true) };
     searchNote = `/${filter}: ${fmtCount(matches.length)} match${matches.length === 1 ? '' : 'es'}${found.capped ? ' (first ones only)' : ''}${found.done ? '' : ', searching…'} · Enter shows a match in context · Esc clears`;
   }
-  const lineInfo = last === null ? 'line count not known yet' : store.live ? `lines ${fmtCount(first)}–${fmtCount(last)}${first > 1 ? ` (the ${fmtCount(first - 1)} older ones were dropped)` : ''}` : `${fmtCount(last)} lines`;
+  const lineInfo = last === null ? 'line count not known yet' : store.live ? `lines ${fmtCount(first)}–${fmtCount(last)}${first > 1 ? ` (${fmtCount(first - 1)} older dropped)` : ''}` : `${fmtCount(last)} lines`;
   top.push([seg(where, { bold: true }), seg(`  ${lineInfo}`, { color: 'gray' })]);
   if (why) top.push([seg(`raw lines cannot be shown: ${why}`, { color: 'red' })]);
   top.push([seg(searchNote || `${files.length > 1 ? '[ ] other file · ' : ''}: go to line · / search · ←→ scroll · ◆ = the report cites this line (Enter)`, { color: 'gray' })]);

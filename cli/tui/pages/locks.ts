@@ -2,7 +2,7 @@
 // wait histogram, the slowest waits over time and who held the lock during the longest waits.
 // Enter opens a lock; Enter on one of its waits shows the raw line where the wait began.
 import { barLines, chartColumns, histogramLines, lineChart, resample } from '../charts.js';
-import { LOCK_SORTS, type LockRow, lockKey, lockName, lockRows, sortLocks, type WaitRecord, waitFile, waitsOf } from '../locks-view.js';
+import { LOCK_SORTS, type LockRow, type LockSummary, lockKey, lockName, lockRows, sortLocks, type WaitRecord, waitFile, waitsOf } from '../locks-view.js';
 import { type Col, columns, fmtCount, fmtDuration, fmtSeconds, type Line, seg, wrap } from '../text.js';
 import type { Page, Row } from '../views.js';
 import { blank, heading, type PageCtx } from './common.js';
@@ -11,33 +11,32 @@ const NO_LOCKS =
   'no lock data in this report: either the lock analyses are not part of this build yet, or the inputs have no lock events ' +
   '(lock:contention_begin/end, lock:lock_acquire/release, or probes on down_read/down_write/up_read/up_write)';
 
+/** perf lock's columns; wait p99 too when there is room. */
+function lockColumns(l: LockRow | null, width: number): Col[] {
+  const wide = width >= 96;
+  const fixed = 7 + 8 + 5 + 8 + 8 + 8 + (wide ? 9 : 0) + (wide ? 7 : 6);
+  const nameWidth = Math.max(12, width - fixed);
+  // A summary of nothing has total 0: show `-`, not "0 ns" (holds are not observable from contention events alone).
+  const d = (v: number | null | undefined, of?: LockSummary) => (l ? (of && !of.count ? '-' : fmtDuration(v)) : '');
+  const cols: Col[] = [
+    { text: l ? lockName(l) : 'lock', width: nameWidth, style: l ? { bold: true } : {} },
+    { text: l ? (l.type ?? l.mode) : 'type', width: 7 },
+    { text: l ? (l.acquisitions === undefined ? '-' : fmtCount(l.acquisitions)) : 'acquired', width: 8, align: 'right' },
+    { text: l ? (l.contended === undefined ? '-' : fmtCount(l.contended)) : 'cont.', width: 5, align: 'right', style: (l?.contended ?? 0) > 0 ? { color: 'yellow' } : {} },
+    { text: l ? d(l.wait?.total, l.wait) : 'wait tot', width: 8, align: 'right' },
+    { text: l ? d(l.wait?.max, l.wait) : 'wait max', width: 8, align: 'right' },
+  ];
+  if (wide) cols.push({ text: l ? d(l.wait?.p99, l.wait) : 'wait p99', width: 8, align: 'right' });
+  cols.push({ text: l ? d(l.hold?.total, l.hold) : 'hold tot', width: 8, align: 'right' });
+  return cols;
+}
+
 function lockLine(l: LockRow, width: number): Line {
-  const nameWidth = Math.max(12, width - 7 - 7 - 6 - 9 * 4 - 8);
-  return columns([
-    { text: lockName(l), width: nameWidth, style: { bold: true } },
-    { text: l.type ?? l.mode, width: 7 },
-    { text: l.acquisitions === undefined ? '-' : fmtCount(l.acquisitions), width: 7, align: 'right' },
-    { text: l.contended === undefined ? '-' : fmtCount(l.contended), width: 6, align: 'right', style: (l.contended ?? 0) > 0 ? { color: 'yellow' } : {} },
-    { text: fmtDuration(l.wait?.total), width: 9, align: 'right' },
-    { text: fmtDuration(l.wait?.max), width: 9, align: 'right' },
-    { text: fmtDuration(l.wait?.p99), width: 9, align: 'right' },
-    { text: fmtDuration(l.hold?.total), width: 9, align: 'right' },
-  ]);
+  return columns(lockColumns(l, width));
 }
 
 function tableHeader(width: number): Line {
-  const nameWidth = Math.max(12, width - 7 - 7 - 6 - 9 * 4 - 8);
-  const cols: Col[] = [
-      { text: 'lock', width: nameWidth },
-      { text: 'type', width: 7 },
-      { text: 'acquired', width: 7, align: 'right' },
-      { text: 'cont.', width: 6, align: 'right' },
-      { text: 'wait tot', width: 9, align: 'right' },
-      { text: 'wait max', width: 9, align: 'right' },
-      { text: 'wait p99', width: 9, align: 'right' },
-      { text: 'hold tot', width: 9, align: 'right' },
-  ];
-  return columns(cols.map((c) => ({ ...c, style: { color: 'gray' } })));
+  return columns(lockColumns(null, width).map((c) => ({ ...c, style: { color: 'gray' } })));
 }
 
 /** Wait distribution: the log2 histogram when the report has one, else the percentiles. */
@@ -51,19 +50,23 @@ function waitDistribution(l: LockRow, width: number): Line[] {
   return barLines(rows, width).map((t) => [seg(t, { color: 'cyan' })]);
 }
 
-function who(x: WaitRecord['waiter']): string {
-  if (!x) return '?';
-  const task = `${x.comm ?? '?'}-${x.pid ?? '?'}`;
-  const where = [x.session ? `session ${x.session}` : '', x.phase ?? x.func ?? ''].filter(Boolean).join(', ');
-  return where ? `${task} (${where})` : task;
+function task(x: WaitRecord['waiter']): string {
+  return x ? `${x.comm ?? '?'}-${x.pid ?? '?'}` : '?';
 }
 
+function where(x: WaitRecord['waiter']): string {
+  if (!x) return '';
+  return [x.session ?? '', x.phase ?? x.func ?? ''].filter(Boolean).join(' ');
+}
+
+/** `6.0 ms  insmod-315 waited; held by luo_ctl-317 (R: lifecycle-s1 preserve)` */
 function waitLine(w: WaitRecord): Line {
   const owner = w.owners?.[0];
+  const ctx = owner ? [owner.mode ?? '', where(owner)].filter(Boolean).join(': ') : '';
   return [
     seg(fmtDuration(w.duration).padStart(9), { color: 'yellow', bold: true }),
-    seg(`  ${who(w.waiter)} waited`),
-    seg(owner ? `; held by ${who(owner)}${owner.mode ? ` (${owner.mode})` : ''}` : '; owner not seen', { color: 'gray' }),
+    seg(`  ${task(w.waiter)}${where(w.waiter) ? ` (${where(w.waiter)})` : ''} waited`),
+    seg(owner ? `; held by ${task(owner)}${ctx ? ` (${ctx})` : ''}` : '; owner not seen', { color: 'gray' }),
   ];
 }
 

@@ -1,0 +1,102 @@
+// --follow: a growing file, a FIFO (as trace_pipe is read) and a stream that ends. The report built
+// while following must equal the batch report of the same data, and the raw lines kept for the
+// Events screen stay bounded (old ones dropped) while the statistics cover everything.
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createAnalysis, runAnalysis } from '../../cli/analyze.js';
+import { buildScreen } from '../../cli/tui/layout.js';
+import { initialNav } from '../../cli/tui/keys.js';
+import { followFile, type TuiModel } from '../../cli/tui/model.js';
+import { lineText } from '../../cli/tui/text.js';
+import type { AnalyzeReport } from '../../analyses/report.js';
+import { readTraces } from '../../parsers/index.js';
+import { CAPTURES, until } from './helpers.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'luotrace-follow-'));
+const stage1 = gunzipSync(readFileSync(CAPTURES.lifecycle[0])).toString('utf8');
+const stage1Lines = stage1.split('\n').slice(0, -1);
+
+let model: TuiModel | null = null;
+afterEach(() => model?.stop());
+
+/** What must not depend on how the events arrived. */
+const core = (r: AnalyzeReport) => ({ boots: r.boots, sessions: r.sessions, modules: r.modules, verdicts: r.verdicts, kernelModel: r.kernelModel });
+
+function screenText(m: TuiModel, screen: Parameters<typeof initialNav>[0]): string {
+  return buildScreen(m, initialNav(screen), 80, 23).lines.map(lineText).join('\n');
+}
+
+describe('--follow', () => {
+  it('follows a file as a tracer appends to it; the final report equals the batch report', async () => {
+    const file = join(tmp, 'growing.txt');
+    writeFileSync(file, `${stage1Lines.slice(0, 300).join('\n')}\n`);
+    model = followFile(file, { keepLines: 100 });
+    const m = model;
+    await until('the first 300 lines', () => m.report && m.live?.lines === 300 && !m.live.streaming);
+    expect(m.report!.sessions.map((s) => s.name)).toEqual(['lifecycle-s1']);
+    expect(screenText(m, 'overview')).toContain('live: idle');
+    appendFileSync(file, `${stage1Lines.slice(300).join('\n')}\n`);
+    await until('all 709 lines', () => m.live?.lines === 709 && !m.live.streaming && m.report!.sessions.length === 2);
+    const batch = await runAnalysis([file], {});
+    expect(core(m.report!)).toEqual(core(batch));
+    expect(m.report!.modules[0].gets).toBe(13);
+    // Memory: only the newest 100 raw lines are kept; the statistics above cover all 709.
+    expect(m.lines.firstLine(file)).toBe(610);
+    expect(m.lines.get(file, 609)).toBeNull();
+    expect(m.lines.get(file, 709)).toBe(stage1Lines[708]);
+    expect(m.live?.droppedLines).toBe(609);
+    const events = screenText(m, 'events');
+    expect(events).toContain('lines 610–709 (609 older dropped)');
+    expect(events).toMatch(/▸  610◆ +luo_ctl-317/);
+    expect(events).toMatch(/611│ +luo_ctl-317/);
+  });
+
+  it('reads a FIFO the way trace_pipe is read (blocking reads, no header), until the writer closes it', async () => {
+    const fifo = join(tmp, 'trace_pipe');
+    execFileSync('mkfifo', [fifo]);
+    model = followFile(fifo, {});
+    const m = model;
+    const body = stage1Lines.filter((l) => !l.startsWith('#'));
+    const w = createWriteStream(fifo);
+    for (let i = 0; i < body.length; i += 50) {
+      w.write(`${body.slice(i, i + 50).join('\n')}\n`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    w.end();
+    await until('the end of the pipe', () => m.live?.ended && m.report);
+    expect(m.report!.sources[0]).toMatchObject({ format: 'trace-pipe', lines: body.length, events: 697 });
+    expect(m.report!.sessions.map((s) => s.name)).toEqual(['lifecycle-s1', 'lifecycle-s2']);
+    expect(screenText(m, 'overview')).toContain('live: ended');
+  });
+
+  it('keeps statistics for a 100 000-line stream while holding 1 000 raw lines; report equals the batch one', async () => {
+    const data = gunzipSync(readFileSync(CAPTURES.contention[0]));
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < data.length; i += 256 * 1024) chunks.push(data.subarray(i, i + 256 * 1024));
+    model = followFile('-', { keepLines: 1000, stdin: Readable.from(chunks) });
+    const m = model;
+    await until('the end of the stream', () => m.live?.ended && m.report, 120_000);
+    const pipeline = await createAnalysis({});
+    const read = await readTraces(['-'], pipeline.push, { stdin: Readable.from([data]) });
+    pipeline.flush();
+    const batch = pipeline.report(read);
+    expect(core(m.report!)).toEqual(core(batch));
+    expect(m.report!.sessions).toHaveLength(542);
+    const total = m.live!.lines;
+    expect(total).toBe(read.sources[0].lines);
+    expect(m.lines.firstLine('<stdin>')).toBe(total - 999);
+    expect(m.live!.keptLines).toBe(1000);
+  }, 180_000);
+
+  it('refuses a .gz file (it cannot grow) with a one-line reason', async () => {
+    model = followFile(CAPTURES.abort[0], {});
+    const m = model;
+    await until('the error', () => m.phase === 'error');
+    expect(m.error).toMatch(/ftrace-main\.txt\.gz: gzip-compressed: a compressed file does not grow; open it without --follow/);
+  });
+});

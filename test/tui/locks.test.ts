@@ -1,0 +1,77 @@
+// The Locks screen against issue #4's JSON contract, with a synthetic report section (the lock
+// analyses are written in parallel; today's report has no locks), and with today's empty section.
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TuiModel } from '../../cli/tui/model.js';
+import type { AnalyzeReport } from '../../analyses/report.js';
+import { CAPTURES, KEY, loaded, type Screen, screen } from './helpers.js';
+import { SYNTHETIC_LOCKS } from './locks-fixture.synthetic.js';
+
+let report: AnalyzeReport;
+let s: Screen;
+beforeAll(async () => {
+  report = (await loaded(CAPTURES.lifecycle)).report!;
+});
+afterEach(() => s?.quit());
+
+function withLocks(): TuiModel {
+  return TuiModel.ready({ ...report, locks: SYNTHETIC_LOCKS.locks, lockDetails: { ...report.lockDetails, ...SYNTHETIC_LOCKS.lockDetails } } as unknown as AnalyzeReport);
+}
+
+describe('Locks screen', () => {
+  it('perf-lock-style table, sorted by total wait; s cycles the order', async () => {
+    s = screen(withLocks());
+    await s.press('4');
+    let f = await s.waitFor('LOCKS  3 · sorted by wait total');
+    expect(f).toMatch(/lock +type +acquired +cont\. +wait tot +wait max +hold tot/);
+    expect(f).toMatch(/▸ luo_register_rwlock +rwsem:W +22 +3 +9\.0 ms +6\.0 ms +44\.0 ms/);
+    expect(f).toMatch(/luo_session_serialize_rwsem +rwsem:R +10 +0 +- +- +1\.0 ms/);
+    const order = (frame: string) => ['luo_register_rwlock ', '&session->mutex', 'luo_session_serialize_rwsem'].map((n) => frame.indexOf(n));
+    let [a, b, c] = order(f);
+    expect(a).toBeLessThan(b);
+    expect(b).toBeLessThan(c);
+    await s.press('s', 's');
+    f = await s.waitFor('sorted by contended');
+    [a, b, c] = order(f);
+    expect(b).toBeLessThan(a);
+    await s.press('s', 's', 's');
+    f = await s.waitFor('sorted by name');
+    expect(f.indexOf('&session->mutex')).toBeLessThan(f.indexOf('luo_register_rwlock '));
+  });
+
+  it('selected lock: histogram, longest waits with owners; Enter, then Enter on a wait shows its raw line', async () => {
+    s = screen(withLocks(), 120, 30);
+    await s.press('4');
+    let f = await s.waitFor('longest waits');
+    expect(f).toMatch(/\[1\.0 ms, 2\.1 ms\) +█+ +2/);
+    expect(f).toMatch(/6\.0 ms +insmod-315 \(liveupdate_register_file_handler\) waited; held by luo_ctl-317 \(R: lifecycle-s1 pre/);
+    await s.press(KEY.enter);
+    f = await s.waitFor('longest waits and who held the lock');
+    expect(f).toContain('wait over time (µs)');
+    expect(f).toMatch(/▸ +6\.0 ms +insmod-315/);
+    await s.press(KEY.enter);
+    f = await s.waitFor(/▸ +16│ +insmod-315 .*contention_begin/);
+    expect(f).toContain('file 1/3 stage1/ftrace-main.txt.gz');
+  });
+
+  it('has room for wait p99 from 96 columns on', async () => {
+    s = screen(withLocks(), 100, 30);
+    await s.press('4');
+    const f = await s.waitFor('LOCKS  3');
+    expect(f).toMatch(/lock +type +acquired +cont\. +wait tot +wait max +wait p99 +hold tot/);
+  });
+
+  it('a lock without a histogram shows its percentiles instead', async () => {
+    s = screen(withLocks());
+    await s.press('4', 'j');
+    const f = await s.waitFor('▸ &session->mutex');
+    expect(f).toMatch(/p50 +█+ +300\.0 µs/);
+    expect(f).toMatch(/max +█+ +1\.2 ms/);
+  });
+
+  it('today’s report (no lock reducers yet): "no lock data", no table', async () => {
+    s = screen(TuiModel.ready(report));
+    await s.press('4');
+    const f = await s.waitFor('no lock data in this report');
+    expect(f).not.toContain('wait tot');
+  });
+});
