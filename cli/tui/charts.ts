@@ -9,10 +9,11 @@ export interface TimePoint {
 }
 
 /**
- * A step function sampled into `n` columns between t0 and t1: each column shows the highest value
- * seen in it, or the value carried from the left when nothing happened there.
+ * A step function sampled into `n` columns between t0 and t1: each column shows the highest
+ * (`pick` max) or lowest (`pick` min) value seen in it, or the value carried from the left when
+ * nothing happened there.
  */
-export function resample(points: TimePoint[], t0: number, t1: number, n: number): number[] {
+export function resample(points: TimePoint[], t0: number, t1: number, n: number, pick: 'max' | 'min' = 'max'): number[] {
   const out: number[] = new Array(n);
   if (points.length === 0 || n <= 0) return [];
   const span = Math.max(1, t1 - t0);
@@ -22,7 +23,8 @@ export function resample(points: TimePoint[], t0: number, t1: number, n: number)
     const end = t0 + ((c + 1) * span) / n;
     let best: number | null = null;
     while (i < points.length && (points[i].time < end || c === n - 1)) {
-      best = best === null ? points[i].value : Math.max(best, points[i].value);
+      const v = points[i].value;
+      best = best === null ? v : pick === 'max' ? Math.max(best, v) : Math.min(best, v);
       carry = points[i].value;
       i++;
     }
@@ -45,14 +47,16 @@ export function chartColumns(width: number, max: number): number {
  * An asciichart line chart `width` columns wide and at most `height` + 1 rows high. Give it
  * chartColumns(width, max) values (others are stretched to fit).
  */
-export function lineChart(values: number[], width: number, height: number): string[] {
-  if (values.length === 0) return [];
-  const lo = Math.min(...values);
-  const hi = Math.max(...values);
+export function lineChart(values: number[] | number[][], width: number, height: number): string[] {
+  const series = (typeof values[0] === 'number' ? [values as number[]] : (values as number[][])).filter((v) => v.length > 0);
+  if (series.length === 0) return [];
+  const all = series.flat();
+  const lo = Math.min(...all);
+  const hi = Math.max(...all);
   const labelWidth = chartLabelWidth(Math.max(Math.abs(lo), Math.abs(hi)));
   const n = Math.max(2, width - labelWidth - 2);
-  const series = values.length === n ? values : stretch(values, n);
-  const text = asciichart.plot(series, {
+  const fitted = series.map((v) => (v.length === n ? v : stretch(v, n)));
+  const text = asciichart.plot(fitted, {
     height: Math.max(1, Math.min(height, hi - lo || 1)),
     format: (x: number) => padStart(String(Math.round(x)), labelWidth),
     min: lo,

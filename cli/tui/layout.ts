@@ -124,7 +124,7 @@ function statusLine(nav: NavState, titles: string[], info: Composed['info'] | nu
   if (nav.mode === 'filter') return fit([seg('/', { bold: true }), seg(nav.input), seg('▏'), seg('   Enter keeps the filter · Esc cancels', { color: 'gray' })], width);
   if (nav.mode === 'jump') return fit([seg(': go to line ', { bold: true }), seg(nav.input), seg('▏'), seg('   Enter goes · Esc cancels', { color: 'gray' })], width);
   const f = topFrame(nav);
-  const pos = info && info.count > 0 ? `${info.cursor + 1}/${fmtCount(info.count)}` : '';
+  const pos = info && info.count > 0 ? `${fmtCount(info.cursor + 1)}/${fmtCount(info.count)}` : '';
   const right = `${f.filter ? `/${f.filter} · ` : ''}${pos ? `${pos} · ` : ''}? help`;
   let crumbs = titles.join(' › ');
   const room = width - right.length - 2;

@@ -159,6 +159,8 @@ export function followFile(file: string, opts: AnalyzeOptions & { keepLines?: nu
   model.phase = 'live';
   model.live = { streaming: true, ended: false, lines: 0, bytes: 0, keptLines: 0, droppedLines: 0 };
   let dirty = false;
+  /** No data since the last pause (LiveSource says when data stops; any new line ends the pause). */
+  let idle = false;
   let lastSnapshot = 0;
   let snapshotCost = 0;
   let source: LiveSource | null = null;
@@ -192,8 +194,12 @@ export function followFile(file: string, opts: AnalyzeOptions & { keepLines?: nu
         model.series.push(ev);
         dirty = true;
       },
-      onLine: (n, text) => ring.push(source?.name ?? file, n, text),
+      onLine: (n, text) => {
+        idle = false;
+        ring.push(source?.name ?? file, n, text);
+      },
       onIdle: () => {
+        idle = true;
         // A quiet stream: nothing newer will re-order the held events, so pass them on now.
         pipeline.flush();
         snapshot();
@@ -205,13 +211,8 @@ export function followFile(file: string, opts: AnalyzeOptions & { keepLines?: nu
     const timer = setInterval(
       () => {
         // A report costs time on a big run: never spend more than a tenth of the time rebuilding it.
-        if (!dirty || Date.now() - lastSnapshot < Math.max(SNAPSHOT_MS, snapshotCost * 10)) {
-          status(true);
-          model.changed();
-          return;
-        }
-        snapshot();
-        status(true);
+        if (dirty && Date.now() - lastSnapshot >= Math.max(SNAPSHOT_MS, snapshotCost * 10)) snapshot();
+        status(!idle);
         model.changed();
       },
       Math.max(250, SNAPSHOT_MS / 2),

@@ -2,7 +2,7 @@
 // modules a verdict is about, and which objects a raw line is evidence of. Everything here derives
 // from the report (file + line on every verdict, phase and window), so it works the same on a
 // snapshot taken while --follow is running.
-import type { ModuleJson, PinWindowJson, SessionJson } from '../../analyses/luo.js';
+import type { ModuleJson, PhaseJson, PinWindowJson, SessionJson } from '../../analyses/luo.js';
 import type { AnalyzeReport } from '../../analyses/report.js';
 import type { View } from './views.js';
 
@@ -52,6 +52,8 @@ export interface VerdictRelations {
   /** Why each pin window (by pinKey) is listed. */
   why: Map<string, string>;
   sessions: SessionJson[];
+  /** Phases whose start or end line is evidence (a failed preserve, a retrieve...). */
+  phases: Array<{ session: SessionJson; phase: PhaseJson; at: At }>;
   modules: ModuleJson[];
   lines: At[];
 }
@@ -108,6 +110,13 @@ export function verdictRelations(r: AnalyzeReport, v: Verdict): VerdictRelations
     }
   }
 
+  const phases: VerdictRelations['phases'] = [];
+  for (const s of r.sessions) {
+    for (const ph of s.phases) {
+      if (evidence.has(atKey(ph.file, ph.line))) phases.push({ session: s, phase: ph, at: { file: ph.file, line: ph.line } });
+      else if (ph.endLine !== null && evidence.has(atKey(ph.file, ph.endLine))) phases.push({ session: s, phase: ph, at: { file: ph.file, line: ph.endLine } });
+    }
+  }
   const sessions = new Map<number, SessionJson>();
   for (const s of r.sessions) {
     const byPhase = s.phases.some((ph) => evidence.has(atKey(ph.file, ph.line)) || (ph.endLine !== null && evidence.has(atKey(ph.file, ph.endLine))));
@@ -127,6 +136,7 @@ export function verdictRelations(r: AnalyzeReport, v: Verdict): VerdictRelations
     pins: [...pins.values()].sort((a, b) => pinOrder(a.window, b.window)),
     why,
     sessions: [...sessions.values()].sort((a, b) => a.id - b.id),
+    phases,
     modules: [...modules.values()].sort((a, b) => a.boot - b.boot || a.name.localeCompare(b.name)),
     lines: v.evidenceAt,
   };

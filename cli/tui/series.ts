@@ -1,25 +1,29 @@
 // Refcount over time for the Modules chart: the raw `refcnt=` each module_get/module_put printed
 // (MODULE_REF_BASE included, real README O11), per source and module. Memory is bounded: past
-// MAX_POINTS a series is halved, keeping the higher value of each pair so peaks stay visible.
+// MAX_POINTS a series is halved, each kept point carrying the lowest and highest value of the pair
+// it replaces, so neither peaks nor drops disappear.
 import type { TraceEvent } from '../../parsers/event.js';
 
 const MAX_POINTS = 2048;
 
 export interface RefcntPoint {
   time: number;
-  refcnt: number;
+  /** Highest and lowest refcnt this point stands for (equal unless the series was compacted). */
+  max: number;
+  min: number;
 }
 
 export class RefcountSeries {
-  private readonly series = new Map<string, { t: number[]; v: number[] }>();
+  private readonly series = new Map<string, Series>();
 
   push(ev: TraceEvent): void {
     if ((ev.kind !== 'module_get' && ev.kind !== 'module_put') || ev.time === null) return;
     const key = `${ev.src}\n${ev.fields.module}`;
     let s = this.series.get(key);
-    if (!s) this.series.set(key, (s = { t: [], v: [] }));
+    if (!s) this.series.set(key, (s = { t: [], hi: [], lo: [] }));
     s.t.push(ev.time);
-    s.v.push(ev.fields.refcnt);
+    s.hi.push(ev.fields.refcnt);
+    s.lo.push(ev.fields.refcnt);
     if (s.t.length >= MAX_POINTS) halve(s);
   }
 
@@ -27,20 +31,29 @@ export class RefcountSeries {
   points(src: number, module: string): RefcntPoint[] {
     const s = this.series.get(`${src}\n${module}`);
     if (!s) return [];
-    const out = s.t.map((time, i) => ({ time, refcnt: s.v[i] }));
+    const out = s.t.map((time, i) => ({ time, max: s.hi[i], min: s.lo[i] }));
     // Sources are read in file order; CPUs interleave a little (order.ts), so sort for the chart.
     return out.sort((a, b) => a.time - b.time);
   }
 }
 
-function halve(s: { t: number[]; v: number[] }): void {
+interface Series {
+  t: number[];
+  hi: number[];
+  lo: number[];
+}
+
+function halve(s: Series): void {
   const t: number[] = [];
-  const v: number[] = [];
+  const hi: number[] = [];
+  const lo: number[] = [];
   for (let i = 0; i < s.t.length; i += 2) {
-    const j = i + 1 < s.t.length && s.v[i + 1] > s.v[i] ? i + 1 : i;
-    t.push(s.t[j]);
-    v.push(s.v[j]);
+    const j = Math.min(i + 1, s.t.length - 1);
+    t.push(s.t[i]);
+    hi.push(Math.max(s.hi[i], s.hi[j]));
+    lo.push(Math.min(s.lo[i], s.lo[j]));
   }
   s.t = t;
-  s.v = v;
+  s.hi = hi;
+  s.lo = lo;
 }

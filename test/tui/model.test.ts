@@ -74,6 +74,10 @@ describe('verdict relations on the real captures', () => {
     const rel = verdictRelations(r, r.verdicts.find((v) => v.id === 'phase-errors')!);
     expect(rel.sessions.map((s) => s.name)).toEqual(['abort-s1']);
     expect(rel.lines.map((l) => l.line)).toEqual([469, 489]);
+    expect(rel.phases.map((p) => [p.phase.name, p.phase.token, p.phase.error, p.at.line])).toEqual([
+      ['preserve', '0x1ee', 'EIO', 469],
+      ['preserve', '0x1ff', 'ENOENT', 489],
+    ]);
   });
 });
 
@@ -171,5 +175,21 @@ describe('NO_COLOR', () => {
     expect(colorsOff({ NO_COLOR: '1' })).toBe(true);
     expect(colorsOff({ NO_COLOR: '' })).toBe(false);
     expect(colorsOff({})).toBe(false);
+  });
+});
+
+describe('refcount series', () => {
+  it('stays bounded and keeps the lowest and highest values when it compacts', async () => {
+    const { RefcountSeries } = await import('../../cli/tui/series.js');
+    const s = new RefcountSeries();
+    const ev = (i: number, refcnt: number) =>
+      ({ kind: 'module_get', name: 'module_get', time: i * 1000, cpu: 0, pid: 1, tgid: null, comm: 'x', src: 0, line: i + 1, fields: { module: 'm', callSite: 'c', refcnt } }) as const;
+    // 10 000 events swinging between 1 and 14.
+    for (let i = 0; i < 10_000; i++) s.push(ev(i, i % 2 ? 14 : 1));
+    const pts = s.points(0, 'm');
+    expect(pts.length).toBeLessThanOrEqual(2048);
+    expect(Math.max(...pts.map((p) => p.max))).toBe(14);
+    expect(Math.min(...pts.map((p) => p.min))).toBe(1);
+    expect(pts.every((p, i) => i === 0 || p.time >= pts[i - 1].time)).toBe(true);
   });
 });

@@ -41,7 +41,7 @@ describe('TUI screens (lifecycle capture, 80x24)', () => {
     await s.waitFor('VERDICTS');
     await s.press(KEY.enter);
     const f = await s.waitFor('module_get: luo_demo call_site=luo_preserve_file');
-    expect(f).toContain('modules-unpinned-after-finish  passed');
+    expect(f).toContain('✔ modules-unpinned-after-finish  info');
     expect(f).toMatch(/▸ luo_demo b0 +252 luo_preserve_file +→ - +lifecycle-s1 +open across kexec/);
     expect(f).toContain('module_get  stage1/ftrace-main.txt.gz:252');
     // The text shown is the file's own line 252.

@@ -3,6 +3,7 @@
 // (every pin window as a bar; Enter on one opens the pin window); the pin window view shows the raw
 // module_get / module_put lines that open and close it.
 import type { ModuleJson, PinWindowJson } from '../../../analyses/luo.js';
+import type { RefcntPoint } from '../series.js';
 import { chartColumns, lineChart, resample, windowBar } from '../charts.js';
 import { findModule, findPin, isLuoPin, moduleKey, pinKey, pinOrder } from '../relations.js';
 import { columns, fmtDuration, fmtSeconds, type Line, seg, shortFile, wrap } from '../text.js';
@@ -14,15 +15,15 @@ export const MODULE_SORTS = ['boot', 'open pins', 'gets'];
 export const WINDOW_SORTS = ['open first', 'get line', 'held longest'];
 
 /** The refcnt= values of a module in its boot: the source with the most of them (one rendering of the run). */
-function refcntPoints(ctx: PageCtx, m: ModuleJson): { time: number; value: number }[] {
+function refcntPoints(ctx: PageCtx, m: ModuleJson): RefcntPoint[] {
   const boot = ctx.report.boots.find((b) => b.id === m.boot);
   const srcs = ctx.report.sources.map((s, i) => ({ s, i })).filter(({ s }) => !boot || boot.files.includes(s.file));
-  let best: { time: number; refcnt: number }[] = [];
+  let best: RefcntPoint[] = [];
   for (const { i } of srcs) {
     const pts = ctx.model.series.points(i, m.name);
     if (pts.length > best.length) best = pts;
   }
-  return best.map((p) => ({ time: p.time, value: p.refcnt }));
+  return best;
 }
 
 function timeRange(points: { time: number }[], windows: PinWindowJson[]): [number, number] | null {
@@ -31,21 +32,26 @@ function timeRange(points: { time: number }[], windows: PinWindowJson[]): [numbe
   return [Math.min(...ts), Math.max(...ts)];
 }
 
-/** Refcount over time, with the time axis under it. */
+/**
+ * Refcount over time, with the time axis under it. Where a column holds several values, the
+ * highest and the lowest are both drawn (two lines), so a drop to 1 between peaks still shows.
+ */
 export function refcountChart(ctx: PageCtx, m: ModuleJson, width: number, height: number): Line[] {
   const pts = refcntPoints(ctx, m);
   if (pts.length === 0) return [[seg('refcnt over time: no module_get/module_put with refcnt= for this module', { color: 'gray' })]];
   const range = timeRange(pts, []) ?? [0, 1];
-  const max = Math.max(...pts.map((p) => p.value));
+  const max = Math.max(...pts.map((p) => p.max));
   const n = chartColumns(width, max);
-  const values = resample(pts, range[0], range[1], n);
-  const chart = lineChart(values, width, Math.max(1, height - 2));
+  const hi = resample(pts.map((p) => ({ time: p.time, value: p.max })), range[0], range[1], n, 'max');
+  const lo = resample(pts.map((p) => ({ time: p.time, value: p.min })), range[0], range[1], n, 'min');
+  const band = hi.some((v, i) => v !== lo[i]);
+  const chart = lineChart(band ? [hi, lo] : [hi], width, Math.max(1, height - 2));
   const left = `${fmtSeconds(range[0])} s`;
   const right = `${fmtSeconds(range[1])} s`;
   const pad = width - n;
   const axis = ' '.repeat(pad) + (n >= left.length + right.length + 1 ? left + ' '.repeat(n - left.length - right.length) + right : left);
   return [
-    heading(`refcnt over time (raw, 1 = idle)`, `${pts.length} values`),
+    heading(`refcnt over time (raw, 1 = idle)`, `${pts.length} values${band ? ' · highest and lowest per column' : ''}`),
     ...chart.map((l) => [seg(l, { color: 'cyan' })]),
     [seg(axis, { color: 'gray' })],
   ];

@@ -237,11 +237,11 @@ export function verdictPage(ctx: PageCtx, id: string): Page {
   if (!v) return { title: id, top: [[seg(`verdict ${id} is not in this report`)]], rows: [] };
   const rel = verdictRelations(r, v);
   const top: Line[] = [
-    [verdictMark(v), seg(' '), seg(v.id, { bold: true }), seg(`  ${v.ok ? 'passed' : 'FAILED'} · ${v.severity}`, { color: v.ok ? 'gray' : 'red' })],
+    [verdictMark(v), seg(' '), seg(v.id, { bold: true }), seg(v.ok ? `  ${v.severity}` : `  FAILED (${v.severity})`, { color: v.ok ? 'gray' : 'red', bold: !v.ok })],
     ...wrap(v.message, ctx.width - 2, 4).map((l) => [seg(`  ${l}`)]),
     [
       seg(
-        `what it is about: ${rel.pins.length} pin window${rel.pins.length === 1 ? '' : 's'} · ${rel.sessions.length} session${rel.sessions.length === 1 ? '' : 's'} · ${rel.modules.length} module entr${rel.modules.length === 1 ? 'y' : 'ies'} · ${rel.lines.length} evidence line${rel.lines.length === 1 ? '' : 's'}`,
+        `what it is about: ${rel.pins.length} pin window${rel.pins.length === 1 ? '' : 's'} · ${rel.phases.length ? `${rel.phases.length} phase${rel.phases.length === 1 ? '' : 's'} · ` : ''}${rel.sessions.length} session${rel.sessions.length === 1 ? '' : 's'} · ${rel.modules.length} module entr${rel.modules.length === 1 ? 'y' : 'ies'} · ${rel.lines.length} evidence line${rel.lines.length === 1 ? '' : 's'}`,
         { color: 'gray' },
       ),
     ],
@@ -250,6 +250,19 @@ export function verdictPage(ctx: PageCtx, id: string): Page {
   for (const p of rel.pins) {
     const line = pinRowLine(p.window);
     rows.push({ key: `pin ${pinKey(p.window)}`, line, search: `${lineText(line)} ${rel.why.get(pinKey(p.window)) ?? ''}`, open: { kind: 'pin', key: pinKey(p.window) } });
+  }
+  for (const { session: s, phase: p, at } of rel.phases) {
+    const failed = p.result !== null && p.result < 0;
+    rows.push({
+      key: `phase ${at.file}:${at.line}`,
+      line: [
+        seg('phase ', { color: 'gray' }),
+        seg(`${p.name}${p.token ? ` ${p.token}` : ''}`, { bold: true }),
+        seg(`  ${p.result === null ? 'done' : `${p.result}${p.error ? ` ${p.error}` : ''}`}`, failed ? { color: 'red', bold: true } : {}),
+        seg(`  session #${s.id} ${s.name ?? ''}  line ${at.line}`, { color: 'gray' }),
+      ],
+      open: { kind: 'events', file: at.file, line: at.line, mark: at.line },
+    });
   }
   for (const s of rel.sessions) {
     rows.push({
@@ -265,7 +278,8 @@ export function verdictPage(ctx: PageCtx, id: string): Page {
       open: { kind: 'module', key: `${m.name}@${m.boot}` },
     });
   }
-  for (const a of rel.lines) {
+  const shownAt = new Set(rel.phases.map((x) => `${x.at.file}:${x.at.line}`));
+  for (const a of rel.lines.filter((x) => !shownAt.has(`${x.file}:${x.line}`))) {
     rows.push({
       key: `line ${a.file}:${a.line}`,
       line: [seg('line ', { color: 'gray' }), seg(`${shortFile(a.file)}:${a.line}`, { color: 'cyan' })],
@@ -277,7 +291,7 @@ export function verdictPage(ctx: PageCtx, id: string): Page {
     top,
     rows,
     empty: 'this verdict names no pin windows, sessions, modules or lines',
-    bottomWants: 6,
+    bottomWants: 8,
     bottom: (sel, budget) => {
       const reason = sel?.key.startsWith('pin ') ? rel.why.get(sel.key.slice(4)) : undefined;
       if (!reason || budget < 3) return proofOf(ctx, sel, budget);
@@ -297,7 +311,8 @@ export function proofOf(ctx: PageCtx, sel: Row | undefined, budget: number): Lin
   if (kind === 'pin') {
     const w = r.modules.flatMap((m) => m.pinWindows).find((x) => pinKey(x) === ref);
     if (!w) return [];
-    const half = w.putLine === null ? budget - 1 : Math.ceil((budget - 1) / 2);
+    // The module_get first (what took the pin), with at least 3 rows when there is room.
+    const half = w.putLine === null ? budget - 1 : Math.max(Math.min(3, budget - 1), Math.ceil((budget - 1) / 2));
     out.push(...proofBlock(ctx, 'module_get', w.file, w.getLine, half));
     if (w.putLine !== null) out.push(...proofBlock(ctx, 'module_put', w.file, w.putLine, budget - 1 - half, 'green'));
   } else if (kind === 'line') {

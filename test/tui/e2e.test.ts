@@ -1,0 +1,218 @@
+// End to end: the real binary in a real pseudo-terminal (tmux, 80x24) on each real capture, as a
+// new user would try it: `luotrace FILES` on a terminal opens the TUI; Enter on the verdict line
+// shows the raw module_get line of a pin; Enter twice more opens it in the Events list; every
+// screen; resize; q. Each screen's text is compared with the dump committed in samples/tui/
+// (LUOTRACE_UPDATE_SAMPLES=1 rewrites the dumps instead; see samples/tui/README.md).
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../helpers.js';
+import { CLI } from '../cli/run.js';
+import { CAPTURES } from './helpers.js';
+
+const SOCKET = `luotrace-e2e-${process.pid}`;
+const UPDATE = process.env.LUOTRACE_UPDATE_SAMPLES === '1';
+const SAMPLES = join(ROOT, 'samples', 'tui');
+/** The machine may be busy (2 shared cores): wait long, never guess. */
+const WAIT_MS = 90_000;
+
+// Ink renders nothing until exit when it thinks it runs in CI (is-in-ci); a user's terminal is not CI.
+const env: NodeJS.ProcessEnv = {};
+for (const [k, v] of Object.entries(process.env)) if (k !== 'CI' && k !== 'CONTINUOUS_INTEGRATION' && !k.startsWith('CI_') && k !== 'NO_COLOR' && k !== 'FORCE_COLOR') env[k] = v;
+env.TERM = 'xterm-256color';
+
+function tmux(...args: string[]): string {
+  return execFileSync('tmux', ['-L', SOCKET, ...args], { env, encoding: 'utf8' });
+}
+
+/** The pane as text, without trailing blanks. */
+function capture(name: string): string {
+  return tmux('capture-pane', '-p', '-t', name)
+    .split('\n')
+    .map((l) => l.replace(/\s+$/, ''))
+    .join('\n')
+    .replace(/\n+$/, '\n');
+}
+
+async function sleep(ms: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
+}
+
+/** Wait until the screen shows `what` and has stopped changing (two equal captures 300 ms apart). */
+async function settle(name: string, what: string | RegExp): Promise<string> {
+  const start = Date.now();
+  let last = '';
+  for (;;) {
+    const now = capture(name);
+    const has = typeof what === 'string' ? now.includes(what) : what.test(now);
+    if (has && now === last) return now;
+    if (Date.now() - start > WAIT_MS) throw new Error(`timed out waiting for ${String(what)}; screen:\n${now}`);
+    last = has ? now : '';
+    await sleep(300);
+  }
+}
+
+async function keys(name: string, ...ks: string[]): Promise<void> {
+  for (const k of ks) {
+    tmux('send-keys', '-t', name, k);
+    await sleep(150);
+  }
+}
+
+function start(name: string, files: string[], extraEnv: string[] = []): void {
+  const quoted = files.map((f) => `'${f}'`).join(' ');
+  const envArgs = extraEnv.flatMap((e) => ['-e', e]);
+  tmux('new-session', '-d', '-s', name, '-x', '80', '-y', '24', ...envArgs, '-c', ROOT, `node '${CLI}' ${quoted}; echo "luotrace exited: $?"; sleep 600`);
+}
+
+/** SGR sequences that set a foreground color (tmux re-encodes what the program wrote). */
+const COLOR_SGR = /\x1b\[(?:[0-9;]*;)?(?:3[0-7]|9[0-7]|38;[0-9;]+)m/;
+
+/** Compare a screen with its committed dump (or write it when updating). */
+function dump(capture: string, file: string, screen: string): void {
+  const dir = join(SAMPLES, capture);
+  const path = join(dir, file);
+  if (UPDATE) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path, screen);
+    return;
+  }
+  expect(existsSync(path), `${path} is missing: run LUOTRACE_UPDATE_SAMPLES=1 npm test`).toBe(true);
+  expect(screen).toBe(readFileSync(path, 'utf8'));
+}
+
+beforeAll(() => {
+  try {
+    execFileSync('tmux', ['-V'], { env });
+  } catch {
+    throw new Error('tmux is needed for the end-to-end test (apt-get install tmux; .ci/run installs it)');
+  }
+});
+afterAll(() => {
+  try {
+    tmux('kill-server');
+  } catch {
+    // already gone
+  }
+});
+
+const rel = (files: string[]) => files.map((f) => f.slice(ROOT.length));
+
+describe('luotrace in a terminal (tmux 80x24), real captures', () => {
+  it('lifecycle: verdict -> raw module_get line of a pin held across kexec in 1 key; every screen; resize; q', async () => {
+    const t = 'lifecycle';
+    start(t, rel(CAPTURES.lifecycle));
+    let s = await settle(t, 'TIMELINE');
+    expect(s).toContain('▸ ✔ modules-unpinned-after-finish');
+    dump(t, '1-overview.txt', s);
+
+    await keys(t, 'Enter'); // 1 key: the raw module_get line of the first open pin
+    s = await settle(t, 'call_site=luo_preserve_file refcnt=3');
+    expect(s).toMatch(/▸ luo_demo b0 +252 luo_preserve_file +→ - +lifecycle-s1 +open across kexec/);
+    expect(s).toContain('module_get  stage1/ftrace-main.txt.gz:252');
+    expect(s).toContain('86.770538: module_get: luo_demo');
+    dump(t, '1a-verdict.txt', s);
+
+    await keys(t, 'Enter');
+    s = await settle(t, /▶252│.*module_get: luo_demo/);
+    expect(s).toContain('state: held across kexec');
+    dump(t, '1b-pin-window.txt', s);
+
+    await keys(t, 'Enter');
+    s = await settle(t, /▸ +252◆ +luo_ctl-317 .*86\.770538: module_get: luo_demo/);
+    dump(t, '1c-events-at-pin.txt', s);
+
+    await keys(t, 'Escape', 'Escape', 'Escape');
+    await settle(t, '▸ ✔ modules-unpinned-after-finish');
+
+    const screens: Array<[string, string, string | RegExp]> = [
+      ['2', '2-sessions.txt', 'SESSIONS  4'],
+      ['3', '3-modules.txt', 'refcnt over time'],
+      ['4', '4-locks.txt', 'no lock data'],
+      ['5', '5-events.txt', /13│ +insmod-315/],
+      ['6', '6-quality.txt', 'DATA QUALITY'],
+      ['?', '7-help.txt', 'KEYS'],
+    ];
+    for (const [key, file, what] of screens) {
+      await keys(t, key);
+      dump(t, file, await settle(t, what));
+    }
+    await keys(t, 'x', '1');
+    await settle(t, 'TIMELINE');
+
+    // Resize: the screens follow the terminal.
+    tmux('resize-window', '-t', t, '-x', '110', '-y', '30');
+    s = await settle(t, /^ 1 Overview .{90,}3 files$/m);
+    expect(s.split('\n').filter((l) => l.length > 80).length).toBeGreaterThan(5);
+    tmux('resize-window', '-t', t, '-x', '80', '-y', '24');
+    s = await settle(t, /^ 1 Overview .{50,70}3 files$/m);
+
+    await keys(t, 'q');
+    s = await settle(t, 'luotrace exited: 0');
+    expect(s).not.toContain('VERDICTS'); // the alternate screen is gone
+  }, 600_000);
+
+  it('colors on a color terminal, none with NO_COLOR (bold and inverse stay)', async () => {
+    start('colors', rel(CAPTURES.abort));
+    start('nocolor', rel(CAPTURES.abort), ['NO_COLOR=1']);
+    for (const t of ['colors', 'nocolor']) await settle(t, 'TIMELINE');
+    const withColors = tmux('capture-pane', '-p', '-e', '-t', 'colors');
+    const without = tmux('capture-pane', '-p', '-e', '-t', 'nocolor');
+    expect(withColors).toMatch(COLOR_SGR);
+    expect(without).not.toMatch(COLOR_SGR);
+    expect(without).toMatch(/\x1b\[[0-9;]*7[0-9;]*m/); // the selected row is still shown in inverse
+    expect(capture('nocolor')).toBe(capture('colors'));
+    for (const t of ['colors', 'nocolor']) await keys(t, 'q');
+  }, 300_000);
+
+  it('abort: the failed preserves lead to the aborted session; a pin window and its raw lines in 2 keys', async () => {
+    const t = 'abort';
+    start(t, rel(CAPTURES.abort));
+    let s = await settle(t, 'TIMELINE');
+    // Warnings come first: the failed preserves.
+    expect(s).toMatch(/▸ ! phase-errors +preserve of token 0x1ee in session abort-s1/);
+    dump(t, '1-overview.txt', s);
+    await keys(t, 'Enter');
+    s = await settle(t, /▸ phase preserve 0x1ee +-5 EIO +session #0 abort-s1 +line 469/);
+    expect(s).toContain('<- luo_preserve_file) ret=-5');
+    dump(t, '1a-verdict.txt', s);
+    await keys(t, 'Escape', 'j', 'Enter'); // the pins verdict: its first pin and the module_get
+    s = await settle(t, 'call_site=luo_preserve_file refcnt=');
+    expect(s).toMatch(/▸ luo_demo b0 +256 luo_preserve_file +→ 617 +abort-s1 +put after/);
+    dump(t, '1b-verdict-pins.txt', s);
+    await keys(t, '2');
+    dump(t, '2-sessions.txt', await settle(t, 'SESSIONS  1'));
+    await keys(t, '3');
+    dump(t, '3-modules.txt', await settle(t, 'refcnt over time'));
+    await keys(t, 'q');
+    await settle(t, 'luotrace exited: 0');
+  }, 600_000);
+
+  it('contention: 542 sessions, 569 pins; the pins held when rmmod was refused, from the verdict line', async () => {
+    const t = 'contention';
+    start(t, rel(CAPTURES.contention));
+    let s = await settle(t, 'TIMELINE');
+    expect(s).toContain('open sessions');
+    dump(t, '1-overview.txt', s);
+    await keys(t, 'Enter');
+    s = await settle(t, 'call_site=luo_preserve_file refcnt=');
+    expect(s).toContain('569 pin windows · 542 sessions');
+    dump(t, '1a-verdict.txt', s);
+    // The rmmod verdict is the 7th of 8: G (last), k, Enter.
+    await keys(t, 'Escape', 'G', 'k', 'Enter');
+    s = await settle(t, 'listed because: held when rmmod luo_demo was refused at line 6696 (refcnt 10: 9');
+    expect(s).toContain('65 pin windows');
+    expect(s).toMatch(/module_get  stage1\/ftrace-main\.txt\.gz:\d+/);
+    dump(t, '1b-verdict-rmmod.txt', s);
+    await keys(t, '2');
+    dump(t, '2-sessions.txt', await settle(t, 'SESSIONS  542'));
+    await keys(t, '3');
+    dump(t, '3-modules.txt', await settle(t, 'refcnt over time'));
+    await keys(t, '5', 'G');
+    s = await settle(t, /▸ 101075│[^\n]*\n(.*\n)*.*101,075\/101,075/);
+    dump(t, '5-events-end.txt', s);
+    await keys(t, 'q');
+    await settle(t, 'luotrace exited: 0');
+  }, 600_000);
+});
