@@ -1,7 +1,7 @@
 // The Ink application: one component that draws buildScreen() and feeds keys to keys.ts. All state
 // that matters lives in the model (data) and NavState (where the user is); this file only wires
 // them to the terminal: size and resize, redraw on model changes, NO_COLOR.
-import { Box, Text, useApp, useInput, useStdout } from 'ink';
+import { Box, type Key, Text, useApp, useInput, useStdout } from 'ink';
 import { useEffect, useReducer, useRef, useState } from 'react';
 import { applyAction, initialNav, keyToAction, type NavState } from './keys.js';
 import { buildScreen } from './layout.js';
@@ -48,6 +48,34 @@ function useTerminalSize(fixed: { width?: number; height?: number }): { width: n
   return { width: fixed.width ?? size.width, height: fixed.height ?? size.height };
 }
 
+const NO_KEY: Key = {
+  upArrow: false,
+  downArrow: false,
+  leftArrow: false,
+  rightArrow: false,
+  pageDown: false,
+  pageUp: false,
+  home: false,
+  end: false,
+  return: false,
+  escape: false,
+  ctrl: false,
+  shift: false,
+  tab: false,
+  backspace: false,
+  delete: false,
+  meta: false,
+  super: false,
+  hyper: false,
+  capsLock: false,
+  numLock: false,
+};
+
+/** The key one character of a pasted chunk stands for. */
+function keyOf(ch: string): Key {
+  return { ...NO_KEY, return: ch === '\r' || ch === '\n', tab: ch === '\t', backspace: ch === '\x7f' || ch === '\b', shift: ch >= 'A' && ch <= 'Z' };
+}
+
 export function App({ model, width, height, noColor = false, initial, onQuit }: AppProps) {
   const { exit } = useApp();
   const size = useTerminalSize({ width, height });
@@ -58,18 +86,28 @@ export function App({ model, width, height, noColor = false, initial, onQuit }: 
 
   const screen = buildScreen(model, nav, size.width, size.height);
 
-  useInput((input, key) => {
+  const onKey = (input: string, key: Key): boolean => {
     const action = keyToAction(input, key, navRef.current.mode);
-    if (!action) return;
+    if (!action) return true;
     if (action.type === 'quit') {
       model.stop();
       onQuit?.();
       exit();
-      return;
+      return false;
     }
     // Apply against the page of the state the key acts on (keys can arrive faster than redraws).
     const info = buildScreen(model, navRef.current, size.width, size.height).info;
     navRef.current = applyAction(navRef.current, action, info);
+    return true;
+  };
+
+  useInput((input, key) => {
+    // Keys typed quickly (or pasted) arrive as one chunk: `:4000⏎` is five keys, not one.
+    if (input.length > 1 && !key.ctrl && !key.meta && !input.includes('\x1b')) {
+      for (const ch of input) if (!onKey(ch, keyOf(ch))) return;
+    } else if (!onKey(input, key)) {
+      return;
+    }
     setNav(navRef.current);
   });
 

@@ -2,6 +2,7 @@
 // the status line. Pure: the same state and size give the same text, which is what the tests and
 // the committed screen dumps rely on.
 import { progressBar } from './charts.js';
+import { findPin } from './relations.js';
 import { type Frame, type NavState, type PageInfo, placeCursor, topFrame } from './keys.js';
 import type { TuiModel } from './model.js';
 import { type PageCtx } from './pages/common.js';
@@ -98,7 +99,7 @@ export function composePage(page: Page, frame: Frame, width: number, height: num
       sorts: page.sorts?.length ?? 0,
       openAt: (i) => (i >= 0 && i < list.count ? list.get(i).open : null),
       firstLine: page.firstLine ?? null,
-      filterOnSubmit: Boolean(page.ownFilter),
+      filterOnSubmit: Boolean(page.filterOnSubmit),
     },
   };
 }
@@ -237,7 +238,7 @@ function buildTitle(ctx: PageCtx, f: Frame): string {
     case 'module':
       return `module ${f.view.key}`;
     case 'pin': {
-      const p = ctx.report.modules.flatMap((m) => m.pinWindows).find((w) => `${w.file}:${w.getLine}` === (f.view as { key: string }).key);
+      const p = findPin(ctx.report, f.view.key)?.window;
       return p ? `pin ${p.module}@b${p.boot}:${p.getLine}` : `pin ${shortFile(f.view.key)}`;
     }
     case 'lock':

@@ -25,9 +25,17 @@ export function allPins(r: AnalyzeReport): PinRef[] {
   return r.modules.flatMap((module) => module.pinWindows.map((window) => ({ module, window })));
 }
 
+const pinIndexes = new WeakMap<AnalyzeReport, Map<string, PinRef>>();
+
+/** The pin window whose module_get is at `file:line` (an index per report: runs can have 10^5 windows). */
 export function findPin(r: AnalyzeReport, key: string): PinRef | null {
-  for (const module of r.modules) for (const window of module.pinWindows) if (pinKey(window) === key) return { module, window };
-  return null;
+  let index = pinIndexes.get(r);
+  if (!index) {
+    index = new Map();
+    for (const module of r.modules) for (const window of module.pinWindows) index.set(pinKey(window), { module, window });
+    pinIndexes.set(r, index);
+  }
+  return index.get(key) ?? null;
 }
 
 export function findModule(r: AnalyzeReport, key: string): ModuleJson | null {
@@ -77,6 +85,17 @@ function mentions(text: string, name: string | null): boolean {
  * it fail); verdicts about pins in general take every LUO pin window; names in the message add
  * sessions and modules.
  */
+const relationsCache = new WeakMap<AnalyzeReport, Map<string, VerdictRelations>>();
+
+/** verdictRelations, computed once per report and verdict (screens are rebuilt on every key). */
+export function relationsOf(r: AnalyzeReport, v: Verdict): VerdictRelations {
+  let byId = relationsCache.get(r);
+  if (!byId) relationsCache.set(r, (byId = new Map()));
+  let rel = byId.get(v.id);
+  if (!rel) byId.set(v.id, (rel = verdictRelations(r, v)));
+  return rel;
+}
+
 export function verdictRelations(r: AnalyzeReport, v: Verdict): VerdictRelations {
   const evidence = new Set(v.evidenceAt.map((a) => atKey(a.file, a.line)));
   const pins = new Map<string, PinRef>();
@@ -122,9 +141,10 @@ export function verdictRelations(r: AnalyzeReport, v: Verdict): VerdictRelations
     const byPhase = s.phases.some((ph) => evidence.has(atKey(ph.file, ph.line)) || (ph.endLine !== null && evidence.has(atKey(ph.file, ph.endLine))));
     if (byPhase || mentions(v.message, s.name)) sessions.set(s.id, s);
   }
+  const byId = new Map(r.sessions.map((s) => [s.id, s]));
   for (const p of pins.values()) {
     const id = p.window.sessionId;
-    const s = id === null ? undefined : r.sessions.find((x) => x.id === id);
+    const s = id === null ? undefined : byId.get(id);
     if (s) sessions.set(s.id, s);
   }
 

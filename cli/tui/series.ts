@@ -20,20 +20,23 @@ export class RefcountSeries {
     if ((ev.kind !== 'module_get' && ev.kind !== 'module_put') || ev.time === null) return;
     const key = `${ev.src}\n${ev.fields.module}`;
     let s = this.series.get(key);
-    if (!s) this.series.set(key, (s = { t: [], hi: [], lo: [] }));
+    if (!s) this.series.set(key, (s = { t: [], hi: [], lo: [], sorted: null }));
+    s.sorted = null;
     s.t.push(ev.time);
     s.hi.push(ev.fields.refcnt);
     s.lo.push(ev.fields.refcnt);
     if (s.t.length >= MAX_POINTS) halve(s);
   }
 
-  /** Points of `module` in source `src`, in time order. */
+  /** Points of `module` in source `src`, in time order (kept until the next event of that series). */
   points(src: number, module: string): RefcntPoint[] {
     const s = this.series.get(`${src}\n${module}`);
     if (!s) return [];
-    const out = s.t.map((time, i) => ({ time, max: s.hi[i], min: s.lo[i] }));
-    // Sources are read in file order; CPUs interleave a little (order.ts), so sort for the chart.
-    return out.sort((a, b) => a.time - b.time);
+    if (!s.sorted) {
+      // Sources are read in file order; CPUs interleave a little (order.ts), so sort for the chart.
+      s.sorted = s.t.map((time, i) => ({ time, max: s.hi[i], min: s.lo[i] })).sort((a, b) => a.time - b.time);
+    }
+    return s.sorted;
   }
 }
 
@@ -41,6 +44,7 @@ interface Series {
   t: number[];
   hi: number[];
   lo: number[];
+  sorted: RefcntPoint[] | null;
 }
 
 function halve(s: Series): void {

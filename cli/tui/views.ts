@@ -64,8 +64,10 @@ export interface Page {
   sorts?: string[];
   /** Shown instead of the list when it is empty. */
   empty?: string;
-  /** The page filters its own rows (the Events screen searches files). */
+  /** The page filters its own rows (lazyRows, or the Events screen's file search). */
   ownFilter?: boolean;
+  /** `/` filters when Enter is pressed, not at each key (a search through a file is not free). */
+  filterOnSubmit?: boolean;
   /** Where the cursor goes when the view opens with a target (Events: the line to show). */
   initialCursor?: number;
   /** Events: line number of row 0 when rows are consecutive lines. */
@@ -74,6 +76,18 @@ export interface Page {
 
 export function isVirtual(rows: Row[] | VirtualRows): rows is VirtualRows {
   return !Array.isArray(rows);
+}
+
+/**
+ * Rows made only when shown (a run can have hundreds of thousands of pin windows): `make(i)` builds
+ * row i; with a filter, only the plain search text of each item is computed to find the matches.
+ */
+export function lazyRows(count: number, make: (i: number) => Row, search: (i: number) => string, filter: string): VirtualRows {
+  if (!filter) return { count, get: make };
+  const f = filter.toLowerCase();
+  const hits: number[] = [];
+  for (let i = 0; i < count; i++) if (search(i).toLowerCase().includes(f)) hits.push(i);
+  return { count: hits.length, get: (j) => make(hits[j]) };
 }
 
 export function rootView(screen: ScreenId): View {

@@ -166,6 +166,16 @@ describe('luotrace in a terminal (tmux 80x24), real captures', () => {
     for (const t of ['colors', 'nocolor']) await keys(t, 'q');
   }, 300_000);
 
+  it('an input that turns out unusable while loading: the error on screen, then one line on stderr and exit 2', async () => {
+    const t = 'unusable';
+    start(t, ['package-lock.json']);
+    const s = await settle(t, 'press q to quit');
+    expect(s).toContain('luotrace: package-lock.json: cannot tell the trace format');
+    await keys(t, 'q');
+    const after = await settle(t, 'luotrace exited: 2');
+    expect(after).toMatch(/^luotrace: package-lock\.json: cannot tell the trace format/m);
+  }, 300_000);
+
   it('abort: the failed preserves lead to the aborted session; a pin window and its raw lines in 2 keys', async () => {
     const t = 'abort';
     start(t, rel(CAPTURES.abort));

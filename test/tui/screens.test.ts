@@ -145,7 +145,8 @@ describe('TUI screens (lifecycle capture, 80x24)', () => {
     await s.press('5');
     let f = await s.waitFor('# tracer: nop');
     expect(f).toContain('file 1/3 stage1/ftrace-main.txt.gz  709 lines');
-    await s.press(':', '6', '7', '0', KEY.enter);
+    // Typed fast: the keys arrive as one chunk.
+    await s.press(`:670${KEY.enter}`);
     f = await s.waitFor(/▸ +670◆/);
     expect(f).toContain('◆ evidence of verdict rmmod');
     await s.press(KEY.enter);

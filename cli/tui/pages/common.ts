@@ -17,6 +17,16 @@ export interface PageCtx {
 }
 
 /** The marks of the analyze text report (cli/render-luo.ts), so both read the same. */
+const memos = new WeakMap<object, Map<string, unknown>>();
+
+/** A value computed once per report (screens are rebuilt on every key; a report can be large). */
+export function memo<T>(report: AnalyzeReport, key: string, fn: () => T): T {
+  let m = memos.get(report);
+  if (!m) memos.set(report, (m = new Map()));
+  if (!m.has(key)) m.set(key, fn());
+  return m.get(key) as T;
+}
+
 export function verdictMark(v: Verdict): Seg {
   if (!v.ok) return seg('✘', { color: 'red', bold: true });
   if (v.severity === 'warning') return seg('!', { color: 'yellow', bold: true });

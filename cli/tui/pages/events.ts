@@ -63,6 +63,7 @@ export function eventsPage(ctx: PageCtx, view: Extract<View, { kind: 'events' }>
     top,
     rows,
     ownFilter: true,
+    filterOnSubmit: true,
     initialCursor,
     firstLine: filter ? undefined : first,
     empty: filter ? 'no matching lines' : why ? 'no lines to show' : store.live ? 'waiting for lines…' : 'reading…',

@@ -7,8 +7,8 @@ import type { RefcntPoint } from '../series.js';
 import { chartColumns, lineChart, resample, windowBar } from '../charts.js';
 import { findModule, findPin, isLuoPin, moduleKey, pinKey, pinOrder } from '../relations.js';
 import { columns, fmtDuration, fmtSeconds, type Line, seg, shortFile, wrap } from '../text.js';
-import type { Page, Row } from '../views.js';
-import { blank, contextBlock, heading, type PageCtx, proofBlock } from './common.js';
+import { lazyRows, type Page, type Row } from '../views.js';
+import { blank, contextBlock, heading, memo, type PageCtx, proofBlock } from './common.js';
 import { pinState, proofOf } from './overview.js';
 
 export const MODULE_SORTS = ['boot', 'open pins', 'gets'];
@@ -88,24 +88,25 @@ export function modulesPage(ctx: PageCtx): Page {
       if (!m || budget < 4) return [];
       const chartRows = Math.min(9, Math.max(3, budget - 6));
       const out: Line[] = [blank(), ...refcountChart(ctx, m, ctx.width, chartRows)];
-      const windows = [...m.pinWindows].sort((a, b) => pinOrder(a, b));
+      const windows = memo(r, `windows ${moduleKey(m)} open first`, () => [...m.pinWindows].sort(pinOrder));
       const left = budget - out.length - 1;
       if (left >= 2 && windows.length) {
         out.push(heading('pin windows', `${windows.filter(isLuoPin).length} LUO pins, ${windows.filter((w) => w.class === 'vfs').length} VFS references · Enter to list them all`));
-        out.push(...windowLines(ctx, m, windows, ctx.width).slice(0, left - 1));
+        const range = moduleRange(ctx, m);
+        out.push(...windows.slice(0, left - 1).map((w) => windowLine(range, w, ctx.width)));
       }
       return out.slice(0, budget);
     },
   };
 }
 
-function windowLines(ctx: PageCtx, m: ModuleJson, windows: PinWindowJson[], width: number): Line[] {
-  return windows.map((w) => windowLine(ctx, m, w, width));
+/** The module's time axis: its refcnt values and its pin windows. */
+function moduleRange(ctx: PageCtx, m: ModuleJson): [number, number] {
+  return memo(ctx.report, `range ${moduleKey(m)}`, () => timeRange(refcntPoints(ctx, m), m.pinWindows) ?? [0, 1]);
 }
 
 /** A pin window as a row: get line, call site, session, a bar on the module's time axis, state. */
-function windowLine(ctx: PageCtx, m: ModuleJson, w: PinWindowJson, width: number): Line {
-  const range = timeRange(refcntPoints(ctx, m), m.pinWindows) ?? [0, 1];
+function windowLine(range: [number, number], w: PinWindowJson, width: number): Line {
   const st = pinState(w);
   const stateText = w.putLine !== null ? fmtDuration(w.durationNs) : w.expectedOpen === null ? 'LEAK' : st.short.startsWith('open across') ? 'kexec' : 'open';
   const barWidth = Math.max(6, width - 6 - 22 - 14 - 10 - 6);
@@ -134,22 +135,30 @@ export function modulePage(ctx: PageCtx, key: string): Page {
   for (const mm of m.refcntMismatches.slice(0, 2)) top.push([seg(`refcnt disagrees at ${shortFile(mm.file)}:${mm.line}: expected ${mm.expected}, trace says ${mm.actual} (${mm.callSite})`, { color: 'red' })]);
   const chartRows = Math.max(3, Math.min(8, ctx.height - top.length - 8));
   top.push(...refcountChart(ctx, m, ctx.width, chartRows));
-  const windows = [...m.pinWindows];
   const sort = WINDOW_SORTS[ctx.frame.sort];
-  if (sort === 'open first') windows.sort(pinOrder);
-  if (sort === 'get line') windows.sort((a, b) => a.getLine - b.getLine);
-  if (sort === 'held longest') windows.sort((a, b) => (b.durationNs ?? Infinity) - (a.durationNs ?? Infinity));
+  const windows = memo(r, `windows ${key} ${sort}`, () => {
+    const list = [...m.pinWindows];
+    if (sort === 'open first') list.sort(pinOrder);
+    if (sort === 'get line') list.sort((a, b) => a.getLine - b.getLine);
+    if (sort === 'held longest') list.sort((a, b) => (b.durationNs ?? Infinity) - (a.durationNs ?? Infinity));
+    return list;
+  });
   top.push(heading('pin windows', `${windows.length} · sorted by ${sort} (s) · / filters · Enter opens one`));
-  const rows: Row[] = windows.map((w) => ({
-    key: `pin ${pinKey(w)}`,
-    line: windowLine(ctx, m, w, ctx.width - 2),
-    search: `${w.getLine} ${w.getCallSite} ${w.putCallSite ?? ''} ${w.session ?? ''} ${w.class} ${pinState(w).text}`,
-    open: { kind: 'pin', key: pinKey(w) },
-  }));
+  const range = moduleRange(ctx, m);
+  const rows = lazyRows(
+    windows.length,
+    (i) => ({ key: `pin ${pinKey(windows[i])}`, line: windowLine(range, windows[i], ctx.width - 2), open: { kind: 'pin', key: pinKey(windows[i]) } }),
+    (i) => {
+      const w = windows[i];
+      return `${w.getLine} ${w.getCallSite} ${w.putCallSite ?? ''} ${w.session ?? ''} ${w.class} ${pinState(w).text}`;
+    },
+    ctx.frame.filter,
+  );
   return {
     title: `module ${m.name}@${m.boot}`,
     top,
     rows,
+    ownFilter: true,
     sorts: WINDOW_SORTS,
     empty: 'no pin windows',
     bottomWants: 4,

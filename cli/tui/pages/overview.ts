@@ -3,10 +3,10 @@
 import type { PinWindowJson, SessionJson } from '../../../analyses/luo.js';
 import type { AnalyzeReport } from '../../../analyses/report.js';
 import { sparkline } from '../charts.js';
-import { pinKey, verdictRelations } from '../relations.js';
-import { type Color, columns, fit, fmtDuration, type Line, lineText, padEnd, seg, shortFile, wrap } from '../text.js';
-import type { Page, Row } from '../views.js';
-import { blank, type PageCtx, proofBlock, verdictMark, verdictsInOrder } from './common.js';
+import { findPin, pinKey, relationsOf } from '../relations.js';
+import { type Color, columns, fit, fmtDuration, type Line, padEnd, seg, shortFile, wrap } from '../text.js';
+import { lazyRows, type Page, type Row } from '../views.js';
+import { blank, memo, type PageCtx, proofBlock, verdictMark, verdictsInOrder } from './common.js';
 
 export function overviewPage(ctx: PageCtx): Page {
   const r = ctx.report;
@@ -29,7 +29,7 @@ export function overviewPage(ctx: PageCtx): Page {
     rows,
     listMax: rows.length,
     empty: 'no verdicts',
-    bottom: (_sel, budget) => (budget >= 4 ? [blank(), ...timeline(r, ctx.width, budget - 1)] : []),
+    bottom: (_sel, budget) => (budget >= 4 ? [blank(), ...memo(r, `timeline ${ctx.width} ${budget}`, () => timeline(r, ctx.width, budget - 1))] : []),
     bottomWants: 14,
   };
 }
@@ -235,7 +235,7 @@ export function verdictPage(ctx: PageCtx, id: string): Page {
   const r = ctx.report;
   const v = r.verdicts.find((x) => x.id === id);
   if (!v) return { title: id, top: [[seg(`verdict ${id} is not in this report`)]], rows: [] };
-  const rel = verdictRelations(r, v);
+  const rel = relationsOf(r, v);
   const top: Line[] = [
     [verdictMark(v), seg(' '), seg(v.id, { bold: true }), seg(v.ok ? `  ${v.severity}` : `  FAILED (${v.severity})`, { color: v.ok ? 'gray' : 'red', bold: !v.ok })],
     ...wrap(v.message, ctx.width - 2, 4).map((l) => [seg(`  ${l}`)]),
@@ -246,50 +246,95 @@ export function verdictPage(ctx: PageCtx, id: string): Page {
       ),
     ],
   ];
-  const rows: Row[] = [];
-  for (const p of rel.pins) {
-    const line = pinRowLine(p.window);
-    rows.push({ key: `pin ${pinKey(p.window)}`, line, search: `${lineText(line)} ${rel.why.get(pinKey(p.window)) ?? ''}`, open: { kind: 'pin', key: pinKey(p.window) } });
-  }
-  for (const { session: s, phase: p, at } of rel.phases) {
-    const failed = p.result !== null && p.result < 0;
-    rows.push({
-      key: `phase ${at.file}:${at.line}`,
-      line: [
-        seg('phase ', { color: 'gray' }),
-        seg(`${p.name}${p.token ? ` ${p.token}` : ''}`, { bold: true }),
-        seg(`  ${p.result === null ? 'done' : `${p.result}${p.error ? ` ${p.error}` : ''}`}`, failed ? { color: 'red', bold: true } : {}),
-        seg(`  session #${s.id} ${s.name ?? ''}  line ${at.line}`, { color: 'gray' }),
-      ],
-      open: { kind: 'events', file: at.file, line: at.line, mark: at.line },
-    });
-  }
-  for (const s of rel.sessions) {
-    rows.push({
-      key: `session ${s.id}`,
-      line: [seg('session ', { color: 'gray' }), seg(`#${s.id} ${s.name ?? '(unnamed)'}`, { bold: true }), seg(`  ${s.side}, boot ${s.boot}: ${s.outcome}`)],
-      open: { kind: 'session', id: s.id },
-    });
-  }
-  for (const m of rel.modules) {
-    rows.push({
-      key: `module ${m.name}@${m.boot}`,
-      line: [seg('module ', { color: 'gray' }), seg(`${m.name} (boot ${m.boot})`, { bold: true }), seg(`  refcnt ${m.firstRefcnt ?? '?'}→${m.finalRefcnt ?? '?'}, LUO pins open at the end: ${m.openPins}`)],
-      open: { kind: 'module', key: `${m.name}@${m.boot}` },
-    });
-  }
-  const shownAt = new Set(rel.phases.map((x) => `${x.at.file}:${x.at.line}`));
-  for (const a of rel.lines.filter((x) => !shownAt.has(`${x.file}:${x.line}`))) {
-    rows.push({
-      key: `line ${a.file}:${a.line}`,
-      line: [seg('line ', { color: 'gray' }), seg(`${shortFile(a.file)}:${a.line}`, { color: 'cyan' })],
-      open: { kind: 'events', file: a.file, line: a.line, mark: a.line },
-    });
-  }
+  // Items first (cheap), rows only for what is on screen: a verdict can cover every pin of a long run.
+  type Item = { kind: 'pin'; i: number } | { kind: 'phase'; i: number } | { kind: 'session'; i: number } | { kind: 'module'; i: number } | { kind: 'line'; i: number };
+  const items = memo(r, `verdict items ${v.id}`, () => {
+    const shownAt = new Set(rel.phases.map((x) => `${x.at.file}:${x.at.line}`));
+    const lineIdx = rel.lines.map((a, i) => ({ a, i })).filter(({ a }) => !shownAt.has(`${a.file}:${a.line}`));
+    return [
+      ...rel.pins.map((_, i) => ({ kind: 'pin', i }) as Item),
+      ...rel.phases.map((_, i) => ({ kind: 'phase', i }) as Item),
+      ...rel.sessions.map((_, i) => ({ kind: 'session', i }) as Item),
+      ...rel.modules.map((_, i) => ({ kind: 'module', i }) as Item),
+      ...lineIdx.map(({ i }) => ({ kind: 'line', i }) as Item),
+    ];
+  });
+  const search = (it: Item): string => {
+    switch (it.kind) {
+      case 'pin': {
+        const w = rel.pins[it.i].window;
+        return `${w.module} b${w.boot} ${w.getLine} ${w.getCallSite} ${w.putLine ?? ''} ${w.putCallSite ?? ''} ${w.session ?? ''} ${pinState(w).short} ${rel.why.get(pinKey(w)) ?? ''}`;
+      }
+      case 'phase': {
+        const { session: x, phase: p } = rel.phases[it.i];
+        return `phase ${p.name} ${p.token ?? ''} ${p.error ?? ''} ${x.name ?? ''}`;
+      }
+      case 'session': {
+        const x = rel.sessions[it.i];
+        return `session #${x.id} ${x.name ?? ''} ${x.outcome}`;
+      }
+      case 'module': {
+        const m = rel.modules[it.i];
+        return `module ${m.name} boot ${m.boot}`;
+      }
+      case 'line': {
+        const a = rel.lines[it.i];
+        return `line ${a.file}:${a.line}`;
+      }
+    }
+  };
+  const make = (it: Item): Row => {
+    switch (it.kind) {
+      case 'pin': {
+        const p = rel.pins[it.i];
+        return { key: `pin ${pinKey(p.window)}`, line: pinRowLine(p.window), open: { kind: 'pin', key: pinKey(p.window) } };
+      }
+      case 'phase': {
+        const { session: x, phase: p, at } = rel.phases[it.i];
+        const failed = p.result !== null && p.result < 0;
+        return {
+          key: `phase ${at.file}:${at.line}`,
+          line: [
+            seg('phase ', { color: 'gray' }),
+            seg(`${p.name}${p.token ? ` ${p.token}` : ''}`, { bold: true }),
+            seg(`  ${p.result === null ? 'done' : `${p.result}${p.error ? ` ${p.error}` : ''}`}`, failed ? { color: 'red', bold: true } : {}),
+            seg(`  session #${x.id} ${x.name ?? ''}  line ${at.line}`, { color: 'gray' }),
+          ],
+          open: { kind: 'events', file: at.file, line: at.line, mark: at.line },
+        };
+      }
+      case 'session': {
+        const x = rel.sessions[it.i];
+        return {
+          key: `session ${x.id}`,
+          line: [seg('session ', { color: 'gray' }), seg(`#${x.id} ${x.name ?? '(unnamed)'}`, { bold: true }), seg(`  ${x.side}, boot ${x.boot}: ${x.outcome}`)],
+          open: { kind: 'session', id: x.id },
+        };
+      }
+      case 'module': {
+        const m = rel.modules[it.i];
+        return {
+          key: `module ${m.name}@${m.boot}`,
+          line: [seg('module ', { color: 'gray' }), seg(`${m.name} (boot ${m.boot})`, { bold: true }), seg(`  refcnt ${m.firstRefcnt ?? '?'}→${m.finalRefcnt ?? '?'}, LUO pins open at the end: ${m.openPins}`)],
+          open: { kind: 'module', key: `${m.name}@${m.boot}` },
+        };
+      }
+      case 'line': {
+        const a = rel.lines[it.i];
+        return {
+          key: `line ${a.file}:${a.line}`,
+          line: [seg('line ', { color: 'gray' }), seg(`${shortFile(a.file)}:${a.line}`, { color: 'cyan' })],
+          open: { kind: 'events', file: a.file, line: a.line, mark: a.line },
+        };
+      }
+    }
+  };
+  const rows = lazyRows(items.length, (i) => make(items[i]), (i) => search(items[i]), ctx.frame.filter);
   return {
     title: v.id,
     top,
     rows,
+    ownFilter: true,
     empty: 'this verdict names no pin windows, sessions, modules or lines',
     bottomWants: 8,
     bottom: (sel, budget) => {
@@ -309,7 +354,7 @@ export function proofOf(ctx: PageCtx, sel: Row | undefined, budget: number): Lin
   const [kind, ...rest] = sel.key.split(' ');
   const ref = rest.join(' ');
   if (kind === 'pin') {
-    const w = r.modules.flatMap((m) => m.pinWindows).find((x) => pinKey(x) === ref);
+    const w = findPin(r, ref)?.window;
     if (!w) return [];
     // The module_get first (what took the pin), with at least 3 rows when there is room.
     const half = w.putLine === null ? budget - 1 : Math.max(Math.min(3, budget - 1), Math.ceil((budget - 1) / 2));

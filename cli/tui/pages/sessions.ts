@@ -1,11 +1,11 @@
 // Screen 2, Sessions: every LUO session with its side, boot, outcome and pins; the selected one's
 // phases below. Enter opens a session: phases, files, modules it pinned, its pin windows, its peer
 // across kexec.
-import type { PhaseJson, SessionJson } from '../../../analyses/luo.js';
+import type { ModuleJson, PhaseJson, PinWindowJson, SessionJson } from '../../../analyses/luo.js';
 import { moduleKey, pinKey, pinOrder } from '../relations.js';
 import { columns, fmtDuration, fmtSeconds, type Line, seg, wrap } from '../text.js';
-import type { Page, Row } from '../views.js';
-import { blank, type PageCtx } from './common.js';
+import { lazyRows, type Page, type Row } from '../views.js';
+import { blank, memo, type PageCtx } from './common.js';
 import { pinRowLine, proofOf } from './overview.js';
 
 export const SESSION_SORTS = ['id', 'name', 'duration', 'open pins', 'errors first'];
@@ -42,23 +42,27 @@ export function phaseLine(s: SessionJson, p: PhaseJson, width: number): Line {
 
 export function sessionsPage(ctx: PageCtx): Page {
   const r = ctx.report;
-  const list = [...r.sessions];
-  switch (SESSION_SORTS[ctx.frame.sort]) {
-    case 'name':
-      list.sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '') || a.id - b.id);
-      break;
-    case 'duration':
-      list.sort((a, b) => (sessionSpan(b) ?? -1) - (sessionSpan(a) ?? -1));
-      break;
-    case 'open pins':
-      list.sort((a, b) => b.pins.open - a.pins.open || a.id - b.id);
-      break;
-    case 'errors first':
-      list.sort((a, b) => failedPhases(b) - failedPhases(a) || a.id - b.id);
-      break;
-  }
+  const sort = SESSION_SORTS[ctx.frame.sort];
+  const list = memo(r, `sessions by ${sort}`, () => {
+    const l = [...r.sessions];
+    switch (sort) {
+      case 'name':
+        l.sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '') || a.id - b.id);
+        break;
+      case 'duration':
+        l.sort((a, b) => (sessionSpan(b) ?? -1) - (sessionSpan(a) ?? -1));
+        break;
+      case 'open pins':
+        l.sort((a, b) => b.pins.open - a.pins.open || a.id - b.id);
+        break;
+      case 'errors first':
+        l.sort((a, b) => failedPhases(b) - failedPhases(a) || a.id - b.id);
+        break;
+    }
+    return l;
+  });
   const outcomeWidth = Math.max(10, ctx.width - 2 - 5 - 17 - 4 - 3 - 9 - 10 - 7);
-  const rows: Row[] = list.map((s) => ({
+  const make = (s: SessionJson): Row => ({
     key: `session ${s.id}`,
     line: columns([
       { text: `#${s.id}`, width: 5, align: 'right' },
@@ -69,9 +73,10 @@ export function sessionsPage(ctx: PageCtx): Page {
       { text: fmtDuration(sessionSpan(s)), width: 10, align: 'right' },
       { text: s.outcome, width: outcomeWidth, style: failedPhases(s) > 0 || s.state === 'failed' ? { color: 'red' } : {} },
     ]),
-    search: `#${s.id} ${s.name ?? ''} ${s.side} boot ${s.boot} ${s.outcome} ${s.comm ?? ''}-${s.pid ?? ''}`,
     open: { kind: 'session', id: s.id },
-  }));
+  });
+  const search = (s: SessionJson) => `#${s.id} ${s.name ?? ''} ${s.side} boot ${s.boot} ${s.outcome} ${s.comm ?? ''}-${s.pid ?? ''}`;
+  const rows = lazyRows(list.length, (i) => make(list[i]), (i) => search(list[i]), ctx.frame.filter);
   const header: Line = [
     seg('SESSIONS', { bold: true }),
     seg(`  ${r.sessions.length} · sorted by ${SESSION_SORTS[ctx.frame.sort]} (s) · pins taken/released/open`, { color: 'gray' }),
@@ -80,6 +85,7 @@ export function sessionsPage(ctx: PageCtx): Page {
     title: 'Sessions',
     top: [header],
     rows,
+    ownFilter: true,
     sorts: SESSION_SORTS,
     empty: r.probedFunctions.length ? 'no sessions seen' : 'no sessions seen: the inputs have no probes on LUO functions (sessions cannot be seen from module events alone)',
     bottomWants: 9,
@@ -117,7 +123,21 @@ export function sessionPage(ctx: PageCtx, id: number): Page {
   for (const p of s.phases) {
     rows.push({ key: `phase ${p.file}:${p.line}`, line: [seg('phase ', { color: 'gray' }), ...phaseLine(s, p, ctx.width - 6)], open: { kind: 'events', file: p.file, line: p.line, mark: p.line } });
   }
-  const windows = r.modules.flatMap((m) => m.pinWindows.filter((w) => w.sessionId === s.id).map((w) => ({ m, w })));
+  const windows = memo(r, `windows of session ${s.id}`, () => {
+    const bySession = memo(r, 'windows by session', () => {
+      const map = new Map<number, Array<{ m: ModuleJson; w: PinWindowJson }>>();
+      for (const m of r.modules) {
+        for (const w of m.pinWindows) {
+          if (w.sessionId === null) continue;
+          let list = map.get(w.sessionId);
+          if (!list) map.set(w.sessionId, (list = []));
+          list.push({ m, w });
+        }
+      }
+      return map;
+    });
+    return [...(bySession.get(s.id) ?? [])].sort((a, b) => pinOrder(a.w, b.w));
+  });
   const mods = new Map(windows.map(({ m }) => [moduleKey(m), m]));
   for (const m of mods.values()) {
     rows.push({
@@ -126,7 +146,7 @@ export function sessionPage(ctx: PageCtx, id: number): Page {
       open: { kind: 'module', key: moduleKey(m) },
     });
   }
-  for (const { w } of windows.sort((a, b) => pinOrder(a.w, b.w))) {
+  for (const { w } of windows) {
     rows.push({ key: `pin ${pinKey(w)}`, line: pinRowLine(w), open: { kind: 'pin', key: pinKey(w) } });
   }
   if (peer) {
