@@ -92,7 +92,8 @@ export class FileLineStore implements LineStore {
     for (let b = Math.max(0, Math.floor((Math.max(1, from) - 1) / BLOCK) - 1); b <= lastBlock; b++) {
       if (!this.cache.has(`${file}\n${b * BLOCK + 1}`) && !this.inflight.has(`${file}\n${b}`)) blocks.add(b);
     }
-    if (blocks.size) void this.drain(file);
+    // Start after the current render: the lines a screen asks for in one render are read in one pass.
+    if (blocks.size && !this.busy.has(file)) queueMicrotask(() => void this.drain(file));
   }
 
   private async drain(file: string): Promise<void> {

@@ -45,7 +45,9 @@ async function settle(name: string, what: string | RegExp): Promise<string> {
   let last = '';
   for (;;) {
     const now = capture(name);
-    const has = typeof what === 'string' ? now.includes(what) : what.test(now);
+    // Raw lines still being read show as `… reading` (proofs) or a bare `…` (Events rows).
+    const reading = now.includes('… reading') || /[│◆]…$/m.test(now);
+    const has = (typeof what === 'string' ? now.includes(what) : what.test(now)) && !reading;
     if (has && now === last) return now;
     if (Date.now() - start > WAIT_MS) throw new Error(`timed out waiting for ${String(what)}; screen:\n${now}`);
     last = has ? now : '';
