@@ -46,7 +46,7 @@ export class RawLineFile {
       .filter((r) => r.to >= r.from)
       .sort((a, b) => a.from - b.from);
     if (rs.length === 0) return out;
-    const last = Math.max(...rs.map((r) => r.to));
+    const last = rs.reduce((m, r) => Math.max(m, r.to), 0);
     let ri = 0;
     await this.pass(
       rs[0].from,

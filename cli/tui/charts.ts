@@ -3,6 +3,17 @@
 import asciichart from 'asciichart';
 import { fmtDuration, padEnd, padStart } from './text.js';
 
+/** Lowest and highest of many values (Math.min(...xs) overflows the stack past ~10^5 values). */
+export function extent(values: Iterable<number>): [number, number] | null {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return lo <= hi ? [lo, hi] : null;
+}
+
 export interface TimePoint {
   time: number;
   value: number;

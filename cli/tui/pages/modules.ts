@@ -4,7 +4,7 @@
 // module_get / module_put lines that open and close it.
 import type { ModuleJson, PinWindowJson } from '../../../analyses/luo.js';
 import type { RefcntPoint } from '../series.js';
-import { chartColumns, lineChart, resample, windowBar } from '../charts.js';
+import { chartColumns, extent, lineChart, resample, windowBar } from '../charts.js';
 import { findModule, findPin, isLuoPin, moduleKey, pinKey, pinOrder } from '../relations.js';
 import { columns, fmtDuration, fmtSeconds, type Line, seg, shortFile, wrap } from '../text.js';
 import { lazyRows, type Page, type Row } from '../views.js';
@@ -27,9 +27,14 @@ function refcntPoints(ctx: PageCtx, m: ModuleJson): RefcntPoint[] {
 }
 
 function timeRange(points: { time: number }[], windows: PinWindowJson[]): [number, number] | null {
-  const ts = [...points.map((p) => p.time), ...windows.flatMap((w) => [w.getTime, w.putTime]).filter((t): t is number => t !== null)];
-  if (ts.length === 0) return null;
-  return [Math.min(...ts), Math.max(...ts)];
+  function* times() {
+    for (const p of points) yield p.time;
+    for (const w of windows) {
+      if (w.getTime !== null) yield w.getTime;
+      if (w.putTime !== null) yield w.putTime;
+    }
+  }
+  return extent(times());
 }
 
 /**

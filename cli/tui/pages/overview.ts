@@ -2,7 +2,7 @@
 // across boots. Also the verdict detail view: what the verdict is about and the raw lines proving it.
 import type { PinWindowJson, SessionJson } from '../../../analyses/luo.js';
 import type { AnalyzeReport } from '../../../analyses/report.js';
-import { sparkline } from '../charts.js';
+import { extent, sparkline } from '../charts.js';
 import { findPin, pinKey, relationsOf } from '../relations.js';
 import { type Color, columns, fit, fmtDuration, type Line, padEnd, seg, shortFile, wrap } from '../text.js';
 import { lazyRows, type Page, type Row } from '../views.js';
@@ -83,8 +83,19 @@ export function timeline(r: AnalyzeReport, width: number, budget: number): Line[
     list.push(t);
     spans.set(boot, list);
   };
-  for (const s of r.sessions) for (const p of s.phases) (note(s.boot, p.start), note(s.boot, p.end));
-  for (const b of r.boots) for (const p of b.globalPhases) if (p.name === 'reboot') (note(b.id, p.start), note(b.id, p.end));
+  for (const s of r.sessions) {
+    for (const p of s.phases) {
+      note(s.boot, p.start);
+      note(s.boot, p.end);
+    }
+  }
+  for (const b of r.boots) {
+    for (const p of b.globalPhases) {
+      if (p.name !== 'reboot') continue;
+      note(b.id, p.start);
+      note(b.id, p.end);
+    }
+  }
   const shown = r.boots.filter((b) => spans.has(b.id)).slice(0, 3);
   const out: Line[] = [];
   if (shown.length === 0) {
@@ -94,8 +105,8 @@ export function timeline(r: AnalyzeReport, width: number, budget: number): Line[
   const area = width - labelWidth;
   const bw = Math.max(8, Math.floor((area - 3 * (shown.length - 1)) / shown.length));
   const axes: BootAxis[] = shown.map((b) => {
-    const ts = spans.get(b.id) ?? [];
-    return { id: b.id, title: `boot ${b.id} ${b.role}`, t0: Math.min(...ts), t1: Math.max(...ts), width: bw };
+    const [t0, t1] = extent(spans.get(b.id) ?? []) ?? [0, 1];
+    return { id: b.id, title: `boot ${b.id} ${b.role}`, t0, t1, width: bw };
   });
   const col = (a: BootAxis, t: number) => Math.max(0, Math.min(a.width - 1, Math.floor(((t - a.t0) / Math.max(1, a.t1 - a.t0)) * (a.width - 1))));
   const row = (label: string, cells: Cell[][], labelStyle: { color?: Color; bold?: boolean } = {}): Line => {
