@@ -12,10 +12,14 @@ import { KERNEL_MODELS, type KernelModelId } from '../analyses/kernel-models.js'
 import { ReorderBuffer } from '../analyses/order.js';
 import type { AnalyzeReport } from '../analyses/report.js';
 import { filterLuoSection, type ReportFilters } from '../analyses/filters.js';
+import { writeJson } from './json-out.js';
 import { BufferedWriter } from './output.js';
 import { formatOption, parseFormat } from './options.js';
 import { renderReportText } from './render-report.js';
 import { TOOL_VERSION } from './version.js';
+
+/** Formats whose events arrive merged by timestamp already (trace-formats.md §1.1, §2). */
+const ORDERED_FORMATS = new Set<string>(['ftrace', 'trace-pipe', 'trace-cmd', 'function-graph', 'latency', 'console']);
 
 export interface AnalyzeOptions {
   format?: string;
@@ -59,7 +63,10 @@ export async function runAnalysis(files: string[], opts: AnalyzeOptions): Promis
     luo.push(ev);
     locks.push(ev);
   });
-  const read = await readTraces(files, (ev) => ordered.push(ev), { format: parseFormat(opts.format) });
+  const read = await readTraces(files, (ev) => ordered.push(ev), {
+    format: parseFormat(opts.format),
+    onSourceStart: (_src, _file, _clock, format) => ordered.setWindow(ORDERED_FORMATS.has(format) ? 0 : 1_000_000_000),
+  });
   ordered.flush();
   const ctx = { sources: read.sources, quality: read.quality };
   const luoSection = filterLuoSection(luo.finish(ctx), reportFilters(opts), read.quality);
@@ -93,7 +100,12 @@ export function registerAnalyze(program: Command): void {
     .action(async (files: string[], opts: AnalyzeOptions) => {
       const report = await runAnalysis(files, opts);
       const out = new BufferedWriter();
-      out.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderReportText(report, { limit: Math.max(1, Number(opts.limit) || 20) }));
+      if (opts.json) {
+        writeJson(out, report);
+        out.write('\n');
+      } else {
+        out.write(renderReportText(report, { limit: Math.max(1, Number(opts.limit) || 20) }));
+      }
       await out.flush();
     });
 }
