@@ -69,7 +69,7 @@ export class FtraceParser implements LineParser {
         return;
       }
       if (looksLikeGraphLine(text)) {
-        this.graphLine(text, lineNo, unterminated);
+        if (!this.graphLine(text, lineNo, unterminated)) this.notAnEvent(text, lineNo, unterminated, 'malformed-graph-line');
         return;
       }
       this.notAnEvent(text, lineNo, unterminated, fail === 'no-timestamp' ? 'malformed-event-line' : null);
