@@ -89,3 +89,23 @@ export async function checkInput(input: Buffer, format?: InputFormat): Promise<n
 }
 
 export const FORMATS: Array<InputFormat | undefined> = [undefined, ...INPUT_FORMATS];
+
+/** Property: random bytes, any format (shared by the CI test and `npm run fuzz`). */
+export function randomBytesProperty(maxLength: number) {
+  return fc.asyncProperty(fc.uint8Array({ maxLength }), fc.constantFrom(...FORMATS), async (bytes, format) => {
+    await checkInput(Buffer.from(bytes), format);
+  });
+}
+
+/** Property: up to `maxLines` real lines, each mutated a few times, any format. */
+export function mutatedLinesProperty(seeds: string[], maxLines: number) {
+  return fc.asyncProperty(
+    fc.array(fc.tuple(fc.nat(seeds.length - 1), fc.array(mutationArb, { maxLength: 4 })), { minLength: 1, maxLength: maxLines }),
+    fc.constantFrom(...FORMATS),
+    fc.boolean(),
+    async (picks, format, finalNewline) => {
+      const text = picks.map(([i, muts]) => mutate(seeds[i], muts)).join('\n') + (finalNewline ? '\n' : '');
+      await checkInput(Buffer.from(text, 'utf8'), format);
+    },
+  );
+}
