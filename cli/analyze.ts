@@ -12,6 +12,7 @@ import { KERNEL_MODELS, type KernelModelId } from '../analyses/kernel-models.js'
 import { ReorderBuffer } from '../analyses/order.js';
 import type { AnalyzeReport } from '../analyses/report.js';
 import { filterLuoSection, type ReportFilters } from '../analyses/filters.js';
+import { writeCsvTables } from './export/csv.js';
 import { writeJson } from './json-out.js';
 import { BufferedWriter } from './output.js';
 import { formatOption, parseFormat } from './options.js';
@@ -22,6 +23,8 @@ import { TOOL_VERSION } from './version.js';
 const ORDERED_FORMATS = new Set<string>(['ftrace', 'trace-pipe', 'trace-cmd', 'function-graph', 'latency', 'console']);
 
 export interface AnalyzeOptions {
+  /** Also write the report's tables as CSV files into this directory (cli/export/csv.ts). */
+  csv?: string;
   format?: string;
   json?: boolean;
   kallsyms?: string;
@@ -88,6 +91,7 @@ export function registerAnalyze(program: Command): void {
     .description('what happened in each live update: verdicts, sessions, module pins, refcounts, locks')
     .argument('<files...>', 'trace files of one run (several files = several boots or renderings), or - for stdin')
     .option('--json', 'print the report as one JSON document (see `luotrace schema analyze`)')
+    .option('--csv <dir>', 'also write the tables (sessions, phases, pin windows, refcounts, lock stats, waits) as CSV files into DIR')
     .option('--kallsyms <file>', 'a copy of /proc/kallsyms or System.map to name raw addresses')
     .option('--kernel-model <model>', 'force the LUO code version: pre-series, v1, merged, later')
     .option('--limit <n>', 'rows shown per list in the text report', '20')
@@ -99,6 +103,7 @@ export function registerAnalyze(program: Command): void {
     .addOption(formatOption())
     .action(async (files: string[], opts: AnalyzeOptions) => {
       const report = await runAnalysis(files, opts);
+      if (opts.csv) await writeCsvTables(report, opts.csv);
       const out = new BufferedWriter();
       if (opts.json) {
         writeJson(out, report);

@@ -5,7 +5,10 @@
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../parsers/input.js';
 import { registerAnalyze } from './analyze.js';
+import { registerCheck, ResultFailure } from './check.js';
+import { registerDiff } from './diff.js';
 import { registerEvents } from './events.js';
+import { registerExport } from './export.js';
 import { registerSchema } from './schema.js';
 
 export const EXIT = { ok: 0, failed: 1, input: 2, internal: 3, interrupted: 130 } as const;
@@ -27,6 +30,9 @@ export function buildProgram(): Command {
     .exitOverride();
   registerAnalyze(program);
   registerEvents(program);
+  registerCheck(program);
+  registerDiff(program);
+  registerExport(program);
   registerSchema(program);
   return program;
 }
@@ -40,6 +46,10 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) {
       // --help and --version exit through here with code 0.
       return e.exitCode === 0 ? EXIT.ok : EXIT.input;
+    }
+    if (e instanceof ResultFailure) {
+      // `check` found a violated rule, `diff` a regression: the command already printed why.
+      return EXIT.failed;
     }
     if (e instanceof InputError) {
       process.stderr.write(`luotrace: ${e.oneLine}\n`);

@@ -1,0 +1,91 @@
+// `luotrace export --format chrome-json|csv FILE...` (input format: --input-format): the analysis in formats other tools read.
+//
+// chrome-json: Chrome trace-event JSON for the Perfetto UI (ui.perfetto.dev, "Open trace file") and
+// chrome://tracing (analyses/chrome-trace.ts). The report comes from runAnalysis; the refcount
+// samples and task names it does not keep come from a second streaming pass over the same files
+// (so stdin cannot be used for this format). csv: one CSV file per table (cli/export/csv.ts), the
+// same tables `analyze --csv DIR` writes.
+import { writeFile } from 'node:fs/promises';
+import { type Command, Option } from 'commander';
+import { INPUT_FORMATS, type TraceEvent } from '../parsers/event.js';
+import { InputError, readTraces } from '../parsers/index.js';
+import { ReorderBuffer } from '../analyses/order.js';
+import type { AnalyzeReport } from '../analyses/report.js';
+import { type ChromeTrace, lockSlicesFromReport, TimelineCollector, toChromeTrace } from '../analyses/chrome-trace.js';
+import { type AnalyzeOptions, runAnalysis } from './analyze.js';
+import { assertUsable } from './check.js';
+import { writeCsvTables } from './export/csv.js';
+import { parseFormat } from './options.js';
+import { BufferedWriter } from './output.js';
+
+export const EXPORT_FORMATS = ['chrome-json', 'csv'] as const;
+
+interface ExportOptions {
+  /** Output format (the issue's `export --format chrome-json`); the input format is --input-format here. */
+  format?: (typeof EXPORT_FORMATS)[number];
+  inputFormat?: string;
+  output?: string;
+  kallsyms?: string;
+  kernelModel?: string;
+}
+
+/** The analyze options of an export: its input format is --input-format (--format names the output). */
+function analyzeOptions(opts: ExportOptions): AnalyzeOptions {
+  return { format: opts.inputFormat, kallsyms: opts.kallsyms, kernelModel: opts.kernelModel };
+}
+
+/** Report + the per-event facts the Chrome trace needs, as one trace-event document. */
+export async function chromeTraceOf(files: string[], opts: AnalyzeOptions): Promise<{ report: AnalyzeReport; trace: ChromeTrace }> {
+  if (files.includes('-')) throw new InputError('-', 'chrome-json export reads its inputs twice: give files, not stdin');
+  const report = await runAnalysis(files, opts);
+  assertUsable(report);
+  const timeline = new TimelineCollector();
+  const ordered = new ReorderBuffer((ev: TraceEvent) => timeline.push(ev));
+  await readTraces(files, (ev) => ordered.push(ev), { format: parseFormat(opts.format) });
+  ordered.flush();
+  const { refcounts, tasks } = timeline.finish();
+  return { report, trace: toChromeTrace({ report, refcounts, tasks, lockSlices: lockSlicesFromReport(report) }) };
+}
+
+export function registerExport(program: Command): void {
+  program
+    .command('export')
+    .description('write the analysis for other tools: Chrome trace JSON (Perfetto UI, chrome://tracing) or CSV tables')
+    .argument('<files...>', 'trace files of one run (as for analyze)')
+    .addOption(new Option('--format <format>', 'output format: chrome-json (one JSON document) or csv (one file per table)').choices([...EXPORT_FORMATS]).makeOptionMandatory())
+    .option('-o, --output <path>', 'chrome-json: output file (default stdout); csv: output directory (required)')
+    .option('--kallsyms <file>', 'a copy of /proc/kallsyms or System.map to name raw addresses')
+    .option('--kernel-model <model>', 'force the LUO code version: pre-series, v1, merged, later')
+    .addOption(new Option('--input-format <format>', 'input format instead of sniffing it (what -f/--format is for the other commands)').choices([...INPUT_FORMATS]))
+    .addHelpText(
+      'after',
+      '\nchrome-json: open the file in https://ui.perfetto.dev ("Open trace file") or chrome://tracing. One process per\n' +
+        'boot, one track per task: LUO phases and lock waits/holds as slices, module pin windows as async slices,\n' +
+        'module refcount as a counter track. Schema: `luotrace schema chrome-json`.\n' +
+        'csv: sessions, phases, pin_windows, refcounts, module_refs_by_site, lock_stats, waits (.csv in the directory).',
+    )
+    .action(async (files: string[], opts: ExportOptions) => {
+      if (opts.format === 'csv') {
+        if (!opts.output) throw new InputError('export', '--format csv needs -o DIR (one file per table)');
+        const report = await runAnalysis(files, analyzeOptions(opts));
+        assertUsable(report);
+        const written = await writeCsvTables(report, opts.output);
+        process.stderr.write(`luotrace: wrote ${written.length} CSV tables to ${opts.output}\n`);
+        return;
+      }
+      const { trace } = await chromeTraceOf(files, analyzeOptions(opts));
+      const text = `${JSON.stringify(trace)}\n`;
+      if (opts.output) {
+        try {
+          await writeFile(opts.output, text);
+        } catch (e) {
+          throw new InputError(opts.output, `cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        }
+        process.stderr.write(`luotrace: wrote ${trace.traceEvents.length} trace events to ${opts.output}\n`);
+        return;
+      }
+      const out = new BufferedWriter();
+      out.write(text);
+      await out.flush();
+    });
+}

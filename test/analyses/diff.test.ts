@@ -1,0 +1,113 @@
+// The pure comparison of two analyze reports: ratios and deltas, regressions beyond the threshold,
+// kernel-model differences, locks in the lock analysis' contract.
+import { describe, expect, it } from 'vitest';
+import { runAnalysis } from '../../cli/analyze.js';
+import { cmp, DEFAULT_DIFF_OPTIONS, DiffReportSchema, diffReports } from '../../analyses/diff.js';
+import type { AnalyzeReport } from '../../analyses/report.js';
+import { sample } from '../helpers.js';
+import { REAL_LOCK_ROWS, withLocks } from './rules-lock-rows.js';
+
+const LIFECYCLE = ['real/lifecycle/stage1/ftrace-main.txt.gz', 'real/lifecycle/console.log.gz', 'real/lifecycle/stage2/ftrace-main.txt.gz'].map(sample);
+
+/** The same report with every duration of one phase multiplied. */
+function slowerPhase(r: AnalyzeReport, phase: string, factor: number): AnalyzeReport {
+  const copy = structuredClone(r);
+  for (const s of copy.sessions) for (const p of s.phases) if (p.name === phase && p.durationNs !== null) p.durationNs = Math.round(p.durationNs * factor);
+  return copy;
+}
+
+describe('cmp', () => {
+  it('gives deltas and ratios only when both sides are known', () => {
+    expect(cmp(10, 15)).toEqual({ before: 10, after: 15, delta: 5, ratio: 1.5 });
+    expect(cmp(0, 3)).toEqual({ before: 0, after: 3, delta: 3, ratio: null });
+    expect(cmp(null, 3)).toEqual({ before: null, after: 3, delta: null, ratio: null });
+    expect(cmp(undefined, undefined)).toEqual({ before: null, after: null, delta: null, ratio: null });
+  });
+});
+
+describe('diffReports on the real lifecycle capture', async () => {
+  const real = await runAnalysis(LIFECYCLE, {});
+
+  it('a run against itself: no regression, every ratio 1, same model', () => {
+    const d = diffReports(real, real);
+    DiffReportSchema.parse(JSON.parse(JSON.stringify(d)));
+    expect(d.sameKernelModel).toBe(true);
+    expect(d.regressions).toEqual([]);
+    expect(d.headline).toEqual(['no regression beyond +20% (increases under 1.000 ms ignored)']);
+    expect(d.phases.every((p) => p.avgNs.ratio === null || p.avgNs.ratio === 1)).toBe(true);
+    expect(d.sessions.map((s) => [s.key, s.matchedBy])).toEqual([
+      ['boot 0 outgoing lifecycle-s1', 'name'],
+      ['boot 0 outgoing lifecycle-s2', 'name'],
+      ['boot 1 incoming lifecycle-s1', 'name'],
+      ['boot 1 incoming lifecycle-s2', 'name'],
+    ]);
+    expect(d.moduleRefs[0].moved).toBeNull();
+    expect(d.moduleRefs[0].roles.map((r) => [r.role, r.gets.before, r.gets.after])).toEqual([
+      ['per-file', 12, 12],
+      ['per-flb', 2, 2],
+      ['vfs', 12, 12],
+      ['module-loader', 0, 0],
+    ]);
+  });
+
+  it('a phase 1.5× slower is a regression at +20%, not at +60%; tiny increases are ignored', () => {
+    const slower = slowerPhase(real, 'preserve', 1.5);
+    const d = diffReports(real, slower);
+    expect(d.regressions.map((r) => [r.area, r.subject, r.metric])).toEqual([
+      ['phase', 'outgoing/preserve', 'avg duration'],
+      ['phase', 'outgoing/preserve', 'max duration'],
+    ]);
+    const avg = d.regressions[0];
+    expect(avg.before).toBe(24_794_750);
+    expect(avg.ratio).toBeCloseTo(1.5, 2);
+    expect(avg.message).toMatch(/^preserve \(outgoing\) avg 24\.795 ms → 37\.19\d ms \(\+50%\)$/);
+    expect(diffReports(real, slower, { ...DEFAULT_DIFF_OPTIONS, threshold: 0.6 }).regressions).toEqual([]);
+    // freeze phases are < 1 ms: doubling them stays under the 1 ms floor
+    expect(diffReports(real, slowerPhase(real, 'freeze', 2)).regressions).toEqual([]);
+    expect(diffReports(real, slowerPhase(real, 'freeze', 2), { threshold: 0.2, minDeltaNs: 0 }).regressions.map((r) => r.subject)).toEqual(['outgoing/freeze', 'outgoing/freeze']);
+    // faster is never a regression
+    expect(diffReports(slower, real).regressions).toEqual([]);
+  });
+
+  it('a verdict that passed before and fails after is a regression', () => {
+    const broken = structuredClone(real);
+    const v = broken.verdicts.find((x) => x.id === 'modules-unpinned-after-finish')!;
+    Object.assign(v, { ok: false, severity: 'error', message: '1 module pin left after finish/abort: luo_demo (…)' });
+    const d = diffReports(real, broken);
+    expect(d.regressions.map((r) => [r.area, r.subject])).toEqual([['verdict', 'modules-unpinned-after-finish']]);
+    expect(d.headline[0]).toBe('modules-unpinned-after-finish: pass → FAIL');
+  });
+
+  describe('locks (lock analysis contract)', () => {
+    const before = withLocks(real);
+
+    it('same rows: compared by name and mode, unnamed locks summed per mode', () => {
+      const d = diffReports(before, before);
+      expect(d.locks.map((l) => [l.lock, l.mode, l.aggregate])).toEqual([
+        ['&private->outgoing.lock', 'mutex', false],
+        ['&session->mutex', 'mutex', false],
+        ['luo_preserved_files.xa_lock', 'spinlock', false],
+        ['luo_session_global.outgoing.rwsem', 'rwsem:W', false],
+        ['(unnamed locks)', 'mutex', true],
+      ]);
+      expect(d.regressions).toEqual([]);
+    });
+
+    it('longer waits and more contention are regressions; a lock seen on one side is not comparable', () => {
+      const rows = structuredClone(REAL_LOCK_ROWS);
+      const rw = rows.find((r) => r.name === 'luo_session_global.outgoing.rwsem')!;
+      rw.wait.max *= 2;
+      rw.contended = 200;
+      const after = withLocks(real, [...rows, { ...structuredClone(REAL_LOCK_ROWS[2]), name: 'luo_register_rwlock', mode: 'W', type: 'rwsem:W' }]);
+      const d = diffReports(before, after);
+      expect(d.regressions.map((r) => r.message)).toEqual(['luo_session_global.outgoing.rwsem rwsem:W max wait 114.385 ms → 228.770 ms (+100%)', 'luo_session_global.outgoing.rwsem rwsem:W contended 88 → 200 (+127%)']);
+      expect(d.notComparable).toContain('lock luo_register_rwlock rwsem:W: seen after only (registration lock of the merged/later model)');
+    });
+
+    it('one side without lock statistics is said, not guessed', () => {
+      const d = diffReports(real, before);
+      expect(d.notComparable).toContain('locks: the before report has no lock statistics');
+      expect(d.regressions).toEqual([]);
+    });
+  });
+});
