@@ -203,7 +203,7 @@ export function registerDiff(program: Command): void {
       '\nExamples:\n' +
         '  luotrace diff before.txt after.txt\n' +
         '  luotrace diff stage1.txt,console.log,stage2.txt new-stage1.txt,new-console.log,new-stage2.txt\n' +
-        '  luotrace analyze --json base/*.txt > baseline.json; luotrace diff baseline.json new/*.txt   (sides as --before/--after for globs)\n' +
+        '  luotrace analyze --json base/*.txt > baseline.json; luotrace diff --before baseline.json --after new/*.txt\n' +
         '\nExit codes: 0 no regression beyond --threshold, 1 regressions (slower phases or locks, more contention,\n' +
         'a verdict that passed before and fails after), 2 unusable input or bad usage, 3 internal error.',
     )

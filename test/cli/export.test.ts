@@ -129,6 +129,15 @@ describe('luotrace schema', () => {
     expect(schemaErrors('analyze', JSON.parse(r.stdout))).toEqual([]);
   });
 
+  it('the events outputs of a real capture validate against their published schemas', async () => {
+    const file = sample('real/abort/stage1/ftrace-main.txt.gz');
+    const summary = await runCli(['events', '--summary', '--json', file]);
+    expect(schemaErrors('events-summary', JSON.parse(summary.stdout))).toEqual([]);
+    const lines = (await runCli(['events', file])).stdout.trim().split('\n');
+    expect(lines).toHaveLength(792);
+    expect(lines.flatMap((l) => schemaErrors('event', JSON.parse(l)))).toEqual([]);
+  });
+
   it('an unknown kind is a usage error (exit 2)', async () => {
     const r = await runCli(['schema', 'nope']);
     expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/^luotrace: schema: unknown schema nope; one of: analyze, check, diff, chrome-json, rules/)]);
