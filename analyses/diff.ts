@@ -368,7 +368,15 @@ function rmmodSummary(r: AnalyzeReport, module: string, boot: number): string | 
   const b = r.boots.find((x) => x.id === boot);
   const list = b?.rmmod.filter((x) => x.module === module) ?? [];
   if (!list.length) return null;
-  return list.map((x) => (x.result === null ? 'unknown' : x.result === 0 ? 'ok' : `refused ${x.result} ${x.error ?? ''}`.trim())).join(', ');
+  // Consecutive identical results once, with a count: "refused -11 EAGAIN ×7, ok".
+  const runs: Array<{ what: string; n: number }> = [];
+  for (const x of list) {
+    const what = x.result === null ? 'unknown' : x.result === 0 ? 'ok' : `refused ${x.result} ${x.error ?? ''}`.trim();
+    const last = runs[runs.length - 1];
+    if (last && last.what === what) last.n++;
+    else runs.push({ what, n: 1 });
+  }
+  return runs.map((r) => (r.n > 1 ? `${r.what} ×${r.n}` : r.what)).join(', ');
 }
 
 // ---- the comparison ----------------------------------------------------------------------------

@@ -78,6 +78,28 @@ describe('diffReports on the real lifecycle capture', async () => {
     expect(d.headline[0]).toBe('modules-unpinned-after-finish: pass → FAIL');
   });
 
+  it('rmmod results per module and boot, repeated results counted', () => {
+    const retried = structuredClone(real);
+    const refused = retried.boots[0].rmmod[0];
+    retried.boots[0].rmmod = [refused, { ...refused, line: 700 }, { ...refused, line: 710 }, { ...refused, line: 720, result: 0, error: null }];
+    const d = diffReports(real, retried);
+    expect(d.headline).toContain('rmmod luo_demo (boot 0): refused -11 EAGAIN → refused -11 EAGAIN ×3, ok');
+    expect(d.modules[0].rmmod).toEqual({ before: 'refused -11 EAGAIN', after: 'refused -11 EAGAIN ×3, ok' });
+  });
+
+  it('the other direction (merged -> pre-series) says the refs moved back to registration', async () => {
+    const pre = await runAnalysis(
+      [sample('synthetic/check-preseries-lifecycle-stage1.synthetic.txt.gz'), sample('real/lifecycle/console.log.gz'), sample('synthetic/check-preseries-lifecycle-stage2.synthetic.txt.gz')],
+      {},
+    );
+    const d = diffReports(real, pre);
+    expect(d.headline[0]).toBe(
+      'luo_demo: module refs moved from per preserved file (luo_preserve_file ×6, luo_file_deserialize ×6, luo_flb_file_preserve ×1, luo_flb_retrieve_one ×1) to registration (liveupdate_register_file_handler ×2, liveupdate_register_flb ×2)',
+    );
+    // the pre-series run fails a verdict the merged run passes: a regression in this direction
+    expect(d.regressions.map((r) => r.subject)).toEqual(['no-pins-outside-sessions']);
+  });
+
   describe('locks (lock analysis contract)', () => {
     const before = withLocks(real);
 
