@@ -405,6 +405,11 @@ export function toChromeTrace(inp: ChromeInputs): ChromeTrace {
       events.push({ ph: 'M', name: 'process_name', pid, args: { name: `boot ${pid - 1}` } });
     }
   }
+  const sessionsOmitted = Object.values(report.sessionsOmitted ?? {}).reduce((a, n) => a + n, 0);
+  const windowsOmitted = report.modules.reduce((a, m) => a + (m.pinWindowsOmitted ?? 0), 0);
+  if (sessionsOmitted || windowsOmitted) {
+    notes.push(`the report lists only part of a long run: ${sessionsOmitted} ended sessions and ${windowsOmitted} released pin windows are counted there but have no slices here`);
+  }
   if (!inp.lockSlices.length) notes.push('no lock waits or holds: the report has no lock details (lock events missing, or the lock analysis is not available)');
   else notes.push('lock slices are the waits the lock analysis keeps in its report (the slowest ones) and the holds of the tasks that released them');
 

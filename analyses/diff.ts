@@ -290,17 +290,39 @@ function matchSessions(b: Session[], a: Session[]): Array<{ b: Session | null; a
   return out;
 }
 
-function phaseDurations(r: AnalyzeReport): Map<string, { side: string; phase: string; d: number[]; n: number }> {
-  const out = new Map<string, { side: string; phase: string; d: number[]; n: number }>();
+interface PhaseAgg {
+  side: string;
+  phase: string;
+  n: number;
+  total: number | null;
+  avg: number | null;
+  max: number | null;
+}
+
+/**
+ * Phase durations per (side, phase). Session phases come from the listed sessions, or, when the
+ * report lists only some of its sessions (sessionsOmitted), from its phaseStats over all of them
+ * (keyed by phase name only: the side is taken from a listed session with that phase).
+ */
+function phaseAggs(r: AnalyzeReport, fromStats: boolean): Map<string, PhaseAgg> {
+  const lists = new Map<string, { side: string; phase: string; d: number[]; n: number }>();
   const add = (side: string, phase: string, d: number | null) => {
     const key = `${side}/${phase}`;
-    let e = out.get(key);
-    if (!e) out.set(key, (e = { side, phase, d: [], n: 0 }));
+    let e = lists.get(key);
+    if (!e) lists.set(key, (e = { side, phase, d: [], n: 0 }));
     e.n++;
     if (d !== null) e.d.push(d);
   };
-  for (const s of r.sessions) for (const p of s.phases) add(s.side, p.name, p.durationNs);
+  if (!fromStats) for (const s of r.sessions) for (const p of s.phases) add(s.side, p.name, p.durationNs);
   for (const b of r.boots) for (const p of b.globalPhases) add('boot', p.name, p.durationNs);
+  const out = new Map<string, PhaseAgg>();
+  for (const [k, e] of lists) out.set(k, { side: e.side, phase: e.phase, n: e.n, total: e.d.length ? sum(e.d) : null, avg: avgOf(e.d), max: maxOf(e.d) });
+  if (fromStats) {
+    for (const st of r.phaseStats ?? []) {
+      const side = r.sessions.find((s) => s.phases.some((p) => p.name === st.phase))?.side ?? 'session';
+      out.set(`${side}/${st.phase}`, { side, phase: st.phase, n: st.count, total: st.totalNs, avg: st.avgNs, max: st.maxNs });
+    }
+  }
   return out;
 }
 
@@ -459,6 +481,9 @@ export function diffReports(before: AnalyzeReport, after: AnalyzeReport, opts: D
     if (rmB !== rmA && rmB !== null && rmA !== null) headline.push(`rmmod ${name} (boot ${boot}): ${rmB} → ${rmA}`);
   }
 
+  const windowsOmitted = (r: AnalyzeReport) => r.modules.reduce((a, m) => a + (m.pinWindowsOmitted ?? 0), 0);
+  if (windowsOmitted(before) + windowsOmitted(after) > 0) notComparable.push(`pin windows: the reports list only part of them (${windowsOmitted(before)} before, ${windowsOmitted(after)} after not listed): pin counts and held durations are over the listed windows`);
+
   // Verdicts.
   const vIds = [...new Set([...before.verdicts.map((v) => v.id), ...after.verdicts.map((v) => v.id)])];
   const verdicts: DiffReport['verdicts'] = vIds.map((id) => {
@@ -499,8 +524,11 @@ export function diffReports(before: AnalyzeReport, after: AnalyzeReport, opts: D
   for (const s of stateChanges.slice(0, 5)) headline.push(`session ${s.key}: ${s.state.before} → ${s.state.after}`);
 
   // Phases.
-  const pb = phaseDurations(before);
-  const pa = phaseDurations(after);
+  const omitted = (r: AnalyzeReport) => Object.values(r.sessionsOmitted ?? {}).reduce((a, n) => a + n, 0);
+  const fromStats = omitted(before) > 0 || omitted(after) > 0;
+  if (fromStats) notComparable.push(`sessions: ${omitted(before)} before and ${omitted(after)} after are counted but not listed by their reports; phases are compared from the reports' phase statistics, sessions only where listed`);
+  const pb = phaseAggs(before, fromStats);
+  const pa = phaseAggs(after, fromStats);
   const phases: DiffReport['phases'] = [];
   for (const key of [...new Set([...pb.keys(), ...pa.keys()])]) {
     const b = pb.get(key);
@@ -510,9 +538,9 @@ export function diffReports(before: AnalyzeReport, after: AnalyzeReport, opts: D
       side: e.side,
       phase: e.phase,
       count: cmp(b?.n ?? 0, a?.n ?? 0),
-      totalNs: cmp(b ? sum(b.d) : null, a ? sum(a.d) : null),
-      avgNs: cmp(b ? avgOf(b.d) : null, a ? avgOf(a.d) : null),
-      maxNs: cmp(b ? maxOf(b.d) : null, a ? maxOf(a.d) : null),
+      totalNs: cmp(b?.total, a?.total),
+      avgNs: cmp(b?.avg, a?.avg),
+      maxNs: cmp(b?.max, a?.max),
     };
     phases.push(row);
     if (!b || !a) {

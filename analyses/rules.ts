@@ -442,6 +442,8 @@ function evaluateLock(rule: Extract<RuleConfig, { kind: 'lock' }>, report: Analy
 
 interface PhaseInstance {
   name: string;
+  /** A boot-wide phase (reboot, serialize...), not a session's. */
+  global: boolean;
   session: string | null;
   label: string;
   durationNs: number | null;
@@ -453,11 +455,11 @@ function phaseInstances(report: AnalyzeReport): PhaseInstance[] {
   for (const s of report.sessions) {
     const who = s.name ?? `#${s.id}`;
     for (const p of s.phases) {
-      out.push({ name: p.name, session: s.name, label: `${p.name}${p.token ? ` of token ${p.token}` : ''} in session ${who} (boot ${s.boot})`, durationNs: p.durationNs, at: { file: p.file, line: p.line } });
+      out.push({ name: p.name, global: false, session: s.name, label: `${p.name}${p.token ? ` of token ${p.token}` : ''} in session ${who} (boot ${s.boot})`, durationNs: p.durationNs, at: { file: p.file, line: p.line } });
     }
   }
   for (const b of report.boots) {
-    for (const p of b.globalPhases) out.push({ name: p.name, session: null, label: `${p.name} (boot ${b.id})`, durationNs: p.durationNs, at: { file: p.file, line: p.line } });
+    for (const p of b.globalPhases) out.push({ name: p.name, global: true, session: null, label: `${p.name} (boot ${b.id})`, durationNs: p.durationNs, at: { file: p.file, line: p.line } });
   }
   return out;
 }
@@ -482,13 +484,39 @@ function evaluatePhases(rule: Extract<RuleConfig, { kind: 'phase' }>, report: An
     if (!m.ok) bad.push(m);
     else if ((bestOk.get(p.name)?.value ?? -1) < m.value) bestOk.set(p.name, m);
   }
+  // Sessions beyond the report's listing cap are only in phaseStats (per phase name: count, max):
+  // a phase-only limit still applies to them through the maximum.
+  const omitted = Object.values(report.sessionsOmitted ?? {}).reduce((a, n) => a + n, 0);
+  if (omitted > 0) {
+    const listed = new Map<string, { n: number; max: number }>();
+    for (const p of phaseInstances(report)) {
+      if (p.global) continue;
+      const e = listed.get(p.name) ?? { n: 0, max: -1 };
+      e.n++;
+      if (p.durationNs !== null) e.max = Math.max(e.max, p.durationNs);
+      listed.set(p.name, e);
+    }
+    for (const st of report.phaseStats ?? []) {
+      const limit = rule.limits.find((l) => globMatch(l.phase, st.phase) && l.session === undefined);
+      if (!limit || st.maxNs === null) continue;
+      const seen = listed.get(st.phase) ?? { n: 0, max: -1 };
+      const unlisted = Math.max(0, st.count - seen.n);
+      if (unlisted === 0) continue;
+      checked += unlisted;
+      if (st.maxNs > seen.max) {
+        const m: Measurement = { subject: `${st.phase} (longest of ${st.count}, in a session the report does not list)`, value: st.maxNs, limit: limit.limit, ok: st.maxNs <= limit.limit, at: [] };
+        if (!m.ok) bad.push(m);
+        else if ((bestOk.get(st.phase)?.value ?? -1) < m.value) bestOk.set(st.phase, m);
+      }
+    }
+  }
   if (checked === 0) {
     return { ...base, status: 'n/a', message: unmeasured ? `${unmeasured} matching phases, none with both ends in the trace` : 'no LUO phase in these inputs matched the limits', evidence: [], measurements: [], checked };
   }
   bad.sort((a, b) => b.value - a.value);
   const good = [...bestOk.values()].sort((a, b) => b.value / b.limit - a.value / a.limit);
   const message = bad.length
-    ? `${bad.length} of ${checked} phases over the limit: ${bad.slice(0, 5).map((m) => `${m.subject} took ${fmtNs(m.value)} > ${fmtNs(m.limit)} (${m.at[0].file}:${m.at[0].line})`).join('; ')}${bad.length > 5 ? '; …' : ''}`
+    ? `${bad.length} of ${checked} phases over the limit: ${bad.slice(0, 5).map((m) => `${m.subject} took ${fmtNs(m.value)} > ${fmtNs(m.limit)}${m.at[0] ? ` (${m.at[0].file}:${m.at[0].line})` : ''}`).join('; ')}${bad.length > 5 ? '; …' : ''}`
     : `${checked} phases within limits; closest to its limit: ${good[0].subject} ${fmtNs(good[0].value)} ≤ ${fmtNs(good[0].limit)}${unmeasured ? `; ${unmeasured} not measurable (an end outside the trace)` : ''}`;
   return {
     ...base,

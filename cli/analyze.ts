@@ -20,7 +20,7 @@ import { renderReportText } from './render-report.js';
 import { TOOL_VERSION } from './version.js';
 
 /** Formats whose events arrive merged by timestamp already (trace-formats.md §1.1, §2). */
-const ORDERED_FORMATS = new Set<string>(['ftrace', 'trace-pipe', 'trace-cmd', 'function-graph', 'latency', 'console']);
+export const ORDERED_FORMATS = new Set<string>(['ftrace', 'trace-pipe', 'trace-cmd', 'function-graph', 'latency', 'console']);
 
 export interface AnalyzeOptions {
   /** Also write the report's tables as CSV files into this directory (cli/export/csv.ts). */

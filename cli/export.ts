@@ -12,7 +12,7 @@ import { InputError, readTraces } from '../parsers/index.js';
 import { ReorderBuffer } from '../analyses/order.js';
 import type { AnalyzeReport } from '../analyses/report.js';
 import { type ChromeTrace, lockSlicesFromReport, TimelineCollector, toChromeTrace } from '../analyses/chrome-trace.js';
-import { type AnalyzeOptions, runAnalysis } from './analyze.js';
+import { type AnalyzeOptions, ORDERED_FORMATS, runAnalysis } from './analyze.js';
 import { assertUsable } from './check.js';
 import { writeCsvTables } from './export/csv.js';
 import { parseFormat } from './options.js';
@@ -41,7 +41,11 @@ export async function chromeTraceOf(files: string[], opts: AnalyzeOptions): Prom
   assertUsable(report);
   const timeline = new TimelineCollector();
   const ordered = new ReorderBuffer((ev: TraceEvent) => timeline.push(ev));
-  await readTraces(files, (ev) => ordered.push(ev), { format: parseFormat(opts.format) });
+  // The same ordering as runAnalysis, so that segments and boots come out the same.
+  await readTraces(files, (ev) => ordered.push(ev), {
+    format: parseFormat(opts.format),
+    onSourceStart: (_src, _file, _clock, format) => ordered.setWindow(ORDERED_FORMATS.has(format) ? 0 : 1_000_000_000),
+  });
   ordered.flush();
   const { refcounts, tasks } = timeline.finish();
   return { report, trace: toChromeTrace({ report, refcounts, tasks, lockSlices: lockSlicesFromReport(report) }) };

@@ -69,6 +69,20 @@ describe('diffReports on the real lifecycle capture', async () => {
     expect(diffReports(slower, real).regressions).toEqual([]);
   });
 
+  it('when a report lists only part of its sessions, phases are compared from its phase statistics', () => {
+    const capped = slowerPhase(real, 'retrieve', 1); // a copy
+    capped.sessions = capped.sessions.filter((s) => s.side !== 'incoming' || s.name !== 'lifecycle-s2');
+    capped.sessionsOmitted = { finished: 1 };
+    const stat = capped.phaseStats.find((p) => p.phase === 'retrieve')!;
+    Object.assign(stat, { maxNs: stat.maxNs! * 2, avgNs: stat.avgNs! * 2, totalNs: stat.totalNs * 2 });
+    const d = diffReports(real, capped);
+    expect(d.notComparable.filter((n) => /^sessions: 0 before and 1 after are counted but not listed/.test(n))).toHaveLength(1);
+    const retrieve = d.phases.find((p) => p.phase === 'retrieve')!;
+    expect([retrieve.side, retrieve.count.before, retrieve.count.after, retrieve.maxNs.ratio]).toEqual(['incoming', 8, 8, 2]);
+    expect(d.regressions.map((r) => r.subject)).toEqual(['incoming/retrieve', 'incoming/retrieve']);
+    expect(d.sessions.filter((s) => s.matchedBy === 'none').map((s) => s.key)).toEqual(['boot 1 incoming lifecycle-s2']);
+  });
+
   it('a verdict that passed before and fails after is a regression', () => {
     const broken = structuredClone(real);
     const v = broken.verdicts.find((x) => x.id === 'modules-unpinned-after-finish')!;

@@ -108,6 +108,19 @@ describe('evaluation on the real lifecycle capture', async () => {
     expect(r.evidence).toEqual([{ file: sample('real/lifecycle/stage2/ftrace-main.txt.gz'), line: 406 }]);
   });
 
+  it('sessions the report counts but does not list still meet the phase limits, through phaseStats', () => {
+    // As the analysis reports a long run: the ended session with the 319 ms finish is not listed.
+    const capped = structuredClone(report);
+    capped.sessions = capped.sessions.filter((s) => !(s.side === 'incoming' && s.name === 'lifecycle-s1'));
+    capped.sessionsOmitted = { finished: 1 };
+    expect(capped.phaseStats.find((p) => p.phase === 'finish')).toMatchObject({ count: 2, maxNs: 319_472_000 });
+    const rules = effectiveRules(parseRulesFile({ rules: { 'max-phase-duration': { limits: [{ phase: 'finish', limit: '250ms' }] } } }));
+    const r = evaluateRules(capped, rules).rules.find((x) => x.id === 'max-phase-duration')!;
+    expect(r.status).toBe('fail');
+    expect(r.checked).toBe(2);
+    expect(r.measurements[0]).toEqual({ subject: 'finish (longest of 2, in a session the report does not list)', value: 319_472_000, limit: 250_000_000, ok: false, at: [] });
+  });
+
   it('a session selector narrows a phase limit', () => {
     const rules = effectiveRules(parseRulesFile({ rules: { 'max-phase-duration': { limits: [{ phase: 'finish', session: 'lifecycle-s2', limit: '250ms' }] } } }));
     const r = evaluateRules(report, rules).rules.find((x) => x.id === 'max-phase-duration')!;
@@ -186,7 +199,7 @@ describe('rule configs are data', () => {
   it('every default rule has a description and the documented severity', () => {
     const rules: RuleConfig[] = effectiveRules(null);
     const c = evaluateRules(
-      { tool: { name: 'luotrace', version: 'x' }, sources: [], kernelModel: { id: null, title: null, forced: false, evidence: [], pinning: null }, boots: [], sessions: [], modules: [], verdicts: [], probedFunctions: [], locks: [], lockDetails: {}, dataQuality: { lines: { total: 0, events: 0, known: {}, skipped: {} }, firstLines: {}, kinds: {}, types: {}, lost: {}, overwritten: [], notes: [], truncated: false, incomplete: false } },
+      { tool: { name: 'luotrace', version: 'x' }, sources: [], kernelModel: { id: null, title: null, forced: false, evidence: [], pinning: null }, boots: [], sessions: [], modules: [], verdicts: [], sessionsOmitted: {}, phaseStats: [], probedFunctions: [], locks: [], lockDetails: {}, dataQuality: { lines: { total: 0, events: 0, known: {}, skipped: {} }, firstLines: {}, kinds: {}, types: {}, lost: {}, overwritten: [], notes: [], truncated: false, incomplete: false } },
       rules,
     );
     expect(c.rules.every((r) => r.description.length > 10 && r.severity === 'error')).toBe(true);
