@@ -65,6 +65,10 @@ export async function main(argv: string[]): Promise<number> {
 // Run when executed directly (not when imported by tests).
 const invoked = process.argv[1] ?? '';
 if (/[\\/](main\.js|luotrace)$/.test(invoked) || invoked.endsWith('/cli/main.ts')) {
+  // The reader of our output went away (`luotrace ... | head`): stop quietly, as Unix tools do.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(EXIT.ok);
+  });
   // Ctrl-C during a long analysis: one line and the conventional 128+SIGINT status, no stack.
   process.on('SIGINT', () => {
     process.stderr.write('luotrace: interrupted\n');

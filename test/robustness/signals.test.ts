@@ -12,8 +12,10 @@ describe('signals and changing inputs', () => {
     const child = spawn(process.execPath, [CLI, 'analyze', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
     const line = '          insmod-315     [001] ...1.    82.118515: contention_begin: 00000000aa1b0ce8 (flags=SPIN|MUTEX)\n';
     let stop = false;
+    let pushed = 0;
     const feeder = new Readable({
       read() {
+        pushed++;
         if (!stop) this.push(line.repeat(1000));
       },
     });
@@ -21,7 +23,10 @@ describe('signals and changing inputs', () => {
     child.stdin.on('error', () => {});
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
-    await new Promise((r) => setTimeout(r, 800));
+    // Wait until the child is reading (back-pressure paces the feeder): its handler is installed
+    // by then, however slowly the machine started it.
+    const t0 = Date.now();
+    while (pushed < 50 && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 50));
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.on('close', r));
     stop = true;
