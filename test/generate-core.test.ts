@@ -280,18 +280,18 @@ describe('generate CLI', () => {
 describe('speed', () => {
   it('generates trace_pipe text at a useful rate (reported, bench quality)', () => {
     const opts: GenerateOptions = { scenario: 'stress', format: 'trace-pipe', cpus: 4, size: '24MB' };
-    // warm-up, then measure CPU time of a second run
+    // warm-up, then time a second run (wall clock: other test workers share the process CPU time)
     for (const _ of generateChunks({ ...opts, size: '2MB' })) void _;
-    const u0 = process.cpuUsage().user;
+    const t0 = process.hrtime.bigint();
     let bytes = 0;
     for (const c of generateChunks(opts)) bytes += c.length;
-    const secs = (process.cpuUsage().user - u0) / 1e6;
+    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
     const mbps = bytes / 1e6 / secs;
-    process.stdout.write(`generate: ${(bytes / 1e6).toFixed(1)} MB trace_pipe in ${secs.toFixed(2)} s CPU = ${mbps.toFixed(0)} MB/s\n`);
+    process.stdout.write(`generate: ${(bytes / 1e6).toFixed(1)} MB trace_pipe in ${secs.toFixed(2)} s = ${mbps.toFixed(0)} MB/s\n`);
     expect(bytes).toBeGreaterThanOrEqual(24e6);
-    // A floor far below the measured rate (~150-250 MB/s on the shared 2-core box): catches a
-    // regression to per-line allocation or whole-file strings, not machine load.
-    expect(mbps).toBeGreaterThan(20);
+    // A floor far below the measured rate (~150-250 MB/s of CPU on the shared 2-core box): it
+    // catches a regression to per-line allocation or whole-file strings, not machine load.
+    expect(mbps).toBeGreaterThan(10);
   });
 
   it('memory stays flat while streaming (no whole file in memory)', () => {
