@@ -169,7 +169,7 @@ export function buildCommand(): Command {
   return cmd;
 }
 
-interface CliOpts {
+export interface CliOpts {
   scenario: string;
   format: string;
   seed: number;
