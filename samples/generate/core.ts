@@ -1,8 +1,9 @@
 // Generator driver: option schema, output passes, stream-level fault injection and the line ledger
 // that says what every written line is (so a test can hold the parser's data-quality table to it).
 //
-// Output is produced in ~1 MiB latin1 chunks from a synchronous loop (simulation → renderer →
-// string buffer) and never held whole. Some outputs need facts only known at the end (the `trace`
+// Output is produced in ~1 MiB Buffers from a synchronous loop (simulation → renderer → bytes in
+// the chunk; the ftrace renderer writes cached byte strings and digits straight into it) and is
+// never held whole. Some outputs need facts only known at the end (the `trace`
 // header's entries-in-buffer/entries-written, the midpoint for a repeated header, how much an
 // overwritten CPU lost); for those a counting pass runs the same deterministic simulation first.
 import { z } from 'zod';
@@ -166,9 +167,6 @@ export function resolveOptions(input: GenerateOptions): Opts {
   }
   if (f.has('lost-nocount') && (bpf || o.format === 'console')) throw new Error('fault lost-nocount: bpftrace and console have no count-less marker');
   if (f.has('lost') && o.format === 'console') throw new Error('fault lost: the console has no lost-events marker');
-  if (o.format === 'ftrace' && o.flagCols === 4 && o.clock !== 'local' && o.clock !== 'global' && o.clock !== 'counter') {
-    // fine: old kernels had all of these clocks too
-  }
   const cycles = o.cycles ?? (o.scenario === 'stress' && o.size === undefined ? 10 : undefined);
   return { ...o, kernel, cycles };
 }
@@ -188,7 +186,6 @@ interface PassResult {
   dropped: number;
   total: number;
 }
-
 
 /** Sink of output lines: numbering, EOL, latin1 chunk buffers, and the stats ledger. */
 class Output {

@@ -331,8 +331,9 @@ export class FtraceRenderer extends TextClockRenderer {
     return this.o.clock === 'local' || this.o.clock === 'global' || this.o.clock === 'mono';
   }
 
-  private secBytes: Uint8Array = new Uint8Array(0);
+  private secStr = '';
   private secOf = -1;
+  private epoch = 0;
   private readonly kpHeadB: Uint8Array[] = [];
   private readonly krHeadB: Uint8Array[] = [];
   private static readonly RET = bytes(' ret=');
@@ -343,6 +344,18 @@ export class FtraceRenderer extends TextClockRenderer {
    */
   override writeBytes(r: Rec, b: Buffer, off: number): number {
     const task = r.task;
+    const t = r.t + this.offsetNs;
+    const sec = Math.floor(t / 1e9);
+    if (sec !== this.secOf) {
+      // Prefix caches hold `comm-pid [cpu] flags    SSS.`: renew them when the second changes.
+      this.secOf = sec;
+      this.secStr = ` ${String(sec).padStart(5)}.`;
+      this.epoch++;
+    }
+    if (task.bepoch !== this.epoch) {
+      task.bepoch = this.epoch;
+      task.bcache = [];
+    }
     const key = r.cpu * FLAG_COUNT + r.fl;
     let pre = task.bcache[key];
     if (pre === undefined) {
@@ -351,17 +364,10 @@ export class FtraceRenderer extends TextClockRenderer {
         p = this.prefix(task, r.cpu);
         task.pcache[r.cpu] = p;
       }
-      pre = bytes(this.o.irqInfo ? p + this.flagCol(FLAG_STRINGS[r.fl]) : p);
+      pre = bytes((this.o.irqInfo ? p + this.flagCol(FLAG_STRINGS[r.fl]) : p) + this.secStr);
       task.bcache[key] = pre;
     }
     off = put(pre, b, off);
-    const t = r.t + this.offsetNs;
-    const sec = Math.floor(t / 1e9);
-    if (sec !== this.secOf) {
-      this.secOf = sec;
-      this.secBytes = bytes(` ${String(sec).padStart(5)}.`);
-    }
-    off = put(this.secBytes, b, off);
     let us = Math.floor((t - sec * 1e9) / 1000);
     for (let i = 5; i >= 0; i--) {
       b[off + i] = 48 + (us % 10);

@@ -88,8 +88,9 @@ export class Task {
   gen: Generator<Rec, void, number> | null = null;
   /** Renderer's cache of the context prefix per CPU. */
   pcache: string[] = [];
-  /** Renderer's cache of the context prefix + flag column as bytes, per (CPU, flags). */
+  /** Renderer's cache of context prefix + flag column + current second as bytes, per (CPU, flags). */
   bcache: Uint8Array[] = [];
+  bepoch = -1;
   /** Renderer's cache of other per-task strings (bpftrace `cpu= pid= tid= comm=` …). */
   scache: string[] = [];
   constructor(
