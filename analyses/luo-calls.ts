@@ -40,9 +40,16 @@ function taskKey(src: number, pid: number | null): string {
 
 export class LuoCallTracker {
   private readonly stacks = new Map<string, OpenCall[]>();
+  /** The edge of the event pushed last (null if it was not a LUO call edge). */
+  lastEdge: CallEdge | null = null;
 
   /** Update the stacks with one event; returns the call edge it represents, if any. */
   push(ev: TraceEvent): CallEdge | null {
+    this.lastEdge = this.edge(ev);
+    return this.lastEdge;
+  }
+
+  private edge(ev: TraceEvent): CallEdge | null {
     switch (ev.kind) {
       case 'kprobe':
       case 'fentry':

@@ -2,24 +2,50 @@
 // quality; `--json` prints the whole report as one document (analyses/report.ts).
 import type { Command } from 'commander';
 import type { TraceEvent } from '../parsers/event.js';
-import { readTraces } from '../parsers/index.js';
+import { InputError, readTraces } from '../parsers/index.js';
 import { loadSymbolFile } from '../parsers/kallsyms.js';
 import type { SymbolTable } from '../parsers/kallsyms.js';
 import { createLockAnalysis } from '../analyses/locks.js';
 import { LuoCallTracker } from '../analyses/luo-calls.js';
-import { createLuoAnalysis } from '../analyses/luo.js';
+import { LuoAnalysis } from '../analyses/luo.js';
+import { KERNEL_MODELS, type KernelModelId } from '../analyses/kernel-models.js';
 import { ReorderBuffer } from '../analyses/order.js';
 import type { AnalyzeReport } from '../analyses/report.js';
+import { filterLuoSection, type ReportFilters } from '../analyses/filters.js';
+import { writeJson } from './json-out.js';
 import { BufferedWriter } from './output.js';
 import { formatOption, parseFormat } from './options.js';
 import { renderReportText } from './render-report.js';
 import { TOOL_VERSION } from './version.js';
+
+/** Formats whose events arrive merged by timestamp already (trace-formats.md §1.1, §2). */
+const ORDERED_FORMATS = new Set<string>(['ftrace', 'trace-pipe', 'trace-cmd', 'function-graph', 'latency', 'console']);
 
 export interface AnalyzeOptions {
   format?: string;
   json?: boolean;
   kallsyms?: string;
   kernelModel?: string;
+  limit?: string;
+  module?: string;
+  session?: string;
+  pid?: string;
+  since?: string;
+  until?: string;
+}
+
+/** `--since 86.7` (seconds, as the trace prints them) -> ns. */
+function seconds(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new InputError(flag, `not a number of seconds: ${v}`);
+  return Math.round(n * 1e9);
+}
+
+export function reportFilters(opts: AnalyzeOptions): ReportFilters {
+  const pid = opts.pid === undefined ? undefined : Number(opts.pid);
+  if (pid !== undefined && !Number.isInteger(pid)) throw new InputError('--pid', `not a pid: ${opts.pid}`);
+  return { module: opts.module, session: opts.session, pid, since: seconds('--since', opts.since), until: seconds('--until', opts.until) };
 }
 
 /** Read the inputs and run every analysis over one ordered event stream. */
@@ -27,17 +53,23 @@ export async function runAnalysis(files: string[], opts: AnalyzeOptions): Promis
   let symbols: SymbolTable | null = null;
   if (opts.kallsyms) symbols = await loadSymbolFile(opts.kallsyms);
   const calls = new LuoCallTracker();
-  const luo = createLuoAnalysis({ kernelModel: opts.kernelModel });
+  if (opts.kernelModel && !(opts.kernelModel in KERNEL_MODELS)) {
+    throw new InputError('--kernel-model', `unknown model ${opts.kernelModel}; one of: ${Object.keys(KERNEL_MODELS).join(', ')}`);
+  }
+  const luo = new LuoAnalysis({ kernelModel: opts.kernelModel as KernelModelId | undefined, calls });
   const locks = createLockAnalysis({ symbols, calls });
   const ordered = new ReorderBuffer((ev: TraceEvent) => {
     calls.push(ev);
     luo.push(ev);
     locks.push(ev);
   });
-  const read = await readTraces(files, (ev) => ordered.push(ev), { format: parseFormat(opts.format) });
+  const read = await readTraces(files, (ev) => ordered.push(ev), {
+    format: parseFormat(opts.format),
+    onSourceStart: (_src, _file, _clock, format) => ordered.setWindow(ORDERED_FORMATS.has(format) ? 0 : 1_000_000_000),
+  });
   ordered.flush();
   const ctx = { sources: read.sources, quality: read.quality };
-  const luoSection = luo.finish(ctx);
+  const luoSection = filterLuoSection(luo.finish(ctx), reportFilters(opts), read.quality);
   const lockSection = locks.finish(ctx);
   const { locks: lockRows, ...lockDetails } = lockSection;
   return {
@@ -58,11 +90,22 @@ export function registerAnalyze(program: Command): void {
     .option('--json', 'print the report as one JSON document (see `luotrace schema analyze`)')
     .option('--kallsyms <file>', 'a copy of /proc/kallsyms or System.map to name raw addresses')
     .option('--kernel-model <model>', 'force the LUO code version: pre-series, v1, merged, later')
+    .option('--limit <n>', 'rows shown per list in the text report', '20')
+    .option('--module <name>', 'only this module (pins, refcounts, rmmod)')
+    .option('--session <name>', 'only this session (its phases, pins and lock waits)')
+    .option('--pid <pid>', 'only what this task did')
+    .option('--since <seconds>', 'only what happened at or after this trace time (seconds, as printed)')
+    .option('--until <seconds>', 'only what happened at or before this trace time (seconds)')
     .addOption(formatOption())
     .action(async (files: string[], opts: AnalyzeOptions) => {
       const report = await runAnalysis(files, opts);
       const out = new BufferedWriter();
-      out.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderReportText(report));
+      if (opts.json) {
+        writeJson(out, report);
+        out.write('\n');
+      } else {
+        out.write(renderReportText(report, { limit: Math.max(1, Number(opts.limit) || 20) }));
+      }
       await out.flush();
     });
 }

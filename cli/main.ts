@@ -8,7 +8,7 @@ import { registerAnalyze } from './analyze.js';
 import { registerEvents } from './events.js';
 import { registerSchema } from './schema.js';
 
-export const EXIT = { ok: 0, failed: 1, input: 2, internal: 3 } as const;
+export const EXIT = { ok: 0, failed: 1, input: 2, internal: 3, interrupted: 130 } as const;
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -21,7 +21,7 @@ export function buildProgram(): Command {
     )
     .addHelpText(
       'after',
-      '\nExit codes: 0 success, 1 a check or threshold failed, 2 unusable input or bad usage, 3 internal error.',
+      '\nExit codes: 0 success, 1 a check or threshold failed, 2 unusable input or bad usage, 3 internal error,\n130 interrupted (Ctrl-C).',
     )
     .showHelpAfterError('(run luotrace --help for usage)')
     .exitOverride();
@@ -55,6 +55,11 @@ export async function main(argv: string[]): Promise<number> {
 // Run when executed directly (not when imported by tests).
 const invoked = process.argv[1] ?? '';
 if (/[\\/](main\.js|luotrace)$/.test(invoked) || invoked.endsWith('/cli/main.ts')) {
+  // Ctrl-C during a long analysis: one line and the conventional 128+SIGINT status, no stack.
+  process.on('SIGINT', () => {
+    process.stderr.write('luotrace: interrupted\n');
+    process.exit(EXIT.interrupted);
+  });
   process.on('unhandledRejection', (e) => {
     process.stderr.write(`luotrace: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(EXIT.internal);
