@@ -478,6 +478,16 @@ export class LockIntervalTracker {
     const a = new Acquisition(inst, shared, t, time, trylock, this.context(t.src, t.pid));
     a.via = via;
     inst.evidence |= via;
+    this.nest(t, a);
+    a.holding = true;
+    t.held.push(a);
+    inst.holders.push(a);
+    t.lastOpened = a;
+    return a;
+  }
+
+  /** Record the locks the task already holds (granted, not still waiting) around a new acquisition. */
+  private nest(t: TaskState, a: Acquisition): void {
     for (let i = t.held.length - 1; i >= 0; i--) {
       const h = t.held[i];
       if (h.wait === null || h.wait.end !== null) {
@@ -485,11 +495,6 @@ export class LockIntervalTracker {
         a.depth++;
       }
     }
-    a.holding = true;
-    t.held.push(a);
-    inst.holders.push(a);
-    t.lastOpened = a;
-    return a;
   }
 
   private dropHolder(a: Acquisition): void {
@@ -692,6 +697,7 @@ export class LockIntervalTracker {
         a.via = EV_CONTENTION;
         a.unobservable = true;
         inst.evidence |= EV_CONTENTION;
+        this.nest(t, a);
         t.lastOpened = a;
       }
     }

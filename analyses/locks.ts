@@ -514,6 +514,8 @@ interface LockIdentity {
   type: LockType;
   namedBy: string | null;
   luo: { role: string } | null;
+  /** The name identifies the lock itself (lockdep class, exact kallsyms symbol), not only a containing object. */
+  classKey: boolean;
 }
 
 // Data symbols of interest are small (luo_session_global is 0x200 bytes) and a capture's
@@ -529,8 +531,11 @@ function identify(inst: LockInstance, symbols: SymbolTable | null): LockIdentity
   let luo: { role: string } | null = null;
   const known = (name && LUO_LOCKS[name]) || (symbol && LUO_LOCKS[symbol]);
   if (known) luo = { role: known.role };
-  else if (symbol && /^luo_session_global\+0x/.test(symbol)) luo = { role: 'a session list rwsem inside luo_session_global (incoming or outgoing header)' };
-  return { name, address: inst.addr ?? inst.ptr, symbol, type: inst.type ?? 'unknown', namedBy, luo };
+  else if (symbol && /^luo_session_global(\+0x[0-9a-f]+)?$/.test(symbol)) luo = { role: 'a session list rwsem inside luo_session_global (incoming or outgoing header)' };
+  // bpftrace's ksym() prints the containing symbol without offset (`sym=luo_session_global` for the
+  // outgoing rwsem at +0x110), so only lockdep names and exact kallsyms hits identify a lock by name.
+  const classKey = inst.name !== null || (symbol !== null && namedBy === 'kallsyms' && !symbol.includes('+'));
+  return { name, address: inst.addr ?? inst.ptr, symbol, type: inst.type ?? 'unknown', namedBy, luo, classKey };
 }
 
 export function modeLabel(type: LockType, shared: boolean): { mode: string; type: string } {
@@ -634,7 +639,7 @@ function buildSection(b: BuildInput): LocksSection {
   };
   const rowKeyOf = (inst: LockInstance, shared: boolean): string => {
     const id = ident(inst);
-    return `${id.name !== null ? `n:${id.name}` : `a:${inst.root().src}:${id.address ?? `#${inst.root().id}`}`}|${shared ? 'R' : 'X'}`;
+    return `${id.classKey ? `n:${id.name}` : `a:${inst.root().src}:${id.address ?? `#${inst.root().id}`}`}|${shared ? 'R' : 'X'}`;
   };
   const sessionName = (ref: SessionRef): string | null => sessions.resolve(ref);
   const labelOf = (inst: LockInstance, shared: boolean): string => {
