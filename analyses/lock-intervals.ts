@@ -121,9 +121,11 @@ export class Acquisition {
   depth = 0;
   outer: Acquisition | null = null;
   holding = false;
+  /** Granted by a contention_end whose begin (and mode) came before the trace: the release may tell the mode. */
+  modeUnknown = false;
   constructor(
     public inst: LockInstance,
-    readonly shared: boolean,
+    public shared: boolean,
     readonly task: TaskState,
     time: number | null,
     readonly trylock: boolean,
@@ -141,6 +143,8 @@ export class WaitEpisode {
   /** A begin without SPIN was seen: the waiter slept (O7), or the lock type always sleeps (rwsem). */
   slept: boolean;
   gapCrossed = false;
+  /** Its first begin is missing (see contentionBegin): the wait's start is unknown. */
+  truncated = false;
   owners: OwnerInfo[] = [];
   ownersTotal = 0;
   constructor(
@@ -304,8 +308,9 @@ export class LockIntervalTracker {
       return target;
     }
     if (existing === target) return target;
-    if (existing.name !== null && target.name !== null && existing.name !== target.name) {
-      // The same pointer now names another lock: heap memory reused (a freed session's mutex).
+    if ((existing.name !== null && target.name !== null && existing.name !== target.name) || (existing.addr !== null && target.addr !== null && existing.addr !== target.addr)) {
+      // The same pointer now names another lock: heap memory reused (a freed session's mutex), or
+      // two addresses claim one lockdep map (impossible for one lock: the map is inside it).
       this.aliases.set(k, target);
       this.setAliasField(target, ns, key);
       this.rebinds++;
@@ -475,6 +480,7 @@ export class LockIntervalTracker {
   }
 
   private open(t: TaskState, inst: LockInstance, shared: boolean, time: number, trylock: boolean, via: number): Acquisition {
+    this.dropStaleWaits(t, inst);
     const a = new Acquisition(inst, shared, t, time, trylock, this.context(t.src, t.pid));
     a.via = via;
     inst.evidence |= via;
@@ -484,6 +490,25 @@ export class LockIntervalTracker {
     inst.holders.push(a);
     t.lastOpened = a;
     return a;
+  }
+
+  /**
+   * A task cannot call a lock function for a lock it is still waiting for: such a wait lost its
+   * contention_end (in a gap) and is closed as incomplete, with its acquisition.
+   */
+  private dropStaleWaits(t: TaskState, inst: LockInstance): void {
+    if (t.waits.length === 0) return;
+    const root = inst.root();
+    for (let i = t.waits.length - 1; i >= 0; i--) {
+      const w = t.waits[i];
+      if (w.acq.inst.root() !== root) continue;
+      t.waits.splice(i, 1);
+      w.gapCrossed = true;
+      w.acq.gapCrossed = true;
+      this.emitWait(w, root, 0, null);
+      if (w.acq.holding) this.dropHolder(w.acq);
+      this.emitHold(w.acq, 0);
+    }
   }
 
   /** Record the locks the task already holds (granted, not still waiting) around a new acquisition. */
@@ -514,7 +539,7 @@ export class LockIntervalTracker {
     for (let i = t.held.length - 1; i >= 0; i--) {
       const a = t.held[i];
       if (a.inst.root() !== root) continue;
-      if (shared === null || a.shared === shared) return a;
+      if (shared === null || a.shared === shared || a.modeUnknown) return a;
       fallback ??= a;
     }
     return fallback;
@@ -552,6 +577,10 @@ export class LockIntervalTracker {
     this.learnType(inst, op.fn.type);
     inst.evidence |= EV_PROBE;
     const a = this.findHeld(t, inst, op.fn.type === 'rwsem' ? op.fn.shared : null);
+    if (a?.modeUnknown) {
+      a.shared = op.fn.shared;
+      a.modeUnknown = false;
+    }
     if (a) this.release(a, time, line);
     else this.orphanRelease(t, inst, op.fn.type === 'rwsem' ? op.fn.shared : false, time, line);
     t.pendingUnlock = { inst };
@@ -593,21 +622,36 @@ export class LockIntervalTracker {
     if (a.wait === null && a.acquired !== null && time >= a.acquired) a.acquired = time;
   }
 
+  /**
+   * Is this lockdep event the twin of the lock-function probe just before it on the same task?
+   * Adjacency is the evidence (see the file comment); it is refused when the names, the lockdep map
+   * or the address already known for either side say they are two different locks, or when the
+   * class name implies another lock type than the probed function. Adjacency assumes lockdep, when
+   * traced, covers the probed locks (the lab filters lockdep to every LUO lock, real README §2).
+   */
+  private isTwin(inst: LockInstance, key: string, name: string, t: TaskState): boolean {
+    const r = inst.root();
+    if (r.dep !== null) return r.dep === key;
+    if (r.name !== null && r.name !== name) return false;
+    const known = this.lookup(t.src, 'd', key);
+    if (known && known !== r && ((known.addr !== null && r.addr !== null && known.addr !== r.addr) || (known.name !== null && known.name !== name))) return false;
+    const nameType = typeFromName(name);
+    return nameType === null || r.type === null || r.type === 'unknown' || r.type === nameType;
+  }
+
   private lockdepAcquire(t: TaskState, op: Extract<LockOp, { op: 'acquire' }>, time: number): void {
     const internal = isInternalLockName(op.name);
     const p = t.pendingCall;
-    if (!internal && p && p.shared === op.read && !(p.via & EV_LOCKDEP)) {
+    if (!internal && p && p.shared === op.read && !(p.via & EV_LOCKDEP) && this.isTwin(p.inst, op.key, op.name, t)) {
       const pr = p.inst.root();
-      if (pr.name === null || pr.name === op.name) {
-        pr.name ??= op.name;
-        p.inst = this.bindAlias(pr, 'd', op.key);
-        p.via |= EV_LOCKDEP;
-        p.inst.evidence |= EV_LOCKDEP;
-        this.learnType(p.inst, typeFromName(op.name));
-        if (op.try) p.pendingResult = false;
-        t.pendingCall = null;
-        return;
-      }
+      pr.name ??= op.name;
+      p.inst = this.bindAlias(pr, 'd', op.key);
+      p.via |= EV_LOCKDEP;
+      p.inst.evidence |= EV_LOCKDEP;
+      this.learnType(p.inst, typeFromName(op.name));
+      if (op.try) p.pendingResult = false;
+      t.pendingCall = null;
+      return;
     }
     const inst = this.instanceOf(t.src, 'd', op.key);
     inst.name ??= op.name;
@@ -622,16 +666,13 @@ export class LockIntervalTracker {
   private lockdepRelease(t: TaskState, op: Extract<LockOp, { op: 'release' }>, time: number, line: number): void {
     const internal = isInternalLockName(op.name);
     const u = t.pendingUnlock;
-    if (!internal && u) {
+    if (!internal && u && this.isTwin(u.inst, op.key, op.name, t)) {
       const ur = u.inst.root();
-      const known = this.lookup(t.src, 'd', op.key);
-      if ((known === ur || (known === null && ur.dep === null)) && (ur.name === null || ur.name === op.name)) {
-        ur.name ??= op.name;
-        this.bindAlias(ur, 'd', op.key);
-        ur.evidence |= EV_LOCKDEP;
-        t.pendingUnlock = null;
-        return;
-      }
+      ur.name ??= op.name;
+      this.bindAlias(ur, 'd', op.key);
+      ur.evidence |= EV_LOCKDEP;
+      t.pendingUnlock = null;
+      return;
     }
     const inst = this.instanceOf(t.src, 'd', op.key);
     inst.name ??= op.name;
@@ -705,6 +746,9 @@ export class LockIntervalTracker {
     a.acquired = null;
     const w = new WaitEpisode(a, key, time, op.flags, 'contention', bound ? a.ctx : this.context(t.src, t.pid));
     if (!bound) w.slept = !(op.flags & LCB.SPIN);
+    // The mutex slow path always begins with (SPIN|MUTEX) (kernel/locking/mutex.c): a first begin of
+    // (MUTEX) alone means the wait started before the trace (or before lost events).
+    if (op.flags & LCB.MUTEX && !(op.flags & LCB.SPIN)) w.truncated = true;
     a.wait = w;
     this.snapshotOwners(w, t);
     t.waits.push(w);
@@ -763,6 +807,7 @@ export class LockIntervalTracker {
         // Granted now: a later release gives a complete hold.
         const a = this.open(t, inst, false, time, false, EV_CONTENTION);
         a.attempt = null;
+        a.modeUnknown = true;
       }
       t.fresh = null;
       return;
@@ -860,7 +905,7 @@ export class LockIntervalTracker {
 
   private emitWait(w: WaitEpisode, inst: LockInstance, line: number, wokenBy: WaitInterval['wokenBy']): void {
     const a = w.acq;
-    const incomplete: IncompleteReason | null = w.gapCrossed ? 'lost-events' : w.end === null ? 'trace-end' : null;
+    const incomplete: IncompleteReason | null = w.gapCrossed ? 'lost-events' : w.end === null ? 'trace-end' : w.truncated ? 'trace-start' : null;
     this.sink.wait({
       lock: inst,
       shared: a.shared,
@@ -890,7 +935,7 @@ export class LockIntervalTracker {
     if (!a.failed && !a.unobservable) {
       if (a.gapCrossed) incomplete = 'lost-events';
       else if (end === null) incomplete = 'trace-end';
-      else if (start === null) incomplete = 'trace-start';
+      else if (start === null || a.modeUnknown) incomplete = 'trace-start';
     }
     this.sink.hold({
       lock: a.inst.root(),
