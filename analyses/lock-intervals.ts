@@ -29,7 +29,45 @@
 //   and so is every interval cut by the start or end of the trace. Incomplete intervals are
 //   counted, never folded into the statistics.
 import type { TraceEvent } from '../parsers/event.js';
+import { isLuoFunction, probedFunction } from './kernel-models.js';
 import { LCB, type LockOp, type LockType, contentionKind, isInternalLockName, isLockingFrame, lockOpOf, typeFromName } from './lock-model.js';
+
+/**
+ * Events that show the task running its own code again, so a pending lock call has returned:
+ * syscalls, module events, markers, and LUO functions (which never run inside a lock function).
+ * Scheduler, interrupt and unknown events are not among them: a writer can be preempted while
+ * spinning before its contention_begin (rwsem_optimistic_spin), interrupts run on the task's pid,
+ * and the function tracers also see the locking code itself.
+ */
+function leavesLockFunction(ev: TraceEvent): boolean {
+  switch (ev.kind) {
+    case 'syscall_enter':
+    case 'syscall_exit':
+    case 'module_get':
+    case 'module_put':
+    case 'module_load':
+    case 'module_free':
+    case 'module_request':
+    case 'marker':
+      return true;
+    case 'kprobe':
+    case 'kretprobe':
+    case 'fentry':
+    case 'fexit': {
+      const f = probedFunction(ev);
+      return f !== null && isLuoFunction(f);
+    }
+    case 'function':
+    case 'funcgraph_entry':
+    case 'funcgraph_exit':
+    case 'funcgraph_leaf':
+      return ev.fields.func !== null && isLuoFunction(ev.fields.func);
+    case 'bpftrace':
+      return isLuoFunction(ev.fields.probe.slice(ev.fields.probe.lastIndexOf(':') + 1));
+    default:
+      return false;
+  }
+}
 
 export type IncompleteReason = 'trace-start' | 'trace-end' | 'lost-events';
 
@@ -347,7 +385,8 @@ export class LockIntervalTracker {
   private task(ev: TraceEvent): TaskState {
     let bySrc = this.tasks.get(ev.src);
     if (!bySrc) this.tasks.set(ev.src, (bySrc = new Map()));
-    const pid = ev.pid ?? -1;
+    // Every CPU's idle task is pid 0 (`<idle>-0`): one task per CPU.
+    const pid = ev.pid === 0 ? -1 - (ev.cpu ?? 0) : (ev.pid ?? -1);
     let t = bySrc.get(pid);
     if (!t) {
       t = {
@@ -422,11 +461,13 @@ export class LockIntervalTracker {
         this.stackCaller(t, ev.fields.frames);
         return;
       }
-      // Anything else the task does means the lock function it was in has returned.
-      t.fresh = null;
-      t.pendingCall = null;
-      t.pendingUnlock = null;
-      t.lastOpened = null;
+      if (leavesLockFunction(ev)) {
+        // The task runs other code: the lock function it was in has returned.
+        t.fresh = null;
+        t.pendingCall = null;
+        t.pendingUnlock = null;
+        t.lastOpened = null;
+      }
       return;
     }
     const t = this.task(ev);

@@ -420,3 +420,36 @@ describe('filters and sort keys', () => {
     expect((await analyzeLines(lines)).section.sortKey).toBe('wait_total');
   });
 });
+
+describe('what ends the adjacency between a lock call and its contention', () => {
+  it('a preemption (sched_switch) between lock_acquire and contention_begin keeps the binding; a LUO call ends it', async () => {
+    const { section } = await analyzeLines([
+      L('luo_ctl', 325, 2, 78.354498, P.downWrite(ADDR.outgoing)),
+      L('luo_ctl', 325, 2, 78.354507, P.acquire('00000000be1eb73f', 'luo_session_global.outgoing.rwsem')),
+      L('luo_ctl', 325, 2, 78.35451, 'sched_switch: prev_comm=luo_ctl prev_pid=325 prev_prio=120 prev_state=R+ ==> next_comm=luo_ctl next_pid=320 next_prio=120', 'd..2.'),
+      L('luo_ctl', 325, 2, 78.354647, P.begin('00000000e743fd1d', 'WRITE'), 'd..2.'),
+      L('luo_ctl', 325, 2, 78.36, P.end('00000000e743fd1d'), '...1.'),
+      L('luo_ctl', 325, 2, 78.37, P.upWrite(ADDR.outgoing)),
+      L('luo_ctl', 325, 2, 78.38, P.downWrite(ADDR.outgoing)),
+      L('luo_ctl', 325, 2, 78.381, P.enter('luo_flb_file_preserve', '0x190', 'handler="memfd-v2"')),
+      L('luo_ctl', 325, 2, 78.382, P.begin('00000000e743fd1d', 'WRITE'), 'd..2.'),
+      L('luo_ctl', 325, 2, 78.383, P.end('00000000e743fd1d'), '...1.'),
+    ]);
+    const r = row(section, 'luo_session_global.outgoing.rwsem', 'rwsem:W');
+    expect(section.totals.boundToNamedAcquisition).toBe(1);
+    // after the LUO call the second contention is not that down_write's: it is a contended
+    // acquisition of its own, known by its (now named) pointer; neither is ever released
+    expect(r).toMatchObject({ acquisitions: 3, contended: 2, wait: { count: 2 }, hold: { count: 1 }, incomplete: { holds: { 'trace-end': 2 } } });
+  });
+
+  it('keeps the idle tasks of different CPUs apart (all are pid 0)', async () => {
+    const { section } = await analyzeLines([
+      L('<idle>', 0, 0, 1.0, P.begin('00000000dddd0001', 'SPIN'), 'dNh2.'),
+      L('<idle>', 0, 1, 1.000001, P.begin('00000000dddd0001', 'SPIN'), 'dNh2.'),
+      L('<idle>', 0, 0, 1.000010, P.end('00000000dddd0001'), 'dNh2.'),
+      L('<idle>', 0, 1, 1.000020, P.end('00000000dddd0001'), 'dNh2.'),
+    ]);
+    expect(section.totals).toMatchObject({ contendedAcquisitions: 2, reBegins: 0 });
+    expect(row(section, '00000000dddd0001', 'spinlock')?.wait).toMatchObject({ count: 2, total: 10_000 + 19_000 });
+  });
+});
