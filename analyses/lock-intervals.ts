@@ -69,7 +69,12 @@ function leavesLockFunction(ev: TraceEvent): boolean {
   }
 }
 
-export type IncompleteReason = 'trace-start' | 'trace-end' | 'lost-events';
+/**
+ * Why an interval is not in the statistics: cut by the start or the end of the trace, open across
+ * lost events, or ending before it began (events out of time order: clock skew between CPUs,
+ * events later than the reorder window).
+ */
+export type IncompleteReason = 'trace-start' | 'trace-end' | 'lost-events' | 'out-of-order';
 
 /** What a task was doing, supplied by the caller (LUO function, phase, session). */
 export interface TaskContext {
@@ -946,7 +951,8 @@ export class LockIntervalTracker {
 
   private emitWait(w: WaitEpisode, inst: LockInstance, line: number, wokenBy: WaitInterval['wokenBy']): void {
     const a = w.acq;
-    const incomplete: IncompleteReason | null = w.gapCrossed ? 'lost-events' : w.end === null ? 'trace-end' : w.truncated ? 'trace-start' : null;
+    let incomplete: IncompleteReason | null = w.gapCrossed ? 'lost-events' : w.end === null ? 'trace-end' : w.truncated ? 'trace-start' : null;
+    if (incomplete === null && (w.end as number) < w.begin) incomplete = 'out-of-order';
     this.sink.wait({
       lock: inst,
       shared: a.shared,
@@ -977,6 +983,7 @@ export class LockIntervalTracker {
       if (a.gapCrossed) incomplete = 'lost-events';
       else if (end === null) incomplete = 'trace-end';
       else if (start === null || a.modeUnknown) incomplete = 'trace-start';
+      else if (end < start) incomplete = 'out-of-order';
     }
     this.sink.hold({
       lock: a.inst.root(),

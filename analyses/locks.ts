@@ -25,6 +25,8 @@ const IncompleteCountsSchema = z.object({
   'trace-start': z.number().int(),
   'trace-end': z.number().int(),
   'lost-events': z.number().int(),
+  /** Ended before it began: events out of time order (clock skew between CPUs). */
+  'out-of-order': z.number().int(),
 });
 
 const SubStatsSchema = z.object({
@@ -221,7 +223,7 @@ class SubStats {
   }
 }
 
-const zeroIncomplete = (): Record<IncompleteReason, number> => ({ 'trace-start': 0, 'trace-end': 0, 'lost-events': 0 });
+const zeroIncomplete = (): Record<IncompleteReason, number> => ({ 'trace-start': 0, 'trace-end': 0, 'lost-events': 0, 'out-of-order': 0 });
 
 class LockStats extends SubStats {
   slept = 0;

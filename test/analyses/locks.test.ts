@@ -106,7 +106,7 @@ describe('mutex slow path (real README O7)', () => {
     ]);
     const r = row(section, '&session->mutex', 'mutex');
     expect(r).toMatchObject({ acquisitions: 0, failed: 1, contended: 1, wait: { count: 1, total: 499_990_000 }, hold: { count: 0 } });
-    expect(r?.incomplete.holds).toEqual({ 'trace-start': 0, 'trace-end': 0, 'lost-events': 0 });
+    expect(r?.incomplete.holds).toEqual({ 'trace-start': 0, 'trace-end': 0, 'lost-events': 0, 'out-of-order': 0 });
     expect(section.totals.failedWaits).toBe(1);
   });
 });
@@ -255,7 +255,7 @@ describe('trace edges and lost events give incomplete intervals, never wrong one
       L('luo_ctl', 322, 3, 1.2, P.downRead(ADDR.serialize)),
       L('luo_ctl', 322, 3, 1.21, P.begin(ADDR.serialize, 'READ')),
     ]);
-    expect(row(section, ADDR.register, 'rwsem:R')?.incomplete.holds).toEqual({ 'trace-start': 1, 'trace-end': 0, 'lost-events': 0 });
+    expect(row(section, ADDR.register, 'rwsem:R')?.incomplete.holds).toEqual({ 'trace-start': 1, 'trace-end': 0, 'lost-events': 0, 'out-of-order': 0 });
     const w = row(section, ADDR.serialize, 'rwsem:W');
     expect(w).toMatchObject({ acquisitions: 1, hold: { count: 0 }, incomplete: { holds: { 'trace-end': 1 } } });
     const r = row(section, ADDR.serialize, 'rwsem:R');
@@ -284,6 +284,15 @@ describe('trace edges and lost events give incomplete intervals, never wrong one
     expect(row(section, ADDR.serialize, 'rwsem:R')).toMatchObject({ hold: { count: 1, total: 100_000_000 } });
     expect(row(section, ADDR.outgoing, 'rwsem:W')).toMatchObject({ hold: { count: 0 }, incomplete: { holds: { 'lost-events': 1 } } });
     for (const h of holds) if (h.incomplete === null) expect((h.end as number) - (h.start as number)).toBeGreaterThanOrEqual(0);
+  });
+
+  it('an interval that ends before it begins (events later than the reorder window) is out of order, not negative', () => {
+    const ev = (t: number, name: 'down_write' | 'up_write', line: number): TraceEvent =>
+      makeEvent('kprobe', name, { time: t, cpu: 0, pid: 9, tgid: 9, comm: 'x', src: 0, line }, { func: name, offset: 4, address: null, args: { sem: ADDR.register } });
+    const other = makeEvent('syscall_enter', 'sys_enter_ioctl', { time: 7e9, cpu: 1, pid: 10, tgid: 10, comm: 'y', src: 0, line: 2 }, { syscall: 'ioctl', args: {} });
+    // the release, printed 2 s before the acquire, arrives after the 1 s reorder window has passed it
+    const { section } = analyzeEvents([ev(5e9, 'down_write', 1), other, ev(4e9, 'up_write', 3)]);
+    expect(row(section, ADDR.register, 'rwsem:W')).toMatchObject({ acquisitions: 1, hold: { count: 0 }, incomplete: { holds: { 'out-of-order': 1 } } });
   });
 
   it('a lost marker without a CPU cuts every open interval', async () => {
