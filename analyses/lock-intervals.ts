@@ -83,6 +83,8 @@ export interface TaskContext {
   session: unknown;
   /** A syscall the task is in, when traced (fallback caller). */
   syscall: string | null;
+  /** Outside any LUO call: the LUO call it returned from last, within the same syscall. */
+  after: string | null;
 }
 
 const EV_PROBE = 1;
@@ -190,6 +192,8 @@ export class WaitEpisode {
   truncated = false;
   owners: OwnerInfo[] = [];
   ownersTotal = 0;
+  /** Other tasks that had called the lock function but could not be holding it yet. */
+  acquiring = 0;
   constructor(
     readonly acq: Acquisition,
     public key: string,
@@ -220,6 +224,7 @@ export interface WaitInterval {
   caller: string | null;
   owners: OwnerInfo[];
   ownersTotal: number;
+  acquiring: number;
   /** The other task that released the lock last during the wait (the one that let us in). */
   wokenBy: { pid: number | null; comm: string | null; time: number; ctx: TaskContext } | null;
   /** Bound to a lock named by the task's own probe/lockdep event, not only by its pointer. */
@@ -293,7 +298,7 @@ export class LockIntervalTracker {
   readonly instances: LockInstance[] = [];
   private gapSeq = 0;
   private readonly gaps: Array<{ seq: number; src: number; cpu: number | null }> = [];
-  private readonly emptyCtx: TaskContext = { func: null, phase: null, session: null, syscall: null };
+  private readonly emptyCtx: TaskContext = { func: null, phase: null, session: null, syscall: null, after: null };
   readonly counts: ContentionCounts = { begins: 0, ends: 0, rebegins: 0, episodes: 0, bound: 0, orphanEnds: 0, openAtEnd: 0, failed: 0 };
   /** Lock events that carry no time (cannot be paired). */
   untimed = 0;
@@ -802,10 +807,23 @@ export class LockIntervalTracker {
     if (bound) this.counts.bound++;
   }
 
+  /**
+   * Who holds the lock when a wait begins. lock_acquire and the down_* probe fire at the call, before
+   * a writer's optimistic spinning (rwsem.c), so an exclusive "holder" may still be acquiring: with
+   * exclusive holders, only the earliest one holds the lock; the others are counted as acquiring.
+   */
   private snapshotOwners(w: WaitEpisode, t: TaskState): void {
     const holders = w.acq.inst.root().holders;
+    const candidates: Acquisition[] = [];
+    let first: Acquisition | null = null;
     for (const h of holders) {
       if (h.task === t || h.failed || (h.wait !== null && h.wait.end === null)) continue;
+      candidates.push(h);
+      if (!h.shared && (first === null || (h.acquired ?? -Infinity) < (first.acquired ?? -Infinity))) first = h;
+    }
+    const owners = first ? [first] : candidates;
+    w.acquiring = candidates.length - owners.length;
+    for (const h of owners) {
       w.ownersTotal++;
       if (w.owners.length < 8) {
         w.owners.push({ pid: h.task.pid, comm: h.task.comm, shared: h.shared, since: h.acquired, ctx: this.context(h.task.src, h.task.pid) });
@@ -845,6 +863,7 @@ export class LockIntervalTracker {
         caller: null,
         owners: [],
         ownersTotal: 0,
+        acquiring: 0,
         wokenBy: null,
         bound: false,
         line,
@@ -969,6 +988,7 @@ export class LockIntervalTracker {
       caller: a.caller,
       owners: w.owners,
       ownersTotal: w.ownersTotal,
+      acquiring: w.acquiring,
       wokenBy,
       bound: (a.via & (EV_PROBE | EV_LOCKDEP)) !== 0,
       line,

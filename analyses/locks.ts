@@ -45,6 +45,8 @@ const ContextSchema = z.object({
   /** Innermost LUO function the task was in, and the phase of its outermost one. */
   func: z.string().nullable(),
   phase: z.string().nullable(),
+  /** Outside LUO calls: the LUO call it had returned from last in the same syscall (the session close path has no probed function of its own). */
+  after: z.string().nullable(),
 });
 
 export const LockRowSchema = z.object({
@@ -113,6 +115,8 @@ export const WaitRecordSchema = z.object({
   ret: z.number().int().nullable(),
   owners: z.array(OwnerSchema),
   ownersTotal: z.number().int(),
+  /** Other tasks inside the lock function but not holding yet (a writer spinning before its contention_begin). */
+  acquiring: z.number().int(),
   /** The other task whose release of the lock came last before this wait ended. */
   wokenBy: ContextSchema.extend({ at: z.number() }).nullable(),
   /** One sentence: who waited on what, held by whom, doing what. */
@@ -306,6 +310,8 @@ export function createLockAnalysis(opts: LockOptions = {}): Reducer<LocksSection
   const filters = opts.filters ?? {};
   const pidFilter = filters.pids && filters.pids.length ? new Set(filters.pids) : null;
 
+  /** Per task: the outermost LUO call it returned from last (until its next syscall boundary). */
+  const lastCall = new Map<string, string>();
   const context = (src: number, pid: number | null): TaskContext => {
     const c = calls ? calls.innermost(src, pid) : null;
     return {
@@ -313,6 +319,7 @@ export function createLockAnalysis(opts: LockOptions = {}): Reducer<LocksSection
       phase: c?.phase ?? null,
       session: sessions.current(src, pid),
       syscall: syscalls.size ? (syscalls.get(`${src}:${pid}`) ?? null) : null,
+      after: c === null && lastCall.size ? (lastCall.get(`${src}:${pid}`) ?? null) : null,
     };
   };
 
@@ -432,6 +439,7 @@ export function createLockAnalysis(opts: LockOptions = {}): Reducer<LocksSection
       phaseTasks.set(key, (st = { call: null, open: null }));
     }
     if (st.call === outer) return;
+    if (st.call !== null) lastCall.set(key, st.call.func);
     if (st.open) closePhase(st.open, ev.time, false);
     st.call = outer;
     st.open =
@@ -470,9 +478,11 @@ export function createLockAnalysis(opts: LockOptions = {}): Reducer<LocksSection
           break;
         case 'syscall_enter':
           syscalls.set(`${ev.src}:${ev.pid}`, ev.fields.syscall);
+          lastCall.delete(`${ev.src}:${ev.pid}`);
           break;
         case 'syscall_exit':
           syscalls.delete(`${ev.src}:${ev.pid}`);
+          lastCall.delete(`${ev.src}:${ev.pid}`);
           break;
         default:
           break;
@@ -725,6 +735,7 @@ function buildSection(b: BuildInput): LocksSection {
     session: sessionName(ctx.session as SessionRef),
     func: ctx.func,
     phase: ctx.phase,
+    after: ctx.after,
   });
   const waitJson = (pw: PendingWait): WaitRecord => {
     const iv = pw.iv;
@@ -751,6 +762,7 @@ function buildSection(b: BuildInput): LocksSection {
       ret: iv.ret,
       owners,
       ownersTotal: iv.ownersTotal,
+      acquiring: iv.acquiring,
       wokenBy,
       explanation: explainWait(waiter, { name: id.name ?? id.address ?? 'an unnamed lock', waiterMode: ml.mode }, pw.duration, iv.slept, owners, iv.ownersTotal, wokenBy),
       file: iv.src,
@@ -896,9 +908,10 @@ function who(c: { pid: number | null; comm: string | null }): string {
   return `${c.comm ?? '?'}[${c.pid ?? '?'}]`;
 }
 
-function doing(c: { func: string | null; session: string | null }): string {
+function doing(c: { func: string | null; session: string | null; after?: string | null }): string {
   const parts: string[] = [];
   if (c.func) parts.push(c.func);
+  else if (c.after) parts.push(`after ${c.after}`);
   if (c.session) parts.push(`session ${c.session}`);
   return parts.length ? ` (${parts.join(', ')})` : '';
 }
@@ -909,15 +922,15 @@ function doing(c: { func: string | null; session: string | null }): string {
  * when they are known (what blocked the waiter), with the waiter's mode otherwise.
  */
 export function explainWait(
-  waiter: { pid: number | null; comm: string | null; session: string | null; func: string | null; phase: string | null },
+  waiter: { pid: number | null; comm: string | null; session: string | null; func: string | null; phase: string | null; after: string | null },
   lock: { name: string; waiterMode: string },
   duration: number,
   slept: boolean,
-  owners: Array<{ pid: number | null; comm: string | null; session: string | null; func: string | null; mode: string }>,
+  owners: Array<{ pid: number | null; comm: string | null; session: string | null; func: string | null; after: string | null; mode: string }>,
   ownersTotal: number,
-  wokenBy: { pid: number | null; comm: string | null; session: string | null; func: string | null } | null,
+  wokenBy: { pid: number | null; comm: string | null; session: string | null; func: string | null; after: string | null } | null,
 ): string {
-  const subject = `${waiter.phase ?? 'work outside LUO calls'}${waiter.session ? ` in session ${waiter.session}` : ''} (${who(waiter)}${waiter.func ? ` in ${waiter.func}` : ''})`;
+  const subject = `${waiter.phase ?? (waiter.after ? `work after ${waiter.after}` : 'work outside LUO calls')}${waiter.session ? ` in session ${waiter.session}` : ''} (${who(waiter)}${waiter.func ? ` in ${waiter.func}` : ''})`;
   const modes = new Set(owners.map((o) => o.mode));
   const label = `${lock.name}:${modes.size === 1 ? [...modes][0] : lock.waiterMode}`;
   let held: string;

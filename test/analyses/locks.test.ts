@@ -176,8 +176,8 @@ describe('owner attribution, sessions, phases and the stall view', () => {
   it('explains the stall: preserve in session A waited 48 ms on luo_register_rwlock:W held by insmod (liveupdate_register_file_handler)', async () => {
     const { section } = await analyzeLines(lines);
     const w = section.slowestWaits[0];
-    expect(w.waiter).toEqual({ pid: 320, comm: 'luo_ctl', session: 'session-A', func: 'luo_preserve_file', phase: 'preserve' });
-    expect(w.owners).toEqual([{ pid: 317, comm: 'insmod', session: null, func: 'liveupdate_register_file_handler', phase: 'register', mode: 'W', heldFor: 2_100_000 }]);
+    expect(w.waiter).toEqual({ pid: 320, comm: 'luo_ctl', session: 'session-A', func: 'luo_preserve_file', phase: 'preserve', after: null });
+    expect(w.owners).toEqual([{ pid: 317, comm: 'insmod', session: null, func: 'liveupdate_register_file_handler', phase: 'register', after: null, mode: 'W', heldFor: 2_100_000 }]);
     expect(w.explanation).toBe('preserve in session session-A (luo_ctl[320] in luo_preserve_file) waited 48 ms on luo_register_rwlock:W held by insmod[317] (liveupdate_register_file_handler)');
     expect(w.duration).toBe(48_000_000);
   });
@@ -200,6 +200,39 @@ describe('owner attribution, sessions, phases and the stall view', () => {
     expect(s?.slowest[0].waits[0].owners[0].func).toBe('liveupdate_register_file_handler');
     const none = section.stalls.find((x) => x.session === null);
     expect(none?.slowest[0]).toMatchObject({ func: 'liveupdate_register_file_handler', duration: 51_000_000 });
+  });
+
+  it('names only the earliest writer as owner: a later one is still spinning in down_write', async () => {
+    // real lines 9287-9324 of contention-no-writer: 321 holds; 320's lock_acquire comes before its
+    // optimistic spin ends, so it looks like a second writer when 325 starts waiting
+    const { section } = await analyzeLines([
+      L('luo_ctl', 321, 1, 80.1238, P.downWrite(ADDR.outgoing)),
+      L('luo_ctl', 320, 2, 80.139502, P.downWrite(ADDR.outgoing), '.B...'),
+      L('luo_ctl', 325, 2, 80.143268, P.downWrite(ADDR.outgoing)),
+      L('luo_ctl', 325, 2, 80.143270, P.begin(ADDR.outgoing, 'WRITE'), 'd..2.'),
+      L('luo_ctl', 321, 1, 80.147568, P.upWrite(ADDR.outgoing)),
+      L('luo_ctl', 320, 2, 80.160525, P.upWrite(ADDR.outgoing)),
+      L('luo_ctl', 325, 2, 80.168520, P.end(ADDR.outgoing), '...1.'),
+      L('luo_ctl', 325, 2, 80.168827, P.upWrite(ADDR.outgoing)),
+    ]);
+    const w = section.slowestWaits[0];
+    expect(w.owners.map((o) => o.pid)).toEqual([321]);
+    expect(w).toMatchObject({ ownersTotal: 1, acquiring: 1, wokenBy: { pid: 320 } });
+  });
+
+  it('says which LUO call a task had just returned from when it waits outside any (session close path)', async () => {
+    const { section } = await analyzeLines([
+      L('luo_ctl', 321, 0, 77.70, P.enter('luo_session_create', '0x130', 'name="stress-321-7"')),
+      L('luo_ctl', 321, 0, 77.701, P.exit('luo_session_create', 0)),
+      L('luo_ctl', 321, 0, 77.71, P.enter('luo_file_unpreserve_files', '0x170', 'file_set=0xff1100002093b858')),
+      L('luo_ctl', 321, 0, 77.74, P.exit('luo_file_unpreserve_files')),
+      L('luo_ctl', 321, 0, 77.742800, P.downWrite(ADDR.outgoing)),
+      L('luo_ctl', 321, 0, 77.742885, P.begin(ADDR.outgoing, 'WRITE'), 'dB.2.'),
+      L('luo_ctl', 321, 0, 77.75, P.end(ADDR.outgoing)),
+      L('luo_ctl', 321, 0, 77.751, P.upWrite(ADDR.outgoing)),
+    ]);
+    expect(section.slowestWaits[0].waiter).toMatchObject({ session: 'stress-321-7', phase: null, after: 'luo_file_unpreserve_files' });
+    expect(section.slowestWaits[0].explanation).toMatch(/^work after luo_file_unpreserve_files in session stress-321-7 \(luo_ctl\[321\]\) waited 7\.1 ms/);
   });
 
   it('lists every reader as an owner when a writer waits', async () => {
