@@ -27,7 +27,13 @@
 // - Lost events (`lost` pseudo-events): every interval of a task that was open while events were
 //   lost on the CPU it ran on (or on any CPU, when the marker does not say which) is incomplete,
 //   and so is every interval cut by the start or end of the trace. Incomplete intervals are
-//   counted, never folded into the statistics.
+//   counted, never folded into the statistics. So are waits whose first begin is `(MUTEX)` alone
+//   (the `(SPIN|MUTEX)` that always starts the slow path is missing), waits the task abandoned by
+//   calling the same lock again (their end was lost), and intervals that end before they begin
+//   (events out of time order).
+// - Merging by adjacency assumes that lockdep, when traced at all, covers the probed locks (the
+//   lab's name filter covers every LUO lock, real README §2); names, lockdep maps and addresses
+//   already known for a lock veto a merge that would contradict them.
 import type { TraceEvent } from '../parsers/event.js';
 import { isLuoFunction, probedFunction } from './kernel-models.js';
 import { LCB, type LockOp, type LockType, contentionKind, isInternalLockName, isLockingFrame, lockOpOf, typeFromName } from './lock-model.js';

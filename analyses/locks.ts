@@ -808,6 +808,7 @@ function buildSection(b: BuildInput): LocksSection {
   const heldAtEnd = b.heldAtEndRaw
     .filter(({ a }) => !a.failed && (a.wait === null || a.wait.end !== null))
     .filter(({ a, inst }) => rowShown(inst, a.shared))
+    .filter(({ a }) => (!filters.pids?.length || (a.task.pid !== null && filters.pids.includes(a.task.pid))) && (!filters.session || sessionName(a.ctx.session as SessionRef) === filters.session))
     .sort((x, y) => (x.a.acquired ?? -Infinity) - (y.a.acquired ?? -Infinity))
     .slice(0, 20)
     .map(({ a, inst }) => {
