@@ -155,7 +155,14 @@ const NameIdentitySchema = z.object({
 export const LocksSectionSchema = z.object({
   locks: z.array(LockRowSchema),
   sortKey: z.string(),
-  filters: z.object({ lock: z.string().nullable(), type: z.string().nullable(), session: z.string().nullable(), pids: z.array(z.number().int()) }),
+  filters: z.object({
+    lock: z.string().nullable(),
+    type: z.string().nullable(),
+    session: z.string().nullable(),
+    pids: z.array(z.number().int()),
+    since: z.number().nullable(),
+    until: z.number().nullable(),
+  }),
   quantileMethod: z.object({ description: z.string(), exactUpTo: z.number().int(), sketchRelativeError: z.number() }),
   totals: z.object({
     contentionBegins: z.number().int(),
@@ -200,6 +207,9 @@ export interface LockFilters {
   type?: string | null;
   session?: string | null;
   pids?: number[];
+  /** Only intervals overlapping this window (ns on the trace clock), as `analyze --since/--until`. */
+  since?: number | null;
+  until?: number | null;
 }
 
 export interface LockOptions {
@@ -339,11 +349,21 @@ export function createLockAnalysis(opts: LockOptions = {}): Reducer<LocksSection
 
   const callerOf = (caller: string | null, ctx: TaskContext): string => caller ?? ctx.func ?? (ctx.syscall ? `sys_${ctx.syscall}` : NONE);
   const passesPid = (pid: number | null): boolean => pidFilter === null || (pid !== null && pidFilter.has(pid));
+  const since = filters.since ?? null;
+  const until = filters.until ?? null;
+  /** Does [start, end] (either may be unknown) overlap the --since/--until window? */
+  const inWindow = (start: number | null, end: number | null): boolean => {
+    if (since === null && until === null) return true;
+    const a = start ?? end;
+    const b = end ?? start;
+    if (a === null || b === null) return false;
+    return (until === null || a <= until) && (since === null || b >= since);
+  };
 
   const sink = {
     wait(iv: WaitInterval): void {
       opts.onInterval?.({ wait: iv });
-      if (!passesPid(iv.pid)) return;
+      if (!passesPid(iv.pid) || !inWindow(iv.begin, iv.end)) return;
       const s = statsFor(iv.lock, iv.shared, iv.ctx.session as SessionRef);
       if (iv.incomplete !== null || iv.begin === null || iv.end === null) {
         s.incompleteWaits[iv.incomplete ?? 'trace-start']++;
@@ -366,7 +386,7 @@ export function createLockAnalysis(opts: LockOptions = {}): Reducer<LocksSection
     },
     hold(iv: HoldInterval): void {
       opts.onInterval?.({ hold: iv });
-      if (!passesPid(iv.pid)) return;
+      if (!passesPid(iv.pid) || !inWindow(iv.start, iv.end)) return;
       const shared = iv.shared ?? false;
       const s = statsFor(iv.lock, shared, iv.ctx.session as SessionRef);
       const caller = callerOf(iv.caller, iv.ctx);
@@ -420,6 +440,7 @@ export function createLockAnalysis(opts: LockOptions = {}): Reducer<LocksSection
 
   const closePhase = (ph: PhaseInstance, end: number | null, incomplete: boolean): void => {
     ph.end = end;
+    if (!passesPid(ph.pid) || !inWindow(ph.start, end)) return;
     ph.incomplete ||= incomplete || end === null || ph.start === null;
     if (ph.session === null) ph.session = sessions.current(ph.src, ph.pid);
     const key = sessionRefKey(ph.session);
@@ -774,8 +795,7 @@ function buildSection(b: BuildInput): LocksSection {
 
   const stallEntries = [...b.stallsBySession.values()]
     .map((e) => ({ session: sessionName(e.session), top: e.top }))
-    .filter((e) => !filters.session || e.session === filters.session)
-    .filter((e) => pidFilterOk(filters, e.top));
+    .filter((e) => !filters.session || e.session === filters.session);
   // Sessions whose deferred reference resolved to the same name are one session.
   const mergedStalls = new Map<string, { session: string | null; top: PhaseInstance[] }>();
   for (const e of stallEntries) {
@@ -809,6 +829,7 @@ function buildSection(b: BuildInput): LocksSection {
     .filter(({ a }) => !a.failed && (a.wait === null || a.wait.end !== null))
     .filter(({ a, inst }) => rowShown(inst, a.shared))
     .filter(({ a }) => (!filters.pids?.length || (a.task.pid !== null && filters.pids.includes(a.task.pid))) && (!filters.session || sessionName(a.ctx.session as SessionRef) === filters.session))
+    .filter(({ a }) => filters.until === undefined || filters.until === null || a.acquired === null || a.acquired <= filters.until)
     .sort((x, y) => (x.a.acquired ?? -Infinity) - (y.a.acquired ?? -Infinity))
     .slice(0, 20)
     .map(({ a, inst }) => {
@@ -875,7 +896,7 @@ function buildSection(b: BuildInput): LocksSection {
   return {
     locks: lockRows,
     sortKey: b.sort,
-    filters: { lock: filters.lock ?? null, type: filters.type ?? null, session: filters.session ?? null, pids: filters.pids ?? [] },
+    filters: { lock: filters.lock ?? null, type: filters.type ?? null, session: filters.session ?? null, pids: filters.pids ?? [], since: filters.since ?? null, until: filters.until ?? null },
     quantileMethod: { description: QUANTILE_METHOD, exactUpTo: EXACT_LIMIT, sketchRelativeError: QUANTILE_RELATIVE_ACCURACY },
     totals: {
       contentionBegins: c.begins,
@@ -898,11 +919,6 @@ function buildSection(b: BuildInput): LocksSection {
     identities: [...identities.values()].sort((x, y) => x.name.localeCompare(y.name)),
     notes,
   };
-}
-
-function pidFilterOk(filters: LockFilters, top: PhaseInstance[]): boolean {
-  if (!filters.pids || filters.pids.length === 0) return true;
-  return top.some((p) => p.pid !== null && (filters.pids as number[]).includes(p.pid));
 }
 
 function who(c: { pid: number | null; comm: string | null }): string {

@@ -17,8 +17,8 @@ export const QUANTILE_RELATIVE_ACCURACY = 0.01;
 const SKETCH_BIN_LIMIT = 2048;
 
 export const QUANTILE_METHOD =
-  `exact while a distribution has at most ${EXACT_LIMIT} values; above that a DDSketch ` +
-  `(@datadog/sketches-js) with ${QUANTILE_RELATIVE_ACCURACY * 100}% relative error on each percentile`;
+  `pXX = the value at rank floor(q(n-1)) of the sorted durations; exact while a distribution has at most ${EXACT_LIMIT} values, ` +
+  `above that a DDSketch (@datadog/sketches-js) with ${QUANTILE_RELATIVE_ACCURACY * 100}% relative error on each percentile`;
 
 /** The quantiles reported everywhere (p50, p90, p99, p99.9). */
 export const REPORTED_QUANTILES = [0.5, 0.9, 0.99, 0.999] as const;

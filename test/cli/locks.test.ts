@@ -20,15 +20,16 @@ describe('luotrace analyze: locks section', () => {
     const r = luotrace('analyze', TRACE, '--kallsyms', KALLSYMS);
     expect(r.code).toBe(0);
     const out = r.stdout;
-    expect(out).toMatch(/^Locks \(sorted by wait_total/m);
+    expect(out).toMatch(/^LOCKS \(\d+; sorted by wait_total/m);
     expect(out).toMatch(/acquired\s+contended\s+slept\s+avg wait\s+total wait\s+max wait\s+avg hold\s+max hold\s+type\s+caller\s+name/);
     expect(out).toMatch(/rwsem:W\s+\S+\s+luo_session_global\.outgoing\.rwsem \[LUO\]/);
     expect(out).toMatch(/\[64K, 128K\)\s+\d+ \|@+\s*\|/);
     expect(out).toMatch(/wait: n=\d+ min .* p50 .* p90 .* p99 .* p99\.9 .* max/);
-    expect(out).toContain('percentiles: exact while a distribution has at most 2048 values; above that a DDSketch');
-    expect(out).toMatch(/^Slowest waits and who held the lock$/m);
-    expect(out).toMatch(/^Stalls: the slowest LUO calls of each session/m);
-    expect(out.indexOf('Locks (sorted')).toBeLessThan(out.indexOf('Data quality'));
+    expect(out).toMatch(/percentiles: pXX = .* exact while a distribution has at most 2048 values, above that a DDSketch/);
+    expect(out).toMatch(/^  Slowest waits, and who held the lock:$/m);
+    expect(out).toMatch(/^  Stalls: the slowest LUO calls of each session/m);
+    expect(out.indexOf('LOCKS (')).toBeGreaterThan(out.indexOf('VERDICTS'));
+    expect(out.indexOf('LOCKS (')).toBeLessThan(out.indexOf('Data quality'));
   });
 
   it('--json carries locks[] with the contract fields, and the rest under lockDetails', () => {
@@ -54,9 +55,12 @@ describe('luotrace analyze: locks section', () => {
     const rw = (rep: typeof all, mode: string) => rep.locks.find((l) => l.name === 'luo_register_rwlock' && l.mode === mode);
     expect(rw(all, 'W')?.acquisitions).toBe(8); // README §3.2: luo_register_rwlock 24 lock_acquire = 16 R + 8 W
     expect(rw(all, 'R')?.acquisitions).toBe(16);
-    const byType = json('--type', 'rwsem:R', '--pid', '346,348');
+    const byType = json('--type', 'rwsem:R', '--pid', '346');
     expect(byType.locks.map((l) => l.type)).toEqual(['rwsem:R', 'rwsem:R']);
     expect(rw(byType, 'R')?.acquisitions).toBe(16);
+    // --since/--until keep the intervals that overlap the window: here only rmmod's two, at 117.55 s
+    const late = json('--since', '117.0', '--lock', 'luo_register_rwlock');
+    expect(late.locks.map((l) => [l.mode, l.acquisitions])).toEqual([['W', 2]]);
     const rmmod = json('--pid', '348', '--lock', 'luo_register');
     expect(rmmod.locks.map((l) => [l.mode, l.acquisitions])).toEqual([['W', 2]]); // rows only for locks the selected tasks touched
     const session = json('--session', 'abort-s1', '-k', 'acquired');
@@ -70,6 +74,8 @@ describe('luotrace analyze: locks section', () => {
     const bad = luotrace('analyze', TRACE, '-k', 'fastest');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/fastest/);
-    expect(luotrace('analyze', TRACE, '--pid', 'x1').code).toBe(2);
+    const pid = luotrace('analyze', TRACE, '--pid', 'x1');
+    expect(pid.code).toBe(2);
+    expect(pid.stderr).toMatch(/not a pid/);
   });
 });
