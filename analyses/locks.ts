@@ -38,6 +38,15 @@ const SubStatsSchema = z.object({
   hold: DistributionSummarySchema,
 });
 
+const SessionFiguresSchema = z.object({
+  /** Session name; null = outside any session; "(other sessions)" once too many sessions were seen. */
+  key: z.string().nullable(),
+  acquisitions: z.number().int(),
+  contended: z.number().int(),
+  wait: z.object({ count: z.number().int(), total: z.number(), max: z.number().nullable() }),
+  hold: z.object({ count: z.number().int(), total: z.number(), max: z.number().nullable() }),
+});
+
 const ContextSchema = z.object({
   pid: z.number().int().nullable(),
   comm: z.string().nullable(),
@@ -88,7 +97,7 @@ export const LockRowSchema = z.object({
   namedByAdjacency: z.number().int(),
   callers: z.array(SubStatsSchema),
   /** The sessions with the most waiting (then holding) on this lock, at most 20; null key = outside any session. */
-  sessions: z.array(SubStatsSchema),
+  sessions: z.array(SessionFiguresSchema),
   sessionsTotal: z.number().int(),
   phases: z.array(SubStatsSchema),
 });
@@ -272,6 +281,28 @@ function mergeMap(into: Map<string, SubStats>, from: Map<string, SubStats>): voi
   }
 }
 
+/** Per-session figures of one lock x mode: counts, sums and maxima only (sessions can be many). */
+class SessionFigures {
+  acquisitions = 0;
+  contended = 0;
+  waitCount = 0;
+  waitTotal = 0;
+  waitMax = -1;
+  holdCount = 0;
+  holdTotal = 0;
+  holdMax = -1;
+  merge(o: SessionFigures): void {
+    this.acquisitions += o.acquisitions;
+    this.contended += o.contended;
+    this.waitCount += o.waitCount;
+    this.waitTotal += o.waitTotal;
+    this.waitMax = Math.max(this.waitMax, o.waitMax);
+    this.holdCount += o.holdCount;
+    this.holdTotal += o.holdTotal;
+    this.holdMax = Math.max(this.holdMax, o.holdMax);
+  }
+}
+
 function sub(map: Map<string, SubStats>, key: string): SubStats {
   let s = map.get(key);
   if (!s) map.set(key, (s = new SubStats()));
@@ -302,7 +333,12 @@ const TOP_WAITS = 20;
 const TOP_PHASE_WAITS = 5;
 const TOP_PHASES_PER_SESSION = 3;
 const STALL_SESSIONS_SHOWN = 20;
+/** Sessions whose slowest calls are kept for the stall view (pruned to this when twice as many). */
+const STALL_SESSIONS_KEPT = 200;
 const SESSIONS_PER_ROW = 20;
+/** Distinct sessions with their own per-lock figures; later ones are summed as "(other sessions)". */
+const SESSION_FIGURES_CAP = 1000;
+const OTHER_SESSIONS = '(other sessions)';
 
 /** Keep the `limit` largest items by `size` (small arrays, rare inserts once full). */
 function keepTop<T>(list: T[], item: T, size: (x: T) => number, limit: number): void {
@@ -333,18 +369,51 @@ export function createLockAnalysis(opts: LockOptions = {}): Reducer<LocksSection
     };
   };
 
-  /** Stats per lock instance x mode x session (resolved and merged into rows at the end). */
-  const stats = new Map<string, { inst: LockInstance; shared: boolean; session: SessionRef; s: LockStats }>();
-  const statsFor = (inst: LockInstance, shared: boolean, session: SessionRef): LockStats => {
-    const k = `${inst.id}|${shared ? 1 : 0}|${sessionRefKey(session)}`;
+  /**
+   * Statistics per lock x mode. A lock is its lockdep class once named (names never change), else
+   * its instance (resolved to its final identity at the end). With --session, intervals whose
+   * session is only known later (a file_set bound by a later RETRIEVE) wait apart until the end.
+   */
+  const stats = new Map<string, { inst: LockInstance; shared: boolean; pending: SessionRef; s: LockStats }>();
+  const lockKey = (inst: LockInstance): string => {
+    const r = inst.root();
+    return r.name !== null ? `n:${r.name}` : `i:${r.id}`;
+  };
+  const statsFor = (inst: LockInstance, shared: boolean, session: SessionRef): LockStats | null => {
+    let pending: SessionRef = null;
+    if (filters.session) {
+      if (session === null || typeof session === 'string') {
+        if (session !== filters.session) return null;
+      } else pending = session;
+    }
+    const k = `${lockKey(inst)}|${shared ? 1 : 0}|${sessionRefKey(pending)}`;
     let e = stats.get(k);
-    if (!e) stats.set(k, (e = { inst, shared, session, s: new LockStats() }));
+    if (!e) stats.set(k, (e = { inst, shared, pending, s: new LockStats() }));
     return e.s;
+  };
+  /** Per lock x mode x session figures; bounded by SESSION_FIGURES_CAP distinct sessions. */
+  const sessionFigures = new Map<string, { inst: LockInstance; shared: boolean; session: SessionRef | typeof OTHER_SESSIONS; f: SessionFigures }>();
+  const sessionsSeen = new Set<string>();
+  const figuresFor = (inst: LockInstance, shared: boolean, session: SessionRef): SessionFigures => {
+    let sk = sessionRefKey(session);
+    let ref: SessionRef | typeof OTHER_SESSIONS = session;
+    if (!sessionsSeen.has(sk)) {
+      if (sessionsSeen.size < SESSION_FIGURES_CAP) sessionsSeen.add(sk);
+      else {
+        sk = OTHER_SESSIONS;
+        ref = OTHER_SESSIONS;
+      }
+    }
+    const k = `${lockKey(inst)}|${shared ? 1 : 0}|${sk}`;
+    let e = sessionFigures.get(k);
+    if (!e) sessionFigures.set(k, (e = { inst, shared, session: ref, f: new SessionFigures() }));
+    return e.f;
   };
   const nesting = new Map<string, { outer: LockInstance; outerShared: boolean; inner: LockInstance; shared: boolean; count: number }>();
   const slowest: PendingWait[] = [];
   const phaseTasks = new Map<string, { call: OpenCall | null; open: PhaseInstance | null }>();
   const stallsBySession = new Map<string, { session: SessionRef; top: PhaseInstance[] }>();
+  const stallSessionKeys = new Set<string>();
   const timeUnits = new Set<number>();
 
   const callerOf = (caller: string | null, ctx: TaskContext): string => caller ?? ctx.func ?? (ctx.syscall ? `sys_${ctx.syscall}` : NONE);
@@ -364,7 +433,9 @@ export function createLockAnalysis(opts: LockOptions = {}): Reducer<LocksSection
     wait(iv: WaitInterval): void {
       opts.onInterval?.({ wait: iv });
       if (!passesPid(iv.pid) || !inWindow(iv.begin, iv.end)) return;
-      const s = statsFor(iv.lock, iv.shared, iv.ctx.session as SessionRef);
+      const session = iv.ctx.session as SessionRef;
+      const s = statsFor(iv.lock, iv.shared, session);
+      if (!s) return;
       if (iv.incomplete !== null || iv.begin === null || iv.end === null) {
         s.incompleteWaits[iv.incomplete ?? 'trace-start']++;
         return;
@@ -372,6 +443,10 @@ export function createLockAnalysis(opts: LockOptions = {}): Reducer<LocksSection
       const d = iv.end - iv.begin;
       s.wait.add(d);
       if (iv.slept) s.slept++;
+      const f = figuresFor(iv.lock, iv.shared, session);
+      f.waitCount++;
+      f.waitTotal += d;
+      if (d > f.waitMax) f.waitMax = d;
       const caller = callerOf(iv.caller, iv.ctx);
       sub(s.callers, caller).wait.add(d);
       sub(s.phases, iv.ctx.phase ?? NONE).wait.add(d);
@@ -388,7 +463,9 @@ export function createLockAnalysis(opts: LockOptions = {}): Reducer<LocksSection
       opts.onInterval?.({ hold: iv });
       if (!passesPid(iv.pid) || !inWindow(iv.start, iv.end)) return;
       const shared = iv.shared ?? false;
-      const s = statsFor(iv.lock, shared, iv.ctx.session as SessionRef);
+      const session = iv.ctx.session as SessionRef;
+      const s = statsFor(iv.lock, shared, session);
+      if (!s) return;
       const caller = callerOf(iv.caller, iv.ctx);
       const phase = iv.ctx.phase ?? NONE;
       if (iv.failed) {
@@ -398,6 +475,7 @@ export function createLockAnalysis(opts: LockOptions = {}): Reducer<LocksSection
           s.contended++;
           sub(s.callers, caller).contended++;
           sub(s.phases, phase).contended++;
+          figuresFor(iv.lock, shared, session).contended++;
         }
         return;
       }
@@ -409,15 +487,18 @@ export function createLockAnalysis(opts: LockOptions = {}): Reducer<LocksSection
       s.acquisitions++;
       const c = sub(s.callers, caller);
       const p = sub(s.phases, phase);
+      const f = figuresFor(iv.lock, shared, session);
       c.acquisitions++;
       p.acquisitions++;
+      f.acquisitions++;
       if (iv.contended) {
         s.contended++;
         c.contended++;
         p.contended++;
+        f.contended++;
       }
       if (iv.outer) {
-        const k = `${iv.outer.lock.id}|${iv.outer.shared ? 1 : 0}|${iv.lock.id}|${shared ? 1 : 0}`;
+        const k = `${lockKey(iv.outer.lock)}|${iv.outer.shared ? 1 : 0}|${lockKey(iv.lock)}|${shared ? 1 : 0}`;
         const n = nesting.get(k);
         if (n) n.count++;
         else nesting.set(k, { outer: iv.outer.lock, outerShared: iv.outer.shared, inner: iv.lock, shared, count: 1 });
@@ -434,6 +515,9 @@ export function createLockAnalysis(opts: LockOptions = {}): Reducer<LocksSection
       s.hold.add(d);
       c.hold.add(d);
       p.hold.add(d);
+      f.holdCount++;
+      f.holdTotal += d;
+      if (d > f.holdMax) f.holdMax = d;
     },
   };
   const tracker = new LockIntervalTracker(sink, context);
@@ -444,9 +528,15 @@ export function createLockAnalysis(opts: LockOptions = {}): Reducer<LocksSection
     ph.incomplete ||= incomplete || end === null || ph.start === null;
     if (ph.session === null) ph.session = sessions.current(ph.src, ph.pid);
     const key = sessionRefKey(ph.session);
+    stallSessionKeys.add(key);
     let entry = stallsBySession.get(key);
     if (!entry) stallsBySession.set(key, (entry = { session: ph.session, top: [] }));
     keepTop(entry.top, ph, phaseDuration, TOP_PHASES_PER_SESSION);
+    if (stallsBySession.size > 2 * STALL_SESSIONS_KEPT) {
+      const keep = [...stallsBySession.entries()].sort((x, y) => phaseDuration(y[1].top[0]) - phaseDuration(x[1].top[0])).slice(0, STALL_SESSIONS_KEPT);
+      stallsBySession.clear();
+      for (const [k, v] of keep) stallsBySession.set(k, v);
+    }
   };
 
   const trackPhase = (ev: TraceEvent): void => {
@@ -518,9 +608,11 @@ export function createLockAnalysis(opts: LockOptions = {}): Reducer<LocksSection
       for (const st of phaseTasks.values()) if (st.open) closePhase(st.open, null, true);
       return buildSection({
         stats,
+        sessionFigures,
         nesting,
         slowest,
         stallsBySession,
+        stallSessionsTotal: stallSessionKeys.size,
         heldAtEndRaw,
         tracker,
         sessions,
@@ -598,6 +690,18 @@ function subRows(map: Map<string, SubStats>): Array<z.infer<typeof SubStatsSchem
     .sort((a, b) => b.wait.total - a.wait.total || b.hold.total - a.hold.total || b.acquisitions - a.acquisitions);
 }
 
+function sessionRows(map: Map<string, SessionFigures>): Array<z.infer<typeof SessionFiguresSchema>> {
+  return [...map.entries()]
+    .map(([k, f]) => ({
+      key: k === NONE ? null : k,
+      acquisitions: f.acquisitions,
+      contended: f.contended,
+      wait: { count: f.waitCount, total: f.waitTotal, max: f.waitMax < 0 ? null : f.waitMax },
+      hold: { count: f.holdCount, total: f.holdTotal, max: f.holdMax < 0 ? null : f.holdMax },
+    }))
+    .sort((a, b) => b.wait.total - a.wait.total || b.hold.total - a.hold.total || b.acquisitions - a.acquisitions);
+}
+
 function matchesLockFilter(row: { name: string | null; address: string | null; symbol: string | null }, f: string): boolean {
   const needle = f.toLowerCase();
   return [row.name, row.address, row.symbol].some((v) => v !== null && (v.toLowerCase() === needle || v.toLowerCase().includes(needle)));
@@ -648,7 +752,9 @@ function fmtDuration(ns: number): string {
 }
 
 interface BuildInput {
-  stats: Map<string, { inst: LockInstance; shared: boolean; session: SessionRef; s: LockStats }>;
+  stats: Map<string, { inst: LockInstance; shared: boolean; pending: SessionRef; s: LockStats }>;
+  sessionFigures: Map<string, { inst: LockInstance; shared: boolean; session: SessionRef | typeof OTHER_SESSIONS; f: SessionFigures }>;
+  stallSessionsTotal: number;
   nesting: Map<string, { outer: LockInstance; outerShared: boolean; inner: LockInstance; shared: boolean; count: number }>;
   slowest: PendingWait[];
   stallsBySession: Map<string, { session: SessionRef; top: PhaseInstance[] }>;
@@ -680,24 +786,38 @@ function buildSection(b: BuildInput): LocksSection {
     return `${id.name ?? id.address ?? '?'}:${modeLabel(id.type, shared).mode}`;
   };
 
-  // Rows: merge per-instance x session statistics into lock x mode.
+  // Rows: merge the per-class / per-instance statistics into lock x mode rows.
   interface RowAcc {
     insts: Set<LockInstance>;
     shared: boolean;
     total: LockStats;
-    bySession: Map<string, SubStats>;
+    bySession: Map<string, SessionFigures>;
   }
   const rows = new Map<string, RowAcc>();
-  for (const e of b.stats.values()) {
-    const session = sessionName(e.session);
-    if (filters.session && session !== filters.session) continue;
-    const key = rowKeyOf(e.inst, e.shared);
+  const rowAcc = (inst: LockInstance, shared: boolean): RowAcc => {
+    const key = rowKeyOf(inst, shared);
     let acc = rows.get(key);
-    if (!acc) rows.set(key, (acc = { insts: new Set(), shared: e.shared, total: new LockStats(), bySession: new Map() }));
-    acc.insts.add(e.inst.root());
-    acc.total.mergeAll(e.s);
-    const ss = sub(acc.bySession, session ?? NONE);
-    ss.merge(e.s);
+    if (!acc) rows.set(key, (acc = { insts: new Set(), shared, total: new LockStats(), bySession: new Map() }));
+    return acc;
+  };
+  for (const e of b.stats.values()) {
+    if (e.pending !== null && sessionName(e.pending) !== filters.session) continue;
+    rowAcc(e.inst, e.shared).total.mergeAll(e.s);
+  }
+  for (const e of b.sessionFigures.values()) {
+    const name = e.session === OTHER_SESSIONS ? OTHER_SESSIONS : sessionName(e.session);
+    if (filters.session && name !== filters.session) continue;
+    const acc = rows.get(rowKeyOf(e.inst, e.shared));
+    if (!acc) continue;
+    const k = name ?? NONE;
+    let f = acc.bySession.get(k);
+    if (!f) acc.bySession.set(k, (f = new SessionFigures()));
+    f.merge(e.f);
+  }
+  // Every instance of a row's lock (a lockdep class can have many: one &session->mutex per session).
+  for (const inst of b.tracker.instances) {
+    if (inst.parent) continue;
+    for (const shared of [false, true]) rows.get(rowKeyOf(inst, shared))?.insts.add(inst);
   }
   let entries: Array<{ key: string; row: LockRow }> = [];
   for (const [rowKey, acc] of rows) {
@@ -739,7 +859,7 @@ function buildSection(b: BuildInput): LocksSection {
       holdsNotObservable: t.holdsNotObservable,
       namedByAdjacency,
       callers: subRows(t.callers),
-      sessions: subRows(acc.bySession).slice(0, SESSIONS_PER_ROW),
+      sessions: sessionRows(acc.bySession).slice(0, SESSIONS_PER_ROW),
       sessionsTotal: acc.bySession.size,
       phases: subRows(t.phases),
     } });
@@ -913,7 +1033,7 @@ function buildSection(b: BuildInput): LocksSection {
     },
     slowestWaits,
     stalls,
-    stallSessionsTotal: mergedStalls.size,
+    stallSessionsTotal: Math.max(b.stallSessionsTotal, mergedStalls.size),
     heldAtEnd,
     nesting,
     identities: [...identities.values()].sort((x, y) => x.name.localeCompare(y.name)),

@@ -495,3 +495,29 @@ describe('what ends the adjacency between a lock call and its contention', () =>
     expect(row(section, '00000000dddd0001', 'spinlock')?.wait).toMatchObject({ count: 2, total: 10_000 + 19_000 });
   });
 });
+
+describe('bounded memory with many sessions', () => {
+  it('keeps per-session figures for the first 1000 sessions and sums the rest; the stall view keeps the slowest', () => {
+    const events: TraceEvent[] = [];
+    let line = 0;
+    const ev = (t: number, kind: TraceEvent['kind'], name: string, fields: object) =>
+      events.push(makeEvent(kind, name, { time: t, cpu: 0, pid: 500, tgid: 500, comm: 'luo_ctl', src: 0, line: ++line }, fields));
+    for (let i = 0; i < 1005; i++) {
+      const t = i * 1_000_000;
+      ev(t, 'kprobe', 'luo_session_create', { func: 'luo_session_create', offset: 4, address: null, args: { name: `s${i}` } });
+      ev(t + 1000, 'kprobe', 'down_write', { func: 'down_write', offset: 4, address: null, args: { sem: ADDR.outgoing } });
+      // the last sessions hold the lock longer: their create call is the slowest
+      ev(t + 2000 + i * 100, 'kprobe', 'up_write', { func: 'up_write', offset: 4, address: null, args: { sem: ADDR.outgoing } });
+      ev(t + 3000 + i * 100, 'kretprobe', 'luo_session_create__return', { func: 'luo_session_create', caller: null, args: {}, ret: 0 });
+    }
+    const { section } = analyzeEvents(events);
+    const r = row(section, ADDR.outgoing, 'rwsem:W');
+    expect(r).toMatchObject({ acquisitions: 1005, sessionsTotal: 1001, hold: { count: 1005 } });
+    const other = r?.sessions.find((x) => x.key === '(other sessions)');
+    expect(other).toMatchObject({ acquisitions: 5, hold: { count: 5 } });
+    expect(r?.sessions).toHaveLength(20);
+    expect(section.stallSessionsTotal).toBe(1005);
+    expect(section.stalls).toHaveLength(20);
+    expect(section.stalls[0]).toMatchObject({ session: 's1004', slowest: [expect.objectContaining({ func: 'luo_session_create', duration: 3000 + 1004 * 100 })] });
+  });
+});
