@@ -9,8 +9,17 @@
 // durations never come near the limit) and merging two sketches is exact. The rank used is the same
 // in both modes, the "lower" one: the value at index floor(q · (n − 1)) of the sorted values, which
 // is what DDSketch's getValueAtQuantile answers.
-import { LogCollapsingLowestDenseDDSketch } from '@datadog/sketches-js';
+import { createRequire } from 'node:module';
+import type { LogCollapsingLowestDenseDDSketch } from '@datadog/sketches-js';
 import { z } from 'zod';
+
+// Loaded on first use (a distribution past EXACT_LIMIT): most reports never need it, and every
+// millisecond of start-up counts for a CLI (Ctrl-C right after start must find the handler in place).
+let sketchClass: typeof LogCollapsingLowestDenseDDSketch | null = null;
+function newSketch(): LogCollapsingLowestDenseDDSketch {
+  sketchClass ??= (createRequire(import.meta.url)('@datadog/sketches-js') as typeof import('@datadog/sketches-js')).LogCollapsingLowestDenseDDSketch;
+  return new sketchClass({ relativeAccuracy: QUANTILE_RELATIVE_ACCURACY, binLimit: SKETCH_BIN_LIMIT });
+}
 
 export const EXACT_LIMIT = 2048;
 export const QUANTILE_RELATIVE_ACCURACY = 0.01;
@@ -87,7 +96,7 @@ export class Distribution {
   }
 
   private toSketch(): void {
-    const s = new LogCollapsingLowestDenseDDSketch({ relativeAccuracy: QUANTILE_RELATIVE_ACCURACY, binLimit: SKETCH_BIN_LIMIT });
+    const s = newSketch();
     for (const x of this.exact ?? []) s.accept(x);
     this.sketch = s;
     this.exact = null;
