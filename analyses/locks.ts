@@ -5,9 +5,13 @@
 // re-begins, lost-event gaps, trace edges); this reducer folds them into statistics per lock x
 // mode (`rwsem:R`, `rwsem:W`, `mutex`...), per caller, per session and per LUO phase; keeps the
 // slowest waits with who held the lock (owner attribution) and, per session, the slowest LUO
-// phases with the waits inside them (the stall view). Statistics are kept per lock instance and
-// session and merged at the end, so that names learned late (a hashed pointer named by a later
-// event, a file_set bound to a session by a later RETRIEVE) still land in the right row.
+// phases with the waits inside them (the stall view). Statistics are kept per lockdep class (or
+// per lock instance while unnamed) and merged into rows at the end, so that names learned late (a
+// hashed pointer named by a later event, a file_set bound to a session by a later RETRIEVE) still
+// land in the right row. Memory grows with the number of locks, not of events or sessions:
+// per-session figures are counts and sums, kept for the first 1000 sessions; the stall view keeps
+// the slowest sessions only. Sessions are derived here (lock-sessions.ts); every finished interval
+// is also handed to `onInterval` for joins with the LUO session analysis.
 import { z } from 'zod';
 import type { TraceEvent } from '../parsers/event.js';
 import type { SymbolTable } from '../parsers/kallsyms.js';
