@@ -1,11 +1,11 @@
 // `luotrace analyze FILE...`: verdicts first, then sessions, pin windows, refcounts, locks and data
 // quality; `--json` prints the whole report as one document (analyses/report.ts).
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import type { TraceEvent } from '../parsers/event.js';
 import { InputError, readTraces } from '../parsers/index.js';
 import { loadSymbolFile } from '../parsers/kallsyms.js';
 import type { SymbolTable } from '../parsers/kallsyms.js';
-import { createLockAnalysis } from '../analyses/locks.js';
+import { LOCK_SORT_KEYS, type LockSortKey, createLockAnalysis } from '../analyses/locks.js';
 import { LuoCallTracker } from '../analyses/luo-calls.js';
 import { LuoAnalysis } from '../analyses/luo.js';
 import { KERNEL_MODELS, type KernelModelId } from '../analyses/kernel-models.js';
@@ -35,6 +35,10 @@ export interface AnalyzeOptions {
   pid?: string;
   since?: string;
   until?: string;
+  /** Locks section: sort key and filters (perf lock's -k, -L, -Y). */
+  sort?: LockSortKey;
+  lock?: string;
+  type?: string;
 }
 
 /** `--since 86.7` (seconds, as the trace prints them) -> ns. */
@@ -60,7 +64,20 @@ export async function runAnalysis(files: string[], opts: AnalyzeOptions): Promis
     throw new InputError('--kernel-model', `unknown model ${opts.kernelModel}; one of: ${Object.keys(KERNEL_MODELS).join(', ')}`);
   }
   const luo = new LuoAnalysis({ kernelModel: opts.kernelModel as KernelModelId | undefined, calls });
-  const locks = createLockAnalysis({ symbols, calls });
+  const filters = reportFilters(opts);
+  const locks = createLockAnalysis({
+    symbols,
+    calls,
+    sort: opts.sort,
+    filters: {
+      lock: opts.lock ?? null,
+      type: opts.type ?? null,
+      session: filters.session ?? null,
+      pids: filters.pid === undefined ? [] : [filters.pid],
+      since: filters.since ?? null,
+      until: filters.until ?? null,
+    },
+  });
   const ordered = new ReorderBuffer((ev: TraceEvent) => {
     calls.push(ev);
     luo.push(ev);
@@ -72,7 +89,7 @@ export async function runAnalysis(files: string[], opts: AnalyzeOptions): Promis
   });
   ordered.flush();
   const ctx = { sources: read.sources, quality: read.quality };
-  const luoSection = filterLuoSection(luo.finish(ctx), reportFilters(opts), read.quality);
+  const luoSection = filterLuoSection(luo.finish(ctx), filters, read.quality);
   const lockSection = locks.finish(ctx);
   const { locks: lockRows, ...lockDetails } = lockSection;
   return {
@@ -100,6 +117,9 @@ export function registerAnalyze(program: Command): void {
     .option('--pid <pid>', 'only what this task did')
     .option('--since <seconds>', 'only what happened at or after this trace time (seconds, as printed)')
     .option('--until <seconds>', 'only what happened at or before this trace time (seconds)')
+    .addOption(new Option('-k, --sort <key>', 'locks: sort rows by this perf lock key').choices([...LOCK_SORT_KEYS]).default('wait_total'))
+    .option('--lock <name>', 'locks: only locks whose name, symbol or address contains this')
+    .option('--type <type>', 'locks: only this type or mode (rwsem:R, rwsem:W, rwsem, mutex, spinlock, R, W)')
     .addOption(formatOption())
     .action(async (files: string[], opts: AnalyzeOptions) => {
       const report = await runAnalysis(files, opts);
