@@ -44,6 +44,10 @@ export function detectFormat(head: string): Detection | null {
   const first = nonEmpty[0];
 
   if (first.startsWith('{') && /"type"\s*:/.test(first)) return { format: 'bpftrace-json', evidence: 'first line is a bpftrace JSON record' };
+  // bpftrace's test expectations pretty-print the same records over several lines (trace-formats.md §3.2).
+  if (first.trim() === '{' && nonEmpty.length > 1 && /^\s*"type"\s*:\s*"(map|hist|stats|tseries|printf|attached_probes|lost_events|value)"/.test(nonEmpty[1])) {
+    return { format: 'bpftrace-json', evidence: 'a pretty-printed bpftrace JSON record' };
+  }
   if (!first.startsWith('#') && first.includes(',') && CSV_HEADER_NAMES.test(first) && !tokenizeOk(first)) {
     return { format: 'csv', evidence: `CSV header row: ${first.slice(0, 60)}` };
   }
