@@ -14,6 +14,8 @@ import { BufferedWriter } from './output.js';
 import { formatOption, parseFormat } from './options.js';
 import { renderReportText } from './render-report.js';
 import { TOOL_VERSION } from './version.js';
+import { createBpftraceMapsAnalysis } from '../analyses/bpftrace-maps.js';
+import { renderBpftraceMapsText } from './render-bpftrace-maps.js';
 
 export interface AnalyzeOptions {
   format?: string;
@@ -34,7 +36,16 @@ export async function runAnalysis(files: string[], opts: AnalyzeOptions): Promis
     luo.push(ev);
     locks.push(ev);
   });
-  const read = await readTraces(files, (ev) => ordered.push(ev), { format: parseFormat(opts.format) });
+  // bpftrace maps are not points in time: collected as read, outside the ordered stream (issue #5).
+  const bpftraceMaps = createBpftraceMapsAnalysis();
+  const read = await readTraces(
+    files,
+    (ev) => {
+      if (ev.kind === 'bpftrace_map') bpftraceMaps.push(ev);
+      else ordered.push(ev);
+    },
+    { format: parseFormat(opts.format) },
+  );
   ordered.flush();
   const ctx = { sources: read.sources, quality: read.quality };
   const luoSection = luo.finish(ctx);
@@ -47,6 +58,7 @@ export async function runAnalysis(files: string[], opts: AnalyzeOptions): Promis
     locks: lockRows,
     lockDetails,
     dataQuality: read.quality,
+    ...bpftraceMaps.finish(ctx),
   };
 }
 
@@ -63,6 +75,7 @@ export function registerAnalyze(program: Command): void {
       const report = await runAnalysis(files, opts);
       const out = new BufferedWriter();
       out.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderReportText(report));
+      if (!opts.json && report.bpftraceMaps.length > 0) out.write(`\n${renderBpftraceMapsText(report)}`);
       await out.flush();
     });
 }
