@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { InputError } from '../parsers/input.js';
 import { registerAnalyze } from './analyze.js';
 import { registerEvents } from './events.js';
+import { registerRecord } from './record.js';
 import { registerSchema } from './schema.js';
 
 export const EXIT = { ok: 0, failed: 1, input: 2, internal: 3 } as const;
@@ -17,7 +18,8 @@ export function buildProgram(): Command {
     .description(
       'Explain Live Update Orchestrator (LUO) runs from kernel traces: sessions, module pin windows,\n' +
         'refcount balance and rwsem contention. Reads ftrace text (trace, trace_pipe, trace-cmd report,\n' +
-        'function_graph), console/dmesg logs with tp_printk lines; .gz inputs are decompressed.',
+        'function_graph), console/dmesg logs with tp_printk lines, bpftrace text and -f json, CSV and\n' +
+        'perf script; .gz inputs are decompressed. `record` captures a live update itself.',
     )
     .addHelpText(
       'after',
@@ -28,6 +30,7 @@ export function buildProgram(): Command {
   registerAnalyze(program);
   registerEvents(program);
   registerSchema(program);
+  registerRecord(program);
   return program;
 }
 
@@ -35,7 +38,8 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-    return EXIT.ok;
+    // A command may end with a documented non-zero code without an exception (record: 3 = not restored).
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (e) {
     if (e instanceof CommanderError) {
       // --help and --version exit through here with code 0.

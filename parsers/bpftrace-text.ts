@@ -55,6 +55,8 @@ export class BpftraceTextParser implements LineParser {
   private readonly maps: MapCollector;
   private readonly order = new OrderStats();
   private undecodable = 0;
+  /** Inside the `#` header `luotrace record` writes before bpftrace's output. */
+  private inHeader = false;
   private firstUndecodable = '';
 
   constructor(private readonly env: ParserEnv) {
@@ -71,6 +73,14 @@ export class BpftraceTextParser implements LineParser {
       env.ledger.knownLine('blank', env.file, lineNo);
       return;
     }
+    if (lineNo === 1 && text.startsWith('# luotrace record')) this.inHeader = true;
+    if (text.charCodeAt(0) === 35 /* # */ && (this.inHeader || text.startsWith('# luotrace'))) {
+      // The header `luotrace record` writes (kernel, model, probes) and its closing `# luotrace: stopped` line.
+      this.maps.flush();
+      env.ledger.knownLine('header', env.file, lineNo, text);
+      return;
+    }
+    this.inHeader = false;
     if (this.maps.inBlock && this.maps.rowLine(text)) {
       env.ledger.knownLine('bpftrace-map-row', env.file, lineNo, text);
       return;
