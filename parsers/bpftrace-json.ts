@@ -87,7 +87,7 @@ export class BpftraceJsonParser implements LineParser {
         rec = undefined;
       }
       if (rec !== undefined) {
-        this.handle(rec, lineNo, unterminated);
+        this.handle(rec, lineNo);
         return;
       }
     }
@@ -127,10 +127,10 @@ export class BpftraceJsonParser implements LineParser {
       this.env.ledger.skip(unterminated ? 'truncated-last-line' : 'malformed-json', this.env.file, lineNo);
       return;
     }
-    this.handle(rec, lineNo, unterminated);
+    this.handle(rec, lineNo);
   }
 
-  private handle(raw: unknown, lineNo: number, unterminated: boolean): void {
+  private handle(raw: unknown, lineNo: number): void {
     const env = this.env;
     const parsed = JsonRecordSchema.safeParse(raw);
     if (!parsed.success) {
@@ -141,7 +141,7 @@ export class BpftraceJsonParser implements LineParser {
     switch (rec.type) {
       case 'printf': {
         if (typeof rec.data !== 'string') break;
-        this.printf(rec.data, lineNo, unterminated);
+        this.printf(rec.data, lineNo);
         return;
       }
       case 'lost_events': {
@@ -194,7 +194,7 @@ export class BpftraceJsonParser implements LineParser {
   }
 
   /** printf data: complete lines go to the text decoder; a tail without newline waits. */
-  private printf(data: string, lineNo: number, unterminated: boolean): void {
+  private printf(data: string, lineNo: number): void {
     let text = data;
     if (this.carry) {
       text = this.carry + text;
@@ -222,7 +222,6 @@ export class BpftraceJsonParser implements LineParser {
     } else if (!used) {
       this.env.ledger.knownLine('blank', this.env.file, lineNo);
     }
-    void unterminated;
   }
 
   finish(): void {

@@ -142,12 +142,6 @@ function symbolOf(text: string | undefined): string | undefined {
   return text;
 }
 
-function omit(args: Record<string, string>, keys: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(args)) if (!keys.includes(k)) out[k] = v;
-  return out;
-}
-
 export type Decoded = TraceEvent | { error: string };
 
 /** Tracepoint (or raw tracepoint) `event` with its printed fields. Null: not a tracepoint we decode. */
@@ -316,5 +310,3 @@ export function decodeRecord(probe: string, args: Record<string, string>, ctx: E
   // (A uprobe on a user function named luo_* must not look like a kernel LUO call.)
   return makeEvent('bpftrace', parts.length > 1 ? target : probe, ctx, { probe, args });
 }
-
-export { omit as omitKeys };
