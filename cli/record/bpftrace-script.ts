@@ -150,9 +150,13 @@ export function bpftraceScript(opts: ScriptOptions): string {
   return out.join('\n');
 }
 
-/** `arg0 == 0x… || (arg0 >= 0x… && arg0 < 0x…)` from the plan's ftrace rwsem filter (`sem` -> `arg0`). */
+/**
+ * `(int64)arg0 == 0x… || ...` from the plan's ftrace rwsem filter. bpftrace reads a literal above
+ * 2^63 as a signed int64 (and warns when it meets the unsigned arg0): comparing both as int64 keeps
+ * the order of kernel addresses, which are all in the negative half.
+ */
 export function bpftraceRwsemFilter(ftraceFilter: string | null): string | null {
-  return ftraceFilter === null ? null : ftraceFilter.replace(/\bsem\b/g, 'arg0');
+  return ftraceFilter === null ? null : ftraceFilter.replace(/\bsem\b/g, '(int64)arg0');
 }
 
 /** The options `cli/record/luotrace.bt` is generated with: every function and tracepoint of the table. */

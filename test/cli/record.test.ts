@@ -174,7 +174,9 @@ describe('record --dry-run', () => {
     const text = out.join('');
     expect(text).toContain('kprobe:luo_preserve_file\n');
     expect(text).not.toContain('kprobe:luo_session_quiesce');
-    expect(text).toContain('/@luo_depth[tid] > 0 || arg0 == 0xffffffff81ed2360 || arg0 == 0xffffffff81ed2740 || (arg0 >= 0xffffffff81ed2540 && arg0 < 0xffffffff81ed2740)/');
+    expect(text).toContain(
+      '/@luo_depth[tid] > 0 || (int64)arg0 == 0xffffffff81ed2360 || (int64)arg0 == 0xffffffff81ed2740 || ((int64)arg0 >= 0xffffffff81ed2540 && (int64)arg0 < 0xffffffff81ed2740)/',
+    );
   });
 });
 
