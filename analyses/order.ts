@@ -37,6 +37,7 @@ export class ReorderBuffer {
   constructor(
     private readonly out: (ev: TraceEvent) => void,
     private windowNs = 1_000_000_000,
+    /** Events held at most (memory bound: ~250 bytes each); beyond it the oldest are passed on. */
     private readonly maxHeld = 1_000_000,
   ) {}
 

@@ -18,6 +18,8 @@ import { BufferedWriter } from './output.js';
 import { formatOption, parseFormat } from './options.js';
 import { renderReportText } from './render-report.js';
 import { TOOL_VERSION } from './version.js';
+import { createBpftraceMapsAnalysis } from '../analyses/bpftrace-maps.js';
+import { renderBpftraceMapsText } from './render-bpftrace-maps.js';
 
 /** Formats whose events arrive merged by timestamp already (trace-formats.md §1.1, §2). */
 export const ORDERED_FORMATS = new Set<string>(['ftrace', 'trace-pipe', 'trace-cmd', 'function-graph', 'latency', 'console']);
@@ -83,11 +85,27 @@ export async function runAnalysis(files: string[], opts: AnalyzeOptions): Promis
     luo.push(ev);
     locks.push(ev);
   });
-  const read = await readTraces(files, (ev) => ordered.push(ev), {
-    format: parseFormat(opts.format),
-    onSourceStart: (_src, _file, _clock, format) => ordered.setWindow(ORDERED_FORMATS.has(format) ? 0 : 1_000_000_000),
-  });
+  // bpftrace maps are not points in time: collected as read, outside the ordered stream (issue #5).
+  const bpftraceMaps = createBpftraceMapsAnalysis();
+  const read = await readTraces(
+    files,
+    (ev) => {
+      if (ev.kind === 'bpftrace_map') bpftraceMaps.push(ev);
+      else ordered.push(ev);
+    },
+    {
+      format: parseFormat(opts.format),
+      // bpftrace drains per-CPU buffers in turn: the real captures lag by up to 35 s (contention
+      // run), so unordered sources are sorted whole, up to the buffer's cap (order.ts).
+      onSourceStart: (_src, _file, _clock, format) => ordered.setWindow(ORDERED_FORMATS.has(format) ? 0 : Number.POSITIVE_INFINITY),
+    },
+  );
   ordered.flush();
+  if (ordered.lateEvents > 0) {
+    read.quality.notes.push(
+      `${ordered.lateEvents} events arrived out of time order by up to ${(ordered.maxLagNs / 1e9).toFixed(3)} s beyond what could be re-ordered; pairing around them may be off`,
+    );
+  }
   const ctx = { sources: read.sources, quality: read.quality };
   const luoSection = filterLuoSection(luo.finish(ctx), filters, read.quality);
   const lockSection = locks.finish(ctx);
@@ -99,6 +117,7 @@ export async function runAnalysis(files: string[], opts: AnalyzeOptions): Promis
     locks: lockRows,
     lockDetails,
     dataQuality: read.quality,
+    ...bpftraceMaps.finish(ctx),
   };
 }
 
@@ -130,6 +149,7 @@ export function registerAnalyze(program: Command): void {
         out.write('\n');
       } else {
         out.write(renderReportText(report, { limit: Math.max(1, Number(opts.limit) || 20) }));
+        if (report.bpftraceMaps.length > 0) out.write(`\n${renderBpftraceMapsText(report)}`);
       }
       await out.flush();
     });

@@ -9,6 +9,7 @@ import { registerCheck, ResultFailure } from './check.js';
 import { registerDiff } from './diff.js';
 import { registerEvents } from './events.js';
 import { registerExport } from './export.js';
+import { registerRecord } from './record.js';
 import { registerSchema } from './schema.js';
 
 export const EXIT = { ok: 0, failed: 1, input: 2, internal: 3, interrupted: 130 } as const;
@@ -20,7 +21,8 @@ export function buildProgram(): Command {
     .description(
       'Explain Live Update Orchestrator (LUO) runs from kernel traces: sessions, module pin windows,\n' +
         'refcount balance and rwsem contention. Reads ftrace text (trace, trace_pipe, trace-cmd report,\n' +
-        'function_graph), console/dmesg logs with tp_printk lines; .gz inputs are decompressed.',
+        'function_graph), console/dmesg logs with tp_printk lines, bpftrace text and -f json, CSV and\n' +
+        'perf script; .gz inputs are decompressed. `record` captures a live update itself.',
     )
     .addHelpText(
       'after',
@@ -34,6 +36,7 @@ export function buildProgram(): Command {
   registerDiff(program);
   registerExport(program);
   registerSchema(program);
+  registerRecord(program);
   return program;
 }
 
@@ -41,7 +44,8 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-    return EXIT.ok;
+    // A command may end with a documented non-zero code without an exception (record: 3 = not restored).
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (e) {
     if (e instanceof CommanderError) {
       // --help and --version exit through here with code 0.

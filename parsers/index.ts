@@ -6,11 +6,15 @@
 // several renderings of one run; analyses decide how to combine them, see analyses/order.ts).
 import { Readable } from 'node:stream';
 import { SourceClock } from './clock.js';
+import { BpftraceJsonParser } from './bpftrace-json.js';
+import { BpftraceTextParser } from './bpftrace-text.js';
 import { ConsoleParser } from './console.js';
+import { CsvParser } from './csv.js';
 import { detectFormat } from './detect.js';
 import type { InputFormat, SourceInfo } from './event.js';
 import { FtraceParser } from './ftrace.js';
 import { InputError, openInput } from './input.js';
+import { PerfScriptParser } from './perf-script.js';
 import { type EventSink, type LineParser, ParserEnv } from './parser.js';
 import { type DataQuality, QualityLedger } from './quality.js';
 
@@ -35,12 +39,7 @@ export interface ReadResult {
 }
 
 /** Formats whose parser is not written yet answer with this (see the issue that adds them). */
-const NOT_YET: Partial<Record<InputFormat, string>> = {
-  bpftrace: 'bpftrace text output is not supported yet',
-  'bpftrace-json': 'bpftrace JSON output is not supported yet',
-  csv: 'CSV input is not supported yet',
-  'perf-script': 'perf script output is not supported yet',
-};
+const NOT_YET: Partial<Record<InputFormat, string>> = {};
 
 export function createParser(format: InputFormat, env: ParserEnv): LineParser {
   switch (format) {
@@ -54,6 +53,14 @@ export function createParser(format: InputFormat, env: ParserEnv): LineParser {
       return new FtraceParser(env, 'latency');
     case 'console':
       return new ConsoleParser(env);
+    case 'bpftrace':
+      return new BpftraceTextParser(env);
+    case 'bpftrace-json':
+      return new BpftraceJsonParser(env);
+    case 'csv':
+      return new CsvParser(env);
+    case 'perf-script':
+      return new PerfScriptParser(env);
     default:
       throw new Error(`no parser for ${format}`);
   }

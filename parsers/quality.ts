@@ -77,7 +77,9 @@ export type KnownReason =
   | 'nul-padding'
   | 'bpftrace-info'
   | 'csv-header'
-  | 'trimmed-marker';
+  | 'trimmed-marker'
+  /** Rows of a bpftrace map dump (histogram rows, keyed entries) whose map is one `bpftrace_map` event. */
+  | 'bpftrace-map-row';
 
 /** Mutable accumulator used by every parser; `snapshot()` gives the schema-valid summary. */
 export class QualityLedger {

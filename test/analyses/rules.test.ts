@@ -200,7 +200,7 @@ describe('rule configs are data', () => {
   it('every default rule has a description and the documented severity', () => {
     const rules: RuleConfig[] = effectiveRules(null);
     const c = evaluateRules(
-      { tool: { name: 'luotrace', version: 'x' }, sources: [], kernelModel: { id: null, title: null, forced: false, evidence: [], pinning: null }, boots: [], sessions: [], modules: [], verdicts: [], sessionsOmitted: {}, phaseStats: [], probedFunctions: [], locks: [], lockDetails: {} as unknown as AnalyzeReport['lockDetails'], dataQuality: { lines: { total: 0, events: 0, known: {}, skipped: {} }, firstLines: {}, kinds: {}, types: {}, lost: {}, overwritten: [], notes: [], truncated: false, incomplete: false } },
+      { tool: { name: 'luotrace', version: 'x' }, sources: [], kernelModel: { id: null, title: null, forced: false, evidence: [], pinning: null }, boots: [], sessions: [], modules: [], verdicts: [], sessionsOmitted: {}, phaseStats: [], probedFunctions: [], bpftraceMaps: [], locks: [], lockDetails: {} as unknown as AnalyzeReport['lockDetails'], dataQuality: { lines: { total: 0, events: 0, known: {}, skipped: {} }, firstLines: {}, kinds: {}, types: {}, lost: {}, overwritten: [], notes: [], truncated: false, incomplete: false } },
       rules,
     );
     expect(c.rules.every((r) => r.description.length > 10 && r.severity === 'error')).toBe(true);
