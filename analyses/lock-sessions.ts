@@ -24,12 +24,12 @@ interface TaskSession {
 }
 
 export class SessionTracker {
-  private readonly tasks = new Map<string, TaskSession>();
+  private readonly tasks = new Map<number, TaskSession>();
   /** `${src}:${file_set}` -> the session names it was bound to, in order. */
   private readonly bindings = new Map<string, string[]>();
 
   private task(src: number, pid: number | null): TaskSession {
-    const key = `${src}:${pid ?? '?'}`;
+    const key = src * 8_388_608 + (pid ?? 8_388_607);
     let t = this.tasks.get(key);
     if (!t) this.tasks.set(key, (t = { current: null, pendingName: null, unboundFileSet: null }));
     return t;
@@ -76,7 +76,7 @@ export class SessionTracker {
 
   /** The session a task works on now: a name, or a deferred reference resolved in `resolve`. */
   current(src: number, pid: number | null): SessionRef {
-    const t = this.tasks.get(`${src}:${pid ?? '?'}`);
+    const t = this.tasks.get(src * 8_388_608 + (pid ?? 8_388_607));
     if (!t) return null;
     if (t.current !== null) return t.current;
     if (t.unboundFileSet !== null) return { fileSet: t.unboundFileSet, binding: this.bindings.get(t.unboundFileSet)?.length ?? 0 };

@@ -353,23 +353,28 @@ function keepTop<T>(list: T[], item: T, size: (x: T) => number, limit: number): 
   if (list.length > limit) list.pop();
 }
 
+/** A task within a source as one number (no string per event): pids are below 2^23. */
+function taskKey(src: number, pid: number | null): number {
+  return src * 8_388_608 + (pid ?? 8_388_607);
+}
+
 export function createLockAnalysis(opts: LockOptions = {}): Reducer<LocksSection> {
   const calls = opts.calls ?? null;
   const sessions = new SessionTracker();
-  const syscalls = new Map<string, string>();
+  const syscalls = new Map<number, string>();
   const filters = opts.filters ?? {};
   const pidFilter = filters.pids && filters.pids.length ? new Set(filters.pids) : null;
 
   /** Per task: the outermost LUO call it returned from last (until its next syscall boundary). */
-  const lastCall = new Map<string, string>();
+  const lastCall = new Map<number, string>();
   const context = (src: number, pid: number | null): TaskContext => {
     const c = calls ? calls.innermost(src, pid) : null;
     return {
       func: c?.func ?? null,
       phase: c?.phase ?? null,
       session: sessions.current(src, pid),
-      syscall: syscalls.size ? (syscalls.get(`${src}:${pid}`) ?? null) : null,
-      after: c === null && lastCall.size ? (lastCall.get(`${src}:${pid}`) ?? null) : null,
+      syscall: syscalls.size ? (syscalls.get(taskKey(src, pid)) ?? null) : null,
+      after: c === null && lastCall.size ? (lastCall.get(taskKey(src, pid)) ?? null) : null,
     };
   };
 
@@ -415,7 +420,7 @@ export function createLockAnalysis(opts: LockOptions = {}): Reducer<LocksSection
   };
   const nesting = new Map<string, { outer: LockInstance; outerShared: boolean; inner: LockInstance; shared: boolean; count: number }>();
   const slowest: PendingWait[] = [];
-  const phaseTasks = new Map<string, { call: OpenCall | null; open: PhaseInstance | null }>();
+  const phaseTasks = new Map<number, { call: OpenCall | null; open: PhaseInstance | null }>();
   const stallsBySession = new Map<string, { session: SessionRef; top: PhaseInstance[] }>();
   const stallSessionKeys = new Set<string>();
   const timeUnits = new Set<number>();
@@ -456,7 +461,7 @@ export function createLockAnalysis(opts: LockOptions = {}): Reducer<LocksSection
       sub(s.phases, iv.ctx.phase ?? NONE).wait.add(d);
       const pw: PendingWait = { iv, duration: d };
       keepTop(slowest, pw, (x) => x.duration, TOP_WAITS);
-      const ph = phaseTasks.get(`${iv.src}:${iv.pid}`)?.open;
+      const ph = phaseTasks.get(taskKey(iv.src, iv.pid))?.open;
       if (ph && (ph.start === null || iv.begin >= ph.start)) {
         ph.waitCount++;
         ph.waitTotal += d;
@@ -547,7 +552,7 @@ export function createLockAnalysis(opts: LockOptions = {}): Reducer<LocksSection
     if (!calls) return;
     const stack = calls.openCalls(ev.src, ev.pid);
     const outer = stack.length ? stack[0] : null;
-    const key = `${ev.src}:${ev.pid}`;
+    const key = taskKey(ev.src, ev.pid);
     let st = phaseTasks.get(key);
     if (!st) {
       if (outer === null) return;
@@ -592,12 +597,12 @@ export function createLockAnalysis(opts: LockOptions = {}): Reducer<LocksSection
           trackPhase(ev);
           break;
         case 'syscall_enter':
-          syscalls.set(`${ev.src}:${ev.pid}`, ev.fields.syscall);
-          lastCall.delete(`${ev.src}:${ev.pid}`);
+          syscalls.set(taskKey(ev.src, ev.pid), ev.fields.syscall);
+          lastCall.delete(taskKey(ev.src, ev.pid));
           break;
         case 'syscall_exit':
-          syscalls.delete(`${ev.src}:${ev.pid}`);
-          lastCall.delete(`${ev.src}:${ev.pid}`);
+          syscalls.delete(taskKey(ev.src, ev.pid));
+          lastCall.delete(taskKey(ev.src, ev.pid));
           break;
         default:
           break;
