@@ -66,7 +66,7 @@ export function labelSynthetic(lines: string[], how: string): string {
 }
 
 /** Drop a module_get/module_put tracepoint line and the luomod kprobe line right before it. */
-function dropRef(lines: string[], index: number): void {
+export function dropRef(lines: string[], index: number): void {
   const p = parseLine(lines[index]);
   const prev = index > 0 ? parseLine(lines[index - 1]) : null;
   const task = (x: Parsed) => x.prefix.slice(0, x.prefix.indexOf(']') + 1);
