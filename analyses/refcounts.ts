@@ -139,7 +139,7 @@ export class RefcountReducer {
         s.minRefcnt = s.minRefcnt === null ? f.refcnt : Math.min(s.minRefcnt, f.refcnt);
         s.maxRefcnt = s.maxRefcnt === null ? f.refcnt : Math.max(s.maxRefcnt, f.refcnt);
         let chk = this.checks.get(key);
-        if (!chk) this.checks.set(key, (chk = new RefcntCheck(s, () => this.oldestEntry(key, ev.time))));
+        if (!chk) this.checks.set(key, (chk = new RefcntCheck(s, (now) => this.oldestEntry(key, now))));
         chk.push({ time: ev.time, start: entry ?? ev.time, pid: ev.pid, delta: ev.kind === 'module_get' ? 1 : -1, actual: f.refcnt, line: ev.line, src: ev.src, site, kind: ev.kind, fresh: this.fresh.has(key) });
         this.fresh.delete(key);
         return;
@@ -197,12 +197,12 @@ export class RefcountReducer {
   }
 
   /** The oldest entry probe of this module still waiting for its tracepoint (stale ones dropped: a failed try_module_get has none). */
-  private oldestEntry(key: string, now: number | null): number | null {
+  private oldestEntry(key: string, now: number): number | null {
     const m = this.entries.get(key);
     if (!m || m.size === 0) return null;
     let oldest: number | null = null;
     for (const [task, t] of m) {
-      if (now !== null && now - t > MAX_ENTRY_LATENCY_NS) m.delete(task);
+      if (now - t > MAX_ENTRY_LATENCY_NS) m.delete(task);
       else if (oldest === null || t < oldest) oldest = t;
     }
     return oldest;
@@ -258,7 +258,7 @@ class RefcntCheck {
   constructor(
     private readonly stats: ModuleStats,
     /** The oldest entry probe whose tracepoint has not come yet: events after it must wait for it. */
-    private readonly oldestPendingEntry: () => number | null,
+    private readonly oldestPendingEntry: (now: number) => number | null,
   ) {}
 
   push(e: RefEvent): void {
@@ -267,7 +267,7 @@ class RefcntCheck {
       this.drain(Infinity);
       return;
     }
-    const pending = this.oldestPendingEntry();
+    const pending = this.oldestPendingEntry(e.time);
     this.drain(Math.min(e.time, pending ?? Infinity) - RACE_WINDOW_NS);
   }
 
