@@ -110,6 +110,19 @@ describe('lock slices: every complete hold and wait of the lock analysis', async
     expect(lockX.filter((e) => e.args.explanation !== undefined)).toHaveLength(38);
   });
 
+  it('raw addresses get the names the report gives them: the mono instance with --kallsyms draws the same rwsem holds', async () => {
+    const mono = ['real/lifecycle/stage1/ftrace-mono.txt.gz', 'real/lifecycle/console.log.gz', 'real/lifecycle/stage2/ftrace-mono.txt.gz'].map(sample);
+    const { trace: t } = await chromeTraceOf(mono, { kallsyms: sample('real/lifecycle/stage1/kallsyms-luo.txt') });
+    const holds = (tr: ChromeTrace, name: string) => of(tr, 'X').filter((e) => e.name === name).length;
+    // no lockdep events in this instance: only the luorw probes show these rwsems, by raw address
+    for (const name of ['hold luo_register_rwlock rwsem:R', 'hold luo_register_rwlock rwsem:W', 'hold luo_session_serialize_rwsem rwsem:R']) {
+      expect([name, holds(t, name)]).toEqual([name, holds(trace, name)]);
+    }
+    expect([holds(trace, 'hold luo_register_rwlock rwsem:R'), holds(trace, 'hold luo_register_rwlock rwsem:W'), holds(trace, 'hold luo_session_serialize_rwsem rwsem:R')]).toEqual([32, 14, 23]);
+    // the session rwsems are named by symbol + offset (kallsyms has luo_session_global, not its members)
+    expect(holds(t, 'hold luo_session_global+0x110 rwsem:W')).toBe(holds(trace, 'hold luo_session_global.outgoing.rwsem rwsem:W'));
+  });
+
   it('bounded: beyond the cap only the longest intervals are kept, and the document says so', async () => {
     const all = lockX.map((e) => e.dur).sort((a, b) => b - a);
     const collector = new LockIntervalCollector(10);
