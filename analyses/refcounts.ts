@@ -106,8 +106,11 @@ export class RefcountReducer {
     switch (ev.kind) {
       case 'kprobe':
       case 'fentry': {
-        const fn = probedFunction(ev);
         const name = ev.fields.args.name;
+        // Cheap test first: every kprobe event passes here (the probe is named after its function).
+        const f = ev.fields.func;
+        if (!name || !((f !== null && (f.startsWith('try_module_get') || f.startsWith('module_put'))) || ev.name.includes('module_'))) return;
+        const fn = probedFunction(ev);
         if ((fn === 'try_module_get' || fn === 'module_put') && name && ev.time !== null) {
           const key = `${seg.id}\u0000${name.replace(/^"|"$/g, '')}`;
           let m = this.entries.get(key);
