@@ -7,10 +7,14 @@
 //   module loader; kernel-models.ts classifyCallSite), because the call sites that take them are
 //   version-dependent (luo-model.md §4); where they moved is the headline (luo-model.md "Versions
 //   a tool must handle": PRE pins at registration, the merged series per preserved file);
-// - locks by name and mode; a lock that exists in one model only (luo_register_rwlock is the merged
-//   series' registration lock, luo-model.md §3) is listed as not comparable, with the reason;
+// - locks by name and mode: lockdep class names and kernel symbols are the identities that survive
+//   a reboot. A lock that exists in one model only (luo_register_rwlock is the merged series'
+//   registration lock, luo-model.md §3) is listed as not comparable, with the reason;
 // - phases by name, sessions by (boot, side, name);
-// - unnamed locks (hashed pointers differ between boots and runs, real README O2) are summed per mode.
+// - locks known only by a pointer are not compared: tracefs hashes `%p` with a key chosen at each
+//   boot (real README O2), and raw addresses of heap objects change too, so equal or different
+//   pointers say nothing across runs. Summing them per mode would pair unrelated locks (a module
+//   unload's rwsem in one run with an insmod's in the other); each side's totals are listed apart.
 // Pure: no I/O.
 import { z } from 'zod';
 import type { AnalyzeReport } from './report.js';
@@ -100,12 +104,25 @@ const DistCmpSchema = z.object({ count: CmpSchema, total: CmpSchema, avg: CmpSch
 const LockRowDiffSchema = z.object({
   lock: z.string(),
   mode: z.string(),
-  /** Several unnamed locks summed (their hashed pointers cannot be matched across runs); p99 is then unknown. */
+  /** Several rows of one report with this name (e.g. instances a symbol names alike) summed; p99 is then unknown. */
   aggregate: z.boolean(),
   acquisitions: CmpSchema,
   contended: CmpSchema,
   wait: DistCmpSchema,
   hold: DistCmpSchema,
+});
+
+/** One side's locks that have no name, per mode: listed, never compared (see the header). */
+const UnnamedLocksSchema = z.object({
+  mode: z.string(),
+  locks: z.number().int(),
+  /** How many of them are hashed tracefs pointers (the rest are raw addresses: --kallsyms may name them). */
+  hashed: z.number().int(),
+  acquisitions: z.number().int(),
+  contended: z.number().int(),
+  waitCount: z.number().int(),
+  waitTotalNs: z.number(),
+  waitMaxNs: z.number().nullable(),
 });
 
 const RegressionSchema = z.object({
@@ -132,7 +149,10 @@ export const DiffReportSchema = z.object({
   modules: z.array(ModuleRowSchema),
   sessions: z.array(SessionRowSchema),
   phases: z.array(PhaseRowSchema),
+  /** Named locks, compared by name and mode. */
   locks: z.array(LockRowDiffSchema),
+  /** Locks known only by a pointer, per side and mode: not comparable across runs. */
+  unnamedLocks: z.object({ before: z.array(UnnamedLocksSchema), after: z.array(UnnamedLocksSchema) }),
   verdicts: z.array(z.object({ id: z.string(), before: z.boolean().nullable(), after: z.boolean().nullable(), changed: z.boolean(), beforeMessage: z.string().nullable(), afterMessage: z.string().nullable() })),
   /** What could not be compared, and why (kernel-model differences, rows seen on one side only). */
   notComparable: z.array(z.string()),
@@ -349,13 +369,12 @@ function mergeDist(x: DistributionView, y: DistributionView): DistributionView {
 function lockAggs(r: AnalyzeReport): Map<string, LockAgg> {
   const out = new Map<string, LockAgg>();
   for (const row of lockRowsOf(r).rows) {
-    const named = row.name !== null;
-    const lock = row.name ?? '(unnamed locks)';
+    if (row.name === null) continue;
     const mode = row.type ?? row.mode;
-    const key = `${lock}\u0000${mode}`;
+    const key = `${row.name}\u0000${mode}`;
     const prev = out.get(key);
     if (!prev) {
-      out.set(key, { lock, mode, aggregate: !named, acquisitions: row.acquisitions, contended: row.contended, wait: row.wait, hold: row.hold });
+      out.set(key, { lock: row.name, mode, aggregate: false, acquisitions: row.acquisitions, contended: row.contended, wait: row.wait, hold: row.hold });
     } else {
       // The same name twice (several instances reported apart): sum them.
       prev.aggregate = true;
@@ -366,6 +385,28 @@ function lockAggs(r: AnalyzeReport): Map<string, LockAgg> {
     }
   }
   return out;
+}
+
+/** A tracefs-hashed pointer (`00000000db70f8e9`, real README O2), as opposed to a raw `0xffff…` address. */
+const isHashedPointer = (a: string | null) => a !== null && !a.startsWith('0x');
+
+/** Per mode, the locks of a report that only a pointer identifies. */
+function unnamedLocks(r: AnalyzeReport): Array<z.infer<typeof UnnamedLocksSchema>> {
+  const out = new Map<string, z.infer<typeof UnnamedLocksSchema>>();
+  for (const row of lockRowsOf(r).rows) {
+    if (row.name !== null) continue;
+    const mode = row.type ?? row.mode;
+    let e = out.get(mode);
+    if (!e) out.set(mode, (e = { mode, locks: 0, hashed: 0, acquisitions: 0, contended: 0, waitCount: 0, waitTotalNs: 0, waitMaxNs: null }));
+    e.locks++;
+    if (isHashedPointer(row.address)) e.hashed++;
+    e.acquisitions += row.acquisitions;
+    e.contended += row.contended;
+    e.waitCount += row.wait.count;
+    e.waitTotalNs += row.wait.total;
+    if (row.wait.max !== null) e.waitMaxNs = Math.max(e.waitMaxNs ?? 0, row.wait.max);
+  }
+  return [...out.values()].sort((x, y) => y.locks - x.locks || x.mode.localeCompare(y.mode));
 }
 
 function distCmp(b: DistributionView | undefined, a: DistributionView | undefined) {
@@ -593,11 +634,23 @@ export function diffReports(before: AnalyzeReport, after: AnalyzeReport, opts: D
       regressions.push({ area: 'lock', subject, metric, before: c.before, after: c.after, ratio: c.ratio, message: `${subject} ${metric} ${show(c.before)} → ${show(c.after)} (${pct(c.ratio)})` });
     }
   }
-  locks.sort((x, y) => Number(x.aggregate) - Number(y.aggregate) || x.lock.localeCompare(y.lock) || x.mode.localeCompare(y.mode));
+  locks.sort((x, y) => x.lock.localeCompare(y.lock) || x.mode.localeCompare(y.mode));
   const beforeLocks = lockRowsOf(before).rows.length;
   const afterLocks = lockRowsOf(after).rows.length;
   if (beforeLocks === 0 || afterLocks === 0) {
     notComparable.push(`locks: ${beforeLocks === 0 && afterLocks === 0 ? 'neither report has' : beforeLocks === 0 ? 'the before report has no' : 'the after report has no'} lock statistics`);
+  }
+  const unnamed = { before: unnamedLocks(before), after: unnamedLocks(after) };
+  const count = (xs: Array<{ locks: number }>) => xs.reduce((a, x) => a + x.locks, 0);
+  const hashed = (xs: Array<{ hashed: number }>) => xs.reduce((a, x) => a + x.hashed, 0);
+  const nb = count(unnamed.before);
+  const na = count(unnamed.after);
+  if (nb + na > 0) {
+    const raw = nb + na - hashed(unnamed.before) - hashed(unnamed.after);
+    notComparable.push(
+      `locks without a name (${nb} before, ${na} after): a hashed pointer is keyed per boot and a raw address changes with the run, so they cannot be matched across runs; listed per side, not compared` +
+        (raw > 0 ? ` (${raw} are raw addresses: --kallsyms names static locks)` : ''),
+    );
   }
 
   if (regressions.length) headline.push(`${regressions.length} regression(s) beyond +${Math.round(opts.threshold * 100)}%: ${regressions.slice(0, 3).map((r) => r.message).join('; ')}${regressions.length > 3 ? '; …' : ''}`);
@@ -616,6 +669,7 @@ export function diffReports(before: AnalyzeReport, after: AnalyzeReport, opts: D
     sessions,
     phases,
     locks,
+    unnamedLocks: unnamed,
     verdicts,
     notComparable,
     regressions,

@@ -514,6 +514,12 @@ function expectedOpenReason(w: PinWindow, s: SessionRecord | undefined, kexecOk:
   if (w.class === 'vfs') return 'a file of the module is still open (VFS reference, not a LUO pin)';
   if (w.class === 'luo-registration') return null;
   if (w.class === 'other' || w.class === 'module-loader') return 'not a LUO reference';
+  // An FLB ref belongs to the FLB, not to the session whose file happened to be its first user: it is
+  // dropped when the last dependent file of any session is unpreserved / finished (luo-model.md §1.4,
+  // §4 "FLB owner"). While other sessions are live at the end of the trace, it may still be in use.
+  if (w.class === 'luo-flb' && liveSessions && s && (s.state === 'aborted' || s.state === 'failed' || s.state === 'finished')) {
+    return `FLB still in use: its ref is dropped with the last dependent file, and sessions other than ${s.name ?? `#${s.key}`} were live at the end of the trace`;
+  }
   if (w.flow === 'outgoing') {
     if (s && (s.state === 'aborted' || s.state === 'failed')) return null;
     if (s?.state === 'frozen' || kexecOk) return 'held across kexec: the old kernel never drops it (luo-model.md §6 step 6)';

@@ -5,7 +5,7 @@ import type { TraceEvent } from '../parsers/event.js';
 import { InputError, readTraces } from '../parsers/index.js';
 import { loadSymbolFile } from '../parsers/kallsyms.js';
 import type { SymbolTable } from '../parsers/kallsyms.js';
-import { LOCK_SORT_KEYS, type LockSortKey, createLockAnalysis } from '../analyses/locks.js';
+import { LOCK_SORT_KEYS, type LockOptions, type LockSortKey, createLockAnalysis } from '../analyses/locks.js';
 import { LuoCallTracker } from '../analyses/luo-calls.js';
 import { LuoAnalysis } from '../analyses/luo.js';
 import { KERNEL_MODELS, type KernelModelId } from '../analyses/kernel-models.js';
@@ -57,8 +57,14 @@ export function reportFilters(opts: AnalyzeOptions): ReportFilters {
   return { module: opts.module, session: opts.session, pid, since: seconds('--since', opts.since), until: seconds('--until', opts.until) };
 }
 
+/** What callers can observe while the analyses run (beyond the report). */
+export interface AnalysisHooks {
+  /** Every finished lock hold and wait (LockOptions.onInterval), e.g. for the Chrome export's timeline. */
+  onLockInterval?: LockOptions['onInterval'];
+}
+
 /** Read the inputs and run every analysis over one ordered event stream. */
-export async function runAnalysis(files: string[], opts: AnalyzeOptions): Promise<AnalyzeReport> {
+export async function runAnalysis(files: string[], opts: AnalyzeOptions, hooks: AnalysisHooks = {}): Promise<AnalyzeReport> {
   let symbols: SymbolTable | null = null;
   if (opts.kallsyms) symbols = await loadSymbolFile(opts.kallsyms);
   const calls = new LuoCallTracker();
@@ -79,6 +85,7 @@ export async function runAnalysis(files: string[], opts: AnalyzeOptions): Promis
       since: filters.since ?? null,
       until: filters.until ?? null,
     },
+    onInterval: hooks.onLockInterval,
   });
   const ordered = new ReorderBuffer((ev: TraceEvent) => {
     calls.push(ev);

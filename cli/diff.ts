@@ -137,8 +137,8 @@ export function renderDiffText(d: DiffReport, limit = 20): string {
   out.push(indent(table(sRows, new Set([5, 6, 7]))));
   if (d.sessions.length > limit) out.push(`  … ${d.sessions.length - limit} more (--limit)`);
 
-  out.push('', `LOCKS (${d.locks.length})`);
-  if (d.locks.length === 0) out.push('  no lock statistics in either report');
+  out.push('', `LOCKS (${d.locks.length} named)`);
+  if (d.locks.length === 0) out.push('  no named lock in either report');
   else {
     const lRows: string[][] = [['lock', 'mode', 'acquired', 'contended', 'max wait before', 'after', 'ratio', 'p99 wait before', 'after', 'max hold before', 'after', 'ratio']];
     for (const l of d.locks.slice(0, limit)) {
@@ -159,6 +159,11 @@ export function renderDiffText(d: DiffReport, limit = 20): string {
     }
     out.push(indent(table(lRows, new Set([2, 3, 4, 5, 6, 7, 8, 9, 10, 11]))));
     if (d.locks.length > limit) out.push(`  … ${d.locks.length - limit} more (--limit)`);
+  }
+  const unnamed = (xs: DiffReport['unnamedLocks']['before']) =>
+    xs.length ? xs.map((u) => `${u.locks} ${u.mode} (${u.acquisitions} acquired, ${u.contended} contended, longest wait ${dur(u.waitMaxNs)})`).join(', ') : 'none';
+  if (d.unnamedLocks.before.length || d.unnamedLocks.after.length) {
+    out.push('  locks without a name, not compared (pointers are per boot):', `    before: ${unnamed(d.unnamedLocks.before)}`, `    after:  ${unnamed(d.unnamedLocks.after)}`);
   }
 
   const changed = d.verdicts.filter((v) => v.changed);

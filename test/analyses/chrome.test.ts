@@ -1,10 +1,11 @@
-// Chrome trace-event conversion: real lifecycle capture (two kernels + console) and lock slices in
-// the lock analysis' contract, checked against the trace-event format (shape + pairing + nesting).
+// Chrome trace-event conversion: real lifecycle capture (two kernels + console) with every complete
+// lock hold and wait of the lock analysis (its onInterval hook), checked against the trace-event
+// format (shape + pairing + nesting) and against the report's own lock statistics.
 import { describe, expect, it } from 'vitest';
-import { type ChromeTrace, type ChromeTraceEvent, ChromeTraceSchema, lockSlicesFromReport, NO_TASK_TID, toChromeTrace, traceEventProblems } from '../../analyses/chrome-trace.js';
+import { type ChromeTrace, type ChromeTraceEvent, ChromeTraceSchema, type LockSlice, LockIntervalCollector, NO_TASK_TID, toChromeTrace, traceEventProblems } from '../../analyses/chrome-trace.js';
+import { runAnalysis } from '../../cli/analyze.js';
 import { chromeTraceOf } from '../../cli/export.js';
 import { sample } from '../helpers.js';
-import { withLocks } from './rules-lock-rows.js';
 
 const LIFECYCLE = ['real/lifecycle/stage1/ftrace-main.txt.gz', 'real/lifecycle/console.log.gz', 'real/lifecycle/stage2/ftrace-main.txt.gz'].map(sample);
 
@@ -23,16 +24,25 @@ describe('Chrome trace of the real lifecycle capture', async () => {
     expect(trace.otherData.processes).toEqual({ 1: 'boot 0: old kernel (outgoing)', 2: 'boot 1: new kernel (incoming), liveupdate #1' });
     const threads = of(trace, 'M')
       .filter((e) => e.name === 'thread_name')
-      .map((e) => [e.pid, e.tid, e.args.name]);
+      .map((e) => [e.pid, e.tid, e.args.name])
+      .sort((a, b) => Number(a[0]) - Number(b[0]) || Number(a[1]) - Number(b[1]));
+    // luo_ctl runs the LUO phases; insmod, sh, rmmod and kexec have lock holds and waits of their own
+    // (registration, module unload, the kexec load), each on its boot.
     expect(threads).toEqual([
+      [1, 315, 'insmod-315'],
       [1, 317, 'luo_ctl-317'],
+      [1, 319, 'sh-319'],
+      [1, 321, 'rmmod-321'],
+      [1, 324, 'kexec-324'],
       [1, NO_TASK_TID, 'no task (console log lines)'],
+      [2, 341, 'insmod-341'],
       [2, 342, 'luo_ctl-342'],
+      [2, 344, 'rmmod-344'],
     ]);
   });
 
   it('LUO phases are complete slices on the task that ran them, in µs of the trace clock', () => {
-    const phases = of(trace, 'X');
+    const phases = of(trace, 'X').filter((e) => e.cat === 'luo.phase');
     expect(phases).toHaveLength(31);
     const create = phases.find((e) => e.name === 'create' && e.pid === 1)!;
     expect(create).toMatchObject({ tid: 317, cat: 'luo.phase', ts: 86721686, dur: 15837, args: { session: 'lifecycle-s1', func: 'luo_session_create', result: 0 } });
@@ -63,49 +73,92 @@ describe('Chrome trace of the real lifecycle capture', async () => {
   });
 });
 
-describe('lock slices (lock analysis contract)', async () => {
-  const { report } = await chromeTraceOf([sample('real/lifecycle/stage2/ftrace-main.txt.gz')], {});
-  // A wait of luo_ctl-342 inside its `finish` of session lifecycle-s1 (112.600191 s + 319 ms), on a
-  // lock held by a task that released it when the wait ended.
-  const wait = {
-    lock: '&luo_file->mutex', address: '00000000aabbccdd', type: 'mutex',
-    waiter: { pid: 342, comm: 'luo_ctl', session: 'lifecycle-s1', func: 'luo_file_finish', phase: 'finish' },
-    caller: null, begin: 112_700_000_000, end: 112_702_000_000, duration: 2_000_000, slept: true, begins: 1, ret: 0,
-    owners: [{ pid: 343, comm: 'kworker', session: null, func: null, phase: null, mode: 'mutex', heldFor: 1_000_000 }], ownersTotal: 1,
-    wokenBy: { pid: 343, comm: 'kworker', session: null, func: null, phase: null, at: 112_702_000_000 },
-    explanation: 'finish waited 2 ms', file: 0, line: 500,
-  };
-  // A second wait that starts inside `finish` and ends after it: cannot nest, becomes async.
-  const straddling = { ...wait, begin: 112_919_000_000, end: 112_921_000_000, owners: [], wokenBy: null, line: 600 };
+describe('lock slices: every complete hold and wait of the lock analysis', async () => {
+  const { report, trace } = await chromeTraceOf(LIFECYCLE, {});
+  const lockX = of(trace, 'X').filter((e) => e.cat.startsWith('lock.'));
+  const sum = (f: (l: (typeof report.locks)[number]) => number) => report.locks.reduce((a, l) => a + f(l), 0);
 
-  it('waits land on the waiter, nested in its phase; the owner gets its hold', () => {
-    const r = withLocks(report, [], [wait, straddling]);
-    const slices = lockSlicesFromReport(r);
-    expect(slices.map((s) => [s.kind, s.pid, s.start, s.end])).toEqual([
-      ['wait', 342, 112_700_000_000, 112_702_000_000],
-      ['hold', 343, 112_699_000_000, 112_702_000_000],
-      ['wait', 342, 112_919_000_000, 112_921_000_000],
-    ]);
-    const t = toChromeTrace({ report: r, refcounts: [], tasks: [], lockSlices: slices });
-    expect(traceEventProblems(t)).toEqual([]);
-    const x = of(t, 'X').filter((e) => e.cat.startsWith('lock'));
-    expect(x.map((e) => [e.name, e.pid, e.tid])).toEqual([
-      ['wait &luo_file->mutex mutex', 1, 342],
-      ['hold &luo_file->mutex mutex', 1, 343],
-    ]);
-    expect(t.otherData.counts).toMatchObject({ lockSlices: 3, movedToAsync: 1 });
-    expect(of(t, 'b').filter((e) => e.cat === 'lock.wait.overlapping')).toHaveLength(1);
+  it('one slice per complete interval the report counts, on the task that held or waited', () => {
+    // The report's rows count the same intervals: 378 complete waits, 214 complete holds; the 267
+    // acquisitions seen only through contention events (no release event can end their hold) are not drawn.
+    expect([sum((l) => l.wait.count), sum((l) => l.hold.count), sum((l) => l.holdsNotObservable)]).toEqual([378, 214, 267]);
+    expect(lockX.filter((e) => e.cat === 'lock.wait')).toHaveLength(378);
+    expect(lockX.filter((e) => e.cat === 'lock.hold')).toHaveLength(214);
+    expect(trace.otherData.lockIntervals).toEqual({ complete: 592, kept: 592, overCap: 0, notDrawn: 267, cap: 200_000, capped: false });
+    expect(trace.otherData.counts).toMatchObject({ lockSlices: 592, movedToAsync: 0 });
+    expect(trace.otherData.notes).toContain('267 lock intervals are not drawn: cut by the trace edges or lost events, failed attempts, or holds no release event shows');
+    // every lock slice nests in the LUO phase slices of its task (no overlap problem)
+    expect(traceEventProblems(trace)).toEqual([]);
   });
 
-  it('no lock details: no slices, and the document says so', () => {
-    expect(lockSlicesFromReport(report)).toEqual([]);
+  it('the longest hold: luo_ctl-342 holds luo_session_serialize_rwsem (R) across its finish of lifecycle-s1', () => {
+    const longest = [...lockX].sort((a, b) => b.dur - a.dur)[0];
+    expect(longest).toMatchObject({ name: 'hold luo_session_serialize_rwsem rwsem:R', cat: 'lock.hold', pid: 2, tid: 342, ts: 112565128, dur: 356268 });
+    expect(longest.args).toMatchObject({ address: '0xffffffff81ed2740', session: 'lifecycle-s1', contended: false, line: 569 });
+    // the same figure the report gives as this lock's longest hold
+    expect(report.locks.find((l) => l.name === 'luo_session_serialize_rwsem')!.hold.max).toBe(356_268_000);
+    const finish = of(trace, 'X').find((e) => e.cat === 'luo.phase' && e.name === 'finish' && e.pid === 2 && e.args.session === 'lifecycle-s1')!;
+    expect(finish.ts >= longest.ts && finish.ts + finish.dur <= longest.ts + longest.dur).toBe(true);
+  });
+
+  it('the waits the report explains carry its explanation: the rmmod\'s 95 ms wait on an unnamed rwsem', () => {
+    const slowest = report.lockDetails.slowestWaits[0];
+    expect([slowest.duration, slowest.line]).toEqual([94_786_000, 940]);
+    const w = lockX.find((e) => e.args.explanation === slowest.explanation)!;
+    expect(w).toMatchObject({ name: 'wait 00000000f7c18e79 rwsem:W', pid: 2, tid: 344, ts: 116143867, dur: 94786 });
+    // 20 slowest waits + 19 waits inside the stall view, one of them in both
+    expect(lockX.filter((e) => e.args.explanation !== undefined)).toHaveLength(38);
+  });
+
+  it('raw addresses get the names the report gives them: the mono instance with --kallsyms draws the same rwsem holds', async () => {
+    const mono = ['real/lifecycle/stage1/ftrace-mono.txt.gz', 'real/lifecycle/console.log.gz', 'real/lifecycle/stage2/ftrace-mono.txt.gz'].map(sample);
+    const { trace: t } = await chromeTraceOf(mono, { kallsyms: sample('real/lifecycle/stage1/kallsyms-luo.txt') });
+    const holds = (tr: ChromeTrace, name: string) => of(tr, 'X').filter((e) => e.name === name).length;
+    // no lockdep events in this instance: only the luorw probes show these rwsems, by raw address
+    for (const name of ['hold luo_register_rwlock rwsem:R', 'hold luo_register_rwlock rwsem:W', 'hold luo_session_serialize_rwsem rwsem:R']) {
+      expect([name, holds(t, name)]).toEqual([name, holds(trace, name)]);
+    }
+    expect([holds(trace, 'hold luo_register_rwlock rwsem:R'), holds(trace, 'hold luo_register_rwlock rwsem:W'), holds(trace, 'hold luo_session_serialize_rwsem rwsem:R')]).toEqual([32, 14, 23]);
+    // the session rwsems are named by symbol + offset (kallsyms has luo_session_global, not its members)
+    expect(holds(t, 'hold luo_session_global+0x110 rwsem:W')).toBe(holds(trace, 'hold luo_session_global.outgoing.rwsem rwsem:W'));
+  });
+
+  it('bounded: beyond the cap only the longest intervals are kept, and the document says so', async () => {
+    const all = lockX.map((e) => e.dur).sort((a, b) => b - a);
+    const collector = new LockIntervalCollector(10);
+    const r = await runAnalysis(LIFECYCLE, {}, { onLockInterval: collector.push });
+    const slices = collector.slices(r);
+    expect(slices.map((x) => (x.end - x.start) / 1000).sort((a, b) => b - a)).toEqual(all.slice(0, 10));
+    const t = toChromeTrace({ report: r, refcounts: [], tasks: [], lockSlices: slices, lockIntervals: collector.counts });
+    expect(t.otherData.lockIntervals).toEqual({ complete: 592, kept: 10, overCap: 582, notDrawn: 267, cap: 10, capped: true });
+    expect(t.otherData.notes).toContain('lock slices capped at 10: the 10 longest of 592 complete holds and waits are drawn, 582 shorter ones are left out (--max-lock-slices)');
+    expect(traceEventProblems(t)).toEqual([]);
+  });
+});
+
+describe('lock slices that cannot nest', async () => {
+  const report = await runAnalysis([sample('real/lifecycle/stage2/ftrace-main.txt.gz')], {});
+  // A wait of luo_ctl-342 inside its `finish` of session lifecycle-s1 (112.600191 s + 319 ms), and a
+  // second one that starts inside `finish` and ends after it: it cannot nest and becomes async.
+  const slice = (start: number, end: number): LockSlice => ({ kind: 'wait', boot: 0, pid: 342, comm: 'luo_ctl', lock: '&luo_file->mutex', mode: 'mutex', start, end, args: {} });
+
+  it('a slice overlapping its parent without nesting becomes an async slice, counted', () => {
+    const t = toChromeTrace({ report, refcounts: [], tasks: [], lockSlices: [slice(112_700_000_000, 112_702_000_000), slice(112_919_000_000, 112_921_000_000)] });
+    expect(traceEventProblems(t)).toEqual([]);
+    expect(of(t, 'X').filter((e) => e.cat === 'lock.wait').map((e) => [e.name, e.pid, e.tid, e.ts])).toEqual([['wait &luo_file->mutex mutex', 1, 342, 112_700_000]]);
+    expect(t.otherData.counts).toMatchObject({ lockSlices: 2, movedToAsync: 1 });
+    expect(of(t, 'b').filter((e) => e.cat === 'lock.wait.overlapping').map((e) => e.ts)).toEqual([112_919_000]);
+  });
+
+  it('no lock slices: the document says so', () => {
     const t = toChromeTrace({ report, refcounts: [], tasks: [], lockSlices: [] });
     expect(t.otherData.notes.join(' ')).toMatch(/no lock waits or holds/);
+    expect(t.otherData.lockIntervals).toBeNull();
   });
 });
 
 describe('the trace-event checks catch what a viewer would mis-draw', () => {
-  const base = { displayTimeUnit: 'ns' as const, otherData: { tool: 't', files: [], kernelModel: null, processes: {}, counts: { phases: 0, pinWindows: 0, lockSlices: 0, refcountSamples: 0, movedToAsync: 0, skippedUntimed: 0 }, notes: [] } };
+  const base = { displayTimeUnit: 'ns' as const, otherData: { tool: 't', files: [], kernelModel: null, processes: {}, counts: { phases: 0, pinWindows: 0, lockSlices: 0, refcountSamples: 0, movedToAsync: 0, skippedUntimed: 0 }, lockIntervals: null, notes: [] } };
   it('unpaired and reversed async slices, overlapping complete slices', () => {
     const t: ChromeTrace = {
       ...base,

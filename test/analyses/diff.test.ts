@@ -117,15 +117,27 @@ describe('diffReports on the real lifecycle capture', async () => {
   describe('locks (lock analysis contract)', () => {
     const before = withLocks(real);
 
-    it('same rows: compared by name and mode, unnamed locks summed per mode', () => {
+    it('named rows are compared by name and mode; locks known only by a pointer are listed per side, never compared', () => {
       const d = diffReports(before, before);
       expect(d.locks.map((l) => [l.lock, l.mode, l.aggregate])).toEqual([
         ['&private->outgoing.lock', 'mutex', false],
         ['&session->mutex', 'mutex', false],
         ['luo_preserved_files.xa_lock', 'spinlock', false],
         ['luo_session_global.outgoing.rwsem', 'rwsem:W', false],
-        ['(unnamed locks)', 'mutex', true],
       ]);
+      // REAL_LOCK_ROWS[4]: the contended mutex 00000000db70f8e9 that nothing named
+      expect(d.unnamedLocks.before).toEqual([{ mode: 'mutex', locks: 1, hashed: 1, acquisitions: 2170, contended: 2170, waitCount: 2170, waitTotalNs: 6418640000, waitMaxNs: 119306000 }]);
+      expect(d.unnamedLocks.after).toEqual(d.unnamedLocks.before);
+      expect(d.notComparable).toContain('locks without a name (1 before, 1 after): a hashed pointer is keyed per boot and a raw address changes with the run, so they cannot be matched across runs; listed per side, not compared');
+      expect(d.regressions).toEqual([]);
+    });
+
+    it('an unnamed lock that waits longer is not a regression: it may not be the same lock', () => {
+      const rows = structuredClone(REAL_LOCK_ROWS);
+      rows[4].wait.max *= 10;
+      rows[4].contended *= 3;
+      const d = diffReports(before, withLocks(real, rows));
+      expect(d.unnamedLocks.after[0]).toMatchObject({ waitMaxNs: 1193060000, contended: 6510 });
       expect(d.regressions).toEqual([]);
     });
 
@@ -141,8 +153,22 @@ describe('diffReports on the real lifecycle capture', async () => {
     });
 
     it('one side without lock statistics is said, not guessed', () => {
-      const d = diffReports(real, before);
+      const none = { ...structuredClone(real), locks: [] };
+      const d = diffReports(none, real);
       expect(d.notComparable).toContain('locks: the before report has no lock statistics');
+      expect(d.locks.every((l) => l.acquisitions.before === null)).toBe(true);
+      expect(d.regressions).toEqual([]);
+    });
+
+    it('the real lifecycle run against itself: its 12 named lock x mode rows compare equal, its 68 unnamed locks are not compared', () => {
+      const d = diffReports(real, real);
+      expect(d.locks).toHaveLength(12);
+      expect(d.locks.every((l) => l.acquisitions.ratio === 1 && (l.hold.max.ratio === null || l.hold.max.ratio === 1))).toBe(true);
+      // 66 mutexes and 2 write-mode rwsems that only contention_begin/end (hashed pointers) show
+      expect(d.unnamedLocks.after.map((u) => [u.mode, u.locks, u.hashed, u.acquisitions])).toEqual([
+        ['mutex', 66, 66, 265],
+        ['rwsem:W', 2, 2, 2],
+      ]);
       expect(d.regressions).toEqual([]);
     });
   });

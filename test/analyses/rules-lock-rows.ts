@@ -1,9 +1,9 @@
 // Fixture lock rows in the JSON contract of the lock analysis (issue #4: `locks[]` rows with name,
 // address, mode, type, acquisitions, contended, wait/hold {count,total,min,max,avg,p50,p90,p99,p999}
-// in ns, and `lockDetails.slowestWaits`). The numbers are what that analysis (branch `locks`,
-// commit a411448) reported for samples/real/contention-no-writer/stage1/ftrace-main.txt.gz; they stand
-// in for the real lock section until it is merged, so that check, diff and the exports are tested
-// against the contract now.
+// in ns, and `lockDetails.slowestWaits`). The numbers are what the merged lock analysis reports for
+// samples/real/contention-no-writer/stage1/ftrace-main.txt.gz (test/analyses/rules.test.ts checks
+// that they still are). Unit tests of check, diff and the exports put them into a report of another
+// capture (withLocks) to exercise heavy contention without analysing that 11 MB capture each time.
 import type { AnalyzeReport } from '../../analyses/report.js';
 
 export const REAL_LOCK_ROWS = [

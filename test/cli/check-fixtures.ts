@@ -9,9 +9,9 @@
 // loader's untraced reference during module init, dropped by do_init_module: luo-model.md §4,
 // real README O11).
 //
-// TODO(lead): when samples/generate.ts (the trace generator with fault injection) lands, switch
-// these variants to its outputs: leak, pin outside a session (pre-series pinning at registration),
-// unregister error and lost events map to its fault options one to one.
+// The generator's own fault samples (samples/synthetic/synthetic-*, made by samples/generate.ts)
+// are checked too (test/cli/check.test.ts); these variants stay because they are the real lines
+// with one thing changed, so each failure is the fault and nothing else.
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { sample } from '../helpers.js';
@@ -66,7 +66,7 @@ export function labelSynthetic(lines: string[], how: string): string {
 }
 
 /** Drop a module_get/module_put tracepoint line and the luomod kprobe line right before it. */
-function dropRef(lines: string[], index: number): void {
+export function dropRef(lines: string[], index: number): void {
   const p = parseLine(lines[index]);
   const prev = index > 0 ? parseLine(lines[index - 1]) : null;
   const task = (x: Parsed) => x.prefix.slice(0, x.prefix.indexOf(']') + 1);

@@ -8,7 +8,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { DiffReportSchema } from '../../analyses/diff.js';
 import { sample } from '../helpers.js';
-import { syntheticPreSeriesLifecycle } from './check-fixtures.js';
+import { parseLine, readSample, syntheticPreSeriesLifecycle } from './check-fixtures.js';
 import { schemaErrors } from './check-jsonschema.js';
 import { runCli } from './run.js';
 
@@ -86,6 +86,33 @@ describe('diff: pre-series (synthetic) vs merged series (real), same lifecycle s
     expect(d.regressions).toEqual([]);
   });
 
+  it('locks: the named ones compare by name; the only differences are the lines of the rmmod the synthetic stage 2 refuses', () => {
+    // What refuseRmmod drops from the real stage 2: rmmod-344's lines inside sys_delete_module.
+    const real2 = readSample('real/lifecycle/stage2/ftrace-main.txt.gz').split('\n');
+    const enter = real2.findIndex((l) => /^ +rmmod-344 .*: sys_delete_module\(/.test(l));
+    const exit = real2.findIndex((l, i) => i > enter && /^ +rmmod-344 .*: sys_delete_module -> /.test(l));
+    const dropped = real2.slice(enter + 1, exit).filter((l) => l.includes('rmmod-344')).map((l) => parseLine(l)!.payload);
+    const mutexWaits = dropped.filter((p) => /^contention_begin: \S+ \(flags=SPIN\|MUTEX\)$/.test(p)).length;
+    const writeWaits = dropped.filter((p) => /^contention_begin: \S+ \(flags=WRITE\)$/.test(p)).length;
+    const registerW = dropped.filter((p) => /^lock_acquire: \S+ luo_register_rwlock$/.test(p)).length;
+    expect([mutexWaits, writeWaits, registerW]).toEqual([32, 1, 2]);
+
+    expect(d.locks).toHaveLength(12);
+    const changed = d.locks.filter((l: { acquisitions: { delta: number }; contended: { delta: number } }) => l.acquisitions.delta !== 0 || l.contended.delta !== 0);
+    expect(changed.map((l: { lock: string; mode: string; acquisitions: unknown }) => [l.lock, l.mode, l.acquisitions])).toEqual([
+      ['luo_register_rwlock', 'rwsem:W', { before: 14 - registerW, after: 14, delta: registerW, ratio: 14 / 12 }],
+    ]);
+    // unnamed locks: per side, not compared; the after side has exactly the dropped contention episodes more
+    const totals = (side: Array<{ mode: string; acquisitions: number }>) => Object.fromEntries(side.map((u) => [u.mode, u.acquisitions]));
+    const before = totals(d.unnamedLocks.before);
+    const after = totals(d.unnamedLocks.after);
+    expect([after.mutex - before.mutex, after['rwsem:W'] - before['rwsem:W']]).toEqual([mutexWaits, writeWaits]);
+    // the 95 ms wait of the rmmod on an rwsem nothing names is no lock regression: it has nothing to compare with
+    expect(d.unnamedLocks.after.find((u: { mode: string }) => u.mode === 'rwsem:W').waitMaxNs).toBe(94_786_000);
+    expect(d.regressions.filter((r: { area: string }) => r.area === 'lock')).toEqual([]);
+    expect(d.notComparable).toContain('locks without a name (64 before, 68 after): a hashed pointer is keyed per boot and a raw address changes with the run, so they cannot be matched across runs; listed per side, not compared');
+  });
+
   it('the text output leads with the headline', async () => {
     const t = await runCli(['diff', PRE.join(','), REAL.join(',')]);
     expect(t.code).toBe(0);
@@ -94,6 +121,8 @@ describe('diff: pre-series (synthetic) vs merged series (real), same lifecycle s
     expect(lines[4]).toBe('HEADLINE');
     expect(lines[5]).toMatch(/^ {2}• luo_demo: module refs moved from registration/);
     expect(t.stdout).toMatch(/luo_demo {2}registration \(pinned while registered\) +4 +0 +-4/);
+    expect(t.stdout).toContain('  locks without a name, not compared (pointers are per boot):\n    before: 63 mutex (233 acquired, 233 contended, longest wait 4.548 ms), 1 rwsem:W (1 acquired, 1 contended, longest wait 4.334 ms)\n');
+    expect(t.stdout).toMatch(/REGRESSIONS \(threshold \+20%, increases under 1\.000 ms ignored\)\n {2}none\n$/);
   });
 });
 

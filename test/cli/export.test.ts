@@ -26,9 +26,21 @@ describe('export --format chrome-json', () => {
     const t = JSON.parse(r.stdout);
     expect(schemaErrors('chrome-json', t)).toEqual([]);
     expect(traceEventProblems(t)).toEqual([]);
-    expect(t.otherData.counts).toMatchObject({ phases: 31, refcountSamples: 41, skippedUntimed: 0 });
+    expect(t.otherData.counts).toMatchObject({ phases: 31, refcountSamples: 41, skippedUntimed: 0, lockSlices: 592 });
     // a document with a broken event is rejected by the same published schema
     expect(schemaErrors('chrome-json', { ...t, traceEvents: [{ ph: 'X', name: 'x' }] }).length).toBeGreaterThan(0);
+  });
+
+  it('--max-lock-slices bounds the lock slices (the longest are kept) and the document says it capped', async () => {
+    const r = await runCli(['export', '--format', 'chrome-json', '--max-lock-slices', '25', ...LIFECYCLE]);
+    expect(r.code).toBe(0);
+    const t = JSON.parse(r.stdout);
+    expect(schemaErrors('chrome-json', t)).toEqual([]);
+    expect(t.otherData.lockIntervals).toEqual({ complete: 592, kept: 25, overCap: 567, notDrawn: 267, cap: 25, capped: true });
+    expect(t.traceEvents.filter((e: { ph: string; cat?: string }) => e.ph === 'X' && e.cat?.startsWith('lock.'))).toHaveLength(25);
+    expect(t.otherData.notes).toContain('lock slices capped at 25: the 25 longest of 592 complete holds and waits are drawn, 567 shorter ones are left out (--max-lock-slices)');
+    const bad = await runCli(['export', '--format', 'chrome-json', '--max-lock-slices', 'many', ...LIFECYCLE]);
+    expect([bad.code, bad.stderr]).toEqual([2, 'luotrace: --max-lock-slices: not a count: many\n']);
   });
 
   it('-o FILE writes the same document', async () => {
@@ -75,9 +87,16 @@ describe('CSV tables', () => {
       ['1', '13', '14', '1', '0'],
     ]);
     expect(readCsv(dir, 'module_refs_by_site.csv').find((s) => s.call_site === 'luo_preserve_file')).toEqual({ module: 'luo_demo', boot: '0', direction: 'get', call_site: 'luo_preserve_file', role: 'luo-file', count: '6' });
-    // no lock statistics yet: the tables exist with their header only
+    // one row per lock x mode of the report: 12 named (lockdep) rows and 68 locks only a hashed pointer shows
     expect(readFileSync(join(dir, 'lock_stats.csv'), 'utf8').split('\n')[0]).toMatch(/^lock,address,mode,type,acquisitions,contended,wait_count,wait_total_ns,/);
-    expect(readCsv(dir, 'lock_stats.csv')).toEqual([]);
+    const stats = readCsv(dir, 'lock_stats.csv');
+    expect([stats.length, stats.filter((x) => x.lock !== '').length]).toEqual([80, 12]);
+    expect(stats.map((x) => [x.lock || x.address, x.type])).toEqual(report.locks.map((l) => [l.name ?? l.address, l.type]));
+    expect(stats.find((x) => x.lock === 'luo_session_serialize_rwsem')).toMatchObject({ address: '0xffffffff81ed2740', mode: 'R', acquisitions: '23', contended: '0', hold_count: '23', hold_max_ns: '356268000', wait_count: '0', wait_max_ns: '' });
+    // the 20 slowest waits the report keeps, slowest first: rmmod-344's 95 ms wait on an rwsem nothing names
+    const waits = readCsv(dir, 'waits.csv');
+    expect(waits).toHaveLength(20);
+    expect(waits[0]).toMatchObject({ lock: '', address: '00000000f7c18e79', type: 'rwsem:W', waiter_pid: '344', waiter_comm: 'rmmod', wait_ns: '94786000', line: '940' });
   });
 
   it('export --format csv -o DIR writes the same tables', async () => {
