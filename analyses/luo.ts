@@ -14,7 +14,7 @@ import {
 import type { LuoCallTracker } from './luo-calls.js';
 import { PinReducer, type PinWindow } from './pins.js';
 import type { FinishContext } from './reducer.js';
-import { RefcountReducer } from './refcounts.js';
+import { type ModuleStats, RefcountReducer } from './refcounts.js';
 import { RegistryReducer } from './registry.js';
 import { type Boot, SegmentTracker } from './segments.js';
 import { type PhaseRecord, type SessionRecord, SessionReducer } from './sessions.js';
@@ -128,6 +128,8 @@ export const ModuleSchema = z.object({
   handlers: z.array(z.string()),
   flbs: z.array(z.string()),
   pinWindows: z.array(PinWindowSchema),
+  /** Released windows not listed (beyond the first 5000 of the run); open ones are always listed. */
+  pinWindowsOmitted: z.number().int(),
 });
 export type ModuleJson = z.infer<typeof ModuleSchema>;
 
@@ -186,6 +188,20 @@ export const LuoSectionSchema = z.object({
   sessions: z.array(SessionSchema),
   modules: z.array(ModuleSchema),
   verdicts: z.array(VerdictSchema),
+  /** Sessions that ended normally beyond the first 1000 per boot are counted here, not listed. */
+  sessionsOmitted: z.record(z.string(), z.number().int()),
+  /** Durations of every phase of every session (listed or not). */
+  phaseStats: z.array(
+    z.object({
+      phase: z.string(),
+      count: z.number().int(),
+      errors: z.number().int(),
+      totalNs: z.number(),
+      minNs: z.number().nullable(),
+      maxNs: z.number().nullable(),
+      avgNs: z.number().nullable(),
+    }),
+  ),
   /** Which LUO functions had probes in the inputs (what could be seen at all). */
   probedFunctions: z.array(z.string()),
 });
@@ -328,7 +344,7 @@ export class LuoAnalysis {
         putLine: w.putLine,
         putTime: w.putTime,
         putCallSite: w.putCallSite,
-        session: s?.name ?? null,
+        session: s?.name ?? w.sessionName,
         sessionId: s ? (idOf.get(s.key) ?? null) : null,
         token: w.token,
         luoFunction: w.luoFunction,
@@ -339,17 +355,16 @@ export class LuoAnalysis {
     };
     const windowsJson = [...this.pins.closed.map((w) => toJsonWindow(w, false)), ...openWindows.map((w) => toJsonWindow(w, true))];
 
-    // Modules per boot.
+    // Modules per boot (a boot may span several segments: concatenated dumps, console + trace).
     const modules: ModuleJson[] = [];
-    for (const st of this.refcounts.modules()) {
-      const boot = bootOfSeg.get(st.segment)?.id ?? 0;
+    for (const [boot, st, segIds] of mergeModuleStats(this.refcounts.modules(), bootOfSeg)) {
       const mine = windowsJson.filter((w) => w.module === st.module && w.boot === boot);
-      const segOpen = openWindows.filter((w) => w.module === st.module && w.segment === st.segment);
+      const segOpen = openWindows.filter((w) => w.module === st.module && segIds.has(w.segment));
       const luoGets = Object.entries(st.getsBySite).filter(([s]) => classifyCallSite(s).startsWith('luo')).reduce((a, [, n]) => a + n, 0);
       const luoPuts = Object.entries(st.putsBySite).filter(([s]) => classifyCallSite(s).startsWith('luo')).reduce((a, [, n]) => a + n, 0);
       const vfsGets = Object.entries(st.getsBySite).filter(([s]) => classifyCallSite(s) === 'vfs').reduce((a, [, n]) => a + n, 0);
       const vfsPuts = Object.entries(st.putsBySite).filter(([s]) => classifyCallSite(s) === 'vfs').reduce((a, [, n]) => a + n, 0);
-      const unmatched = this.pins.unmatched.filter((u) => u.module === st.module && u.segment === st.segment);
+      const unmatched = this.pins.unmatched.filter((u) => u.module === st.module && segIds.has(u.segment));
       const regs = this.registry.registrations.filter((r) => r.module === st.module && r.action === 'register' && (r.ret === null || r.ret >= 0));
       modules.push({
         name: st.module,
@@ -373,6 +388,7 @@ export class LuoAnalysis {
         handlers: [...new Set(regs.filter((r) => r.what === 'file-handler' && r.handler).map((r) => r.handler as string))],
         flbs: [...new Set(regs.filter((r) => r.what === 'flb' && r.flb).map((r) => r.flb as string))],
         pinWindows: mine,
+        pinWindowsOmitted: Math.max(0, st.gets - mine.length),
       });
     }
     modules.sort((a, b) => a.boot - b.boot || a.name.localeCompare(b.name));
@@ -442,21 +458,68 @@ export class LuoAnalysis {
       };
     });
 
+    const phaseStats = this.sessions.phaseStatsWithLive().map((p) => ({
+      phase: p.phase,
+      count: p.count,
+      errors: p.errors,
+      totalNs: p.totalNs,
+      minNs: p.count && Number.isFinite(p.minNs) ? p.minNs : null,
+      maxNs: p.count ? p.maxNs : null,
+      avgNs: p.count ? Math.round(p.totalNs / p.count) : null,
+    }));
     const section: Omit<LuoSection, 'verdicts'> = {
       kernelModel: this.kernelModel(),
       boots: bootsJson,
       sessions,
       modules,
+      sessionsOmitted: Object.fromEntries(this.sessions.omitted),
+      phaseStats,
       probedFunctions: [...probed].sort(),
     };
     return { ...section, verdicts: buildVerdicts(section, ctx.quality) };
   }
 }
 
+/** Merge the per-segment refcount statistics of each (boot, module), in stream order. */
+function mergeModuleStats(stats: ModuleStats[], bootOfSeg: Map<number, Boot>): Array<[number, ModuleStats, Set<number>]> {
+  const merged = new Map<string, [number, ModuleStats, Set<number>]>();
+  for (const st of [...stats].sort((a, b) => a.segment - b.segment)) {
+    const boot = bootOfSeg.get(st.segment)?.id ?? 0;
+    const key = `${boot}\u0000${st.module}`;
+    const cur = merged.get(key);
+    if (!cur) {
+      merged.set(key, [boot, { ...st, getsBySite: { ...st.getsBySite }, putsBySite: { ...st.putsBySite }, mismatches: [...st.mismatches] }, new Set([st.segment])]);
+      continue;
+    }
+    const m = cur[1];
+    cur[2].add(st.segment);
+    m.gets += st.gets;
+    m.puts += st.puts;
+    for (const [k, n] of Object.entries(st.getsBySite)) m.getsBySite[k] = (m.getsBySite[k] ?? 0) + n;
+    for (const [k, n] of Object.entries(st.putsBySite)) m.putsBySite[k] = (m.putsBySite[k] ?? 0) + n;
+    if (m.firstRefcnt === null) m.firstRefcnt = st.firstRefcnt;
+    if (st.lastRefcnt !== null) m.lastRefcnt = st.lastRefcnt;
+    if (st.minRefcnt !== null) m.minRefcnt = m.minRefcnt === null ? st.minRefcnt : Math.min(m.minRefcnt, st.minRefcnt);
+    if (st.maxRefcnt !== null) m.maxRefcnt = m.maxRefcnt === null ? st.maxRefcnt : Math.max(m.maxRefcnt, st.maxRefcnt);
+    m.loadLines.push(...st.loadLines);
+    m.freeLines.push(...st.freeLines);
+    if (st.freeLines.length) m.refcntAtFree = st.refcntAtFree;
+    m.mismatches.push(...st.mismatches.slice(0, Math.max(0, 20 - m.mismatches.length)));
+    m.mismatchCount += st.mismatchCount;
+  }
+  return [...merged.values()];
+}
+
 function expectedOpenReason(w: PinWindow, s: SessionRecord | undefined, kexecOk: boolean, liveSessions: boolean): string | null {
   if (w.class === 'vfs') return 'a file of the module is still open (VFS reference, not a LUO pin)';
   if (w.class === 'luo-registration') return null;
   if (w.class === 'other' || w.class === 'module-loader') return 'not a LUO reference';
+  // An FLB ref belongs to the FLB, not to the session whose file happened to be its first user: it is
+  // dropped when the last dependent file of any session is unpreserved / finished (luo-model.md §1.4,
+  // §4 "FLB owner"). While other sessions are live at the end of the trace, it may still be in use.
+  if (w.class === 'luo-flb' && liveSessions && s && (s.state === 'aborted' || s.state === 'failed' || s.state === 'finished')) {
+    return `FLB still in use: its ref is dropped with the last dependent file, and sessions other than ${s.name ?? `#${s.key}`} were live at the end of the trace`;
+  }
   if (w.flow === 'outgoing') {
     if (s && (s.state === 'aborted' || s.state === 'failed')) return null;
     if (s?.state === 'frozen' || kexecOk) return 'held across kexec: the old kernel never drops it (luo-model.md §6 step 6)';

@@ -37,6 +37,8 @@ export interface PinWindow {
   putCallSite: string | null;
   /** Session key (see SessionRecord.key) whose file set the get was taken for, when known. */
   session: number | null;
+  /** Its name, remembered here because ended sessions may be dropped to counts (sessions.ts). */
+  sessionName: string | null;
   fileSet: string | null;
   token: string | null;
   /** Innermost LUO function around the get (luo_preserve_file, luo_flb_file_preserve...). */
@@ -62,7 +64,7 @@ const FILE_INCOMING_SITES = new Set(['luo_file_deserialize', 'luo_file_deseriali
 /** Puts on the error path of the function that took the get: they release the newest get (LIFO). */
 const ERROR_PATH_PUTS = new Set(['luo_preserve_file', 'luo_file_deserialize', 'luo_file_deserialize_one', 'luo_flb_file_preserve', 'luo_flb_file_preserve_one', 'luo_flb_retrieve_one']);
 /** Stored closed windows per class before only counting (memory bound for huge traces). */
-const MAX_CLOSED = 20_000;
+const MAX_CLOSED = 5_000;
 
 function bareSite(site: string): string {
   return site.replace(/\+0x[0-9a-f]+(\/0x[0-9a-f]+)?$/i, '').replace(/ \[.*\]$/, '');
@@ -77,6 +79,7 @@ export class PinReducer {
   /** Lost-event gaps seen per segment so far. */
   private readonly gaps = new Map<number, number>();
   private readonly gapAtGet = new WeakMap<PinWindow, number>();
+  private readonly owners = new WeakMap<PinWindow, { name: string | null }>();
 
   constructor(
     private readonly calls: LuoCallTracker,
@@ -115,13 +118,20 @@ export class PinReducer {
         putLine: null,
         putTime: null,
         putCallSite: null,
-        session: this.sessions.sessionOfTask(seg.id, ev.src, ev.pid)?.key ?? null,
+        session: null,
+        sessionName: null,
         fileSet: cls === 'luo-file' ? fileSet : null,
         token: cls === 'luo-file' ? token : null,
         luoFunction: stack.length ? stack[stack.length - 1].func : null,
         durationNs: null,
         incomplete: false,
       };
+      const owner = this.sessions.sessionOfTask(seg.id, ev.src, ev.pid);
+      if (owner) {
+        w.session = owner.key;
+        w.sessionName = owner.name;
+        this.owners.set(w, owner);
+      }
       this.gapAtGet.set(w, this.gaps.get(seg.id) ?? 0);
       let list = this.open.get(mapKey);
       if (!list) this.open.set(mapKey, (list = []));
@@ -140,6 +150,9 @@ export class PinReducer {
       this.unmatched.push({ module: ev.fields.module, segment: seg.id, src: ev.src, line: ev.line, time: ev.time, callSite: site, class: cls, reason });
       return;
     }
+    // Incoming sessions get their name at retrieve, after the deserialize get.
+    const owner = this.owners.get(w);
+    if (owner && w.sessionName === null) w.sessionName = owner.name;
     w.putLine = ev.line;
     w.putTime = ev.time;
     w.putCallSite = site;
@@ -170,6 +183,8 @@ export class PinReducer {
     for (const list of this.open.values()) {
       for (const w of list) {
         if ((this.gaps.get(w.segment) ?? 0) !== this.gapAtGet.get(w)) w.incomplete = true;
+        const owner = this.owners.get(w);
+        if (owner && w.sessionName === null) w.sessionName = owner.name;
         out.push(w);
       }
     }

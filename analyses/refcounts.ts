@@ -11,6 +11,7 @@
 // (§4 "Unload behaviour", §7(b)).
 import type { TraceEvent } from '../parsers/event.js';
 import { errnoName } from './errno.js';
+import { probedFunction } from './kernel-models.js';
 import type { Segment } from './segments.js';
 
 export interface RefcntMismatch {
@@ -67,6 +68,12 @@ export class RefcountReducer {
   /** Set after module_load: the next event of that module starts a fresh count. */
   private readonly fresh = new Set<string>();
   private readonly checks = new Map<string, RefcntCheck>();
+  /**
+   * Entry probes of try_module_get / module_put (the lab's `luomod` kprobes, real README §2) whose
+   * tracepoint has not come yet, per module key and task: the reference changed at some point
+   * between the entry and the tracepoint (see RefcntCheck).
+   */
+  private readonly entries = new Map<string, Map<string, number>>();
 
   private get(segId: number, src: number, module: string): ModuleStats {
     const key = `${segId}\u0000${module}`;
@@ -97,12 +104,32 @@ export class RefcountReducer {
 
   push(ev: TraceEvent, seg: Segment): void {
     switch (ev.kind) {
+      case 'kprobe':
+      case 'fentry': {
+        const name = ev.fields.args.name;
+        // Cheap test first: every kprobe event passes here (the probe is named after its function).
+        const f = ev.fields.func;
+        if (!name || !((f !== null && (f.startsWith('try_module_get') || f.startsWith('module_put'))) || ev.name.includes('module_'))) return;
+        const fn = probedFunction(ev);
+        if ((fn === 'try_module_get' || fn === 'module_put') && name && ev.time !== null) {
+          const key = `${seg.id}\u0000${name.replace(/^"|"$/g, '')}`;
+          let m = this.entries.get(key);
+          if (!m) this.entries.set(key, (m = new Map()));
+          m.set(`${ev.src}:${ev.pid}`, ev.time);
+        }
+        return;
+      }
       case 'module_get':
       case 'module_put': {
         const f = ev.fields;
         const s = this.get(seg.id, ev.src, f.module);
         const site = f.callSite;
         const key = `${seg.id}\u0000${f.module}`;
+        const pending = this.entries.get(key);
+        const task = `${ev.src}:${ev.pid}`;
+        let entry = pending?.get(task) ?? null;
+        pending?.delete(task);
+        if (entry !== null && (ev.time === null || entry > ev.time || ev.time - entry > MAX_ENTRY_LATENCY_NS)) entry = null;
         if (ev.kind === 'module_get') {
           s.gets++;
           s.getsBySite[site] = (s.getsBySite[site] ?? 0) + 1;
@@ -115,8 +142,8 @@ export class RefcountReducer {
         s.minRefcnt = s.minRefcnt === null ? f.refcnt : Math.min(s.minRefcnt, f.refcnt);
         s.maxRefcnt = s.maxRefcnt === null ? f.refcnt : Math.max(s.maxRefcnt, f.refcnt);
         let chk = this.checks.get(key);
-        if (!chk) this.checks.set(key, (chk = new RefcntCheck(s)));
-        chk.push({ time: ev.time, pid: ev.pid, delta: ev.kind === 'module_get' ? 1 : -1, actual: f.refcnt, line: ev.line, src: ev.src, site, kind: ev.kind, fresh: this.fresh.has(key) });
+        if (!chk) this.checks.set(key, (chk = new RefcntCheck(s, (now) => this.oldestEntry(key, now))));
+        chk.push({ time: ev.time, start: entry ?? ev.time, pid: ev.pid, delta: ev.kind === 'module_get' ? 1 : -1, actual: f.refcnt, line: ev.line, src: ev.src, site, kind: ev.kind, fresh: this.fresh.has(key) });
         this.fresh.delete(key);
         return;
       }
@@ -172,6 +199,18 @@ export class RefcountReducer {
     }
   }
 
+  /** The oldest entry probe of this module still waiting for its tracepoint (stale ones dropped: a failed try_module_get has none). */
+  private oldestEntry(key: string, now: number): number | null {
+    const m = this.entries.get(key);
+    if (!m || m.size === 0) return null;
+    let oldest: number | null = null;
+    for (const [task, t] of m) {
+      if (now - t > MAX_ENTRY_LATENCY_NS) m.delete(task);
+      else if (oldest === null || t < oldest) oldest = t;
+    }
+    return oldest;
+  }
+
   modules(): ModuleStats[] {
     for (const c of this.checks.values()) c.flush();
     return [...this.stats.values()];
@@ -180,6 +219,8 @@ export class RefcountReducer {
 
 interface RefEvent {
   time: number | null;
+  /** Earliest moment the reference may have changed: the task's entry probe, else the event itself. */
+  start: number | null;
   pid: number | null;
   delta: 1 | -1;
   actual: number;
@@ -197,8 +238,19 @@ interface RefEvent {
  * So an event is checked against a range: the running count, widened by the other tasks' events
  * within RACE_WINDOW_NS on either side. A lost or untraced reference shifts every later value and
  * falls outside the range at the first quiet moment.
+ *
+ * An event can also be written long after the change it reports: each ftrace instance runs the
+ * tracepoint's assignment on its own, one after the other, and an interrupt in between delays the
+ * later instances (real contention capture: luo_ctl-326's module_put entered at 77.671992, its
+ * tracepoint is at 77.675108 in `main` but at 77.699242 in `pipe`, 77.699248 in `tgid` and
+ * 77.699404 in trace-cmd, printing refcnt=8 after other tasks' events that already count it). When
+ * the entry probe of try_module_get/module_put precedes the tracepoint on the same task, the change
+ * may have happened anywhere from that entry on, so the event counts as "maybe before" every event
+ * up to RACE_WINDOW_NS after its entry.
  */
 const RACE_WINDOW_NS = 20_000_000;
+/** An entry probe further back than this is not the same call (a failed try_module_get has no tracepoint). */
+const MAX_ENTRY_LATENCY_NS = 1_000_000_000;
 
 class RefcntCheck {
   private readonly buf: RefEvent[] = [];
@@ -206,7 +258,11 @@ class RefcntCheck {
   private next = 0;
   private expected: number | null = null;
 
-  constructor(private readonly stats: ModuleStats) {}
+  constructor(
+    private readonly stats: ModuleStats,
+    /** The oldest entry probe whose tracepoint has not come yet: events after it must wait for it. */
+    private readonly oldestPendingEntry: (now: number) => number | null,
+  ) {}
 
   push(e: RefEvent): void {
     this.buf.push(e);
@@ -214,7 +270,8 @@ class RefcntCheck {
       this.drain(Infinity);
       return;
     }
-    this.drain(e.time - RACE_WINDOW_NS);
+    const pending = this.oldestPendingEntry(e.time);
+    this.drain(Math.min(e.time, pending ?? Infinity) - RACE_WINDOW_NS);
   }
 
   flush(): void {
@@ -232,6 +289,7 @@ class RefcntCheck {
     // Drop look-behind that no future check can need.
     let keep = 0;
     const oldest = this.next < this.buf.length ? this.buf[this.next].time : null;
+    // (Look-behind is matched by its own time: events before i in trace order were written before it.)
     while (keep < this.next && oldest !== null && this.buf[keep].time !== null && (this.buf[keep].time as number) < oldest - RACE_WINDOW_NS) keep++;
     if (keep === this.next && oldest === null) keep = this.next;
     if (keep > 0) {
@@ -254,8 +312,10 @@ class RefcntCheck {
       for (let j = 0; j < this.buf.length; j++) {
         if (j === i) continue;
         const o = this.buf[j];
-        if (o.time === null || o.pid === e.pid || Math.abs(o.time - e.time) > RACE_WINDOW_NS) continue;
-        // Before i in trace order but maybe after the read (undo it), or after i but maybe before.
+        if (o.time === null || o.pid === e.pid) continue;
+        // Before i in trace order but maybe after the read (undo it), or after i but maybe before
+        // (its change may date back to its entry probe).
+        if (j < i ? Math.abs(o.time - e.time) > RACE_WINDOW_NS : (o.start ?? o.time) - e.time > RACE_WINDOW_NS) continue;
         if (j < i) {
           if (o.delta > 0) lower--;
           else upper++;

@@ -88,6 +88,22 @@ export interface GlobalPhase extends PhaseRecord {
 }
 
 const LIVEUPDATE_SESSION_FINISH = 0xba42;
+/**
+ * Sessions that ended normally are kept in full up to this many per segment; after that only their
+ * counts and phase statistics are kept, so memory does not grow with a trace of 100 000 sessions.
+ * Sessions with an error phase are always kept (up to MAX_WITH_ERRORS).
+ */
+export const MAX_DETAILED_SESSIONS = 1000;
+const MAX_WITH_ERRORS = 5000;
+
+export interface PhaseStat {
+  phase: string;
+  count: number;
+  errors: number;
+  totalNs: number;
+  minNs: number;
+  maxNs: number;
+}
 
 interface SegState {
   sessions: SessionRecord[];
@@ -99,6 +115,7 @@ interface SegState {
   creating: Map<string, SessionRecord>;
   /** Sessions that finished, by file set, until the file set is reused: a later finish is the release. */
   ended: Map<string, SessionRecord>;
+
   /** Open phases by call (so the exit edge can complete them). */
   open: Map<object, { session: SessionRecord | null; phase: PhaseRecord }>;
 }
@@ -135,6 +152,13 @@ export class SessionReducer {
   private readonly segs = new Map<number, SegState>();
   readonly orphans: OrphanPhase[] = [];
   readonly globalPhases: GlobalPhase[] = [];
+  /** Phase durations of every session, kept or not. */
+  readonly phaseStats = new Map<string, PhaseStat>();
+  /** Sessions dropped to counts, by outcome state. */
+  readonly omitted = new Map<string, number>();
+  /** Ended sessions kept in full, for the caps. */
+  private keptEnded = 0;
+  private keptWithErrors = 0;
   /** Functions seen with an entry or return probe (to say which phases were observable). */
   readonly probedFunctions = new Set<string>();
   private nextKey = 0;
@@ -376,6 +400,7 @@ export class SessionReducer {
         if (!s) return;
         if (edge.ret !== null && edge.ret < 0) {
           s.state = 'failed';
+          this.retire(st, s);
         } else {
           s.state = 'open';
           let list = st.unbound.get(task);
@@ -391,6 +416,7 @@ export class SessionReducer {
         } else {
           const failed = this.newSession(st, seg, 'incoming', c.args.name ?? null, edge, 'failed');
           failed.phases.push(rec.phase);
+          this.retire(st, failed);
         }
         return;
       case 'luo_preserve_file': {
@@ -416,6 +442,7 @@ export class SessionReducer {
         if (!s) return;
         s.state = 'aborted';
         if (s.fileSet) st.live.delete(s.fileSet);
+        this.retire(st, s);
         return;
       case 'luo_file_freeze':
         if (s && (edge.ret === null || edge.ret >= 0)) s.state = 'frozen';
@@ -429,11 +456,56 @@ export class SessionReducer {
             st.live.delete(s.fileSet);
             st.ended.set(s.fileSet, s);
           }
+          this.retire(st, s);
         }
         return;
       default:
         return;
     }
+  }
+
+  /** A session ended: account its phases, and keep it in full only while under the caps. */
+  private retire(st: SegState, s: SessionRecord): void {
+    this.accountPhases(s);
+    const hasError = s.phases.some((p) => p.error !== null);
+    if (hasError && this.keptWithErrors < MAX_WITH_ERRORS) {
+      this.keptWithErrors++;
+      return;
+    }
+    if (!hasError && this.keptEnded < MAX_DETAILED_SESSIONS) {
+      this.keptEnded++;
+      return;
+    }
+    const i = st.sessions.lastIndexOf(s);
+    if (i >= 0) st.sessions.splice(i, 1);
+    this.omitted.set(s.state, (this.omitted.get(s.state) ?? 0) + 1);
+  }
+
+  private accountPhases(s: SessionRecord, into: Map<string, PhaseStat> = this.phaseStats): void {
+    for (const p of s.phases) {
+      let st = into.get(p.name);
+      if (!st) into.set(p.name, (st = { phase: p.name, count: 0, errors: 0, totalNs: 0, minNs: Infinity, maxNs: 0 }));
+      st.count++;
+      if (p.error) st.errors++;
+      if (p.durationNs !== null) {
+        st.totalNs += p.durationNs;
+        if (p.durationNs < st.minNs) st.minNs = p.durationNs;
+        if (p.durationNs > st.maxNs) st.maxNs = p.durationNs;
+      }
+    }
+  }
+
+  /**
+   * Phase statistics of the ended sessions plus those still live now. The running totals are not
+   * changed: finish() may run again on a live stream (the TUI's --follow).
+   */
+  phaseStatsWithLive(): PhaseStat[] {
+    const out = new Map<string, PhaseStat>();
+    for (const [k, v] of this.phaseStats) out.set(k, { ...v });
+    for (const st of this.segs.values()) {
+      for (const s of st.sessions) if (s.state !== 'aborted' && s.state !== 'finished' && s.state !== 'failed') this.accountPhases(s, out);
+    }
+    return [...out.values()];
   }
 
   /** The session a task is working on right now (through the file set of its open LUO calls). */

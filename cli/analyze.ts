@@ -1,24 +1,33 @@
 // `luotrace analyze FILE...`: verdicts first, then sessions, pin windows, refcounts, locks and data
 // quality; `--json` prints the whole report as one document (analyses/report.ts).
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import type { SourceInfo, TraceEvent } from '../parsers/event.js';
-import type { DataQuality } from '../parsers/quality.js';
 import { InputError, type ReadOptions, readTraces } from '../parsers/index.js';
+import type { DataQuality } from '../parsers/quality.js';
 import { loadSymbolFile } from '../parsers/kallsyms.js';
 import type { SymbolTable } from '../parsers/kallsyms.js';
-import { createLockAnalysis } from '../analyses/locks.js';
+import { LOCK_SORT_KEYS, type LockOptions, type LockSortKey, createLockAnalysis } from '../analyses/locks.js';
 import { LuoCallTracker } from '../analyses/luo-calls.js';
 import { LuoAnalysis } from '../analyses/luo.js';
 import { KERNEL_MODELS, type KernelModelId } from '../analyses/kernel-models.js';
 import { ReorderBuffer } from '../analyses/order.js';
 import type { AnalyzeReport } from '../analyses/report.js';
 import { filterLuoSection, type ReportFilters } from '../analyses/filters.js';
+import { writeCsvTables } from './export/csv.js';
+import { writeJson } from './json-out.js';
 import { BufferedWriter } from './output.js';
 import { formatOption, parseFormat } from './options.js';
 import { renderReportText } from './render-report.js';
 import { TOOL_VERSION } from './version.js';
+import { createBpftraceMapsAnalysis } from '../analyses/bpftrace-maps.js';
+import { renderBpftraceMapsText } from './render-bpftrace-maps.js';
+
+/** Formats whose events arrive merged by timestamp already (trace-formats.md §1.1, §2). */
+export const ORDERED_FORMATS = new Set<string>(['ftrace', 'trace-pipe', 'trace-cmd', 'function-graph', 'latency', 'console']);
 
 export interface AnalyzeOptions {
+  /** Also write the report's tables as CSV files into this directory (cli/export/csv.ts). */
+  csv?: string;
   format?: string;
   json?: boolean;
   kallsyms?: string;
@@ -29,6 +38,10 @@ export interface AnalyzeOptions {
   pid?: string;
   since?: string;
   until?: string;
+  /** Locks section: sort key and filters (perf lock's -k, -L, -Y). */
+  sort?: LockSortKey;
+  lock?: string;
+  type?: string;
 }
 
 /** `--since 86.7` (seconds, as the trace prints them) -> ns. */
@@ -45,35 +58,70 @@ export function reportFilters(opts: AnalyzeOptions): ReportFilters {
   return { module: opts.module, session: opts.session, pid, since: seconds('--since', opts.since), until: seconds('--until', opts.until) };
 }
 
+/** What callers can observe while the analyses run (beyond the report). */
+export interface AnalysisHooks {
+  /** Every finished lock hold and wait (LockOptions.onInterval), e.g. for the Chrome export's timeline. */
+  onLockInterval?: LockOptions['onInterval'];
+}
+
 /** The analyses of one run, fed event by event; `report` can be called again after more events (the TUI's --follow). */
 export interface AnalysisPipeline {
   push(ev: TraceEvent): void;
+  /** A source starts: its format decides whether its events need re-ordering (readTraces' onSourceStart). */
+  sourceFormat(format: string): void;
   /** Pass on the events the reorder window still holds (end of input, or an idle live stream). */
   flush(): void;
   report(read: { sources: SourceInfo[]; quality: DataQuality }): AnalyzeReport;
 }
 
-export async function createAnalysis(opts: AnalyzeOptions): Promise<AnalysisPipeline> {
+export async function createAnalysis(opts: AnalyzeOptions, hooks: AnalysisHooks = {}): Promise<AnalysisPipeline> {
   let symbols: SymbolTable | null = null;
   if (opts.kallsyms) symbols = await loadSymbolFile(opts.kallsyms);
   const calls = new LuoCallTracker();
   if (opts.kernelModel && !(opts.kernelModel in KERNEL_MODELS)) {
     throw new InputError('--kernel-model', `unknown model ${opts.kernelModel}; one of: ${Object.keys(KERNEL_MODELS).join(', ')}`);
   }
-  const filters = reportFilters(opts);
   const luo = new LuoAnalysis({ kernelModel: opts.kernelModel as KernelModelId | undefined, calls });
-  const locks = createLockAnalysis({ symbols, calls });
+  const filters = reportFilters(opts);
+  const locks = createLockAnalysis({
+    symbols,
+    calls,
+    sort: opts.sort,
+    filters: {
+      lock: opts.lock ?? null,
+      type: opts.type ?? null,
+      session: filters.session ?? null,
+      pids: filters.pid === undefined ? [] : [filters.pid],
+      since: filters.since ?? null,
+      until: filters.until ?? null,
+    },
+    onInterval: hooks.onLockInterval,
+  });
   const ordered = new ReorderBuffer((ev: TraceEvent) => {
     calls.push(ev);
     luo.push(ev);
     locks.push(ev);
   });
+  // bpftrace maps are not points in time: collected as read, outside the ordered stream (issue #5).
+  const bpftraceMaps = createBpftraceMapsAnalysis();
   return {
-    push: (ev) => ordered.push(ev),
+    push(ev) {
+      if (ev.kind === 'bpftrace_map') bpftraceMaps.push(ev);
+      else ordered.push(ev);
+    },
+    // bpftrace drains per-CPU buffers in turn: the real captures lag by up to 35 s (contention
+    // run), so unordered sources are sorted whole, up to the buffer's cap (order.ts).
+    sourceFormat: (format) => ordered.setWindow(ORDERED_FORMATS.has(format) ? 0 : Number.POSITIVE_INFINITY),
     flush: () => ordered.flush(),
     report(read) {
-      const ctx = { sources: read.sources, quality: read.quality };
-      const luoSection = filterLuoSection(luo.finish(ctx), filters, read.quality);
+      const quality = { ...read.quality, notes: [...read.quality.notes] };
+      if (ordered.lateEvents > 0) {
+        quality.notes.push(
+          `${ordered.lateEvents} events arrived out of time order by up to ${(ordered.maxLagNs / 1e9).toFixed(3)} s beyond what could be re-ordered; pairing around them may be off`,
+        );
+      }
+      const ctx = { sources: read.sources, quality };
+      const luoSection = filterLuoSection(luo.finish(ctx), filters, quality);
       const lockSection = locks.finish(ctx);
       const { locks: lockRows, ...lockDetails } = lockSection;
       return {
@@ -82,18 +130,23 @@ export async function createAnalysis(opts: AnalyzeOptions): Promise<AnalysisPipe
         ...luoSection,
         locks: lockRows,
         lockDetails,
-        dataQuality: read.quality,
+        dataQuality: quality,
+        ...bpftraceMaps.finish(ctx),
       };
     },
   };
 }
 
 /** Read the inputs and run every analysis over one ordered event stream. */
-export async function runAnalysis(files: string[], opts: AnalyzeOptions, read: Pick<ReadOptions, 'onProgress'> = {}): Promise<AnalyzeReport> {
-  const pipeline = await createAnalysis(opts);
-  const result = await readTraces(files, pipeline.push, { format: parseFormat(opts.format), onProgress: read.onProgress });
+export async function runAnalysis(files: string[], opts: AnalyzeOptions, hooks: AnalysisHooks & Pick<ReadOptions, 'onProgress'> = {}): Promise<AnalyzeReport> {
+  const pipeline = await createAnalysis(opts, hooks);
+  const read = await readTraces(files, pipeline.push, {
+    format: parseFormat(opts.format),
+    onSourceStart: (_src, _file, _clock, format) => pipeline.sourceFormat(format),
+    onProgress: hooks.onProgress,
+  });
   pipeline.flush();
-  return pipeline.report(result);
+  return pipeline.report(read);
 }
 
 export function registerAnalyze(program: Command): void {
@@ -102,6 +155,7 @@ export function registerAnalyze(program: Command): void {
     .description('what happened in each live update: verdicts, sessions, module pins, refcounts, locks')
     .argument('<files...>', 'trace files of one run (several files = several boots or renderings), or - for stdin')
     .option('--json', 'print the report as one JSON document (see `luotrace schema analyze`)')
+    .option('--csv <dir>', 'also write the tables (sessions, phases, pin windows, refcounts, lock stats, waits) as CSV files into DIR')
     .option('--kallsyms <file>', 'a copy of /proc/kallsyms or System.map to name raw addresses')
     .option('--kernel-model <model>', 'force the LUO code version: pre-series, v1, merged, later')
     .option('--limit <n>', 'rows shown per list in the text report', '20')
@@ -110,6 +164,9 @@ export function registerAnalyze(program: Command): void {
     .option('--pid <pid>', 'only what this task did')
     .option('--since <seconds>', 'only what happened at or after this trace time (seconds, as printed)')
     .option('--until <seconds>', 'only what happened at or before this trace time (seconds)')
+    .addOption(new Option('-k, --sort <key>', 'locks: sort rows by this perf lock key').choices([...LOCK_SORT_KEYS]).default('wait_total'))
+    .option('--lock <name>', 'locks: only locks whose name, symbol or address contains this')
+    .option('--type <type>', 'locks: only this type or mode (rwsem:R, rwsem:W, rwsem, mutex, spinlock, R, W)')
     .addOption(formatOption())
     .action(runAnalyze);
 }
@@ -117,7 +174,14 @@ export function registerAnalyze(program: Command): void {
 /** The `analyze` command's work: also what `luotrace FILE...` does when stdout is not a terminal. */
 export async function runAnalyze(files: string[], opts: AnalyzeOptions): Promise<void> {
   const report = await runAnalysis(files, opts);
+  if (opts.csv) await writeCsvTables(report, opts.csv);
   const out = new BufferedWriter();
-  out.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderReportText(report, { limit: Math.max(1, Number(opts.limit) || 20) }));
+  if (opts.json) {
+    writeJson(out, report);
+    out.write('\n');
+  } else {
+    out.write(renderReportText(report, { limit: Math.max(1, Number(opts.limit) || 20) }));
+    if (report.bpftraceMaps.length > 0) out.write(`\n${renderBpftraceMapsText(report)}`);
+  }
   await out.flush();
 }

@@ -5,11 +5,15 @@
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../parsers/input.js';
 import { registerAnalyze, runAnalyze } from './analyze.js';
+import { registerCheck, ResultFailure } from './check.js';
+import { registerDiff } from './diff.js';
 import { registerEvents } from './events.js';
+import { registerExport } from './export.js';
+import { registerRecord } from './record.js';
 import { registerSchema } from './schema.js';
 import { addTuiOptions, registerTui, runTui, type TuiOptions } from './tui.js';
 
-export const EXIT = { ok: 0, failed: 1, input: 2, internal: 3 } as const;
+export const EXIT = { ok: 0, failed: 1, input: 2, internal: 3, interrupted: 130 } as const;
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -18,11 +22,12 @@ export function buildProgram(): Command {
     .description(
       'Explain Live Update Orchestrator (LUO) runs from kernel traces: sessions, module pin windows,\n' +
         'refcount balance and rwsem contention. Reads ftrace text (trace, trace_pipe, trace-cmd report,\n' +
-        'function_graph), console/dmesg logs with tp_printk lines; .gz inputs are decompressed.',
+        'function_graph), console/dmesg logs with tp_printk lines, bpftrace text and -f json, CSV and\n' +
+        'perf script; .gz inputs are decompressed. `record` captures a live update itself.',
     )
     .addHelpText(
       'after',
-      '\nExit codes: 0 success, 1 a check or threshold failed, 2 unusable input or bad usage, 3 internal error.',
+      '\nExit codes: 0 success, 1 a check or threshold failed, 2 unusable input or bad usage, 3 internal error,\n130 interrupted (Ctrl-C).',
     )
     .showHelpAfterError('(run luotrace --help for usage)')
     .exitOverride()
@@ -40,7 +45,11 @@ export function buildProgram(): Command {
   });
   registerAnalyze(program);
   registerEvents(program);
+  registerCheck(program);
+  registerDiff(program);
+  registerExport(program);
   registerSchema(program);
+  registerRecord(program);
   registerTui(program);
   return program;
 }
@@ -49,11 +58,16 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-    return EXIT.ok;
+    // A command may end with a documented non-zero code without an exception (record: 3 = not restored).
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (e) {
     if (e instanceof CommanderError) {
       // --help and --version exit through here with code 0.
       return e.exitCode === 0 ? EXIT.ok : EXIT.input;
+    }
+    if (e instanceof ResultFailure) {
+      // `check` found a violated rule, `diff` a regression: the command already printed why.
+      return EXIT.failed;
     }
     if (e instanceof InputError) {
       process.stderr.write(`luotrace: ${e.oneLine}\n`);
@@ -69,6 +83,15 @@ export async function main(argv: string[]): Promise<number> {
 // Run when executed directly (not when imported by tests).
 const invoked = process.argv[1] ?? '';
 if (/[\\/](main\.js|luotrace)$/.test(invoked) || invoked.endsWith('/cli/main.ts')) {
+  // The reader of our output went away (`luotrace ... | head`): stop quietly, as Unix tools do.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(EXIT.ok);
+  });
+  // Ctrl-C during a long analysis: one line and the conventional 128+SIGINT status, no stack.
+  process.on('SIGINT', () => {
+    process.stderr.write('luotrace: interrupted\n');
+    process.exit(EXIT.interrupted);
+  });
   process.on('unhandledRejection', (e) => {
     process.stderr.write(`luotrace: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(EXIT.internal);

@@ -1,6 +1,7 @@
 // Text rendering of the analyze report: verdicts first, then the sections in the order a user
 // reads them when diagnosing a live update.
 import type { AnalyzeReport } from '../analyses/report.js';
+import { renderLocksText } from './render-locks.js';
 import { renderLuoText } from './render-luo.js';
 import { renderQualityText, span } from './summary.js';
 
@@ -16,6 +17,7 @@ export function renderReportText(r: AnalyzeReport, opts: ReportTextOptions = { l
   for (const section of renderLuoText(r, opts)) {
     out.push(section, '');
   }
+  out.push(renderLocksText(r, opts));
   out.push(renderQualityText(r.dataQuality));
   return `${out.join('\n')}\n`;
 }

@@ -31,6 +31,37 @@ export const ModuleRefFields = z.object({
   refcnt: z.number().int(),
 });
 
+/** A hist/lhist bucket, bounds inclusive as bpftrace's JSON gives them (`[2, 4)` -> 2..3); null = open. */
+export const HistBucketSchema = z.object({ min: z.number().nullable(), max: z.number().nullable(), count: z.number() });
+export type HistBucket = z.infer<typeof HistBucketSchema>;
+
+/** The value of one bpftrace map entry (BT src/output/text.cpp, json.cpp; trace-formats.md §3). */
+export const BpftraceMapValueSchema = z.discriminatedUnion('type', [
+  /** count(), sum(), min(), max(), avg() and integer scalars. */
+  z.object({ type: z.literal('number'), value: z.number() }),
+  /** Strings, tuples, records, ksym()/kstack values: as printed (JSON values re-serialized). */
+  z.object({ type: z.literal('text'), value: z.string() }),
+  z.object({ type: z.literal('hist'), buckets: z.array(HistBucketSchema) }),
+  z.object({ type: z.literal('stats'), count: z.number(), average: z.number(), total: z.number() }),
+  /** tseries(): one point per interval; `value` null where bpftrace prints `-` (no data). */
+  z.object({ type: z.literal('tseries'), points: z.array(z.object({ interval: z.string(), value: z.number().nullable() })) }),
+]);
+export type BpftraceMapValue = z.infer<typeof BpftraceMapValueSchema>;
+
+export const BpftraceMapFields = z.object({
+  /** Map name as printed, with its `@` (`@calls`, `@` for the anonymous map). */
+  map: z.string(),
+  /**
+   * One entry per printed key, in printed order; duplicates are kept (two locks whose `ksym()` is the
+   * same print as two entries with the same key, real lifecycle `@contention[test_flbs, 33]`).
+   * `key` is null for a scalar map; otherwise the key as printed: text output joins tuple keys with
+   * `, `, JSON output with `,` (BT json.cpp).
+   */
+  entries: z.array(z.object({ key: z.string().nullable(), value: BpftraceMapValueSchema })),
+  /** Entries beyond the per-map cap were dropped (the count printed is in `entries.length` + this). */
+  truncated: z.number().int(),
+});
+
 const common = {
   /** Nanoseconds on the trace clock (see file comment); null when the line carries no time. */
   time: z.number().nullable(),
@@ -64,9 +95,20 @@ export const TraceEventSchema = z.discriminatedUnion('kind', [
       /** LCB_F_* bit mask: SPIN 1, READ 2, WRITE 4, RT 8, PERCPU 16, MUTEX 32 (luo-model.md §5). */
       flags: z.number().int(),
       flagNames: z.string(),
+      /** Symbol of the lock address when the source names it (bpftrace `ksym(args->lock_addr)`); absent otherwise. */
+      sym: z.string().optional(),
     }),
   }),
-  z.object({ ...common, kind: z.literal('contention_end'), fields: z.object({ ...LockRef, ret: z.number().int() }) }),
+  z.object({
+    ...common,
+    kind: z.literal('contention_end'),
+    fields: z.object({
+      ...LockRef,
+      ret: z.number().int(),
+      /** As for contention_begin. */
+      sym: z.string().optional(),
+    }),
+  }),
   z.object({
     ...common,
     kind: z.literal('lock_acquire'),
@@ -164,6 +206,12 @@ export const TraceEventSchema = z.discriminatedUnion('kind', [
     kind: z.literal('lost'),
     fields: z.object({ count: z.number().int().nullable(), marker: z.string() }),
   }),
+  /**
+   * One whole bpftrace map as printed at exit or by `print()` (text or `-f json`): counts, sums,
+   * hist/lhist buckets, stats and tseries, one entry per key. Not a point in time (`time` is null);
+   * `name` is the map name with its `@`.
+   */
+  z.object({ ...common, kind: z.literal('bpftrace_map'), fields: BpftraceMapFields }),
 ]);
 
 export type TraceEvent = z.infer<typeof TraceEventSchema>;

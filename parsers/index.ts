@@ -6,11 +6,15 @@
 // several renderings of one run; analyses decide how to combine them, see analyses/order.ts).
 import { Readable } from 'node:stream';
 import { SourceClock } from './clock.js';
+import { BpftraceJsonParser } from './bpftrace-json.js';
+import { BpftraceTextParser } from './bpftrace-text.js';
 import { ConsoleParser } from './console.js';
+import { CsvParser } from './csv.js';
 import { detectFormat } from './detect.js';
 import type { InputFormat, SourceInfo } from './event.js';
 import { FtraceParser } from './ftrace.js';
 import { InputError, openInput } from './input.js';
+import { PerfScriptParser } from './perf-script.js';
 import { type EventSink, type LineParser, ParserEnv } from './parser.js';
 import { type DataQuality, QualityLedger } from './quality.js';
 
@@ -24,7 +28,7 @@ export interface ReadOptions {
   /** Called once with the ledger before reading (to attach a listener). */
   onLedger?: (ledger: QualityLedger) => void;
   /** Called when a source starts, before its first event. */
-  onSourceStart?: (src: number, file: string, clock: SourceClock) => void;
+  onSourceStart?: (src: number, file: string, clock: SourceClock, format: InputFormat) => void;
   /** Called after each source with what is known so far. */
   onSource?: (info: SourceInfo) => void;
   /** Progress for loading screens: called every PROGRESS_LINES lines and once at the end of each source. */
@@ -51,12 +55,7 @@ export interface ReadResult {
 }
 
 /** Formats whose parser is not written yet answer with this (see the issue that adds them). */
-const NOT_YET: Partial<Record<InputFormat, string>> = {
-  bpftrace: 'bpftrace text output is not supported yet',
-  'bpftrace-json': 'bpftrace JSON output is not supported yet',
-  csv: 'CSV input is not supported yet',
-  'perf-script': 'perf script output is not supported yet',
-};
+const NOT_YET: Partial<Record<InputFormat, string>> = {};
 
 export function createParser(format: InputFormat, env: ParserEnv): LineParser {
   switch (format) {
@@ -70,6 +69,14 @@ export function createParser(format: InputFormat, env: ParserEnv): LineParser {
       return new FtraceParser(env, 'latency');
     case 'console':
       return new ConsoleParser(env);
+    case 'bpftrace':
+      return new BpftraceTextParser(env);
+    case 'bpftrace-json':
+      return new BpftraceJsonParser(env);
+    case 'csv':
+      return new CsvParser(env);
+    case 'perf-script':
+      return new PerfScriptParser(env);
     default:
       throw new Error(`no parser for ${format}`);
   }
@@ -107,7 +114,7 @@ export async function readTraces(paths: string[], sink: EventSink, opts: ReadOpt
     const notYet = NOT_YET[format];
     if (notYet) throw new InputError(input.name, `${notYet} (detected: ${detectedBy})`);
     const clock = new SourceClock();
-    opts.onSourceStart?.(src, input.name, clock);
+    opts.onSourceStart?.(src, input.name, clock, format);
     const env = new ParserEnv(src, input.name, ledger, clock, sink);
     const parser = createParser(format, env);
     const onProgress = opts.onProgress;

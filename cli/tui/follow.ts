@@ -26,6 +26,8 @@ export interface FollowOptions {
   onLine: (lineNo: number, text: string) => void;
   /** Data stopped arriving (called once per pause). */
   onIdle: () => void;
+  /** The format is known (before the first event): the analyses re-order per format. */
+  onFormat?: (format: InputFormat) => void;
   stdin?: Readable;
 }
 
@@ -207,6 +209,7 @@ export class LiveSource {
       this.detectedBy = d.evidence;
     }
     this.format = format;
+    this.opts.onFormat?.(format);
     this.env = new ParserEnv(0, this.name, this.ledger, this.clock, this.opts.sink);
     const parser = createParser(format, this.env);
     this.parser = parser;

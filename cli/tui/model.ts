@@ -123,6 +123,7 @@ export function loadFiles(files: string[], opts: AnalyzeOptions): TuiModel {
     };
     const read = await readTraces(files, push, {
       format: parseFormat(opts.format),
+      onSourceStart: (_src, _file, _clock, format) => pipeline.sourceFormat(format),
       onProgress: (p) => {
         model.progress[p.src] = p;
         const now = Date.now();
@@ -189,6 +190,7 @@ export function followFile(file: string, opts: AnalyzeOptions & { keepLines?: nu
     source = new LiveSource(file, {
       stdin: opts.stdin,
       format: parseFormat(opts.format),
+      onFormat: (format) => pipeline.sourceFormat(format),
       sink: (ev) => {
         pipeline.push(ev);
         model.series.push(ev);

@@ -144,3 +144,13 @@ describe('streaming', () => {
     expect(j.kinds.module_get).toBe(n / 4);
   }, 240_000);
 });
+
+describe('EPIPE', () => {
+  it('`luotrace events BIG | head -1` ends quietly', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { CLI } = await import('./run.js');
+    const r = spawnSync('bash', ['-c', `set -o pipefail; node ${CLI} events ${sample('real/contention-no-writer/stage1/ftrace-main.txt.gz')} | head -1 >/dev/null; echo "status=\${PIPESTATUS[0]}"`], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toMatch(/^status=(0|141)$/);
+  });
+});

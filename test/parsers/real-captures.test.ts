@@ -36,6 +36,18 @@ function grepCount(all: string[], name: string, kind: 'ftrace' | 'graph' | 'cons
   return all.filter((l) => re.test(l)).length;
 }
 
+/** Parse a file and check that every line of it is accounted for. */
+async function parseAccounted(file: string) {
+  const all = lines(text(file));
+  const r = await parseFiles([file]);
+  const q = r.quality;
+  const known = Object.values(q.lines.known).reduce((a, b) => a + b, 0);
+  const skipped = Object.values(q.lines.skipped).reduce((a, b) => a + b, 0);
+  expect(q.lines.total).toBe(all.length);
+  expect(q.lines.events + known + skipped).toBe(q.lines.total);
+  return { all, r, q };
+}
+
 const realFiles = walk(sample('real')).filter((p) => /(ftrace-|trace-cmd-report|dmesg|console)/.test(p) && !p.includes('bpftrace'));
 
 describe('real 7.2.13 captures', () => {
@@ -45,13 +57,7 @@ describe('real 7.2.13 captures', () => {
   for (const file of realFiles) {
     const rel = file.slice(sample('').length);
     it(rel, async () => {
-      const all = lines(text(file));
-      const r = await parseFiles([file]);
-      const q = r.quality;
-      const known = Object.values(q.lines.known).reduce((a, b) => a + b, 0);
-      const skipped = Object.values(q.lines.skipped).reduce((a, b) => a + b, 0);
-      expect(q.lines.total).toBe(all.length);
-      expect(q.lines.events + known + skipped).toBe(q.lines.total);
+      const { all, r, q } = await parseAccounted(file);
       const isConsole = /dmesg|console/.test(file);
       const isGraph = file.includes('fgraph');
       // Zero unexplained skips: only userspace text on a serial console is skipped.
@@ -127,13 +133,7 @@ const formatFiles = readdirSync(sample('formats'))
 describe('public format samples (ftrace family)', () => {
   for (const file of formatFiles) {
     it(file.slice(sample('').length), async () => {
-      const all = lines(text(file));
-      const r = await parseFiles([file]);
-      const q = r.quality;
-      const known = Object.values(q.lines.known).reduce((a, b) => a + b, 0);
-      const skipped = Object.values(q.lines.skipped).reduce((a, b) => a + b, 0);
-      expect(q.lines.total).toBe(all.length);
-      expect(q.lines.events + known + skipped).toBe(q.lines.total);
+      const { all, r, q } = await parseAccounted(file);
       // The only skipped lines are the prose around the examples.
       expect(Object.keys(q.lines.skipped).filter((k) => k !== 'foreign-text')).toEqual([]);
       const isGraph = r.sources[0].format === 'function-graph';

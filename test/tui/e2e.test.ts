@@ -131,7 +131,7 @@ describe('luotrace in a terminal (tmux 80x24), real captures', () => {
     const screens: Array<[string, string, string | RegExp]> = [
       ['2', '2-sessions.txt', 'SESSIONS  4'],
       ['3', '3-modules.txt', 'refcnt over time'],
-      ['4', '4-locks.txt', 'no lock data'],
+      ['4', '4-locks.txt', '94.8 ms  rmmod-344 waited'],
       ['5', '5-events.txt', /13│ +insmod-315/],
       ['6', '6-quality.txt', 'DATA QUALITY'],
       ['?', '7-help.txt', 'KEYS'],

@@ -1,5 +1,6 @@
-// The Locks screen against issue #4's JSON contract, with a synthetic report section (the lock
-// analyses are written in parallel; today's report has no locks), and with today's empty section.
+// The Locks screen against issue #4's JSON contract with a synthetic report section (every field the
+// screen can show, including owners), and with an empty one. The real lock section is exercised on
+// the real capture in screens.test.ts.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TuiModel } from '../../cli/tui/model.js';
 import type { AnalyzeReport } from '../../analyses/report.js';
@@ -68,8 +69,8 @@ describe('Locks screen', () => {
     expect(f).toMatch(/max +█+ +1\.2 ms/);
   });
 
-  it('today’s report (no lock reducers yet): "no lock data", no table', async () => {
-    s = screen(TuiModel.ready(report));
+  it('a report without locks (no lock events in the inputs): "no lock data", no table', async () => {
+    s = screen(TuiModel.ready({ ...report, locks: [] }));
     await s.press('4');
     const f = await s.waitFor('no lock data in this report');
     expect(f).not.toContain('wait tot');

@@ -4,7 +4,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RawLineFile } from '../../cli/raw-lines.js';
 import type { TuiModel } from '../../cli/tui/model.js';
-import { CAPTURES, KEY, loaded, type Screen, screen } from './helpers.js';
+import { CAPTURES, flat, KEY, loaded, type Screen, screen } from './helpers.js';
 
 let model: TuiModel;
 let s: Screen;
@@ -133,11 +133,21 @@ describe('TUI screens (lifecycle capture, 80x24)', () => {
     expect(g).toMatch(/220 luo_file_deserialize +lifecycle-s1 +│ *█+ *│ 983\.1 ms/);
   });
 
-  it('Locks: says honestly that there is no lock data', async () => {
+  it('Locks: the lock table of the real capture, the slowest wait and its raw lines', async () => {
     s = screen(model);
     await s.press('4');
-    const f = await s.waitFor('no lock data in this report');
-    expect(f).toContain('LOCKS');
+    let f = await s.waitFor(/LOCKS {2}\d+ · sorted by wait total/);
+    expect(f).toMatch(/▸ 00000000f7c18e79 +rwsem:W +1 +1 +94\.8 ms +94\.8 ms +-/);
+    expect(f).toMatch(/&session->mutex +mutex +25 +25 +14\.2 ms/);
+    expect(f).toContain('94.8 ms  rmmod-344 waited; owner not seen');
+    await s.press(KEY.enter);
+    f = await s.waitFor('longest waits and who held the lock');
+    expect(f).toContain('hold total -');
+    await s.press(KEY.enter);
+    f = await s.waitFor(/▸ +940│ +rmmod-344 .*116\.238653: contention_end/);
+    expect(f).toContain('file 3/3 stage2/ftrace-main.txt.gz');
+    expect(flat(f)).toContain('116.238653: contention_end: 00000000f7c18e79 (ret=0)');
+    expect(f).toMatch(/939│ +rmmod-344 .*116\.143867: contention_begin/);
   });
 
   it('Events: virtual list of raw lines, jump with :, other file with ], search with /', async () => {

@@ -31,6 +31,11 @@ function lockColumns(l: LockRow | null, width: number): Col[] {
   return cols;
 }
 
+/** A duration of a summary, `-` when the summary counts nothing (holds seen only through contention events). */
+function sum(of: LockSummary | undefined, v: number | null | undefined): string {
+  return of && !of.count ? '-' : fmtDuration(v);
+}
+
 function lockLine(l: LockRow, width: number): Line {
   return columns(lockColumns(l, width));
 }
@@ -93,7 +98,7 @@ export function locksPage(ctx: PageCtx): Page {
     bottom: (sel, budget) => {
       const l = sel ? sorted.find((x) => `lock ${lockKey(x)}` === sel.key) : undefined;
       if (!l || budget < 3) return [];
-      const out: Line[] = [blank(), heading(`${lockName(l)} ${l.type ?? l.mode}`, `wait: ${l.wait?.count ?? 0} timed, avg ${fmtDuration(l.wait?.avg)} · hold: avg ${fmtDuration(l.hold?.avg)}, max ${fmtDuration(l.hold?.max)}`)];
+      const out: Line[] = [blank(), heading(`${lockName(l)} ${l.type ?? l.mode}`, `wait: ${l.wait?.count ?? 0} timed, avg ${sum(l.wait, l.wait?.avg)} · hold: avg ${sum(l.hold, l.hold?.avg)}, max ${sum(l.hold, l.hold?.max)}`)];
       out.push(...waitDistribution(l, ctx.width).slice(0, Math.max(1, budget - 5)));
       const waits = waitsOf(r, l);
       if (waits.length) out.push(heading('longest waits'), ...waits.slice(0, 3).map(waitLine));
@@ -111,7 +116,7 @@ export function lockPage(ctx: PageCtx, key: string): Page {
     [seg(lockName(l), { bold: true }), seg(`  ${l.type ?? l.mode}${l.address ? ` · ${l.address}` : ''}`, { color: 'gray' })],
     [
       seg(
-        `acquired ${l.acquisitions ?? '-'} · contended ${l.contended ?? '-'} · wait total ${fmtDuration(l.wait?.total)}, max ${fmtDuration(l.wait?.max)} · hold total ${fmtDuration(l.hold?.total)}, max ${fmtDuration(l.hold?.max)}`,
+        `acquired ${l.acquisitions ?? '-'} · contended ${l.contended ?? '-'} · wait total ${sum(l.wait, l.wait?.total)}, max ${sum(l.wait, l.wait?.max)} · hold total ${sum(l.hold, l.hold?.total)}, max ${sum(l.hold, l.hold?.max)}`,
       ),
     ],
     blank(),
@@ -126,7 +131,7 @@ export function lockPage(ctx: PageCtx, key: string): Page {
     top.push(blank(), heading('wait over time (µs)', `the ${timed.length} slowest waits the report kept, ${fmtSeconds(pts[0].time)}..${fmtSeconds(pts[pts.length - 1].time)} s`));
     top.push(...lineChart(values, ctx.width, 4).map((t) => [seg(t, { color: 'cyan' })]));
   }
-  top.push(blank(), heading('longest waits and who held the lock', waits.length ? 'Enter: the raw line where the wait began' : 'none kept in this report'));
+  top.push(blank(), heading('longest waits and who held the lock', waits.length ? 'Enter: the wait in the raw lines' : 'none kept in this report'));
   const rows: Row[] = waits.map((w, i) => {
     const file = waitFile(r, w);
     return {

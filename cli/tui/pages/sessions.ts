@@ -77,9 +77,11 @@ export function sessionsPage(ctx: PageCtx): Page {
   });
   const search = (s: SessionJson) => `#${s.id} ${s.name ?? ''} ${s.side} boot ${s.boot} ${s.outcome} ${s.comm ?? ''}-${s.pid ?? ''}`;
   const rows = lazyRows(list.length, (i) => make(list[i]), (i) => search(list[i]), ctx.frame.filter);
+  // Past its listing cap the report keeps only counts of further ended sessions (sessionsOmitted).
+  const omitted = Object.values((r as { sessionsOmitted?: Record<string, number> }).sessionsOmitted ?? {}).reduce((a, n) => a + n, 0);
   const header: Line = [
     seg('SESSIONS', { bold: true }),
-    seg(`  ${r.sessions.length} · sorted by ${SESSION_SORTS[ctx.frame.sort]} (s) · pins taken/released/open`, { color: 'gray' }),
+    seg(`  ${r.sessions.length}${omitted ? ` (+${omitted} not listed by the report)` : ''} · sorted by ${SESSION_SORTS[ctx.frame.sort]} (s) · pins taken/released/open`, { color: 'gray' }),
   ];
   return {
     title: 'Sessions',

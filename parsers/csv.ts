@@ -1,0 +1,241 @@
+// CSV events: a header row, then one event per row; columns are mapped to the normalized event by
+// name. For users' own scripts (bpftrace `printf("%llu,%d,...\n")`, a perf-script post-processor, a
+// spreadsheet export). The column set is documented in README.md "CSV input":
+//
+//   event (or probe)  required: `module_get`, `tracepoint:module:module_get`, `kprobe:luo_preserve_file`,
+//                     `kretprobe:luo_preserve_file`, `luo_preserve_file__return`, ... (as bpftrace names probes)
+//   kind              optional: force the kind (`kprobe`, `kretprobe`, `fentry`, `fexit`, a tracepoint kind)
+//   time_ns or ts     integer nanoseconds; or `time`: seconds with a fraction, as ftrace prints it
+//   cpu, pid, tid, tgid, comm   the context (with a `tid` column, `pid` is the process as in bpftrace)
+//   anything else     the event's own fields, by the names bpftrace scripts print (parsers/kv-record.ts):
+//                     module, call_site, refcnt, lock, sym, flags, ret, retval, lockdep_addr, name, taints...
+//
+// Rows are cut with csv-parse (RFC 4180: quoted fields, doubled quotes, newlines inside quotes), in
+// batches so the file is never held whole. Context columns are validated with zod; a row that fails,
+// or names a known event without the fields its kind needs, is skipped with a reason and its line
+// number (`luotrace events --skipped`). Events are then exactly those of the bpftrace parser.
+import { parse } from 'csv-parse/sync';
+import { z } from 'zod';
+import { InputError } from './input.js';
+import { CONTEXT_KEYS, decodeRecord } from './kv-record.js';
+import type { LineParser, ParserEnv } from './parser.js';
+
+const BATCH_RECORDS = 1000;
+/** A quoted field left open this many lines is a broken file, not a multi-line value. */
+const MAX_RECORD_LINES = 1000;
+
+const IntText = z.string().regex(/^-?\d+$/, 'not an integer');
+const NsText = z.string().regex(/^\d+$/, 'not integer nanoseconds');
+
+/** The context columns of one row (empty cells removed first). */
+export const CsvRowSchema = z.object({
+  event: z.string().min(1, 'empty event'),
+  kind: z.string().optional(),
+  time_ns: NsText.optional(),
+  ts: NsText.optional(),
+  time: z.string().regex(/^\d+(\.\d+)?$/, 'not seconds (e.g. 86.770538)').optional(),
+  cpu: IntText.optional(),
+  pid: IntText.optional(),
+  tid: IntText.optional(),
+  tgid: IntText.optional(),
+  comm: z.string().optional(),
+});
+
+const ROW_CONTEXT = new Set([...CONTEXT_KEYS, 'event', 'probe', 'kind', 'time', 'time_ns', 'tgid']);
+
+interface PendingRecord {
+  text: string;
+  startLine: number;
+  /** Last line of this record inside the batch text (1-based), to match csv-parse's info.lines. */
+  endInBatch: number;
+}
+
+export class CsvParser implements LineParser {
+  private header: string[] | null = null;
+  private eventColumn = -1;
+  private batch: PendingRecord[] = [];
+  private batchLines = 0;
+  /** Lines of a record whose quoted field spans lines. */
+  private open: string[] | null = null;
+  private openStart = 0;
+
+  constructor(private readonly env: ParserEnv) {}
+
+  line(text: string, lineNo: number, unterminated: boolean): void {
+    const env = this.env;
+    if (this.open) {
+      this.open.push(text);
+      env.ledger.knownLine('continuation', env.file, lineNo);
+      if (!endsInsideQuotes(this.open.join('\n')) || this.open.length > MAX_RECORD_LINES) {
+        this.add(this.open.join('\n'), this.openStart, this.open.length);
+        this.open = null;
+      }
+      return;
+    }
+    if (text.trim().length === 0) {
+      env.ledger.knownLine('blank', env.file, lineNo);
+      return;
+    }
+    if (this.header === null) {
+      if (text.startsWith('#')) {
+        env.ledger.knownLine('header', env.file, lineNo); // provenance/comment lines before the header
+        return;
+      }
+      this.readHeader(text, lineNo);
+      return;
+    }
+    if (endsInsideQuotes(text) && !unterminated) {
+      this.open = [text];
+      this.openStart = lineNo;
+      return;
+    }
+    this.add(text, lineNo, 1);
+  }
+
+  private readHeader(text: string, lineNo: number): void {
+    let cols: string[];
+    try {
+      cols = (parse(text, { relax_quotes: true }) as string[][])[0] ?? [];
+    } catch (e) {
+      throw new InputError(this.env.file, `CSV header cannot be read: ${(e as Error).message}`, lineNo);
+    }
+    this.header = cols.map((c) => c.trim().toLowerCase());
+    this.eventColumn = this.header.findIndex((c) => c === 'event' || c === 'probe');
+    if (this.eventColumn < 0) {
+      throw new InputError(this.env.file, `CSV header has no \`event\` column (columns: ${cols.join(', ')}); see README "CSV input"`, lineNo);
+    }
+    if (!this.header.some((c) => c === 'time_ns' || c === 'ts' || c === 'time')) {
+      this.env.ledger.note(`${this.env.file}: no time column (time_ns, ts or time): events have no time`);
+    }
+    this.env.ledger.knownLine('csv-header', this.env.file, lineNo);
+  }
+
+  private add(text: string, startLine: number, lines: number): void {
+    this.batchLines += lines;
+    this.batch.push({ text, startLine, endInBatch: this.batchLines });
+    if (this.batch.length >= BATCH_RECORDS) this.flush();
+  }
+
+  private flush(): void {
+    const batch = this.batch;
+    if (batch.length === 0) return;
+    this.batch = [];
+    this.batchLines = 0;
+    const env = this.env;
+    const byEnd = new Map<number, PendingRecord>();
+    for (const r of batch) byEnd.set(r.endInBatch, r);
+    const done = new Set<PendingRecord>();
+    const recordAt = (line: number): PendingRecord | undefined => batch.find((r) => line <= r.endInBatch && line > r.endInBatch - lineCount(r));
+    let rows: Array<{ record: string[]; info: { lines: number } }>;
+    try {
+      rows = parse(batch.map((r) => r.text).join('\n'), {
+        relax_column_count: true,
+        relax_quotes: true,
+        info: true,
+        skip_records_with_error: true,
+        on_skip: (err: { message?: string; lines?: number } | undefined) => {
+          const r = err?.lines === undefined ? undefined : recordAt(err.lines);
+          if (r && !done.has(r)) {
+            done.add(r);
+            env.ledger.skip('csv-malformed-row', env.file, r.startLine, `${err?.message ?? 'unreadable'}: ${r.text}`);
+          }
+          return undefined;
+        },
+      }) as unknown as Array<{ record: string[]; info: { lines: number } }>;
+    } catch (e) {
+      // csv-parse gave up on the whole batch: every row not yet accounted for is skipped.
+      for (const r of batch) if (!done.has(r)) env.ledger.skip('csv-malformed-row', env.file, r.startLine, `${(e as Error).message}: ${r.text}`);
+      return;
+    }
+    for (const row of rows) {
+      const r = byEnd.get(row.info.lines);
+      if (!r || done.has(r)) continue;
+      done.add(r);
+      this.row(row.record, r);
+    }
+    for (const r of batch) if (!done.has(r)) env.ledger.skip('csv-malformed-row', env.file, r.startLine, r.text);
+  }
+
+  private row(cells: string[], r: PendingRecord): void {
+    const env = this.env;
+    const header = this.header as string[];
+    if (cells.length !== header.length) {
+      env.ledger.skip('csv-column-count', env.file, r.startLine, `${cells.length} cells for ${header.length} columns: ${r.text}`);
+      return;
+    }
+    const values: Record<string, string> = {};
+    const args: Record<string, string> = {};
+    for (let i = 0; i < header.length; i++) {
+      const v = cells[i];
+      if (v === '') continue;
+      const col = header[i];
+      if (i === this.eventColumn) values.event = v;
+      else if (ROW_CONTEXT.has(col)) values[col] = v;
+      else args[col] = v;
+    }
+    const checked = CsvRowSchema.safeParse(values);
+    if (!checked.success) {
+      const issue = checked.error.issues[0];
+      const where = issue.path.join('.') || 'row';
+      env.ledger.skip(`csv-invalid-${where}`, env.file, r.startLine, `${where}: ${issue.message}: ${r.text}`);
+      return;
+    }
+    const row = checked.data;
+    const ctx = env.context(r.startLine);
+    const ns = row.time_ns ?? row.ts;
+    if (ns !== undefined) ctx.time = env.clock.integer(ns, 0, ns.length, 'ns');
+    else if (row.time !== undefined) {
+      const dot = row.time.indexOf('.');
+      ctx.time = dot < 0 ? env.clock.integer(row.time, 0, row.time.length, 'ns') : env.clock.decimal(row.time, 0, dot, row.time.length);
+    }
+    ctx.cpu = row.cpu === undefined ? null : Number(row.cpu);
+    if (row.tid !== undefined) {
+      ctx.pid = Number(row.tid);
+      ctx.tgid = row.pid === undefined ? (row.tgid === undefined ? null : Number(row.tgid)) : Number(row.pid);
+    } else {
+      ctx.pid = row.pid === undefined ? null : Number(row.pid);
+      ctx.tgid = row.tgid === undefined ? null : Number(row.tgid);
+    }
+    ctx.comm = row.comm ?? null;
+    const ev = decodeRecord(row.event, args, ctx, row.kind);
+    if ('error' in ev) {
+      env.ledger.skip('csv-missing-field', env.file, r.startLine, `${ev.error}: ${r.text}`);
+      return;
+    }
+    env.emit(ev);
+  }
+
+  finish(): void {
+    if (this.open) {
+      this.add(this.open.join('\n'), this.openStart, this.open.length);
+      this.open = null;
+    }
+    this.flush();
+    if (this.header === null && this.env.ledger.total > 0) this.env.ledger.note(`${this.env.file}: CSV without a header row`);
+  }
+}
+
+function lineCount(r: PendingRecord): number {
+  let n = 1;
+  for (let i = r.text.indexOf('\n'); i >= 0; i = r.text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+/** True when the text ends inside a quoted field (a quote opens only at the start of a field, RFC 4180). */
+export function endsInsideQuotes(text: string): boolean {
+  let inQuotes = false;
+  let fieldStart = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inQuotes) {
+      if (c === 34) {
+        if (text.charCodeAt(i + 1) === 34) i++;
+        else inQuotes = false;
+      }
+      continue;
+    }
+    if (c === 34 && fieldStart) inQuotes = true;
+    fieldStart = c === 44 /* , */ || c === 10;
+  }
+  return inQuotes;
+}
