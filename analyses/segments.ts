@@ -9,8 +9,9 @@
 // Events are first cut into segments: a source, split where a new kernel starts (`boot` event,
 // `Linux version …` on the console) or the clock jumps back (a `clock-reset` gap). At the end the
 // segments are grouped into boots:
-// - a segment that shares a `file_set` pointer with a boot belongs to it (the console's freeze
-//   phase names the file sets the old kernel's trace preserved);
+// - a segment that shares a `file_set` pointer with a boot belongs to it when one of them is a
+//   console log (its freeze phase names the file sets the old kernel's trace preserved) or both
+//   come from the same file (concatenated dumps);
 // - a trace segment without such evidence joins the latest boot known only from a console segment
 //   that started with a boot line, when the times fit (the trace of the kernel that console shows);
 // - otherwise it starts a new boot. Inputs are taken in the order given (old kernel first).
@@ -104,9 +105,13 @@ export class SegmentTracker {
     const ordered = [...this.segments].sort((a, b) => a.src - b.src || a.index - b.index);
     for (const seg of ordered) {
       let target: Boot | undefined;
-      // 1. shared file_set pointers
+      // 1. shared file_set pointers, for a console log (the freeze phase) or another part of the
+      // same file. Two trace files never join this way: after kexec an identical kernel can hand
+      // out the same heap addresses again (the generator's pre-series stages do).
       if (seg.fileSets.size > 0) {
-        target = boots.find((b) => b.segments.some((s) => [...seg.fileSets].some((f) => s.fileSets.has(f))));
+        target = boots.find((b) =>
+          b.segments.some((s) => (seg.printks > 0 || s.printks > 0 || s.src === seg.src) && [...seg.fileSets].some((f) => s.fileSets.has(f))),
+        );
       }
       // 2. a trace segment joins the latest boot known only from console boots whose time span covers it
       if (!target && !seg.startedByBoot && seg.traceEvents > 0) {

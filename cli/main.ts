@@ -88,7 +88,9 @@ if (/[\\/](main\.js|luotrace)$/.test(invoked) || invoked.endsWith('/cli/main.ts'
     if (e.code === 'EPIPE') process.exit(EXIT.ok);
   });
   // Ctrl-C during a long analysis: one line and the conventional 128+SIGINT status, no stack.
+  // A command with its own SIGINT handling (`record` must restore tracefs first) takes over.
   process.on('SIGINT', () => {
+    if (process.listenerCount('SIGINT') > 1) return;
     process.stderr.write('luotrace: interrupted\n');
     process.exit(EXIT.interrupted);
   });
