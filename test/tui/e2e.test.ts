@@ -221,6 +221,14 @@ describe('luotrace in a terminal (tmux 80x24), real captures', () => {
     dump(t, '2-sessions.txt', await settle(t, 'SESSIONS  542'));
     await keys(t, '3');
     dump(t, '3-modules.txt', await settle(t, 'refcnt over time'));
+    await keys(t, '4');
+    s = await settle(t, 'LOCKS  74');
+    expect(s).toMatch(/▸ &private->outgoing\.lock +mutex +7,588 +7,588 +18\.82 s/);
+    dump(t, '4-locks.txt', s);
+    await keys(t, 'Enter');
+    s = await settle(t, 'longest waits and who held the lock');
+    expect(s).toContain('wait over time (ms)');
+    dump(t, '4a-lock.txt', s);
     await keys(t, '5', 'G');
     s = await settle(t, /▸ 101075│[^\n]*\n(.*\n)*.*101,075\/101,075/);
     dump(t, '5-events-end.txt', s);

@@ -2,6 +2,7 @@
 // screen can show, including owners), and with an empty one. The real lock section is exercised on
 // the real capture in screens.test.ts.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { lockRows, WaitView, waitsOf } from '../../cli/tui/locks-view.js';
 import { TuiModel } from '../../cli/tui/model.js';
 import type { AnalyzeReport } from '../../analyses/report.js';
 import { CAPTURES, KEY, loaded, type Screen, screen } from './helpers.js';
@@ -19,6 +20,20 @@ function withLocks(): TuiModel {
 }
 
 describe('Locks screen', () => {
+  it('reads every lock row and kept wait of the real lock analyses (the contract it is built on)', async () => {
+    for (const files of [CAPTURES.lifecycle, CAPTURES.contention]) {
+      const r = (await loaded(files)).report!;
+      const { rows, unreadable } = lockRows(r);
+      expect(unreadable).toBe(0);
+      expect(rows.length).toBeGreaterThan(10);
+      const waits = (r.lockDetails as { slowestWaits: unknown[] }).slowestWaits;
+      expect(waits.length).toBeGreaterThan(0);
+      for (const w of waits) expect(WaitView.safeParse(w).success).toBe(true);
+      const kept = rows.flatMap((l) => waitsOf(r, l));
+      expect(kept.length).toBe(waits.length);
+    }
+  });
+
   it('perf-lock-style table, sorted by total wait; s cycles the order', async () => {
     s = screen(withLocks());
     await s.press('4');

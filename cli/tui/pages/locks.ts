@@ -1,26 +1,26 @@
 // Screen 4, Locks: the perf-lock-style table (sortable with `s`), and for the selected lock its
 // wait histogram, the slowest waits over time and who held the lock during the longest waits.
 // Enter opens a lock; Enter on one of its waits shows the raw line where the wait began.
-import { barLines, chartColumns, histogramLines, lineChart, resample } from '../charts.js';
+import { barLines, type Bucket, chartColumns, histogramLines, lineChart, resample } from '../charts.js';
 import { LOCK_SORTS, type LockRow, type LockSummary, lockKey, lockName, lockRows, sortLocks, type WaitRecord, waitFile, waitsOf } from '../locks-view.js';
 import { type Col, columns, fmtCount, fmtDuration, fmtSeconds, type Line, seg, wrap } from '../text.js';
 import type { Page, Row } from '../views.js';
 import { blank, heading, type PageCtx } from './common.js';
 
 const NO_LOCKS =
-  'no lock data in this report: either the lock analyses are not part of this build yet, or the inputs have no lock events ' +
-  '(lock:contention_begin/end, lock:lock_acquire/release, or probes on down_read/down_write/up_read/up_write)';
+  'no lock data in this report: the inputs have no lock events (lock:contention_begin/end, ' +
+  'lock:lock_acquire/release, or probes on down_read/down_write/up_read/up_write)';
 
 /** perf lock's columns; wait p99 too when there is room. */
 function lockColumns(l: LockRow | null, width: number): Col[] {
   const wide = width >= 96;
-  const fixed = 7 + 8 + 5 + 8 + 8 + 8 + (wide ? 9 : 0) + (wide ? 7 : 6);
+  const fixed = 8 + 8 + 5 + 8 + 8 + 8 + (wide ? 9 : 0) + (wide ? 7 : 6);
   const nameWidth = Math.max(12, width - fixed);
   // A summary of nothing has total 0: show `-`, not "0 ns" (holds are not observable from contention events alone).
   const d = (v: number | null | undefined, of?: LockSummary) => (l ? (of && !of.count ? '-' : fmtDuration(v)) : '');
   const cols: Col[] = [
     { text: l ? lockName(l) : 'lock', width: nameWidth, style: l ? { bold: true } : {} },
-    { text: l ? (l.type ?? l.mode) : 'type', width: 7 },
+    { text: l ? (l.type ?? l.mode) : 'type', width: 8 },
     { text: l ? (l.acquisitions === undefined ? '-' : fmtCount(l.acquisitions)) : 'acquired', width: 8, align: 'right' },
     { text: l ? (l.contended === undefined ? '-' : fmtCount(l.contended)) : 'cont.', width: 5, align: 'right', style: (l?.contended ?? 0) > 0 ? { color: 'yellow' } : {} },
     { text: l ? d(l.wait?.total, l.wait) : 'wait tot', width: 8, align: 'right' },
@@ -44,15 +44,28 @@ function tableHeader(width: number): Line {
   return columns(lockColumns(null, width).map((c) => ({ ...c, style: { color: 'gray' } })));
 }
 
-/** Wait distribution: the log2 histogram when the report has one, else the percentiles. */
-function waitDistribution(l: LockRow, width: number): Line[] {
-  if (l.waitHistogram && l.waitHistogram.length) return histogramLines(l.waitHistogram, width).map((t) => [seg(t, { color: 'cyan' })]);
+/** Neighbouring buckets merged pairwise until `rows` remain: coarser, but the whole range and every count stay. */
+function coarser(buckets: Bucket[], rows: number): Bucket[] {
+  let b = buckets;
+  while (b.length > Math.max(1, rows)) {
+    const next: Bucket[] = [];
+    for (let i = 0; i < b.length; i += 2) next.push(i + 1 < b.length ? { low: b[i].low, high: b[i + 1].high, count: b[i].count + b[i + 1].count } : b[i]);
+    b = next;
+  }
+  return b;
+}
+
+/** Wait distribution in at most `rows` lines: the log2 histogram when the report has one, else the percentiles. */
+function waitDistribution(l: LockRow, width: number, maxRows = 8): Line[] {
+  if (l.waitHistogram && l.waitHistogram.length) return histogramLines(coarser(l.waitHistogram, maxRows), width).map((t) => [seg(t, { color: 'cyan' })]);
   const w = l.wait;
   if (!w || !w.count) return [[seg('no complete waits on this lock', { color: 'gray' })]];
   const rows = (['p50', 'p90', 'p99', 'p999', 'max'] as const)
     .map((k) => ({ label: k === 'p999' ? 'p99.9' : k, value: w[k] ?? 0, text: fmtDuration(w[k]) }))
     .filter((r) => r.value > 0);
-  return barLines(rows, width).map((t) => [seg(t, { color: 'cyan' })]);
+  return barLines(rows, width)
+    .slice(0, Math.max(1, maxRows))
+    .map((t) => [seg(t, { color: 'cyan' })]);
 }
 
 function task(x: WaitRecord['waiter']): string {
@@ -99,7 +112,7 @@ export function locksPage(ctx: PageCtx): Page {
       const l = sel ? sorted.find((x) => `lock ${lockKey(x)}` === sel.key) : undefined;
       if (!l || budget < 3) return [];
       const out: Line[] = [blank(), heading(`${lockName(l)} ${l.type ?? l.mode}`, `wait: ${l.wait?.count ?? 0} timed, avg ${sum(l.wait, l.wait?.avg)} · hold: avg ${sum(l.hold, l.hold?.avg)}, max ${sum(l.hold, l.hold?.max)}`)];
-      out.push(...waitDistribution(l, ctx.width).slice(0, Math.max(1, budget - 5)));
+      out.push(...waitDistribution(l, ctx.width, Math.max(1, budget - 6)));
       const waits = waitsOf(r, l);
       if (waits.length) out.push(heading('longest waits'), ...waits.slice(0, 3).map(waitLine));
       return out.slice(0, budget);
@@ -116,20 +129,25 @@ export function lockPage(ctx: PageCtx, key: string): Page {
     [seg(lockName(l), { bold: true }), seg(`  ${l.type ?? l.mode}${l.address ? ` · ${l.address}` : ''}`, { color: 'gray' })],
     [
       seg(
-        `acquired ${l.acquisitions ?? '-'} · contended ${l.contended ?? '-'} · wait total ${sum(l.wait, l.wait?.total)}, max ${sum(l.wait, l.wait?.max)} · hold total ${sum(l.hold, l.hold?.total)}, max ${sum(l.hold, l.hold?.max)}`,
+        `acquired ${l.acquisitions === undefined ? '-' : fmtCount(l.acquisitions)} · contended ${l.contended === undefined ? '-' : fmtCount(l.contended)} · wait total ${sum(l.wait, l.wait?.total)}, max ${sum(l.wait, l.wait?.max)} · hold total ${sum(l.hold, l.hold?.total)}, max ${sum(l.hold, l.hold?.max)}`,
       ),
     ],
     blank(),
-    heading('wait distribution', l.waitHistogram?.length ? 'log2 buckets' : 'percentiles'),
-    ...waitDistribution(l, ctx.width).slice(0, 8),
   ];
+  // Room for the list of waits below: the distribution and the chart share what is left.
+  const tall = ctx.height >= 30;
+  const distRows = Math.max(3, tall ? 12 : Math.floor((ctx.height - 12) / 2));
+  const merged = (l.waitHistogram?.length ?? 0) > distRows;
+  top.push(heading('wait distribution', l.waitHistogram?.length ? (merged ? 'log2 buckets, neighbours merged to fit' : 'log2 buckets') : 'percentiles'));
+  top.push(...waitDistribution(l, ctx.width, distRows));
   const timed = waits.filter((w) => w.begin !== undefined);
   if (timed.length >= 2) {
-    const pts = timed.map((w) => ({ time: w.begin as number, value: w.duration / 1e3 })).sort((a, b) => a.time - b.time);
+    const ms = timed.some((w) => w.duration >= 10_000_000);
+    const pts = timed.map((w) => ({ time: w.begin as number, value: w.duration / (ms ? 1e6 : 1e3) })).sort((a, b) => a.time - b.time);
     const max = Math.max(...pts.map((p) => p.value));
     const values = resample(pts, pts[0].time, pts[pts.length - 1].time, chartColumns(ctx.width, max));
-    top.push(blank(), heading('wait over time (µs)', `the ${timed.length} slowest waits the report kept, ${fmtSeconds(pts[0].time)}..${fmtSeconds(pts[pts.length - 1].time)} s`));
-    top.push(...lineChart(values, ctx.width, 4).map((t) => [seg(t, { color: 'cyan' })]));
+    top.push(blank(), heading(`wait over time (${ms ? 'ms' : 'µs'})`, `the ${timed.length} slowest waits kept, ${fmtSeconds(pts[0].time)}..${fmtSeconds(pts[pts.length - 1].time)} s`));
+    top.push(...lineChart(values, ctx.width, tall ? 5 : 2).map((t) => [seg(t, { color: 'cyan' })]));
   }
   top.push(blank(), heading('longest waits and who held the lock', waits.length ? 'Enter: the wait in the raw lines' : 'none kept in this report'));
   const rows: Row[] = waits.map((w, i) => {
