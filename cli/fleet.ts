@@ -97,7 +97,16 @@ Examples:
     .action(async (dirs: string[], opts: FleetCliOptions) => {
       checkKernelModel(opts.kernelModel);
       const tasks = listHosts(dirs);
-      if (opts.outDir) mkdirSync(opts.outDir, { recursive: true });
+      if (opts.outDir) {
+        const files = new Map<string, string>();
+        for (const t of tasks) {
+          const f = summaryFileName(t.host);
+          const other = files.get(f);
+          if (other !== undefined) throw new InputError('--out-dir', `hosts ${other} and ${t.host} would both be written to ${f}; rename one of them`);
+          files.set(f, t.host);
+        }
+        mkdirSync(opts.outDir, { recursive: true });
+      }
       const acc = new FleetAccumulator({ name: 'luotrace', version: TOOL_VERSION });
       // Merge in host order whatever order the workers finish in: the output does not depend on timing.
       const ready = new Map<number, HostSummary>();

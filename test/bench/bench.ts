@@ -9,7 +9,8 @@
 // from --keep DIR), read once to warm the page cache, then each tool runs --runs times under GNU
 // time; the best wall time and the best CPU time (user + sys) are kept, and the largest peak RSS.
 //   wc -l                          the floor: read every byte, count newlines
-//   grep -c module_get             one fixed-string search
+//   grep -c module_get             one fixed-string search (output to a file: GNU grep stops at the
+//                                  first match when its output is /dev/null)
 //   awk -f test/bench/baseline.awk the "what a user would otherwise do" baseline: one pass pairing
 //                                  module_get/put and contention_begin/end (mawk on the lab machine)
 //   luotrace analyze --json        the whole analysis, report to /dev/null (the first run's to a
@@ -70,12 +71,12 @@ function timeOnce(cmd: string[], stdoutFile: string): Run {
   return { wall: e, cpu: u + s, rssKb: m };
 }
 
-/** Best of `runs`; stdout to /dev/null, except the first run's to `keepFirst` when given (to read the report). */
-function measure(tool: string, cmd: string[], runs: number, keepFirst?: string): Measure {
+/** Best of `runs`; `stdoutOf(i)`: where run i writes its output. */
+function measure(tool: string, cmd: string[], runs: number, stdoutOf: (run: number) => string): Measure {
   const load = loadavg()[0];
   let best: Run | null = null;
   for (let i = 0; i < runs; i++) {
-    const r = timeOnce(cmd, i === 0 && keepFirst ? keepFirst : '/dev/null');
+    const r = timeOnce(cmd, stdoutOf(i));
     process.stderr.write(`  ${tool}: ${r.wall.toFixed(2)} s wall, ${r.cpu.toFixed(2)} s CPU, ${(r.rssKb / 1024).toFixed(0)} MB RSS\n`);
     best = best ? { wall: Math.min(best.wall, r.wall), cpu: Math.min(best.cpu, r.cpu), rssKb: Math.max(best.rssKb, r.rssKb) } : r;
   }
@@ -103,7 +104,7 @@ async function main(): Promise<void> {
   const keep = arg('--keep', '');
   const dir = keep || mkdtempSync(join(tmpdir(), 'luotrace-bench-'));
   if (keep) mkdirSync(keep, { recursive: true });
-  const outFile = join(dir, 'analyze-output.json');
+  const outFile = join(dir, 'tool-output.txt');
 
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${release()}, node ${process.version}, ${firstLine('awk', ['-W', 'version'])}, ${firstLine('grep', ['--version'])}`;
   const rows: string[] = [];
@@ -121,12 +122,15 @@ async function main(): Promise<void> {
     process.stderr.write(`${label}: ${fmtInt(bytes)} bytes, page cache warm; best of ${runs}\n`);
 
     const m = new Map<string, Measure>();
-    if (tools.has('wc')) m.set('wc', measure('wc -l', ['wc', '-l', file], runs));
-    if (tools.has('grep')) m.set('grep', measure('grep -c module_get', ['grep', '-c', 'module_get', file], runs));
-    if (tools.has('awk')) m.set('awk', measure('awk -f baseline.awk', ['awk', '-f', BASELINE, file], runs));
+    // Not /dev/null: GNU grep notices it and stops at the first match (as if -q).
+    const toFile = () => outFile;
+    if (tools.has('wc')) m.set('wc', measure('wc -l', ['wc', '-l', file], runs, toFile));
+    if (tools.has('grep')) m.set('grep', measure('grep -c module_get', ['grep', '-c', 'module_get', file], runs, toFile));
+    if (tools.has('awk')) m.set('awk', measure('awk -f baseline.awk', ['awk', '-f', BASELINE, file], runs, toFile));
     let events = 0;
     if (tools.has('analyze')) {
-      m.set('analyze', measure('luotrace analyze --json', [process.execPath, CLI, 'analyze', '--json', file], runs, outFile));
+      // The report to /dev/null, except the first run's, which is read for the event count.
+      m.set('analyze', measure('luotrace analyze --json', [process.execPath, CLI, 'analyze', '--json', file], runs, (i) => (i === 0 ? outFile : '/dev/null')));
       events = (JSON.parse(readFileSync(outFile, 'utf8')) as { dataQuality: { lines: { events: number } } }).dataQuality.lines.events;
     }
     const awk = m.get('awk');
