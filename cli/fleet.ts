@@ -105,7 +105,11 @@ Examples:
           if (other !== undefined) throw new InputError('--out-dir', `hosts ${other} and ${t.host} would both be written to ${f}; rename one of them`);
           files.set(f, t.host);
         }
-        mkdirSync(opts.outDir, { recursive: true });
+        try {
+          mkdirSync(opts.outDir, { recursive: true });
+        } catch (e) {
+          throw new InputError(opts.outDir, `cannot create the output folder: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        }
       }
       const acc = new FleetAccumulator({ name: 'luotrace', version: TOOL_VERSION });
       // Merge in host order whatever order the workers finish in: the output does not depend on timing.
@@ -127,7 +131,14 @@ Examples:
           if (opts.verbose) {
             process.stderr.write(`luotrace fleet: ${s.host}: ${s.error ?? `${s.dataQuality.events} events`} in ${(r.elapsedMs / 1000).toFixed(2)} s, peak heap ${(r.peakHeapBytes / MB).toFixed(0)} MB\n`);
           }
-          if (opts.outDir) writeFileSync(join(opts.outDir, summaryFileName(s.host)), `${JSON.stringify(s)}\n`);
+          if (opts.outDir) {
+            const f = join(opts.outDir, summaryFileName(s.host));
+            try {
+              writeFileSync(f, `${JSON.stringify(s)}\n`);
+            } catch (e) {
+              throw new InputError(f, `cannot write the host summary: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+            }
+          }
           ready.set(index, s);
           while (ready.has(nextToMerge)) {
             acc.addHost(ready.get(nextToMerge) as HostSummary);

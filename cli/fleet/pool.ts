@@ -41,23 +41,41 @@ export async function analyzeHosts(tasks: HostTask[], opts: PoolOptions): Promis
   let next = 0;
   let finished = 0;
   const pending: Array<Promise<void>> = [];
-  await new Promise<void>((resolve, reject) => {
+  const live = new Set<Worker>();
+  await new Promise<void>((resolve, rejectRun) => {
+    // A failure of our own (writing a summary file) ends the run: stop the workers, or they would
+    // keep the process alive.
+    let stopped = false;
+    const reject = (e: unknown): void => {
+      stopped = true;
+      for (const w of live) void w.terminate();
+      rejectRun(e);
+    };
     const failHost = (index: number, reason: string): void => {
       const t = tasks[index];
       const summary = unusableHost(t.host, t.inputs, reason, { name: 'luotrace', version: TOOL_VERSION });
       deliver(index, { summary, internal: !/out of memory/.test(reason), elapsedMs: 0, peakHeapBytes: 0 });
     };
     const deliver = (index: number, result: HostResult): void => {
-      pending.push(Promise.resolve(opts.onResult(index, result)).catch(reject));
+      if (stopped) return;
+      let r: void | Promise<void>;
+      try {
+        r = opts.onResult(index, result);
+      } catch (e) {
+        reject(e);
+        return;
+      }
+      pending.push(Promise.resolve(r).catch(reject));
       finished++;
       if (finished === tasks.length) resolve();
     };
     const start = (): void => {
-      if (next >= tasks.length) return;
+      if (stopped || next >= tasks.length) return;
       const w = new Worker(file, opts.workerHeapMb ? { resourceLimits: { maxOldGenerationSizeMb: opts.workerHeapMb } } : {});
+      live.add(w);
       let current = -1;
       const feed = (): void => {
-        if (next >= tasks.length) {
+        if (stopped || next >= tasks.length) {
           current = -1;
           void w.terminate();
           return;
@@ -67,6 +85,7 @@ export async function analyzeHosts(tasks: HostTask[], opts: PoolOptions): Promis
         w.postMessage(req);
       };
       w.on('message', (m: { index: number; result: HostResult }) => {
+        current = -1;
         deliver(m.index, m.result);
         feed();
       });
@@ -85,6 +104,7 @@ export async function analyzeHosts(tasks: HostTask[], opts: PoolOptions): Promis
         die(e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `analysis ran out of memory (worker heap limit ${opts.workerHeapMb ?? 'default'} MB)` : `internal error in worker: ${e.message}`),
       );
       w.on('exit', (code) => {
+        live.delete(w);
         if (current >= 0) die(`worker exited with code ${code} during the analysis`);
       });
       feed();

@@ -203,6 +203,14 @@ describe('unusable hosts', () => {
     expect(f.fleet.unusable[1].error).toMatch(/junk\.txt: cannot tell the trace format/);
   });
 
+  it('says in one line when --out-dir cannot be made', async () => {
+    const file = join(tmp, 'a-file');
+    writeFileSync(file, 'x');
+    const r = await runCli(['fleet', fleetDir, '--out-dir', join(file, 'sub')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^luotrace: .*a-file\/sub: cannot create the output folder: ENOTDIR\n$/);
+  });
+
   it('refuses a folder that is one host rather than a folder of hosts', async () => {
     const r = await runCli(['fleet', sample('real/lifecycle')]);
     expect(r.code).toBe(2);
