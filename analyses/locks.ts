@@ -210,6 +210,15 @@ export const LocksSectionSchema = z.object({
 });
 export type LocksSection = z.infer<typeof LocksSectionSchema>;
 
+/**
+ * The wait and hold distributions behind each row's figures (not part of the JSON row): per-host
+ * summaries serialize them so fleets merge percentiles exactly as in memory (analyses/fleet.ts).
+ */
+const rowDistributions = new WeakMap<LockRow, { wait: Distribution; hold: Distribution }>();
+export function lockRowDistributions(row: LockRow): { wait: Distribution; hold: Distribution } | undefined {
+  return rowDistributions.get(row);
+}
+
 export const LOCK_SORT_KEYS = ['wait_total', 'wait_max', 'wait_min', 'avg_wait', 'contended', 'acquired', 'hold_total', 'hold_max', 'avg_hold', 'name'] as const;
 export type LockSortKey = (typeof LOCK_SORT_KEYS)[number];
 
@@ -844,7 +853,7 @@ function buildSection(b: BuildInput): LocksSection {
       namedByAdjacency += i.namedBindings;
     }
     const t = acc.total;
-    entries.push({ key: rowKey, row: {
+    const row: LockRow = {
       name: id.name,
       address: addresses.size === 1 ? [...addresses][0] : null,
       mode: ml.mode,
@@ -871,7 +880,9 @@ function buildSection(b: BuildInput): LocksSection {
       sessions: sessionRows(acc.bySession).slice(0, SESSIONS_PER_ROW),
       sessionsTotal: acc.bySession.size,
       phases: subRows(t.phases),
-    } });
+    };
+    rowDistributions.set(row, { wait: t.wait, hold: t.hold });
+    entries.push({ key: rowKey, row });
   }
   if (filters.lock) entries = entries.filter((e) => matchesLockFilter(e.row, filters.lock as string));
   if (filters.type) entries = entries.filter((e) => matchesTypeFilter(e.row, filters.type as string));

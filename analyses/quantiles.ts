@@ -64,6 +64,36 @@ export const DistributionSummarySchema = z.object({
 });
 export type DistributionSummary = z.infer<typeof DistributionSummarySchema>;
 
+/**
+ * A whole Distribution as JSON, so per-host summaries can be merged later (`luotrace merge`) with
+ * the same result as merging in memory: exact values while small, else the DDSketch's bins (the
+ * sketch's own state: bin key k counts values v with ceil(log_gamma(v)) = k; zeros apart). The
+ * bins are written as plain counts from `offset` rather than DDSketch's protobuf: the package ships
+ * its protobuf encoder without the protobufjs runtime it needs, and plain numbers stay readable.
+ */
+export const SerializedDistributionSchema = z.object({
+  count: z.number().int().nonnegative(),
+  total: z.number(),
+  min: z.number().nullable(),
+  max: z.number().nullable(),
+  /** log2 histogram: values below 1, then `buckets[k]` = values in [2^k, 2^(k+1)). */
+  zeros: z.number().int().nonnegative(),
+  buckets: z.array(z.number().int().nonnegative()),
+  /** All values, ascending, while count <= exactLimit; else null. */
+  exact: z.array(z.number()).nullable(),
+  sketch: z
+    .object({
+      relativeAccuracy: z.number(),
+      /** Values the sketch maps to zero. */
+      zeroCount: z.number().int().nonnegative(),
+      /** Key of bins[0]. */
+      offset: z.number().int(),
+      bins: z.array(z.number().int().nonnegative()),
+    })
+    .nullable(),
+});
+export type SerializedDistribution = z.infer<typeof SerializedDistributionSchema>;
+
 export class Distribution {
   count = 0;
   total = 0;
@@ -159,6 +189,73 @@ export class Distribution {
       p999: q(0.999),
       quantiles: this.isExact ? 'exact' : 'sketch',
     };
+  }
+
+  /** The whole state as JSON (see SerializedDistributionSchema); `Distribution.deserialize` inverts it. */
+  serialize(): SerializedDistribution {
+    const base = {
+      count: this.count,
+      total: this.total,
+      min: this.count ? this.min : null,
+      max: this.count ? this.max : null,
+      zeros: this.zeros,
+      buckets: [...this.buckets],
+    };
+    if (this.exact) return { ...base, exact: [...this.exact].sort((a, b) => a - b), sketch: null };
+    const sk = this.sketch as LogCollapsingLowestDenseDDSketch;
+    const st = sk.store;
+    const bins: number[] = [];
+    if (st.count > 0) for (let k = st.minKey; k <= st.maxKey; k++) bins.push(st.bins[k - st.offset] ?? 0);
+    return {
+      ...base,
+      exact: null,
+      sketch: { relativeAccuracy: QUANTILE_RELATIVE_ACCURACY, zeroCount: sk.zeroCount, offset: st.count > 0 ? st.minKey : 0, bins },
+    };
+  }
+
+  /**
+   * Rebuild a Distribution from `serialize()` output. Throws RangeError when the document is not
+   * self-consistent (counts that do not add up, a sketch of another accuracy): merging it would
+   * silently give wrong percentiles.
+   */
+  static deserialize(s: SerializedDistribution): Distribution {
+    const d = new Distribution();
+    const histCount = s.zeros + s.buckets.reduce((a, b) => a + b, 0);
+    if (histCount !== s.count) throw new RangeError(`histogram holds ${histCount} values, count says ${s.count}`);
+    if ((s.exact === null) === (s.sketch === null)) throw new RangeError('a distribution needs exactly one of exact values or a sketch');
+    if (s.count > 0 && (s.min === null || s.max === null)) throw new RangeError('min/max missing');
+    d.count = s.count;
+    d.total = s.total;
+    d.min = s.count ? (s.min as number) : Infinity;
+    d.max = s.count ? (s.max as number) : -Infinity;
+    d.zeros = s.zeros;
+    d.buckets = [...s.buckets];
+    if (s.exact) {
+      if (s.exact.length !== s.count) throw new RangeError(`${s.exact.length} exact values, count says ${s.count}`);
+      if (s.count > EXACT_LIMIT) throw new RangeError(`${s.count} exact values, more than ${EXACT_LIMIT}`);
+      d.exact = [...s.exact];
+      d.sorted = d.exact.every((v, i, a) => i === 0 || a[i - 1] <= v);
+      return d;
+    }
+    const sk = s.sketch as NonNullable<SerializedDistribution['sketch']>;
+    if (sk.relativeAccuracy !== QUANTILE_RELATIVE_ACCURACY) {
+      throw new RangeError(`sketch of relative accuracy ${sk.relativeAccuracy}, this luotrace uses ${QUANTILE_RELATIVE_ACCURACY}`);
+    }
+    const inBins = sk.zeroCount + sk.bins.reduce((a, b) => a + b, 0);
+    if (inBins !== s.count) throw new RangeError(`sketch holds ${inBins} values, count says ${s.count}`);
+    const sketch = newSketch();
+    sk.bins.forEach((c, i) => {
+      if (c > 0) sketch.store.add(sk.offset + i, c);
+    });
+    // What accept() would have accumulated besides the bins (getValueAtQuantile reads count and zeroCount).
+    sketch.zeroCount = sk.zeroCount;
+    sketch.count = s.count;
+    sketch.sum = s.total;
+    sketch.min = d.min;
+    sketch.max = d.max;
+    d.exact = null;
+    d.sketch = sketch;
+    return d;
   }
 
   histogram(): Array<z.infer<typeof HistogramBucketSchema>> {

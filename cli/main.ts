@@ -9,6 +9,8 @@ import { registerCheck, ResultFailure } from './check.js';
 import { registerDiff } from './diff.js';
 import { registerEvents } from './events.js';
 import { registerExport } from './export.js';
+import { registerFleet } from './fleet.js';
+import { registerMerge } from './merge.js';
 import { registerRecord } from './record.js';
 import { registerSchema } from './schema.js';
 import { addTuiOptions, registerTui, runTui, type TuiOptions } from './tui.js';
@@ -48,6 +50,8 @@ export function buildProgram(): Command {
   registerCheck(program);
   registerDiff(program);
   registerExport(program);
+  registerFleet(program);
+  registerMerge(program);
   registerSchema(program);
   registerRecord(program);
   registerTui(program);

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { ChromeTraceSchema } from '../analyses/chrome-trace.js';
 import { DiffReportSchema } from '../analyses/diff.js';
+import { FleetSummarySchema, HostSummarySchema } from '../analyses/fleet.js';
 import { AnalyzeReportSchema } from '../analyses/report.js';
 import { CheckReportSchema, RulesFileSchema } from '../analyses/rules.js';
 import { InputError } from '../parsers/index.js';
@@ -18,6 +19,8 @@ export const OUTPUT_SCHEMAS: Record<string, { schema: z.ZodType; what: string; i
   rules: { schema: RulesFileSchema, what: 'the rules file of `luotrace check --rules FILE` (input)', io: 'input' },
   event: { schema: EventJsonSchema, what: 'one line of `luotrace events` (NDJSON)' },
   'events-summary': { schema: EventsSummarySchema, what: '`luotrace events --summary --json`' },
+  'host-summary': { schema: HostSummarySchema, what: '`luotrace host-summary`, and each file of `luotrace fleet --out-dir`' },
+  fleet: { schema: FleetSummarySchema, what: '`luotrace fleet --json` and `luotrace merge --json`' },
 };
 
 /** The published JSON Schema of one output kind (what `luotrace schema KIND` prints). */

@@ -1,20 +1,35 @@
-// `npm run bench`: throughput and peak memory of luotrace next to the tools a user would otherwise
-// reach for, on the same large trace, in one run. Not a test: it prints figures for the README.
+// `npm run bench`: throughput and peak memory of `luotrace analyze` next to what a user would
+// otherwise run, side by side on the same generated trace, at several sizes (issue #8). Not a test:
+// it prints a markdown table for the README, with the machine and its load.
 //
-//   node dist/test/bench/bench.js [--size 1GB] [--keep FILE] [--runs 3]
+//   npm run bench -- [--sizes 100MB,1GB,2GB] [--runs 3] [--keep DIR] [--tools wc,grep,awk,analyze]
 //
-// The input is a replay of the real contention capture (samples/real/contention-no-writer, ftrace
-// text), its timestamps advanced so the result is one long, valid, time-ordered trace; its first
-// line labels it synthetic. It is written to a temporary file (or --keep FILE) and removed after.
+// For each size: the generator's stress scenario as trace_pipe text on 4 CPUs (samples/generate.ts,
+// deterministic; its first line labels it synthetic) is written to a temporary folder (or reused
+// from --keep DIR), read once to warm the page cache, then each tool runs --runs times under GNU
+// time; the best wall time and the best CPU time (user + sys) are kept, and the largest peak RSS.
+//   wc -l                          the floor: read every byte, count newlines
+//   grep -c module_get             one fixed-string search (output to a file: GNU grep stops at the
+//                                  first match when its output is /dev/null)
+//   awk -f test/bench/baseline.awk the "what a user would otherwise do" baseline: one pass pairing
+//                                  module_get/put and contention_begin/end (mawk on the lab machine)
+//   luotrace analyze --json        the whole analysis, report to /dev/null (the first run's to a
+//                                  file, to read the event count from it)
+// The machine is shared: the 1-minute load average is printed beside every row; CPU-time ratios
+// are the fairer comparison when it is high.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const CLI = join(ROOT, 'dist/cli/main.js');
+const GENERATE = join(ROOT, 'dist/samples/generate.js');
+const BASELINE = join(ROOT, 'test/bench/baseline.awk');
+
+/** Issue #8 targets. */
+const TARGET = { vsAwk: 7, vsGrep: 1 / 5, rssMb: 250 };
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(name);
@@ -22,101 +37,137 @@ function arg(name: string, def: string): string {
 }
 
 function parseSize(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)b?$/i.exec(s);
-  if (!m) throw new Error(`bad size ${s}`);
-  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g'];
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)i?b?$/i.exec(s.trim());
+  if (!m) throw new Error(`bad size ${s} (e.g. 100MB, 1GB)`);
+  const mult = { '': 1, k: 1e3, m: 1e6, g: 1e9 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g'];
   return Math.round(Number(m[1]) * mult);
 }
 
-/** Write a replay of the real capture until `size` bytes; returns the number of lines. */
-async function makeTrace(path: string, size: number): Promise<number> {
-  const real = gunzipSync(readFileSync(join(ROOT, 'samples/real/contention-no-writer/stage1/ftrace-main.txt.gz'))).toString();
-  const body = real.split('\n').filter((l) => l && !l.startsWith('#'));
-  // Split each line around its timestamp once, so the replay only formats numbers.
-  const parts = body.map((l) => {
-    const m = /^(.*?\]\s+\S+\s+)(\d+)\.(\d{6})(: .*)$/.exec(l);
-    if (!m) throw new Error(`unexpected line ${l}`);
-    return { pre: m[1], us: Number(m[2]) * 1e6 + Number(m[3]), post: m[4] };
-  });
-  const span = parts[parts.length - 1].us - parts[0].us + 1000;
-  const out = createWriteStream(path);
-  let written = 0;
-  let lines = 0;
-  const header = `# synthetic: luotrace bench replay of samples/real/contention-no-writer/stage1/ftrace-main.txt, timestamps advanced per round\n`;
-  out.write(header);
-  written += header.length;
-  lines++;
-  for (let round = 0; written < size; round++) {
-    const chunk: string[] = [];
-    for (const p of parts) {
-      const us = p.us + round * span;
-      chunk.push(`${p.pre}${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, '0')}${p.post}`);
-    }
-    const text = `${chunk.join('\n')}\n`;
-    written += text.length;
-    lines += chunk.length;
-    if (!out.write(text)) await new Promise<void>((r) => out.once('drain', () => r()));
+interface Run {
+  wall: number;
+  cpu: number;
+  rssKb: number;
+}
+
+interface Measure {
+  tool: string;
+  best: Run;
+  /** 1-minute load average when the tool's runs started. */
+  load: number;
+}
+
+/** One run under GNU time (figures to a side file, so the tool's own stderr cannot mix in). */
+function timeOnce(cmd: string[], stdoutFile: string): Run {
+  const timeFile = join(tmpdir(), `luotrace-bench-time-${process.pid}`);
+  const out = openSync(stdoutFile, 'w');
+  try {
+    const r = spawnSync('/usr/bin/time', ['-o', timeFile, '-f', '%e %U %S %M', ...cmd], { stdio: ['ignore', out, 'pipe'], maxBuffer: 1 << 26 });
+    if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed (${r.status}): ${r.stderr.toString().trim().split('\n').pop()}`);
+  } finally {
+    closeSync(out);
   }
-  await new Promise<void>((r) => out.end(r));
-  return lines;
+  const [e, u, s, m] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()?.split(' ').map(Number) ?? [];
+  rmSync(timeFile, { force: true });
+  return { wall: e, cpu: u + s, rssKb: m };
 }
 
-interface Timing {
-  name: string;
-  seconds: number;
-  maxRssKb: number;
-  output: string;
-}
-
-/** Run a command under GNU time; best wall time of `runs`. */
-function timed(name: string, cmd: string[], runs: number): Timing {
-  let best: Timing | null = null;
+/** Best of `runs`; `stdoutOf(i)`: where run i writes its output. */
+function measure(tool: string, cmd: string[], runs: number, stdoutOf: (run: number) => string): Measure {
+  const load = loadavg()[0];
+  let best: Run | null = null;
   for (let i = 0; i < runs; i++) {
-    const r = spawnSync('/usr/bin/time', ['-f', '%e %M', ...cmd], { encoding: 'utf8', maxBuffer: 1 << 26 });
-    const lastErr = r.stderr.trim().split('\n').pop() ?? '';
-    const [sec, rss] = lastErr.split(' ').map(Number);
-    const t = { name, seconds: sec, maxRssKb: rss, output: r.stdout.trim().slice(0, 200) };
-    if (!best || t.seconds < best.seconds) best = t;
+    const r = timeOnce(cmd, stdoutOf(i));
+    process.stderr.write(`  ${tool}: ${r.wall.toFixed(2)} s wall, ${r.cpu.toFixed(2)} s CPU, ${(r.rssKb / 1024).toFixed(0)} MB RSS\n`);
+    best = best ? { wall: Math.min(best.wall, r.wall), cpu: Math.min(best.cpu, r.cpu), rssKb: Math.max(best.rssKb, r.rssKb) } : r;
   }
-  return best as Timing;
+  return { tool, best: best as Run, load };
 }
+
+function firstLine(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0].trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+const fmtSize = (bytes: number): string => (bytes >= 1e9 ? `${(bytes / 1e9).toFixed(bytes % 1e9 ? 1 : 0)} GB` : `${Math.round(bytes / 1e6)} MB`);
+const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
+const ratio = (x: number): string => (x >= 10 ? x.toFixed(0) : x >= 1 ? x.toFixed(1) : x.toFixed(2));
 
 async function main(): Promise<void> {
-  if (!existsSync(CLI)) throw new Error('build first: npm run build');
+  if (!existsSync(CLI) || !existsSync(GENERATE)) throw new Error('build first: npm run build');
   if (!existsSync('/usr/bin/time')) throw new Error('needs GNU time at /usr/bin/time');
-  const size = parseSize(arg('--size', '500MB'));
-  const runs = Number(arg('--runs', '3'));
+  const sizes = arg('--sizes', '100MB,1GB,2GB').split(',').map(parseSize);
+  const runs = Math.max(1, Number(arg('--runs', '3')));
+  const tools = new Set(arg('--tools', 'wc,grep,awk,analyze').split(','));
   const keep = arg('--keep', '');
-  const file = keep || join(tmpdir(), `luotrace-bench-synthetic-${process.pid}.txt`);
-  process.stderr.write(`writing ${(size / 1e6).toFixed(0)} MB trace to ${file}...\n`);
-  const lines = existsSync(file) && keep ? 0 : await makeTrace(file, size);
-  const bytes = statSync(file).size;
-  // Warm the page cache so every tool reads from memory.
-  execFileSync('cat', [file], { stdio: ['ignore', 'ignore', 'ignore'] });
+  const dir = keep || mkdtempSync(join(tmpdir(), 'luotrace-bench-'));
+  if (keep) mkdirSync(keep, { recursive: true });
+  const outFile = join(dir, 'tool-output.txt');
 
-  const results = [
-    timed('wc -l', ['wc', '-l', file], runs),
-    timed('grep -c module_get', ['grep', '-c', 'module_get', file], runs),
-    timed('luotrace events --summary', [process.execPath, CLI, 'events', '--summary', '--json', file], runs),
-  ];
-  const ev = JSON.parse(
-    spawnSync(process.execPath, [CLI, 'events', '--summary', '--json', file], { encoding: 'utf8', maxBuffer: 1 << 26 }).stdout,
-  ) as { lines: { events: number; total: number } };
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${release()}, node ${process.version}, ${firstLine('awk', ['-W', 'version'])}, ${firstLine('grep', ['--version'])}`;
+  const rows: string[] = [];
+  const checks: string[] = [];
+  for (const size of sizes) {
+    const label = fmtSize(size);
+    const file = join(dir, `luotrace-bench-stress-${label.replace(' ', '')}.synthetic.txt`);
+    if (!(keep && existsSync(file))) {
+      process.stderr.write(`generating ${label} stress trace (trace_pipe, 4 CPUs) into ${file}...\n`);
+      execFileSync(process.execPath, [GENERATE, '--scenario', 'stress', '--format', 'trace-pipe', '--cpus', '4', '--size', String(size), '-o', file], { stdio: 'inherit' });
+    } else process.stderr.write(`reusing ${file}\n`);
+    const bytes = statSync(file).size;
+    const mb = bytes / 1e6;
+    execFileSync('cat', [file], { stdio: ['ignore', 'ignore', 'ignore'] });
+    process.stderr.write(`${label}: ${fmtInt(bytes)} bytes, page cache warm; best of ${runs}\n`);
 
-  const mb = bytes / 1e6;
-  const rows = results.map((r) => ({
-    tool: r.name,
-    seconds: r.seconds.toFixed(2),
-    'MB/s': (mb / r.seconds).toFixed(0),
-    'events/s': r.name.startsWith('luotrace') ? Math.round(ev.lines.events / r.seconds).toLocaleString('en-US') : '',
-    'peak RSS MB': (r.maxRssKb / 1024).toFixed(0),
-  }));
-  const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  console.log(`input: ${mb.toFixed(0)} MB, ${ev.lines.total.toLocaleString('en-US')} lines, ${ev.lines.events.toLocaleString('en-US')} events (page cache warm)`);
-  console.log(`machine: ${cpus().length} x ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; best of ${runs}`);
-  console.table(rows);
-  if (lines) process.stderr.write(`(generated ${lines} lines)\n`);
-  if (!keep) rmSync(file);
+    const m = new Map<string, Measure>();
+    // Not /dev/null: GNU grep notices it and stops at the first match (as if -q).
+    const toFile = () => outFile;
+    if (tools.has('wc')) m.set('wc', measure('wc -l', ['wc', '-l', file], runs, toFile));
+    if (tools.has('grep')) m.set('grep', measure('grep -c module_get', ['grep', '-c', 'module_get', file], runs, toFile));
+    if (tools.has('awk')) m.set('awk', measure('awk -f baseline.awk', ['awk', '-f', BASELINE, file], runs, toFile));
+    let events = 0;
+    if (tools.has('analyze')) {
+      // The report to /dev/null, except the first run's, which is read for the event count.
+      m.set('analyze', measure('luotrace analyze --json', [process.execPath, CLI, 'analyze', '--json', file], runs, (i) => (i === 0 ? outFile : '/dev/null')));
+      events = (JSON.parse(readFileSync(outFile, 'utf8')) as { dataQuality: { lines: { events: number } } }).dataQuality.lines.events;
+    }
+    const awk = m.get('awk');
+    const grep = m.get('grep');
+    for (const x of m.values()) {
+      const isAnalyze = x.tool.startsWith('luotrace');
+      const vs = (base: Measure | undefined, key: 'wall' | 'cpu'): string => (base && isAnalyze ? ratio(base.best[key] / x.best[key]) : '');
+      rows.push(
+        `| ${label} | ${x.tool} | ${x.best.wall.toFixed(2)} | ${x.best.cpu.toFixed(2)} | ${fmtInt(mb / x.best.wall)} | ${isAnalyze ? fmtInt(events / x.best.wall) : ''} | ${(x.best.rssKb / 1024).toFixed(0)} | ${vs(awk, 'wall')} | ${vs(awk, 'cpu')} | ${vs(grep, 'wall')} | ${vs(grep, 'cpu')} | ${x.load.toFixed(1)} |`,
+      );
+    }
+    const an = m.get('analyze');
+    if (an) {
+      const rss = an.best.rssKb / 1024;
+      checks.push(`${label}: peak RSS ${rss.toFixed(0)} MB ${rss < TARGET.rssMb ? 'meets' : 'MISSES'} the < ${TARGET.rssMb} MB target`);
+      if (awk) {
+        const r = awk.best.cpu / an.best.cpu;
+        checks.push(`${label}: ${ratio(r)}× awk's throughput (CPU time) ${r >= TARGET.vsAwk ? 'meets' : 'MISSES'} the ≥ ${TARGET.vsAwk}× target`);
+      }
+      if (grep) {
+        const r = grep.best.cpu / an.best.cpu;
+        checks.push(`${label}: ${ratio(r)}× grep -c's throughput (CPU time) ${r >= TARGET.vsGrep ? 'meets' : 'MISSES'} the ≥ 1/5 target`);
+      }
+      if (events) process.stderr.write(`  ${fmtInt(events)} events\n`);
+    }
+    if (!keep) rmSync(file);
+  }
+  if (!keep) rmSync(dir, { recursive: true, force: true });
+
+  console.log(`Machine: ${machine}.`);
+  console.log(`Input: \`luotrace generate --scenario stress --format trace-pipe --cpus 4 --size N\` (synthetic), page cache warm; best of ${runs} runs.`);
+  console.log('');
+  console.log('| size | tool | wall s | CPU s (user+sys) | MB/s (wall) | events/s (wall) | peak RSS MB | × awk (wall) | × awk (CPU) | × grep (wall) | × grep (CPU) | load (1 min) |');
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of rows) console.log(r);
+  console.log('');
+  for (const c of checks) console.log(`- ${c}`);
 }
 
 main().catch((e) => {
