@@ -32,6 +32,16 @@ function screenText(m: TuiModel, screen: Parameters<typeof initialNav>[0]): stri
 }
 
 describe('--follow', () => {
+  it('rests on report() giving the same report when called again (each analysis finish() is repeatable)', async () => {
+    for (const files of [CAPTURES.lifecycle, CAPTURES.abort, CAPTURES.contention]) {
+      const pipeline = await createAnalysis({});
+      const read = await readTraces(files, pipeline.push, { onSourceStart: (_s, _f, _c, format) => pipeline.sourceFormat(format) });
+      pipeline.flush();
+      const first = JSON.stringify(pipeline.report(read));
+      expect(JSON.stringify(pipeline.report(read))).toBe(first);
+    }
+  });
+
   it('follows a file as a tracer appends to it; the final report equals the batch report', async () => {
     const file = join(tmp, 'growing.txt');
     writeFileSync(file, `${stage1Lines.slice(0, 300).join('\n')}\n`);
