@@ -5,7 +5,7 @@
 // (cli/record/ftrace-backend.ts) applies it through a journal that puts tracefs back on every exit
 // path; the bpftrace backend (cli/record/bpftrace-backend.ts) runs the generated script.
 // `--dry-run` prints every write (and every restoring write) without making any.
-import { accessSync, constants as FS, readFileSync } from 'node:fs';
+import { accessSync, constants as FS, readdirSync, readFileSync } from 'node:fs';
 import { release as osRelease } from 'node:os';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
@@ -29,7 +29,6 @@ export interface RecordCliOptions {
   bufferSizeKb: number;
   contentionFilter?: string;
   allContention?: boolean;
-  follow?: boolean;
   lockdep: boolean;
   fprobe?: boolean;
   bpftrace: string;
@@ -67,6 +66,15 @@ const defaultEnv = (): RecordEnv => ({
   isRoot: process.geteuid?.() === 0,
 });
 
+/** The thread ids of this process (/proc/self/task), to keep luotrace's own events out of the trace. */
+export function ownThreads(): number[] {
+  try {
+    return readdirSync('/proc/self/task').map(Number).filter(Number.isInteger).sort((a, b) => a - b);
+  } catch {
+    return [process.pid];
+  }
+}
+
 export function settingsFrom(opts: RecordCliOptions): RecordSettings {
   return {
     ...DEFAULT_SETTINGS,
@@ -75,7 +83,7 @@ export function settingsFrom(opts: RecordCliOptions): RecordSettings {
     bufferSizeKb: opts.bufferSizeKb,
     contentionFilter: opts.contentionFilter ?? null,
     lockdep: opts.lockdep,
-    followPid: opts.follow ? process.pid : null,
+    selfTids: ownThreads(),
     probeType: opts.fprobe ? 'fprobe' : 'kprobe',
   };
 }
@@ -218,7 +226,6 @@ export function registerRecord(program: Command): void {
     .option('--buffer-size-kb <kb>', 'per-CPU buffer size', positiveInt, DEFAULT_SETTINGS.bufferSizeKb)
     .option('--contention-filter <expr>', 'ftrace filter for lock:contention_* (e.g. \'comm == "luo_ctl"\')')
     .option('--all-contention', 'bpftrace: every lock contention event, not only those inside LUO functions')
-    .option('--follow', 'trace only luotrace and the command it runs, with their children')
     .option('--no-lockdep', 'do not enable lock:lock_acquire/lock_release (lockdep kernels)')
     .option('--fprobe', 'use fprobe events (dynamic_events, f:) instead of kprobes')
     .option('--bpftrace <path>', 'bpftrace binary', 'bpftrace')
