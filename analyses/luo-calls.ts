@@ -34,15 +34,23 @@ export interface CallEdge {
 }
 
 /** Key of a task: pid within a source (pids are reused across boots). */
-function taskKey(src: number, pid: number | null): string {
-  return `${src}:${pid ?? '?'}`;
+function taskKey(src: number, pid: number | null): number {
+  // One number, not a string per event (pids are below 2^23).
+  return src * 8_388_608 + (pid ?? 8_388_607);
 }
 
 export class LuoCallTracker {
-  private readonly stacks = new Map<string, OpenCall[]>();
+  private readonly stacks = new Map<number, OpenCall[]>();
+  /** The edge of the event pushed last (null if it was not a LUO call edge). */
+  lastEdge: CallEdge | null = null;
 
   /** Update the stacks with one event; returns the call edge it represents, if any. */
   push(ev: TraceEvent): CallEdge | null {
+    this.lastEdge = this.edge(ev);
+    return this.lastEdge;
+  }
+
+  private edge(ev: TraceEvent): CallEdge | null {
     switch (ev.kind) {
       case 'kprobe':
       case 'fentry':

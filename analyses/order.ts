@@ -28,18 +28,33 @@ export class ReorderBuffer {
   private lastKey = -Infinity;
   private src = -1;
   private lastEmitted: Slot | null = null;
+  /** Reused as `lastEmitted` in pass-through mode (no allocation per event). */
+  private readonly passKey: Slot = { ev: null as unknown as TraceEvent, key: 0, seq: 0 };
   /** Events that arrived after events later than them had already been passed on. */
   lateEvents = 0;
   maxLagNs = 0;
 
   constructor(
     private readonly out: (ev: TraceEvent) => void,
-    private readonly windowNs = 1_000_000_000,
+    private windowNs = 1_000_000_000,
+    /** Events held at most (memory bound: ~250 bytes each); beyond it the oldest are passed on. */
     private readonly maxHeld = 1_000_000,
   ) {}
 
+  /**
+   * Set the window for the sources that follow. Formats the kernel or trace-cmd already merged by
+   * timestamp (`trace`, `trace_pipe`, `trace-cmd report`) need none: events pass straight through,
+   * and any that still arrive late are counted.
+   */
+  setWindow(windowNs: number): void {
+    this.windowNs = windowNs;
+  }
+
   push(ev: TraceEvent): void {
-    if (ev.src !== this.src) {
+    // A new kernel (console `Linux version`) or a clock reset starts a new time axis: nothing may be
+    // re-ordered across it.
+    const newAxis = ev.kind === 'boot' || (ev.kind === 'lost' && ev.fields.marker === 'clock-reset');
+    if (ev.src !== this.src || newAxis) {
       this.flush();
       this.src = ev.src;
       this.newest = -Infinity;
@@ -47,6 +62,19 @@ export class ReorderBuffer {
     }
     const key = ev.time ?? this.lastKey;
     if (ev.time !== null) this.lastKey = ev.time;
+    if (this.windowNs === 0 && this.heap.length === 0) {
+      // Pass-through mode: nothing is held.
+      if (this.lastEmitted && key < this.lastEmitted.key) {
+        this.lateEvents++;
+        if (this.lastEmitted.key - key > this.maxLagNs) this.maxLagNs = this.lastEmitted.key - key;
+      } else {
+        this.passKey.ev = ev;
+        this.passKey.key = key;
+        this.lastEmitted = this.passKey;
+      }
+      this.out(ev);
+      return;
+    }
     const slot: Slot = { ev, key, seq: this.seq++ };
     if (this.lastEmitted && before(slot, this.lastEmitted)) {
       this.lateEvents++;

@@ -1,15 +1,19 @@
 // `luotrace analyze FILE...`: verdicts first, then sessions, pin windows, refcounts, locks and data
 // quality; `--json` prints the whole report as one document (analyses/report.ts).
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import type { TraceEvent } from '../parsers/event.js';
-import { readTraces } from '../parsers/index.js';
+import { InputError, readTraces } from '../parsers/index.js';
 import { loadSymbolFile } from '../parsers/kallsyms.js';
 import type { SymbolTable } from '../parsers/kallsyms.js';
-import { createLockAnalysis } from '../analyses/locks.js';
+import { LOCK_SORT_KEYS, type LockOptions, type LockSortKey, createLockAnalysis } from '../analyses/locks.js';
 import { LuoCallTracker } from '../analyses/luo-calls.js';
-import { createLuoAnalysis } from '../analyses/luo.js';
+import { LuoAnalysis } from '../analyses/luo.js';
+import { KERNEL_MODELS, type KernelModelId } from '../analyses/kernel-models.js';
 import { ReorderBuffer } from '../analyses/order.js';
 import type { AnalyzeReport } from '../analyses/report.js';
+import { filterLuoSection, type ReportFilters } from '../analyses/filters.js';
+import { writeCsvTables } from './export/csv.js';
+import { writeJson } from './json-out.js';
 import { BufferedWriter } from './output.js';
 import { formatOption, parseFormat } from './options.js';
 import { renderReportText } from './render-report.js';
@@ -17,20 +21,72 @@ import { TOOL_VERSION } from './version.js';
 import { createBpftraceMapsAnalysis } from '../analyses/bpftrace-maps.js';
 import { renderBpftraceMapsText } from './render-bpftrace-maps.js';
 
+/** Formats whose events arrive merged by timestamp already (trace-formats.md §1.1, §2). */
+export const ORDERED_FORMATS = new Set<string>(['ftrace', 'trace-pipe', 'trace-cmd', 'function-graph', 'latency', 'console']);
+
 export interface AnalyzeOptions {
+  /** Also write the report's tables as CSV files into this directory (cli/export/csv.ts). */
+  csv?: string;
   format?: string;
   json?: boolean;
   kallsyms?: string;
   kernelModel?: string;
+  limit?: string;
+  module?: string;
+  session?: string;
+  pid?: string;
+  since?: string;
+  until?: string;
+  /** Locks section: sort key and filters (perf lock's -k, -L, -Y). */
+  sort?: LockSortKey;
+  lock?: string;
+  type?: string;
+}
+
+/** `--since 86.7` (seconds, as the trace prints them) -> ns. */
+function seconds(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new InputError(flag, `not a number of seconds: ${v}`);
+  return Math.round(n * 1e9);
+}
+
+export function reportFilters(opts: AnalyzeOptions): ReportFilters {
+  const pid = opts.pid === undefined ? undefined : Number(opts.pid);
+  if (pid !== undefined && !Number.isInteger(pid)) throw new InputError('--pid', `not a pid: ${opts.pid}`);
+  return { module: opts.module, session: opts.session, pid, since: seconds('--since', opts.since), until: seconds('--until', opts.until) };
+}
+
+/** What callers can observe while the analyses run (beyond the report). */
+export interface AnalysisHooks {
+  /** Every finished lock hold and wait (LockOptions.onInterval), e.g. for the Chrome export's timeline. */
+  onLockInterval?: LockOptions['onInterval'];
 }
 
 /** Read the inputs and run every analysis over one ordered event stream. */
-export async function runAnalysis(files: string[], opts: AnalyzeOptions): Promise<AnalyzeReport> {
+export async function runAnalysis(files: string[], opts: AnalyzeOptions, hooks: AnalysisHooks = {}): Promise<AnalyzeReport> {
   let symbols: SymbolTable | null = null;
   if (opts.kallsyms) symbols = await loadSymbolFile(opts.kallsyms);
   const calls = new LuoCallTracker();
-  const luo = createLuoAnalysis({ kernelModel: opts.kernelModel });
-  const locks = createLockAnalysis({ symbols, calls });
+  if (opts.kernelModel && !(opts.kernelModel in KERNEL_MODELS)) {
+    throw new InputError('--kernel-model', `unknown model ${opts.kernelModel}; one of: ${Object.keys(KERNEL_MODELS).join(', ')}`);
+  }
+  const luo = new LuoAnalysis({ kernelModel: opts.kernelModel as KernelModelId | undefined, calls });
+  const filters = reportFilters(opts);
+  const locks = createLockAnalysis({
+    symbols,
+    calls,
+    sort: opts.sort,
+    filters: {
+      lock: opts.lock ?? null,
+      type: opts.type ?? null,
+      session: filters.session ?? null,
+      pids: filters.pid === undefined ? [] : [filters.pid],
+      since: filters.since ?? null,
+      until: filters.until ?? null,
+    },
+    onInterval: hooks.onLockInterval,
+  });
   const ordered = new ReorderBuffer((ev: TraceEvent) => {
     calls.push(ev);
     luo.push(ev);
@@ -44,11 +100,21 @@ export async function runAnalysis(files: string[], opts: AnalyzeOptions): Promis
       if (ev.kind === 'bpftrace_map') bpftraceMaps.push(ev);
       else ordered.push(ev);
     },
-    { format: parseFormat(opts.format) },
+    {
+      format: parseFormat(opts.format),
+      // bpftrace drains per-CPU buffers in turn: the real captures lag by up to 35 s (contention
+      // run), so unordered sources are sorted whole, up to the buffer's cap (order.ts).
+      onSourceStart: (_src, _file, _clock, format) => ordered.setWindow(ORDERED_FORMATS.has(format) ? 0 : Number.POSITIVE_INFINITY),
+    },
   );
   ordered.flush();
+  if (ordered.lateEvents > 0) {
+    read.quality.notes.push(
+      `${ordered.lateEvents} events arrived out of time order by up to ${(ordered.maxLagNs / 1e9).toFixed(3)} s beyond what could be re-ordered; pairing around them may be off`,
+    );
+  }
   const ctx = { sources: read.sources, quality: read.quality };
-  const luoSection = luo.finish(ctx);
+  const luoSection = filterLuoSection(luo.finish(ctx), filters, read.quality);
   const lockSection = locks.finish(ctx);
   const { locks: lockRows, ...lockDetails } = lockSection;
   return {
@@ -68,14 +134,30 @@ export function registerAnalyze(program: Command): void {
     .description('what happened in each live update: verdicts, sessions, module pins, refcounts, locks')
     .argument('<files...>', 'trace files of one run (several files = several boots or renderings), or - for stdin')
     .option('--json', 'print the report as one JSON document (see `luotrace schema analyze`)')
+    .option('--csv <dir>', 'also write the tables (sessions, phases, pin windows, refcounts, lock stats, waits) as CSV files into DIR')
     .option('--kallsyms <file>', 'a copy of /proc/kallsyms or System.map to name raw addresses')
     .option('--kernel-model <model>', 'force the LUO code version: pre-series, v1, merged, later')
+    .option('--limit <n>', 'rows shown per list in the text report', '20')
+    .option('--module <name>', 'only this module (pins, refcounts, rmmod)')
+    .option('--session <name>', 'only this session (its phases, pins and lock waits)')
+    .option('--pid <pid>', 'only what this task did')
+    .option('--since <seconds>', 'only what happened at or after this trace time (seconds, as printed)')
+    .option('--until <seconds>', 'only what happened at or before this trace time (seconds)')
+    .addOption(new Option('-k, --sort <key>', 'locks: sort rows by this perf lock key').choices([...LOCK_SORT_KEYS]).default('wait_total'))
+    .option('--lock <name>', 'locks: only locks whose name, symbol or address contains this')
+    .option('--type <type>', 'locks: only this type or mode (rwsem:R, rwsem:W, rwsem, mutex, spinlock, R, W)')
     .addOption(formatOption())
     .action(async (files: string[], opts: AnalyzeOptions) => {
       const report = await runAnalysis(files, opts);
+      if (opts.csv) await writeCsvTables(report, opts.csv);
       const out = new BufferedWriter();
-      out.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderReportText(report));
-      if (!opts.json && report.bpftraceMaps.length > 0) out.write(`\n${renderBpftraceMapsText(report)}`);
+      if (opts.json) {
+        writeJson(out, report);
+        out.write('\n');
+      } else {
+        out.write(renderReportText(report, { limit: Math.max(1, Number(opts.limit) || 20) }));
+        if (report.bpftraceMaps.length > 0) out.write(`\n${renderBpftraceMapsText(report)}`);
+      }
       await out.flush();
     });
 }

@@ -1,6 +1,7 @@
 // `luotrace events FILE...`: the normalized event stream as NDJSON, or `--summary` counts and the
 // data-quality table (text or `--json`).
 import type { Command } from 'commander';
+import type { SourceClock } from '../parsers/clock.js';
 import type { TraceEvent } from '../parsers/event.js';
 import { readTraces } from '../parsers/index.js';
 import { BufferedWriter } from './output.js';
@@ -41,41 +42,39 @@ export function registerEvents(program: Command): void {
         return;
       }
       const names: string[] = [];
-      const bases: string[] = [];
-      const result = await readTraces(
+      const clocks: SourceClock[] = [];
+      await readTraces(
         files,
         (ev) => {
           if (out.isClosed) return;
-          out.write(`${eventToJson(ev, names, bases)}\n`);
+          out.write(`${eventToJson(ev, names[ev.src], clocks[ev.src].timeBase)}\n`);
         },
         {
           format,
-          onSource: (info) => {
-            names.push(info.file);
-            bases.push(info.timeBase);
+          onSourceStart: (src, file, clock) => {
+            names[src] = file;
+            clocks[src] = clock;
           },
         },
       );
-      void result;
       await out.flush();
     });
 }
 
 /** One event as its JSON line (EventJsonSchema): `src` becomes the file name. */
-export function eventToJson(ev: TraceEvent, fileNames: string[], timeBases: string[]): string {
+export function eventToJson(ev: TraceEvent, fileName: string, timeBase: string): string {
   const o: Record<string, unknown> = {
     time: ev.time,
     cpu: ev.cpu,
     pid: ev.pid,
     tgid: ev.tgid,
     comm: ev.comm,
-    file: fileNames[ev.src] ?? String(ev.src),
+    file: fileName,
     line: ev.line,
     name: ev.name,
     kind: ev.kind,
     fields: ev.fields,
   };
-  const base = timeBases[ev.src];
-  if (base && base !== '0') o.timeBase = base;
+  if (timeBase !== '0') o.timeBase = timeBase;
   return JSON.stringify(o);
 }

@@ -5,11 +5,14 @@
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../parsers/input.js';
 import { registerAnalyze } from './analyze.js';
+import { registerCheck, ResultFailure } from './check.js';
+import { registerDiff } from './diff.js';
 import { registerEvents } from './events.js';
+import { registerExport } from './export.js';
 import { registerRecord } from './record.js';
 import { registerSchema } from './schema.js';
 
-export const EXIT = { ok: 0, failed: 1, input: 2, internal: 3 } as const;
+export const EXIT = { ok: 0, failed: 1, input: 2, internal: 3, interrupted: 130 } as const;
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -23,12 +26,15 @@ export function buildProgram(): Command {
     )
     .addHelpText(
       'after',
-      '\nExit codes: 0 success, 1 a check or threshold failed, 2 unusable input or bad usage, 3 internal error.',
+      '\nExit codes: 0 success, 1 a check or threshold failed, 2 unusable input or bad usage, 3 internal error,\n130 interrupted (Ctrl-C).',
     )
     .showHelpAfterError('(run luotrace --help for usage)')
     .exitOverride();
   registerAnalyze(program);
   registerEvents(program);
+  registerCheck(program);
+  registerDiff(program);
+  registerExport(program);
   registerSchema(program);
   registerRecord(program);
   return program;
@@ -45,6 +51,10 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version exit through here with code 0.
       return e.exitCode === 0 ? EXIT.ok : EXIT.input;
     }
+    if (e instanceof ResultFailure) {
+      // `check` found a violated rule, `diff` a regression: the command already printed why.
+      return EXIT.failed;
+    }
     if (e instanceof InputError) {
       process.stderr.write(`luotrace: ${e.oneLine}\n`);
       return EXIT.input;
@@ -59,6 +69,15 @@ export async function main(argv: string[]): Promise<number> {
 // Run when executed directly (not when imported by tests).
 const invoked = process.argv[1] ?? '';
 if (/[\\/](main\.js|luotrace)$/.test(invoked) || invoked.endsWith('/cli/main.ts')) {
+  // The reader of our output went away (`luotrace ... | head`): stop quietly, as Unix tools do.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(EXIT.ok);
+  });
+  // Ctrl-C during a long analysis: one line and the conventional 128+SIGINT status, no stack.
+  process.on('SIGINT', () => {
+    process.stderr.write('luotrace: interrupted\n');
+    process.exit(EXIT.interrupted);
+  });
   process.on('unhandledRejection', (e) => {
     process.stderr.write(`luotrace: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(EXIT.internal);

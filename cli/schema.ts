@@ -1,15 +1,30 @@
 // `luotrace schema [kind]`: the JSON Schema of each JSON output, generated from the zod schemas.
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { ChromeTraceSchema } from '../analyses/chrome-trace.js';
+import { DiffReportSchema } from '../analyses/diff.js';
 import { AnalyzeReportSchema } from '../analyses/report.js';
+import { CheckReportSchema, RulesFileSchema } from '../analyses/rules.js';
+import { InputError } from '../parsers/index.js';
 import { EventJsonSchema } from '../parsers/event.js';
 import { EventsSummarySchema } from './summary.js';
 
-export const OUTPUT_SCHEMAS: Record<string, { schema: z.ZodType; what: string }> = {
+/** `io: 'input'` for documents luotrace reads (a rules file), where defaults make fields optional. */
+export const OUTPUT_SCHEMAS: Record<string, { schema: z.ZodType; what: string; io?: 'input' | 'output' }> = {
   analyze: { schema: AnalyzeReportSchema, what: '`luotrace analyze --json`' },
+  check: { schema: CheckReportSchema, what: '`luotrace check --json`' },
+  diff: { schema: DiffReportSchema, what: '`luotrace diff --json`' },
+  'chrome-json': { schema: ChromeTraceSchema, what: '`luotrace export --format chrome-json` (Chrome trace-event JSON)' },
+  rules: { schema: RulesFileSchema, what: 'the rules file of `luotrace check --rules FILE` (input)', io: 'input' },
   event: { schema: EventJsonSchema, what: 'one line of `luotrace events` (NDJSON)' },
   'events-summary': { schema: EventsSummarySchema, what: '`luotrace events --summary --json`' },
 };
+
+/** The published JSON Schema of one output kind (what `luotrace schema KIND` prints). */
+export function jsonSchemaOf(kind: string): Record<string, unknown> {
+  const entry = OUTPUT_SCHEMAS[kind];
+  return z.toJSONSchema(entry.schema, { io: entry.io ?? 'output', unrepresentable: 'any' }) as Record<string, unknown>;
+}
 
 export function registerSchema(program: Command): void {
   program
@@ -22,10 +37,7 @@ export function registerSchema(program: Command): void {
         return;
       }
       const entry = OUTPUT_SCHEMAS[kind];
-      if (!entry) {
-        const err = new Error(`unknown schema ${kind}; one of: ${Object.keys(OUTPUT_SCHEMAS).join(', ')}`);
-        throw Object.assign(err, { usage: true });
-      }
-      process.stdout.write(`${JSON.stringify(z.toJSONSchema(entry.schema, { io: 'output', unrepresentable: 'any' }), null, 2)}\n`);
+      if (!entry) throw new InputError('schema', `unknown schema ${kind}; one of: ${Object.keys(OUTPUT_SCHEMAS).join(', ')}`);
+      process.stdout.write(`${JSON.stringify(jsonSchemaOf(kind), null, 2)}\n`);
     });
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { SourceInfoSchema } from '../parsers/event.js';
 import { DataQualitySchema } from '../parsers/quality.js';
 import type { ReadResult } from '../parsers/index.js';
+import { table } from './table.js';
 
 /** JSON contract of `events --summary --json` (issue #2): lines.*, kinds, lost are stable names. */
 export const EventsSummarySchema = z.object({
@@ -18,14 +19,6 @@ export type EventsSummary = z.infer<typeof EventsSummarySchema>;
 export function buildSummary(r: ReadResult): EventsSummary {
   const q = r.quality;
   return { sources: r.sources, lines: q.lines, kinds: q.kinds, types: q.types, lost: q.lost, dataQuality: q };
-}
-
-function table(rows: string[][], rightAlign: Set<number> = new Set()): string {
-  const widths: number[] = [];
-  for (const row of rows) row.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
-  return rows
-    .map((row) => row.map((c, i) => (rightAlign.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd())
-    .join('\n');
 }
 
 export function renderSummaryText(s: EventsSummary): string {

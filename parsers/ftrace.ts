@@ -12,9 +12,18 @@ import type { TraceEvent } from './event.js';
 import { type ContextTokens, newContextTokens, tokenizeFtraceLine } from './ftrace-line.js';
 import { parseLatencyLine } from './latency.js';
 import { type LineParser, type ParserEnv, isForeignText } from './parser.js';
-import { decodeRest } from './payloads.js';
+import { type EventContext, decodeRest } from './payloads.js';
 
 type Mode = 'events' | 'graph' | 'latency';
+
+/** Only whitespace? (Without trim(): event lines start with spaces and trim() would copy each.) */
+function isBlank(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 32 && c !== 9) return false;
+  }
+  return true;
+}
 
 /** Tracers whose `trace` output uses the latency format (trace-formats.md §1.2 (e), §1.9). */
 const LATENCY_TRACERS = new Set(['irqsoff', 'preemptoff', 'preemptirqsoff', 'wakeup', 'wakeup_rt', 'wakeup_dl']);
@@ -30,18 +39,20 @@ export class FtraceParser implements LineParser {
   /** Last event, held back while continuation lines may still extend it (markers, stacks). */
   private pending: TraceEvent | null = null;
   private readonly toNs: (text: string, start: number, dot: number, end: number) => number;
+  private readonly ctx: EventContext;
 
   constructor(
     private readonly env: ParserEnv,
     startMode: 'events' | 'graph' | 'latency' = 'events',
   ) {
     this.mode = startMode;
+    this.ctx = env.context(0);
     this.toNs = (text, start, dot, end) => env.clock.decimal(text, start, dot, end);
   }
 
   line(text: string, lineNo: number, unterminated: boolean): void {
     const env = this.env;
-    if (text.length === 0 || text.trim().length === 0) {
+    if (isBlank(text)) {
       this.flush();
       env.ledger.knownLine('blank', env.file, lineNo);
       return;
@@ -69,7 +80,7 @@ export class FtraceParser implements LineParser {
         return;
       }
       if (looksLikeGraphLine(text)) {
-        this.graphLine(text, lineNo, unterminated);
+        if (!this.graphLine(text, lineNo, unterminated)) this.notAnEvent(text, lineNo, unterminated, 'malformed-graph-line');
         return;
       }
       this.notAnEvent(text, lineNo, unterminated, fail === 'no-timestamp' ? 'malformed-event-line' : null);
@@ -102,7 +113,14 @@ export class FtraceParser implements LineParser {
     const env = this.env;
     const time =
       t.tsDot < 0 ? env.clock.integer(text, t.tsStart, t.tsEnd) : env.clock.decimal(text, t.tsStart, t.tsDot, t.tsEnd);
-    const ctx = { time, cpu: t.cpu, pid: t.pid, tgid: t.tgid, comm: t.comm, src: env.src, line: lineNo };
+    // One context object, refilled per line: makeEvent copies its fields into the event.
+    const ctx = this.ctx;
+    ctx.time = time;
+    ctx.cpu = t.cpu;
+    ctx.pid = t.pid;
+    ctx.tgid = t.tgid;
+    ctx.comm = t.comm;
+    ctx.line = lineNo;
     const rest = t.restStart >= text.length ? '' : text.slice(t.restStart);
     this.accept(decodeRest(rest, ctx), lineNo, unterminated);
   }
@@ -170,6 +188,9 @@ export class FtraceParser implements LineParser {
       env.ledger.truncated = true;
     } else if (brokenReason !== null) {
       env.ledger.skip(brokenReason, env.file, lineNo, text);
+    } else if (/^[\w./-]+\.dat:?$/.test(text.trim())) {
+      // trace-cmd report -i a.dat -i b.dat prints each input's name before its records (§5 item 18)
+      env.ledger.knownLine('trace-cmd-info', env.file, lineNo, text);
     } else if (text.trimStart().startsWith('=> ')) {
       env.ledger.skip('orphan-stack-frame', env.file, lineNo, text);
     } else {

@@ -27,6 +27,8 @@ export interface ReadOptions {
   stdin?: Readable;
   /** Called once with the ledger before reading (to attach a listener). */
   onLedger?: (ledger: QualityLedger) => void;
+  /** Called when a source starts, before its first event. */
+  onSourceStart?: (src: number, file: string, clock: SourceClock, format: InputFormat) => void;
   /** Called after each source with what is known so far. */
   onSource?: (info: SourceInfo) => void;
 }
@@ -96,6 +98,7 @@ export async function readTraces(paths: string[], sink: EventSink, opts: ReadOpt
     const notYet = NOT_YET[format];
     if (notYet) throw new InputError(input.name, `${notYet} (detected: ${detectedBy})`);
     const clock = new SourceClock();
+    opts.onSourceStart?.(src, input.name, clock, format);
     const env = new ParserEnv(src, input.name, ledger, clock, sink);
     const parser = createParser(format, env);
     const stats = await input.forEachLine((text, lineNo, unterminated) => parser.line(text, lineNo, unterminated), ledger);

@@ -4,6 +4,9 @@ import type { TraceEvent } from './event.js';
 import type { EventContext } from './payloads.js';
 import type { QualityLedger } from './quality.js';
 
+/** A jump back in time larger than this on one CPU is a clock reset, not skew. */
+const CLOCK_RESET_NS = 1_000_000_000;
+
 export type EventSink = (event: TraceEvent) => void;
 
 /** Per-source environment handed to a parser. */
@@ -35,9 +38,33 @@ export class ParserEnv {
     if (t !== null) {
       if (this.firstTime === null) this.firstTime = t;
       this.lastTime = t;
-      if (ev.cpu !== null) this.lastTimeByCpu.set(ev.cpu, t);
+      if (ev.cpu !== null) {
+        const prev = this.lastTimeByCpu.get(ev.cpu);
+        // One CPU's clock only moves forward; a big jump back means a reboot, a trace_clock change
+        // or concatenated dumps: a new segment that nothing may be paired across (§5 item 17).
+        if (prev !== undefined && t < prev - CLOCK_RESET_NS) this.clockReset(ev, prev);
+        this.lastTimeByCpu.set(ev.cpu, t);
+      }
     }
     this.sink(ev);
+  }
+
+  private clockReset(ev: TraceEvent, prev: number): void {
+    this.ledger.note(
+      `${this.file}:${ev.line}: the clock went back ${((prev - (ev.time ?? 0)) / 1e9).toFixed(3)} s on CPU ${ev.cpu}: treated as a new segment (reboot, clock change or concatenated dumps)`,
+    );
+    this.sink({
+      kind: 'lost',
+      name: 'lost',
+      time: ev.time,
+      cpu: null,
+      pid: null,
+      tgid: null,
+      comm: null,
+      src: this.src,
+      line: ev.line,
+      fields: { count: null, marker: 'clock-reset' },
+    });
   }
 
   /** Lost data reported by the trace itself, as a `lost` record and a gap the analyses can see. */

@@ -36,7 +36,18 @@ export function makeEvent(kind: EventKind, name: string, ctx: EventContext, fiel
 /** LCB_F_* bits of lock:contention_begin (include/trace/events/lock.h, luo-model.md §5). */
 export const LCB_FLAGS: Record<string, number> = { SPIN: 1, READ: 2, WRITE: 4, RT: 8, PERCPU: 16, MUTEX: 32 };
 
+const FLAG_NAMES_CACHE: string[] = [];
+
 export function lcbFlagNames(mask: number): string {
+  if (mask >= 0 && mask < 64) {
+    const cached = FLAG_NAMES_CACHE[mask];
+    if (cached !== undefined) return cached;
+    return (FLAG_NAMES_CACHE[mask] = lcbFlagNamesUncached(mask));
+  }
+  return lcbFlagNamesUncached(mask);
+}
+
+function lcbFlagNamesUncached(mask: number): string {
   const names: string[] = [];
   for (const [n, bit] of Object.entries(LCB_FLAGS)) if (mask & bit) names.push(n);
   const rest = mask & ~63;
@@ -44,7 +55,17 @@ export function lcbFlagNames(mask: number): string {
   return names.join('|');
 }
 
+const FLAGS_TEXT_CACHE = new Map<string, number>();
+
 function parseLcbFlags(text: string): number {
+  const cached = FLAGS_TEXT_CACHE.get(text);
+  if (cached !== undefined) return cached;
+  const mask = parseLcbFlagsUncached(text);
+  if (FLAGS_TEXT_CACHE.size < 256) FLAGS_TEXT_CACHE.set(text, mask);
+  return mask;
+}
+
+function parseLcbFlagsUncached(text: string): number {
   if (text === '') return 0;
   if (/^(0x[0-9a-fA-F]+|\d+)$/.test(text)) return Number(text);
   let mask = 0;
@@ -62,7 +83,20 @@ function parseLcbFlags(text: string): number {
  * `00000000610328f2` (tracefs default), raw `ffff888012345678` (hash-ptr=0), `0xffff…`
  * (trace-cmd, perf, bpftrace). Raw addresses get a `0x` prefix so all raw forms share one key.
  */
+// Lock pointers repeat (the same few locks, millions of events): remember their normal form.
+const POINTER_CACHE = new Map<string, { lock: string; hashed: boolean } | null>();
+
 export function normalizePointer(text: string): { lock: string; hashed: boolean } | null {
+  let hit = POINTER_CACHE.get(text);
+  if (hit === undefined) {
+    hit = normalizePointerUncached(text);
+    if (POINTER_CACHE.size >= 50_000) POINTER_CACHE.clear();
+    POINTER_CACHE.set(text, hit);
+  }
+  return hit;
+}
+
+function normalizePointerUncached(text: string): { lock: string; hashed: boolean } | null {
   if (text === '(null)') return { lock: '0x0', hashed: false };
   let hex = text;
   if (hex.startsWith('0x') || hex.startsWith('0X')) {
@@ -179,35 +213,69 @@ function decodeProbe(name: string, payload: string, ctx: EventContext): TraceEve
   return null;
 }
 
+/** A signed decimal integer in text[start, end), spaces around allowed; NaN otherwise. */
+function intAt(text: string, start: number, end: number): number {
+  while (start < end && text.charCodeAt(start) === 32) start++;
+  while (end > start && text.charCodeAt(end - 1) === 32) end--;
+  let neg = false;
+  if (text.charCodeAt(start) === 45 /* - */) {
+    neg = true;
+    start++;
+  }
+  if (start >= end || end - start > 15) return NaN;
+  let v = 0;
+  for (let i = start; i < end; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return NaN;
+    v = v * 10 + d;
+  }
+  return neg ? -v : v;
+}
+
+/** Index just past the `)` that closes the payload, ignoring trailing spaces; -1 if none. */
+function closingParen(payload: string): number {
+  let end = payload.length;
+  while (end > 0 && payload.charCodeAt(end - 1) === 32) end--;
+  return end > 0 && payload.charCodeAt(end - 1) === 41 ? end - 1 : -1;
+}
+
 /** `module_get`/`module_put`: `"%s call_site=%ps refcnt=%d"` (include/trace/events/module.h). */
 function decodeModuleRef(kind: 'module_get' | 'module_put', name: string, payload: string, ctx: EventContext): TraceEvent | null {
   const cs = payload.indexOf(' call_site=');
   const rc = payload.lastIndexOf(' refcnt=');
   if (cs <= 0 || rc < cs) return null;
-  const refcnt = Number(payload.slice(rc + 8).trim());
-  if (!Number.isInteger(refcnt)) return null;
+  const refcnt = intAt(payload, rc + 8, payload.length);
+  if (Number.isNaN(refcnt)) return null;
   return makeEvent(kind, name, ctx, { module: payload.slice(0, cs), callSite: payload.slice(cs + 11, rc), refcnt });
 }
 
+/** `"%p (flags=%s)"` (include/trace/events/lock.h) */
 function decodeContentionBegin(name: string, payload: string, ctx: EventContext): TraceEvent | null {
   const sp = payload.indexOf(' ');
   if (sp < 0) return null;
+  let open = sp + 1;
+  while (payload.charCodeAt(open) === 32) open++;
+  const close = closingParen(payload);
+  if (close < 0 || !payload.startsWith('(flags=', open)) return null;
   const ptr = normalizePointer(payload.slice(0, sp));
-  const rest = payload.slice(sp + 1).trim();
-  if (!ptr || !rest.startsWith('(flags=') || !rest.endsWith(')')) return null;
-  const flags = parseLcbFlags(rest.slice(7, -1));
+  if (!ptr) return null;
+  const flags = parseLcbFlags(payload.slice(open + 7, close));
   if (Number.isNaN(flags)) return null;
   return makeEvent('contention_begin', name, ctx, { lock: ptr.lock, hashed: ptr.hashed, flags, flagNames: lcbFlagNames(flags) });
 }
 
+/** `"%p (ret=%d)"` */
 function decodeContentionEnd(name: string, payload: string, ctx: EventContext): TraceEvent | null {
   const sp = payload.indexOf(' ');
   if (sp < 0) return null;
+  let open = sp + 1;
+  while (payload.charCodeAt(open) === 32) open++;
+  const close = closingParen(payload);
+  if (close < 0 || !payload.startsWith('(ret=', open)) return null;
+  const ret = intAt(payload, open + 5, close);
+  if (Number.isNaN(ret)) return null;
   const ptr = normalizePointer(payload.slice(0, sp));
-  const rest = payload.slice(sp + 1).trim();
-  if (!ptr || !rest.startsWith('(ret=') || !rest.endsWith(')')) return null;
-  const ret = Number(rest.slice(5, -1));
-  if (!Number.isInteger(ret)) return null;
+  if (!ptr) return null;
   return makeEvent('contention_end', name, ctx, { lock: ptr.lock, hashed: ptr.hashed, ret });
 }
 
@@ -377,18 +445,20 @@ const DECODERS: Record<string, Decoder> = {
  * (real README §4, O3). Everything else is `generic`.
  */
 export function decodeNamedEvent(name: string, payload: string, ctx: EventContext): TraceEvent {
-  if (payload.charCodeAt(0) === 40 /* ( */) {
-    const probe = decodeProbe(name, payload, ctx);
-    if (probe) return probe;
-  }
   const decoder = DECODERS[name];
   if (decoder) {
     const ev = decoder(name, payload, ctx);
     if (ev) return ev;
-  } else if (name.startsWith('sys_enter_')) {
+  }
+  if (payload.charCodeAt(0) === 40 /* ( */) {
+    const probe = decodeProbe(name, payload, ctx);
+    if (probe) return probe;
+  }
+  // A known event whose payload did not parse falls through to `generic` below.
+  if (decoder === undefined && name.startsWith('sys_enter_')) {
     // trace-cmd renders syscall events with their print fmt: `sys_enter_ioctl: fd: 0x00000003, ...`
     return makeEvent('syscall_enter', name, ctx, { syscall: name.slice(10), args: parseSyscallArgs(payload) });
-  } else if (name.startsWith('sys_exit_')) {
+  } else if (decoder === undefined && name.startsWith('sys_exit_')) {
     const ret = syscallRet(payload);
     if (ret !== null) return makeEvent('syscall_exit', name, ctx, { syscall: name.slice(9), ret });
   }

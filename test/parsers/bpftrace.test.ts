@@ -139,9 +139,11 @@ describe('bpftrace and ftrace captures of the same run agree', () => {
     it(`${stage}: analyze gives the same verdicts, sessions and module windows from either capture`, async () => {
       const pick = (r: Awaited<ReturnType<typeof runAnalysis>>) => ({
         kernelModel: r.kernelModel.id,
-        sessions: r.sessions.length,
-        modules: r.modules.length,
-        verdicts: r.verdicts.map((v) => `${v.id} ${v.status}`).sort(),
+        sessions: r.sessions.map((s) => [s.name, s.side, s.state, s.files.map((f) => [f.token, f.preserved])]),
+        modules: r.modules.map((m) => [m.name, m.getsBySite, m.putsBySite, m.finalRefcnt, m.openPins]),
+        // `rmmod` is a fact from the delete_module syscall events, which the lab's bpftrace script
+        // does not probe (samples/real README §2): it is the one verdict only ftrace can give.
+        verdicts: r.verdicts.filter((v) => v.id !== 'rmmod').map((v) => `${v.id} ${v.ok}`).sort(),
       });
       const ftrace = await runAnalysis([sample(`real/${stage}/ftrace-main.txt.gz`)], {});
       const bpf = await runAnalysis([sample(`real/${stage}/bpftrace-events.txt.gz`)], {});

@@ -1,0 +1,64 @@
+// Report filters (`analyze --module --session --pid --since --until`): narrow what the report shows
+// without changing how it was computed. Pairing always runs on the whole input (a filter applied
+// to events would cut pin windows at its edges and invent leaks); the filter then keeps the
+// sessions, modules and pin windows that match, and the verdicts are re-derived from what is kept.
+import type { DataQuality } from '../parsers/quality.js';
+import type { LuoSection } from './luo.js';
+import { buildVerdicts } from './verdicts.js';
+
+export interface ReportFilters {
+  module?: string;
+  session?: string;
+  pid?: number;
+  /** Nanoseconds on the trace clock. */
+  since?: number;
+  until?: number;
+}
+
+export function hasFilters(f: ReportFilters): boolean {
+  return f.module !== undefined || f.session !== undefined || f.pid !== undefined || f.since !== undefined || f.until !== undefined;
+}
+
+function inRange(t: number | null, f: ReportFilters): boolean {
+  if (t === null) return f.since === undefined && f.until === undefined;
+  return (f.since === undefined || t >= f.since) && (f.until === undefined || t <= f.until);
+}
+
+function overlaps(start: number | null, end: number | null, f: ReportFilters): boolean {
+  if (f.since === undefined && f.until === undefined) return true;
+  const a = start ?? end;
+  const b = end ?? start;
+  if (a === null || b === null) return false;
+  return (f.until === undefined || a <= f.until) && (f.since === undefined || b >= f.since);
+}
+
+export function filterLuoSection(s: LuoSection, f: ReportFilters, quality: DataQuality): LuoSection {
+  if (!hasFilters(f)) return s;
+  const sessions = s.sessions.filter((x) => {
+    if (f.session !== undefined && x.name !== f.session) return false;
+    if (f.pid !== undefined && x.pid !== f.pid && !x.phases.some((p) => p.pid === f.pid)) return false;
+    const starts = x.phases.map((p) => p.start ?? p.end).filter((t): t is number => t !== null);
+    const ends = x.phases.map((p) => p.end ?? p.start).filter((t): t is number => t !== null);
+    return overlaps(starts.length ? Math.min(...starts) : null, ends.length ? Math.max(...ends) : null, f);
+  });
+  const keptSessions = new Set(sessions.map((x) => x.id));
+  const modules = s.modules
+    .filter((m) => f.module === undefined || m.name === f.module)
+    .map((m) => ({
+      ...m,
+      pinWindows: m.pinWindows.filter(
+        (w) =>
+          (f.session === undefined || (w.sessionId !== null && keptSessions.has(w.sessionId))) &&
+          (f.pid === undefined || w.getPid === f.pid) &&
+          (inRange(w.getTime, f) || inRange(w.putTime, f)),
+      ),
+    }))
+    .filter((m) => f.session === undefined && f.pid === undefined && f.since === undefined && f.until === undefined ? true : m.pinWindows.length > 0 || f.module !== undefined);
+  const boots = s.boots.map((b) => ({
+    ...b,
+    rmmod: b.rmmod.filter((r) => f.module === undefined || r.module === f.module),
+    registrations: b.registrations.filter((r) => f.module === undefined || r.module === f.module),
+  }));
+  const section = { ...s, sessions, modules, boots };
+  return { ...section, verdicts: buildVerdicts(section, quality) };
+}

@@ -1,0 +1,100 @@
+// Which LUO session a task is working on, for attributing lock waits and holds to sessions.
+//
+// Kept deliberately small (the session analysis proper lives in the LUO analyses): session names
+// are only printed by the lab's kprobes on luo_session_create / luo_session_retrieve (`name=`,
+// real README §2); the per-file functions print the session's `file_set=` pointer instead
+// (luo_preserve_file, luo_file_unpreserve_files, luo_retrieve_file, luo_file_finish,
+// luo_file_deserialize...). The first file_set a task uses after creating or retrieving a named
+// session is that session's file set (luo-model.md §6: PRESERVE_FD / RETRIEVE_FD go through the
+// session just created or retrieved). Session objects are freed and their memory reused, so a
+// file_set pointer is re-bound every time: a binding holds from the moment it is made. A task
+// keeps its last session after the LUO call returns, because the session close path
+// (luo_session_release -> luo_session_remove, outgoing rwsem W) has no probed LUO function of its own.
+import type { TraceEvent } from '../parsers/event.js';
+import { probedFunction } from './kernel-models.js';
+
+const NAMING_FUNCTIONS = new Set(['luo_session_create', 'luo_session_retrieve']);
+
+interface TaskSession {
+  current: string | null;
+  /** A named session was created/retrieved; the next new file_set belongs to it. */
+  pendingName: string | null;
+  /** file_set of the call the task is in, when it is not bound to a name yet. */
+  unboundFileSet: string | null;
+}
+
+export class SessionTracker {
+  private readonly tasks = new Map<number, TaskSession>();
+  /** `${src}:${file_set}` -> the session names it was bound to, in order. */
+  private readonly bindings = new Map<string, string[]>();
+
+  private task(src: number, pid: number | null): TaskSession {
+    const key = src * 8_388_608 + (pid ?? 8_388_607);
+    let t = this.tasks.get(key);
+    if (!t) this.tasks.set(key, (t = { current: null, pendingName: null, unboundFileSet: null }));
+    return t;
+  }
+
+  /** Update with one event (only LUO function entries matter). */
+  push(ev: TraceEvent): void {
+    if (ev.kind !== 'kprobe' && ev.kind !== 'fentry' && ev.kind !== 'bpftrace') return;
+    const args = ev.fields.args;
+    const func = ev.kind === 'bpftrace' ? ev.fields.probe.slice(ev.fields.probe.lastIndexOf(':') + 1) : probedFunction(ev);
+    if (!func) return;
+    if (ev.kind === 'bpftrace' && !/^(kprobe|fentry|k|f):/.test(ev.fields.probe)) return;
+    const name = args.name;
+    if (NAMING_FUNCTIONS.has(func) && name !== undefined) {
+      const t = this.task(ev.src, ev.pid);
+      t.current = name;
+      t.pendingName = name;
+      t.unboundFileSet = null;
+      return;
+    }
+    const fileSet = args.file_set;
+    if (fileSet === undefined) return;
+    const t = this.task(ev.src, ev.pid);
+    const key = `${ev.src}:${fileSet}`;
+    if (t.pendingName !== null) {
+      let list = this.bindings.get(key);
+      if (!list) this.bindings.set(key, (list = []));
+      if (list[list.length - 1] !== t.pendingName) list.push(t.pendingName);
+      t.current = t.pendingName;
+      t.pendingName = null;
+      t.unboundFileSet = null;
+      return;
+    }
+    const bound = this.bindings.get(key);
+    if (bound) {
+      t.current = bound[bound.length - 1];
+      t.unboundFileSet = null;
+    } else {
+      // luo_file_deserialize runs before RETRIEVE_SESSION names the session (luo-model.md §6 step 8).
+      t.current = null;
+      t.unboundFileSet = key;
+    }
+  }
+
+  /** The session a task works on now: a name, or a deferred reference resolved in `resolve`. */
+  current(src: number, pid: number | null): SessionRef {
+    const t = this.tasks.get(src * 8_388_608 + (pid ?? 8_388_607));
+    if (!t) return null;
+    if (t.current !== null) return t.current;
+    if (t.unboundFileSet !== null) return { fileSet: t.unboundFileSet, binding: this.bindings.get(t.unboundFileSet)?.length ?? 0 };
+    return null;
+  }
+
+  /** A deferred reference becomes the name its file_set got next, if it ever did. */
+  resolve(ref: SessionRef): string | null {
+    if (ref === null || typeof ref === 'string') return ref;
+    return this.bindings.get(ref.fileSet)?.[ref.binding] ?? null;
+  }
+}
+
+/** A session name, a file_set not yet bound to a name (resolved at the end), or none. */
+export type SessionRef = string | { fileSet: string; binding: number } | null;
+
+export function sessionRefKey(ref: SessionRef): string {
+  if (ref === null) return '';
+  if (typeof ref === 'string') return `n:${ref}`;
+  return `f:${ref.fileSet}#${ref.binding}`;
+}

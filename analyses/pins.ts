@@ -1,0 +1,203 @@
+// Module pin windows: every module_get paired with the module_put that releases it.
+//
+// Pairing follows where each kind of reference is taken and dropped (luo-model.md §4, real README
+// O4), keyed so that only matching references pair:
+// - handler-owner refs per preserved/deserialized file: get in `luo_preserve_file` /
+//   `luo_file_deserialize(_one)`, put in `luo_file_unpreserve_files` (abort), `luo_file_finish`, or
+//   the error paths of the same functions; keyed by the session's file set when probes show it;
+// - FLB-owner refs: outgoing get in `luo_flb_file_preserve(_one)`, put in
+//   `luo_flb_file_unpreserve(_one)` / `liveupdate_flb_put_outgoing`; incoming get in
+//   `luo_flb_retrieve_one`, put in `luo_flb_file_finish(_one)` / `liveupdate_flb_put_incoming`;
+// - PRE kernels: a pin per registration, dropped by unregister (§4 PRE, §7(a));
+// - VFS refs of the module's own fops (`misc_open`, `__anon_inode_getfile` -> `__fput`) are counted
+//   and paired too, but are not LUO pins;
+// - `do_init_module` puts the reference taken while loading, which no module_get shows (real README
+//   §3.1): a known untraced get, not a finding.
+// A window is `incomplete` when a lost-events gap occurred while it was open.
+import type { TraceEvent } from '../parsers/event.js';
+import { type CallSiteClass, classifyCallSite } from './kernel-models.js';
+import type { LuoCallTracker } from './luo-calls.js';
+import type { Segment } from './segments.js';
+import type { SessionReducer } from './sessions.js';
+
+export interface PinWindow {
+  module: string;
+  segment: number;
+  src: number;
+  class: CallSiteClass;
+  /** outgoing (old kernel: preserve) or incoming (new kernel: deserialize/retrieve) for LUO refs. */
+  flow: 'outgoing' | 'incoming' | null;
+  getLine: number;
+  getTime: number | null;
+  getCallSite: string;
+  getPid: number | null;
+  getComm: string | null;
+  putLine: number | null;
+  putTime: number | null;
+  putCallSite: string | null;
+  /** Session key (see SessionRecord.key) whose file set the get was taken for, when known. */
+  session: number | null;
+  /** Its name, remembered here because ended sessions may be dropped to counts (sessions.ts). */
+  sessionName: string | null;
+  fileSet: string | null;
+  token: string | null;
+  /** Innermost LUO function around the get (luo_preserve_file, luo_flb_file_preserve...). */
+  luoFunction: string | null;
+  durationNs: number | null;
+  incomplete: boolean;
+}
+
+export interface UnmatchedPut {
+  module: string;
+  segment: number;
+  src: number;
+  line: number;
+  time: number | null;
+  callSite: string;
+  class: CallSiteClass;
+  /** `untraced-load-ref`: do_init_module dropping the load-time ref (expected); `after-gap`: its get was probably lost; `no-get`. */
+  reason: 'untraced-load-ref' | 'after-gap' | 'no-get';
+}
+
+const FLB_OUT_SITES = new Set(['luo_flb_file_preserve', 'luo_flb_file_preserve_one', 'luo_flb_file_unpreserve', 'luo_flb_file_unpreserve_one', 'liveupdate_flb_put_outgoing']);
+const FILE_INCOMING_SITES = new Set(['luo_file_deserialize', 'luo_file_deserialize_one', 'luo_file_finish']);
+/** Puts on the error path of the function that took the get: they release the newest get (LIFO). */
+const ERROR_PATH_PUTS = new Set(['luo_preserve_file', 'luo_file_deserialize', 'luo_file_deserialize_one', 'luo_flb_file_preserve', 'luo_flb_file_preserve_one', 'luo_flb_retrieve_one']);
+/** Stored closed windows per class before only counting (memory bound for huge traces). */
+const MAX_CLOSED = 5_000;
+
+function bareSite(site: string): string {
+  return site.replace(/\+0x[0-9a-f]+(\/0x[0-9a-f]+)?$/i, '').replace(/ \[.*\]$/, '');
+}
+
+export class PinReducer {
+  /** (segment, module, key) -> open windows, oldest first */
+  private readonly open = new Map<string, PinWindow[]>();
+  readonly closed: PinWindow[] = [];
+  closedDropped = 0;
+  readonly unmatched: UnmatchedPut[] = [];
+  /** Lost-event gaps seen per segment so far. */
+  private readonly gaps = new Map<number, number>();
+  private readonly gapAtGet = new WeakMap<PinWindow, number>();
+  private readonly owners = new WeakMap<PinWindow, { name: string | null }>();
+
+  constructor(
+    private readonly calls: LuoCallTracker,
+    private readonly sessions: SessionReducer,
+  ) {}
+
+  push(ev: TraceEvent, seg: Segment): void {
+    if (ev.kind === 'lost') {
+      this.gaps.set(seg.id, (this.gaps.get(seg.id) ?? 0) + 1);
+      return;
+    }
+    if (ev.kind !== 'module_get' && ev.kind !== 'module_put') return;
+    const site = bareSite(ev.fields.callSite);
+    const cls = classifyCallSite(site);
+    const stack = this.calls.openCalls(ev.src, ev.pid);
+    let fileSet: string | null = null;
+    let token: string | null = null;
+    for (let i = stack.length - 1; i >= 0; i--) {
+      if (fileSet === null && stack[i].args.file_set) fileSet = stack[i].args.file_set;
+      if (token === null && stack[i].args.token) token = stack[i].args.token;
+    }
+    const key = this.key(cls, site, fileSet, ev.kind === 'module_get');
+    const mapKey = `${seg.id}\u0000${ev.fields.module}\u0000${key}`;
+    if (ev.kind === 'module_get') {
+      const w: PinWindow = {
+        module: ev.fields.module,
+        segment: seg.id,
+        src: ev.src,
+        class: cls,
+        flow: cls === 'luo-file' ? (FILE_INCOMING_SITES.has(site) ? 'incoming' : 'outgoing') : cls === 'luo-flb' ? (FLB_OUT_SITES.has(site) ? 'outgoing' : 'incoming') : null,
+        getLine: ev.line,
+        getTime: ev.time,
+        getCallSite: site,
+        getPid: ev.pid,
+        getComm: ev.comm,
+        putLine: null,
+        putTime: null,
+        putCallSite: null,
+        session: null,
+        sessionName: null,
+        fileSet: cls === 'luo-file' ? fileSet : null,
+        token: cls === 'luo-file' ? token : null,
+        luoFunction: stack.length ? stack[stack.length - 1].func : null,
+        durationNs: null,
+        incomplete: false,
+      };
+      const owner = this.sessions.sessionOfTask(seg.id, ev.src, ev.pid);
+      if (owner) {
+        w.session = owner.key;
+        w.sessionName = owner.name;
+        this.owners.set(w, owner);
+      }
+      this.gapAtGet.set(w, this.gaps.get(seg.id) ?? 0);
+      let list = this.open.get(mapKey);
+      if (!list) this.open.set(mapKey, (list = []));
+      list.push(w);
+      return;
+    }
+    // module_put
+    let list = this.open.get(mapKey);
+    if ((!list || list.length === 0) && cls === 'luo-file' && fileSet !== null) {
+      // The get may have been taken without a visible file set (no probe around it).
+      list = this.open.get(`${seg.id}\u0000${ev.fields.module}\u0000${this.key(cls, site, null, false)}`);
+    }
+    const w = list && list.length ? (ERROR_PATH_PUTS.has(site) ? list.pop() : list.shift()) : undefined;
+    if (!w) {
+      const reason = site === 'do_init_module' ? 'untraced-load-ref' : (this.gaps.get(seg.id) ?? 0) > 0 ? 'after-gap' : 'no-get';
+      this.unmatched.push({ module: ev.fields.module, segment: seg.id, src: ev.src, line: ev.line, time: ev.time, callSite: site, class: cls, reason });
+      return;
+    }
+    // Incoming sessions get their name at retrieve, after the deserialize get.
+    const owner = this.owners.get(w);
+    if (owner && w.sessionName === null) w.sessionName = owner.name;
+    w.putLine = ev.line;
+    w.putTime = ev.time;
+    w.putCallSite = site;
+    if (w.getTime !== null && ev.time !== null) w.durationNs = ev.time - w.getTime;
+    if ((this.gaps.get(seg.id) ?? 0) !== this.gapAtGet.get(w)) w.incomplete = true;
+    if (this.closed.length < MAX_CLOSED) this.closed.push(w);
+    else this.closedDropped++;
+  }
+
+  private key(cls: CallSiteClass, site: string, fileSet: string | null, _isGet: boolean): string {
+    switch (cls) {
+      case 'luo-file':
+        return `file:${fileSet ?? '?'}`;
+      case 'luo-flb':
+        return FLB_OUT_SITES.has(site) ? 'flb:out' : 'flb:in';
+      case 'luo-registration':
+        return 'reg';
+      case 'vfs':
+        return 'vfs';
+      default:
+        return 'other';
+    }
+  }
+
+  /** Windows still open at the end of the input (gaps after their get make them incomplete). */
+  openWindows(): PinWindow[] {
+    const out: PinWindow[] = [];
+    for (const list of this.open.values()) {
+      for (const w of list) {
+        if ((this.gaps.get(w.segment) ?? 0) !== this.gapAtGet.get(w)) w.incomplete = true;
+        const owner = this.owners.get(w);
+        if (owner && w.sessionName === null) w.sessionName = owner.name;
+        out.push(w);
+      }
+    }
+    return out.sort((a, b) => a.src - b.src || a.getLine - b.getLine);
+  }
+
+  /** LUO pins (file/FLB/registration) currently open for a module in a segment. */
+  openLuoPins(segId: number, module: string): number {
+    let n = 0;
+    for (const [k, list] of this.open) {
+      const [s, m, key] = k.split('\u0000');
+      if (Number(s) === segId && m === module && (key.startsWith('file:') || key.startsWith('flb:') || key === 'reg')) n += list.length;
+    }
+    return n;
+  }
+}

@@ -1,0 +1,172 @@
+// Duration distributions for the lock statistics: count/total/min/max (always exact), percentiles
+// and a log2 histogram, all mergeable (per-instance statistics are merged into per-class rows).
+//
+// Percentiles are exact while a distribution holds at most EXACT_LIMIT values (kept in an array).
+// Beyond that the values move into a DDSketch (DataDog's @datadog/sketches-js, the reference
+// implementation of Masson, Rim & Lee, "DDSketch: a fast and fully-mergeable quantile sketch with
+// relative-error guarantees", VLDB 2019): every reported quantile v̂ of a positive value v satisfies
+// |v̂ − v| ≤ QUANTILE_RELATIVE_ACCURACY · v, memory stays bounded (≤ SKETCH_BIN_LIMIT bins; nanosecond
+// durations never come near the limit) and merging two sketches is exact. The rank used is the same
+// in both modes, the "lower" one: the value at index floor(q · (n − 1)) of the sorted values, which
+// is what DDSketch's getValueAtQuantile answers.
+import { createRequire } from 'node:module';
+import type { LogCollapsingLowestDenseDDSketch } from '@datadog/sketches-js';
+import { z } from 'zod';
+
+// Loaded on first use (a distribution past EXACT_LIMIT): most reports never need it, and every
+// millisecond of start-up counts for a CLI (Ctrl-C right after start must find the handler in place).
+let sketchClass: typeof LogCollapsingLowestDenseDDSketch | null = null;
+function newSketch(): LogCollapsingLowestDenseDDSketch {
+  sketchClass ??= (createRequire(import.meta.url)('@datadog/sketches-js') as typeof import('@datadog/sketches-js')).LogCollapsingLowestDenseDDSketch;
+  return new sketchClass({ relativeAccuracy: QUANTILE_RELATIVE_ACCURACY, binLimit: SKETCH_BIN_LIMIT });
+}
+
+export const EXACT_LIMIT = 2048;
+export const QUANTILE_RELATIVE_ACCURACY = 0.01;
+const SKETCH_BIN_LIMIT = 2048;
+
+export const QUANTILE_METHOD =
+  `pXX = the value at rank floor(q(n-1)) of the sorted durations; exact while a distribution has at most ${EXACT_LIMIT} values, ` +
+  `above that a DDSketch (@datadog/sketches-js) with ${QUANTILE_RELATIVE_ACCURACY * 100}% relative error on each percentile`;
+
+/** The quantiles reported everywhere (p50, p90, p99, p99.9). */
+export const REPORTED_QUANTILES = [0.5, 0.9, 0.99, 0.999] as const;
+
+/** floor(log2(v)) for v >= 1, exact at powers of two. */
+export function log2Floor(v: number): number {
+  if (v < 4294967296) return 31 - Math.clz32(v);
+  let k = Math.floor(Math.log2(v));
+  if (2 ** k > v) k--;
+  else if (2 ** (k + 1) <= v) k++;
+  return k;
+}
+
+export const HistogramBucketSchema = z.object({
+  /** Inclusive lower bound (ns); 0 for the bucket of zero durations. */
+  low: z.number(),
+  /** Exclusive upper bound (ns): buckets are [2^k, 2^(k+1)), as bpftrace's hist(). */
+  high: z.number(),
+  count: z.number().int(),
+});
+
+export const DistributionSummarySchema = z.object({
+  count: z.number().int(),
+  total: z.number(),
+  min: z.number().nullable(),
+  max: z.number().nullable(),
+  avg: z.number().nullable(),
+  p50: z.number().nullable(),
+  p90: z.number().nullable(),
+  p99: z.number().nullable(),
+  p999: z.number().nullable(),
+  /** "exact" (all values kept) or "sketch" (DDSketch, see lockDetails.quantileMethod). */
+  quantiles: z.enum(['exact', 'sketch']),
+});
+export type DistributionSummary = z.infer<typeof DistributionSummarySchema>;
+
+export class Distribution {
+  count = 0;
+  total = 0;
+  min = Infinity;
+  max = -Infinity;
+  private exact: number[] | null = [];
+  private sorted = true;
+  private sketch: LogCollapsingLowestDenseDDSketch | null = null;
+  /** log2 buckets: index k counts values in [2^k, 2^(k+1)); zeros counted apart. */
+  private buckets: number[] = [];
+  private zeros = 0;
+
+  add(v: number): void {
+    if (!(v >= 0)) throw new RangeError(`negative or NaN duration ${v}`);
+    this.count++;
+    this.total += v;
+    if (v < this.min) this.min = v;
+    if (v > this.max) this.max = v;
+    if (v < 1) this.zeros++;
+    else {
+      const k = log2Floor(v);
+      while (this.buckets.length <= k) this.buckets.push(0);
+      this.buckets[k]++;
+    }
+    if (this.exact) {
+      if (this.exact.length > 0 && v < this.exact[this.exact.length - 1]) this.sorted = false;
+      this.exact.push(v);
+      if (this.exact.length > EXACT_LIMIT) this.toSketch();
+    } else (this.sketch as LogCollapsingLowestDenseDDSketch).accept(v);
+  }
+
+  private toSketch(): void {
+    const s = newSketch();
+    for (const x of this.exact ?? []) s.accept(x);
+    this.sketch = s;
+    this.exact = null;
+  }
+
+  merge(o: Distribution): void {
+    if (o.count === 0) return;
+    this.count += o.count;
+    this.total += o.total;
+    if (o.min < this.min) this.min = o.min;
+    if (o.max > this.max) this.max = o.max;
+    this.zeros += o.zeros;
+    while (this.buckets.length < o.buckets.length) this.buckets.push(0);
+    for (let i = 0; i < o.buckets.length; i++) this.buckets[i] += o.buckets[i];
+    if (this.exact && o.exact && this.exact.length + o.exact.length <= EXACT_LIMIT) {
+      for (const x of o.exact) this.exact.push(x);
+      this.sorted = false;
+      return;
+    }
+    if (this.exact) this.toSketch();
+    const mine = this.sketch as LogCollapsingLowestDenseDDSketch;
+    if (o.exact) for (const x of o.exact) mine.accept(x);
+    else mine.merge(o.sketch as LogCollapsingLowestDenseDDSketch);
+  }
+
+  get isExact(): boolean {
+    return this.exact !== null;
+  }
+
+  /** The value at quantile q (lower rank), or null when empty. */
+  quantile(q: number): number | null {
+    if (this.count === 0) return null;
+    if (this.exact) {
+      if (!this.sorted) {
+        this.exact.sort((a, b) => a - b);
+        this.sorted = true;
+      }
+      return this.exact[Math.floor(q * (this.exact.length - 1))];
+    }
+    const v = (this.sketch as LogCollapsingLowestDenseDDSketch).getValueAtQuantile(q);
+    // The true value lies in [min, max]; clamping can only bring the estimate closer to it.
+    return Math.min(this.max, Math.max(this.min, v));
+  }
+
+  summary(): DistributionSummary {
+    const n = this.count;
+    const q = (x: number): number | null => {
+      const v = this.quantile(x);
+      return v === null ? null : Math.round(v);
+    };
+    return {
+      count: n,
+      total: this.total,
+      min: n ? this.min : null,
+      max: n ? this.max : null,
+      avg: n ? Math.round(this.total / n) : null,
+      p50: q(0.5),
+      p90: q(0.9),
+      p99: q(0.99),
+      p999: q(0.999),
+      quantiles: this.isExact ? 'exact' : 'sketch',
+    };
+  }
+
+  histogram(): Array<z.infer<typeof HistogramBucketSchema>> {
+    const out: Array<z.infer<typeof HistogramBucketSchema>> = [];
+    if (this.zeros) out.push({ low: 0, high: 1, count: this.zeros });
+    for (let k = 0; k < this.buckets.length; k++) {
+      if (this.buckets[k]) out.push({ low: 2 ** k, high: 2 ** (k + 1), count: this.buckets[k] });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,338 @@
+// Refcount balance per module: a running count checked against the tracepoint's `refcnt=`, plus the
+// module's lifecycle (load, rmmod attempts, free).
+//
+// `refcnt=` is the raw atomic_read(&mod->refcnt) after the change, MODULE_REF_BASE (1) included
+// (luo-model.md §4 "The refcnt field", real README O11): each get must raise it by one and each put
+// lower it by one. A disagreement means events were lost or a reference was taken on a path that
+// emits no event; the first place it happens is reported. Known untraced paths are not findings:
+// the reference taken while loading (dropped by `do_init_module`, real README §3.1) is the first
+// event of a freshly loaded module. `delete_module` returns -EWOULDBLOCK (-EAGAIN) while references
+// beyond the base remain, unless forced with O_TRUNC (`rmmod -f`), which taints and unloads anyway
+// (§4 "Unload behaviour", §7(b)).
+import type { TraceEvent } from '../parsers/event.js';
+import { errnoName } from './errno.js';
+import { probedFunction } from './kernel-models.js';
+import type { Segment } from './segments.js';
+
+export interface RefcntMismatch {
+  line: number;
+  src: number;
+  expected: number;
+  actual: number;
+  callSite: string;
+  kind: 'module_get' | 'module_put';
+}
+
+export interface DeleteModuleAttempt {
+  module: string | null;
+  src: number;
+  line: number;
+  endLine: number | null;
+  time: number | null;
+  pid: number | null;
+  comm: string | null;
+  forced: boolean;
+  ret: number | null;
+  error: string | null;
+  /** Raw refcnt last seen for the module when the attempt started. */
+  refcntBefore: number | null;
+}
+
+export interface ModuleStats {
+  module: string;
+  segment: number;
+  src: number;
+  gets: number;
+  puts: number;
+  getsBySite: Record<string, number>;
+  putsBySite: Record<string, number>;
+  firstRefcnt: number | null;
+  lastRefcnt: number | null;
+  minRefcnt: number | null;
+  maxRefcnt: number | null;
+  loadLines: number[];
+  freeLines: number[];
+  /** Refcnt when the module was freed (>1 means it was unloaded while referenced: forced). */
+  refcntAtFree: number | null;
+  mismatches: RefcntMismatch[];
+  mismatchCount: number;
+}
+
+const O_TRUNC = 0o1000; // `rmmod -f` passes O_TRUNC to delete_module (kernel/module/main.c)
+const MAX_MISMATCHES = 20;
+
+export class RefcountReducer {
+  private readonly stats = new Map<string, ModuleStats>();
+  readonly deletes: DeleteModuleAttempt[] = [];
+  private readonly openDelete = new Map<string, DeleteModuleAttempt>();
+  /** Set after module_load: the next event of that module starts a fresh count. */
+  private readonly fresh = new Set<string>();
+  private readonly checks = new Map<string, RefcntCheck>();
+  /**
+   * Entry probes of try_module_get / module_put (the lab's `luomod` kprobes, real README §2) whose
+   * tracepoint has not come yet, per module key and task: the reference changed at some point
+   * between the entry and the tracepoint (see RefcntCheck).
+   */
+  private readonly entries = new Map<string, Map<string, number>>();
+
+  private get(segId: number, src: number, module: string): ModuleStats {
+    const key = `${segId}\u0000${module}`;
+    let s = this.stats.get(key);
+    if (!s) {
+      s = {
+        module,
+        segment: segId,
+        src,
+        gets: 0,
+        puts: 0,
+        getsBySite: {},
+        putsBySite: {},
+        firstRefcnt: null,
+        lastRefcnt: null,
+        minRefcnt: null,
+        maxRefcnt: null,
+        loadLines: [],
+        freeLines: [],
+        refcntAtFree: null,
+        mismatches: [],
+        mismatchCount: 0,
+      };
+      this.stats.set(key, s);
+    }
+    return s;
+  }
+
+  push(ev: TraceEvent, seg: Segment): void {
+    switch (ev.kind) {
+      case 'kprobe':
+      case 'fentry': {
+        const name = ev.fields.args.name;
+        // Cheap test first: every kprobe event passes here (the probe is named after its function).
+        const f = ev.fields.func;
+        if (!name || !((f !== null && (f.startsWith('try_module_get') || f.startsWith('module_put'))) || ev.name.includes('module_'))) return;
+        const fn = probedFunction(ev);
+        if ((fn === 'try_module_get' || fn === 'module_put') && name && ev.time !== null) {
+          const key = `${seg.id}\u0000${name.replace(/^"|"$/g, '')}`;
+          let m = this.entries.get(key);
+          if (!m) this.entries.set(key, (m = new Map()));
+          m.set(`${ev.src}:${ev.pid}`, ev.time);
+        }
+        return;
+      }
+      case 'module_get':
+      case 'module_put': {
+        const f = ev.fields;
+        const s = this.get(seg.id, ev.src, f.module);
+        const site = f.callSite;
+        const key = `${seg.id}\u0000${f.module}`;
+        const pending = this.entries.get(key);
+        const task = `${ev.src}:${ev.pid}`;
+        let entry = pending?.get(task) ?? null;
+        pending?.delete(task);
+        if (entry !== null && (ev.time === null || entry > ev.time || ev.time - entry > MAX_ENTRY_LATENCY_NS)) entry = null;
+        if (ev.kind === 'module_get') {
+          s.gets++;
+          s.getsBySite[site] = (s.getsBySite[site] ?? 0) + 1;
+        } else {
+          s.puts++;
+          s.putsBySite[site] = (s.putsBySite[site] ?? 0) + 1;
+        }
+        if (s.firstRefcnt === null) s.firstRefcnt = f.refcnt;
+        s.lastRefcnt = f.refcnt;
+        s.minRefcnt = s.minRefcnt === null ? f.refcnt : Math.min(s.minRefcnt, f.refcnt);
+        s.maxRefcnt = s.maxRefcnt === null ? f.refcnt : Math.max(s.maxRefcnt, f.refcnt);
+        let chk = this.checks.get(key);
+        if (!chk) this.checks.set(key, (chk = new RefcntCheck(s, (now) => this.oldestEntry(key, now))));
+        chk.push({ time: ev.time, start: entry ?? ev.time, pid: ev.pid, delta: ev.kind === 'module_get' ? 1 : -1, actual: f.refcnt, line: ev.line, src: ev.src, site, kind: ev.kind, fresh: this.fresh.has(key) });
+        this.fresh.delete(key);
+        return;
+      }
+      case 'module_load': {
+        const s = this.get(seg.id, ev.src, ev.fields.module);
+        s.loadLines.push(ev.line);
+        this.fresh.add(`${seg.id}\u0000${ev.fields.module}`);
+        return;
+      }
+      case 'module_free': {
+        const s = this.get(seg.id, ev.src, ev.fields.module);
+        s.freeLines.push(ev.line);
+        s.refcntAtFree = s.lastRefcnt;
+        const d = this.openDelete.get(`${ev.src}:${ev.pid}`);
+        if (d && d.module === null) d.module = ev.fields.module;
+        return;
+      }
+      case 'syscall_enter': {
+        if (ev.fields.syscall !== 'delete_module') return;
+        const a = ev.fields.args;
+        const name = /"([^"]*)"/.exec(a.name_user ?? '')?.[1] ?? null;
+        const flagsText = a.flags ?? '0';
+        const flags = Number(flagsText.startsWith('0x') ? flagsText : `0x${flagsText}`);
+        const d: DeleteModuleAttempt = {
+          module: name,
+          src: ev.src,
+          line: ev.line,
+          endLine: null,
+          time: ev.time,
+          pid: ev.pid,
+          comm: ev.comm,
+          forced: Number.isFinite(flags) && (flags & O_TRUNC) !== 0,
+          ret: null,
+          error: null,
+          refcntBefore: name ? (this.stats.get(`${seg.id}\u0000${name}`)?.lastRefcnt ?? null) : null,
+        };
+        this.deletes.push(d);
+        this.openDelete.set(`${ev.src}:${ev.pid}`, d);
+        return;
+      }
+      case 'syscall_exit': {
+        if (ev.fields.syscall !== 'delete_module') return;
+        const d = this.openDelete.get(`${ev.src}:${ev.pid}`);
+        if (!d) return;
+        this.openDelete.delete(`${ev.src}:${ev.pid}`);
+        d.ret = ev.fields.ret;
+        d.error = errnoName(ev.fields.ret);
+        d.endLine = ev.line;
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** The oldest entry probe of this module still waiting for its tracepoint (stale ones dropped: a failed try_module_get has none). */
+  private oldestEntry(key: string, now: number): number | null {
+    const m = this.entries.get(key);
+    if (!m || m.size === 0) return null;
+    let oldest: number | null = null;
+    for (const [task, t] of m) {
+      if (now - t > MAX_ENTRY_LATENCY_NS) m.delete(task);
+      else if (oldest === null || t < oldest) oldest = t;
+    }
+    return oldest;
+  }
+
+  modules(): ModuleStats[] {
+    for (const c of this.checks.values()) c.flush();
+    return [...this.stats.values()];
+  }
+}
+
+interface RefEvent {
+  time: number | null;
+  /** Earliest moment the reference may have changed: the task's entry probe, else the event itself. */
+  start: number | null;
+  pid: number | null;
+  delta: 1 | -1;
+  actual: number;
+  line: number;
+  src: number;
+  site: string;
+  kind: 'module_get' | 'module_put';
+  fresh: boolean;
+}
+
+/**
+ * `refcnt=` is read with atomic_read() when the tracepoint fires, after the task's own change but
+ * not atomically with it: gets and puts racing on other CPUs can already be (or not yet be) counted
+ * (two concurrent puts both print the same value in the real contention capture, lines 2694-2695).
+ * So an event is checked against a range: the running count, widened by the other tasks' events
+ * within RACE_WINDOW_NS on either side. A lost or untraced reference shifts every later value and
+ * falls outside the range at the first quiet moment.
+ *
+ * An event can also be written long after the change it reports: each ftrace instance runs the
+ * tracepoint's assignment on its own, one after the other, and an interrupt in between delays the
+ * later instances (real contention capture: luo_ctl-326's module_put entered at 77.671992, its
+ * tracepoint is at 77.675108 in `main` but at 77.699242 in `pipe`, 77.699248 in `tgid` and
+ * 77.699404 in trace-cmd, printing refcnt=8 after other tasks' events that already count it). When
+ * the entry probe of try_module_get/module_put precedes the tracepoint on the same task, the change
+ * may have happened anywhere from that entry on, so the event counts as "maybe before" every event
+ * up to RACE_WINDOW_NS after its entry.
+ */
+const RACE_WINDOW_NS = 20_000_000;
+/** An entry probe further back than this is not the same call (a failed try_module_get has no tracepoint). */
+const MAX_ENTRY_LATENCY_NS = 1_000_000_000;
+
+class RefcntCheck {
+  private readonly buf: RefEvent[] = [];
+  /** Index in buf of the next event to check; events before it are kept as look-behind. */
+  private next = 0;
+  private expected: number | null = null;
+
+  constructor(
+    private readonly stats: ModuleStats,
+    /** The oldest entry probe whose tracepoint has not come yet: events after it must wait for it. */
+    private readonly oldestPendingEntry: (now: number) => number | null,
+  ) {}
+
+  push(e: RefEvent): void {
+    this.buf.push(e);
+    if (e.time === null) {
+      this.drain(Infinity);
+      return;
+    }
+    const pending = this.oldestPendingEntry(e.time);
+    this.drain(Math.min(e.time, pending ?? Infinity) - RACE_WINDOW_NS);
+  }
+
+  flush(): void {
+    this.drain(Infinity);
+  }
+
+  /** Check every buffered event older than `frontier` (its look-ahead window is complete). */
+  private drain(frontier: number): void {
+    while (this.next < this.buf.length) {
+      const e = this.buf[this.next];
+      if (e.time !== null && e.time > frontier) break;
+      this.check(this.next);
+      this.next++;
+    }
+    // Drop look-behind that no future check can need.
+    let keep = 0;
+    const oldest = this.next < this.buf.length ? this.buf[this.next].time : null;
+    // (Look-behind is matched by its own time: events before i in trace order were written before it.)
+    while (keep < this.next && oldest !== null && this.buf[keep].time !== null && (this.buf[keep].time as number) < oldest - RACE_WINDOW_NS) keep++;
+    if (keep === this.next && oldest === null) keep = this.next;
+    if (keep > 0) {
+      this.buf.splice(0, keep);
+      this.next -= keep;
+    }
+  }
+
+  private check(i: number): void {
+    const e = this.buf[i];
+    if (e.fresh || this.expected === null) {
+      // First event, or the first after module_load: the load-time reference is untraced.
+      this.expected = e.actual;
+      return;
+    }
+    const expected = this.expected + e.delta;
+    let lower = expected;
+    let upper = expected;
+    if (e.time !== null) {
+      for (let j = 0; j < this.buf.length; j++) {
+        if (j === i) continue;
+        const o = this.buf[j];
+        if (o.time === null || o.pid === e.pid) continue;
+        // Before i in trace order but maybe after the read (undo it), or after i but maybe before
+        // (its change may date back to its entry probe).
+        if (j < i ? Math.abs(o.time - e.time) > RACE_WINDOW_NS : (o.start ?? o.time) - e.time > RACE_WINDOW_NS) continue;
+        if (j < i) {
+          if (o.delta > 0) lower--;
+          else upper++;
+        } else if (o.delta > 0) upper++;
+        else lower--;
+      }
+    }
+    if (e.actual < lower || e.actual > upper) {
+      const s = this.stats;
+      s.mismatchCount++;
+      if (s.mismatches.length < MAX_MISMATCHES) {
+        s.mismatches.push({ line: e.line, src: e.src, expected, actual: e.actual, callSite: e.site, kind: e.kind });
+      }
+      // Continue from what the kernel says, so one lost event is reported once.
+      this.expected = e.actual;
+      return;
+    }
+    this.expected = expected;
+  }
+}

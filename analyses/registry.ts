@@ -1,0 +1,97 @@
+// File handler and FLB registrations: who registered what, from which module, with what result.
+//
+// `liveupdate_register_file_handler` / `liveupdate_register_flb` run from the owning module's
+// init (inside its `finit_module`), unregister from its exit (inside `delete_module`), so the module
+// is the one the same task is loading or removing (luo-model.md §1.3, §1.4, §2). With
+// CONFIG_LIVEUPDATE_TEST every handler registration also links 3 test FLBs, one of them twice on
+// purpose (ret=-17 EEXIST, real README O5): a registration error is reported, not judged.
+// In PRE kernels unregister returns an int and can fail with -EBUSY while sessions exist, leaving
+// the handler registered after its module is gone (§7(b), (c)); POST unregister returns void.
+import type { TraceEvent } from '../parsers/event.js';
+import { errnoName } from './errno.js';
+import type { LuoCallTracker } from './luo-calls.js';
+import type { Segment } from './segments.js';
+
+export interface Registration {
+  action: 'register' | 'unregister';
+  what: 'file-handler' | 'flb';
+  handler: string | null;
+  flb: string | null;
+  module: string | null;
+  segment: number;
+  src: number;
+  line: number;
+  endLine: number | null;
+  time: number | null;
+  pid: number | null;
+  comm: string | null;
+  ret: number | null;
+  error: string | null;
+}
+
+const FUNCS: Record<string, { action: Registration['action']; what: Registration['what'] }> = {
+  liveupdate_register_file_handler: { action: 'register', what: 'file-handler' },
+  liveupdate_unregister_file_handler: { action: 'unregister', what: 'file-handler' },
+  liveupdate_register_flb: { action: 'register', what: 'flb' },
+  liveupdate_unregister_flb: { action: 'unregister', what: 'flb' },
+};
+
+export class RegistryReducer {
+  readonly registrations: Registration[] = [];
+  private readonly open = new Map<object, Registration>();
+  /** Module a task is loading (after module_load) or removing (delete_module of "name"). */
+  private readonly moduleOfTask = new Map<string, string>();
+  /** handler compatible -> owning module, learned from registrations. */
+  readonly handlerModule = new Map<string, string>();
+
+  constructor(private readonly calls: LuoCallTracker) {}
+
+  push(ev: TraceEvent, seg: Segment): void {
+    const task = `${ev.src}:${ev.pid}`;
+    if (ev.kind === 'module_load') {
+      this.moduleOfTask.set(task, ev.fields.module);
+      return;
+    }
+    if (ev.kind === 'syscall_enter' && ev.fields.syscall === 'delete_module') {
+      const name = /"([^"]*)"/.exec(ev.fields.args.name_user ?? '')?.[1];
+      if (name) this.moduleOfTask.set(task, name);
+      return;
+    }
+    if (ev.kind === 'syscall_exit' && (ev.fields.syscall === 'delete_module' || ev.fields.syscall === 'finit_module' || ev.fields.syscall === 'init_module')) {
+      this.moduleOfTask.delete(task);
+      return;
+    }
+    const edge = this.calls.lastEdge;
+    if (!edge) return;
+    const spec = FUNCS[edge.call.func];
+    if (!spec) return;
+    if (edge.type === 'enter') {
+      const a = edge.call.args;
+      const r: Registration = {
+        ...spec,
+        handler: a.handler ?? null,
+        flb: a.flb ?? null,
+        module: this.moduleOfTask.get(task) ?? (a.handler ? (this.handlerModule.get(a.handler) ?? null) : null),
+        segment: seg.id,
+        src: ev.src,
+        line: edge.call.line,
+        endLine: null,
+        time: edge.call.start,
+        pid: edge.call.pid,
+        comm: edge.call.comm,
+        ret: null,
+        error: null,
+      };
+      if (r.module && r.handler && spec.what === 'file-handler') this.handlerModule.set(r.handler, r.module);
+      this.registrations.push(r);
+      this.open.set(edge.call, r);
+    } else {
+      const r = this.open.get(edge.call);
+      if (!r) return;
+      this.open.delete(edge.call);
+      r.endLine = edge.endLine;
+      r.ret = edge.ret;
+      r.error = errnoName(edge.ret);
+    }
+  }
+}

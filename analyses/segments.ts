@@ -1,0 +1,137 @@
+// Which kernel (boot) is each event from?
+//
+// A live update spans two kernels: the old one (sessions created, files preserved, frozen by
+// `liveupdate_reboot` inside `kexec -e`) and the new one (deserialize, retrieve, finish). A run's
+// inputs are several files: one trace per kernel, plus a serial console log that holds both kernels'
+// messages and the freeze phase, which survives only there as tp_printk lines (real README §3.1
+// step 5, O12). Pointers such as `file_set=` are valid within one boot only.
+//
+// Events are first cut into segments: a source, split where a new kernel starts (`boot` event,
+// `Linux version …` on the console) or the clock jumps back (a `clock-reset` gap). At the end the
+// segments are grouped into boots:
+// - a segment that shares a `file_set` pointer with a boot belongs to it (the console's freeze
+//   phase names the file sets the old kernel's trace preserved);
+// - a trace segment without such evidence joins the latest boot known only from a console segment
+//   that started with a boot line, when the times fit (the trace of the kernel that console shows);
+// - otherwise it starts a new boot. Inputs are taken in the order given (old kernel first).
+import type { TraceEvent } from '../parsers/event.js';
+
+export interface Segment {
+  id: number;
+  src: number;
+  /** Index of the segment within its source. */
+  index: number;
+  startedByBoot: boolean;
+  /** The `Linux version …` line of a console boot, when there is one. */
+  bootText: string | null;
+  firstTime: number | null;
+  lastTime: number | null;
+  firstLine: number;
+  lastLine: number;
+  fileSets: Set<string>;
+  /** Non-printk events seen (trace data rather than plain kernel log). */
+  traceEvents: number;
+  printks: number;
+  /** `liveupdate_reboot` entered, or the kernel said it was starting a new kernel. */
+  kexecOut: boolean;
+  /** `luo: Retrieved live update data, liveupdate number: N` (LUO found incoming data). */
+  liveupdateNumber: number | null;
+}
+
+export interface Boot {
+  id: number;
+  segments: Segment[];
+  /** Sources (files) that contributed, in order. */
+  srcs: number[];
+}
+
+export class SegmentTracker {
+  readonly segments: Segment[] = [];
+  private readonly current = new Map<number, Segment>();
+
+  /** Assign the event to its segment and return the segment. */
+  push(ev: TraceEvent): Segment {
+    let seg = this.current.get(ev.src);
+    const startsNew = ev.kind === 'boot' || (ev.kind === 'lost' && ev.fields.marker === 'clock-reset');
+    if (!seg || (startsNew && (seg.traceEvents > 0 || seg.printks > 0))) {
+      seg = {
+        id: this.segments.length,
+        src: ev.src,
+        index: seg ? seg.index + 1 : 0,
+        startedByBoot: ev.kind === 'boot',
+        bootText: ev.kind === 'boot' ? ev.fields.text : null,
+        firstTime: null,
+        lastTime: null,
+        firstLine: ev.line,
+        lastLine: ev.line,
+        fileSets: new Set(),
+        traceEvents: 0,
+        printks: 0,
+        kexecOut: false,
+        liveupdateNumber: null,
+      };
+      this.segments.push(seg);
+      this.current.set(ev.src, seg);
+    } else if (ev.kind === 'boot') {
+      seg.startedByBoot = true;
+      seg.bootText = ev.fields.text;
+    }
+    seg.lastLine = ev.line;
+    if (ev.time !== null) {
+      if (seg.firstTime === null) seg.firstTime = ev.time;
+      seg.lastTime = ev.time;
+    }
+    if (ev.kind === 'printk') {
+      seg.printks++;
+      const t = ev.fields.text;
+      if (t.startsWith('kexec_core: Starting new kernel')) seg.kexecOut = true;
+      const m = /Retrieved live update data, liveupdate number: (\d+)/.exec(t);
+      if (m) seg.liveupdateNumber = Number(m[1]);
+    } else if (ev.kind !== 'lost' && ev.kind !== 'boot') {
+      seg.traceEvents++;
+      if (ev.kind === 'kprobe' || ev.kind === 'fentry') {
+        const fs = ev.fields.args.file_set;
+        if (fs) seg.fileSets.add(fs);
+        if (ev.name === 'liveupdate_reboot' || ev.fields.func === 'liveupdate_reboot') seg.kexecOut = true;
+      }
+    }
+    return seg;
+  }
+
+  /** Group segments into boots (see the file comment for the rules). */
+  boots(): Boot[] {
+    const boots: Boot[] = [];
+    const ordered = [...this.segments].sort((a, b) => a.src - b.src || a.index - b.index);
+    for (const seg of ordered) {
+      let target: Boot | undefined;
+      // 1. shared file_set pointers
+      if (seg.fileSets.size > 0) {
+        target = boots.find((b) => b.segments.some((s) => [...seg.fileSets].some((f) => s.fileSets.has(f))));
+      }
+      // 2. a trace segment joins the latest boot known only from console boots whose time span covers it
+      if (!target && !seg.startedByBoot && seg.traceEvents > 0) {
+        const latest = boots[boots.length - 1];
+        if (latest && latest.segments.every((s) => s.startedByBoot) && latest.segments.some((s) => covers(s, seg))) target = latest;
+      }
+      // 3. a console boot joins the earliest boot known only from traces whose times it covers
+      if (!target && seg.startedByBoot) {
+        target = boots.find((b) => b.segments.every((s) => !s.startedByBoot && covers(seg, s)));
+      }
+      if (!target) {
+        target = { id: boots.length, segments: [], srcs: [] };
+        boots.push(target);
+      }
+      target.segments.push(seg);
+      if (!target.srcs.includes(seg.src)) target.srcs.push(seg.src);
+    }
+    return boots;
+  }
+}
+
+/** Does the console segment `outer` span the times of `inner` (same clock: printk time = local trace clock)? */
+function covers(outer: Segment, inner: Segment): boolean {
+  if (outer.firstTime === null || outer.lastTime === null || inner.firstTime === null) return false;
+  // The console goes on after the trace stops (e.g. the freeze phase comes later), so only the
+  // start of the trace needs to fall inside it; it may also end before the console's last line.
+  return inner.firstTime >= outer.firstTime && inner.firstTime <= outer.lastTime + 1e9;
+}

@@ -1,0 +1,532 @@
+// LUO sessions and their phases, reconstructed from function probes.
+//
+// Model: luo-model.md §1.2 (sessions), §1.3 (preserved files), §1.5 (implicit phases) and §6 (a run
+// step by step). A session is named only where the kernel receives the name: `luo_session_create`
+// (old kernel) and `luo_session_retrieve` (new kernel). Every other LUO function takes the session's
+// `file_set` (embedded in struct luo_session), so sessions are followed by that pointer:
+// - old kernel: the first `luo_preserve_file(file_set=X)` after a create binds X to the oldest
+//   created-but-unbound session of the same task; `luo_file_unpreserve_files(X)` is the abort (the
+//   session fd was closed, §1.2 Release), `luo_file_freeze(X)` the freeze inside `liveupdate_reboot`;
+// - new kernel: `luo_file_deserialize(X)` (at the first open of /dev/liveupdate) creates an unnamed
+//   incoming session; `luo_session_retrieve(name)` followed by `luo_retrieve_file(X)` or
+//   `luo_file_finish(X)` in the same task names it; `luo_file_finish(X)` is the finish, by the
+//   SESSION_FINISH ioctl (0xba42) or implicitly when the fd is closed (§1.2 Finish / Release).
+// File sets are reused after a session is freed, so a binding ends with the abort or finish.
+// Where probes are missing the report says which phases could not be seen instead of guessing.
+import type { TraceEvent } from '../parsers/event.js';
+import { errnoName } from './errno.js';
+import type { CallEdge, LuoCallTracker } from './luo-calls.js';
+import type { Segment } from './segments.js';
+
+export type SessionSide = 'outgoing' | 'incoming';
+export type SessionState =
+  | 'creating'
+  | 'open'
+  | 'failed'
+  | 'aborted'
+  | 'frozen'
+  | 'deserialized'
+  | 'retrieved'
+  | 'finished';
+
+export interface PhaseRecord {
+  name: string;
+  func: string;
+  start: number | null;
+  end: number | null;
+  durationNs: number | null;
+  /** Return value when the probe carried one (null: void function or no return probe). */
+  result: number | null;
+  error: string | null;
+  src: number;
+  line: number;
+  endLine: number | null;
+  pid: number | null;
+  comm: string | null;
+  token: string | null;
+  /** How a finish happened: the SESSION_FINISH ioctl, or closing the session fd. */
+  via: 'ioctl' | 'close' | null;
+}
+
+export interface FileRecord {
+  token: string;
+  fd: number | null;
+  handler: string | null;
+  preserved: boolean | null;
+  preserveError: string | null;
+  retrieved: boolean | null;
+  retrieveError: string | null;
+}
+
+export interface SessionRecord {
+  key: number;
+  name: string | null;
+  side: SessionSide;
+  segment: number;
+  src: number;
+  fileSet: string | null;
+  state: SessionState;
+  pid: number | null;
+  comm: string | null;
+  firstLine: number;
+  phases: PhaseRecord[];
+  files: Map<string, FileRecord>;
+  /** Name given at create/retrieve time but the create/retrieve itself was before the trace. */
+  seenFromStart: boolean;
+  finishedVia: 'ioctl' | 'close' | null;
+}
+
+/** A per-file-set phase seen in a segment where no session owns that file set (joined per boot later). */
+export interface OrphanPhase {
+  segment: number;
+  fileSet: string;
+  phase: PhaseRecord;
+}
+
+export interface GlobalPhase extends PhaseRecord {
+  segment: number;
+}
+
+const LIVEUPDATE_SESSION_FINISH = 0xba42;
+/**
+ * Sessions that ended normally are kept in full up to this many per segment; after that only their
+ * counts and phase statistics are kept, so memory does not grow with a trace of 100 000 sessions.
+ * Sessions with an error phase are always kept (up to MAX_WITH_ERRORS).
+ */
+export const MAX_DETAILED_SESSIONS = 1000;
+const MAX_WITH_ERRORS = 5000;
+
+export interface PhaseStat {
+  phase: string;
+  count: number;
+  errors: number;
+  totalNs: number;
+  minNs: number;
+  maxNs: number;
+}
+
+interface SegState {
+  sessions: SessionRecord[];
+  live: Map<string, SessionRecord>;
+  /** Created (ret 0) and not yet bound to a file set, per task, oldest first. */
+  unbound: Map<string, SessionRecord[]>;
+  /** A successful RETRIEVE_SESSION waiting for the task's next file-set call. */
+  retrieving: Map<string, { session: SessionRecord | null; name: string; phase: PhaseRecord }>;
+  creating: Map<string, SessionRecord>;
+  /** Sessions that finished, by file set, until the file set is reused: a later finish is the release. */
+  ended: Map<string, SessionRecord>;
+
+  /** Open phases by call (so the exit edge can complete them). */
+  open: Map<object, { session: SessionRecord | null; phase: PhaseRecord }>;
+}
+
+function phaseFrom(name: string, edge: CallEdge, token: string | null = null): PhaseRecord {
+  const c = edge.call;
+  return {
+    name,
+    func: c.func,
+    start: c.start,
+    end: null,
+    durationNs: null,
+    result: null,
+    error: null,
+    src: c.src,
+    line: c.line,
+    endLine: null,
+    pid: c.pid,
+    comm: c.comm,
+    token,
+    via: null,
+  };
+}
+
+function close(phase: PhaseRecord, edge: CallEdge): void {
+  phase.end = edge.end;
+  phase.endLine = edge.endLine;
+  phase.result = edge.ret;
+  phase.error = errnoName(edge.ret);
+  if (phase.start !== null && phase.end !== null) phase.durationNs = phase.end - phase.start;
+}
+
+export class SessionReducer {
+  private readonly segs = new Map<number, SegState>();
+  readonly orphans: OrphanPhase[] = [];
+  readonly globalPhases: GlobalPhase[] = [];
+  /** Phase durations of every session, kept or not. */
+  readonly phaseStats = new Map<string, PhaseStat>();
+  /** Sessions dropped to counts, by outcome state. */
+  readonly omitted = new Map<string, number>();
+  /** Ended sessions kept in full, for the caps. */
+  private keptEnded = 0;
+  private keptWithErrors = 0;
+  /** Functions seen with an entry or return probe (to say which phases were observable). */
+  readonly probedFunctions = new Set<string>();
+  private nextKey = 0;
+  /** Open sys_ioctl per task: the command, to tell a FINISH ioctl from a close. */
+  private readonly ioctl = new Map<string, number>();
+  /** Sources whose trace has ioctl syscall events (otherwise "finish by ioctl or close" is unknown). */
+  private readonly ioctlTraced = new Set<number>();
+
+  constructor(private readonly calls: LuoCallTracker) {}
+
+  private seg(id: number): SegState {
+    let s = this.segs.get(id);
+    if (!s) {
+      s = { sessions: [], live: new Map(), unbound: new Map(), retrieving: new Map(), creating: new Map(), open: new Map(), ended: new Map() };
+      this.segs.set(id, s);
+    }
+    return s;
+  }
+
+  push(ev: TraceEvent, seg: Segment): void {
+    if (ev.kind === 'syscall_enter' && ev.fields.syscall === 'ioctl') {
+      const cmd = ev.fields.args.cmd;
+      this.ioctlTraced.add(ev.src);
+      this.ioctl.set(`${ev.src}:${ev.pid}`, cmd ? Number(cmd.startsWith('0x') ? cmd : `0x${cmd}`) : NaN);
+      return;
+    }
+    if (ev.kind === 'syscall_exit' && ev.fields.syscall === 'ioctl') {
+      this.ioctl.delete(`${ev.src}:${ev.pid}`);
+      return;
+    }
+    const edge = this.calls.lastEdge;
+    if (!edge) return;
+    this.probedFunctions.add(edge.call.func);
+    const st = this.seg(seg.id);
+    if (edge.type === 'enter') this.enter(edge, st, seg);
+    else this.exit(edge, st, seg);
+  }
+
+  private task(edge: CallEdge): string {
+    return `${edge.call.src}:${edge.call.pid}`;
+  }
+
+  private newSession(st: SegState, seg: Segment, side: SessionSide, name: string | null, edge: CallEdge, state: SessionState): SessionRecord {
+    const s: SessionRecord = {
+      key: this.nextKey++,
+      name,
+      side,
+      segment: seg.id,
+      src: seg.src,
+      fileSet: null,
+      state,
+      pid: edge.call.pid,
+      comm: edge.call.comm,
+      firstLine: edge.call.line,
+      phases: [],
+      files: new Map(),
+      seenFromStart: true,
+      finishedVia: null,
+    };
+    st.sessions.push(s);
+    return s;
+  }
+
+  /** The session that owns file set `fs` in this segment, binding it to a waiting session if needed. */
+  private bind(st: SegState, seg: Segment, fs: string, edge: CallEdge, side: SessionSide): SessionRecord {
+    const bound = st.live.get(fs);
+    if (bound) return bound;
+    const task = this.task(edge);
+    let session: SessionRecord | undefined;
+    if (side === 'outgoing') {
+      const mine = st.unbound.get(task);
+      session = mine?.shift();
+      if (!session) {
+        // Another task may use the session fd (fds can be passed); take the oldest unbound one.
+        for (const list of st.unbound.values()) {
+          if (list.length) {
+            session = list.shift();
+            break;
+          }
+        }
+      }
+    } else {
+      const r = st.retrieving.get(task);
+      if (r) {
+        st.retrieving.delete(task);
+        session = r.session ?? undefined;
+        if (!session) {
+          session = this.newSession(st, seg, 'incoming', r.name, edge, 'retrieved');
+          session.seenFromStart = false; // its deserialize happened before the trace
+        }
+      }
+    }
+    if (!session) {
+      // Created (or deserialized) before the trace started.
+      session = this.newSession(st, seg, side, null, edge, side === 'outgoing' ? 'open' : 'deserialized');
+      session.seenFromStart = false;
+    }
+    session.fileSet = fs;
+    st.live.set(fs, session);
+    return session;
+  }
+
+  private enter(edge: CallEdge, st: SegState, seg: Segment): void {
+    const c = edge.call;
+    const fs = c.args.file_set ?? null;
+    const task = this.task(edge);
+    switch (c.func) {
+      case 'luo_session_create': {
+        const s = this.newSession(st, seg, 'outgoing', c.args.name ?? null, edge, 'creating');
+        const phase = phaseFrom('create', edge);
+        s.phases.push(phase);
+        st.creating.set(task, s);
+        st.open.set(c, { session: s, phase });
+        return;
+      }
+      case 'luo_session_retrieve': {
+        st.open.set(c, { session: null, phase: phaseFrom('retrieve-session', edge) });
+        return;
+      }
+      case 'liveupdate_reboot':
+      case 'luo_session_serialize':
+      case 'luo_flb_serialize':
+      case 'luo_session_deserialize': {
+        const names: Record<string, string> = {
+          liveupdate_reboot: 'reboot',
+          luo_session_serialize: 'serialize',
+          luo_flb_serialize: 'flb-serialize',
+          luo_session_deserialize: 'deserialize-sessions',
+        };
+        const phase: GlobalPhase = { ...phaseFrom(names[c.func], edge), segment: seg.id };
+        this.globalPhases.push(phase);
+        st.open.set(c, { session: null, phase });
+        return;
+      }
+      case 'luo_preserve_file':
+      case 'luo_file_unpreserve_files':
+      case 'luo_file_freeze':
+      case 'luo_file_unfreeze':
+      case 'luo_file_deserialize':
+      case 'luo_retrieve_file':
+      case 'luo_file_finish': {
+        if (!fs) return;
+        const names: Record<string, string> = {
+          luo_preserve_file: 'preserve',
+          luo_file_unpreserve_files: 'unpreserve',
+          luo_file_freeze: 'freeze',
+          luo_file_unfreeze: 'unfreeze',
+          luo_file_deserialize: 'deserialize',
+          luo_retrieve_file: 'retrieve',
+          luo_file_finish: 'finish',
+        };
+        const token = c.args.token ?? null;
+        const phase = phaseFrom(names[c.func], edge, token);
+        const incoming = c.func === 'luo_file_deserialize' || c.func === 'luo_retrieve_file' || c.func === 'luo_file_finish';
+        if ((c.func === 'luo_file_freeze' || c.func === 'luo_file_unfreeze') && !st.live.has(fs)) {
+          // The freeze runs in `kexec -e`, usually only on the console (another segment): join later.
+          this.orphans.push({ segment: seg.id, fileSet: fs, phase });
+          st.open.set(c, { session: null, phase });
+          return;
+        }
+        if (c.func === 'luo_file_finish' && !st.live.has(fs) && st.ended.has(fs)) {
+          // `luo_session_release` after a FINISH ioctl calls finish again on the emptied set: not a phase.
+          st.open.set(c, { session: null, phase });
+          return;
+        }
+        st.ended.delete(fs);
+        let session: SessionRecord;
+        if (c.func === 'luo_file_deserialize') {
+          const prev = st.live.get(fs);
+          if (prev) st.live.delete(fs);
+          session = this.newSession(st, seg, 'incoming', null, edge, 'deserialized');
+          session.fileSet = fs;
+          st.live.set(fs, session);
+        } else {
+          session = this.bind(st, seg, fs, edge, incoming ? 'incoming' : 'outgoing');
+        }
+        if (c.func === 'luo_retrieve_file' || c.func === 'luo_file_finish') {
+          const r = st.retrieving.get(task);
+          if (r && session.name === null) {
+            session.name = r.name;
+            session.phases.push(r.phase);
+            st.retrieving.delete(task);
+            if (session.state === 'deserialized') session.state = 'retrieved';
+          }
+        }
+        if (c.func === 'luo_file_finish') {
+          const cmd = this.ioctl.get(task);
+          if (this.ioctlTraced.has(c.src)) phase.via = cmd === LIVEUPDATE_SESSION_FINISH ? 'ioctl' : cmd === undefined ? 'close' : null;
+        }
+        if (token !== null && (c.func === 'luo_preserve_file' || c.func === 'luo_retrieve_file')) {
+          let f = session.files.get(token);
+          if (!f) {
+            f = { token, fd: null, handler: null, preserved: null, preserveError: null, retrieved: null, retrieveError: null };
+            session.files.set(token, f);
+          }
+          if (c.args.fd !== undefined) f.fd = Number(c.args.fd);
+        }
+        session.phases.push(phase);
+        st.open.set(c, { session, phase });
+        return;
+      }
+      case 'luo_flb_file_preserve': {
+        // Called inside luo_preserve_file for the file being preserved: names its handler.
+        const stack = this.calls.openCalls(c.src, c.pid);
+        const pres = [...stack].reverse().find((o) => o.func === 'luo_preserve_file');
+        const handler = c.args.handler;
+        if (pres && handler && pres.args.file_set && pres.args.token) {
+          const s = st.live.get(pres.args.file_set);
+          const f = s?.files.get(pres.args.token);
+          if (f) f.handler = handler;
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private exit(edge: CallEdge, st: SegState, seg: Segment): void {
+    const c = edge.call;
+    const rec = st.open.get(c);
+    const task = this.task(edge);
+    if (!rec) {
+      // Return without entry: the call began before the trace. Keep it as a phase of its own.
+      if (edge.entryMissing && ['luo_file_finish', 'luo_file_unpreserve_files', 'luo_preserve_file', 'luo_session_create', 'luo_session_retrieve'].includes(c.func)) {
+        const phase = phaseFrom(c.func, edge);
+        close(phase, edge);
+        phase.start = null;
+        this.globalPhases.push({ ...phase, name: `${c.func} (entry before trace)`, segment: seg.id });
+      }
+      return;
+    }
+    st.open.delete(c);
+    close(rec.phase, edge);
+    const s = rec.session;
+    switch (c.func) {
+      case 'luo_session_create':
+        st.creating.delete(task);
+        if (!s) return;
+        if (edge.ret !== null && edge.ret < 0) {
+          s.state = 'failed';
+          this.retire(st, s);
+        } else {
+          s.state = 'open';
+          let list = st.unbound.get(task);
+          if (!list) st.unbound.set(task, (list = []));
+          list.push(s);
+        }
+        return;
+      case 'luo_session_retrieve':
+        if (edge.ret === null || edge.ret >= 0) {
+          const name = c.args.name ?? '';
+          // An already deserialized, unnamed session cannot be told apart yet: wait for the file-set call.
+          st.retrieving.set(task, { session: null, name, phase: rec.phase });
+        } else {
+          const failed = this.newSession(st, seg, 'incoming', c.args.name ?? null, edge, 'failed');
+          failed.phases.push(rec.phase);
+          this.retire(st, failed);
+        }
+        return;
+      case 'luo_preserve_file': {
+        if (!s) return;
+        const f = rec.phase.token ? s.files.get(rec.phase.token) : undefined;
+        if (f) {
+          f.preserved = edge.ret === null ? null : edge.ret >= 0;
+          f.preserveError = errnoName(edge.ret);
+        }
+        return;
+      }
+      case 'luo_retrieve_file': {
+        if (!s) return;
+        const f = rec.phase.token ? s.files.get(rec.phase.token) : undefined;
+        if (f) {
+          f.retrieved = edge.ret === null ? null : edge.ret >= 0;
+          f.retrieveError = errnoName(edge.ret);
+        }
+        if (s.state === 'deserialized') s.state = 'retrieved';
+        return;
+      }
+      case 'luo_file_unpreserve_files':
+        if (!s) return;
+        s.state = 'aborted';
+        if (s.fileSet) st.live.delete(s.fileSet);
+        this.retire(st, s);
+        return;
+      case 'luo_file_freeze':
+        if (s && (edge.ret === null || edge.ret >= 0)) s.state = 'frozen';
+        return;
+      case 'luo_file_finish':
+        if (!s) return;
+        if (edge.ret === null || edge.ret >= 0) {
+          s.state = 'finished';
+          s.finishedVia = rec.phase.via;
+          if (s.fileSet) {
+            st.live.delete(s.fileSet);
+            st.ended.set(s.fileSet, s);
+          }
+          this.retire(st, s);
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** A session ended: account its phases, and keep it in full only while under the caps. */
+  private retire(st: SegState, s: SessionRecord): void {
+    this.accountPhases(s);
+    const hasError = s.phases.some((p) => p.error !== null);
+    if (hasError && this.keptWithErrors < MAX_WITH_ERRORS) {
+      this.keptWithErrors++;
+      return;
+    }
+    if (!hasError && this.keptEnded < MAX_DETAILED_SESSIONS) {
+      this.keptEnded++;
+      return;
+    }
+    const i = st.sessions.lastIndexOf(s);
+    if (i >= 0) st.sessions.splice(i, 1);
+    this.omitted.set(s.state, (this.omitted.get(s.state) ?? 0) + 1);
+  }
+
+  private accountPhases(s: SessionRecord): void {
+    for (const p of s.phases) {
+      let st = this.phaseStats.get(p.name);
+      if (!st) this.phaseStats.set(p.name, (st = { phase: p.name, count: 0, errors: 0, totalNs: 0, minNs: Infinity, maxNs: 0 }));
+      st.count++;
+      if (p.error) st.errors++;
+      if (p.durationNs !== null) {
+        st.totalNs += p.durationNs;
+        if (p.durationNs < st.minNs) st.minNs = p.durationNs;
+        if (p.durationNs > st.maxNs) st.maxNs = p.durationNs;
+      }
+    }
+  }
+
+  /** Account the phases of sessions still live at the end (call once, at finish). */
+  accountLive(): void {
+    for (const st of this.segs.values()) {
+      for (const s of st.sessions) if (s.state !== 'aborted' && s.state !== 'finished' && s.state !== 'failed') this.accountPhases(s);
+    }
+  }
+
+  /** The session a task is working on right now (through the file set of its open LUO calls). */
+  sessionOfTask(segId: number, src: number, pid: number | null): SessionRecord | null {
+    const st = this.segs.get(segId);
+    if (!st) return null;
+    const stack = this.calls.openCalls(src, pid);
+    for (let i = stack.length - 1; i >= 0; i--) {
+      const fs = stack[i].args.file_set;
+      if (fs) {
+        const s = st.live.get(fs);
+        if (s) return s;
+      }
+    }
+    return null;
+  }
+
+  /** Sessions of one segment that are live at this point of the stream. */
+  liveCount(segId: number): number {
+    const st = this.segs.get(segId);
+    if (!st) return 0;
+    let n = 0;
+    for (const s of st.sessions) if (s.state === 'open' || s.state === 'creating' || s.state === 'deserialized' || s.state === 'retrieved' || s.state === 'frozen') n++;
+    return n;
+  }
+
+  sessionsOf(segId: number): SessionRecord[] {
+    return this.segs.get(segId)?.sessions ?? [];
+  }
+}

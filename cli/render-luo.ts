@@ -1,0 +1,158 @@
+// Text rendering of the LUO sections of the analyze report: verdicts, boots and kexec, sessions
+// with their phases, modules with refcounts and pin windows.
+import type { LuoSection, PhaseJson, PinWindowJson } from '../analyses/luo.js';
+import { table } from './table.js';
+
+export interface RenderOptions {
+  /** Rows shown per list before "… N more" (sessions, pin windows). */
+  limit: number;
+}
+
+const MARK = { ok: '✔', error: '✘', warning: '!', info: '·' };
+
+export function fmtTime(ns: number | null): string {
+  return ns === null ? '-' : (ns / 1e9).toFixed(6);
+}
+
+export function fmtDuration(ns: number | null): string {
+  if (ns === null) return '-';
+  if (ns < 1_000) return `${ns} ns`;
+  if (ns < 1_000_000) return `${(ns / 1e3).toFixed(3)} µs`;
+  if (ns < 1_000_000_000) return `${(ns / 1e6).toFixed(3)} ms`;
+  return `${(ns / 1e9).toFixed(3)} s`;
+}
+
+/** A file name short enough for a table: the last two path components. */
+export function shortFile(file: string): string {
+  const parts = file.split('/');
+  return parts.slice(-2).join('/');
+}
+
+export function renderVerdicts(s: LuoSection): string {
+  const out = ['VERDICTS'];
+  for (const v of s.verdicts) {
+    const mark = !v.ok ? MARK.error : v.severity === 'warning' ? MARK.warning : v.severity === 'info' && v.id !== 'modules-unpinned-after-finish' && v.id !== 'refcounts-balanced' ? MARK.info : MARK.ok;
+    out.push(`  ${mark} ${v.id.padEnd(30)} ${v.message}`);
+  }
+  return out.join('\n');
+}
+
+export function renderKernelModel(s: LuoSection): string {
+  const k = s.kernelModel;
+  if (!k.id) return 'Kernel model: unknown (no LUO call sites, functions or lock names in the inputs)';
+  return [
+    `Kernel model: ${k.id}${k.forced ? ' (forced with --kernel-model)' : ''}: ${k.title}`,
+    `  module refs: ${k.pinning}`,
+    k.evidence.length ? `  evidence: ${k.evidence.slice(0, 6).join('; ')}` : '',
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
+export function renderBoots(s: LuoSection): string {
+  const out = ['BOOTS'];
+  for (const b of s.boots) {
+    out.push(`  boot ${b.id}  ${b.role.padEnd(8)}  ${fmtTime(b.start)}..${fmtTime(b.end)} s  ${b.files.map(shortFile).join(', ')}${b.liveupdateNumber !== null ? `  (liveupdate number ${b.liveupdateNumber})` : ''}`);
+    for (const p of b.globalPhases) {
+      if (p.name === 'deserialize-sessions' && b.role !== 'incoming') continue;
+      out.push(`    ${p.name.padEnd(22)} ${fmtTime(p.start)}  ${fmtDuration(p.durationNs).padStart(12)}  ${resultText(p)}  ${shortFile(p.file)}:${p.line}`);
+    }
+    for (const r of b.rmmod) {
+      out.push(`    rmmod ${r.module ?? '?'}${r.forced ? ' -f' : ''}  -> ${r.result === null ? '?' : r.result}${r.error ? ` ${r.error}` : ''}${r.refcntBefore !== null ? `  (refcnt ${r.refcntBefore})` : ''}  ${shortFile(r.file)}:${r.line}`);
+    }
+  }
+  return out.join('\n');
+}
+
+function resultText(p: PhaseJson): string {
+  if (p.result === null) return p.end === null ? 'open' : 'done';
+  return p.error ? `${p.result} ${p.error}` : String(p.result);
+}
+
+export function renderSessions(s: LuoSection, opts: RenderOptions): string {
+  const out = [`SESSIONS (${s.sessions.length})`];
+  if (s.sessions.length === 0) {
+    out.push(s.probedFunctions.length ? '  none seen' : '  none seen: the inputs have no probes on LUO functions (sessions cannot be seen from module events alone)');
+    return out.join('\n');
+  }
+  const byState = new Map<string, number>();
+  for (const x of s.sessions) byState.set(x.outcome, (byState.get(x.outcome) ?? 0) + 1);
+  if (s.sessions.length > opts.limit) {
+    out.push(`  ${[...byState].map(([k, n]) => `${n} ${k}`).join('; ')}`);
+  }
+  for (const x of s.sessions.slice(0, opts.limit)) {
+    const peer = x.peer ? `; ${x.side === 'outgoing' ? 'continues as' : 'continued from'} #${x.peer.id} in boot ${x.peer.boot}` : '';
+    out.push(`  #${x.id} ${x.name ?? '(unnamed)'}  ${x.side}, boot ${x.boot}: ${x.outcome}${peer}`);
+    out.push(`     ${x.comm ?? '?'}-${x.pid ?? '?'}, file_set ${x.fileSet ?? '?'}, LUO pins ${x.pins.taken} taken / ${x.pins.released} released / ${x.pins.open} open`);
+    const rows = [['phase', 'start s', 'duration', 'result', 'detail', 'line']];
+    for (const p of x.phases) {
+      const file = x.files.find((f) => f.token === p.token);
+      const detail = [p.token ? `token ${p.token}` : '', file?.handler ?? '', file?.fd !== null && file?.fd !== undefined && p.name === 'preserve' ? `fd ${file.fd}` : '', p.via ? `by ${p.via}` : '']
+        .filter(Boolean)
+        .join(', ');
+      rows.push([p.name, fmtTime(p.start), fmtDuration(p.durationNs), resultText(p), detail, `${shortFile(p.file)}:${p.line}`]);
+    }
+    out.push(indent(table(rows, new Set([2])), 5));
+    for (const u of x.unseen) out.push(`     not seen: ${u}`);
+  }
+  if (s.sessions.length > opts.limit) out.push(`  … ${s.sessions.length - opts.limit} more sessions (--limit N, or --json)`);
+  return out.join('\n');
+}
+
+export function renderModules(s: LuoSection, opts: RenderOptions): string {
+  const out = ['MODULES'];
+  if (s.modules.length === 0) {
+    out.push('  no module_get/module_put events (built-in handlers such as memfd take no module references)');
+    return out.join('\n');
+  }
+  for (const m of s.modules) {
+    const sites = (r: Record<string, number>) =>
+      Object.entries(r)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, n]) => `${k} ×${n}`)
+        .join(', ');
+    out.push(`  ${m.name} (boot ${m.boot}): refcnt ${m.firstRefcnt ?? '?'} → ${m.finalRefcnt ?? '?'} (raw, 1 = idle), max ${m.maxRefcnt ?? '?'}; LUO pins open at the end: ${m.openPins}`);
+    out.push(`     gets ${m.gets}: ${sites(m.getsBySite) || '-'}`);
+    out.push(`     puts ${m.puts}: ${sites(m.putsBySite) || '-'}${m.untracedLoadRefPuts ? ` (do_init_module drops the untraced load-time ref)` : ''}`);
+    if (m.handlers.length || m.flbs.length) out.push(`     registers: ${[...m.handlers.map((h) => `handler ${h}`), ...m.flbs.map((f) => `FLB ${f}`)].join(', ')}`);
+    for (const mm of m.refcntMismatches.slice(0, 3)) out.push(`     refcnt disagrees at ${shortFile(mm.file)}:${mm.line}: expected ${mm.expected}, trace says ${mm.actual} (${mm.callSite})`);
+    for (const p of m.putsWithoutGet.slice(0, 3)) out.push(`     put without get at ${shortFile(p.file)}:${p.line} (${p.callSite}, ${p.reason})`);
+    const luo = m.pinWindows.filter((w) => w.class.startsWith('luo'));
+    if (luo.length) {
+      const sorted = [...luo].sort((a, b) => Number(a.putLine !== null) - Number(b.putLine !== null) || a.getLine - b.getLine);
+      out.push(`     LUO pin windows (${luo.length}; open first):`);
+      const rows = [['get line', 'get call site', 'put line', 'put call site', 'session', 'held', 'state']];
+      for (const w of sorted.slice(0, opts.limit)) rows.push(pinRow(w));
+      out.push(indent(table(rows, new Set([0, 2, 5])), 7));
+      if (luo.length > opts.limit) out.push(`       … ${luo.length - opts.limit} more`);
+    }
+    const vfs = m.pinWindows.filter((w) => w.class === 'vfs');
+    if (vfs.length) out.push(`     VFS references (not LUO pins): ${vfs.length} taken, ${vfs.filter((w) => w.putLine !== null).length} released`);
+  }
+  return out.join('\n');
+}
+
+function pinRow(w: PinWindowJson): string[] {
+  const state = w.putLine !== null ? (w.incomplete ? 'released (gap: incomplete)' : 'released') : w.expectedOpen ? `open: ${w.expectedOpen.split(':')[0]}` : 'OPEN: LEAK';
+  return [
+    String(w.getLine),
+    w.getCallSite,
+    w.putLine === null ? '-' : String(w.putLine),
+    w.putCallSite ?? '-',
+    w.session ?? (w.sessionId !== null ? `#${w.sessionId}` : '-'),
+    fmtDuration(w.durationNs),
+    state,
+  ];
+}
+
+function indent(text: string, n: number): string {
+  const pad = ' '.repeat(n);
+  return text
+    .split('\n')
+    .map((l) => pad + l)
+    .join('\n');
+}
+
+export function renderLuoText(s: LuoSection, opts: RenderOptions): string[] {
+  return [renderVerdicts(s), renderKernelModel(s), renderBoots(s), renderSessions(s, opts), renderModules(s, opts)];
+}

@@ -1,0 +1,146 @@
+// Every ftrace-family sample parses with every line accounted for, and per-event counts equal what
+// an independent `grep -c` of the event name finds in the same file.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { parseFiles, sample } from '../helpers.js';
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? walk(p) : [p];
+  });
+}
+const text = (p: string) => (p.endsWith('.gz') ? gunzipSync(readFileSync(p)) : readFileSync(p)).toString('utf8');
+const lines = (t: string) => t.split('\n').slice(0, t.endsWith('\n') ? -1 : undefined);
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** An independent count, the way a user would `grep -c`, for one event name. */
+function grepCount(all: string[], name: string, kind: 'ftrace' | 'graph' | 'console'): number {
+  let re: RegExp;
+  if (name === 'funcgraph_entry') re = /\) \{$/;
+  else if (name === 'funcgraph_exit') re = /(\||\d\))\s+\}/;
+  else if (name === 'funcgraph_leaf') re = /\);( \/\*.*\*\/)?$/;
+  else if (kind === 'graph') {
+    re = new RegExp(`/\\* ${esc(name)}: `);
+  } else if (kind === 'console') {
+    re = new RegExp(`\\] ${esc(name)}: `);
+  } else if (name.startsWith('sys_enter_')) {
+    re = new RegExp(`\\d: (sys_${esc(name.slice(10))}\\(|${esc(name)}: )`);
+  } else if (name.startsWith('sys_exit_')) {
+    re = new RegExp(`\\d: (sys_${esc(name.slice(9))} -> |${esc(name)}: )`);
+  } else {
+    re = new RegExp(`\\d: ${esc(name)}:( |$)`);
+  }
+  return all.filter((l) => re.test(l)).length;
+}
+
+/** Parse a file and check that every line of it is accounted for. */
+async function parseAccounted(file: string) {
+  const all = lines(text(file));
+  const r = await parseFiles([file]);
+  const q = r.quality;
+  const known = Object.values(q.lines.known).reduce((a, b) => a + b, 0);
+  const skipped = Object.values(q.lines.skipped).reduce((a, b) => a + b, 0);
+  expect(q.lines.total).toBe(all.length);
+  expect(q.lines.events + known + skipped).toBe(q.lines.total);
+  return { all, r, q };
+}
+
+const realFiles = walk(sample('real')).filter((p) => /(ftrace-|trace-cmd-report|dmesg|console)/.test(p) && !p.includes('bpftrace'));
+
+describe('real 7.2.13 captures', () => {
+  it('finds every text capture', () => {
+    expect(realFiles.length).toBe(36);
+  });
+  for (const file of realFiles) {
+    const rel = file.slice(sample('').length);
+    it(rel, async () => {
+      const { all, r, q } = await parseAccounted(file);
+      const isConsole = /dmesg|console/.test(file);
+      const isGraph = file.includes('fgraph');
+      // Zero unexplained skips: only userspace text on a serial console is skipped.
+      expect(Object.keys(q.lines.skipped).filter((k) => k !== 'console-text')).toEqual([]);
+      if (!isConsole) expect(q.lines.skipped['console-text']).toBeUndefined();
+      const expectedFormat = isConsole
+        ? 'console'
+        : isGraph
+          ? 'function-graph'
+          : file.includes('trace-cmd')
+            ? 'trace-cmd'
+            : file.includes('trace_pipe')
+              ? 'trace-pipe'
+              : 'ftrace';
+      expect(r.sources[0].format).toBe(expectedFormat);
+      for (const [name, n] of Object.entries(q.kinds)) {
+        if (name === 'printk' || name === 'boot') continue;
+        expect({ name, n }).toEqual({ name, n: grepCount(all, name, isGraph ? 'graph' : isConsole ? 'console' : 'ftrace') });
+      }
+      if (!isConsole && !isGraph && !file.includes('trimmed')) {
+        // The `trace` header says how many entries the buffer held: every one is an event.
+        const hdr = all.find((l) => l.startsWith('# entries-in-buffer/entries-written:'));
+        if (hdr) expect(q.lines.events).toBe(Number(/: (\d+)\//.exec(hdr)![1]));
+      }
+    });
+  }
+
+  it('the lifecycle console log holds the freeze phase as tp_printk probe events', async () => {
+    const r = await parseFiles([sample('real/lifecycle/console.log.gz')]);
+    const probes = r.events.filter((e) => e.kind === 'kprobe' || e.kind === 'kretprobe').map((e) => e.name);
+    expect(probes).toEqual([
+      'liveupdate_reboot',
+      'luo_session_serialize',
+      'luo_file_freeze',
+      'luo_file_freeze__return',
+      'luo_file_freeze',
+      'luo_file_freeze__return',
+      'luo_session_serialize__return',
+      'luo_flb_serialize',
+      'luo_flb_serialize__return',
+      'liveupdate_reboot__return',
+    ]);
+    expect(r.events.filter((e) => e.kind === 'boot')).toHaveLength(2);
+    const ret = r.events.find((e) => e.name === 'liveupdate_reboot__return');
+    expect(ret).toMatchObject({ time: 120_481_491_000, fields: { caller: 'kernel_kexec+0x90/0xc0', func: 'liveupdate_reboot', ret: 0 } });
+  });
+
+  it('ftrace-main, trace_pipe, tgid and trace-cmd renderings of one run give the same event counts', async () => {
+    const dir = 'real/lifecycle/stage2/';
+    const [main, pipe, tgid, tc] = await Promise.all(
+      ['ftrace-main.txt.gz', 'ftrace-trace_pipe.txt.gz', 'ftrace-tgid.txt.gz', 'trace-cmd-report.txt.gz'].map((f) => parseFiles([sample(dir + f)])),
+    );
+    expect(pipe.quality.kinds).toEqual(main.quality.kinds);
+    expect(tgid.quality.kinds).toEqual(main.quality.kinds);
+    expect(tc.quality.kinds).toEqual(main.quality.kinds);
+    expect(tgid.events.every((e) => e.tgid !== null)).toBe(true);
+    // The README's stage-2 totals (§3.1 table)
+    const sites = (kind: string) =>
+      main.events.filter((e) => e.kind === kind).reduce<Record<string, number>>((m, e) => {
+        const cs = (e.fields as { callSite: string }).callSite;
+        m[cs] = (m[cs] ?? 0) + 1;
+        return m;
+      }, {});
+    expect(sites('module_get')).toEqual({ luo_file_deserialize: 6, luo_flb_retrieve_one: 1, __anon_inode_getfile: 6 });
+    expect(sites('module_put')).toEqual({ luo_file_finish: 6, liveupdate_flb_put_incoming: 1, __fput: 6, do_init_module: 1 });
+  });
+});
+
+const formatFiles = readdirSync(sample('formats'))
+  .filter((n) => /^(perftools_|snippets_|tracecmd_|perfetto_)/.test(n) && !n.endsWith('.origin.txt'))
+  .map((n) => sample(`formats/${n}`));
+
+describe('public format samples (ftrace family)', () => {
+  for (const file of formatFiles) {
+    it(file.slice(sample('').length), async () => {
+      const { all, r, q } = await parseAccounted(file);
+      // The only skipped lines are the prose around the examples.
+      expect(Object.keys(q.lines.skipped).filter((k) => k !== 'foreign-text')).toEqual([]);
+      const isGraph = r.sources[0].format === 'function-graph';
+      for (const [name, n] of Object.entries(q.kinds)) {
+        if (['function', 'stack_trace', 'user_stack_trace', ''].includes(name)) continue; // no name printed to grep for
+        expect({ name, n }).toEqual({ name, n: grepCount(all, name, isGraph ? 'graph' : 'ftrace') });
+      }
+    });
+  }
+});
