@@ -103,9 +103,19 @@ export class OutputFile {
     writeSync(this.fd, b);
   }
 
-  /** Trace data: counted (events, bytes, `CPU:N [LOST n EVENTS]` / `Lost n events` markers). */
+  /** The open file, for a child process to write into directly. */
+  get descriptor(): number {
+    return this.fd;
+  }
+
+  /** Trace data: written and counted. */
   data(chunk: Buffer): void {
     writeSync(this.fd, chunk);
+    this.count(chunk);
+  }
+
+  /** Count trace data someone else wrote (events, bytes, `CPU:N [LOST n EVENTS]` / `Lost n events`). */
+  count(chunk: Buffer): void {
     this.bytes += chunk.length;
     const text = this.tail + chunk.toString('utf8');
     let from = 0;
