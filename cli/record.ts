@@ -32,6 +32,7 @@ export interface RecordCliOptions {
   lockdep: boolean;
   fprobe?: boolean;
   bpftrace: string;
+  verbose?: boolean;
 }
 
 /** A failure of `record` that is the user's or the system's, not a bug: one line, exit 2. */
@@ -155,12 +156,13 @@ export async function runRecord(
     return 0;
   }
   preflight(io, plan, env, false, opts.backend);
-  for (const w of plan.warnings) env.stderr(`luotrace record: warning: ${w}\n`);
+  // The bpftrace script filters lock contention itself (tasks inside LUO functions).
+  for (const w of plan.warnings) if (opts.backend === 'ftrace' || !w.startsWith('lock contention')) env.stderr(`luotrace record: warning: ${w}\n`);
   const unhook = handleSignals(ctl);
   let r: RunResult;
   try {
     if (opts.backend === 'ftrace') {
-      r = await recordFtrace(io, plan, ctl, { output, command, now: env.now, stderr: env.stderr, tty: env.tty });
+      r = await recordFtrace(io, plan, ctl, { output, command, now: env.now, stderr: env.stderr, tty: env.tty, verbose: opts.verbose });
     } else {
       r = await recordBpftrace(plan, ctl, { output, command, script: script as string, bpftrace: opts.bpftrace, now: env.now, stderr: env.stderr, tty: env.tty });
     }
@@ -229,6 +231,7 @@ export function registerRecord(program: Command): void {
     .option('--no-lockdep', 'do not enable lock:lock_acquire/lock_release (lockdep kernels)')
     .option('--fprobe', 'use fprobe events (dynamic_events, f:) instead of kprobes')
     .option('--bpftrace <path>', 'bpftrace binary', 'bpftrace')
+    .option('-v, --verbose', 'print each tracefs write and each restoring write as it is made')
     .addHelpText(
       'after',
       '\nExamples:\n  sudo luotrace record -o lu.txt -- luo_ctl hold s1:3:1\n  sudo luotrace record --backend bpftrace -o lu-bt.txt\n  luotrace record --dry-run\n\nThe tracefs state found at start is put back on every exit: normal, Ctrl-C, SIGTERM, or a failure during setup.',

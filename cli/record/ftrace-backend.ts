@@ -21,6 +21,8 @@ export interface FtraceRunOptions {
   tty: boolean;
   /** Poll interval of trace_pipe. */
   pollMs?: number;
+  /** Print each tracefs write (and each restoring write) as it is made. */
+  verbose?: boolean;
 }
 
 export interface RunResult {
@@ -39,7 +41,7 @@ export interface RunResult {
 const READ_CHUNK = 1 << 16;
 
 export async function recordFtrace(io: TracefsIO, plan: Plan, ctl: StopController, opts: FtraceRunOptions): Promise<RunResult> {
-  const session = new TracefsSession(io);
+  const session = new TracefsSession(io, opts.verbose ? (l) => opts.stderr(`luotrace record: ${l}\n`) : null);
   let restored = false;
   const restore = (): string[] => {
     if (restored) return [];
@@ -127,6 +129,7 @@ export async function recordFtrace(io: TracefsIO, plan: Plan, ctl: StopControlle
     }
     clearInterval(timer);
     timer = null;
+    if (opts.verbose) opts.stderr(`luotrace record: stopping (${ctl.reason})\n`);
     // Stop the buffer, then read what is left in it.
     try {
       io.write(`${plan.base}tracing_on`, '0');
