@@ -5,7 +5,7 @@
 // (cli/record/ftrace-backend.ts) applies it through a journal that puts tracefs back on every exit
 // path; the bpftrace backend (cli/record/bpftrace-backend.ts) runs the generated script.
 // `--dry-run` prints every write (and every restoring write) without making any.
-import { accessSync, constants as FS, readFileSync } from 'node:fs';
+import { accessSync, constants as FS, readdirSync, readFileSync } from 'node:fs';
 import { release as osRelease } from 'node:os';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
@@ -29,10 +29,10 @@ export interface RecordCliOptions {
   bufferSizeKb: number;
   contentionFilter?: string;
   allContention?: boolean;
-  follow?: boolean;
   lockdep: boolean;
   fprobe?: boolean;
   bpftrace: string;
+  verbose?: boolean;
 }
 
 /** A failure of `record` that is the user's or the system's, not a bug: one line, exit 2. */
@@ -67,6 +67,15 @@ const defaultEnv = (): RecordEnv => ({
   isRoot: process.geteuid?.() === 0,
 });
 
+/** The thread ids of this process (/proc/self/task), to keep luotrace's own events out of the trace. */
+export function ownThreads(): number[] {
+  try {
+    return readdirSync('/proc/self/task').map(Number).filter(Number.isInteger).sort((a, b) => a - b);
+  } catch {
+    return [process.pid];
+  }
+}
+
 export function settingsFrom(opts: RecordCliOptions): RecordSettings {
   return {
     ...DEFAULT_SETTINGS,
@@ -75,7 +84,7 @@ export function settingsFrom(opts: RecordCliOptions): RecordSettings {
     bufferSizeKb: opts.bufferSizeKb,
     contentionFilter: opts.contentionFilter ?? null,
     lockdep: opts.lockdep,
-    followPid: opts.follow ? process.pid : null,
+    selfTids: ownThreads(),
     probeType: opts.fprobe ? 'fprobe' : 'kprobe',
   };
 }
@@ -147,12 +156,13 @@ export async function runRecord(
     return 0;
   }
   preflight(io, plan, env, false, opts.backend);
-  for (const w of plan.warnings) env.stderr(`luotrace record: warning: ${w}\n`);
+  // The bpftrace script filters lock contention itself (tasks inside LUO functions).
+  for (const w of plan.warnings) if (opts.backend === 'ftrace' || !w.startsWith('lock contention')) env.stderr(`luotrace record: warning: ${w}\n`);
   const unhook = handleSignals(ctl);
   let r: RunResult;
   try {
     if (opts.backend === 'ftrace') {
-      r = await recordFtrace(io, plan, ctl, { output, command, now: env.now, stderr: env.stderr, tty: env.tty });
+      r = await recordFtrace(io, plan, ctl, { output, command, now: env.now, stderr: env.stderr, tty: env.tty, verbose: opts.verbose });
     } else {
       r = await recordBpftrace(plan, ctl, { output, command, script: script as string, bpftrace: opts.bpftrace, now: env.now, stderr: env.stderr, tty: env.tty });
     }
@@ -218,10 +228,10 @@ export function registerRecord(program: Command): void {
     .option('--buffer-size-kb <kb>', 'per-CPU buffer size', positiveInt, DEFAULT_SETTINGS.bufferSizeKb)
     .option('--contention-filter <expr>', 'ftrace filter for lock:contention_* (e.g. \'comm == "luo_ctl"\')')
     .option('--all-contention', 'bpftrace: every lock contention event, not only those inside LUO functions')
-    .option('--follow', 'trace only luotrace and the command it runs, with their children')
     .option('--no-lockdep', 'do not enable lock:lock_acquire/lock_release (lockdep kernels)')
     .option('--fprobe', 'use fprobe events (dynamic_events, f:) instead of kprobes')
     .option('--bpftrace <path>', 'bpftrace binary', 'bpftrace')
+    .option('-v, --verbose', 'print each tracefs write and each restoring write as it is made')
     .addHelpText(
       'after',
       '\nExamples:\n  sudo luotrace record -o lu.txt -- luo_ctl hold s1:3:1\n  sudo luotrace record --backend bpftrace -o lu-bt.txt\n  luotrace record --dry-run\n\nThe tracefs state found at start is put back on every exit: normal, Ctrl-C, SIGTERM, or a failure during setup.',

@@ -2,15 +2,17 @@
 // (cli/record/bpftrace-script.ts), wait until it has attached (its BEGIN prints the start marker),
 // run the command or wait for Ctrl-C, then SIGINT bpftrace so its END block runs, and wait for it.
 //
+// bpftrace writes straight into the output file (both streams: `Lost N events` is on stdout in 0.17,
+// real captures, and on stderr since 0.24, trace-formats.md §3.1; it prints whole lines). No pipe
+// passes through luotrace: node makes pipes with socketpair(), which a kernel without CONFIG_NET does
+// not have (the lab's tinyconfig kernel: `spawn ENOSYS`), and the capture then survives luotrace
+// itself. luotrace follows the file to see the start marker and to count lines and lost events.
 // bpftrace's own probes go away with the process (perf_event/bpf links), so nothing is written to
-// tracefs here; what must not be left behind is a running bpftrace and the temporary script. Both
-// of bpftrace's streams go to the output file, line by line: `Lost N events` is on stdout in 0.17
-// (real captures) and on stderr since 0.24 (trace-formats.md §3.1).
+// tracefs here; what must not be left behind is a running bpftrace and the temporary script.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { type CommandResult, OutputFile, Progress, runCommand, type StopController } from './lifecycle.js';
 import type { Plan } from './plan.js';
 import { headerLines } from './plan.js';
@@ -29,30 +31,45 @@ export interface BpftraceRunOptions {
   exitTimeoutMs?: number;
 }
 
-/** Line-wise copy of a stream into the output file, so stdout and stderr never interleave mid-line. */
-function pipeLines(stream: Readable, out: OutputFile, onLine: (line: string) => void): Promise<void> {
-  let carry = '';
-  return new Promise((resolve) => {
-    stream.on('data', (chunk: Buffer) => {
-      const text = carry + chunk.toString('utf8');
-      const last = text.lastIndexOf('\n');
-      if (last < 0) {
-        carry = text;
-        return;
+const START_MARKER = 'luo-bpftrace-start';
+
+/** Reads what bpftrace appended to the output file since the last call. */
+class FileFollower {
+  private fd: number;
+  private pos: number;
+  private readonly buf = Buffer.allocUnsafe(1 << 16);
+  /** The last lines seen (for error messages), and whether the start marker was seen. */
+  readonly tail: string[] = [];
+  started = false;
+  private partial = '';
+
+  constructor(path: string, from: number) {
+    this.fd = openSync(path, 'r');
+    this.pos = from;
+  }
+
+  poll(onChunk: (b: Buffer) => void): void {
+    for (;;) {
+      const n = readSync(this.fd, this.buf, 0, this.buf.length, this.pos);
+      if (n <= 0) return;
+      this.pos += n;
+      const chunk = Buffer.from(this.buf.subarray(0, n));
+      onChunk(chunk);
+      const lines = (this.partial + chunk.toString('utf8')).split('\n');
+      this.partial = lines.pop() ?? '';
+      for (const l of lines) {
+        if (l.startsWith(START_MARKER)) this.started = true;
+        if (l) {
+          this.tail.push(l);
+          if (this.tail.length > 5) this.tail.shift();
+        }
       }
-      carry = text.slice(last + 1);
-      const whole = text.slice(0, last + 1);
-      out.data(Buffer.from(whole));
-      for (const l of whole.split('\n')) if (l) onLine(l);
-    });
-    stream.on('end', () => {
-      if (carry) {
-        out.data(Buffer.from(`${carry}\n`));
-        onLine(carry);
-      }
-      resolve();
-    });
-  });
+    }
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
 }
 
 export async function recordBpftrace(plan: Plan, ctl: StopController, opts: BpftraceRunOptions): Promise<RunResult> {
@@ -69,47 +86,45 @@ export async function recordBpftrace(plan: Plan, ctl: StopController, opts: Bpft
   process.once('exit', killOnExit);
   let error: string | null = null;
   let command: CommandResult | null = null;
-  const stderrTail: string[] = [];
+  let follower: FileFollower | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
   try {
-    out.writeText(`${headerLines(plan, { backend: 'bpftrace', command: opts.command, started: opts.now() }).join('\n')}\n`);
-    let attached!: () => void;
-    const attachedP = new Promise<void>((r) => (attached = r));
-    const onLine = (l: string) => {
-      if (l.startsWith('luo-bpftrace-start')) attached();
-    };
-    child = spawn(opts.bpftrace, [scriptPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const header = `${headerLines(plan, { backend: 'bpftrace', command: opts.command, started: opts.now() }).join('\n')}\n`;
+    out.writeText(header);
+    follower = new FileFollower(opts.output, Buffer.byteLength(header));
+    const f = follower;
+    const poll = () => f.poll((b) => out.count(b));
+    child = spawn(opts.bpftrace, [scriptPath], { stdio: ['ignore', out.descriptor, out.descriptor] });
     const c = child;
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: string }>((resolve) => {
-      c.once('error', (e) => resolve({ code: null, signal: null, error: (e as NodeJS.ErrnoException).code === 'ENOENT' ? `${opts.bpftrace} not found (install bpftrace, or give --bpftrace PATH)` : e.message }));
+      c.once('error', (e) =>
+        resolve({ code: null, signal: null, error: (e as NodeJS.ErrnoException).code === 'ENOENT' ? `${opts.bpftrace} not found (install bpftrace, or give --bpftrace PATH)` : e.message }),
+      );
       c.once('exit', (code, signal) => resolve({ code, signal }));
     });
-    const streams = Promise.all([
-      pipeLines(c.stdout as Readable, out, onLine),
-      pipeLines(c.stderr as Readable, out, (l) => {
-        onLine(l);
-        stderrTail.push(l);
-        if (stderrTail.length > 5) stderrTail.shift();
-      }),
-    ]);
-    const timeout = opts.attachTimeoutMs ?? 180_000;
-    const first = await Promise.race([
-      attachedP.then(() => 'attached' as const),
-      exited.then(() => 'exited' as const),
-      ctl.wait().then(() => 'stopped' as const),
-      new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeout).unref()),
-    ]);
-    if (first === 'exited') {
-      const x = await exited;
-      await streams;
-      throw new Error(x.error ?? `bpftrace exited before attaching (${x.signal ?? `exit ${x.code}`}): ${stderrTail.join(' | ')}`);
+    let ended: { code: number | null; signal: NodeJS.Signals | null; error?: string } | null = null;
+    void exited.then((x) => (ended = x));
+    timer = setInterval(poll, 200);
+    // Wait for the start marker (bpftrace attached), its end, Ctrl-C, or the timeout.
+    const deadline = Date.now() + (opts.attachTimeoutMs ?? 180_000);
+    while (!f.started && ended === null && !ctl.stopped && Date.now() < deadline) {
+      await sleep(100);
+      poll();
     }
-    if (first === 'timeout') throw new Error(`bpftrace did not attach within ${timeout / 1000} s`);
-    if (first === 'attached') {
+    if (!f.started) {
+      if (ended === null && !ctl.stopped) throw new Error(`bpftrace did not attach within ${(opts.attachTimeoutMs ?? 180_000) / 1000} s`);
+      if (ended !== null) {
+        const x = ended as { code: number | null; signal: NodeJS.Signals | null; error?: string };
+        poll();
+        throw new Error(x.error ?? `bpftrace exited before attaching (${x.signal ?? `exit ${x.code}`}): ${f.tail.join(' | ')}`);
+      }
+    } else {
       progress.start();
       if (opts.command) {
         const run = runCommand(opts.command, ctl);
         await ctl.wait();
-        if (ctl.reason !== 'command-exited') await Promise.race([run.done, new Promise((r) => setTimeout(r, 5000))]);
+        if (ctl.reason !== 'command-exited') await Promise.race([run.done, sleep(5000)]);
         if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');
         command = await run.done;
       } else {
@@ -120,18 +135,20 @@ export async function recordBpftrace(plan: Plan, ctl: StopController, opts: Bpft
     }
     // SIGINT: bpftrace runs END, prints its maps and exits.
     if (c.exitCode === null && c.signalCode === null) c.kill('SIGINT');
-    const end = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), opts.exitTimeoutMs ?? 60_000).unref())]);
+    const end = await Promise.race([exited, sleep(opts.exitTimeoutMs ?? 60_000).then(() => null)]);
     if (end === null) {
       c.kill('SIGKILL');
       error = 'bpftrace did not exit after SIGINT; killed';
       await exited;
     }
-    await streams;
+    poll();
   } catch (e) {
     error = (e as Error).message;
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   } finally {
+    if (timer) clearInterval(timer);
     progress.stop();
+    follower?.close();
     process.off('exit', killOnExit);
     rmSync(dir, { recursive: true, force: true });
   }

@@ -6,7 +6,7 @@
 // during setup stops it at the next step. trace_pipe is read with O_NONBLOCK in a timer, so
 // stopping never waits on a blocked read (a blocking read would hold a libuv thread until the next
 // event), and it is closed before the instance is removed (rmdir fails while a reader is open).
-import { closeSync, constants as FS, openSync, readSync } from 'node:fs';
+import { closeSync, constants as FS, openSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Plan } from './plan.js';
 import { headerLines } from './plan.js';
@@ -21,6 +21,8 @@ export interface FtraceRunOptions {
   tty: boolean;
   /** Poll interval of trace_pipe. */
   pollMs?: number;
+  /** Print each tracefs write (and each restoring write) as it is made. */
+  verbose?: boolean;
 }
 
 export interface RunResult {
@@ -39,7 +41,7 @@ export interface RunResult {
 const READ_CHUNK = 1 << 16;
 
 export async function recordFtrace(io: TracefsIO, plan: Plan, ctl: StopController, opts: FtraceRunOptions): Promise<RunResult> {
-  const session = new TracefsSession(io);
+  const session = new TracefsSession(io, opts.verbose ? (l) => opts.stderr(`luotrace record: ${l}\n`) : null);
   let restored = false;
   const restore = (): string[] => {
     if (restored) return [];
@@ -87,8 +89,21 @@ export async function recordFtrace(io: TracefsIO, plan: Plan, ctl: StopControlle
         out.data(Buffer.from(buf.subarray(0, n)));
       }
     };
+    // Threads node starts later (libuv pool, V8 workers) are kept out of the trace as well.
+    const notrace = plan.steps.some((st) => st.path === `${plan.base}set_event_notrace_pid`) ? `${plan.base}set_event_notrace_pid` : null;
+    const excluded = new Set(plan.settings.selfTids);
+    let ticks = 0;
+    const excludeNewThreads = () => {
+      if (!notrace || ticks++ % 10 !== 0) return;
+      for (const t of readdirSync('/proc/self/task').map(Number)) {
+        if (excluded.has(t)) continue;
+        excluded.add(t);
+        io.append(notrace, String(t));
+      }
+    };
     timer = setInterval(() => {
       try {
+        excludeNewThreads();
         pump();
       } catch (e) {
         error = `reading trace_pipe: ${errorText(e)}`;
@@ -114,6 +129,7 @@ export async function recordFtrace(io: TracefsIO, plan: Plan, ctl: StopControlle
     }
     clearInterval(timer);
     timer = null;
+    if (opts.verbose) opts.stderr(`luotrace record: stopping (${ctl.reason})\n`);
     // Stop the buffer, then read what is left in it.
     try {
       io.write(`${plan.base}tracing_on`, '0');

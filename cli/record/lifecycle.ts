@@ -36,8 +36,15 @@ export class StopController {
   }
 }
 
-/** Install SIGINT/SIGTERM handlers for the duration of a recording; returns the uninstaller. */
+/**
+ * Install SIGINT/SIGTERM handlers for the duration of a recording; returns the uninstaller.
+ * While recording, Ctrl-C is the normal way to stop and must not end the process before tracefs is
+ * put back: the program-wide handlers (cli/main.ts exits 130 on SIGINT) are set aside meanwhile.
+ */
 export function handleSignals(ctl: StopController): () => void {
+  const saved = { SIGINT: process.listeners('SIGINT'), SIGTERM: process.listeners('SIGTERM') };
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
   const onInt = () => ctl.stop('SIGINT');
   const onTerm = () => ctl.stop('SIGTERM');
   process.on('SIGINT', onInt);
@@ -45,6 +52,8 @@ export function handleSignals(ctl: StopController): () => void {
   return () => {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
+    for (const f of saved.SIGINT) process.on('SIGINT', f as () => void);
+    for (const f of saved.SIGTERM) process.on('SIGTERM', f as () => void);
   };
 }
 
@@ -94,9 +103,19 @@ export class OutputFile {
     writeSync(this.fd, b);
   }
 
-  /** Trace data: counted (events, bytes, `CPU:N [LOST n EVENTS]` / `Lost n events` markers). */
+  /** The open file, for a child process to write into directly. */
+  get descriptor(): number {
+    return this.fd;
+  }
+
+  /** Trace data: written and counted. */
   data(chunk: Buffer): void {
     writeSync(this.fd, chunk);
+    this.count(chunk);
+  }
+
+  /** Count trace data someone else wrote (events, bytes, `CPU:N [LOST n EVENTS]` / `Lost n events`). */
+  count(chunk: Buffer): void {
     this.bytes += chunk.length;
     const text = this.tail + chunk.toString('utf8');
     let from = 0;

@@ -24,8 +24,12 @@ export interface RecordSettings {
   contentionFilter: string | null;
   /** Enable lock:lock_acquire/lock_release (lockdep kernels only) filtered to LUO lock names. */
   lockdep: boolean;
-  /** Trace only this process and its children (set_event_pid + options/event-fork). */
-  followPid: number | null;
+  /**
+   * Threads of luotrace itself, whose events are not traced (set_event_notrace_pid): reading
+   * trace_pipe and writing the file makes lock contention of its own, which would be recorded,
+   * read and written again (a feedback loop seen in the lab run: 2.2 M contention events of `node`).
+   */
+  selfTids: number[];
   probeType: 'kprobe' | 'fprobe';
 }
 
@@ -35,7 +39,7 @@ export const DEFAULT_SETTINGS: RecordSettings = {
   bufferSizeKb: 16384,
   contentionFilter: null,
   lockdep: true,
-  followPid: null,
+  selfTids: [],
   probeType: 'kprobe',
 };
 
@@ -79,7 +83,7 @@ export function parseKallsyms(text: string): { symbols: Map<string, bigint>; add
   return { symbols, addresses };
 }
 
-const OPTIONAL_FILES = ['options/record-tgid', 'options/event-fork', 'set_event_pid'];
+const OPTIONAL_FILES = ['options/record-tgid', 'set_event_notrace_pid'];
 
 /** Read what this kernel offers. `kallsyms` is the text of /proc/kallsyms (or null). */
 export function readKernelFacts(io: TracefsIO, kallsyms: string | null, release: string): KernelFacts {
@@ -200,11 +204,12 @@ export function buildPlan(facts: KernelFacts, settings: RecordSettings): Plan {
   steps.push({ op: 'write', path: `${base}buffer_size_kb`, value: String(settings.bufferSizeKb), why: 'per-CPU ring buffer; bigger loses fewer events under load' });
   if (facts.optional.has('options/record-tgid')) steps.push({ op: 'write', path: `${base}options/record-tgid`, value: '1', why: 'TGID column: process as well as thread' });
   else missing.push('options/record-tgid');
-  if (settings.followPid !== null && !(facts.optional.has('set_event_pid') && facts.optional.has('options/event-fork'))) {
-    warnings.push('set_event_pid/options/event-fork missing: --follow ignored, every task is traced');
-  } else if (settings.followPid !== null) {
-    steps.push({ op: 'write', path: `${base}options/event-fork`, value: '1', why: 'children of a traced task are traced too' });
-    steps.push({ op: 'write', path: `${base}set_event_pid`, value: String(settings.followPid), why: 'only luotrace and the command it runs (--follow)' });
+  if (settings.selfTids.length > 0) {
+    if (facts.optional.has('set_event_notrace_pid')) {
+      steps.push({ op: 'write', path: `${base}set_event_notrace_pid`, value: settings.selfTids.join(' '), why: 'not luotrace itself: its own lock contention would feed back into the trace' });
+    } else {
+      warnings.push('set_event_notrace_pid missing (kernel < 5.8): luotrace\'s own lock contention is recorded too');
+    }
   }
 
   // 3. Events.
@@ -219,8 +224,8 @@ export function buildPlan(facts: KernelFacts, settings: RecordSettings): Plan {
     }
     steps.push({ op: 'write', path: `${ev(t.event)}/enable`, value: '1', why: t.why });
   }
-  if (facts.events.has('lock:contention_begin') && !settings.contentionFilter && settings.followPid === null) {
-    warnings.push('lock contention is not filtered: expect many unrelated events (real README O6); see --contention-filter and --follow');
+  if (facts.events.has('lock:contention_begin') && !settings.contentionFilter) {
+    warnings.push('lock contention is not filtered: expect many unrelated events (real README O6); see --contention-filter');
   }
   if (settings.lockdep) {
     for (const e of LOCKDEP_EVENTS) {
@@ -252,7 +257,7 @@ export function headerLines(plan: Plan, extra: { backend: string; command: strin
     ...(bpf
       ? []
       : [
-          `# options: instance=${s.instance || '(top level)'} buffer_size_kb=${s.bufferSizeKb}${f.optional.has('options/record-tgid') ? ' record-tgid=1' : ''}${s.followPid !== null ? ` set_event_pid=${s.followPid} event-fork=1` : ''}${s.contentionFilter ? ` contention-filter=${JSON.stringify(s.contentionFilter)}` : ''}`,
+          `# options: instance=${s.instance || '(top level)'} buffer_size_kb=${s.bufferSizeKb}${f.optional.has('options/record-tgid') ? ' record-tgid=1' : ''}${plan.steps.some((x) => x.path.endsWith('set_event_notrace_pid')) ? ` set_event_notrace_pid=${s.selfTids.join(',')}` : ''}${s.contentionFilter ? ` contention-filter=${JSON.stringify(s.contentionFilter)}` : ''}`,
         ]),
     `# probes: ${functions.length ? `${bpf ? 'kprobe+kretprobe' : `${PROBE_GROUP}/ entry+return`} on ${functions.join(' ')}` : 'none'}`,
     ...(plan.rwsemFilter ? [`# rwsem filter: ${plan.rwsemFilter}`] : []),

@@ -38,6 +38,7 @@ function writeBuffer(dir: string, clock = 'local'): void {
   writeFileSync(join(dir, 'tracing_on'), '1\n');
   writeFileSync(join(dir, 'current_tracer'), 'nop\n');
   writeFileSync(join(dir, 'set_event_pid'), '');
+  writeFileSync(join(dir, 'set_event_notrace_pid'), '');
   for (const [o, v] of [['record-tgid', '0'], ['event-fork', '0'], ['irq-info', '1']]) writeFileSync(join(dir, 'options', o), `${v}\n`);
   writeFileSync(join(dir, 'trace'), '# tracer: nop\n');
 }
@@ -143,6 +144,8 @@ export class FakeTracefs implements TracefsIO {
         if (statSync(join(dir, e)).isDirectory()) writeFileSync(join(dir, e, 'enable'), `${v}\n`);
       }
       writeFileSync(p, `${v}\n`);
+    } else if (rel.endsWith('set_event_notrace_pid') || rel.endsWith('set_event_pid')) {
+      writeFileSync(p, v ? `${v.split(/\s+/).join('\n')}\n` : '');
     } else {
       writeFileSync(p, value.length ? `${v}\n` : '');
     }
@@ -154,6 +157,11 @@ export class FakeTracefs implements TracefsIO {
     this.mutate(`append ${rel} ${value.trim()}`);
     const line = value.trim();
     const current = readFileSync(p, 'utf8');
+    if (rel.endsWith('set_event_notrace_pid')) {
+      // pid files list one pid per line; appending adds to the list.
+      writeFileSync(p, `${current}${line.split(/\s+/).join('\n')}\n`);
+      return;
+    }
     const remove = /^-:(\S+)\/(\S+)$/.exec(line);
     if (remove) {
       const [, group, name] = remove;
