@@ -5,12 +5,9 @@
 import { openSync, promises as fsp } from 'node:fs';
 import { ReadStream } from 'node:tty';
 import type { Command } from 'commander';
-import { render } from 'ink';
-import { createElement } from 'react';
 import { describeFsError, InputError } from '../parsers/input.js';
 import type { AnalyzeOptions } from './analyze.js';
 import { formatOption } from './options.js';
-import { App } from './tui/app.js';
 import { followFile, LIVE_KEEP_LINES, loadFiles, type TuiModel } from './tui/model.js';
 
 export interface TuiOptions extends Pick<AnalyzeOptions, 'format' | 'kallsyms' | 'kernelModel'> {
@@ -68,6 +65,8 @@ export async function runTui(files: string[], opts: TuiOptions): Promise<void> {
   if (fullScreen) out.write('\x1b[?1049h\x1b[H\x1b[2J');
   const onResize = () => out.write('\x1b[2J\x1b[H');
   if (fullScreen) out.on('resize', onResize);
+  // ink and React take ~0.5 s to load: only the TUI pays for them, not analyze or the other commands.
+  const [{ render }, { createElement }, { App }] = await Promise.all([import('ink'), import('react'), import('./tui/app.js')]);
   const ink = render(createElement(App, { model, noColor: colorsOff() }), { stdin: keys, exitOnCtrlC: true, patchConsole: false });
   try {
     await ink.waitUntilExit();
