@@ -18,6 +18,8 @@ import { writeJson } from './json-out.js';
 import { BufferedWriter } from './output.js';
 import { formatOption, parseFormat } from './options.js';
 import { renderReportText } from './render-report.js';
+import { refcountChartLines } from './render-charts.js';
+import { RefcountSeries } from '../analyses/refcount-series.js';
 import { TOOL_VERSION } from './version.js';
 import { createBpftraceMapsAnalysis } from '../analyses/bpftrace-maps.js';
 import { renderBpftraceMapsText } from './render-bpftrace-maps.js';
@@ -33,6 +35,8 @@ export interface AnalyzeOptions {
   kallsyms?: string;
   kernelModel?: string;
   limit?: string;
+  /** `--no-charts` sets it false: no refcnt charts in the text report. */
+  charts?: boolean;
   module?: string;
   session?: string;
   pid?: string;
@@ -62,6 +66,8 @@ export function reportFilters(opts: AnalyzeOptions): ReportFilters {
 export interface AnalysisHooks {
   /** Every finished lock hold and wait (LockOptions.onInterval), e.g. for the Chrome export's timeline. */
   onLockInterval?: LockOptions['onInterval'];
+  /** Every event of the ordered stream, after the analyses saw it (e.g. the text report's refcnt chart). */
+  onEvent?: (ev: TraceEvent) => void;
 }
 
 /** The analyses of one run, fed event by event; `report` can be called again after more events (the TUI's --follow). */
@@ -101,6 +107,7 @@ export async function createAnalysis(opts: AnalyzeOptions, hooks: AnalysisHooks 
     calls.push(ev);
     luo.push(ev);
     locks.push(ev);
+    hooks.onEvent?.(ev);
   });
   // bpftrace maps are not points in time: collected as read, outside the ordered stream (issue #5).
   const bpftraceMaps = createBpftraceMapsAnalysis();
@@ -159,6 +166,7 @@ export function registerAnalyze(program: Command): void {
     .option('--kallsyms <file>', 'a copy of /proc/kallsyms or System.map to name raw addresses')
     .option('--kernel-model <model>', 'force the LUO code version: pre-series, v1, merged, later')
     .option('--limit <n>', 'rows shown per list in the text report', '20')
+    .option('--no-charts', 'text report: leave out the refcnt-over-time charts')
     .option('--module <name>', 'only this module (pins, refcounts, rmmod)')
     .option('--session <name>', 'only this session (its phases, pins and lock waits)')
     .option('--pid <pid>', 'only what this task did')
@@ -173,14 +181,21 @@ export function registerAnalyze(program: Command): void {
 
 /** The `analyze` command's work: also what `luotrace FILE...` does when stdout is not a terminal. */
 export async function runAnalyze(files: string[], opts: AnalyzeOptions): Promise<void> {
-  const report = await runAnalysis(files, opts);
+  // The charts need every refcnt= value, which the report does not keep: collected while reading.
+  const series = !opts.json && opts.charts !== false ? new RefcountSeries() : null;
+  const report = await runAnalysis(files, opts, series ? { onEvent: (ev) => series.push(ev) } : {});
   if (opts.csv) await writeCsvTables(report, opts.csv);
   const out = new BufferedWriter();
   if (opts.json) {
     writeJson(out, report);
     out.write('\n');
   } else {
-    out.write(renderReportText(report, { limit: Math.max(1, Number(opts.limit) || 20) }));
+    out.write(
+      renderReportText(report, {
+        limit: Math.max(1, Number(opts.limit) || 20),
+        refcountChart: series ? (m) => refcountChartLines(series, report, m) : undefined,
+      }),
+    );
     if (report.bpftraceMaps.length > 0) out.write(`\n${renderBpftraceMapsText(report)}`);
   }
   await out.flush();

@@ -6,6 +6,8 @@ import { table } from './table.js';
 export interface RenderOptions {
   /** Rows shown per list before "… N more" (sessions, pin windows). */
   limit: number;
+  /** Chart lines drawn under a module's refcnt line (the text report's refcnt over time), if any. */
+  refcountChart?: (m: { name: string; boot: number }) => string[];
 }
 
 const MARK = { ok: '✔', error: '✘', warning: '!', info: '·' };
@@ -112,6 +114,7 @@ export function renderModules(s: LuoSection, opts: RenderOptions): string {
         .map(([k, n]) => `${k} ×${n}`)
         .join(', ');
     out.push(`  ${m.name} (boot ${m.boot}): refcnt ${m.firstRefcnt ?? '?'} → ${m.finalRefcnt ?? '?'} (raw, 1 = idle), max ${m.maxRefcnt ?? '?'}; LUO pins open at the end: ${m.openPins}`);
+    for (const l of opts.refcountChart?.(m) ?? []) out.push(`     ${l}`);
     out.push(`     gets ${m.gets}: ${sites(m.getsBySite) || '-'}`);
     out.push(`     puts ${m.puts}: ${sites(m.putsBySite) || '-'}${m.untracedLoadRefPuts ? ` (do_init_module drops the untraced load-time ref)` : ''}`);
     if (m.handlers.length || m.flbs.length) out.push(`     registers: ${[...m.handlers.map((h) => `handler ${h}`), ...m.flbs.map((f) => `FLB ${f}`)].join(', ')}`);

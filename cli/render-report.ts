@@ -2,12 +2,10 @@
 // reads them when diagnosing a live update.
 import type { AnalyzeReport } from '../analyses/report.js';
 import { renderLocksText } from './render-locks.js';
-import { renderLuoText } from './render-luo.js';
+import { type RenderOptions, renderLuoText } from './render-luo.js';
 import { renderQualityText, span } from './summary.js';
 
-export interface ReportTextOptions {
-  limit: number;
-}
+export type ReportTextOptions = RenderOptions;
 
 export function renderReportText(r: AnalyzeReport, opts: ReportTextOptions = { limit: 20 }): string {
   const out: string[] = [];

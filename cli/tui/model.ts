@@ -10,7 +10,7 @@ import { parseFormat } from '../options.js';
 import { LiveSource } from './follow.js';
 import { FileLineStore, type LineStore, RingLineStore, type SearchUpdate } from './lines.js';
 import { type LineRef, lineReferences } from './relations.js';
-import { RefcountSeries } from './series.js';
+import { RefcountSeries } from '../../analyses/refcount-series.js';
 
 export type ModelPhase = 'loading' | 'ready' | 'live' | 'error';
 

@@ -3,7 +3,7 @@
 // (every pin window as a bar; Enter on one opens the pin window); the pin window view shows the raw
 // module_get / module_put lines that open and close it.
 import type { ModuleJson, PinWindowJson } from '../../../analyses/luo.js';
-import type { RefcntPoint } from '../series.js';
+import { modulePoints, type RefcntPoint } from '../../../analyses/refcount-series.js';
 import { chartColumns, extent, lineChart, resample, windowBar } from '../charts.js';
 import { findModule, findPin, isLuoPin, moduleKey, pinKey, pinOrder } from '../relations.js';
 import { columns, fmtDuration, fmtSeconds, type Line, seg, shortFile, wrap } from '../text.js';
@@ -14,16 +14,8 @@ import { pinState, proofOf } from './overview.js';
 export const MODULE_SORTS = ['boot', 'open pins', 'gets'];
 export const WINDOW_SORTS = ['open first', 'get line', 'held longest'];
 
-/** The refcnt= values of a module in its boot: the source with the most of them (one rendering of the run). */
 function refcntPoints(ctx: PageCtx, m: ModuleJson): RefcntPoint[] {
-  const boot = ctx.report.boots.find((b) => b.id === m.boot);
-  const srcs = ctx.report.sources.map((s, i) => ({ s, i })).filter(({ s }) => !boot || boot.files.includes(s.file));
-  let best: RefcntPoint[] = [];
-  for (const { i } of srcs) {
-    const pts = ctx.model.series.points(i, m.name);
-    if (pts.length > best.length) best = pts;
-  }
-  return best;
+  return modulePoints(ctx.model.series, ctx.report, m);
 }
 
 function timeRange(points: { time: number }[], windows: PinWindowJson[]): [number, number] | null {

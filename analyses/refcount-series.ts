@@ -2,7 +2,7 @@
 // (MODULE_REF_BASE included, real README O11), per source and module. Memory is bounded: past
 // MAX_POINTS a series is halved, each kept point carrying the lowest and highest value of the pair
 // it replaces, so neither peaks nor drops disappear.
-import type { TraceEvent } from '../../parsers/event.js';
+import type { TraceEvent } from '../parsers/event.js';
 
 const MAX_POINTS = 2048;
 
@@ -60,4 +60,24 @@ function halve(s: Series): void {
   s.t = t;
   s.hi = hi;
   s.lo = lo;
+}
+
+/**
+ * The refcnt= values behind one module entry of the report (a module in a boot): of the sources
+ * that make up its boot, the one with the most values (several files of a boot are usually
+ * renderings of the same run, so they are not added together).
+ */
+export function modulePoints(
+  series: RefcountSeries,
+  report: { sources: Array<{ file: string }>; boots: Array<{ id: number; files: string[] }> },
+  module: { name: string; boot: number },
+): RefcntPoint[] {
+  const boot = report.boots.find((b) => b.id === module.boot);
+  let best: RefcntPoint[] = [];
+  report.sources.forEach((s, i) => {
+    if (boot && !boot.files.includes(s.file)) return;
+    const pts = series.points(i, module.name);
+    if (pts.length > best.length) best = pts;
+  });
+  return best;
 }
