@@ -49,7 +49,8 @@ export const HistogramBucketSchema = z.object({
   count: z.number().int(),
 });
 
-export const DistributionSummarySchema = z.object({
+/** The figures of a distribution every report gives (count, total, extremes, mean, percentiles). */
+export const DistributionFiguresSchema = z.object({
   count: z.number().int(),
   total: z.number(),
   min: z.number().nullable(),
@@ -59,6 +60,9 @@ export const DistributionSummarySchema = z.object({
   p90: z.number().nullable(),
   p99: z.number().nullable(),
   p999: z.number().nullable(),
+});
+
+export const DistributionSummarySchema = DistributionFiguresSchema.extend({
   /** "exact" (all values kept) or "sketch" (DDSketch, see lockDetails.quantileMethod). */
   quantiles: z.enum(['exact', 'sketch']),
 });

@@ -14,6 +14,7 @@
 import { z } from 'zod';
 import type { AnalyzeReport } from './report.js';
 import { LUO_LOCKS } from './kernel-models.js';
+import { DistributionFiguresSchema } from './quantiles.js';
 
 // ---- durations ---------------------------------------------------------------------------------
 
@@ -212,17 +213,7 @@ function formatLimit(ns: number): string {
 
 // ---- the part of the lock analysis' contract that rules, diff and exports read -----------------
 
-const DistributionViewSchema = z.object({
-  count: z.number(),
-  total: z.number(),
-  min: z.number().nullable(),
-  max: z.number().nullable(),
-  avg: z.number().nullable(),
-  p50: z.number().nullable(),
-  p90: z.number().nullable(),
-  p99: z.number().nullable(),
-  p999: z.number().nullable(),
-});
+const DistributionViewSchema = DistributionFiguresSchema;
 export type DistributionView = z.infer<typeof DistributionViewSchema>;
 
 /**

@@ -3,7 +3,7 @@
 // them to the terminal: size and resize, redraw on model changes, NO_COLOR.
 import { Box, type Key, Text, useApp, useInput, useStdout } from 'ink';
 import { useEffect, useReducer, useRef, useState } from 'react';
-import { applyAction, initialNav, keyToAction, type NavState } from './keys.js';
+import { applyAction, initialNav, keyToAction, NO_KEY, type NavState } from './keys.js';
 import { buildScreen } from './layout.js';
 import type { TuiModel } from './model.js';
 import type { Line } from './text.js';
@@ -48,28 +48,6 @@ function useTerminalSize(fixed: { width?: number; height?: number }): { width: n
   return { width: fixed.width ?? size.width, height: fixed.height ?? size.height };
 }
 
-const NO_KEY: Key = {
-  upArrow: false,
-  downArrow: false,
-  leftArrow: false,
-  rightArrow: false,
-  pageDown: false,
-  pageUp: false,
-  home: false,
-  end: false,
-  return: false,
-  escape: false,
-  ctrl: false,
-  shift: false,
-  tab: false,
-  backspace: false,
-  delete: false,
-  meta: false,
-  super: false,
-  hyper: false,
-  capsLock: false,
-  numLock: false,
-};
 
 /** The key one character of a pasted chunk stands for. */
 function keyOf(ch: string): Key {

@@ -4,6 +4,30 @@
 import type { Key } from 'ink';
 import { SCREENS, type ScreenId, type View, rootView } from './views.js';
 
+/** ink's Key with nothing pressed: the base for keys made from raw input (and for tests). */
+export const NO_KEY: Key = {
+  upArrow: false,
+  downArrow: false,
+  leftArrow: false,
+  rightArrow: false,
+  pageDown: false,
+  pageUp: false,
+  home: false,
+  end: false,
+  return: false,
+  escape: false,
+  ctrl: false,
+  shift: false,
+  tab: false,
+  backspace: false,
+  delete: false,
+  meta: false,
+  super: false,
+  hyper: false,
+  capsLock: false,
+  numLock: false,
+};
+
 export interface Frame {
   view: View;
   /** Index of the selected row in the (filtered, sorted) list; -1 = not placed yet (the page decides). */

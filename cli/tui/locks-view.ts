@@ -4,21 +4,10 @@
 // with their owners in lockDetails), so the screen works with the placeholder, with the full
 // section, and with anything in between. Rows that do not fit are counted, not shown wrong.
 import { z } from 'zod';
+import { DistributionFiguresSchema } from '../../analyses/quantiles.js';
 import type { AnalyzeReport } from '../../analyses/report.js';
 
-const Summary = z
-  .object({
-    count: z.number(),
-    total: z.number(),
-    min: z.number().nullable(),
-    max: z.number().nullable(),
-    avg: z.number().nullable(),
-    p50: z.number().nullable(),
-    p90: z.number().nullable(),
-    p99: z.number().nullable(),
-    p999: z.number().nullable(),
-  })
-  .partial();
+const Summary = DistributionFiguresSchema.partial();
 export type LockSummary = z.infer<typeof Summary>;
 
 const Bucket = z.object({ low: z.number(), high: z.number(), count: z.number() });

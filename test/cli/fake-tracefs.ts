@@ -229,3 +229,26 @@ export function cliPath(): string {
 }
 
 export { execFileSync };
+
+/**
+ * Per-test scratch space for the record tests: temporary folders and fake tracefs trees made
+ * through it are removed after each test (vitest afterEach, registered by the caller's file).
+ */
+export function scratch(prefix: string, afterEach: (fn: () => void) => void): { tmp(): string; fake(opts?: FakeOptions): FakeTracefs } {
+  const cleanups: Array<() => void> = [];
+  afterEach(() => {
+    while (cleanups.length) (cleanups.pop() as () => void)();
+  });
+  return {
+    tmp() {
+      const d = mkdtempSync(join(tmpdir(), prefix));
+      cleanups.push(() => rmSync(d, { recursive: true, force: true }));
+      return d;
+    },
+    fake(opts: FakeOptions = {}) {
+      const f = new FakeTracefs(opts);
+      cleanups.push(() => f.cleanup());
+      return f;
+    },
+  };
+}

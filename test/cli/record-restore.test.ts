@@ -1,31 +1,16 @@
 // `luotrace record` restoration: a fault injected at every single setup step, and SIGINT arriving
 // at several of them, each on a fresh fake tracefs (test/cli/fake-tracefs.ts); the tracefs state
 // found at start must be there again afterwards, file by file.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ownThreads, RecordError, type RecordCliOptions, type RecordEnv, runRecord } from '../../cli/record.js';
 import { StopController } from '../../cli/record/lifecycle.js';
 import { buildPlan, DEFAULT_SETTINGS, readKernelFacts } from '../../cli/record/plan.js';
-import { FakeTracefs, realKallsyms } from './fake-tracefs.js';
+import { FakeTracefs, realKallsyms, scratch } from './fake-tracefs.js';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  while (cleanups.length) (cleanups.pop() as () => void)();
-});
-
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'luotrace-restore-test-'));
-  cleanups.push(() => rmSync(d, { recursive: true, force: true }));
-  return d;
-}
-
-function fake(opts: ConstructorParameters<typeof FakeTracefs>[0] = {}): FakeTracefs {
-  const f = new FakeTracefs(opts);
-  cleanups.push(() => f.cleanup());
-  return f;
-}
+const { tmp, fake } = scratch('luotrace-restore-test-', afterEach);
 
 const kallsyms = join(mkdtempSync(join(tmpdir(), 'luotrace-restore-ks-')), 'kallsyms');
 writeFileSync(kallsyms, realKallsyms());

@@ -2,8 +2,7 @@
 // function list, a full recording, and restoration of the tracefs state found at start after a
 // normal end, SIGINT, SIGTERM and a fault at every single setup step.
 import { execFile, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,25 +14,10 @@ import { findTracefs, restoreValue } from '../../cli/record/tracefs.js';
 import { readTraces } from '../../parsers/index.js';
 import type { TraceEvent } from '../../parsers/event.js';
 import { ROOT } from '../helpers.js';
-import { cliPath, FakeTracefs, realKallsyms } from './fake-tracefs.js';
+import { cliPath, FakeTracefs, realKallsyms, scratch } from './fake-tracefs.js';
 
 const run = promisify(execFile);
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  while (cleanups.length) (cleanups.pop() as () => void)();
-});
-
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'luotrace-record-test-'));
-  cleanups.push(() => rmSync(d, { recursive: true, force: true }));
-  return d;
-}
-
-function fake(opts: ConstructorParameters<typeof FakeTracefs>[0] = {}): FakeTracefs {
-  const f = new FakeTracefs(opts);
-  cleanups.push(() => f.cleanup());
-  return f;
-}
+const { tmp, fake } = scratch('luotrace-record-test-', afterEach);
 
 function kallsymsFile(): string {
   const p = join(tmp(), 'kallsyms');

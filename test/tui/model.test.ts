@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import type { Key } from 'ink';
 import { runAnalysis } from '../../cli/analyze.js';
 import { colorsOff } from '../../cli/tui.js';
-import { applyAction, initialNav, keyToAction, type PageInfo, topFrame } from '../../cli/tui/keys.js';
+import { applyAction, initialNav, keyToAction, NO_KEY, type PageInfo, topFrame } from '../../cli/tui/keys.js';
 import { buildScreen } from '../../cli/tui/layout.js';
 import { FileLineStore } from '../../cli/tui/lines.js';
 import { TuiModel } from '../../cli/tui/model.js';
@@ -81,29 +81,7 @@ describe('verdict relations on the real captures', () => {
   });
 });
 
-const k = (over: Partial<Key> = {}): Key => ({
-  upArrow: false,
-  downArrow: false,
-  leftArrow: false,
-  rightArrow: false,
-  pageDown: false,
-  pageUp: false,
-  home: false,
-  end: false,
-  return: false,
-  escape: false,
-  ctrl: false,
-  shift: false,
-  tab: false,
-  backspace: false,
-  delete: false,
-  meta: false,
-  super: false,
-  hyper: false,
-  capsLock: false,
-  numLock: false,
-  ...over,
-});
+const k = (over: Partial<Key> = {}): Key => ({ ...NO_KEY, ...over });
 
 describe('keys', () => {
   const page = (over: Partial<PageInfo> = {}): PageInfo => ({
