@@ -14,6 +14,7 @@ import { registerFleet } from './fleet.js';
 import { registerMerge } from './merge.js';
 import { registerRecord } from './record.js';
 import { registerSchema } from './schema.js';
+import { TOOL_VERSION } from './version.js';
 import { addTuiOptions, registerTui, runTui, type TuiOptions } from './tui.js';
 
 export const EXIT = { ok: 0, failed: 1, input: 2, internal: 3, interrupted: 130 } as const;
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
       'after',
       '\nExit codes: 0 success, 1 a check or threshold failed, 2 unusable input or bad usage, 3 internal error,\n130 interrupted (Ctrl-C).',
     )
+    .version(TOOL_VERSION, '-V, --version', 'print the luotrace version')
     .showHelpAfterError('(run luotrace --help for usage)')
     .exitOverride()
     // Program options only before a command name, so `analyze --format x` keeps its own --format.

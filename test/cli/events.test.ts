@@ -1,12 +1,12 @@
 // `luotrace events`: NDJSON output, the --summary JSON contract, errors and exit codes.
-import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { EventJsonSchema } from '../../parsers/event.js';
 import { EventsSummarySchema } from '../../cli/summary.js';
-import { sample } from '../helpers.js';
+import { ROOT, sample } from '../helpers.js';
 import { runCli } from './run.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'luotrace-test-'));
@@ -103,6 +103,13 @@ describe('unusable input: one line on stderr naming the file, exit 2, no stack t
   it('bad usage exits 2', async () => {
     const r = await runCli(['events', '--format', 'nonsense', sample('real/abort/stage1/ftrace-main.txt.gz')]);
     expect(r.code).toBe(2);
+  });
+
+  it('--version prints the version of package.json and exits 0', async () => {
+    const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { version: string };
+    const r = await runCli(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(pkg.version);
   });
 });
 
