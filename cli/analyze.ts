@@ -19,6 +19,7 @@ import { BufferedWriter } from './output.js';
 import { formatOption, parseFormat } from './options.js';
 import { renderReportText } from './render-report.js';
 import { refcountChartLines } from './render-charts.js';
+import { progressLine } from './progress.js';
 import { RefcountSeries } from '../analyses/refcount-series.js';
 import { TOOL_VERSION } from './version.js';
 import { createBpftraceMapsAnalysis } from '../analyses/bpftrace-maps.js';
@@ -37,6 +38,8 @@ export interface AnalyzeOptions {
   limit?: string;
   /** `--no-charts` sets it false: no refcnt charts in the text report. */
   charts?: boolean;
+  /** `--progress` / `--no-progress` (cli/progress.ts); unset: when stderr is a terminal. */
+  progress?: boolean;
   module?: string;
   session?: string;
   pid?: string;
@@ -167,6 +170,8 @@ export function registerAnalyze(program: Command): void {
     .option('--kernel-model <model>', 'force the LUO code version: pre-series, v1, merged, later')
     .option('--limit <n>', 'rows shown per list in the text report', '20')
     .option('--no-charts', 'text report: leave out the refcnt-over-time charts')
+    .option('--progress', 'show reading progress on stderr even when it is not a terminal (one line per update)')
+    .option('--no-progress', 'no reading progress (by default shown on a terminal when reading takes over a second)')
     .option('--module <name>', 'only this module (pins, refcounts, rmmod)')
     .option('--session <name>', 'only this session (its phases, pins and lock waits)')
     .option('--pid <pid>', 'only what this task did')
@@ -183,7 +188,13 @@ export function registerAnalyze(program: Command): void {
 export async function runAnalyze(files: string[], opts: AnalyzeOptions): Promise<void> {
   // The charts need every refcnt= value, which the report does not keep: collected while reading.
   const series = !opts.json && opts.charts !== false ? new RefcountSeries() : null;
-  const report = await runAnalysis(files, opts, series ? { onEvent: (ev) => series.push(ev) } : {});
+  const progress = progressLine(opts, files.length);
+  let report: AnalyzeReport;
+  try {
+    report = await runAnalysis(files, opts, { onEvent: series ? (ev) => series.push(ev) : undefined, onProgress: progress.onProgress });
+  } finally {
+    progress.done();
+  }
   if (opts.csv) await writeCsvTables(report, opts.csv);
   const out = new BufferedWriter();
   if (opts.json) {

@@ -64,3 +64,22 @@ describe('analyze text report: refcnt charts', async () => {
     expect(json.stdout).not.toContain('refcnt over time');
   });
 });
+
+describe('analyze: reading progress on stderr', () => {
+  it('--progress: one line per update, each file ends at 100% with its lines and events', async () => {
+    const r = await runCli(['analyze', '--progress', '--json', ...LIFECYCLE]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as { sources: Array<{ file: string; events: number }> };
+    const done = r.stderr.split('\n').filter((l) => l.endsWith(', done'));
+    expect(done).toHaveLength(3);
+    report.sources.forEach((s, i) => {
+      expect(done[i]).toContain(`luotrace: reading ${s.file} (${i + 1}/3) 100% `);
+      expect(done[i]).toContain(` ${s.events.toLocaleString('en-US')} events`);
+    });
+  });
+
+  it('not shown when stderr is not a terminal (CI logs), nor with --no-progress', async () => {
+    expect((await runCli(['analyze', '--json', ...LIFECYCLE])).stderr).toBe('');
+    expect((await runCli(['analyze', '--no-progress', '--json', ...LIFECYCLE])).stderr).toBe('');
+  });
+});
