@@ -2,7 +2,7 @@
 // otherwise run, side by side on the same generated trace, at several sizes (issue #8). Not a test:
 // it prints a markdown table for the README, with the machine and its load.
 //
-//   npm run bench -- [--sizes 100MB,1GB,2GB] [--runs 3] [--keep DIR] [--tools wc,grep,awk,analyze]
+//   npm run bench -- [--sizes 100MB,1GB,2GB] [--runs 3] [--keep DIR] [--tools wc,grep,awk,summary,analyze]
 //
 // For each size: the generator's stress scenario as trace_pipe text on 4 CPUs (samples/generate.ts,
 // deterministic; its first line labels it synthetic) is written to a temporary folder (or reused
@@ -13,6 +13,8 @@
 //                                  first match when its output is /dev/null)
 //   awk -f test/bench/baseline.awk the "what a user would otherwise do" baseline: one pass pairing
 //                                  module_get/put and contention_begin/end (mawk on the lab machine)
+//   luotrace events --summary      reading, tokenizing and decoding only: per-kind counts and the
+//     --json                       data-quality table (the first run's output gives the event count)
 //   luotrace analyze --json        the whole analysis, report to /dev/null (the first run's to a
 //                                  file, to read the event count from it)
 // The machine is shared: the 1-minute load average is printed beside every row; CPU-time ratios
@@ -100,7 +102,7 @@ async function main(): Promise<void> {
   if (!existsSync('/usr/bin/time')) throw new Error('needs GNU time at /usr/bin/time');
   const sizes = arg('--sizes', '100MB,1GB,2GB').split(',').map(parseSize);
   const runs = Math.max(1, Number(arg('--runs', '3')));
-  const tools = new Set(arg('--tools', 'wc,grep,awk,analyze').split(','));
+  const tools = new Set(arg('--tools', 'wc,grep,awk,summary,analyze').split(','));
   const keep = arg('--keep', '');
   const dir = keep || mkdtempSync(join(tmpdir(), 'luotrace-bench-'));
   if (keep) mkdirSync(keep, { recursive: true });
@@ -128,6 +130,11 @@ async function main(): Promise<void> {
     if (tools.has('grep')) m.set('grep', measure('grep -c module_get', ['grep', '-c', 'module_get', file], runs, toFile));
     if (tools.has('awk')) m.set('awk', measure('awk -f baseline.awk', ['awk', '-f', BASELINE, file], runs, toFile));
     let events = 0;
+    if (tools.has('summary')) {
+      // Reading and tokenizing alone (issue #2's figure): per-kind counts and the data-quality table.
+      m.set('summary', measure('luotrace events --summary --json', [process.execPath, CLI, 'events', '--summary', '--json', file], runs, (i) => (i === 0 ? outFile : '/dev/null')));
+      events = (JSON.parse(readFileSync(outFile, 'utf8')) as { lines: { events: number } }).lines.events;
+    }
     if (tools.has('analyze')) {
       // The report to /dev/null, except the first run's, which is read for the event count.
       m.set('analyze', measure('luotrace analyze --json', [process.execPath, CLI, 'analyze', '--json', file], runs, (i) => (i === 0 ? outFile : '/dev/null')));
