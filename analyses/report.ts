@@ -18,3 +18,19 @@ export const AnalyzeReportSchema = z.object({
   bpftraceMaps: BpftraceMapsSectionSchema.shape.bpftraceMaps,
 });
 export type AnalyzeReport = z.infer<typeof AnalyzeReportSchema>;
+
+/**
+ * The items of a report list that a reader's own view schema accepts, and how many it could not
+ * read (a report from another luotrace version, or a row without statistics): readers of the
+ * report (rules, diff, the CSV export, the TUI) count what they skip instead of failing.
+ */
+export function readableRows<T>(schema: z.ZodType<T>, items: readonly unknown[]): { rows: T[]; unreadable: number } {
+  const rows: T[] = [];
+  let unreadable = 0;
+  for (const x of items) {
+    const p = schema.safeParse(x);
+    if (p.success) rows.push(p.data);
+    else unreadable++;
+  }
+  return { rows, unreadable };
+}

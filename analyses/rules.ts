@@ -12,7 +12,7 @@
 // A rule named in the file replaces that rule's defaults as a whole; rules not named keep theirs.
 // Limits are tried in order and the first whose selector matches applies (specific ones first).
 import { z } from 'zod';
-import type { AnalyzeReport } from './report.js';
+import { type AnalyzeReport, readableRows } from './report.js';
 import { LUO_LOCKS } from './kernel-models.js';
 import { DistributionFiguresSchema } from './quantiles.js';
 
@@ -237,14 +237,7 @@ export type LockRowView = z.infer<typeof LockRowViewSchema>;
 
 /** The lock rows of a report that carry statistics, and how many did not. */
 export function lockRowsOf(report: Pick<AnalyzeReport, 'locks'>): { rows: LockRowView[]; unreadable: number } {
-  const rows: LockRowView[] = [];
-  let unreadable = 0;
-  for (const raw of report.locks as unknown[]) {
-    const r = LockRowViewSchema.safeParse(raw);
-    if (r.success) rows.push(r.data);
-    else unreadable++;
-  }
-  return { rows, unreadable };
+  return readableRows(LockRowViewSchema, report.locks);
 }
 
 /** How a lock row is named in messages: `luo_register_rwlock rwsem:W`. */

@@ -5,7 +5,7 @@
 // section, and with anything in between. Rows that do not fit are counted, not shown wrong.
 import { z } from 'zod';
 import { DistributionFiguresSchema } from '../../analyses/quantiles.js';
-import type { AnalyzeReport } from '../../analyses/report.js';
+import { type AnalyzeReport, readableRows } from '../../analyses/report.js';
 
 const Summary = DistributionFiguresSchema.partial();
 export type LockSummary = z.infer<typeof Summary>;
@@ -48,14 +48,7 @@ export const lockKey = (l: Pick<LockRow, 'name' | 'address' | 'mode'>): string =
 export const lockName = (l: Pick<LockRow, 'name' | 'address'>): string => l.name ?? l.address ?? '(unknown lock)';
 
 export function lockRows(r: AnalyzeReport): { rows: LockRow[]; unreadable: number } {
-  const rows: LockRow[] = [];
-  let unreadable = 0;
-  for (const x of r.locks as unknown[]) {
-    const p = LockRowView.safeParse(x);
-    if (p.success) rows.push(p.data);
-    else unreadable++;
-  }
-  return { rows, unreadable };
+  return readableRows(LockRowView, r.locks);
 }
 
 /** The slowest waits on this lock the report kept (lockDetails.slowestWaits), slowest first. */
