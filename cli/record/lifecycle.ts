@@ -39,12 +39,13 @@ export class StopController {
 /**
  * Install SIGINT/SIGTERM handlers for the duration of a recording; returns the uninstaller.
  * While recording, Ctrl-C is the normal way to stop and must not end the process before tracefs is
- * put back: the program-wide handlers (cli/main.ts exits 130 on SIGINT) are set aside meanwhile.
+ * put back. The program-wide SIGINT handler (cli/main.ts: exit 130) stands aside by itself while
+ * another listener exists, so ours is added beside it, never swapped in: removing the last
+ * listener closes node's signal watcher, and a Ctrl-C that arrived during the synchronous work
+ * before (reading what the kernel offers takes seconds on a slow machine) but was not dispatched
+ * yet is then dropped. The lab run under QEMU/TCG recorded forever after such a Ctrl-C.
  */
 export function handleSignals(ctl: StopController): () => void {
-  const saved = { SIGINT: process.listeners('SIGINT'), SIGTERM: process.listeners('SIGTERM') };
-  process.removeAllListeners('SIGINT');
-  process.removeAllListeners('SIGTERM');
   const onInt = () => ctl.stop('SIGINT');
   const onTerm = () => ctl.stop('SIGTERM');
   process.on('SIGINT', onInt);
@@ -52,8 +53,6 @@ export function handleSignals(ctl: StopController): () => void {
   return () => {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
-    for (const f of saved.SIGINT) process.on('SIGINT', f as () => void);
-    for (const f of saved.SIGTERM) process.on('SIGTERM', f as () => void);
   };
 }
 

@@ -275,6 +275,25 @@ setInterval(() => {}, 1000);`;
 });
 
 describe('record from the command line (a real process, real signals)', () => {
+  it('a Ctrl-C that arrived before recording took over Ctrl-C still stops it (lab run under QEMU: recorded forever)', async () => {
+    // In a child process: cli/main.ts's handler is the only SIGINT listener when the signal is
+    // raised; record installs its own before node dispatches the signal. Swapping the listeners
+    // (removing main's) closed node's signal watcher and dropped the pending Ctrl-C.
+    const script = [
+      `import { handleSignals, StopController } from ${JSON.stringify(join(ROOT, 'dist/cli/record/lifecycle.js'))};`,
+      `process.on('SIGINT', () => { if (process.listenerCount('SIGINT') > 1) return; console.log('main: exit 130'); process.exit(130); });`,
+      `const ctl = new StopController();`,
+      `process.kill(process.pid, 'SIGINT');`,
+      `const unhook = handleSignals(ctl);`,
+      `await new Promise((r) => setTimeout(r, 300));`,
+      `console.log('stopped by', ctl.reason);`,
+      `unhook();`,
+      `console.log('main handler back:', process.listenerCount('SIGINT'));`,
+    ].join('\n');
+    const { stdout } = await run(NODE, ['--input-type=module', '-e', script]);
+    expect(stdout).toBe('stopped by SIGINT\nmain handler back: 1\n');
+  });
+
   it('--dry-run against a directory given with --tracefs, exit 0', async () => {
     const f = fake();
     const { stdout } = await run(NODE, [cliPath(), 'record', '--dry-run', '--tracefs', f.root, '--kallsyms', kallsymsFile(), '--', 'luo_ctl', 'hold', 's1:3:1']);
