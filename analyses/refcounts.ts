@@ -13,6 +13,7 @@ import type { TraceEvent } from '../parsers/event.js';
 import { errnoName } from './errno.js';
 import { probedFunction } from './kernel-models.js';
 import type { Segment } from './segments.js';
+import { deletedModuleName } from './registry.js';
 
 export interface RefcntMismatch {
   line: number;
@@ -164,7 +165,7 @@ export class RefcountReducer {
       case 'syscall_enter': {
         if (ev.fields.syscall !== 'delete_module') return;
         const a = ev.fields.args;
-        const name = /"([^"]*)"/.exec(a.name_user ?? '')?.[1] ?? null;
+        const name = deletedModuleName(a);
         const flagsText = a.flags ?? '0';
         const flags = Number(flagsText.startsWith('0x') ? flagsText : `0x${flagsText}`);
         const d: DeleteModuleAttempt = {

@@ -53,7 +53,7 @@ export class RegistryReducer {
       return;
     }
     if (ev.kind === 'syscall_enter' && ev.fields.syscall === 'delete_module') {
-      const name = /"([^"]*)"/.exec(ev.fields.args.name_user ?? '')?.[1];
+      const name = deletedModuleName(ev.fields.args);
       if (name) this.moduleOfTask.set(task, name);
       return;
     }
@@ -94,4 +94,15 @@ export class RegistryReducer {
       r.error = errnoName(edge.ret);
     }
   }
+}
+
+/**
+ * The module a delete_module call names. ftrace prints `name_user: 0x7ffd... "luo_demo"` (or only
+ * the pointer); bpftrace scripts print `name_user=luo_demo` (cli/record/luotrace.bt).
+ */
+export function deletedModuleName(args: Record<string, string>): string | null {
+  const raw = args.name_user ?? '';
+  const quoted = /"([^"]*)"/.exec(raw);
+  if (quoted) return quoted[1];
+  return /^[A-Za-z0-9_-]+$/.test(raw) && !raw.startsWith('0x') ? raw : null;
 }

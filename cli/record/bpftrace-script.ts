@@ -49,7 +49,7 @@ export function bpftraceScript(opts: ScriptOptions): string {
     ' *   tracepoint:lock:contention_* lock= sym= flags= / ret=, for tasks inside a LUO function',
     ' *   tracepoint:lock:lock_*      lockdep_addr= name= flags= (CONFIG_LOCKDEP), inside a LUO function',
     ' *   kprobe:down_read, up_read, down_write, up_write   sem= sym=, the LUO rwsems (inside a LUO function, or by address)',
-    ' *   tracepoint:syscalls:*       module and kexec syscalls, ret= on exit',
+    ' *   tracepoint:syscalls:*       module and kexec syscalls, ret= on exit; delete_module: name_user= flags=',
     ` *   luo-bpftrace-start / luo-bpftrace-end ts= format=${BT_FORMAT}   markers`,
     ' * `luotrace events` / `luotrace analyze` read this output (text or -f json).',
     ' *',
@@ -133,6 +133,8 @@ export function bpftraceScript(opts: ScriptOptions): string {
   for (const t of TRACEPOINTS) {
     if (!t.event.startsWith('syscalls:')) continue;
     if (t.event.includes(':sys_exit_')) tp(t.event, [line('ret=%ld', ['args->ret'])]);
+    // The module rmmod names (the kernel's own sys_enter line shows only the pointer).
+    else if (t.event.endsWith(':sys_enter_delete_module')) tp(t.event, [line('name_user=%s flags=0x%x', ['str(args->name_user)', 'args->flags'])]);
     else tp(t.event, [line('', [])]);
   }
 
