@@ -222,6 +222,24 @@ export const LOCK_INTERVAL_CAP = 200_000;
 const who = (pid: number | null, comm: string | null) => `${comm ?? 'task'}-${pid ?? '?'}`;
 const sessionName = (ref: unknown): string | null => (typeof ref === 'string' ? ref : null);
 
+/** What a drawn hold and a drawn wait have in common: who, where, when and in which LUO call. */
+function placed(iv: WaitInterval | HoldInterval, start: number, end: number) {
+  return {
+    inst: iv.lock,
+    src: iv.src,
+    pid: iv.pid,
+    comm: iv.comm,
+    start,
+    end,
+    dur: end - start,
+    session: sessionName(iv.ctx.session),
+    func: iv.ctx.func,
+    phase: iv.ctx.phase,
+    caller: iv.caller,
+    line: iv.line,
+  };
+}
+
 /**
  * Every complete lock hold and wait, from the lock analysis' `onInterval` hook, for the timeline.
  * Memory is bounded: beyond `cap` intervals only the longest are kept (a min-heap on duration), and
@@ -243,21 +261,12 @@ export class LockIntervalCollector {
         this.counts.notDrawn++;
         return;
       }
-      this.keep(w.end - w.begin, () => ({
+      const begin = w.begin;
+      const end = w.end;
+      this.keep(end - begin, () => ({
+        ...placed(w, begin, end),
         kind: 'wait',
-        inst: w.lock,
         shared: w.shared,
-        src: w.src,
-        pid: w.pid,
-        comm: w.comm,
-        start: w.begin as number,
-        end: w.end as number,
-        dur: (w.end as number) - (w.begin as number),
-        session: sessionName(w.ctx.session),
-        func: w.ctx.func,
-        phase: w.ctx.phase,
-        caller: w.caller,
-        line: w.line,
         slept: w.slept,
         ret: w.ret,
         owners: w.owners.length ? w.owners.map((o) => who(o.pid, o.comm)).join(', ') : null,
@@ -272,21 +281,12 @@ export class LockIntervalCollector {
       this.counts.notDrawn++;
       return;
     }
-    this.keep(h.end - h.start, () => ({
+    const start = h.start;
+    const end = h.end;
+    this.keep(end - start, () => ({
+      ...placed(h, start, end),
       kind: 'hold',
-      inst: h.lock,
       shared: h.shared ?? false,
-      src: h.src,
-      pid: h.pid,
-      comm: h.comm,
-      start: h.start as number,
-      end: h.end as number,
-      dur: (h.end as number) - (h.start as number),
-      session: sessionName(h.ctx.session),
-      func: h.ctx.func,
-      phase: h.ctx.phase,
-      caller: h.caller,
-      line: h.line,
       slept: false,
       ret: null,
       owners: null,

@@ -1,9 +1,8 @@
-// Charts for the text report: a module's raw refcnt over time (asciichart, the same drawing as
-// the TUI's Modules screen). Where one column stands for several values, the highest and the
-// lowest are both drawn, so a drop back to idle between two peaks still shows.
+// Charts for the text report: a module's raw refcnt over time, the same plot as the TUI's
+// Modules screen (cli/tui/charts.ts refcountPlot).
 import { modulePoints, type RefcountSeries } from '../analyses/refcount-series.js';
 import type { AnalyzeReport } from '../analyses/report.js';
-import { chartColumns, extent, lineChart, resample } from './tui/charts.js';
+import { refcountPlot } from './tui/charts.js';
 
 export interface ChartSize {
   width: number;
@@ -19,16 +18,6 @@ export function refcountChartLines(
 ): string[] {
   const pts = modulePoints(series, report, module);
   if (pts.length < 2) return [];
-  const range = extent(pts.map((p) => p.time)) ?? [0, 1];
-  const max = extent(pts.map((p) => p.max))?.[1] ?? 0;
-  const n = chartColumns(size.width, max);
-  const hi = resample(pts.map((p) => ({ time: p.time, value: p.max })), range[0], range[1], n, 'max');
-  const lo = resample(pts.map((p) => ({ time: p.time, value: p.min })), range[0], range[1], n, 'min');
-  const band = hi.some((v, i) => v !== lo[i]);
-  const chart = lineChart(band ? [hi, lo] : [hi], size.width, size.height).map((l) => l.trimEnd());
-  const left = `${(range[0] / 1e9).toFixed(6)} s`;
-  const right = `${(range[1] / 1e9).toFixed(6)} s`;
-  const pad = ' '.repeat(size.width - n);
-  const axis = pad + (n >= left.length + right.length + 1 ? left + ' '.repeat(n - left.length - right.length) + right : left);
-  return [`refcnt over time (${pts.length} module_get/put values${band ? '; highest and lowest per column' : ''}):`, ...chart, axis];
+  const { rows, axis, band } = refcountPlot(pts, size.width, size.height);
+  return [`refcnt over time (${pts.length} module_get/put values${band ? '; highest and lowest per column' : ''}):`, ...rows.map((l) => l.trimEnd()), axis];
 }

@@ -23,3 +23,15 @@ export async function parseFiles(files: string[], format?: InputFormat): Promise
 
 /** Only real events (not the `lost` gap markers). */
 export const realEvents = (evs: TraceEvent[]): TraceEvent[] => evs.filter((e) => e.kind !== 'lost');
+
+/** mulberry32: a small seeded PRNG for property tests, so a failure can be replayed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,7 +1,8 @@
 // Text charts for the TUI: asciichart line charts over time, horizontal bars, pin-window bars,
 // sparklines and progress bars. All return plain strings of a known width.
 import asciichart from 'asciichart';
-import { fmtDuration, padEnd, padStart } from './text.js';
+import type { RefcntPoint } from '../../analyses/refcount-series.js';
+import { fmtDuration, fmtSeconds, padEnd, padStart } from './text.js';
 
 /** Lowest and highest of many values (Math.min(...xs) overflows the stack past ~10^5 values). */
 export function extent(values: Iterable<number>): [number, number] | null {
@@ -74,6 +75,25 @@ export function lineChart(values: number[] | number[][], width: number, height: 
     max: hi === lo ? lo + 1 : hi,
   });
   return text.split('\n').map((l) => padEnd(l, width));
+}
+
+/**
+ * A module's raw refcnt over time (Modules screen and the text report): `rows` of the line chart
+ * and the time axis under it, `width` columns each. Where a column stands for several values the
+ * highest and the lowest are both drawn (`band`), so a drop to idle between two peaks still shows.
+ */
+export function refcountPlot(pts: RefcntPoint[], width: number, height: number): { rows: string[]; axis: string; band: boolean } {
+  const range = extent(pts.map((p) => p.time)) ?? [0, 1];
+  const max = extent(pts.map((p) => p.max))?.[1] ?? 0;
+  const n = chartColumns(width, max);
+  const hi = resample(pts.map((p) => ({ time: p.time, value: p.max })), range[0], range[1], n, 'max');
+  const lo = resample(pts.map((p) => ({ time: p.time, value: p.min })), range[0], range[1], n, 'min');
+  const band = hi.some((v, i) => v !== lo[i]);
+  const rows = lineChart(band ? [hi, lo] : [hi], width, height);
+  const left = `${fmtSeconds(range[0])} s`;
+  const right = `${fmtSeconds(range[1])} s`;
+  const axis = ' '.repeat(width - n) + (n >= left.length + right.length + 1 ? left + ' '.repeat(n - left.length - right.length) + right : left);
+  return { rows, axis, band };
 }
 
 function stretch(values: number[], n: number): number[] {

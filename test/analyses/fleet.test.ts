@@ -18,21 +18,9 @@ import {
 import { lockRowDistributions } from '../../analyses/locks.js';
 import { Distribution, EXACT_LIMIT, QUANTILE_RELATIVE_ACCURACY, REPORTED_QUANTILES, type SerializedDistribution } from '../../analyses/quantiles.js';
 import { runAnalysis } from '../../cli/analyze.js';
-import { sample } from '../helpers.js';
+import { sample, seededRandom } from '../helpers.js';
 
 const TOOL = { name: 'luotrace', version: 'test' } as const;
-
-/** mulberry32: seeded, so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Lock-wait-like durations: log-normal around 100 us, some zeros (µs clocks). */
 function durations(r: () => number, n: number): number[] {
@@ -97,7 +85,7 @@ const roundTrip = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 
 describe('Distribution.serialize / deserialize', () => {
   it('round-trips exact and sketched distributions without changing any figure', () => {
-    const r = rng(7);
+    const r = seededRandom(7);
     for (const n of [0, 1, 5, EXACT_LIMIT, EXACT_LIMIT + 1, 50_000]) {
       const d = distOf(durations(r, n));
       const s = roundTrip(d.serialize());
@@ -111,7 +99,7 @@ describe('Distribution.serialize / deserialize', () => {
   });
 
   it('merging deserialized distributions equals merging the originals in memory', () => {
-    const r = rng(11);
+    const r = seededRandom(11);
     const parts = [3, 1500, 700, EXACT_LIMIT + 10, 20_000, 0, 40].map((n) => durations(r, n));
     const mem = new Distribution();
     const viaJson = new Distribution();
@@ -125,7 +113,7 @@ describe('Distribution.serialize / deserialize', () => {
   });
 
   it('refuses documents whose counts do not add up or whose sketch has another accuracy', () => {
-    const big = distOf(durations(rng(3), 5000)).serialize();
+    const big = distOf(durations(seededRandom(3), 5000)).serialize();
     const small = distOf([1, 2, 3]).serialize();
     const bad: Array<[string, SerializedDistribution]> = [
       ['count', { ...small, count: 4 }],
@@ -139,7 +127,7 @@ describe('Distribution.serialize / deserialize', () => {
 });
 
 describe('merging host summaries', () => {
-  const r = rng(2024);
+  const r = seededRandom(2024);
   // Hosts of very different sizes: some stay exact, some are sketches, one has no waits at all.
   const sizes = [0, 12, 300, 1900, 2600, 9000, 40];
   const hosts = sizes.map((n, i) => ({

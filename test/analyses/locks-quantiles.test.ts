@@ -3,18 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Distribution, EXACT_LIMIT, QUANTILE_RELATIVE_ACCURACY, REPORTED_QUANTILES, log2Floor } from '../../analyses/quantiles.js';
-
-/** mulberry32: a small seeded PRNG, so failures can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../helpers.js';
 
 const exactQuantile = (sorted: number[], q: number) => sorted[Math.floor(q * (sorted.length - 1))];
 
@@ -36,7 +25,7 @@ function within(est: number, exact: number): boolean {
 describe('Distribution percentiles', () => {
   for (const [shape, gen] of Object.entries(SHAPES)) {
     it(`are exact up to ${EXACT_LIMIT} values and within ${QUANTILE_RELATIVE_ACCURACY * 100}% beyond: ${shape}`, () => {
-      const r = rng(shape.length * 7919);
+      const r = seededRandom(shape.length * 7919);
       for (const n of [1, 7, EXACT_LIMIT, 200_000]) {
         const d = new Distribution();
         const values: number[] = [];
@@ -66,7 +55,7 @@ describe('Distribution percentiles', () => {
   }
 
   it('stay within the error after merging sketches and exact parts (per-instance rows merged into a class)', () => {
-    const r = rng(42);
+    const r = seededRandom(42);
     const gen = SHAPES['log-normal (waits 30 us .. 200 ms)'];
     const parts: Distribution[] = [];
     const all: number[] = [];
@@ -107,7 +96,7 @@ describe('Distribution percentiles', () => {
   it('random samples of any size: exact or within the stated error (property)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 6000 }), fc.integer(), fc.constantFrom(...Object.keys(SHAPES)), (n, seed, shape) => {
-        const r = rng(seed);
+        const r = seededRandom(seed);
         const d = new Distribution();
         const values: number[] = [];
         for (let i = 0; i < n; i++) {

@@ -4,7 +4,7 @@
 // module_get / module_put lines that open and close it.
 import type { ModuleJson, PinWindowJson } from '../../../analyses/luo.js';
 import { modulePoints, type RefcntPoint } from '../../../analyses/refcount-series.js';
-import { chartColumns, extent, lineChart, resample, windowBar } from '../charts.js';
+import { extent, refcountPlot, windowBar } from '../charts.js';
 import { findModule, findPin, isLuoPin, moduleKey, pinKey, pinOrder } from '../relations.js';
 import { columns, fmtDuration, fmtSeconds, type Line, seg, shortFile, wrap } from '../text.js';
 import { lazyRows, type Page, type Row } from '../views.js';
@@ -29,27 +29,14 @@ function timeRange(points: { time: number }[], windows: PinWindowJson[]): [numbe
   return extent(times());
 }
 
-/**
- * Refcount over time, with the time axis under it. Where a column holds several values, the
- * highest and the lowest are both drawn (two lines), so a drop to 1 between peaks still shows.
- */
+/** Refcount over time, with the time axis under it (charts.ts refcountPlot). */
 export function refcountChart(ctx: PageCtx, m: ModuleJson, width: number, height: number): Line[] {
   const pts = refcntPoints(ctx, m);
   if (pts.length === 0) return [[seg('refcnt over time: no module_get/module_put with refcnt= for this module', { color: 'gray' })]];
-  const range = timeRange(pts, []) ?? [0, 1];
-  const max = Math.max(...pts.map((p) => p.max));
-  const n = chartColumns(width, max);
-  const hi = resample(pts.map((p) => ({ time: p.time, value: p.max })), range[0], range[1], n, 'max');
-  const lo = resample(pts.map((p) => ({ time: p.time, value: p.min })), range[0], range[1], n, 'min');
-  const band = hi.some((v, i) => v !== lo[i]);
-  const chart = lineChart(band ? [hi, lo] : [hi], width, Math.max(1, height - 2));
-  const left = `${fmtSeconds(range[0])} s`;
-  const right = `${fmtSeconds(range[1])} s`;
-  const pad = width - n;
-  const axis = ' '.repeat(pad) + (n >= left.length + right.length + 1 ? left + ' '.repeat(n - left.length - right.length) + right : left);
+  const { rows, axis, band } = refcountPlot(pts, width, Math.max(1, height - 2));
   return [
     heading(`refcnt over time (raw, 1 = idle)`, `${pts.length} values${band ? ' · highest and lowest per column' : ''}`),
-    ...chart.map((l) => [seg(l, { color: 'cyan' })]),
+    ...rows.map((l) => [seg(l, { color: 'cyan' })]),
     [seg(axis, { color: 'gray' })],
   ];
 }
