@@ -202,6 +202,8 @@ export class WaitEpisode {
   acquiring = 0;
   constructor(
     readonly acq: Acquisition,
+    /** The lock as the wait's events name it: alias namespace and key (see instanceOf). */
+    public ns: 'a' | 'p' | 'd',
     public key: string,
     readonly begin: number,
     flags: number,
@@ -300,7 +302,8 @@ export interface ContentionCounts {
 
 export class LockIntervalTracker {
   private readonly tasks = new Map<number, Map<number, TaskState>>();
-  private readonly aliases = new Map<string, LockInstance>();
+  /** Alias -> lock, one map per source and namespace (see aliasesOf): no key string built per event. */
+  private readonly aliases = new Map<number, Map<string, LockInstance>>();
   readonly instances: LockInstance[] = [];
   private gapSeq = 0;
   private readonly gaps: Array<{ seq: number; src: number; cpu: number | null }> = [];
@@ -320,8 +323,11 @@ export class LockIntervalTracker {
 
   // ---- identity -------------------------------------------------------------------------------
 
-  private aliasKey(src: number, ns: string, key: string): string {
-    return `${src}|${ns}|${key}`;
+  private aliasesOf(src: number, ns: 'a' | 'p' | 'd'): Map<string, LockInstance> {
+    const slot = src * 3 + (ns === 'a' ? 0 : ns === 'p' ? 1 : 2);
+    let m = this.aliases.get(slot);
+    if (!m) this.aliases.set(slot, (m = new Map()));
+    return m;
   }
 
   private newInstance(src: number): LockInstance {
@@ -332,17 +338,17 @@ export class LockIntervalTracker {
 
   /** The lock known under an alias, created on first sight. ns: a = raw address, p = hashed lock pointer, d = lockdep map. */
   private instanceOf(src: number, ns: 'a' | 'p' | 'd', key: string): LockInstance {
-    const k = this.aliasKey(src, ns, key);
-    const found = this.aliases.get(k);
+    const aliases = this.aliasesOf(src, ns);
+    const found = aliases.get(key);
     if (found) return found.root();
     const inst = this.newInstance(src);
     this.setAliasField(inst, ns, key);
-    this.aliases.set(k, inst);
+    aliases.set(key, inst);
     return inst;
   }
 
   private lookup(src: number, ns: 'a' | 'p' | 'd', key: string): LockInstance | null {
-    return this.aliases.get(this.aliasKey(src, ns, key))?.root() ?? null;
+    return this.aliasesOf(src, ns).get(key)?.root() ?? null;
   }
 
   private setAliasField(inst: LockInstance, ns: 'a' | 'p' | 'd', key: string): void {
@@ -354,10 +360,10 @@ export class LockIntervalTracker {
   /** Tie an alias to a lock; merge the two locks when they can be the same one. */
   private bindAlias(inst: LockInstance, ns: 'a' | 'p' | 'd', key: string): LockInstance {
     const target = inst.root();
-    const k = this.aliasKey(target.src, ns, key);
-    const existing = this.aliases.get(k)?.root();
+    const aliases = this.aliasesOf(target.src, ns);
+    const existing = aliases.get(key)?.root();
     if (!existing) {
-      this.aliases.set(k, target);
+      aliases.set(key, target);
       this.setAliasField(target, ns, key);
       return target;
     }
@@ -365,7 +371,7 @@ export class LockIntervalTracker {
     if ((existing.name !== null && target.name !== null && existing.name !== target.name) || (existing.addr !== null && target.addr !== null && existing.addr !== target.addr)) {
       // The same pointer now names another lock: heap memory reused (a freed session's mutex), or
       // two addresses claim one lockdep map (impossible for one lock: the map is inside it).
-      this.aliases.set(k, target);
+      aliases.set(key, target);
       this.setAliasField(target, ns, key);
       this.rebinds++;
       return target;
@@ -753,10 +759,9 @@ export class LockIntervalTracker {
   private contentionBegin(t: TaskState, op: Extract<LockOp, { op: 'begin' }>, time: number): void {
     this.counts.begins++;
     const ns = op.hashed ? 'p' : 'a';
-    const key = `${ns}:${op.key}`;
     for (let i = t.waits.length - 1; i >= 0; i--) {
       const w = t.waits[i];
-      if (w.key === key) {
+      if (w.key === op.key && w.ns === ns) {
         // O7: the same slow path again (sleep after spinning, or spinning again after a wake-up).
         this.counts.rebegins++;
         w.begins++;
@@ -770,7 +775,8 @@ export class LockIntervalTracker {
     const f = t.fresh;
     if (f && f.wait !== null && f.wait.source === 'lockdep' && f.wait.end === null && f.shared === kind.shared) {
       // lock_contended (LOCK_STAT) came first; the contention tracepoint continues the same wait.
-      f.wait.key = key;
+      f.wait.ns = ns;
+      f.wait.key = op.key;
       f.wait.source = 'contention';
       f.wait.slept ||= !(op.flags & LCB.SPIN);
       this.bindAlias(f.inst, ns, op.key);
@@ -801,7 +807,7 @@ export class LockIntervalTracker {
     }
     a.inst.evidence |= EV_CONTENTION;
     a.acquired = null;
-    const w = new WaitEpisode(a, key, time, op.flags, 'contention', bound ? a.ctx : this.context(t.src, t.pid));
+    const w = new WaitEpisode(a, ns, op.key, time, op.flags, 'contention', bound ? a.ctx : this.context(t.src, t.pid));
     if (!bound) w.slept = !(op.flags & LCB.SPIN);
     // The mutex slow path always begins with (SPIN|MUTEX) (kernel/locking/mutex.c): a first begin of
     // (MUTEX) alone means the wait started before the trace (or before lost events).
@@ -840,10 +846,9 @@ export class LockIntervalTracker {
   private contentionEnd(t: TaskState, op: Extract<LockOp, { op: 'end' }>, time: number, line: number): void {
     this.counts.ends++;
     const ns = op.hashed ? 'p' : 'a';
-    const key = `${ns}:${op.key}`;
     let w: WaitEpisode | null = null;
     for (let i = t.waits.length - 1; i >= 0; i--) {
-      if (t.waits[i].key === key) {
+      if (t.waits[i].key === op.key && t.waits[i].ns === ns) {
         w = t.waits[i];
         t.waits.splice(i, 1);
         break;
@@ -912,7 +917,7 @@ export class LockIntervalTracker {
     const a = this.findHeld(t, inst, null);
     if (!a || a.wait !== null) return;
     a.acquired = null;
-    const w = new WaitEpisode(a, `d:${op.key}`, time, 0, 'lockdep', a.ctx);
+    const w = new WaitEpisode(a, 'd', op.key, time, 0, 'lockdep', a.ctx);
     w.slept = false;
     a.wait = w;
     this.snapshotOwners(w, t);
@@ -920,10 +925,9 @@ export class LockIntervalTracker {
   }
 
   private lockdepAcquired(t: TaskState, op: Extract<LockOp, { op: 'lockdep_acquired' }>, time: number, line: number): void {
-    const key = `d:${op.key}`;
     for (let i = t.waits.length - 1; i >= 0; i--) {
       const w = t.waits[i];
-      if (w.key === key && w.source === 'lockdep') {
+      if (w.key === op.key && w.ns === 'd' && w.source === 'lockdep') {
         t.waits.splice(i, 1);
         this.counts.episodes++;
         this.counts.bound++;

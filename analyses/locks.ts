@@ -362,6 +362,30 @@ function keepTop<T>(list: T[], item: T, size: (x: T) => number, limit: number): 
   if (list.length > limit) list.pop();
 }
 
+/** A lock as the statistics key it: its lockdep class name once named (names never change), else its instance id. */
+function lockIdentity(inst: LockInstance): string | number {
+  const r = inst.root();
+  return r.name ?? r.id;
+}
+
+/**
+ * A front index for the string-keyed statistics maps of createLockAnalysis, keyed by values
+ * instead of a string built for every interval: lock identity (a name and an id never collide:
+ * string vs number keys), mode, session name (null = none). Entries are still created in the
+ * string-keyed maps, so the report iterates them in the same order.
+ */
+class IntervalIndex<E> {
+  private readonly byLock = new Map<string | number, [Map<string | null, E>, Map<string | null, E>]>();
+  get(lock: string | number, shared: boolean, session: string | null): E | undefined {
+    return this.byLock.get(lock)?.[shared ? 1 : 0].get(session);
+  }
+  set(lock: string | number, shared: boolean, session: string | null, entry: E): void {
+    let modes = this.byLock.get(lock);
+    if (!modes) this.byLock.set(lock, (modes = [new Map(), new Map()]));
+    modes[shared ? 1 : 0].set(session, entry);
+  }
+}
+
 /** A task within a source as one number (no string per event): pids are below 2^23. */
 function taskKey(src: number, pid: number | null): number {
   return src * 8_388_608 + (pid ?? 8_388_607);
@@ -394,30 +418,40 @@ export function createLockAnalysis(opts: LockOptions = {}): Reducer<LocksSection
    */
   const stats = new Map<string, { inst: LockInstance; shared: boolean; pending: SessionRef; s: LockStats }>();
   const lockKey = (inst: LockInstance): string => {
-    const r = inst.root();
-    return r.name !== null ? `n:${r.name}` : `i:${r.id}`;
+    const id = lockIdentity(inst);
+    return typeof id === 'string' ? `n:${id}` : `i:${id}`;
   };
-  const statsFor = (inst: LockInstance, shared: boolean, session: SessionRef): LockStats | null => {
-    let pending: SessionRef = null;
-    if (filters.session) {
-      if (session === null || typeof session === 'string') {
-        if (session !== filters.session) return null;
-      } else pending = session;
-    }
+  const statsEntry = (inst: LockInstance, shared: boolean, pending: SessionRef) => {
     const k = `${lockKey(inst)}|${shared ? 1 : 0}|${sessionRefKey(pending)}`;
     let e = stats.get(k);
     if (!e) stats.set(k, (e = { inst, shared, pending, s: new LockStats() }));
+    return e;
+  };
+  const statsIndex = new IntervalIndex<{ s: LockStats }>();
+  const statsFor = (inst: LockInstance, shared: boolean, session: SessionRef): LockStats | null => {
+    if (filters.session) {
+      if (session === null || typeof session === 'string') {
+        if (session !== filters.session) return null;
+      } else return statsEntry(inst, shared, session).s;
+    }
+    const id = lockIdentity(inst);
+    let e = statsIndex.get(id, shared, null);
+    if (!e) statsIndex.set(id, shared, null, (e = statsEntry(inst, shared, null)));
     return e.s;
   };
   /** Per lock x mode x session figures; bounded by SESSION_FIGURES_CAP distinct sessions. */
   const sessionFigures = new Map<string, { inst: LockInstance; shared: boolean; session: SessionRef | typeof OTHER_SESSIONS; f: SessionFigures }>();
   const sessionsSeen = new Set<string>();
-  const figuresFor = (inst: LockInstance, shared: boolean, session: SessionRef): SessionFigures => {
+  /** The names (and null) among sessionsSeen, as they are: tells a session beyond the cap without a key string. */
+  const namesSeen = new Set<string | null>();
+  const figuresEntry = (inst: LockInstance, shared: boolean, session: SessionRef) => {
     let sk = sessionRefKey(session);
     let ref: SessionRef | typeof OTHER_SESSIONS = session;
     if (!sessionsSeen.has(sk)) {
-      if (sessionsSeen.size < SESSION_FIGURES_CAP) sessionsSeen.add(sk);
-      else {
+      if (sessionsSeen.size < SESSION_FIGURES_CAP) {
+        sessionsSeen.add(sk);
+        if (session === null || typeof session === 'string') namesSeen.add(session);
+      } else {
         sk = OTHER_SESSIONS;
         ref = OTHER_SESSIONS;
       }
@@ -425,6 +459,25 @@ export function createLockAnalysis(opts: LockOptions = {}): Reducer<LocksSection
     const k = `${lockKey(inst)}|${shared ? 1 : 0}|${sk}`;
     let e = sessionFigures.get(k);
     if (!e) sessionFigures.set(k, (e = { inst, shared, session: ref, f: new SessionFigures() }));
+    return e;
+  };
+  // Only sessions within the cap are indexed (so the index stays as bounded as sessionsSeen); a
+  // session's place never changes once it has one.
+  const figuresIndex = new IntervalIndex<{ f: SessionFigures; session: SessionRef | typeof OTHER_SESSIONS }>();
+  /** lock x mode -> its "(other sessions)" figures. */
+  const othersIndex = new IntervalIndex<{ f: SessionFigures; session: SessionRef | typeof OTHER_SESSIONS }>();
+  const figuresFor = (inst: LockInstance, shared: boolean, session: SessionRef): SessionFigures => {
+    if (session !== null && typeof session !== 'string') return figuresEntry(inst, shared, session).f;
+    const id = lockIdentity(inst);
+    let e = figuresIndex.get(id, shared, session);
+    if (!e && sessionsSeen.size >= SESSION_FIGURES_CAP && !namesSeen.has(session)) {
+      // A session beyond the cap: it can only ever count in "(other sessions)".
+      e = othersIndex.get(id, shared, null);
+      if (!e) othersIndex.set(id, shared, null, (e = figuresEntry(inst, shared, session)));
+    } else if (!e) {
+      e = figuresEntry(inst, shared, session);
+      if (e.session !== OTHER_SESSIONS) figuresIndex.set(id, shared, session, e);
+    }
     return e.f;
   };
   const nesting = new Map<string, { outer: LockInstance; outerShared: boolean; inner: LockInstance; shared: boolean; count: number }>();

@@ -220,7 +220,8 @@ export class LuoAnalysis {
   readonly pins: PinReducer;
   readonly refcounts = new RefcountReducer();
   readonly registry: RegistryReducer;
-  private readonly evidence = new Map<string, number>();
+  /** How often each model signature was seen: kind of evidence -> name -> count (no key string per event). */
+  private readonly evidence = { call_site: new Map<string, number>(), lock: new Map<string, number>(), function: new Map<string, number>() };
   private readonly calls: LuoCallTracker;
 
   constructor(private readonly opts: LuoOptions) {
@@ -241,30 +242,34 @@ export class LuoAnalysis {
   }
 
   private collectEvidence(ev: TraceEvent): void {
-    let key: string | null = null;
+    let counts: Map<string, number>;
+    let name: string;
     if (ev.kind === 'module_get' || ev.kind === 'module_put') {
-      const site = ev.fields.callSite;
-      if (classifyCallSite(site).startsWith('luo')) key = `call_site:${site}`;
+      name = ev.fields.callSite;
+      if (!classifyCallSite(name).startsWith('luo')) return;
+      counts = this.evidence.call_site;
     } else if (ev.kind === 'lock_acquire') {
-      key = `lock:${ev.fields.lockName}`;
+      name = ev.fields.lockName;
+      counts = this.evidence.lock;
     } else if (this.calls.lastEdge?.type === 'enter') {
-      key = `function:${this.calls.lastEdge.call.func}`;
-    }
-    if (key) this.evidence.set(key, (this.evidence.get(key) ?? 0) + 1);
+      name = this.calls.lastEdge.call.func;
+      counts = this.evidence.function;
+    } else return;
+    counts.set(name, (counts.get(name) ?? 0) + 1);
   }
 
   private kernelModel(): LuoSection['kernelModel'] {
     const seen: string[] = [];
     let best: KernelModelId | null = null;
     for (const e of MODEL_EVIDENCE) {
-      const n = this.evidence.get(`${e.what}:${e.name}`);
+      const n = this.evidence[e.what].get(e.name);
       if (!n) continue;
       seen.push(`${e.what === 'call_site' ? 'call_site=' : e.what === 'lock' ? 'lock ' : 'function '}${e.name} (×${n}) → ${e.model}`);
       if (best === null || MODEL_RANK[e.model] > MODEL_RANK[best]) best = e.model;
     }
     // PRE signature wins over the merged per-file sites only when registration pins are present and
     // the trace has no LATER-only evidence: the lab's pre-series kernel keeps the per-file sites too.
-    const pre = MODEL_EVIDENCE.filter((e) => e.model === 'pre-series' && this.evidence.get(`${e.what}:${e.name}`) && e.what === 'call_site');
+    const pre = MODEL_EVIDENCE.filter((e) => e.model === 'pre-series' && this.evidence[e.what].get(e.name) && e.what === 'call_site');
     if (pre.length > 0) best = 'pre-series';
     const id = this.opts.kernelModel ?? best;
     return {

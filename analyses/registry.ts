@@ -36,6 +36,11 @@ const FUNCS: Record<string, { action: Registration['action']; what: Registration
   liveupdate_unregister_flb: { action: 'unregister', what: 'flb' },
 };
 
+/** A task's key, built only on the few events that use it: push runs for every event. */
+function taskOf(ev: TraceEvent): string {
+  return `${ev.src}:${ev.pid}`;
+}
+
 export class RegistryReducer {
   readonly registrations: Registration[] = [];
   private readonly open = new Map<object, Registration>();
@@ -47,18 +52,17 @@ export class RegistryReducer {
   constructor(private readonly calls: LuoCallTracker) {}
 
   push(ev: TraceEvent, seg: Segment): void {
-    const task = `${ev.src}:${ev.pid}`;
     if (ev.kind === 'module_load') {
-      this.moduleOfTask.set(task, ev.fields.module);
+      this.moduleOfTask.set(taskOf(ev), ev.fields.module);
       return;
     }
     if (ev.kind === 'syscall_enter' && ev.fields.syscall === 'delete_module') {
       const name = deletedModuleName(ev.fields.args);
-      if (name) this.moduleOfTask.set(task, name);
+      if (name) this.moduleOfTask.set(taskOf(ev), name);
       return;
     }
     if (ev.kind === 'syscall_exit' && (ev.fields.syscall === 'delete_module' || ev.fields.syscall === 'finit_module' || ev.fields.syscall === 'init_module')) {
-      this.moduleOfTask.delete(task);
+      this.moduleOfTask.delete(taskOf(ev));
       return;
     }
     const edge = this.calls.lastEdge;
@@ -71,7 +75,7 @@ export class RegistryReducer {
         ...spec,
         handler: a.handler ?? null,
         flb: a.flb ?? null,
-        module: this.moduleOfTask.get(task) ?? (a.handler ? (this.handlerModule.get(a.handler) ?? null) : null),
+        module: this.moduleOfTask.get(taskOf(ev)) ?? (a.handler ? (this.handlerModule.get(a.handler) ?? null) : null),
         segment: seg.id,
         src: ev.src,
         line: edge.call.line,

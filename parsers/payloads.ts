@@ -4,6 +4,7 @@
 // printed: traces/real/README.md §4. Unknown events, and known events whose payload does not parse,
 // are kept as `generic` with their raw payload, never dropped.
 import type { EventKind, TraceEvent } from './event.js';
+import { interned } from './intern.js';
 
 /** Where an event came from; the decoder only fills in kind, name and fields. */
 export interface EventContext {
@@ -139,7 +140,7 @@ export function parseProbeArgs(text: string, from: number): Record<string, strin
       args['_'] = text.slice(i);
       break;
     }
-    const key = text.slice(i, eq);
+    const key = interned.slice(text, i, eq);
     let v = eq + 1;
     if (text.charCodeAt(v) === 34 /* " */) {
       let q = text.indexOf('"', v + 1);
@@ -150,7 +151,7 @@ export function parseProbeArgs(text: string, from: number): Record<string, strin
         args[key] = text.slice(v + 1);
         break;
       }
-      args[key] = text.slice(v + 1, q);
+      args[key] = interned.slice(text, v + 1, q);
       i = q + 1;
     } else if (text.charCodeAt(v) === 123 /* { */) {
       const close = text.indexOf('}', v);
@@ -161,7 +162,7 @@ export function parseProbeArgs(text: string, from: number): Record<string, strin
       let e = v;
       while (e < n && text.charCodeAt(e) !== 32) e++;
       // `(fault)` and the like stay as printed.
-      args[key] = text.slice(v, e);
+      args[key] = interned.slice(text, v, e);
       i = e;
     }
   }
@@ -246,7 +247,7 @@ function decodeModuleRef(kind: 'module_get' | 'module_put', name: string, payloa
   if (cs <= 0 || rc < cs) return null;
   const refcnt = intAt(payload, rc + 8, payload.length);
   if (Number.isNaN(refcnt)) return null;
-  return makeEvent(kind, name, ctx, { module: payload.slice(0, cs), callSite: payload.slice(cs + 11, rc), refcnt });
+  return makeEvent(kind, name, ctx, { module: interned.slice(payload, 0, cs), callSite: interned.slice(payload, cs + 11, rc), refcnt });
 }
 
 /** `"%p (flags=%s)"` (include/trace/events/lock.h) */
@@ -257,7 +258,7 @@ function decodeContentionBegin(name: string, payload: string, ctx: EventContext)
   while (payload.charCodeAt(open) === 32) open++;
   const close = closingParen(payload);
   if (close < 0 || !payload.startsWith('(flags=', open)) return null;
-  const ptr = normalizePointer(payload.slice(0, sp));
+  const ptr = normalizePointer(interned.slice(payload, 0, sp));
   if (!ptr) return null;
   const flags = parseLcbFlags(payload.slice(open + 7, close));
   if (Number.isNaN(flags)) return null;
@@ -274,7 +275,7 @@ function decodeContentionEnd(name: string, payload: string, ctx: EventContext): 
   if (close < 0 || !payload.startsWith('(ret=', open)) return null;
   const ret = intAt(payload, open + 5, close);
   if (Number.isNaN(ret)) return null;
-  const ptr = normalizePointer(payload.slice(0, sp));
+  const ptr = normalizePointer(interned.slice(payload, 0, sp));
   if (!ptr) return null;
   return makeEvent('contention_end', name, ctx, { lock: ptr.lock, hashed: ptr.hashed, ret });
 }
@@ -287,23 +288,23 @@ function decodeLockdep(
   ctx: EventContext,
 ): TraceEvent | null {
   const sp = payload.indexOf(' ');
-  const ptr = normalizePointer(sp < 0 ? payload : payload.slice(0, sp));
+  const ptr = normalizePointer(sp < 0 ? payload : interned.slice(payload, 0, sp));
   if (!ptr) return null;
   if (kind === 'contended_release') return makeEvent(kind, name, ctx, { lock: ptr.lock, hashed: ptr.hashed });
   if (sp < 0) return null;
-  let lockName = payload.slice(sp + 1);
-  if (kind !== 'lock_acquire') return makeEvent(kind, name, ctx, { lock: ptr.lock, hashed: ptr.hashed, lockName });
+  let nameStart = sp + 1;
+  if (kind !== 'lock_acquire') return makeEvent(kind, name, ctx, { lock: ptr.lock, hashed: ptr.hashed, lockName: interned.slice(payload, nameStart, payload.length) });
   let isTry = false;
   let read = false;
-  if (lockName.startsWith('try ')) {
+  if (payload.startsWith('try ', nameStart)) {
     isTry = true;
-    lockName = lockName.slice(4);
+    nameStart += 4;
   }
-  if (lockName.startsWith('read ')) {
+  if (payload.startsWith('read ', nameStart)) {
     read = true;
-    lockName = lockName.slice(5);
+    nameStart += 5;
   }
-  return makeEvent(kind, name, ctx, { lock: ptr.lock, hashed: ptr.hashed, lockName, read, try: isTry });
+  return makeEvent(kind, name, ctx, { lock: ptr.lock, hashed: ptr.hashed, lockName: interned.slice(payload, nameStart, payload.length), read, try: isTry });
 }
 
 /** sched_switch: kernel TP_printk form, or trace-cmd's sched plugin `a:1 [120] R ==> b:2 [120]`. */
@@ -506,7 +507,7 @@ export function decodeRest(rest: string, ctx: EventContext): TraceEvent {
   if (n > 0) {
     const c = rest.charCodeAt(n);
     if (c === 58 /* : */ && (n + 1 === rest.length || rest.charCodeAt(n + 1) === 32)) {
-      const name = rest.slice(0, n);
+      const name = interned.slice(rest, 0, n);
       let p = n + 2;
       // trace-cmd pads the event name to 20 columns; the payload starts after the padding.
       while (rest.charCodeAt(p) === 32) p++;
