@@ -2,7 +2,7 @@
 // otherwise run, side by side on the same generated trace, at several sizes (issue #8). Not a test:
 // it prints a markdown table for the README, with the machine and its load.
 //
-//   npm run bench -- [--sizes 100MB,1GB,2GB] [--runs 3] [--keep DIR] [--tools wc,grep,awk,summary,analyze]
+//   npm run bench -- [--sizes 100MB,1GB,2GB] [--runs 3] [--keep DIR] [--tools wc,grep,awk,node-lines,node-regex,summary,analyze]
 //
 // For each size: the generator's stress scenario as trace_pipe text on 4 CPUs (samples/generate.ts,
 // deterministic; its first line labels it synthetic) is written to a temporary folder (or reused
@@ -13,6 +13,10 @@
 //                                  first match when its output is /dev/null)
 //   awk -f test/bench/baseline.awk the "what a user would otherwise do" baseline: one pass pairing
 //                                  module_get/put and contention_begin/end (mawk on the lab machine)
+//   node-floors.js lines           Node's own ceiling: 1 MiB reads, newlines counted (String.indexOf)
+//                                  (test/bench/node-floors.ts); no line is looked at
+//   node-floors.js regex           a plain regex-per-line reader in Node (readline + one regex),
+//                                  the calibration point the issue names
 //   luotrace events --summary      reading, tokenizing and decoding only: per-kind counts and the
 //     --json                       data-quality table (the first run's output gives the event count)
 //   luotrace analyze --json        the whole analysis, report to /dev/null (the first run's to a
@@ -29,6 +33,7 @@ const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const CLI = join(ROOT, 'dist/cli/main.js');
 const GENERATE = join(ROOT, 'dist/samples/generate.js');
 const BASELINE = join(ROOT, 'test/bench/baseline.awk');
+const FLOORS = join(ROOT, 'dist/test/bench/node-floors.js');
 
 /** Issue #8 targets. */
 const TARGET = { vsAwk: 7, vsGrep: 1 / 5, rssMb: 250 };
@@ -102,7 +107,7 @@ async function main(): Promise<void> {
   if (!existsSync('/usr/bin/time')) throw new Error('needs GNU time at /usr/bin/time');
   const sizes = arg('--sizes', '100MB,1GB,2GB').split(',').map(parseSize);
   const runs = Math.max(1, Number(arg('--runs', '3')));
-  const tools = new Set(arg('--tools', 'wc,grep,awk,summary,analyze').split(','));
+  const tools = new Set(arg('--tools', 'wc,grep,awk,node-lines,node-regex,summary,analyze').split(','));
   const keep = arg('--keep', '');
   const dir = keep || mkdtempSync(join(tmpdir(), 'luotrace-bench-'));
   if (keep) mkdirSync(keep, { recursive: true });
@@ -129,6 +134,8 @@ async function main(): Promise<void> {
     if (tools.has('wc')) m.set('wc', measure('wc -l', ['wc', '-l', file], runs, toFile));
     if (tools.has('grep')) m.set('grep', measure('grep -c module_get', ['grep', '-c', 'module_get', file], runs, toFile));
     if (tools.has('awk')) m.set('awk', measure('awk -f baseline.awk', ['awk', '-f', BASELINE, file], runs, toFile));
+    if (tools.has('node-lines')) m.set('node-lines', measure('node: count newlines (floor)', [process.execPath, FLOORS, 'lines', file], runs, toFile));
+    if (tools.has('node-regex')) m.set('node-regex', measure('node: regex per line', [process.execPath, FLOORS, 'regex', file], runs, toFile));
     let events = 0;
     if (tools.has('summary')) {
       // Reading and tokenizing alone (issue #2's figure): per-kind counts and the data-quality table.
@@ -144,7 +151,8 @@ async function main(): Promise<void> {
     const grep = m.get('grep');
     for (const x of m.values()) {
       const isAnalyze = x.tool.startsWith('luotrace');
-      const vs = (base: Measure | undefined, key: 'wall' | 'cpu'): string => (base && isAnalyze ? ratio(base.best[key] / x.best[key]) : '');
+      const compared = isAnalyze || x.tool.startsWith('node');
+      const vs = (base: Measure | undefined, key: 'wall' | 'cpu'): string => (base && compared ? ratio(base.best[key] / x.best[key]) : '');
       rows.push(
         `| ${label} | ${x.tool} | ${x.best.wall.toFixed(2)} | ${x.best.cpu.toFixed(2)} | ${fmtInt(mb / x.best.wall)} | ${isAnalyze ? fmtInt(events / x.best.wall) : ''} | ${(x.best.rssKb / 1024).toFixed(0)} | ${vs(awk, 'wall')} | ${vs(awk, 'cpu')} | ${vs(grep, 'wall')} | ${vs(grep, 'cpu')} | ${x.load.toFixed(1)} |`,
       );
@@ -160,6 +168,19 @@ async function main(): Promise<void> {
       if (grep) {
         const r = grep.best.cpu / an.best.cpu;
         checks.push(`${label}: ${ratio(r)}× grep -c's throughput (CPU time) ${r >= TARGET.vsGrep ? 'meets' : 'MISSES'} the ≥ 1/5 target`);
+      }
+      // What the targets ask of Node itself: a target above the newline floor cannot be met by any
+      // Node program that looks at every line on one core.
+      const lines = m.get('node-lines');
+      if (lines && awk) {
+        const need = (TARGET.vsAwk * mb) / awk.best.cpu;
+        const floor = mb / lines.best.cpu;
+        checks.push(`${label}: the ${TARGET.vsAwk}× awk target asks ${fmtInt(need)} MB/s of CPU time; Node only counting newlines reaches ${fmtInt(floor)} MB/s (${ratio(need / floor)}× of it)`);
+      }
+      const regex = m.get('node-regex');
+      if (regex && grep) {
+        const need = (TARGET.vsGrep * mb) / grep.best.cpu;
+        checks.push(`${label}: the 1/5 grep target asks ${fmtInt(need)} MB/s; a plain regex-per-line Node reader reaches ${fmtInt(mb / regex.best.cpu)} MB/s, analyze ${fmtInt(mb / an.best.cpu)} MB/s (CPU time)`);
       }
       if (events) process.stderr.write(`  ${fmtInt(events)} events\n`);
     }
