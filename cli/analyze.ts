@@ -16,7 +16,8 @@ import { filterLuoSection, type ReportFilters } from '../analyses/filters.js';
 import { writeCsvTables } from './export/csv.js';
 import { writeJson } from './json-out.js';
 import { BufferedWriter } from './output.js';
-import { formatOption, parseFormat } from './options.js';
+import { formatOption, parseFormat, resolveThreads, threadsOption } from './options.js';
+import { readTracesThreaded } from '../parsers/threaded.js';
 import { renderReportText } from './render-report.js';
 import { refcountChartLines } from './render-charts.js';
 import { progressLine } from './progress.js';
@@ -49,6 +50,8 @@ export interface AnalyzeOptions {
   sort?: LockSortKey;
   lock?: string;
   type?: string;
+  /** `--threads` (cli/options.ts): auto, 1 or 2; unset = 1 (library callers, fleet workers). */
+  threads?: string;
 }
 
 /** `--since 86.7` (seconds, as the trace prints them) -> ns. */
@@ -150,11 +153,11 @@ export async function createAnalysis(opts: AnalyzeOptions, hooks: AnalysisHooks 
 /** Read the inputs and run every analysis over one ordered event stream. */
 export async function runAnalysis(files: string[], opts: AnalyzeOptions, hooks: AnalysisHooks & Pick<ReadOptions, 'onProgress'> = {}): Promise<AnalyzeReport> {
   const pipeline = await createAnalysis(opts, hooks);
-  const read = await readTraces(files, pipeline.push, {
-    format: parseFormat(opts.format),
-    onSourceStart: (_src, _file, _clock, format) => pipeline.sourceFormat(format),
-    onProgress: hooks.onProgress,
-  });
+  const format = parseFormat(opts.format);
+  const read =
+    resolveThreads(opts.threads, files) === 2
+      ? await readTracesThreaded(files, pipeline.push, { format, onSourceStart: (_src, _file, f) => pipeline.sourceFormat(f), onProgress: hooks.onProgress })
+      : await readTraces(files, pipeline.push, { format, onSourceStart: (_src, _file, _clock, f) => pipeline.sourceFormat(f), onProgress: hooks.onProgress });
   pipeline.flush();
   return pipeline.report(read);
 }
@@ -181,6 +184,7 @@ export function registerAnalyze(program: Command): void {
     .option('--lock <name>', 'locks: only locks whose name, symbol or address contains this')
     .option('--type <type>', 'locks: only this type or mode (rwsem:R, rwsem:W, rwsem, mutex, spinlock, R, W)')
     .addOption(formatOption())
+    .addOption(threadsOption())
     .action(runAnalyze);
 }
 

@@ -10,7 +10,7 @@ import type { AnalyzeReport } from '../analyses/report.js';
 import { type CheckReport, effectiveRules, evaluateRules, parseRulesFile, type RuleConfig, RulesError, rulesAsFile } from '../analyses/rules.js';
 import { type AnalyzeOptions, runAnalysis } from './analyze.js';
 import { renderJUnit } from './export/junit.js';
-import { formatOption } from './options.js';
+import { formatOption, threadsOption } from './options.js';
 import { BufferedWriter } from './output.js';
 import { shortFile } from './render-luo.js';
 
@@ -94,6 +94,7 @@ export function registerCheck(program: Command): void {
     .option('--kallsyms <file>', 'a copy of /proc/kallsyms or System.map to name raw addresses')
     .option('--kernel-model <model>', 'force the LUO code version: pre-series, v1, merged, later')
     .addOption(formatOption())
+    .addOption(threadsOption())
     .addHelpText(
       'after',
       '\nRules: ' +

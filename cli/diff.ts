@@ -11,7 +11,7 @@ import { type Cmp, DEFAULT_DIFF_OPTIONS, type DiffOptions, type DiffReport, diff
 import { parseDuration } from '../analyses/rules.js';
 import { type AnalyzeOptions, runAnalysis } from './analyze.js';
 import { assertUsable, ResultFailure } from './check.js';
-import { formatOption } from './options.js';
+import { formatOption, threadsOption } from './options.js';
 import { BufferedWriter } from './output.js';
 import { fmtDuration, shortFile } from './render-luo.js';
 import { table } from './table.js';
@@ -203,6 +203,7 @@ export function registerDiff(program: Command): void {
     .option('--limit <n>', 'rows shown per list in the text output', '20')
     .option('--kallsyms <file>', 'a copy of /proc/kallsyms or System.map to name raw addresses (both runs)')
     .addOption(formatOption())
+    .addOption(threadsOption())
     .addHelpText(
       'after',
       '\nExamples:\n' +

@@ -1,0 +1,303 @@
+// The compact form in which TraceEvents cross from the parse worker to the analysis thread
+// (`analyze --threads 2`, parsers/threaded.ts): a batch is three typed arrays (tags, integers,
+// doubles) that are transferred, not copied, plus the strings and object shapes not sent before.
+//
+// Why not postMessage(events): structured clone walks and rebuilds every object and string, and
+// on the bench trace that costs about as much as parsing the line. Here a repeated string (event
+// names, comms, lock pointers and names: nearly all of them) crosses once and is an id after that,
+// and an object's keys cross once per shape (found through a trie of its keys: no string is built).
+//
+// The encoding is generic over `fields`, so every event kind, optional field and key order comes
+// out exactly as the parser made it (the tests compare JSON text). The envelope is written in the
+// order every parser builds it (payloads.ts makeEvent, parser.ts lost records).
+import type { TraceEvent } from './event.js';
+
+const NULL = 0;
+const UNDEFINED = 1;
+const TRUE = 2;
+const FALSE = 3;
+const NUMBER = 4;
+/** A string from the shared table: its id follows in ints. */
+const STRING = 5;
+/** A string sent in this batch only (long or one-off text): its index follows in ints. */
+const LITERAL = 6;
+const ARRAY = 7;
+/** A plain object: shape id in ints, then one value per key. */
+const OBJECT = 8;
+
+/** Record kinds at the top level of a batch. */
+export const RECORD_EVENT = 20;
+export const RECORD_CONTROL = 21;
+
+/** Strings longer than this, and any string once the table is full, travel as literals. */
+const MAX_SHARED_STRING = 96;
+const MAX_SHARED_STRINGS = 200_000;
+const MAX_SHAPES = 50_000;
+
+export interface EventBatch {
+  tags: Uint8Array;
+  ints: Int32Array;
+  nums: Float64Array;
+  /** Strings added to the shared table by this batch, in id order. */
+  strings: string[];
+  /** This batch's literals. */
+  literals: string[];
+  /** Shapes added by this batch (their keys), in id order. */
+  shapes: string[][];
+  records: number;
+}
+
+interface ShapeNode {
+  id: number;
+  next: Map<string, ShapeNode> | null;
+}
+
+export class EventEncoder {
+  private tags = new Uint8Array(1 << 16);
+  private ints = new Int32Array(1 << 15);
+  private nums = new Float64Array(1 << 14);
+  private nt = 0;
+  private ni = 0;
+  private nn = 0;
+  private readonly ids = new Map<string, number>();
+  private newStrings: string[] = [];
+  private literals: string[] = [];
+  /** Shape trie: keys in order from the root; `id` -1 until an object ends at that node. */
+  private readonly shapeRoot: ShapeNode = { id: -1, next: null };
+  private shapeCount = 0;
+  private newShapes: string[][] = [];
+  records = 0;
+
+  /** The limits are parameters for the tests of the fallbacks; the defaults bound the tables' memory. */
+  constructor(
+    private readonly maxSharedStrings = MAX_SHARED_STRINGS,
+    private readonly maxShapes = MAX_SHAPES,
+  ) {}
+
+  /** Bytes written into the current batch (to decide when to send it). */
+  get size(): number {
+    return this.nt + 4 * this.ni + 8 * this.nn;
+  }
+
+  event(ev: TraceEvent): void {
+    this.tag(RECORD_EVENT);
+    this.string(ev.kind);
+    this.string(ev.name);
+    this.value(ev.time);
+    this.value(ev.cpu);
+    this.value(ev.pid);
+    this.value(ev.tgid);
+    this.value(ev.comm);
+    this.value(ev.src);
+    this.value(ev.line);
+    this.value(ev.fields);
+    this.records++;
+  }
+
+  /** Any JSON-like value, in stream order with the events (source starts, progress). */
+  control(value: unknown): void {
+    this.tag(RECORD_CONTROL);
+    this.value(value);
+    this.records++;
+  }
+
+  /** The batch so far; the encoder starts a new one (its string and shape tables go on). */
+  take(): { batch: EventBatch; transfer: ArrayBuffer[] } {
+    const batch: EventBatch = {
+      tags: this.tags.slice(0, this.nt),
+      ints: this.ints.slice(0, this.ni),
+      nums: this.nums.slice(0, this.nn),
+      strings: this.newStrings,
+      literals: this.literals,
+      shapes: this.newShapes,
+      records: this.records,
+    };
+    this.nt = this.ni = this.nn = 0;
+    this.newStrings = [];
+    this.literals = [];
+    this.newShapes = [];
+    this.records = 0;
+    return { batch, transfer: [batch.tags.buffer as ArrayBuffer, batch.ints.buffer as ArrayBuffer, batch.nums.buffer as ArrayBuffer] };
+  }
+
+  private tag(t: number): void {
+    if (this.nt === this.tags.length) this.tags = grow(this.tags, new Uint8Array(this.tags.length * 2));
+    this.tags[this.nt++] = t;
+  }
+
+  private int(v: number): void {
+    if (this.ni === this.ints.length) this.ints = grow(this.ints, new Int32Array(this.ints.length * 2));
+    this.ints[this.ni++] = v;
+  }
+
+  private value(v: unknown): void {
+    switch (typeof v) {
+      case 'string':
+        this.string(v);
+        return;
+      case 'number':
+        this.tag(NUMBER);
+        if (this.nn === this.nums.length) this.nums = grow(this.nums, new Float64Array(this.nums.length * 2));
+        this.nums[this.nn++] = v;
+        return;
+      case 'boolean':
+        this.tag(v ? TRUE : FALSE);
+        return;
+      case 'undefined':
+        this.tag(UNDEFINED);
+        return;
+      case 'object':
+        if (v === null) this.tag(NULL);
+        else if (Array.isArray(v)) {
+          this.tag(ARRAY);
+          this.int(v.length);
+          for (const x of v) this.value(x);
+        } else this.object(v as Record<string, unknown>);
+        return;
+      default:
+        // Events are plain data (event.ts): anything else is a bug upstream, sent as its text.
+        this.string(String(v));
+    }
+  }
+
+  private string(s: string): void {
+    const id = this.ids.get(s);
+    if (id !== undefined) {
+      this.tag(STRING);
+      this.int(id);
+    } else if (s.length <= MAX_SHARED_STRING && this.ids.size < this.maxSharedStrings) {
+      const fresh = this.ids.size;
+      this.ids.set(s, fresh);
+      this.newStrings.push(s);
+      this.tag(STRING);
+      this.int(fresh);
+    } else {
+      this.tag(LITERAL);
+      this.int(this.literals.length);
+      this.literals.push(s);
+    }
+  }
+
+  private object(o: Record<string, unknown>): void {
+    // One pass: the values go out while the keys walk the shape trie; the shape id is filled in
+    // after, in the slot kept for it.
+    this.tag(OBJECT);
+    const slot = this.ni;
+    this.int(0);
+    let node = this.shapeRoot;
+    let n = 0;
+    for (const k in o) {
+      let next = node.next?.get(k);
+      if (!next) {
+        next = { id: -1, next: null };
+        (node.next ??= new Map()).set(k, next);
+      }
+      node = next;
+      n++;
+      this.value(o[k]);
+    }
+    if (node.id < 0) {
+      if (this.shapeCount >= this.maxShapes) {
+        // Objects with ever new keys (not seen in practice): the keys follow the values.
+        this.ints[slot] = -1 - n;
+        for (const k in o) this.string(k);
+        return;
+      }
+      node.id = this.shapeCount++;
+      this.newShapes.push(Object.keys(o));
+    }
+    this.ints[slot] = node.id;
+  }
+}
+
+function grow<T extends Uint8Array | Int32Array | Float64Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
+}
+
+export class EventDecoder {
+  private readonly strings: string[] = [];
+  private readonly shapes: string[][] = [];
+  private tags: Uint8Array = new Uint8Array(0);
+  private ints: Int32Array = new Int32Array(0);
+  private nums: Float64Array = new Float64Array(0);
+  private literals: string[] = [];
+  private it = 0;
+  private ii = 0;
+  private in = 0;
+
+  /** Calls onEvent / onControl for each record of the batch, in order. */
+  decode(batch: EventBatch, onEvent: (ev: TraceEvent) => void, onControl: (value: unknown) => void): void {
+    for (const s of batch.strings) this.strings.push(s);
+    for (const s of batch.shapes) this.shapes.push(s);
+    this.tags = batch.tags;
+    this.ints = batch.ints;
+    this.nums = batch.nums;
+    this.literals = batch.literals;
+    this.it = this.ii = this.in = 0;
+    for (let r = 0; r < batch.records; r++) {
+      const kind = this.tags[this.it++];
+      if (kind === RECORD_EVENT) onEvent(this.event());
+      else onControl(this.value());
+    }
+  }
+
+  private event(): TraceEvent {
+    // The envelope in makeEvent's order, so the objects share one hidden class as parsed ones do.
+    return {
+      kind: this.value(),
+      name: this.value(),
+      time: this.value(),
+      cpu: this.value(),
+      pid: this.value(),
+      tgid: this.value(),
+      comm: this.value(),
+      src: this.value(),
+      line: this.value(),
+      fields: this.value(),
+    } as TraceEvent;
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private value(): any {
+    const t = this.tags[this.it++];
+    switch (t) {
+      case STRING:
+        return this.strings[this.ints[this.ii++]];
+      case NUMBER:
+        return this.nums[this.in++];
+      case NULL:
+        return null;
+      case OBJECT: {
+        const id = this.ints[this.ii++];
+        const o: Record<string, unknown> = {};
+        if (id < 0) {
+          // Keys after the values (the encoder's shape table was full).
+          const values: unknown[] = [];
+          for (let i = 0; i < -1 - id; i++) values.push(this.value());
+          for (const v of values) o[this.value() as string] = v;
+          return o;
+        }
+        const keys = this.shapes[id];
+        for (let i = 0; i < keys.length; i++) o[keys[i]] = this.value();
+        return o;
+      }
+      case TRUE:
+        return true;
+      case FALSE:
+        return false;
+      case UNDEFINED:
+        return undefined;
+      case LITERAL:
+        return this.literals[this.ints[this.ii++]];
+      case ARRAY: {
+        const n = this.ints[this.ii++];
+        const a: unknown[] = new Array(n);
+        for (let i = 0; i < n; i++) a[i] = this.value();
+        return a;
+      }
+      default:
+        throw new Error(`event batch: unknown tag ${t}`);
+    }
+  }
+}

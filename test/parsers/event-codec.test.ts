@@ -1,0 +1,93 @@
+// parsers/event-codec.ts, the form in which events cross from the parse worker (analyze
+// --threads 2): every event of the real captures comes back as the same JSON text, key order
+// included, across batches of any size; long strings, full tables and odd values take their
+// fallbacks and still come back equal.
+import { describe, expect, it } from 'vitest';
+import { EventDecoder, EventEncoder } from '../../parsers/event-codec.js';
+import type { TraceEvent } from '../../parsers/event.js';
+import { parseFiles, sample } from '../helpers.js';
+
+/** Encode the events in batches of `every` records (with a control record now and then), decode them all. */
+function roundTrip(events: TraceEvent[], every: number, encoder = new EventEncoder()): { events: TraceEvent[]; controls: unknown[] } {
+  const decoder = new EventDecoder();
+  const out: TraceEvent[] = [];
+  const controls: unknown[] = [];
+  const flush = () => {
+    const { batch, transfer } = encoder.take();
+    // What postMessage does with the transfer list: the encoder must not touch these buffers again.
+    const moved = structuredClone(batch, { transfer });
+    decoder.decode(moved, (ev) => out.push(ev), (c) => controls.push(c));
+  };
+  events.forEach((ev, i) => {
+    encoder.event(ev);
+    if (i % 1000 === 0) encoder.control({ type: 'progress', at: i, done: false });
+    if (encoder.records >= every) flush();
+  });
+  flush();
+  return { events: out, controls };
+}
+
+const REAL = [
+  'real/lifecycle/stage1/ftrace-main.txt.gz',
+  'real/lifecycle/console.log.gz',
+  'real/lifecycle/stage2/bpftrace-events.txt.gz',
+  'real/abort/stage1/bpftrace-events.json.gz',
+  'real/contention-no-writer/stage1/ftrace-main.txt.gz',
+  'recorded/luotrace-bpftrace.txt.gz',
+];
+
+describe('event codec', () => {
+  it.each(REAL)('gives back every event of %s as the same JSON', async (file) => {
+    const { events } = await parseFiles([sample(file)]);
+    expect(events.length).toBeGreaterThan(100);
+    for (const every of [1, 7, 4096]) {
+      const back = roundTrip(events, every);
+      expect(back.events.length).toBe(events.length);
+      expect(back.events.map((e) => JSON.stringify(e))).toEqual(events.map((e) => JSON.stringify(e)));
+      expect(back.controls).toEqual(events.filter((_, i) => i % 1000 === 0).map((_, k) => ({ type: 'progress', at: k * 1000, done: false })));
+    }
+  });
+
+  it('keeps undefined fields, NaN, -0, nested arrays and objects, integer-like keys and long strings', () => {
+    const long = 'x'.repeat(5000);
+    const ev = {
+      kind: 'bpftrace_map',
+      name: '@m',
+      time: null,
+      cpu: null,
+      pid: 0,
+      tgid: null,
+      comm: null,
+      src: 3,
+      line: 99,
+      fields: { map: '@m', entries: [{ key: null, value: { type: 'hist', buckets: [{ min: -0, max: NaN, count: 1e300 }] } }, { key: long, value: { type: 'text', value: '' } }], truncated: 0, sym: undefined, args: { b: '1', 2: 'two', a: long } },
+    } as unknown as TraceEvent;
+    const [back] = roundTrip([ev, ev], 1).events;
+    expect(back).toEqual(ev);
+    expect(Object.keys(back.fields)).toEqual(Object.keys(ev.fields));
+    expect(Object.keys((back.fields as unknown as { args: object }).args)).toEqual(['2', 'b', 'a']);
+    expect(Object.is(((back.fields as unknown as { entries: Array<{ value: { buckets: Array<{ min: number }> } }> }).entries[0].value.buckets[0].min), -0)).toBe(true);
+    expect('sym' in back.fields).toBe(true);
+  });
+
+  it('falls back to per-batch literals and inline keys when its tables are full', async () => {
+    const { events } = await parseFiles([sample('real/lifecycle/stage1/ftrace-main.txt.gz')]);
+    // Room for 10 strings and 2 shapes only: nearly everything takes the fallback paths.
+    const back = roundTrip(events, 500, new EventEncoder(10, 2));
+    expect(back.events.map((e) => JSON.stringify(e))).toEqual(events.map((e) => JSON.stringify(e)));
+  });
+
+  it('sends a repeated string once: later batches carry ids only', () => {
+    const encoder = new EventEncoder();
+    const ev = { kind: 'generic', name: 'some_event', time: 1000, cpu: 0, pid: 1, tgid: null, comm: 'task', src: 0, line: 1, fields: { payload: 'p' } } as TraceEvent;
+    encoder.event(ev);
+    const first = encoder.take().batch;
+    encoder.event({ ...ev, line: 2 });
+    const second = encoder.take().batch;
+    expect(first.strings).toEqual(['generic', 'some_event', 'task', 'p']);
+    expect(first.shapes).toEqual([['payload']]);
+    expect(second.strings).toEqual([]);
+    expect(second.shapes).toEqual([]);
+    expect(second.records).toBe(1);
+  });
+});
