@@ -53,9 +53,9 @@ interface ShapeNode {
 }
 
 export class EventEncoder {
-  private tags = new Uint8Array(1 << 16);
-  private ints = new Int32Array(1 << 15);
-  private nums = new Float64Array(1 << 14);
+  private tags = new Uint8Array(1 << 18);
+  private ints = new Int32Array(1 << 17);
+  private nums = new Float64Array(1 << 16);
   private nt = 0;
   private ni = 0;
   private nn = 0;
@@ -103,15 +103,20 @@ export class EventEncoder {
 
   /** The batch so far; the encoder starts a new one (its string and shape tables go on). */
   take(): { batch: EventBatch; transfer: ArrayBuffer[] } {
+    // The arrays themselves are handed over (transferred, not copied); the part past what was
+    // written is never read. The encoder starts on fresh arrays of the same capacity.
     const batch: EventBatch = {
-      tags: this.tags.slice(0, this.nt),
-      ints: this.ints.slice(0, this.ni),
-      nums: this.nums.slice(0, this.nn),
+      tags: this.tags,
+      ints: this.ints,
+      nums: this.nums,
       strings: this.newStrings,
       literals: this.literals,
       shapes: this.newShapes,
       records: this.records,
     };
+    this.tags = new Uint8Array(this.tags.length);
+    this.ints = new Int32Array(this.ints.length);
+    this.nums = new Float64Array(this.nums.length);
     this.nt = this.ni = this.nn = 0;
     this.newStrings = [];
     this.literals = [];
