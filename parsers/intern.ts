@@ -20,16 +20,30 @@ export class SliceInterner {
     const n = end - start;
     if (n <= 0) return '';
     if (n > MAX_INTERNED) return text.slice(start, end);
-    // FNV-1a over the UTF-16 code units.
-    let h = 0x811c9dc5;
-    for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-    const slot = (h >>> 0) & (SLOTS - 1);
+    // A hash of the length and five sampled characters, not of all of them: hashing every
+    // character in JavaScript cost more than the slice it saves. The samples are where repeated
+    // strings differ (the low digits of pointers, the ends of names); a collision only costs a slice.
+    let h = Math.imul(n, 0x9e3779b1);
+    h = Math.imul(h ^ text.charCodeAt(end - 1), 0x85ebca6b);
+    h = Math.imul(h ^ text.charCodeAt(start + (n >> 1)), 0xc2b2ae35);
+    if (n > 2) {
+      h = Math.imul(h ^ text.charCodeAt(end - 2), 0x27d4eb2f);
+      h = Math.imul(h ^ text.charCodeAt(end - 3), 0x165667b1);
+      h = Math.imul(h ^ text.charCodeAt(start), 0x85ebca6b);
+    }
+    const slot = (h ^ (h >>> 15)) & (SLOTS - 1);
     const prev = this.slots[slot];
-    if (prev !== undefined && prev.length === n && text.startsWith(prev, start)) return prev;
+    if (prev !== undefined && prev.length === n && sameChars(prev, text, start)) return prev;
     const s = text.slice(start, end);
     this.slots[slot] = s;
     return s;
   }
+}
+
+/** Does text hold `s` at `start`? (A loop: cheaper than a native startsWith call for short strings.) */
+function sameChars(s: string, text: string, start: number): boolean {
+  for (let i = s.length - 1; i >= 0; i--) if (s.charCodeAt(i) !== text.charCodeAt(start + i)) return false;
+  return true;
 }
 
 /** One interner for the whole process: the same names recur in every file of a run. */
