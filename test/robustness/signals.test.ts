@@ -35,6 +35,25 @@ describe('signals and changing inputs', () => {
     expect(stderr).toBe('luotrace: interrupted\n');
   });
 
+  it('SIGINT while a worker thread reads the file (--threads 2): one line, exit 130', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'luotrace-sigint-'));
+    const f = join(dir, 'big.txt');
+    const line = '          insmod-315     [001] ...1.    82.118515: contention_begin: 00000000aa1b0ce8 (flags=SPIN|MUTEX)\n';
+    writeFileSync(f, line.repeat(400_000)); // 40 MB: seconds of reading
+    const child = spawn(process.execPath, [CLI, 'analyze', '--threads', '2', '--progress', f], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    // Interrupt once the worker's events have reached the analysis (its progress is printed).
+    const t0 = Date.now();
+    while (!stderr.includes('lines') && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    expect(stderr).toContain('lines');
+    expect(code).toBe(130);
+    expect(stderr.endsWith('luotrace: interrupted\n')).toBe(true);
+    expect(stderr).not.toMatch(/Error|at .*\.js/);
+  });
+
   it('a file that grows while it is read is read to its end at that moment', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'luotrace-grow-'));
     const f = join(dir, 'grow.txt');
