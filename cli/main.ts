@@ -46,7 +46,7 @@ export function buildProgram(): Command {
       return;
     }
     if (opts.follow) throw new InputError('--follow', 'needs a terminal (stdout is not one); use `luotrace tui --follow` in a terminal');
-    await runAnalyze(files, { format: opts.format, kallsyms: opts.kallsyms, kernelModel: opts.kernelModel });
+    await runAnalyze(files, { format: opts.format, kallsyms: opts.kallsyms, kernelModel: opts.kernelModel, threads: opts.threads });
   });
   registerAnalyze(program);
   registerEvents(program);

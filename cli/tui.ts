@@ -7,10 +7,10 @@ import { ReadStream } from 'node:tty';
 import type { Command } from 'commander';
 import { describeFsError, InputError } from '../parsers/input.js';
 import type { AnalyzeOptions } from './analyze.js';
-import { formatOption } from './options.js';
+import { formatOption, threadsOption } from './options.js';
 import { followFile, LIVE_KEEP_LINES, loadFiles, type TuiModel } from './tui/model.js';
 
-export interface TuiOptions extends Pick<AnalyzeOptions, 'format' | 'kallsyms' | 'kernelModel'> {
+export interface TuiOptions extends Pick<AnalyzeOptions, 'format' | 'kallsyms' | 'kernelModel' | 'threads'> {
   follow?: boolean;
   keepLines?: string;
 }
@@ -36,7 +36,8 @@ export function addTuiOptions(cmd: Command): Command {
     .option('--keep-lines <n>', `with --follow: raw lines kept for the Events screen (older ones are dropped)`, String(LIVE_KEEP_LINES))
     .option('--kallsyms <file>', 'a copy of /proc/kallsyms or System.map to name raw addresses')
     .option('--kernel-model <model>', 'force the LUO code version: pre-series, v1, merged, later')
-    .addOption(formatOption());
+    .addOption(formatOption())
+    .addOption(threadsOption());
 }
 
 export async function runTui(files: string[], opts: TuiOptions): Promise<void> {

@@ -6,7 +6,8 @@ import type { AnalyzeReport } from '../../analyses/report.js';
 import type { TraceEvent } from '../../parsers/event.js';
 import { InputError, type ReadProgress, readTraces } from '../../parsers/index.js';
 import { type AnalyzeOptions, createAnalysis } from '../analyze.js';
-import { parseFormat } from '../options.js';
+import { parseFormat, resolveThreads } from '../options.js';
+import { readTracesThreaded } from '../../parsers/threaded.js';
 import { LiveSource } from './follow.js';
 import { FileLineStore, type LineStore, RingLineStore, type SearchUpdate } from './lines.js';
 import { type LineRef, lineReferences } from './relations.js';
@@ -121,19 +122,21 @@ export function loadFiles(files: string[], opts: AnalyzeOptions): TuiModel {
       pipeline.push(ev);
       model.series.push(ev);
     };
-    const read = await readTraces(files, push, {
-      format: parseFormat(opts.format),
-      onSourceStart: (_src, _file, _clock, format) => pipeline.sourceFormat(format),
-      onProgress: (p) => {
-        model.progress[p.src] = p;
-        const now = Date.now();
-        // Redraw at most ten times a second; the parse itself must not wait for the screen.
-        if (p.done || now - lastEmit > 100) {
-          lastEmit = now;
-          model.changed();
-        }
-      },
-    });
+    const onProgress = (p: ReadProgress): void => {
+      model.progress[p.src] = p;
+      const now = Date.now();
+      // Redraw at most ten times a second; the parse itself must not wait for the screen.
+      if (p.done || now - lastEmit > 100) {
+        lastEmit = now;
+        model.changed();
+      }
+    };
+    const format = parseFormat(opts.format);
+    // Big inputs are read on a worker thread (as analyze does), the analyses running here.
+    const read =
+      resolveThreads(opts.threads ?? 'auto', files) === 2
+        ? await readTracesThreaded(files, push, { format, onSourceStart: (_src, _file, f) => pipeline.sourceFormat(f), onProgress })
+        : await readTraces(files, push, { format, onSourceStart: (_src, _file, _clock, f) => pipeline.sourceFormat(f), onProgress });
     pipeline.flush();
     for (const s of read.sources) knownLines.set(s.file, s.lines);
     model.report = pipeline.report(read);

@@ -3,7 +3,9 @@
 // the report (JSON and text), check's verdict, the errors and their exit codes.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { loadFiles } from '../../cli/tui/model.js';
 import { sample } from '../helpers.js';
+import { until } from '../tui/helpers.js';
 import { runCli } from './run.js';
 
 const LIFECYCLE = ['real/lifecycle/stage1/ftrace-main.txt.gz', 'real/lifecycle/console.log.gz', 'real/lifecycle/stage2/ftrace-main.txt.gz'].map(sample);
@@ -64,5 +66,21 @@ describe('analyze --threads 2', () => {
     const two = await runCli(['check', '--json', '--threads', '2', ...LIFECYCLE]);
     expect(two.code).toBe(one.code);
     expect(two.stdout).toBe(one.stdout);
+  });
+
+  it('loads the TUI model the same way (report and refcnt series)', async () => {
+    const load = async (threads: string) => {
+      const model = loadFiles(LIFECYCLE, { threads });
+      await until('the analysis', () => model.phase !== 'loading');
+      expect(model.phase).toBe('ready');
+      return model;
+    };
+    const one = await load('1');
+    const two = await load('2');
+    expect(JSON.stringify(two.report)).toBe(JSON.stringify(one.report));
+    expect(two.progress.map((p) => p.done)).toEqual([true, true, true]);
+    const points = (m: typeof one) => [0, 1, 2].map((src) => m.series.points(src, 'luo_demo'));
+    expect(points(one).flat().length).toBeGreaterThan(0);
+    expect(points(two)).toEqual(points(one));
   });
 });
