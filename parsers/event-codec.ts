@@ -31,8 +31,10 @@ export const RECORD_CONTROL = 21;
 
 /** Strings longer than this, and any string once the table is full, travel as literals. */
 const MAX_SHARED_STRING = 96;
-const MAX_SHARED_STRINGS = 200_000;
-const MAX_SHAPES = 50_000;
+const MAX_SHARED_STRINGS = 65_536;
+/** Object shapes (key lists) and the trie nodes that find them: bounded whatever keys a trace invents. */
+const MAX_SHAPES = 4096;
+const MAX_SHAPE_NODES = 65_536;
 
 export interface EventBatch {
   tags: Uint8Array;
@@ -65,6 +67,7 @@ export class EventEncoder {
   /** Shape trie: keys in order from the root; `id` -1 until an object ends at that node. */
   private readonly shapeRoot: ShapeNode = { id: -1, next: null };
   private shapeCount = 0;
+  private shapeNodes = 0;
   private newShapes: string[][] = [];
   records = 0;
 
@@ -103,20 +106,24 @@ export class EventEncoder {
 
   /** The batch so far; the encoder starts a new one (its string and shape tables go on). */
   take(): { batch: EventBatch; transfer: ArrayBuffer[] } {
-    // The arrays themselves are handed over (transferred, not copied); the part past what was
-    // written is never read. The encoder starts on fresh arrays of the same capacity.
+    // A full batch hands its arrays over (transferred, not copied; the part past what was written
+    // is never read) and the encoder starts on fresh ones; a small one (the last, or a test's) is
+    // copied out, which is cheaper than allocating fresh arrays for it.
+    const handOver = this.nt >= this.tags.length / 4;
     const batch: EventBatch = {
-      tags: this.tags,
-      ints: this.ints,
-      nums: this.nums,
+      tags: handOver ? this.tags : this.tags.slice(0, this.nt),
+      ints: handOver ? this.ints : this.ints.slice(0, this.ni),
+      nums: handOver ? this.nums : this.nums.slice(0, this.nn),
       strings: this.newStrings,
       literals: this.literals,
       shapes: this.newShapes,
       records: this.records,
     };
-    this.tags = new Uint8Array(this.tags.length);
-    this.ints = new Int32Array(this.ints.length);
-    this.nums = new Float64Array(this.nums.length);
+    if (handOver) {
+      this.tags = new Uint8Array(this.tags.length);
+      this.ints = new Int32Array(this.ints.length);
+      this.nums = new Float64Array(this.nums.length);
+    }
     this.nt = this.ni = this.nn = 0;
     this.newStrings = [];
     this.literals = [];
@@ -185,31 +192,34 @@ export class EventEncoder {
 
   private object(o: Record<string, unknown>): void {
     // One pass: the values go out while the keys walk the shape trie; the shape id is filled in
-    // after, in the slot kept for it.
+    // after, in the slot kept for it. Once the trie is full, new shapes are not added: such an
+    // object's keys follow its values.
     this.tag(OBJECT);
     const slot = this.ni;
     this.int(0);
-    let node = this.shapeRoot;
+    let node: ShapeNode | null = this.shapeRoot;
     let n = 0;
     for (const k in o) {
-      let next = node.next?.get(k);
-      if (!next) {
-        next = { id: -1, next: null };
-        (node.next ??= new Map()).set(k, next);
+      if (node !== null) {
+        let next: ShapeNode | undefined = node.next?.get(k);
+        if (next === undefined && this.shapeNodes < MAX_SHAPE_NODES && this.shapeCount < this.maxShapes) {
+          next = { id: -1, next: null };
+          (node.next ??= new Map()).set(k, next);
+          this.shapeNodes++;
+        }
+        node = next ?? null;
       }
-      node = next;
       n++;
       this.value(o[k]);
     }
-    if (node.id < 0) {
-      if (this.shapeCount >= this.maxShapes) {
-        // Objects with ever new keys (not seen in practice): the keys follow the values.
-        this.ints[slot] = -1 - n;
-        for (const k in o) this.string(k);
-        return;
-      }
+    if (node !== null && node.id < 0 && this.shapeCount < this.maxShapes) {
       node.id = this.shapeCount++;
       this.newShapes.push(Object.keys(o));
+    }
+    if (node === null || node.id < 0) {
+      this.ints[slot] = -1 - n;
+      for (const k in o) this.string(k);
+      return;
     }
     this.ints[slot] = node.id;
   }

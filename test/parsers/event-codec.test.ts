@@ -77,6 +77,19 @@ describe('event codec', () => {
     expect(back.events.map((e) => JSON.stringify(e))).toEqual(events.map((e) => JSON.stringify(e)));
   });
 
+  it('bounds its shape trie: objects with ever new keys still come back equal', () => {
+    const many = (tag: string, n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`${tag}${i}`, String(i)]));
+    const base = { kind: 'kprobe', name: 'p', time: 1, cpu: 0, pid: 1, tgid: null, comm: 'c', src: 0, line: 1 };
+    // 70 000 keys in one object: more trie nodes than the encoder keeps (65 536).
+    const events = [
+      { ...base, fields: { func: 'f', offset: null, address: null, args: many('a', 70_000) } },
+      { ...base, line: 2, fields: { func: 'f', offset: null, address: null, args: many('b', 3) } },
+      { ...base, line: 3, fields: { func: 'f', offset: null, address: null, args: many('a', 2) } },
+    ] as unknown as TraceEvent[];
+    const back = roundTrip(events, 1).events;
+    expect(back.map((e) => JSON.stringify(e))).toEqual(events.map((e) => JSON.stringify(e)));
+  });
+
   it('sends a repeated string once: later batches carry ids only', () => {
     const encoder = new EventEncoder();
     const ev = { kind: 'generic', name: 'some_event', time: 1000, cpu: 0, pid: 1, tgid: null, comm: 'task', src: 0, line: 1, fields: { payload: 'p' } } as TraceEvent;
