@@ -12,6 +12,7 @@
 // comm as everything before `-pid`, because comms contain spaces, dashes, digits, slashes and
 // brackets (§5 items 1-4). It is a hand-written scanner, not a regex: no backtracking, one pass,
 // and only the comm and flags are copied out.
+import { interned } from './intern.js';
 
 const SPACE = 32;
 const LBRACKET = 91;
@@ -45,8 +46,6 @@ export interface ContextTokens {
   tsEnd: number;
   /** Index of the first character after `": "` (or after the colon at end of line). */
   restStart: number;
-  /** Last comm seen per pid (see internComm). */
-  comms: Map<number, string>;
 }
 
 /** Why a line that is not an event line failed; `none` means it had no `[cpu]` field at all. */
@@ -146,7 +145,8 @@ export function tokenizeFtraceLine(line: string, out: ContextTokens): TokenizeFa
     const after = line.charCodeAt(p + 1);
     if (p + 1 < line.length && after !== SPACE) continue;
 
-    out.comm = internComm(out, line, commStart, k, pid);
+    // Most lines come from a few tasks: their comm is the string made for an earlier line.
+    out.comm = interned.slice(line, commStart, k);
     out.pid = pid;
     out.tgid = tgid;
     out.cpu = cpu;
@@ -184,27 +184,5 @@ function splitGluedFlags(line: string, start: number, end: number): number {
 }
 
 export function newContextTokens(): ContextTokens {
-  return { comm: '', pid: 0, tgid: null, cpu: 0, flags: null, tsStart: 0, tsDot: -1, tsEnd: 0, restStart: 0, comms: new Map() };
-}
-
-/**
- * A pid's comm rarely changes, and most lines of a trace come from a few tasks: compare the
- * characters with the comm last seen for that pid and reuse its string instead of allocating one.
- */
-function internComm(out: ContextTokens, line: string, start: number, end: number, pid: number): string {
-  const prev = out.comms.get(pid);
-  if (prev !== undefined && prev.length === end - start) {
-    let same = true;
-    for (let i = 0; i < prev.length; i++) {
-      if (prev.charCodeAt(i) !== line.charCodeAt(start + i)) {
-        same = false;
-        break;
-      }
-    }
-    if (same) return prev;
-  }
-  const comm = line.slice(start, end);
-  if (out.comms.size >= 65_536) out.comms.clear();
-  out.comms.set(pid, comm);
-  return comm;
+  return { comm: '', pid: 0, tgid: null, cpu: 0, flags: null, tsStart: 0, tsDot: -1, tsEnd: 0, restStart: 0 };
 }
