@@ -2,7 +2,7 @@
 // quality; `--json` prints the whole report as one document (analyses/report.ts).
 import { type Command, Option } from 'commander';
 import type { SourceInfo, TraceEvent } from '../parsers/event.js';
-import { InputError, type ReadOptions, readTraces } from '../parsers/index.js';
+import { InputError, type ReadOptions } from '../parsers/index.js';
 import type { DataQuality } from '../parsers/quality.js';
 import { loadSymbolFile } from '../parsers/kallsyms.js';
 import type { SymbolTable } from '../parsers/kallsyms.js';
@@ -17,7 +17,7 @@ import { writeCsvTables } from './export/csv.js';
 import { writeJson } from './json-out.js';
 import { BufferedWriter } from './output.js';
 import { formatOption, parseFormat, resolveThreads, threadsOption } from './options.js';
-import { readTracesThreaded } from '../parsers/threaded.js';
+import { readTracesOn } from '../parsers/threaded.js';
 import { renderReportText } from './render-report.js';
 import { refcountChartLines } from './render-charts.js';
 import { progressLine } from './progress.js';
@@ -153,11 +153,11 @@ export async function createAnalysis(opts: AnalyzeOptions, hooks: AnalysisHooks 
 /** Read the inputs and run every analysis over one ordered event stream. */
 export async function runAnalysis(files: string[], opts: AnalyzeOptions, hooks: AnalysisHooks & Pick<ReadOptions, 'onProgress'> = {}): Promise<AnalyzeReport> {
   const pipeline = await createAnalysis(opts, hooks);
-  const format = parseFormat(opts.format);
-  const read =
-    resolveThreads(opts.threads, files) === 2
-      ? await readTracesThreaded(files, pipeline.push, { format, onSourceStart: (_src, _file, f) => pipeline.sourceFormat(f), onProgress: hooks.onProgress })
-      : await readTraces(files, pipeline.push, { format, onSourceStart: (_src, _file, _clock, f) => pipeline.sourceFormat(f), onProgress: hooks.onProgress });
+  const read = await readTracesOn(resolveThreads(opts.threads, files), files, pipeline.push, {
+    format: parseFormat(opts.format),
+    onSourceStart: (_src, _file, format) => pipeline.sourceFormat(format),
+    onProgress: hooks.onProgress,
+  });
   pipeline.flush();
   return pipeline.report(read);
 }

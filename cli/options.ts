@@ -20,7 +20,7 @@ export const THREADED_MIN_BYTES = 8_000_000;
 export function threadsOption(): Option {
   return new Option(
     '--threads <n>',
-    'threads: 1 = read and analyze on one; 2 = read and decode the inputs on a second thread while the analyses run; auto = 2 for inputs of 8 MB and more on a machine with 2+ CPUs (stdin is always read on one)',
+    `threads: 1 = read and analyze on one; 2 = read and decode the inputs on a second thread while the analyses run; auto = 2 for inputs of ${THREADED_MIN_BYTES / 1e6} MB and more on a machine with 2+ CPUs (stdin is always read on one)`,
   )
     .choices(['auto', '1', '2'])
     .default('auto');

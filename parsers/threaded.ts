@@ -2,14 +2,13 @@
 // (parsers/read-worker.ts) while this thread runs the analyses on the events it streams back
 // (parsers/event-codec.ts). The events, their order, the read result and the errors are the same
 // as readTraces' own; only stdin cannot be read this way (it belongs to the main thread).
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { EventDecoder, type EventBatch } from './event-codec.js';
 import type { InputFormat } from './event.js';
-import { InputError, type ReadProgress, type ReadResult } from './index.js';
+import { InputError, type ReadProgress, type ReadResult, readTraces } from './index.js';
 import type { EventSink } from './parser.js';
 import type { ReadWorkerData } from './read-worker.js';
+import { workerScript } from './worker-script.js';
 
 export interface ThreadedReadOptions {
   format?: InputFormat;
@@ -26,13 +25,18 @@ type WorkerMessage =
 
 type Control = ({ type: 'source'; src: number; file: string; format: InputFormat }) | ({ type: 'progress' } & ReadProgress);
 
-/** The compiled worker: next to this file once built; from the TypeScript sources (tests), in dist/. */
-function workerFile(): URL {
-  const here = new URL('./read-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(here))) return here;
-  const built = new URL('../dist/parsers/read-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(built))) return built;
-  throw new Error('the parse worker is not built (dist/parsers/read-worker.js): run npm run build');
+/**
+ * readTraces on this thread (1) or on a worker thread (2): the same events, order, result and
+ * errors either way; the callers choose with `--threads` (cli/options.ts resolveThreads).
+ */
+export function readTracesOn(threads: 1 | 2, paths: string[], sink: EventSink, opts: ThreadedReadOptions = {}): Promise<ReadResult> {
+  if (threads === 2) return readTracesThreaded(paths, sink, opts);
+  const onSourceStart = opts.onSourceStart;
+  return readTraces(paths, sink, {
+    format: opts.format,
+    onSourceStart: onSourceStart ? (src, file, _clock, format) => onSourceStart(src, file, format) : undefined,
+    onProgress: opts.onProgress,
+  });
 }
 
 export function readTracesThreaded(paths: string[], sink: EventSink, opts: ThreadedReadOptions = {}): Promise<ReadResult> {
@@ -42,7 +46,8 @@ export function readTracesThreaded(paths: string[], sink: EventSink, opts: Threa
   const data: ReadWorkerData = { paths, format: opts.format, flow };
   // A small young generation: nearly everything the reader allocates dies within a line, and on the
   // 1 GB bench trace 8 MB (V8's default is larger) kept peak RSS ~20 MB lower at the same speed.
-  const worker = new Worker(workerFile(), { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
+  const script = workerScript(new URL('./read-worker.js', import.meta.url), new URL('../dist/parsers/read-worker.js', import.meta.url), 'the parse worker');
+  const worker = new Worker(script, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
   const decoder = new EventDecoder();
   const onControl = (value: unknown): void => {
     const c = value as Control;

@@ -1,10 +1,9 @@
 // The worker pool of `luotrace fleet`: N worker threads, each analyzing one host at a time, fed
 // from a queue. A worker that dies (out of its heap limit, a crash) costs only the host it had: the
 // host is reported unusable with the reason and a fresh worker takes the rest of the queue.
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { unusableHost } from '../../analyses/fleet.js';
+import { workerScript } from '../../parsers/worker-script.js';
 import { TOOL_VERSION } from '../version.js';
 import type { HostTask } from './hosts.js';
 import { type FleetAnalyzeOptions, type HostResult, summarizeHost } from './summarize.js';
@@ -20,16 +19,9 @@ export interface PoolOptions {
   onResult: (index: number, result: HostResult) => void | Promise<void>;
 }
 
-/**
- * The compiled worker (dist/cli/fleet/worker.js): next to this file once built; when this file is
- * run from its TypeScript source (tests), the build output of the same tree.
- */
+/** The fleet worker's script (parsers/worker-script.ts). */
 export function workerFile(): URL {
-  const here = new URL('./worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(here))) return here;
-  const built = new URL('../../dist/cli/fleet/worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(built))) return built;
-  throw new Error('the fleet worker is not built (dist/cli/fleet/worker.js): run npm run build');
+  return workerScript(new URL('./worker.js', import.meta.url), new URL('../../dist/cli/fleet/worker.js', import.meta.url), 'the fleet worker');
 }
 
 export async function analyzeHosts(tasks: HostTask[], opts: PoolOptions): Promise<void> {

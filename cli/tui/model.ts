@@ -4,10 +4,10 @@
 import type { Readable } from 'node:stream';
 import type { AnalyzeReport } from '../../analyses/report.js';
 import type { TraceEvent } from '../../parsers/event.js';
-import { InputError, type ReadProgress, readTraces } from '../../parsers/index.js';
+import { InputError, type ReadProgress } from '../../parsers/index.js';
 import { type AnalyzeOptions, createAnalysis } from '../analyze.js';
 import { parseFormat, resolveThreads } from '../options.js';
-import { readTracesThreaded } from '../../parsers/threaded.js';
+import { readTracesOn } from '../../parsers/threaded.js';
 import { LiveSource } from './follow.js';
 import { FileLineStore, type LineStore, RingLineStore, type SearchUpdate } from './lines.js';
 import { type LineRef, lineReferences } from './relations.js';
@@ -131,12 +131,12 @@ export function loadFiles(files: string[], opts: AnalyzeOptions): TuiModel {
         model.changed();
       }
     };
-    const format = parseFormat(opts.format);
     // Big inputs are read on a worker thread (as analyze does), the analyses running here.
-    const read =
-      resolveThreads(opts.threads ?? 'auto', files) === 2
-        ? await readTracesThreaded(files, push, { format, onSourceStart: (_src, _file, f) => pipeline.sourceFormat(f), onProgress })
-        : await readTraces(files, push, { format, onSourceStart: (_src, _file, _clock, f) => pipeline.sourceFormat(f), onProgress });
+    const read = await readTracesOn(resolveThreads(opts.threads ?? 'auto', files), files, push, {
+      format: parseFormat(opts.format),
+      onSourceStart: (_src, _file, format) => pipeline.sourceFormat(format),
+      onProgress,
+    });
     pipeline.flush();
     for (const s of read.sources) knownLines.set(s.file, s.lines);
     model.report = pipeline.report(read);
