@@ -26,8 +26,8 @@ const ARRAY = 7;
 const OBJECT = 8;
 
 /** Record kinds at the top level of a batch. */
-export const RECORD_EVENT = 20;
-export const RECORD_CONTROL = 21;
+const RECORD_EVENT = 20;
+const RECORD_CONTROL = 21;
 
 /** Strings longer than this, and any string once the table is full, travel as literals. */
 const MAX_SHARED_STRING = 96;
