@@ -7,7 +7,7 @@
 // and the 99th percentile (bucket bounds, as precise as the histogram is).
 import { z } from 'zod';
 import { BpftraceMapFields, HistBucketSchema, type HistBucket, type TraceEvent } from '../parsers/event.js';
-import type { FinishContext, Reducer } from './reducer.js';
+import type { FinishContext, Reducer } from './stream/reducer.js';
 
 const HistSummarySchema = z.object({
   total: z.number(),

@@ -3,8 +3,8 @@
 import { z } from 'zod';
 import { SourceInfoSchema } from '../parsers/event.js';
 import { DataQualitySchema } from '../parsers/quality.js';
-import { LocksSectionSchema } from './locks.js';
-import { LuoSectionSchema } from './luo.js';
+import { LocksSectionSchema } from './locks/locks.js';
+import { LuoSectionSchema } from './luo/luo.js';
 import { BpftraceMapsSectionSchema } from './bpftrace-maps.js';
 
 export const AnalyzeReportSchema = z.object({

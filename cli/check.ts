@@ -1,13 +1,13 @@
 // `luotrace check FILE... [--rules FILE] [--json] [--junit FILE]`: a pass/fail verdict for CI.
 //
-// The trace is analysed exactly as `analyze` does (runAnalysis); analyses/rules.ts then applies the
+// The trace is analysed exactly as `analyze` does (runAnalysis); reports/rules.ts then applies the
 // rules (built-in defaults, overridden by a rules file) to the report. Exit codes (cli/main.ts):
 // 0 every enforced rule passed, 1 a rule was violated, 2 unusable input, bad rules file or usage.
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { InputError } from '../parsers/index.js';
 import type { AnalyzeReport } from '../analyses/report.js';
-import { type CheckReport, effectiveRules, evaluateRules, parseRulesFile, type RuleConfig, RulesError, rulesAsFile } from '../analyses/rules.js';
+import { type CheckReport, effectiveRules, evaluateRules, parseRulesFile, type RuleConfig, RulesError, rulesAsFile } from '../reports/rules.js';
 import { type AnalyzeOptions, runAnalysis } from './analyze.js';
 import { renderJUnit } from './export/junit.js';
 import { formatOption, threadsOption } from './options.js';

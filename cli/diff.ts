@@ -2,13 +2,13 @@
 //
 // Each side is one or more trace files (comma-separated, or --before/--after with several files),
 // or a report saved with `luotrace analyze --json` (a CI baseline). The comparison itself is
-// analyses/diff.ts. Exit codes: 0 no regression beyond --threshold, 1 regressions, 2 unusable input.
+// reports/diff.ts. Exit codes: 0 no regression beyond --threshold, 1 regressions, 2 unusable input.
 import { open, readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { InputError } from '../parsers/index.js';
 import { AnalyzeReportSchema, type AnalyzeReport } from '../analyses/report.js';
-import { type Cmp, DEFAULT_DIFF_OPTIONS, type DiffOptions, type DiffReport, diffReports, ROLE_WORDS } from '../analyses/diff.js';
-import { parseDuration } from '../analyses/rules.js';
+import { type Cmp, DEFAULT_DIFF_OPTIONS, type DiffOptions, type DiffReport, diffReports, ROLE_WORDS } from '../reports/diff.js';
+import { parseDuration } from '../reports/rules.js';
 import { type AnalyzeOptions, runAnalysis } from './analyze.js';
 import { assertUsable, ResultFailure } from './check.js';
 import { formatOption, threadsOption } from './options.js';

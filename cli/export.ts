@@ -1,7 +1,7 @@
 // `luotrace export --format chrome-json|csv FILE...` (input format: --input-format): the analysis in formats other tools read.
 //
 // chrome-json: Chrome trace-event JSON for the Perfetto UI (ui.perfetto.dev, "Open trace file") and
-// chrome://tracing (analyses/chrome-trace.ts). The report comes from runAnalysis; the refcount
+// chrome://tracing (reports/chrome-trace.ts). The report comes from runAnalysis; the refcount
 // samples and task names it does not keep come from a second streaming pass over the same files
 // (so stdin cannot be used for this format). csv: one CSV file per table (cli/export/csv.ts), the
 // same tables `analyze --csv DIR` writes.
@@ -9,9 +9,9 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { INPUT_FORMATS, type TraceEvent } from '../parsers/event.js';
 import { InputError, readTraces } from '../parsers/index.js';
-import { ReorderBuffer } from '../analyses/order.js';
+import { ReorderBuffer } from '../analyses/stream/order.js';
 import type { AnalyzeReport } from '../analyses/report.js';
-import { type ChromeTrace, LOCK_INTERVAL_CAP, LockIntervalCollector, TimelineCollector, toChromeTrace } from '../analyses/chrome-trace.js';
+import { type ChromeTrace, LOCK_INTERVAL_CAP, LockIntervalCollector, TimelineCollector, toChromeTrace } from '../reports/chrome-trace.js';
 import { type AnalyzeOptions, ORDERED_FORMATS, runAnalysis } from './analyze.js';
 import { assertUsable } from './check.js';
 import { writeCsvTables } from './export/csv.js';

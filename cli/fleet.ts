@@ -1,14 +1,14 @@
 // `luotrace fleet DIR...`: many hosts at once. Every entry of DIR is one host (a trace file, or a
 // folder with the host's run: see cli/fleet/hosts.ts for which files and in which order); hosts
 // are analyzed in parallel worker threads, each running the same runAnalysis as `analyze`, and
-// reduced to host summaries that merge into one fleet view (analyses/fleet.ts).
+// reduced to host summaries that merge into one fleet view (reports/fleet.ts).
 // `luotrace host-summary FILE...`: the summary of one host, to merge later with `luotrace merge`.
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { buildHostSummary, FleetAccumulator, type FleetSummary, type HostSummary } from '../analyses/fleet.js';
-import { KERNEL_MODELS } from '../analyses/kernel-models.js';
+import { buildHostSummary, FleetAccumulator, type FleetSummary, type HostSummary } from '../reports/fleet.js';
+import { KERNEL_MODELS } from '../analyses/kernel/kernel-models.js';
 import { InputError } from '../parsers/index.js';
 import { hostInputs, listHosts } from './fleet/hosts.js';
 import { analyzeHosts } from './fleet/pool.js';
@@ -17,7 +17,7 @@ import { runAnalysis } from './analyze.js';
 import { writeJson } from './json-out.js';
 import { formatOption } from './options.js';
 import { BufferedWriter } from './output.js';
-import { TOOL_VERSION } from './version.js';
+import { TOOL_VERSION } from '../analyses/version.js';
 
 interface FleetCliOptions {
   json?: boolean;

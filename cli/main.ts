@@ -14,7 +14,7 @@ import { registerFleet } from './fleet.js';
 import { registerMerge } from './merge.js';
 import { registerRecord } from './record.js';
 import { registerSchema } from './schema.js';
-import { TOOL_VERSION } from './version.js';
+import { TOOL_VERSION } from '../analyses/version.js';
 import { addTuiOptions, registerTui, runTui, type TuiOptions } from './tui.js';
 
 export const EXIT = { ok: 0, failed: 1, input: 2, internal: 3, interrupted: 130 } as const;

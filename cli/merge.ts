@@ -1,6 +1,6 @@
 // `luotrace merge SUMMARY...`: host summaries (`fleet --out-dir`, `host-summary`) and fleet
 // summaries (`fleet --json`, `merge --json`) merged into one fleet summary: the same figures as
-// one `luotrace fleet` run over all those hosts (analyses/fleet.ts).
+// one `luotrace fleet` run over all those hosts (reports/fleet.ts).
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -13,10 +13,10 @@ import {
   mergeSummaries,
   SUMMARY_FORMAT_VERSION,
   SummaryMergeError,
-} from '../analyses/fleet.js';
+} from '../reports/fleet.js';
 import { InputError } from '../parsers/index.js';
 import { printFleet } from './fleet.js';
-import { TOOL_VERSION } from './version.js';
+import { TOOL_VERSION } from '../analyses/version.js';
 
 /** Files named on the command line; a folder stands for its *.json files in name order. */
 function summaryFiles(args: string[]): string[] {

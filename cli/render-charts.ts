@@ -1,6 +1,6 @@
 // Charts for the text report: a module's raw refcnt over time, the same plot as the TUI's
 // Modules screen (cli/tui/charts.ts refcountPlot).
-import { modulePoints, type RefcountSeries } from '../analyses/refcount-series.js';
+import { modulePoints, type RefcountSeries } from '../analyses/luo/refcount-series.js';
 import type { AnalyzeReport } from '../analyses/report.js';
 import { refcountPlot } from './tui/charts.js';
 

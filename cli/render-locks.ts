@@ -2,7 +2,7 @@
 // (its column words: contended, total wait, max wait, avg wait, type, caller; plus acquired and
 // hold times, which perf does not give without lockdep), percentiles, log2 histograms drawn as
 // bar rows (bpftrace's hist() layout), the slowest waits with their owners, and the stall view.
-import type { LockRow, WaitRecord } from '../analyses/locks.js';
+import type { LockRow, WaitRecord } from '../analyses/locks/locks.js';
 import type { AnalyzeReport } from '../analyses/report.js';
 
 type LocksReport = Pick<AnalyzeReport, 'locks' | 'lockDetails' | 'sources'>;

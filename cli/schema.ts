@@ -1,11 +1,11 @@
 // `luotrace schema [kind]`: the JSON Schema of each JSON output, generated from the zod schemas.
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { ChromeTraceSchema } from '../analyses/chrome-trace.js';
-import { DiffReportSchema } from '../analyses/diff.js';
-import { FleetSummarySchema, HostSummarySchema } from '../analyses/fleet.js';
+import { ChromeTraceSchema } from '../reports/chrome-trace.js';
+import { DiffReportSchema } from '../reports/diff.js';
+import { FleetSummarySchema, HostSummarySchema } from '../reports/fleet.js';
 import { AnalyzeReportSchema } from '../analyses/report.js';
-import { CheckReportSchema, RulesFileSchema } from '../analyses/rules.js';
+import { CheckReportSchema, RulesFileSchema } from '../reports/rules.js';
 import { InputError } from '../parsers/index.js';
 import { EventJsonSchema } from '../parsers/event.js';
 import { EventsSummarySchema } from './summary.js';

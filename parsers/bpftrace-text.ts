@@ -10,7 +10,7 @@
 //
 // bpftrace drains its per-CPU buffers in turn, so lines are NOT in time order across CPUs (they
 // are within one CPU): the parser measures by how much and leaves a note; the analyze pipeline
-// re-orders (analyses/order.ts). `Lost N events` names no CPU and no position: it becomes a
+// re-orders (analyses/stream/order.ts). `Lost N events` names no CPU and no position: it becomes a
 // gap marker for the whole source.
 import { MapCollector } from './bpftrace-maps.js';
 import { CONTEXT_KEYS, decodeRecord, splitKeyValues } from './kv-record.js';

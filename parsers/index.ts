@@ -3,7 +3,7 @@
 //
 // Sources are read one after the other, in the order given: each keeps its own line numbers and
 // clock, and events are not merged across sources (several files are usually several boots or
-// several renderings of one run; analyses decide how to combine them, see analyses/order.ts).
+// several renderings of one run; analyses decide how to combine them, see analyses/stream/order.ts).
 import { Readable } from 'node:stream';
 import { SourceClock } from './clock.js';
 import { BpftraceJsonParser } from './bpftrace-json.js';

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
 import type { AnalyzeReport } from '../../analyses/report.js';
-import { lockRowsOf } from '../../analyses/rules.js';
-import { classifyCallSite } from '../../analyses/kernel-models.js';
+import { lockRowsOf } from '../../reports/rules.js';
+import { classifyCallSite } from '../../analyses/kernel/kernel-models.js';
 import { InputError } from '../../parsers/index.js';
 
 type Cell = string | number | boolean | null | undefined;

@@ -4,7 +4,7 @@
 // testcase with <failure>, <skipped>, <system-out>; counts as attributes). A rule that failed with
 // severity error is a <failure>; a warning is a pass with its message in <system-out> (a <failure>
 // under --strict); off and not-applicable rules are <skipped>.
-import type { CheckReport } from '../../analyses/rules.js';
+import type { CheckReport } from '../../reports/rules.js';
 
 // XML 1.0 forbids most C0 controls, lone surrogates and U+FFFE/U+FFFF even when escaped.
 const INVALID_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;

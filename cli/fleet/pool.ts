@@ -2,9 +2,9 @@
 // from a queue. A worker that dies (out of its heap limit, a crash) costs only the host it had: the
 // host is reported unusable with the reason and a fresh worker takes the rest of the queue.
 import { Worker } from 'node:worker_threads';
-import { unusableHost } from '../../analyses/fleet.js';
+import { unusableHost } from '../../reports/fleet.js';
 import { workerScript } from '../../parsers/worker-script.js';
-import { TOOL_VERSION } from '../version.js';
+import { TOOL_VERSION } from '../../analyses/version.js';
 import type { HostTask } from './hosts.js';
 import { type FleetAnalyzeOptions, type HostResult, summarizeHost } from './summarize.js';
 import type { WorkRequest } from './worker.js';

@@ -1,10 +1,10 @@
 // One host's analysis, as a worker thread (cli/fleet/worker.ts) or the main thread (`--jobs 0`)
 // runs it: the same runAnalysis as `luotrace analyze`, reduced to the host summary.
 import { getHeapStatistics } from 'node:v8';
-import { buildHostSummary, type HostSummary, unusableHost } from '../../analyses/fleet.js';
+import { buildHostSummary, type HostSummary, unusableHost } from '../../reports/fleet.js';
 import { InputError } from '../../parsers/index.js';
 import { type AnalyzeOptions, runAnalysis } from '../analyze.js';
-import { TOOL_VERSION } from '../version.js';
+import { TOOL_VERSION } from '../../analyses/version.js';
 import type { HostTask } from './hosts.js';
 
 /** The analyze options a fleet run passes on to every host. */

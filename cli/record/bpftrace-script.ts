@@ -10,7 +10,7 @@
 // the kernel does not have, so each function is its own block and the generator leaves out what
 // available_filter_functions / available_events do not list.
 import { hasReturnValue, LUO_PROBES, RWSEM_FUNCS, TRACEPOINTS } from './luo-probes.js';
-import type { KernelModelId } from '../../analyses/kernel-models.js';
+import type { KernelModelId } from '../../analyses/kernel/kernel-models.js';
 
 export const BT_FORMAT = 'luotrace-bt/1';
 

@@ -8,8 +8,8 @@
 // Signatures are those of linux-source-7.2 7.2.13 kernel/liveupdate/ (luo-model.md §2); the string
 // of a handler or FLB is `compatible`, right after the ops pointer (offset 8), as the lab's script
 // reads it (../lab/guest/tracing.sh kp_args).
-import type { KernelModelId } from '../../analyses/kernel-models.js';
-import { MODEL_EVIDENCE, MODEL_RANK } from '../../analyses/kernel-models.js';
+import type { KernelModelId } from '../../analyses/kernel/kernel-models.js';
+import { MODEL_EVIDENCE, MODEL_RANK } from '../../analyses/kernel/kernel-models.js';
 
 export interface ProbeArg {
   name: string;

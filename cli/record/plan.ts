@@ -8,7 +8,7 @@
 // (so the user's top-level buffer, clock and options are never touched unless asked), sets the
 // options, enables the events, and finally turns tracing on. Every step says why, so `--dry-run`
 // output can be checked line by line against luo-model.md.
-import type { KernelModelId } from '../../analyses/kernel-models.js';
+import type { KernelModelId } from '../../analyses/kernel/kernel-models.js';
 import { detectModel, hasReturnValue, LOCKDEP_EVENTS, LOCKDEP_FILTER, LUO_PROBES, RWSEM_FUNCS, RWSEM_SYMBOLS, SESSION_GLOBAL, TRACEPOINTS } from './luo-probes.js';
 import type { Step, TracefsIO } from './tracefs.js';
 

@@ -1,7 +1,7 @@
 // Text charts for the TUI: asciichart line charts over time, horizontal bars, pin-window bars,
 // sparklines and progress bars. All return plain strings of a known width.
 import asciichart from 'asciichart';
-import type { RefcntPoint } from '../../analyses/refcount-series.js';
+import type { RefcntPoint } from '../../analyses/luo/refcount-series.js';
 import { fmtDuration, fmtSeconds, padEnd, padStart } from './text.js';
 
 /** Lowest and highest of many values (Math.min(...xs) overflows the stack past ~10^5 values). */

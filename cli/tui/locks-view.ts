@@ -4,7 +4,7 @@
 // with their owners in lockDetails), so the screen works with the placeholder, with the full
 // section, and with anything in between. Rows that do not fit are counted, not shown wrong.
 import { z } from 'zod';
-import { DistributionFiguresSchema } from '../../analyses/quantiles.js';
+import { DistributionFiguresSchema } from '../../analyses/locks/quantiles.js';
 import { type AnalyzeReport, readableRows } from '../../analyses/report.js';
 
 const Summary = DistributionFiguresSchema.partial();

@@ -11,7 +11,7 @@ import { readTracesOn } from '../../parsers/threaded.js';
 import { LiveSource } from './follow.js';
 import { FileLineStore, type LineStore, RingLineStore, type SearchUpdate } from './lines.js';
 import { type LineRef, lineReferences } from './relations.js';
-import { RefcountSeries } from '../../analyses/refcount-series.js';
+import { RefcountSeries } from '../../analyses/luo/refcount-series.js';
 
 export type ModelPhase = 'loading' | 'ready' | 'live' | 'error';
 

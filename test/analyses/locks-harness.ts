@@ -3,10 +3,10 @@
 // pipeline as `luotrace analyze` (reorder buffer -> LUO call tracker -> lock reducer).
 import type { TraceEvent } from '../../parsers/event.js';
 import { SymbolTable } from '../../parsers/kallsyms.js';
-import { type LockOptions, type LocksSection, createLockAnalysis } from '../../analyses/locks.js';
-import type { HoldInterval, WaitInterval } from '../../analyses/lock-intervals.js';
-import { LuoCallTracker } from '../../analyses/luo-calls.js';
-import { ReorderBuffer } from '../../analyses/order.js';
+import { type LockOptions, type LocksSection, createLockAnalysis } from '../../analyses/locks/locks.js';
+import type { HoldInterval, WaitInterval } from '../../analyses/locks/lock-intervals.js';
+import { LuoCallTracker } from '../../analyses/stream/luo-calls.js';
+import { ReorderBuffer } from '../../analyses/stream/order.js';
 import { parseText } from '../helpers.js';
 
 /** One ftrace line: `           TASK-PID     [CPU] FLAGS   SECONDS: payload` (real README §2 instance `main`). */

@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../parsers/event.js';
 import { makeEvent } from '../../parsers/payloads.js';
-import type { HoldInterval, LockInstance, WaitInterval } from '../../analyses/lock-intervals.js';
+import type { HoldInterval, LockInstance, WaitInterval } from '../../analyses/locks/lock-intervals.js';
 import { analyzeEvents } from './locks-harness.js';
 
 const US = 1000;

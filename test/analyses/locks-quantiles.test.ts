@@ -2,7 +2,7 @@
 // relative error (DDSketch) on large random samples, also after merging; log2 histograms.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Distribution, EXACT_LIMIT, QUANTILE_RELATIVE_ACCURACY, REPORTED_QUANTILES, log2Floor } from '../../analyses/quantiles.js';
+import { Distribution, EXACT_LIMIT, QUANTILE_RELATIVE_ACCURACY, REPORTED_QUANTILES, log2Floor } from '../../analyses/locks/quantiles.js';
 import { seededRandom } from '../helpers.js';
 
 const exactQuantile = (sorted: number[], q: number) => sorted[Math.floor(q * (sorted.length - 1))];

@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../parsers/event.js';
-import type { LocksSection } from '../../analyses/locks.js';
-import { LocksSectionSchema } from '../../analyses/locks.js';
+import type { LocksSection } from '../../analyses/locks/locks.js';
+import { LocksSectionSchema } from '../../analyses/locks/locks.js';
 import { parseFiles, sample } from '../helpers.js';
 import { ADDR, type Analyzed, analyzeEvents, row, symbolsFromText } from './locks-harness.js';
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../parsers/event.js';
 import { makeEvent } from '../../parsers/payloads.js';
-import { LocksSectionSchema } from '../../analyses/locks.js';
+import { LocksSectionSchema } from '../../analyses/locks/locks.js';
 import { ADDR, P, analyzeEvents, analyzeLines, ftraceLine as L, row, symbolsFromText } from './locks-harness.js';
 
 const KALLSYMS = `ffffffff81302260 T liveupdate_register_file_handler

@@ -6,10 +6,10 @@
 // than copies) kept in a report record then keeps its whole chunk alive.
 //
 //   node dist/test/bench/memory-probe.js FILE [parse|calls|luo|locks|all] [--every SECONDS]
-import { LuoCallTracker } from '../../analyses/luo-calls.js';
-import { LuoAnalysis } from '../../analyses/luo.js';
-import { createLockAnalysis } from '../../analyses/locks.js';
-import { ReorderBuffer } from '../../analyses/order.js';
+import { LuoCallTracker } from '../../analyses/stream/luo-calls.js';
+import { LuoAnalysis } from '../../analyses/luo/luo.js';
+import { createLockAnalysis } from '../../analyses/locks/locks.js';
+import { ReorderBuffer } from '../../analyses/stream/order.js';
 import type { TraceEvent } from '../../parsers/event.js';
 import { readTraces } from '../../parsers/index.js';
 

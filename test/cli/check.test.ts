@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { runAnalysis } from '../../cli/analyze.js';
-import { CheckReportSchema, effectiveRules, evaluateRules, parseRulesFile } from '../../analyses/rules.js';
+import { CheckReportSchema, effectiveRules, evaluateRules, parseRulesFile } from '../../reports/rules.js';
 import { sample } from '../helpers.js';
 import { readSample, syntheticLeak, syntheticLostEvents, syntheticRegistrationPin, syntheticUnregisterError } from './check-fixtures.js';
 import { schemaErrors } from './check-jsonschema.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { DiffReportSchema } from '../../analyses/diff.js';
+import { DiffReportSchema } from '../../reports/diff.js';
 import { sample } from '../helpers.js';
 import { parseLine, readSample, syntheticPreSeriesLifecycle } from './check-fixtures.js';
 import { schemaErrors } from './check-jsonschema.js';

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { FleetSummary } from '../../analyses/fleet.js';
+import type { FleetSummary } from '../../reports/fleet.js';
 import { ROOT, sample } from '../helpers.js';
 import { runCli } from './run.js';
 

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FleetSummary, HostSummary } from '../../analyses/fleet.js';
+import type { FleetSummary, HostSummary } from '../../reports/fleet.js';
 import { sample } from '../helpers.js';
 import { schemaErrors } from './check-jsonschema.js';
 import { runCli } from './run.js';

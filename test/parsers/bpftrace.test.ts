@@ -2,9 +2,9 @@
 // bpftrace's own outputs (samples/formats/bpftrace_*), plus the grammar corners of trace-formats.md §3.
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createLockAnalysis } from '../../analyses/locks.js';
-import { LuoCallTracker } from '../../analyses/luo-calls.js';
-import { ReorderBuffer } from '../../analyses/order.js';
+import { createLockAnalysis } from '../../analyses/locks/locks.js';
+import { LuoCallTracker } from '../../analyses/stream/luo-calls.js';
+import { ReorderBuffer } from '../../analyses/stream/order.js';
 import { runAnalysis } from '../../cli/analyze.js';
 import type { EventOf, TraceEvent } from '../../parsers/event.js';
 import { TraceEventSchema } from '../../parsers/event.js';

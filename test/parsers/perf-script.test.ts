@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../parsers/event.js';
-import { probedFunction } from '../../analyses/kernel-models.js';
+import { probedFunction } from '../../analyses/kernel/kernel-models.js';
 import { tokenizePerfLine } from '../../parsers/perf-script.js';
 import { parseFiles, parseText, realEvents, sample } from '../helpers.js';
 

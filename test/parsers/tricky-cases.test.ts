@@ -3,7 +3,7 @@
 // which sample the line is from.
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { ReorderBuffer } from '../../analyses/order.js';
+import { ReorderBuffer } from '../../analyses/stream/order.js';
 import type { TraceEvent } from '../../parsers/event.js';
 import { parseText, realEvents } from '../helpers.js';
 

@@ -1,6 +1,6 @@
 // SYNTHETIC: a hand-written `locks` + `lockDetails` section in the shape of issue #4's JSON
 // contract (locks[]: name, address, mode, acquisitions, contended, wait/hold summaries in ns; the
-// richer fields of analyses/locks.ts: type, waitHistogram, slowestWaits with owners).
+// richer fields of analyses/locks/locks.ts: type, waitHistogram, slowestWaits with owners).
 // The numbers are made up; the wait lines point at real contention_begin lines of the lifecycle
 // stage 1 capture so that drilling down lands on real text. Not a trace: a report fixture.
 const summary = (count: number, total: number, min: number, max: number, p50: number, p90: number, p99: number) => ({

@@ -158,7 +158,7 @@ describe('NO_COLOR', () => {
 
 describe('refcount series', () => {
   it('stays bounded and keeps the lowest and highest values when it compacts', async () => {
-    const { RefcountSeries } = await import('../../analyses/refcount-series.js');
+    const { RefcountSeries } = await import('../../analyses/luo/refcount-series.js');
     const s = new RefcountSeries();
     const ev = (i: number, refcnt: number) =>
       ({ kind: 'module_get', name: 'module_get', time: i * 1000, cpu: 0, pid: 1, tgid: null, comm: 'x', src: 0, line: i + 1, fields: { module: 'm', callSite: 'c', refcnt } }) as const;

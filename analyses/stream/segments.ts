@@ -15,7 +15,7 @@
 // - a trace segment without such evidence joins the latest boot known only from a console segment
 //   that started with a boot line, when the times fit (the trace of the kernel that console shows);
 // - otherwise it starts a new boot. Inputs are taken in the order given (old kernel first).
-import type { TraceEvent } from '../parsers/event.js';
+import type { TraceEvent } from '../../parsers/event.js';
 
 export interface Segment {
   id: number;

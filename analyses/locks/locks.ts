@@ -13,15 +13,15 @@
 // the slowest sessions only. Sessions are derived here (lock-sessions.ts); every finished interval
 // is also handed to `onInterval` for joins with the LUO session analysis.
 import { z } from 'zod';
-import type { TraceEvent } from '../parsers/event.js';
-import type { SymbolTable } from '../parsers/kallsyms.js';
-import { LUO_LOCKS } from './kernel-models.js';
+import type { TraceEvent } from '../../parsers/event.js';
+import type { SymbolTable } from '../../parsers/kallsyms.js';
+import { LUO_LOCKS } from '../kernel/kernel-models.js';
 import { type HoldInterval, type IncompleteReason, type LockInstance, LockIntervalTracker, type OwnerInfo, type TaskContext, type WaitInterval } from './lock-intervals.js';
-import type { LockType } from './lock-model.js';
+import type { LockType } from '../kernel/lock-model.js';
 import { SessionTracker, type SessionRef, sessionRefKey } from './lock-sessions.js';
-import type { LuoCallTracker, OpenCall } from './luo-calls.js';
+import type { LuoCallTracker, OpenCall } from '../stream/luo-calls.js';
 import { Distribution, DistributionSummarySchema, HistogramBucketSchema, QUANTILE_METHOD, QUANTILE_RELATIVE_ACCURACY, EXACT_LIMIT } from './quantiles.js';
-import type { FinishContext, Reducer } from './reducer.js';
+import type { FinishContext, Reducer } from '../stream/reducer.js';
 
 // ---- JSON contract -------------------------------------------------------------------------------
 
@@ -212,7 +212,7 @@ export type LocksSection = z.infer<typeof LocksSectionSchema>;
 
 /**
  * The wait and hold distributions behind each row's figures (not part of the JSON row): per-host
- * summaries serialize them so fleets merge percentiles exactly as in memory (analyses/fleet.ts).
+ * summaries serialize them so fleets merge percentiles exactly as in memory (reports/fleet.ts).
  */
 const rowDistributions = new WeakMap<LockRow, { wait: Distribution; hold: Distribution }>();
 export function lockRowDistributions(row: LockRow): { wait: Distribution; hold: Distribution } | undefined {

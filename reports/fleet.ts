@@ -2,7 +2,7 @@
 //
 // A host summary keeps what a fleet owner compares across machines: the verdicts, session counts
 // and phase statistics, each module's final refcount and open pins, and the lock rows, plus the
-// distributions behind the percentiles (serialized by analyses/quantiles.ts: exact values while
+// distributions behind the percentiles (serialized by analyses/locks/quantiles.ts: exact values while
 // small, else the DDSketch bins). Merging is therefore exact where the inputs are (counts, totals,
 // min/max, histograms, exact values) and within the sketch's stated relative error otherwise, and
 // merging summaries gives the same figures as merging in memory, in any order: every merge below is
@@ -16,8 +16,8 @@
 //
 // Pure: no I/O. cli/fleet.ts reads the traces (in worker threads), cli/merge.ts reads summaries.
 import { z } from 'zod';
-import { PHASE_OF_FUNCTION } from './kernel-models.js';
-import { type LockRow, lockRowDistributions } from './locks.js';
+import { PHASE_OF_FUNCTION } from '../analyses/kernel/kernel-models.js';
+import { type LockRow, lockRowDistributions } from '../analyses/locks/locks.js';
 import {
   Distribution,
   DistributionSummarySchema,
@@ -25,8 +25,8 @@ import {
   QUANTILE_METHOD,
   SerializedDistributionSchema,
   type SerializedDistribution,
-} from './quantiles.js';
-import type { AnalyzeReport } from './report.js';
+} from '../analyses/locks/quantiles.js';
+import type { AnalyzeReport } from '../analyses/report.js';
 
 export const SUMMARY_FORMAT_VERSION = 1;
 export const UNNAMED_LOCK = '(unnamed)';
@@ -478,7 +478,7 @@ interface VerdictAcc {
   warning: Array<{ host: string; message: string }>;
 }
 
-/** A host's verdict in the fleet's three outcomes (analyses/verdicts.ts: ok + severity). */
+/** A host's verdict in the fleet's three outcomes (analyses/luo/verdicts.ts: ok + severity). */
 function outcome(v: { ok: boolean; severity: Severity }): 'pass' | 'warn' | 'fail' {
   if (v.severity === 'warning') return 'warn';
   return v.ok ? 'pass' : 'fail';

@@ -6,8 +6,8 @@
 // the enclosing `liveupdate_register_file_handler`, and so on (luo-model.md §2, §6). The tracker is
 // fed the same stream as the reducers and answers that question at the current point of the stream.
 // Calls whose entry is before the start of the trace are reported with `start: null`.
-import type { TraceEvent } from '../parsers/event.js';
-import { PHASE_OF_FUNCTION, type PhaseName, isLuoFunction, probedFunction } from './kernel-models.js';
+import type { TraceEvent } from '../../parsers/event.js';
+import { PHASE_OF_FUNCTION, type PhaseName, isLuoFunction, probedFunction } from '../kernel/kernel-models.js';
 
 export interface OpenCall {
   func: string;

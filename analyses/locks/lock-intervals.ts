@@ -34,9 +34,9 @@
 // - Merging by adjacency assumes that lockdep, when traced at all, covers the probed locks (the
 //   lab's name filter covers every LUO lock, real README §2); names, lockdep maps and addresses
 //   already known for a lock veto a merge that would contradict them.
-import type { TraceEvent } from '../parsers/event.js';
-import { isLuoFunction, probedFunction } from './kernel-models.js';
-import { LCB, type LockOp, type LockType, contentionKind, isInternalLockName, isLockingFrame, lockOpOf, typeFromName } from './lock-model.js';
+import type { TraceEvent } from '../../parsers/event.js';
+import { isLuoFunction, probedFunction } from '../kernel/kernel-models.js';
+import { LCB, type LockOp, type LockType, contentionKind, isInternalLockName, isLockingFrame, lockOpOf, typeFromName } from '../kernel/lock-model.js';
 
 /**
  * Events that show the task running its own code again, so a pending lock call has returned:

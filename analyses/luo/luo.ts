@@ -3,20 +3,20 @@
 // first. The pieces are small reducers (segments, sessions, pins, refcounts, registry); this file
 // feeds them one stream and joins their results at the end (across sources and across kexec).
 import { z } from 'zod';
-import type { TraceEvent } from '../parsers/event.js';
+import type { TraceEvent } from '../../parsers/event.js';
 import {
   KERNEL_MODELS,
   type KernelModelId,
   MODEL_EVIDENCE,
   MODEL_RANK,
   classifyCallSite,
-} from './kernel-models.js';
-import type { LuoCallTracker } from './luo-calls.js';
+} from '../kernel/kernel-models.js';
+import type { LuoCallTracker } from '../stream/luo-calls.js';
 import { PinReducer, type PinWindow } from './pins.js';
-import type { FinishContext } from './reducer.js';
+import type { FinishContext } from '../stream/reducer.js';
 import { type ModuleStats, RefcountReducer } from './refcounts.js';
 import { RegistryReducer } from './registry.js';
-import { type Boot, SegmentTracker } from './segments.js';
+import { type Boot, SegmentTracker } from '../stream/segments.js';
 import { type PhaseRecord, type SessionRecord, SessionReducer } from './sessions.js';
 import { buildVerdicts, VerdictSchema } from './verdicts.js';
 

@@ -2,7 +2,7 @@
 // lock hold and wait of the lock analysis (its onInterval hook), checked against the trace-event
 // format (shape + pairing + nesting) and against the report's own lock statistics.
 import { describe, expect, it } from 'vitest';
-import { type ChromeTrace, type ChromeTraceEvent, ChromeTraceSchema, type LockSlice, LockIntervalCollector, NO_TASK_TID, toChromeTrace, traceEventProblems } from '../../analyses/chrome-trace.js';
+import { type ChromeTrace, type ChromeTraceEvent, ChromeTraceSchema, type LockSlice, LockIntervalCollector, NO_TASK_TID, toChromeTrace, traceEventProblems } from '../../reports/chrome-trace.js';
 import { runAnalysis } from '../../cli/analyze.js';
 import { chromeTraceOf } from '../../cli/export.js';
 import { sample } from '../helpers.js';

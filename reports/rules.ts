@@ -1,6 +1,6 @@
 // `luotrace check` rules: configuration over the analyze report, evaluated without I/O.
 //
-// A rule either reuses a verdict the LUO analysis already derived (analyses/verdicts.ts: the rule
+// A rule either reuses a verdict the LUO analysis already derived (analyses/luo/verdicts.ts: the rule
 // decides whether it is enforced and how severe a failure is, the verdict supplies the message and
 // the evidence lines), or puts a limit on a number the report measured: lock hold/wait times per
 // lock and mode (the lock analysis' `locks[]` rows) and LUO phase durations per phase.
@@ -12,9 +12,9 @@
 // A rule named in the file replaces that rule's defaults as a whole; rules not named keep theirs.
 // Limits are tried in order and the first whose selector matches applies (specific ones first).
 import { z } from 'zod';
-import { type AnalyzeReport, readableRows } from './report.js';
-import { LUO_LOCKS } from './kernel-models.js';
-import { DistributionFiguresSchema } from './quantiles.js';
+import { type AnalyzeReport, readableRows } from '../analyses/report.js';
+import { LUO_LOCKS } from '../analyses/kernel/kernel-models.js';
+import { DistributionFiguresSchema } from '../analyses/locks/quantiles.js';
 
 // ---- durations ---------------------------------------------------------------------------------
 
@@ -47,7 +47,7 @@ export const RULE_SEVERITIES = ['error', 'warning', 'off'] as const;
 const SeveritySchema = z.enum(RULE_SEVERITIES);
 export type RuleSeverity = z.infer<typeof SeveritySchema>;
 
-/** Verdict rules: ids of analyses/verdicts.ts. */
+/** Verdict rules: ids of analyses/luo/verdicts.ts. */
 export const VERDICT_RULES = {
   'modules-unpinned-after-finish': 'every LUO module pin of a finished or aborted session is released (luo-model.md §7)',
   'refcounts-balanced': 'refcnt= agrees with the gets and puts seen; no put without a get',

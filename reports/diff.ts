@@ -17,8 +17,8 @@
 //   unload's rwsem in one run with an insmod's in the other); each side's totals are listed apart.
 // Pure: no I/O.
 import { z } from 'zod';
-import type { AnalyzeReport } from './report.js';
-import { type CallSiteClass, classifyCallSite, KERNEL_MODELS, type KernelModelId } from './kernel-models.js';
+import type { AnalyzeReport } from '../analyses/report.js';
+import { type CallSiteClass, classifyCallSite, KERNEL_MODELS, type KernelModelId } from '../analyses/kernel/kernel-models.js';
 import { type DistributionView, lockRowsOf, type LockRowView } from './rules.js';
 
 export interface DiffOptions {

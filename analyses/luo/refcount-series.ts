@@ -2,7 +2,7 @@
 // (MODULE_REF_BASE included, real README O11), per source and module. Memory is bounded: past
 // MAX_POINTS a series is halved, each kept point carrying the lowest and highest value of the pair
 // it replaces, so neither peaks nor drops disappear.
-import type { TraceEvent } from '../parsers/event.js';
+import type { TraceEvent } from '../../parsers/event.js';
 
 const MAX_POINTS = 2048;
 

@@ -7,7 +7,7 @@
 // min-heap that holds events until the newest time seen is `windowNs` ahead. Memory is bounded by
 // the number of events inside the window. An event that arrives later than the window allows is
 // passed on at once and counted, so a report can say ordering was not guaranteed.
-import type { TraceEvent } from '../parsers/event.js';
+import type { TraceEvent } from '../../parsers/event.js';
 
 interface Slot {
   ev: TraceEvent;

@@ -2,7 +2,7 @@
 // without changing how it was computed. Pairing always runs on the whole input (a filter applied
 // to events would cut pin windows at its edges and invent leaks); the filter then keeps the
 // sessions, modules and pin windows that match, and the verdicts are re-derived from what is kept.
-import type { DataQuality } from '../parsers/quality.js';
+import type { DataQuality } from '../../parsers/quality.js';
 import type { LuoSection } from './luo.js';
 import { buildVerdicts } from './verdicts.js';
 

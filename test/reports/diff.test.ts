@@ -2,7 +2,7 @@
 // kernel-model differences, locks in the lock analysis' contract.
 import { describe, expect, it } from 'vitest';
 import { runAnalysis } from '../../cli/analyze.js';
-import { cmp, DEFAULT_DIFF_OPTIONS, DiffReportSchema, diffReports } from '../../analyses/diff.js';
+import { cmp, DEFAULT_DIFF_OPTIONS, DiffReportSchema, diffReports } from '../../reports/diff.js';
 import type { AnalyzeReport } from '../../analyses/report.js';
 import { sample } from '../helpers.js';
 import { REAL_LOCK_ROWS, withLocks } from './rules-lock-rows.js';

@@ -17,10 +17,10 @@
 // Timestamps are microseconds (the format's unit), from the trace clock (ns / 1000).
 import { z } from 'zod';
 import type { TraceEvent } from '../parsers/event.js';
-import type { HoldInterval, LockInstance, WaitInterval } from './lock-intervals.js';
-import { modeLabel } from './locks.js';
-import type { AnalyzeReport } from './report.js';
-import { type Segment, SegmentTracker } from './segments.js';
+import type { HoldInterval, LockInstance, WaitInterval } from '../analyses/locks/lock-intervals.js';
+import { modeLabel } from '../analyses/locks/locks.js';
+import type { AnalyzeReport } from '../analyses/report.js';
+import { type Segment, SegmentTracker } from '../analyses/stream/segments.js';
 
 // ---- the format ----------------------------------------------------------------------------------
 

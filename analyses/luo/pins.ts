@@ -14,10 +14,10 @@
 // - `do_init_module` puts the reference taken while loading, which no module_get shows (real README
 //   §3.1): a known untraced get, not a finding.
 // A window is `incomplete` when a lost-events gap occurred while it was open.
-import type { TraceEvent } from '../parsers/event.js';
-import { type CallSiteClass, classifyCallSite } from './kernel-models.js';
-import type { LuoCallTracker } from './luo-calls.js';
-import type { Segment } from './segments.js';
+import type { TraceEvent } from '../../parsers/event.js';
+import { type CallSiteClass, classifyCallSite } from '../kernel/kernel-models.js';
+import type { LuoCallTracker } from '../stream/luo-calls.js';
+import type { Segment } from '../stream/segments.js';
 import type { SessionReducer } from './sessions.js';
 
 export interface PinWindow {

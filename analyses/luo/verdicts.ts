@@ -15,7 +15,7 @@
 //   the module is the correct POST behaviour (§7 "rmmod M during an active session");
 // - no-lost-events: the trace says events were lost; results across those gaps are incomplete.
 import { z } from 'zod';
-import type { DataQuality } from '../parsers/quality.js';
+import type { DataQuality } from '../../parsers/quality.js';
 import type { LuoSection } from './luo.js';
 
 export const VerdictSchema = z.object({

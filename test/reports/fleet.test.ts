@@ -14,9 +14,9 @@ import {
   mergeSummaries,
   SummaryMergeError,
   unusableHost,
-} from '../../analyses/fleet.js';
-import { lockRowDistributions } from '../../analyses/locks.js';
-import { Distribution, EXACT_LIMIT, QUANTILE_RELATIVE_ACCURACY, REPORTED_QUANTILES, type SerializedDistribution } from '../../analyses/quantiles.js';
+} from '../../reports/fleet.js';
+import { lockRowDistributions } from '../../analyses/locks/locks.js';
+import { Distribution, EXACT_LIMIT, QUANTILE_RELATIVE_ACCURACY, REPORTED_QUANTILES, type SerializedDistribution } from '../../analyses/locks/quantiles.js';
 import { runAnalysis } from '../../cli/analyze.js';
 import { sample, seededRandom } from '../helpers.js';
 

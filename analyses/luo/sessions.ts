@@ -13,10 +13,10 @@
 //   SESSION_FINISH ioctl (0xba42) or implicitly when the fd is closed (§1.2 Finish / Release).
 // File sets are reused after a session is freed, so a binding ends with the abort or finish.
 // Where probes are missing the report says which phases could not be seen instead of guessing.
-import type { TraceEvent } from '../parsers/event.js';
-import { errnoName } from './errno.js';
-import type { CallEdge, LuoCallTracker } from './luo-calls.js';
-import type { Segment } from './segments.js';
+import type { TraceEvent } from '../../parsers/event.js';
+import { errnoName } from '../kernel/errno.js';
+import type { CallEdge, LuoCallTracker } from '../stream/luo-calls.js';
+import type { Segment } from '../stream/segments.js';
 
 export type SessionSide = 'outgoing' | 'incoming';
 export type SessionState =

@@ -10,8 +10,8 @@
 // file_set pointer is re-bound every time: a binding holds from the moment it is made. A task
 // keeps its last session after the LUO call returns, because the session close path
 // (luo_session_release -> luo_session_remove, outgoing rwsem W) has no probed LUO function of its own.
-import type { TraceEvent } from '../parsers/event.js';
-import { probedFunction } from './kernel-models.js';
+import type { TraceEvent } from '../../parsers/event.js';
+import { probedFunction } from '../kernel/kernel-models.js';
 
 const NAMING_FUNCTIONS = new Set(['luo_session_create', 'luo_session_retrieve']);
 

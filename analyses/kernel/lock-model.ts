@@ -7,8 +7,8 @@
 // flags each lock type emits, checked in linux-source-7.2 7.2.13 kernel/locking/{rwsem,mutex}.c);
 // real README O2 (hashed vs raw pointers), O7 (mutex contention_begin twice, one end), O10 (lockdep
 // names seen) and §2 (the lab's luorw kprobes `sem=%di:x64`, bpftrace `lock=`, `sym=`, `caller=`).
-import type { TraceEvent } from '../parsers/event.js';
-import { normalizePointer, parseSignedInt } from '../parsers/payloads.js';
+import type { TraceEvent } from '../../parsers/event.js';
+import { normalizePointer, parseSignedInt } from '../../parsers/payloads.js';
 import { LUO_LOCKS, probedFunction } from './kernel-models.js';
 
 /** Lock types as `perf lock` names them (its `type` column), plus what lockdep alone cannot tell. */

@@ -9,10 +9,10 @@
 // event of a freshly loaded module. `delete_module` returns -EWOULDBLOCK (-EAGAIN) while references
 // beyond the base remain, unless forced with O_TRUNC (`rmmod -f`), which taints and unloads anyway
 // (§4 "Unload behaviour", §7(b)).
-import type { TraceEvent } from '../parsers/event.js';
-import { errnoName } from './errno.js';
-import { probedFunction } from './kernel-models.js';
-import type { Segment } from './segments.js';
+import type { TraceEvent } from '../../parsers/event.js';
+import { errnoName } from '../kernel/errno.js';
+import { probedFunction } from '../kernel/kernel-models.js';
+import type { Segment } from '../stream/segments.js';
 import { deletedModuleName } from './registry.js';
 
 export interface RefcntMismatch {

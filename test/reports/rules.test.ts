@@ -12,7 +12,7 @@ import {
   RULE_IDS,
   RulesError,
   type RuleConfig,
-} from '../../analyses/rules.js';
+} from '../../reports/rules.js';
 import { sample } from '../helpers.js';
 import type { AnalyzeReport } from '../../analyses/report.js';
 import { REAL_LOCK_ROWS, REAL_SLOWEST_WAIT, withLocks } from './rules-lock-rows.js';

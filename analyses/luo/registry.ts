@@ -7,10 +7,10 @@
 // purpose (ret=-17 EEXIST, real README O5): a registration error is reported, not judged.
 // In PRE kernels unregister returns an int and can fail with -EBUSY while sessions exist, leaving
 // the handler registered after its module is gone (§7(b), (c)); POST unregister returns void.
-import type { TraceEvent } from '../parsers/event.js';
-import { errnoName } from './errno.js';
-import type { LuoCallTracker } from './luo-calls.js';
-import type { Segment } from './segments.js';
+import type { TraceEvent } from '../../parsers/event.js';
+import { errnoName } from '../kernel/errno.js';
+import type { LuoCallTracker } from '../stream/luo-calls.js';
+import type { Segment } from '../stream/segments.js';
 
 export interface Registration {
   action: 'register' | 'unregister';

@@ -3,8 +3,8 @@
 // `push` sees every event once (in stream order, see order.ts); `finish` returns the section of the
 // report this analysis owns. Reducers do no I/O and keep memory proportional to what they report
 // (open intervals, per-key statistics), not to the number of events.
-import type { TraceEvent, SourceInfo } from '../parsers/event.js';
-import type { DataQuality } from '../parsers/quality.js';
+import type { TraceEvent, SourceInfo } from '../../parsers/event.js';
+import type { DataQuality } from '../../parsers/quality.js';
 
 export interface Reducer<R> {
   push(ev: TraceEvent): void;
