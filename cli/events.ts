@@ -5,7 +5,8 @@ import type { SourceClock } from '../parsers/clock.js';
 import type { TraceEvent } from '../parsers/event.js';
 import { readTraces } from '../parsers/index.js';
 import { BufferedWriter } from './output.js';
-import { formatOption, parseFormat } from './options.js';
+import { parseFormat } from '../analyses/pipeline.js';
+import { formatOption } from './options.js';
 import { buildSummary, renderSummaryText } from './summary.js';
 
 export function registerEvents(program: Command): void {

@@ -12,10 +12,10 @@ import { InputError, readTraces } from '../parsers/index.js';
 import { ReorderBuffer } from '../analyses/stream/order.js';
 import type { AnalyzeReport } from '../analyses/report.js';
 import { type ChromeTrace, LOCK_INTERVAL_CAP, LockIntervalCollector, TimelineCollector, toChromeTrace } from '../reports/chrome-trace.js';
-import { type AnalyzeOptions, ORDERED_FORMATS, runAnalysis } from './analyze.js';
+import { ORDERED_FORMATS, parseFormat, runAnalysis } from '../analyses/pipeline.js';
+import type { AnalyzeOptions } from './analyze.js';
 import { assertUsable } from './check.js';
 import { writeCsvTables } from './export/csv.js';
-import { parseFormat } from './options.js';
 import { BufferedWriter } from './output.js';
 
 export const EXPORT_FORMATS = ['chrome-json', 'csv'] as const;

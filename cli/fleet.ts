@@ -13,7 +13,7 @@ import { InputError } from '../parsers/index.js';
 import { hostInputs, listHosts } from './fleet/hosts.js';
 import { analyzeHosts } from './fleet/pool.js';
 import { renderFleetText } from './fleet/render.js';
-import { runAnalysis } from './analyze.js';
+import { runAnalysis } from '../analyses/pipeline.js';
 import { writeJson } from './json-out.js';
 import { formatOption } from './options.js';
 import { BufferedWriter } from './output.js';

@@ -2,6 +2,8 @@
 // (parsers/read-worker.ts) while this thread runs the analyses on the events it streams back
 // (parsers/event-codec.ts). The events, their order, the read result and the errors are the same
 // as readTraces' own; only stdin cannot be read this way (it belongs to the main thread).
+import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { EventDecoder, type EventBatch } from './event-codec.js';
 import type { InputFormat } from './event.js';
@@ -95,4 +97,24 @@ export function readTracesThreaded(paths: string[], sink: EventSink, opts: Threa
     worker.on('error', (e) => settle(() => reject(e)));
     worker.on('exit', (code) => settle(() => reject(new Error(`the parse worker stopped early (exit code ${code})`))));
   });
+}
+
+/** Inputs at least this large (bytes on disk, all files) are read on a second thread under `--threads auto`. */
+export const THREADED_MIN_BYTES = 8_000_000;
+
+/** How many threads `--threads` means for these inputs (stdin, a pipe or a missing file: 1). */
+export function resolveThreads(setting: string | undefined, files: string[]): 1 | 2 {
+  if (setting === undefined || setting === '1' || files.includes('-')) return 1;
+  if (setting === '2') return 2;
+  if (availableParallelism() < 2) return 1;
+  let bytes = 0;
+  for (const f of files) {
+    try {
+      const st = statSync(f);
+      if (st.isFile()) bytes += st.size;
+    } catch {
+      // Unreadable here: readTraces reports it, on either path.
+    }
+  }
+  return bytes >= THREADED_MIN_BYTES ? 2 : 1;
 }

@@ -3,12 +3,12 @@
 import { getHeapStatistics } from 'node:v8';
 import { buildHostSummary, type HostSummary, unusableHost } from '../../reports/fleet.js';
 import { InputError } from '../../parsers/index.js';
-import { type AnalyzeOptions, runAnalysis } from '../analyze.js';
+import { type AnalysisOptions, runAnalysis } from '../../analyses/pipeline.js';
 import { TOOL_VERSION } from '../../analyses/version.js';
 import type { HostTask } from './hosts.js';
 
 /** The analyze options a fleet run passes on to every host. */
-export type FleetAnalyzeOptions = Pick<AnalyzeOptions, 'format' | 'kernelModel'>;
+export type FleetAnalyzeOptions = Pick<AnalysisOptions, 'format' | 'kernelModel'>;
 
 export interface HostResult {
   summary: HostSummary;

@@ -5,9 +5,8 @@ import type { Readable } from 'node:stream';
 import type { AnalyzeReport } from '../../analyses/report.js';
 import type { TraceEvent } from '../../parsers/event.js';
 import { InputError, type ReadProgress } from '../../parsers/index.js';
-import { type AnalyzeOptions, createAnalysis } from '../analyze.js';
-import { parseFormat, resolveThreads } from '../options.js';
-import { readTracesOn } from '../../parsers/threaded.js';
+import { type AnalysisOptions, createAnalysis, parseFormat } from '../../analyses/pipeline.js';
+import { readTracesOn, resolveThreads } from '../../parsers/threaded.js';
 import { LiveSource } from './follow.js';
 import { FileLineStore, type LineStore, RingLineStore, type SearchUpdate } from './lines.js';
 import { type LineRef, lineReferences } from './relations.js';
@@ -112,7 +111,7 @@ export class TuiModel {
 }
 
 /** Read the files in the background; the model says how far it got and then holds the report. */
-export function loadFiles(files: string[], opts: AnalyzeOptions): TuiModel {
+export function loadFiles(files: string[], opts: AnalysisOptions): TuiModel {
   const knownLines = new Map<string, number>();
   const model = new TuiModel(files, new FileLineStore((f) => knownLines.get(f) ?? null));
   let lastEmit = 0;
@@ -157,7 +156,7 @@ const SNAPSHOT_MS = 1000;
  * `--follow`: stream one input; the report is rebuilt from the running analyses every second while
  * events arrive (and when the stream pauses), raw lines beyond the newest LIVE_KEEP_LINES are dropped.
  */
-export function followFile(file: string, opts: AnalyzeOptions & { keepLines?: number; stdin?: Readable }): TuiModel {
+export function followFile(file: string, opts: AnalysisOptions & { keepLines?: number; stdin?: Readable }): TuiModel {
   const ring = new RingLineStore(opts.keepLines ?? LIVE_KEEP_LINES);
   const model = new TuiModel([file === '-' ? '<stdin>' : file], ring);
   model.phase = 'live';

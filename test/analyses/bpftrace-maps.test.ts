@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { bucketAt, createBpftraceMapsAnalysis } from '../../analyses/bpftrace-maps.js';
 import { AnalyzeReportSchema } from '../../analyses/report.js';
-import { runAnalysis } from '../../cli/analyze.js';
+import { runAnalysis } from '../../analyses/pipeline.js';
 import { bucketLabel, renderBpftraceMapsText } from '../../cli/render-bpftrace-maps.js';
 import { parseFiles, sample } from '../helpers.js';
 

@@ -1,6 +1,6 @@
 // analyze --module/--session/--pid/--since/--until narrow the report; pairing is unaffected.
 import { describe, expect, it } from 'vitest';
-import { runAnalysis } from '../../cli/analyze.js';
+import { runAnalysis } from '../../analyses/pipeline.js';
 import { sample } from '../helpers.js';
 
 const files = ['real/lifecycle/stage1/ftrace-main.txt.gz', 'real/lifecycle/console.log.gz', 'real/lifecycle/stage2/ftrace-main.txt.gz'].map(sample);

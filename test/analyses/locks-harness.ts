@@ -44,7 +44,7 @@ export interface Analyzed {
   events: TraceEvent[];
 }
 
-/** Run the lock analysis over events, as cli/analyze.ts does. */
+/** Run the lock analysis over events, as analyses/pipeline.ts does. */
 export function analyzeEvents(events: TraceEvent[], opts: Omit<LockOptions, 'calls' | 'onInterval'> = {}): Analyzed {
   const calls = new LuoCallTracker();
   const waits: WaitInterval[] = [];

@@ -1,7 +1,7 @@
 // LUO analyses on the real 7.2.13 captures: every number the capture README states (samples/real/
 // README.md §3) appears in the report, exactly.
 import { describe, expect, it } from 'vitest';
-import { runAnalysis } from '../../cli/analyze.js';
+import { runAnalysis } from '../../analyses/pipeline.js';
 import type { AnalyzeReport } from '../../analyses/report.js';
 import { AnalyzeReportSchema } from '../../analyses/report.js';
 import { sample } from '../helpers.js';

@@ -5,7 +5,7 @@
 import { gunzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runAnalysis } from '../../cli/analyze.js';
+import { runAnalysis } from '../../analyses/pipeline.js';
 import type { AnalyzeReport } from '../../analyses/report.js';
 import { sample } from '../helpers.js';
 

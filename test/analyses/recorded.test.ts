@@ -2,7 +2,7 @@
 // (samples/recorded/README.md): the ftrace and the bpftrace backend around the same workload, and
 // a recording stopped by Ctrl-C. What the guest script ran is known exactly, so the report is too.
 import { describe, expect, it } from 'vitest';
-import { runAnalysis } from '../../cli/analyze.js';
+import { runAnalysis } from '../../analyses/pipeline.js';
 import type { AnalyzeReport } from '../../analyses/report.js';
 import { AnalyzeReportSchema } from '../../analyses/report.js';
 import { sample } from '../helpers.js';

@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runAnalysis } from '../../cli/analyze.js';
+import { runAnalysis } from '../../analyses/pipeline.js';
 import { dropRef, labelSynthetic, parseLine, readSample, resimulateRefcnt } from '../cli/check-fixtures.js';
 import { sample } from '../helpers.js';
 

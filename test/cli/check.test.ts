@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { runAnalysis } from '../../cli/analyze.js';
+import { runAnalysis } from '../../analyses/pipeline.js';
 import { CheckReportSchema, effectiveRules, evaluateRules, parseRulesFile } from '../../reports/rules.js';
 import { sample } from '../helpers.js';
 import { readSample, syntheticLeak, syntheticLostEvents, syntheticRegistrationPin, syntheticUnregisterError } from './check-fixtures.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { traceEventProblems } from '../../reports/chrome-trace.js';
-import { runAnalysis } from '../../cli/analyze.js';
+import { runAnalysis } from '../../analyses/pipeline.js';
 import { reportTables, tableToCsv } from '../../cli/export/csv.js';
 import { REAL_LOCK_ROWS, REAL_SLOWEST_WAIT, withLocks } from '../reports/rules-lock-rows.js';
 import { sample } from '../helpers.js';

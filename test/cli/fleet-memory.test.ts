@@ -19,7 +19,7 @@ describe('luotrace fleet --worker-heap-mb', () => {
       execFileSync(process.execPath, [join(ROOT, 'dist/samples/generate.js'), '--scenario', 'stress', '--cpus', '4', ...args, '-o', join(tmp, out)]);
     // trace_pipe text is merged by time already: analyzed streaming, memory independent of its size.
     gen(['--format', 'trace-pipe', '--size', '5MB'], 'streamed.synthetic.txt');
-    // bpftrace drains per-CPU buffers in turn, so its events are held and sorted whole (cli/analyze.ts).
+    // bpftrace drains per-CPU buffers in turn, so its events are held and sorted whole (analyses/pipeline.ts).
     gen(['--format', 'bpftrace', '--size', '10MB'], 'sorted.synthetic.txt');
     symlinkSync(sample('synthetic/synthetic-leak.txt.gz'), join(tmp, 'small.txt.gz'));
     const r = await runCli(['fleet', tmp, '--json', '--verbose', '-j', '2', '--worker-heap-mb', '24']);

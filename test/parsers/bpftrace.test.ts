@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createLockAnalysis } from '../../analyses/locks/locks.js';
 import { LuoCallTracker } from '../../analyses/stream/luo-calls.js';
 import { ReorderBuffer } from '../../analyses/stream/order.js';
-import { runAnalysis } from '../../cli/analyze.js';
+import { runAnalysis } from '../../analyses/pipeline.js';
 import type { EventOf, TraceEvent } from '../../parsers/event.js';
 import { TraceEventSchema } from '../../parsers/event.js';
 import type { DataQuality } from '../../parsers/quality.js';

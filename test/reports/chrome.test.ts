@@ -3,7 +3,7 @@
 // format (shape + pairing + nesting) and against the report's own lock statistics.
 import { describe, expect, it } from 'vitest';
 import { type ChromeTrace, type ChromeTraceEvent, ChromeTraceSchema, type LockSlice, LockIntervalCollector, NO_TASK_TID, toChromeTrace, traceEventProblems } from '../../reports/chrome-trace.js';
-import { runAnalysis } from '../../cli/analyze.js';
+import { runAnalysis } from '../../analyses/pipeline.js';
 import { chromeTraceOf } from '../../cli/export.js';
 import { sample } from '../helpers.js';
 

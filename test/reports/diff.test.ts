@@ -1,7 +1,7 @@
 // The pure comparison of two analyze reports: ratios and deltas, regressions beyond the threshold,
 // kernel-model differences, locks in the lock analysis' contract.
 import { describe, expect, it } from 'vitest';
-import { runAnalysis } from '../../cli/analyze.js';
+import { runAnalysis } from '../../analyses/pipeline.js';
 import { cmp, DEFAULT_DIFF_OPTIONS, DiffReportSchema, diffReports } from '../../reports/diff.js';
 import type { AnalyzeReport } from '../../analyses/report.js';
 import { sample } from '../helpers.js';

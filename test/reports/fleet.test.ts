@@ -17,7 +17,7 @@ import {
 } from '../../reports/fleet.js';
 import { lockRowDistributions } from '../../analyses/locks/locks.js';
 import { Distribution, EXACT_LIMIT, QUANTILE_RELATIVE_ACCURACY, REPORTED_QUANTILES, type SerializedDistribution } from '../../analyses/locks/quantiles.js';
-import { runAnalysis } from '../../cli/analyze.js';
+import { runAnalysis } from '../../analyses/pipeline.js';
 import { sample, seededRandom } from '../helpers.js';
 
 const TOOL = { name: 'luotrace', version: 'test' } as const;

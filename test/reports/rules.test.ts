@@ -1,7 +1,7 @@
 // Check rules: the rules file (validation and its error messages), defaults and overrides, and the
 // evaluation over real reports (lifecycle capture) and over lock rows in the lock analysis' contract.
 import { describe, expect, it } from 'vitest';
-import { runAnalysis } from '../../cli/analyze.js';
+import { runAnalysis } from '../../analyses/pipeline.js';
 import {
   CheckReportSchema,
   effectiveRules,

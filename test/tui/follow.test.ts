@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAnalysis, runAnalysis } from '../../cli/analyze.js';
+import { createAnalysis, runAnalysis } from '../../analyses/pipeline.js';
 import { buildScreen } from '../../cli/tui/layout.js';
 import { initialNav } from '../../cli/tui/keys.js';
 import { followFile, type TuiModel } from '../../cli/tui/model.js';

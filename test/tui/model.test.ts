@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { statSync } from 'node:fs';
 import type { Key } from 'ink';
-import { runAnalysis } from '../../cli/analyze.js';
+import { runAnalysis } from '../../analyses/pipeline.js';
 import { colorsOff } from '../../cli/tui.js';
 import { applyAction, initialNav, keyToAction, NO_KEY, type PageInfo, topFrame } from '../../cli/tui/keys.js';
 import { buildScreen } from '../../cli/tui/layout.js';

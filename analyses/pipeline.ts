@@ -1,0 +1,155 @@
+// The pipeline every command runs: build the analyses from the options (LUO, locks, bpftrace maps
+// over one re-ordered event stream), feed them the events of the inputs, and return the report
+// (analyses/report.ts). analyze, check, diff, export, fleet and the TUI all get their report here.
+import { InvalidArgumentError } from 'commander';
+import { INPUT_FORMATS, type InputFormat, type SourceInfo, type TraceEvent } from '../parsers/event.js';
+import { InputError, type ReadOptions } from '../parsers/index.js';
+import type { DataQuality } from '../parsers/quality.js';
+import { loadSymbolFile } from '../parsers/kallsyms.js';
+import type { SymbolTable } from '../parsers/kallsyms.js';
+import { readTracesOn, resolveThreads } from '../parsers/threaded.js';
+import { type LockOptions, type LockSortKey, createLockAnalysis } from './locks/locks.js';
+import { LuoCallTracker } from './stream/luo-calls.js';
+import { LuoAnalysis } from './luo/luo.js';
+import { KERNEL_MODELS, type KernelModelId } from './kernel/kernel-models.js';
+import { ReorderBuffer } from './stream/order.js';
+import type { AnalyzeReport } from './report.js';
+import { filterLuoSection, type ReportFilters } from './luo/filters.js';
+import { TOOL_VERSION } from './version.js';
+import { createBpftraceMapsAnalysis } from './bpftrace-maps.js';
+
+/** Formats whose events arrive merged by timestamp already (trace-formats.md §1.1, §2). */
+export const ORDERED_FORMATS = new Set<string>(['ftrace', 'trace-pipe', 'trace-cmd', 'function-graph', 'latency', 'console']);
+
+/** What the analyses take from the command line (the commands add their own output options). */
+export interface AnalysisOptions {
+  format?: string;
+  kallsyms?: string;
+  kernelModel?: string;
+  module?: string;
+  session?: string;
+  pid?: string;
+  since?: string;
+  until?: string;
+  /** Locks section: sort key and filters (perf lock's -k, -L, -Y). */
+  sort?: LockSortKey;
+  lock?: string;
+  type?: string;
+  /** `--threads` (cli/options.ts): auto, 1 or 2; unset = 1 (library callers, fleet workers). */
+  threads?: string;
+}
+
+/** `--since 86.7` (seconds, as the trace prints them) -> ns. */
+function seconds(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new InputError(flag, `not a number of seconds: ${v}`);
+  return Math.round(n * 1e9);
+}
+
+export function reportFilters(opts: AnalysisOptions): ReportFilters {
+  const pid = opts.pid === undefined ? undefined : Number(opts.pid);
+  if (pid !== undefined && !Number.isInteger(pid)) throw new InputError('--pid', `not a pid: ${opts.pid}`);
+  return { module: opts.module, session: opts.session, pid, since: seconds('--since', opts.since), until: seconds('--until', opts.until) };
+}
+
+/** What callers can observe while the analyses run (beyond the report). */
+export interface AnalysisHooks {
+  /** Every finished lock hold and wait (LockOptions.onInterval), e.g. for the Chrome export's timeline. */
+  onLockInterval?: LockOptions['onInterval'];
+  /** Every event of the ordered stream, after the analyses saw it (e.g. the text report's refcnt chart). */
+  onEvent?: (ev: TraceEvent) => void;
+}
+
+/** The analyses of one run, fed event by event; `report` can be called again after more events (the TUI's --follow). */
+export interface AnalysisPipeline {
+  push(ev: TraceEvent): void;
+  /** A source starts: its format decides whether its events need re-ordering (readTraces' onSourceStart). */
+  sourceFormat(format: string): void;
+  /** Pass on the events the reorder window still holds (end of input, or an idle live stream). */
+  flush(): void;
+  report(read: { sources: SourceInfo[]; quality: DataQuality }): AnalyzeReport;
+}
+
+export async function createAnalysis(opts: AnalysisOptions, hooks: AnalysisHooks = {}): Promise<AnalysisPipeline> {
+  let symbols: SymbolTable | null = null;
+  if (opts.kallsyms) symbols = await loadSymbolFile(opts.kallsyms);
+  const calls = new LuoCallTracker();
+  if (opts.kernelModel && !(opts.kernelModel in KERNEL_MODELS)) {
+    throw new InputError('--kernel-model', `unknown model ${opts.kernelModel}; one of: ${Object.keys(KERNEL_MODELS).join(', ')}`);
+  }
+  const luo = new LuoAnalysis({ kernelModel: opts.kernelModel as KernelModelId | undefined, calls });
+  const filters = reportFilters(opts);
+  const locks = createLockAnalysis({
+    symbols,
+    calls,
+    sort: opts.sort,
+    filters: {
+      lock: opts.lock ?? null,
+      type: opts.type ?? null,
+      session: filters.session ?? null,
+      pids: filters.pid === undefined ? [] : [filters.pid],
+      since: filters.since ?? null,
+      until: filters.until ?? null,
+    },
+    onInterval: hooks.onLockInterval,
+  });
+  const ordered = new ReorderBuffer((ev: TraceEvent) => {
+    calls.push(ev);
+    luo.push(ev);
+    locks.push(ev);
+    hooks.onEvent?.(ev);
+  });
+  // bpftrace maps are not points in time: collected as read, outside the ordered stream (issue #5).
+  const bpftraceMaps = createBpftraceMapsAnalysis();
+  return {
+    push(ev) {
+      if (ev.kind === 'bpftrace_map') bpftraceMaps.push(ev);
+      else ordered.push(ev);
+    },
+    // bpftrace drains per-CPU buffers in turn: the real captures lag by up to 35 s (contention
+    // run), so unordered sources are sorted whole, up to the buffer's cap (order.ts).
+    sourceFormat: (format) => ordered.setWindow(ORDERED_FORMATS.has(format) ? 0 : Number.POSITIVE_INFINITY),
+    flush: () => ordered.flush(),
+    report(read) {
+      const quality = { ...read.quality, notes: [...read.quality.notes] };
+      if (ordered.lateEvents > 0) {
+        quality.notes.push(
+          `${ordered.lateEvents} events arrived out of time order by up to ${(ordered.maxLagNs / 1e9).toFixed(3)} s beyond what could be re-ordered; pairing around them may be off`,
+        );
+      }
+      const ctx = { sources: read.sources, quality };
+      const luoSection = filterLuoSection(luo.finish(ctx), filters, quality);
+      const lockSection = locks.finish(ctx);
+      const { locks: lockRows, ...lockDetails } = lockSection;
+      return {
+        tool: { name: 'luotrace', version: TOOL_VERSION },
+        sources: read.sources,
+        ...luoSection,
+        locks: lockRows,
+        lockDetails,
+        dataQuality: quality,
+        ...bpftraceMaps.finish(ctx),
+      };
+    },
+  };
+}
+
+/** Read the inputs and run every analysis over one ordered event stream. */
+export async function runAnalysis(files: string[], opts: AnalysisOptions, hooks: AnalysisHooks & Pick<ReadOptions, 'onProgress'> = {}): Promise<AnalyzeReport> {
+  const pipeline = await createAnalysis(opts, hooks);
+  const read = await readTracesOn(resolveThreads(opts.threads, files), files, pipeline.push, {
+    format: parseFormat(opts.format),
+    onSourceStart: (_src, _file, format) => pipeline.sourceFormat(format),
+    onProgress: hooks.onProgress,
+  });
+  pipeline.flush();
+  return pipeline.report(read);
+}
+
+/** `--format NAME` -> the input format (commander's error type, so the CLI reports it as before). */
+export function parseFormat(value: string | undefined): InputFormat | undefined {
+  if (value === undefined) return undefined;
+  if (!(INPUT_FORMATS as readonly string[]).includes(value)) throw new InvalidArgumentError(`unknown format ${value}`);
+  return value as InputFormat;
+}
