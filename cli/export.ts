@@ -3,7 +3,7 @@
 // chrome-json: Chrome trace-event JSON for the Perfetto UI (ui.perfetto.dev, "Open trace file") and
 // chrome://tracing (reports/chrome-trace.ts). The report comes from runAnalysis; the refcount
 // samples and task names it does not keep come from a second streaming pass over the same files
-// (so stdin cannot be used for this format). csv: one CSV file per table (cli/export/csv.ts), the
+// (so stdin cannot be used for this format). csv: one CSV file per table (reports/csv.ts), the
 // same tables `analyze --csv DIR` writes.
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { type Command, Option } from 'commander';

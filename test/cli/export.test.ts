@@ -7,7 +7,7 @@ import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { traceEventProblems } from '../../reports/chrome-trace.js';
 import { runAnalysis } from '../../analyses/pipeline.js';
-import { reportTables, tableToCsv } from '../../cli/export/csv.js';
+import { reportTables, tableToCsv } from '../../reports/csv.js';
 import { REAL_LOCK_ROWS, REAL_SLOWEST_WAIT, withLocks } from '../reports/rules-lock-rows.js';
 import { sample } from '../helpers.js';
 import { schemaErrors } from './check-jsonschema.js';
