@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { SourceInfoSchema } from '../parsers/event.js';
 import { DataQualitySchema } from '../parsers/quality.js';
 import { LocksSectionSchema } from './locks/locks.js';
-import { LuoSectionSchema } from './luo/luo.js';
+import { LuoSectionSchema } from './luo/schema.js';
 import { BpftraceMapsSectionSchema } from './bpftrace-maps.js';
 
 export const AnalyzeReportSchema = z.object({

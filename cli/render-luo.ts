@@ -1,6 +1,6 @@
 // Text rendering of the LUO sections of the analyze report: verdicts, boots and kexec, sessions
 // with their phases, modules with refcounts and pin windows.
-import type { LuoSection, PhaseJson, PinWindowJson } from '../analyses/luo/luo.js';
+import type { LuoSection, PhaseJson, PinWindowJson } from '../analyses/luo/schema.js';
 import { table } from './table.js';
 
 export interface RenderOptions {

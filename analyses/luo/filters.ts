@@ -3,7 +3,7 @@
 // to events would cut pin windows at its edges and invent leaks); the filter then keeps the
 // sessions, modules and pin windows that match, and the verdicts are re-derived from what is kept.
 import type { DataQuality } from '../../parsers/quality.js';
-import type { LuoSection } from './luo.js';
+import type { LuoSection } from './schema.js';
 import { buildVerdicts } from './verdicts.js';
 
 export interface ReportFilters {

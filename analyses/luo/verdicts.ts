@@ -14,21 +14,8 @@
 // - rmmod-while-pinned (information): delete_module refused with -EWOULDBLOCK while sessions pin
 //   the module is the correct POST behaviour (§7 "rmmod M during an active session");
 // - no-lost-events: the trace says events were lost; results across those gaps are incomplete.
-import { z } from 'zod';
 import type { DataQuality } from '../../parsers/quality.js';
-import type { LuoSection } from './luo.js';
-
-export const VerdictSchema = z.object({
-  id: z.string(),
-  ok: z.boolean(),
-  /** error: a rule failed; warning: something to look at; info: a fact worth knowing. */
-  severity: z.enum(['error', 'warning', 'info']),
-  message: z.string(),
-  /** Line numbers of the evidence (see `evidenceAt` for the files). */
-  evidence: z.array(z.number().int()),
-  evidenceAt: z.array(z.object({ file: z.string(), line: z.number().int() })),
-});
-export type Verdict = z.infer<typeof VerdictSchema>;
+import type { LuoSection, Verdict } from './schema.js';
 
 type Section = Omit<LuoSection, 'verdicts'>;
 type At = { file: string; line: number };

@@ -2,7 +2,7 @@
 // modules a verdict is about, and which objects a raw line is evidence of. Everything here derives
 // from the report (file + line on every verdict, phase and window), so it works the same on a
 // snapshot taken while --follow is running.
-import type { ModuleJson, PhaseJson, PinWindowJson, SessionJson } from '../../analyses/luo/luo.js';
+import type { ModuleJson, PhaseJson, PinWindowJson, SessionJson } from '../../analyses/luo/schema.js';
 import type { AnalyzeReport } from '../../analyses/report.js';
 import type { View } from './views.js';
 

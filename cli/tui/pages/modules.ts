@@ -2,7 +2,7 @@
 // module's refcount over time (asciichart) and its pin windows on a time axis. Enter opens a module
 // (every pin window as a bar; Enter on one opens the pin window); the pin window view shows the raw
 // module_get / module_put lines that open and close it.
-import type { ModuleJson, PinWindowJson } from '../../../analyses/luo/luo.js';
+import type { ModuleJson, PinWindowJson } from '../../../analyses/luo/schema.js';
 import { modulePoints, type RefcntPoint } from '../../../analyses/luo/refcount-series.js';
 import { extent, refcountPlot, windowBar } from '../charts.js';
 import { findModule, findPin, isLuoPin, moduleKey, pinKey, pinOrder } from '../relations.js';

@@ -1,6 +1,6 @@
 // Screen 1, Overview: the verdicts (Enter drills into one), and a timeline of sessions and phases
 // across boots. Also the verdict detail view: what the verdict is about and the raw lines proving it.
-import type { PinWindowJson, SessionJson } from '../../../analyses/luo/luo.js';
+import type { PinWindowJson, SessionJson } from '../../../analyses/luo/schema.js';
 import type { AnalyzeReport } from '../../../analyses/report.js';
 import { extent, sparkline } from '../charts.js';
 import { findPin, pinKey, relationsOf } from '../relations.js';

@@ -1,7 +1,7 @@
 // Screen 2, Sessions: every LUO session with its side, boot, outcome and pins; the selected one's
 // phases below. Enter opens a session: phases, files, modules it pinned, its pin windows, its peer
 // across kexec.
-import type { ModuleJson, PhaseJson, PinWindowJson, SessionJson } from '../../../analyses/luo/luo.js';
+import type { ModuleJson, PhaseJson, PinWindowJson, SessionJson } from '../../../analyses/luo/schema.js';
 import { moduleKey, pinKey, pinOrder } from '../relations.js';
 import { columns, fmtDuration, fmtSeconds, type Line, seg, wrap } from '../text.js';
 import { lazyRows, type Page, type Row } from '../views.js';

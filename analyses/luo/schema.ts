@@ -1,0 +1,204 @@
+// The LUO section of the report as JSON (the contract `luotrace schema analyze` prints): boots,
+// sessions and their phases, modules and their pin windows, verdicts. Its own file so that the
+// analysis that fills it (luo.ts) and the verdicts that read it (verdicts.ts) both depend on it and
+// not on each other.
+import { z } from 'zod';
+
+export const VerdictSchema = z.object({
+  id: z.string(),
+  ok: z.boolean(),
+  /** error: a rule failed; warning: something to look at; info: a fact worth knowing. */
+  severity: z.enum(['error', 'warning', 'info']),
+  message: z.string(),
+  /** Line numbers of the evidence (see `evidenceAt` for the files). */
+  evidence: z.array(z.number().int()),
+  evidenceAt: z.array(z.object({ file: z.string(), line: z.number().int() })),
+});
+export type Verdict = z.infer<typeof VerdictSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Report schema (JSON contract of issue #3: kernelModel; sessions[].name/side/phases[].name/start/
+// end/result; modules[].name/gets/puts/finalRefcnt/openPins/pinWindows[].getLine/putLine/
+// getCallSite/putCallSite/session; verdicts[].id/ok/message/evidence)
+// ---------------------------------------------------------------------------------------------
+
+const At = z.object({ file: z.string(), line: z.number().int() });
+
+export const PhaseSchema = z.object({
+  name: z.string(),
+  func: z.string(),
+  start: z.number().nullable(),
+  end: z.number().nullable(),
+  durationNs: z.number().nullable(),
+  result: z.number().nullable(),
+  error: z.string().nullable(),
+  file: z.string(),
+  line: z.number().int(),
+  endLine: z.number().int().nullable(),
+  pid: z.number().int().nullable(),
+  comm: z.string().nullable(),
+  token: z.string().nullable(),
+  via: z.enum(['ioctl', 'close']).nullable(),
+});
+export type PhaseJson = z.infer<typeof PhaseSchema>;
+
+export const SessionSchema = z.object({
+  id: z.number().int(),
+  name: z.string().nullable(),
+  side: z.enum(['outgoing', 'incoming']),
+  boot: z.number().int(),
+  /** creating, open, failed, aborted, frozen, deserialized, retrieved, finished */
+  state: z.string(),
+  /** What became of it, in words: "aborted (session fd closed)", "finished by ioctl"... */
+  outcome: z.string(),
+  fileSet: z.string().nullable(),
+  pid: z.number().int().nullable(),
+  comm: z.string().nullable(),
+  files: z.array(
+    z.object({
+      token: z.string(),
+      fd: z.number().nullable(),
+      handler: z.string().nullable(),
+      preserved: z.boolean().nullable(),
+      preserveError: z.string().nullable(),
+      retrieved: z.boolean().nullable(),
+      retrieveError: z.string().nullable(),
+    }),
+  ),
+  phases: z.array(PhaseSchema),
+  /** Phases that could not be seen, and why (missing probes, outside the trace). */
+  unseen: z.array(z.string()),
+  pins: z.object({ taken: z.number().int(), released: z.number().int(), open: z.number().int() }),
+  /** The same session in the other kernel (joined by name across kexec). */
+  peer: z.object({ boot: z.number().int(), id: z.number().int() }).nullable(),
+});
+export type SessionJson = z.infer<typeof SessionSchema>;
+
+export const PinWindowSchema = z.object({
+  module: z.string(),
+  boot: z.number().int(),
+  class: z.string(),
+  flow: z.enum(['outgoing', 'incoming']).nullable(),
+  file: z.string(),
+  getLine: z.number().int(),
+  getTime: z.number().nullable(),
+  getCallSite: z.string(),
+  getPid: z.number().int().nullable(),
+  getComm: z.string().nullable(),
+  putLine: z.number().int().nullable(),
+  putTime: z.number().nullable(),
+  putCallSite: z.string().nullable(),
+  session: z.string().nullable(),
+  sessionId: z.number().int().nullable(),
+  token: z.string().nullable(),
+  luoFunction: z.string().nullable(),
+  durationNs: z.number().nullable(),
+  incomplete: z.boolean(),
+  /** Open at the end: why that is expected ("held across kexec"...), or null when it is a leak. */
+  expectedOpen: z.string().nullable(),
+});
+export type PinWindowJson = z.infer<typeof PinWindowSchema>;
+
+export const ModuleSchema = z.object({
+  name: z.string(),
+  boot: z.number().int(),
+  /** All module_get / module_put events of the module, whoever took them (LUO, VFS, loader). */
+  gets: z.number().int(),
+  puts: z.number().int(),
+  getsBySite: z.record(z.string(), z.number().int()),
+  putsBySite: z.record(z.string(), z.number().int()),
+  luo: z.object({ gets: z.number().int(), puts: z.number().int() }),
+  vfs: z.object({ gets: z.number().int(), puts: z.number().int() }),
+  /** Last `refcnt=` seen (raw, MODULE_REF_BASE included: 1 = idle). */
+  finalRefcnt: z.number().int().nullable(),
+  firstRefcnt: z.number().int().nullable(),
+  maxRefcnt: z.number().int().nullable(),
+  /** LUO pins (file, FLB, registration) still held at the end of the input. */
+  openPins: z.number().int(),
+  refcntMismatches: z.array(z.object({ file: z.string(), line: z.number().int(), expected: z.number(), actual: z.number(), callSite: z.string() })),
+  refcntMismatchCount: z.number().int(),
+  untracedLoadRefPuts: z.number().int(),
+  putsWithoutGet: z.array(At.extend({ callSite: z.string(), reason: z.string() })),
+  loaded: z.array(At),
+  freed: z.array(At.extend({ refcnt: z.number().int().nullable() })),
+  handlers: z.array(z.string()),
+  flbs: z.array(z.string()),
+  pinWindows: z.array(PinWindowSchema),
+  /** Released windows not listed (beyond the first 5000 of the run); open ones are always listed. */
+  pinWindowsOmitted: z.number().int(),
+});
+export type ModuleJson = z.infer<typeof ModuleSchema>;
+
+export const BootSchema = z.object({
+  id: z.number().int(),
+  files: z.array(z.string()),
+  /** outgoing: sessions were created/preserved; incoming: deserialized/retrieved; both or none. */
+  role: z.enum(['outgoing', 'incoming', 'both', 'none']),
+  start: z.number().nullable(),
+  end: z.number().nullable(),
+  /** `liveupdate_reboot` (freeze) result in this boot, if seen. */
+  kexec: z
+    .object({ result: z.number().nullable(), error: z.string().nullable(), file: z.string(), line: z.number().int(), durationNs: z.number().nullable() })
+    .nullable(),
+  liveupdateNumber: z.number().int().nullable(),
+  globalPhases: z.array(PhaseSchema),
+  rmmod: z.array(
+    z.object({
+      module: z.string().nullable(),
+      file: z.string(),
+      line: z.number().int(),
+      forced: z.boolean(),
+      result: z.number().nullable(),
+      error: z.string().nullable(),
+      refcntBefore: z.number().nullable(),
+      comm: z.string().nullable(),
+    }),
+  ),
+  registrations: z.array(
+    z.object({
+      action: z.enum(['register', 'unregister']),
+      what: z.enum(['file-handler', 'flb']),
+      handler: z.string().nullable(),
+      flb: z.string().nullable(),
+      module: z.string().nullable(),
+      file: z.string(),
+      line: z.number().int(),
+      result: z.number().nullable(),
+      error: z.string().nullable(),
+    }),
+  ),
+});
+export type BootJson = z.infer<typeof BootSchema>;
+
+export const LuoSectionSchema = z.object({
+  kernelModel: z.object({
+    id: z.enum(['pre-series', 'v1', 'merged', 'later']).nullable(),
+    title: z.string().nullable(),
+    forced: z.boolean(),
+    /** What in the trace identified it (call sites, functions, lock names), with a count each. */
+    evidence: z.array(z.string()),
+    /** Where the model says module references are taken. */
+    pinning: z.string().nullable(),
+  }),
+  boots: z.array(BootSchema),
+  sessions: z.array(SessionSchema),
+  modules: z.array(ModuleSchema),
+  verdicts: z.array(VerdictSchema),
+  /** Sessions that ended normally beyond the first 1000 per boot are counted here, not listed. */
+  sessionsOmitted: z.record(z.string(), z.number().int()),
+  /** Durations of every phase of every session (listed or not). */
+  phaseStats: z.array(
+    z.object({
+      phase: z.string(),
+      count: z.number().int(),
+      errors: z.number().int(),
+      totalNs: z.number(),
+      minNs: z.number().nullable(),
+      maxNs: z.number().nullable(),
+      avgNs: z.number().nullable(),
+    }),
+  ),
+  /** Which LUO functions had probes in the inputs (what could be seen at all). */
+  probedFunctions: z.array(z.string()),
+});
+export type LuoSection = z.infer<typeof LuoSectionSchema>;
