@@ -35,7 +35,7 @@ export interface AnalysisOptions {
   sort?: LockSortKey;
   lock?: string;
   type?: string;
-  /** `--threads` (cli/options.ts): auto, 1 or 2; unset = 1 (library callers, fleet workers). */
+  /** `--threads` (resolveThreads, parsers/threaded.ts): auto, 1 or 2; unset = 1 (library callers, fleet workers). */
   threads?: string;
 }
 
@@ -108,7 +108,7 @@ export async function createAnalysis(opts: AnalysisOptions, hooks: AnalysisHooks
       else ordered.push(ev);
     },
     // bpftrace drains per-CPU buffers in turn: the real captures lag by up to 35 s (contention
-    // run), so unordered sources are sorted whole, up to the buffer's cap (order.ts).
+    // run), so unordered sources are sorted whole, up to the buffer's cap (stream/order.ts).
     sourceFormat: (format) => ordered.setWindow(ORDERED_FORMATS.has(format) ? 0 : Number.POSITIVE_INFINITY),
     flush: () => ordered.flush(),
     report(read) {

@@ -29,7 +29,7 @@ type Control = ({ type: 'source'; src: number; file: string; format: InputFormat
 
 /**
  * readTraces on this thread (1) or on a worker thread (2): the same events, order, result and
- * errors either way; the callers choose with `--threads` (cli/options.ts resolveThreads).
+ * errors either way; the callers choose with `--threads` (resolveThreads below).
  */
 export function readTracesOn(threads: 1 | 2, paths: string[], sink: EventSink, opts: ThreadedReadOptions = {}): Promise<ReadResult> {
   if (threads === 2) return readTracesThreaded(paths, sink, opts);

@@ -33,7 +33,7 @@ export class RefcountSeries {
     const s = this.series.get(`${src}\n${module}`);
     if (!s) return [];
     if (!s.sorted) {
-      // Sources are read in file order; CPUs interleave a little (order.ts), so sort for the chart.
+      // Sources are read in file order; CPUs interleave a little (analyses/stream/order.ts), so sort for the chart.
       s.sorted = s.t.map((time, i) => ({ time, max: s.hi[i], min: s.lo[i] })).sort((a, b) => a.time - b.time);
     }
     return s.sorted;
