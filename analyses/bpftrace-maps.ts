@@ -7,6 +7,7 @@
 // and the 99th percentile (bucket bounds, as precise as the histogram is).
 import { z } from 'zod';
 import { BpftraceMapFields, HistBucketSchema, type HistBucket, type TraceEvent } from '../parsers/event.js';
+import { nearestRank } from './locks/quantiles.js';
 import type { FinishContext, Reducer } from './stream/reducer.js';
 
 const HistSummarySchema = z.object({
@@ -29,11 +30,11 @@ export const BpftraceMapsSectionSchema = z.object({
 });
 export type BpftraceMapsSection = z.infer<typeof BpftraceMapsSectionSchema>;
 
-/** The bucket holding the q-quantile sample (0 < q <= 1), or null for an empty histogram. */
+/** The bucket holding the q-quantile sample (0 < q <= 1; its nearest rank), or null for an empty histogram. */
 export function bucketAt(buckets: HistBucket[], q: number): HistBucket | null {
   const total = buckets.reduce((a, b) => a + b.count, 0);
   if (total === 0) return null;
-  const rank = Math.ceil(q * total);
+  const rank = nearestRank(q, total);
   let seen = 0;
   for (const b of buckets) {
     seen += b.count;

@@ -28,7 +28,9 @@ import {
 } from '../analyses/locks/quantiles.js';
 import type { AnalyzeReport } from '../analyses/report.js';
 
-export const SUMMARY_FORMAT_VERSION = 1;
+// 2: percentiles by nearest rank and a quantileMethod per distribution summary (issue #19); a version 1
+// document's per-host percentiles used a lower rank, so merge refuses it rather than mix the two.
+export const SUMMARY_FORMAT_VERSION = 2;
 export const UNNAMED_LOCK = '(unnamed)';
 
 // ---- JSON contract -------------------------------------------------------------------------------

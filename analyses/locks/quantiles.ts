@@ -6,9 +6,11 @@
 // implementation of Masson, Rim & Lee, "DDSketch: a fast and fully-mergeable quantile sketch with
 // relative-error guarantees", VLDB 2019): every reported quantile v̂ of a positive value v satisfies
 // |v̂ − v| ≤ QUANTILE_RELATIVE_ACCURACY · v, memory stays bounded (≤ SKETCH_BIN_LIMIT bins; nanosecond
-// durations never come near the limit) and merging two sketches is exact. The rank used is the same
-// in both modes, the "lower" one: the value at index floor(q · (n − 1)) of the sorted values, which
-// is what DDSketch's getValueAtQuantile answers.
+// durations never come near the limit) and merging two sketches is exact. The rank is the same in
+// both modes, the nearest rank (nearestRank below): the ⌈q·n⌉-th smallest of n values, so a p99 of
+// fewer than 100 values is their max, as HdrHistogram's getValueAtPercentile counts (⌈q·n⌉, at least
+// 1) and as one reads a bpftrace hist(); a lower rank (floor(q·(n−1)), what DDSketch's
+// getValueAtQuantile uses) would hide the slowest stalls of a small sample behind the next-slowest.
 import { createRequire } from 'node:module';
 import type { LogCollapsingLowestDenseDDSketch } from '@datadog/sketches-js';
 import { z } from 'zod';
@@ -26,11 +28,24 @@ export const QUANTILE_RELATIVE_ACCURACY = 0.01;
 const SKETCH_BIN_LIMIT = 2048;
 
 export const QUANTILE_METHOD =
-  `pXX = the value at rank floor(q(n-1)) of the sorted durations; exact while a distribution has at most ${EXACT_LIMIT} values, ` +
+  `pXX = the nearest rank: the ceil(q*n)-th smallest of the n durations (p99 of 24 holds = the slowest); exact while a distribution has at most ${EXACT_LIMIT} values, ` +
   `above that a DDSketch (@datadog/sketches-js) with ${QUANTILE_RELATIVE_ACCURACY * 100}% relative error on each percentile`;
 
 /** The quantiles reported everywhere (p50, p90, p99, p99.9). */
 export const REPORTED_QUANTILES = [0.5, 0.9, 0.99, 0.999] as const;
+
+/**
+ * The nearest rank of quantile q among n values: ⌈q·n⌉, 1-based, at least 1 (q = 0 is the minimum).
+ * The one definition of a quantile's rank in luotrace (distributions, bpftrace histograms).
+ */
+export function nearestRank(q: number, n: number): number {
+  const x = q * n;
+  // q·n that should be a whole number but is not in binary (0.07 · 100 = 7.000000000000001) must not
+  // round up to the next rank.
+  const whole = Math.round(x);
+  const rank = Math.abs(x - whole) <= 1e-9 * Math.max(1, x) ? whole : Math.ceil(x);
+  return Math.min(n, Math.max(1, rank));
+}
 
 /** floor(log2(v)) for v >= 1, exact at powers of two. */
 export function log2Floor(v: number): number {
@@ -65,6 +80,11 @@ export const DistributionFiguresSchema = z.object({
 export const DistributionSummarySchema = DistributionFiguresSchema.extend({
   /** "exact" (all values kept) or "sketch" (DDSketch, see lockDetails.quantileMethod). */
   quantiles: z.enum(['exact', 'sketch']),
+  /**
+   * How p50..p999 were found: "nearest-rank" = the ⌈q·n⌉-th smallest value, exactly; "ddsketch" = that
+   * same value within QUANTILE_RELATIVE_ACCURACY (relative), read from a DDSketch.
+   */
+  quantileMethod: z.enum(['nearest-rank', 'ddsketch']),
 });
 export type DistributionSummary = z.infer<typeof DistributionSummarySchema>;
 
@@ -160,17 +180,21 @@ export class Distribution {
     return this.exact !== null;
   }
 
-  /** The value at quantile q (lower rank), or null when empty. */
+  /** The value at quantile q (nearest rank: the ⌈q·n⌉-th smallest), or null when empty. */
   quantile(q: number): number | null {
     if (this.count === 0) return null;
+    const index = nearestRank(q, this.count) - 1;
     if (this.exact) {
       if (!this.sorted) {
         this.exact.sort((a, b) => a - b);
         this.sorted = true;
       }
-      return this.exact[Math.floor(q * (this.exact.length - 1))];
+      return this.exact[index];
     }
-    const v = (this.sketch as LogCollapsingLowestDenseDDSketch).getValueAtQuantile(q);
+    const sk = this.sketch as LogCollapsingLowestDenseDDSketch;
+    // getValueAtQuantile(x) answers the bin holding the value at 0-based index floor(x·(count − 1)):
+    // ask for the middle of `index` so that floating point cannot move it to a neighbour.
+    const v = sk.getValueAtQuantile(sk.count > 1 ? Math.min(1, (index + 0.5) / (sk.count - 1)) : 0);
     // The true value lies in [min, max]; clamping can only bring the estimate closer to it.
     return Math.min(this.max, Math.max(this.min, v));
   }
@@ -192,6 +216,7 @@ export class Distribution {
       p99: q(0.99),
       p999: q(0.999),
       quantiles: this.isExact ? 'exact' : 'sketch',
+      quantileMethod: this.isExact ? 'nearest-rank' : 'ddsketch',
     };
   }
 

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { Distribution, EXACT_LIMIT, QUANTILE_RELATIVE_ACCURACY, REPORTED_QUANTILES, log2Floor } from '../../analyses/locks/quantiles.js';
 import { seededRandom } from '../helpers.js';
 
-const exactQuantile = (sorted: number[], q: number) => sorted[Math.floor(q * (sorted.length - 1))];
+// Nearest rank: the ⌈q·n⌉-th smallest (1-based; q = 0 is the minimum).
+const exactQuantile = (sorted: number[], q: number) => sorted[Math.max(1, Math.ceil(q * sorted.length)) - 1];
 
 // Durations shaped like lock waits: integer nanoseconds over several orders of magnitude.
 const SHAPES: Record<string, (r: () => number) => number> = {
@@ -48,6 +49,7 @@ describe('Distribution percentiles', () => {
         }
         const s = d.summary();
         expect(s.quantiles).toBe(d.isExact ? 'exact' : 'sketch');
+        expect(s.quantileMethod).toBe(d.isExact ? 'nearest-rank' : 'ddsketch');
         // summary values are rounded to whole nanoseconds
         if (!d.isExact) expect(Math.abs((s.p999 as number) - exactQuantile(values, 0.999))).toBeLessThanOrEqual(QUANTILE_RELATIVE_ACCURACY * exactQuantile(values, 0.999) + 0.5);
       }

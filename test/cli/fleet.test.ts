@@ -102,7 +102,7 @@ describe('luotrace fleet', () => {
           .flatMap((s) => s.distributions.locks[l.key]?.wait.exact ?? [])
           .sort((a, b) => a - b);
         expect(union.length).toBe(l.wait.count);
-        expect(l.wait.p90).toBe(union[Math.floor(0.9 * (union.length - 1))]);
+        expect(l.wait.p90).toBe(union[Math.ceil(0.9 * union.length) - 1]); // nearest rank
       }
     }
     const outgoing = fleet.fleet.locks.find((l) => l.key === '&private->outgoing.lock|mutex');
@@ -171,6 +171,13 @@ describe('luotrace merge', () => {
     expect(r2.code).toBe(2);
     expect(r2.stderr.trim().split('\n')).toHaveLength(1);
     expect(r2.stderr).toMatch(/damaged\.json: lock .* waits: histogram holds \d+ values, count says \d+/);
+
+    // A format 1 summary's per-host percentiles used the lower rank floor(q(n-1)) (issue #19).
+    const v1 = join(tmp, 'format-1.json');
+    writeFileSync(v1, JSON.stringify({ ...(JSON.parse(readFileSync(join(outDir, 'abort.json'), 'utf8')) as HostSummary), formatVersion: 1 }));
+    const r3 = await runCli(['merge', v1]);
+    expect(r3.code).toBe(2);
+    expect(r3.stderr).toMatch(/format-1\.json: summary format version 1; this luotrace reads version 2\n$/);
   });
 });
 

@@ -80,7 +80,8 @@ function fakeHost(host: string, waits: number[], holds: number[], phase: number[
   };
 }
 
-const exactQuantile = (sorted: number[], q: number): number => sorted[Math.floor(q * (sorted.length - 1))];
+/** Nearest rank: the ⌈q·n⌉-th smallest (1-based). */
+const exactQuantile = (sorted: number[], q: number): number => sorted[Math.ceil(q * sorted.length) - 1];
 const roundTrip = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 
 describe('Distribution.serialize / deserialize', () => {

@@ -121,7 +121,8 @@ describe('evaluation on the real lifecycle capture', async () => {
       ['&private->outgoing.lock mutex', 1_861_000],
       ['&private->incoming.lock mutex', 1_312_000],
     ]);
-    expect(byId['p99-wait'].message).toBe('4 locks within limits; closest to its limit: &session->mutex mutex p99 wait 2.666 ms ≤ 500.000 ms');
+    // 25 waits: the p99 is the ⌈0.99 · 25⌉ = 25th smallest, the longest wait (nearest rank).
+    expect(byId['p99-wait'].message).toBe('4 locks within limits; closest to its limit: &session->mutex mutex p99 wait 4.530 ms ≤ 500.000 ms');
   });
 
   it('without lock statistics the lock rules have nothing to check (not applicable, no failure)', () => {
@@ -180,7 +181,8 @@ describe('evaluation on the real lifecycle capture', async () => {
       // @luo: the three rows luo-model.md §3 names; luo_preserved_files.xa_lock and the unnamed mutex are not in it
       expect(byId['max-hold'].checked).toBe(3);
       expect(byId['max-hold'].message).toMatch(/closest to its limit: &session->mutex mutex longest hold 484\.593 ms ≤ 2\.000 s/);
-      expect(byId['p99-wait'].message).toMatch(/luo_session_global\.outgoing\.rwsem rwsem:W p99 wait 100\.345 ms/);
+      // 88 waits: the p99 is the ⌈87.12⌉ = 88th smallest, the longest wait (114.385 ms).
+      expect(byId['p99-wait'].message).toMatch(/luo_session_global\.outgoing\.rwsem rwsem:W p99 wait 114\.385 ms/);
     });
 
     it('a tight limit fails with the lock, the value and the slowest waits as evidence', () => {
