@@ -126,7 +126,10 @@ async function withStdio<T>(io: MainIo, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } finally {
-    for (const [k, d] of streams) if (d) Object.defineProperty(process, k, d);
+    for (const [k, d] of streams) {
+      if (d) Object.defineProperty(process, k, d);
+      else delete (process as unknown as Record<string, unknown>)[k];
+    }
     for (const [k, v] of env) setEnv(k, v);
     process.exitCode = exitCode;
   }
