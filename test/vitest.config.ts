@@ -8,7 +8,9 @@
 //   they lend).
 // - slow: `*.slow.test.ts`, the end-to-end tests (the TUI in tmux, record's restore at every step,
 //   memory limits, signals, worker threads, the built CLI in child processes; they need dist/),
-//   each file in a process of its own as vitest does by default.
+//   each file in a process of its own as vitest does by default. They start once the fast set is
+//   done (groupOrder), so their timings (signals, tmux, child processes) do not share the CPUs with
+//   the fast set's two workers.
 import { fileURLToPath } from 'node:url';
 import { configDefaults, defineConfig } from 'vitest/config';
 
@@ -23,8 +25,8 @@ export default defineConfig({
     // from the project, and by default starts one worker fewer than there are CPUs: 1 on a 2-CPU box.
     poolOptions: { threads: { isolate: false, maxThreads: 2 } },
     projects: [
-      { extends: true, test: { name: 'fast', include: ['test/**/*.test.ts', 'test/**/*.test.tsx'], exclude: [...configDefaults.exclude, SLOW], pool: 'threads' } },
-      { extends: true, test: { name: 'slow', include: [SLOW] } },
+      { extends: true, test: { name: 'fast', include: ['test/**/*.test.ts', 'test/**/*.test.tsx'], exclude: [...configDefaults.exclude, SLOW], pool: 'threads', sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: 'slow', include: [SLOW], sequence: { groupOrder: 1 } } },
     ],
   },
 });
