@@ -42,8 +42,8 @@ describe('event codec', () => {
     expect(events.length).toBeGreaterThan(100);
     const json = events.map((e) => JSON.stringify(e));
     for (const every of [1, 7, 4096]) {
-      // Let the test worker answer vitest between the long synchronous round trips (on a loaded
-      // machine one stretch of the 100 000-event capture can outlast vitest's 60 s RPC timeout).
+      // A turn of the event loop between the long synchronous round trips: a vitest worker that
+      // cannot read vitest's replies for 60 s fails the run with an RPC timeout (a shared, loaded box).
       await new Promise((r) => setImmediate(r));
       const back = roundTrip(events, every);
       expect(back.events.length).toBe(events.length);
