@@ -2,6 +2,7 @@
 // luotrace: what happened during each live update, from kernel traces.
 // Entry point: builds the commander program and maps every failure to one line on stderr and a
 // documented exit code (0 ok, 1 a check or threshold failed, 2 unusable input or usage, 3 bug).
+import { Readable, type Writable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../parsers/input.js';
@@ -85,6 +86,58 @@ export async function main(argv: string[]): Promise<number> {
     if (process.env.LUOTRACE_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
     return EXIT.internal;
   }
+}
+
+/** The standard streams and environment of one in-process run (runMain). */
+export interface MainIo {
+  stdout: Writable;
+  stderr: Writable;
+  /** What `-` reads; default: an empty stream, as for a process started with its stdin closed. */
+  stdin?: Readable;
+  /** Variables set for the run over the process' own (undefined: unset). */
+  env?: Record<string, string | undefined>;
+}
+
+let runQueue: Promise<unknown> = Promise.resolve();
+
+/**
+ * The CLI run inside this process (tests, embedding): `args` as after `luotrace` on a command line;
+ * returns the exit code the process would end with. The commands write to process.stdout and
+ * process.stderr and read process.stdin, process.env and process.exitCode, so for the duration of a
+ * run those are lent to them and restored afterwards; runs therefore take turns. What only the bin
+ * does (signals, EPIPE, process.exit, the heap flag) is left out.
+ */
+export function runMain(args: string[], io: MainIo): Promise<number> {
+  const run = runQueue.then(() => withStdio(io, () => main(['node', 'luotrace', ...args])));
+  runQueue = run.catch(() => {});
+  return run;
+}
+
+const STREAMS = ['stdout', 'stderr', 'stdin'] as const;
+
+async function withStdio<T>(io: MainIo, fn: () => Promise<T>): Promise<T> {
+  const streams = STREAMS.map((k) => [k, Object.getOwnPropertyDescriptor(process, k)] as const);
+  const env = Object.keys(io.env ?? {}).map((k) => [k, process.env[k]] as const);
+  const exitCode = process.exitCode;
+  const lent = { stdout: io.stdout, stderr: io.stderr, stdin: io.stdin ?? Readable.from([]) };
+  for (const k of STREAMS) Object.defineProperty(process, k, { value: lent[k], configurable: true, enumerable: true, writable: true });
+  for (const [k, v] of Object.entries(io.env ?? {})) setEnv(k, v);
+  process.exitCode = undefined;
+  try {
+    return await fn();
+  } finally {
+    for (const [k, d] of streams) {
+      if (d) Object.defineProperty(process, k, d);
+      else delete (process as unknown as Record<string, unknown>)[k];
+    }
+    for (const [k, v] of env) setEnv(k, v);
+    process.exitCode = exitCode;
+  }
+}
+
+function setEnv(key: string, value: string | undefined): void {
+  if (value === undefined) delete process.env[key];
+  else process.env[key] = value;
 }
 
 // Run when executed directly (not when imported by tests).

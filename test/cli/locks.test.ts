@@ -1,23 +1,19 @@
 // `luotrace analyze` locks section from the command line: text (perf lock vocabulary, histograms,
 // owners, stall view) and --json (validated against the published schema), options and errors.
-// Runs the built CLI (npm test compiles before running vitest).
-import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { AnalyzeReportSchema } from '../../analyses/report.js';
-import { ROOT, sample } from '../helpers.js';
+import { sample } from '../helpers.js';
+import { runCli } from './run.js';
 
 const DIR = 'real/contention-no-writer/stage1';
 const TRACE = sample(`${DIR}/trace-cmd-report.trimmed.txt.gz`);
 const KALLSYMS = sample(`${DIR}/kallsyms-luo.txt`);
 
-function luotrace(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [`${ROOT}dist/cli/main.js`, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const luotrace = (...args: string[]) => runCli(args);
 
 describe('luotrace analyze: locks section', () => {
-  it('prints the perf-lock-style table, percentiles, histograms, owners and stalls before data quality', () => {
-    const r = luotrace('analyze', TRACE, '--kallsyms', KALLSYMS);
+  it('prints the perf-lock-style table, percentiles, histograms, owners and stalls before data quality', async () => {
+    const r = await luotrace('analyze', TRACE, '--kallsyms', KALLSYMS);
     expect(r.code).toBe(0);
     const out = r.stdout;
     expect(out).toMatch(/^LOCKS \(\d+; sorted by wait_total/m);
@@ -32,8 +28,8 @@ describe('luotrace analyze: locks section', () => {
     expect(out.indexOf('LOCKS (')).toBeLessThan(out.indexOf('Data quality'));
   });
 
-  it('--json carries locks[] with the contract fields, and the rest under lockDetails', () => {
-    const r = luotrace('analyze', TRACE, '--kallsyms', KALLSYMS, '--json');
+  it('--json carries locks[] with the contract fields, and the rest under lockDetails', async () => {
+    const r = await luotrace('analyze', TRACE, '--kallsyms', KALLSYMS, '--json');
     expect(r.code).toBe(0);
     const report = AnalyzeReportSchema.parse(JSON.parse(r.stdout));
     const row = report.locks.find((l) => l.name === 'luo_session_global.outgoing.rwsem' && l.mode === 'W');
@@ -47,34 +43,34 @@ describe('luotrace analyze: locks section', () => {
     expect(report.lockDetails.slowestWaits[0].explanation).toMatch(/waited [\d.]+ (ms|µs) on /);
   });
 
-  it('filters and sorts like perf lock (-k, --lock, --type) and narrows to tasks and sessions', () => {
+  it('filters and sorts like perf lock (-k, --lock, --type) and narrows to tasks and sessions', async () => {
     // abort scenario (real README §3.2): insmod registers, luo_ctl[346] works in session abort-s1, rmmod unregisters
     const A = 'real/abort/stage1';
-    const json = (...a: string[]) => AnalyzeReportSchema.parse(JSON.parse(luotrace('analyze', sample(`${A}/ftrace-main.txt.gz`), '--kallsyms', sample(`${A}/kallsyms-luo.txt`), '--json', ...a).stdout));
-    const all = json();
-    const rw = (rep: typeof all, mode: string) => rep.locks.find((l) => l.name === 'luo_register_rwlock' && l.mode === mode);
+    const json = async (...a: string[]) => AnalyzeReportSchema.parse(JSON.parse((await luotrace('analyze', sample(`${A}/ftrace-main.txt.gz`), '--kallsyms', sample(`${A}/kallsyms-luo.txt`), '--json', ...a)).stdout));
+    const all = await json();
+    const rw = (rep: Awaited<ReturnType<typeof json>>, mode: string) => rep.locks.find((l) => l.name === 'luo_register_rwlock' && l.mode === mode);
     expect(rw(all, 'W')?.acquisitions).toBe(8); // README §3.2: luo_register_rwlock 24 lock_acquire = 16 R + 8 W
     expect(rw(all, 'R')?.acquisitions).toBe(16);
-    const byType = json('--type', 'rwsem:R', '--pid', '346');
+    const byType = await json('--type', 'rwsem:R', '--pid', '346');
     expect(byType.locks.map((l) => l.type)).toEqual(['rwsem:R', 'rwsem:R']);
     expect(rw(byType, 'R')?.acquisitions).toBe(16);
     // --since/--until keep the intervals that overlap the window: here only rmmod's two, at 117.55 s
-    const late = json('--since', '117.0', '--lock', 'luo_register_rwlock');
+    const late = await json('--since', '117.0', '--lock', 'luo_register_rwlock');
     expect(late.locks.map((l) => [l.mode, l.acquisitions])).toEqual([['W', 2]]);
-    const rmmod = json('--pid', '348', '--lock', 'luo_register');
+    const rmmod = await json('--pid', '348', '--lock', 'luo_register');
     expect(rmmod.locks.map((l) => [l.mode, l.acquisitions])).toEqual([['W', 2]]); // rows only for locks the selected tasks touched
-    const session = json('--session', 'abort-s1', '-k', 'acquired');
+    const session = await json('--session', 'abort-s1', '-k', 'acquired');
     expect(rw(session, 'W')).toBeUndefined(); // registration happens outside any session
     expect(session.locks.find((l) => l.name === 'luo_session_global.outgoing.rwsem')?.acquisitions).toBe(2); // insert at create, remove at close
     const acquired = session.locks.map((l) => l.acquisitions);
     expect(acquired).toEqual([...acquired].sort((a, b) => b - a));
   });
 
-  it('rejects an unknown sort key and a bad pid with exit code 2', () => {
-    const bad = luotrace('analyze', TRACE, '-k', 'fastest');
+  it('rejects an unknown sort key and a bad pid with exit code 2', async () => {
+    const bad = await luotrace('analyze', TRACE, '-k', 'fastest');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/fastest/);
-    const pid = luotrace('analyze', TRACE, '--pid', 'x1');
+    const pid = await luotrace('analyze', TRACE, '--pid', 'x1');
     expect(pid.code).toBe(2);
     expect(pid.stderr).toMatch(/not a pid/);
   });

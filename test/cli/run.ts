@@ -1,5 +1,12 @@
-// Run the built CLI (dist/, built by `npm test` before vitest) as a user would.
+// Run the CLI as a user would, in two ways with the same result shape:
+// - runCli: in this process (cli/main.ts runMain, from the TypeScript source): no Node start-up
+//   (~0.4 s a run), and no build needed. For everything where the process itself is not the point.
+// - spawnCli: the built CLI (dist/, built by `npm test` before vitest) in a child process, for what
+//   only a process shows: signals, EPIPE, exit on a closed stdout, node flags (heap limits), worker
+//   threads, real stdin pipes. test/cli/process.slow.test.ts checks both give the same bytes.
 import { spawn } from 'node:child_process';
+import { Readable, Writable } from 'node:stream';
+import { runMain } from '../../cli/main.js';
 import { ROOT } from '../helpers.js';
 
 export const CLI = `${ROOT}dist/cli/main.js`;
@@ -10,11 +17,38 @@ export interface RunResult {
   stderr: string;
 }
 
-export function runCli(args: string[], opts: { stdin?: string | Buffer | NodeJS.ReadableStream; nodeArgs?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+interface RunOptions {
+  stdin?: string | Buffer | NodeJS.ReadableStream;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Both runners color nothing (NO_COLOR), whatever the environment of the test run. */
+const TEST_ENV = { NO_COLOR: '1' };
+
+class Collector extends Writable {
+  readonly chunks: Buffer[] = [];
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: (e?: Error | null) => void): void {
+    this.chunks.push(chunk);
+    done();
+  }
+  text(): string {
+    return Buffer.concat(this.chunks).toString();
+  }
+}
+
+export async function runCli(args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  const stdout = new Collector();
+  const stderr = new Collector();
+  const stdin = opts.stdin === undefined ? undefined : typeof opts.stdin === 'string' || Buffer.isBuffer(opts.stdin) ? Readable.from([Buffer.from(opts.stdin)]) : (opts.stdin as Readable);
+  const code = await runMain(args, { stdout, stderr, stdin, env: { ...TEST_ENV, ...opts.env } });
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
+}
+
+export function spawnCli(args: string[], opts: RunOptions & { nodeArgs?: string[] } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), CLI, ...args], {
       cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1', ...opts.env },
+      env: { ...process.env, ...TEST_ENV, ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const out: Buffer[] = [];

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { loadFiles } from '../../cli/tui/model.js';
 import { sample } from '../helpers.js';
 import { until } from '../tui/helpers.js';
-import { runCli } from './run.js';
+import { spawnCli } from './run.js';
 
 const LIFECYCLE = ['real/lifecycle/stage1/ftrace-main.txt.gz', 'real/lifecycle/console.log.gz', 'real/lifecycle/stage2/ftrace-main.txt.gz'].map(sample);
 const BPFTRACE = [sample('recorded/luotrace-bpftrace.txt.gz')];
@@ -18,8 +18,8 @@ describe('analyze --threads 2', () => {
     ['a bpftrace recording with lost events (sorted whole)', BPFTRACE],
     ['the contention capture', CONTENTION],
   ])('prints the same JSON report as one thread for %s', async (_what, files) => {
-    const one = await runCli(['analyze', '--json', '--threads', '1', ...files]);
-    const two = await runCli(['analyze', '--json', '--threads', '2', ...files]);
+    const one = await spawnCli(['analyze', '--json', '--threads', '1', ...files]);
+    const two = await spawnCli(['analyze', '--json', '--threads', '2', ...files]);
     expect(one.code).toBe(0);
     expect(two.code).toBe(0);
     expect(JSON.parse(one.stdout).sessions.length).toBeGreaterThan(0);
@@ -27,16 +27,16 @@ describe('analyze --threads 2', () => {
   });
 
   it('prints the same text report, charts included', async () => {
-    const one = await runCli(['analyze', '--threads', '1', ...LIFECYCLE]);
-    const two = await runCli(['analyze', '--threads', '2', ...LIFECYCLE]);
+    const one = await spawnCli(['analyze', '--threads', '1', ...LIFECYCLE]);
+    const two = await spawnCli(['analyze', '--threads', '2', ...LIFECYCLE]);
     expect(one.stdout).toContain('refcnt');
     expect(two.stdout).toBe(one.stdout);
   });
 
   it('reports an unusable input the same way: one line, exit 2', async () => {
     const args = ['analyze', '--json', LIFECYCLE[0], '/nonexistent/trace.txt'];
-    const one = await runCli([...args, '--threads', '1']);
-    const two = await runCli([...args, '--threads', '2']);
+    const one = await spawnCli([...args, '--threads', '1']);
+    const two = await spawnCli([...args, '--threads', '2']);
     expect(one.code).toBe(2);
     expect(two.code).toBe(2);
     expect(two.stderr).toBe(one.stderr);
@@ -46,15 +46,15 @@ describe('analyze --threads 2', () => {
 
   it('reads stdin on the main thread even when asked for 2', async () => {
     const stdin = readFileSync(CONTENTION[0]);
-    const two = await runCli(['analyze', '--json', '--threads', '2', '-'], { stdin });
-    const one = await runCli(['analyze', '--json', '--threads', '1', '-'], { stdin });
+    const two = await spawnCli(['analyze', '--json', '--threads', '2', '-'], { stdin });
+    const one = await spawnCli(['analyze', '--json', '--threads', '1', '-'], { stdin });
     expect(two.code).toBe(0);
     expect(JSON.parse(two.stdout).sources[0].file).toBe('<stdin>');
     expect(two.stdout).toBe(one.stdout);
   });
 
   it('shows progress from the worker, ending each file with done', async () => {
-    const r = await runCli(['analyze', '--json', '--progress', '--threads', '2', ...LIFECYCLE]);
+    const r = await spawnCli(['analyze', '--json', '--progress', '--threads', '2', ...LIFECYCLE]);
     expect(r.code).toBe(0);
     const done = r.stderr.split('\n').filter((l) => l.includes(', done'));
     expect(done).toHaveLength(3);
@@ -62,8 +62,8 @@ describe('analyze --threads 2', () => {
   });
 
   it('gives check the same verdict and exit code', async () => {
-    const one = await runCli(['check', '--json', '--threads', '1', ...LIFECYCLE]);
-    const two = await runCli(['check', '--json', '--threads', '2', ...LIFECYCLE]);
+    const one = await spawnCli(['check', '--json', '--threads', '1', ...LIFECYCLE]);
+    const two = await spawnCli(['check', '--json', '--threads', '2', ...LIFECYCLE]);
     expect(two.code).toBe(one.code);
     expect(two.stdout).toBe(one.stdout);
   });

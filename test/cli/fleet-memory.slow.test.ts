@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FleetSummary } from '../../reports/fleet.js';
 import { ROOT, sample } from '../helpers.js';
-import { runCli } from './run.js';
+import { spawnCli } from './run.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'luotrace-fleet-mem-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -22,7 +22,7 @@ describe('luotrace fleet --worker-heap-mb', () => {
     // bpftrace drains per-CPU buffers in turn, so its events are held and sorted whole (analyses/pipeline.ts).
     gen(['--format', 'bpftrace', '--size', '10MB'], 'sorted.synthetic.txt');
     symlinkSync(sample('synthetic/synthetic-leak.txt.gz'), join(tmp, 'small.txt.gz'));
-    const r = await runCli(['fleet', tmp, '--json', '--verbose', '-j', '2', '--worker-heap-mb', '24']);
+    const r = await spawnCli(['fleet', tmp, '--json', '--verbose', '-j', '2', '--worker-heap-mb', '24']);
     expect(r.code).toBe(2);
     const f = JSON.parse(r.stdout) as FleetSummary;
     expect(f.fleet.unusable).toEqual([{ host: 'sorted.synthetic', error: 'analysis ran out of memory (worker heap limit 24 MB)' }]);
