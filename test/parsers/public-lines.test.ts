@@ -202,3 +202,27 @@ describe('text around a trace', () => {
     expect(r.events[1]).toMatchObject({ name: 'sched_blocked_reason', fields: { payload: 'pid=105 iowait=1 caller=some_fn' } });
   });
 });
+
+describe('bpftrace maps keyed by stacks', () => {
+  it('@usecs[ + one frame per line + ]: and histogram rows (bpftrace tools/biostacks_example.txt)', async () => {
+    const r = await readWithSkips(
+      ['Attached 5 probes', '@usecs[', '    blk_account_io_start+1', '    submit_bio+115', ']:', '[64K, 128K)            1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|', ''].join('\n'),
+    );
+    expect(r.skipped).toEqual({});
+    expect(r.events).toHaveLength(1);
+    expect(r.events[0]).toMatchObject({
+      kind: 'bpftrace_map',
+      line: 2,
+      fields: { map: '@usecs', entries: [{ key: 'blk_account_io_start+1\nsubmit_bio+115', value: { type: 'hist', buckets: [{ min: 65536, max: 131071, count: 1 }] } }] },
+    });
+  });
+
+  it('scalar values and a stack inside a tuple key (`@[comm, ` … `]: n`); an unclosed key is read as text', async () => {
+    const r = await readWithSkips(['@[bash, ', '    do_sys_open+1', ']: 3', '@[', '    vfs_read+5', ', cat]: 7', ''].join('\n'), 'bpftrace');
+    expect(r.skipped).toEqual({});
+    expect(r.events[0]).toMatchObject({ fields: { entries: [{ key: 'bash, do_sys_open+1', value: { value: 3 } }, { key: 'vfs_read+5\ncat', value: { value: 7 } }] } });
+    const open = await readWithSkips(['@x[', '    f+1', 'prose', ''].join('\n'), 'bpftrace');
+    expect(open.events).toEqual([]);
+    expect(open.quality.lines.skipped['bpftrace-free-text']).toBe(3);
+  });
+});
