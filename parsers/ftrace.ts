@@ -107,6 +107,12 @@ export class FtraceParser implements LineParser {
         if (!this.graphLine(text, lineNo, unterminated)) this.notAnEvent(text, lineNo, unterminated, 'malformed-graph-line');
         return;
       }
+      // Latency-format lines under a header that names no tracer (a quoted or cut `trace` file).
+      const lat = fail === 'none' ? parseLatencyLine(text, this.env.context(lineNo)) : null;
+      if (lat) {
+        this.accept(lat, lineNo, unterminated);
+        return;
+      }
       this.notAnEvent(text, lineNo, unterminated, fail === 'no-timestamp' ? 'malformed-event-line' : null);
       return;
     }

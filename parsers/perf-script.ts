@@ -155,7 +155,9 @@ export class PerfScriptParser implements LineParser {
     const c0 = text.charCodeAt(0);
     if ((c0 === 9 || c0 === 32) && this.lastCtx) {
       const cc = CALLCHAIN.exec(text);
-      if (cc && !text.includes(': ')) {
+      // perf indents frames with a tab; older perf and -F layouts with spaces, like the right-aligned
+      // comm of a sample line (a comm can be hex: `dd`), so a space-led line is a frame unless it is a sample.
+      if (cc && (c0 === 9 || !looksLikePerfSample(text))) {
         // The first frame's line is the stack event's line; the frames after it continue it.
         if (!this.stack) this.stack = makeEvent('stack', 'callchain', { ...this.lastCtx, line: lineNo }, { frames: [] });
         else env.ledger.knownLine('continuation', env.file, lineNo, text);

@@ -12,20 +12,20 @@ async function readWithSkips(text: string, format?: Parameters<typeof parseText>
 
 describe('sched_switch fields', () => {
   it('next_comm keeps its first character (kernel TP_printk form)', async () => {
-    // Perfetto test data (sched_switch_original.systrace style); the ==> form of the issue
+    // The payload from ` prev_state=R` on is the issue's verbatim line; the context prefix is ours.
     const r = await readWithSkips(
       '          <idle>-0     [000] d..3 23345.023155: sched_switch: prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=thread0 next_pid=23345 next_prio=120\n',
     );
     expect(r.events[0]).toMatchObject({ kind: 'sched_switch', fields: { prevComm: 'swapper/0', prevState: 'R', nextComm: 'thread0', nextPid: 23345 } });
   });
 
-  it('the old format without ` ==>` (trace-cmd on 3.x kernels, trappy test data)', async () => {
+  it('the old format without ` ==>` (trace-cmd report of a 4.19 Juno trace, ARM-software/lisa tests/assets/trace_txt/trace.txt:3)', async () => {
     const r = await readWithSkips(
-      '          <idle>-0     [006]  2041.474584: sched_switch:         prev_comm=kworker/6:1 prev_pid=4053 prev_prio=120 prev_state=64 next_comm=swapper/6 next_pid=0 next_prio=120\n',
+      'version = 6\ncpus=6\n<...>-1701  [001]    76.211513: sched_switch:          prev_comm=trace-cmd prev_pid=1701 prev_prio=120 prev_state=64 next_comm=swapper/1 next_pid=0 next_prio=120\n',
     );
     expect(r.events[0]).toMatchObject({
       kind: 'sched_switch',
-      fields: { prevComm: 'kworker/6:1', prevPid: 4053, prevState: '64', nextComm: 'swapper/6', nextPid: 0 },
+      fields: { prevComm: 'trace-cmd', prevPid: 1701, prevState: '64', nextComm: 'swapper/1', nextPid: 0 },
     });
   });
 });
@@ -144,7 +144,8 @@ describe('latency format', () => {
 
 describe('trace-cmd report', () => {
   it('-i a.dat -i b.dat: the file name before each record is not part of the comm', async () => {
-    // trace-read.c print_handle_file: "%*s: " then the record
+    // Built from tracecmd/trace-read.c print_handle_file ("%*s: " then the record) and the issue's
+    // `trace.dat:           ping` comm; the record itself is in trace-cmd's sched-plugin layout.
     const r = await readWithSkips(
       'cpus=2\ntrace.dat:           ping-2473  [001]  4107.478006: sched_switch:         ping:2473 [120] S ==> swapper/1:0 [120]\n',
     );
