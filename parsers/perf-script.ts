@@ -61,7 +61,8 @@ export function tokenizePerfLine(line: string): PerfSampleTokens | null {
 
 /** `comm pid [sampling-event|sys:event]:` with no time column: only a known event shape makes it a sample. */
 function tokenizeUntimed(line: string): PerfSampleTokens | null {
-  const m = NO_TIME_SAMPLE.exec(line);
+  // The prefix is short; a bounded slice keeps the lazy comm match linear on hostile long lines.
+  const m = NO_TIME_SAMPLE.exec(line.length > 512 ? line.slice(0, 512) : line);
   if (!m || !m.indices) return null;
   const event = m[6];
   if (!isSamplingEvent(event) && !/^[\w-]+:[\w.-]+$/.test(event)) return null;

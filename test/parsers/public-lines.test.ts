@@ -227,3 +227,13 @@ describe('bpftrace maps keyed by stacks', () => {
     expect(open.quality.lines.skipped['bpftrace-free-text']).toBe(3);
   });
 });
+
+describe('hostile input', () => {
+  it('a 200 KB line of `word number` pairs (perf script without time columns) is read in linear time', async () => {
+    const line = 'x 1 '.repeat(50_000);
+    const t0 = performance.now();
+    const r = await readWithSkips(`${line}\n\t  400577 f (/x)\n`, 'perf-script');
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(r.events).toEqual([]);
+  });
+});
