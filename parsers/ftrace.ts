@@ -301,4 +301,3 @@ function withoutFilePrefix(comm: string): string {
   const m = /^\S+: +(\S.*)$/.exec(comm);
   return m ? m[1] : comm;
 }
-
