@@ -28,6 +28,11 @@ const MARKER = /^luo-bpftrace-(start|end)\b/;
 const PROBE_TOKEN =
   /^(tracepoint|t|rawtracepoint|rt|kprobe|k|kretprobe|kr|uprobe|u|uretprobe|ur|usdt|U|fentry|f|fexit|fr|kfunc|kretfunc|software|s|hardware|h|profile|p|interval|i|watchpoint|w|asyncwatchpoint|aw|iter|it):[^\s=/][^\s=]*$/;
 
+/** `@name[` or `@name[comm, ` at the end of a line: a key that continues with one stack frame per line. */
+const OPEN_KEY = /^@\w*\[(?:[^\]]*, )?$/;
+/** Frames held for one multi-line key (bpftrace prints up to 127 per stack, a key may hold two stacks). */
+const MAX_KEY_LINES = 512;
+
 /** Tracks how far out of time order a source is, overall and per CPU. */
 class OrderStats {
   private newest = -Infinity;
@@ -58,6 +63,8 @@ export class BpftraceTextParser implements LineParser {
   /** Inside the `#` header `luotrace record` writes before bpftrace's output. */
   private inHeader = false;
   private firstUndecodable = '';
+  /** The lines of a map key printed over several lines (`@name[` then frames), while it is open. */
+  private stackKey: Array<{ text: string; lineNo: number }> | null = null;
 
   constructor(private readonly env: ParserEnv) {
     this.maps = new MapCollector(
@@ -81,6 +88,10 @@ export class BpftraceTextParser implements LineParser {
       return;
     }
     this.inHeader = false;
+    if (this.stackKey) {
+      this.stackKeyLine(text, lineNo, unterminated);
+      return;
+    }
     if (this.maps.inBlock && this.maps.rowLine(text)) {
       env.ledger.knownLine('bpftrace-map-row', env.file, lineNo, text);
       return;
@@ -93,9 +104,56 @@ export class BpftraceTextParser implements LineParser {
         if (wasOpen && this.maps.currentLine === before) env.ledger.knownLine('bpftrace-map-row', env.file, lineNo, text);
         return;
       }
+      if (OPEN_KEY.test(text)) {
+        this.stackKey = [{ text, lineNo }];
+        return;
+      }
     }
     this.maps.flush();
     this.printfLine(text, lineNo, unterminated);
+  }
+
+  /**
+   * A line while a map key printed over several lines is open: a `kstack`/`ustack` key prints one
+   * frame per line between `@name[` and `]: value` (or `]:` and histogram rows), e.g. biostacks.bt's
+   * `@usecs[kstack]`. Frames are kept in the key, one per line; anything else ends the attempt and
+   * the held lines are read as ordinary lines.
+   */
+  private stackKeyLine(text: string, lineNo: number, unterminated: boolean): void {
+    const held = this.stackKey!;
+    const close = /^(.*?)\](:.*)$/.exec(text);
+    if (close && (close[1] === '' || close[1].startsWith(', '))) {
+      this.stackKey = null;
+      const open = held[0].text;
+      const frames = held.slice(1).map((h) => h.text.trim());
+      const tail = close[1].startsWith(', ') ? frames.concat(close[1].slice(2)) : frames;
+      const key = open.slice(open.indexOf('[') + 1) + tail.join('\n');
+      const single = `${open.slice(0, open.indexOf('[') + 1)}${key}]${close[2]}`;
+      const env = this.env;
+      const wasOpen = this.maps.open;
+      const before = this.maps.currentLine;
+      if (this.maps.mapLine(single, held[0].lineNo)) {
+        if (wasOpen && this.maps.currentLine === before) env.ledger.knownLine('bpftrace-map-row', env.file, held[0].lineNo, open);
+        for (const h of held.slice(1)) env.ledger.knownLine('continuation', env.file, h.lineNo, h.text);
+        env.ledger.knownLine('bpftrace-map-row', env.file, lineNo, text);
+        return;
+      }
+      this.replayHeld(held);
+      this.line(text, lineNo, unterminated);
+      return;
+    }
+    if (/^\s+\S/.test(text) && held.length < MAX_KEY_LINES) {
+      held.push({ text, lineNo });
+      return;
+    }
+    this.stackKey = null;
+    this.replayHeld(held);
+    this.line(text, lineNo, unterminated);
+  }
+
+  private replayHeld(held: Array<{ text: string; lineNo: number }>): void {
+    this.maps.flush();
+    for (const h of held) this.printfLine(h.text, h.lineNo, false);
   }
 
   /** One line of printf output (also used for the `printf` records of `-f json`). */
@@ -170,6 +228,11 @@ export class BpftraceTextParser implements LineParser {
   }
 
   finish(): void {
+    if (this.stackKey) {
+      const held = this.stackKey;
+      this.stackKey = null;
+      this.replayHeld(held);
+    }
     this.maps.flush();
     const env = this.env;
     const o = this.order;

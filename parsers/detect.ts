@@ -5,10 +5,11 @@
 // shell prompts do not count for anything, so a sample with a paragraph before the trace still
 // detects. The evidence is returned so `events --summary` can say why a format was chosen.
 import type { InputFormat } from './event.js';
-import { newContextTokens, tokenizeFtraceLine } from './ftrace-line.js';
+import { newContextTokens, tokenizeFtraceLine, unquoteCsvLine } from './ftrace-line.js';
 import { looksLikeConsoleLine } from './console.js';
 import { looksLikeGraphLine } from './function-graph.js';
 import { looksLikeLatencyLine } from './latency.js';
+import { looksLikePerfSample } from './perf-script.js';
 
 export interface Detection {
   format: InputFormat;
@@ -62,7 +63,9 @@ export function detectFormat(head: string): Detection | null {
   };
   const tok = newContextTokens();
   let tracer: string | null = null;
-  for (const line of nonEmpty) {
+  for (const raw of nonEmpty) {
+    // A one-column CSV of trace lines (Perfetto's to_ftrace export) is read as the lines inside.
+    const line = raw.charCodeAt(0) === 34 ? (unquoteCsvLine(raw) ?? raw) : raw;
     if (line.startsWith('# tracer: ')) {
       tracer = line.slice(10).trim();
       if (tracer === 'function_graph') add('function-graph', 50, '`# tracer: function_graph` header');
@@ -88,6 +91,10 @@ export function detectFormat(head: string): Detection | null {
     }
     if (PERF_SCRIPT.test(line)) {
       add('perf-script', 3, 'perf script lines with system-qualified event names');
+      continue;
+    }
+    if (looksLikePerfSample(line)) {
+      add('perf-script', 3, 'perf script sample lines (sampling or tracepoint events)');
       continue;
     }
     if (tokenizeFtraceLine(line, tok) === null) {

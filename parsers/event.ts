@@ -188,6 +188,21 @@ export const TraceEventSchema = z.discriminatedUnion('kind', [
     }),
   }),
   z.object({ ...common, kind: z.literal('stack'), fields: z.object({ frames: z.array(z.string()) }) }),
+  /**
+   * A `perf script` sample of a sampling event (`cpu-clock`, `cycles:u`, `page-faults`…), named as perf
+   * prints the event. Its `-g` callchain follows as a `stack` event. The LUO and lock analyses do not
+   * read samples; they are counted and kept so nothing in the input goes unaccounted.
+   */
+  z.object({
+    ...common,
+    kind: z.literal('sample'),
+    fields: z.object({
+      /** The period column (`-F +period`, or what perf prints by default for some events); null when absent. */
+      period: z.number().nullable(),
+      /** What follows the event name on the sample line (`ip sym (dso)` without -g), trimmed; often empty. */
+      payload: z.string(),
+    }),
+  }),
   z.object({
     ...common,
     kind: z.literal('bpftrace'),

@@ -186,3 +186,16 @@ function splitGluedFlags(line: string, start: number, end: number): number {
 export function newContextTokens(): ContextTokens {
   return { comm: '', pid: 0, tgid: null, cpu: 0, flags: null, tsStart: 0, tsDot: -1, tsEnd: 0, restStart: 0 };
 }
+
+/**
+ * `"text"` as one CSV field (quotes doubled inside) → text; null when the line is not exactly one
+ * quoted field.
+ */
+export function unquoteCsvLine(line: string): string | null {
+  let end = line.length;
+  if (line.charCodeAt(end - 1) === 13) end--;
+  if (end < 2 || line.charCodeAt(end - 1) !== 34) return null;
+  const body = line.slice(1, end - 1);
+  if (body.replace(/""/g, '').includes('"')) return null;
+  return body.replace(/""/g, '"');
+}

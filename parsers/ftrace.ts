@@ -9,7 +9,7 @@
 // event, a known non-event line, or skipped with a reason (quality.ts).
 import { type GraphLineResult, GraphState, looksLikeGraphLine, parseGraphLine } from './function-graph.js';
 import type { TraceEvent } from './event.js';
-import { type ContextTokens, newContextTokens, tokenizeFtraceLine } from './ftrace-line.js';
+import { type ContextTokens, newContextTokens, tokenizeFtraceLine, unquoteCsvLine } from './ftrace-line.js';
 import { parseLatencyLine } from './latency.js';
 import { type LineParser, type ParserEnv, isForeignText } from './parser.js';
 import { type EventContext, decodeRest } from './payloads.js';
@@ -51,6 +51,30 @@ export class FtraceParser implements LineParser {
   }
 
   line(text: string, lineNo: number, unterminated: boolean): void {
+    if (text.charCodeAt(0) === 34 /* " */) {
+      const inner = unquoteCsvLine(text);
+      if (inner !== null) {
+        this.quotedLine(inner, lineNo, unterminated);
+        return;
+      }
+    }
+    this.plainLine(text, lineNo, unterminated);
+  }
+
+  /**
+   * A line of trace text exported as a one-column CSV (Perfetto's `SELECT to_ftrace(id) AS line`):
+   * the header `"line"` is known, every other row is read as the text inside its quotes.
+   */
+  private quotedLine(inner: string, lineNo: number, unterminated: boolean): void {
+    if (inner === 'line') {
+      this.flush();
+      this.env.ledger.knownLine('csv-header', this.env.file, lineNo);
+      return;
+    }
+    this.plainLine(inner, lineNo, unterminated);
+  }
+
+  private plainLine(text: string, lineNo: number, unterminated: boolean): void {
     const env = this.env;
     if (isBlank(text)) {
       this.flush();
@@ -83,6 +107,12 @@ export class FtraceParser implements LineParser {
         if (!this.graphLine(text, lineNo, unterminated)) this.notAnEvent(text, lineNo, unterminated, 'malformed-graph-line');
         return;
       }
+      // Latency-format lines under a header that names no tracer (a quoted or cut `trace` file).
+      const lat = fail === 'none' ? parseLatencyLine(text, this.env.context(lineNo)) : null;
+      if (lat) {
+        this.accept(lat, lineNo, unterminated);
+        return;
+      }
       this.notAnEvent(text, lineNo, unterminated, fail === 'no-timestamp' ? 'malformed-event-line' : null);
       return;
     }
@@ -97,6 +127,8 @@ export class FtraceParser implements LineParser {
     const ev = parseLatencyLine(text, this.env.context(lineNo));
     if (ev) {
       this.accept(ev, lineNo, unterminated);
+    } else if (looksLikeGraphLine(text) && this.graphLine(text, lineNo, unterminated)) {
+      // options/display-graph: the latency tracers print function_graph lines (trace-formats.md §1.9)
     } else if (tokenizeFtraceLine(text, this.tok) === null) {
       this.eventLine(text, lineNo, unterminated);
     } else {
@@ -119,7 +151,8 @@ export class FtraceParser implements LineParser {
     ctx.cpu = t.cpu;
     ctx.pid = t.pid;
     ctx.tgid = t.tgid;
-    ctx.comm = t.comm;
+    // A comm is at most 15 characters; a longer one carries trace-cmd's input-file prefix.
+    ctx.comm = t.comm.length > 16 ? withoutFilePrefix(t.comm) : t.comm;
     ctx.line = lineNo;
     const rest = t.restStart >= text.length ? '' : text.slice(t.restStart);
     this.accept(decodeRest(rest, ctx), lineNo, unterminated);
@@ -165,9 +198,11 @@ export class FtraceParser implements LineParser {
   private notAnEvent(text: string, lineNo: number, unterminated: boolean, brokenReason: string | null): void {
     const env = this.env;
     const p = this.pending;
-    // ` => sym+off/size` after `<stack trace>` (K-out trace_stack_print)
-    if (p && p.kind === 'stack' && text.startsWith(' => ')) {
-      if (p.fields.frames.length < MAX_STACK_FRAMES) p.fields.frames.push(text.slice(4));
+    // ` => sym+off/size` after `<stack trace>` (K-out trace_stack_print); trace-cmd prints
+    // `=> sym (address)` at the start of the line (libtraceevent's stack plugin).
+    const frame = p && p.kind === 'stack' ? stackFrame(text) : null;
+    if (p && p.kind === 'stack' && frame !== null) {
+      if (p.fields.frames.length < MAX_STACK_FRAMES) p.fields.frames.push(frame);
       env.ledger.knownLine('continuation', env.file, lineNo, text);
       return;
     }
@@ -248,4 +283,21 @@ export class FtraceParser implements LineParser {
     this.env.lost(cpu, n === undefined ? null : Number(n), text.includes('DROPPED') ? 'events-dropped' : 'lost-events', lineNo);
     return true;
   }
+}
+
+/** The text of a `=> frame` line of a stack event, whatever its indentation; null otherwise. */
+function stackFrame(text: string): string | null {
+  let i = 0;
+  while (i < 8 && text.charCodeAt(i) === 32) i++;
+  return text.startsWith('=> ', i) ? text.slice(i + 3) : null;
+}
+
+/**
+ * `trace-cmd report -i a.dat -i b.dat` (and reports of several instances) print each record after
+ * `"%*s: "` with the input's file or instance name (tracecmd/trace-read.c print_handle_file); the
+ * comm column that follows is right-aligned, so `trace.dat:           ping` is `ping` of trace.dat.
+ */
+function withoutFilePrefix(comm: string): string {
+  const m = /^\S+: +(\S.*)$/.exec(comm);
+  return m ? m[1] : comm;
 }

@@ -17,6 +17,10 @@ export type GraphLineResult =
   | { type: 'invalid' };
 
 const ABS_TIME = /^\s*(\d+)\.(\d+) \|/;
+/** The latency tracers with display-graph print the time relative to the trace start: `   3 us |`. */
+const REL_TIME = /^\s*(\d+) us \|/;
+/** The irq-info flags column of display-graph lines: `  d..1 |` (4 or 5 characters). */
+const FLAGS_COL = /^\s*[.a-zA-Z0-9]{4,5}\s*$/;
 const CPU_COL = /^\s*(\d+)\)/;
 const PROC_COL = /^\s*(.*\S)-(\d+)\s*$/;
 const DURATION = /^\s*([$@*#!+])?\s*(\d+(?:\.\d+)?) us\s*$/;
@@ -36,7 +40,7 @@ export class GraphState {
 
 /** True when the line has the function_graph shape (used by format detection and as a fallback). */
 export function looksLikeGraphLine(line: string): boolean {
-  const abs = ABS_TIME.exec(line);
+  const abs = ABS_TIME.exec(line) ?? REL_TIME.exec(line);
   const rest = abs ? line.slice(abs[0].length) : line;
   const cpu = CPU_COL.exec(rest);
   if (!cpu) return false;
@@ -60,6 +64,13 @@ export function parseGraphLine(
     const dot = start + abs[1].length;
     time = toNs(abs[0], start, dot, dot + 1 + abs[2].length);
     rest = rest.slice(abs[0].length);
+  } else {
+    const rel = REL_TIME.exec(rest);
+    if (rel) {
+      // Microseconds since the start of the latency trace, as the latency format's own lines (latency.ts).
+      time = Number(rel[1]) * 1000;
+      rest = rest.slice(rel[0].length);
+    }
   }
   const cpuMatch = CPU_COL.exec(rest);
   if (!cpuMatch) return { type: 'invalid' };
@@ -83,9 +94,16 @@ export function parseGraphLine(
     if (proc && !DURATION.test(seg1)) {
       comm = proc[1].trim();
       pid = Number(proc[2]);
-      const bar2 = rest.indexOf('|', after);
+      let bar2 = rest.indexOf('|', after);
       if (bar2 < 0) return { type: 'invalid' };
       durSeg = rest.slice(after, bar2);
+      if (FLAGS_COL.test(durSeg)) {
+        // display-graph under a latency tracer: a flags column between task and duration
+        after = bar2 + 1;
+        bar2 = rest.indexOf('|', after);
+        if (bar2 < 0) return { type: 'invalid' };
+        durSeg = rest.slice(after, bar2);
+      }
       after = bar2 + 1;
     }
     if (durSeg.trim() !== '') {
@@ -100,27 +118,22 @@ export function parseGraphLine(
   const call = body.trim();
   const ctx: EventContext = { ...ctxBase, time, cpu, comm, pid };
 
-  // `/* name: payload */`: an event recorded alongside (trace_print_graph_event comment form)
+  // `/* name: payload */`: an event recorded alongside (print_graph_comment); without an event name it
+  // is a trace_printk()/trace_marker text, the ftrace `print` event (`/* I'm a comment! */`).
   if (call.startsWith('/*') && call.endsWith('*/')) {
     const inner = call.slice(2, -2).trim();
     const colon = inner.indexOf(': ');
-    if (colon > 0) return { type: 'event', event: decodeNamedEvent(inner.slice(0, colon), inner.slice(colon + 2), ctx) };
-    return { type: 'event', event: makeEvent('generic', '', ctx, { payload: inner }) };
+    if (colon > 0 && /^[\w.]+$/.test(inner.slice(0, colon))) {
+      return { type: 'event', event: decodeNamedEvent(inner.slice(0, colon), inner.slice(colon + 2), ctx) };
+    }
+    return { type: 'event', event: makeEvent('marker', 'print', ctx, { text: inner }) };
   }
   if (call.startsWith('}')) {
-    let func: string | null = null;
-    let ret: string | null = null;
     const c = /^}\s*(?:\/\*\s*(.*?)\s*\*\/)?$/.exec(call);
     if (!c) return { type: 'invalid' };
     const popped = state.pop(cpu);
-    if (c[1]) {
-      const m = /^(\S+)?\s*(?:ret=(\S+))?$/.exec(c[1]);
-      if (m) {
-        func = m[1] && !m[1].startsWith('ret=') ? m[1] : null;
-        ret = m[2] ?? null;
-      }
-    }
-    return { type: 'event', event: makeEvent('funcgraph_exit', 'funcgraph_exit', ctx, { func: func ?? popped, depth, durationNs, ret }) };
+    const tail = c[1] ? exitComment(c[1]) : { func: null, ret: null };
+    return { type: 'event', event: makeEvent('funcgraph_exit', 'funcgraph_exit', ctx, { func: tail.func ?? popped, depth, durationNs, ret: tail.ret }) };
   }
   const open = call.indexOf('(');
   if (open <= 0) return { type: 'invalid' };
@@ -129,7 +142,26 @@ export function parseGraphLine(
     state.push(cpu, func);
     return { type: 'event', event: makeEvent('funcgraph_entry', 'funcgraph_entry', ctx, { func, depth, durationNs: null, ret: null }) };
   }
-  const leaf = /\);\s*(?:\/\*\s*ret=(\S+)\s*\*\/)?$/.exec(call);
+  // funcgraph-retval: `func(); /* = 0x0 */` (6.5), `func(); /* ret=0x0 */` (later kernels)
+  const leaf = /\);\s*(?:\/\*\s*(?:ret=|= ?)(\S+)\s*\*\/)?$/.exec(call);
   if (!leaf) return { type: 'invalid' };
   return { type: 'event', event: makeEvent('funcgraph_leaf', 'funcgraph_leaf', ctx, { func, depth, durationNs, ret: leaf[1] ?? null }) };
+}
+
+/**
+ * The comment after an exit's `}`: funcgraph-tail `kmem_cache_free()` (parentheses up to 6.x) or
+ * `kmem_cache_free`, and with funcgraph-retval `cgroup_migrate = -22` (6.5,
+ * kernel/trace/trace_functions_graph.c print_graph_retval) or `cgroup_migrate ret=-22` (later).
+ */
+function exitComment(text: string): { func: string | null; ret: string | null } {
+  let func: string | null = null;
+  let ret: string | null = null;
+  let body = text;
+  const r = /(?:^|\s)(?:= ?|ret=)(\S+)$/.exec(body);
+  if (r) {
+    ret = r[1];
+    body = body.slice(0, r.index).trim();
+  }
+  if (/^\S+$/.test(body)) func = body.endsWith('()') ? body.slice(0, -2) : body;
+  return { func, ret };
 }

@@ -102,6 +102,17 @@ export function isForeignText(line: string): boolean {
     t.startsWith('^C') ||
     /^(Tracing|Ending tracing|Hit Ctrl|Attaching|Attached)\b/.test(t) ||
     /^[\w.@~:/-]*[#$] /.test(t) ||
-    t.startsWith('> ')
+    t.startsWith('> ') ||
+    isDocumentMarkup(t)
   );
+}
+
+/**
+ * Markup around a trace in the file that carries it, never trace text: the HTML of a systrace file
+ * (`</script>`, `<!-- END TRACE -->`, `</html>`) and the block delimiters of asciidoc, reST and
+ * Markdown documents (`----`, `....`, a code fence). Such a line after the last event must not be
+ * taken for a continuation of its payload.
+ */
+function isDocumentMarkup(t: string): boolean {
+  return /^<\/?[A-Za-z!][^<>]*>$/.test(t) || /^(-{4,}|\.{4,}|={4,}|```\w*|\[source(,\w+)*\])$/.test(t);
 }

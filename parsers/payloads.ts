@@ -307,25 +307,35 @@ function decodeLockdep(
   return makeEvent(kind, name, ctx, { lock: ptr.lock, hashed: ptr.hashed, lockName: interned.slice(payload, nameStart, payload.length), read, try: isTry });
 }
 
-/** sched_switch: kernel TP_printk form, or trace-cmd's sched plugin `a:1 [120] R ==> b:2 [120]`. */
+/**
+ * sched_switch: kernel TP_printk form (`prev_comm=a prev_pid=1 prev_prio=120 prev_state=R ==> next_comm=b
+ * next_pid=2 next_prio=120`; before 3.x the ` ==>` was absent and trace-cmd without its sched plugin
+ * still prints such old formats: `prev_state=64 next_comm=swapper/6 …`), or trace-cmd's sched plugin
+ * `a:1 [120] R ==> b:2 [120]`.
+ */
 function decodeSchedSwitch(name: string, payload: string, ctx: EventContext): TraceEvent | null {
-  const arrow = payload.indexOf(' ==> ');
-  if (arrow < 0) return null;
   if (payload.startsWith('prev_comm=')) {
     const pp = payload.indexOf(' prev_pid=');
     const pr = payload.indexOf(' prev_prio=', pp);
     const ps = payload.indexOf(' prev_state=', pr);
-    const np = payload.indexOf(' next_pid=', arrow);
+    const nc = payload.indexOf(' next_comm=', ps);
+    if (pp < 0 || pr < 0 || ps < 0 || nc < 0) return null;
+    const np = payload.indexOf(' next_pid=', nc);
     const nr = payload.indexOf(' next_prio=', np);
-    if (pp < 0 || pr < 0 || ps < 0 || np < 0) return null;
+    if (np < 0) return null;
+    // The state ends at ` ==>` when the arrow is printed, at ` next_comm=` otherwise.
+    const arrow = payload.lastIndexOf(' ==>', nc);
+    const stateEnd = arrow > ps ? arrow : nc;
     return makeEvent('sched_switch', name, ctx, {
       prevComm: payload.slice(10, pp),
       prevPid: Number(payload.slice(pp + 10, pr)),
-      prevState: payload.slice(ps + 12, arrow),
-      nextComm: payload.slice(arrow + 16, np),
+      prevState: payload.slice(ps + 12, stateEnd),
+      nextComm: payload.slice(nc + 11, np),
       nextPid: Number(payload.slice(np + 10, nr < 0 ? undefined : nr)),
     });
   }
+  const arrow = payload.indexOf(' ==> ');
+  if (arrow < 0) return null;
   const side = (s: string): { comm: string; pid: number; state: string } | null => {
     const br = s.indexOf(' [');
     const head = br < 0 ? s : s.slice(0, br);
@@ -425,6 +435,10 @@ const DECODERS: Record<string, Decoder> = {
   lock_acquired: (n, p, c) => decodeLockdep('lock_acquired', n, p, c),
   contended_release: (n, p, c) => decodeLockdep('contended_release', n, p, c),
   sched_switch: decodeSchedSwitch,
+  // trace-cmd names the stack entries by their ftrace event (`kernel_stack: <stack trace>`); the
+  // frames follow on `=> sym (addr)` lines, as after the trace file's bare `<stack trace>`.
+  kernel_stack: (n, p, c) => (p.trim() === '<stack trace>' ? makeEvent('stack', n, c, { frames: [] }) : null),
+  user_stack: (n, p, c) => (p.trim() === '<user stack trace>' ? makeEvent('stack', n, c, { frames: [] }) : null),
   tracing_mark_write: (n, p, c) => decodeMarker(n, p, c),
   print: (n, p, c) => decodeMarker(n, p, c),
   function: (n, p, c) => decodeFunction(n, p.trim(), c),
@@ -525,7 +539,31 @@ export function decodeRest(rest: string, ctx: EventContext): TraceEvent {
   if (rest.indexOf(' <-') >= 0 || (n === rest.length && n > 0) || /^\S+\+0x[0-9a-f]+\/0x[0-9a-f]+$/.test(rest)) {
     return decodeFunction('function', rest, ctx);
   }
+  const ctxWake = decodeCtxWake(rest, ctx);
+  if (ctxWake) return ctxWake;
   const colon = rest.indexOf(': ');
   if (colon > 0) return decodeNamedEvent(rest.slice(0, colon), rest.slice(colon + 2), ctx);
   return makeEvent('generic', '', ctx, { payload: rest });
+}
+
+/**
+ * The wakeup tracers' own switch and wakeup records (kernel/trace/trace_output.c
+ * trace_ctxwake_print: `"%7d:%3d:%c %s [%03d] %7d:%3d:%c %s"`, `%5d` before 5.x), e.g.
+ * `     0:120:R ==> [002]  5882: 94:R sleep` (a switch to sleep) and `0:120:R   + [003]  2389: 94:R sleep`
+ * (a wakeup of sleep on CPU 3). They are the ftrace events `context_switch` and `wakeup`; the switch
+ * is a sched_switch from the line's task.
+ */
+const CTX_WAKE = /^\s*(\d+):\s*(\d+):(\S) +(==>|\+) \[(\d+)\]\s+(\d+):\s*(\d+):(\S) (.*)$/;
+
+function decodeCtxWake(rest: string, ctx: EventContext): TraceEvent | null {
+  const m = CTX_WAKE.exec(rest);
+  if (!m) return null;
+  if (m[4] === '+') return makeEvent('generic', 'wakeup', ctx, { payload: rest.trim() });
+  return makeEvent('sched_switch', 'context_switch', ctx, {
+    prevComm: ctx.comm ?? '',
+    prevPid: Number(m[1]),
+    prevState: m[3],
+    nextComm: m[9],
+    nextPid: Number(m[6]),
+  });
 }

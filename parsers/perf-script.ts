@@ -1,5 +1,6 @@
 // `perf script` text: tracepoint and probe samples recorded with `perf record -e lock:contention_*
-// -e module:* -e probe:*` (and `-g` callchains).
+// -e module:* -e probe:*`, sampling events (`perf record -F 99 -g`: cpu-clock, cycles, page-faults…),
+// and their `-g` callchains.
 //
 // Grammar: trace-formats.md §4 (torvalds/linux tools/perf/builtin-script.c perf_sample__fprintf_start,
 // process_event, sample__fprintf_callchain):
@@ -7,10 +8,13 @@
 //   time "%5lu.%06lu: " (9 decimals with --ns) | [period] | event name right-aligned to the widest
 //   name, "%*s: " as `system:event` | the libtraceevent rendering of the TP_printk (pointers with 0x)
 //   callchain (-g): lines "\t<hex ip> <sym+off> (<dso>)" under the sample, then a blank line.
-// The payload after `system:event: ` is the same text ftrace prints, so it is decoded by the shared
-// payload decoders (parsers/payloads.ts); perf probe events render as `(ffffffff813024a4) arg=...`
-// and returns as `(ffffffff… <- ffffffff…)`. A callchain becomes a `stack` event right after its
-// sample. `--show-lost-events` adds `PERF_RECORD_LOST lost N` lines: gap markers for that CPU.
+// Every field but comm, pid and the event can be switched off with -F (FlameGraph's examples have no
+// cpu column, some not even a time). A tracepoint's payload is the same text ftrace prints, so it is
+// decoded by the shared payload decoders (parsers/payloads.ts); perf probe events render as
+// `(ffffffff813024a4) arg=...` and returns as `(ffffffff… <- ffffffff…)`. A sampling event (hardware,
+// software, cache, raw or PMU event, with its `:u`/`:k`/`:p` modifiers) becomes a `sample` event. A
+// callchain becomes a `stack` event right after its sample. `--show-lost-events` adds
+// `PERF_RECORD_LOST lost N` lines: gap markers for that CPU.
 import type { TraceEvent } from './event.js';
 import { type LineParser, type ParserEnv, isForeignText } from './parser.js';
 import type { EventContext } from './payloads.js';
@@ -23,7 +27,7 @@ export interface PerfSampleTokens {
   pid: number;
   tid: number | null;
   cpu: number | null;
-  /** Start/dot/end of the seconds.fraction timestamp in the line. */
+  /** Start/dot/end of the seconds.fraction timestamp in the line; tsStart is -1 when -F left it out. */
   tsStart: number;
   tsDot: number;
   tsEnd: number;
@@ -35,11 +39,46 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
+/** Sampling events perf names without a `system:` (tools/perf/util/parse-events.c event_symbols_hw/sw, hw caches). */
+const SAMPLING_EVENT =
+  /^(cpu-cycles|cycles|instructions|cache-references|cache-misses|branch-instructions|branches|branch-misses|bus-cycles|stalled-cycles-frontend|idle-cycles-frontend|stalled-cycles-backend|idle-cycles-backend|ref-cycles|cpu-clock|task-clock|page-faults|faults|minor-faults|major-faults|context-switches|cs|cpu-migrations|migrations|alignment-faults|emulation-faults|dummy|bpf-output|mem-loads|mem-stores|(L1-[di]cache|LLC|[di]TLB|branch|node)-[\w-]+|r[0-9a-fA-F]+|[\w-]+\/[^/\s]*\/)(:[ukhIGHpPSDWe]+)?$/;
+
+/** Is this printed event name a sampling event (`cycles:u`, `cpu-clock`, `cpu/mem-loads/pp`) rather than a tracepoint? */
+export function isSamplingEvent(name: string): boolean {
+  return SAMPLING_EVENT.test(name);
+}
+
+/** A sample line whose -F fields left out the time: `comm pid[/tid] [[cpu]] [period] event:`. */
+const NO_TIME_SAMPLE = /^\s*(\S(?:.*?\S)?)\s+(-?\d+)(?:\/(-?\d+))?\s+(?:\[(\d+)\]\s+)?((?:\d+\s+)?([^\s:]+(?::[\w.-]+)?):(?: |$))/d;
+
 /**
  * Cut the sample prefix `comm pid[/tid] [cpu] secs.frac: `. The comm may contain spaces, so the
  * line is read from the timestamp leftwards. Returns null when the line is not a sample line.
  */
 export function tokenizePerfLine(line: string): PerfSampleTokens | null {
+  return tokenizeTimed(line) ?? tokenizeUntimed(line);
+}
+
+/** `comm pid [sampling-event|sys:event]:` with no time column: only a known event shape makes it a sample. */
+function tokenizeUntimed(line: string): PerfSampleTokens | null {
+  // The prefix is short; a bounded slice keeps the lazy comm match linear on hostile long lines.
+  const m = NO_TIME_SAMPLE.exec(line.length > 512 ? line.slice(0, 512) : line);
+  if (!m || !m.indices) return null;
+  const event = m[6];
+  if (!isSamplingEvent(event) && !/^[\w-]+:[\w.-]+$/.test(event)) return null;
+  return {
+    comm: m[1],
+    pid: Number(m[2]),
+    tid: m[3] === undefined ? null : Number(m[3]),
+    cpu: m[4] === undefined ? null : Number(m[4]),
+    tsStart: -1,
+    tsDot: -1,
+    tsEnd: -1,
+    rest: m.indices[5][0],
+  };
+}
+
+function tokenizeTimed(line: string): PerfSampleTokens | null {
   for (let colon = line.indexOf(': '); colon > 0; colon = line.indexOf(': ', colon + 1)) {
     if (!isDigit(line.charCodeAt(colon - 1))) continue;
     let k = colon - 1;
@@ -85,6 +124,18 @@ export function tokenizePerfLine(line: string): PerfSampleTokens | null {
   return null;
 }
 
+/**
+ * A perf script sample line (format detection): the sample prefix, then a sampling event, a
+ * `system:event` tracepoint or a `PERF_RECORD_LOST` record.
+ */
+export function looksLikePerfSample(line: string): boolean {
+  const t = tokenizePerfLine(line);
+  if (!t) return false;
+  const m = /^\s*(?:\d+ +)?(\S+?):(?: |$)/.exec(line.slice(t.rest, t.rest + 200));
+  if (!m) return line.slice(t.rest).trimStart().startsWith('PERF_RECORD_LOST');
+  return isSamplingEvent(m[1]) || /^[\w-]+:[\w.-]+$/.test(m[1]);
+}
+
 /** A callchain line: `\t    ffffffff81234567 sym+0x1f (dso)` or `      0 [unknown] ([unknown])`. */
 const CALLCHAIN = /^\s+([0-9a-f]+) (.+)$/;
 
@@ -105,7 +156,9 @@ export class PerfScriptParser implements LineParser {
     const c0 = text.charCodeAt(0);
     if ((c0 === 9 || c0 === 32) && this.lastCtx) {
       const cc = CALLCHAIN.exec(text);
-      if (cc && !text.includes(': ')) {
+      // perf indents frames with a tab; older perf and -F layouts with spaces, like the right-aligned
+      // comm of a sample line (a comm can be hex: `dd`), so a space-led line is a frame unless it is a sample.
+      if (cc && (c0 === 9 || !looksLikePerfSample(text))) {
         // The first frame's line is the stack event's line; the frames after it continue it.
         if (!this.stack) this.stack = makeEvent('stack', 'callchain', { ...this.lastCtx, line: lineNo }, { frames: [] });
         else env.ledger.knownLine('continuation', env.file, lineNo, text);
@@ -127,7 +180,7 @@ export class PerfScriptParser implements LineParser {
       return;
     }
     const ctx: EventContext = {
-      time: env.clock.decimal(text, t.tsStart, t.tsDot, t.tsEnd),
+      time: t.tsStart < 0 ? null : env.clock.decimal(text, t.tsStart, t.tsDot, t.tsEnd),
       cpu: t.cpu,
       // ftrace's pid is the thread (trace-formats.md §1.3): with pid/tid, tid is the thread.
       pid: t.tid ?? t.pid,
@@ -144,8 +197,8 @@ export class PerfScriptParser implements LineParser {
       env.lost(t.cpu, Number(lost[1]), 'perf-lost', lineNo);
       return;
     }
-    // Optional period column before the event name (`-F +period`).
-    const period = /^\d+ +(?=[\w.-]+:)/.exec(text.slice(p, p + 40));
+    // Optional period column before the event name (`-F +period`, and perf's default for some events).
+    const period = /^(\d+) +(?=[\w.\/-]+:)/.exec(text.slice(p, p + 40));
     if (period) p += period[0].length;
     let nameEnd = text.indexOf(': ', p);
     if (nameEnd < 0 && text.endsWith(':')) nameEnd = text.length - 1;
@@ -155,6 +208,10 @@ export class PerfScriptParser implements LineParser {
     }
     const qualified = text.slice(p, nameEnd);
     const payload = nameEnd + 2 >= text.length ? '' : text.slice(nameEnd + 2);
+    if (isSamplingEvent(qualified)) {
+      env.emit(makeEvent('sample', qualified, ctx, { period: period ? Number(period[1]) : null, payload: payload.trim() }));
+      return;
+    }
     const colon = qualified.indexOf(':');
     const name = colon < 0 ? qualified : qualified.slice(colon + 1);
     if (unterminated && payload === '') {

@@ -172,7 +172,7 @@ describe('bpftrace map output (samples/formats, from bpftrace itself)', () => {
   const files = readdirSync(sample('formats')).filter((f) => f.startsWith('bpftrace_') && !f.endsWith('.origin.txt'));
 
   it('covers every bpftrace sample', () => {
-    expect(files.length).toBe(29);
+    expect(files.length).toBe(30);
   });
 
   for (const f of files) {
