@@ -1,7 +1,7 @@
 // Lock analyses (issue #4): what `perf lock`, klockstat and /proc/lock_stat measure, from recorded
 // traces and without needing lockdep, tied to LUO sessions and phases.
 //
-// Pipeline: lock-intervals.ts pairs the events into holds and waits (identity, O7 mutex
+// Pipeline: interval-tracker.ts pairs the events into holds and waits (identity, O7 mutex
 // re-begins, lost-event gaps, trace edges); this reducer folds them into statistics per lock x
 // mode (`rwsem:R`, `rwsem:W`, `mutex`...), per caller, per session and per LUO phase; keeps the
 // slowest waits with who held the lock (owner attribution) and, per session, the slowest LUO
@@ -14,8 +14,9 @@
 // is also handed to `onInterval` for joins with the LUO session analysis.
 //
 // The parts, one file each: schema.ts (the JSON contract), task-context.ts (what a task is doing:
-// LUO call, phase, session, syscall), lock-intervals.ts and interval-tracker.ts (holds and waits
-// from the events), statistics.ts (per-lock statistics, per-session figures, nesting), stalls.ts
+// LUO call, phase, session, syscall), interval-tracker.ts with lock-intervals.ts, lock-aliases.ts
+// and lock-tasks.ts (holds and waits from the events: the state machine, its data, lock identity,
+// per-task state), statistics.ts (per-lock statistics, per-session figures, nesting), stalls.ts
 // (slowest waits, per-task phases, the stall view), section.ts (the report section at the end).
 // This file wires them into the reducer, and is what other rooms import.
 import type { TraceEvent } from '../../parsers/event.js';
