@@ -13,7 +13,7 @@ import { LuoCallTracker } from './stream/luo-calls.js';
 import { LuoAnalysis } from './luo/luo.js';
 import { KERNEL_MODELS, type KernelModelId } from './kernel/kernel-models.js';
 import { ReorderBuffer } from './stream/order.js';
-import type { AnalyzeReport } from './report.js';
+import type { AnalysisResult, AnalyzeReport } from './report.js';
 import { filterLuoSection, type ReportFilters } from './luo/filters.js';
 import { TOOL_VERSION } from './version.js';
 import { createBpftraceMapsAnalysis } from './bpftrace-maps.js';
@@ -69,6 +69,8 @@ export interface AnalysisPipeline {
   /** Pass on the events the reorder window still holds (end of input, or an idle live stream). */
   flush(): void;
   report(read: { sources: SourceInfo[]; quality: DataQuality }): AnalyzeReport;
+  /** The report with the lock rows' distributions (what fleet summaries need). */
+  result(read: { sources: SourceInfo[]; quality: DataQuality }): AnalysisResult;
 }
 
 export async function createAnalysis(opts: AnalysisOptions, hooks: AnalysisHooks = {}): Promise<AnalysisPipeline> {
@@ -102,7 +104,9 @@ export async function createAnalysis(opts: AnalysisOptions, hooks: AnalysisHooks
   });
   // bpftrace maps are not points in time: collected as read, outside the ordered stream (issue #5).
   const bpftraceMaps = createBpftraceMapsAnalysis();
-  return {
+  const pipeline: AnalysisPipeline = {
+    report: (read) => assemble(read, false).report,
+    result: (read) => assemble(read, true),
     push(ev) {
       if (ev.kind === 'bpftrace_map') bpftraceMaps.push(ev);
       else ordered.push(ev);
@@ -111,32 +115,47 @@ export async function createAnalysis(opts: AnalysisOptions, hooks: AnalysisHooks
     // run), so unordered sources are sorted whole, up to the buffer's cap (stream/order.ts).
     sourceFormat: (format) => ordered.setWindow(ORDERED_FORMATS.has(format) ? 0 : Number.POSITIVE_INFINITY),
     flush: () => ordered.flush(),
-    report(read) {
-      const quality = { ...read.quality, notes: [...read.quality.notes] };
-      if (ordered.lateEvents > 0) {
-        quality.notes.push(
-          `${ordered.lateEvents} events arrived out of time order by up to ${(ordered.maxLagNs / 1e9).toFixed(3)} s beyond what could be re-ordered; pairing around them may be off`,
-        );
-      }
-      const ctx = { sources: read.sources, quality };
-      const luoSection = filterLuoSection(luo.finish(ctx), filters, quality);
-      const lockSection = locks.finish(ctx);
-      const { locks: lockRows, ...lockDetails } = lockSection;
-      return {
-        tool: { name: 'luotrace', version: TOOL_VERSION },
-        sources: read.sources,
-        ...luoSection,
-        locks: lockRows,
-        lockDetails,
-        dataQuality: quality,
-        ...bpftraceMaps.finish(ctx),
-      };
-    },
   };
+  return pipeline;
+
+  /** The report; the lock rows' distributions only when asked for (serializing them is wasted on most commands). */
+  function assemble(read: { sources: SourceInfo[]; quality: DataQuality }, withDistributions: boolean): AnalysisResult {
+    const quality = { ...read.quality, notes: [...read.quality.notes] };
+    if (ordered.lateEvents > 0) {
+      quality.notes.push(
+        `${ordered.lateEvents} events arrived out of time order by up to ${(ordered.maxLagNs / 1e9).toFixed(3)} s beyond what could be re-ordered; pairing around them may be off`,
+      );
+    }
+    const ctx = { sources: read.sources, quality };
+    const luoSection = filterLuoSection(luo.finish(ctx), filters, quality);
+    const lockResult = withDistributions ? locks.result(ctx) : { section: locks.finish(ctx), distributions: [] };
+    const { locks: lockRows, ...lockDetails } = lockResult.section;
+    const report: AnalyzeReport = {
+      tool: { name: 'luotrace', version: TOOL_VERSION },
+      sources: read.sources,
+      ...luoSection,
+      locks: lockRows,
+      lockDetails,
+      dataQuality: quality,
+      ...bpftraceMaps.finish(ctx),
+    };
+    return { report, lockDistributions: lockResult.distributions };
+  }
 }
 
 /** Read the inputs and run every analysis over one ordered event stream. */
 export async function runAnalysis(files: string[], opts: AnalysisOptions, hooks: AnalysisHooks & Pick<ReadOptions, 'onProgress'> = {}): Promise<AnalyzeReport> {
+  const { pipeline, read } = await feed(files, opts, hooks);
+  return pipeline.report(read);
+}
+
+/** runAnalysis, with the distributions behind the lock rows beside the report (what fleet summaries need). */
+export async function runAnalysisWithDistributions(files: string[], opts: AnalysisOptions, hooks: AnalysisHooks & Pick<ReadOptions, 'onProgress'> = {}): Promise<AnalysisResult> {
+  const { pipeline, read } = await feed(files, opts, hooks);
+  return pipeline.result(read);
+}
+
+async function feed(files: string[], opts: AnalysisOptions, hooks: AnalysisHooks & Pick<ReadOptions, 'onProgress'>) {
   const pipeline = await createAnalysis(opts, hooks);
   const read = await readTracesOn(resolveThreads(opts.threads, files), files, pipeline.push, {
     format: parseFormat(opts.format),
@@ -144,7 +163,7 @@ export async function runAnalysis(files: string[], opts: AnalysisOptions, hooks:
     onProgress: hooks.onProgress,
   });
   pipeline.flush();
-  return pipeline.report(read);
+  return { pipeline, read };
 }
 
 /** `--format NAME` -> the input format (commander's error type, so the CLI reports it as before). */

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { SourceInfoSchema } from '../parsers/event.js';
 import { DataQualitySchema } from '../parsers/quality.js';
-import { LocksSectionSchema } from './locks/locks.js';
+import { type LockRowDistributions, LocksSectionSchema } from './locks/locks.js';
 import { LuoSectionSchema } from './luo/schema.js';
 import { BpftraceMapsSectionSchema } from './bpftrace-maps.js';
 
@@ -18,6 +18,17 @@ export const AnalyzeReportSchema = z.object({
   bpftraceMaps: BpftraceMapsSectionSchema.shape.bpftraceMaps,
 });
 export type AnalyzeReport = z.infer<typeof AnalyzeReportSchema>;
+
+/**
+ * The report and what travels with it as plain data (JSON round-trips it): the distributions
+ * behind each lock row (`lockDistributions[i]` belongs to `report.locks[i]`), which per-host
+ * summaries need to merge percentiles exactly (reports/fleet.ts). Not in the report's JSON, whose
+ * rows give the figures only.
+ */
+export interface AnalysisResult {
+  report: AnalyzeReport;
+  lockDistributions: LockRowDistributions[];
+}
 
 /**
  * The items of a report list that a reader's own view schema accepts, and how many it could not

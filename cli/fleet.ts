@@ -13,7 +13,7 @@ import { InputError } from '../parsers/index.js';
 import { hostInputs, listHosts } from './fleet/hosts.js';
 import { analyzeHosts } from './fleet/pool.js';
 import { renderFleetText } from './fleet/render.js';
-import { runAnalysis } from '../analyses/pipeline.js';
+import { runAnalysisWithDistributions } from '../analyses/pipeline.js';
 import { writeJson } from './json-out.js';
 import { formatOption } from './options.js';
 import { BufferedWriter } from './output.js';
@@ -172,9 +172,9 @@ Examples:
         if (r.error) throw new InputError(files[0], r.error);
         inputs = r.inputs;
       }
-      const report = await runAnalysis(inputs, { format: opts.format, kernelModel: opts.kernelModel });
+      const result = await runAnalysisWithDistributions(inputs, { format: opts.format, kernelModel: opts.kernelModel });
       const out = new BufferedWriter();
-      out.write(`${JSON.stringify(buildHostSummary(opts.host, inputs, report))}\n`);
+      out.write(`${JSON.stringify(buildHostSummary(opts.host, inputs, result))}\n`);
       await out.flush();
     });
 }

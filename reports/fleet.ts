@@ -17,7 +17,7 @@
 // Pure: no I/O. cli/fleet.ts reads the traces (in worker threads), cli/merge.ts reads summaries.
 import { z } from 'zod';
 import { PHASE_OF_FUNCTION } from '../analyses/kernel/kernel-models.js';
-import { type LockRow, lockRowDistributions } from '../analyses/locks/locks.js';
+import type { LockRow } from '../analyses/locks/locks.js';
 import {
   Distribution,
   DistributionSummarySchema,
@@ -26,7 +26,7 @@ import {
   SerializedDistributionSchema,
   type SerializedDistribution,
 } from '../analyses/locks/quantiles.js';
-import type { AnalyzeReport } from '../analyses/report.js';
+import type { AnalysisResult } from '../analyses/report.js';
 
 // 2: percentiles by nearest rank and a quantileMethod per distribution summary (issue #19); a version 1
 // document's per-host percentiles used a lower rank, so merge refuses it rather than mix the two.
@@ -338,10 +338,10 @@ function rowFigures(r: LockRow): LockFigures {
 }
 
 /**
- * The summary of one host's analysis. `report` must come from runAnalysis in this process: the
- * lock rows' distributions travel beside the JSON report (lockRowDistributions), not in it.
+ * The summary of one host's analysis: the report with the distributions behind its lock rows
+ * (runAnalysisWithDistributions), in memory or read back from JSON.
  */
-export function buildHostSummary(host: string, inputs: string[], report: AnalyzeReport): HostSummary {
+export function buildHostSummary(host: string, inputs: string[], { report, lockDistributions }: AnalysisResult): HostSummary {
   const byState: Record<string, number> = {};
   const bySide: Record<string, number> = {};
   for (const s of report.sessions) {
@@ -389,15 +389,14 @@ export function buildHostSummary(host: string, inputs: string[], report: Analyze
   }));
 
   // Lock rows merged by name x type (unnamed ones by type), with their distributions.
+  if (lockDistributions.length !== report.locks.length) throw new Error(`${report.locks.length} lock rows but ${lockDistributions.length} distributions: not made with this report`);
   const locks = new Map<string, LockAcc>();
-  for (const r of report.locks) {
+  report.locks.forEach((r, i) => {
     const f = rowFigures(r);
-    const dist = lockRowDistributions(r);
-    if (!dist) throw new Error(`lock row ${f.key} has no distributions: the report was not made by runAnalysis in this process`);
     let acc = locks.get(f.key);
     if (!acc) locks.set(f.key, (acc = new LockAcc(f.key, f.name, f.mode, f.type, f.lockType, f.luoRole)));
-    acc.addFigures(f, dist.wait, dist.hold);
-  }
+    acc.addFigures(f, Distribution.deserialize(lockDistributions[i].wait), Distribution.deserialize(lockDistributions[i].hold));
+  });
   const lockAccs = [...locks.values()].map((a) => ({ acc: a, fig: a.figures() })).sort((x, y) => byLockWeight(x.fig, y.fig));
 
   const q = report.dataQuality;

@@ -3,7 +3,7 @@
 import { getHeapStatistics } from 'node:v8';
 import { buildHostSummary, type HostSummary, unusableHost } from '../../reports/fleet.js';
 import { InputError } from '../../parsers/index.js';
-import { type AnalysisOptions, runAnalysis } from '../../analyses/pipeline.js';
+import { type AnalysisOptions, runAnalysisWithDistributions } from '../../analyses/pipeline.js';
 import { TOOL_VERSION } from '../../analyses/version.js';
 import type { HostTask } from './hosts.js';
 
@@ -36,8 +36,8 @@ export async function summarizeHost(task: HostTask, opts: FleetAnalyzeOptions): 
   };
   if (task.error !== null) return done(unusableHost(task.host, task.inputs, task.error, TOOL));
   try {
-    const report = await runAnalysis(task.inputs, { format: opts.format, kernelModel: opts.kernelModel });
-    return done(buildHostSummary(task.host, task.inputs, report));
+    const result = await runAnalysisWithDistributions(task.inputs, { format: opts.format, kernelModel: opts.kernelModel });
+    return done(buildHostSummary(task.host, task.inputs, result));
   } catch (e) {
     if (e instanceof InputError) return done(unusableHost(task.host, task.inputs, e.oneLine, TOOL));
     return done(unusableHost(task.host, task.inputs, `internal error: ${e instanceof Error ? e.message : String(e)}`, TOOL), true);

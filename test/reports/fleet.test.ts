@@ -15,9 +15,9 @@ import {
   SummaryMergeError,
   unusableHost,
 } from '../../reports/fleet.js';
-import { lockRowDistributions } from '../../analyses/locks/locks.js';
 import { Distribution, EXACT_LIMIT, QUANTILE_RELATIVE_ACCURACY, REPORTED_QUANTILES, type SerializedDistribution } from '../../analyses/locks/quantiles.js';
-import { runAnalysis } from '../../analyses/pipeline.js';
+import { runAnalysisWithDistributions } from '../../analyses/pipeline.js';
+import { diffReports } from '../../reports/diff.js';
 import { sample, seededRandom } from '../helpers.js';
 
 const TOOL = { name: 'luotrace', version: 'test' } as const;
@@ -247,8 +247,9 @@ describe('merging host summaries', () => {
 describe('host summaries of real captures', () => {
   it('carry the analyze report figures and the distributions behind them', async () => {
     const inputs = [sample('real/lifecycle/stage1/ftrace-main.txt.gz'), sample('real/lifecycle/console.log.gz'), sample('real/lifecycle/stage2/ftrace-main.txt.gz')];
-    const report = await runAnalysis(inputs, {});
-    const h = buildHostSummary('lifecycle', inputs, report);
+    const result = await runAnalysisWithDistributions(inputs, {});
+    const { report, lockDistributions } = result;
+    const h = buildHostSummary('lifecycle', inputs, result);
     expect(HostSummarySchema.safeParse(roundTrip(h)).success).toBe(true);
     expect(h.boots).toBe(2);
     expect(h.kernelModel).toBe(report.kernelModel.id);
@@ -257,11 +258,13 @@ describe('host summaries of real captures', () => {
     const luoDemo = report.modules.filter((m) => m.name === 'luo_demo');
     expect(h.modules.filter((m) => m.name === 'luo_demo').map((m) => [m.boot, m.finalRefcnt, m.openPins])).toEqual(luoDemo.map((m) => [m.boot, m.finalRefcnt, m.openPins]));
     // Every lock row lands in exactly one key; named rows keep their own figures.
-    for (const row of report.locks) {
+    expect(lockDistributions).toHaveLength(report.locks.length);
+    for (const [i, row] of report.locks.entries()) {
       const f = h.locks.find((l) => l.key === lockKey(row.name, row.type));
       expect(f, `${row.name} ${row.type}`).toBeDefined();
-      const d = lockRowDistributions(row);
-      expect(d?.wait.count).toBe(row.wait.count);
+      const d = lockDistributions[i];
+      expect(Distribution.deserialize(d.wait).summary()).toEqual(row.wait);
+      expect(Distribution.deserialize(d.hold).summary()).toEqual(row.hold);
       if (row.name !== null && f?.rows === 1) {
         expect(f.wait).toEqual(row.wait);
         expect(f.hold).toEqual(row.hold);
@@ -280,5 +283,28 @@ describe('host summaries of real captures', () => {
       expect(p.durations.count).toBe(listed.length);
       expect(p.durations.max).toBe(listed.length ? Math.max(...listed) : null);
     }
+  });
+  it('are the same from a report read back from JSON: fleet, merge and diff see what the in-memory report gives', async () => {
+    // Per-report state travels with the report as data (no hidden per-process state): a result
+    // that went through JSON.stringify/parse (a worker's message, a saved file) summarizes,
+    // merges and diffs exactly as the one made in this process.
+    const contention = [sample('real/contention-no-writer/stage1/ftrace-main.txt.gz')];
+    const abort = [sample('real/abort/stage1/ftrace-tgid.txt.gz')];
+    const a = await runAnalysisWithDistributions(contention, {});
+    const b = await runAnalysisWithDistributions(abort, {});
+    const aJson = roundTrip(a);
+    expect(aJson.lockDistributions).toHaveLength(a.report.locks.length);
+    const hostA = buildHostSummary('a', contention, a);
+    const hostAJson = buildHostSummary('a', contention, aJson);
+    expect(hostAJson).toEqual(hostA);
+    expect(hostA.locks.length).toBeGreaterThan(0);
+    expect(hostA.locks.some((l) => l.wait.count > 0)).toBe(true);
+    const hostB = buildHostSummary('b', abort, b);
+    const merged = mergeSummaries([{ from: 'a', doc: hostA }, { from: 'b', doc: hostB }], TOOL);
+    const mergedJson = mergeSummaries([{ from: 'a', doc: hostAJson }, { from: 'b', doc: buildHostSummary('b', abort, roundTrip(b)) }], TOOL);
+    expect(mergedJson).toEqual(merged);
+    expect(roundTrip(diffReports(aJson.report, b.report))).toEqual(roundTrip(diffReports(a.report, b.report)));
+    // Distributions that do not belong to the report are refused, not silently merged.
+    expect(() => buildHostSummary('a', contention, { report: a.report, lockDistributions: [] })).toThrow(/lock rows/);
   });
 });

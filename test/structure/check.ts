@@ -273,8 +273,6 @@ export function againstAllowList(found: Offender[], allowed: Record<string, numb
 
 /** Functions over the limit when this check was written (lines as measured then); split them and remove them here. */
 export const LONG_FUNCTIONS_ALLOWED: Record<string, number> = {
-  'analyses/locks/locks.ts#createLockAnalysis': 304,
-  'analyses/locks/locks.ts#buildSection': 275,
   'analyses/luo/verdicts.ts#buildVerdicts': 255,
   'reports/diff.ts#diffReports': 231,
   'analyses/luo/luo.ts#LuoAnalysis.finish': 202,
@@ -283,8 +281,6 @@ export const LONG_FUNCTIONS_ALLOWED: Record<string, number> = {
 
 /** Files over the limit when this check was written. */
 export const LONG_FILES_ALLOWED: Record<string, number> = {
-  'analyses/locks/locks.ts': 1155,
-  'analyses/locks/lock-intervals.ts': 1065,
   'samples/generate/render.ts': 970,
   'reports/fleet.ts': 804,
 };

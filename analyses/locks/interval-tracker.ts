@@ -1,0 +1,710 @@
+// Lock intervals from a time-ordered event stream: per task, acquire -> release holds and
+// contention begin -> end waits, with the lock's identity pieced together from whichever events
+// name it. Pure state machine: it emits finished intervals to callbacks and keeps only open ones.
+//
+// One acquisition can be reported by up to three event families at once (the real captures have
+// all three, real README §2): an entry probe on the lock function (`down_write sem=0xffff…`, raw
+// address), the lockdep tracepoint right after it (`lock_acquire: <hash of the lockdep map>
+// luo_session_global.outgoing.rwsem`), and, when the slow path runs, `contention_begin: <hash of
+// the lock> (flags=WRITE)`. They are merged into one acquisition by adjacency on the same task:
+// the kernel emits them back to back from inside the lock function (kernel/locking/rwsem.c:
+// down_write -> rwsem_acquire -> rwsem_down_write_slowpath -> trace_contention_begin; mutex.c:
+// mutex_acquire_nest -> trace_contention_begin), with only the lock's own `.wait_lock` in between
+// (real README O10). Each merge also ties the aliases together (raw address, lockdep map pointer,
+// hashed lock pointer), so a hashed pointer gets the name the same task's probe or lockdep event
+// gave the lock "at the same moment". A contention is only bound to the pending acquisition when
+// its flags fit the lock's type (luo-model.md §5): in the real trace a mutex taken inside
+// luo_session_insert (`contention_begin … (flags=SPIN|MUTEX)`) follows `lock_acquire
+// luo_session_global.outgoing.rwsem` directly and must not be mistaken for it.
+//
+// Real kernel behaviour encoded here:
+// - O7: the mutex slow path emits `contention_begin (SPIN|MUTEX)` for the optimistic spin, then
+//   `(MUTEX)` if it sleeps, and after each wake-up of the first waiter again `(SPIN|MUTEX)` and
+//   `(MUTEX)`, but only one `contention_end`: every begin on the same lock and task before the end
+//   is one contended acquisition (the real contention capture has 865 such sleeps and 36 re-spins).
+// - contention_end ret != 0 (killable/interruptible waits): the acquisition failed, no hold.
+// - lockdep only reports successful trylocks; failures are seen by return probes (ret=0).
+// - Lost events (`lost` pseudo-events): every interval of a task that was open while events were
+//   lost on the CPU it ran on (or on any CPU, when the marker does not say which) is incomplete,
+//   and so is every interval cut by the start or end of the trace. Incomplete intervals are
+//   counted, never folded into the statistics. So are waits whose first begin is `(MUTEX)` alone
+//   (the `(SPIN|MUTEX)` that always starts the slow path is missing), waits the task abandoned by
+//   calling the same lock again (their end was lost), and intervals that end before they begin
+//   (events out of time order).
+// - Merging by adjacency assumes that lockdep, when traced at all, covers the probed locks (the
+//   lab's name filter covers every LUO lock, real README §2); names, lockdep maps and addresses
+//   already known for a lock veto a merge that would contradict them.
+import type { TraceEvent } from '../../parsers/event.js';
+import { isLuoFunction, probedFunction } from '../kernel/kernel-models.js';
+import { LCB, type LockOp, type LockType, contentionKind, isInternalLockName, isLockingFrame, lockOpOf, typeFromName } from '../kernel/lock-model.js';
+import { LockAliases } from './lock-aliases.js';
+import {
+  Acquisition,
+  type ContentionCounts,
+  EV_CONTENTION,
+  EV_LOCKDEP,
+  EV_PROBE,
+  type IncompleteReason,
+  type IntervalSink,
+  type LockInstance,
+  type TaskContext,
+  type TaskState,
+  WaitEpisode,
+  type WaitInterval,
+} from './lock-intervals.js';
+import { TaskTable } from './lock-tasks.js';
+
+/**
+ * Events that show the task running its own code again, so a pending lock call has returned:
+ * syscalls, module events, markers, and LUO functions (which never run inside a lock function).
+ * Scheduler, interrupt and unknown events are not among them: a writer can be preempted while
+ * spinning before its contention_begin (rwsem_optimistic_spin), interrupts run on the task's pid,
+ * and the function tracers also see the locking code itself.
+ */
+function leavesLockFunction(ev: TraceEvent): boolean {
+  switch (ev.kind) {
+    case 'syscall_enter':
+    case 'syscall_exit':
+    case 'module_get':
+    case 'module_put':
+    case 'module_load':
+    case 'module_free':
+    case 'module_request':
+    case 'marker':
+      return true;
+    case 'kprobe':
+    case 'kretprobe':
+    case 'fentry':
+    case 'fexit': {
+      const f = probedFunction(ev);
+      return f !== null && isLuoFunction(f);
+    }
+    case 'function':
+    case 'funcgraph_entry':
+    case 'funcgraph_exit':
+    case 'funcgraph_leaf':
+      return ev.fields.func !== null && isLuoFunction(ev.fields.func);
+    case 'bpftrace':
+      return isLuoFunction(ev.fields.probe.slice(ev.fields.probe.lastIndexOf(':') + 1));
+    default:
+      return false;
+  }}
+
+export class LockIntervalTracker {
+  private readonly tasks = new TaskTable();
+  private readonly locks = new LockAliases();
+  private readonly emptyCtx: TaskContext = { func: null, phase: null, session: null, syscall: null, after: null };
+  readonly counts: ContentionCounts = { begins: 0, ends: 0, rebegins: 0, episodes: 0, bound: 0, orphanEnds: 0, openAtEnd: 0, failed: 0 };
+  /** Lock events that carry no time (cannot be paired). */
+  untimed = 0;
+  /** Lock-function probes without a pointer argument (cannot be identified). */
+  unidentified = 0;
+
+  constructor(
+    private readonly sink: IntervalSink,
+    private readonly context: (src: number, pid: number | null) => TaskContext = () => this.emptyCtx,
+  ) {}
+
+  /** Every lock instance seen (merged ones have a parent). */
+  get instances(): LockInstance[] {
+    return this.locks.instances;
+  }
+
+  /** Aliases re-bound to another lock with a different name (memory reused by another lock). */
+  get rebinds(): number {
+    return this.locks.rebinds;
+  }
+
+  // ---- the stream -----------------------------------------------------------------------------
+
+  push(ev: TraceEvent): void {
+    if (ev.kind === 'lost') {
+      this.tasks.lost(ev);
+      return;
+    }
+    if (ev.pid === null) return;
+    const op = lockOpOf(ev);
+    if (!op) {
+      const t = this.tasks.task(ev);
+      if (ev.kind === 'stack') {
+        this.stackCaller(t, ev.fields.frames);
+        return;
+      }
+      if (leavesLockFunction(ev)) {
+        // The task runs other code: the lock function it was in has returned.
+        t.fresh = null;
+        t.pendingCall = null;
+        t.pendingUnlock = null;
+        t.lastOpened = null;
+      }
+      return;
+    }
+    const t = this.tasks.task(ev);
+    if (ev.time === null) {
+      this.untimed++;
+      return;
+    }
+    this.apply(t, op, ev.time, ev.line);
+  }
+
+  private stackCaller(t: TaskState, frames: string[]): void {
+    const a = t.lastOpened;
+    if (!a || a.caller !== null) return;
+    for (const f of frames) {
+      const sym = f.trim().replace(/\+0x[0-9a-f]+(\/0x[0-9a-f]+)?.*$/i, '').replace(/^=>\s*/, '');
+      if (!sym || /^(0x)?[0-9a-f]+$/i.test(sym) || isLockingFrame(sym)) continue;
+      a.caller = sym;
+      return;
+    }
+  }
+
+  private apply(t: TaskState, op: LockOp, time: number, line: number): void {
+    switch (op.op) {
+      case 'call':
+        if (op.fn.action === 'acquire') this.callAcquire(t, op, time);
+        else if (op.fn.action === 'release') this.callRelease(t, op, time, line);
+        else this.downgrade(t, op, time, line);
+        return;
+      case 'return':
+        this.lockReturn(t, op, time, line);
+        return;
+      case 'acquire':
+        this.lockdepAcquire(t, op, time);
+        return;
+      case 'release':
+        this.lockdepRelease(t, op, time, line);
+        return;
+      case 'begin':
+        this.contentionBegin(t, op, time);
+        return;
+      case 'end':
+        this.contentionEnd(t, op, time, line);
+        return;
+      case 'lockdep_contended':
+        this.lockdepContended(t, op, time);
+        return;
+      case 'lockdep_acquired':
+        this.lockdepAcquired(t, op, time, line);
+        return;
+    }
+  }
+
+  private open(t: TaskState, inst: LockInstance, shared: boolean, time: number, trylock: boolean, via: number): Acquisition {
+    this.dropStaleWaits(t, inst);
+    const a = new Acquisition(inst, shared, t, time, trylock, this.context(t.src, t.pid));
+    a.via = via;
+    inst.evidence |= via;
+    this.nest(t, a);
+    a.holding = true;
+    t.held.push(a);
+    inst.holders.push(a);
+    t.lastOpened = a;
+    return a;
+  }
+
+  /**
+   * A task cannot call a lock function for a lock it is still waiting for: such a wait lost its
+   * contention_end (in a gap) and is closed as incomplete, with its acquisition.
+   */
+  private dropStaleWaits(t: TaskState, inst: LockInstance): void {
+    if (t.waits.length === 0) return;
+    const root = inst.root();
+    for (let i = t.waits.length - 1; i >= 0; i--) {
+      const w = t.waits[i];
+      if (w.acq.inst.root() !== root) continue;
+      t.waits.splice(i, 1);
+      w.gapCrossed = true;
+      w.acq.gapCrossed = true;
+      this.emitWait(w, root, 0, null);
+      if (w.acq.holding) this.dropHolder(w.acq);
+      this.emitHold(w.acq, 0);
+    }
+  }
+
+  /** Record the locks the task already holds (granted, not still waiting) around a new acquisition. */
+  private nest(t: TaskState, a: Acquisition): void {
+    for (let i = t.held.length - 1; i >= 0; i--) {
+      const h = t.held[i];
+      if (h.wait === null || h.wait.end !== null) {
+        if (a.outer === null) a.outer = h;
+        a.depth++;
+      }
+    }
+  }
+
+  private dropHolder(a: Acquisition): void {
+    a.holding = false;
+    const t = a.task;
+    const i = t.held.lastIndexOf(a);
+    if (i >= 0) t.held.splice(i, 1);
+    const hs = a.inst.root().holders;
+    const j = hs.lastIndexOf(a);
+    if (j >= 0) hs.splice(j, 1);
+  }
+
+  /** The task's latest held acquisition of a lock (optionally of one mode). */
+  private findHeld(t: TaskState, inst: LockInstance, shared: boolean | null): Acquisition | null {
+    const root = inst.root();
+    let fallback: Acquisition | null = null;
+    for (let i = t.held.length - 1; i >= 0; i--) {
+      const a = t.held[i];
+      if (a.inst.root() !== root) continue;
+      if (shared === null || a.shared === shared || a.modeUnknown) return a;
+      fallback ??= a;
+    }
+    return fallback;
+  }
+
+  private callAcquire(t: TaskState, op: Extract<LockOp, { op: 'call' }>, time: number): void {
+    if (op.addr === null) {
+      this.unidentified++;
+      return;
+    }
+    const inst = this.locks.instanceOf(t.src, 'a', op.addr);
+    // mutex_lock and mutex_lock_nested probed together: one call seen twice.
+    if (t.pendingCall && t.pendingCall.inst.root() === inst && t.pendingCall.lockFn !== op.func) return;
+    this.locks.learnType(inst, op.fn.type);
+    if (op.sym) inst.sym ??= op.sym;
+    const a = this.open(t, inst, op.fn.shared, time, op.fn.trylock, EV_PROBE);
+    a.lockFn = op.func;
+    a.caller = op.caller;
+    a.pendingResult = op.fn.trylock;
+    t.fresh = op.fn.trylock ? null : a;
+    t.pendingCall = a;
+    t.pendingUnlock = null;
+  }
+
+  private callRelease(t: TaskState, op: Extract<LockOp, { op: 'call' }>, time: number, line: number): void {
+    t.fresh = null;
+    t.pendingCall = null;
+    t.lastOpened = null;
+    if (op.addr === null) {
+      this.unidentified++;
+      t.pendingUnlock = null;
+      return;
+    }
+    const inst = this.locks.instanceOf(t.src, 'a', op.addr);
+    this.locks.learnType(inst, op.fn.type);
+    inst.evidence |= EV_PROBE;
+    const a = this.findHeld(t, inst, op.fn.type === 'rwsem' ? op.fn.shared : null);
+    if (a?.modeUnknown) {
+      a.shared = op.fn.shared;
+      a.modeUnknown = false;
+    }
+    if (a) this.release(a, time, line);
+    else this.orphanRelease(t, inst, op.fn.type === 'rwsem' ? op.fn.shared : false, time, line);
+    t.pendingUnlock = { inst };
+  }
+
+  private downgrade(t: TaskState, op: Extract<LockOp, { op: 'call' }>, time: number, line: number): void {
+    t.fresh = null;
+    t.pendingCall = null;
+    if (op.addr === null) return;
+    const inst = this.locks.instanceOf(t.src, 'a', op.addr);
+    const w = this.findHeld(t, inst, false);
+    if (w) this.release(w, time, line);
+    const r = this.open(t, inst, true, time, false, EV_PROBE);
+    r.lockFn = 'downgrade_write';
+  }
+
+  private lockReturn(t: TaskState, op: Extract<LockOp, { op: 'return' }>, time: number, line: number): void {
+    let a: Acquisition | null = null;
+    for (let i = t.held.length - 1; i >= 0; i--) {
+      if (t.held[i].lockFn === op.func && t.held[i].released === null) {
+        a = t.held[i];
+        break;
+      }
+    }
+    t.fresh = null;
+    t.pendingCall = null;
+    if (!a) return;
+    if (op.caller) a.caller = op.caller;
+    const failed = op.ret !== null && ((op.fn.trylock && op.ret === 0) || (op.fn.interruptible && op.ret !== 0));
+    a.pendingResult = false;
+    if (failed) {
+      a.failed = true;
+      a.trylockFailed = op.fn.trylock;
+      this.dropHolder(a);
+      this.emitHold(a, line);
+      return;
+    }
+    // Granted when the lock function returns (unless a contention_end already said when).
+    if (a.wait === null && a.acquired !== null && time >= a.acquired) a.acquired = time;
+  }
+
+  /**
+   * Is this lockdep event the twin of the lock-function probe just before it on the same task?
+   * Adjacency is the evidence (see the file comment); it is refused when the names, the lockdep map
+   * or the address already known for either side say they are two different locks, or when the
+   * class name implies another lock type than the probed function. Adjacency assumes lockdep, when
+   * traced, covers the probed locks (the lab filters lockdep to every LUO lock, real README §2).
+   */
+  private isTwin(inst: LockInstance, key: string, name: string, t: TaskState): boolean {
+    const r = inst.root();
+    if (r.dep !== null) return r.dep === key;
+    if (r.name !== null && r.name !== name) return false;
+    const known = this.locks.lookup(t.src, 'd', key);
+    if (known && known !== r && ((known.addr !== null && r.addr !== null && known.addr !== r.addr) || (known.name !== null && known.name !== name))) return false;
+    const nameType = typeFromName(name);
+    return nameType === null || r.type === null || r.type === 'unknown' || r.type === nameType;
+  }
+
+  private lockdepAcquire(t: TaskState, op: Extract<LockOp, { op: 'acquire' }>, time: number): void {
+    const internal = isInternalLockName(op.name);
+    const p = t.pendingCall;
+    if (!internal && p && p.shared === op.read && !(p.via & EV_LOCKDEP) && this.isTwin(p.inst, op.key, op.name, t)) {
+      const pr = p.inst.root();
+      pr.name ??= op.name;
+      p.inst = this.locks.bindAlias(pr, 'd', op.key);
+      p.via |= EV_LOCKDEP;
+      p.inst.evidence |= EV_LOCKDEP;
+      this.locks.learnType(p.inst, typeFromName(op.name));
+      if (op.try) p.pendingResult = false;
+      t.pendingCall = null;
+      return;
+    }
+    const inst = this.locks.instanceOf(t.src, 'd', op.key);
+    inst.name ??= op.name;
+    this.locks.learnType(inst, typeFromName(op.name));
+    const a = this.open(t, inst, op.read, time, op.try, EV_LOCKDEP);
+    if (internal) return; // the lock's own wait_lock: taken inside the lock function, between its events
+    t.fresh = op.try ? null : a;
+    t.pendingCall = null;
+    t.pendingUnlock = null;
+  }
+
+  private lockdepRelease(t: TaskState, op: Extract<LockOp, { op: 'release' }>, time: number, line: number): void {
+    const internal = isInternalLockName(op.name);
+    const u = t.pendingUnlock;
+    if (!internal && u && this.isTwin(u.inst, op.key, op.name, t)) {
+      const ur = u.inst.root();
+      ur.name ??= op.name;
+      this.locks.bindAlias(ur, 'd', op.key);
+      ur.evidence |= EV_LOCKDEP;
+      t.pendingUnlock = null;
+      return;
+    }
+    const inst = this.locks.instanceOf(t.src, 'd', op.key);
+    inst.name ??= op.name;
+    inst.evidence |= EV_LOCKDEP;
+    const a = this.findHeld(t, inst, null);
+    if (a) this.release(a, time, line);
+    else this.orphanRelease(t, inst, null, time, line);
+    if (!internal) {
+      t.fresh = null;
+      t.pendingCall = null;
+      t.pendingUnlock = null;
+    }
+  }
+
+  private compatible(a: Acquisition, type: LockType, shared: boolean): boolean {
+    if (a.shared !== shared || a.failed || a.wait !== null) return false;
+    const known = a.inst.root().type;
+    return known === null || known === 'unknown' || type === 'unknown' || known === type;
+  }
+
+  private contentionBegin(t: TaskState, op: Extract<LockOp, { op: 'begin' }>, time: number): void {
+    this.counts.begins++;
+    const ns = op.hashed ? 'p' : 'a';
+    for (let i = t.waits.length - 1; i >= 0; i--) {
+      const w = t.waits[i];
+      if (w.key === op.key && w.ns === ns) {
+        // O7: the same slow path again (sleep after spinning, or spinning again after a wake-up).
+        this.counts.rebegins++;
+        w.begins++;
+        if (!(op.flags & LCB.SPIN)) w.slept = true;
+        return;
+      }
+    }
+    const kind = contentionKind(op.flags);
+    let a: Acquisition | null = null;
+    let bound = false;
+    const f = t.fresh;
+    if (f && f.wait !== null && f.wait.source === 'lockdep' && f.wait.end === null && f.shared === kind.shared) {
+      // lock_contended (LOCK_STAT) came first; the contention tracepoint continues the same wait.
+      f.wait.ns = ns;
+      f.wait.key = op.key;
+      f.wait.source = 'contention';
+      f.wait.slept ||= !(op.flags & LCB.SPIN);
+      this.locks.bindAlias(f.inst, ns, op.key);
+      this.counts.episodes++;
+      this.counts.bound++;
+      return;
+    }
+    if (f && this.compatible(f, kind.type, kind.shared)) {
+      f.inst = this.locks.bindAlias(f.inst, ns, op.key);
+      this.locks.learnType(f.inst, kind.type);
+      f.inst.namedBindings++;
+      a = f;
+      bound = true;
+    } else {
+      const inst = this.locks.instanceOf(t.src, ns, op.key);
+      this.locks.learnType(inst, kind.type);
+      if (op.sym) inst.sym ??= op.sym;
+      if (inst.hasProbeOrLockdep) {
+        a = this.open(t, inst, kind.shared, time, false, EV_CONTENTION);
+      } else {
+        a = new Acquisition(inst, kind.shared, t, time, false, this.context(t.src, t.pid));
+        a.via = EV_CONTENTION;
+        a.unobservable = true;
+        inst.evidence |= EV_CONTENTION;
+        this.nest(t, a);
+        t.lastOpened = a;
+      }
+    }
+    a.inst.evidence |= EV_CONTENTION;
+    a.acquired = null;
+    const w = new WaitEpisode(a, ns, op.key, time, op.flags, 'contention', bound ? a.ctx : this.context(t.src, t.pid));
+    if (!bound) w.slept = !(op.flags & LCB.SPIN);
+    // The mutex slow path always begins with (SPIN|MUTEX) (kernel/locking/mutex.c): a first begin of
+    // (MUTEX) alone means the wait started before the trace (or before lost events).
+    if (op.flags & LCB.MUTEX && !(op.flags & LCB.SPIN)) w.truncated = true;
+    a.wait = w;
+    this.snapshotOwners(w, t);
+    t.waits.push(w);
+    this.counts.episodes++;
+    if (bound) this.counts.bound++;
+  }
+
+  /**
+   * Who holds the lock when a wait begins. lock_acquire and the down_* probe fire at the call, before
+   * a writer's optimistic spinning (rwsem.c), so an exclusive "holder" may still be acquiring: with
+   * exclusive holders, only the earliest one holds the lock; the others are counted as acquiring.
+   */
+  private snapshotOwners(w: WaitEpisode, t: TaskState): void {
+    const holders = w.acq.inst.root().holders;
+    const candidates: Acquisition[] = [];
+    let first: Acquisition | null = null;
+    for (const h of holders) {
+      if (h.task === t || h.failed || (h.wait !== null && h.wait.end === null)) continue;
+      candidates.push(h);
+      if (!h.shared && (first === null || (h.acquired ?? -Infinity) < (first.acquired ?? -Infinity))) first = h;
+    }
+    const owners = first ? [first] : candidates;
+    w.acquiring = candidates.length - owners.length;
+    for (const h of owners) {
+      w.ownersTotal++;
+      if (w.owners.length < 8) {
+        w.owners.push({ pid: h.task.pid, comm: h.task.comm, shared: h.shared, since: h.acquired, ctx: this.context(h.task.src, h.task.pid) });
+      }
+    }
+  }
+
+  private contentionEnd(t: TaskState, op: Extract<LockOp, { op: 'end' }>, time: number, line: number): void {
+    this.counts.ends++;
+    const ns = op.hashed ? 'p' : 'a';
+    let w: WaitEpisode | null = null;
+    for (let i = t.waits.length - 1; i >= 0; i--) {
+      if (t.waits[i].key === op.key && t.waits[i].ns === ns) {
+        w = t.waits[i];
+        t.waits.splice(i, 1);
+        break;
+      }
+    }
+    if (!w) {
+      this.counts.orphanEnds++;
+      const inst = this.locks.instanceOf(t.src, ns, op.key);
+      inst.evidence |= EV_CONTENTION;
+      this.sink.wait({
+        lock: inst,
+        shared: false,
+        src: t.src,
+        pid: t.pid,
+        comm: t.comm,
+        begin: null,
+        end: time,
+        incomplete: 'trace-start',
+        ret: op.ret,
+        begins: 0,
+        slept: false,
+        ctx: this.context(t.src, t.pid),
+        caller: null,
+        owners: [],
+        ownersTotal: 0,
+        acquiring: 0,
+        wokenBy: null,
+        bound: false,
+        line,
+      });
+      if (op.ret === 0 && inst.hasProbeOrLockdep) {
+        // Granted now: a later release gives a complete hold.
+        const a = this.open(t, inst, false, time, false, EV_CONTENTION);
+        a.attempt = null;
+        a.modeUnknown = true;
+      }
+      t.fresh = null;
+      return;
+    }
+    this.finishWait(t, w, time, op.ret, line);
+  }
+
+  private finishWait(t: TaskState, w: WaitEpisode, time: number, ret: number, line: number): void {
+    w.end = time;
+    w.ret = ret;
+    const a = w.acq;
+    const inst = a.inst.root();
+    const lr = inst.lastRelease;
+    const wokenBy = lr && lr.pid !== t.pid && lr.time >= w.begin && lr.time <= time ? lr : null;
+    this.emitWait(w, inst, line, wokenBy);
+    if (t.fresh === a) t.fresh = null;
+    if (ret !== 0) {
+      this.counts.failed++;
+      a.failed = true;
+      if (a.holding) this.dropHolder(a);
+      this.emitHold(a, line);
+      return;
+    }
+    a.acquired = time;
+    if (a.unobservable) this.emitHold(a, line);
+  }
+
+  private lockdepContended(t: TaskState, op: Extract<LockOp, { op: 'lockdep_contended' }>, time: number): void {
+    const inst = this.locks.lookup(t.src, 'd', op.key);
+    if (!inst) return;
+    const a = this.findHeld(t, inst, null);
+    if (!a || a.wait !== null) return;
+    a.acquired = null;
+    const w = new WaitEpisode(a, 'd', op.key, time, 0, 'lockdep', a.ctx);
+    w.slept = false;
+    a.wait = w;
+    this.snapshotOwners(w, t);
+    t.waits.push(w);
+  }
+
+  private lockdepAcquired(t: TaskState, op: Extract<LockOp, { op: 'lockdep_acquired' }>, time: number, line: number): void {
+    for (let i = t.waits.length - 1; i >= 0; i--) {
+      const w = t.waits[i];
+      if (w.key === op.key && w.ns === 'd' && w.source === 'lockdep') {
+        t.waits.splice(i, 1);
+        this.counts.episodes++;
+        this.counts.bound++;
+        this.finishWait(t, w, time, 0, line);
+        return;
+      }
+    }
+  }
+
+  private release(a: Acquisition, time: number, line: number): void {
+    const t = a.task;
+    this.dropHolder(a);
+    a.released = time;
+    const inst = a.inst.root();
+    inst.lastRelease = { pid: t.pid, comm: t.comm, time, ctx: this.context(t.src, t.pid) };
+    // A release before the grant: the wait's end was lost (or never printed).
+    if (a.wait !== null && a.wait.end === null) {
+      const i = t.waits.indexOf(a.wait);
+      if (i >= 0) t.waits.splice(i, 1);
+      a.wait.gapCrossed = true;
+      a.gapCrossed = true;
+      this.emitWait(a.wait, inst, line, null);
+    }
+    this.emitHold(a, line);
+  }
+
+  private orphanRelease(t: TaskState, inst: LockInstance, shared: boolean | null, time: number, line: number): void {
+    inst.lastRelease = { pid: t.pid, comm: t.comm, time, ctx: this.context(t.src, t.pid) };
+    this.sink.hold({
+      lock: inst,
+      shared,
+      src: t.src,
+      pid: t.pid,
+      comm: t.comm,
+      start: null,
+      end: time,
+      incomplete: 'trace-start',
+      unobservable: false,
+      contended: false,
+      failed: false,
+      trylock: false,
+      trylockFailed: false,
+      ctx: this.context(t.src, t.pid),
+      caller: null,
+      depth: 0,
+      outer: null,
+      line,
+    });
+  }
+
+  private emitWait(w: WaitEpisode, inst: LockInstance, line: number, wokenBy: WaitInterval['wokenBy']): void {
+    const a = w.acq;
+    let incomplete: IncompleteReason | null = w.gapCrossed ? 'lost-events' : w.end === null ? 'trace-end' : w.truncated ? 'trace-start' : null;
+    if (incomplete === null && (w.end as number) < w.begin) incomplete = 'out-of-order';
+    this.sink.wait({
+      lock: inst,
+      shared: a.shared,
+      src: a.task.src,
+      pid: a.task.pid,
+      comm: a.task.comm,
+      begin: w.begin,
+      end: w.end,
+      incomplete,
+      ret: w.ret,
+      begins: w.begins,
+      slept: w.slept,
+      ctx: w.ctx,
+      caller: a.caller,
+      owners: w.owners,
+      ownersTotal: w.ownersTotal,
+      acquiring: w.acquiring,
+      wokenBy,
+      bound: (a.via & (EV_PROBE | EV_LOCKDEP)) !== 0,
+      line,
+    });
+  }
+
+  private emitHold(a: Acquisition, line: number): void {
+    const start = a.acquired;
+    const end = a.released;
+    let incomplete: IncompleteReason | null = null;
+    if (!a.failed && !a.unobservable) {
+      if (a.gapCrossed) incomplete = 'lost-events';
+      else if (end === null) incomplete = 'trace-end';
+      else if (start === null || a.modeUnknown) incomplete = 'trace-start';
+      else if (end < start) incomplete = 'out-of-order';
+    }
+    this.sink.hold({
+      lock: a.inst.root(),
+      shared: a.shared,
+      src: a.task.src,
+      pid: a.task.pid,
+      comm: a.task.comm,
+      start,
+      end,
+      incomplete,
+      unobservable: a.unobservable,
+      contended: a.wait !== null,
+      failed: a.failed,
+      trylock: a.trylock,
+      trylockFailed: a.trylockFailed,
+      ctx: a.ctx,
+      caller: a.caller,
+      depth: a.depth,
+      outer: a.outer ? { lock: a.outer.inst.root(), shared: a.outer.shared } : null,
+      line,
+    });
+  }
+
+  /** Close everything still open: the trace ended inside these intervals. */
+  finish(): void {
+    for (const t of this.tasks.all()) {
+      for (const w of t.waits) {
+        this.counts.openAtEnd++;
+        this.emitWait(w, w.acq.inst.root(), 0, null);
+        if (w.acq.unobservable) this.emitHold(w.acq, 0);
+      }
+      for (const a of [...t.held]) {
+        this.dropHolder(a);
+        this.emitHold(a, 0);
+      }
+      t.waits.length = 0;
+      t.held.length = 0;
+    }
+  }
+
+  /** Acquisitions still held right now (for "held at end of trace" before finish()). */
+  openHolds(): Acquisition[] {
+    const out: Acquisition[] = [];
+    for (const t of this.tasks.all()) for (const a of t.held) out.push(a);
+    return out;
+  }
+}

@@ -1,0 +1,81 @@
+// The tasks of the interval tracker, per source: what each holds, waits for and is in the middle
+// of, and the lost-event gaps that make a task's open intervals incomplete.
+import type { TraceEvent } from '../../parsers/event.js';
+import type { TaskState } from './lock-intervals.js';
+
+export class TaskTable {
+  private readonly tasks = new Map<number, Map<number, TaskState>>();
+  private gapSeq = 0;
+  private readonly gaps: Array<{ seq: number; src: number; cpu: number | null }> = [];
+
+  /** The task of an event, created on first sight; marks its open intervals when events were lost since its last one. */
+  task(ev: TraceEvent): TaskState {
+    let bySrc = this.tasks.get(ev.src);
+    if (!bySrc) this.tasks.set(ev.src, (bySrc = new Map()));
+    // Every CPU's idle task is pid 0 (`<idle>-0`): one task per CPU.
+    const pid = ev.pid === 0 ? -1 - (ev.cpu ?? 0) : (ev.pid ?? -1);
+    let t = bySrc.get(pid);
+    if (!t) {
+      t = {
+        src: ev.src,
+        pid: ev.pid,
+        comm: ev.comm,
+        cpu: ev.cpu,
+        held: [],
+        waits: [],
+        fresh: null,
+        pendingCall: null,
+        pendingUnlock: null,
+        lastOpened: null,
+        lastGapSeq: this.gapSeq,
+      };
+      bySrc.set(pid, t);
+      return t;
+    }
+    if (t.lastGapSeq !== this.gapSeq) {
+      // Events were lost somewhere since this task's previous event: if on the CPU it was on or is
+      // on now (or on an unknown CPU), whatever it did in between may be missing.
+      for (let i = this.gaps.length - 1; i >= 0 && this.gaps[i].seq > t.lastGapSeq; i--) {
+        const g = this.gaps[i];
+        if (g.src === ev.src && (g.cpu === null || g.cpu === t.cpu || g.cpu === ev.cpu)) {
+          this.markGap(t);
+          break;
+        }
+      }
+      t.lastGapSeq = this.gapSeq;
+    }
+    if (ev.comm !== null) t.comm = ev.comm;
+    if (ev.cpu !== null) t.cpu = ev.cpu;
+    return t;
+  }
+
+  private markGap(t: TaskState): void {
+    for (const a of t.held) a.gapCrossed = true;
+    for (const w of t.waits) {
+      w.gapCrossed = true;
+      w.acq.gapCrossed = true;
+    }
+    t.fresh = null;
+    t.pendingCall = null;
+    t.pendingUnlock = null;
+  }
+
+  /** A lost-events marker: every task on that CPU (or on any, when unknown) may have missed events. */
+  lost(ev: TraceEvent): void {
+    this.gapSeq++;
+    this.gaps.push({ seq: this.gapSeq, src: ev.src, cpu: ev.cpu });
+    const bySrc = this.tasks.get(ev.src);
+    if (!bySrc) return;
+    for (const t of bySrc.values()) {
+      if (ev.cpu === null || t.cpu === ev.cpu) {
+        this.markGap(t);
+        t.lastGapSeq = this.gapSeq;
+      }
+    }
+  }
+
+  /** Every task, every source. */
+  *all(): IterableIterator<TaskState> {
+    for (const bySrc of this.tasks.values()) yield* bySrc.values();
+  }
+}

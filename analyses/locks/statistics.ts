@@ -1,0 +1,309 @@
+// Per-lock statistics of the lock analysis: what each finished hold and wait adds to its lock x mode
+// (counts, wait and hold distributions, per caller and per LUO phase), to its lock x mode x session
+// figures, and to the lock nesting counts.
+//
+// Statistics are kept per lockdep class (or per lock instance while unnamed) and merged into rows
+// at the end (section.ts), so that names learned late (a hashed pointer named by a later event, a
+// file_set bound to a session by a later RETRIEVE) still land in the right row. Memory grows with
+// the number of locks, not of events or sessions: per-session figures are counts and sums, kept for
+// the first SESSION_FIGURES_CAP sessions.
+import type { HoldInterval, IncompleteReason, LockInstance, TaskContext, WaitInterval } from './lock-intervals.js';
+import { type SessionRef, sessionRefKey } from './lock-sessions.js';
+import { Distribution } from './quantiles.js';
+
+/** The key of "none" in the caller, phase and session maps (no caller / outside LUO calls / no session). */
+export const NONE = '\u0000';
+/** Distinct sessions with their own per-lock figures; later ones are summed as "(other sessions)". */
+const SESSION_FIGURES_CAP = 1000;
+export const OTHER_SESSIONS = '(other sessions)';
+
+export class SubStats {
+  acquisitions = 0;
+  contended = 0;
+  readonly wait = new Distribution();
+  readonly hold = new Distribution();
+  merge(o: SubStats): void {
+    this.acquisitions += o.acquisitions;
+    this.contended += o.contended;
+    this.wait.merge(o.wait);
+    this.hold.merge(o.hold);
+  }
+}
+
+const zeroIncomplete = (): Record<IncompleteReason, number> => ({ 'trace-start': 0, 'trace-end': 0, 'lost-events': 0, 'out-of-order': 0 });
+
+export class LockStats extends SubStats {
+  slept = 0;
+  failed = 0;
+  trylockFailed = 0;
+  holdsNotObservable = 0;
+  readonly incompleteWaits = zeroIncomplete();
+  readonly incompleteHolds = zeroIncomplete();
+  readonly callers = new Map<string, SubStats>();
+  readonly phases = new Map<string, SubStats>();
+
+  mergeAll(o: LockStats): void {
+    this.merge(o);
+    this.slept += o.slept;
+    this.failed += o.failed;
+    this.trylockFailed += o.trylockFailed;
+    this.holdsNotObservable += o.holdsNotObservable;
+    for (const k of Object.keys(this.incompleteWaits) as IncompleteReason[]) {
+      this.incompleteWaits[k] += o.incompleteWaits[k];
+      this.incompleteHolds[k] += o.incompleteHolds[k];
+    }
+    mergeMap(this.callers, o.callers);
+    mergeMap(this.phases, o.phases);
+  }
+}
+
+function mergeMap(into: Map<string, SubStats>, from: Map<string, SubStats>): void {
+  for (const [k, v] of from) {
+    let s = into.get(k);
+    if (!s) into.set(k, (s = new SubStats()));
+    s.merge(v);
+  }
+}
+
+/** Per-session figures of one lock x mode: counts, sums and maxima only (sessions can be many). */
+export class SessionFigures {
+  acquisitions = 0;
+  contended = 0;
+  waitCount = 0;
+  waitTotal = 0;
+  waitMax = -1;
+  holdCount = 0;
+  holdTotal = 0;
+  holdMax = -1;
+  merge(o: SessionFigures): void {
+    this.acquisitions += o.acquisitions;
+    this.contended += o.contended;
+    this.waitCount += o.waitCount;
+    this.waitTotal += o.waitTotal;
+    this.waitMax = Math.max(this.waitMax, o.waitMax);
+    this.holdCount += o.holdCount;
+    this.holdTotal += o.holdTotal;
+    this.holdMax = Math.max(this.holdMax, o.holdMax);
+  }
+}
+
+function sub(map: Map<string, SubStats>, key: string): SubStats {
+  let s = map.get(key);
+  if (!s) map.set(key, (s = new SubStats()));
+  return s;
+}
+
+/** A lock as the statistics key it: its lockdep class name once named (names never change), else its instance id. */
+function lockIdentity(inst: LockInstance): string | number {
+  const r = inst.root();
+  return r.name ?? r.id;
+}
+
+function lockKey(inst: LockInstance): string {
+  const id = lockIdentity(inst);
+  return typeof id === 'string' ? `n:${id}` : `i:${id}`;
+}
+
+/**
+ * A front index for the string-keyed statistics maps of LockStatistics, keyed by values instead of
+ * a string built for every interval: lock identity (a name and an id never collide: string vs
+ * number keys), mode, session name (null = none). Entries are still created in the string-keyed
+ * maps, so the report iterates them in the same order.
+ */
+class IntervalIndex<E> {
+  private readonly byLock = new Map<string | number, [Map<string | null, E>, Map<string | null, E>]>();
+  get(lock: string | number, shared: boolean, session: string | null): E | undefined {
+    return this.byLock.get(lock)?.[shared ? 1 : 0].get(session);
+  }
+  set(lock: string | number, shared: boolean, session: string | null, entry: E): void {
+    let modes = this.byLock.get(lock);
+    if (!modes) this.byLock.set(lock, (modes = [new Map(), new Map()]));
+    modes[shared ? 1 : 0].set(session, entry);
+  }
+}
+
+/** Statistics of one lock x mode; `pending` = the deferred session of its intervals (--session only), else null. */
+export interface StatsEntry {
+  inst: LockInstance;
+  shared: boolean;
+  pending: SessionRef;
+  s: LockStats;
+}
+
+/** Figures of one lock x mode x session. */
+export interface FiguresEntry {
+  inst: LockInstance;
+  shared: boolean;
+  session: SessionRef | typeof OTHER_SESSIONS;
+  f: SessionFigures;
+}
+
+/** Outer lock held while an inner one was taken, counted. */
+export interface NestingEntry {
+  outer: LockInstance;
+  outerShared: boolean;
+  inner: LockInstance;
+  shared: boolean;
+  count: number;
+}
+
+const callerOf = (caller: string | null, ctx: TaskContext): string => caller ?? ctx.func ?? (ctx.syscall ? `sys_${ctx.syscall}` : NONE);
+
+export class LockStatistics {
+  /**
+   * Statistics per lock x mode. A lock is its lockdep class once named (names never change), else
+   * its instance (resolved to its final identity at the end). With --session, intervals whose
+   * session is only known later (a file_set bound by a later RETRIEVE) wait apart until the end.
+   */
+  readonly stats = new Map<string, StatsEntry>();
+  private readonly statsIndex = new IntervalIndex<{ s: LockStats }>();
+  /** Per lock x mode x session figures; bounded by SESSION_FIGURES_CAP distinct sessions. */
+  readonly sessionFigures = new Map<string, FiguresEntry>();
+  private readonly sessionsSeen = new Set<string>();
+  /** The names (and null) among sessionsSeen, as they are: tells a session beyond the cap without a key string. */
+  private readonly namesSeen = new Set<string | null>();
+  // Only sessions within the cap are indexed (so the index stays as bounded as sessionsSeen); a
+  // session's place never changes once it has one.
+  private readonly figuresIndex = new IntervalIndex<FiguresEntry>();
+  /** lock x mode -> its "(other sessions)" figures. */
+  private readonly othersIndex = new IntervalIndex<FiguresEntry>();
+  readonly nesting = new Map<string, NestingEntry>();
+
+  /** sessionFilter: `--session NAME` (intervals of other sessions are not counted). */
+  constructor(private readonly sessionFilter: string | null) {}
+
+  private statsEntry(inst: LockInstance, shared: boolean, pending: SessionRef): StatsEntry {
+    const k = `${lockKey(inst)}|${shared ? 1 : 0}|${sessionRefKey(pending)}`;
+    let e = this.stats.get(k);
+    if (!e) this.stats.set(k, (e = { inst, shared, pending, s: new LockStats() }));
+    return e;
+  }
+
+  private statsFor(inst: LockInstance, shared: boolean, session: SessionRef): LockStats | null {
+    if (this.sessionFilter) {
+      if (session === null || typeof session === 'string') {
+        if (session !== this.sessionFilter) return null;
+      } else return this.statsEntry(inst, shared, session).s;
+    }
+    const id = lockIdentity(inst);
+    let e = this.statsIndex.get(id, shared, null);
+    if (!e) this.statsIndex.set(id, shared, null, (e = this.statsEntry(inst, shared, null)));
+    return e.s;
+  }
+
+  private figuresEntry(inst: LockInstance, shared: boolean, session: SessionRef): FiguresEntry {
+    let sk = sessionRefKey(session);
+    let ref: SessionRef | typeof OTHER_SESSIONS = session;
+    if (!this.sessionsSeen.has(sk)) {
+      if (this.sessionsSeen.size < SESSION_FIGURES_CAP) {
+        this.sessionsSeen.add(sk);
+        if (session === null || typeof session === 'string') this.namesSeen.add(session);
+      } else {
+        sk = OTHER_SESSIONS;
+        ref = OTHER_SESSIONS;
+      }
+    }
+    const k = `${lockKey(inst)}|${shared ? 1 : 0}|${sk}`;
+    let e = this.sessionFigures.get(k);
+    if (!e) this.sessionFigures.set(k, (e = { inst, shared, session: ref, f: new SessionFigures() }));
+    return e;
+  }
+
+  private figuresFor(inst: LockInstance, shared: boolean, session: SessionRef): SessionFigures {
+    if (session !== null && typeof session !== 'string') return this.figuresEntry(inst, shared, session).f;
+    const id = lockIdentity(inst);
+    let e = this.figuresIndex.get(id, shared, session);
+    if (!e && this.sessionsSeen.size >= SESSION_FIGURES_CAP && !this.namesSeen.has(session)) {
+      // A session beyond the cap: it can only ever count in "(other sessions)".
+      e = this.othersIndex.get(id, shared, null);
+      if (!e) this.othersIndex.set(id, shared, null, (e = this.figuresEntry(inst, shared, session)));
+    } else if (!e) {
+      e = this.figuresEntry(inst, shared, session);
+      if (e.session !== OTHER_SESSIONS) this.figuresIndex.set(id, shared, session, e);
+    }
+    return e.f;
+  }
+
+  /** Fold in a wait (already within the pid and time filters); returns its duration when complete and counted, else -1. */
+  addWait(iv: WaitInterval): number {
+    const session = iv.ctx.session as SessionRef;
+    const s = this.statsFor(iv.lock, iv.shared, session);
+    if (!s) return -1;
+    if (iv.incomplete !== null || iv.begin === null || iv.end === null) {
+      s.incompleteWaits[iv.incomplete ?? 'trace-start']++;
+      return -1;
+    }
+    const d = iv.end - iv.begin;
+    s.wait.add(d);
+    if (iv.slept) s.slept++;
+    const f = this.figuresFor(iv.lock, iv.shared, session);
+    f.waitCount++;
+    f.waitTotal += d;
+    if (d > f.waitMax) f.waitMax = d;
+    sub(s.callers, callerOf(iv.caller, iv.ctx)).wait.add(d);
+    sub(s.phases, iv.ctx.phase ?? NONE).wait.add(d);
+    return d;
+  }
+
+  /** Fold in a finished acquisition (already within the pid and time filters): its hold, or its failure. */
+  addHold(iv: HoldInterval): void {
+    const shared = iv.shared ?? false;
+    const session = iv.ctx.session as SessionRef;
+    const s = this.statsFor(iv.lock, shared, session);
+    if (!s) return;
+    const caller = callerOf(iv.caller, iv.ctx);
+    const phase = iv.ctx.phase ?? NONE;
+    if (iv.failed) {
+      s.failed++;
+      if (iv.trylockFailed) s.trylockFailed++;
+      if (iv.contended) {
+        s.contended++;
+        sub(s.callers, caller).contended++;
+        sub(s.phases, phase).contended++;
+        this.figuresFor(iv.lock, shared, session).contended++;
+      }
+      return;
+    }
+    if (iv.start === null && iv.incomplete === 'trace-start') {
+      // Only a release was seen: the acquisition happened before the trace began.
+      s.incompleteHolds['trace-start']++;
+      return;
+    }
+    s.acquisitions++;
+    const c = sub(s.callers, caller);
+    const p = sub(s.phases, phase);
+    const f = this.figuresFor(iv.lock, shared, session);
+    c.acquisitions++;
+    p.acquisitions++;
+    f.acquisitions++;
+    if (iv.contended) {
+      s.contended++;
+      c.contended++;
+      p.contended++;
+      f.contended++;
+    }
+    if (iv.outer) this.addNesting(iv.outer.lock, iv.outer.shared, iv.lock, shared);
+    if (iv.unobservable) {
+      s.holdsNotObservable++;
+      return;
+    }
+    if (iv.incomplete !== null || iv.start === null || iv.end === null) {
+      s.incompleteHolds[iv.incomplete ?? 'trace-end']++;
+      return;
+    }
+    const d = iv.end - iv.start;
+    s.hold.add(d);
+    c.hold.add(d);
+    p.hold.add(d);
+    f.holdCount++;
+    f.holdTotal += d;
+    if (d > f.holdMax) f.holdMax = d;
+  }
+
+  private addNesting(outer: LockInstance, outerShared: boolean, inner: LockInstance, shared: boolean): void {
+    const k = `${lockKey(outer)}|${outerShared ? 1 : 0}|${lockKey(inner)}|${shared ? 1 : 0}`;
+    const n = this.nesting.get(k);
+    if (n) n.count++;
+    else this.nesting.set(k, { outer, outerShared, inner, shared, count: 1 });
+  }
+}

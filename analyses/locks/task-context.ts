@@ -1,0 +1,60 @@
+// What each task is doing, as the lock analysis attributes holds and waits: the LUO call it is in
+// (and the phase of its outermost one), its session (lock-sessions.ts), the syscall it is in, and,
+// outside LUO calls, the LUO call it returned from last within the same syscall (the session close
+// path has no probed function of its own). The interval tracker asks for it when an interval opens.
+import type { TraceEvent } from '../../parsers/event.js';
+import type { LuoCallTracker } from '../stream/luo-calls.js';
+import type { TaskContext } from './lock-intervals.js';
+import { SessionTracker } from './lock-sessions.js';
+
+/** A task within a source as one number (no string per event): pids are below 2^23. */
+export function taskKey(src: number, pid: number | null): number {
+  return src * 8_388_608 + (pid ?? 8_388_607);
+}
+
+export class TaskContexts {
+  readonly sessions = new SessionTracker();
+  private readonly syscalls = new Map<number, string>();
+  /** Per task: the outermost LUO call it returned from last (until its next syscall boundary). */
+  private readonly lastCall = new Map<number, string>();
+
+  constructor(private readonly calls: LuoCallTracker | null) {}
+
+  /** The context of a task now (an arrow: handed to the interval tracker as a callback). */
+  readonly context = (src: number, pid: number | null): TaskContext => {
+    const c = this.calls ? this.calls.innermost(src, pid) : null;
+    return {
+      func: c?.func ?? null,
+      phase: c?.phase ?? null,
+      session: this.sessions.current(src, pid),
+      syscall: this.syscalls.size ? (this.syscalls.get(taskKey(src, pid)) ?? null) : null,
+      after: c === null && this.lastCall.size ? (this.lastCall.get(taskKey(src, pid)) ?? null) : null,
+    };
+  };
+
+  /** The task (by taskKey) left its outermost LUO call `func`. */
+  returnedFrom(key: number, func: string): void {
+    this.lastCall.set(key, func);
+  }
+
+  /** Follow syscall boundaries and session naming (LUO function entries); other events are ignored. */
+  push(ev: TraceEvent): void {
+    switch (ev.kind) {
+      case 'kprobe':
+      case 'fentry':
+      case 'bpftrace':
+        this.sessions.push(ev);
+        break;
+      case 'syscall_enter':
+        this.syscalls.set(taskKey(ev.src, ev.pid), ev.fields.syscall);
+        this.lastCall.delete(taskKey(ev.src, ev.pid));
+        break;
+      case 'syscall_exit':
+        this.syscalls.delete(taskKey(ev.src, ev.pid));
+        this.lastCall.delete(taskKey(ev.src, ev.pid));
+        break;
+      default:
+        break;
+    }
+  }
+}
