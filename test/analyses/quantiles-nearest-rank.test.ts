@@ -5,9 +5,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bucketAt } from '../../analyses/bpftrace-maps.js';
-import { lockRowDistributions } from '../../analyses/locks/locks.js';
 import { Distribution, EXACT_LIMIT, QUANTILE_RELATIVE_ACCURACY, REPORTED_QUANTILES, nearestRank } from '../../analyses/locks/quantiles.js';
-import { runAnalysis } from '../../analyses/pipeline.js';
+import { runAnalysisWithDistributions } from '../../analyses/pipeline.js';
 import { sample, seededRandom } from '../helpers.js';
 
 const ms = (x: number): number => Math.round(x * 1e6);
@@ -119,10 +118,10 @@ describe('DDSketch percentiles against the nearest rank of real captures', () =>
   it(`stay within ${QUANTILE_RELATIVE_ACCURACY * 100}% of the nearest-rank value (the sketch path forced on exact distributions)`, async () => {
     let checked = 0;
     for (const files of CAPTURES) {
-      const report = await runAnalysis(files.map(sample), {});
-      for (const row of report.locks) {
-        const dists = lockRowDistributions(row);
-        for (const d of [dists?.wait, dists?.hold]) {
+      const { report, lockDistributions } = await runAnalysisWithDistributions(files.map(sample), {});
+      for (const [i, row] of report.locks.entries()) {
+        const dists = lockDistributions[i];
+        for (const d of [dists?.wait, dists?.hold].map((x) => (x ? Distribution.deserialize(x) : undefined))) {
           const values = d?.serialize().exact;
           if (!values || values.length < 2) continue;
           // Each value k times, k enough to pass EXACT_LIMIT: the ⌈q·kn⌉-th smallest of the copies is
