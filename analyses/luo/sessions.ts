@@ -15,6 +15,7 @@
 // Where probes are missing the report says which phases could not be seen instead of guessing.
 import type { TraceEvent } from '../../parsers/event.js';
 import { errnoName } from '../kernel/errno.js';
+import { PHASE_OF_FUNCTION } from '../kernel/phases.js';
 import type { CallEdge, LuoCallTracker } from '../stream/luo-calls.js';
 import type { Segment } from '../stream/segments.js';
 
@@ -268,27 +269,22 @@ export class SessionReducer {
     switch (c.func) {
       case 'luo_session_create': {
         const s = this.newSession(st, seg, 'outgoing', c.args.name ?? null, edge, 'creating');
-        const phase = phaseFrom('create', edge);
+        const phase = phaseFrom(PHASE_OF_FUNCTION.luo_session_create, edge);
         s.phases.push(phase);
         st.creating.set(task, s);
         st.open.set(c, { session: s, phase });
         return;
       }
       case 'luo_session_retrieve': {
-        st.open.set(c, { session: null, phase: phaseFrom('retrieve-session', edge) });
+        st.open.set(c, { session: null, phase: phaseFrom(PHASE_OF_FUNCTION.luo_session_retrieve, edge) });
         return;
       }
       case 'liveupdate_reboot':
       case 'luo_session_serialize':
       case 'luo_flb_serialize':
       case 'luo_session_deserialize': {
-        const names: Record<string, string> = {
-          liveupdate_reboot: 'reboot',
-          luo_session_serialize: 'serialize',
-          luo_flb_serialize: 'flb-serialize',
-          luo_session_deserialize: 'deserialize-sessions',
-        };
-        const phase: GlobalPhase = { ...phaseFrom(names[c.func], edge), segment: seg.id };
+        // Every session at once: a boot's phase, told apart by its function (kernel/phases.ts).
+        const phase: GlobalPhase = { ...phaseFrom(PHASE_OF_FUNCTION[c.func], edge), segment: seg.id };
         this.globalPhases.push(phase);
         st.open.set(c, { session: null, phase });
         return;
@@ -301,17 +297,8 @@ export class SessionReducer {
       case 'luo_retrieve_file':
       case 'luo_file_finish': {
         if (!fs) return;
-        const names: Record<string, string> = {
-          luo_preserve_file: 'preserve',
-          luo_file_unpreserve_files: 'unpreserve',
-          luo_file_freeze: 'freeze',
-          luo_file_unfreeze: 'unfreeze',
-          luo_file_deserialize: 'deserialize',
-          luo_retrieve_file: 'retrieve',
-          luo_file_finish: 'finish',
-        };
         const token = c.args.token ?? null;
-        const phase = phaseFrom(names[c.func], edge, token);
+        const phase = phaseFrom(PHASE_OF_FUNCTION[c.func], edge, token);
         const incoming = c.func === 'luo_file_deserialize' || c.func === 'luo_retrieve_file' || c.func === 'luo_file_finish';
         if ((c.func === 'luo_file_freeze' || c.func === 'luo_file_unfreeze') && !st.live.has(fs)) {
           // The freeze runs in `kexec -e`, usually only on the console (another segment): join later.

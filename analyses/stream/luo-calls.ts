@@ -7,7 +7,8 @@
 // fed the same stream as the reducers and answers that question at the current point of the stream.
 // Calls whose entry is before the start of the trace are reported with `start: null`.
 import type { TraceEvent } from '../../parsers/event.js';
-import { PHASE_OF_FUNCTION, type PhaseName, isLuoFunction, probedFunction } from '../kernel/kernel-models.js';
+import { isLuoFunction, probedFunction } from '../kernel/kernel-models.js';
+import { PHASE_OF_FUNCTION, type PhaseName } from '../kernel/phases.js';
 
 export interface OpenCall {
   func: string;
