@@ -12,6 +12,7 @@
 // (luo_session_release -> luo_session_remove, outgoing rwsem W) has no probed LUO function of its own.
 import type { TraceEvent } from '../../parsers/event.js';
 import { probedFunction } from '../kernel/kernel-models.js';
+import { type TaskKey, taskKey } from '../stream/task-key.js';
 
 const NAMING_FUNCTIONS = new Set(['luo_session_create', 'luo_session_retrieve']);
 
@@ -24,12 +25,12 @@ interface TaskSession {
 }
 
 export class SessionTracker {
-  private readonly tasks = new Map<number, TaskSession>();
+  private readonly tasks = new Map<TaskKey, TaskSession>();
   /** `${src}:${file_set}` -> the session names it was bound to, in order. */
   private readonly bindings = new Map<string, string[]>();
 
   private task(src: number, pid: number | null): TaskSession {
-    const key = src * 8_388_608 + (pid ?? 8_388_607);
+    const key = taskKey(src, pid);
     let t = this.tasks.get(key);
     if (!t) this.tasks.set(key, (t = { current: null, pendingName: null, unboundFileSet: null }));
     return t;
@@ -76,7 +77,7 @@ export class SessionTracker {
 
   /** The session a task works on now: a name, or a deferred reference resolved in `resolve`. */
   current(src: number, pid: number | null): SessionRef {
-    const t = this.tasks.get(src * 8_388_608 + (pid ?? 8_388_607));
+    const t = this.tasks.get(taskKey(src, pid));
     if (!t) return null;
     if (t.current !== null) return t.current;
     if (t.unboundFileSet !== null) return { fileSet: t.unboundFileSet, binding: this.bindings.get(t.unboundFileSet)?.length ?? 0 };

@@ -18,6 +18,7 @@ import { errnoName } from '../kernel/errno.js';
 import { PHASE_OF_FUNCTION } from '../kernel/phases.js';
 import type { CallEdge, LuoCallTracker } from '../stream/luo-calls.js';
 import type { Segment } from '../stream/segments.js';
+import { type TaskKey, taskKey } from '../stream/task-key.js';
 
 export type SessionSide = 'outgoing' | 'incoming';
 export type SessionState =
@@ -110,10 +111,10 @@ interface SegState {
   sessions: SessionRecord[];
   live: Map<string, SessionRecord>;
   /** Created (ret 0) and not yet bound to a file set, per task, oldest first. */
-  unbound: Map<string, SessionRecord[]>;
+  unbound: Map<TaskKey, SessionRecord[]>;
   /** A successful RETRIEVE_SESSION waiting for the task's next file-set call. */
-  retrieving: Map<string, { session: SessionRecord | null; name: string; phase: PhaseRecord }>;
-  creating: Map<string, SessionRecord>;
+  retrieving: Map<TaskKey, { session: SessionRecord | null; name: string; phase: PhaseRecord }>;
+  creating: Map<TaskKey, SessionRecord>;
   /** Sessions that finished, by file set, until the file set is reused: a later finish is the release. */
   ended: Map<string, SessionRecord>;
 
@@ -164,7 +165,7 @@ export class SessionReducer {
   readonly probedFunctions = new Set<string>();
   private nextKey = 0;
   /** Open sys_ioctl per task: the command, to tell a FINISH ioctl from a close. */
-  private readonly ioctl = new Map<string, number>();
+  private readonly ioctl = new Map<TaskKey, number>();
   /** Sources whose trace has ioctl syscall events (otherwise "finish by ioctl or close" is unknown). */
   private readonly ioctlTraced = new Set<number>();
 
@@ -183,11 +184,11 @@ export class SessionReducer {
     if (ev.kind === 'syscall_enter' && ev.fields.syscall === 'ioctl') {
       const cmd = ev.fields.args.cmd;
       this.ioctlTraced.add(ev.src);
-      this.ioctl.set(`${ev.src}:${ev.pid}`, cmd ? Number(cmd.startsWith('0x') ? cmd : `0x${cmd}`) : NaN);
+      this.ioctl.set(taskKey(ev.src, ev.pid), cmd ? Number(cmd.startsWith('0x') ? cmd : `0x${cmd}`) : NaN);
       return;
     }
     if (ev.kind === 'syscall_exit' && ev.fields.syscall === 'ioctl') {
-      this.ioctl.delete(`${ev.src}:${ev.pid}`);
+      this.ioctl.delete(taskKey(ev.src, ev.pid));
       return;
     }
     const edge = this.calls.lastEdge;
@@ -198,8 +199,8 @@ export class SessionReducer {
     else this.exit(edge, st, seg);
   }
 
-  private task(edge: CallEdge): string {
-    return `${edge.call.src}:${edge.call.pid}`;
+  private task(edge: CallEdge): TaskKey {
+    return taskKey(edge.call.src, edge.call.pid);
   }
 
   private newSession(st: SegState, seg: Segment, side: SessionSide, name: string | null, edge: CallEdge, state: SessionState): SessionRecord {

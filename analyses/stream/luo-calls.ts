@@ -9,6 +9,7 @@
 import type { TraceEvent } from '../../parsers/event.js';
 import { isLuoFunction, probedFunction } from '../kernel/kernel-models.js';
 import { PHASE_OF_FUNCTION, type PhaseName } from '../kernel/phases.js';
+import { type TaskKey, taskKey } from './task-key.js';
 
 export interface OpenCall {
   func: string;
@@ -34,14 +35,8 @@ export interface CallEdge {
   entryMissing: boolean;
 }
 
-/** Key of a task: pid within a source (pids are reused across boots). */
-function taskKey(src: number, pid: number | null): number {
-  // One number, not a string per event (pids are below 2^23).
-  return src * 8_388_608 + (pid ?? 8_388_607);
-}
-
 export class LuoCallTracker {
-  private readonly stacks = new Map<number, OpenCall[]>();
+  private readonly stacks = new Map<TaskKey, OpenCall[]>();
   /** The edge of the event pushed last (null if it was not a LUO call edge). */
   lastEdge: CallEdge | null = null;
 
