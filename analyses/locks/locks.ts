@@ -18,7 +18,7 @@ import type { SymbolTable } from '../../parsers/kallsyms.js';
 import { LUO_LOCKS } from '../kernel/kernel-models.js';
 import { type HoldInterval, type IncompleteReason, type LockInstance, LockIntervalTracker, type OwnerInfo, type TaskContext, type WaitInterval } from './lock-intervals.js';
 import type { LockType } from '../kernel/lock-model.js';
-import { SessionTracker, type SessionRef, sessionRefKey } from './lock-sessions.js';
+import { SessionTracker, type SessionRef, sessionRefKey } from '../stream/task-session.js';
 import type { LuoCallTracker, OpenCall } from '../stream/luo-calls.js';
 import { Distribution, DistributionSummarySchema, HistogramBucketSchema, QUANTILE_METHOD, QUANTILE_RELATIVE_ACCURACY, EXACT_LIMIT } from './quantiles.js';
 import type { FinishContext, Reducer } from '../stream/reducer.js';

@@ -496,17 +496,17 @@ export class SessionReducer {
     return [...out.values()];
   }
 
-  /** The session a task is working on right now (through the file set of its open LUO calls). */
+  /**
+   * The session record a task is working on right now: the owner of the file set of its open LUO
+   * calls (LuoCallTracker.openFileSets). Named or not yet: the lock analysis asks the by-name
+   * question of stream/task-session.ts instead, whose binding also outlives the call.
+   */
   sessionOfTask(segId: number, src: number, pid: number | null): SessionRecord | null {
     const st = this.segs.get(segId);
     if (!st) return null;
-    const stack = this.calls.openCalls(src, pid);
-    for (let i = stack.length - 1; i >= 0; i--) {
-      const fs = stack[i].args.file_set;
-      if (fs) {
-        const s = st.live.get(fs);
-        if (s) return s;
-      }
+    for (const fs of this.calls.openFileSets(src, pid)) {
+      const s = st.live.get(fs);
+      if (s) return s;
     }
     return null;
   }

@@ -1,6 +1,10 @@
-// Which LUO session a task is working on, for attributing lock waits and holds to sessions.
+// Which named LUO session a task is working on, by name, at the current point of the stream: what
+// lock waits and holds are attributed to (analyses/locks/), and the type of TaskContext.session.
 //
-// Kept deliberately small (the session analysis proper lives in the LUO analyses): session names
+// It lives in stream/ beside the call tracker so that any room can ask it. The LUO session analysis
+// (analyses/luo/sessions.ts) answers a richer question from the same kernel facts: which session
+// record, named or not yet, owns the file set of a task's open LUO calls (SessionReducer.sessionOfTask,
+// through LuoCallTracker.openFileSets). Kept deliberately small: session names
 // are only printed by the lab's kprobes on luo_session_create / luo_session_retrieve (`name=`,
 // real README §2); the per-file functions print the session's `file_set=` pointer instead
 // (luo_preserve_file, luo_file_unpreserve_files, luo_retrieve_file, luo_file_finish,
@@ -12,7 +16,7 @@
 // (luo_session_release -> luo_session_remove, outgoing rwsem W) has no probed LUO function of its own.
 import type { TraceEvent } from '../../parsers/event.js';
 import { probedFunction } from '../kernel/kernel-models.js';
-import { type TaskKey, taskKey } from '../stream/task-key.js';
+import { type TaskKey, taskKey } from './task-key.js';
 
 const NAMING_FUNCTIONS = new Set(['luo_session_create', 'luo_session_retrieve']);
 
