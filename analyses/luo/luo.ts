@@ -48,7 +48,11 @@ export class LuoAnalysis {
     this.registry = new RegistryReducer(this.calls);
   }
 
-  /** Call after `calls.push(ev)` for the same event. */
+  /**
+   * Fed by stream/reducer.ts feedInOrder, after the call tracker. Inside, the order is this one:
+   * segments first (every reducer files the event under its segment), sessions before pins (a pin is
+   * owned by the session of its task, sessionOfTask).
+   */
   push(ev: TraceEvent): void {
     const seg = this.segments.push(ev);
     this.sessions.push(ev, seg);
