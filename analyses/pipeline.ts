@@ -13,6 +13,7 @@ import { LuoCallTracker } from './stream/luo-calls.js';
 import { LuoAnalysis } from './luo/luo.js';
 import { KERNEL_MODELS, type KernelModelId } from './kernel/kernel-models.js';
 import { ReorderBuffer } from './stream/order.js';
+import { feedInOrder } from './stream/reducer.js';
 import type { AnalysisResult, AnalyzeReport } from './report.js';
 import { filterLuoSection, type ReportFilters } from './luo/filters.js';
 import { TOOL_VERSION } from './version.js';
@@ -96,12 +97,7 @@ export async function createAnalysis(opts: AnalysisOptions, hooks: AnalysisHooks
     },
     onInterval: hooks.onLockInterval,
   });
-  const ordered = new ReorderBuffer((ev: TraceEvent) => {
-    calls.push(ev);
-    luo.push(ev);
-    locks.push(ev);
-    hooks.onEvent?.(ev);
-  });
+  const ordered = new ReorderBuffer(feedInOrder(calls, hooks.onEvent ? [luo, locks, { push: hooks.onEvent }] : [luo, locks]));
   // bpftrace maps are not points in time: collected as read, outside the ordered stream (issue #5).
   const bpftraceMaps = createBpftraceMapsAnalysis();
   const pipeline: AnalysisPipeline = {

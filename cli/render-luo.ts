@@ -56,8 +56,10 @@ export function renderBoots(s: LuoSection): string {
   for (const b of s.boots) {
     out.push(`  boot ${b.id}  ${b.role.padEnd(8)}  ${fmtTime(b.start)}..${fmtTime(b.end)} s  ${b.files.map(shortFile).join(', ')}${b.liveupdateNumber !== null ? `  (liveupdate number ${b.liveupdateNumber})` : ''}`);
     for (const p of b.globalPhases) {
-      if (p.name === 'deserialize-sessions' && b.role !== 'incoming') continue;
-      out.push(`    ${p.name.padEnd(22)} ${fmtTime(p.start)}  ${fmtDuration(p.durationNs).padStart(12)}  ${resultText(p)}  ${shortFile(p.file)}:${p.line}`);
+      if (p.func === 'luo_session_deserialize' && b.role !== 'incoming') continue;
+      // Several functions share a phase (liveupdate_reboot, luo_session_serialize... all freeze): name both.
+      const label = p.name.startsWith(p.func) ? p.name : `${p.name} (${p.func})`;
+      out.push(`    ${label.padEnd(38)} ${fmtTime(p.start)}  ${fmtDuration(p.durationNs).padStart(12)}  ${resultText(p)}  ${shortFile(p.file)}:${p.line}`);
     }
     for (const r of b.rmmod) {
       out.push(`    rmmod ${r.module ?? '?'}${r.forced ? ' -f' : ''}  -> ${r.result === null ? '?' : r.result}${r.error ? ` ${r.error}` : ''}${r.refcntBefore !== null ? `  (refcnt ${r.refcntBefore})` : ''}  ${shortFile(r.file)}:${r.line}`);

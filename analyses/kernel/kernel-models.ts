@@ -1,6 +1,6 @@
 // Kernel-version knowledge as data: function names, lock names and module-reference call sites of
-// each LUO code version, and the phase each LUO function belongs to. Every other analysis reads
-// these tables instead of hard-coding names.
+// each LUO code version (the phase of each function: phases.ts). Every other analysis reads these
+// tables instead of hard-coding names.
 //
 // Source: ../shared/reference/luo-model.md (copied facts, cited per table):
 //   "Versions a tool must handle" table and "Recognising the version from a trace";
@@ -113,38 +113,8 @@ export const MODEL_EVIDENCE: Array<{ model: KernelModelId; what: 'call_site' | '
 
 export const MODEL_RANK: Record<KernelModelId, number> = { 'pre-series': 0, v1: 1, merged: 2, later: 3 };
 
-/** Implicit LUO phases (luo-model.md §1.5 and §6) and the functions that mark them. */
-export type PhaseName =
-  | 'register'
-  | 'unregister'
-  | 'create'
-  | 'preserve'
-  | 'unpreserve'
-  | 'freeze'
-  | 'deserialize'
-  | 'retrieve-session'
-  | 'retrieve'
-  | 'finish';
-
-/** Top-level LUO functions: a probe on one of them opens a phase (luo-model.md §2 "G" functions). */
-export const PHASE_OF_FUNCTION: Record<string, PhaseName> = {
-  liveupdate_register_file_handler: 'register',
-  liveupdate_register_flb: 'register',
-  liveupdate_unregister_file_handler: 'unregister',
-  liveupdate_unregister_flb: 'unregister',
-  luo_session_create: 'create',
-  luo_preserve_file: 'preserve',
-  luo_file_unpreserve_files: 'unpreserve',
-  liveupdate_reboot: 'freeze',
-  luo_session_serialize: 'freeze',
-  luo_file_freeze: 'freeze',
-  luo_flb_serialize: 'freeze',
-  luo_session_deserialize: 'deserialize',
-  luo_file_deserialize: 'deserialize',
-  luo_session_retrieve: 'retrieve-session',
-  luo_retrieve_file: 'retrieve',
-  luo_file_finish: 'finish',
-};
+// The phase of each LUO function lives in phases.ts (one table); re-exported for older importers.
+export { PHASE_OF_FUNCTION, type PhaseName } from './phases.js';
 
 /** Is this a LUO function (kernel/liveupdate/luo_*.c), i.e. worth tracking on a task's call stack? */
 export function isLuoFunction(func: string): boolean {

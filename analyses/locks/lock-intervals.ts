@@ -15,7 +15,7 @@ export type IncompleteReason = 'trace-start' | 'trace-end' | 'lost-events' | 'ou
 export interface TaskContext {
   func: string | null;
   phase: string | null;
-  session: unknown;
+  session: import('../stream/task-session.js').SessionRef;
   /** A syscall the task is in, when traced (fallback caller). */
   syscall: string | null;
   /** Outside any LUO call: the LUO call it returned from last, within the same syscall. */

@@ -10,7 +10,7 @@
 // hashed pointer named by a later event, a file_set bound to a session by a later RETRIEVE) still
 // land in the right row. Memory grows with the number of locks, not of events or sessions:
 // per-session figures are counts and sums, kept for the first 1000 sessions; the stall view keeps
-// the slowest sessions only. Sessions are derived here (lock-sessions.ts); every finished interval
+// the slowest sessions only. Sessions are derived here (stream/task-session.ts); every finished interval
 // is also handed to `onInterval` for joins with the LUO session analysis.
 //
 // The parts, one file each: schema.ts (the JSON contract), task-context.ts (what a task is doing:

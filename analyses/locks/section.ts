@@ -8,7 +8,7 @@ import { LUO_LOCKS } from '../kernel/kernel-models.js';
 import type { LockType } from '../kernel/lock-model.js';
 import type { Acquisition, LockInstance, OwnerInfo, TaskContext } from './lock-intervals.js';
 import type { LockIntervalTracker } from './interval-tracker.js';
-import type { SessionRef, SessionTracker } from './lock-sessions.js';
+import type { SessionRef, SessionTracker } from '../stream/task-session.js';
 import { EXACT_LIMIT, QUANTILE_METHOD, QUANTILE_RELATIVE_ACCURACY } from './quantiles.js';
 import type { LockFilters, LockRow, LockRowDistributions, LockSortKey, LocksSection, NameIdentitySchema, SessionFiguresSchema, SubStatsSchema, WaitRecord } from './schema.js';
 import { type LockStatistics, LockStats, NONE, OTHER_SESSIONS, SessionFigures, type SubStats } from './statistics.js';
@@ -191,7 +191,7 @@ class ReportNames {
   }
 
   context(pid: number | null, comm: string | null, ctx: TaskContext) {
-    return { pid, comm, session: this.session(ctx.session as SessionRef), func: ctx.func, phase: ctx.phase, after: ctx.after };
+    return { pid, comm, session: this.session(ctx.session), func: ctx.func, phase: ctx.phase, after: ctx.after };
   }
 }
 
@@ -372,7 +372,7 @@ function heldAtEndRows(b: SectionInput, names: ReportNames, rowShown: RowShown):
   return b.heldAtEnd
     .filter(({ a }) => !a.failed && (a.wait === null || a.wait.end !== null))
     .filter(({ a, inst }) => rowShown(inst, a.shared))
-    .filter(({ a }) => (!filters.pids?.length || (a.task.pid !== null && filters.pids.includes(a.task.pid))) && (!filters.session || names.session(a.ctx.session as SessionRef) === filters.session))
+    .filter(({ a }) => (!filters.pids?.length || (a.task.pid !== null && filters.pids.includes(a.task.pid))) && (!filters.session || names.session(a.ctx.session) === filters.session))
     .filter(({ a }) => filters.until === undefined || filters.until === null || a.acquired === null || a.acquired <= filters.until)
     .sort((x, y) => (x.a.acquired ?? -Infinity) - (y.a.acquired ?? -Infinity))
     .slice(0, 20)
@@ -469,7 +469,7 @@ export function buildSection(b: SectionInput): SectionResult {
   const { rows, distributions, shownKeys } = buildRows(b, names);
   const rowShown: RowShown = (inst, shared) => (!filters.lock && !filters.type) || shownKeys.has(names.rowKey(inst, shared));
   const slowestWaits = b.stalls.slowest
-    .filter((w) => rowShown(w.iv.lock, w.iv.shared) && (!filters.session || names.session(w.iv.ctx.session as SessionRef) === filters.session))
+    .filter((w) => rowShown(w.iv.lock, w.iv.shared) && (!filters.session || names.session(w.iv.ctx.session) === filters.session))
     .map((w) => waitRecord(w, names));
   const stalls = stallRows(b, names, rowShown);
   const section: LocksSection = {

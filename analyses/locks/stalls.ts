@@ -5,8 +5,9 @@
 import type { TraceEvent } from '../../parsers/event.js';
 import type { LuoCallTracker, OpenCall } from '../stream/luo-calls.js';
 import type { WaitInterval } from './lock-intervals.js';
-import { type SessionRef, sessionRefKey } from './lock-sessions.js';
-import { type TaskContexts, taskKey } from './task-context.js';
+import { type SessionRef, sessionRefKey } from '../stream/task-session.js';
+import type { TaskContexts } from './task-context.js';
+import { type TaskKey, taskKey } from '../stream/task-key.js';
 
 /** A complete wait with its duration, kept for the report. */
 export interface PendingWait {
@@ -61,7 +62,7 @@ export class StallView {
   /** The slowest complete waits, slowest first. */
   readonly slowest: PendingWait[] = [];
   /** Per task (taskKey): its outermost LUO call, and the phase instance open for it. */
-  private readonly phaseTasks = new Map<number, { call: OpenCall | null; open: PhaseInstance | null }>();
+  private readonly phaseTasks = new Map<TaskKey, { call: OpenCall | null; open: PhaseInstance | null }>();
   readonly bySession = new Map<string, SessionStalls>();
   /** Every session that had a phase, also those pruned from bySession. */
   private readonly sessionKeys = new Set<string>();

@@ -8,7 +8,7 @@
 // the number of locks, not of events or sessions: per-session figures are counts and sums, kept for
 // the first SESSION_FIGURES_CAP sessions.
 import type { HoldInterval, IncompleteReason, LockInstance, TaskContext, WaitInterval } from './lock-intervals.js';
-import { type SessionRef, sessionRefKey } from './lock-sessions.js';
+import { type SessionRef, sessionRefKey } from '../stream/task-session.js';
 import { Distribution } from './quantiles.js';
 
 /** The key of "none" in the caller, phase and session maps (no caller / outside LUO calls / no session). */
@@ -226,7 +226,7 @@ export class LockStatistics {
 
   /** Fold in a wait (already within the pid and time filters); returns its duration when complete and counted, else -1. */
   addWait(iv: WaitInterval): number {
-    const session = iv.ctx.session as SessionRef;
+    const session = iv.ctx.session;
     const s = this.statsFor(iv.lock, iv.shared, session);
     if (!s) return -1;
     if (iv.incomplete !== null || iv.begin === null || iv.end === null) {
@@ -248,7 +248,7 @@ export class LockStatistics {
   /** Fold in a finished acquisition (already within the pid and time filters): its hold, or its failure. */
   addHold(iv: HoldInterval): void {
     const shared = iv.shared ?? false;
-    const session = iv.ctx.session as SessionRef;
+    const session = iv.ctx.session;
     const s = this.statsFor(iv.lock, shared, session);
     if (!s) return;
     const caller = callerOf(iv.caller, iv.ctx);

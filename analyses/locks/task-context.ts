@@ -1,22 +1,19 @@
 // What each task is doing, as the lock analysis attributes holds and waits: the LUO call it is in
-// (and the phase of its outermost one), its session (lock-sessions.ts), the syscall it is in, and,
+// (and the phase of its outermost one), its session (stream/task-session.ts), the syscall it is in, and,
 // outside LUO calls, the LUO call it returned from last within the same syscall (the session close
 // path has no probed function of its own). The interval tracker asks for it when an interval opens.
 import type { TraceEvent } from '../../parsers/event.js';
 import type { LuoCallTracker } from '../stream/luo-calls.js';
 import type { TaskContext } from './lock-intervals.js';
-import { SessionTracker } from './lock-sessions.js';
+import { SessionTracker } from '../stream/task-session.js';
+import { type TaskKey, taskKey } from '../stream/task-key.js';
 
-/** A task within a source as one number (no string per event): pids are below 2^23. */
-export function taskKey(src: number, pid: number | null): number {
-  return src * 8_388_608 + (pid ?? 8_388_607);
-}
 
 export class TaskContexts {
   readonly sessions = new SessionTracker();
-  private readonly syscalls = new Map<number, string>();
+  private readonly syscalls = new Map<TaskKey, string>();
   /** Per task: the outermost LUO call it returned from last (until its next syscall boundary). */
-  private readonly lastCall = new Map<number, string>();
+  private readonly lastCall = new Map<TaskKey, string>();
 
   constructor(private readonly calls: LuoCallTracker | null) {}
 
@@ -33,7 +30,7 @@ export class TaskContexts {
   };
 
   /** The task (by taskKey) left its outermost LUO call `func`. */
-  returnedFrom(key: number, func: string): void {
+  returnedFrom(key: TaskKey, func: string): void {
     this.lastCall.set(key, func);
   }
 

@@ -5,6 +5,7 @@
 import type { DataQuality } from '../../parsers/quality.js';
 import type { LuoSection } from './schema.js';
 import { buildVerdicts } from './verdicts.js';
+import { inWindow, overlapsWindow } from '../stream/time-window.js';
 
 export interface ReportFilters {
   module?: string;
@@ -19,19 +20,6 @@ export function hasFilters(f: ReportFilters): boolean {
   return f.module !== undefined || f.session !== undefined || f.pid !== undefined || f.since !== undefined || f.until !== undefined;
 }
 
-function inRange(t: number | null, f: ReportFilters): boolean {
-  if (t === null) return f.since === undefined && f.until === undefined;
-  return (f.since === undefined || t >= f.since) && (f.until === undefined || t <= f.until);
-}
-
-function overlaps(start: number | null, end: number | null, f: ReportFilters): boolean {
-  if (f.since === undefined && f.until === undefined) return true;
-  const a = start ?? end;
-  const b = end ?? start;
-  if (a === null || b === null) return false;
-  return (f.until === undefined || a <= f.until) && (f.since === undefined || b >= f.since);
-}
-
 export function filterLuoSection(s: LuoSection, f: ReportFilters, quality: DataQuality): LuoSection {
   if (!hasFilters(f)) return s;
   const sessions = s.sessions.filter((x) => {
@@ -39,7 +27,7 @@ export function filterLuoSection(s: LuoSection, f: ReportFilters, quality: DataQ
     if (f.pid !== undefined && x.pid !== f.pid && !x.phases.some((p) => p.pid === f.pid)) return false;
     const starts = x.phases.map((p) => p.start ?? p.end).filter((t): t is number => t !== null);
     const ends = x.phases.map((p) => p.end ?? p.start).filter((t): t is number => t !== null);
-    return overlaps(starts.length ? Math.min(...starts) : null, ends.length ? Math.max(...ends) : null, f);
+    return overlapsWindow(starts.length ? Math.min(...starts) : null, ends.length ? Math.max(...ends) : null, f.since, f.until);
   });
   const keptSessions = new Set(sessions.map((x) => x.id));
   const modules = s.modules
@@ -50,7 +38,7 @@ export function filterLuoSection(s: LuoSection, f: ReportFilters, quality: DataQ
         (w) =>
           (f.session === undefined || (w.sessionId !== null && keptSessions.has(w.sessionId))) &&
           (f.pid === undefined || w.getPid === f.pid) &&
-          (inRange(w.getTime, f) || inRange(w.putTime, f)),
+          (inWindow(w.getTime, f.since, f.until) || inWindow(w.putTime, f.since, f.until)),
       ),
     }))
     .filter((m) => f.session === undefined && f.pid === undefined && f.since === undefined && f.until === undefined ? true : m.pinWindows.length > 0 || f.module !== undefined);

@@ -10,6 +10,7 @@ import {
   MODEL_RANK,
   classifyCallSite,
 } from '../kernel/kernel-models.js';
+import { type PhaseName, sessionFunctionOf } from '../kernel/phases.js';
 import type { LuoCallTracker } from '../stream/luo-calls.js';
 import { PinReducer, type PinWindow } from './pins.js';
 import type { FinishContext } from '../stream/reducer.js';
@@ -19,6 +20,9 @@ import { type Boot, SegmentTracker } from '../stream/segments.js';
 import { type PhaseRecord, type SessionRecord, SessionReducer } from './sessions.js';
 import type { BootJson, LuoSection, ModuleJson, PhaseJson, PinWindowJson, SessionJson } from './schema.js';
 import { buildVerdicts } from './verdicts.js';
+
+/** The LUO call that freezes every session and returns only if the kexec will not happen (luo_core.c). */
+const KEXEC_ENTRY = 'liveupdate_reboot';
 
 export interface LuoOptions {
   kernelModel?: KernelModelId;
@@ -44,7 +48,11 @@ export class LuoAnalysis {
     this.registry = new RegistryReducer(this.calls);
   }
 
-  /** Call after `calls.push(ev)` for the same event. */
+  /**
+   * Fed by stream/reducer.ts feedInOrder, after the call tracker. Inside, the order is this one:
+   * segments first (every reducer files the event under its segment), sessions before pins (a pin is
+   * owned by the session of its task, sessionOfTask).
+   */
   push(ev: TraceEvent): void {
     const seg = this.segments.push(ev);
     this.sessions.push(ev, seg);
@@ -136,7 +144,7 @@ export class LuoAnalysis {
     // Did each boot kexec into a next one?
     const kexecOk = new Map<number, boolean>();
     for (const b of boots) {
-      const reboot = this.sessions.globalPhases.find((p) => p.name === 'reboot' && b.segments.some((s) => s.id === p.segment));
+      const reboot = this.sessions.globalPhases.find((p) => p.func === KEXEC_ENTRY && b.segments.some((s) => s.id === p.segment));
       const next = boots[boots.indexOf(b) + 1];
       const nextIncoming = next && (sessionsByBoot.get(next.id) ?? []).some((s) => s.side === 'incoming');
       kexecOk.set(b.id, (reboot !== undefined && (reboot.result === null || reboot.result >= 0)) || Boolean(nextIncoming) || b.segments.some((s) => s.kexecOut));
@@ -256,7 +264,7 @@ export class LuoAnalysis {
       const hasOut = mySessions.some((s) => s.side === 'outgoing');
       // luo_open calls luo_session_deserialize on every boot; only sessions make a boot incoming.
       const hasIn = mySessions.some((s) => s.side === 'incoming');
-      const reboot = this.sessions.globalPhases.find((p) => segIds.has(p.segment) && p.name === 'reboot');
+      const reboot = this.sessions.globalPhases.find((p) => segIds.has(p.segment) && p.func === KEXEC_ENTRY);
       const times = b.segments.flatMap((s) => [s.firstTime, s.lastTime]).filter((t): t is number => t !== null);
       return {
         id: b.id,
@@ -371,25 +379,14 @@ function outcomeOf(s: SessionRecord, kexecOk: boolean): string {
   }
 }
 
-const PHASE_FUNCS: Record<string, string> = {
-  create: 'luo_session_create',
-  preserve: 'luo_preserve_file',
-  unpreserve: 'luo_file_unpreserve_files',
-  freeze: 'luo_file_freeze',
-  deserialize: 'luo_file_deserialize',
-  'retrieve-session': 'luo_session_retrieve',
-  retrieve: 'luo_retrieve_file',
-  finish: 'luo_file_finish',
-};
-
 function unseenPhases(s: SessionRecord, probed: Set<string>): string[] {
   const have = new Set(s.phases.map((p) => p.name));
-  const want = s.side === 'outgoing' ? ['create', 'preserve', s.state === 'aborted' ? 'unpreserve' : 'freeze'] : ['deserialize', 'retrieve-session', 'retrieve', 'finish'];
+  const want: PhaseName[] = s.side === 'outgoing' ? ['create', 'preserve', s.state === 'aborted' ? 'unpreserve' : 'freeze'] : ['deserialize', 'retrieve-session', 'retrieve', 'finish'];
   const out: string[] = [];
   for (const p of want) {
     if (have.has(p)) continue;
-    const fn = PHASE_FUNCS[p];
-    if (!probed.has(fn)) out.push(`${p}: ${fn} was not probed in these inputs`);
+    const fn = sessionFunctionOf(p);
+    if (fn === null || !probed.has(fn)) out.push(`${p}: ${fn} was not probed in these inputs`);
     else if ((p === 'create' || p === 'deserialize') && !s.seenFromStart) out.push(`${p}: happened before the trace started`);
     else if (p === 'freeze') out.push('freeze: not in these inputs (it runs inside `kexec -e`: add the console log captured with tp_printk)');
     else if (p === 'retrieve-session' || p === 'retrieve' || p === 'finish') out.push(`${p}: not seen before the end of the trace`);

@@ -13,6 +13,7 @@ import type { TraceEvent } from '../../parsers/event.js';
 import { errnoName } from '../kernel/errno.js';
 import { probedFunction } from '../kernel/kernel-models.js';
 import type { Segment } from '../stream/segments.js';
+import { type TaskKey, taskKey } from '../stream/task-key.js';
 import { deletedModuleName } from './registry.js';
 
 export interface RefcntMismatch {
@@ -65,7 +66,7 @@ const MAX_MISMATCHES = 20;
 export class RefcountReducer {
   private readonly stats = new Map<string, ModuleStats>();
   readonly deletes: DeleteModuleAttempt[] = [];
-  private readonly openDelete = new Map<string, DeleteModuleAttempt>();
+  private readonly openDelete = new Map<TaskKey, DeleteModuleAttempt>();
   /** Set after module_load: the next event of that module starts a fresh count. */
   private readonly fresh = new Set<string>();
   private readonly checks = new Map<string, RefcntCheck>();
@@ -74,7 +75,7 @@ export class RefcountReducer {
    * tracepoint has not come yet, per module key and task: the reference changed at some point
    * between the entry and the tracepoint (see RefcntCheck).
    */
-  private readonly entries = new Map<string, Map<string, number>>();
+  private readonly entries = new Map<string, Map<TaskKey, number>>();
 
   private get(segId: number, src: number, module: string): ModuleStats {
     const key = `${segId}\u0000${module}`;
@@ -116,7 +117,7 @@ export class RefcountReducer {
           const key = `${seg.id}\u0000${name.replace(/^"|"$/g, '')}`;
           let m = this.entries.get(key);
           if (!m) this.entries.set(key, (m = new Map()));
-          m.set(`${ev.src}:${ev.pid}`, ev.time);
+          m.set(taskKey(ev.src, ev.pid), ev.time);
         }
         return;
       }
@@ -127,7 +128,7 @@ export class RefcountReducer {
         const site = f.callSite;
         const key = `${seg.id}\u0000${f.module}`;
         const pending = this.entries.get(key);
-        const task = `${ev.src}:${ev.pid}`;
+        const task = taskKey(ev.src, ev.pid);
         let entry = pending?.get(task) ?? null;
         pending?.delete(task);
         if (entry !== null && (ev.time === null || entry > ev.time || ev.time - entry > MAX_ENTRY_LATENCY_NS)) entry = null;
@@ -158,7 +159,7 @@ export class RefcountReducer {
         const s = this.get(seg.id, ev.src, ev.fields.module);
         s.freeLines.push(ev.line);
         s.refcntAtFree = s.lastRefcnt;
-        const d = this.openDelete.get(`${ev.src}:${ev.pid}`);
+        const d = this.openDelete.get(taskKey(ev.src, ev.pid));
         if (d && d.module === null) d.module = ev.fields.module;
         return;
       }
@@ -182,14 +183,14 @@ export class RefcountReducer {
           refcntBefore: name ? (this.stats.get(`${seg.id}\u0000${name}`)?.lastRefcnt ?? null) : null,
         };
         this.deletes.push(d);
-        this.openDelete.set(`${ev.src}:${ev.pid}`, d);
+        this.openDelete.set(taskKey(ev.src, ev.pid), d);
         return;
       }
       case 'syscall_exit': {
         if (ev.fields.syscall !== 'delete_module') return;
-        const d = this.openDelete.get(`${ev.src}:${ev.pid}`);
+        const d = this.openDelete.get(taskKey(ev.src, ev.pid));
         if (!d) return;
-        this.openDelete.delete(`${ev.src}:${ev.pid}`);
+        this.openDelete.delete(taskKey(ev.src, ev.pid));
         d.ret = ev.fields.ret;
         d.error = errnoName(ev.fields.ret);
         d.endLine = ev.line;

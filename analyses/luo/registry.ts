@@ -11,6 +11,7 @@ import type { TraceEvent } from '../../parsers/event.js';
 import { errnoName } from '../kernel/errno.js';
 import type { LuoCallTracker } from '../stream/luo-calls.js';
 import type { Segment } from '../stream/segments.js';
+import { type TaskKey, taskKey } from '../stream/task-key.js';
 
 export interface Registration {
   action: 'register' | 'unregister';
@@ -37,15 +38,15 @@ const FUNCS: Record<string, { action: Registration['action']; what: Registration
 };
 
 /** A task's key, built only on the few events that use it: push runs for every event. */
-function taskOf(ev: TraceEvent): string {
-  return `${ev.src}:${ev.pid}`;
+function taskOf(ev: TraceEvent): TaskKey {
+  return taskKey(ev.src, ev.pid);
 }
 
 export class RegistryReducer {
   readonly registrations: Registration[] = [];
   private readonly open = new Map<object, Registration>();
   /** Module a task is loading (after module_load) or removing (delete_module of "name"). */
-  private readonly moduleOfTask = new Map<string, string>();
+  private readonly moduleOfTask = new Map<TaskKey, string>();
   /** handler compatible -> owning module, learned from registrations. */
   readonly handlerModule = new Map<string, string>();
 

@@ -15,8 +15,10 @@
 // Where probes are missing the report says which phases could not be seen instead of guessing.
 import type { TraceEvent } from '../../parsers/event.js';
 import { errnoName } from '../kernel/errno.js';
+import { PHASE_OF_FUNCTION } from '../kernel/phases.js';
 import type { CallEdge, LuoCallTracker } from '../stream/luo-calls.js';
 import type { Segment } from '../stream/segments.js';
+import { type TaskKey, taskKey } from '../stream/task-key.js';
 
 export type SessionSide = 'outgoing' | 'incoming';
 export type SessionState =
@@ -109,10 +111,10 @@ interface SegState {
   sessions: SessionRecord[];
   live: Map<string, SessionRecord>;
   /** Created (ret 0) and not yet bound to a file set, per task, oldest first. */
-  unbound: Map<string, SessionRecord[]>;
+  unbound: Map<TaskKey, SessionRecord[]>;
   /** A successful RETRIEVE_SESSION waiting for the task's next file-set call. */
-  retrieving: Map<string, { session: SessionRecord | null; name: string; phase: PhaseRecord }>;
-  creating: Map<string, SessionRecord>;
+  retrieving: Map<TaskKey, { session: SessionRecord | null; name: string; phase: PhaseRecord }>;
+  creating: Map<TaskKey, SessionRecord>;
   /** Sessions that finished, by file set, until the file set is reused: a later finish is the release. */
   ended: Map<string, SessionRecord>;
 
@@ -163,7 +165,7 @@ export class SessionReducer {
   readonly probedFunctions = new Set<string>();
   private nextKey = 0;
   /** Open sys_ioctl per task: the command, to tell a FINISH ioctl from a close. */
-  private readonly ioctl = new Map<string, number>();
+  private readonly ioctl = new Map<TaskKey, number>();
   /** Sources whose trace has ioctl syscall events (otherwise "finish by ioctl or close" is unknown). */
   private readonly ioctlTraced = new Set<number>();
 
@@ -182,11 +184,11 @@ export class SessionReducer {
     if (ev.kind === 'syscall_enter' && ev.fields.syscall === 'ioctl') {
       const cmd = ev.fields.args.cmd;
       this.ioctlTraced.add(ev.src);
-      this.ioctl.set(`${ev.src}:${ev.pid}`, cmd ? Number(cmd.startsWith('0x') ? cmd : `0x${cmd}`) : NaN);
+      this.ioctl.set(taskKey(ev.src, ev.pid), cmd ? Number(cmd.startsWith('0x') ? cmd : `0x${cmd}`) : NaN);
       return;
     }
     if (ev.kind === 'syscall_exit' && ev.fields.syscall === 'ioctl') {
-      this.ioctl.delete(`${ev.src}:${ev.pid}`);
+      this.ioctl.delete(taskKey(ev.src, ev.pid));
       return;
     }
     const edge = this.calls.lastEdge;
@@ -197,8 +199,8 @@ export class SessionReducer {
     else this.exit(edge, st, seg);
   }
 
-  private task(edge: CallEdge): string {
-    return `${edge.call.src}:${edge.call.pid}`;
+  private task(edge: CallEdge): TaskKey {
+    return taskKey(edge.call.src, edge.call.pid);
   }
 
   private newSession(st: SegState, seg: Segment, side: SessionSide, name: string | null, edge: CallEdge, state: SessionState): SessionRecord {
@@ -268,27 +270,22 @@ export class SessionReducer {
     switch (c.func) {
       case 'luo_session_create': {
         const s = this.newSession(st, seg, 'outgoing', c.args.name ?? null, edge, 'creating');
-        const phase = phaseFrom('create', edge);
+        const phase = phaseFrom(PHASE_OF_FUNCTION.luo_session_create, edge);
         s.phases.push(phase);
         st.creating.set(task, s);
         st.open.set(c, { session: s, phase });
         return;
       }
       case 'luo_session_retrieve': {
-        st.open.set(c, { session: null, phase: phaseFrom('retrieve-session', edge) });
+        st.open.set(c, { session: null, phase: phaseFrom(PHASE_OF_FUNCTION.luo_session_retrieve, edge) });
         return;
       }
       case 'liveupdate_reboot':
       case 'luo_session_serialize':
       case 'luo_flb_serialize':
       case 'luo_session_deserialize': {
-        const names: Record<string, string> = {
-          liveupdate_reboot: 'reboot',
-          luo_session_serialize: 'serialize',
-          luo_flb_serialize: 'flb-serialize',
-          luo_session_deserialize: 'deserialize-sessions',
-        };
-        const phase: GlobalPhase = { ...phaseFrom(names[c.func], edge), segment: seg.id };
+        // Every session at once: a boot's phase, told apart by its function (kernel/phases.ts).
+        const phase: GlobalPhase = { ...phaseFrom(PHASE_OF_FUNCTION[c.func], edge), segment: seg.id };
         this.globalPhases.push(phase);
         st.open.set(c, { session: null, phase });
         return;
@@ -301,17 +298,8 @@ export class SessionReducer {
       case 'luo_retrieve_file':
       case 'luo_file_finish': {
         if (!fs) return;
-        const names: Record<string, string> = {
-          luo_preserve_file: 'preserve',
-          luo_file_unpreserve_files: 'unpreserve',
-          luo_file_freeze: 'freeze',
-          luo_file_unfreeze: 'unfreeze',
-          luo_file_deserialize: 'deserialize',
-          luo_retrieve_file: 'retrieve',
-          luo_file_finish: 'finish',
-        };
         const token = c.args.token ?? null;
-        const phase = phaseFrom(names[c.func], edge, token);
+        const phase = phaseFrom(PHASE_OF_FUNCTION[c.func], edge, token);
         const incoming = c.func === 'luo_file_deserialize' || c.func === 'luo_retrieve_file' || c.func === 'luo_file_finish';
         if ((c.func === 'luo_file_freeze' || c.func === 'luo_file_unfreeze') && !st.live.has(fs)) {
           // The freeze runs in `kexec -e`, usually only on the console (another segment): join later.
@@ -508,17 +496,17 @@ export class SessionReducer {
     return [...out.values()];
   }
 
-  /** The session a task is working on right now (through the file set of its open LUO calls). */
+  /**
+   * The session record a task is working on right now: the owner of the file set of its open LUO
+   * calls (LuoCallTracker.openFileSets). Named or not yet: the lock analysis asks the by-name
+   * question of stream/task-session.ts instead, whose binding also outlives the call.
+   */
   sessionOfTask(segId: number, src: number, pid: number | null): SessionRecord | null {
     const st = this.segs.get(segId);
     if (!st) return null;
-    const stack = this.calls.openCalls(src, pid);
-    for (let i = stack.length - 1; i >= 0; i--) {
-      const fs = stack[i].args.file_set;
-      if (fs) {
-        const s = st.live.get(fs);
-        if (s) return s;
-      }
+    for (const fs of this.calls.openFileSets(src, pid)) {
+      const s = st.live.get(fs);
+      if (s) return s;
     }
     return null;
   }

@@ -7,7 +7,9 @@
 // fed the same stream as the reducers and answers that question at the current point of the stream.
 // Calls whose entry is before the start of the trace are reported with `start: null`.
 import type { TraceEvent } from '../../parsers/event.js';
-import { PHASE_OF_FUNCTION, type PhaseName, isLuoFunction, probedFunction } from '../kernel/kernel-models.js';
+import { isLuoFunction, probedFunction } from '../kernel/kernel-models.js';
+import { PHASE_OF_FUNCTION, type PhaseName } from '../kernel/phases.js';
+import { type TaskKey, taskKey } from './task-key.js';
 
 export interface OpenCall {
   func: string;
@@ -33,14 +35,8 @@ export interface CallEdge {
   entryMissing: boolean;
 }
 
-/** Key of a task: pid within a source (pids are reused across boots). */
-function taskKey(src: number, pid: number | null): number {
-  // One number, not a string per event (pids are below 2^23).
-  return src * 8_388_608 + (pid ?? 8_388_607);
-}
-
 export class LuoCallTracker {
-  private readonly stacks = new Map<number, OpenCall[]>();
+  private readonly stacks = new Map<TaskKey, OpenCall[]>();
   /** The edge of the event pushed last (null if it was not a LUO call edge). */
   lastEdge: CallEdge | null = null;
 
@@ -139,6 +135,19 @@ export class LuoCallTracker {
   /** The open LUO calls of a task, outermost first. */
   openCalls(src: number, pid: number | null): readonly OpenCall[] {
     return this.stacks.get(taskKey(src, pid)) ?? [];
+  }
+
+  /**
+   * The file sets a task's open LUO calls work on, innermost first. Every per-session LUO function
+   * takes the session's file_set (struct luo_session embeds it), so this is where a session is
+   * recognised from a call (SessionReducer.sessionOfTask).
+   */
+  *openFileSets(src: number, pid: number | null): Generator<string> {
+    const stack = this.openCalls(src, pid);
+    for (let i = stack.length - 1; i >= 0; i--) {
+      const fs = stack[i].args.file_set;
+      if (fs) yield fs;
+    }
   }
 
   /** The innermost open LUO call of a task, or null. */

@@ -5,6 +5,7 @@
 // (open intervals, per-key statistics), not to the number of events.
 import type { TraceEvent, SourceInfo } from '../../parsers/event.js';
 import type { DataQuality } from '../../parsers/quality.js';
+import type { LuoCallTracker } from './luo-calls.js';
 
 export interface Reducer<R> {
   push(ev: TraceEvent): void;
@@ -17,13 +18,19 @@ export interface FinishContext {
   quality: DataQuality;
 }
 
-/** Feed one stream to several reducers. */
-export function fanOut(reducers: Array<Reducer<unknown>>): (ev: TraceEvent) => void {
-  if (reducers.length === 1) {
-    const r = reducers[0];
-    return (ev) => r.push(ev);
-  }
+/** Anything fed the ordered stream: the call tracker, a reducer, an observer. */
+export interface StreamReader {
+  push(ev: TraceEvent): unknown;
+}
+
+/**
+ * Feed the ordered stream to readers that read one another's state, in one declared order: the call
+ * tracker first (the LUO and lock reducers ask it, at this event, which LUO call a task is in), then
+ * each reader in the order given, every one seeing the event after those before it.
+ */
+export function feedInOrder(calls: LuoCallTracker, readers: readonly StreamReader[]): (ev: TraceEvent) => void {
   return (ev) => {
-    for (const r of reducers) r.push(ev);
+    calls.push(ev);
+    for (const r of readers) r.push(ev);
   };
 }

@@ -25,7 +25,13 @@ describe('lifecycle: stage 1 trace + console (freeze phase) + stage 2 trace, acr
     expect(r.boots.map((b) => b.role)).toEqual(['outgoing', 'incoming']);
     expect(r.boots[0].files).toEqual([sample('real/lifecycle/stage1/ftrace-main.txt.gz'), sample('real/lifecycle/console.log.gz')]);
     expect(r.boots[0].kexec).toMatchObject({ result: 0, line: 344, durationNs: 2_990_000 });
-    expect(r.boots[0].globalPhases.map((p) => p.name)).toEqual(['deserialize-sessions', 'reboot', 'serialize', 'flb-serialize']);
+    // One phase table (analyses/kernel/phases.ts): liveupdate_reboot and what it runs are the freeze.
+    expect(r.boots[0].globalPhases.map((p) => [p.name, p.func])).toEqual([
+      ['deserialize', 'luo_session_deserialize'],
+      ['freeze', 'liveupdate_reboot'],
+      ['freeze', 'luo_session_serialize'],
+      ['freeze', 'luo_flb_serialize'],
+    ]);
     expect(r.boots[1].liveupdateNumber).toBe(1);
   });
 

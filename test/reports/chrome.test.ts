@@ -46,11 +46,13 @@ describe('Chrome trace of the real lifecycle capture', async () => {
     expect(phases).toHaveLength(31);
     const create = phases.find((e) => e.name === 'create' && e.pid === 1)!;
     expect(create).toMatchObject({ tid: 317, cat: 'luo.phase', ts: 86721686, dur: 15837, args: { session: 'lifecycle-s1', func: 'luo_session_create', result: 0 } });
+    // The freeze phase (kernel/liveupdate/luo_core.c liveupdate_reboot: serialize, then freeze each
+    // file) is seen only in the console log: no task. Its boot-wide steps and the per-session file
+    // freezes share the phase name; the function tells them apart.
     const freeze = phases.filter((e) => e.name === 'freeze');
-    expect(freeze.map((e) => [e.pid, e.tid])).toEqual([
-      [1, NO_TASK_TID],
-      [1, NO_TASK_TID],
-    ]);
+    expect(freeze.every((e) => e.pid === 1 && e.tid === NO_TASK_TID)).toBe(true);
+    expect(freeze.filter((e) => e.args.session !== undefined && e.args.session !== null)).toHaveLength(2);
+    expect(freeze.map((e) => e.args.func)).toContain('liveupdate_reboot');
   });
 
   it('pin windows are async slices; the ones held across kexec end with their boot, marked open', () => {

@@ -91,7 +91,7 @@ export function timeline(r: AnalyzeReport, width: number, budget: number): Line[
   }
   for (const b of r.boots) {
     for (const p of b.globalPhases) {
-      if (p.name !== 'reboot') continue;
+      if (p.func !== 'liveupdate_reboot') continue;
       note(b.id, p.start);
       note(b.id, p.end);
     }
@@ -142,7 +142,7 @@ export function timeline(r: AnalyzeReport, width: number, budget: number): Line[
   let anyKexec = false;
   axes.forEach((a, i) => {
     const b = r.boots.find((x) => x.id === a.id);
-    const reboot = b?.globalPhases.find((p) => p.name === 'reboot');
+    const reboot = b?.globalPhases.find((p) => p.func === 'liveupdate_reboot');
     if (reboot?.start != null) {
       kexec[i][col(a, reboot.start)] = { ch: 'K', color: reboot.result !== null && reboot.result < 0 ? 'red' : 'magenta', bold: true };
       anyKexec = true;

@@ -1,6 +1,10 @@
-// Which LUO session a task is working on, for attributing lock waits and holds to sessions.
+// Which named LUO session a task is working on, by name, at the current point of the stream: what
+// lock waits and holds are attributed to (analyses/locks/), and the type of TaskContext.session.
 //
-// Kept deliberately small (the session analysis proper lives in the LUO analyses): session names
+// It lives in stream/ beside the call tracker so that any room can ask it. The LUO session analysis
+// (analyses/luo/sessions.ts) answers a richer question from the same kernel facts: which session
+// record, named or not yet, owns the file set of a task's open LUO calls (SessionReducer.sessionOfTask,
+// through LuoCallTracker.openFileSets). Kept deliberately small: session names
 // are only printed by the lab's kprobes on luo_session_create / luo_session_retrieve (`name=`,
 // real README §2); the per-file functions print the session's `file_set=` pointer instead
 // (luo_preserve_file, luo_file_unpreserve_files, luo_retrieve_file, luo_file_finish,
@@ -12,6 +16,7 @@
 // (luo_session_release -> luo_session_remove, outgoing rwsem W) has no probed LUO function of its own.
 import type { TraceEvent } from '../../parsers/event.js';
 import { probedFunction } from '../kernel/kernel-models.js';
+import { type TaskKey, taskKey } from './task-key.js';
 
 const NAMING_FUNCTIONS = new Set(['luo_session_create', 'luo_session_retrieve']);
 
@@ -24,12 +29,12 @@ interface TaskSession {
 }
 
 export class SessionTracker {
-  private readonly tasks = new Map<number, TaskSession>();
+  private readonly tasks = new Map<TaskKey, TaskSession>();
   /** `${src}:${file_set}` -> the session names it was bound to, in order. */
   private readonly bindings = new Map<string, string[]>();
 
   private task(src: number, pid: number | null): TaskSession {
-    const key = src * 8_388_608 + (pid ?? 8_388_607);
+    const key = taskKey(src, pid);
     let t = this.tasks.get(key);
     if (!t) this.tasks.set(key, (t = { current: null, pendingName: null, unboundFileSet: null }));
     return t;
@@ -76,7 +81,7 @@ export class SessionTracker {
 
   /** The session a task works on now: a name, or a deferred reference resolved in `resolve`. */
   current(src: number, pid: number | null): SessionRef {
-    const t = this.tasks.get(src * 8_388_608 + (pid ?? 8_388_607));
+    const t = this.tasks.get(taskKey(src, pid));
     if (!t) return null;
     if (t.current !== null) return t.current;
     if (t.unboundFileSet !== null) return { fileSet: t.unboundFileSet, binding: this.bindings.get(t.unboundFileSet)?.length ?? 0 };
