@@ -248,7 +248,7 @@ export class LineSplitter {
       // Complete the carried partial line with the head of this chunk, without copying the chunk.
       const nl = chunk.indexOf(10);
       if (nl < 0) {
-        this.keepCarry(Buffer.concat([this.carry, chunk]));
+        this.keepCarry(chunk); // keepCarry appends to the carry: passing carry+chunk would keep it twice
         return;
       }
       const first = Buffer.concat([this.carry, chunk.subarray(0, nl)]);
