@@ -1,5 +1,6 @@
-// Buffered writes to stdout that respect back-pressure and end quietly on EPIPE
-// (`luotrace events big.txt | head` must not print a stack trace).
+// Buffered writes to stdout that respect back-pressure and stop at the first write error: EPIPE
+// (`luotrace events big.txt | head` must not print a stack trace) or a full disk, which cli/main.ts
+// reports as one line and exit 2.
 import type { Writable } from 'node:stream';
 
 export class BufferedWriter {
@@ -11,8 +12,9 @@ export class BufferedWriter {
     private readonly out: Writable = process.stdout,
     private readonly limit = 64 * 1024,
   ) {
-    out.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE') this.closed = true;
+    // EPIPE or any other write error: stop producing (cli/main.ts reports a non-EPIPE error and exits 2).
+    out.on('error', () => {
+      this.closed = true;
     });
   }
 
@@ -39,6 +41,15 @@ export class BufferedWriter {
   /** Flush and wait until the stream accepted everything. */
   async flush(): Promise<void> {
     const ok = this.flushSync();
-    if (!ok && !this.closed) await new Promise<void>((r) => this.out.once('drain', r));
+    if (ok || this.closed) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        this.out.off('drain', done);
+        this.out.off('error', done);
+        resolve();
+      };
+      this.out.once('drain', done);
+      this.out.once('error', done);
+    });
   }
 }

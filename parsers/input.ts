@@ -108,6 +108,8 @@ export function describeFsError(e: unknown): string {
       return 'permission denied';
     case 'EISDIR':
       return 'is a directory';
+    case 'ENOSPC':
+      return 'no space left on device';
     case 'ENOTDIR':
       return 'a component of the path is not a directory';
     default:
