@@ -28,6 +28,27 @@ const JsonRecordSchema = z
 
 const LostDataSchema = z.object({ events: z.number().int() }).passthrough();
 
+/**
+ * Deeper nesting than this is not bpftrace output (its deepest values, a tuple of records inside a
+ * keyed map, are a handful of levels): skipped as `json-too-deep`, because re-serializing such a
+ * value (jsonScalar) or any recursive walk of it would overflow the stack.
+ */
+const MAX_JSON_DEPTH = 64;
+
+/** True when `v` nests objects/arrays deeper than `limit`; iterative, stops at the first too-deep path. */
+export function jsonDeeperThan(v: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[v, 0]];
+  while (stack.length > 0) {
+    const [x, d] = stack.pop()!;
+    if (typeof x !== 'object' || x === null) continue;
+    if (d >= limit) return true;
+    for (const child of Array.isArray(x) ? x : Object.values(x)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, d + 1]);
+    }
+  }
+  return false;
+}
+
 /** A pretty-printed object longer than this many lines is not bpftrace output we can hold. */
 const MAX_RECORD_LINES = 200_000;
 
@@ -132,6 +153,10 @@ export class BpftraceJsonParser implements LineParser {
 
   private handle(raw: unknown, lineNo: number): void {
     const env = this.env;
+    if (jsonDeeperThan(raw, MAX_JSON_DEPTH)) {
+      env.ledger.skip('json-too-deep', env.file, lineNo);
+      return;
+    }
     const parsed = JsonRecordSchema.safeParse(raw);
     if (!parsed.success) {
       env.ledger.skip('unknown-json-record', env.file, lineNo);
