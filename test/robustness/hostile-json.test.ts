@@ -40,3 +40,50 @@ describe('deeply nested JSON (item 8)', () => {
     expect(report.bpftraceMaps.map((m) => m.map)).toEqual(['@ok']);
   });
 });
+
+describe('bpftrace -f json line accounting (item 11)', () => {
+  const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+  const once = (q: { lines: { total: number; events: number; known: Record<string, number>; skipped: Record<string, number> } }) =>
+    q.lines.events + sum(q.lines.known) + sum(q.lines.skipped) - q.lines.total;
+  const GET = 'tracepoint:module:module_get ts=111715952478 cpu=1 pid=342 tid=342 comm=luo_ctl module=luo_demo refcnt=2 call_site=luo_file_deserialize';
+
+  it('a last printf record without a newline is one line: free text, not also a continuation', async () => {
+    const r = await parseText([ATTACHED, '{"type": "printf", "data": "some text"}', ''].join('\n'));
+    expect(once(r.quality)).toBe(0);
+    expect(r.quality.lines).toMatchObject({ total: 2, known: { 'bpftrace-info': 1 }, skipped: { 'bpftrace-free-text': 1 } });
+  });
+
+  it('an event printed without its newline before the end is decoded once, at its line', async () => {
+    const r = await parseText([ATTACHED, `{"type": "printf", "data": "${GET}"}`, ''].join('\n'));
+    expect(once(r.quality)).toBe(0);
+    expect(r.events.map((e) => `${e.kind}:${e.line}`)).toEqual(['module_get:2']);
+  });
+
+  it('one record holding two maps: two map events, one line', async () => {
+    const r = await parseText([ATTACHED, '{"type": "map", "data": {"@a": {"x": 1}, "@b": {"y": 2}}}', ''].join('\n'));
+    expect(r.events.map((e) => e.name)).toEqual(['@a', '@b']);
+    expect(r.quality.lines).toMatchObject({ total: 2, events: 1 });
+    expect(r.quality.kinds).toEqual({ '@a': 1, '@b': 1 });
+    expect(r.sources[0].events).toBe(2);
+    expect(once(r.quality)).toBe(0);
+  });
+
+  it('two lines in one printf record and text carried over several records: every line once', async () => {
+    const half = Math.floor(GET.length / 2);
+    const r = await parseText(
+      [
+        ATTACHED,
+        `{"type": "printf", "data": "${GET}\\n${GET}\\n"}`,
+        `{"type": "printf", "data": "${GET.slice(0, half)}"}`,
+        `{"type": "printf", "data": "${GET.slice(half, half + 5)}"}`,
+        `{"type": "printf", "data": "${GET.slice(half + 5)}\\n${GET.slice(0, 10)}"}`,
+        '{"type": "printf", "data": "\\n"}',
+        '',
+      ].join('\n'),
+    );
+    expect(once(r.quality)).toBe(0);
+    expect(r.events.filter((e) => e.kind === 'module_get').map((e) => e.line)).toEqual([2, 2, 3]);
+    expect(r.quality.lines.known).toEqual({ 'bpftrace-info': 1, continuation: 2 });
+    expect(r.quality.lines.skipped).toEqual({ 'bpftrace-free-text': 1 });
+  });
+});
