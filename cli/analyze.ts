@@ -150,6 +150,17 @@ export async function createAnalysis(opts: AnalyzeOptions, hooks: AnalysisHooks 
   };
 }
 
+/**
+ * An analysis of nothing proves nothing: inputs without a single event (a header-only trace, CR-only
+ * line ends, one overlong line) are unusable, exit 2, in every command (README "Bad input").
+ */
+export function assertUsable(read: { sources: SourceInfo[] }, why = 'nothing to check'): void {
+  const events = read.sources.reduce((a, s) => a + s.events, 0);
+  if (events === 0) {
+    throw new InputError(read.sources.map((s) => s.file).join(', ') || '(no input)', `no trace events in these inputs: ${why}`);
+  }
+}
+
 /** Read the inputs and run every analysis over one ordered event stream. */
 export async function runAnalysis(files: string[], opts: AnalyzeOptions, hooks: AnalysisHooks & Pick<ReadOptions, 'onProgress'> = {}): Promise<AnalyzeReport> {
   const pipeline = await createAnalysis(opts, hooks);
@@ -199,6 +210,7 @@ export async function runAnalyze(files: string[], opts: AnalyzeOptions): Promise
   } finally {
     progress.done();
   }
+  assertUsable(report, 'nothing to analyze (`luotrace events --summary` says how each line was read)');
   if (opts.csv) await writeCsvTables(report, opts.csv);
   const out = new BufferedWriter();
   if (opts.json) {

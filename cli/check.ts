@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { InputError } from '../parsers/index.js';
 import type { AnalyzeReport } from '../analyses/report.js';
 import { type CheckReport, effectiveRules, evaluateRules, parseRulesFile, type RuleConfig, RulesError, rulesAsFile } from '../analyses/rules.js';
-import { type AnalyzeOptions, runAnalysis } from './analyze.js';
+import { type AnalyzeOptions, assertUsable, runAnalysis } from './analyze.js';
 import { renderJUnit } from './export/junit.js';
 import { formatOption, threadsOption } from './options.js';
 import { BufferedWriter } from './output.js';
@@ -48,14 +48,6 @@ export async function loadRules(path: string | undefined): Promise<RuleConfig[]>
   } catch (e) {
     if (e instanceof RulesError) throw new InputError(path, `invalid rules: ${e.problems.join('; ')}`);
     throw e;
-  }
-}
-
-/** An analysis of nothing proves nothing: refuse inputs without a single event. */
-export function assertUsable(report: AnalyzeReport): void {
-  const events = report.sources.reduce((a, s) => a + s.events, 0);
-  if (events === 0) {
-    throw new InputError(report.sources.map((s) => s.file).join(', ') || '(no input)', 'no trace events in these inputs: nothing to check');
   }
 }
 

@@ -1,9 +1,19 @@
 // Issue 15: the CLI's exit paths under hostile conditions, run as a user runs the binary.
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers.js';
-import { CLI } from './run.js';
+import { ROOT, sample } from '../helpers.js';
+import { CLI, runCli } from './run.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'luotrace-hostile-exits-'));
+const write = (name: string, data: string | Buffer) => {
+  const f = join(tmp, name);
+  writeFileSync(f, data);
+  return f;
+};
 
 /** Run the CLI with its stdout on an already open file descriptor. */
 function runToFd(args: string[], fd: number): Promise<{ code: number | null; stderr: string }> {
@@ -29,5 +39,33 @@ describe('stdout write errors (item 7)', () => {
     } finally {
       closeSync(fd);
     }
+  });
+});
+
+describe('eventless input (item 10)', () => {
+  const capture = gunzipSync(readFileSync(sample('real/abort/stage1/ftrace-main.txt.gz'))).toString('latin1');
+  const lines = capture.split('\n');
+  const header = write('header-only.txt', `${lines.filter((l) => l.startsWith('#')).join('\n')}\n`);
+  // The capture with old-Mac line ends: one "line" of 300 KB, no event in it.
+  const crOnly = write('cr-only.txt', lines.slice(0, 2000).join('\r'));
+  // One line over the reader's 1 MiB line cap (the issue's 100 MB line, smaller): skipped as overlong.
+  const oneLine = write('one-line.txt', `# tracer: nop\n${lines[20].repeat(Math.ceil((2 << 20) / lines[20].length))}`);
+
+  it('analyze exits 2 with one line for each shape; check, diff, export and events agree', async () => {
+    for (const f of [header, crOnly, oneLine]) {
+      const r = await runCli(['analyze', f]);
+      expect([r.code, r.stdout, r.stderr]).toEqual([2, '', expect.stringMatching(/^luotrace: \S+: no trace events in these inputs: nothing to analyze [^\n]*\n$/)]);
+    }
+    for (const args of [['analyze', '--json', header], ['check', header], ['diff', header, header], ['export', '--format', 'chrome-json', header], ['events', header]]) {
+      const r = await runCli(args);
+      expect({ args, code: r.code, stdout: r.stdout, lines: r.stderr.split('\n').length }).toEqual({ args, code: 2, stdout: '', lines: 2 });
+    }
+  });
+
+  it('events --summary prints how each line was read, then exits 2', async () => {
+    const r = await runCli(['events', '--summary', '--json', oneLine]);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout).lines.skipped).toEqual({ 'overlong-line': 1 });
+    expect(r.stderr).toMatch(/^luotrace: \S+one-line\.txt: no trace events in these inputs: see the data-quality table of the summary\n$/);
   });
 });
