@@ -85,6 +85,8 @@ A host folder's trace files, by the first rule that applies:
      with the folder's console.log[.gz] right after stage 1 (it holds the freeze inside kexec -e);
   3. ftrace-main.txt[.gz] in it: that file only (the lab's other files are the same events again);
   4. otherwise every file in it, in name order.
+README*, INDEX* and *.md files are notes: neither hosts nor a host's traces. A host reads only files
+inside its folder: a manifest path with .. or absolute, or a symlink leading out, makes it unusable.
 
 Exit status: 0 when every host could be analyzed (failed verdicts are reported, not an error),
 2 when some host's input was unusable (it is listed with the reason), 3 on an internal error.
