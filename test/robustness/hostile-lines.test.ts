@@ -1,16 +1,18 @@
 // Issue 15, item 6: a line that reaches the reader in three or more pieces (a pipe read while the
 // tracer is still writing it) must come out exactly as it was written, on stdin (`-`) and under
 // `tui --follow`, which share parsers/input.ts LineSplitter.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { readTraces } from '../../parsers/index.js';
 import { LineSplitter } from '../../parsers/input.js';
 import { QualityLedger } from '../../parsers/quality.js';
 import { LiveSource } from '../../cli/tui/follow.js';
 import type { TraceEvent } from '../../parsers/event.js';
-import { parseText, sample } from '../helpers.js';
+import { parseFiles, parseText, sample } from '../helpers.js';
 
 const stage1 = gunzipSync(readFileSync(sample('real/lifecycle/stage1/ftrace-main.txt.gz'))).toString('latin1');
 const lines = stage1.split('\n').slice(0, -1);
@@ -61,5 +63,31 @@ describe('a line read in several pieces', () => {
     const src = new LiveSource('-', { sink: () => {}, onLine: (_n, text) => got.push(text), onIdle: () => {}, stdin });
     await (await src.start()).done;
     expect(got).toEqual(lines);
+  });
+});
+
+describe('a .gz with bytes after the gzip stream (issue 15, small points)', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'luotrace-gz-trailer-'));
+  // A small one (decoded in the read-ahead for format detection) and a large one (decoded while
+  // lines are read): both read whole, accepted with the same note.
+  const small = gzipSync(Buffer.from(`${lines.slice(0, 100).join('\n')}\n`, 'latin1'));
+  const large = readFileSync(sample('real/contention-no-writer/stage1/ftrace-main.txt.gz'));
+
+  it('every event is read, and the data quality says what was ignored', async () => {
+    for (const [name, gz] of [['small', small], ['large', large]] as const) {
+      const clean = join(tmp, `${name}.txt.gz`);
+      writeFileSync(clean, gz);
+      const expected = await parseFiles([clean]);
+      // (NUL padding after the stream is no error for zlib: nothing to say then.)
+      for (const trailer of ['GARBAGE\n', 'xy', 'PK\x03\x04 appended by a broken upload']) {
+        const f = join(tmp, `${name}-trailer.txt.gz`);
+        writeFileSync(f, Buffer.concat([gz, Buffer.from(trailer, 'latin1')]));
+        const r = await parseFiles([f]);
+        expect(r.events.length).toBe(expected.events.length);
+        expect(r.quality.lines.total).toBe(expected.quality.lines.total);
+        expect(r.quality.notes).toContain(`${f}: input ended early after line ${expected.quality.lines.total}: data after the end of the gzip stream ignored`);
+        expect(r.quality.truncated).toBe(true);
+      }
+    }
   });
 });
