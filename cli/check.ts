@@ -3,7 +3,7 @@
 // The trace is analysed exactly as `analyze` does (runAnalysis); analyses/rules.ts then applies the
 // rules (built-in defaults, overridden by a rules file) to the report. Exit codes (cli/main.ts):
 // 0 every enforced rule passed, 1 a rule was violated, 2 unusable input, bad rules file or usage.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { InputError } from '../parsers/index.js';
 import type { AnalyzeReport } from '../analyses/report.js';
@@ -11,7 +11,7 @@ import { type CheckReport, effectiveRules, evaluateRules, parseRulesFile, type R
 import { type AnalyzeOptions, assertUsable, runAnalysis } from './analyze.js';
 import { renderJUnit } from './export/junit.js';
 import { formatOption, threadsOption } from './options.js';
-import { BufferedWriter } from './output.js';
+import { BufferedWriter, writeOutputFile } from './output.js';
 import { shortFile } from './render-luo.js';
 
 /** A command finished and printed its result, and that result is a failure (exit 1, nothing more on stderr). */
@@ -109,11 +109,8 @@ export function registerCheck(program: Command): void {
       assertUsable(report);
       const result = evaluateRules(report, rules);
       if (opts.junit) {
-        try {
-          await writeFile(opts.junit, renderJUnit(result, { strict: Boolean(opts.strict) }));
-        } catch (e) {
-          throw new InputError(opts.junit, `cannot write JUnit file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-        }
+        const junit = renderJUnit(result, { strict: Boolean(opts.strict) });
+        writeOutputFile(opts.junit, (out) => out.write(junit), 'cannot write JUnit file');
       }
       out.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : renderCheckText(result, opts.strict));
       await out.flush();

@@ -3,7 +3,7 @@
 // are analyzed in parallel worker threads, each running the same runAnalysis as `analyze`, and
 // reduced to host summaries that merge into one fleet view (analyses/fleet.ts).
 // `luotrace host-summary FILE...`: the summary of one host, to merge later with `luotrace merge`.
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
@@ -16,7 +16,7 @@ import { renderFleetText } from './fleet/render.js';
 import { runAnalysis } from './analyze.js';
 import { writeJson } from './json-out.js';
 import { formatOption } from './options.js';
-import { BufferedWriter } from './output.js';
+import { BufferedWriter, writeOutputFile } from './output.js';
 import { TOOL_VERSION } from './version.js';
 
 interface FleetCliOptions {
@@ -135,11 +135,7 @@ Examples:
           }
           if (opts.outDir) {
             const f = join(opts.outDir, summaryFileName(s.host));
-            try {
-              writeFileSync(f, `${JSON.stringify(s)}\n`);
-            } catch (e) {
-              throw new InputError(f, `cannot write the host summary: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-            }
+            writeOutputFile(f, (out) => out.write(`${JSON.stringify(s)}\n`), 'cannot write the host summary');
           }
           ready.set(index, s);
           while (ready.has(nextToMerge)) {

@@ -5,7 +5,7 @@
 // quotes doubled). Tables:
 //   sessions.csv, phases.csv, pin_windows.csv, refcounts.csv, module_refs_by_site.csv,
 //   lock_stats.csv, waits.csv (the waits the lock analysis keeps: lockDetails.slowestWaits).
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
@@ -13,6 +13,7 @@ import type { AnalyzeReport } from '../../analyses/report.js';
 import { lockRowsOf } from '../../analyses/rules.js';
 import { classifyCallSite } from '../../analyses/kernel-models.js';
 import { InputError } from '../../parsers/index.js';
+import { writeOutputFile } from '../output.js';
 
 type Cell = string | number | boolean | null | undefined;
 export interface CsvTable {
@@ -114,11 +115,7 @@ export async function writeCsvTables(report: AnalyzeReport, dir: string): Promis
   const written: string[] = [];
   for (const t of reportTables(report)) {
     const path = join(dir, `${t.name}.csv`);
-    try {
-      await writeFile(path, tableToCsv(t));
-    } catch (e) {
-      throw new InputError(path, `cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
+    writeOutputFile(path, (out) => out.write(tableToCsv(t)));
     written.push(path);
   }
   return written;

@@ -1,6 +1,6 @@
 // Issue 15: the CLI's exit paths under hostile conditions, run as a user runs the binary.
 import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -67,5 +67,44 @@ describe('eventless input (item 10)', () => {
     expect(r.code).toBe(2);
     expect(JSON.parse(r.stdout).lines.skipped).toEqual({ 'overlong-line': 1 });
     expect(r.stderr).toMatch(/^luotrace: \S+one-line\.txt: no trace events in these inputs: see the data-quality table of the summary\n$/);
+  });
+});
+
+describe('output files after a write error (issue 15, small points)', () => {
+  /** The CLI with its file size capped (SIGXFSZ ignored): writes past it fail with EFBIG, as a full disk fails them with ENOSPC. */
+  function runCapped(args: string[], kib = 8): Promise<{ code: number | null; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      const quoted = args.map((a) => `'${a}'`).join(' ');
+      const child = spawn('bash', ['-c', `trap '' XFSZ; ulimit -f ${kib}; exec '${process.execPath}' '${CLI}' ${quoted}`], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr!.on('data', (d) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+  }
+
+  it('a chrome-json -o file luotrace created is removed; one line, exit 2', async () => {
+    const out = join(tmp, 'trace.json');
+    const r = await runCapped(['export', '--format', 'chrome-json', '-o', out, ABORT]);
+    expect([r.code, r.stderr]).toEqual([2, `luotrace: ${out}: cannot write: EFBIG (the partial file was removed)\n`]);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('CSV tables: the table being written is removed, the complete ones stay', async () => {
+    const dir = join(tmp, 'csv');
+    const r = await runCapped(['export', '--format', 'csv', '-o', dir, ABORT], 1);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^luotrace: \S+\.csv: cannot write: EFBIG \(the partial file was removed\)\n$/);
+    const failed = /\/(\w+\.csv):/.exec(r.stderr)![1];
+    expect(readdirSync(dir)).not.toContain(failed);
+    expect(readdirSync(dir).length).toBeGreaterThan(0);
+    for (const f of readdirSync(dir)) expect(readFileSync(join(dir, f), 'utf8').endsWith('\n')).toBe(true);
+  });
+
+  it('a file that was there before is not removed (luotrace did not create it); the error says it is incomplete', async () => {
+    const out = write('existing.json', '{}');
+    const r = await runCapped(['export', '--format', 'chrome-json', '-o', out, ABORT]);
+    expect([r.code, r.stderr]).toEqual([2, `luotrace: ${out}: cannot write: EFBIG\n`]);
+    expect(existsSync(out)).toBe(true);
   });
 });
