@@ -139,6 +139,17 @@ export async function createAnalysis(opts: AnalysisOptions, hooks: AnalysisHooks
   }
 }
 
+/**
+ * An analysis of nothing proves nothing: inputs without a single event (a header-only trace, CR-only
+ * line ends, one overlong line) are unusable, exit 2, in every command (README "Bad input").
+ */
+export function assertUsable(read: { sources: SourceInfo[] }, why = 'nothing to check'): void {
+  const events = read.sources.reduce((a, s) => a + s.events, 0);
+  if (events === 0) {
+    throw new InputError(read.sources.map((s) => s.file).join(', ') || '(no input)', `no trace events in these inputs: ${why}`);
+  }
+}
+
 /** Read the inputs and run every analysis over one ordered event stream. */
 export async function runAnalysis(files: string[], opts: AnalysisOptions, hooks: AnalysisHooks & Pick<ReadOptions, 'onProgress'> = {}): Promise<AnalyzeReport> {
   const { pipeline, read } = await feed(files, opts, hooks);

@@ -2,7 +2,7 @@
 // quality; `--json` prints the whole report as one document (analyses/report.ts).
 import { type Command, Option } from 'commander';
 import { LOCK_SORT_KEYS } from '../analyses/locks/locks.js';
-import { type AnalysisOptions, runAnalysis } from '../analyses/pipeline.js';
+import { type AnalysisOptions, assertUsable, runAnalysis } from '../analyses/pipeline.js';
 import type { AnalyzeReport } from '../analyses/report.js';
 import { RefcountSeries } from '../analyses/luo/refcount-series.js';
 import { writeCsvTables } from './export/csv.js';
@@ -63,6 +63,7 @@ export async function runAnalyze(files: string[], opts: AnalyzeOptions): Promise
   } finally {
     progress.done();
   }
+  assertUsable(report, 'nothing to analyze (`luotrace events --summary` says how each line was read)');
   if (opts.csv) await writeCsvTables(report, opts.csv);
   const out = new BufferedWriter();
   if (opts.json) {

@@ -3,16 +3,16 @@
 // The trace is analysed exactly as `analyze` does (runAnalysis); reports/rules.ts then applies the
 // rules (built-in defaults, overridden by a rules file) to the report. Exit codes (cli/main.ts):
 // 0 every enforced rule passed, 1 a rule was violated, 2 unusable input, bad rules file or usage.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { InputError } from '../parsers/index.js';
 import type { AnalyzeReport } from '../analyses/report.js';
 import { type CheckReport, effectiveRules, evaluateRules, parseRulesFile, type RuleConfig, RulesError, rulesAsFile } from '../reports/rules.js';
-import { runAnalysis } from '../analyses/pipeline.js';
+import { assertUsable, runAnalysis } from '../analyses/pipeline.js';
 import type { AnalyzeOptions } from './analyze.js';
 import { renderJUnit } from './export/junit.js';
 import { formatOption, threadsOption } from './options.js';
-import { BufferedWriter } from './output.js';
+import { BufferedWriter, writeOutputFile } from './output.js';
 import { shortFile } from './render-luo.js';
 
 /** A command finished and printed its result, and that result is a failure (exit 1, nothing more on stderr). */
@@ -49,14 +49,6 @@ export async function loadRules(path: string | undefined): Promise<RuleConfig[]>
   } catch (e) {
     if (e instanceof RulesError) throw new InputError(path, `invalid rules: ${e.problems.join('; ')}`);
     throw e;
-  }
-}
-
-/** An analysis of nothing proves nothing: refuse inputs without a single event. */
-export function assertUsable(report: AnalyzeReport): void {
-  const events = report.sources.reduce((a, s) => a + s.events, 0);
-  if (events === 0) {
-    throw new InputError(report.sources.map((s) => s.file).join(', ') || '(no input)', 'no trace events in these inputs: nothing to check');
   }
 }
 
@@ -118,11 +110,8 @@ export function registerCheck(program: Command): void {
       assertUsable(report);
       const result = evaluateRules(report, rules);
       if (opts.junit) {
-        try {
-          await writeFile(opts.junit, renderJUnit(result, { strict: Boolean(opts.strict) }));
-        } catch (e) {
-          throw new InputError(opts.junit, `cannot write JUnit file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-        }
+        const junit = renderJUnit(result, { strict: Boolean(opts.strict) });
+        writeOutputFile(opts.junit, (out) => out.write(junit), 'cannot write JUnit file');
       }
       out.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : renderCheckText(result, opts.strict));
       await out.flush();

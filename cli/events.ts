@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import type { SourceClock } from '../parsers/clock.js';
 import type { TraceEvent } from '../parsers/event.js';
 import { readTraces } from '../parsers/index.js';
+import { assertUsable } from '../analyses/pipeline.js';
 import { BufferedWriter } from './output.js';
 import { parseFormat } from '../analyses/pipeline.js';
 import { formatOption } from './options.js';
@@ -40,11 +41,13 @@ export function registerEvents(program: Command): void {
         const summary = buildSummary(result);
         out.write(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : renderSummaryText(summary));
         await out.flush();
+        // The summary is printed (it says how each line was read), and the input is still unusable.
+        assertUsable(result, 'see the data-quality table of the summary');
         return;
       }
       const names: string[] = [];
       const clocks: SourceClock[] = [];
-      await readTraces(
+      const read = await readTraces(
         files,
         (ev) => {
           if (out.isClosed) return;
@@ -59,6 +62,7 @@ export function registerEvents(program: Command): void {
         },
       );
       await out.flush();
+      assertUsable(read, 'nothing to print (`luotrace events --summary` says how each line was read)');
     });
 }
 

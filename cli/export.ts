@@ -5,18 +5,16 @@
 // samples and task names it does not keep come from a second streaming pass over the same files
 // (so stdin cannot be used for this format). csv: one CSV file per table (reports/csv.ts), the
 // same tables `analyze --csv DIR` writes.
-import { closeSync, openSync, writeSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { INPUT_FORMATS, type TraceEvent } from '../parsers/event.js';
 import { InputError, readTraces } from '../parsers/index.js';
 import { ReorderBuffer } from '../analyses/stream/order.js';
 import type { AnalyzeReport } from '../analyses/report.js';
 import { type ChromeTrace, LOCK_INTERVAL_CAP, LockIntervalCollector, TimelineCollector, toChromeTrace } from '../reports/chrome-trace.js';
-import { ORDERED_FORMATS, parseFormat, runAnalysis } from '../analyses/pipeline.js';
+import { assertUsable, ORDERED_FORMATS, parseFormat, runAnalysis } from '../analyses/pipeline.js';
 import type { AnalyzeOptions } from './analyze.js';
-import { assertUsable } from './check.js';
 import { writeCsvTables } from './export/csv.js';
-import { BufferedWriter } from './output.js';
+import { BufferedWriter, writeOutputFile } from './output.js';
 
 export const EXPORT_FORMATS = ['chrome-json', 'csv'] as const;
 
@@ -30,24 +28,6 @@ export function writeChromeTrace(out: { write(s: string): void }, trace: ChromeT
   out.write('{"traceEvents":[');
   for (let i = 0; i < traceEvents.length; i++) out.write(`${i ? ',' : ''}\n${JSON.stringify(traceEvents[i])}`);
   out.write(`\n],${JSON.stringify(rest).slice(1)}\n`);
-}
-
-/** Synchronous writes to a file in 64 KiB chunks (memory stays flat, errors surface where they happen). */
-class FileChunks {
-  private parts: string[] = [];
-  private size = 0;
-  constructor(private readonly fd: number) {}
-  write(s: string): void {
-    this.parts.push(s);
-    this.size += s.length;
-    if (this.size >= 64 * 1024) this.flush();
-  }
-  flush(): void {
-    if (!this.parts.length) return;
-    writeSync(this.fd, this.parts.join(''));
-    this.parts = [];
-    this.size = 0;
-  }
 }
 
 interface ExportOptions {
@@ -119,21 +99,7 @@ export function registerExport(program: Command): void {
       if (!Number.isInteger(cap) || cap < 0) throw new InputError('--max-lock-slices', `not a count: ${opts.maxLockSlices}`);
       const { trace } = await chromeTraceOf(files, analyzeOptions(opts), cap);
       if (opts.output) {
-        let fd: number;
-        try {
-          fd = openSync(opts.output, 'w');
-        } catch (e) {
-          throw new InputError(opts.output, `cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-        }
-        try {
-          const file = new FileChunks(fd);
-          writeChromeTrace(file, trace);
-          file.flush();
-        } catch (e) {
-          throw new InputError(opts.output, `cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-        } finally {
-          closeSync(fd);
-        }
+        writeOutputFile(opts.output, (file) => writeChromeTrace(file, trace));
         process.stderr.write(`luotrace: wrote ${trace.traceEvents.length} trace events to ${opts.output}\n`);
         return;
       }

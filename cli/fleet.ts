@@ -3,7 +3,7 @@
 // are analyzed in parallel worker threads, each running the same runAnalysis as `analyze`, and
 // reduced to host summaries that merge into one fleet view (reports/fleet.ts).
 // `luotrace host-summary FILE...`: the summary of one host, to merge later with `luotrace merge`.
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
@@ -16,7 +16,7 @@ import { renderFleetText } from './fleet/render.js';
 import { runAnalysisWithDistributions } from '../analyses/pipeline.js';
 import { writeJson } from './json-out.js';
 import { formatOption } from './options.js';
-import { BufferedWriter } from './output.js';
+import { BufferedWriter, writeOutputFile } from './output.js';
 import { TOOL_VERSION } from '../analyses/version.js';
 
 interface FleetCliOptions {
@@ -85,6 +85,8 @@ A host folder's trace files, by the first rule that applies:
      with the folder's console.log[.gz] right after stage 1 (it holds the freeze inside kexec -e);
   3. ftrace-main.txt[.gz] in it: that file only (the lab's other files are the same events again);
   4. otherwise every file in it, in name order.
+README*, INDEX* and *.md files are notes: neither hosts nor a host's traces. A host reads only files
+inside its folder: a manifest path with .. or absolute, or a symlink leading out, makes it unusable.
 
 Exit status: 0 when every host could be analyzed (failed verdicts are reported, not an error),
 2 when some host's input was unusable (it is listed with the reason), 3 on an internal error.
@@ -133,11 +135,7 @@ Examples:
           }
           if (opts.outDir) {
             const f = join(opts.outDir, summaryFileName(s.host));
-            try {
-              writeFileSync(f, `${JSON.stringify(s)}\n`);
-            } catch (e) {
-              throw new InputError(f, `cannot write the host summary: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-            }
+            writeOutputFile(f, (out) => out.write(`${JSON.stringify(s)}\n`), 'cannot write the host summary');
           }
           ready.set(index, s);
           while (ready.has(nextToMerge)) {

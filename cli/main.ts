@@ -5,7 +5,7 @@
 import { Readable, type Writable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { Command, CommanderError } from 'commander';
-import { InputError } from '../parsers/input.js';
+import { describeFsError, InputError } from '../parsers/input.js';
 import { registerAnalyze, runAnalyze } from './analyze.js';
 import { registerCheck, ResultFailure } from './check.js';
 import { registerDiff } from './diff.js';
@@ -150,8 +150,12 @@ if (/[\\/](main\.js|luotrace)$/.test(invoked) || invoked.endsWith('/cli/main.ts'
     setFlagsFromString('--heap-growing-percent=30');
   }
   // The reader of our output went away (`luotrace ... | head`): stop quietly, as Unix tools do.
+  // Any other write error (a full disk, EIO) means the output is incomplete: a CI job must not
+  // see exit 0 with a truncated report.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(EXIT.ok);
+    process.stderr.write(`luotrace: cannot write to standard output: ${describeFsError(e)}\n`);
+    process.exit(EXIT.input);
   });
   // Ctrl-C during a long analysis: one line and the conventional 128+SIGINT status, no stack.
   // A command with its own SIGINT handling (`record` must restore tracefs first) takes over.

@@ -1,6 +1,9 @@
-// Buffered writes to stdout that respect back-pressure and end quietly on EPIPE
-// (`luotrace events big.txt | head` must not print a stack trace).
+// Buffered writes to stdout that respect back-pressure and stop at the first write error: EPIPE
+// (`luotrace events big.txt | head` must not print a stack trace) or a full disk, which cli/main.ts
+// reports as one line and exit 2.
+import { closeSync, existsSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
+import { InputError } from '../parsers/input.js';
 
 export class BufferedWriter {
   private parts: string[] = [];
@@ -11,8 +14,9 @@ export class BufferedWriter {
     private readonly out: Writable = process.stdout,
     private readonly limit = 64 * 1024,
   ) {
-    out.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE') this.closed = true;
+    // EPIPE or any other write error: stop producing (cli/main.ts reports a non-EPIPE error and exits 2).
+    out.on('error', () => {
+      this.closed = true;
     });
   }
 
@@ -39,6 +43,73 @@ export class BufferedWriter {
   /** Flush and wait until the stream accepted everything. */
   async flush(): Promise<void> {
     const ok = this.flushSync();
-    if (!ok && !this.closed) await new Promise<void>((r) => this.out.once('drain', r));
+    if (ok || this.closed) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        this.out.off('drain', done);
+        this.out.off('error', done);
+        resolve();
+      };
+      this.out.once('drain', done);
+      this.out.once('error', done);
+    });
   }
+}
+
+/**
+ * Write a file the user named (export -o, --csv DIR, --junit, fleet --out-dir) in 64 KiB synchronous
+ * chunks, so memory stays flat and errors surface where they happen. On a write error (a full disk)
+ * the partial file is removed when luotrace created it, so no truncated report is left looking
+ * complete; the error is one line, exit 2 (`what: CODE`).
+ */
+export function writeOutputFile(path: string, fill: (out: { write(s: string): void }) => void, what = 'cannot write'): void {
+  const errCode = (e: unknown) => (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+  const existed = existsSync(path);
+  let fd: number;
+  try {
+    fd = openSync(path, 'w');
+  } catch (e) {
+    throw new InputError(path, `${what}: ${errCode(e)}`);
+  }
+  let parts: string[] = [];
+  let size = 0;
+  let writeError: unknown = null;
+  const flush = () => {
+    if (!parts.length) return;
+    const chunk = parts.join('');
+    parts = [];
+    size = 0;
+    try {
+      // A short write (the disk filled up exactly here) is retried, so the error surfaces.
+      const buf = Buffer.from(chunk);
+      for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off);
+    } catch (e) {
+      writeError = e;
+      throw e;
+    }
+  };
+  try {
+    fill({
+      write(s) {
+        parts.push(s);
+        size += s.length;
+        if (size >= 64 * 1024) flush();
+      },
+    });
+    flush();
+  } catch (e) {
+    closeSync(fd);
+    let removed = false;
+    if (!existed) {
+      try {
+        unlinkSync(path);
+        removed = true;
+      } catch {
+        // already gone, or not ours to remove
+      }
+    }
+    if (e !== writeError) throw e;
+    throw new InputError(path, `${what}: ${errCode(e)}${removed ? ' (the partial file was removed)' : ''}`);
+  }
+  closeSync(fd);
 }

@@ -124,6 +124,17 @@ function readKallsyms(path: string | undefined): string | null {
   }
 }
 
+/**
+ * `--instance` names a directory under tracefs `instances/` and goes into the output's `# options:`
+ * header: a plain name only, so no path (`/`, `..`) or line break can reach either.
+ */
+export function checkInstanceName(name: string): void {
+  if (/^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,63}$/.test(name) && !name.includes('..')) return;
+  throw new RecordError(
+    `--instance ${JSON.stringify(name.slice(0, 70))}: not a plain instance name (letters, digits, _ . + -, at most 64, not starting with . or -)`,
+  );
+}
+
 /** Everything `record` does, with its environment passed in (tests pass a fake tracefs). */
 export async function runRecord(
   opts: RecordCliOptions,
@@ -132,6 +143,7 @@ export async function runRecord(
   io: TracefsIO = openTracefs(opts),
   ctl: StopController = new StopController(),
 ): Promise<number> {
+  if (!opts.topLevel) checkInstanceName(opts.instance);
   let facts;
   try {
     facts = readKernelFacts(io, readKallsyms(opts.kallsyms), env.release);

@@ -3,6 +3,7 @@
 // that prove it. `--follow` streams one growing file or pipe (trace_pipe) and keeps the screens up
 // to date with bounded memory.
 import { openSync, promises as fsp } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { ReadStream } from 'node:tty';
 import type { Command } from 'commander';
 import { describeFsError, InputError } from '../parsers/input.js';
@@ -40,6 +41,25 @@ export function addTuiOptions(cmd: Command): Command {
     .addOption(threadsOption());
 }
 
+/**
+ * SIGTERM, SIGHUP and a SIGINT from outside (Ctrl-C itself arrives as a key in raw mode) while the
+ * screen is ours: give the terminal back, then exit as the rest of the CLI does (128 + signal).
+ * Ink's own signal-exit hook would only show the cursor, and a SIGINT would be ignored (cli/main.ts
+ * leaves SIGINT to a command that listens for it).
+ */
+function onTerminalSignals(restore: () => void): () => void {
+  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((sig) => {
+    const h = () => {
+      restore();
+      if (sig === 'SIGINT') process.stderr.write('luotrace: interrupted\n');
+      process.exit(128 + osConstants.signals[sig]);
+    };
+    process.on(sig, h);
+    return () => process.off(sig, h);
+  });
+  return () => handlers.forEach((off) => off());
+}
+
 export async function runTui(files: string[], opts: TuiOptions): Promise<void> {
   const stdinTrace = files.includes('-');
   const follow = Boolean(opts.follow) || (stdinTrace && files.length === 1);
@@ -66,19 +86,30 @@ export async function runTui(files: string[], opts: TuiOptions): Promise<void> {
   if (fullScreen) out.write('\x1b[?1049h\x1b[H\x1b[2J');
   const onResize = () => out.write('\x1b[2J\x1b[H');
   if (fullScreen) out.on('resize', onResize);
-  // ink and React take ~0.5 s to load: only the TUI pays for them, not analyze or the other commands.
-  const [{ render }, { createElement }, { App }] = await Promise.all([import('ink'), import('react'), import('./tui/app.js')]);
-  const ink = render(createElement(App, { model, noColor: colorsOff() }), { stdin: keys, exitOnCtrlC: true, patchConsole: false });
-  try {
-    await ink.waitUntilExit();
-  } finally {
+  let ink: { unmount(): void; cleanup(): void } | null = null;
+  let restored = false;
+  const restore = () => {
+    if (restored) return;
+    restored = true;
     model.stop();
-    ink.cleanup();
+    ink?.unmount();
+    ink?.cleanup();
     if (fullScreen) {
       out.off('resize', onResize);
-      out.write('\x1b[?1049l');
+      out.write('\x1b[?25h\x1b[?1049l');
     }
     if (keys !== process.stdin) keys.destroy();
+  };
+  const unhook = onTerminalSignals(restore);
+  try {
+    // ink and React take ~0.5 s to load: only the TUI pays for them, not analyze or the other commands.
+    const [{ render }, { createElement }, { App }] = await Promise.all([import('ink'), import('react'), import('./tui/app.js')]);
+    const app = render(createElement(App, { model, noColor: colorsOff() }), { stdin: keys, exitOnCtrlC: true, patchConsole: false });
+    ink = app;
+    await app.waitUntilExit();
+  } finally {
+    unhook();
+    restore();
     // A read blocked on trace_pipe cannot be cancelled; do not let it hold the process.
     if (follow) setTimeout(() => process.exit(process.exitCode ?? 0), 200).unref();
   }

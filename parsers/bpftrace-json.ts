@@ -28,6 +28,30 @@ const JsonRecordSchema = z
 
 const LostDataSchema = z.object({ events: z.number().int() }).passthrough();
 
+/**
+ * Deeper nesting than this is not bpftrace output (its deepest values, a tuple of records inside a
+ * keyed map, are a handful of levels): skipped as `json-too-deep`, because re-serializing such a
+ * value (jsonScalar) or any recursive walk of it would overflow the stack.
+ */
+const MAX_JSON_DEPTH = 64;
+
+/** True when `v` nests objects/arrays deeper than `limit`; iterative, stops at the first too-deep path. */
+export function jsonDeeperThan(v: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[v, 0]];
+  while (stack.length > 0) {
+    const [x, d] = stack.pop()!;
+    if (typeof x !== 'object' || x === null) continue;
+    if (d >= limit) return true;
+    for (const child of Array.isArray(x) ? x : Object.values(x)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, d + 1]);
+    }
+  }
+  return false;
+}
+
+/** printf text without a newline kept for the next record, at most (as parsers/input.ts caps a line). */
+const MAX_PRINTF_CARRY = 1 << 20;
+
 /** A pretty-printed object longer than this many lines is not bpftrace output we can hold. */
 const MAX_RECORD_LINES = 200_000;
 
@@ -42,6 +66,8 @@ export class BpftraceJsonParser implements LineParser {
   /** printf text not ended by a newline yet, and the line of the record it came from. */
   private carry = '';
   private carryLine = 0;
+  /** carryLine was already accounted for (the record also held complete lines): the carry adds none. */
+  private carryAccounted = false;
 
   constructor(private readonly env: ParserEnv) {
     this.text = new BpftraceTextParser(env);
@@ -132,6 +158,10 @@ export class BpftraceJsonParser implements LineParser {
 
   private handle(raw: unknown, lineNo: number): void {
     const env = this.env;
+    if (jsonDeeperThan(raw, MAX_JSON_DEPTH)) {
+      env.ledger.skip('json-too-deep', env.file, lineNo);
+      return;
+    }
     const parsed = JsonRecordSchema.safeParse(raw);
     if (!parsed.success) {
       env.ledger.skip('unknown-json-record', env.file, lineNo);
@@ -175,7 +205,9 @@ export class BpftraceJsonParser implements LineParser {
           env.ledger.knownLine('bpftrace-info', env.file, lineNo);
           return;
         }
-        for (const ev of events) env.emit(ev);
+        // Several maps in one record: one event each, but one line (issue 15 item 11).
+        env.emit(events[0]);
+        if (events.length > 1) env.ledger.fromSameLine(() => events.slice(1).forEach((ev) => env.emit(ev)));
         return;
       }
       case 'value':
@@ -193,35 +225,72 @@ export class BpftraceJsonParser implements LineParser {
     env.ledger.skip('malformed-json', env.file, lineNo);
   }
 
-  /** printf data: complete lines go to the text decoder; a tail without newline waits. */
+  /**
+   * printf data: complete lines go to the text decoder; a tail without newline waits for the next
+   * printf record. Each record's line is accounted for once (issue 15 item 11): text completed by a
+   * later record is decoded at the line where it began, the later record's line is a continuation,
+   * and a second line inside one record is decoded without counting its line again.
+   */
   private printf(data: string, lineNo: number): void {
+    const env = this.env;
     let text = data;
-    if (this.carry) {
+    const carried = this.carry !== '';
+    const carriedLine = this.carryLine;
+    const carriedAccounted = this.carryAccounted;
+    if (carried) {
       text = this.carry + text;
       this.carry = '';
     }
+    let own = false; // this record's line is accounted for
     let from = 0;
-    let used = false;
+    let complete = 0;
     for (;;) {
       const nl = text.indexOf('\n', from);
       if (nl < 0) break;
       const one = text.slice(from, nl);
       from = nl + 1;
-      if (used) {
-        // A second line from the same record: a script that prints several lines per event.
-        this.env.ledger.note(`${this.env.file}: some printf records hold several lines (first at line ${lineNo}); each line is decoded`);
+      if (complete++ === 0 && carried) {
+        this.decode(one, carriedLine, carriedAccounted, false);
+        continue;
       }
-      used = true;
-      if (one.trim().length === 0) this.env.ledger.knownLine('blank', this.env.file, lineNo);
-      else this.text.printfLine(one, lineNo, false);
+      // A second line from the same record: a script that prints several lines per event.
+      if (own) env.ledger.note(`${env.file}: some printf records hold several lines (first at line ${lineNo}); each line is decoded`);
+      this.decode(one, lineNo, own, false);
+      own = true;
     }
     if (from < text.length) {
-      this.carry = text.slice(from);
-      this.carryLine = lineNo;
-      if (!used) this.env.ledger.knownLine('continuation', this.env.file, lineNo);
-    } else if (!used) {
-      this.env.ledger.knownLine('blank', this.env.file, lineNo);
+      const tail = text.slice(from);
+      if (complete === 0 && carried) {
+        // Still the text begun at carriedLine; this record only continues it.
+        this.keepCarry(tail, carriedLine, carriedAccounted);
+      } else {
+        // The tail begins here: if nothing else accounted for this line, the tail will.
+        this.keepCarry(tail, lineNo, own);
+        own = true;
+      }
     }
+    if (!own) env.ledger.knownLine(carried ? 'continuation' : 'blank', env.file, lineNo);
+  }
+
+  private keepCarry(text: string, line: number, accounted: boolean): void {
+    if (text.length > MAX_PRINTF_CARRY) {
+      // Records that never print a newline: not lines of trace text; drop instead of growing.
+      if (!accounted) this.env.ledger.skip('overlong-line', this.env.file, line);
+      return;
+    }
+    this.carry = text;
+    this.carryLine = line;
+    this.carryAccounted = accounted;
+  }
+
+  /** One line of printf text, at `line`; `accounted`: that line is already counted (its events still are). */
+  private decode(one: string, line: number, accounted: boolean, unterminated: boolean): void {
+    const run = () => {
+      if (one.trim().length === 0) this.env.ledger.knownLine('blank', this.env.file, line);
+      else this.text.printfLine(one, line, unterminated);
+    };
+    if (accounted) this.env.ledger.fromSameLine(run);
+    else run();
   }
 
   finish(): void {
@@ -233,7 +302,7 @@ export class BpftraceJsonParser implements LineParser {
     }
     if (this.carry) {
       // printf text the program never ended with a newline.
-      this.text.printfLine(this.carry, this.carryLine, true);
+      this.decode(this.carry, this.carryLine, this.carryAccounted, true);
       this.carry = '';
     }
     this.text.finish();

@@ -8,7 +8,7 @@
 import { createReadStream, promises as fsp } from 'node:fs';
 import { isAscii } from 'node:buffer';
 import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, gunzipSync } from 'node:zlib';
 import type { QualityLedger } from './quality.js';
 
 /** A problem that makes an input unusable. The CLI prints it as one line and exits 2. */
@@ -108,11 +108,50 @@ export function describeFsError(e: unknown): string {
       return 'permission denied';
     case 'EISDIR':
       return 'is a directory';
+    case 'ENOSPC':
+      return 'no space left on device';
     case 'ENOTDIR':
       return 'a component of the path is not a directory';
     default:
       return (e as Error)?.message ?? String(e);
   }
+}
+
+/** What a gzip input followed by bytes that are not another gzip member is reported as. */
+const GZIP_TRAILER = 'data after the end of the gzip stream ignored';
+
+/**
+ * Gzip data followed by something that is not another gzip member (appended bytes, a botched
+ * upload): zlib fails the whole write that holds the end of the stream, and drops that write's
+ * output. When the compressed input is all in memory (a file of one read) the output is recovered:
+ * the shortest prefix that zlib refuses as data (it needs two bytes of the would-be next header,
+ * found by bisection) ends a byte or two (or a few NUL pads) after the last member. Null when no
+ * prefix just before it decodes (corrupt data rather than trailing bytes).
+ */
+export function gunzipBeforeTrailer(raw: Buffer): Buffer | null {
+  const refused = (n: number): boolean => {
+    try {
+      gunzipSync(raw.subarray(0, n));
+      return false;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'Z_DATA_ERROR';
+    }
+  };
+  let lo = 1;
+  let hi = raw.length; // refused(hi): the caller saw zlib fail there
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (refused(mid)) hi = mid;
+    else lo = mid + 1;
+  }
+  for (let n = lo - 1; n > 0 && n >= lo - 16; n--) {
+    try {
+      return gunzipSync(raw.subarray(0, n));
+    } catch {
+      // not the end of a member yet
+    }
+  }
+  return null;
 }
 
 /**
@@ -187,7 +226,18 @@ export async function openInput(path: string, stdin: Readable = process.stdin): 
     pending.push(r.value);
     pendingBytes += r.value.length;
   }
-  const headBuf = pending.length === 1 ? pending[0] : Buffer.concat(pending);
+  let headBuf = pending.length === 1 ? pending[0] : Buffer.concat(pending);
+  // The whole .gz is in memory (one read): zlib's error at a trailer loses nothing that cannot be recovered.
+  const wholeGzip = compressed && size !== null && firstChunk.length >= size;
+  const recovered = (e: unknown): Buffer | null =>
+    wholeGzip && (e as NodeJS.ErrnoException)?.code === 'Z_DATA_ERROR' ? gunzipBeforeTrailer(firstChunk) : null;
+  if (earlyError) {
+    const all = recovered(earlyError);
+    if (all) {
+      headBuf = all;
+      earlyError = new Error(GZIP_TRAILER);
+    }
+  }
   if (earlyError && headBuf.length === 0) {
     throw new InputError(name, compressed ? `gzip data is corrupt (${earlyError.message})` : describeFsError(earlyError));
   }
@@ -205,15 +255,19 @@ export async function openInput(path: string, stdin: Readable = process.stdin): 
       const splitter = new LineSplitter(onLine, ledger, name);
       if (headBuf.length) splitter.push(headBuf);
       let truncatedBy: string | null = earlyError ? earlyError.message : null;
+      let delivered = headBuf.length;
       if (!ended) {
         try {
           for (;;) {
             const r = await chunks.next();
             if (r.done) break;
             splitter.push(r.value);
+            delivered += r.value.length;
           }
         } catch (e) {
-          truncatedBy = compressed ? `gzip stream ended early (${(e as Error).message})` : describeFsError(e);
+          const all = recovered(e);
+          if (all) splitter.push(all.subarray(delivered));
+          truncatedBy = all ? GZIP_TRAILER : compressed ? `gzip stream ended early (${(e as Error).message})` : describeFsError(e);
         }
       }
       const missingFinalNewline = splitter.end();
@@ -248,7 +302,7 @@ export class LineSplitter {
       // Complete the carried partial line with the head of this chunk, without copying the chunk.
       const nl = chunk.indexOf(10);
       if (nl < 0) {
-        this.keepCarry(Buffer.concat([this.carry, chunk]));
+        this.keepCarry(chunk); // keepCarry appends to the carry: passing carry+chunk would keep it twice
         return;
       }
       const first = Buffer.concat([this.carry, chunk.subarray(0, nl)]);

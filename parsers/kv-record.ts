@@ -151,7 +151,8 @@ function decodeTracepoint(event: string, args: Record<string, string>, ctx: Even
     case 'module_put': {
       const module = args.module ?? args.name;
       const callSite = args.call_site ?? args.caller ?? args.ip;
-      const refcnt = intOf(args.refcnt);
+      // Any integer, however long: one beyond 2^53 is skipped as out of range by ParserEnv.emit.
+      const refcnt = args.refcnt === undefined ? null : parseSignedInt(args.refcnt.trim());
       if (module === undefined) return { error: `${event} without module=` };
       if (callSite === undefined) return { error: `${event} without call_site=` };
       if (refcnt === null) return { error: `${event} without an integer refcnt=` };

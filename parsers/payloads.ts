@@ -245,8 +245,13 @@ function decodeModuleRef(kind: 'module_get' | 'module_put', name: string, payloa
   const cs = payload.indexOf(' call_site=');
   const rc = payload.lastIndexOf(' refcnt=');
   if (cs <= 0 || rc < cs) return null;
-  const refcnt = intAt(payload, rc + 8, payload.length);
-  if (Number.isNaN(refcnt)) return null;
+  let refcnt = intAt(payload, rc + 8, payload.length);
+  if (Number.isNaN(refcnt)) {
+    // More digits than intAt reads: still a module_get/put, which ParserEnv.emit skips as out of range.
+    const digits = payload.slice(rc + 8).trim();
+    if (!/^-?\d+$/.test(digits)) return null;
+    refcnt = Number(digits);
+  }
   return makeEvent(kind, name, ctx, { module: interned.slice(payload, 0, cs), callSite: interned.slice(payload, cs + 11, rc), refcnt });
 }
 

@@ -99,8 +99,25 @@ export class QualityLedger {
   listener: ((what: 'known' | 'skipped', reason: string, file: string, line: number, text: string | undefined) => void) | null =
     null;
 
+  /**
+   * >0 while a line that is already accounted for yields more (a second map of one bpftrace JSON
+   * record, a second line inside one printf record): those events still count by name and kind
+   * (and in their source's events), but `lines.*` count each input line once.
+   */
+  private sameLine = 0;
+
+  /** Run `fn`, whose events and line verdicts come from a line already accounted for. */
+  fromSameLine(fn: () => void): void {
+    this.sameLine++;
+    try {
+      fn();
+    } finally {
+      this.sameLine--;
+    }
+  }
+
   event(name: string, kind: string): void {
-    this.events++;
+    if (this.sameLine === 0) this.events++;
     // Counting in small mutable cells: one Map lookup per event instead of a get and a set.
     let cell = this.counters.get(name);
     if (cell === undefined) this.counters.set(name, (cell = { n: 0, kinds: new Map() }));
@@ -120,12 +137,14 @@ export class QualityLedger {
   }
 
   knownLine(reason: KnownReason, file: string, line: number, text?: string): void {
+    if (this.sameLine > 0) return;
     this.known.set(reason, (this.known.get(reason) ?? 0) + 1);
     this.remember(reason, file, line);
     this.listener?.('known', reason, file, line, text);
   }
 
   skip(reason: string, file: string, line: number, text?: string): void {
+    if (this.sameLine > 0) return;
     this.skipped.set(reason, (this.skipped.get(reason) ?? 0) + 1);
     this.remember(reason, file, line);
     this.listener?.('skipped', reason, file, line, text);

@@ -1,9 +1,10 @@
 // `--csv DIR` / `export --format csv`: write the report's CSV tables (reports/csv.ts) into a directory.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AnalyzeReport } from '../../analyses/report.js';
 import { InputError } from '../../parsers/index.js';
 import { reportTables, tableToCsv } from '../../reports/csv.js';
+import { writeOutputFile } from '../output.js';
 
 /** Write every table of the report into DIR (created if needed); returns the paths written. */
 export async function writeCsvTables(report: AnalyzeReport, dir: string): Promise<string[]> {
@@ -15,11 +16,7 @@ export async function writeCsvTables(report: AnalyzeReport, dir: string): Promis
   const written: string[] = [];
   for (const t of reportTables(report)) {
     const path = join(dir, `${t.name}.csv`);
-    try {
-      await writeFile(path, tableToCsv(t));
-    } catch (e) {
-      throw new InputError(path, `cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
+    writeOutputFile(path, (out) => out.write(tableToCsv(t)));
     written.push(path);
   }
   return written;

@@ -16,8 +16,15 @@
 //   4. otherwise every file directly inside, in name order (`luotrace record` names its output
 //      `luotrace-BACKEND-DATE.txt`, so name order is time order).
 // Stage folders follow rules 3 and 4.
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+//
+// Notes are not traces: README*, INDEX* and *.md entries are neither hosts nor a host's files.
+// Confinement: a host folder holds what a host produced, so the host reads only files inside it: a
+// manifest line that is absolute or has a `..` component, and any file whose real path (symlinks
+// resolved) leaves the folder, make the host unusable with a reason that names the path only:
+// nothing of such a file is read, so no error can quote its content. DIR's own entries may be
+// symlinks (whoever runs fleet arranges DIR, as they would name files on the command line).
+import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { basename, isAbsolute, join, sep } from 'node:path';
 import { InputError } from '../../parsers/index.js';
 
 export const MANIFEST = 'luotrace-inputs.txt';
@@ -31,7 +38,8 @@ export interface HostTask {
   error: string | null;
 }
 
-const visible = (name: string): boolean => !name.startsWith('.');
+/** Not hidden, and not a note beside the traces (README, INDEX, Markdown). */
+const visible = (name: string): boolean => !name.startsWith('.') && !/^(readme|index)([._-]|$)/i.test(name) && !/\.md$/i.test(name);
 const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 function isDir(p: string): boolean {
@@ -61,15 +69,40 @@ function folderInputs(dir: string): string[] {
     .filter((p) => statSync(p).isFile());
 }
 
-/** The trace files of one host folder, in reading order (rules 1-4 above). */
+/** The first of `paths` whose real path is not inside `dir`'s (null: all inside, or missing). */
+export function outside(dir: string, paths: string[]): string | null {
+  const root = realpathSync(dir);
+  for (const p of paths) {
+    let real: string;
+    try {
+      real = realpathSync(p);
+    } catch {
+      continue; // missing: reported as missing
+    }
+    if (real !== root && !real.startsWith(root + sep)) return p;
+  }
+  return null;
+}
+
+/** The trace files of one host folder, in reading order (rules 1-4 above), confined to it. */
 export function hostInputs(dir: string): { inputs: string[]; error: string | null } {
+  const r = listedInputs(dir);
+  if (r.error) return r;
+  const out = outside(dir, [join(dir, MANIFEST), ...r.inputs]);
+  if (out) return { inputs: [], error: `${out} resolves outside the host folder ${dir} (a symlink?): not read` };
+  return r;
+}
+
+function listedInputs(dir: string): { inputs: string[]; error: string | null } {
   const manifest = join(dir, MANIFEST);
   if (existsSync(manifest)) {
-    const inputs = readFileSync(manifest, 'utf8')
+    const lines = readFileSync(manifest, 'utf8')
       .split(/\r?\n/)
       .map((l) => l.trim())
-      .filter((l) => l !== '' && !l.startsWith('#'))
-      .map((l) => join(dir, l));
+      .filter((l) => l !== '' && !l.startsWith('#'));
+    const escaping = lines.find((l) => isAbsolute(l) || l.split(/[\\/]/).includes('..'));
+    if (escaping !== undefined) return { inputs: [], error: `${manifest} names a path outside the host folder: ${JSON.stringify(escaping.slice(0, 100))}` };
+    const inputs = lines.map((l) => join(dir, l));
     const missing = inputs.filter((p) => !existsSync(p));
     if (missing.length) return { inputs, error: `${manifest} names missing files: ${missing.join(', ')}` };
     if (!inputs.length) return { inputs, error: `${manifest} lists no files` };

@@ -220,6 +220,26 @@ describe('record: a full recording on the fake tracefs', () => {
     const notRoot = { ...env(), isRoot: false };
     await expect(runRecord(options({ output: join(tmp(), 'o.txt') }), null, notRoot, h)).rejects.toThrow(/needs root/);
   });
+
+  it('--instance takes a plain name only: a path, a line break or nothing is refused before any tracefs change (issue 15 item 14)', async () => {
+    const f = fake();
+    const before = f.snapshot();
+    for (const name of ['../../../tmp/x', 'a/b', '..', '.', 'a..b', 'x\n# options: forged', 'x\x1b[2J', '', ' ', '-rf', 'x'.repeat(65)]) {
+      await expect(runRecord(options({ output: join(tmp(), 'o.txt'), instance: name }), null, env(), f)).rejects.toThrow(/not a plain instance name/);
+      await expect(runRecord(options({ output: join(tmp(), 'o.txt'), instance: name, dryRun: true }), null, env(), f)).rejects.toThrow(/not a plain instance name/);
+      expect(f.log).toEqual([]);
+      expect(f.snapshot()).toEqual(before);
+    }
+    // Names people use still work.
+    expect(await runRecord(options({ instance: 'luotrace-2.lab_1', dryRun: true }), null, env(), f)).toBe(0);
+  });
+
+  it('--instance with a line break: one line on stderr, exit 2', async () => {
+    const f = fake();
+    const p = run(NODE, [cliPath(), 'record', '--tracefs', f.root, '--kallsyms', kallsymsFile(), '--instance', '../x\ny', '-o', join(tmp(), 'o.txt')]);
+    await expect(p).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/^luotrace: record: --instance "\.\.\/x\\ny": not a plain instance name [^\n]*\n$/) });
+    expect(existsSync(join(tmp(), 'o.txt'))).toBe(false);
+  });
 });
 
 describe('record --backend bpftrace (with a stand-in for bpftrace)', () => {

@@ -340,7 +340,9 @@ describe('bpftrace printf lines from other scripts', () => {
     ].join('\n');
     const r = await parseText(text, 'bpftrace-json');
     const evs = realEvents(r.events);
-    expect(evs.map((e) => `${e.kind}:${e.name}:${e.line}`)).toEqual(['kprobe:luo_session_create:3', 'kprobe:luo_session_create:3', 'contention_end:contention_end:6']);
+    expect(evs.map((e) => `${e.kind}:${e.name}:${e.line}`)).toEqual(['kprobe:luo_session_create:2', 'kprobe:luo_session_create:3', 'contention_end:contention_end:6']);
+    // Every line once: the text begun on line 2 is line 2's event, line 3 gave the second one.
+    expect(accounted(r.quality)).toBe(r.quality.lines.total);
     expect(evs[0].fields).toMatchObject({ args: { name: 's' } });
     expect(r.quality.lost.all).toMatchObject({ events: 10, markers: 2 });
     expect(r.quality.notes.join('\n')).toMatch(/helper_error: Failed to probe_read_kernel_str/);
