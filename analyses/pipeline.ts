@@ -15,6 +15,7 @@ import { KERNEL_MODELS, type KernelModelId } from './kernel/kernel-models.js';
 import { ReorderBuffer } from './stream/order.js';
 import type { AnalyzeReport } from './report.js';
 import { filterLuoSection, type ReportFilters } from './luo/filters.js';
+import { evaluateVerdicts } from './luo/verdicts/registry.js';
 import { TOOL_VERSION } from './version.js';
 import { createBpftraceMapsAnalysis } from './bpftrace-maps.js';
 
@@ -119,7 +120,9 @@ export async function createAnalysis(opts: AnalysisOptions, hooks: AnalysisHooks
         );
       }
       const ctx = { sources: read.sources, quality };
-      const luoSection = filterLuoSection(luo.finish(ctx), filters, quality);
+      // Verdicts are evaluated once, on what the report filters keep.
+      const luoBody = filterLuoSection(luo.finish(ctx), filters);
+      const luoSection = { ...luoBody, verdicts: evaluateVerdicts(luoBody, quality) };
       const lockSection = locks.finish(ctx);
       const { locks: lockRows, ...lockDetails } = lockSection;
       return {

@@ -1,6 +1,6 @@
 // The LUO section of the report as JSON (the contract `luotrace schema analyze` prints): boots,
 // sessions and their phases, modules and their pin windows, verdicts. Its own file so that the
-// analysis that fills it (luo.ts) and the verdicts that read it (verdicts.ts) both depend on it and
+// analysis that fills it (luo.ts) and the verdicts that read it (verdicts/) both depend on it and
 // not on each other.
 import { z } from 'zod';
 
@@ -202,3 +202,5 @@ export const LuoSectionSchema = z.object({
   probedFunctions: z.array(z.string()),
 });
 export type LuoSection = z.infer<typeof LuoSectionSchema>;
+/** The section as the analysis and the report filters build it, before its verdicts are evaluated. */
+export type LuoSectionBody = Omit<LuoSection, 'verdicts'>;
