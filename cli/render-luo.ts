@@ -11,7 +11,7 @@ export interface RenderOptions {
   refcountChart?: (m: { name: string; boot: number }) => string[];
 }
 
-const MARK = { ok: '✔', error: '✘', warning: '!', info: '·' };
+const MARK = { ok: '✔', error: '✘', warning: '!', info: '·', inconclusive: '?', na: '–' };
 
 export function fmtTime(ns: number | null): string {
   return ns === null ? '-' : (ns / 1e9).toFixed(6);
@@ -34,7 +34,7 @@ export function shortFile(file: string): string {
 export function renderVerdicts(s: LuoSection): string {
   const out = ['VERDICTS'];
   for (const v of s.verdicts) {
-    const mark = !v.ok ? MARK.error : v.severity === 'warning' ? MARK.warning : v.severity === 'info' && v.id !== 'modules-unpinned-after-finish' && v.id !== 'refcounts-balanced' ? MARK.info : MARK.ok;
+    const mark = v.status === 'inconclusive' ? MARK.inconclusive : v.status === 'n/a' ? MARK.na : !v.ok ? MARK.error : v.severity === 'warning' ? MARK.warning : v.severity === 'info' && v.id !== 'modules-unpinned-after-finish' && v.id !== 'refcounts-balanced' ? MARK.info : MARK.ok;
     out.push(`  ${mark} ${v.id.padEnd(30)} ${v.message}`);
   }
   return out.join('\n');

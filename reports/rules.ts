@@ -285,8 +285,11 @@ export const RuleResultSchema = z.object({
   kind: z.enum(['verdict', 'lock', 'phase']),
   description: z.string(),
   severity: SeveritySchema,
-  /** pass; fail (violated, severity error); warn (violated, severity warning); off; n/a (nothing to check). */
-  status: z.enum(['pass', 'fail', 'warn', 'off', 'n/a']),
+  /**
+   * pass; fail (violated, severity error); warn (violated, severity warning); off; n/a (nothing to
+   * check); inconclusive (the data the rule needs may be missing: reported, fails only with --strict).
+   */
+  status: z.enum(['pass', 'fail', 'warn', 'inconclusive', 'off', 'n/a']),
   message: z.string(),
   evidence: z.array(AtSchema),
   /** Threshold rules: the violations first, then the largest value per subject that passed. */
@@ -308,6 +311,7 @@ export const CheckReportSchema = z.object({
     passed: z.number().int(),
     failed: z.number().int(),
     warnings: z.number().int(),
+    inconclusive: z.number().int(),
     off: z.number().int(),
     notApplicable: z.number().int(),
   }),
@@ -338,12 +342,14 @@ function evaluateVerdict(rule: Extract<RuleConfig, { kind: 'verdict' }>, report:
     const why = verdictDefinition(rule.id)?.rule?.absent ?? 'the analysis gave no verdict for these inputs';
     return { id: rule.id, kind: 'verdict', description, severity: rule.severity, status: rule.severity === 'off' ? 'off' : 'n/a', message: why, evidence: [], measurements: [], checked: 0 };
   }
+  // `ok: false` is a failure whatever else is set; reports made before verdicts had a status carry only `ok`.
+  const status = !v.ok ? 'fail' : (v.status ?? 'pass');
   return {
     id: rule.id,
     kind: 'verdict',
     description,
     severity: rule.severity,
-    status: statusOf(v.ok, rule.severity),
+    status: rule.severity !== 'off' && (status === 'inconclusive' || status === 'n/a') ? status : statusOf(status !== 'fail', rule.severity),
     message: v.message,
     evidence: v.evidenceAt,
     measurements: [],
@@ -510,7 +516,7 @@ export function evaluateRules(report: AnalyzeReport, rules: RuleConfig[]): Check
     files: report.sources.map((s) => s.file),
     kernelModel: { id: report.kernelModel.id, title: report.kernelModel.title },
     status: count('fail') > 0 ? 'fail' : 'pass',
-    summary: { rules: results.length, passed: count('pass'), failed: count('fail'), warnings: count('warn'), off: count('off'), notApplicable: count('n/a') },
+    summary: { rules: results.length, passed: count('pass'), failed: count('fail'), warnings: count('warn'), inconclusive: count('inconclusive'), off: count('off'), notApplicable: count('n/a') },
     rules: results,
     dataQuality: {
       incomplete: q.incomplete,

@@ -6,7 +6,15 @@ import { z } from 'zod';
 
 export const VerdictSchema = z.object({
   id: z.string(),
+  /** status !== 'fail' (kept for readers of reports made before `status`). */
   ok: z.boolean(),
+  /**
+   * pass / fail: definite; inconclusive: the data the verdict needs may be missing (lost events, a
+   * capture cut inside the window), the message says what to do; n/a: nothing to judge.
+   */
+  status: z.enum(['pass', 'fail', 'inconclusive', 'n/a']),
+  /** A stable code per verdict (analyses/luo/verdicts/: each definition's `reasons`). */
+  reason: z.string(),
   /** error: a rule failed; warning: something to look at; info: a fact worth knowing. */
   severity: z.enum(['error', 'warning', 'info']),
   message: z.string(),

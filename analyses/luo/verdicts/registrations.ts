@@ -28,7 +28,7 @@ export const noUnregisterErrors = defineVerdict(noUnregisterErrorsMeta, (s) => {
   }
   return regs.some((r) => r.action === 'unregister')
     ? [result(def, 'all-succeeded', true, 'every unregister succeeded', [], 'info')]
-    : [result(def, 'no-unregister', true, 'no unregister seen', [], 'info')];
+    : [result(def, 'no-unregister', 'n/a', 'no unregister seen', [], 'info')];
 });
 
 const registrationErrorsMeta = {

@@ -12,10 +12,17 @@ export interface At {
   line: number;
 }
 
+/**
+ * pass and fail are definite; inconclusive: the data the verdict needs may be missing (events lost or
+ * a capture cut inside the span that matters), and the message says what to do; n/a: nothing to judge.
+ */
+export const VERDICT_STATUSES = ['pass', 'fail', 'inconclusive', 'n/a'] as const;
+export type VerdictStatus = (typeof VERDICT_STATUSES)[number];
+
 /** One outcome of a verdict: a stable reason code per verdict, the message, the evidence lines. */
 export interface VerdictResult<R extends string = string> {
   id: string;
-  status: 'pass' | 'fail';
+  status: VerdictStatus;
   reason: R;
   severity: Severity;
   message: string;
@@ -45,16 +52,25 @@ export function defineVerdict<const M extends VerdictMeta>(
   return { ...meta, evaluate } as VerdictDefinition<M['id'], M['reasons'][number]> & Pick<M, 'rule'>;
 }
 
-/** A result of `def`: evidence de-duplicated and capped at 50 lines; a pass is never an error. */
-export function result<const M extends VerdictMeta>(def: M, reason: M['reasons'][number], ok: boolean, message: string, at: At[] = [], severity: Severity = def.severity): VerdictResult<M['reasons'][number]> {
+/** A result of `def` (`true` = pass, `false` = fail): evidence de-duplicated and capped at 50 lines; only a failure is an error. */
+export function result<const M extends VerdictMeta>(
+  def: M,
+  reason: M['reasons'][number],
+  outcome: boolean | VerdictStatus,
+  message: string,
+  at: At[] = [],
+  severity: Severity = def.severity,
+): VerdictResult<M['reasons'][number]> {
   const uniq = new Map(at.map((a) => [`${a.file}:${a.line}`, a]));
   const evidence = [...uniq.values()].slice(0, 50);
-  return { id: def.id, status: ok ? 'pass' : 'fail', reason, severity: ok ? (severity === 'error' ? 'info' : severity) : severity, message, evidence };
+  const status: VerdictStatus = outcome === true ? 'pass' : outcome === false ? 'fail' : outcome;
+  const failed = status === 'fail';
+  return { id: def.id, status, reason, severity: failed ? severity : severity === 'error' ? 'info' : severity, message, evidence };
 }
 
 /** The report's JSON form of a result (VerdictSchema). */
 export function toVerdictJson(r: VerdictResult): Verdict {
-  return { id: r.id, ok: r.status !== 'fail', severity: r.severity, message: r.message, evidence: r.evidence.map((a) => a.line), evidenceAt: r.evidence };
+  return { id: r.id, ok: r.status !== 'fail', status: r.status, reason: r.reason, severity: r.severity, message: r.message, evidence: r.evidence.map((a) => a.line), evidenceAt: r.evidence };
 }
 
 export function plural(n: number, one: string, many = `${one}s`): string {
