@@ -89,6 +89,17 @@ describe('a lossy variant of the real abort capture', async () => {
   });
 });
 
+describe('the real lossy bpftrace capture of the contention run (bpftrace printed Lost N events)', () => {
+  it.each(['txt', 'json'])('bpftrace-events.%s: leaks and refcount disagreements are inconclusive, no-lost-events fails', async (ext) => {
+    const r = await runAnalysis([sample(`real/contention-no-writer/stage1/bpftrace-events.${ext}.gz`)], {});
+    expect(Object.keys(r.dataQuality.lost)).toEqual(['all']);
+    expect(verdict(r, 'modules-unpinned-after-finish').status).toBe('inconclusive');
+    expect(verdict(r, 'refcounts-balanced').status).toBe('inconclusive');
+    expect(verdict(r, 'no-lost-events').status).toBe('fail');
+    expect(r.verdicts.filter((v) => v.status === 'fail').map((v) => v.id)).toEqual(['no-lost-events']);
+  });
+});
+
 describe('inputs with no LUO event', () => {
   it('get n/a for the LUO verdicts, not ✔', async () => {
     const f = join(tmp, 'no-luo.synthetic.txt');

@@ -9,11 +9,19 @@ import type { At, Section } from './verdict.js';
 export const RECORD_MORE =
   're-record with a bigger trace buffer (trace-cmd record -b, buffer_size_kb; bpftrace: a larger BPFTRACE_PERF_RB_PAGES) or fewer events traced';
 
-/** The first lost-event marker in `file` strictly between lines `from` and `to`, if any. */
+/**
+ * The first lost-event marker in `file` strictly between lines `from` and `to`, if any. A marker
+ * that names no CPU (bpftrace's `Lost N events`, recorded under 'all') says neither where nor when:
+ * bpftrace drains its per-CPU buffers in turn, so its lines are not in time order. It stands for the
+ * whole file.
+ */
 export function lossBetween(quality: DataQuality, file: string, from: number, to: number): At | null {
   let best: At | null = null;
-  for (const l of Object.values(quality.lost)) {
-    for (const a of l.at) if (a.file === file && a.line > from && a.line < to && (best === null || a.line < best.line)) best = { file: a.file, line: a.line };
+  for (const [cpu, l] of Object.entries(quality.lost)) {
+    for (const a of l.at) {
+      if (a.file !== file || (cpu !== 'all' && (a.line <= from || a.line >= to))) continue;
+      if (best === null || a.line < best.line) best = { file: a.file, line: a.line };
+    }
   }
   return best;
 }

@@ -29,7 +29,7 @@ export const modulesUnpinnedAfterFinish = defineVerdict(modulesUnpinnedAfterFini
         def,
         'put-may-be-lost',
         'inconclusive',
-        `${plural(leaked.length, 'module pin')} not seen released after finish/abort, but data is missing while ${leaked.length === 1 ? 'it was' : 'they were'} open (${lost ? `events lost at ${lost.file}:${lost.line}` : quality.truncated ? 'input truncated' : 'ring buffer overwritten'}): the module_put may be among the missing events, first ${w.module} (call_site=${w.getCallSite}, ${w.file}:${w.getLine}); ${RECORD_MORE}`,
+        `${plural(leaked.length, 'module pin')} not seen released after finish/abort, but data is missing while ${leaked.length === 1 ? 'it was' : 'they were'} open (${lost ? `events lost at ${lost.file}:${lost.line}` : w.incomplete ? 'events lost' : quality.truncated ? 'input truncated' : 'ring buffer overwritten'}): the module_put may be among the missing events, first ${w.module} (call_site=${w.getCallSite}, ${w.file}:${w.getLine}); ${RECORD_MORE}`,
         [...leaked.map((x) => ({ file: x.file, line: x.getLine })), ...(lost ? [lost] : [])],
       ),
     ];
