@@ -16,6 +16,7 @@ import { ReorderBuffer } from './stream/order.js';
 import { feedInOrder } from './stream/reducer.js';
 import type { AnalysisResult, AnalyzeReport } from './report.js';
 import { filterLuoSection, type ReportFilters } from './luo/filters.js';
+import { evaluateVerdicts } from './luo/verdicts/registry.js';
 import { TOOL_VERSION } from './version.js';
 import { createBpftraceMapsAnalysis } from './bpftrace-maps.js';
 
@@ -123,7 +124,9 @@ export async function createAnalysis(opts: AnalysisOptions, hooks: AnalysisHooks
       );
     }
     const ctx = { sources: read.sources, quality };
-    const luoSection = filterLuoSection(luo.finish(ctx), filters, quality);
+    // Verdicts are evaluated once, on what the report filters keep.
+    const luoBody = filterLuoSection(luo.finish(ctx), filters);
+    const luoSection = { ...luoBody, verdicts: evaluateVerdicts(luoBody, quality) };
     const lockResult = withDistributions ? locks.result(ctx) : { section: locks.finish(ctx), distributions: [] };
     const { locks: lockRows, ...lockDetails } = lockResult.section;
     const report: AnalyzeReport = {

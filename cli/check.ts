@@ -52,20 +52,25 @@ export async function loadRules(path: string | undefined): Promise<RuleConfig[]>
   }
 }
 
-const MARK: Record<CheckReport['rules'][number]['status'], string> = { pass: '✔ pass', fail: '✘ FAIL', warn: '! warn', off: '- off ', 'n/a': '· n/a ' };
+const MARK: Record<CheckReport['rules'][number]['status'], string> = { pass: '✔ pass', fail: '✘ FAIL', warn: '! warn', inconclusive: '? inconclusive', off: '- off ', 'n/a': '– n/a ' };
+
+/** Does the check fail: a violated error rule; with --strict also warnings and inconclusive rules. */
+export function checkFails(c: CheckReport, strict = false): boolean {
+  return c.status === 'fail' || (strict && (c.summary.warnings > 0 || c.summary.inconclusive > 0));
+}
 
 export function renderCheckText(c: CheckReport, strict = false): string {
   const out: string[] = [];
-  const failed = c.summary.failed + (strict ? c.summary.warnings : 0);
+  const inconclusive = c.summary.inconclusive ? `, ${c.summary.inconclusive} inconclusive` : '';
   out.push(
-    `luotrace check: ${failed ? 'FAIL' : 'PASS'} — ${c.summary.passed} passed, ${c.summary.failed} failed, ${c.summary.warnings} warnings, ${c.summary.notApplicable} not applicable, ${c.summary.off} off` +
+    `luotrace check: ${checkFails(c, strict) ? 'FAIL' : 'PASS'} — ${c.summary.passed} passed, ${c.summary.failed} failed, ${c.summary.warnings} warnings${inconclusive}, ${c.summary.notApplicable} not applicable, ${c.summary.off} off` +
       (c.kernelModel.id ? `  (kernel model: ${c.kernelModel.id})` : ''),
   );
   for (const f of c.files) out.push(`  ${f}`);
   out.push('');
   for (const r of c.rules) {
     out.push(`${MARK[r.status]}  ${r.id.padEnd(30)} ${r.message}`);
-    if (r.status === 'fail' || r.status === 'warn') {
+    if (r.status === 'fail' || r.status === 'warn' || r.status === 'inconclusive') {
       const ev = r.evidence.slice(0, 8).map((a) => `${shortFile(a.file)}:${a.line}`);
       if (ev.length) out.push(`        evidence: ${ev.join(', ')}${r.evidence.length > 8 ? `, … (${r.evidence.length} in all)` : ''}`);
     }
@@ -82,7 +87,7 @@ export function registerCheck(program: Command): void {
     .option('--rules <file>', 'rules file (JSON, see `luotrace schema rules`); named rules replace their defaults')
     .option('--json', 'print the result as one JSON document (see `luotrace schema check`)')
     .option('--junit <file>', 'also write the result as JUnit XML to this file (one testcase per rule)')
-    .option('--strict', 'warnings fail the check too')
+    .option('--strict', 'warnings and inconclusive rules (data possibly missing) fail the check too')
     .option('--print-rules', 'print the effective rules (defaults merged with --rules) as a rules file and exit')
     .option('--kallsyms <file>', 'a copy of /proc/kallsyms or System.map to name raw addresses')
     .option('--kernel-model <model>', 'force the LUO code version: pre-series, v1, merged, later')
@@ -94,7 +99,7 @@ export function registerCheck(program: Command): void {
         'modules-unpinned-after-finish, refcounts-balanced, no-pins-outside-sessions, no-unregister-errors,\n' +
         'no-forced-unload-with-pins, no-lost-events, kexec-freeze (verdicts of the analysis), max-hold, max-wait,\n' +
         'p99-wait (per lock and mode), max-phase-duration (per LUO phase). Severity per rule: error, warning, off.\n' +
-        '\nExit codes: 0 every rule passed (warnings allowed unless --strict), 1 a rule was violated,\n' +
+        '\nExit codes: 0 every rule passed (warnings and inconclusive rules allowed unless --strict), 1 a rule was violated,\n' +
         '2 unusable input (missing/unreadable/empty trace, invalid rules file) or bad usage, 3 internal error.',
     )
     .action(async (files: string[], opts: CheckOptions) => {
@@ -115,6 +120,6 @@ export function registerCheck(program: Command): void {
       }
       out.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : renderCheckText(result, opts.strict));
       await out.flush();
-      if (result.status === 'fail' || (opts.strict && result.summary.warnings > 0)) throw new ResultFailure('check failed');
+      if (checkFails(result, opts.strict)) throw new ResultFailure('check failed');
     });
 }

@@ -1,5 +1,6 @@
 // Text rendering of the LUO sections of the analyze report: verdicts, boots and kexec, sessions
 // with their phases, modules with refcounts and pin windows.
+import { isSessionPin } from '../analyses/luo/pin-kinds.js';
 import type { LuoSection, PhaseJson, PinWindowJson } from '../analyses/luo/schema.js';
 import { table } from './table.js';
 
@@ -10,7 +11,7 @@ export interface RenderOptions {
   refcountChart?: (m: { name: string; boot: number }) => string[];
 }
 
-const MARK = { ok: '✔', error: '✘', warning: '!', info: '·' };
+const MARK = { ok: '✔', error: '✘', warning: '!', info: '·', inconclusive: '?', na: '–' };
 
 export function fmtTime(ns: number | null): string {
   return ns === null ? '-' : (ns / 1e9).toFixed(6);
@@ -33,7 +34,7 @@ export function shortFile(file: string): string {
 export function renderVerdicts(s: LuoSection): string {
   const out = ['VERDICTS'];
   for (const v of s.verdicts) {
-    const mark = !v.ok ? MARK.error : v.severity === 'warning' ? MARK.warning : v.severity === 'info' && v.id !== 'modules-unpinned-after-finish' && v.id !== 'refcounts-balanced' ? MARK.info : MARK.ok;
+    const mark = v.status === 'inconclusive' ? MARK.inconclusive : v.status === 'n/a' ? MARK.na : !v.ok ? MARK.error : v.severity === 'warning' ? MARK.warning : v.severity === 'info' && v.id !== 'modules-unpinned-after-finish' && v.id !== 'refcounts-balanced' ? MARK.info : MARK.ok;
     out.push(`  ${mark} ${v.id.padEnd(30)} ${v.message}`);
   }
   return out.join('\n');
@@ -122,7 +123,7 @@ export function renderModules(s: LuoSection, opts: RenderOptions): string {
     if (m.handlers.length || m.flbs.length) out.push(`     registers: ${[...m.handlers.map((h) => `handler ${h}`), ...m.flbs.map((f) => `FLB ${f}`)].join(', ')}`);
     for (const mm of m.refcntMismatches.slice(0, 3)) out.push(`     refcnt disagrees at ${shortFile(mm.file)}:${mm.line}: expected ${mm.expected}, trace says ${mm.actual} (${mm.callSite})`);
     for (const p of m.putsWithoutGet.slice(0, 3)) out.push(`     put without get at ${shortFile(p.file)}:${p.line} (${p.callSite}, ${p.reason})`);
-    const luo = m.pinWindows.filter((w) => w.class.startsWith('luo'));
+    const luo = m.pinWindows.filter(isSessionPin);
     if (luo.length) {
       const sorted = [...luo].sort((a, b) => Number(a.putLine !== null) - Number(b.putLine !== null) || a.getLine - b.getLine);
       out.push(`     LUO pin windows (${luo.length}; open first):`);
@@ -130,6 +131,12 @@ export function renderModules(s: LuoSection, opts: RenderOptions): string {
       for (const w of sorted.slice(0, opts.limit)) rows.push(pinRow(w));
       out.push(indent(table(rows, new Set([0, 2, 5])), 7));
       if (luo.length > opts.limit) out.push(`       … ${luo.length - opts.limit} more`);
+    }
+    // PRE kernels: the registration pin is LUO's, but no session's (analyses/luo/pin-kinds.ts).
+    const reg = m.pinWindows.filter((w) => w.class === 'luo-registration');
+    if (reg.length) {
+      const gets = reg.slice(0, opts.limit).map((w) => `${shortFile(w.file)}:${w.getLine}`).join(', ');
+      out.push(`     registration pins (held while registered, not session pins): ${reg.length} taken, ${reg.filter((w) => w.putLine !== null).length} released; got at ${gets}${reg.length > opts.limit ? ', …' : ''}`);
     }
     const vfs = m.pinWindows.filter((w) => w.class === 'vfs');
     if (vfs.length) out.push(`     VFS references (not LUO pins): ${vfs.length} taken, ${vfs.filter((w) => w.putLine !== null).length} released`);

@@ -19,6 +19,7 @@ import { z } from 'zod';
 import type { TraceEvent } from '../parsers/event.js';
 import type { HoldInterval, LockInstance, WaitInterval } from '../analyses/locks/lock-intervals.js';
 import { modeLabel } from '../analyses/locks/locks.js';
+import { isSessionPin } from '../analyses/luo/pin-kinds.js';
 import type { AnalyzeReport } from '../analyses/report.js';
 import { type Segment, SegmentTracker } from '../analyses/stream/segments.js';
 
@@ -526,7 +527,7 @@ export function toChromeTrace(inp: ChromeInputs): ChromeTrace {
       pinWindows++;
       const id = `pin-${++asyncIds}`;
       const tid = thread(m.boot, w.getPid, w.getComm);
-      const name = `${w.class.startsWith('luo') ? 'pin' : 'ref'} ${m.name} (${w.class})`;
+      const name = `${isSessionPin(w) ? 'pin' : 'ref'} ${m.name} (${w.class})`;
       events.push({
         ph: 'b',
         name,

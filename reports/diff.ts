@@ -334,7 +334,9 @@ function phaseAggs(r: AnalyzeReport, fromStats: boolean): Map<string, PhaseAgg> 
     if (d !== null) e.d.push(d);
   };
   if (!fromStats) for (const s of r.sessions) for (const p of s.phases) add(s.side, p.name, p.durationNs);
-  for (const b of r.boots) for (const p of b.globalPhases) add('boot', p.name, p.durationNs);
+  // Boot-wide steps share a phase name (kernel/liveupdate/luo_core.c liveupdate_reboot runs the
+  // serialize and freeze steps): the function keeps them apart, as the BOOTS lines print them.
+  for (const b of r.boots) for (const p of b.globalPhases) add('boot', p.func ? `${p.name} (${p.func})` : p.name, p.durationNs);
   const out = new Map<string, PhaseAgg>();
   for (const [k, e] of lists) out.set(k, { side: e.side, phase: e.phase, n: e.n, total: e.d.length ? sum(e.d) : null, avg: avgOf(e.d), max: maxOf(e.d) });
   if (fromStats) {

@@ -18,14 +18,8 @@
 import { z } from 'zod';
 import { PHASE_OF_FUNCTION } from '../analyses/kernel/kernel-models.js';
 import type { LockRow } from '../analyses/locks/locks.js';
-import {
-  Distribution,
-  DistributionSummarySchema,
-  HistogramBucketSchema,
-  QUANTILE_METHOD,
-  SerializedDistributionSchema,
-  type SerializedDistribution,
-} from '../analyses/locks/quantiles.js';
+import { Distribution, DistributionSummarySchema, HistogramBucketSchema, QUANTILE_METHOD, SerializedDistributionSchema, type SerializedDistribution } from '../analyses/locks/quantiles.js';
+import { isLeakedPin } from '../analyses/luo/pin-kinds.js';
 import type { AnalysisResult } from '../analyses/report.js';
 
 // 2: percentiles by nearest rank and a quantileMethod per distribution summary (issue #19); a version 1
@@ -383,7 +377,7 @@ export function buildHostSummary(host: string, inputs: string[], { report, lockD
     finalRefcnt: m.finalRefcnt,
     maxRefcnt: m.maxRefcnt,
     openPins: m.openPins,
-    leakedPins: m.pinWindows.filter((w) => (w.class === 'luo-file' || w.class === 'luo-flb') && w.putLine === null && w.expectedOpen === null).length,
+    leakedPins: m.pinWindows.filter(isLeakedPin).length,
     refcntMismatches: m.refcntMismatchCount,
     putsWithoutGet: m.putsWithoutGet.length,
   }));
@@ -479,7 +473,7 @@ interface VerdictAcc {
   warning: Array<{ host: string; message: string }>;
 }
 
-/** A host's verdict in the fleet's three outcomes (analyses/luo/verdicts.ts: ok + severity). */
+/** A host's verdict in the fleet's three outcomes (analyses/luo/verdicts/: ok + severity). */
 function outcome(v: { ok: boolean; severity: Severity }): 'pass' | 'warn' | 'fail' {
   if (v.severity === 'warning') return 'warn';
   return v.ok ? 'pass' : 'fail';

@@ -1,6 +1,6 @@
 // `luotrace check` rules: configuration over the analyze report, evaluated without I/O.
 //
-// A rule either reuses a verdict the LUO analysis already derived (analyses/luo/verdicts.ts: the rule
+// A rule either reuses a verdict the LUO analysis already derived (analyses/luo/verdicts/: the rule
 // decides whether it is enforced and how severe a failure is, the verdict supplies the message and
 // the evidence lines), or puts a limit on a number the report measured: lock hold/wait times per
 // lock and mode (the lock analysis' `locks[]` rows) and LUO phase durations per phase.
@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { type AnalyzeReport, readableRows } from '../analyses/report.js';
 import { LUO_LOCKS } from '../analyses/kernel/kernel-models.js';
 import { DistributionFiguresSchema } from '../analyses/locks/quantiles.js';
+import { CHECK_VERDICTS, type CheckVerdictId, verdictDefinition } from '../analyses/luo/verdicts/registry.js';
 
 // ---- durations ---------------------------------------------------------------------------------
 
@@ -47,17 +48,9 @@ export const RULE_SEVERITIES = ['error', 'warning', 'off'] as const;
 const SeveritySchema = z.enum(RULE_SEVERITIES);
 export type RuleSeverity = z.infer<typeof SeveritySchema>;
 
-/** Verdict rules: ids of analyses/luo/verdicts.ts. */
-export const VERDICT_RULES = {
-  'modules-unpinned-after-finish': 'every LUO module pin of a finished or aborted session is released (luo-model.md §7)',
-  'refcounts-balanced': 'refcnt= agrees with the gets and puts seen; no put without a get',
-  'no-pins-outside-sessions': 'no module pinned at registration or outside any session (the PRE signature, luo-model.md §7(a))',
-  'no-unregister-errors': 'no liveupdate_unregister_* returned an error (luo-model.md §7(c))',
-  'no-forced-unload-with-pins': 'no module freed while references beyond the base remained (luo-model.md §7(b))',
-  'no-lost-events': 'the trace reports no lost events, no overwritten buffer and no truncation',
-  'kexec-freeze': 'liveupdate_reboot (the freeze before kexec) did not fail',
-} as const;
-export type VerdictRuleId = keyof typeof VERDICT_RULES;
+/** Verdict rules: the verdicts of analyses/luo/verdicts/registry.ts that `check` enforces, in its order. */
+export const VERDICT_RULES = Object.fromEntries(CHECK_VERDICTS.map((d) => [d.id, d.rule.description])) as Record<CheckVerdictId, string>;
+export type VerdictRuleId = CheckVerdictId;
 
 export const LOCK_RULES = {
   'max-hold': 'longest complete hold of a lock, per lock and mode',
@@ -101,13 +94,7 @@ export const RulesFileSchema = z.strictObject({
   description: z.string().optional(),
   rules: z
     .strictObject({
-      'modules-unpinned-after-finish': VerdictSettingSchema.optional(),
-      'refcounts-balanced': VerdictSettingSchema.optional(),
-      'no-pins-outside-sessions': VerdictSettingSchema.optional(),
-      'no-unregister-errors': VerdictSettingSchema.optional(),
-      'no-forced-unload-with-pins': VerdictSettingSchema.optional(),
-      'no-lost-events': VerdictSettingSchema.optional(),
-      'kexec-freeze': VerdictSettingSchema.optional(),
+      ...(Object.fromEntries(CHECK_VERDICTS.map((d) => [d.id, VerdictSettingSchema.optional()])) as Record<CheckVerdictId, z.ZodOptional<typeof VerdictSettingSchema>>),
       'max-hold': lockSetting.optional(),
       'max-wait': lockSetting.optional(),
       'p99-wait': lockSetting.optional(),
@@ -298,8 +285,11 @@ export const RuleResultSchema = z.object({
   kind: z.enum(['verdict', 'lock', 'phase']),
   description: z.string(),
   severity: SeveritySchema,
-  /** pass; fail (violated, severity error); warn (violated, severity warning); off; n/a (nothing to check). */
-  status: z.enum(['pass', 'fail', 'warn', 'off', 'n/a']),
+  /**
+   * pass; fail (violated, severity error); warn (violated, severity warning); off; n/a (nothing to
+   * check); inconclusive (the data the rule needs may be missing: reported, fails only with --strict).
+   */
+  status: z.enum(['pass', 'fail', 'warn', 'inconclusive', 'off', 'n/a']),
   message: z.string(),
   evidence: z.array(AtSchema),
   /** Threshold rules: the violations first, then the largest value per subject that passed. */
@@ -321,6 +311,7 @@ export const CheckReportSchema = z.object({
     passed: z.number().int(),
     failed: z.number().int(),
     warnings: z.number().int(),
+    inconclusive: z.number().int(),
     off: z.number().int(),
     notApplicable: z.number().int(),
   }),
@@ -348,15 +339,17 @@ function evaluateVerdict(rule: Extract<RuleConfig, { kind: 'verdict' }>, report:
   const description = VERDICT_RULES[rule.id];
   const v = report.verdicts.find((x) => x.id === rule.id);
   if (!v) {
-    const why = rule.id === 'kexec-freeze' ? 'no liveupdate_reboot (freeze before kexec) in these inputs' : 'the analysis gave no verdict for these inputs';
+    const why = verdictDefinition(rule.id)?.rule?.absent ?? 'the analysis gave no verdict for these inputs';
     return { id: rule.id, kind: 'verdict', description, severity: rule.severity, status: rule.severity === 'off' ? 'off' : 'n/a', message: why, evidence: [], measurements: [], checked: 0 };
   }
+  // `ok: false` is a failure whatever else is set; reports made before verdicts had a status carry only `ok`.
+  const status = !v.ok ? 'fail' : (v.status ?? 'pass');
   return {
     id: rule.id,
     kind: 'verdict',
     description,
     severity: rule.severity,
-    status: statusOf(v.ok, rule.severity),
+    status: rule.severity !== 'off' && (status === 'inconclusive' || status === 'n/a') ? status : statusOf(status !== 'fail', rule.severity),
     message: v.message,
     evidence: v.evidenceAt,
     measurements: [],
@@ -523,7 +516,7 @@ export function evaluateRules(report: AnalyzeReport, rules: RuleConfig[]): Check
     files: report.sources.map((s) => s.file),
     kernelModel: { id: report.kernelModel.id, title: report.kernelModel.title },
     status: count('fail') > 0 ? 'fail' : 'pass',
-    summary: { rules: results.length, passed: count('pass'), failed: count('fail'), warnings: count('warn'), off: count('off'), notApplicable: count('n/a') },
+    summary: { rules: results.length, passed: count('pass'), failed: count('fail'), warnings: count('warn'), inconclusive: count('inconclusive'), off: count('off'), notApplicable: count('n/a') },
     rules: results,
     dataQuality: {
       incomplete: q.incomplete,

@@ -1,10 +1,8 @@
 // Report filters (`analyze --module --session --pid --since --until`): narrow what the report shows
 // without changing how it was computed. Pairing always runs on the whole input (a filter applied
 // to events would cut pin windows at its edges and invent leaks); the filter then keeps the
-// sessions, modules and pin windows that match, and the verdicts are re-derived from what is kept.
-import type { DataQuality } from '../../parsers/quality.js';
-import type { LuoSection } from './schema.js';
-import { buildVerdicts } from './verdicts.js';
+// sessions, modules and pin windows that match; the pipeline then evaluates the verdicts on what is kept.
+import type { LuoSectionBody } from './schema.js';
 import { inWindow, overlapsWindow } from '../stream/time-window.js';
 
 export interface ReportFilters {
@@ -20,7 +18,7 @@ export function hasFilters(f: ReportFilters): boolean {
   return f.module !== undefined || f.session !== undefined || f.pid !== undefined || f.since !== undefined || f.until !== undefined;
 }
 
-export function filterLuoSection(s: LuoSection, f: ReportFilters, quality: DataQuality): LuoSection {
+export function filterLuoSection(s: LuoSectionBody, f: ReportFilters): LuoSectionBody {
   if (!hasFilters(f)) return s;
   const sessions = s.sessions.filter((x) => {
     if (f.session !== undefined && x.name !== f.session) return false;
@@ -47,6 +45,5 @@ export function filterLuoSection(s: LuoSection, f: ReportFilters, quality: DataQ
     rmmod: b.rmmod.filter((r) => f.module === undefined || r.module === f.module),
     registrations: b.registrations.filter((r) => f.module === undefined || r.module === f.module),
   }));
-  const section = { ...s, sessions, modules, boots };
-  return { ...section, verdicts: buildVerdicts(section, quality) };
+  return { ...s, sessions, modules, boots };
 }

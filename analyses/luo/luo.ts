@@ -18,8 +18,8 @@ import { type ModuleStats, RefcountReducer } from './refcounts.js';
 import { RegistryReducer } from './registry.js';
 import { type Boot, SegmentTracker } from '../stream/segments.js';
 import { type PhaseRecord, type SessionRecord, SessionReducer } from './sessions.js';
-import type { BootJson, LuoSection, ModuleJson, PhaseJson, PinWindowJson, SessionJson } from './schema.js';
-import { buildVerdicts } from './verdicts.js';
+import type { BootJson, LuoSection, LuoSectionBody, ModuleJson, PhaseJson, PinWindowJson, SessionJson } from './schema.js';
+import { isLuoReference, isSessionPin, type OpenReason, openReasonText } from './pin-kinds.js';
 
 /** The LUO call that freezes every session and returns only if the kexec will not happen (luo_core.c). */
 const KEXEC_ENTRY = 'liveupdate_reboot';
@@ -67,7 +67,7 @@ export class LuoAnalysis {
     let name: string;
     if (ev.kind === 'module_get' || ev.kind === 'module_put') {
       name = ev.fields.callSite;
-      if (!classifyCallSite(name).startsWith('luo')) return;
+      if (!isLuoReference({ class: classifyCallSite(name) })) return;
       counts = this.evidence.call_site;
     } else if (ev.kind === 'lock_acquire') {
       name = ev.fields.lockName;
@@ -102,7 +102,8 @@ export class LuoAnalysis {
     };
   }
 
-  finish(ctx: FinishContext): LuoSection {
+  /** The section without its verdicts: the pipeline evaluates them once, after the report filters (verdicts/registry.ts). */
+  finish(ctx: FinishContext): LuoSectionBody {
     const fileOf = (src: number) => ctx.sources[src]?.file ?? String(src);
     const boots = this.segments.boots();
     const bootOfSeg = new Map<number, Boot>();
@@ -176,7 +177,7 @@ export class LuoAnalysis {
         luoFunction: w.luoFunction,
         durationNs: w.durationNs,
         incomplete: w.incomplete,
-        expectedOpen: open ? expectedOpenReason(w, s, kexecOk.get(boot) ?? false, this.sessions.liveCount(w.segment) > 0) : null,
+        expectedOpen: open ? openReasonText(expectedOpenReason(w, s, kexecOk.get(boot) ?? false, this.sessions.liveCount(w.segment) > 0), s ? (s.name ?? `#${s.key}`) : null) : null,
       };
     };
     const windowsJson = [...this.pins.closed.map((w) => toJsonWindow(w, false)), ...openWindows.map((w) => toJsonWindow(w, true))];
@@ -186,8 +187,8 @@ export class LuoAnalysis {
     for (const [boot, st, segIds] of mergeModuleStats(this.refcounts.modules(), bootOfSeg)) {
       const mine = windowsJson.filter((w) => w.module === st.module && w.boot === boot);
       const segOpen = openWindows.filter((w) => w.module === st.module && segIds.has(w.segment));
-      const luoGets = Object.entries(st.getsBySite).filter(([s]) => classifyCallSite(s).startsWith('luo')).reduce((a, [, n]) => a + n, 0);
-      const luoPuts = Object.entries(st.putsBySite).filter(([s]) => classifyCallSite(s).startsWith('luo')).reduce((a, [, n]) => a + n, 0);
+      const luoGets = Object.entries(st.getsBySite).filter(([s]) => isLuoReference({ class: classifyCallSite(s) })).reduce((a, [, n]) => a + n, 0);
+      const luoPuts = Object.entries(st.putsBySite).filter(([s]) => isLuoReference({ class: classifyCallSite(s) })).reduce((a, [, n]) => a + n, 0);
       const vfsGets = Object.entries(st.getsBySite).filter(([s]) => classifyCallSite(s) === 'vfs').reduce((a, [, n]) => a + n, 0);
       const vfsPuts = Object.entries(st.putsBySite).filter(([s]) => classifyCallSite(s) === 'vfs').reduce((a, [, n]) => a + n, 0);
       const unmatched = this.pins.unmatched.filter((u) => u.module === st.module && segIds.has(u.segment));
@@ -204,7 +205,7 @@ export class LuoAnalysis {
         finalRefcnt: st.lastRefcnt,
         firstRefcnt: st.firstRefcnt,
         maxRefcnt: st.maxRefcnt,
-        openPins: segOpen.filter((w) => w.class.startsWith('luo')).length,
+        openPins: segOpen.filter(isLuoReference).length,
         refcntMismatches: st.mismatches.map((m) => ({ file: fileOf(m.src), line: m.line, expected: m.expected, actual: m.actual, callSite: m.callSite })),
         refcntMismatchCount: st.mismatchCount,
         untracedLoadRefPuts: unmatched.filter((u) => u.reason === 'untraced-load-ref').length,
@@ -238,7 +239,7 @@ export class LuoAnalysis {
     });
     const probed = this.sessions.probedFunctions;
     const sessions: SessionJson[] = allSessions.map(({ rec, boot }, id) => {
-      const pins = windowsJson.filter((w) => w.sessionId === id && w.class.startsWith('luo'));
+      const pins = windowsJson.filter((w) => w.sessionId === id && isSessionPin(w));
       const phases = [...rec.phases].sort((a, b) => (a.start ?? a.end ?? 0) - (b.start ?? b.end ?? 0));
       return {
         id,
@@ -293,7 +294,7 @@ export class LuoAnalysis {
       maxNs: p.count ? p.maxNs : null,
       avgNs: p.count ? Math.round(p.totalNs / p.count) : null,
     }));
-    const section: Omit<LuoSection, 'verdicts'> = {
+    return {
       kernelModel: this.kernelModel(),
       boots: bootsJson,
       sessions,
@@ -302,7 +303,6 @@ export class LuoAnalysis {
       phaseStats,
       probedFunctions: [...probed].sort(),
     };
-    return { ...section, verdicts: buildVerdicts(section, ctx.quality) };
   }
 }
 
@@ -336,26 +336,24 @@ function mergeModuleStats(stats: ModuleStats[], bootOfSeg: Map<number, Boot>): A
   return [...merged.values()];
 }
 
-function expectedOpenReason(w: PinWindow, s: SessionRecord | undefined, kexecOk: boolean, liveSessions: boolean): string | null {
-  if (w.class === 'vfs') return 'a file of the module is still open (VFS reference, not a LUO pin)';
-  if (w.class === 'luo-registration') return null;
-  if (w.class === 'other' || w.class === 'module-loader') return 'not a LUO reference';
+function expectedOpenReason(w: PinWindow, s: SessionRecord | undefined, kexecOk: boolean, liveSessions: boolean): OpenReason {
+  if (w.class === 'vfs') return 'vfs-file-open';
+  if (w.class === 'luo-registration') return 'leak';
+  if (w.class === 'other' || w.class === 'module-loader') return 'not-luo';
   // An FLB ref belongs to the FLB, not to the session whose file happened to be its first user: it is
   // dropped when the last dependent file of any session is unpreserved / finished (luo-model.md §1.4,
   // §4 "FLB owner"). While other sessions are live at the end of the trace, it may still be in use.
-  if (w.class === 'luo-flb' && liveSessions && s && (s.state === 'aborted' || s.state === 'failed' || s.state === 'finished')) {
-    return `FLB still in use: its ref is dropped with the last dependent file, and sessions other than ${s.name ?? `#${s.key}`} were live at the end of the trace`;
-  }
+  if (w.class === 'luo-flb' && liveSessions && s && (s.state === 'aborted' || s.state === 'failed' || s.state === 'finished')) return 'flb-in-use';
   if (w.flow === 'outgoing') {
-    if (s && (s.state === 'aborted' || s.state === 'failed')) return null;
-    if (s?.state === 'frozen' || kexecOk) return 'held across kexec: the old kernel never drops it (luo-model.md §6 step 6)';
-    if (!s && !liveSessions) return null;
-    return 'session still open at the end of the trace';
+    if (s && (s.state === 'aborted' || s.state === 'failed')) return 'leak';
+    if (s?.state === 'frozen' || kexecOk) return 'held-across-kexec';
+    if (!s && !liveSessions) return 'leak';
+    return 'session-open';
   }
   // incoming
-  if (s && s.state === 'finished') return null;
-  if (s || liveSessions) return 'session not finished at the end of the trace';
-  return null;
+  if (s && s.state === 'finished') return 'leak';
+  if (s || liveSessions) return 'session-not-finished';
+  return 'leak';
 }
 
 function outcomeOf(s: SessionRecord, kexecOk: boolean): string {

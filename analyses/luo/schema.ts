@@ -1,12 +1,20 @@
 // The LUO section of the report as JSON (the contract `luotrace schema analyze` prints): boots,
 // sessions and their phases, modules and their pin windows, verdicts. Its own file so that the
-// analysis that fills it (luo.ts) and the verdicts that read it (verdicts.ts) both depend on it and
+// analysis that fills it (luo.ts) and the verdicts that read it (verdicts/) both depend on it and
 // not on each other.
 import { z } from 'zod';
 
 export const VerdictSchema = z.object({
   id: z.string(),
+  /** status !== 'fail' (kept for readers of reports made before `status`). */
   ok: z.boolean(),
+  /**
+   * pass / fail: definite; inconclusive: the data the verdict needs may be missing (lost events, a
+   * capture cut inside the window), the message says what to do; n/a: nothing to judge.
+   */
+  status: z.enum(['pass', 'fail', 'inconclusive', 'n/a']),
+  /** A stable code per verdict (analyses/luo/verdicts/: each definition's `reasons`). */
+  reason: z.string(),
   /** error: a rule failed; warning: something to look at; info: a fact worth knowing. */
   severity: z.enum(['error', 'warning', 'info']),
   message: z.string(),
@@ -202,3 +210,5 @@ export const LuoSectionSchema = z.object({
   probedFunctions: z.array(z.string()),
 });
 export type LuoSection = z.infer<typeof LuoSectionSchema>;
+/** The section as the analysis and the report filters build it, before its verdicts are evaluated. */
+export type LuoSectionBody = Omit<LuoSection, 'verdicts'>;

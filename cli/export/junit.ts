@@ -3,7 +3,7 @@
 // The shape follows the de-facto JUnit report schema those tools read (testsuites > testsuite >
 // testcase with <failure>, <skipped>, <system-out>; counts as attributes). A rule that failed with
 // severity error is a <failure>; a warning is a pass with its message in <system-out> (a <failure>
-// under --strict); off and not-applicable rules are <skipped>.
+// under --strict), and so is an inconclusive rule; off and not-applicable rules are <skipped>.
 import type { CheckReport } from '../../reports/rules.js';
 
 // XML 1.0 forbids most C0 controls, lone surrogates and U+FFFE/U+FFFF even when escaped.
@@ -15,7 +15,7 @@ export function xmlEscape(s: string): string {
 }
 
 export function renderJUnit(c: CheckReport, opts: { strict?: boolean } = {}): string {
-  const failing = (s: string) => s === 'fail' || (opts.strict === true && s === 'warn');
+  const failing = (s: string) => s === 'fail' || (opts.strict === true && (s === 'warn' || s === 'inconclusive'));
   const failures = c.rules.filter((r) => failing(r.status)).length;
   const skipped = c.rules.filter((r) => r.status === 'off' || r.status === 'n/a').length;
   const counts = `tests="${c.rules.length}" failures="${failures}" errors="0" skipped="${skipped}" time="0"`;
@@ -34,8 +34,8 @@ export function renderJUnit(c: CheckReport, opts: { strict?: boolean } = {}): st
       out.push('      <skipped message="rule is off"/>');
     } else if (r.status === 'n/a') {
       out.push(`      <skipped message="${xmlEscape(`not applicable: ${r.message}`)}"/>`);
-    } else if (r.status === 'warn') {
-      out.push(`      <system-out>${xmlEscape(`warning: ${detail}`)}</system-out>`);
+    } else if (r.status === 'warn' || r.status === 'inconclusive') {
+      out.push(`      <system-out>${xmlEscape(`${r.status === 'warn' ? 'warning' : 'inconclusive'}: ${detail}`)}</system-out>`);
     } else {
       out.push(`      <system-out>${xmlEscape(r.message)}</system-out>`);
     }

@@ -4,6 +4,7 @@
 // snapshot taken while --follow is running.
 import type { ModuleJson, PhaseJson, PinWindowJson, SessionJson } from '../../analyses/luo/schema.js';
 import type { AnalyzeReport } from '../../analyses/report.js';
+import { isSessionPin } from '../../analyses/luo/pin-kinds.js';
 import type { View } from './views.js';
 
 export type Verdict = AnalyzeReport['verdicts'][number];
@@ -42,7 +43,8 @@ export function findModule(r: AnalyzeReport, key: string): ModuleJson | null {
   return r.modules.find((m) => moduleKey(m) === key) ?? null;
 }
 
-export const isLuoPin = (w: PinWindowJson): boolean => w.class.startsWith('luo');
+/** A session pin (analyses/luo/pin-kinds.ts): registration pins and VFS references are not. */
+export const isLuoPin = (w: PinWindowJson): boolean => isSessionPin(w);
 
 /** Open windows first (LUO pins before VFS references), then in trace order. */
 export function pinOrder(a: PinWindowJson, b: PinWindowJson): number {

@@ -93,7 +93,7 @@ describe('evaluation on the real lifecycle capture', async () => {
     const c = evaluateRules(report, effectiveRules(null));
     CheckReportSchema.parse(c);
     expect(c.status).toBe('pass');
-    expect(c.summary).toEqual({ rules: 11, passed: 11, failed: 0, warnings: 0, off: 0, notApplicable: 0 });
+    expect(c.summary).toEqual({ rules: 11, passed: 11, failed: 0, warnings: 0, inconclusive: 0, off: 0, notApplicable: 0 });
     const byId = Object.fromEntries(c.rules.map((r) => [r.id, r]));
     const phases = byId['max-phase-duration'];
     expect(phases.checked).toBe(31);

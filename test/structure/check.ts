@@ -273,7 +273,6 @@ export function againstAllowList(found: Offender[], allowed: Record<string, numb
 
 /** Functions over the limit when this check was written (lines as measured then); split them and remove them here. */
 export const LONG_FUNCTIONS_ALLOWED: Record<string, number> = {
-  'analyses/luo/verdicts.ts#buildVerdicts': 255,
   'reports/diff.ts#diffReports': 231,
   'analyses/luo/luo.ts#LuoAnalysis.finish': 202,
   'reports/chrome-trace.ts#toChromeTrace': 161,
@@ -282,7 +281,6 @@ export const LONG_FUNCTIONS_ALLOWED: Record<string, number> = {
 /** Files over the limit when this check was written. */
 export const LONG_FILES_ALLOWED: Record<string, number> = {
   'samples/generate/render.ts': 970,
-  'reports/fleet.ts': 804,
 };
 
 export const importGraph = (s: Structure): Map<string, string[]> => new Map(s.files.map((f) => [f.path, f.imports]));

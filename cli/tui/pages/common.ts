@@ -28,6 +28,8 @@ export function memo<T>(report: AnalyzeReport, key: string, fn: () => T): T {
 }
 
 export function verdictMark(v: Verdict): Seg {
+  if (v.status === 'inconclusive') return seg('?', { color: 'yellow', bold: true });
+  if (v.status === 'n/a') return seg('–', { color: 'gray' });
   if (!v.ok) return seg('✘', { color: 'red', bold: true });
   if (v.severity === 'warning') return seg('!', { color: 'yellow', bold: true });
   if (v.severity === 'info' && v.id !== 'modules-unpinned-after-finish' && v.id !== 'refcounts-balanced') return seg('·', { color: 'gray' });

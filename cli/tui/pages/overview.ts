@@ -1,5 +1,6 @@
 // Screen 1, Overview: the verdicts (Enter drills into one), and a timeline of sessions and phases
 // across boots. Also the verdict detail view: what the verdict is about and the raw lines proving it.
+import { type OpenReason, openReasonOf } from '../../../analyses/luo/pin-kinds.js';
 import type { PinWindowJson, SessionJson } from '../../../analyses/luo/schema.js';
 import type { AnalyzeReport } from '../../../analyses/report.js';
 import { extent, sparkline } from '../charts.js';
@@ -210,23 +211,24 @@ export function timeline(r: AnalyzeReport, width: number, budget: number): Line[
   return out.slice(0, budget);
 }
 
+/** The short state of a window open at the end, by its reason code (analyses/luo/pin-kinds.ts). */
+const OPEN_SHORT: Record<Exclude<OpenReason, 'leak'>, string> = {
+  'held-across-kexec': 'open across kexec',
+  'vfs-file-open': 'open (file open)',
+  'session-open': 'open (session open)',
+  'session-not-finished': 'open (not finished)',
+  'flb-in-use': 'open (FLB in use)',
+  'not-luo': 'open (not LUO)',
+};
+
 export function pinState(w: PinWindowJson): { text: string; short: string; color?: Color } {
   if (w.putLine !== null) {
     const text = `released after ${fmtDuration(w.durationNs)}${w.incomplete ? ' (gap: incomplete)' : ''}`;
     return { text, short: `put after ${fmtDuration(w.durationNs)}`, color: w.incomplete ? 'yellow' : undefined };
   }
-  if (w.expectedOpen === null) return { text: 'OPEN: never released (leak)', short: 'LEAK: never put', color: 'red' };
-  const why = w.expectedOpen;
-  const short = why.startsWith('held across kexec')
-    ? 'open across kexec'
-    : why.startsWith('a file of the module')
-      ? 'open (file open)'
-      : why.startsWith('session still open')
-        ? 'open (session open)'
-        : why.startsWith('session not finished')
-          ? 'open (not finished)'
-          : 'open (not LUO)';
-  return { text: `open: ${why.split(':')[0]}`, short, color: 'yellow' };
+  const code = openReasonOf(w);
+  if (code === 'leak' || w.expectedOpen === null) return { text: 'OPEN: never released (leak)', short: 'LEAK: never put', color: 'red' };
+  return { text: `open: ${w.expectedOpen.split(':')[0]}`, short: OPEN_SHORT[code ?? 'not-luo'], color: 'yellow' };
 }
 
 /** One pin window as a list row: module and boot, get line and call site, put line, session, state. */
