@@ -481,6 +481,9 @@ export class LuoAnalysis {
       phaseStats,
       probedFunctions: [...probed].sort(),
     };
+    for (const note of [this.sessions.backwards.note('LUO phases', fileOf), this.pins.backwards.note('pin windows', fileOf)]) {
+      if (note !== null && !ctx.quality.notes.includes(note)) ctx.quality.notes.push(note);
+    }
     return { ...section, verdicts: buildVerdicts(section, ctx.quality) };
   }
 }

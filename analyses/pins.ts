@@ -15,6 +15,7 @@
 //   §3.1): a known untraced get, not a finding.
 // A window is `incomplete` when a lost-events gap occurred while it was open.
 import type { TraceEvent } from '../parsers/event.js';
+import { BackwardSpans } from './backwards.js';
 import { type CallSiteClass, classifyCallSite } from './kernel-models.js';
 import type { LuoCallTracker } from './luo-calls.js';
 import type { Segment } from './segments.js';
@@ -76,6 +77,8 @@ export class PinReducer {
   readonly closed: PinWindow[] = [];
   closedDropped = 0;
   readonly unmatched: UnmatchedPut[] = [];
+  /** Windows whose put came before their get (time went backwards): no duration. */
+  readonly backwards = new BackwardSpans();
   /** Lost-event gaps seen per segment so far. */
   private readonly gaps = new Map<number, number>();
   private readonly gapAtGet = new WeakMap<PinWindow, number>();
@@ -156,7 +159,7 @@ export class PinReducer {
     w.putLine = ev.line;
     w.putTime = ev.time;
     w.putCallSite = site;
-    if (w.getTime !== null && ev.time !== null) w.durationNs = ev.time - w.getTime;
+    w.durationNs = this.backwards.span(w.getTime, ev.time, ev.src, ev.line);
     if ((this.gaps.get(seg.id) ?? 0) !== this.gapAtGet.get(w)) w.incomplete = true;
     if (this.closed.length < MAX_CLOSED) this.closed.push(w);
     else this.closedDropped++;
