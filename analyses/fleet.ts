@@ -27,6 +27,7 @@ import {
   type SerializedDistribution,
 } from './quantiles.js';
 import type { AnalyzeReport } from './report.js';
+import { addCount, nameTable, own } from './name-table.js';
 
 export const SUMMARY_FORMAT_VERSION = 1;
 export const UNNAMED_LOCK = '(unnamed)';
@@ -235,9 +236,7 @@ export type FleetSummary = z.infer<typeof FleetSummarySchema>;
 
 // ---- one host --------------------------------------------------------------------------------------
 
-const add = (rec: Record<string, number>, k: string, n = 1): void => {
-  rec[k] = (rec[k] ?? 0) + n;
-};
+const add = addCount;
 const sumValues = (rec: Record<string, number>): number => Object.values(rec).reduce((a, b) => a + b, 0);
 
 export function lockKey(name: string | null, type: string): string {
@@ -253,8 +252,8 @@ class LockAcc {
   slept = 0;
   failed = 0;
   trylockFailed = 0;
-  readonly incompleteWaits: Record<string, number> = {};
-  readonly incompleteHolds: Record<string, number> = {};
+  readonly incompleteWaits = nameTable<number>();
+  readonly incompleteHolds = nameTable<number>();
   readonly wait = new Distribution();
   readonly hold = new Distribution();
   hosts = 0;
@@ -340,8 +339,8 @@ function rowFigures(r: LockRow): LockFigures {
  * lock rows' distributions travel beside the JSON report (lockRowDistributions), not in it.
  */
 export function buildHostSummary(host: string, inputs: string[], report: AnalyzeReport): HostSummary {
-  const byState: Record<string, number> = {};
-  const bySide: Record<string, number> = {};
+  const byState = nameTable<number>();
+  const bySide = nameTable<number>();
   for (const s of report.sessions) {
     add(byState, s.state);
     add(bySide, s.side);
@@ -538,8 +537,8 @@ function deserialize(what: string, s: SerializedDistribution): Distribution {
 export class FleetAccumulator {
   private readonly hosts = new Map<string, HostEntry>();
   private readonly verdicts = new Map<string, VerdictAcc>();
-  private readonly models: Record<string, number> = {};
-  private readonly sessions = { total: 0, omitted: 0, byState: {} as Record<string, number>, bySide: {} as Record<string, number> };
+  private readonly models = nameTable<number>();
+  private readonly sessions = { total: 0, omitted: 0, byState: nameTable<number>(), bySide: nameTable<number>() };
   private readonly phases = new Map<string, PhaseAcc>();
   private readonly modules = new Map<string, ModuleAcc>();
   private readonly locks = new Map<string, LockAcc>();
@@ -610,7 +609,7 @@ export class FleetAccumulator {
       acc.totalNs += p.totalNs;
       acc.minNs = minNull(acc.minNs, p.minNs);
       acc.maxNs = maxNull(acc.maxNs, p.maxNs);
-      const d = h.distributions.phases[p.phase];
+      const d = own(h.distributions.phases, p.phase);
       if (d) acc.durations.merge(deserialize(`${from}: phase ${p.phase}`, d));
       else if (p.durations.count > 0) throw new SummaryMergeError(`${from}: phase ${p.phase} has no distribution`);
     });
@@ -628,7 +627,7 @@ export class FleetAccumulator {
       if (m.putsWithoutGet > 0) acc.putsWithoutGet.add(h.host);
     }
     for (const f of h.locks) {
-      const d = h.distributions.locks[f.key];
+      const d = own(h.distributions.locks, f.key);
       if (!d) throw new SummaryMergeError(`${from}: lock ${f.key} has no distributions`);
       const acc = this.lock(f);
       acc.addFigures(f, deserialize(`${from}: lock ${f.key} waits`, d.wait), deserialize(`${from}: lock ${f.key} holds`, d.hold));

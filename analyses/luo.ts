@@ -19,6 +19,7 @@ import { RegistryReducer } from './registry.js';
 import { type Boot, SegmentTracker } from './segments.js';
 import { type PhaseRecord, type SessionRecord, SessionReducer } from './sessions.js';
 import { buildVerdicts, VerdictSchema } from './verdicts.js';
+import { addCount, nameTable } from './name-table.js';
 
 // ---------------------------------------------------------------------------------------------
 // Report schema (JSON contract of issue #3: kernelModel; sessions[].name/side/phases[].name/start/
@@ -496,15 +497,15 @@ function mergeModuleStats(stats: ModuleStats[], bootOfSeg: Map<number, Boot>): A
     const key = `${boot}\u0000${st.module}`;
     const cur = merged.get(key);
     if (!cur) {
-      merged.set(key, [boot, { ...st, getsBySite: { ...st.getsBySite }, putsBySite: { ...st.putsBySite }, mismatches: [...st.mismatches] }, new Set([st.segment])]);
+      merged.set(key, [boot, { ...st, getsBySite: nameTable(st.getsBySite), putsBySite: nameTable(st.putsBySite), mismatches: [...st.mismatches] }, new Set([st.segment])]);
       continue;
     }
     const m = cur[1];
     cur[2].add(st.segment);
     m.gets += st.gets;
     m.puts += st.puts;
-    for (const [k, n] of Object.entries(st.getsBySite)) m.getsBySite[k] = (m.getsBySite[k] ?? 0) + n;
-    for (const [k, n] of Object.entries(st.putsBySite)) m.putsBySite[k] = (m.putsBySite[k] ?? 0) + n;
+    for (const [k, n] of Object.entries(st.getsBySite)) addCount(m.getsBySite, k, n);
+    for (const [k, n] of Object.entries(st.putsBySite)) addCount(m.putsBySite, k, n);
     if (m.firstRefcnt === null) m.firstRefcnt = st.firstRefcnt;
     if (st.lastRefcnt !== null) m.lastRefcnt = st.lastRefcnt;
     if (st.minRefcnt !== null) m.minRefcnt = m.minRefcnt === null ? st.minRefcnt : Math.min(m.minRefcnt, st.minRefcnt);

@@ -14,6 +14,7 @@ import { errnoName } from './errno.js';
 import { probedFunction } from './kernel-models.js';
 import type { Segment } from './segments.js';
 import { deletedModuleName } from './registry.js';
+import { addCount, nameTable } from './name-table.js';
 
 export interface RefcntMismatch {
   line: number;
@@ -86,8 +87,8 @@ export class RefcountReducer {
         src,
         gets: 0,
         puts: 0,
-        getsBySite: {},
-        putsBySite: {},
+        getsBySite: nameTable(),
+        putsBySite: nameTable(),
         firstRefcnt: null,
         lastRefcnt: null,
         minRefcnt: null,
@@ -133,10 +134,10 @@ export class RefcountReducer {
         if (entry !== null && (ev.time === null || entry > ev.time || ev.time - entry > MAX_ENTRY_LATENCY_NS)) entry = null;
         if (ev.kind === 'module_get') {
           s.gets++;
-          s.getsBySite[site] = (s.getsBySite[site] ?? 0) + 1;
+          addCount(s.getsBySite, site);
         } else {
           s.puts++;
-          s.putsBySite[site] = (s.putsBySite[site] ?? 0) + 1;
+          addCount(s.putsBySite, site);
         }
         if (s.firstRefcnt === null) s.firstRefcnt = f.refcnt;
         s.lastRefcnt = f.refcnt;

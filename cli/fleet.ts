@@ -39,7 +39,7 @@ function nonNegativeInt(flag: string) {
 }
 
 function checkKernelModel(m: string | undefined): void {
-  if (m !== undefined && !(m in KERNEL_MODELS)) throw new InputError('--kernel-model', `unknown model ${m}; one of: ${Object.keys(KERNEL_MODELS).join(', ')}`);
+  if (m !== undefined && !Object.hasOwn(KERNEL_MODELS, m)) throw new InputError('--kernel-model', `unknown model ${m}; one of: ${Object.keys(KERNEL_MODELS).join(', ')}`);
 }
 
 /** A host name as a file name: what --out-dir writes. */
