@@ -25,6 +25,7 @@ import { RefcountSeries } from '../analyses/refcount-series.js';
 import { TOOL_VERSION } from './version.js';
 import { createBpftraceMapsAnalysis } from '../analyses/bpftrace-maps.js';
 import { renderBpftraceMapsText } from './render-bpftrace-maps.js';
+import { visibleText } from './visible.js';
 
 /** Formats whose events arrive merged by timestamp already (trace-formats.md §1.1, §2). */
 export const ORDERED_FORMATS = new Set<string>(['ftrace', 'trace-pipe', 'trace-cmd', 'function-graph', 'latency', 'console']);
@@ -206,12 +207,14 @@ export async function runAnalyze(files: string[], opts: AnalyzeOptions): Promise
     out.write('\n');
   } else {
     out.write(
-      renderReportText(report, {
-        limit: Math.max(1, Number(opts.limit) || 20),
-        refcountChart: series ? (m) => refcountChartLines(series, report, m) : undefined,
-      }),
+      visibleText(
+        renderReportText(report, {
+          limit: Math.max(1, Number(opts.limit) || 20),
+          refcountChart: series ? (m) => refcountChartLines(series, report, m) : undefined,
+        }),
+      ),
     );
-    if (report.bpftraceMaps.length > 0) out.write(`\n${renderBpftraceMapsText(report)}`);
+    if (report.bpftraceMaps.length > 0) out.write(visibleText(`\n${renderBpftraceMapsText(report)}`));
   }
   await out.flush();
 }

@@ -13,6 +13,7 @@ import { renderJUnit } from './export/junit.js';
 import { formatOption, threadsOption } from './options.js';
 import { BufferedWriter } from './output.js';
 import { shortFile } from './render-luo.js';
+import { visibleText } from './visible.js';
 
 /** A command finished and printed its result, and that result is a failure (exit 1, nothing more on stderr). */
 export class ResultFailure extends Error {
@@ -123,7 +124,7 @@ export function registerCheck(program: Command): void {
           throw new InputError(opts.junit, `cannot write JUnit file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
         }
       }
-      out.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : renderCheckText(result, opts.strict));
+      out.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : visibleText(renderCheckText(result, opts.strict)));
       await out.flush();
       if (result.status === 'fail' || (opts.strict && result.summary.warnings > 0)) throw new ResultFailure('check failed');
     });

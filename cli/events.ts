@@ -7,6 +7,7 @@ import { readTraces } from '../parsers/index.js';
 import { BufferedWriter } from './output.js';
 import { formatOption, parseFormat } from './options.js';
 import { buildSummary, renderSummaryText } from './summary.js';
+import { visible, visibleText } from './visible.js';
 
 export function registerEvents(program: Command): void {
   program
@@ -26,7 +27,7 @@ export function registerEvents(program: Command): void {
           onLedger: (ledger) => {
             ledger.listener = (what, reason, file, line, text) => {
               if (what === 'skipped' || reason === 'continuation') {
-                out.write(`${file}:${line}: ${what === 'skipped' ? reason : `known ${reason}`}${text === undefined ? '' : `: ${text}`}\n`);
+                out.write(`${visible(file)}:${line}: ${what === 'skipped' ? reason : `known ${reason}`}${text === undefined ? '' : `: ${visible(text)}`}\n`);
               }
             };
           },
@@ -37,7 +38,7 @@ export function registerEvents(program: Command): void {
       if (opts.summary) {
         const result = await readTraces(files, () => {}, { format });
         const summary = buildSummary(result);
-        out.write(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : renderSummaryText(summary));
+        out.write(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : visibleText(renderSummaryText(summary)));
         await out.flush();
         return;
       }

@@ -18,6 +18,7 @@ import { writeJson } from './json-out.js';
 import { formatOption } from './options.js';
 import { BufferedWriter } from './output.js';
 import { TOOL_VERSION } from './version.js';
+import { visible, visibleText } from './visible.js';
 
 interface FleetCliOptions {
   json?: boolean;
@@ -53,7 +54,7 @@ export async function printFleet(summary: FleetSummary, opts: { json?: boolean; 
   if (opts.json) {
     writeJson(out, summary);
     out.write('\n');
-  } else out.write(renderFleetText(summary, { limit: Math.max(1, Number(opts.limit) || 20) }));
+  } else out.write(visibleText(renderFleetText(summary, { limit: Math.max(1, Number(opts.limit) || 20) })));
   await out.flush();
 }
 
@@ -129,7 +130,7 @@ Examples:
           else if (s.error !== null) unusable++;
           peakHeap = Math.max(peakHeap, r.peakHeapBytes);
           if (opts.verbose) {
-            process.stderr.write(`luotrace fleet: ${s.host}: ${s.error ?? `${s.dataQuality.events} events`} in ${(r.elapsedMs / 1000).toFixed(2)} s, peak heap ${(r.peakHeapBytes / MB).toFixed(0)} MB\n`);
+            process.stderr.write(`luotrace fleet: ${visible(s.host)}: ${visible(s.error ?? `${s.dataQuality.events} events`)} in ${(r.elapsedMs / 1000).toFixed(2)} s, peak heap ${(r.peakHeapBytes / MB).toFixed(0)} MB\n`);
           }
           if (opts.outDir) {
             const f = join(opts.outDir, summaryFileName(s.host));
