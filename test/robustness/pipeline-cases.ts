@@ -35,6 +35,9 @@ export function seedTexts(root: string): string[][] {
 }
 
 const HOSTILE = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', '\x1b]0;t\x07', '\x1b[2J', '=cmd|x', '\u202e', '-1', '0', 'NaN', '1e400', '99999999999999999999', '0x'];
+// Where names sit in a line: the comm of an ftrace line, name="...", the module of module_get and
+// friends, call_site=..., the lock name of lock_acquire/release/contended.
+const NAME_AT = /^\s*(\S+)-\d+\s+\[|name="([^"]*)"|module_(?:get|put|load|free): (\S+)|call_site=(\S+)|lock_\w+: \S+ (?:read )?(\S+)$/dgm;
 const CHARS = [' ', ':', '[', ']', '(', ')', '-', '=', '"', '0', '9', 'x', '.', '|', '\t', '\r', '\0', '\u00ff', '{', '}', '/', '*'];
 const KINDS: Mutation['kind'][] = ['delete', 'insert', 'replace', 'truncate', 'duplicate', 'swapdigit'];
 
@@ -44,7 +47,13 @@ const int = (r: Rand, n: number): number => Math.floor(r() * n);
 
 /** One line changed the way a hostile or broken machine would. */
 function mutateLine(r: Rand, line: string): string {
-  switch (int(r, 4)) {
+  switch (int(r, 5)) {
+    case 4: {
+      // A name the analyses key tables by (comm, session, module, call site, lock) made hostile.
+      const all = [...line.matchAll(NAME_AT)];
+      const at = all.length ? pick(r, all).indices?.find((ix, i) => i > 0 && ix !== undefined) : undefined;
+      return at ? line.slice(0, at[0]) + pick(r, HOSTILE).replace(/ /g, '') + line.slice(at[1]) : line;
+    }
     case 0: {
       // A word (name, number, call site) replaced by a hostile one.
       const words = [...line.matchAll(/[A-Za-z_][\w.-]*|\d+/g)];
