@@ -1,12 +1,14 @@
 // The whole pipeline in one process, on one input file, as the commands run it: analyze (text and
 // JSON), check, diff against a real report both ways, export (chrome-json and CSV), a host summary
 // merged into a fleet summary, and the TUI model on every screen with a few keys. Shared by the CI
-// test (pipeline-fuzz.test.ts, a few hundred cases) and `npm run fuzz -- --pipeline` (10^5).
+// test (pipeline-fuzz.test.ts, about a hundred cases) and `npm run fuzz -- --pipeline` (10^5).
 //
 // A case may end in one clean refusal (InputError: "unusable input", exit 2); anything else thrown
-// is an internal error (exit 3 for a user). Besides not throwing, every case checks: every line is
-// accounted for exactly once, the JSON report matches its schema, and no TUI frame carries a
-// control character (the TUI's own boundary, cli/tui/text.ts fit()).
+// is an internal error (exit 3 for a user). The text reports are only rendered here: the commands
+// escape them on the way out (cli/visible.ts), which hostile.test.ts checks byte by byte. Besides
+// not throwing, every case checks: every line is accounted for exactly once, the JSON report
+// matches its schema, and no TUI frame carries a control character (the TUI's own boundary,
+// cli/tui/text.ts fit()).
 import { diffReports } from '../../analyses/diff.js';
 import { buildHostSummary, HostSummarySchema, mergeSummaries } from '../../analyses/fleet.js';
 import { AnalyzeReportSchema, type AnalyzeReport } from '../../analyses/report.js';
@@ -57,14 +59,6 @@ function invariant(name: string, ok: boolean, what: string): void {
 
 const TERMINAL_CONTROL = /[\x00-\x09\x0b-\x1f\x7f-\x9f]/;
 
-/**
- * A text report, rendered as the command renders it. The command escapes it on the way out
- * (cli/visible.ts; hostile.test.ts checks each command's bytes), so here it only must not throw.
- */
-function terminalText(_name: string, text: string): void {
-  if (typeof text !== 'string') throw new TypeError('a text report that is not text');
-}
-
 const sum = (rec: Record<string, number>): number => Object.values(rec).reduce((a, b) => a + b, 0);
 
 /** The TUI on every screen, then Enter, down, Enter, Esc on each: all frames built, none unsafe. */
@@ -111,20 +105,20 @@ export async function runPipeline(file: string, reference: AnalyzeReport): Promi
     const parsed = AnalyzeReportSchema.safeParse(JSON.parse(JSON.stringify(report)));
     invariant('analyze --json', parsed.success, `report does not match its schema: ${parsed.error?.issues[0]?.path.join('.')} ${parsed.error?.issues[0]?.message}`);
   });
-  await stage('analyze', () => terminalText('analyze', renderReportText(report, { limit: 20 })));
+  await stage('analyze', () => renderReportText(report, { limit: 20 }));
   await stage('events --summary', async () => {
     const read = await readTraces([file], () => {});
-    terminalText('events --summary', renderSummaryText(buildSummary(read)));
+    renderSummaryText(buildSummary(read));
   });
   await stage('check', () => {
     const c = evaluateRules(report, defaultRules());
     JSON.stringify(c);
-    terminalText('check', renderCheckText(c));
+    renderCheckText(c);
   });
   await stage('diff', () => {
     for (const d of [diffReports(reference, report), diffReports(report, reference), diffReports(report, report)]) {
       JSON.stringify(d);
-      terminalText('diff', renderDiffText(d));
+      renderDiffText(d);
     }
   });
   await stage('export chrome-json', async () => {
@@ -140,7 +134,7 @@ export async function runPipeline(file: string, reference: AnalyzeReport): Promi
     const host = HostSummarySchema.parse(JSON.parse(JSON.stringify(buildHostSummary('fuzz', [file], report))));
     const ref = HostSummarySchema.parse(JSON.parse(JSON.stringify(buildHostSummary('reference', ['reference'], reference))));
     const fleet = mergeSummaries([{ from: 'fuzz.json', doc: host }, { from: 'reference.json', doc: ref }], report.tool);
-    terminalText('merge', renderFleetText(fleet, { limit: 20 }));
+    renderFleetText(fleet, { limit: 20 });
   });
   await stage('tui', () => driveTui(report));
   return { refused: false, lines: q.total, events: q.events };
