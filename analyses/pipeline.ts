@@ -79,7 +79,7 @@ export async function createAnalysis(opts: AnalysisOptions, hooks: AnalysisHooks
   let symbols: SymbolTable | null = null;
   if (opts.kallsyms) symbols = await loadSymbolFile(opts.kallsyms);
   const calls = new LuoCallTracker();
-  if (opts.kernelModel && !(opts.kernelModel in KERNEL_MODELS)) {
+  if (opts.kernelModel && !Object.hasOwn(KERNEL_MODELS, opts.kernelModel)) {
     throw new InputError('--kernel-model', `unknown model ${opts.kernelModel}; one of: ${Object.keys(KERNEL_MODELS).join(', ')}`);
   }
   const luo = new LuoAnalysis({ kernelModel: opts.kernelModel as KernelModelId | undefined, calls });

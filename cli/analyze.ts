@@ -13,6 +13,7 @@ import { renderReportText } from './render-report.js';
 import { refcountChartLines } from './render-charts.js';
 import { progressLine } from './progress.js';
 import { renderBpftraceMapsText } from './render-bpftrace-maps.js';
+import { visibleText } from './visible.js';
 
 /** The analyze command's options: the pipeline's (analyses/pipeline.ts) and how to print the report. */
 export interface AnalyzeOptions extends AnalysisOptions {
@@ -71,12 +72,14 @@ export async function runAnalyze(files: string[], opts: AnalyzeOptions): Promise
     out.write('\n');
   } else {
     out.write(
-      renderReportText(report, {
-        limit: Math.max(1, Number(opts.limit) || 20),
-        refcountChart: series ? (m) => refcountChartLines(series, report, m) : undefined,
-      }),
+      visibleText(
+        renderReportText(report, {
+          limit: Math.max(1, Number(opts.limit) || 20),
+          refcountChart: series ? (m) => refcountChartLines(series, report, m) : undefined,
+        }),
+      ),
     );
-    if (report.bpftraceMaps.length > 0) out.write(`\n${renderBpftraceMapsText(report)}`);
+    if (report.bpftraceMaps.length > 0) out.write(visibleText(`\n${renderBpftraceMapsText(report)}`));
   }
   await out.flush();
 }

@@ -14,6 +14,7 @@ import { renderJUnit } from './export/junit.js';
 import { formatOption, threadsOption } from './options.js';
 import { BufferedWriter, writeOutputFile } from './output.js';
 import { shortFile } from './render-luo.js';
+import { visibleText } from './visible.js';
 
 /** A command finished and printed its result, and that result is a failure (exit 1, nothing more on stderr). */
 export class ResultFailure extends Error {
@@ -118,7 +119,7 @@ export function registerCheck(program: Command): void {
         const junit = renderJUnit(result, { strict: Boolean(opts.strict) });
         writeOutputFile(opts.junit, (out) => out.write(junit), 'cannot write JUnit file');
       }
-      out.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : renderCheckText(result, opts.strict));
+      out.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : visibleText(renderCheckText(result, opts.strict)));
       await out.flush();
       if (checkFails(result, opts.strict)) throw new ResultFailure('check failed');
     });

@@ -16,6 +16,7 @@ import { formatOption, threadsOption } from './options.js';
 import { BufferedWriter } from './output.js';
 import { fmtDuration, shortFile } from './render-luo.js';
 import { table } from './table.js';
+import { visibleText } from './visible.js';
 
 interface DiffCliOptions extends AnalyzeOptions {
   before?: string[];
@@ -227,7 +228,7 @@ export function registerDiff(program: Command): void {
       const after = await loadSide(afterFiles, opts);
       const d = diffReports(before, after, diffOpts);
       const out = new BufferedWriter();
-      out.write(opts.json ? `${JSON.stringify(d, null, 2)}\n` : renderDiffText(d, Math.max(1, Number(opts.limit) || 20)));
+      out.write(opts.json ? `${JSON.stringify(d, null, 2)}\n` : visibleText(renderDiffText(d, Math.max(1, Number(opts.limit) || 20))));
       await out.flush();
       if (d.regressions.length) throw new ResultFailure('regressions');
     });

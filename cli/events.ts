@@ -9,6 +9,7 @@ import { BufferedWriter } from './output.js';
 import { parseFormat } from '../analyses/pipeline.js';
 import { formatOption } from './options.js';
 import { buildSummary, renderSummaryText } from './summary.js';
+import { visible, visibleText } from './visible.js';
 
 export function registerEvents(program: Command): void {
   program
@@ -28,7 +29,7 @@ export function registerEvents(program: Command): void {
           onLedger: (ledger) => {
             ledger.listener = (what, reason, file, line, text) => {
               if (what === 'skipped' || reason === 'continuation') {
-                out.write(`${file}:${line}: ${what === 'skipped' ? reason : `known ${reason}`}${text === undefined ? '' : `: ${text}`}\n`);
+                out.write(`${visible(file)}:${line}: ${what === 'skipped' ? reason : `known ${reason}`}${text === undefined ? '' : `: ${visible(text)}`}\n`);
               }
             };
           },
@@ -39,7 +40,7 @@ export function registerEvents(program: Command): void {
       if (opts.summary) {
         const result = await readTraces(files, () => {}, { format });
         const summary = buildSummary(result);
-        out.write(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : renderSummaryText(summary));
+        out.write(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : visibleText(renderSummaryText(summary)));
         await out.flush();
         // The summary is printed (it says how each line was read), and the input is still unusable.
         assertUsable(result, 'see the data-quality table of the summary');

@@ -18,6 +18,7 @@ import { writeJson } from './json-out.js';
 import { formatOption } from './options.js';
 import { BufferedWriter, writeOutputFile } from './output.js';
 import { TOOL_VERSION } from '../analyses/version.js';
+import { visible, visibleText } from './visible.js';
 
 interface FleetCliOptions {
   json?: boolean;
@@ -39,7 +40,7 @@ function nonNegativeInt(flag: string) {
 }
 
 function checkKernelModel(m: string | undefined): void {
-  if (m !== undefined && !(m in KERNEL_MODELS)) throw new InputError('--kernel-model', `unknown model ${m}; one of: ${Object.keys(KERNEL_MODELS).join(', ')}`);
+  if (m !== undefined && !Object.hasOwn(KERNEL_MODELS, m)) throw new InputError('--kernel-model', `unknown model ${m}; one of: ${Object.keys(KERNEL_MODELS).join(', ')}`);
 }
 
 /** A host name as a file name: what --out-dir writes. */
@@ -53,7 +54,7 @@ export async function printFleet(summary: FleetSummary, opts: { json?: boolean; 
   if (opts.json) {
     writeJson(out, summary);
     out.write('\n');
-  } else out.write(renderFleetText(summary, { limit: Math.max(1, Number(opts.limit) || 20) }));
+  } else out.write(visibleText(renderFleetText(summary, { limit: Math.max(1, Number(opts.limit) || 20) })));
   await out.flush();
 }
 
@@ -131,7 +132,7 @@ Examples:
           else if (s.error !== null) unusable++;
           peakHeap = Math.max(peakHeap, r.peakHeapBytes);
           if (opts.verbose) {
-            process.stderr.write(`luotrace fleet: ${s.host}: ${s.error ?? `${s.dataQuality.events} events`} in ${(r.elapsedMs / 1000).toFixed(2)} s, peak heap ${(r.peakHeapBytes / MB).toFixed(0)} MB\n`);
+            process.stderr.write(`luotrace fleet: ${visible(s.host)}: ${visible(s.error ?? `${s.dataQuality.events} events`)} in ${(r.elapsedMs / 1000).toFixed(2)} s, peak heap ${(r.peakHeapBytes / MB).toFixed(0)} MB\n`);
           }
           if (opts.outDir) {
             const f = join(opts.outDir, summaryFileName(s.host));

@@ -17,6 +17,7 @@ import { registerRecord } from './record.js';
 import { registerSchema } from './schema.js';
 import { TOOL_VERSION } from '../analyses/version.js';
 import { addTuiOptions, registerTui, runTui, type TuiOptions } from './tui.js';
+import { visible } from './visible.js';
 
 export const EXIT = { ok: 0, failed: 1, input: 2, internal: 3, interrupted: 130 } as const;
 
@@ -78,11 +79,11 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.failed;
     }
     if (e instanceof InputError) {
-      process.stderr.write(`luotrace: ${e.oneLine}\n`);
+      process.stderr.write(`luotrace: ${visible(e.oneLine)}\n`);
       return EXIT.input;
     }
     const msg = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`luotrace: internal error: ${msg}\n`);
+    process.stderr.write(`luotrace: internal error: ${visible(msg)}\n`);
     if (process.env.LUOTRACE_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
     return EXIT.internal;
   }
@@ -165,7 +166,7 @@ if (/[\\/](main\.js|luotrace)$/.test(invoked) || invoked.endsWith('/cli/main.ts'
     process.exit(EXIT.interrupted);
   });
   process.on('unhandledRejection', (e) => {
-    process.stderr.write(`luotrace: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write(`luotrace: internal error: ${visible(e instanceof Error ? e.message : String(e))}\n`);
     process.exit(EXIT.internal);
   });
   main(process.argv).then((code) => {

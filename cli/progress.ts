@@ -5,6 +5,7 @@
 // not a terminal, for logs), `--no-progress` turns it off.
 import type { ReadProgress } from '../parsers/index.js';
 import { fmtBytes } from './tui/text.js';
+import { visible } from './visible.js';
 
 export interface ProgressOptions {
   /** true: always; false: never; undefined: when stderr is a terminal. */
@@ -26,7 +27,8 @@ export function progressLine(opts: ProgressOptions, files: number, err: NodeJS.W
   const started = Date.now();
   let last = 0;
   let shown = false;
-  const draw = (text: string): void => {
+  const draw = (line: string): void => {
+    const text = visible(line);
     if (tty) err.write(`\r\x1b[K${text}`);
     else err.write(`${text}\n`);
     shown = true;

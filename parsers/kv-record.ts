@@ -129,7 +129,7 @@ function lcbFlags(text: string): number | null {
   if (n !== null) return n;
   let mask = 0;
   for (const part of text.split('|')) {
-    const bit = LCB_FLAGS[part.trim()];
+    const bit = Object.hasOwn(LCB_FLAGS, part.trim()) ? LCB_FLAGS[part.trim()] : undefined;
     if (bit === undefined) return null;
     mask |= bit;
   }
@@ -248,11 +248,11 @@ function splitOffset(target: string): { func: string; offset: number | null } {
  */
 export function decodeRecord(probe: string, args: Record<string, string>, ctx: EventContext, kindHint?: string): Decoded {
   const parts = probe.split(':');
-  let type = parts.length > 1 ? (PROBE_TYPES[parts[0]] ?? parts[0]) : '';
+  let type = parts.length > 1 ? (Object.hasOwn(PROBE_TYPES, parts[0]) ? PROBE_TYPES[parts[0]] : parts[0]) : '';
   // The last part is the event or function; `kprobe:module:func`, `fentry:vmlinux:func` keep the module in front.
   let target = parts[parts.length - 1];
   if (kindHint) {
-    type = PROBE_TYPES[kindHint] ?? kindHint;
+    type = Object.hasOwn(PROBE_TYPES, kindHint) ? PROBE_TYPES[kindHint] : kindHint;
     if (type === 'kretprobe' || type === 'fexit') target = target.replace(/__(return|exit)$/, '');
     if (type === 'fentry') target = target.replace(/__entry$/, '');
   } else if (parts.length === 1) {

@@ -71,7 +71,7 @@ function parseLcbFlagsUncached(text: string): number {
   if (/^(0x[0-9a-fA-F]+|\d+)$/.test(text)) return Number(text);
   let mask = 0;
   for (const part of text.split('|')) {
-    const bit = LCB_FLAGS[part];
+    const bit = Object.hasOwn(LCB_FLAGS, part) ? LCB_FLAGS[part] : undefined;
     if (bit !== undefined) mask |= bit;
     else if (/^0x[0-9a-f]+$/i.test(part)) mask |= Number(part);
     else return NaN;
@@ -465,7 +465,7 @@ const DECODERS: Record<string, Decoder> = {
  * (real README §4, O3). Everything else is `generic`.
  */
 export function decodeNamedEvent(name: string, payload: string, ctx: EventContext): TraceEvent {
-  const decoder = DECODERS[name];
+  const decoder = Object.hasOwn(DECODERS, name) ? DECODERS[name] : undefined;
   if (decoder) {
     const ev = decoder(name, payload, ctx);
     if (ev) return ev;

@@ -2,7 +2,7 @@
 //
 // Columns are flat and named with their unit (`_ns` = nanoseconds on the trace clock); empty cell =
 // unknown. Quoting is csv-stringify's (RFC 4180: fields with commas, quotes or newlines quoted,
-// quotes doubled). Tables:
+// quotes doubled); text that a spreadsheet would run as a formula gets a leading ' (csvCell). Tables:
 //   sessions.csv, phases.csv, pin_windows.csv, refcounts.csv, module_refs_by_site.csv,
 //   lock_stats.csv, waits.csv (the waits the lock analysis keeps: lockDetails.slowestWaits).
 // Writing them into a directory is the CLI's part (cli/export/csv.ts).
@@ -96,8 +96,23 @@ export function reportTables(r: AnalyzeReport): CsvTable[] {
   return [sessions, phases, pinWindows, refcounts, bySite, lockStats, waits];
 }
 
-export function tableToCsv(t: CsvTable): string {
+// A spreadsheet runs a cell that begins with = + - @ (or a tab or CR before one) as a formula: a
+// comm or session name such as `=HYPERLINK(...)` or `@SUM(...)` from the machine under test would
+// run on the reader's desktop. As OWASP recommends ("CSV Injection"), such text cells get a leading
+// single quote, which spreadsheets show as text. Numbers are cells of type number and stay numbers
+// (an errno of -5 is the number -5), and so does text that is only a number.
+const FORMULA_START = /^[=+\-@\t\r]/;
+const PLAIN_NUMBER = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?$/i;
+
+/** One CSV cell: booleans as true/false, text that a spreadsheet would run as a formula neutralized. */
+export function csvCell(c: Cell): Cell {
   // csv-stringify writes null/undefined as empty cells and booleans as 1/""; say true/false instead.
-  const rows = t.rows.map((row) => row.map((c) => (typeof c === 'boolean' ? String(c) : c)));
+  if (typeof c === 'boolean') return String(c);
+  if (typeof c === 'string' && FORMULA_START.test(c) && !PLAIN_NUMBER.test(c)) return `'${c}`;
+  return c;
+}
+
+export function tableToCsv(t: CsvTable): string {
+  const rows = t.rows.map((row) => row.map(csvCell));
   return stringify([t.columns, ...rows], { eof: true, record_delimiter: 'unix' });
 }

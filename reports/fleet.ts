@@ -21,6 +21,7 @@ import type { LockRow } from '../analyses/locks/locks.js';
 import { Distribution, DistributionSummarySchema, HistogramBucketSchema, QUANTILE_METHOD, SerializedDistributionSchema, type SerializedDistribution } from '../analyses/locks/quantiles.js';
 import { isLeakedPin } from '../analyses/luo/pin-kinds.js';
 import type { AnalysisResult } from '../analyses/report.js';
+import { addCount, nameTable, own } from '../parsers/name-table.js';
 
 // 2: percentiles by nearest rank and a quantileMethod per distribution summary (issue #19); a version 1
 // document's per-host percentiles used a lower rank, so merge refuses it rather than mix the two.
@@ -231,9 +232,7 @@ export type FleetSummary = z.infer<typeof FleetSummarySchema>;
 
 // ---- one host --------------------------------------------------------------------------------------
 
-const add = (rec: Record<string, number>, k: string, n = 1): void => {
-  rec[k] = (rec[k] ?? 0) + n;
-};
+const add = addCount;
 const sumValues = (rec: Record<string, number>): number => Object.values(rec).reduce((a, b) => a + b, 0);
 
 export function lockKey(name: string | null, type: string): string {
@@ -249,8 +248,8 @@ class LockAcc {
   slept = 0;
   failed = 0;
   trylockFailed = 0;
-  readonly incompleteWaits: Record<string, number> = {};
-  readonly incompleteHolds: Record<string, number> = {};
+  readonly incompleteWaits = nameTable<number>();
+  readonly incompleteHolds = nameTable<number>();
   readonly wait = new Distribution();
   readonly hold = new Distribution();
   hosts = 0;
@@ -336,8 +335,8 @@ function rowFigures(r: LockRow): LockFigures {
  * (runAnalysisWithDistributions), in memory or read back from JSON.
  */
 export function buildHostSummary(host: string, inputs: string[], { report, lockDistributions }: AnalysisResult): HostSummary {
-  const byState: Record<string, number> = {};
-  const bySide: Record<string, number> = {};
+  const byState = nameTable<number>();
+  const bySide = nameTable<number>();
   for (const s of report.sessions) {
     add(byState, s.state);
     add(bySide, s.side);
@@ -533,8 +532,8 @@ function deserialize(what: string, s: SerializedDistribution): Distribution {
 export class FleetAccumulator {
   private readonly hosts = new Map<string, HostEntry>();
   private readonly verdicts = new Map<string, VerdictAcc>();
-  private readonly models: Record<string, number> = {};
-  private readonly sessions = { total: 0, omitted: 0, byState: {} as Record<string, number>, bySide: {} as Record<string, number> };
+  private readonly models = nameTable<number>();
+  private readonly sessions = { total: 0, omitted: 0, byState: nameTable<number>(), bySide: nameTable<number>() };
   private readonly phases = new Map<string, PhaseAcc>();
   private readonly modules = new Map<string, ModuleAcc>();
   private readonly locks = new Map<string, LockAcc>();
@@ -605,7 +604,7 @@ export class FleetAccumulator {
       acc.totalNs += p.totalNs;
       acc.minNs = minNull(acc.minNs, p.minNs);
       acc.maxNs = maxNull(acc.maxNs, p.maxNs);
-      const d = h.distributions.phases[p.phase];
+      const d = own(h.distributions.phases, p.phase);
       if (d) acc.durations.merge(deserialize(`${from}: phase ${p.phase}`, d));
       else if (p.durations.count > 0) throw new SummaryMergeError(`${from}: phase ${p.phase} has no distribution`);
     });
@@ -623,7 +622,7 @@ export class FleetAccumulator {
       if (m.putsWithoutGet > 0) acc.putsWithoutGet.add(h.host);
     }
     for (const f of h.locks) {
-      const d = h.distributions.locks[f.key];
+      const d = own(h.distributions.locks, f.key);
       if (!d) throw new SummaryMergeError(`${from}: lock ${f.key} has no distributions`);
       const acc = this.lock(f);
       acc.addFigures(f, deserialize(`${from}: lock ${f.key} waits`, d.wait), deserialize(`${from}: lock ${f.key} holds`, d.hold));

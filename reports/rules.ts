@@ -494,7 +494,7 @@ function evaluatePhases(rule: Extract<RuleConfig, { kind: 'phase' }>, report: An
   const good = [...bestOk.values()].sort((a, b) => b.value / b.limit - a.value / a.limit);
   const message = bad.length
     ? `${bad.length} of ${checked} phases over the limit: ${bad.slice(0, 5).map((m) => `${m.subject} took ${fmtNs(m.value)} > ${fmtNs(m.limit)}${m.at[0] ? ` (${m.at[0].file}:${m.at[0].line})` : ''}`).join('; ')}${bad.length > 5 ? '; …' : ''}`
-    : `${checked} phases within limits; closest to its limit: ${good[0].subject} ${fmtNs(good[0].value)} ≤ ${fmtNs(good[0].limit)}${unmeasured ? `; ${unmeasured} not measurable (an end outside the trace)` : ''}`;
+    : `${checked} phases within limits${good[0] ? `; closest to its limit: ${good[0].subject} ${fmtNs(good[0].value)} ≤ ${fmtNs(good[0].limit)}` : ''}${unmeasured ? `; ${unmeasured} not measurable (an end outside the trace)` : ''}`;
   return {
     ...base,
     status: statusOf(bad.length === 0, rule.severity),

@@ -6,6 +6,7 @@
 //   "Versions a tool must handle" table and "Recognising the version from a trace";
 //   §1.5 implicit phases; §2 function inventory; §3 locks; §4 where module refs are taken;
 //   and the real 7.2.13 captures (real README §1, O4) for the call sites a LATER kernel prints.
+import { lookupTable } from '../../parsers/name-table.js';
 
 export type KernelModelId = 'pre-series' | 'v1' | 'merged' | 'later';
 
@@ -122,7 +123,7 @@ export function isLuoFunction(func: string): boolean {
 }
 
 /** The known LUO locks (luo-model.md §3, real README O10), by lockdep name or kallsyms symbol. */
-export const LUO_LOCKS: Record<string, { type: 'rwsem' | 'mutex' | 'spinlock'; role: string }> = {
+export const LUO_LOCKS: Record<string, { type: 'rwsem' | 'mutex' | 'spinlock'; role: string }> = lookupTable({
   luo_register_rwlock: { type: 'rwsem', role: 'handler/FLB registration lists (merged series)' },
   'luo_session_global.incoming.rwsem': { type: 'rwsem', role: 'incoming session list' },
   'luo_session_global.outgoing.rwsem': { type: 'rwsem', role: 'outgoing session list' },
@@ -134,7 +135,7 @@ export const LUO_LOCKS: Record<string, { type: 'rwsem' | 'mutex' | 'spinlock'; r
   '&private->outgoing.lock': { type: 'mutex', role: 'per-FLB outgoing state' },
   '&private->incoming.lock': { type: 'mutex', role: 'per-FLB incoming state' },
   luo_flb_init_lock: { type: 'spinlock', role: 'lazy FLB init' },
-};
+});
 
 /**
  * The function a probe event is about. Probe locations can be addresses (trace-cmd prints entry

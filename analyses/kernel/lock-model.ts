@@ -10,6 +10,7 @@
 import type { TraceEvent } from '../../parsers/event.js';
 import { normalizePointer, parseSignedInt } from '../../parsers/payloads.js';
 import { LUO_LOCKS, probedFunction } from './kernel-models.js';
+import { lookupTable } from '../../parsers/name-table.js';
 
 /** Lock types as `perf lock` names them (its `type` column), plus what lockdep alone cannot tell. */
 export type LockType = 'rwsem' | 'mutex' | 'spinlock' | 'rwlock' | 'percpu-rwsem' | 'rtmutex' | 'rcu' | 'unknown';
@@ -32,7 +33,7 @@ function fn(type: LockFunction['type'], action: LockFunction['action'], shared: 
 
 // include/linux/rwsem.h and include/linux/mutex.h (7.2.13): every exported entry point. With lockdep
 // (DEBUG_LOCK_ALLOC) mutex_lock is a macro for mutex_lock_nested(lock, 0), so both names can appear.
-export const LOCK_FUNCTIONS: Record<string, LockFunction> = {
+export const LOCK_FUNCTIONS: Record<string, LockFunction> = lookupTable({
   down_read: fn('rwsem', 'acquire', true),
   down_read_nested: fn('rwsem', 'acquire', true),
   down_read_non_owner: fn('rwsem', 'acquire', true),
@@ -62,7 +63,7 @@ export const LOCK_FUNCTIONS: Record<string, LockFunction> = {
   mutex_trylock: fn('mutex', 'acquire', false, true),
   _mutex_trylock_nest_lock: fn('mutex', 'acquire', false, true),
   mutex_unlock: fn('mutex', 'release', false),
-};
+});
 
 /** LCB_F_* (include/trace/events/lock.h). */
 export const LCB = { SPIN: 1, READ: 2, WRITE: 4, RT: 8, PERCPU: 16, MUTEX: 32 } as const;

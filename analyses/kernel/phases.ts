@@ -12,6 +12,7 @@
 //   deserialize phase.
 // Sessions name their phase records (analyses/luo/sessions.ts), lock rows their LUO phase column
 // (analyses/stream/luo-calls.ts), and the report says which phases could not be seen, all from here.
+import { lookupTable } from '../../parsers/name-table.js';
 
 export type PhaseName =
   | 'register'
@@ -37,7 +38,7 @@ export type PhaseScope = 'registration' | 'session' | 'global';
  * `luo_file_unfreeze` (the rollback of a failed freeze) comes last so that the lifecycle order of
  * the other phases is unchanged by it.
  */
-export const LUO_PHASES: Readonly<Record<string, { phase: PhaseName; scope: PhaseScope }>> = {
+export const LUO_PHASES: Readonly<Record<string, { phase: PhaseName; scope: PhaseScope }>> = lookupTable({
   liveupdate_register_file_handler: { phase: 'register', scope: 'registration' },
   liveupdate_register_flb: { phase: 'register', scope: 'registration' },
   liveupdate_unregister_file_handler: { phase: 'unregister', scope: 'registration' },
@@ -55,10 +56,10 @@ export const LUO_PHASES: Readonly<Record<string, { phase: PhaseName; scope: Phas
   luo_retrieve_file: { phase: 'retrieve', scope: 'session' },
   luo_file_finish: { phase: 'finish', scope: 'session' },
   luo_file_unfreeze: { phase: 'unfreeze', scope: 'session' },
-};
+});
 
 /** The phase a call of `func` opens, when it opens one. */
-export const PHASE_OF_FUNCTION: Readonly<Record<string, PhaseName>> = Object.fromEntries(Object.entries(LUO_PHASES).map(([f, p]) => [f, p.phase]));
+export const PHASE_OF_FUNCTION: Readonly<Record<string, PhaseName>> = lookupTable(Object.fromEntries(Object.entries(LUO_PHASES).map(([f, p]) => [f, p.phase])));
 
 /** The per-session function that marks `phase` in a session (to tell "not probed" from "not seen"). */
 export function sessionFunctionOf(phase: PhaseName): string | null {

@@ -20,6 +20,7 @@ import { type Boot, SegmentTracker } from '../stream/segments.js';
 import { type PhaseRecord, type SessionRecord, SessionReducer } from './sessions.js';
 import type { BootJson, LuoSection, LuoSectionBody, ModuleJson, PhaseJson, PinWindowJson, SessionJson } from './schema.js';
 import { isLuoReference, isSessionPin, type OpenReason, openReasonText } from './pin-kinds.js';
+import { addCount, nameTable } from '../../parsers/name-table.js';
 
 /** The LUO call that freezes every session and returns only if the kexec will not happen (luo_core.c). */
 const KEXEC_ENTRY = 'liveupdate_reboot';
@@ -294,6 +295,9 @@ export class LuoAnalysis {
       maxNs: p.count ? p.maxNs : null,
       avgNs: p.count ? Math.round(p.totalNs / p.count) : null,
     }));
+    for (const note of [this.sessions.backwards.note('LUO phases', fileOf), this.pins.backwards.note('pin windows', fileOf)]) {
+      if (note !== null && !ctx.quality.notes.includes(note)) ctx.quality.notes.push(note);
+    }
     return {
       kernelModel: this.kernelModel(),
       boots: bootsJson,
@@ -314,15 +318,15 @@ function mergeModuleStats(stats: ModuleStats[], bootOfSeg: Map<number, Boot>): A
     const key = `${boot}\u0000${st.module}`;
     const cur = merged.get(key);
     if (!cur) {
-      merged.set(key, [boot, { ...st, getsBySite: { ...st.getsBySite }, putsBySite: { ...st.putsBySite }, mismatches: [...st.mismatches] }, new Set([st.segment])]);
+      merged.set(key, [boot, { ...st, getsBySite: nameTable(st.getsBySite), putsBySite: nameTable(st.putsBySite), mismatches: [...st.mismatches] }, new Set([st.segment])]);
       continue;
     }
     const m = cur[1];
     cur[2].add(st.segment);
     m.gets += st.gets;
     m.puts += st.puts;
-    for (const [k, n] of Object.entries(st.getsBySite)) m.getsBySite[k] = (m.getsBySite[k] ?? 0) + n;
-    for (const [k, n] of Object.entries(st.putsBySite)) m.putsBySite[k] = (m.putsBySite[k] ?? 0) + n;
+    for (const [k, n] of Object.entries(st.getsBySite)) addCount(m.getsBySite, k, n);
+    for (const [k, n] of Object.entries(st.putsBySite)) addCount(m.putsBySite, k, n);
     if (m.firstRefcnt === null) m.firstRefcnt = st.firstRefcnt;
     if (st.lastRefcnt !== null) m.lastRefcnt = st.lastRefcnt;
     if (st.minRefcnt !== null) m.minRefcnt = m.minRefcnt === null ? st.minRefcnt : Math.min(m.minRefcnt, st.minRefcnt);

@@ -18,6 +18,7 @@ import type { TraceEvent } from '../../parsers/event.js';
 import { type CallSiteClass, classifyCallSite } from '../kernel/kernel-models.js';
 import type { LuoCallTracker } from '../stream/luo-calls.js';
 import type { Segment } from '../stream/segments.js';
+import { BackwardSpans } from './backwards.js';
 import type { SessionReducer } from './sessions.js';
 
 export interface PinWindow {
@@ -76,6 +77,8 @@ export class PinReducer {
   readonly closed: PinWindow[] = [];
   closedDropped = 0;
   readonly unmatched: UnmatchedPut[] = [];
+  /** Windows whose put came before their get (time went backwards): no duration. */
+  readonly backwards = new BackwardSpans();
   /** Lost-event gaps seen per segment so far. */
   private readonly gaps = new Map<number, number>();
   private readonly gapAtGet = new WeakMap<PinWindow, number>();
@@ -156,7 +159,7 @@ export class PinReducer {
     w.putLine = ev.line;
     w.putTime = ev.time;
     w.putCallSite = site;
-    if (w.getTime !== null && ev.time !== null) w.durationNs = ev.time - w.getTime;
+    w.durationNs = this.backwards.span(w.getTime, ev.time, ev.src, ev.line);
     if ((this.gaps.get(seg.id) ?? 0) !== this.gapAtGet.get(w)) w.incomplete = true;
     if (this.closed.length < MAX_CLOSED) this.closed.push(w);
     else this.closedDropped++;

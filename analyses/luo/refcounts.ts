@@ -15,6 +15,7 @@ import { probedFunction } from '../kernel/kernel-models.js';
 import type { Segment } from '../stream/segments.js';
 import { type TaskKey, taskKey } from '../stream/task-key.js';
 import { deletedModuleName } from './registry.js';
+import { addCount, nameTable } from '../../parsers/name-table.js';
 
 export interface RefcntMismatch {
   line: number;
@@ -87,8 +88,8 @@ export class RefcountReducer {
         src,
         gets: 0,
         puts: 0,
-        getsBySite: {},
-        putsBySite: {},
+        getsBySite: nameTable(),
+        putsBySite: nameTable(),
         firstRefcnt: null,
         lastRefcnt: null,
         minRefcnt: null,
@@ -134,10 +135,10 @@ export class RefcountReducer {
         if (entry !== null && (ev.time === null || entry > ev.time || ev.time - entry > MAX_ENTRY_LATENCY_NS)) entry = null;
         if (ev.kind === 'module_get') {
           s.gets++;
-          s.getsBySite[site] = (s.getsBySite[site] ?? 0) + 1;
+          addCount(s.getsBySite, site);
         } else {
           s.puts++;
-          s.putsBySite[site] = (s.putsBySite[site] ?? 0) + 1;
+          addCount(s.putsBySite, site);
         }
         if (s.firstRefcnt === null) s.firstRefcnt = f.refcnt;
         s.lastRefcnt = f.refcnt;

@@ -12,6 +12,7 @@ import { errnoName } from '../kernel/errno.js';
 import type { LuoCallTracker } from '../stream/luo-calls.js';
 import type { Segment } from '../stream/segments.js';
 import { type TaskKey, taskKey } from '../stream/task-key.js';
+import { lookupTable } from '../../parsers/name-table.js';
 
 export interface Registration {
   action: 'register' | 'unregister';
@@ -30,12 +31,12 @@ export interface Registration {
   error: string | null;
 }
 
-const FUNCS: Record<string, { action: Registration['action']; what: Registration['what'] }> = {
+const FUNCS: Record<string, { action: Registration['action']; what: Registration['what'] }> = lookupTable({
   liveupdate_register_file_handler: { action: 'register', what: 'file-handler' },
   liveupdate_unregister_file_handler: { action: 'unregister', what: 'file-handler' },
   liveupdate_register_flb: { action: 'register', what: 'flb' },
   liveupdate_unregister_flb: { action: 'unregister', what: 'flb' },
-};
+});
 
 /** A task's key, built only on the few events that use it: push runs for every event. */
 function taskOf(ev: TraceEvent): TaskKey {

@@ -19,6 +19,7 @@ import { PHASE_OF_FUNCTION } from '../kernel/phases.js';
 import type { CallEdge, LuoCallTracker } from '../stream/luo-calls.js';
 import type { Segment } from '../stream/segments.js';
 import { type TaskKey, taskKey } from '../stream/task-key.js';
+import { BackwardSpans } from './backwards.js';
 
 export type SessionSide = 'outgoing' | 'incoming';
 export type SessionState =
@@ -142,18 +143,20 @@ function phaseFrom(name: string, edge: CallEdge, token: string | null = null): P
   };
 }
 
-function close(phase: PhaseRecord, edge: CallEdge): void {
+function close(phase: PhaseRecord, edge: CallEdge, backwards: BackwardSpans): void {
   phase.end = edge.end;
   phase.endLine = edge.endLine;
   phase.result = edge.ret;
   phase.error = errnoName(edge.ret);
-  if (phase.start !== null && phase.end !== null) phase.durationNs = phase.end - phase.start;
+  phase.durationNs = backwards.span(phase.start, phase.end, phase.src, phase.line);
 }
 
 export class SessionReducer {
   private readonly segs = new Map<number, SegState>();
   readonly orphans: OrphanPhase[] = [];
   readonly globalPhases: GlobalPhase[] = [];
+  /** Phases whose return came before their call (time went backwards): no duration. */
+  readonly backwards = new BackwardSpans();
   /** Phase durations of every session, kept or not. */
   readonly phaseStats = new Map<string, PhaseStat>();
   /** Sessions dropped to counts, by outcome state. */
@@ -373,14 +376,14 @@ export class SessionReducer {
       // Return without entry: the call began before the trace. Keep it as a phase of its own.
       if (edge.entryMissing && ['luo_file_finish', 'luo_file_unpreserve_files', 'luo_preserve_file', 'luo_session_create', 'luo_session_retrieve'].includes(c.func)) {
         const phase = phaseFrom(c.func, edge);
-        close(phase, edge);
+        close(phase, edge, this.backwards);
         phase.start = null;
         this.globalPhases.push({ ...phase, name: `${c.func} (entry before trace)`, segment: seg.id });
       }
       return;
     }
     st.open.delete(c);
-    close(rec.phase, edge);
+    close(rec.phase, edge, this.backwards);
     const s = rec.session;
     switch (c.func) {
       case 'luo_session_create':

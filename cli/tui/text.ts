@@ -1,6 +1,8 @@
 // Screen text for the TUI: every screen is built as plain lines of styled segments, cut to the
 // terminal width here (never by the terminal), so a screen is exactly the size it claims and a text
 // dump of it is what the user saw. Colors are optional styling: NO_COLOR drops them at render time.
+import { visible } from '../visible.js';
+
 export type Color = 'red' | 'green' | 'yellow' | 'blue' | 'magenta' | 'cyan' | 'gray';
 
 export interface Seg {
@@ -22,17 +24,14 @@ export function lineText(l: Line): string {
 }
 
 /**
- * Raw trace text made safe to print: tabs expanded, control bytes (an ESC in a corrupted comm
- * would otherwise drive the terminal) shown as `·`.
+ * Trace text made safe to print: tabs expanded (raw lines are laid out as a terminal would), every
+ * other control character made visible the one way luotrace shows them everywhere (cli/visible.ts):
+ * an ESC in a comm would otherwise drive the terminal.
  */
 export function sanitize(text: string): string {
-  if (!/[\x00-\x1f\x7f]/.test(text)) return text;
+  if (!text.includes('\t')) return visible(text);
   let out = '';
-  for (const ch of text) {
-    if (ch === '\t') out += ' '.repeat(8 - (out.length % 8));
-    else if (ch < ' ' || ch === '\x7f') out += '·';
-    else out += ch;
-  }
+  for (const ch of text) out += ch === '\t' ? ' '.repeat(8 - (out.length % 8)) : visible(ch);
   return out;
 }
 
@@ -48,6 +47,12 @@ export const padStart = (s: string, n: number): string => (s.length >= n ? trunc
 
 /** Cut a styled line to `width` columns; the cut is marked with `…`. */
 export function fit(l: Line, width: number): Line {
+  // Every line of a screen is cut here, so this is where no trace text can reach the terminal
+  // unescaped (cells that columns() laid out are already safe and come back unchanged).
+  l = l.map((x) => {
+    const text = visible(x.text);
+    return text === x.text ? x : { ...x, text };
+  });
   let total = 0;
   for (const x of l) total += x.text.length;
   if (total <= width) return l;
@@ -138,7 +143,8 @@ export function columns(cols: Col[], gap = 1): Line {
   cols.forEach((c, i) => {
     const last = i === cols.length - 1;
     // The last column is not padded: trailing blanks would only push the line past the edge.
-    const t = c.align === 'right' ? padStart(c.text, c.width) : last ? trunc(c.text, c.width) : padEnd(c.text, c.width);
+    const text = visible(c.text);
+    const t = c.align === 'right' ? padStart(text, c.width) : last ? trunc(text, c.width) : padEnd(text, c.width);
     out.push({ text: t, ...c.style });
     if (i < cols.length - 1 && gap > 0) out.push({ text: ' '.repeat(gap) });
   });
