@@ -277,7 +277,6 @@ export const LONG_FUNCTIONS_ALLOWED: Record<string, number> = {
   'analyses/locks/locks.ts#buildSection': 275,
   'analyses/luo/verdicts.ts#buildVerdicts': 255,
   'reports/diff.ts#diffReports': 231,
-  'analyses/luo/luo.ts#LuoAnalysis.finish': 202,
   'reports/chrome-trace.ts#toChromeTrace': 161,
 };
 
