@@ -14,7 +14,8 @@ import type { AnalyzeOptions } from './analyze.js';
 import { ResultFailure } from './check.js';
 import { formatOption, threadsOption } from './options.js';
 import { BufferedWriter } from './output.js';
-import { fmtDuration, shortFile } from './render-luo.js';
+import { shortFile } from '../reports/format.js';
+import { fmtDuration } from './render-luo.js';
 import { table } from './table.js';
 import { visibleText } from './visible.js';
 

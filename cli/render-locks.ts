@@ -2,6 +2,7 @@
 // (its column words: contended, total wait, max wait, avg wait, type, caller; plus acquired and
 // hold times, which perf does not give without lockdep), percentiles, log2 histograms drawn as
 // bar rows (bpftrace's hist() layout), the slowest waits with their owners, and the stall view.
+import { formatDuration as fmtNs, shortFile } from '../reports/format.js';
 import type { LockRow, WaitRecord } from '../analyses/locks/locks.js';
 import type { AnalyzeReport } from '../analyses/report.js';
 
@@ -10,14 +11,6 @@ type LocksReport = Pick<AnalyzeReport, 'locks' | 'lockDetails' | 'sources'>;
 const HISTOGRAMS = 2;
 const BAR_WIDTH = 40;
 
-/** Nanoseconds as perf lock prints them (ns, us, ms, s). */
-export function fmtNs(ns: number | null): string {
-  if (ns === null) return '-';
-  if (ns >= 1e9) return `${(ns / 1e9).toFixed(2)} s`;
-  if (ns >= 1e6) return `${(ns / 1e6).toFixed(2)} ms`;
-  if (ns >= 1e3) return `${(ns / 1e3).toFixed(2)} us`;
-  return `${Math.round(ns)} ns`;
-}
 
 /** Bucket bounds as bpftrace prints them: 64K, 1M (powers of 1024). */
 function sizeLabel(n: number): string {
@@ -35,9 +28,6 @@ function lockLabel(r: { name: string | null; address: string | null; luo: { role
   return r.luo ? `${base} [LUO]` : base;
 }
 
-function shortFile(file: string): string {
-  return file.split('/').slice(-2).join('/');
-}
 
 function table(rows: LockRow[]): string[] {
   const head = ['acquired', 'contended', 'slept', 'avg wait', 'total wait', 'max wait', 'avg hold', 'max hold', 'type', 'caller', 'name'];

@@ -1,6 +1,7 @@
 // Text rendering of the LUO sections of the analyze report: verdicts, boots and kexec, sessions
 // with their phases, modules with refcounts and pin windows.
 import { isSessionPin } from '../analyses/luo/pin-kinds.js';
+import { shortFile } from '../reports/format.js';
 import type { LuoSection, PhaseJson, PinWindowJson } from '../analyses/luo/schema.js';
 import { table } from './table.js';
 
@@ -25,11 +26,6 @@ export function fmtDuration(ns: number | null): string {
   return `${(ns / 1e9).toFixed(3)} s`;
 }
 
-/** A file name short enough for a table: the last two path components. */
-export function shortFile(file: string): string {
-  const parts = file.split('/');
-  return parts.slice(-2).join('/');
-}
 
 export function renderVerdicts(s: LuoSection): string {
   const out = ['VERDICTS'];

@@ -432,47 +432,57 @@ interface PendingSlice {
   args: Record<string, unknown>;
 }
 
-export function toChromeTrace(inp: ChromeInputs): ChromeTrace {
-  const { report } = inp;
-  const events: ChromeTraceEvent[] = [];
-  const notes: string[] = [];
-  let skippedUntimed = 0;
-  let asyncIds = 0;
-  const pidOf = (boot: number) => boot + 1;
-  const threads = new Map<string, { pid: number; tid: number; name: string }>();
-  const taskName = new Map(inp.tasks.map((t) => [`${t.boot}/${t.pid}`, t.comm]));
-  const thread = (boot: number, pid: number | null, comm: string | null): number => {
-    const tid = pid ?? NO_TASK_TID;
-    const k = `${pidOf(boot)}/${tid}`;
-    if (!threads.has(k)) {
-      const c = comm ?? (pid !== null ? taskName.get(`${boot}/${pid}`) : undefined);
-      threads.set(k, { pid: pidOf(boot), tid, name: pid === null ? 'no task (console log lines)' : `${c ?? 'task'}-${pid}` });
-    }
-    return tid;
-  };
+/** The document being built: its events, notes, tracks and counters, shared by the steps below. */
+interface ChromeBuild {
+  inp: ChromeInputs;
+  events: ChromeTraceEvent[];
+  notes: string[];
+  processes: Record<string, string>;
+  threads: Map<string, { pid: number; tid: number; name: string }>;
+  taskName: Map<string, string>;
+  skippedUntimed: number;
+  asyncIds: number;
+}
 
-  // Processes: one per boot.
-  const processes: Record<string, string> = {};
+const pidOf = (boot: number) => boot + 1;
+
+/** The thread track of a task (made on first use, named by its comm). */
+function thread(c: ChromeBuild, boot: number, pid: number | null, comm: string | null): number {
+  const tid = pid ?? NO_TASK_TID;
+  const k = `${pidOf(boot)}/${tid}`;
+  if (!c.threads.has(k)) {
+    const name = comm ?? (pid !== null ? c.taskName.get(`${boot}/${pid}`) : undefined);
+    c.threads.set(k, { pid: pidOf(boot), tid, name: pid === null ? 'no task (console log lines)' : `${name ?? 'task'}-${pid}` });
+  }
+  return tid;
+}
+
+/** Processes: one per boot. */
+function addProcesses(c: ChromeBuild): void {
+  const { report } = c.inp;
   for (const b of report.boots) {
     const name = `boot ${b.id}: ${b.role === 'outgoing' ? 'old kernel (outgoing)' : b.role === 'incoming' ? 'new kernel (incoming)' : b.role === 'both' ? 'kernel (outgoing and incoming)' : 'kernel'}${b.liveupdateNumber !== null ? `, liveupdate #${b.liveupdateNumber}` : ''}`;
-    processes[String(pidOf(b.id))] = name;
-    events.push({ ph: 'M', name: 'process_name', pid: pidOf(b.id), args: { name } });
-    events.push({ ph: 'M', name: 'process_sort_index', pid: pidOf(b.id), args: { sort_index: b.id } });
+    c.processes[String(pidOf(b.id))] = name;
+    c.events.push({ ph: 'M', name: 'process_name', pid: pidOf(b.id), args: { name } });
+    c.events.push({ ph: 'M', name: 'process_sort_index', pid: pidOf(b.id), args: { sort_index: b.id } });
   }
-  if (report.boots.length > 1) notes.push('each boot is one process on its own trace clock: the new kernel\'s times restart at its boot, so boots may overlap on the time axis');
+  if (report.boots.length > 1) c.notes.push('each boot is one process on its own trace clock: the new kernel\'s times restart at its boot, so boots may overlap on the time axis');
+}
 
-  // Complete slices per thread: phases and lock intervals.
+/** Complete slices per thread (phases and lock intervals); returns how many phases and how many moved to async. */
+function addSlices(c: ChromeBuild): { phases: number; movedToAsync: number } {
+  const { report } = c.inp;
   const pending: PendingSlice[] = [];
   let phases = 0;
   const addPhase = (boot: number, p: AnalyzeReport['sessions'][number]['phases'][number], session: string | null) => {
     if (p.start === null || p.end === null) {
-      skippedUntimed++;
+      c.skippedUntimed++;
       return;
     }
     phases++;
     pending.push({
       pid: pidOf(boot),
-      tid: thread(boot, p.pid, p.comm),
+      tid: thread(c, boot, p.pid, p.comm),
       name: `${p.name}${p.token ? ` ${p.token}` : ''}`,
       cat: 'luo.phase',
       start: p.start,
@@ -482,11 +492,15 @@ export function toChromeTrace(inp: ChromeInputs): ChromeTrace {
   };
   for (const s of report.sessions) for (const p of s.phases) addPhase(s.boot, p, s.name);
   for (const b of report.boots) for (const p of b.globalPhases) addPhase(b.id, p, null);
-  for (const l of inp.lockSlices) {
+  for (const l of c.inp.lockSlices) {
     if (l.end < l.start) continue;
-    pending.push({ pid: pidOf(l.boot), tid: thread(l.boot, l.pid, l.comm), name: `${l.kind} ${l.lock} ${l.mode}`, cat: `lock.${l.kind}`, start: l.start, end: l.end, args: l.args });
+    pending.push({ pid: pidOf(l.boot), tid: thread(c, l.boot, l.pid, l.comm), name: `${l.kind} ${l.lock} ${l.mode}`, cat: `lock.${l.kind}`, start: l.start, end: l.end, args: l.args });
   }
-  // Strict nesting per thread; what cannot nest becomes an async slice on the same process.
+  return { phases, movedToAsync: nestSlices(c, pending) };
+}
+
+/** Strict nesting per thread; what cannot nest becomes an async slice on the same process. Returns how many moved. */
+function nestSlices(c: ChromeBuild, pending: PendingSlice[]): number {
   let movedToAsync = 0;
   const byThread = new Map<string, PendingSlice[]>();
   for (const s of pending) {
@@ -503,32 +517,36 @@ export function toChromeTrace(inp: ChromeInputs): ChromeTrace {
       const parent = stack[stack.length - 1];
       if (parent && s.end > parent.end) {
         movedToAsync++;
-        const id = `overlap-${++asyncIds}`;
-        events.push({ ph: 'b', name: s.name, cat: `${s.cat}.overlapping`, id, pid: s.pid, tid: s.tid, ts: us(s.start), args: s.args });
-        events.push({ ph: 'e', name: s.name, cat: `${s.cat}.overlapping`, id, pid: s.pid, tid: s.tid, ts: us(s.end) });
+        const id = `overlap-${++c.asyncIds}`;
+        c.events.push({ ph: 'b', name: s.name, cat: `${s.cat}.overlapping`, id, pid: s.pid, tid: s.tid, ts: us(s.start), args: s.args });
+        c.events.push({ ph: 'e', name: s.name, cat: `${s.cat}.overlapping`, id, pid: s.pid, tid: s.tid, ts: us(s.end) });
         continue;
       }
       stack.push(s);
-      events.push({ ph: 'X', name: s.name, cat: s.cat, pid: s.pid, tid: s.tid, ts: us(s.start), dur: us(s.end) - us(s.start), args: s.args });
+      c.events.push({ ph: 'X', name: s.name, cat: s.cat, pid: s.pid, tid: s.tid, ts: us(s.start), dur: us(s.end) - us(s.start), args: s.args });
     }
   }
-  if (movedToAsync) notes.push(`${movedToAsync} slices overlapped another on the same task without nesting and are drawn as async slices (category *.overlapping)`);
+  if (movedToAsync) c.notes.push(`${movedToAsync} slices overlapped another on the same task without nesting and are drawn as async slices (category *.overlapping)`);
+  return movedToAsync;
+}
 
-  // Pin windows: async slices.
+/** Pin windows: async slices. Returns how many were drawn. */
+function addPinWindows(c: ChromeBuild): number {
+  const { report } = c.inp;
   let pinWindows = 0;
   for (const m of report.modules) {
     const boot = report.boots.find((b) => b.id === m.boot);
     for (const w of m.pinWindows) {
       if (w.getTime === null) {
-        skippedUntimed++;
+        c.skippedUntimed++;
         continue;
       }
       const end = w.putTime ?? boot?.end ?? w.getTime;
       pinWindows++;
-      const id = `pin-${++asyncIds}`;
-      const tid = thread(m.boot, w.getPid, w.getComm);
+      const id = `pin-${++c.asyncIds}`;
+      const tid = thread(c, m.boot, w.getPid, w.getComm);
       const name = `${isSessionPin(w) ? 'pin' : 'ref'} ${m.name} (${w.class})`;
-      events.push({
+      c.events.push({
         ph: 'b',
         name,
         cat: 'module.pin',
@@ -551,23 +569,29 @@ export function toChromeTrace(inp: ChromeInputs): ChromeTrace {
           putLine: w.putLine,
         },
       });
-      events.push({ ph: 'e', name, cat: 'module.pin', id, pid: pidOf(m.boot), tid, ts: us(Math.max(end, w.getTime)) });
+      c.events.push({ ph: 'e', name, cat: 'module.pin', id, pid: pidOf(m.boot), tid, ts: us(Math.max(end, w.getTime)) });
     }
   }
-  if (report.modules.some((m) => m.pinWindows.some((w) => w.putTime === null))) notes.push('pins still held at the end of their boot (e.g. across kexec) end at the last event of that boot, with args.open = true');
+  if (report.modules.some((m) => m.pinWindows.some((w) => w.putTime === null))) c.notes.push('pins still held at the end of their boot (e.g. across kexec) end at the last event of that boot, with args.open = true');
+  return pinWindows;
+}
 
-  // Refcount counters.
-  const samples = [...inp.refcounts].sort((a, b) => a.boot - b.boot || a.time - b.time);
-  for (const s of samples) events.push({ ph: 'C', name: `refcnt ${s.module}`, pid: pidOf(s.boot), ts: us(s.time), args: { refcnt: s.refcnt } });
-
-  // Thread names last (every track that was used).
-  for (const t of threads.values()) events.push({ ph: 'M', name: 'thread_name', pid: t.pid, tid: t.tid, args: { name: t.name } });
-  for (const pid of new Set([...threads.values()].map((t) => t.pid))) {
-    if (!processes[String(pid)]) {
-      processes[String(pid)] = `boot ${pid - 1}`;
-      events.push({ ph: 'M', name: 'process_name', pid, args: { name: `boot ${pid - 1}` } });
+/** Thread names last (every track that was used), and a process for any boot that had none. */
+function addTrackNames(c: ChromeBuild): void {
+  for (const t of c.threads.values()) c.events.push({ ph: 'M', name: 'thread_name', pid: t.pid, tid: t.tid, args: { name: t.name } });
+  for (const pid of new Set([...c.threads.values()].map((t) => t.pid))) {
+    if (!c.processes[String(pid)]) {
+      c.processes[String(pid)] = `boot ${pid - 1}`;
+      c.events.push({ ph: 'M', name: 'process_name', pid, args: { name: `boot ${pid - 1}` } });
     }
   }
+}
+
+/** The notes on what the document leaves out (omitted sessions and windows, lock intervals). */
+function addCoverageNotes(c: ChromeBuild): void {
+  const { report } = c.inp;
+  const notes = c.notes;
+  const inp = c.inp;
   const sessionsOmitted = Object.values(report.sessionsOmitted ?? {}).reduce((a, n) => a + n, 0);
   const windowsOmitted = report.modules.reduce((a, m) => a + (m.pinWindowsOmitted ?? 0), 0);
   if (sessionsOmitted || windowsOmitted) {
@@ -579,17 +603,41 @@ export function toChromeTrace(inp: ChromeInputs): ChromeTrace {
   if (li && li.notDrawn) notes.push(`${li.notDrawn} lock intervals are not drawn: cut by the trace edges or lost events, failed attempts, or holds no release event shows`);
   if (li && li.overCap) notes.push(`lock slices capped at ${li.cap}: the ${li.kept} longest of ${li.complete} complete holds and waits are drawn, ${li.overCap} shorter ones are left out (--max-lock-slices)`);
 
+}
+
+export function toChromeTrace(inp: ChromeInputs): ChromeTrace {
+  const { report } = inp;
+  const c: ChromeBuild = {
+    inp,
+    events: [],
+    notes: [],
+    processes: {},
+    threads: new Map(),
+    taskName: new Map(inp.tasks.map((t) => [`${t.boot}/${t.pid}`, t.comm])),
+    skippedUntimed: 0,
+    asyncIds: 0,
+  };
+  addProcesses(c);
+  const { phases, movedToAsync } = addSlices(c);
+  const pinWindows = addPinWindows(c);
+  // Refcount counters.
+  const samples = [...inp.refcounts].sort((a, b) => a.boot - b.boot || a.time - b.time);
+  for (const s of samples) c.events.push({ ph: 'C', name: `refcnt ${s.module}`, pid: pidOf(s.boot), ts: us(s.time), args: { refcnt: s.refcnt } });
+  addTrackNames(c);
+  addCoverageNotes(c);
+  const li = inp.lockIntervals ?? null;
+  const skippedUntimed = c.skippedUntimed;
   return {
-    traceEvents: events,
+    traceEvents: c.events,
     displayTimeUnit: 'ns',
     otherData: {
       tool: `${report.tool.name} ${report.tool.version}`,
       files: report.sources.map((s) => s.file),
       kernelModel: report.kernelModel.id,
-      processes,
+      processes: c.processes,
       counts: { phases, pinWindows, lockSlices: inp.lockSlices.length, refcountSamples: samples.length, movedToAsync, skippedUntimed },
       lockIntervals: li ? { ...li, capped: li.overCap > 0 } : null,
-      notes,
+      notes: c.notes,
     },
   };
 }

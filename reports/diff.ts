@@ -446,14 +446,15 @@ function rmmodSummary(r: AnalyzeReport, module: string, boot: number): string | 
 
 // ---- the comparison ----------------------------------------------------------------------------
 
-export function diffReports(before: AnalyzeReport, after: AnalyzeReport, opts: DiffOptions = DEFAULT_DIFF_OPTIONS): DiffReport {
-  const headline: string[] = [];
-  const notComparable: string[] = [];
-  const regressions: Regression[] = [];
-  const side = (r: AnalyzeReport) => ({ files: r.sources.map((s) => s.file), kernelModel: r.kernelModel.id, title: r.kernelModel.title, pinning: r.kernelModel.pinning });
-  const sameKernelModel = before.kernelModel.id === after.kernelModel.id;
+/** What the parts of the comparison add, in the order they run. */
+interface Findings {
+  headline: string[];
+  notComparable: string[];
+  regressions: Regression[];
+}
 
-  // Module references by role, and where the pinning moved.
+/** Module references by role, and where the pinning moved. */
+function moduleRefsDiff(before: AnalyzeReport, after: AnalyzeReport, sameKernelModel: boolean, out: Findings): DiffReport['moduleRefs'] {
   const rb = moduleRoleCounts(before);
   const ra = moduleRoleCounts(after);
   const moduleRefs: DiffReport['moduleRefs'] = [];
@@ -471,30 +472,34 @@ export function diffReports(before: AnalyzeReport, after: AnalyzeReport, opts: D
       return { site: k.slice(4), role: s.role, direction: s.direction, count: cmp(b ? (b.sites.get(k)?.n ?? 0) : null, a ? (a.sites.get(k)?.n ?? 0) : null) };
     });
     const moved = describeMove(name, b, a);
-    if (moved) headline.push(moved);
-    if (!b || !a) notComparable.push(`module ${name}: seen ${b ? 'before' : 'after'} only`);
+    if (moved) out.headline.push(moved);
+    if (!b || !a) out.notComparable.push(`module ${name}: seen ${b ? 'before' : 'after'} only`);
     moduleRefs.push({ module: name, roles, sites, moved });
     if (!sameKernelModel) {
       const onlyB = sites.filter((s) => s.count.after === 0 && s.count.before! > 0 && s.role.startsWith('per-')).map((s) => s.site);
       const onlyA = sites.filter((s) => s.count.before === 0 && s.count.after! > 0 && s.role.startsWith('per-')).map((s) => s.site);
-      if (onlyB.length && onlyA.length) notComparable.push(`${name}: LUO call sites differ by kernel model (${onlyB.join(', ')} before; ${onlyA.join(', ')} after): compared by role`);
+      if (onlyB.length && onlyA.length) out.notComparable.push(`${name}: LUO call sites differ by kernel model (${onlyB.join(', ')} before; ${onlyA.join(', ')} after): compared by role`);
     }
   }
 
-  // The kernel model change comes after the moves it explains (the moves are what a reader looks for).
-  if (!sameKernelModel) {
-    headline.push(
-      `kernel model: ${before.kernelModel.id ?? 'unknown'} → ${after.kernelModel.id ?? 'unknown'}` +
-        (before.kernelModel.pinning && after.kernelModel.pinning && before.kernelModel.pinning !== after.kernelModel.pinning
-          ? ` (module refs: "${before.kernelModel.pinning}" → "${after.kernelModel.pinning}")`
-          : ''),
-    );
-    notComparable.push(
-      `kernel models differ (${before.kernelModel.id ?? 'unknown'} vs ${after.kernelModel.id ?? 'unknown'}): module references are compared by role, not by call site, and locks that exist in one model only are listed apart`,
-    );
-  }
+  return moduleRefs;
+}
 
-  // Modules per boot.
+/** The kernel model change, told after the moves it explains (the moves are what a reader looks for). */
+function kernelModelChange(before: AnalyzeReport, after: AnalyzeReport, out: Findings): void {
+  out.headline.push(
+    `kernel model: ${before.kernelModel.id ?? 'unknown'} → ${after.kernelModel.id ?? 'unknown'}` +
+      (before.kernelModel.pinning && after.kernelModel.pinning && before.kernelModel.pinning !== after.kernelModel.pinning
+        ? ` (module refs: "${before.kernelModel.pinning}" → "${after.kernelModel.pinning}")`
+        : ''),
+  );
+  out.notComparable.push(
+    `kernel models differ (${before.kernelModel.id ?? 'unknown'} vs ${after.kernelModel.id ?? 'unknown'}): module references are compared by role, not by call site, and locks that exist in one model only are listed apart`,
+  );
+}
+
+/** Modules per boot. */
+function modulesDiff(before: AnalyzeReport, after: AnalyzeReport, out: Findings): DiffReport['modules'] {
   const modKeys = new Map<string, { name: string; boot: number }>();
   for (const r of [before, after]) for (const m of r.modules) modKeys.set(`${m.name}\u0000${m.boot}`, { name: m.name, boot: m.boot });
   const modules: DiffReport['modules'] = [];
@@ -521,13 +526,17 @@ export function diffReports(before: AnalyzeReport, after: AnalyzeReport, opts: D
       pinHeldMaxNs: cmp(maxOf(held(mb)), maxOf(held(ma))),
       rmmod: { before: rmB, after: rmA },
     });
-    if (rmB !== rmA && rmB !== null && rmA !== null) headline.push(`rmmod ${name} (boot ${boot}): ${rmB} → ${rmA}`);
+    if (rmB !== rmA && rmB !== null && rmA !== null) out.headline.push(`rmmod ${name} (boot ${boot}): ${rmB} → ${rmA}`);
   }
 
   const windowsOmitted = (r: AnalyzeReport) => r.modules.reduce((a, m) => a + (m.pinWindowsOmitted ?? 0), 0);
-  if (windowsOmitted(before) + windowsOmitted(after) > 0) notComparable.push(`pin windows: the reports list only part of them (${windowsOmitted(before)} before, ${windowsOmitted(after)} after not listed): pin counts and held durations are over the listed windows`);
+  if (windowsOmitted(before) + windowsOmitted(after) > 0) out.notComparable.push(`pin windows: the reports list only part of them (${windowsOmitted(before)} before, ${windowsOmitted(after)} after not listed): pin counts and held durations are over the listed windows`);
 
-  // Verdicts.
+  return modules;
+}
+
+/** Verdicts. */
+function verdictsDiff(before: AnalyzeReport, after: AnalyzeReport, out: Findings): DiffReport['verdicts'] {
   const vIds = [...new Set([...before.verdicts.map((v) => v.id), ...after.verdicts.map((v) => v.id)])];
   const verdicts: DiffReport['verdicts'] = vIds.map((id) => {
     const vb = before.verdicts.find((v) => v.id === id);
@@ -536,14 +545,18 @@ export function diffReports(before: AnalyzeReport, after: AnalyzeReport, opts: D
     return { id, before: vb?.ok ?? null, after: va?.ok ?? null, changed, beforeMessage: vb?.message ?? null, afterMessage: va?.message ?? null };
   });
   for (const v of verdicts.filter((x) => x.changed)) {
-    headline.push(`${v.id}: ${v.before ? 'pass' : 'FAIL'} → ${v.after ? 'pass' : 'FAIL'}`);
+    out.headline.push(`${v.id}: ${v.before ? 'pass' : 'FAIL'} → ${v.after ? 'pass' : 'FAIL'}`);
     const va = after.verdicts.find((x) => x.id === v.id)!;
     if (v.before && !v.after && va.severity === 'error') {
-      regressions.push({ area: 'verdict', subject: v.id, metric: 'ok', before: 1, after: 0, ratio: null, message: `${v.id} passed before and fails after: ${va.message}` });
+      out.regressions.push({ area: 'verdict', subject: v.id, metric: 'ok', before: 1, after: 0, ratio: null, message: `${v.id} passed before and fails after: ${va.message}` });
     }
   }
 
-  // Sessions.
+  return verdicts;
+}
+
+/** Sessions. */
+function sessionsDiff(before: AnalyzeReport, after: AnalyzeReport, out: Findings): DiffReport['sessions'] {
   const sessions: DiffReport['sessions'] = matchSessions(before.sessions, after.sessions).map(({ b, a, by }) => {
     const s = (b ?? a)!;
     const phaseTime = (x: Session | null) => (x ? sum(x.phases.map((p) => p.durationNs ?? 0)) : null);
@@ -562,14 +575,18 @@ export function diffReports(before: AnalyzeReport, after: AnalyzeReport, opts: D
     };
   });
   const unmatched = sessions.filter((s) => s.matchedBy === 'none');
-  if (unmatched.length) notComparable.push(`${unmatched.length} session(s) seen on one side only: ${unmatched.slice(0, 5).map((s) => `${s.key} (${s.state.before ? 'before' : 'after'})`).join(', ')}`);
+  if (unmatched.length) out.notComparable.push(`${unmatched.length} session(s) seen on one side only: ${unmatched.slice(0, 5).map((s) => `${s.key} (${s.state.before ? 'before' : 'after'})`).join(', ')}`);
   const stateChanges = sessions.filter((s) => s.matchedBy !== 'none' && s.state.before !== s.state.after);
-  for (const s of stateChanges.slice(0, 5)) headline.push(`session ${s.key}: ${s.state.before} → ${s.state.after}`);
+  for (const s of stateChanges.slice(0, 5)) out.headline.push(`session ${s.key}: ${s.state.before} → ${s.state.after}`);
 
-  // Phases.
+  return sessions;
+}
+
+/** Phases. */
+function phasesDiff(before: AnalyzeReport, after: AnalyzeReport, opts: DiffOptions, out: Findings): DiffReport['phases'] {
   const omitted = (r: AnalyzeReport) => Object.values(r.sessionsOmitted ?? {}).reduce((a, n) => a + n, 0);
   const fromStats = omitted(before) > 0 || omitted(after) > 0;
-  if (fromStats) notComparable.push(`sessions: ${omitted(before)} before and ${omitted(after)} after are counted but not listed by their reports; phases are compared from the reports' phase statistics, sessions only where listed`);
+  if (fromStats) out.notComparable.push(`sessions: ${omitted(before)} before and ${omitted(after)} after are counted but not listed by their reports; phases are compared from the reports' phase statistics, sessions only where listed`);
   const pb = phaseAggs(before, fromStats);
   const pa = phaseAggs(after, fromStats);
   const phases: DiffReport['phases'] = [];
@@ -587,18 +604,22 @@ export function diffReports(before: AnalyzeReport, after: AnalyzeReport, opts: D
     };
     phases.push(row);
     if (!b || !a) {
-      notComparable.push(`phase ${e.side}/${e.phase}: seen ${b ? 'before' : 'after'} only`);
+      out.notComparable.push(`phase ${e.side}/${e.phase}: seen ${b ? 'before' : 'after'} only`);
       continue;
     }
     for (const [metric, c] of [['avg', row.avgNs], ['max', row.maxNs]] as const) {
       if (regressed(c, opts, opts.minDeltaNs)) {
-        regressions.push({ area: 'phase', subject: `${e.side}/${e.phase}`, metric: `${metric} duration`, before: c.before, after: c.after, ratio: c.ratio, message: `${e.phase} (${e.side}) ${metric} ${fmtNs(c.before)} → ${fmtNs(c.after)} (${pct(c.ratio)})` });
+        out.regressions.push({ area: 'phase', subject: `${e.side}/${e.phase}`, metric: `${metric} duration`, before: c.before, after: c.after, ratio: c.ratio, message: `${e.phase} (${e.side}) ${metric} ${fmtNs(c.before)} → ${fmtNs(c.after)} (${pct(c.ratio)})` });
       }
     }
   }
   phases.sort((x, y) => x.side.localeCompare(y.side) || x.phase.localeCompare(y.phase));
 
-  // Locks.
+  return phases;
+}
+
+/** Locks. */
+function locksDiff(before: AnalyzeReport, after: AnalyzeReport, opts: DiffOptions, out: Findings): Pick<DiffReport, 'locks' | 'unnamedLocks'> {
   const lb = lockAggs(before);
   const la = lockAggs(after);
   const locks: DiffReport['locks'] = [];
@@ -618,7 +639,7 @@ export function diffReports(before: AnalyzeReport, after: AnalyzeReport, opts: D
     locks.push(row);
     if (!b || !a) {
       const owner = lockOwnerModel(e.lock);
-      notComparable.push(`lock ${e.lock} ${e.mode}: seen ${b ? 'before' : 'after'} only${owner ? ` (registration lock of the ${owner} model)` : ''}`);
+      out.notComparable.push(`lock ${e.lock} ${e.mode}: seen ${b ? 'before' : 'after'} only${owner ? ` (registration lock of the ${owner} model)` : ''}`);
       continue;
     }
     const subject = `${e.lock} ${e.mode}`;
@@ -633,14 +654,14 @@ export function diffReports(before: AnalyzeReport, after: AnalyzeReport, opts: D
     for (const [metric, c, floor] of checks) {
       if (!regressed(c, opts, floor)) continue;
       const show = metric === 'contended' ? (v: number | null) => String(v ?? '-') : fmtNs;
-      regressions.push({ area: 'lock', subject, metric, before: c.before, after: c.after, ratio: c.ratio, message: `${subject} ${metric} ${show(c.before)} → ${show(c.after)} (${pct(c.ratio)})` });
+      out.regressions.push({ area: 'lock', subject, metric, before: c.before, after: c.after, ratio: c.ratio, message: `${subject} ${metric} ${show(c.before)} → ${show(c.after)} (${pct(c.ratio)})` });
     }
   }
   locks.sort((x, y) => x.lock.localeCompare(y.lock) || x.mode.localeCompare(y.mode));
   const beforeLocks = lockRowsOf(before).rows.length;
   const afterLocks = lockRowsOf(after).rows.length;
   if (beforeLocks === 0 || afterLocks === 0) {
-    notComparable.push(`locks: ${beforeLocks === 0 && afterLocks === 0 ? 'neither report has' : beforeLocks === 0 ? 'the before report has no' : 'the after report has no'} lock statistics`);
+    out.notComparable.push(`locks: ${beforeLocks === 0 && afterLocks === 0 ? 'neither report has' : beforeLocks === 0 ? 'the before report has no' : 'the after report has no'} lock statistics`);
   }
   const unnamed = { before: unnamedLocks(before), after: unnamedLocks(after) };
   const count = (xs: Array<{ locks: number }>) => xs.reduce((a, x) => a + x.locks, 0);
@@ -649,11 +670,29 @@ export function diffReports(before: AnalyzeReport, after: AnalyzeReport, opts: D
   const na = count(unnamed.after);
   if (nb + na > 0) {
     const raw = nb + na - hashed(unnamed.before) - hashed(unnamed.after);
-    notComparable.push(
+    out.notComparable.push(
       `locks without a name (${nb} before, ${na} after): a hashed pointer is keyed per boot and a raw address changes with the run, so they cannot be matched across runs; listed per side, not compared` +
         (raw > 0 ? ` (${raw} are raw addresses: --kallsyms names static locks)` : ''),
     );
   }
+
+  return { locks, unnamedLocks: unnamed };
+}
+
+export function diffReports(before: AnalyzeReport, after: AnalyzeReport, opts: DiffOptions = DEFAULT_DIFF_OPTIONS): DiffReport {
+  // Each part adds its lines to the headline, the not-comparable notes and the regressions, in this order.
+  const out: Findings = { headline: [], notComparable: [], regressions: [] };
+  const { headline, regressions } = out;
+  const side = (r: AnalyzeReport) => ({ files: r.sources.map((s) => s.file), kernelModel: r.kernelModel.id, title: r.kernelModel.title, pinning: r.kernelModel.pinning });
+  const sameKernelModel = before.kernelModel.id === after.kernelModel.id;
+  const moduleRefs = moduleRefsDiff(before, after, sameKernelModel, out);
+  if (!sameKernelModel) kernelModelChange(before, after, out);
+  const modules = modulesDiff(before, after, out);
+  const verdicts = verdictsDiff(before, after, out);
+  const sessions = sessionsDiff(before, after, out);
+  const phases = phasesDiff(before, after, opts, out);
+  const { locks, unnamedLocks: unnamed } = locksDiff(before, after, opts, out);
+  const notComparable = out.notComparable;
 
   if (regressions.length) headline.push(`${regressions.length} regression(s) beyond +${Math.round(opts.threshold * 100)}%: ${regressions.slice(0, 3).map((r) => r.message).join('; ')}${regressions.length > 3 ? '; …' : ''}`);
   else headline.push(`no regression beyond +${Math.round(opts.threshold * 100)}% (increases under ${fmtNs(opts.minDeltaNs)} ignored)`);

@@ -109,8 +109,43 @@ export class LuoAnalysis {
     const boots = this.segments.boots();
     const bootOfSeg = new Map<number, Boot>();
     for (const b of boots) for (const s of b.segments) bootOfSeg.set(s.id, b);
+    const sessionsByBoot = this.sessionsByBoot(boots, bootOfSeg);
 
-    // Sessions of every segment, grouped by boot; join the freeze phases seen elsewhere (console).
+    // Session ids in report order, and the cross-kexec join by name.
+    const allSessions: Array<{ rec: SessionRecord; boot: number }> = [];
+    for (const b of boots) for (const s of sessionsByBoot.get(b.id) ?? []) allSessions.push({ rec: s, boot: b.id });
+    const idOf = new Map<number, number>();
+    allSessions.forEach((s, i) => idOf.set(s.rec.key, i));
+    const j: Joined = { fileOf, boots, bootOfSeg, sessionsByBoot, allSessions, idOf, kexecOk: this.kexecOk(boots, sessionsByBoot) };
+
+    const openWindows = this.pins.openWindows();
+    const windowsJson = [...this.pins.closed.map((w) => this.windowJson(j, w, false)), ...openWindows.map((w) => this.windowJson(j, w, true))];
+    const probed = this.sessions.probedFunctions;
+    const section: LuoSectionBody = {
+      kernelModel: this.kernelModel(),
+      boots: boots.map((b) => this.bootJson(j, b)),
+      sessions: this.sessionsJson(j, windowsJson, peersAcrossKexec(j)),
+      modules: this.modulesJson(j, windowsJson, openWindows),
+      sessionsOmitted: Object.fromEntries(this.sessions.omitted),
+      phaseStats: this.sessions.phaseStatsWithLive().map((p) => ({
+        phase: p.phase,
+        count: p.count,
+        errors: p.errors,
+        totalNs: p.totalNs,
+        minNs: p.count && Number.isFinite(p.minNs) ? p.minNs : null,
+        maxNs: p.count ? p.maxNs : null,
+        avgNs: p.count ? Math.round(p.totalNs / p.count) : null,
+      })),
+      probedFunctions: [...probed].sort(),
+    };
+    for (const note of [this.sessions.backwards.note('LUO phases', fileOf), this.pins.backwards.note('pin windows', fileOf)]) {
+      if (note !== null && !ctx.quality.notes.includes(note)) ctx.quality.notes.push(note);
+    }
+    return section;
+  }
+
+  /** Sessions of every segment, grouped by boot; join the freeze phases seen elsewhere (console). */
+  private sessionsByBoot(boots: Boot[], bootOfSeg: Map<number, Boot>): Map<number, SessionRecord[]> {
     const sessionsByBoot = new Map<number, SessionRecord[]>();
     for (const b of boots) sessionsByBoot.set(b.id, b.segments.flatMap((s) => this.sessions.sessionsOf(s.id)));
     for (const o of this.sessions.orphans) {
@@ -125,25 +160,11 @@ export class LuoAnalysis {
         if (o.phase.name === 'freeze' && (o.phase.result === null || o.phase.result >= 0)) owner.state = 'frozen';
       }
     }
+    return sessionsByBoot;
+  }
 
-    // Session ids in report order, and the cross-kexec join by name.
-    const allSessions: Array<{ rec: SessionRecord; boot: number }> = [];
-    for (const b of boots) for (const s of sessionsByBoot.get(b.id) ?? []) allSessions.push({ rec: s, boot: b.id });
-    const idOf = new Map<number, number>();
-    allSessions.forEach((s, i) => idOf.set(s.rec.key, i));
-    const peer = new Map<number, { boot: number; id: number }>();
-    for (let i = 0; i + 1 < boots.length; i++) {
-      const outgoing = (sessionsByBoot.get(boots[i].id) ?? []).filter((s) => s.side === 'outgoing' && s.name !== null && s.state !== 'aborted' && s.state !== 'failed');
-      const incoming = (sessionsByBoot.get(boots[i + 1].id) ?? []).filter((s) => s.side === 'incoming' && s.name !== null);
-      for (const o of outgoing) {
-        const inc = incoming.find((s) => s.name === o.name);
-        if (!inc) continue;
-        peer.set(o.key, { boot: boots[i + 1].id, id: idOf.get(inc.key)! });
-        peer.set(inc.key, { boot: boots[i].id, id: idOf.get(o.key)! });
-      }
-    }
-
-    // Did each boot kexec into a next one?
+  /** Did each boot kexec into a next one? */
+  private kexecOk(boots: Boot[], sessionsByBoot: Map<number, SessionRecord[]>): Map<number, boolean> {
     const kexecOk = new Map<number, boolean>();
     for (const b of boots) {
       const reboot = this.sessions.globalPhases.find((p) => p.func === KEXEC_ENTRY && b.segments.some((s) => s.id === p.segment));
@@ -151,49 +172,59 @@ export class LuoAnalysis {
       const nextIncoming = next && (sessionsByBoot.get(next.id) ?? []).some((s) => s.side === 'incoming');
       kexecOk.set(b.id, (reboot !== undefined && (reboot.result === null || reboot.result >= 0)) || Boolean(nextIncoming) || b.segments.some((s) => s.kexecOut));
     }
+    return kexecOk;
+  }
 
-    // Pin windows with boot, session name and whether an open one is expected.
-    const sessionByKey = new Map(allSessions.map((s) => [s.rec.key, s.rec]));
-    const openWindows = this.pins.openWindows();
-    const toJsonWindow = (w: PinWindow, open: boolean): PinWindowJson => {
-      const boot = bootOfSeg.get(w.segment)?.id ?? 0;
-      const s = w.session !== null ? sessionByKey.get(w.session) : undefined;
-      return {
-        module: w.module,
-        boot,
-        class: w.class,
-        flow: w.flow,
-        file: fileOf(w.src),
-        getLine: w.getLine,
-        getTime: w.getTime,
-        getCallSite: w.getCallSite,
-        getPid: w.getPid,
-        getComm: w.getComm,
-        putLine: w.putLine,
-        putTime: w.putTime,
-        putCallSite: w.putCallSite,
-        session: s?.name ?? w.sessionName,
-        sessionId: s ? (idOf.get(s.key) ?? null) : null,
-        token: w.token,
-        luoFunction: w.luoFunction,
-        durationNs: w.durationNs,
-        incomplete: w.incomplete,
-        expectedOpen: open ? openReasonText(expectedOpenReason(w, s, kexecOk.get(boot) ?? false, this.sessions.liveCount(w.segment) > 0), s ? (s.name ?? `#${s.key}`) : null) : null,
-      };
+  /** A pin window with its boot, session name and whether an open one is expected. */
+  private windowJson(j: Joined, w: PinWindow, open: boolean): PinWindowJson {
+    j.sessionByKey ??= new Map(j.allSessions.map((s) => [s.rec.key, s.rec]));
+    const boot = j.bootOfSeg.get(w.segment)?.id ?? 0;
+    const s = w.session !== null ? j.sessionByKey.get(w.session) : undefined;
+    return {
+      module: w.module,
+      boot,
+      class: w.class,
+      flow: w.flow,
+      file: j.fileOf(w.src),
+      getLine: w.getLine,
+      getTime: w.getTime,
+      getCallSite: w.getCallSite,
+      getPid: w.getPid,
+      getComm: w.getComm,
+      putLine: w.putLine,
+      putTime: w.putTime,
+      putCallSite: w.putCallSite,
+      session: s?.name ?? w.sessionName,
+      sessionId: s ? (j.idOf.get(s.key) ?? null) : null,
+      token: w.token,
+      luoFunction: w.luoFunction,
+      durationNs: w.durationNs,
+      incomplete: w.incomplete,
+      expectedOpen: open ? openReasonText(expectedOpenReason(w, s, j.kexecOk.get(boot) ?? false, this.sessions.liveCount(w.segment) > 0), s ? (s.name ?? `#${s.key}`) : null) : null,
     };
-    const windowsJson = [...this.pins.closed.map((w) => toJsonWindow(w, false)), ...openWindows.map((w) => toJsonWindow(w, true))];
+  }
 
-    // Modules per boot (a boot may span several segments: concatenated dumps, console + trace).
+  /**
+   * Modules per boot (a boot may span several segments: concatenated dumps, console + trace). The
+   * windows, unmatched puts and registrations are grouped by module once, so the cost stays linear
+   * in the number of modules (filtering every list for each module was quadratic: issue #15).
+   */
+  private modulesJson(j: Joined, windowsJson: PinWindowJson[], openWindows: PinWindow[]): ModuleJson[] {
+    const fileOf = j.fileOf;
+    const windowsOf = groupBy(windowsJson, (w) => `${w.boot}\u0000${w.module}`);
+    const openOf = groupBy(openWindows, (w) => w.module);
+    const unmatchedOf = groupBy(this.pins.unmatched, (u) => u.module);
+    const regsOf = groupBy(this.registry.registrations, (r) => r.module);
     const modules: ModuleJson[] = [];
-    for (const [boot, st, segIds] of mergeModuleStats(this.refcounts.modules(), bootOfSeg)) {
-      const mine = windowsJson.filter((w) => w.module === st.module && w.boot === boot);
-      const segOpen = openWindows.filter((w) => w.module === st.module && segIds.has(w.segment));
-      const luoGets = Object.entries(st.getsBySite).filter(([s]) => isLuoReference({ class: classifyCallSite(s) })).reduce((a, [, n]) => a + n, 0);
-      const luoPuts = Object.entries(st.putsBySite).filter(([s]) => isLuoReference({ class: classifyCallSite(s) })).reduce((a, [, n]) => a + n, 0);
-      const vfsGets = Object.entries(st.getsBySite).filter(([s]) => classifyCallSite(s) === 'vfs').reduce((a, [, n]) => a + n, 0);
-      const vfsPuts = Object.entries(st.putsBySite).filter(([s]) => classifyCallSite(s) === 'vfs').reduce((a, [, n]) => a + n, 0);
-      const unmatched = this.pins.unmatched.filter((u) => u.module === st.module && segIds.has(u.segment));
-      const regs = this.registry.registrations.filter((r) => r.module === st.module && r.action === 'register' && (r.ret === null || r.ret >= 0));
+    for (const [boot, st, segIds] of mergeModuleStats(this.refcounts.modules(), j.bootOfSeg)) {
+      const mine = windowsOf.get(`${boot}\u0000${st.module}`) ?? [];
+      const segOpen = (openOf.get(st.module) ?? []).filter((w) => segIds.has(w.segment));
+      const sumSites = (bySite: Record<string, number>, want: (cls: string) => boolean) =>
+        Object.entries(bySite).filter(([s]) => want(classifyCallSite(s))).reduce((a, [, n]) => a + n, 0);
+      const isLuo = (cls: string) => isLuoReference({ class: cls });
+      const isVfs = (cls: string) => cls === 'vfs';
+      const unmatched = (unmatchedOf.get(st.module) ?? []).filter((u) => segIds.has(u.segment));
+      const regs = (regsOf.get(st.module) ?? []).filter((r) => r.action === 'register' && (r.ret === null || r.ret >= 0));
       modules.push({
         name: st.module,
         boot,
@@ -201,8 +232,8 @@ export class LuoAnalysis {
         puts: st.puts,
         getsBySite: st.getsBySite,
         putsBySite: st.putsBySite,
-        luo: { gets: luoGets, puts: luoPuts },
-        vfs: { gets: vfsGets, puts: vfsPuts },
+        luo: { gets: sumSites(st.getsBySite, isLuo), puts: sumSites(st.putsBySite, isLuo) },
+        vfs: { gets: sumSites(st.getsBySite, isVfs), puts: sumSites(st.putsBySite, isVfs) },
         finalRefcnt: st.lastRefcnt,
         firstRefcnt: st.firstRefcnt,
         maxRefcnt: st.maxRefcnt,
@@ -219,28 +250,18 @@ export class LuoAnalysis {
         pinWindowsOmitted: Math.max(0, st.gets - mine.length),
       });
     }
-    modules.sort((a, b) => a.boot - b.boot || a.name.localeCompare(b.name));
+    return modules.sort((a, b) => a.boot - b.boot || a.name.localeCompare(b.name));
+  }
 
-    // Sessions as JSON.
-    const phaseJson = (p: PhaseRecord): PhaseJson => ({
-      name: p.name,
-      func: p.func,
-      start: p.start,
-      end: p.end,
-      durationNs: p.durationNs,
-      result: p.result,
-      error: p.error,
-      file: fileOf(p.src),
-      line: p.line,
-      endLine: p.endLine,
-      pid: p.pid,
-      comm: p.comm,
-      token: p.token,
-      via: p.via,
-    });
+  /** Sessions as JSON; their LUO pins grouped by session id once (linear in sessions and windows). */
+  private sessionsJson(j: Joined, windowsJson: PinWindowJson[], peer: Map<number, { boot: number; id: number }>): SessionJson[] {
     const probed = this.sessions.probedFunctions;
-    const sessions: SessionJson[] = allSessions.map(({ rec, boot }, id) => {
-      const pins = windowsJson.filter((w) => w.sessionId === id && isSessionPin(w));
+    const pinsOf = groupBy(
+      windowsJson.filter((w) => w.sessionId !== null && isSessionPin(w)),
+      (w) => w.sessionId as number,
+    );
+    return j.allSessions.map(({ rec, boot }, id) => {
+      const pins = pinsOf.get(id) ?? [];
       const phases = [...rec.phases].sort((a, b) => (a.start ?? a.end ?? 0) - (b.start ?? b.end ?? 0));
       return {
         id,
@@ -248,66 +269,107 @@ export class LuoAnalysis {
         side: rec.side,
         boot,
         state: rec.state,
-        outcome: outcomeOf(rec, kexecOk.get(boot) ?? false),
+        outcome: outcomeOf(rec, j.kexecOk.get(boot) ?? false),
         fileSet: rec.fileSet,
         pid: rec.pid,
         comm: rec.comm,
         files: [...rec.files.values()],
-        phases: phases.map(phaseJson),
+        phases: phases.map((p) => phaseJson(p, j.fileOf)),
         unseen: unseenPhases(rec, probed),
         pins: { taken: pins.length, released: pins.filter((w) => w.putLine !== null).length, open: pins.filter((w) => w.putLine === null).length },
         peer: peer.get(rec.key) ?? null,
       };
     });
+  }
 
-    const bootsJson: BootJson[] = boots.map((b) => {
-      const segIds = new Set(b.segments.map((s) => s.id));
-      const mySessions = sessionsByBoot.get(b.id) ?? [];
-      const hasOut = mySessions.some((s) => s.side === 'outgoing');
-      // luo_open calls luo_session_deserialize on every boot; only sessions make a boot incoming.
-      const hasIn = mySessions.some((s) => s.side === 'incoming');
-      const reboot = this.sessions.globalPhases.find((p) => segIds.has(p.segment) && p.func === KEXEC_ENTRY);
-      const times = b.segments.flatMap((s) => [s.firstTime, s.lastTime]).filter((t): t is number => t !== null);
-      return {
-        id: b.id,
-        files: b.srcs.map(fileOf),
-        role: hasOut && hasIn ? 'both' : hasOut ? 'outgoing' : hasIn ? 'incoming' : 'none',
-        start: times.length ? Math.min(...times) : null,
-        end: times.length ? Math.max(...times) : null,
-        kexec: reboot ? { result: reboot.result, error: reboot.error, file: fileOf(reboot.src), line: reboot.line, durationNs: reboot.durationNs } : null,
-        liveupdateNumber: b.segments.find((s) => s.liveupdateNumber !== null)?.liveupdateNumber ?? null,
-        globalPhases: this.sessions.globalPhases.filter((p) => segIds.has(p.segment)).map(phaseJson),
-        rmmod: this.refcounts.deletes
-          .filter((d) => b.srcs.includes(d.src) && b.segments.some((s) => s.src === d.src && d.line >= s.firstLine && d.line <= s.lastLine))
-          .map((d) => ({ module: d.module, file: fileOf(d.src), line: d.line, forced: d.forced, result: d.ret, error: d.error, refcntBefore: d.refcntBefore, comm: d.comm })),
-        registrations: this.registry.registrations
-          .filter((r) => segIds.has(r.segment))
-          .map((r) => ({ action: r.action, what: r.what, handler: r.handler, flb: r.flb, module: r.module, file: fileOf(r.src), line: r.line, result: r.ret, error: r.error })),
-      };
-    });
-
-    const phaseStats = this.sessions.phaseStatsWithLive().map((p) => ({
-      phase: p.phase,
-      count: p.count,
-      errors: p.errors,
-      totalNs: p.totalNs,
-      minNs: p.count && Number.isFinite(p.minNs) ? p.minNs : null,
-      maxNs: p.count ? p.maxNs : null,
-      avgNs: p.count ? Math.round(p.totalNs / p.count) : null,
-    }));
-    for (const note of [this.sessions.backwards.note('LUO phases', fileOf), this.pins.backwards.note('pin windows', fileOf)]) {
-      if (note !== null && !ctx.quality.notes.includes(note)) ctx.quality.notes.push(note);
-    }
+  private bootJson(j: Joined, b: Boot): BootJson {
+    const fileOf = j.fileOf;
+    const segIds = new Set(b.segments.map((s) => s.id));
+    const mySessions = j.sessionsByBoot.get(b.id) ?? [];
+    const hasOut = mySessions.some((s) => s.side === 'outgoing');
+    // luo_open calls luo_session_deserialize on every boot; only sessions make a boot incoming.
+    const hasIn = mySessions.some((s) => s.side === 'incoming');
+    const reboot = this.sessions.globalPhases.find((p) => segIds.has(p.segment) && p.name === 'reboot');
+    const times = b.segments.flatMap((s) => [s.firstTime, s.lastTime]).filter((t): t is number => t !== null);
     return {
-      kernelModel: this.kernelModel(),
-      boots: bootsJson,
-      sessions,
-      modules,
-      sessionsOmitted: Object.fromEntries(this.sessions.omitted),
-      phaseStats,
-      probedFunctions: [...probed].sort(),
+      id: b.id,
+      files: b.srcs.map(fileOf),
+      role: hasOut && hasIn ? 'both' : hasOut ? 'outgoing' : hasIn ? 'incoming' : 'none',
+      start: times.length ? Math.min(...times) : null,
+      end: times.length ? Math.max(...times) : null,
+      kexec: reboot ? { result: reboot.result, error: reboot.error, file: fileOf(reboot.src), line: reboot.line, durationNs: reboot.durationNs } : null,
+      liveupdateNumber: b.segments.find((s) => s.liveupdateNumber !== null)?.liveupdateNumber ?? null,
+      globalPhases: this.sessions.globalPhases.filter((p) => segIds.has(p.segment)).map((p) => phaseJson(p, fileOf)),
+      rmmod: this.refcounts.deletes
+        .filter((d) => b.srcs.includes(d.src) && b.segments.some((s) => s.src === d.src && d.line >= s.firstLine && d.line <= s.lastLine))
+        .map((d) => ({ module: d.module, file: fileOf(d.src), line: d.line, forced: d.forced, result: d.ret, error: d.error, refcntBefore: d.refcntBefore, comm: d.comm })),
+      registrations: this.registry.registrations
+        .filter((r) => segIds.has(r.segment))
+        .map((r) => ({ action: r.action, what: r.what, handler: r.handler, flb: r.flb, module: r.module, file: fileOf(r.src), line: r.line, result: r.ret, error: r.error })),
     };
   }
+}
+
+/** What finish() joined once and its parts read: boots, sessions in report order, kexec outcomes. */
+interface Joined {
+  fileOf: (src: number) => string;
+  boots: Boot[];
+  bootOfSeg: Map<number, Boot>;
+  sessionsByBoot: Map<number, SessionRecord[]>;
+  allSessions: Array<{ rec: SessionRecord; boot: number }>;
+  idOf: Map<number, number>;
+  kexecOk: Map<number, boolean>;
+  sessionByKey?: Map<number, SessionRecord>;
+}
+
+/** The cross-kexec join: an outgoing session and the incoming one of the next boot with its name. */
+function peersAcrossKexec(j: Joined): Map<number, { boot: number; id: number }> {
+  const peer = new Map<number, { boot: number; id: number }>();
+  for (let i = 0; i + 1 < j.boots.length; i++) {
+    const outgoing = (j.sessionsByBoot.get(j.boots[i].id) ?? []).filter((s) => s.side === 'outgoing' && s.name !== null && s.state !== 'aborted' && s.state !== 'failed');
+    const incoming = (j.sessionsByBoot.get(j.boots[i + 1].id) ?? []).filter((s) => s.side === 'incoming' && s.name !== null);
+    // The first incoming session of each name, as find() took it (a Map keeps this linear).
+    const incomingByName = new Map<string, SessionRecord>();
+    for (const s of incoming) if (!incomingByName.has(s.name as string)) incomingByName.set(s.name as string, s);
+    for (const o of outgoing) {
+      const inc = incomingByName.get(o.name as string);
+      if (!inc) continue;
+      peer.set(o.key, { boot: j.boots[i + 1].id, id: j.idOf.get(inc.key)! });
+      peer.set(inc.key, { boot: j.boots[i].id, id: j.idOf.get(o.key)! });
+    }
+  }
+  return peer;
+}
+
+function phaseJson(p: PhaseRecord, fileOf: (src: number) => string): PhaseJson {
+  return {
+    name: p.name,
+    func: p.func,
+    start: p.start,
+    end: p.end,
+    durationNs: p.durationNs,
+    result: p.result,
+    error: p.error,
+    file: fileOf(p.src),
+    line: p.line,
+    endLine: p.endLine,
+    pid: p.pid,
+    comm: p.comm,
+    token: p.token,
+    via: p.via,
+  };
+}
+
+/** Items grouped by a key, each group in the items' order. */
+function groupBy<T, K>(items: T[], key: (item: T) => K): Map<K, T[]> {
+  const out = new Map<K, T[]>();
+  for (const it of items) {
+    const k = key(it);
+    const list = out.get(k);
+    if (list) list.push(it);
+    else out.set(k, [it]);
+  }
+  return out;
 }
 
 /** Merge the per-segment refcount statistics of each (boot, module), in stream order. */

@@ -1,6 +1,7 @@
 // What both backends of `luotrace record` share: the stop controller (Ctrl-C, SIGTERM, end of the
 // command), running the command (argv, never a shell), the output file with its header and
 // footer, and the progress line.
+import { formatBytes } from '../../reports/format.js';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
 
@@ -138,11 +139,6 @@ export class OutputFile {
   }
 }
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
-}
 
 /** A progress line on a terminal, refreshed once a second; silent otherwise. */
 export class Progress {

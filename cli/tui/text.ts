@@ -2,6 +2,7 @@
 // terminal width here (never by the terminal), so a screen is exactly the size it claims and a text
 // dump of it is what the user saw. Colors are optional styling: NO_COLOR drops them at render time.
 import { visible } from '../visible.js';
+export { formatBytes as fmtBytes, shortFile } from '../../reports/format.js';
 
 export type Color = 'red' | 'green' | 'yellow' | 'blue' | 'magenta' | 'cyan' | 'gray';
 
@@ -115,21 +116,11 @@ export function fmtDuration(ns: number | null | undefined): string {
   return `${(ns / 1e9).toFixed(2)} s`;
 }
 
-export function fmtBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} kB`;
-  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MB`;
-  return `${(n / 1024 / 1024 / 1024).toFixed(2)} GB`;
-}
 
 export function fmtCount(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-/** The last two components of a path: enough to tell stage1/ from stage2/ in a table. */
-export function shortFile(file: string): string {
-  return file.split('/').slice(-2).join('/');
-}
 
 /** Columns laid out left to right, each cut or padded to its width. */
 export interface Col {

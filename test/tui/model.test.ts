@@ -39,7 +39,7 @@ describe('loading progress', () => {
     expect(text).toContain('Reading 3 files');
     expect(text).toMatch(/stage1\/ftrace-main\.txt\.gz +█{20} 100%/);
     expect(text).toMatch(/lifecycle\/console\.log\.gz +█{10}░{10} +50%/);
-    expect(text).toContain('4.9 kB of 9.8 kB · 300 lines · 250 events');
+    expect(text).toContain('4.9 KiB of 9.8 KiB · 300 lines · 250 events');
     expect(text).toContain('947 events so far');
     expect(text).toMatch(/stage2\/ftrace-main\.txt\.gz +░{20} +0%/);
   });
