@@ -20,7 +20,7 @@ import { evaluateVerdicts } from './luo/verdicts/registry.js';
 import { TOOL_VERSION } from './version.js';
 import { createBpftraceMapsAnalysis } from './bpftrace-maps.js';
 
-/** Formats whose events arrive merged by timestamp already (trace-formats.md §1.1, §2). */
+/** Formats whose events arrive merged by timestamp already (docs/trace-formats.md §1.1, §2). */
 export const ORDERED_FORMATS = new Set<string>(['ftrace', 'trace-pipe', 'trace-cmd', 'function-graph', 'latency', 'console']);
 
 /** What the analyses take from the command line (the commands add their own output options). */

@@ -1,4 +1,4 @@
-// bpftrace `-f json` output: one JSON object per record (trace-formats.md §3.2, BT src/output/json.cpp).
+// bpftrace `-f json` output: one JSON object per record (docs/trace-formats.md §3.2, BT src/output/json.cpp).
 //
 // Real `-f json` output is one object per line (NDJSON, real README O8: `{"type": "printf", "data":
 // "...\n"}`, first `{"type": "attached_probes", "data": {"probes": 59}}`); bpftrace's own test

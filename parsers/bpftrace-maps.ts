@@ -1,7 +1,7 @@
 // bpftrace map output: the maps printed at exit (or by `print(@map)`), in text and in `-f json`,
 // into one `bpftrace_map` event per map (parsers/event.ts BpftraceMapFields).
 //
-// Grammar: trace-formats.md §3.1 and §3.2 (BT src/output/text.cpp, json.cpp, types_format.cpp):
+// Grammar: docs/trace-formats.md §3.1 and §3.2 (BT src/output/text.cpp, json.cpp, types_format.cpp):
 //   scalar          `@name: 5`                  keyed         `@name[k1, k2]: 5`
 //   hist/lhist      `@name:` / `@name[key]:` header (bpftrace 0.17 prints `@name: ` with a trailing
 //                   space, real captures' bpftrace-stats.txt), then rows `%-16s%8d |%-52s|` with labels
@@ -207,7 +207,7 @@ export class MapCollector {
     this.block = null;
     if (b.points !== null) this.add({ key: b.key, value: { type: 'tseries', points: b.points } });
     else if (b.buckets !== null) this.add({ key: b.key, value: { type: 'hist', buckets: b.buckets } });
-    // A header with no rows: an empty histogram (after zero()/clear(), trace-formats.md §3.1) or an
+    // A header with no rows: an empty histogram (after zero()/clear(), docs/trace-formats.md §3.1) or an
     // empty string scalar; bpftrace prints both the same way. Kept as an empty histogram.
     else this.add({ key: b.key, value: { type: 'hist', buckets: [] } });
   }

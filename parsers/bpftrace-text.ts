@@ -2,7 +2,7 @@
 // `Lost N events`, the `Attaching N probes...` / `Attached N probes` banner, warnings, and the maps
 // printed at exit.
 //
-// Grammar: trace-formats.md §3.1 (BT src/output/text.cpp) and the real captures (real README §2,
+// Grammar: docs/trace-formats.md §3.1 (BT src/output/text.cpp) and the real captures (real README §2,
 // O8): the lab's `luo_events.bt` prints one line per event, `<probe> ts=<ns> cpu= pid= tid= comm=`
 // then the event's own fields, and the bundled `cli/record/luotrace.bt` prints the same shape.
 // Any script a user writes that prints `printf("<probe> key=value ...\n")` is understood the same
@@ -206,7 +206,7 @@ export class BpftraceTextParser implements LineParser {
       ctx.time = Number.isNaN(t) ? null : t;
     }
     ctx.cpu = intField(kv.cpu);
-    // ftrace's pid is the thread id and tgid the process id (trace-formats.md §1.3); bpftrace's
+    // ftrace's pid is the thread id and tgid the process id (docs/trace-formats.md §1.3); bpftrace's
     // `tid` is the thread and `pid` the process.
     if (kv.tid !== undefined) {
       ctx.pid = intField(kv.tid);

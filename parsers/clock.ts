@@ -1,7 +1,7 @@
 // Trace-clock timestamps to exact integer nanoseconds, without BigInt on the common path.
 //
 // ftrace prints ns clocks as " %5lu.%06lu" (seconds.microseconds) and other clocks (counter,
-// uptime, x86-tsc) as a raw integer " %12llu" (trace-formats.md §1.5); trace-cmd -t and bpftrace
+// uptime, x86-tsc) as a raw integer " %12llu" (docs/trace-formats.md §1.5); trace-cmd -t and bpftrace
 // print nanoseconds. A double holds integers exactly up to 2^53 ns (~104 days), so:
 // - seconds below SAFE_SECONDS are converted with plain arithmetic;
 // - if the FIRST timestamp of a source is beyond that (long uptime, `tai`, tsc counters), the

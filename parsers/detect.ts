@@ -1,6 +1,6 @@
 // Format detection by sniffing the first lines of an input (overridable with --format).
 //
-// Each candidate format has cheap, specific evidence (trace-formats.md §1-§4); the lines are scored
+// Each candidate format has cheap, specific evidence (docs/trace-formats.md §1-§4); the lines are scored
 // and the best-supported format wins. Prose around the data (perf-tools example files, mails) and
 // shell prompts do not count for anything, so a sample with a paragraph before the trace still
 // detects. The evidence is returned so `events --summary` can say why a format was chosen.
@@ -45,7 +45,7 @@ export function detectFormat(head: string): Detection | null {
   const first = nonEmpty[0];
 
   if (first.startsWith('{') && /"type"\s*:/.test(first)) return { format: 'bpftrace-json', evidence: 'first line is a bpftrace JSON record' };
-  // bpftrace's test expectations pretty-print the same records over several lines (trace-formats.md §3.2).
+  // bpftrace's test expectations pretty-print the same records over several lines (docs/trace-formats.md §3.2).
   if (first.trim() === '{' && nonEmpty.length > 1 && /^\s*"type"\s*:\s*"(map|hist|stats|tseries|printf|attached_probes|lost_events|value)"/.test(nonEmpty[1])) {
     return { format: 'bpftrace-json', evidence: 'a pretty-printed bpftrace JSON record' };
   }

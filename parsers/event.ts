@@ -6,7 +6,7 @@
 // printed by `luotrace schema event` and the code cannot drift apart.
 //
 // Time: `time` is nanoseconds on the trace clock, as printed, exact. Text traces only carry
-// microseconds (trace-formats.md §1.5), so the last three digits are zero there. When the clock
+// microseconds (docs/trace-formats.md §1.5), so the last three digits are zero there. When the clock
 // value would not fit a double exactly (uptime > ~52 days, the `tai` clock, raw x86-tsc counters)
 // the parser rebases the whole source: `time` is then relative to the source's `timeBase`
 // (a decimal string, see `SourceInfo`), and absolute time = timeBase + time. Clocks that are not in
@@ -35,7 +35,7 @@ export const ModuleRefFields = z.object({
 export const HistBucketSchema = z.object({ min: z.number().nullable(), max: z.number().nullable(), count: z.number() });
 export type HistBucket = z.infer<typeof HistBucketSchema>;
 
-/** The value of one bpftrace map entry (BT src/output/text.cpp, json.cpp; trace-formats.md §3). */
+/** The value of one bpftrace map entry (BT src/output/text.cpp, json.cpp; docs/trace-formats.md §3). */
 export const BpftraceMapValueSchema = z.discriminatedUnion('type', [
   /** count(), sum(), min(), max(), avg() and integer scalars. */
   z.object({ type: z.literal('number'), value: z.number() }),
@@ -92,7 +92,7 @@ export const TraceEventSchema = z.discriminatedUnion('kind', [
     kind: z.literal('contention_begin'),
     fields: z.object({
       ...LockRef,
-      /** LCB_F_* bit mask: SPIN 1, READ 2, WRITE 4, RT 8, PERCPU 16, MUTEX 32 (luo-model.md §5). */
+      /** LCB_F_* bit mask: SPIN 1, READ 2, WRITE 4, RT 8, PERCPU 16, MUTEX 32 (docs/luo-model.md §5). */
       flags: z.number().int(),
       flagNames: z.string(),
       /** Symbol of the lock address when the source names it (bpftrace `ksym(args->lock_addr)`); absent otherwise. */

@@ -1,6 +1,6 @@
 // ftrace event-line tokenizer: cuts `comm-pid [(tgid)] [cpu] [flags] timestamp: rest` into fields.
 //
-// Grammar: trace-formats.md §1.3, from the kernel's `trace_print_context` (kernel/trace/trace_output.c):
+// Grammar: docs/trace-formats.md §1.3, from the kernel's `trace_print_context` (kernel/trace/trace_output.c):
 //   comm "%16s" "-" pid "%-7d" (older kernels and trace-cmd: "%-5d"; wider pids overflow the column)
 //   [ "(%7d) " | "(-------) " ]  TGID with options/record-tgid (older "(%5d)" / "(-----)")
 //   "[%03d] "                     CPU

@@ -1,7 +1,7 @@
 // ftrace text: the tracefs `trace` file (with its `#` header), `trace_pipe` (no header), and the
 // same text as `trace-cmd report` prints it, plus function_graph and latency-format sections.
 //
-// Grammar: trace-formats.md §1 (kernel/trace/trace.c, kernel/trace/trace_output.c) and §2 for
+// Grammar: docs/trace-formats.md §1 (kernel/trace/trace.c, kernel/trace/trace_output.c) and §2 for
 // trace-cmd (tracecmd/trace-read.c). One state machine serves all of them because real files mix
 // them: dumps concatenated with their headers repeated mid-file, a `# tracer: function_graph` dump
 // after an event dump, trace-cmd's stderr lines (`version = 6`, `CPU 3 is empty`) before `cpus=N`
@@ -25,7 +25,7 @@ function isBlank(text: string): boolean {
   return true;
 }
 
-/** Tracers whose `trace` output uses the latency format (trace-formats.md §1.2 (e), §1.9). */
+/** Tracers whose `trace` output uses the latency format (docs/trace-formats.md §1.2 (e), §1.9). */
 const LATENCY_TRACERS = new Set(['irqsoff', 'preemptoff', 'preemptirqsoff', 'wakeup', 'wakeup_rt', 'wakeup_dl']);
 const MAX_STACK_FRAMES = 128;
 /** The start of a function_graph line: optional abstime column, then ` N)`. */
@@ -128,7 +128,7 @@ export class FtraceParser implements LineParser {
     if (ev) {
       this.accept(ev, lineNo, unterminated);
     } else if (looksLikeGraphLine(text) && this.graphLine(text, lineNo, unterminated)) {
-      // options/display-graph: the latency tracers print function_graph lines (trace-formats.md §1.9)
+      // options/display-graph: the latency tracers print function_graph lines (docs/trace-formats.md §1.9)
     } else if (tokenizeFtraceLine(text, this.tok) === null) {
       this.eventLine(text, lineNo, unterminated);
     } else {
@@ -175,7 +175,7 @@ export class FtraceParser implements LineParser {
     const env = this.env;
     if (unterminated && (ev.kind === 'generic' || ev.kind === 'function')) {
       // A line cut by a killed `cat trace_pipe` still tokenizes; keep it only when it decoded
-      // completely as a known event (trace-formats.md §1.1, §5 item 11).
+      // completely as a known event (docs/trace-formats.md §1.1, §5 item 11).
       this.flush();
       env.ledger.skip('truncated-last-line', env.file, lineNo);
       env.ledger.truncated = true;

@@ -1,4 +1,4 @@
-// function_graph tracer lines (`current_tracer=function_graph`), trace-formats.md §1.8.
+// function_graph tracer lines (`current_tracer=function_graph`), docs/trace-formats.md §1.8.
 //
 // Layout, every column optional except the call: [abstime " |"] [" N)"] [" comm-pid |"]
 // [mark duration " |"] indent call. Calls are `func() {` (entry), `func();` (leaf), `}` or

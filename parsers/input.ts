@@ -1,7 +1,7 @@
 // Input layer: open a file (or `-` for stdin), undo gzip, refuse binary data with a clear message,
 // and cut the byte stream into lines without ever holding the whole file.
 //
-// Transport quirks handled here (trace-formats.md §5 item 16): gzip detected by its magic bytes
+// Transport quirks handled here (docs/trace-formats.md §5 item 16): gzip detected by its magic bytes
 // (not the file name), CRLF line ends, a UTF-8 BOM, NUL padding at the end of a truncated file,
 // invalid UTF-8 (decoded with U+FFFD so a bad byte in a comm never stops the read), and a last line
 // without a newline (reported to the parser as `unterminated`, so it can tell a cut line apart).

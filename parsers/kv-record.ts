@@ -1,13 +1,13 @@
 // `<probe> key=value ...` records -> normalized events. Shared by the bpftrace text and JSON parsers
 // (one printf line per event) and by the CSV parser (one row per event, columns as keys).
 //
-// The shape is the one the lab's bpftrace script prints (real README §2, `../lab/guest/luo_events.bt`):
+// The shape is the one the lab's bpftrace script prints (real README §2, the lab's `guest/luo_events.bt`, docs/real-captures.md §2):
 // the probe as bpftrace's `probe` builtin prints it (`tracepoint:module:module_get`,
 // `kprobe:luo_preserve_file`, `kretprobe:luo_preserve_file`), then `ts=` (ns, bpftrace `nsecs`),
 // `cpu=`, `pid=`, `tid=`, `comm=`, then the event's own fields. Events are mapped onto the SAME kinds
 // and fields the ftrace parsers produce (parsers/payloads.ts), so analyses do not care which tool
 // captured them: the tracepoint names and fields follow include/trace/events/{module,lock}.h
-// (luo-model.md §5), probe names follow the lab's ftrace probe names (`func`, `func__return`).
+// (docs/luo-model.md §5), probe names follow the lab's ftrace probe names (`func`, `func__return`).
 import type { EventContext } from './payloads.js';
 import { lcbFlagNames, LCB_FLAGS, makeEvent, normalizePointer, parseSignedInt } from './payloads.js';
 import type { TraceEvent } from './event.js';

@@ -1,4 +1,4 @@
-// Latency-format lines (`options/latency-format`, irqsoff/wakeup tracers), trace-formats.md §1.9.
+// Latency-format lines (`options/latency-format`, irqsoff/wakeup tracers), docs/trace-formats.md §1.9.
 //
 // `lat_print_generic` prints "%8.8s-%-7d %3d" (the comm cut to 8 characters), then the flag
 // columns glued to the CPU (`0d....`), then `lat_print_timestamp` " %4lldus%c: " — microseconds

@@ -1,6 +1,6 @@
 // Payload decoders shared by every container format (ftrace text, trace-cmd report, console
 // tp_printk lines, function_graph comments, perf script): the text after `event_name: ` becomes
-// typed fields. Grammar: trace-formats.md §1.6, §1.7, §1.10, §1.11; what the real 7.2.13 kernel
+// typed fields. Grammar: docs/trace-formats.md §1.6, §1.7, §1.10, §1.11; what the real 7.2.13 kernel
 // printed: traces/real/README.md §4. Unknown events, and known events whose payload does not parse,
 // are kept as `generic` with their raw payload, never dropped.
 import type { EventKind, TraceEvent } from './event.js';
@@ -34,7 +34,7 @@ export function makeEvent(kind: EventKind, name: string, ctx: EventContext, fiel
   } as TraceEvent;
 }
 
-/** LCB_F_* bits of lock:contention_begin (include/trace/events/lock.h, luo-model.md §5). */
+/** LCB_F_* bits of lock:contention_begin (include/trace/events/lock.h, docs/luo-model.md §5). */
 export const LCB_FLAGS: Record<string, number> = { SPIN: 1, READ: 2, WRITE: 4, RT: 8, PERCPU: 16, MUTEX: 32 };
 
 const FLAG_NAMES_CACHE: string[] = [];
@@ -80,7 +80,7 @@ function parseLcbFlagsUncached(text: string): number {
 }
 
 /**
- * A lock pointer in any of its renderings (trace-formats.md §1.11, real README O2): hashed
+ * A lock pointer in any of its renderings (docs/trace-formats.md §1.11, real README O2): hashed
  * `00000000610328f2` (tracefs default), raw `ffff888012345678` (hash-ptr=0), `0xffff…`
  * (trace-cmd, perf, bpftrace). Raw addresses get a `0x` prefix so all raw forms share one key.
  */

@@ -2,7 +2,7 @@
 // -e module:* -e probe:*`, sampling events (`perf record -F 99 -g`: cpu-clock, cycles, page-faults…),
 // and their `-g` callchains.
 //
-// Grammar: trace-formats.md §4 (torvalds/linux tools/perf/builtin-script.c perf_sample__fprintf_start,
+// Grammar: docs/trace-formats.md §4 (torvalds/linux tools/perf/builtin-script.c perf_sample__fprintf_start,
 // process_event, sample__fprintf_callchain):
 //   comm "%16s " (or "%s " with callchains) | pid "%7d " or pid/tid "%7d/%-7d " | cpu "[%03d] " |
 //   time "%5lu.%06lu: " (9 decimals with --ns) | [period] | event name right-aligned to the widest
@@ -182,7 +182,7 @@ export class PerfScriptParser implements LineParser {
     const ctx: EventContext = {
       time: t.tsStart < 0 ? null : env.clock.decimal(text, t.tsStart, t.tsDot, t.tsEnd),
       cpu: t.cpu,
-      // ftrace's pid is the thread (trace-formats.md §1.3): with pid/tid, tid is the thread.
+      // ftrace's pid is the thread (docs/trace-formats.md §1.3): with pid/tid, tid is the thread.
       pid: t.tid ?? t.pid,
       tgid: t.tid === null ? null : t.pid,
       comm: t.comm,

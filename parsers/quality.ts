@@ -1,7 +1,7 @@
 // Data-quality accounting: every input line is an event, a known non-event line, or skipped with a
 // reason, and lost data is recorded where the trace says it happened.
 //
-// This is our equivalent of Perfetto's import `stats` table (style.md): a user can always ask
+// This is our equivalent of Perfetto's import `stats` table (docs/style.md): a user can always ask
 // "what did you drop, and why?". Counts are kept per reason together with the first line numbers,
 // so a report can point at an example of each.
 import { z } from 'zod';

@@ -13,7 +13,7 @@
 // - module pin windows as async slices ("b"/"e", one id each): they overlap freely, span tasks, and
 //   the ones held across kexec end at the end of their boot with `open: true`;
 // - module refcount as counter tracks ("C"), from the kernel's own `refcnt=` (raw, MODULE_REF_BASE
-//   included, luo-model.md §4).
+//   included, docs/luo-model.md §4).
 // Timestamps are microseconds (the format's unit), from the trace clock (ns / 1000).
 import { z } from 'zod';
 import type { TraceEvent } from '../parsers/event.js';

@@ -5,11 +5,11 @@
 // (e.g. a pre-series kernel against the merged series) are compared where the model allows it:
 // - module references are compared by ROLE (registration, per preserved file, per FLB in use, VFS,
 //   module loader; kernel-models.ts classifyCallSite), because the call sites that take them are
-//   version-dependent (luo-model.md §4); where they moved is the headline (luo-model.md "Versions
+//   version-dependent (docs/luo-model.md §4); where they moved is the headline (docs/luo-model.md "Versions
 //   a tool must handle": PRE pins at registration, the merged series per preserved file);
 // - locks by name and mode: lockdep class names and kernel symbols are the identities that survive
 //   a reboot. A lock that exists in one model only (luo_register_rwlock is the merged series'
-//   registration lock, luo-model.md §3) is listed as not comparable, with the reason;
+//   registration lock, docs/luo-model.md §3) is listed as not comparable, with the reason;
 // - phases by name, sessions by (boot, side, name);
 // - locks known only by a pointer are not compared: tracefs hashes `%p` with a key chosen at each
 //   boot (real README O2), and raw addresses of heap objects change too, so equal or different

@@ -67,7 +67,7 @@ export type PhaseRuleId = keyof typeof PHASE_RULES;
 export type RuleId = VerdictRuleId | LockRuleId | PhaseRuleId;
 export const RULE_IDS = [...Object.keys(VERDICT_RULES), ...Object.keys(LOCK_RULES), ...Object.keys(PHASE_RULES)] as RuleId[];
 
-/** Which locks a limit applies to: `@luo` = the LUO locks luo-model.md §3 names; otherwise a name with `*` wildcards. */
+/** Which locks a limit applies to: `@luo` = the LUO locks docs/luo-model.md §3 names; otherwise a name with `*` wildcards. */
 const LockLimitSchema = z.strictObject({
   lock: z.string().min(1).default('@luo'),
   /** `R`, `W`, `mutex`, `spin`, a perf-lock type such as `rwsem:W`, or `*`. */

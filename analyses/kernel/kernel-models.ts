@@ -2,7 +2,7 @@
 // each LUO code version (the phase of each function: phases.ts). Every other analysis reads these
 // tables instead of hard-coding names.
 //
-// Source: ../shared/reference/luo-model.md (copied facts, cited per table):
+// Source: docs/luo-model.md (copied facts, cited per table):
 //   "Versions a tool must handle" table and "Recognising the version from a trace";
 //   §1.5 implicit phases; §2 function inventory; §3 locks; §4 where module refs are taken;
 //   and the real 7.2.13 captures (real README §1, O4) for the call sites a LATER kernel prints.
@@ -13,11 +13,11 @@ export type KernelModelId = 'pre-series' | 'v1' | 'merged' | 'later';
 export interface KernelModel {
   id: KernelModelId;
   title: string;
-  /** Where the handler/FLB owner modules are pinned, in the words of luo-model.md. */
+  /** Where the handler/FLB owner modules are pinned, in the words of docs/luo-model.md. */
   pinning: string;
-  /** Registration-list locks (luo-model.md §3). */
+  /** Registration-list locks (docs/luo-model.md §3). */
   registrationLocks: string[];
-  /** call_site values of LUO's own module_get/module_put for this version (luo-model.md §4). */
+  /** call_site values of LUO's own module_get/module_put for this version (docs/luo-model.md §4). */
   sites: {
     fileGet: string[];
     filePut: string[];
@@ -29,7 +29,7 @@ export interface KernelModel {
   };
 }
 
-/** luo-model.md "Versions a tool must handle" and §4. */
+/** docs/luo-model.md "Versions a tool must handle" and §4. */
 export const KERNEL_MODELS: Record<KernelModelId, KernelModel> = {
   'pre-series': {
     id: 'pre-series',
@@ -90,7 +90,7 @@ export const KERNEL_MODELS: Record<KernelModelId, KernelModel> = {
 };
 
 /**
- * Evidence that identifies a version (luo-model.md "Recognising the version from a trace"). The
+ * Evidence that identifies a version (docs/luo-model.md "Recognising the version from a trace"). The
  * strongest evidence wins: LATER > merged > v1 > PRE when several appear (LATER kernels contain the
  * merged code, and the lab's pre-series emulation keeps the merged per-file sites, real README §1).
  */
@@ -122,7 +122,7 @@ export function isLuoFunction(func: string): boolean {
   return func.startsWith('luo_') || func.startsWith('liveupdate_');
 }
 
-/** The known LUO locks (luo-model.md §3, real README O10), by lockdep name or kallsyms symbol. */
+/** The known LUO locks (docs/luo-model.md §3, real README O10), by lockdep name or kallsyms symbol. */
 export const LUO_LOCKS: Record<string, { type: 'rwsem' | 'mutex' | 'spinlock'; role: string }> = lookupTable({
   luo_register_rwlock: { type: 'rwsem', role: 'handler/FLB registration lists (merged series)' },
   'luo_session_global.incoming.rwsem': { type: 'rwsem', role: 'incoming session list' },
@@ -142,7 +142,7 @@ export const LUO_LOCKS: Record<string, { type: 'rwsem' | 'mutex' | 'spinlock'; r
  * probes as `(ffffffff813024a4)` and return probes as `(addr <- addr)`, real README O3), so fall back
  * to the event name: the lab names probes after their function (`luo_preserve_file`,
  * `luo_preserve_file__return`), the kernel's defaults are `p_<func>_0`, `r_<func>_0`,
- * `<func>__entry` / `<func>__exit` (trace-formats.md §1.10).
+ * `<func>__entry` / `<func>__exit` (docs/trace-formats.md §1.10).
  */
 export function probedFunction(ev: { kind: string; name: string; fields: unknown }): string | null {
   const f = ev.fields as { func?: string | null };

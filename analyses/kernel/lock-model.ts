@@ -3,7 +3,7 @@
 // operation" built from whichever event carries it (lockdep tracepoints, contention tracepoints,
 // kprobes/kretprobes or fentry/fexit on the lock functions, bpftrace lines).
 //
-// Sources: luo-model.md §3 (LUO locks and their lockdep names) and §5 (lock: tracepoints, which
+// Sources: docs/luo-model.md §3 (LUO locks and their lockdep names) and §5 (lock: tracepoints, which
 // flags each lock type emits, checked in linux-source-7.2 7.2.13 kernel/locking/{rwsem,mutex}.c);
 // real README O2 (hashed vs raw pointers), O7 (mutex contention_begin twice, one end), O10 (lockdep
 // names seen) and §2 (the lab's luorw kprobes `sem=%di:x64`, bpftrace `lock=`, `sym=`, `caller=`).
@@ -68,7 +68,7 @@ export const LOCK_FUNCTIONS: Record<string, LockFunction> = lookupTable({
 /** LCB_F_* (include/trace/events/lock.h). */
 export const LCB = { SPIN: 1, READ: 2, WRITE: 4, RT: 8, PERCPU: 16, MUTEX: 32 } as const;
 
-/** What a contention_begin's flags say about the lock (luo-model.md §5 "Which flags each lock type emits"). */
+/** What a contention_begin's flags say about the lock (docs/luo-model.md §5 "Which flags each lock type emits"). */
 export function contentionKind(flags: number): { type: LockType; shared: boolean } {
   const shared = (flags & LCB.READ) !== 0;
   if (flags & LCB.MUTEX) return { type: flags & LCB.RT ? 'rtmutex' : 'mutex', shared: false };
@@ -80,7 +80,7 @@ export function contentionKind(flags: number): { type: LockType; shared: boolean
 }
 
 /**
- * The type a lockdep class name implies, when it does: the LUO table (luo-model.md §3), the
+ * The type a lockdep class name implies, when it does: the LUO table (docs/luo-model.md §3), the
  * `.wait_lock` raw spinlock inside every rwsem/mutex (real README O10 shows
  * `luo_register_rwlock.wait_lock`), `xa_lock` spinlocks, RCU's pseudo-locks.
  */

@@ -13,7 +13,7 @@
 // (real README O10). Each merge also ties the aliases together (raw address, lockdep map pointer,
 // hashed lock pointer), so a hashed pointer gets the name the same task's probe or lockdep event
 // gave the lock "at the same moment". A contention is only bound to the pending acquisition when
-// its flags fit the lock's type (luo-model.md §5): in the real trace a mutex taken inside
+// its flags fit the lock's type (docs/luo-model.md §5): in the real trace a mutex taken inside
 // luo_session_insert (`contention_begin … (flags=SPIN|MUTEX)`) follows `lock_acquire
 // luo_session_global.outgoing.rwsem` directly and must not be mistaken for it.
 //

@@ -51,7 +51,7 @@ export const LockRowSchema = z.object({
   type: z.string(),
   lockType: z.string(),
   symbol: z.string().nullable(),
-  /** A known LUO lock (luo-model.md §3) and its role. */
+  /** A known LUO lock (docs/luo-model.md §3) and its role. */
   luo: z.object({ role: z.string() }).nullable(),
   /** Lock instances merged into this row (one per address; lockdep classes such as `&session->mutex` have many). */
   instances: z.number().int(),

@@ -407,7 +407,7 @@ function expectedOpenReason(w: PinWindow, s: SessionRecord | undefined, kexecOk:
   if (w.class === 'luo-registration') return 'leak';
   if (w.class === 'other' || w.class === 'module-loader') return 'not-luo';
   // An FLB ref belongs to the FLB, not to the session whose file happened to be its first user: it is
-  // dropped when the last dependent file of any session is unpreserved / finished (luo-model.md §1.4,
+  // dropped when the last dependent file of any session is unpreserved / finished (docs/luo-model.md §1.4,
   // §4 "FLB owner"). While other sessions are live at the end of the trace, it may still be in use.
   if (w.class === 'luo-flb' && liveSessions && s && (s.state === 'aborted' || s.state === 'failed' || s.state === 'finished')) return 'flb-in-use';
   if (w.flow === 'outgoing') {

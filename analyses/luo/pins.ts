@@ -1,6 +1,6 @@
 // Module pin windows: every module_get paired with the module_put that releases it.
 //
-// Pairing follows where each kind of reference is taken and dropped (luo-model.md §4, real README
+// Pairing follows where each kind of reference is taken and dropped (docs/luo-model.md §4, real README
 // O4), keyed so that only matching references pair:
 // - handler-owner refs per preserved/deserialized file: get in `luo_preserve_file` /
 //   `luo_file_deserialize(_one)`, put in `luo_file_unpreserve_files` (abort), `luo_file_finish`, or

@@ -2,7 +2,7 @@
 // module's lifecycle (load, rmmod attempts, free).
 //
 // `refcnt=` is the raw atomic_read(&mod->refcnt) after the change, MODULE_REF_BASE (1) included
-// (luo-model.md §4 "The refcnt field", real README O11): each get must raise it by one and each put
+// (docs/luo-model.md §4 "The refcnt field", real README O11): each get must raise it by one and each put
 // lower it by one. A disagreement means events were lost or a reference was taken on a path that
 // emits no event; the first place it happens is reported. Known untraced paths are not findings:
 // the reference taken while loading (dropped by `do_init_module`, real README §3.1) is the first

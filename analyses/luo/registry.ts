@@ -2,7 +2,7 @@
 //
 // `liveupdate_register_file_handler` / `liveupdate_register_flb` run from the owning module's
 // init (inside its `finit_module`), unregister from its exit (inside `delete_module`), so the module
-// is the one the same task is loading or removing (luo-model.md §1.3, §1.4, §2). With
+// is the one the same task is loading or removing (docs/luo-model.md §1.3, §1.4, §2). With
 // CONFIG_LIVEUPDATE_TEST every handler registration also links 3 test FLBs, one of them twice on
 // purpose (ret=-17 EEXIST, real README O5): a registration error is reported, not judged.
 // In PRE kernels unregister returns an int and can fail with -EBUSY while sessions exist, leaving

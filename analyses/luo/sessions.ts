@@ -1,6 +1,6 @@
 // LUO sessions and their phases, reconstructed from function probes.
 //
-// Model: luo-model.md §1.2 (sessions), §1.3 (preserved files), §1.5 (implicit phases) and §6 (a run
+// Model: docs/luo-model.md §1.2 (sessions), §1.3 (preserved files), §1.5 (implicit phases) and §6 (a run
 // step by step). A session is named only where the kernel receives the name: `luo_session_create`
 // (old kernel) and `luo_session_retrieve` (new kernel). Every other LUO function takes the session's
 // `file_set` (embedded in struct luo_session), so sessions are followed by that pointer:

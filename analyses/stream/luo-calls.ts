@@ -3,7 +3,7 @@
 //
 // Every LUO analysis needs to know, at a given event, "which LUO function is this task inside, and
 // in which phase": module refs are attributed to the enclosing `luo_preserve_file`, lock waits to
-// the enclosing `liveupdate_register_file_handler`, and so on (luo-model.md §2, §6). The tracker is
+// the enclosing `liveupdate_register_file_handler`, and so on (docs/luo-model.md §2, §6). The tracker is
 // fed the same stream as the reducers and answers that question at the current point of the stream.
 // Calls whose entry is before the start of the trace are reported with `start: null`.
 import type { TraceEvent } from '../../parsers/event.js';

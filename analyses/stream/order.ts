@@ -2,7 +2,7 @@
 //
 // ftrace `trace`/`trace_pipe` and trace-cmd output are merged across CPUs by timestamp, but not
 // exactly: the `local` clock skews between CPUs, and per-CPU files or bpftrace output (per-CPU perf
-// buffers drained in turn, real README O8) are not ordered at all (trace-formats.md §1.5, §5 item 6).
+// buffers drained in turn, real README O8) are not ordered at all (docs/trace-formats.md §1.5, §5 item 6).
 // Analyses that pair events of one task across CPUs want time order, so the stream passes through a
 // min-heap that holds events until the newest time seen is `windowNs` ahead. Memory is bounded by
 // the number of events inside the window. An event that arrives later than the window allows is

@@ -9,7 +9,7 @@
 // real README §2); the per-file functions print the session's `file_set=` pointer instead
 // (luo_preserve_file, luo_file_unpreserve_files, luo_retrieve_file, luo_file_finish,
 // luo_file_deserialize...). The first file_set a task uses after creating or retrieving a named
-// session is that session's file set (luo-model.md §6: PRESERVE_FD / RETRIEVE_FD go through the
+// session is that session's file set (docs/luo-model.md §6: PRESERVE_FD / RETRIEVE_FD go through the
 // session just created or retrieved). Session objects are freed and their memory reused, so a
 // file_set pointer is re-bound every time: a binding holds from the moment it is made. A task
 // keeps its last session after the LUO call returns, because the session close path
@@ -73,7 +73,7 @@ export class SessionTracker {
       t.current = bound[bound.length - 1];
       t.unboundFileSet = null;
     } else {
-      // luo_file_deserialize runs before RETRIEVE_SESSION names the session (luo-model.md §6 step 8).
+      // luo_file_deserialize runs before RETRIEVE_SESSION names the session (docs/luo-model.md §6 step 8).
       t.current = null;
       t.unboundFileSet = key;
     }

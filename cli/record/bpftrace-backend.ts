@@ -3,7 +3,7 @@
 // run the command or wait for Ctrl-C, then SIGINT bpftrace so its END block runs, and wait for it.
 //
 // bpftrace writes straight into the output file (both streams: `Lost N events` is on stdout in 0.17,
-// real captures, and on stderr since 0.24, trace-formats.md §3.1; it prints whole lines). No pipe
+// real captures, and on stderr since 0.24, docs/trace-formats.md §3.1; it prints whole lines). No pipe
 // passes through luotrace: node makes pipes with socketpair(), which a kernel without CONFIG_NET does
 // not have (the lab's tinyconfig kernel: `spawn ENOSYS`), and the capture then survives luotrace
 // itself. luotrace follows the file to see the start marker and to count lines and lost events.

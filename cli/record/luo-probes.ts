@@ -1,13 +1,13 @@
-// What `luotrace record` probes, as data: the LUO functions of luo-model.md §2 that are good probe
+// What `luotrace record` probes, as data: the LUO functions of docs/luo-model.md §2 that are good probe
 // targets (global "G" functions, plus the PRE-only quiesce pair), their arguments and return types,
 // and the rwsem entry points. Both backends are generated from this one table: the ftrace kprobe
 // definitions (cli/record/plan.ts) and the bpftrace script (cli/record/bpftrace-script.ts).
 //
 // Arguments use the arch-neutral `$argN` fetch-args of kprobe_events (Documentation/trace/
 // kprobetrace.rst) and `argN` in bpftrace (N from 0), so the same table works on x86-64 and arm64.
-// Signatures are those of linux-source-7.2 7.2.13 kernel/liveupdate/ (luo-model.md §2); the string
+// Signatures are those of linux-source-7.2 7.2.13 kernel/liveupdate/ (docs/luo-model.md §2); the string
 // of a handler or FLB is `compatible`, right after the ops pointer (offset 8), as the lab's script
-// reads it (../lab/guest/tracing.sh kp_args).
+// reads it (the lab's `guest/tracing.sh` kp_args, docs/real-captures.md §2).
 import type { KernelModelId } from '../../analyses/kernel/kernel-models.js';
 import { MODEL_EVIDENCE, MODEL_RANK } from '../../analyses/kernel/kernel-models.js';
 
@@ -22,7 +22,7 @@ export interface ProbeArg {
 
 export interface LuoProbe {
   func: string;
-  /** luo-model.md §2 role, printed next to the probe in `--dry-run`. */
+  /** docs/luo-model.md §2 role, printed next to the probe in `--dry-run`. */
   role: string;
   args: ProbeArg[];
   /** 'int' records `ret=$retval`; 'void' has no return value; PRE kernels return int from unregister. */
@@ -36,7 +36,7 @@ const handler: ProbeArg = { name: 'handler', ftrace: '+8($arg1):string', bpfForm
 const flbOfArg1: ProbeArg = { name: 'flb', ftrace: '+8($arg1):string', bpfFormat: '%s', bpfExpr: 'str(arg0 + 8)' };
 const flbOfArg2: ProbeArg = { name: 'flb', ftrace: '+8($arg2):string', bpfFormat: '%s', bpfExpr: 'str(arg1 + 8)' };
 
-/** luo-model.md §2, in the order of a live update (§1.5). */
+/** docs/luo-model.md §2, in the order of a live update (§1.5). */
 export const LUO_PROBES: LuoProbe[] = [
   { func: 'liveupdate_register_file_handler', role: 'register handler (luo_file.c); PRE pins the owner module here', args: [handler], returns: 'int' },
   { func: 'liveupdate_unregister_file_handler', role: 'unregister handler (luo_file.c); PRE returns int (-EBUSY), POST void', args: [handler], returns: 'int-before-merge' },
@@ -67,10 +67,10 @@ export const LUO_PROBES: LuoProbe[] = [
   { func: 'liveupdate_flb_put_incoming', role: 'LATER: incoming FLB put; last put drops the FLB owner ref (luo_flb.c)', args: [flbOfArg1], returns: 'void' },
 ];
 
-/** The rwsem entry points, probed with the lock pointer (luo-model.md §3), filtered to the LUO rwsems. */
+/** The rwsem entry points, probed with the lock pointer (docs/luo-model.md §3), filtered to the LUO rwsems. */
 export const RWSEM_FUNCS = ['down_read', 'up_read', 'down_write', 'up_write'] as const;
 
-/** Global symbols of the LUO rwsems (luo-model.md §3), by kernel version. */
+/** Global symbols of the LUO rwsems (docs/luo-model.md §3), by kernel version. */
 export const RWSEM_SYMBOLS = ['luo_register_rwlock', 'luo_session_serialize_rwsem', 'luo_file_handler_lock', 'luo_flb_lock'] as const;
 /** `luo_session_global` holds the incoming and outgoing session rwsems: probed as an address range. */
 export const SESSION_GLOBAL = 'luo_session_global';
@@ -96,7 +96,7 @@ export const TRACEPOINTS: Array<{ event: string; why: string }> = [
 export const LOCKDEP_EVENTS = ['lock:lock_acquire', 'lock:lock_release'];
 export const LOCKDEP_FILTER = 'name ~ "*luo*" || name ~ "*session*" || name ~ "*private->*"';
 
-/** Which LUO code version the function and symbol names say this kernel runs (luo-model.md "Recognising the version"). */
+/** Which LUO code version the function and symbol names say this kernel runs (docs/luo-model.md "Recognising the version"). */
 export function detectModel(functions: Set<string>, symbols: Set<string>): { model: KernelModelId | null; evidence: string[] } {
   let best: KernelModelId | null = null;
   const evidence: string[] = [];

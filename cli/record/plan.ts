@@ -1,13 +1,13 @@
 // The `luotrace record` setup plan: what this kernel has, and every tracefs write that follows.
 //
 // Read first, write later: available_filter_functions (what can be probed: static LUO functions may
-// be inlined, luo-model.md §2 and open question 4), available_events (module:*, lock:* and lockdep,
+// be inlined, docs/luo-model.md §2 and open question 4), available_events (module:*, lock:* and lockdep,
 // syscalls), trace_clock, kprobe_events/dynamic_events, and kallsyms for the LUO rwsem addresses and
-// lock names that tell the kernel model (luo-model.md "Recognising the version"). The plan then
+// lock names that tell the kernel model (docs/luo-model.md "Recognising the version"). The plan then
 // creates kprobe/kretprobe (or fprobe) events in a group of our own, a tracing instance of our own
 // (so the user's top-level buffer, clock and options are never touched unless asked), sets the
 // options, enables the events, and finally turns tracing on. Every step says why, so `--dry-run`
-// output can be checked line by line against luo-model.md.
+// output can be checked line by line against docs/luo-model.md.
 import type { KernelModelId } from '../../analyses/kernel/kernel-models.js';
 import { detectModel, hasReturnValue, LOCKDEP_EVENTS, LOCKDEP_FILTER, LUO_PROBES, RWSEM_FUNCS, RWSEM_SYMBOLS, SESSION_GLOBAL, TRACEPOINTS } from './luo-probes.js';
 import type { Step, TracefsIO } from './tracefs.js';
@@ -128,7 +128,7 @@ export interface Plan {
   rwsemFilter: string | null;
 }
 
-/** The address ranges of the LUO rwsems from kallsyms (luo-model.md §3): exact symbols, and luo_session_global. */
+/** The address ranges of the LUO rwsems from kallsyms (docs/luo-model.md §3): exact symbols, and luo_session_global. */
 export function rwsemRanges(facts: KernelFacts): Array<{ name: string; from: bigint; to: bigint | null }> {
   const out: Array<{ name: string; from: bigint; to: bigint | null }> = [];
   if (!facts.symbols) return out;
@@ -178,7 +178,7 @@ export function buildPlan(facts: KernelFacts, settings: RecordSettings): Plan {
       probes.push(`${g}/${p.func}`, `${g}/${p.func}__return`);
     }
   }
-  // rwsem down/up with the lock pointer, filtered to the LUO rwsems by address (luo-model.md §3).
+  // rwsem down/up with the lock pointer, filtered to the LUO rwsems by address (docs/luo-model.md §3).
   let rwsemFilter: string | null = null;
   const ranges = rwsemRanges(facts);
   const haveRwsemFuncs = RWSEM_FUNCS.every((f) => facts.functions.has(f));

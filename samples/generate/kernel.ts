@@ -6,7 +6,7 @@
 // kprobe_events.txt, the `(func+0x4/0xSIZE)` and `(ffffffff…)` probe locations, the trace-cmd
 // report's raw lock pointers and the bpftrace `sym=` fields), so synthetic lines print the same
 // values the real kernel printed. Functions that only exist in pre-series kernels
-// (luo_session_quiesce/resume, luo-model.md §2) have invented addresses in an unused gap.
+// (luo_session_quiesce/resume, docs/luo-model.md §2) have invented addresses in an unused gap.
 
 export interface Fn {
   /** Dense index, for renderer caches. */
@@ -60,13 +60,13 @@ export const F = {
   luo_session_retrieve: fn('luo_session_retrieve', 0x81304590, 0xd0, 'int'),
   luo_session_deserialize: fn('luo_session_deserialize', 0x81304660, 0x190, 'int'),
   luo_session_serialize: fn('luo_session_serialize', 0x813047f0, 0x1e0, 'int', 'liveupdate_reboot+0x1a/0x30'),
-  // Pre-series only (luo-model.md §2 luo_session.c, §3 PRE): invented addresses.
+  // Pre-series only (docs/luo-model.md §2 luo_session.c, §3 PRE): invented addresses.
   luo_session_quiesce: fn('luo_session_quiesce', 0x813049d0, 0x90, 'int'),
   luo_session_resume: fn('luo_session_resume', 0x81304a60, 0x40, 'void'),
 } as const;
 export type FnName = keyof typeof F;
 
-/** PRE kernels: the unregister functions return int (`-EBUSY`), luo-model.md §7(c). */
+/** PRE kernels: the unregister functions return int (`-EBUSY`), docs/luo-model.md §7(c). */
 export const F_PRE_INT: ReadonlySet<string> = new Set(['liveupdate_unregister_file_handler', 'liveupdate_unregister_flb']);
 
 /** Kernel functions probed by the lab for module refs and rwsems (group luomod / luorw). */
@@ -234,7 +234,7 @@ export const SYS: Record<string, SysDef> = {
   },
 };
 
-/** LUO ioctl numbers (luo-model.md §1.1) and the demo module's own ioctls (luo_ctl.c). */
+/** LUO ioctl numbers (docs/luo-model.md §1.1) and the demo module's own ioctls (luo_ctl.c). */
 export const IOCTL = {
   CREATE_SESSION: 0xba00,
   RETRIEVE_SESSION: 0xba01,

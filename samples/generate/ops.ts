@@ -1,6 +1,6 @@
 // LUO operations as record sequences, in the order the real 7.2.13 captures print them
 // (samples/real/*/stage*/ftrace-main.txt.gz; real README §3) and, for pre-series kernels, the order
-// luo-model.md §3 PRE and §7 describe (quiesce = both session rwsems for write; module refs taken at
+// docs/luo-model.md §3 PRE and §7 describe (quiesce = both session rwsems for write; module refs taken at
 // registration, none per file).
 //
 // Lock primitives reproduce what a LOCKDEP + LOCK_STAT kernel prints:
@@ -206,7 +206,7 @@ export function* registerFlb(p: Proc, h: Handler, flb: Flb): Op {
   const dup = h.flbs.includes(flb);
   if (w.version === 'post') {
     if (!flb.initialized) {
-      // luo_flb_get_private(): lazy init under luo_flb_init_lock (POST, luo-model.md §2 luo_flb.c).
+      // luo_flb_get_private(): lazy init under luo_flb_init_lock (POST, docs/luo-model.md §2 luo_flb.c).
       spinLockPair(p, w.locks.flbInit);
       flb.initialized = true;
     }

@@ -1,11 +1,11 @@
 // Renderers: one record → one line, in the exact text each tool prints.
 //
-// - ftrace `trace` / `trace_pipe` (kernel/trace/trace_output.c trace_print_context; trace-formats.md
+// - ftrace `trace` / `trace_pipe` (kernel/trace/trace_output.c trace_print_context; docs/trace-formats.md
 //   §1.2–§1.5, §1.10, §1.11): comm `%16s`, pid `%-7d` (`%-5d` on old 4-flag kernels), TGID
 //   `(%7d) ` / old `(%5d) `, `[%03d] `, the flag column, ` %5lu.%06lu` or ` %12llu`, `: `, payload.
 //   Lock pointers are hashed `%p` (O2); kprobes print `(func+0x4/0xSIZE)`, kretprobes
 //   `([unknown/kretprobe'd] <- func)` (O3); syscalls `sys_ioctl(fd: 3, …)` / `sys_ioctl -> 0x0`.
-// - trace-cmd report 3.1.6 (trace-formats.md §2, and the real trace-cmd-report.txt): `cpus=N`,
+// - trace-cmd report 3.1.6 (docs/trace-formats.md §2, and the real trace-cmd-report.txt): `cpus=N`,
 //   pid `%-5d`, no flag column, event name + `:` padded to 21 columns, raw `0x` pointers, entry
 //   kprobes `(ffffffff813024a4)`, return probes `(ffffffff813024a4 <- ffffffff81252c00)`,
 //   `sys_enter_ioctl: fd: 0x00000003, …`.
@@ -261,7 +261,7 @@ abstract class TextClockRenderer extends Renderer {
     this.offsetNs = CLOCK_OFFSET_NS[o.clock] ?? 0;
   }
 
-  /** ` %5lu.%06lu` for ns clocks, ` %12llu` for counter/uptime/x86-tsc (trace-formats.md §1.5). */
+  /** ` %5lu.%06lu` for ns clocks, ` %12llu` for counter/uptime/x86-tsc (docs/trace-formats.md §1.5). */
   protected ts(tNs: number): string {
     switch (this.o.clock) {
       case 'counter':
@@ -559,7 +559,7 @@ export class FtraceRenderer extends TextClockRenderer {
   }
 }
 
-/** The column-header block of the `trace` file (K-trace print_func_help_header[_irq], trace-formats.md §1.2). */
+/** The column-header block of the `trace` file (K-trace print_func_help_header[_irq], docs/trace-formats.md §1.2). */
 export function columnHeader(o: RenderOptions): string[] {
   if (!o.irqInfo) {
     if (o.tgid) return ['#           TASK-PID       TGID    CPU#     TIMESTAMP  FUNCTION', '#              | |           |       |         |         |'];

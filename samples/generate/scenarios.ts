@@ -1,6 +1,6 @@
 // Scenarios: what the tasks do and when. `lifecycle`, `abort` and `stress` follow the lab's real
 // runs (real README §3.1, §3.2, §3.4 and guest/scn_contention.sh); `preseries`, `forced-unload`,
-// `unregister-error` and `freeze` cover what the real captures cannot (luo-model.md §7 (a)–(c), the
+// `unregister-error` and `freeze` cover what the real captures cannot (docs/luo-model.md §7 (a)–(c), the
 // tp_printk freeze phase).
 import { Lock } from './kernel.js';
 import {

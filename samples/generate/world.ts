@@ -1,6 +1,6 @@
 // The simulated kernel state the generator's tasks share, and `Proc`, the per-task record builder.
 //
-// Objects mirror luo-model.md §1: handler modules (struct module + its file handler + its FLB), the
+// Objects mirror docs/luo-model.md §1: handler modules (struct module + its file handler + its FLB), the
 // built-in memfd handler, the three LIVEUPDATE_TEST FLBs (O5), sessions with their files. Heap
 // objects (sessions, luo_file) get slab-like addresses that are reused after free, as in the real
 // captures (`file_set=0xff110000229e7a58`, session mutex at +0x50 of the file set …).

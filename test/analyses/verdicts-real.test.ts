@@ -1,6 +1,6 @@
 // Verdicts on real captures that are cut or rendered by different ftrace instances, where the LUO
 // analysis must not report a fault the kernel did not have:
-// - an FLB module ref is per FLB, not per session (luo-model.md §1.4, §4 "FLB owner"): a trace cut
+// - an FLB module ref is per FLB, not per session (docs/luo-model.md §1.4, §4 "FLB owner"): a trace cut
 //   while other sessions still use the FLB leaves its ref open without a leak;
 // - `refcnt=` events of one instance can be written long after the change they report (the entry
 //   probe of module_put tells when the change may have happened).

@@ -25,7 +25,7 @@ function countLines(file: string): number {
   return lines;
 }
 
-/** comm-pid [cpu] flags timestamp: event: payload (trace-formats.md §1.3, written the obvious way). */
+/** comm-pid [cpu] flags timestamp: event: payload (docs/trace-formats.md §1.3, written the obvious way). */
 const FTRACE_LINE = /^\s*(.+)-(\d+)\s+\[(\d+)\]\s+(\S+)\s+(\d+\.\d+): (\w+): (.*)$/;
 
 async function regexLines(file: string): Promise<[number, number]> {

@@ -6,7 +6,7 @@
 // `r:` return probes with `ret=`). Every variant starts with a `# synthetic:` header line that says
 // how it was made; `entries-in-buffer/entries-written` is recomputed and `refcnt=` is re-simulated
 // so the refcount arithmetic stays what the kernel would print (MODULE_REF_BASE = 1, plus the
-// loader's untraced reference during module init, dropped by do_init_module: luo-model.md §4,
+// loader's untraced reference during module init, dropped by do_init_module: docs/luo-model.md §4,
 // real README O11).
 //
 // The generator's own fault samples (samples/synthetic/synthetic-*, made by samples/generate.ts)
@@ -92,7 +92,7 @@ function findFirst(lines: string[], pred: (p: Parsed) => boolean, from = 0): num
 
 /**
  * `rmmod M` refused with -EAGAIN/EWOULDBLOCK (what delete_module returns while references remain,
- * luo-model.md §4 "Unload behaviour"): keep `sys_delete_module(...)`, drop what the rmmod task did
+ * docs/luo-model.md §4 "Unload behaviour"): keep `sys_delete_module(...)`, drop what the rmmod task did
  * until the syscall returned (unregister, module_free...), and make it return 0xfffffffffffffff5.
  */
 function refuseRmmod(lines: string[]): void {
@@ -125,7 +125,7 @@ export function syntheticRegistrationPin(): string {
   return labelSynthetic(resimulateRefcnt(lines), `made from samples/${ABORT} by adding module_get call_site=liveupdate_register_file_handler / liveupdate_register_flb at insmod (PRE pinning on top of the merged per-file refs, as the lab's pre-series kernel does); rmmod then refused; refcnt= re-simulated`);
 }
 
-/** Unregister error: liveupdate_unregister_file_handler returns -EBUSY (PRE, luo-model.md §7(c)). */
+/** Unregister error: liveupdate_unregister_file_handler returns -EBUSY (PRE, docs/luo-model.md §7(c)). */
 export function syntheticUnregisterError(): string {
   const lines = readSample(ABORT).split('\n');
   const i = findFirst(lines, (p) => p.payload.startsWith('liveupdate_unregister_file_handler__return: '));
@@ -147,7 +147,7 @@ export function syntheticLostEvents(): { text: string; markerLine: number } {
 /**
  * PRE pinning at registration: one module_get inside liveupdate_register_file_handler(luo-demo-v1)
  * and one inside liveupdate_register_flb(luo-demo-flb-v1) (the module's own FLB; the test FLBs are
- * built in, owner NULL, no event: luo-model.md §4 "try_module_get(m) for m == NULL ... no event").
+ * built in, owner NULL, no event: docs/luo-model.md §4 "try_module_get(m) for m == NULL ... no event").
  * Each get is the luomod kprobe line plus the tracepoint, on the registering task, at the entry's time.
  */
 function insertRegistrationPins(lines: string[]): void {
@@ -166,13 +166,13 @@ function insertRegistrationPins(lines: string[]): void {
   }
 }
 
-/** The per-file and per-FLB LUO refs a PRE kernel does not take (luo-model.md §4: "no module refcount calls in PRE"). */
+/** The per-file and per-FLB LUO refs a PRE kernel does not take (docs/luo-model.md §4: "no module refcount calls in PRE"). */
 const POST_SITES = /^module_(get|put): luo_demo call_site=(luo_preserve_file|luo_flb_file_preserve|luo_file_unpreserve_files|liveupdate_flb_put_outgoing|luo_file_deserialize|luo_flb_retrieve_one|luo_file_finish|liveupdate_flb_put_incoming) /;
 
 /**
  * A pre-series run of the lifecycle scenario: the same real stage, with the merged series' per-file
  * and per-FLB refs removed and the PRE registration pins added; in stage 2 the final rmmod is refused
- * (PRE: a handler module stays pinned while registered, luo-model.md §7(a)).
+ * (PRE: a handler module stays pinned while registered, docs/luo-model.md §7(a)).
  */
 export function syntheticPreSeriesLifecycle(stage: 'stage1' | 'stage2'): string {
   const rel = `real/lifecycle/${stage}/ftrace-main.txt.gz`;

@@ -86,7 +86,7 @@ describe('check on the generator\'s synthetic samples (samples/synthetic/README.
   const cases: Array<{ file: string; fails: string[]; evidence: RegExp | null }> = [
     // a luo_preserve_file get never put after the abort
     { file: 'synthetic-leak.txt.gz', fails: ['modules-unpinned-after-finish'], evidence: /module_get: luo_demo call_site=luo_preserve_file refcnt=\d+$/ },
-    // pre-series: pinned at insmod, no session ever exists (luo-model.md §7(a))
+    // pre-series: pinned at insmod, no session ever exists (docs/luo-model.md §7(a))
     { file: 'synthetic-preseries.txt.gz', fails: ['no-pins-outside-sessions'], evidence: /module_get: luo_demo call_site=liveupdate_register_(file_handler|flb) refcnt=\d+$/ },
     // pre-series (registration pins), unregister -EBUSY, and rmmod -f frees the module under its pins: §7(a), (c), (b)
     { file: 'synthetic-unregister-error.txt.gz', fails: ['no-pins-outside-sessions', 'no-unregister-errors', 'no-forced-unload-with-pins'], evidence: /: liveupdate_unregister_(flb|file_handler): \(|module_free: luo_demo$|call_site=liveupdate_register_(file_handler|flb) |sys_delete_module\(.*flags: 0xa80\)$/ },

@@ -68,7 +68,7 @@ describe('record: the plan for the real 7.2.13 kernel', () => {
     const appends = plan.steps.filter((s) => s.op === 'append').map((s) => (s as { value: string }).value.trim());
     expect(appends).toContain('p:luotrace/luo_preserve_file luo_preserve_file file_set=$arg1:x64 token=$arg2:x64 fd=$arg3:s32');
     expect(appends).toContain('r:luotrace/luo_preserve_file__return luo_preserve_file ret=$retval:s32');
-    // void in POST/LATER: no return value recorded (luo-model.md §2)
+    // void in POST/LATER: no return value recorded (docs/luo-model.md §2)
     expect(appends).toContain('r:luotrace/liveupdate_unregister_file_handler__return liveupdate_unregister_file_handler');
     expect(appends).toContain('p:luotrace/liveupdate_register_flb liveupdate_register_flb handler=+8($arg1):string flb=+8($arg2):string');
     expect(appends.some((a) => a.includes('luo_session_quiesce'))).toBe(false);

@@ -1,5 +1,5 @@
 // bpftrace text and JSON parsers, on the real captures (samples/real/*/stage*/bpftrace-*) and on
-// bpftrace's own outputs (samples/formats/bpftrace_*), plus the grammar corners of trace-formats.md §3.
+// bpftrace's own outputs (samples/formats/bpftrace_*), plus the grammar corners of docs/trace-formats.md §3.
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createLockAnalysis } from '../../analyses/locks/locks.js';

@@ -1,6 +1,6 @@
 // perf script text: the real LKML sample (lock:contention_begin with callchains) and a rendering of
 // a real ftrace capture in perf script's exact layout (synthetic, made here from
-// tools/perf/builtin-script.c's formats, trace-formats.md §4).
+// tools/perf/builtin-script.c's formats, docs/trace-formats.md §4).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../parsers/event.js';

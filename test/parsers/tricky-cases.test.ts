@@ -1,4 +1,4 @@
-// One test per item of the tricky-case checklist, trace-formats.md §5 (items 1-18; item 19 is
+// One test per item of the tricky-case checklist, docs/trace-formats.md §5 (items 1-18; item 19 is
 // bpftrace, tested with its parser). Lines come from real samples where one exists; each test says
 // which sample the line is from.
 import { gzipSync } from 'node:zlib';
@@ -27,7 +27,7 @@ describe('§5.1 comm with spaces, dashes, digits, slashes, brackets', () => {
     ['          <idle>-0     [005] dNh2. 223087.004012: sched_wakeup:         trace-cmd:89992 [120] CPU:005', '<idle>', 0],
     // perfetto_cpu_frequency_limits.systrace
     ['       <unknown>-200   (-----) [000] .... 0.090000: cpu_frequency_limits: min=500000 max=2800000 cpu_id=6', '<unknown>', 200],
-    // a comm with spaces (Java thread names; trace-formats.md §1.3)
+    // a comm with spaces (Java thread names; docs/trace-formats.md §1.3)
     [' VM Periodic Tas-1234    [003] ..... 55.000001: contention_begin: 00000000610328f2 (flags=SPIN|WRITE)', 'VM Periodic Tas', 1234],
   ])('%s', async (line, comm, pid) => {
     const ev = await first(line);

@@ -98,7 +98,7 @@ describe('evaluation on the real lifecycle capture', async () => {
     const phases = byId['max-phase-duration'];
     expect(phases.checked).toBe(31);
     expect(phases.message).toMatch(/finish in session lifecycle-s1 \(boot 1\) 319\.472 ms/);
-    // @luo = the LUO locks of luo-model.md §3 (LUO_LOCKS): 11 lock x mode rows with complete holds.
+    // @luo = the LUO locks of docs/luo-model.md §3 (LUO_LOCKS): 11 lock x mode rows with complete holds.
     // luo_preserved_files.xa_lock (lockdep names it, real README O10) is not one of them.
     expect(byId['max-hold'].measurements.map((m) => [m.subject, m.value])).toEqual([
       ['luo_session_serialize_rwsem rwsem:R', 356_268_000],
@@ -178,7 +178,7 @@ describe('evaluation on the real lifecycle capture', async () => {
       const c = evaluateRules(locked, effectiveRules(null));
       const byId = Object.fromEntries(c.rules.map((r) => [r.id, r]));
       expect(byId['max-hold'].status).toBe('pass');
-      // @luo: the three rows luo-model.md §3 names; luo_preserved_files.xa_lock and the unnamed mutex are not in it
+      // @luo: the three rows docs/luo-model.md §3 names; luo_preserved_files.xa_lock and the unnamed mutex are not in it
       expect(byId['max-hold'].checked).toBe(3);
       expect(byId['max-hold'].message).toMatch(/closest to its limit: &session->mutex mutex longest hold 484\.593 ms ≤ 2\.000 s/);
       // 88 waits: the p99 is the ⌈87.12⌉ = 88th smallest, the longest wait (114.385 ms).
