@@ -289,7 +289,7 @@ export class LuoAnalysis {
     const hasOut = mySessions.some((s) => s.side === 'outgoing');
     // luo_open calls luo_session_deserialize on every boot; only sessions make a boot incoming.
     const hasIn = mySessions.some((s) => s.side === 'incoming');
-    const reboot = this.sessions.globalPhases.find((p) => segIds.has(p.segment) && p.name === 'reboot');
+    const reboot = this.sessions.globalPhases.find((p) => segIds.has(p.segment) && p.func === KEXEC_ENTRY);
     const times = b.segments.flatMap((s) => [s.firstTime, s.lastTime]).filter((t): t is number => t !== null);
     return {
       id: b.id,
