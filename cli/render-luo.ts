@@ -71,7 +71,9 @@ function resultText(p: PhaseJson): string {
 }
 
 export function renderSessions(s: LuoSection, opts: RenderOptions): string {
-  const out = [`SESSIONS (${s.sessions.length})`];
+  // Caps bound the list, never the count: sessions past the cap are counted by state (sessionsOmitted).
+  const omitted = Object.values(s.sessionsOmitted ?? {}).reduce((a, n) => a + n, 0);
+  const out = [omitted > 0 ? `SESSIONS (${s.sessions.length + omitted}; ${s.sessions.length} listed, ${omitted} more counted by state: ${Object.entries(s.sessionsOmitted).map(([k, n]) => `${k} ${n}`).join(', ')})` : `SESSIONS (${s.sessions.length})`];
   if (s.sessions.length === 0) {
     out.push(s.probedFunctions.length ? '  none seen' : '  none seen: the inputs have no probes on LUO functions (sessions cannot be seen from module events alone)');
     return out.join('\n');

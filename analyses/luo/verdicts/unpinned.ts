@@ -1,6 +1,7 @@
 // modules-unpinned-after-finish: every session pin of a session that finished (new kernel) or was
 // aborted (old kernel) is released; pins held by sessions frozen for kexec are expected to stay
 // (docs/luo-model.md §4 "POST", §7).
+import { classifyCallSite } from '../../kernel/kernel-models.js';
 import { isLeakedPin, isSessionPin } from '../pin-kinds.js';
 import { hasLuoEvents, lossBetween, overwritten, RECORD_MORE } from './evidence.js';
 import { defineVerdict, plural, result } from './verdict.js';
@@ -21,6 +22,8 @@ export const modulesUnpinnedAfterFinish = defineVerdict(modulesUnpinnedAfterFini
   const unsure = (w: (typeof leaked)[number]) => w.incomplete || overwritten(quality, w.file) || quality.truncated;
   const leaks = leaked.filter((w) => !unsure(w));
   const endedSessions = s.sessions.filter((x) => x.state === 'finished' || x.state === 'aborted');
+  // Sessions past the report's cap are counted by state only (sessionsOmitted): the count stays true.
+  const endedCount = endedSessions.length + (s.sessionsOmitted?.finished ?? 0) + (s.sessionsOmitted?.aborted ?? 0);
   if (leaks.length === 0 && leaked.length > 0) {
     const w = leaked[0];
     const lost = lossBetween(quality, w.file, w.getLine, Number.MAX_SAFE_INTEGER);
@@ -49,8 +52,13 @@ export const modulesUnpinnedAfterFinish = defineVerdict(modulesUnpinnedAfterFini
       ),
     ];
   }
-  if (endedSessions.length > 0) {
+  if (endedCount > 0) {
     const released = luoWindows.filter((w) => w.putLine !== null);
+    // Past the cap on listed pin windows (pinWindowsOmitted), the true count of released session
+    // pins is the module_put count at session-pin call sites (every module's putsBySite).
+    const capped = s.modules.some((m) => m.pinWindowsOmitted > 0);
+    const putsAtSessionSites = s.modules.reduce((a, m) => a + Object.entries(m.putsBySite).reduce((b, [site, n]) => b + (isSessionPin({ class: classifyCallSite(site) }) ? n : 0), 0), 0);
+    const releasedCount = capped ? Math.max(released.length, putsAtSessionSites) : released.length;
     const mods = [...new Set(released.map((w) => w.module))];
     const sites = [...new Set(released.map((w) => w.putCallSite))].filter(Boolean);
     const evidence = released.slice(0, 20).map((w) => ({ file: w.file, line: w.putLine as number }));
@@ -60,12 +68,12 @@ export const modulesUnpinnedAfterFinish = defineVerdict(modulesUnpinnedAfterFini
             def,
             'all-released',
             true,
-            `all modules unpinned after finish/abort: ${mods.join(', ')} (${plural(released.length, 'pin')} released by ${sites.join(', ')}; ${plural(endedSessions.length, 'session')} ended)`,
+            `all modules unpinned after finish/abort: ${mods.join(', ')} (${plural(releasedCount, 'pin')} released by ${sites.join(', ')}; ${plural(endedCount, 'session')} ended)`,
             evidence,
             'info',
           ),
         ]
-      : [result(def, 'no-pins-involved', true, `${plural(endedSessions.length, 'session')} ended; no module pins were involved (built-in handlers such as memfd take none)`, evidence, 'info')];
+      : [result(def, 'no-pins-involved', true, `${plural(endedCount, 'session')} ended; no module pins were involved (built-in handlers such as memfd take none)`, evidence, 'info')];
   }
   if (!hasLuoEvents(s)) return [result(def, 'no-luo-events', 'n/a', 'no LUO event in these inputs', [], 'info')];
   const held = luoWindows.filter((w) => w.putLine === null);
