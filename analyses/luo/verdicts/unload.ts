@@ -1,6 +1,8 @@
 // no-forced-unload-with-pins: module_free while references beyond the base remain (docs/luo-model.md
 // §7(b)); rmmod (information): delete_module refused with -EWOULDBLOCK while sessions pin the module
 // is the correct POST behaviour (§7 "rmmod M during an active session"), and successful unloads.
+import type { LuoSectionBody } from '../schema.js';
+import { isSessionPin } from '../pin-kinds.js';
 import { defineVerdict, plural, result } from './verdict.js';
 
 const noForcedUnloadWithPinsMeta = {
@@ -40,15 +42,54 @@ const rmmodMeta = {
   reasons: ['refused', 'unloaded'],
 } as const;
 
+type Rmmod = LuoSectionBody['boots'][number]['rmmod'][number];
+type Window = LuoSectionBody['modules'][number]['pinWindows'][number];
+
+/** Pin windows of `r.module` open at the rmmod line (same input file: lines order events there). */
+function openAt(s: LuoSectionBody, r: Rmmod): Window[] {
+  return s.modules
+    .filter((m) => m.name === r.module)
+    .flatMap((m) => m.pinWindows)
+    .filter((w) => w.file === r.file && w.getLine < r.line && (w.putLine === null || w.putLine > r.line));
+}
+
+/**
+ * Why delete_module refused, by errno (kernel/module/main.c, SYSCALL_DEFINE2(delete_module)):
+ * -ENOENT no such module loaded (an earlier rmmod already unloaded it); -EWOULDBLOCK (= -EAGAIN)
+ * from try_stop_module while references above the base remain; -EBUSY another module uses it, or it
+ * is still initializing or already going. For -EWOULDBLOCK the open pins say who holds it: session
+ * pins (correct, docs/luo-model.md §7 "while a session holds M's files") or the pre-series
+ * registration pin (the bug of §7(a), (c): pinned for as long as it is registered).
+ */
+function refusalWhy(s: LuoSectionBody, r: Rmmod): string {
+  if (r.error === 'ENOENT') return 'the module was not loaded: an earlier rmmod had already unloaded it';
+  if (r.error === 'EBUSY') return 'another module depends on it, or it was still initializing or unloading';
+  if (r.error !== 'EAGAIN' && r.error !== 'EWOULDBLOCK') return 'refused by delete_module';
+  const open = openAt(s, r);
+  const sessionPins = open.filter(isSessionPin).length;
+  const registration = open.filter((w) => w.class === 'luo-registration').length;
+  if (sessionPins > 0) return `correct while sessions pin the module (${plural(sessionPins, 'session pin')} open)`;
+  if (registration > 0) return `no session pinned it: the registration pin keeps it (pre-series kernel: a handler's module is pinned for as long as it is registered, docs/luo-model.md §7(a))`;
+  return 'references held by something other than a LUO session';
+}
+
 export const rmmod = defineVerdict(rmmodMeta, (s) => {
   const refused = s.boots.flatMap((b) => b.rmmod.filter((r) => r.result !== null && r.result < 0));
   const done = s.boots.flatMap((b) => b.rmmod.filter((r) => r.result === 0));
   if (!refused.length && !done.length) return [];
   const parts: string[] = [];
-  if (refused.length) {
-    const r = refused[0];
+  // One sentence per module, errno and reason: the first refusal of each, with how many were alike.
+  const groups = new Map<string, { r: Rmmod; why: string; n: number }>();
+  for (const r of refused) {
+    const why = refusalWhy(s, r);
+    const key = `${r.module}\u0000${r.result}\u0000${why}`;
+    const g = groups.get(key);
+    if (g) g.n++;
+    else groups.set(key, { r, why, n: 1 });
+  }
+  for (const { r, why, n } of groups.values()) {
     parts.push(
-      `rmmod ${r.module ?? '?'} refused ${refused.length > 1 ? `${refused.length}× ` : ''}with ${r.result} ${r.error === 'EAGAIN' ? 'EAGAIN/EWOULDBLOCK' : r.error} (first at ${r.file}:${r.line}${r.refcntBefore !== null ? `, refcnt ${r.refcntBefore}: ${r.refcntBefore - 1} references held` : ''}): correct while sessions pin the module`,
+      `rmmod ${r.module ?? '?'} refused ${n > 1 ? `${n}× ` : ''}with ${r.result} ${r.error === 'EAGAIN' ? 'EAGAIN/EWOULDBLOCK' : r.error} (first at ${r.file}:${r.line}${r.refcntBefore !== null ? `, refcnt ${r.refcntBefore}: ${r.refcntBefore - 1} references held` : ''}): ${why}`,
     );
   }
   if (done.length) parts.push(`rmmod ${[...new Set(done.map((d) => d.module ?? '?'))].join(', ')} succeeded at ${done.map((d) => `${d.file}:${d.line}`).join(', ')}`);
