@@ -82,7 +82,8 @@ export const rmmod = defineVerdict(rmmodMeta, (s) => {
   const groups = new Map<string, { r: Rmmod; why: string; n: number }>();
   for (const r of refused) {
     const why = refusalWhy(s, r);
-    const key = `${r.module}\u0000${r.result}\u0000${why}`;
+    // Grouped by the kind of reason, not its figures (the open pin count differs between refusals).
+    const key = `${r.module}\u0000${r.result}\u0000${why.replace(/\(\d+ session pins? open\)/, '')}`;
     const g = groups.get(key);
     if (g) g.n++;
     else groups.set(key, { r, why, n: 1 });
