@@ -117,6 +117,9 @@ export function describeFsError(e: unknown): string {
   }
 }
 
+/** Decoded size past which a .gz with trailing bytes is not recovered in memory (see gunzipBeforeTrailer). */
+const TRAILER_RECOVERY_MAX = 64 * 1024 * 1024;
+
 /** What a gzip input followed by bytes that are not another gzip member is reported as. */
 const GZIP_TRAILER = 'data after the end of the gzip stream ignored';
 
@@ -126,19 +129,34 @@ const GZIP_TRAILER = 'data after the end of the gzip stream ignored';
  * output. When the compressed input is all in memory (a file of one read) the output is recovered:
  * the shortest prefix that zlib refuses as data (it needs two bytes of the would-be next header,
  * found by bisection) ends a byte or two (or a few NUL pads) after the last member. Null when no
- * prefix just before it decodes (corrupt data rather than trailing bytes).
+ * prefix just before it decodes (corrupt data rather than trailing bytes). Each try decodes the
+ * prefix whole, so the output is capped (TRAILER_RECOVERY_MAX): a small .gz that inflates past it
+ * (a gzip bomb) is not recovered and reads as a stream that ended early, memory staying bounded.
  */
 export function gunzipBeforeTrailer(raw: Buffer): Buffer | null {
+  const tooLarge = (e: unknown) => (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
+  const gunzip = (n: number) => gunzipSync(raw.subarray(0, n), { maxOutputLength: TRAILER_RECOVERY_MAX });
   const refused = (n: number): boolean => {
     try {
-      gunzipSync(raw.subarray(0, n));
+      gunzip(n);
       return false;
     } catch (e) {
+      if (tooLarge(e)) throw e;
       return (e as NodeJS.ErrnoException).code === 'Z_DATA_ERROR';
     }
   };
+  try {
+    return recoverBeforeTrailer(raw.length, refused, gunzip);
+  } catch (e) {
+    if (tooLarge(e)) return null;
+    throw e;
+  }
+}
+
+/** Bisect for the shortest prefix zlib refuses, then decode the longest prefix just before it. */
+function recoverBeforeTrailer(length: number, refused: (n: number) => boolean, gunzip: (n: number) => Buffer): Buffer | null {
   let lo = 1;
-  let hi = raw.length; // refused(hi): the caller saw zlib fail there
+  let hi = length; // refused(hi): the caller saw zlib fail there
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (refused(mid)) hi = mid;
@@ -146,8 +164,9 @@ export function gunzipBeforeTrailer(raw: Buffer): Buffer | null {
   }
   for (let n = lo - 1; n > 0 && n >= lo - 16; n--) {
     try {
-      return gunzipSync(raw.subarray(0, n));
-    } catch {
+      return gunzip(n);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw e;
       // not the end of a member yet
     }
   }
