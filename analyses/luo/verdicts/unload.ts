@@ -61,16 +61,17 @@ function openAt(s: LuoSectionBody, r: Rmmod): Window[] {
  * pins (correct, docs/luo-model.md §7 "while a session holds M's files") or the pre-series
  * registration pin (the bug of §7(a), (c): pinned for as long as it is registered).
  */
-function refusalWhy(s: LuoSectionBody, r: Rmmod): string {
-  if (r.error === 'ENOENT') return 'the module was not loaded: an earlier rmmod had already unloaded it';
-  if (r.error === 'EBUSY') return 'another module depends on it, or it was still initializing or unloading';
-  if (r.error !== 'EAGAIN' && r.error !== 'EWOULDBLOCK') return 'refused by delete_module';
+function refusalWhy(s: LuoSectionBody, r: Rmmod): { kind: string; text: string } {
+  if (r.error === 'ENOENT') return { kind: 'not-loaded', text: 'the module was not loaded: an earlier rmmod had already unloaded it' };
+  if (r.error === 'EBUSY') return { kind: 'busy', text: 'another module depends on it, or it was still initializing or unloading' };
+  if (r.error !== 'EAGAIN' && r.error !== 'EWOULDBLOCK') return { kind: 'other', text: 'refused by delete_module' };
   const open = openAt(s, r);
   const sessionPins = open.filter(isSessionPin).length;
-  const registration = open.filter((w) => w.class === 'luo-registration').length;
-  if (sessionPins > 0) return `correct while sessions pin the module (${plural(sessionPins, 'session pin')} open)`;
-  if (registration > 0) return `no session pinned it: the registration pin keeps it (pre-series kernel: a handler's module is pinned for as long as it is registered, docs/luo-model.md §7(a))`;
-  return 'references held by something other than a LUO session';
+  if (sessionPins > 0) return { kind: 'session-pins', text: `correct while sessions pin the module (${plural(sessionPins, 'session pin')} open)` };
+  if (open.some((w) => w.class === 'luo-registration')) {
+    return { kind: 'registration-pin', text: 'no session pinned it: the registration pin keeps it (pre-series kernel: a handler\'s module is pinned for as long as it is registered, docs/luo-model.md §7(a))' };
+  }
+  return { kind: 'other-references', text: 'references held by something other than a LUO session' };
 }
 
 export const rmmod = defineVerdict(rmmodMeta, (s) => {
@@ -81,12 +82,12 @@ export const rmmod = defineVerdict(rmmodMeta, (s) => {
   // One sentence per module, errno and reason: the first refusal of each, with how many were alike.
   const groups = new Map<string, { r: Rmmod; why: string; n: number }>();
   for (const r of refused) {
-    const why = refusalWhy(s, r);
     // Grouped by the kind of reason, not its figures (the open pin count differs between refusals).
-    const key = `${r.module}\u0000${r.result}\u0000${why.replace(/\(\d+ session pins? open\)/, '')}`;
+    const { kind, text } = refusalWhy(s, r);
+    const key = `${r.module}\u0000${r.result}\u0000${kind}`;
     const g = groups.get(key);
     if (g) g.n++;
-    else groups.set(key, { r, why, n: 1 });
+    else groups.set(key, { r, why: text, n: 1 });
   }
   for (const { r, why, n } of groups.values()) {
     parts.push(
