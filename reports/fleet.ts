@@ -16,7 +16,7 @@
 //
 // Pure: no I/O. cli/fleet.ts reads the traces (in worker threads), cli/merge.ts reads summaries.
 import { z } from 'zod';
-import { PHASE_OF_FUNCTION } from '../analyses/kernel/kernel-models.js';
+import { PHASE_OF_FUNCTION } from '../analyses/kernel/phases.js';
 import type { LockRow } from '../analyses/locks/locks.js';
 import { Distribution, DistributionSummarySchema, HistogramBucketSchema, QUANTILE_METHOD, SerializedDistributionSchema, type SerializedDistribution } from '../analyses/locks/quantiles.js';
 import { isLeakedPin } from '../analyses/luo/pin-kinds.js';

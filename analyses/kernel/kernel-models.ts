@@ -114,8 +114,7 @@ export const MODEL_EVIDENCE: Array<{ model: KernelModelId; what: 'call_site' | '
 
 export const MODEL_RANK: Record<KernelModelId, number> = { 'pre-series': 0, v1: 1, merged: 2, later: 3 };
 
-// The phase of each LUO function lives in phases.ts (one table); re-exported for older importers.
-export { PHASE_OF_FUNCTION, type PhaseName } from './phases.js';
+// The phase of each LUO function lives in phases.ts (one table).
 
 /** Is this a LUO function (kernel/liveupdate/luo_*.c), i.e. worth tracking on a task's call stack? */
 export function isLuoFunction(func: string): boolean {
