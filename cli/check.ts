@@ -6,7 +6,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { InputError } from '../parsers/index.js';
-import type { AnalyzeReport } from '../analyses/report.js';
 import { type CheckReport, effectiveRules, evaluateRules, parseRulesFile, type RuleConfig, RulesError, rulesAsFile } from '../reports/rules.js';
 import { assertUsable, runAnalysis } from '../analyses/pipeline.js';
 import type { AnalyzeOptions } from './analyze.js';

@@ -6,7 +6,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { AnalyzeReport } from '../../analyses/report.js';
 import { seededRandom } from '../helpers.js';
 import { type Mutation, mutate } from './mutate.js';
 import { PipelineFailure, referenceReport, runPipeline } from './pipeline.js';
