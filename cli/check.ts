@@ -12,7 +12,7 @@ import type { AnalyzeOptions } from './analyze.js';
 import { renderJUnit } from './export/junit.js';
 import { formatOption, threadsOption } from './options.js';
 import { BufferedWriter, writeOutputFile } from './output.js';
-import { shortFile } from '../reports/format.js';
+import { shortFile } from '../analyses/format.js';
 import { visibleText } from './visible.js';
 
 /** A command finished and printed its result, and that result is a failure (exit 1, nothing more on stderr). */

@@ -14,8 +14,7 @@ import type { AnalyzeOptions } from './analyze.js';
 import { ResultFailure } from './check.js';
 import { formatOption, threadsOption } from './options.js';
 import { BufferedWriter } from './output.js';
-import { shortFile } from '../reports/format.js';
-import { fmtDuration } from './render-luo.js';
+import { formatDuration as fmtDuration, shortFile } from '../analyses/format.js';
 import { table } from './table.js';
 import { visibleText } from './visible.js';
 

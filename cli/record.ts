@@ -13,7 +13,7 @@ import { InputError } from '../parsers/input.js';
 import { bpftraceRwsemFilter, bpftraceScript } from './record/bpftrace-script.js';
 import { recordBpftrace } from './record/bpftrace-backend.js';
 import { recordFtrace, type RunResult } from './record/ftrace-backend.js';
-import { formatBytes } from '../reports/format.js';
+import { formatBytes } from '../analyses/format.js';
 import { handleSignals, StopController } from './record/lifecycle.js';
 import { buildPlan, DEFAULT_SETTINGS, headerLines, type Plan, readKernelFacts, type RecordSettings } from './record/plan.js';
 import { describeStep, DryRunTracefs, errorText, findTracefs, NodeTracefs, type TracefsIO, TracefsSession } from './record/tracefs.js';

@@ -2,7 +2,7 @@
 // (its column words: contended, total wait, max wait, avg wait, type, caller; plus acquired and
 // hold times, which perf does not give without lockdep), percentiles, log2 histograms drawn as
 // bar rows (bpftrace's hist() layout), the slowest waits with their owners, and the stall view.
-import { formatDuration as fmtNs, shortFile } from '../reports/format.js';
+import { formatDuration as fmtNs, formatSeconds, shortFile } from '../analyses/format.js';
 import type { LockRow, WaitRecord } from '../analyses/locks/locks.js';
 import type { AnalyzeReport } from '../analyses/report.js';
 
@@ -92,8 +92,8 @@ export function renderLocksText(r: LocksReport, opts: { limit: number } = { limi
     f.type && `--type ${f.type}`,
     f.session && `--session ${f.session}`,
     f.pids.length && `--pid ${f.pids.join(',')}`,
-    f.since !== null && `--since ${(f.since / 1e9).toFixed(6)}`,
-    f.until !== null && `--until ${(f.until / 1e9).toFixed(6)}`,
+    f.since !== null && `--since ${formatSeconds(f.since)}`,
+    f.until !== null && `--until ${formatSeconds(f.until)}`,
   ].filter(Boolean);
   if (active.length) out.push(`  filters: ${active.join(' ')}`);
   if (!r.locks.length) {
@@ -158,7 +158,7 @@ export function renderLocksText(r: LocksReport, opts: { limit: number } = { limi
     out.push('');
     out.push('  Held when the trace ended:');
     for (const h of d.heldAtEnd.slice(0, limit)) {
-      out.push(`    ${h.lock ?? h.address ?? '?'} (${h.type}) by ${h.comm ?? '?'}[${h.pid ?? '?'}]${h.func ? ` in ${h.func}` : ''} since ${h.since === null ? 'before the trace' : `${(h.since / 1e9).toFixed(6)} s`}`);
+      out.push(`    ${h.lock ?? h.address ?? '?'} (${h.type}) by ${h.comm ?? '?'}[${h.pid ?? '?'}]${h.func ? ` in ${h.func}` : ''} since ${h.since === null ? 'before the trace' : `${formatSeconds(h.since)} s`}`);
     }
   }
   if (d.notes.length) out.push('');

@@ -1,7 +1,7 @@
 // Text rendering of the LUO sections of the analyze report: verdicts, boots and kexec, sessions
 // with their phases, modules with refcounts and pin windows.
 import { isSessionPin } from '../analyses/luo/pin-kinds.js';
-import { shortFile } from '../reports/format.js';
+import { formatDuration as fmtDuration, formatSeconds as fmtTime, shortFile } from '../analyses/format.js';
 import type { LuoSection, PhaseJson, PinWindowJson } from '../analyses/luo/schema.js';
 import { table } from './table.js';
 
@@ -14,17 +14,7 @@ export interface RenderOptions {
 
 const MARK = { ok: '✔', error: '✘', warning: '!', info: '·', inconclusive: '?', na: '–' };
 
-export function fmtTime(ns: number | null): string {
-  return ns === null ? '-' : (ns / 1e9).toFixed(6);
-}
 
-export function fmtDuration(ns: number | null): string {
-  if (ns === null) return '-';
-  if (ns < 1_000) return `${ns} ns`;
-  if (ns < 1_000_000) return `${(ns / 1e3).toFixed(3)} µs`;
-  if (ns < 1_000_000_000) return `${(ns / 1e6).toFixed(3)} ms`;
-  return `${(ns / 1e9).toFixed(3)} s`;
-}
 
 
 export function renderVerdicts(s: LuoSection): string {

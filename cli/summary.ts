@@ -1,4 +1,5 @@
 // `luotrace events --summary`: per-event-name counts and the data-quality table.
+import { formatSeconds } from '../analyses/format.js';
 import { z } from 'zod';
 import { SourceInfoSchema } from '../parsers/event.js';
 import { DataQualitySchema } from '../parsers/quality.js';
@@ -92,5 +93,5 @@ export function renderQualityText(q: EventsSummary['dataQuality']): string {
 export function span(first: number | null, last: number | null, unit: 'ns' | 'tick'): string {
   if (first === null || last === null) return '-';
   if (unit === 'tick') return `${first}..${last} ticks`;
-  return `${(first / 1e9).toFixed(6)}..${(last / 1e9).toFixed(6)} s`;
+  return `${formatSeconds(first)}..${formatSeconds(last)} s`;
 }

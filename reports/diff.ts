@@ -18,6 +18,7 @@
 // Pure: no I/O.
 import { z } from 'zod';
 import type { AnalyzeReport } from '../analyses/report.js';
+import { formatDuration as fmtNs } from '../analyses/format.js';
 import { type CallSiteClass, classifyCallSite, KERNEL_MODELS, type KernelModelId } from '../analyses/kernel/kernel-models.js';
 import { type DistributionView, lockRowsOf, type LockRowView } from './rules.js';
 import { isSessionPin } from '../analyses/luo/pin-kinds.js';
@@ -173,14 +174,6 @@ const sum = (xs: number[]) => xs.reduce((a, x) => a + x, 0);
 const maxOf = (xs: number[]) => (xs.length ? Math.max(...xs) : null);
 const avgOf = (xs: number[]) => (xs.length ? sum(xs) / xs.length : null);
 
-function fmtNs(ns: number | null): string {
-  if (ns === null) return '-';
-  const a = Math.abs(ns);
-  if (a < 1e3) return `${ns} ns`;
-  if (a < 1e6) return `${(ns / 1e3).toFixed(1)} µs`;
-  if (a < 1e9) return `${(ns / 1e6).toFixed(3)} ms`;
-  return `${(ns / 1e9).toFixed(3)} s`;
-}
 
 function roleOf(site: string): RefRole {
   const c: CallSiteClass = classifyCallSite(site);

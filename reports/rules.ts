@@ -13,6 +13,7 @@
 // Limits are tried in order and the first whose selector matches applies (specific ones first).
 import { z } from 'zod';
 import { type AnalyzeReport, readableRows } from '../analyses/report.js';
+import { formatDurationPair } from '../analyses/format.js';
 import { LUO_LOCKS } from '../analyses/kernel/kernel-models.js';
 import { DistributionFiguresSchema } from '../analyses/locks/quantiles.js';
 import { CHECK_VERDICTS, type CheckVerdictId, verdictDefinition } from '../analyses/luo/verdicts/registry.js';
@@ -328,11 +329,11 @@ function statusOf(ok: boolean, severity: RuleSeverity): RuleResult['status'] {
   return severity === 'error' ? 'fail' : 'warn';
 }
 
-function fmtNs(ns: number): string {
-  if (ns < 1e3) return `${ns} ns`;
-  if (ns < 1e6) return `${(ns / 1e3).toFixed(3)} µs`;
-  if (ns < 1e9) return `${(ns / 1e6).toFixed(3)} ms`;
-  return `${(ns / 1e9).toFixed(3)} s`;
+
+/** `188 ms > 100 ms`: a measured duration against its limit, never two equal-looking figures. */
+function versus(value: number, op: string, limit: number): string {
+  const [v, l] = formatDurationPair(value, limit);
+  return `${v} ${op} ${l}`;
 }
 
 function evaluateVerdict(rule: Extract<RuleConfig, { kind: 'verdict' }>, report: AnalyzeReport): RuleResult {
@@ -405,8 +406,8 @@ function evaluateLock(rule: Extract<RuleConfig, { kind: 'lock' }>, report: Analy
   const good = measurements.filter((m) => m.ok).sort((a, b) => b.value / b.limit - a.value / a.limit);
   const metric = rule.id === 'max-hold' ? 'longest hold' : rule.id === 'max-wait' ? 'longest wait' : 'p99 wait';
   const message = bad.length
-    ? `${bad.length} of ${checked} locks over the limit: ${bad.slice(0, 5).map((m) => `${m.subject} ${metric} ${fmtNs(m.value)} > ${fmtNs(m.limit)}`).join('; ')}${bad.length > 5 ? '; …' : ''}`
-    : `${checked} locks within limits; closest to its limit: ${good[0].subject} ${metric} ${fmtNs(good[0].value)} ≤ ${fmtNs(good[0].limit)}`;
+    ? `${bad.length} of ${checked} locks over the limit: ${bad.slice(0, 5).map((m) => `${m.subject} ${metric} ${versus(m.value, '>', m.limit)}`).join('; ')}${bad.length > 5 ? '; …' : ''}`
+    : `${checked} locks within limits; closest to its limit: ${good[0].subject} ${metric} ${versus(good[0].value, '≤', good[0].limit)}`;
   return {
     ...base,
     status: statusOf(bad.length === 0, rule.severity),
@@ -493,8 +494,8 @@ function evaluatePhases(rule: Extract<RuleConfig, { kind: 'phase' }>, report: An
   bad.sort((a, b) => b.value - a.value);
   const good = [...bestOk.values()].sort((a, b) => b.value / b.limit - a.value / a.limit);
   const message = bad.length
-    ? `${bad.length} of ${checked} phases over the limit: ${bad.slice(0, 5).map((m) => `${m.subject} took ${fmtNs(m.value)} > ${fmtNs(m.limit)}${m.at[0] ? ` (${m.at[0].file}:${m.at[0].line})` : ''}`).join('; ')}${bad.length > 5 ? '; …' : ''}`
-    : `${checked} phases within limits${good[0] ? `; closest to its limit: ${good[0].subject} ${fmtNs(good[0].value)} ≤ ${fmtNs(good[0].limit)}` : ''}${unmeasured ? `; ${unmeasured} not measurable (an end outside the trace)` : ''}`;
+    ? `${bad.length} of ${checked} phases over the limit: ${bad.slice(0, 5).map((m) => `${m.subject} took ${versus(m.value, '>', m.limit)}${m.at[0] ? ` (${m.at[0].file}:${m.at[0].line})` : ''}`).join('; ')}${bad.length > 5 ? '; …' : ''}`
+    : `${checked} phases within limits${good[0] ? `; closest to its limit: ${good[0].subject} ${versus(good[0].value, '≤', good[0].limit)}` : ''}${unmeasured ? `; ${unmeasured} not measurable (an end outside the trace)` : ''}`;
   return {
     ...base,
     status: statusOf(bad.length === 0, rule.severity),

@@ -4,6 +4,7 @@
 // nesting seen, how each named lock was recognised, and the notes that explain the figures.
 import type { z } from 'zod';
 import type { SymbolTable } from '../../parsers/kallsyms.js';
+import { formatDuration as fmtDuration } from '../format.js';
 import { LUO_LOCKS } from '../kernel/kernel-models.js';
 import type { LockType } from '../kernel/lock-model.js';
 import type { Acquisition, LockInstance, OwnerInfo, TaskContext } from './lock-intervals.js';
@@ -129,12 +130,6 @@ export function sortLockRows(rows: LockRow[], key: LockSortKey): LockRow[] {
   return rows.sort((a, b) => sortValue(b, key) - sortValue(a, key) || b.contended - a.contended || b.acquisitions - a.acquisitions || byName(a, b));
 }
 
-function fmtDuration(ns: number): string {
-  if (ns >= 1e9) return `${(ns / 1e9).toFixed(2)} s`;
-  if (ns >= 1e6) return `${(ns / 1e6).toFixed(ns >= 1e7 ? 0 : 1)} ms`;
-  if (ns >= 1e3) return `${(ns / 1e3).toFixed(ns >= 1e4 ? 0 : 1)} µs`;
-  return `${ns} ns`;
-}
 
 
 /** Everything the section is built from. */

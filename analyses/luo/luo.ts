@@ -180,6 +180,7 @@ export class LuoAnalysis {
     j.sessionByKey ??= new Map(j.allSessions.map((s) => [s.rec.key, s.rec]));
     const boot = j.bootOfSeg.get(w.segment)?.id ?? 0;
     const s = w.session !== null ? j.sessionByKey.get(w.session) : undefined;
+    const reason = open ? expectedOpenReason(w, s, j.kexecOk.get(boot) ?? false, this.sessions.liveCount(w.segment) > 0) : null;
     return {
       module: w.module,
       boot,
@@ -200,7 +201,8 @@ export class LuoAnalysis {
       luoFunction: w.luoFunction,
       durationNs: w.durationNs,
       incomplete: w.incomplete,
-      expectedOpen: open ? openReasonText(expectedOpenReason(w, s, j.kexecOk.get(boot) ?? false, this.sessions.liveCount(w.segment) > 0), s ? (s.name ?? `#${s.key}`) : null) : null,
+      openReason: reason,
+      expectedOpen: reason === null ? null : openReasonText(reason, s ? (s.name ?? `#${s.key}`) : null),
     };
   }
 

@@ -57,15 +57,9 @@ export function openReasonText(code: OpenReason, session: string | null): string
   }
 }
 
-/** The code of a window of the report (read back from `expectedOpen`, which openReasonText wrote). */
-export function openReasonOf(w: { class: string; putLine: number | null; expectedOpen: string | null }): OpenReason | null {
-  if (w.putLine !== null) return null;
-  if (w.expectedOpen === null) return 'leak';
-  for (const code of OPEN_REASONS) {
-    const text = openReasonText(code, null);
-    if (text !== null && w.expectedOpen.startsWith(text.split(':')[0])) return code;
-  }
-  return 'not-luo';
+/** The code of a window of the report: null when released. */
+export function openReasonOf(w: { putLine: number | null; openReason: OpenReason | null }): OpenReason | null {
+  return w.putLine !== null ? null : w.openReason;
 }
 
 /** A session pin never released although nothing could still hold it. */

@@ -3,6 +3,7 @@
 // analysis that fills it (luo.ts) and the verdicts that read it (verdicts/) both depend on it and
 // not on each other.
 import { z } from 'zod';
+import { OPEN_REASONS } from './pin-kinds.js';
 
 export const VerdictSchema = z.object({
   id: z.string(),
@@ -102,6 +103,8 @@ export const PinWindowSchema = z.object({
   luoFunction: z.string().nullable(),
   durationNs: z.number().nullable(),
   incomplete: z.boolean(),
+  /** Open at the end: why, as a stable code (`leak` when nothing could still hold it); null when released. */
+  openReason: z.enum(OPEN_REASONS).nullable(),
   /** Open at the end: why that is expected ("held across kexec"...), or null when it is a leak. */
   expectedOpen: z.string().nullable(),
 });

@@ -1,7 +1,7 @@
 // Text rendering of a fleet summary (`luotrace fleet`, `luotrace merge`): what failed where first,
 // then one line per host, then the merged phase, module and lock figures.
 import type { FleetSummary, HostEntry } from '../../reports/fleet.js';
-import { formatDuration as fmtNs } from '../../reports/format.js';
+import { formatDuration as fmtNs } from '../../analyses/format.js';
 import { table } from '../table.js';
 
 export interface FleetTextOptions {

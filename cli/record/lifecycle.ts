@@ -1,7 +1,7 @@
 // What both backends of `luotrace record` share: the stop controller (Ctrl-C, SIGTERM, end of the
 // command), running the command (argv, never a shell), the output file with its header and
 // footer, and the progress line.
-import { formatBytes } from '../../reports/format.js';
+import { formatBytes } from '../../analyses/format.js';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
 

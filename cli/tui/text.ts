@@ -2,7 +2,7 @@
 // terminal width here (never by the terminal), so a screen is exactly the size it claims and a text
 // dump of it is what the user saw. Colors are optional styling: NO_COLOR drops them at render time.
 import { visible } from '../visible.js';
-export { formatBytes as fmtBytes, shortFile } from '../../reports/format.js';
+export { formatBytes as fmtBytes, formatDuration as fmtDuration, formatSeconds as fmtSeconds, shortFile } from '../../analyses/format.js';
 
 export type Color = 'red' | 'green' | 'yellow' | 'blue' | 'magenta' | 'cyan' | 'gray';
 
@@ -104,17 +104,7 @@ function markCut(lines: string[]): string[] {
   return lines;
 }
 
-export function fmtSeconds(ns: number | null | undefined): string {
-  return ns === null || ns === undefined ? '-' : (ns / 1e9).toFixed(6);
-}
 
-export function fmtDuration(ns: number | null | undefined): string {
-  if (ns === null || ns === undefined) return '-';
-  if (ns < 1_000) return `${Math.round(ns)} ns`;
-  if (ns < 1_000_000) return `${(ns / 1e3).toFixed(1)} µs`;
-  if (ns < 1_000_000_000) return `${(ns / 1e6).toFixed(1)} ms`;
-  return `${(ns / 1e9).toFixed(2)} s`;
-}
 
 
 export function fmtCount(n: number): string {

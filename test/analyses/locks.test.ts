@@ -59,7 +59,7 @@ describe('rwsem write contention: probe + lockdep + contention merged (real line
     const w = section.slowestWaits[0];
     expect(w.owners).toEqual([expect.objectContaining({ pid: 321, comm: 'luo_ctl', mode: 'W', heldFor: 6_448_000 })]);
     expect(w.wokenBy).toMatchObject({ pid: 321, at: 76_858_000_000 });
-    expect(w.explanation).toContain('waited 2.2 ms on luo_session_global.outgoing.rwsem:W held by luo_ctl[321]');
+    expect(w.explanation).toContain('waited 2.20 ms on luo_session_global.outgoing.rwsem:W held by luo_ctl[321]');
   });
 
   it('keeps the rwsem wait_lock as its own spinlock without stealing the contention', async () => {
@@ -178,7 +178,7 @@ describe('owner attribution, sessions, phases and the stall view', () => {
     const w = section.slowestWaits[0];
     expect(w.waiter).toEqual({ pid: 320, comm: 'luo_ctl', session: 'session-A', func: 'luo_preserve_file', phase: 'preserve', after: null });
     expect(w.owners).toEqual([{ pid: 317, comm: 'insmod', session: null, func: 'liveupdate_register_file_handler', phase: 'register', after: null, mode: 'W', heldFor: 2_100_000 }]);
-    expect(w.explanation).toBe('preserve in session session-A (luo_ctl[320] in luo_preserve_file) waited 48 ms on luo_register_rwlock:W held by insmod[317] (liveupdate_register_file_handler)');
+    expect(w.explanation).toBe('preserve in session session-A (luo_ctl[320] in luo_preserve_file) waited 48.0 ms on luo_register_rwlock:W held by insmod[317] (liveupdate_register_file_handler)');
     expect(w.duration).toBe(48_000_000);
   });
 
@@ -232,7 +232,7 @@ describe('owner attribution, sessions, phases and the stall view', () => {
       L('luo_ctl', 321, 0, 77.751, P.upWrite(ADDR.outgoing)),
     ]);
     expect(section.slowestWaits[0].waiter).toMatchObject({ session: 'stress-321-7', phase: null, after: 'luo_file_unpreserve_files' });
-    expect(section.slowestWaits[0].explanation).toMatch(/^work after luo_file_unpreserve_files in session stress-321-7 \(luo_ctl\[321\]\) waited 7\.1 ms/);
+    expect(section.slowestWaits[0].explanation).toMatch(/^work after luo_file_unpreserve_files in session stress-321-7 \(luo_ctl\[321\]\) waited 7\.\d\d ms/);
   });
 
   it('lists every reader as an owner when a writer waits', async () => {

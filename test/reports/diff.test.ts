@@ -33,7 +33,7 @@ describe('diffReports on the real lifecycle capture', async () => {
     DiffReportSchema.parse(JSON.parse(JSON.stringify(d)));
     expect(d.sameKernelModel).toBe(true);
     expect(d.regressions).toEqual([]);
-    expect(d.headline).toEqual(['no regression beyond +20% (increases under 1.000 ms ignored)']);
+    expect(d.headline).toEqual(['no regression beyond +20% (increases under 1.00 ms ignored)']);
     expect(d.phases.every((p) => p.avgNs.ratio === null || p.avgNs.ratio === 1)).toBe(true);
     expect(d.sessions.map((s) => [s.key, s.matchedBy])).toEqual([
       ['boot 0 outgoing lifecycle-s1', 'name'],
@@ -60,7 +60,7 @@ describe('diffReports on the real lifecycle capture', async () => {
     const avg = d.regressions[0];
     expect(avg.before).toBe(24_794_750);
     expect(avg.ratio).toBeCloseTo(1.5, 2);
-    expect(avg.message).toMatch(/^preserve \(outgoing\) avg 24\.795 ms → 37\.19\d ms \(\+50%\)$/);
+    expect(avg.message).toMatch(/^preserve \(outgoing\) avg 24\.8 ms → 37\.2 ms \(\+50%\)$/);
     expect(diffReports(real, slower, { ...DEFAULT_DIFF_OPTIONS, threshold: 0.6 }).regressions).toEqual([]);
     // freeze phases are < 1 ms: doubling them stays under the 1 ms floor
     expect(diffReports(real, slowerPhase(real, 'freeze', 2)).regressions).toEqual([]);
@@ -148,7 +148,7 @@ describe('diffReports on the real lifecycle capture', async () => {
       rw.contended = 200;
       const after = withLocks(real, [...rows, { ...structuredClone(REAL_LOCK_ROWS[2]), name: 'luo_register_rwlock', mode: 'W', type: 'rwsem:W' }]);
       const d = diffReports(before, after);
-      expect(d.regressions.map((r) => r.message)).toEqual(['luo_session_global.outgoing.rwsem rwsem:W max wait 114.385 ms → 228.770 ms (+100%)', 'luo_session_global.outgoing.rwsem rwsem:W contended 88 → 200 (+127%)']);
+      expect(d.regressions.map((r) => r.message)).toEqual(['luo_session_global.outgoing.rwsem rwsem:W max wait 114 ms → 229 ms (+100%)', 'luo_session_global.outgoing.rwsem rwsem:W contended 88 → 200 (+127%)']);
       expect(d.notComparable).toContain('lock luo_register_rwlock rwsem:W: seen after only (registration lock of the merged/later model)');
     });
 

@@ -223,7 +223,7 @@ describe('luotrace in a terminal (tmux 80x24), real captures', () => {
     dump(t, '3-modules.txt', await settle(t, 'refcnt over time'));
     await keys(t, '4');
     s = await settle(t, 'LOCKS  74');
-    expect(s).toMatch(/▸ &private->outgoing\.lock +mutex +7,588 +7,588 +18\.82 s/);
+    expect(s).toMatch(/▸ &private->outgoing\.lock +mutex +7,588 +7,588 +18\.8 s/);
     dump(t, '4-locks.txt', s);
     await keys(t, 'Enter');
     s = await settle(t, 'longest waits and who held the lock');

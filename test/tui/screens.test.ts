@@ -130,7 +130,7 @@ describe('TUI screens (lifecycle capture, 80x24)', () => {
     expect(f).toMatch(/252 luo_preserve_file +lifecycle-s1 +│ *█+▶│ kexec/);
     await s.press('j');
     const g = await s.waitFor('▸ luo_demo         boot 1');
-    expect(g).toMatch(/220 luo_file_deserialize +lifecycle-s1 +│ *█+ *│ 983\.1 ms/);
+    expect(g).toMatch(/220 luo_file_deserialize +lifecycle-s1 +│ *█+ *│ 983 ms/);
   });
 
   it('Locks: the lock table of the real capture, the slowest wait and its raw lines', async () => {

@@ -1,5 +1,6 @@
 // Across kexec: kexec-freeze, once per boot that ran liveupdate_reboot (the freeze before kexec), and
 // kexec-handover, once per boot with incoming sessions (docs/luo-model.md §6).
+import { formatDuration } from '../../format.js';
 import { defineVerdict, plural, result } from './verdict.js';
 
 const kexecFreezeMeta = {
@@ -21,7 +22,7 @@ export const kexecFreeze = defineVerdict(kexecFreezeMeta, (s) => {
         !failed,
         failed
           ? `liveupdate_reboot failed with ${b.kexec.result} ${b.kexec.error} at ${b.kexec.file}:${b.kexec.line}: the kexec was aborted`
-          : `boot ${b.id}: liveupdate_reboot froze ${plural(frozen.length, 'session')} (${frozen.map((x) => x.name ?? `#${x.id}`).join(', ')}) in ${b.kexec.durationNs !== null ? `${(b.kexec.durationNs / 1e6).toFixed(3)} ms` : 'unknown time'} before kexec`,
+          : `boot ${b.id}: liveupdate_reboot froze ${plural(frozen.length, 'session')} (${frozen.map((x) => x.name ?? `#${x.id}`).join(', ')}) in ${b.kexec.durationNs !== null ? formatDuration(b.kexec.durationNs) : 'unknown time'} before kexec`,
         [{ file: b.kexec.file, line: b.kexec.line }],
       ),
     ];

@@ -2,6 +2,7 @@
 // module's refcount over time (asciichart) and its pin windows on a time axis. Enter opens a module
 // (every pin window as a bar; Enter on one opens the pin window); the pin window view shows the raw
 // module_get / module_put lines that open and close it.
+import { openReasonOf } from '../../../analyses/luo/pin-kinds.js';
 import type { ModuleJson, PinWindowJson } from '../../../analyses/luo/schema.js';
 import { modulePoints, type RefcntPoint } from '../../../analyses/luo/refcount-series.js';
 import { extent, refcountPlot, windowBar } from '../charts.js';
@@ -92,7 +93,8 @@ function moduleRange(ctx: PageCtx, m: ModuleJson): [number, number] {
 /** A pin window as a row: get line, call site, session, a bar on the module's time axis, state. */
 function windowLine(range: [number, number], w: PinWindowJson, width: number): Line {
   const st = pinState(w);
-  const stateText = w.putLine !== null ? fmtDuration(w.durationNs) : w.expectedOpen === null ? 'LEAK' : st.short.startsWith('open across') ? 'kexec' : 'open';
+  const code = openReasonOf(w);
+  const stateText = code === null ? fmtDuration(w.durationNs) : code === 'leak' ? 'LEAK' : code === 'held-across-kexec' ? 'kexec' : 'open';
   const barWidth = Math.max(6, width - 6 - 22 - 14 - 10 - 6);
   return columns([
     { text: String(w.getLine), width: 6, align: 'right', style: { color: 'cyan' } },

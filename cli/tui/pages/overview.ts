@@ -227,8 +227,8 @@ export function pinState(w: PinWindowJson): { text: string; short: string; color
     return { text, short: `put after ${fmtDuration(w.durationNs)}`, color: w.incomplete ? 'yellow' : undefined };
   }
   const code = openReasonOf(w);
-  if (code === 'leak' || w.expectedOpen === null) return { text: 'OPEN: never released (leak)', short: 'LEAK: never put', color: 'red' };
-  return { text: `open: ${w.expectedOpen.split(':')[0]}`, short: OPEN_SHORT[code ?? 'not-luo'], color: 'yellow' };
+  if (code === null || code === 'leak' || w.expectedOpen === null) return { text: 'OPEN: never released (leak)', short: 'LEAK: never put', color: 'red' };
+  return { text: `open: ${w.expectedOpen.split(':')[0]}`, short: OPEN_SHORT[code], color: 'yellow' };
 }
 
 /** One pin window as a list row: module and boot, get line and call site, put line, session, state. */

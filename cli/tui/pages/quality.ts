@@ -1,6 +1,6 @@
 // Screen 6, Data quality: the sources, every line accounted for (events, known non-event lines,
 // skipped lines by reason), lost events and notes. Enter on a reason shows its first line raw.
-import { columns, fmtCount, type Line, seg, shortFile } from '../text.js';
+import { columns, fmtCount, fmtSeconds, type Line, seg, shortFile } from '../text.js';
 import type { Page, Row } from '../views.js';
 import { blank, heading, type PageCtx, proofBlock } from './common.js';
 
@@ -73,7 +73,7 @@ export function qualityPage(ctx: PageCtx): Page {
       if (!sel || budget < 3) return [];
       if (sel.key.startsWith('source ')) {
         const s = r.sources[Number(sel.key.slice(7))];
-        return [blank(), [seg(`${s.file}`, { bold: true })], [seg(`detected by ${s.detectedBy} · time ${s.firstTime === null ? '-' : (s.firstTime / 1e9).toFixed(6)}..${s.lastTime === null ? '-' : (s.lastTime / 1e9).toFixed(6)} s${s.tracer ? ` · tracer ${s.tracer}` : ''}`, { color: 'gray' })]].slice(0, budget);
+        return [blank(), [seg(`${s.file}`, { bold: true })], [seg(`detected by ${s.detectedBy} · time ${fmtSeconds(s.firstTime)}..${fmtSeconds(s.lastTime)} s${s.tracer ? ` · tracer ${s.tracer}` : ''}`, { color: 'gray' })]].slice(0, budget);
       }
       if (!sel.key.startsWith('reason ') || !sel.key.includes(':')) return [];
       const ref = sel.key.slice(7);
