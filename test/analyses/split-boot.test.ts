@@ -110,6 +110,20 @@ describe('a later file of the same kernel continues its boot (labelled cuts of t
     expect(plain.boots[0].rmmod[0].flags).toBeUndefined();
   });
 
+  it('a refused rmmod in the later file counts the session pins the earlier file left open (cut of the real stage 1)', async () => {
+    const s1 = gunzipSync(readFileSync(STAGE1)).toString().split('\n');
+    // After line 667 (luo_ctl's last event); rmmod-321's events, the refused delete_module among them, open file 2.
+    expect(s1[669]).toContain('sys_delete_module(name_user: 0x7ffcae7aa0a8 "luo_demo", flags: 0x880)');
+    const c1 = join(dir, 'stage1-1.cut-of-real.txt');
+    const c2 = join(dir, 'stage1-2.cut-of-real.txt');
+    writeFileSync(c1, s1.slice(0, 667).join('\n') + '\n');
+    writeFileSync(c2, [...s1.slice(0, s1.findIndex((l) => !l.startsWith('#'))), ...s1.slice(667)].join('\n'));
+    const r = await runAnalysis([c1, c2], {});
+    expect(r.boots.map((b) => b.files)).toEqual([[c1, c2]]);
+    const rm = r.verdicts.find((v) => v.id === 'rmmod')?.message;
+    expect(rm).toBe(`rmmod luo_demo refused with -11 EAGAIN/EWOULDBLOCK (first at ${c2}:15, refcnt 14: 13 references held): correct while sessions pin the module (7 session pins open)`);
+  });
+
   it('two kernels are not joined: stage 1 and stage 2 of the live update (same module address, later times)', async () => {
     const r = await runAnalysis([STAGE1, STAGE2], {});
     expect(r.boots.map((b) => [b.role, b.joined])).toEqual([

@@ -58,12 +58,17 @@ const rmmodMeta = {
 type Rmmod = LuoSectionBody['boots'][number]['rmmod'][number];
 type Window = LuoSectionBody['modules'][number]['pinWindows'][number];
 
-/** Pin windows of `r.module` open at the rmmod line (same input file: lines order events there). */
+/**
+ * Pin windows of `r.module` open at the rmmod line. Lines order events within a file, and the files
+ * of a boot are in reading order (a later file of the same kernel continues it: boots[].joined).
+ */
 function openAt(s: LuoSectionBody, r: Rmmod): Window[] {
+  const files = s.boots.find((b) => b.rmmod.includes(r))?.files ?? [r.file];
+  const before = (file: string, line: number) => files.indexOf(file) < files.indexOf(r.file) || (file === r.file && line < r.line);
   return s.modules
     .filter((m) => m.name === r.module)
     .flatMap((m) => m.pinWindows)
-    .filter((w) => w.file === r.file && w.getLine < r.line && (w.putLine === null || w.putLine > r.line));
+    .filter((w) => files.includes(w.file) && before(w.file, w.getLine) && (w.putLine === null || !before(w.putFile ?? w.file, w.putLine)));
 }
 
 /**
