@@ -14,7 +14,8 @@
 //     boot (lib/vsprintf.c ptr_to_id), so an equal hash is the same boot;
 //   - a module reference that continues: the module at the same address, referenced in the later
 //     file before any load there, whose first `refcnt=` is the earlier file's last one plus that
-//     event's change (a new kernel's module starts again from its load);
+//     event's change, with references held across the gap (an idle module, refcnt 1, is also what
+//     a new kernel's freshly loaded module reads);
 // - and no contradiction: the later file does not load a module the earlier one left loaded.
 import type { TraceEvent } from '../../parsers/event.js';
 
@@ -105,7 +106,7 @@ export function continuation(earlier: Span & { identity: Identity }, later: Span
     if (m.loadedHere && before.lastRefcnt !== null) return null;
     if (m.address !== null && before.address !== null && m.address !== before.address) return null;
     const f = m.firstRef;
-    if (f && before.lastRefcnt !== null && f.refcnt === before.lastRefcnt + f.delta && m.address !== null && m.address === before.address) {
+    if (f && before.lastRefcnt !== null && before.lastRefcnt > 1 && f.refcnt === before.lastRefcnt + f.delta && m.address !== null && m.address === before.address) {
       why.push(`${name} at ${m.address} goes on from refcnt ${before.lastRefcnt} to ${f.refcnt}`);
     }
   }
