@@ -19,6 +19,7 @@ import { filterLuoSection, type ReportFilters } from './luo/filters.js';
 import { evaluateVerdicts } from './luo/verdicts/registry.js';
 import { TOOL_VERSION } from './version.js';
 import { createBpftraceMapsAnalysis } from './bpftrace-maps.js';
+import { RenderingMatcher } from './stream/renderings.js';
 
 /** Formats whose events arrive merged by timestamp already (docs/trace-formats.md §1.1, §2). */
 export const ORDERED_FORMATS = new Set<string>(['ftrace', 'trace-pipe', 'trace-cmd', 'function-graph', 'latency', 'console']);
@@ -101,12 +102,16 @@ export async function createAnalysis(opts: AnalysisOptions, hooks: AnalysisHooks
   const ordered = new ReorderBuffer(feedInOrder(calls, hooks.onEvent ? [luo, locks, { push: hooks.onEvent }] : [luo, locks]));
   // bpftrace maps are not points in time: collected as read, outside the ordered stream (issue #5).
   const bpftraceMaps = createBpftraceMapsAnalysis();
+  const renderings = new RenderingMatcher();
   const pipeline: AnalysisPipeline = {
     report: (read) => assemble(read, false).report,
     result: (read) => assemble(read, true),
     push(ev) {
       if (ev.kind === 'bpftrace_map') bpftraceMaps.push(ev);
-      else ordered.push(ev);
+      else {
+        renderings.push(ev);
+        ordered.push(ev);
+      }
     },
     // bpftrace drains per-CPU buffers in turn: the real captures lag by up to 35 s (contention
     // run), so unordered sources are sorted whole, up to the buffer's cap (stream/order.ts).
@@ -117,6 +122,7 @@ export async function createAnalysis(opts: AnalysisOptions, hooks: AnalysisHooks
 
   /** The report; the lock rows' distributions only when asked for (serializing them is wasted on most commands). */
   function assemble(read: { sources: SourceInfo[]; quality: DataQuality }, withDistributions: boolean): AnalysisResult {
+    refuseRenderings(renderings, read.sources);
     const quality = { ...read.quality, notes: [...read.quality.notes] };
     if (ordered.lateEvents > 0) {
       quality.notes.push(
@@ -140,6 +146,20 @@ export async function createAnalysis(opts: AnalysisOptions, hooks: AnalysisHooks
     };
     return { report, lockDistributions: lockResult.distributions };
   }
+}
+
+/**
+ * The same run given twice (two renderings of one capture, stream/renderings.ts) is refused with one
+ * line, exit 2: every count would be doubled (README "Several inputs").
+ */
+function refuseRenderings(renderings: RenderingMatcher, sources: SourceInfo[]): void {
+  const d = renderings.duplicates()[0];
+  if (!d) return;
+  const file = (src: number) => sources[src]?.file ?? `input ${src + 1}`;
+  throw new InputError(
+    file(d.src),
+    `the same run as ${file(d.of)}, in another rendering: ${d.matched} of its first ${d.sampled} identifying events are in both at the same times; reading both would count every event twice, give only one of them`,
+  );
 }
 
 /**

@@ -42,6 +42,8 @@ export function renderBoots(s: LuoSection): string {
   const out = ['BOOTS'];
   for (const b of s.boots) {
     out.push(`  boot ${b.id}  ${b.role.padEnd(8)}  ${fmtTime(b.start)}..${fmtTime(b.end)} s  ${b.files.map(shortFile).join(', ')}${b.liveupdateNumber !== null ? `  (liveupdate number ${b.liveupdateNumber})` : ''}`);
+    // A later file of the same running kernel was read as part of this boot: say so, and why.
+    for (const jn of b.joined ?? []) out.push(`    joined: ${shortFile(jn.file)} continues ${shortFile(jn.continues)} (same kernel: ${jn.evidence.join('; ')})`);
     for (const p of b.globalPhases) {
       if (p.func === 'luo_session_deserialize' && b.role !== 'incoming') continue;
       // Several functions share a phase (liveupdate_reboot, luo_session_serialize... all freeze): name both.
@@ -137,7 +139,7 @@ function pinRow(w: PinWindowJson): string[] {
   return [
     String(w.getLine),
     w.getCallSite,
-    w.putLine === null ? '-' : String(w.putLine),
+    w.putLine === null ? '-' : w.putFile !== undefined ? `${shortFile(w.putFile)}:${w.putLine}` : String(w.putLine),
     w.putCallSite ?? '-',
     w.session ?? (w.sessionId !== null ? `#${w.sessionId}` : '-'),
     fmtDuration(w.durationNs),

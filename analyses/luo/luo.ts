@@ -109,14 +109,17 @@ export class LuoAnalysis {
     const boots = this.segments.boots();
     const bootOfSeg = new Map<number, Boot>();
     for (const b of boots) for (const s of b.segments) bootOfSeg.set(s.id, b);
+    for (const b of boots) for (const jn of b.joins) for (const e of b.segments.filter((x) => x.src < jn.seg.src)) this.pins.rejoin(e.id, jn.seg.id);
     const sessionsByBoot = this.sessionsByBoot(boots, bootOfSeg);
+    const alias = mergeAcrossFiles(boots, sessionsByBoot);
 
     // Session ids in report order, and the cross-kexec join by name.
     const allSessions: Array<{ rec: SessionRecord; boot: number }> = [];
     for (const b of boots) for (const s of sessionsByBoot.get(b.id) ?? []) allSessions.push({ rec: s, boot: b.id });
     const idOf = new Map<number, number>();
     allSessions.forEach((s, i) => idOf.set(s.rec.key, i));
-    const j: Joined = { fileOf, boots, bootOfSeg, sessionsByBoot, allSessions, idOf, kexecOk: this.kexecOk(boots, sessionsByBoot) };
+    for (const [key, rec] of alias) idOf.set(key, idOf.get(rec.key) as number);
+    const j: Joined = { fileOf, boots, bootOfSeg, sessionsByBoot, allSessions, idOf, alias, kexecOk: this.kexecOk(boots, sessionsByBoot) };
 
     const openWindows = this.pins.openWindows();
     const windowsJson = [...this.pins.closed.map((w) => this.windowJson(j, w, false)), ...openWindows.map((w) => this.windowJson(j, w, true))];
@@ -177,7 +180,7 @@ export class LuoAnalysis {
 
   /** A pin window with its boot, session name and whether an open one is expected. */
   private windowJson(j: Joined, w: PinWindow, open: boolean): PinWindowJson {
-    j.sessionByKey ??= new Map(j.allSessions.map((s) => [s.rec.key, s.rec]));
+    j.sessionByKey ??= new Map([...j.allSessions.map((s): [number, SessionRecord] => [s.rec.key, s.rec]), ...j.alias]);
     const boot = j.bootOfSeg.get(w.segment)?.id ?? 0;
     const s = w.session !== null ? j.sessionByKey.get(w.session) : undefined;
     const reason = open ? expectedOpenReason(w, s, j.kexecOk.get(boot) ?? false, this.sessions.liveCount(w.segment) > 0) : null;
@@ -193,6 +196,7 @@ export class LuoAnalysis {
       getPid: w.getPid,
       getComm: w.getComm,
       putLine: w.putLine,
+      ...(w.putSrc !== null ? { putFile: j.fileOf(w.putSrc) } : {}),
       putTime: w.putTime,
       putCallSite: w.putCallSite,
       session: s?.name ?? w.sessionName,
@@ -284,6 +288,14 @@ export class LuoAnalysis {
     });
   }
 
+  /** The module's last refcnt in an earlier file of the boot: an rmmod opening a later file has none of its own. */
+  private refcntFromEarlierFile(b: Boot, src: number, module: string | null): number | null {
+    if (module === null || !b.joins.some((jn) => jn.seg.src === src)) return null;
+    const earlier = new Set(b.segments.filter((s) => s.src < src).map((s) => s.id));
+    const stats = this.refcounts.modules().filter((m) => m.module === module && earlier.has(m.segment) && m.lastRefcnt !== null);
+    return stats.length ? (stats.sort((x, y) => x.segment - y.segment)[stats.length - 1].lastRefcnt as number) : null;
+  }
+
   private bootJson(j: Joined, b: Boot): BootJson {
     const fileOf = j.fileOf;
     const segIds = new Set(b.segments.map((s) => s.id));
@@ -301,10 +313,21 @@ export class LuoAnalysis {
       end: times.length ? Math.max(...times) : null,
       kexec: reboot ? { result: reboot.result, error: reboot.error, file: fileOf(reboot.src), line: reboot.line, durationNs: reboot.durationNs } : null,
       liveupdateNumber: b.segments.find((s) => s.liveupdateNumber !== null)?.liveupdateNumber ?? null,
+      ...(b.joins.length ? { joined: b.joins.map((jn) => ({ file: fileOf(jn.seg.src), continues: fileOf(jn.after.src), evidence: jn.why })) } : {}),
       globalPhases: this.sessions.globalPhases.filter((p) => segIds.has(p.segment)).map((p) => phaseJson(p, fileOf)),
       rmmod: this.refcounts.deletes
         .filter((d) => b.srcs.includes(d.src) && b.segments.some((s) => s.src === d.src && d.line >= s.firstLine && d.line <= s.lastLine))
-        .map((d) => ({ module: d.module, file: fileOf(d.src), line: d.line, forced: d.forced, result: d.ret, error: d.error, refcntBefore: d.refcntBefore, comm: d.comm })),
+        .map((d) => ({
+          module: d.module,
+          file: fileOf(d.src),
+          line: d.line,
+          forced: d.forced,
+          ...(d.forced && d.flags !== null ? { flags: d.flags } : {}),
+          result: d.ret,
+          error: d.error,
+          refcntBefore: d.refcntBefore ?? this.refcntFromEarlierFile(b, d.src, d.module),
+          comm: d.comm,
+        })),
       registrations: this.registry.registrations
         .filter((r) => segIds.has(r.segment))
         .map((r) => ({ action: r.action, what: r.what, handler: r.handler, flb: r.flb, module: r.module, file: fileOf(r.src), line: r.line, result: r.ret, error: r.error })),
@@ -320,8 +343,44 @@ interface Joined {
   sessionsByBoot: Map<number, SessionRecord[]>;
   allSessions: Array<{ rec: SessionRecord; boot: number }>;
   idOf: Map<number, number>;
+  /** Sessions of a later file merged into the same session of an earlier file of the boot (mergeAcrossFiles). */
+  alias: Map<number, SessionRecord>;
   kexecOk: Map<number, boolean>;
   sessionByKey?: Map<number, SessionRecord>;
+}
+
+/**
+ * A session that goes on in a later file of the same boot (stream/continuity.ts) is one session: the
+ * later file sees it without its start (`seenFromStart` false) on the file set the earlier file's
+ * session holds. Its phases, files, name and state are moved onto the earlier record, and its key
+ * becomes an alias of it (its pins then belong to the one session). Idempotent: finish() may run
+ * again on a live stream.
+ */
+function mergeAcrossFiles(boots: Boot[], sessionsByBoot: Map<number, SessionRecord[]>): Map<number, SessionRecord> {
+  const alias = new Map<number, SessionRecord>();
+  for (const b of boots) {
+    if (!b.joins.length) continue;
+    const joined = new Set(b.joins.map((jn) => jn.seg.id));
+    const list = sessionsByBoot.get(b.id) ?? [];
+    const kept: SessionRecord[] = [];
+    for (const s of list) {
+      const earlier = !s.seenFromStart && s.fileSet !== null && joined.has(s.segment)
+        ? [...kept].reverse().find((e) => e.segment !== s.segment && e.fileSet === s.fileSet && e.side === s.side && e.state !== 'aborted' && e.state !== 'failed' && e.state !== 'finished')
+        : undefined;
+      if (!earlier) {
+        kept.push(s);
+        continue;
+      }
+      for (const p of s.phases) if (!earlier.phases.includes(p)) earlier.phases.push(p);
+      for (const [token, f] of s.files) if (!earlier.files.has(token)) earlier.files.set(token, f);
+      earlier.name ??= s.name;
+      earlier.state = s.state;
+      earlier.finishedVia = s.finishedVia ?? earlier.finishedVia;
+      alias.set(s.key, earlier);
+    }
+    sessionsByBoot.set(b.id, kept);
+  }
+  return alias;
 }
 
 /** The cross-kexec join: an outgoing session and the incoming one of the next boot with its name. */

@@ -34,6 +34,8 @@ export interface PinWindow {
   getPid: number | null;
   getComm: string | null;
   putLine: number | null;
+  /** The put's input when it is not the get's (a later file of the same boot, stream/continuity.ts). */
+  putSrc: number | null;
   putTime: number | null;
   putCallSite: string | null;
   /** Session key (see SessionRecord.key) whose file set the get was taken for, when known. */
@@ -58,6 +60,8 @@ export interface UnmatchedPut {
   class: CallSiteClass;
   /** `untraced-load-ref`: do_init_module dropping the load-time ref (expected); `after-gap`: its get was probably lost; `no-get`. */
   reason: 'untraced-load-ref' | 'after-gap' | 'no-get';
+  /** The pairing keys it was looked up with (kept to pair it with an earlier file's get: rejoin). */
+  keys: string[];
 }
 
 const FLB_OUT_SITES = new Set(['luo_flb_file_preserve', 'luo_flb_file_preserve_one', 'luo_flb_file_unpreserve', 'luo_flb_file_unpreserve_one', 'liveupdate_flb_put_outgoing']);
@@ -119,6 +123,7 @@ export class PinReducer {
         getPid: ev.pid,
         getComm: ev.comm,
         putLine: null,
+        putSrc: null,
         putTime: null,
         putCallSite: null,
         session: null,
@@ -142,27 +147,54 @@ export class PinReducer {
       return;
     }
     // module_put
-    let list = this.open.get(mapKey);
-    if ((!list || list.length === 0) && cls === 'luo-file' && fileSet !== null) {
-      // The get may have been taken without a visible file set (no probe around it).
-      list = this.open.get(`${seg.id}\u0000${ev.fields.module}\u0000${this.key(cls, site, null, false)}`);
-    }
-    const w = list && list.length ? (ERROR_PATH_PUTS.has(site) ? list.pop() : list.shift()) : undefined;
+    const keys = [key];
+    // The get may have been taken without a visible file set (no probe around it).
+    if (cls === 'luo-file' && fileSet !== null) keys.push(this.key(cls, site, null, false));
+    const w = this.take(seg.id, ev.fields.module, keys, site);
     if (!w) {
       const reason = site === 'do_init_module' ? 'untraced-load-ref' : (this.gaps.get(seg.id) ?? 0) > 0 ? 'after-gap' : 'no-get';
-      this.unmatched.push({ module: ev.fields.module, segment: seg.id, src: ev.src, line: ev.line, time: ev.time, callSite: site, class: cls, reason });
+      this.unmatched.push({ module: ev.fields.module, segment: seg.id, src: ev.src, line: ev.line, time: ev.time, callSite: site, class: cls, reason, keys });
       return;
     }
+    this.release(w, ev.src, ev.line, ev.time, site, (this.gaps.get(seg.id) ?? 0) !== this.gapAtGet.get(w));
+  }
+
+  /** The open window a put of `site` releases, looked up by its keys in turn (removed from the open list). */
+  private take(segId: number, module: string, keys: string[], site: string): PinWindow | undefined {
+    for (const k of keys) {
+      const list = this.open.get(`${segId}\u0000${module}\u0000${k}`);
+      if (list && list.length) return ERROR_PATH_PUTS.has(site) ? list.pop() : list.shift();
+    }
+    return undefined;
+  }
+
+  private release(w: PinWindow, src: number, line: number, time: number | null, site: string, gap: boolean): void {
     // Incoming sessions get their name at retrieve, after the deserialize get.
     const owner = this.owners.get(w);
     if (owner && w.sessionName === null) w.sessionName = owner.name;
-    w.putLine = ev.line;
-    w.putTime = ev.time;
+    w.putLine = line;
+    w.putSrc = src === w.src ? null : src;
+    w.putTime = time;
     w.putCallSite = site;
-    w.durationNs = this.backwards.span(w.getTime, ev.time, ev.src, ev.line);
-    if ((this.gaps.get(seg.id) ?? 0) !== this.gapAtGet.get(w)) w.incomplete = true;
+    w.durationNs = this.backwards.span(w.getTime, time, src, line);
+    if (gap) w.incomplete = true;
     if (this.closed.length < MAX_CLOSED) this.closed.push(w);
     else this.closedDropped++;
+  }
+
+  /**
+   * A later file continues the boot of an earlier one (stream/continuity.ts): its puts that found no
+   * get release the windows the earlier file left open, as they would have in one file. Run once per
+   * join; a paired put leaves `unmatched`, so running it again changes nothing.
+   */
+  rejoin(earlier: number, later: number): void {
+    const rest: UnmatchedPut[] = [];
+    for (const u of this.unmatched) {
+      const w = u.segment === later && u.reason !== 'untraced-load-ref' ? this.take(earlier, u.module, u.keys, u.callSite) : undefined;
+      if (w) this.release(w, u.src, u.line, u.time, u.callSite, false);
+      else rest.push(u);
+    }
+    this.unmatched.splice(0, this.unmatched.length, ...rest);
   }
 
   private key(cls: CallSiteClass, site: string, fileSet: string | null, _isGet: boolean): string {

@@ -35,6 +35,8 @@ export interface DeleteModuleAttempt {
   pid: number | null;
   comm: string | null;
   forced: boolean;
+  /** The delete_module flags as printed. */
+  flags: string | null;
   ret: number | null;
   error: string | null;
   /** Raw refcnt last seen for the module when the attempt started. */
@@ -61,7 +63,8 @@ export interface ModuleStats {
   mismatchCount: number;
 }
 
-const O_TRUNC = 0o1000; // `rmmod -f` passes O_TRUNC to delete_module (kernel/module/main.c)
+/** `rmmod -f` adds O_TRUNC (0x200) to busybox's O_NONBLOCK|O_EXCL (0x880): docs/luo-model.md §4 "Unload behaviour". */
+const O_TRUNC = 0o1000;
 const MAX_MISMATCHES = 20;
 
 export class RefcountReducer {
@@ -179,6 +182,7 @@ export class RefcountReducer {
           pid: ev.pid,
           comm: ev.comm,
           forced: Number.isFinite(flags) && (flags & O_TRUNC) !== 0,
+          flags: a.flags ?? null,
           ret: null,
           error: null,
           refcntBefore: name ? (this.stats.get(`${seg.id}\u0000${name}`)?.lastRefcnt ?? null) : null,

@@ -95,6 +95,8 @@ export const PinWindowSchema = z.object({
   getPid: z.number().int().nullable(),
   getComm: z.string().nullable(),
   putLine: z.number().int().nullable(),
+  /** The put's file, when a later file of the same boot released the pin (absent: the get's file). */
+  putFile: z.string().optional(),
   putTime: z.number().nullable(),
   putCallSite: z.string().nullable(),
   session: z.string().nullable(),
@@ -152,6 +154,8 @@ export const BootSchema = z.object({
     .object({ result: z.number().nullable(), error: z.string().nullable(), file: z.string(), line: z.number().int(), durationNs: z.number().nullable() })
     .nullable(),
   liveupdateNumber: z.number().int().nullable(),
+  /** Later files that continue this boot (same running kernel), with the evidence; absent when none. */
+  joined: z.array(z.object({ file: z.string(), continues: z.string(), evidence: z.array(z.string()) })).optional(),
   globalPhases: z.array(PhaseSchema),
   rmmod: z.array(
     z.object({
@@ -159,6 +163,8 @@ export const BootSchema = z.object({
       file: z.string(),
       line: z.number().int(),
       forced: z.boolean(),
+      /** The delete_module flags as printed, for a forced one (O_TRUNC, docs/luo-model.md §4 "Unload behaviour"). */
+      flags: z.string().optional(),
       result: z.number().nullable(),
       error: z.string().nullable(),
       refcntBefore: z.number().nullable(),

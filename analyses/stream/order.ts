@@ -7,6 +7,10 @@
 // min-heap that holds events until the newest time seen is `windowNs` ahead. Memory is bounded by
 // the number of events inside the window. An event that arrives later than the window allows is
 // passed on at once and counted, so a report can say ordering was not guaranteed.
+//
+// Kernel log lines (`printk`) are passed on where they stand and never counted late: the log holds
+// them in the order they were written, while their timestamps jump back during early boot
+// (docs/trace-formats.md §5 item 20), and no analysis pairs them by time.
 import type { TraceEvent } from '../../parsers/event.js';
 
 interface Slot {
@@ -64,7 +68,9 @@ export class ReorderBuffer {
     if (ev.time !== null) this.lastKey = ev.time;
     if (this.windowNs === 0 && this.heap.length === 0) {
       // Pass-through mode: nothing is held.
-      if (this.lastEmitted && key < this.lastEmitted.key) {
+      if (ev.kind === 'printk') {
+        // Neither late nor a reference for later events (see the file comment).
+      } else if (this.lastEmitted && key < this.lastEmitted.key) {
         this.lateEvents++;
         if (this.lastEmitted.key - key > this.maxLagNs) this.maxLagNs = this.lastEmitted.key - key;
       } else {
@@ -77,9 +83,11 @@ export class ReorderBuffer {
     }
     const slot: Slot = { ev, key, seq: this.seq++ };
     if (this.lastEmitted && before(slot, this.lastEmitted)) {
-      this.lateEvents++;
-      const lag = this.lastEmitted.key - key;
-      if (lag > this.maxLagNs) this.maxLagNs = lag;
+      if (ev.kind !== 'printk') {
+        this.lateEvents++;
+        const lag = this.lastEmitted.key - key;
+        if (lag > this.maxLagNs) this.maxLagNs = lag;
+      }
       this.out(ev);
       return;
     }

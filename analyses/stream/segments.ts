@@ -14,8 +14,12 @@
 //   come from the same file (concatenated dumps);
 // - a trace segment without such evidence joins the latest boot known only from a console segment
 //   that started with a boot line, when the times fit (the trace of the kernel that console shows);
+// - a trace segment from a later file continues the boot of the trace file before it when the
+//   evidence says it is the same running kernel (continuity.ts: later times on the same clock, no
+//   kexec or boot between, a shared hashed pointer or a module refcount that goes on);
 // - otherwise it starts a new boot. Inputs are taken in the order given (old kernel first).
 import type { TraceEvent } from '../../parsers/event.js';
+import { type Identity, continuation, newIdentity, noteIdentity } from './continuity.js';
 
 export interface Segment {
   id: number;
@@ -37,6 +41,15 @@ export interface Segment {
   kexecOut: boolean;
   /** `luo: Retrieved live update data, liveupdate number: N` (LUO found incoming data). */
   liveupdateNumber: number | null;
+  /** What identifies the running kernel (continuity.ts). */
+  identity: Identity;
+}
+
+/** A later file's segment that continues a boot, the segment it continues and why. */
+export interface Join {
+  seg: Segment;
+  after: Segment;
+  why: string[];
 }
 
 export interface Boot {
@@ -44,6 +57,8 @@ export interface Boot {
   segments: Segment[];
   /** Sources (files) that contributed, in order. */
   srcs: number[];
+  /** Later files joined to this boot by continuity (rule 4 of the file comment). */
+  joins: Join[];
 }
 
 export class SegmentTracker {
@@ -70,6 +85,7 @@ export class SegmentTracker {
         printks: 0,
         kexecOut: false,
         liveupdateNumber: null,
+        identity: newIdentity(),
       };
       this.segments.push(seg);
       this.current.set(ev.src, seg);
@@ -82,6 +98,7 @@ export class SegmentTracker {
       if (seg.firstTime === null) seg.firstTime = ev.time;
       seg.lastTime = ev.time;
     }
+    noteIdentity(seg.identity, ev);
     if (ev.kind === 'printk') {
       seg.printks++;
       const t = ev.fields.text;
@@ -122,8 +139,10 @@ export class SegmentTracker {
       if (!target && seg.startedByBoot) {
         target = boots.find((b) => b.segments.every((s) => !s.startedByBoot && covers(seg, s)));
       }
+      // 4. a trace segment of a later file continues the boot of the trace file before it
+      if (!target && !seg.startedByBoot && seg.traceEvents > 0) target = continuedBoot(boots, seg);
       if (!target) {
-        target = { id: boots.length, segments: [], srcs: [] };
+        target = { id: boots.length, segments: [], srcs: [], joins: [] };
         boots.push(target);
       }
       target.segments.push(seg);
@@ -131,6 +150,22 @@ export class SegmentTracker {
     }
     return boots;
   }
+}
+
+/**
+ * Rule 4: the latest boot, when its last trace segment is from an earlier file and the evidence says
+ * `seg` continues that kernel (continuity.ts). The join is recorded with its reasons for the report.
+ */
+function continuedBoot(boots: Boot[], seg: Segment): Boot | undefined {
+  const latest = boots[boots.length - 1];
+  if (!latest) return undefined;
+  const traces = latest.segments.filter((s) => s.traceEvents > 0);
+  const after = traces[traces.length - 1];
+  if (!after || after.src >= seg.src) return undefined;
+  const why = continuation(after, seg);
+  if (!why) return undefined;
+  latest.joins.push({ seg, after, why });
+  return latest;
 }
 
 /** Does the console segment `outer` span the times of `inner` (same clock: printk time = local trace clock)? */

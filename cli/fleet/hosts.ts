@@ -17,7 +17,8 @@
 //      `luotrace-BACKEND-DATE.txt`, so name order is time order).
 // Stage folders follow rules 3 and 4.
 //
-// Notes are not traces: README*, INDEX* and *.md entries are neither hosts nor a host's files.
+// Notes are not traces: README*, INDEX* (also numbered, as the kernel's `00-INDEX`) and *.md entries
+// are neither hosts nor a host's files.
 // Confinement: a host folder holds what a host produced, so the host reads only files inside it: a
 // manifest line that is absolute or has a `..` component, and any file whose real path (symlinks
 // resolved) leaves the folder, make the host unusable with a reason that names the path only:
@@ -39,7 +40,7 @@ export interface HostTask {
 }
 
 /** Not hidden, and not a note beside the traces (README, INDEX, Markdown). */
-const visible = (name: string): boolean => !name.startsWith('.') && !/^(readme|index)([._-]|$)/i.test(name) && !/\.md$/i.test(name);
+const visible = (name: string): boolean => !name.startsWith('.') && !/^(\d+-)?(readme|index)([._-]|$)/i.test(name) && !/\.md$/i.test(name);
 const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 function isDir(p: string): boolean {

@@ -111,7 +111,7 @@ export function verdictRelations(r: AnalyzeReport, v: Verdict): VerdictRelations
   for (const p of everyPin) {
     const w = p.window;
     if (evidence.has(atKey(w.file, w.getLine))) add(p, 'its module_get is evidence of this verdict');
-    else if (w.putLine !== null && evidence.has(atKey(w.file, w.putLine))) add(p, 'its module_put is evidence of this verdict');
+    else if (w.putLine !== null && evidence.has(atKey(w.putFile ?? w.file, w.putLine))) add(p, 'its module_put is evidence of this verdict');
   }
   if (v.id === 'modules-unpinned-after-finish' || v.id === 'no-pins-outside-sessions') {
     for (const p of everyPin) if (isLuoPin(p.window)) add(p, 'a LUO pin window (the verdict covers all of them)');
@@ -184,7 +184,7 @@ export function lineReferences(r: AnalyzeReport): Map<string, LineRef[]> {
     for (const w of m.pinWindows) {
       const who = w.session ? ` (session ${w.session})` : '';
       add(w.file, w.getLine, `module_get opening pin window ${m.name} ${w.getCallSite}${who}`, { kind: 'pin', key: pinKey(w) });
-      add(w.file, w.putLine, `module_put closing pin window ${m.name} ${w.putCallSite ?? ''}${who}`, { kind: 'pin', key: pinKey(w) });
+      add(w.putFile ?? w.file, w.putLine, `module_put closing pin window ${m.name} ${w.putCallSite ?? ''}${who}`, { kind: 'pin', key: pinKey(w) });
     }
   }
   for (const s of r.sessions) {

@@ -55,9 +55,9 @@ describe('fleet confinement (item 3)', () => {
 });
 
 describe('notes beside the traces are not hosts (issue 14)', () => {
-  it('README*, INDEX* and *.md in the fleet folder or a host folder are skipped', () => {
-    const fleet = hostFolder('notes', (h) => (writeFileSync(join(h, 'trace.txt'), 'x'), writeFileSync(join(h, 'README'), 'notes')));
-    for (const n of ['README.md', 'INDEX.txt', 'index.html', 'notes.md']) writeFileSync(join(fleet, n), '# about these captures\n');
+  it('README*, INDEX* (00-INDEX too) and *.md in the fleet folder or a host folder are skipped', () => {
+    const fleet = hostFolder('notes', (h) => (writeFileSync(join(h, 'trace.txt'), 'x'), writeFileSync(join(h, 'README'), 'notes'), writeFileSync(join(h, '00-INDEX'), 'notes')));
+    for (const n of ['README.md', 'INDEX.txt', 'index.html', 'notes.md', '00-INDEX']) writeFileSync(join(fleet, n), '# about these captures\n');
     symlinkSync(LEAK, join(fleet, 'web-07.txt.gz'));
     const hosts = listHosts([fleet]);
     expect(hosts.map((h) => h.host)).toEqual(['h', 'web-07']);

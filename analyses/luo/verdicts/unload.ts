@@ -32,9 +32,22 @@ export const noForcedUnloadWithPins = defineVerdict(noForcedUnloadWithPinsMeta, 
     ];
   }
   return forcedRmmod.length
-    ? [result(def, 'forced-rmmod-nothing-freed', true, `${plural(forcedRmmod.length, 'forced rmmod')} but no module was freed while referenced`, [], 'info')]
+    ? [result(def, 'forced-rmmod-nothing-freed', true, forcedRmmod.map(forcedText).join('; '), forcedRmmod.map((r) => ({ file: r.file, line: r.line })), 'info')]
     : [result(def, 'none', true, 'no module was unloaded while referenced', [], 'info')];
 });
+
+/** A forced rmmod that freed nothing still referenced: what forced it and what it held (docs/luo-model.md §4 "Unload behaviour"). */
+function forcedText(r: LuoSectionBody['boots'][number]['rmmod'][number]): string {
+  const beyond = r.refcntBefore !== null ? r.refcntBefore - 1 : 0;
+  const held = beyond > 0 ? ` with refcnt ${r.refcntBefore} (${plural(beyond, 'reference')} beyond the base)` : '';
+  const outcome =
+    r.result !== 0
+      ? `it returned ${r.result ?? '?'}${r.error ? ` ${r.error}` : ''}`
+      : beyond > 0
+        ? 'they were released before module_free, so no module was freed while referenced'
+        : 'no module was freed while referenced';
+  return `rmmod -f ${r.module ?? '?'} at ${r.file}:${r.line} forced the unload${r.flags ? ` (delete_module flags ${r.flags} include O_TRUNC)` : ''}${held}: ${outcome}`;
+}
 
 const rmmodMeta = {
   id: 'rmmod',
@@ -45,12 +58,17 @@ const rmmodMeta = {
 type Rmmod = LuoSectionBody['boots'][number]['rmmod'][number];
 type Window = LuoSectionBody['modules'][number]['pinWindows'][number];
 
-/** Pin windows of `r.module` open at the rmmod line (same input file: lines order events there). */
+/**
+ * Pin windows of `r.module` open at the rmmod line. Lines order events within a file, and the files
+ * of a boot are in reading order (a later file of the same kernel continues it: boots[].joined).
+ */
 function openAt(s: LuoSectionBody, r: Rmmod): Window[] {
+  const files = s.boots.find((b) => b.rmmod.includes(r))?.files ?? [r.file];
+  const before = (file: string, line: number) => files.indexOf(file) < files.indexOf(r.file) || (file === r.file && line < r.line);
   return s.modules
     .filter((m) => m.name === r.module)
     .flatMap((m) => m.pinWindows)
-    .filter((w) => w.file === r.file && w.getLine < r.line && (w.putLine === null || w.putLine > r.line));
+    .filter((w) => files.includes(w.file) && before(w.file, w.getLine) && (w.putLine === null || !before(w.putFile ?? w.file, w.putLine)));
 }
 
 /**
@@ -94,6 +112,6 @@ export const rmmod = defineVerdict(rmmodMeta, (s) => {
       `rmmod ${r.module ?? '?'} refused ${n > 1 ? `${n}× ` : ''}with ${r.result} ${r.error === 'EAGAIN' ? 'EAGAIN/EWOULDBLOCK' : r.error} (first at ${r.file}:${r.line}${r.refcntBefore !== null ? `, refcnt ${r.refcntBefore}: ${r.refcntBefore - 1} references held` : ''}): ${why}`,
     );
   }
-  if (done.length) parts.push(`rmmod ${[...new Set(done.map((d) => d.module ?? '?'))].join(', ')} succeeded at ${done.map((d) => `${d.file}:${d.line}`).join(', ')}`);
+  if (done.length) parts.push(`rmmod ${[...new Set(done.map((d) => `${d.forced ? '-f ' : ''}${d.module ?? '?'}`))].join(', ')} succeeded at ${done.map((d) => `${d.file}:${d.line}${d.forced ? ' (forced)' : ''}`).join(', ')}`);
   return [result(rmmodMeta, refused.length ? 'refused' : 'unloaded', true, parts.join('; '), [...refused, ...done].map((r) => ({ file: r.file, line: r.line })), 'info')];
 });
