@@ -9,7 +9,7 @@
 // The header (`#` lines) is written once. Whole copies only (the last copy may pass the size by up to
 // one capture), so every copy's sessions and lock sections are complete. Not a capture: the bench
 // names the output `*.repeated.txt` (no line is added, so format detection sees the real header).
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, realpathSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
@@ -85,4 +85,5 @@ function main(): void {
   }
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();
+// Run as a script (argv[1] may be a path through a symlink), not when imported.
+if (process.argv[1] && fileURLToPath(import.meta.url) === realpathSync(process.argv[1])) main();
