@@ -47,7 +47,25 @@ export class SourceClock {
       if (d < 0 || d > 9) return NaN;
       frac = frac * 10 + d;
     }
-    frac *= POW10[9 - n];
+    return this.fromSeconds(sec, frac * POW10[9 - n]);
+  }
+
+  /**
+   * `decimal` on the bytes of a line (parsers/ftrace-bytes.ts): the caller has checked that
+   * [start, dot) holds 1 to 15 digits and (dot, end) only digits.
+   */
+  decimalBytes(buf: Uint8Array, start: number, dot: number, end: number): number {
+    let sec = 0;
+    for (let i = start; i < dot; i++) sec = sec * 10 + (buf[i] - 48);
+    let frac = 0;
+    let n = end - dot - 1;
+    if (n > 9) n = 9;
+    for (let i = dot + 1; i <= dot + n; i++) frac = frac * 10 + (buf[i] - 48);
+    return this.fromSeconds(sec, frac * POW10[9 - n]);
+  }
+
+  /** Whole seconds and ns to ns relative to the source base. */
+  private fromSeconds(sec: number, frac: number): number {
     if (this.unit !== 'ns') this.setUnit('ns');
     if (!this.decided) {
       this.decided = true;

@@ -11,6 +11,7 @@
 // out exactly as the parser made it (the tests compare JSON text). The envelope is written in the
 // order every parser builds it (payloads.ts makeEvent, parser.ts lost records).
 import type { TraceEvent } from './event.js';
+import { sharedFields } from './ftrace-bytes.js';
 
 const NULL = 0;
 const UNDEFINED = 1;
@@ -24,6 +25,10 @@ const LITERAL = 6;
 const ARRAY = 7;
 /** A plain object: shape id in ints, then one value per key. */
 const OBJECT = 8;
+/** The fields object of an earlier event (one the parser shares, see sharedFields): its id follows. */
+const FIELDS_REF = 9;
+/** A shared fields object sent for the first time: its id, then the object. */
+const FIELDS_DEF = 10;
 
 /** Record kinds at the top level of a batch. */
 const RECORD_EVENT = 20;
@@ -35,6 +40,8 @@ const MAX_SHARED_STRINGS = 65_536;
 /** Object shapes (key lists) and the trie nodes that find them: bounded whatever keys a trace invents. */
 const MAX_SHAPES = 4096;
 const MAX_SHAPE_NODES = 65_536;
+/** Shared fields objects given an id (past it they travel whole, as any other). */
+const MAX_SHARED_FIELDS = 65_536;
 
 export interface EventBatch {
   tags: Uint8Array;
@@ -69,6 +76,7 @@ export class EventEncoder {
   private shapeCount = 0;
   private shapeNodes = 0;
   private newShapes: string[][] = [];
+  private readonly fieldIds = new Map<object, number>();
   records = 0;
 
   /** The limits are parameters for the tests of the fallbacks; the defaults bound the tables' memory. */
@@ -93,8 +101,23 @@ export class EventEncoder {
     this.value(ev.comm);
     this.value(ev.src);
     this.value(ev.line);
-    this.value(ev.fields);
+    this.fields(ev.fields);
     this.records++;
+  }
+
+  /** A fields object the parser shares between events crosses once, and is an id after that. */
+  private fields(f: object): void {
+    const id = this.fieldIds.get(f);
+    if (id !== undefined) {
+      this.tag(FIELDS_REF);
+      this.int(id);
+    } else if (sharedFields.has(f) && this.fieldIds.size < MAX_SHARED_FIELDS) {
+      const fresh = this.fieldIds.size;
+      this.fieldIds.set(f, fresh);
+      this.tag(FIELDS_DEF);
+      this.int(fresh);
+      this.value(f);
+    } else this.value(f);
   }
 
   /** Any JSON-like value, in stream order with the events (source starts, progress). */
@@ -233,6 +256,7 @@ function grow<T extends Uint8Array | Int32Array | Float64Array>(from: T, to: T):
 export class EventDecoder {
   private readonly strings: string[] = [];
   private readonly shapes: string[][] = [];
+  private readonly fieldsById: unknown[] = [];
   private tags: Uint8Array = new Uint8Array(0);
   private ints: Int32Array = new Int32Array(0);
   private nums: Float64Array = new Float64Array(0);
@@ -296,6 +320,12 @@ export class EventDecoder {
         const keys = this.shapes[id];
         for (let i = 0; i < keys.length; i++) o[keys[i]] = this.value();
         return o;
+      }
+      case FIELDS_REF:
+        return this.fieldsById[this.ints[this.ii++]];
+      case FIELDS_DEF: {
+        const id = this.ints[this.ii++];
+        return (this.fieldsById[id] = this.value());
       }
       case TRUE:
         return true;

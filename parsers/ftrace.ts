@@ -9,6 +9,7 @@
 // event, a known non-event line, or skipped with a reason (quality.ts).
 import { type GraphLineResult, GraphState, looksLikeGraphLine, parseGraphLine } from './function-graph.js';
 import type { TraceEvent } from './event.js';
+import { type ByteTokens, decodeRestBytes, newByteTokens, tokenizeBytes } from './ftrace-bytes.js';
 import { type ContextTokens, newContextTokens, tokenizeFtraceLine, unquoteCsvLine } from './ftrace-line.js';
 import { parseLatencyLine } from './latency.js';
 import { type LineParser, type ParserEnv, isForeignText } from './parser.js';
@@ -35,6 +36,7 @@ const MAX_CONTINUATION_CHARS = 64 * 1024;
 export class FtraceParser implements LineParser {
   private mode: Mode;
   private readonly tok: ContextTokens = newContextTokens();
+  private readonly btok: ByteTokens = newByteTokens();
   private readonly graph = new GraphState();
   /** Last event, held back while continuation lines may still extend it (markers, stacks). */
   private pending: TraceEvent | null = null;
@@ -138,6 +140,29 @@ export class FtraceParser implements LineParser {
 
   finish(): void {
     this.flush();
+  }
+
+  /**
+   * The fast path (ftrace-bytes.ts): the line buf[start, end) (ASCII, terminated, no NUL, not the
+   * first) read from its bytes. False when it is not a common event line: the caller then makes its
+   * string and calls line(), which handles everything else.
+   */
+  bytes(buf: Buffer, start: number, end: number, lineNo: number): boolean {
+    if (this.mode !== 'events') return false;
+    const c0 = buf[start];
+    // `"` a CSV-quoted line, `#` a header, `C`/`c`/`v` trace-cmd's info lines and CPU markers (plainLine).
+    if (c0 === 34 || c0 === 35 || c0 === 67 || c0 === 99 || c0 === 118) return false;
+    const t = this.btok;
+    if (!tokenizeBytes(buf, start, end, t)) return false;
+    const ctx = this.ctx;
+    ctx.time = this.env.clock.decimalBytes(buf, t.tsStart, t.tsDot, t.tsEnd);
+    ctx.cpu = t.cpu;
+    ctx.pid = t.pid;
+    ctx.tgid = null;
+    ctx.comm = t.comm;
+    ctx.line = lineNo;
+    this.accept(decodeRestBytes(buf, t.restStart, end, ctx), lineNo, false);
+    return true;
   }
 
   private eventLine(text: string, lineNo: number, unterminated: boolean): void {

@@ -120,6 +120,7 @@ export async function readTraces(paths: string[], sink: EventSink, opts: ReadOpt
     const onProgress = opts.onProgress;
     const progress = (lines: number, done: boolean) =>
       onProgress?.({ src, file: input.name, bytesRead: input.bytesRead(), size: input.size, lines, events: env.events, done });
+    const bytes = parser.bytes?.bind(parser);
     const stats = await input.forEachLine(
       onProgress
         ? (text, lineNo, unterminated) => {
@@ -128,6 +129,13 @@ export async function readTraces(paths: string[], sink: EventSink, opts: ReadOpt
           }
         : (text, lineNo, unterminated) => parser.line(text, lineNo, unterminated),
       ledger,
+      bytes && onProgress
+        ? (buf, start, end, lineNo) => {
+            if (!bytes(buf, start, end, lineNo)) return false;
+            if (lineNo % PROGRESS_LINES === 0) progress(lineNo, false);
+            return true;
+          }
+        : bytes,
     );
     parser.finish();
     progress(stats.lines, true);

@@ -41,9 +41,11 @@ export interface OpenedInput {
   /** Bytes consumed from the file so far (before gunzip): for progress bars, see ReadOptions.onProgress. */
   bytesRead(): number;
   /** Streams every line once. Resolves when the input ends. */
-  forEachLine(onLine: LineCallback, ledger: QualityLedger): Promise<LineStats>;
+  forEachLine(onLine: LineCallback, ledger: QualityLedger, onBytes?: ByteLineCallback): Promise<LineStats>;
 }
 export type LineCallback = (text: string, lineNo: number, unterminated: boolean) => void;
+/** A line as bytes, offered first when it is plain ASCII (see LineSplitter.lines); false: send it to the LineCallback. */
+export type ByteLineCallback = (buf: Buffer, start: number, end: number, lineNo: number) => boolean;
 export interface LineStats {
   lines: number;
   missingFinalNewline: boolean;
@@ -270,8 +272,8 @@ export async function openInput(path: string, stdin: Readable = process.stdin): 
     head,
     size,
     bytesRead: () => (decompressor ? decompressor.bytesWritten : consumed),
-    async forEachLine(onLine, ledger) {
-      const splitter = new LineSplitter(onLine, ledger, name);
+    async forEachLine(onLine, ledger, onBytes) {
+      const splitter = new LineSplitter(onLine, ledger, name, onBytes);
       if (headBuf.length) splitter.push(headBuf);
       let truncatedBy: string | null = earlyError ? earlyError.message : null;
       let delivered = headBuf.length;
@@ -307,6 +309,7 @@ export class LineSplitter {
     private readonly onLine: LineCallback,
     private readonly ledger: QualityLedger,
     private readonly file: string,
+    private readonly onBytes?: ByteLineCallback,
   ) {}
 
   push(chunk: Buffer): void {
@@ -371,6 +374,9 @@ export class LineSplitter {
     const encoding: BufferEncoding = isAscii(buf.subarray(start, end)) ? 'latin1' : 'utf8';
     const nulAt = buf.indexOf(0, start);
     const hasNul = nulAt >= 0 && nulAt < end;
+    // The bytes of an ASCII line are its characters: the parser may read them without a string
+    // (not in the rare chunk with a NUL, whose lines the string path sorts out below).
+    const onBytes = encoding === 'latin1' && !hasNul ? this.onBytes : undefined;
     let from = start;
     for (;;) {
       let nl = buf.indexOf(10, from);
@@ -379,6 +385,11 @@ export class LineSplitter {
       const lineNo = ++this.lineNo;
       this.ledger.total++;
       const textEnd = lineEnd > from && buf[lineEnd - 1] === 13 ? lineEnd - 1 : lineEnd;
+      if (onBytes && lineNo > 1 && !(unterminated && nl < 0) && onBytes(buf, from, textEnd, lineNo)) {
+        if (nl < 0) break;
+        from = nl + 1;
+        continue;
+      }
       let line = textEnd > from ? buf.toString(encoding, from, textEnd) : '';
       if (lineNo === 1 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
       if (hasNul && line.indexOf('\0') >= 0) {

@@ -48,3 +48,57 @@ function sameChars(s: string, text: string, start: number): boolean {
 
 /** One interner for the whole process: the same names recur in every file of a run. */
 export const interned = new SliceInterner();
+
+/** Strings the byte interner holds before it starts over (memory stays bounded on hostile input). */
+const BYTE_INTERN_MAX = 1 << 15;
+const BYTE_TABLE_SLOTS = BYTE_INTERN_MAX * 2;
+
+/**
+ * Interning straight from the bytes of a line (parsers/ftrace-bytes.ts): an FNV-1a hash over all
+ * the bytes into an open-addressing table, with an exact byte compare, so a repeated name, comm or
+ * pointer costs a hash and a compare and no string at all. Only for ASCII (latin1) bytes: the
+ * string is their latin1 decoding, which is what the line string would have held.
+ */
+export class ByteInterner {
+  private table = new Int32Array(BYTE_TABLE_SLOTS).fill(-1);
+  private strings: string[] = [];
+  private hashes: number[] = [];
+
+  get(buf: Buffer, start: number, end: number): string {
+    const n = end - start;
+    if (n <= 0) return '';
+    if (n > MAX_INTERNED) return buf.toString('latin1', start, end);
+    let h = 0x811c9dc5;
+    for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i], 0x01000193);
+    const mask = BYTE_TABLE_SLOTS - 1;
+    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+      const id = this.table[slot];
+      if (id < 0) return this.add(slot, h, buf, start, end);
+      if (this.hashes[id] === h && sameBytes(this.strings[id], buf, start, n)) return this.strings[id];
+    }
+  }
+
+  private add(slot: number, h: number, buf: Buffer, start: number, end: number): string {
+    const s = buf.toString('latin1', start, end);
+    if (this.strings.length >= BYTE_INTERN_MAX) {
+      // Full (a trace with more distinct short strings than any real one): start over.
+      this.table.fill(-1);
+      this.strings = [];
+      this.hashes = [];
+      return s;
+    }
+    this.table[slot] = this.strings.length;
+    this.strings.push(s);
+    this.hashes.push(h);
+    return s;
+  }
+}
+
+function sameBytes(s: string, buf: Buffer, start: number, n: number): boolean {
+  if (s.length !== n) return false;
+  for (let i = 0; i < n; i++) if (s.charCodeAt(i) !== buf[start + i]) return false;
+  return true;
+}
+
+/** The byte interner of the process (names and comms recur in every file of a run). */
+export const internedBytes = new ByteInterner();

@@ -95,6 +95,11 @@ export class ParserEnv {
 
 export interface LineParser {
   line(text: string, lineNo: number, unterminated: boolean): void;
+  /**
+   * Optional fast path: a complete ASCII line as bytes (buf[start, end), no line end, no NUL);
+   * true when handled, false to receive it through line() instead.
+   */
+  bytes?(buf: Buffer, start: number, end: number, lineNo: number): boolean;
   /** Called once after the last line. */
   finish(): void;
 }

@@ -146,12 +146,33 @@ export const LUO_LOCKS: Record<string, { type: 'rwsem' | 'mutex' | 'spinlock'; r
 export function probedFunction(ev: { kind: string; name: string; fields: unknown }): string | null {
   const f = ev.fields as { func?: string | null };
   const func = f.func ?? null;
-  if (func && !/^(0x)?[0-9a-f]+$/i.test(func)) return func.replace(/\.(part|isra|constprop|cold)\.\d+$/, '');
-  let n = ev.name;
-  n = n.replace(/__(return|entry|exit)$/, '');
+  if (func) {
+    // Once per distinct text, not per event (issue 17: three callers, millions of probe events).
+    let named = FUNC_OF_FUNC.get(func);
+    if (named === undefined) named = remember(FUNC_OF_FUNC, func, /^(0x)?[0-9a-f]+$/i.test(func) ? false : func.replace(/\.(part|isra|constprop|cold)\.\d+$/, ''));
+    if (named !== false) return named;
+  }
+  let fromName = FUNC_OF_NAME.get(ev.name);
+  if (fromName === undefined) fromName = remember(FUNC_OF_NAME, ev.name, functionOfProbeName(ev.name));
+  return fromName;
+}
+
+function functionOfProbeName(name: string): string | null {
+  let n = name.replace(/__(return|entry|exit)$/, '');
   const m = /^[pr]_(.+)_\d+$/.exec(n);
   if (m) n = m[1];
   return n || null;
+}
+
+/** probedFunction's answers by probe location (false: an address, ask the name) and by event name. */
+const FUNC_OF_FUNC = new Map<string, string | false>();
+const FUNC_OF_NAME = new Map<string, string | null>();
+
+/** Bounded: a hostile trace with endless distinct names empties the table instead of growing it. */
+function remember<V>(table: Map<string, V>, key: string, value: V): V {
+  if (table.size >= 4096) table.clear();
+  table.set(key, value);
+  return value;
 }
 
 /** Where a module_get/module_put call site stands in the LUO model. */

@@ -2,12 +2,15 @@
 // otherwise run, side by side on the same generated trace, at several sizes (issue #8). Not a test:
 // it prints a markdown table for the README, with the machine and its load.
 //
-//   npm run bench -- [--sizes 100MB,1GB,2GB] [--runs 3] [--keep DIR] [--tools wc,grep,awk,node-lines,node-regex,summary,analyze]
+//   npm run bench -- [--sizes 100MB,1GB,2GB] [--runs 3] [--keep DIR] [--traces real,stress]
+//                    [--tools wc,grep,awk,node-lines,node-regex,summary,analyze,analyze2]
 //
-// For each size: the generator's stress scenario as trace_pipe text on 4 CPUs (samples/generate.ts,
-// deterministic; its first line labels it synthetic) is written to a temporary folder (or reused
-// from --keep DIR), read once to warm the page cache, then each tool runs --runs times under GNU
-// time; the best wall time and the best CPU time (user + sys) are kept, and the largest peak RSS.
+// For each trace and size: `real` is a real capture repeated with shifted timestamps
+// (test/bench/repeat-real.ts, issue 17: the event mix a user's trace has), `stress` the generator's
+// stress scenario as trace_pipe text on 4 CPUs (samples/generate.ts, deterministic; its first line
+// labels it synthetic). Each is written to a temporary folder (or reused from --keep DIR), read once
+// to warm the page cache, then each tool runs --runs times under GNU time; the best wall time and
+// the best CPU time (user + sys) are kept, and the largest peak RSS.
 //   wc -l                          the floor: read every byte, count newlines
 //   grep -c module_get             one fixed-string search (output to a file: GNU grep stops at the
 //                                  first match when its output is /dev/null)
@@ -20,7 +23,7 @@
 //   luotrace events --summary      reading, tokenizing and decoding only: per-kind counts and the
 //     --json                       data-quality table (the first run's output gives the event count)
 //   luotrace analyze --json        the whole analysis, report to /dev/null (the first run's to a
-//                                  file, to read the event count from it)
+//     --threads 1 | 2              file, to read the event count from it), on one thread and on two
 // The machine is shared: the 1-minute load average is printed beside every row; CPU-time ratios
 // are the fairer comparison when it is high.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -34,9 +37,10 @@ const CLI = join(ROOT, 'dist/cli/main.js');
 const GENERATE = join(ROOT, 'dist/samples/generate.js');
 const BASELINE = join(ROOT, 'test/bench/baseline.awk');
 const FLOORS = join(ROOT, 'dist/test/bench/node-floors.js');
+const REPEAT = join(ROOT, 'dist/test/bench/repeat-real.js');
 
-/** Issue #8 targets. */
-const TARGET = { vsAwk: 7, vsGrep: 1 / 5, rssMb: 250 };
+/** Issue 17 targets: CPU-time throughput × awk (1 thread), wall-time throughput × awk (2 threads), peak RSS. */
+const TARGET = { vsAwkCpu: 1.5, vsAwkWall2: 2.5, rssMb: 200 };
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(name);
@@ -102,12 +106,96 @@ const fmtSize = (bytes: number): string => (bytes >= 1e9 ? `${(bytes / 1e9).toFi
 const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const ratio = (x: number): string => (x >= 10 ? x.toFixed(0) : x >= 1 ? x.toFixed(1) : x.toFixed(2));
 
+type TraceKind = 'real' | 'stress';
+
+/** Write (or reuse, with --keep) the bench trace of this kind and size; its path. */
+function benchTrace(kind: TraceKind, size: number, dir: string, keep: boolean): string {
+  const label = fmtSize(size).replace(' ', '');
+  const file = join(dir, kind === 'real' ? `luotrace-bench-real-${label}.repeated.txt` : `luotrace-bench-stress-${label}.synthetic.txt`);
+  if (keep && existsSync(file)) {
+    process.stderr.write(`reusing ${file}\n`);
+    return file;
+  }
+  process.stderr.write(`writing the ${label} ${kind} trace into ${file}...\n`);
+  if (kind === 'real') execFileSync(process.execPath, [REPEAT, '--size', String(size), '-o', file], { stdio: 'inherit' });
+  else execFileSync(process.execPath, [GENERATE, '--scenario', 'stress', '--format', 'trace-pipe', '--cpus', '4', '--size', String(size), '-o', file], { stdio: 'inherit' });
+  return file;
+}
+
+/** Every tool asked for, timed on `file`; the event count from luotrace's own output. */
+function measureAll(file: string, tools: Set<string>, runs: number, outFile: string): { m: Map<string, Measure>; events: number } {
+  const m = new Map<string, Measure>();
+  // Not /dev/null: GNU grep notices it and stops at the first match (as if -q).
+  const toFile = () => outFile;
+  const firstToFile = (i: number) => (i === 0 ? outFile : '/dev/null');
+  if (tools.has('wc')) m.set('wc', measure('wc -l', ['wc', '-l', file], runs, toFile));
+  if (tools.has('grep')) m.set('grep', measure('grep -c module_get', ['grep', '-c', 'module_get', file], runs, toFile));
+  if (tools.has('awk')) m.set('awk', measure('awk -f baseline.awk', ['awk', '-f', BASELINE, file], runs, toFile));
+  if (tools.has('node-lines')) m.set('node-lines', measure('node: count newlines (floor)', [process.execPath, FLOORS, 'lines', file], runs, toFile));
+  if (tools.has('node-regex')) m.set('node-regex', measure('node: regex per line', [process.execPath, FLOORS, 'regex', file], runs, toFile));
+  let events = 0;
+  if (tools.has('summary')) {
+    // Reading and tokenizing alone (issue #2's figure): per-kind counts and the data-quality table.
+    m.set('summary', measure('luotrace events --summary --json', [process.execPath, CLI, 'events', '--summary', '--json', file], runs, firstToFile));
+    events = (JSON.parse(readFileSync(outFile, 'utf8')) as { lines: { events: number } }).lines.events;
+  }
+  for (const threads of ['1', '2']) {
+    if (!tools.has(threads === '1' ? 'analyze' : 'analyze2')) continue;
+    // The report to /dev/null, except the first run's, which is read for the event count.
+    const cmd = [process.execPath, CLI, 'analyze', '--json', '--threads', threads, file];
+    m.set(`analyze${threads}`, measure(`luotrace analyze --json --threads ${threads}`, cmd, runs, firstToFile));
+    events = (JSON.parse(readFileSync(outFile, 'utf8')) as { dataQuality: { lines: { events: number } } }).dataQuality.lines.events;
+  }
+  return { m, events };
+}
+
+function tableRows(label: string, kind: TraceKind, mb: number, m: Map<string, Measure>, events: number): string[] {
+  const awk = m.get('awk');
+  const grep = m.get('grep');
+  const rows: string[] = [];
+  for (const x of m.values()) {
+    const isLuotrace = x.tool.startsWith('luotrace');
+    const compared = isLuotrace || x.tool.startsWith('node');
+    const vs = (base: Measure | undefined, key: 'wall' | 'cpu'): string => (base && compared ? ratio(base.best[key] / x.best[key]) : '');
+    rows.push(
+      `| ${kind} | ${label} | ${x.tool} | ${x.best.wall.toFixed(2)} | ${x.best.cpu.toFixed(2)} | ${fmtInt(mb / x.best.wall)} | ${isLuotrace ? fmtInt(events / x.best.wall) : ''} | ${(x.best.rssKb / 1024).toFixed(0)} | ${vs(awk, 'wall')} | ${vs(awk, 'cpu')} | ${vs(grep, 'wall')} | ${vs(grep, 'cpu')} | ${x.load.toFixed(1)} |`,
+    );
+  }
+  return rows;
+}
+
+/** The issue 17 targets, met or missed, for one trace and size. */
+function targetChecks(what: string, mb: number, m: Map<string, Measure>): string[] {
+  const checks: string[] = [];
+  const awk = m.get('awk');
+  for (const key of ['analyze1', 'analyze2']) {
+    const an = m.get(key);
+    if (!an) continue;
+    const rss = an.best.rssKb / 1024;
+    checks.push(`${what}, ${key === 'analyze1' ? '1 thread' : '2 threads'}: peak RSS ${rss.toFixed(0)} MB ${rss <= TARGET.rssMb ? 'meets' : 'MISSES'} the ≤ ${TARGET.rssMb} MB target`);
+    if (!awk) continue;
+    if (key === 'analyze1') {
+      const r = awk.best.cpu / an.best.cpu;
+      checks.push(`${what}: ${ratio(r)}× awk's throughput per CPU-second (1 thread) ${r >= TARGET.vsAwkCpu ? 'meets' : 'MISSES'} the ≥ ${TARGET.vsAwkCpu}× target`);
+    } else {
+      const r = awk.best.wall / an.best.wall;
+      checks.push(`${what}: ${ratio(r)}× awk's wall-time throughput (2 threads) ${r >= TARGET.vsAwkWall2 ? 'meets' : 'MISSES'} the ≥ ${TARGET.vsAwkWall2}× target`);
+    }
+  }
+  const lines = m.get('node-lines');
+  const an1 = m.get('analyze1');
+  if (lines && an1) checks.push(`${what}: analyze (1 thread) ${fmtInt(mb / an1.best.cpu)} MB per CPU-second; Node only counting newlines ${fmtInt(mb / lines.best.cpu)}`);
+  return checks;
+}
+
 async function main(): Promise<void> {
-  if (!existsSync(CLI) || !existsSync(GENERATE)) throw new Error('build first: npm run build');
+  if (!existsSync(CLI) || !existsSync(GENERATE) || !existsSync(REPEAT)) throw new Error('build first: npm run build');
   if (!existsSync('/usr/bin/time')) throw new Error('needs GNU time at /usr/bin/time');
   const sizes = arg('--sizes', '100MB,1GB,2GB').split(',').map(parseSize);
   const runs = Math.max(1, Number(arg('--runs', '3')));
-  const tools = new Set(arg('--tools', 'wc,grep,awk,node-lines,node-regex,summary,analyze').split(','));
+  const tools = new Set(arg('--tools', 'wc,grep,awk,node-lines,node-regex,summary,analyze,analyze2').split(','));
+  const kinds = arg('--traces', 'real,stress').split(',') as TraceKind[];
+  for (const k of kinds) if (k !== 'real' && k !== 'stress') throw new Error(`bad --traces ${k} (real, stress)`);
   const keep = arg('--keep', '');
   const dir = keep || mkdtempSync(join(tmpdir(), 'luotrace-bench-'));
   if (keep) mkdirSync(keep, { recursive: true });
@@ -116,83 +204,29 @@ async function main(): Promise<void> {
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${release()}, node ${process.version}, ${firstLine('awk', ['-W', 'version'])}, ${firstLine('grep', ['--version'])}`;
   const rows: string[] = [];
   const checks: string[] = [];
-  for (const size of sizes) {
-    const label = fmtSize(size);
-    const file = join(dir, `luotrace-bench-stress-${label.replace(' ', '')}.synthetic.txt`);
-    if (!(keep && existsSync(file))) {
-      process.stderr.write(`generating ${label} stress trace (trace_pipe, 4 CPUs) into ${file}...\n`);
-      execFileSync(process.execPath, [GENERATE, '--scenario', 'stress', '--format', 'trace-pipe', '--cpus', '4', '--size', String(size), '-o', file], { stdio: 'inherit' });
-    } else process.stderr.write(`reusing ${file}\n`);
-    const bytes = statSync(file).size;
-    const mb = bytes / 1e6;
-    execFileSync('cat', [file], { stdio: ['ignore', 'ignore', 'ignore'] });
-    process.stderr.write(`${label}: ${fmtInt(bytes)} bytes, page cache warm; best of ${runs}\n`);
-
-    const m = new Map<string, Measure>();
-    // Not /dev/null: GNU grep notices it and stops at the first match (as if -q).
-    const toFile = () => outFile;
-    if (tools.has('wc')) m.set('wc', measure('wc -l', ['wc', '-l', file], runs, toFile));
-    if (tools.has('grep')) m.set('grep', measure('grep -c module_get', ['grep', '-c', 'module_get', file], runs, toFile));
-    if (tools.has('awk')) m.set('awk', measure('awk -f baseline.awk', ['awk', '-f', BASELINE, file], runs, toFile));
-    if (tools.has('node-lines')) m.set('node-lines', measure('node: count newlines (floor)', [process.execPath, FLOORS, 'lines', file], runs, toFile));
-    if (tools.has('node-regex')) m.set('node-regex', measure('node: regex per line', [process.execPath, FLOORS, 'regex', file], runs, toFile));
-    let events = 0;
-    if (tools.has('summary')) {
-      // Reading and tokenizing alone (issue #2's figure): per-kind counts and the data-quality table.
-      m.set('summary', measure('luotrace events --summary --json', [process.execPath, CLI, 'events', '--summary', '--json', file], runs, (i) => (i === 0 ? outFile : '/dev/null')));
-      events = (JSON.parse(readFileSync(outFile, 'utf8')) as { lines: { events: number } }).lines.events;
+  const counts: string[] = [];
+  for (const kind of kinds) {
+    for (const size of sizes) {
+      const label = fmtSize(size);
+      const file = benchTrace(kind, size, dir, Boolean(keep));
+      const bytes = statSync(file).size;
+      execFileSync('cat', [file], { stdio: ['ignore', 'ignore', 'ignore'] });
+      process.stderr.write(`${kind} ${label}: ${fmtInt(bytes)} bytes, page cache warm; best of ${runs}\n`);
+      const { m, events } = measureAll(file, tools, runs, outFile);
+      rows.push(...tableRows(label, kind, bytes / 1e6, m, events));
+      checks.push(...targetChecks(`${kind} ${label}`, bytes / 1e6, m));
+      if (events) counts.push(`${kind} ${label} = ${fmtInt(bytes)} bytes, ${fmtInt(events)} events`);
+      if (!keep) rmSync(file);
     }
-    if (tools.has('analyze')) {
-      // The report to /dev/null, except the first run's, which is read for the event count.
-      m.set('analyze', measure('luotrace analyze --json', [process.execPath, CLI, 'analyze', '--json', file], runs, (i) => (i === 0 ? outFile : '/dev/null')));
-      events = (JSON.parse(readFileSync(outFile, 'utf8')) as { dataQuality: { lines: { events: number } } }).dataQuality.lines.events;
-    }
-    const awk = m.get('awk');
-    const grep = m.get('grep');
-    for (const x of m.values()) {
-      const isAnalyze = x.tool.startsWith('luotrace');
-      const compared = isAnalyze || x.tool.startsWith('node');
-      const vs = (base: Measure | undefined, key: 'wall' | 'cpu'): string => (base && compared ? ratio(base.best[key] / x.best[key]) : '');
-      rows.push(
-        `| ${label} | ${x.tool} | ${x.best.wall.toFixed(2)} | ${x.best.cpu.toFixed(2)} | ${fmtInt(mb / x.best.wall)} | ${isAnalyze ? fmtInt(events / x.best.wall) : ''} | ${(x.best.rssKb / 1024).toFixed(0)} | ${vs(awk, 'wall')} | ${vs(awk, 'cpu')} | ${vs(grep, 'wall')} | ${vs(grep, 'cpu')} | ${x.load.toFixed(1)} |`,
-      );
-    }
-    const an = m.get('analyze');
-    if (an) {
-      const rss = an.best.rssKb / 1024;
-      checks.push(`${label}: peak RSS ${rss.toFixed(0)} MB ${rss < TARGET.rssMb ? 'meets' : 'MISSES'} the < ${TARGET.rssMb} MB target`);
-      if (awk) {
-        const r = awk.best.cpu / an.best.cpu;
-        checks.push(`${label}: ${ratio(r)}× awk's throughput (CPU time) ${r >= TARGET.vsAwk ? 'meets' : 'MISSES'} the ≥ ${TARGET.vsAwk}× target`);
-      }
-      if (grep) {
-        const r = grep.best.cpu / an.best.cpu;
-        checks.push(`${label}: ${ratio(r)}× grep -c's throughput (CPU time) ${r >= TARGET.vsGrep ? 'meets' : 'MISSES'} the ≥ 1/5 target`);
-      }
-      // What the targets ask of Node itself: a target above the newline floor cannot be met by any
-      // Node program that looks at every line on one core.
-      const lines = m.get('node-lines');
-      if (lines && awk) {
-        const need = (TARGET.vsAwk * mb) / awk.best.cpu;
-        const floor = mb / lines.best.cpu;
-        checks.push(`${label}: the ${TARGET.vsAwk}× awk target asks ${fmtInt(need)} MB/s of CPU time; Node only counting newlines reaches ${fmtInt(floor)} MB/s (${ratio(need / floor)}× of it)`);
-      }
-      const regex = m.get('node-regex');
-      if (regex && grep) {
-        const need = (TARGET.vsGrep * mb) / grep.best.cpu;
-        checks.push(`${label}: the 1/5 grep target asks ${fmtInt(need)} MB/s; a plain regex-per-line Node reader reaches ${fmtInt(mb / regex.best.cpu)} MB/s, analyze ${fmtInt(mb / an.best.cpu)} MB/s (CPU time)`);
-      }
-      if (events) process.stderr.write(`  ${fmtInt(events)} events\n`);
-    }
-    if (!keep) rmSync(file);
   }
   if (!keep) rmSync(dir, { recursive: true, force: true });
 
   console.log(`Machine: ${machine}.`);
-  console.log(`Input: \`luotrace generate --scenario stress --format trace-pipe --cpus 4 --size N\` (synthetic), page cache warm; best of ${runs} runs.`);
+  console.log(`Inputs: real = ${'`'}node dist/test/bench/repeat-real.js --size N${'`'} (one real capture repeated, timestamps shifted); stress = ${'`'}luotrace generate --scenario stress --format trace-pipe --cpus 4 --size N${'`'} (synthetic); page cache warm; best of ${runs} runs.`);
+  if (counts.length) console.log(`(${counts.join('; ')}.)`);
   console.log('');
-  console.log('| size | tool | wall s | CPU s (user+sys) | MB/s (wall) | events/s (wall) | peak RSS MB | × awk (wall) | × awk (CPU) | × grep (wall) | × grep (CPU) | load (1 min) |');
-  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| trace | size | tool | wall s | CPU s (user+sys) | MB/s (wall) | events/s (wall) | peak RSS MB | × awk (wall) | × awk (CPU) | × grep (wall) | × grep (CPU) | load (1 min) |');
+  console.log('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) console.log(r);
   console.log('');
   for (const c of checks) console.log(`- ${c}`);

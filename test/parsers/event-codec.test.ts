@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { EventDecoder, EventEncoder } from '../../parsers/event-codec.js';
 import type { TraceEvent } from '../../parsers/event.js';
-import { parseFiles, sample } from '../helpers.js';
+import { parseFiles, parseText, sample } from '../helpers.js';
 
 /** Encode the events in batches of `every` records (with a control record now and then), decode them all. */
 function roundTrip(events: TraceEvent[], every: number, encoder = new EventEncoder()): { events: TraceEvent[]; controls: unknown[] } {
@@ -106,5 +106,24 @@ describe('event codec', () => {
     expect(second.strings).toEqual([]);
     expect(second.shapes).toEqual([]);
     expect(second.records).toBe(1);
+  });
+  it('sends a fields object the parser shares (parsers/ftrace-bytes.ts memo) once, then by id', async () => {
+    // Synthetic: the same lockdep text on three lines; the fast path gives the three events one fields object.
+    const line = (t: string) => `          insmod-317     [001] .....    75.${t}: lock_acquire: 0000000087631697 read luo_register_rwlock`;
+    const { events } = await parseText(`# tracer: nop\n${line('000001')}\n${line('000002')}\n${line('000003')}\n`);
+    expect(events.map((e) => e.kind)).toEqual(['lock_acquire', 'lock_acquire', 'lock_acquire']);
+    expect(events[1].fields).toBe(events[2].fields);
+    // The second event's cost, with its fields shared and with an equal copy of them (sent whole).
+    const second = (copy: boolean): number => {
+      const encoder = new EventEncoder();
+      encoder.event(events[1]);
+      const before = encoder.size;
+      encoder.event(copy ? { ...events[2], fields: { ...events[2].fields } } : events[2]);
+      return encoder.size - before;
+    };
+    expect(second(false)).toBeLessThan(second(true) - 10);
+    const back = roundTrip(events, 2).events;
+    expect(back.map((e) => JSON.stringify(e))).toEqual(events.map((e) => JSON.stringify(e)));
+    expect(back[1].fields).toBe(back[2].fields);
   });
 });

@@ -1,0 +1,148 @@
+// parsers/ftrace-bytes.ts, the fast path of ftrace text (issue 17): every line it accepts must come
+// out exactly as the string path (ftrace-line.ts, ftrace.ts, payloads.ts) makes it, and every line it
+// declines must still reach the string path. Each input is read twice, once with the byte path
+// offered and cut into chunks at arbitrary places, once with the string path alone; events, the
+// data-quality ledger and the clock must be equal.
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { SourceClock } from '../../parsers/clock.js';
+import type { TraceEvent } from '../../parsers/event.js';
+import { FtraceParser } from '../../parsers/ftrace.js';
+import { LineSplitter } from '../../parsers/input.js';
+import { ByteInterner } from '../../parsers/intern.js';
+import { ParserEnv } from '../../parsers/parser.js';
+import { QualityLedger } from '../../parsers/quality.js';
+import { sample, seededRandom } from '../helpers.js';
+
+function read(text: Buffer, fast: boolean, seed = 1): { events: TraceEvent[]; quality: unknown; timeBase: string; offered: number; taken: number } {
+  const ledger = new QualityLedger();
+  const events: TraceEvent[] = [];
+  const clock = new SourceClock();
+  const env = new ParserEnv(0, 'trace', ledger, clock, (e) => events.push(e));
+  const parser = new FtraceParser(env, 'events');
+  let offered = 0;
+  let taken = 0;
+  const onBytes = (buf: Buffer, start: number, end: number, lineNo: number): boolean => {
+    offered++;
+    const ok = parser.bytes(buf, start, end, lineNo);
+    if (ok) taken++;
+    return ok;
+  };
+  const splitter = new LineSplitter((t, n, u) => parser.line(t, n, u), ledger, 'trace', fast ? onBytes : undefined);
+  if (fast) {
+    // Chunks of random sizes, so lines are cut across pushes (the carried partial line).
+    const rnd = seededRandom(seed);
+    for (let at = 0; at < text.length; ) {
+      const n = 1 + Math.floor(rnd() * 9000);
+      splitter.push(text.subarray(at, at + n));
+      at += n;
+    }
+  } else splitter.push(text);
+  splitter.end();
+  parser.finish();
+  return { events, quality: ledger.snapshot(), timeBase: clock.timeBase, offered, taken };
+}
+
+function sameBothWays(text: Buffer, seed = 1): { offered: number; taken: number; events: number } {
+  const slow = read(text, false);
+  const fast = read(text, true, seed);
+  expect(fast.events).toEqual(slow.events);
+  expect(fast.quality).toEqual(slow.quality);
+  expect(fast.timeBase).toBe(slow.timeBase);
+  return { offered: fast.offered, taken: fast.taken, events: fast.events.length };
+}
+
+const gz = (rel: string): Buffer => {
+  const raw = readFileSync(sample(rel));
+  return raw[0] === 0x1f ? gunzipSync(raw) : raw;
+};
+
+describe('ftrace fast path: the same events as the string path', () => {
+  const captures = [
+    'real/contention-no-writer/stage1/ftrace-main.txt.gz',
+    'real/contention-no-writer/stage1/trace-cmd-report.trimmed.txt.gz',
+    'real/lifecycle/stage1/ftrace-main.txt.gz',
+    'real/lifecycle/stage1/ftrace-tgid.txt.gz',
+    'real/lifecycle/stage1/ftrace-mono.txt.gz',
+    'real/lifecycle/stage1/ftrace-noirq.txt.gz',
+    'real/lifecycle/stage2/ftrace-trace_pipe.txt.gz',
+    'real/abort/stage1/trace-cmd-report.txt.gz',
+    'synthetic/synthetic-stress-4cpu.txt.gz',
+    'synthetic/synthetic-lifecycle.trace-cmd.txt.gz',
+  ];
+  for (const rel of captures) {
+    it(rel, () => {
+      const r = sameBothWays(gz(rel));
+      expect(r.events).toBeGreaterThan(0);
+      // The plain ftrace captures: nearly every line takes the fast path.
+      if (rel.endsWith('/ftrace-main.txt.gz')) expect(r.taken / r.offered).toBeGreaterThan(0.98);
+    });
+  }
+
+  it('sends the unusual shapes to the string path (synthetic lines)', () => {
+    const lines = [
+      '# tracer: nop',
+      '          insmod-317     [001] ...1.    74.824739: contention_begin: 00000000439e4ab9 (flags=SPIN|MUTEX)',
+      '          insmod-317     [001] ...1.    74.824740: contention_begin: 00000000439e4ab8 (flags=SPIN|MUTEX)',
+      '          insmod-317     [001] ...1.    74.824741: contention_begin: 00000000439e4ab9 (flags=SPIN|MUTEX)',
+      '          insmod-317     [001] ...1.    74.828788: contention_end: 00000000439e4ab9 (ret=0)',
+      '   kworker/[1]-12  [000] d..2.  75.000001: lock_acquire: 0000000087631697 read luo_register_rwlock', // `[` in the comm
+      '          insmod-317  (    317) [001] ..... 75.000002: module_get: luo_demo call_site=x refcnt=2', // tgid
+      '          insmod-317  (-------) [001] ..... 75.000003: module_put: luo_demo call_site=x refcnt=1',
+      '          insmod-317     [001] .....316.196720: tracing_mark_write: glued flags',
+      '          insmod-317     [001] ..... 123456789012: lock_release: 0000000087631697 luo_register_rwlock', // integer clock
+      'trace.dat:          insmod-317     [001] 75.000004: lock_release: 0000000087631697 luo_register_rwlock',
+      '          insmod-317     [001] ..... 75.000005: ',
+      '          insmod-317     [001] ..... 75.000006: sys_ioctl(fd: 3, cmd: 0xba00, arg: 0x7ffc232315d0)',
+      '          insmod-317     [001] ..... 75.000007: sys_ioctl -> 0x0',
+      '          insmod-317     [001] ..... 75.000008: tracing_mark_write: a marker',
+      'that continues here',
+      '          insmod-317     [001] ..... 75.000009: <stack trace>',
+      ' => luo_preserve_file+0x4/0x2d0',
+      '          insmod-317     [001] ..... 75.000010: luo_preserve_file: (luo_preserve_file+0x4/0x2d0) file_set=0xff1 token=0x1 fd=5',
+      '          insmod-317     [001] ..... 75.000011: luo_preserve_file__return: ([unknown/kretprobe\'d] <- luo_preserve_file) ret=0',
+      '          insmod-317     [001] ..... 75.000012: module_put: luo_demo call_site=x refcnt=99999999999999999999',
+      '          insmod-317     [001] ..... 75.000013: contention_end: 00000000439e4ab9 (ret=zz)',
+      'CPU:1 [LOST 12 EVENTS]',
+      '"          insmod-317     [001] ..... 75.000014: lock_release: 0000000087631697 luo_register_rwlock"',
+      '          insmod-317     [001] ..... 75.000015: func_a <-func_b',
+      '          insmod-317     [001] ..... 75.000016: lock_release: 0000000087631697 luo_register_rwlock\r',
+      '          insmod-317     [001] ..... 9000000.000017: lock_release: 0000000087631697 luo_register_rwlock', // past the clock's safe range
+      '   insmod-üü-317     [001] ..... 75.000018: lock_release: 0000000087631697 luo_register_rwlock', // not ASCII
+      '          insmod-317     [001] ..... 75.000019: lock_release: 0000000087631697 luo_register_rwlock',
+    ];
+    const text = Buffer.from(`${lines.join('\n')}\n`);
+    for (let seed = 1; seed <= 5; seed++) sameBothWays(text, seed);
+    // A last line without a newline goes to the string path (it may be cut).
+    sameBothWays(Buffer.from(`${lines.slice(0, 3).join('\n')}\n${lines[4]}`));
+  });
+
+  it('keeps lines with different text apart when the memo of decoded texts starts over (synthetic)', () => {
+    // More distinct lock pointers than the memo holds: each event keeps its own pointer.
+    const lines = ['# tracer: nop'];
+    for (let i = 0; i < 40_000; i++) {
+      const ptr = ((i * 2654435761) >>> 0).toString(16).padStart(16, '0');
+      lines.push(`          insmod-317     [001] ...1.    74.${String(i).padStart(6, '0')}: contention_begin: ${ptr} (flags=SPIN)`);
+      if (i % 3 === 0) lines.push(`          insmod-317     [001] ...1.    74.${String(i).padStart(6, '0')}: lock_acquire: 0000000087631697 read luo_register_rwlock`);
+    }
+    const r = sameBothWays(Buffer.from(`${lines.join('\n')}\n`));
+    expect(r.events).toBe(40_000 + 13_334);
+  });
+});
+
+describe('ByteInterner', () => {
+  it('always gives the latin1 text of the bytes, across collisions and a start-over (synthetic keys)', () => {
+    const interner = new ByteInterner();
+    const keys: Buffer[] = [];
+    for (let i = 0; i < 70_000; i++) keys.push(Buffer.from(`xx${((i * 2654435761) >>> 0).toString(16)}-${i % 7}yy`));
+    const wrong: string[] = [];
+    for (let round = 0; round < 2; round++) {
+      for (const k of keys) if (interner.get(k, 2, k.length - 2) !== k.toString('latin1', 2, k.length - 2)) wrong.push(k.toString());
+    }
+    expect(wrong).toEqual([]);
+    const long = Buffer.from('a'.repeat(100));
+    expect(interner.get(long, 0, 100)).toBe('a'.repeat(100));
+    expect(interner.get(long, 5, 5)).toBe('');
+  });
+});
