@@ -118,7 +118,7 @@ describe('event codec', () => {
       const encoder = new EventEncoder();
       encoder.event(events[1]);
       const before = encoder.size;
-      encoder.event(copy ? { ...events[2], fields: { ...events[2].fields } } : events[2]);
+      encoder.event(copy ? ({ ...events[2], fields: { ...events[2].fields } } as TraceEvent) : events[2]);
       return encoder.size - before;
     };
     expect(second(false)).toBeLessThan(second(true) - 10);
