@@ -59,7 +59,7 @@ describe('rwsem write contention: probe + lockdep + contention merged (real line
     const w = section.slowestWaits[0];
     expect(w.owners).toEqual([expect.objectContaining({ pid: 321, comm: 'luo_ctl', mode: 'W', heldFor: 6_448_000 })]);
     expect(w.wokenBy).toMatchObject({ pid: 321, at: 76_858_000_000 });
-    expect(w.explanation).toContain('waited 2.2 ms on luo_session_global.outgoing.rwsem:W held by luo_ctl[321]');
+    expect(w.explanation).toContain('waited 2.2 ms on luo_session_global.outgoing.rwsem:W held by writer luo_ctl[321]');
   });
 
   it('keeps the rwsem wait_lock as its own spinlock without stealing the contention', async () => {
@@ -173,12 +173,12 @@ describe('owner attribution, sessions, phases and the stall view', () => {
     L('luo_ctl', 320, 1, 10.06, P.exit('luo_preserve_file', 0)),
   ];
 
-  it('explains the stall: preserve in session A waited 48 ms on luo_register_rwlock:W held by insmod (liveupdate_register_file_handler)', async () => {
+  it('explains the stall: preserve in session A waited 48 ms on luo_register_rwlock:R (its own mode) held by writer insmod (liveupdate_register_file_handler)', async () => {
     const { section } = await analyzeLines(lines);
     const w = section.slowestWaits[0];
     expect(w.waiter).toEqual({ pid: 320, comm: 'luo_ctl', session: 'session-A', func: 'luo_preserve_file', phase: 'preserve', after: null });
     expect(w.owners).toEqual([{ pid: 317, comm: 'insmod', session: null, func: 'liveupdate_register_file_handler', phase: 'register', after: null, mode: 'W', heldFor: 2_100_000 }]);
-    expect(w.explanation).toBe('preserve in session session-A (luo_ctl[320] in luo_preserve_file) waited 48 ms on luo_register_rwlock:W held by insmod[317] (liveupdate_register_file_handler)');
+    expect(w.explanation).toBe('preserve in session session-A (luo_ctl[320] in luo_preserve_file) waited 48 ms on luo_register_rwlock:R held by writer insmod[317] (liveupdate_register_file_handler)');
     expect(w.duration).toBe(48_000_000);
   });
 
@@ -249,6 +249,12 @@ describe('owner attribution, sessions, phases and the stall view', () => {
     const w = section.slowestWaits[0];
     expect(w.owners.map((o) => [o.pid, o.mode])).toEqual([[320, 'R'], [321, 'R']]);
     expect(w.wokenBy?.pid).toBe(321);
+    // The writer's wait is labelled with its own mode (contention_begin WRITE), its holders with theirs.
+    expect(w.type).toBe('rwsem:W');
+    expect(w.explanation).toBe('work outside LUO calls (insmod[317]) waited 18 ms on luo_register_rwlock:W held by readers luo_ctl[320], luo_ctl[321]');
+    // ...and kept with the lock's own row (the drill-down), not only among the slowest waits overall
+    expect(row(section, 'luo_register_rwlock', 'rwsem:W')?.longestWaits.map((x) => x.explanation)).toEqual([w.explanation]);
+    expect(row(section, 'luo_register_rwlock', 'rwsem:R')?.longestWaits).toEqual([]);
     const r = row(section, 'luo_register_rwlock', 'rwsem:R');
     // read holds overlap across tasks: 10 ms and 19 ms
     expect(r?.hold).toMatchObject({ count: 2, total: 29_000_000 });

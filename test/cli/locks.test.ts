@@ -22,7 +22,7 @@ describe('luotrace analyze: locks section', () => {
     expect(out).toMatch(/\[64K, 128K\)\s+\d+ \|@+\s*\|/);
     expect(out).toMatch(/wait: n=\d+ min .* p50 .* p90 .* p99 .* p99\.9 .* max/);
     expect(out).toMatch(/percentiles: pXX = .* exact while a distribution has at most 2048 values, above that a DDSketch/);
-    expect(out).toMatch(/^  Slowest waits, and who held the lock:$/m);
+    expect(out).toMatch(/^  Slowest waits related to LUO, and who held the lock:$/m);
     expect(out).toMatch(/^  Stalls: the slowest LUO calls of each session/m);
     expect(out.indexOf('LOCKS (')).toBeGreaterThan(out.indexOf('VERDICTS'));
     expect(out.indexOf('LOCKS (')).toBeLessThan(out.indexOf('Data quality'));
@@ -62,8 +62,13 @@ describe('luotrace analyze: locks section', () => {
     const session = await json('--session', 'abort-s1', '-k', 'acquired');
     expect(rw(session, 'W')).toBeUndefined(); // registration happens outside any session
     expect(session.locks.find((l) => l.name === 'luo_session_global.outgoing.rwsem')?.acquisitions).toBe(2); // insert at create, remove at close
-    const acquired = session.locks.map((l) => l.acquisitions);
-    expect(acquired).toEqual([...acquired].sort((a, b) => b - a));
+    // LUO-related rows first, each group in the sort key's order
+    const related = session.locks.map((l) => l.luoRelated);
+    expect(related).toEqual([...related].sort((a, b) => Number(b) - Number(a)));
+    for (const group of [true, false]) {
+      const acquired = session.locks.filter((l) => l.luoRelated === group).map((l) => l.acquisitions);
+      expect(acquired).toEqual([...acquired].sort((a, b) => b - a));
+    }
   });
 
   it('rejects an unknown sort key and a bad pid with exit code 2', async () => {
