@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../parsers/event.js';
 import { makeEvent } from '../../parsers/payloads.js';
 import { LocksSectionSchema } from '../../analyses/locks/locks.js';
-import { ADDR, P, analyzeEvents, analyzeLines, ftraceLine as L, row, symbolsFromText } from './locks-harness.js';
+import { ADDR, P, READER_BLOCKED_BY_WRITER, analyzeEvents, analyzeLines, ftraceLine as L, row, symbolsFromText } from './locks-harness.js';
 
 const KALLSYMS = `ffffffff81302260 T liveupdate_register_file_handler
 ffffffff813024a0 T luo_preserve_file
@@ -154,24 +154,7 @@ describe('binding contention to the pending acquisition only when the lock type 
 
 describe('owner attribution, sessions, phases and the stall view', () => {
   // The chain of the issue: a preserve waits for luo_register_rwlock while insmod registers a handler.
-  const lines = [
-    L('insmod', 317, 0, 10.0, P.enter('liveupdate_register_file_handler', '0x130', 'handler="luo-demo-v1"')),
-    L('insmod', 317, 0, 10.000100, P.downWrite(ADDR.register)),
-    L('insmod', 317, 0, 10.000105, P.acquire('0000000087631697', 'luo_register_rwlock')),
-    L('luo_ctl', 320, 1, 10.001, P.enter('luo_session_create', '0x130', 'name="session-A"')),
-    L('luo_ctl', 320, 1, 10.0015, P.exit('luo_session_create', 0)),
-    L('luo_ctl', 320, 1, 10.002, P.enter('luo_preserve_file', '0x2d0', 'file_set=0xff1100002093b858 token=0x1 fd=5')),
-    L('luo_ctl', 320, 1, 10.002100, P.downRead(ADDR.register)),
-    L('luo_ctl', 320, 1, 10.002105, P.acquire('0000000087631697', 'luo_register_rwlock', true)),
-    L('luo_ctl', 320, 1, 10.002200, P.begin('00000000a1b2c3d4', 'READ'), 'd..2.'),
-    L('insmod', 317, 0, 10.050, P.upWrite(ADDR.register)),
-    L('insmod', 317, 0, 10.050005, P.release('0000000087631697', 'luo_register_rwlock')),
-    L('insmod', 317, 0, 10.051, P.exit('liveupdate_register_file_handler', 0)),
-    L('luo_ctl', 320, 1, 10.0502, P.end('00000000a1b2c3d4'), '...1.'),
-    L('luo_ctl', 320, 1, 10.0503, P.upRead(ADDR.register)),
-    L('luo_ctl', 320, 1, 10.050305, P.release('0000000087631697', 'luo_register_rwlock')),
-    L('luo_ctl', 320, 1, 10.06, P.exit('luo_preserve_file', 0)),
-  ];
+  const lines = READER_BLOCKED_BY_WRITER;
 
   it('explains the stall: preserve in session A waited 48 ms on luo_register_rwlock:R (its own mode) held by writer insmod (liveupdate_register_file_handler)', async () => {
     const { section } = await analyzeLines(lines);
