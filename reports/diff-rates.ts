@@ -48,7 +48,7 @@ export type RunRates = z.infer<typeof RunRatesSchema>;
 
 /** The lock rows a run's rates are taken over: LUO-related ones (unrelated contention is noise here). */
 function luoRows(r: AnalyzeReport): LockRowView[] {
-  return lockRowsOf(r).rows.filter((x) => (x as { luoRelated?: boolean }).luoRelated !== false);
+  return lockRowsOf(r).rows.filter((x) => x.luoRelated !== false);
 }
 
 export function sessionCount(r: AnalyzeReport): number {

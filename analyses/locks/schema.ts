@@ -68,8 +68,8 @@ export const WaitRecordSchema = z.object({
   wokenBy: ContextSchema.extend({ at: z.number() }).nullable(),
   /** One sentence: who waited on what, held by whom, doing what. */
   explanation: z.string(),
-  /** The waiter or a holder was inside a LUO call, or the lock is a known LUO lock. */
-  luoRelated: z.boolean(),
+  /** The waiter or a holder was inside a LUO call, or the lock is a known LUO lock (default: reports saved before the field). */
+  luoRelated: z.boolean().default(true),
   file: z.number().int(),
   line: z.number().int(),
 });
@@ -121,11 +121,12 @@ export const LockRowSchema = z.object({
    * A known LUO lock (luo above), or a lock waited on or taken inside LUO calls (inLuoCalls > 0):
    * listed first; the other locks are summed in lockDetails.otherLocks by the text report.
    */
-  luoRelated: z.boolean(),
+  // The defaults read reports saved before these fields existed (a CI baseline for `diff`): every row related, nothing kept.
+  luoRelated: z.boolean().default(true),
   /** Waits and acquisitions by a task inside a LUO call. */
-  inLuoCalls: z.number().int(),
+  inLuoCalls: z.number().int().default(0),
   /** The longest complete waits on this lock x mode, with their holders (at most 5; wait.count is the true count). */
-  longestWaits: z.array(WaitRecordSchema),
+  longestWaits: z.array(WaitRecordSchema).default([]),
 });
 export type LockRow = z.infer<typeof LockRowSchema>;
 
@@ -193,7 +194,9 @@ export const LocksSectionSchema = z.object({
     waitCount: z.number().int(),
     waitTotal: z.number(),
     waitMax: z.number().nullable(),
-  }),
+  })
+    // reports saved before the field: no row was set apart
+    .default({ rows: 0, acquisitions: 0, contended: 0, waitCount: 0, waitTotal: 0, waitMax: null }),
   /** Per session (null = work outside any session: registration, module load...), its slowest LUO calls and the waits inside them. */
   stalls: z.array(z.object({ session: z.string().nullable(), slowest: z.array(PhaseInstanceSchema) })),
   stallSessionsTotal: z.number().int(),

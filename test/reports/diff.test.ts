@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { runAnalysis } from '../../analyses/pipeline.js';
 import { cmp, DEFAULT_DIFF_OPTIONS, DiffReportSchema, diffReports } from '../../reports/diff.js';
-import type { AnalyzeReport } from '../../analyses/report.js';
+import { type AnalyzeReport, AnalyzeReportSchema } from '../../analyses/report.js';
 import { sample } from '../helpers.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
@@ -234,5 +234,26 @@ describe('runs of different length and of different renderings (real captures)',
       "lock &session->mutex mutex: seen before only (the after run has 35 mutex locks known only by a hashed pointer, which no other run can match; one may be it: trace lockdep's lock_acquire to name them)",
     );
     expect(d.notComparable.some((n) => /registration lock of/.test(n))).toBe(false);
+  });
+});
+
+describe('reports saved before the LUO-first fields (a CI baseline)', async () => {
+  const real = await runAnalysis(LIFECYCLE, {});
+  it('still parse, every row counted as related: the run rates cover all their rows', () => {
+    const old = JSON.parse(JSON.stringify(real));
+    for (const l of old.locks) {
+      delete l.luoRelated;
+      delete l.inLuoCalls;
+      delete l.longestWaits;
+    }
+    delete old.lockDetails.otherLocks;
+    for (const w of old.lockDetails.slowestWaits) delete w.luoRelated;
+    const parsed = AnalyzeReportSchema.parse(old);
+    expect(parsed.locks.every((l) => l.luoRelated && l.longestWaits.length === 0)).toBe(true);
+    const d = diffReports(parsed, real);
+    const all = real.locks.reduce((n, l) => n + l.acquisitions, 0);
+    const related = real.locks.filter((l) => l.luoRelated).reduce((n, l) => n + l.acquisitions, 0);
+    expect(related).toBeLessThan(all);
+    expect([d.run.lockAcquisitions.before, d.run.lockAcquisitions.after]).toEqual([all, related]);
   });
 });
