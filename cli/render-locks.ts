@@ -91,13 +91,13 @@ function otherLocksLine(o: AnalyzeReport['lockDetails']['otherLocks'], listed: b
 }
 
 /** The lock table: LUO-related rows, then the other locks as one line (or listed with --all-locks). */
-function tableLines(r: LocksReport, limit: number, allLocks: boolean): string[] {
+function tableLines(r: LocksReport, limit: number, allLocks: boolean, filtered: boolean): string[] {
   const luo = r.locks.filter((x) => x.luoRelated);
   const other = r.locks.filter((x) => !x.luoRelated);
   // Nothing related to LUO in these inputs: nothing to bury, so the locks are listed as they are.
   const listOther = allLocks || luo.length === 0;
   const out: string[] = [];
-  if (luo.length === 0) out.push('  no LUO lock and no lock waited on inside a LUO call in these inputs; the other locks:');
+  if (luo.length === 0 && other.length) out.push(`  no LUO lock and no lock waited on inside a LUO call ${filtered ? 'among the selected rows' : 'in these inputs'}; the other locks:`);
   // The top LUO-related rows by the sort key, plus the known LUO locks below the cut: those are what a LUO user came for.
   const luoShown = [...luo.slice(0, limit), ...luo.slice(limit).filter((x) => x.luo)];
   const shown = [...luoShown, ...(listOther ? other.slice(0, limit) : [])];
@@ -135,7 +135,7 @@ export function renderLocksText(r: LocksReport, opts: { limit: number; allLocks?
       (t.openAtEnd ? `, ${t.openAtEnd} still waiting at the end` : ''),
   );
   const allLocks = opts.allLocks === true || !r.locks.some((x) => x.luoRelated);
-  out.push(...tableLines(r, limit, allLocks));
+  out.push(...tableLines(r, limit, allLocks, active.length > 0));
   const incomplete = r.locks.reduce((n, x) => n + Object.values(x.incomplete.holds).reduce((a, b) => a + b, 0) + Object.values(x.incomplete.waits).reduce((a, b) => a + b, 0), 0);
   if (incomplete) out.push(`  ${incomplete} intervals cut by the trace edges, lost events or clock order are left out of these figures (--json: locks[].incomplete)`);
 

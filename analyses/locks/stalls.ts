@@ -71,7 +71,8 @@ const inLuoCall = (ctx: TaskContext): boolean => ctx.func !== null;
 /** Is this a known LUO lock by the name or symbol it has now (analyses/kernel LUO_LOCKS)? */
 export function isLuoLockNow(inst: LockInstance): boolean {
   const r = inst.root();
-  return (r.name !== null && LUO_LOCKS[r.name] !== undefined) || (r.sym !== null && (LUO_LOCKS[r.sym] !== undefined || r.sym.startsWith('luo_session_global')));
+  // (section.ts identify() also knows symbols inside luo_session_global; they are checked again there, at the end.)
+  return (r.name !== null && LUO_LOCKS[r.name] !== undefined) || (r.sym !== null && LUO_LOCKS[r.sym] !== undefined);
 }
 
 /**
