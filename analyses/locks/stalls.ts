@@ -43,7 +43,7 @@ const TOP_WAITS = 20;
 /** Longest waits kept per lock x mode (the lock drill-down); its true counts are in the lock's row. */
 export const TOP_WAITS_PER_LOCK = 5;
 /** Locks whose longest waits are kept; past twice this, the locks with the shortest longest wait (LUO ones last) are dropped. */
-const LOCKS_WITH_WAITS = 2000;
+const LOCKS_WITH_WAITS = 1000;
 const TOP_PHASE_WAITS = 5;
 export const TOP_PHASES_PER_SESSION = 3;
 /** Sessions whose slowest calls are kept for the stall view (pruned to this when twice as many). */

@@ -510,3 +510,41 @@ describe('bounded memory with many sessions', () => {
     expect(section.stalls[0]).toMatchObject({ session: 's1004', slowest: [expect.objectContaining({ func: 'luo_session_create', duration: 3000 + 1004 * 100 })] });
   });
 });
+
+describe('bounded memory with many contended locks (synthetic: unfiltered contention, as the lab saw ~45k events per run)', () => {
+  it('keeps the longest waits of at most 2000 locks (the LUO one always, then the slowest); every row keeps its true counts', async () => {
+    const lines: string[] = [];
+    // 2500 unrelated spinlocks (an init task), one wait each, lock i waiting i µs
+    for (let i = 1; i <= 2500; i++) {
+      const ptr = `00000000${(0x10000000 + i).toString(16)}`;
+      lines.push(L('init', 1, 0, i * 0.01, P.begin(ptr, 'SPIN')), L('init', 1, 0, i * 0.01 + i * 1e-6, P.end(ptr)));
+    }
+    // one short LUO wait, first: a reader of luo_register_rwlock (named by its own lockdep event)
+    lines.unshift(
+      L('luo_ctl', 320, 1, 0.001, P.downRead(ADDR.register)),
+      L('luo_ctl', 320, 1, 0.001005, P.acquire('0000000087631697', 'luo_register_rwlock', true)),
+      L('luo_ctl', 320, 1, 0.0011, P.begin('00000000a1b2c3d4', 'READ')),
+      L('luo_ctl', 320, 1, 0.001101, P.end('00000000a1b2c3d4')),
+      L('luo_ctl', 320, 1, 0.0012, P.upRead(ADDR.register)),
+      L('luo_ctl', 320, 1, 0.001205, P.release('0000000087631697', 'luo_register_rwlock')),
+    );
+    const { section } = await analyzeLines(lines);
+    const spins = section.locks.filter((l) => l.type === 'spinlock');
+    expect(spins).toHaveLength(2500);
+    expect(spins.every((l) => l.contended === 1 && l.wait.count === 1 && !l.luoRelated)).toBe(true);
+    const kept = spins.filter((l) => l.longestWaits.length === 1);
+    expect(kept.length).toBeGreaterThanOrEqual(1000);
+    expect(kept.length).toBeLessThanOrEqual(2000);
+    // the ones dropped are the shortest waits
+    const shortestKept = Math.min(...kept.map((l) => l.wait.max as number));
+    expect(spins.filter((l) => l.longestWaits.length === 0).every((l) => (l.wait.max as number) < shortestKept)).toBe(true);
+    const reg = row(section, 'luo_register_rwlock', 'rwsem:R');
+    expect(reg).toMatchObject({ luoRelated: true, contended: 1, wait: { count: 1, total: 1000 } });
+    expect(reg?.longestWaits).toHaveLength(1);
+    // LUO-related rows first, and the LUO wait first among the slowest waits although 2500 others are slower
+    expect(section.locks[0]).toBe(reg);
+    expect(section.slowestWaits[0]).toMatchObject({ lock: 'luo_register_rwlock', luoRelated: true, duration: 1000 });
+    expect(section.slowestWaits.slice(1).map((w) => w.duration)).toEqual(Array.from({ length: 20 }, (_, k) => (2500 - k) * 1000));
+    expect(section.otherLocks).toMatchObject({ rows: 2500, contended: 2500, waitCount: 2500, waitMax: 2_500_000 });
+  });
+});
