@@ -194,7 +194,7 @@ function runLines(d: DiffReport): string[] {
   const rows: string[][] = [['', 'before', 'after', 'ratio']];
   const add = (what: string, c: Cmp, f: (v: number | null) => string) => rows.push([what, f(c.before), f(c.after), ratio(c)]);
   add('sessions', r.sessions, num);
-  add('lock acquisitions', r.lockAcquisitions, num);
+  add('LUO lock acquisitions', r.lockAcquisitions, num);
   add('contended', r.contended, num);
   add('contended per acquisition', r.contendedPerAcquisition, fmtRate);
   add('timed waits', r.waits, num);

@@ -39,7 +39,7 @@ export const RunRatesSchema = z.object({
   contendedPerAcquisition: CmpSchema,
   waitsPerSession: CmpSchema,
   waitNsPerSession: CmpSchema,
-  /** The runs differ in length (sessions, else lock acquisitions) beyond the threshold: lock regressions are decided on rates. */
+  /** The runs differ in length (LUO lock acquisitions, else sessions) beyond the threshold: lock regressions are decided on rates. */
   lengthsDiffer: z.boolean(),
   /** One sentence: how long each run was, and what the comparison decides on. */
   basis: z.string(),
@@ -70,9 +70,10 @@ export function runRates(before: AnalyzeReport, after: AnalyzeReport, threshold:
   };
   const b = fig(before);
   const a = fig(after);
-  const bySessions = b.sessions > 0 || a.sessions > 0;
-  const lengthsDiffer = bySessions ? differ(b.sessions, a.sessions, threshold) : differ(b.acq, a.acq, threshold);
-  const measure = bySessions ? `${b.sessions} → ${a.sessions} sessions` : `${b.acq} → ${a.acq} lock acquisitions`;
+  // The work the locks saw is the length that matters to their rates; sessions (their sizes vary) only when a run has no lock statistics.
+  const byLocks = b.acq > 0 && a.acq > 0;
+  const lengthsDiffer = byLocks ? differ(b.acq, a.acq, threshold) : differ(b.sessions, a.sessions, threshold);
+  const measure = `${b.acq} → ${a.acq} LUO lock acquisitions, ${b.sessions} → ${a.sessions} sessions`;
   const basis = lengthsDiffer
     ? `the runs differ in length (${measure}): lock contention and total wait are decided per acquisition, totals shown beside them`
     : `the runs are of similar length (${measure}, within ±${Math.round(threshold * 100)}%): totals are compared, rates shown beside them`;

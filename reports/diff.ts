@@ -741,11 +741,12 @@ function locksDiff(before: AnalyzeReport, after: AnalyzeReport, run: RunRates, o
   return { locks, unnamedLocks: unnamed };
 }
 
-/** Run-level rates: more LUO lock waits per session is a regression whatever the runs' lengths. */
+/** Run-level rates: more LUO lock waits per session, between runs of different length, is a regression. */
 function runRegressions(run: RunRates, opts: DiffOptions, out: Findings): void {
   const c = run.waitsPerSession;
-  // Both runs must have lock statistics: a run without lock events has no waits to compare.
-  if (!run.lockAcquisitions.before || !run.lockAcquisitions.after) return;
+  // Both runs must have lock statistics (a run without lock events has no waits to compare), and be of
+  // different length: for runs of similar length, the lock rows' totals already decide.
+  if (!run.lockAcquisitions.before || !run.lockAcquisitions.after || !run.lengthsDiffer) return;
   if (rateRegressed(c, run.sessions.after, opts.threshold, 1)) {
     out.regressions.push({ area: 'lock', subject: 'LUO locks', metric: 'waits per session', before: c.before, after: c.after, ratio: c.ratio, message: `LUO lock waits per session ${(c.before ?? 0).toFixed(2)} → ${(c.after ?? 0).toFixed(2)} (${pct(c.ratio)}) (waits ${run.waits.before} → ${run.waits.after}, sessions ${run.sessions.before} → ${run.sessions.after})` });
   }

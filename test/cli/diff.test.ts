@@ -136,7 +136,7 @@ describe('diff of runs of different length (a labelled cut of the real stress ca
     expect(runs).toMatch(/^ {2}sessions +54 +542 +×10\.04$/m);
     expect(runs).toMatch(/^ {2}contended per acquisition +57\.8% +57\.7% +=$/m);
     expect(runs).toMatch(/^ {2}waits per session +21\.98 +22\.34 +×1\.02$/m);
-    expect(runs).toContain('  the runs differ in length (54 → 542 sessions): lock contention and total wait are decided per acquisition, totals shown beside them\n');
+    expect(runs).toContain('  the runs differ in length (2055 → 20990 LUO lock acquisitions, 54 → 542 sessions): lock contention and total wait are decided per acquisition, totals shown beside them\n');
     expect(runs).toContain('  - luo_session_global.outgoing.rwsem rwsem:W: contended 10 → 88 (+780%), but contended per acquisition 9.80% → 8.12%: not a regression, the rate decides when the runs differ in length\n');
     expect(t.stdout).toMatch(/^ {2}luo_session_global\.outgoing\.rwsem +rwsem:W +102\/1084 +10\/88 +9\.80%\/8\.12% /m);
     expect(t.stdout).not.toMatch(/✘ luo_session_global\.outgoing\.rwsem rwsem:W contended/);

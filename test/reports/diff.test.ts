@@ -198,7 +198,7 @@ describe('runs of different length and of different renderings (real captures)',
     expect(rw.contendedPerAcquisition.after).toBeCloseTo(88 / 1084, 6);
     expect(d.regressions.filter((r) => r.subject === 'luo_session_global.outgoing.rwsem rwsem:W' && /contended|wait per acquisition|total wait/.test(r.metric))).toEqual([]);
     expect(d.rateNotes).toContain('luo_session_global.outgoing.rwsem rwsem:W: contended 10 → 88 (+780%), but contended per acquisition 9.80% → 8.12%: not a regression, the rate decides when the runs differ in length');
-    expect(d.headline).toContain('the runs differ in length (54 → 542 sessions): lock contention and total wait are decided per acquisition, totals shown beside them');
+    expect(d.headline).toContain('the runs differ in length (2055 → 20990 LUO lock acquisitions, 54 → 542 sessions): lock contention and total wait are decided per acquisition, totals shown beside them');
   });
 
   it('the other way round, the rate rose: a regression, with the totals beside it', () => {
