@@ -231,7 +231,11 @@ function accumulateRows(b: SectionInput, names: ReportNames): Map<string, RowAcc
   for (const e of b.stalls.byLock.values()) {
     for (const shared of [false, true]) {
       const acc = rows.get(names.rowKey(e.inst, shared));
-      if (acc) for (const w of e.byMode[shared ? 1 : 0]) keepTop(acc.waits, w, (x) => x.duration, TOP_WAITS_PER_LOCK);
+      if (!acc) continue;
+      for (const w of e.byMode[shared ? 1 : 0]) {
+        // --session: a wait whose session was only named later (a file_set bound by a later RETRIEVE) may be another's
+        if (!filters.session || names.session(w.iv.ctx.session) === filters.session) keepTop(acc.waits, w, (x) => x.duration, TOP_WAITS_PER_LOCK);
+      }
     }
   }
   // Every instance of a row's lock (a lockdep class can have many: one &session->mutex per session).

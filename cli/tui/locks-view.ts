@@ -63,9 +63,19 @@ export function lockRows(r: AnalyzeReport): { rows: LockRow[]; unreadable: numbe
 /** Is this row a LUO lock or one waited on inside LUO calls? (Reports without the field: every row is.) */
 export const isLuoRow = (l: LockRow): boolean => l.luoRelated !== false;
 
-/** The longest waits on this lock the report kept, slowest first: the row's own (longestWaits), else those among lockDetails.slowestWaits. */
+/**
+ * The longest waits on this lock the report kept, slowest first: the row's own (longestWaits, a few
+ * per lock) and those of this lock among lockDetails.slowestWaits (the slowest of the whole run, so a
+ * busy lock can have more there), each wait once.
+ */
 export function waitsOf(r: AnalyzeReport, l: LockRow): WaitRecord[] {
-  if (l.longestWaits) return readableRows(WaitView, l.longestWaits).rows.sort((a, b) => b.duration - a.duration);
+  const own = l.longestWaits ? readableRows(WaitView, l.longestWaits).rows : [];
+  const seen = new Set(own.map((w) => `${w.file}:${w.line}:${w.begin}`));
+  const more = slowestWaitsOf(r, l).filter((w) => !seen.has(`${w.file}:${w.line}:${w.begin}`));
+  return [...own, ...more].sort((a, b) => b.duration - a.duration);
+}
+
+function slowestWaitsOf(r: AnalyzeReport, l: LockRow): WaitRecord[] {
   const list = (r.lockDetails as Record<string, unknown>).slowestWaits;
   if (!Array.isArray(list)) return [];
   const out: WaitRecord[] = [];
@@ -78,7 +88,7 @@ export function waitsOf(r: AnalyzeReport, l: LockRow): WaitRecord[] {
     const typeOf = (x: unknown) => (typeof x === 'object' && x !== null && typeof (x as { type?: unknown }).type === 'string' ? (x as { type: string }).type : null);
     if (same && (l.type === undefined || typeOf(x) === null || typeOf(x) === l.type)) out.push(w);
   }
-  return out.sort((a, b) => b.duration - a.duration);
+  return out;
 }
 
 /** The file a wait's `file` field names (a source index in the issue #4 contract). */

@@ -33,7 +33,10 @@ describe('Locks screen', () => {
       // Each lock keeps its own longest waits (at most 5, never more than its timed waits), with their holders.
       for (const l of rows) {
         const kept = waitsOf(r, l);
-        expect(kept.length).toBe(Math.min(5, l.wait?.count ?? 0));
+        // its own 5 at least (fewer when it has fewer), more when the run's slowest waits hold more of it; each once
+        expect(kept.length).toBeGreaterThanOrEqual(Math.min(5, l.wait?.count ?? 0));
+        expect(kept.length).toBeLessThanOrEqual(l.wait?.count ?? 0);
+        expect(new Set(kept.map((w) => `${w.file}:${w.line}`)).size).toBe(kept.length);
         for (const w of kept) expect(WaitView.safeParse(w).success).toBe(true);
       }
     }
