@@ -21,6 +21,8 @@ export interface AnalyzeOptions extends AnalysisOptions {
   csv?: string;
   json?: boolean;
   limit?: string;
+  /** `--all-locks`: list the locks that are not LUO-related too (else one line of totals). */
+  allLocks?: boolean;
   /** `--no-charts` sets it false: no refcnt charts in the text report. */
   charts?: boolean;
   /** `--progress` / `--no-progress` (cli/progress.ts); unset: when stderr is a terminal. */
@@ -48,6 +50,7 @@ export function registerAnalyze(program: Command): void {
     .addOption(new Option('-k, --sort <key>', 'locks: sort rows by this perf lock key').choices([...LOCK_SORT_KEYS]).default('wait_total'))
     .option('--lock <name>', 'locks: only locks whose name, symbol or address contains this')
     .option('--type <type>', 'locks: only this type or mode (rwsem:R, rwsem:W, rwsem, mutex, spinlock, R, W)')
+    .option('--all-locks', 'locks: list every lock and wait; by default the locks unrelated to LUO are one line of totals')
     .addOption(formatOption())
     .addOption(threadsOption())
     .action(runAnalyze);
@@ -75,6 +78,7 @@ export async function runAnalyze(files: string[], opts: AnalyzeOptions): Promise
       visibleText(
         renderReportText(report, {
           limit: Math.max(1, Number(opts.limit) || 20),
+          allLocks: opts.allLocks === true,
           refcountChart: series ? (m) => refcountChartLines(series, report, m) : undefined,
         }),
       ),

@@ -7,6 +7,7 @@ import { open, readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { InputError } from '../parsers/index.js';
 import { AnalyzeReportSchema, type AnalyzeReport } from '../analyses/report.js';
+import { fmtRate } from '../reports/diff-rates.js';
 import { type Cmp, DEFAULT_DIFF_OPTIONS, type DiffOptions, type DiffReport, diffReports, ROLE_WORDS } from '../reports/diff.js';
 import { parseDuration } from '../reports/rules.js';
 import { assertUsable, runAnalysis } from '../analyses/pipeline.js';
@@ -97,6 +98,8 @@ export function renderDiffText(d: DiffReport, limit = 20): string {
   out.push('HEADLINE');
   for (const h of d.headline) out.push(`  • ${h}`);
 
+  out.push(...runLines(d));
+
   out.push('', 'MODULE REFERENCES by role (gets / puts, all boots)');
   const refRows: string[][] = [['module', 'role', 'gets before', 'gets after', 'Δ', 'puts before', 'puts after', 'Δ']];
   for (const m of d.moduleRefs) {
@@ -142,13 +145,14 @@ export function renderDiffText(d: DiffReport, limit = 20): string {
   out.push('', `LOCKS (${d.locks.length} named)`);
   if (d.locks.length === 0) out.push('  no named lock in either report');
   else {
-    const lRows: string[][] = [['lock', 'mode', 'acquired', 'contended', 'max wait before', 'after', 'ratio', 'p99 wait before', 'after', 'max hold before', 'after', 'ratio']];
+    const lRows: string[][] = [['lock', 'mode', 'acquired', 'contended', 'per acq.', 'max wait before', 'after', 'ratio', 'p99 wait before', 'after', 'max hold before', 'after', 'ratio']];
     for (const l of d.locks.slice(0, limit)) {
       lRows.push([
-        l.lock,
+        l.matchedBy === 'address' ? `${l.lock} (by address)` : l.lock,
         l.mode,
         `${num(l.acquisitions.before)}/${num(l.acquisitions.after)}`,
         `${num(l.contended.before)}/${num(l.contended.after)}`,
+        `${fmtRate(l.contendedPerAcquisition.before)}/${fmtRate(l.contendedPerAcquisition.after)}`,
         dur(l.wait.max.before),
         dur(l.wait.max.after),
         ratio(l.wait.max),
@@ -159,7 +163,7 @@ export function renderDiffText(d: DiffReport, limit = 20): string {
         ratio(l.hold.max),
       ]);
     }
-    out.push(indent(table(lRows, new Set([2, 3, 4, 5, 6, 7, 8, 9, 10, 11]))));
+    out.push(indent(table(lRows, new Set([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]))));
     if (d.locks.length > limit) out.push(`  … ${d.locks.length - limit} more (--limit)`);
   }
   const unnamed = (xs: DiffReport['unnamedLocks']['before']) =>
@@ -181,6 +185,21 @@ export function renderDiffText(d: DiffReport, limit = 20): string {
   if (!d.regressions.length) out.push('  none');
   for (const r of d.regressions) out.push(`  ✘ ${r.message}`);
   return `${out.join('\n')}\n`;
+}
+
+/** Each run's length and rates (over the LUO-related locks), and what the comparison decides on. */
+function runLines(d: DiffReport): string[] {
+  const r = d.run;
+  const rows: string[][] = [['', 'before', 'after', 'ratio']];
+  const add = (what: string, c: Cmp, f: (v: number | null) => string) => rows.push([what, f(c.before), f(c.after), ratio(c)]);
+  add('sessions', r.sessions, num);
+  add('LUO lock acquisitions', r.lockAcquisitions, num);
+  add('contended', r.contended, num);
+  add('contended per acquisition', r.contendedPerAcquisition, fmtRate);
+  add('timed waits', r.waits, num);
+  add('waits per session', r.waitsPerSession, (v) => (v === null ? '-' : v.toFixed(2)));
+  add('wait per session', r.waitNsPerSession, dur);
+  return ['', 'RUNS: length and rates (LUO locks and locks waited on inside LUO calls)', indent(table(rows, new Set([1, 2, 3]))), `  ${r.basis}`, ...d.rateNotes.map((n) => `  - ${n}`)];
 }
 
 function indent(s: string, n = 2): string {

@@ -2,6 +2,9 @@
 // (its column words: contended, total wait, max wait, avg wait, type, caller; plus acquired and
 // hold times, which perf does not give without lockdep), percentiles, log2 histograms drawn as
 // bar rows (bpftrace's hist() layout), the slowest waits with their owners, and the stall view.
+// LUO first: the rows of LUO locks and of locks waited on inside LUO calls (luoRelated) are listed;
+// the other locks are one line of totals unless --all-locks (an unfiltered capture has tens of
+// thousands of unrelated contention events: grep, init...).
 import { formatDuration as fmtNs, formatSeconds, shortFile } from '../analyses/format.js';
 import type { LockRow, WaitRecord } from '../analyses/locks/locks.js';
 import type { AnalyzeReport } from '../analyses/report.js';
@@ -81,7 +84,31 @@ function waitLine(w: WaitRecord, files: string[]): string {
   return `${fmtNs(w.duration).padStart(9)}  ${w.explanation}  ${shortFile(files[w.file] ?? String(w.file))}:${w.line}`;
 }
 
-export function renderLocksText(r: LocksReport, opts: { limit: number } = { limit: 20 }): string {
+/** The rows not related to LUO, summed in one line (lockDetails.otherLocks). */
+function otherLocksLine(o: AnalyzeReport['lockDetails']['otherLocks'], listed: boolean): string {
+  const what = `${o.rows} other lock${o.rows === 1 ? '' : 's'} (not LUO locks, not waited on or taken inside LUO calls): ${o.contended} contended, ${o.waitCount} timed waits, total ${fmtNs(o.waitCount ? o.waitTotal : null)}, longest ${fmtNs(o.waitMax)}`;
+  return listed ? `${what}: the rows after the LUO-related ones` : `${what} (--all-locks lists them)`;
+}
+
+/** The lock table: LUO-related rows, then the other locks as one line (or listed with --all-locks). */
+function tableLines(r: LocksReport, limit: number, allLocks: boolean, filtered: boolean): string[] {
+  const luo = r.locks.filter((x) => x.luoRelated);
+  const other = r.locks.filter((x) => !x.luoRelated);
+  // Nothing related to LUO in these inputs: nothing to bury, so the locks are listed as they are.
+  const listOther = allLocks || luo.length === 0;
+  const out: string[] = [];
+  if (luo.length === 0 && other.length) out.push(`  no LUO lock and no lock waited on inside a LUO call ${filtered ? 'among the selected rows' : 'in these inputs'}; the other locks:`);
+  // The top LUO-related rows by the sort key, plus the known LUO locks below the cut: those are what a LUO user came for.
+  const luoShown = [...luo.slice(0, limit), ...luo.slice(limit).filter((x) => x.luo)];
+  const shown = [...luoShown, ...(listOther ? other.slice(0, limit) : [])];
+  for (const l of table(shown)) out.push(`  ${l}`);
+  const hidden = luo.length - luoShown.length + (listOther ? other.length - Math.min(limit, other.length) : 0);
+  if (hidden > 0) out.push(`  … ${hidden} more lock${hidden === 1 ? '' : 's'} (--limit N, --lock, --type, or --json for all)`);
+  if (other.length && luo.length) out.push(`  ${otherLocksLine(r.lockDetails.otherLocks, listOther)}`);
+  return out;
+}
+
+export function renderLocksText(r: LocksReport, opts: { limit: number; allLocks?: boolean } = { limit: 20 }): string {
   const d = r.lockDetails;
   const limit = Math.max(1, opts.limit);
   const files = r.sources.map((s) => s.file);
@@ -107,12 +134,8 @@ export function renderLocksText(r: LocksReport, opts: { limit: number } = { limi
       (t.orphanEnds ? `, ${t.orphanEnds} ends without begin` : '') +
       (t.openAtEnd ? `, ${t.openAtEnd} still waiting at the end` : ''),
   );
-  // The top rows by the sort key, plus the known LUO locks below the cut: those are what a LUO user came for.
-  const shown = r.locks.slice(0, limit);
-  const luoBelow = r.locks.slice(limit).filter((x) => x.luo);
-  for (const l of table([...shown, ...luoBelow])) out.push(`  ${l}`);
-  const hidden = r.locks.length - shown.length - luoBelow.length;
-  if (hidden > 0) out.push(`  … ${hidden} more locks (--limit N, --lock, --type, or --json for all)`);
+  const allLocks = opts.allLocks === true || !r.locks.some((x) => x.luoRelated);
+  out.push(...tableLines(r, limit, allLocks, active.length > 0));
   const incomplete = r.locks.reduce((n, x) => n + Object.values(x.incomplete.holds).reduce((a, b) => a + b, 0) + Object.values(x.incomplete.waits).reduce((a, b) => a + b, 0), 0);
   if (incomplete) out.push(`  ${incomplete} intervals cut by the trace edges, lost events or clock order are left out of these figures (--json: locks[].incomplete)`);
 
@@ -134,11 +157,14 @@ export function renderLocksText(r: LocksReport, opts: { limit: number } = { limi
   }
   out.push(`  percentiles: ${d.quantileMethod.description}`);
 
-  if (d.slowestWaits.length) {
+  const waits = d.slowestWaits.filter((w) => allLocks || w.luoRelated);
+  if (waits.length) {
     out.push('');
-    out.push('  Slowest waits, and who held the lock:');
-    for (const w of d.slowestWaits.slice(0, Math.min(10, limit))) out.push(`  ${waitLine(w, files)}`);
+    out.push(`  Slowest waits${allLocks ? '' : ' related to LUO'}, and who held the lock:`);
+    for (const w of waits.slice(0, Math.min(10, limit))) out.push(`  ${waitLine(w, files)}`);
   }
+  const otherWaits = d.slowestWaits.filter((w) => !w.luoRelated);
+  if (!allLocks && otherWaits.length) out.push(`  (other locks: longest wait ${fmtNs(otherWaits[0].duration)}; --all-locks lists their slowest waits)`);
   const stalls = d.stalls.filter((s) => s.slowest.some((p) => p.waitCount > 0)).slice(0, Math.min(5, limit));
   if (stalls.length) {
     out.push('');

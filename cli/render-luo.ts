@@ -10,6 +10,8 @@ export interface RenderOptions {
   limit: number;
   /** Chart lines drawn under a module's refcnt line (the text report's refcnt over time), if any. */
   refcountChart?: (m: { name: string; boot: number }) => string[];
+  /** Locks: list every lock, not only the LUO-related ones (cli/render-locks.ts). */
+  allLocks?: boolean;
 }
 
 const MARK = { ok: '✔', error: '✘', warning: '!', info: '·', inconclusive: '?', na: '–' };

@@ -31,6 +31,7 @@ const WaitRowView = z.object({
   slept: z.boolean().optional(),
   owners: z.array(z.object({ pid: z.number().nullable(), comm: z.string().nullable(), mode: z.string().optional(), heldFor: z.number().nullable().optional() })).optional(),
   explanation: z.string().optional(),
+  luoRelated: z.boolean().optional(),
   file: z.number().int(),
   line: z.number().int(),
 });
@@ -77,20 +78,20 @@ export function reportTables(r: AnalyzeReport): CsvTable[] {
   };
   const lockStats: CsvTable = {
     name: 'lock_stats',
-    columns: ['lock', 'address', 'mode', 'type', 'acquisitions', 'contended', ...DIST.map((k) => `wait_${k}${k === 'count' ? '' : '_ns'}`), ...DIST.map((k) => `hold_${k}${k === 'count' ? '' : '_ns'}`)],
-    rows: lockRowsOf(r).rows.map((l) => [l.name, l.address, l.mode, l.type, l.acquisitions, l.contended, ...DIST.map((k) => l.wait[k]), ...DIST.map((k) => l.hold[k])]),
+    columns: ['lock', 'address', 'mode', 'type', 'acquisitions', 'contended', ...DIST.map((k) => `wait_${k}${k === 'count' ? '' : '_ns'}`), ...DIST.map((k) => `hold_${k}${k === 'count' ? '' : '_ns'}`), 'luo_related'],
+    rows: lockRowsOf(r).rows.map((l) => [l.name, l.address, l.mode, l.type, l.acquisitions, l.contended, ...DIST.map((k) => l.wait[k]), ...DIST.map((k) => l.hold[k]), l.luoRelated]),
   };
   const details = r.lockDetails as Record<string, unknown>;
   const waitsRaw = Array.isArray(details.slowestWaits) ? (details.slowestWaits as unknown[]) : [];
   const waits: CsvTable = {
     name: 'waits',
-    columns: ['lock', 'address', 'type', 'waiter_pid', 'waiter_comm', 'session', 'luo_function', 'phase', 'caller', 'begin_ns', 'end_ns', 'wait_ns', 'slept', 'owner_pid', 'owner_comm', 'owner_mode', 'owner_held_for_ns', 'explanation', 'file', 'line'],
+    columns: ['lock', 'address', 'type', 'waiter_pid', 'waiter_comm', 'session', 'luo_function', 'phase', 'caller', 'begin_ns', 'end_ns', 'wait_ns', 'slept', 'owner_pid', 'owner_comm', 'owner_mode', 'owner_held_for_ns', 'explanation', 'file', 'line', 'luo_related'],
     rows: waitsRaw.flatMap((raw) => {
       const p = WaitRowView.safeParse(raw);
       if (!p.success) return [];
       const w = p.data;
       const o = w.owners?.[0];
-      return [[w.lock, w.address, w.type, w.waiter.pid, w.waiter.comm, w.waiter.session, w.waiter.func, w.waiter.phase, w.caller, w.begin, w.end, w.duration, w.slept, o?.pid, o?.comm, o?.mode, o?.heldFor, w.explanation, r.sources[w.file]?.file ?? w.file, w.line]];
+      return [[w.lock, w.address, w.type, w.waiter.pid, w.waiter.comm, w.waiter.session, w.waiter.func, w.waiter.phase, w.caller, w.begin, w.end, w.duration, w.slept, o?.pid, o?.comm, o?.mode, o?.heldFor, w.explanation, r.sources[w.file]?.file ?? w.file, w.line, w.luoRelated]];
     }),
   };
   return [sessions, phases, pinWindows, refcounts, bySite, lockStats, waits];

@@ -10,7 +10,12 @@
 // - locks by name and mode: lockdep class names and kernel symbols are the identities that survive
 //   a reboot. A lock that exists in one model only (luo_register_rwlock is the merged series'
 //   registration lock, docs/luo-model.md §3) is listed as not comparable, with the reason;
-// - phases by name, sessions by (boot, side, name);
+// - phases by name, sessions by (boot, side, name), never by order: unrelated runs (stress sessions
+//   named after their pids) have no session in common, and are compared by their rates instead;
+// - runs of different length are compared by rates (reports/diff-rates.ts): contention per lock
+//   acquisition, waits per session; the totals are shown beside them;
+// - a lock named in one run and known only by its raw address in the other is matched by that
+//   address when the named run saw it (a static lock, one kernel build without KASLR), and said;
 // - locks known only by a pointer are not compared: tracefs hashes `%p` with a key chosen at each
 //   boot (real README O2), and raw addresses of heap objects change too, so equal or different
 //   pointers say nothing across runs. Summing them per mode would pair unrelated locks (a module
@@ -21,6 +26,7 @@ import type { AnalyzeReport } from '../analyses/report.js';
 import { formatDuration as fmtNs } from '../analyses/format.js';
 import { type CallSiteClass, classifyCallSite, KERNEL_MODELS, type KernelModelId } from '../analyses/kernel/kernel-models.js';
 import { type DistributionView, lockRowsOf, type LockRowView } from './rules.js';
+import { type Cmp, cmp, CmpSchema, fmtRate, namesByAddress, rate, rateRegressed, type RunRates, RunRatesSchema, runRates } from './diff-rates.js';
 import { isSessionPin } from '../analyses/luo/pin-kinds.js';
 
 export interface DiffOptions {
@@ -34,15 +40,7 @@ export const DEFAULT_DIFF_OPTIONS: DiffOptions = { threshold: 0.2, minDeltaNs: 1
 
 // ---- JSON contract -----------------------------------------------------------------------------
 
-const CmpSchema = z.object({
-  before: z.number().nullable(),
-  after: z.number().nullable(),
-  /** after − before, when both are known. */
-  delta: z.number().nullable(),
-  /** after / before, when both are known and before ≠ 0. */
-  ratio: z.number().nullable(),
-});
-export type Cmp = z.infer<typeof CmpSchema>;
+export { type Cmp, cmp } from './diff-rates.js';
 
 const SideModelSchema = z.object({ files: z.array(z.string()), kernelModel: z.string().nullable(), title: z.string().nullable(), pinning: z.string().nullable() });
 
@@ -83,7 +81,8 @@ const SessionRowSchema = z.object({
   boot: z.number().int(),
   side: z.string(),
   name: z.string().nullable(),
-  matchedBy: z.enum(['name', 'order', 'none']),
+  /** Sessions are matched by name within the same boot and side, never by order; `none`: seen in one run only. */
+  matchedBy: z.enum(['name', 'none']),
   state: z.object({ before: z.string().nullable(), after: z.string().nullable() }),
   phases: CmpSchema,
   phaseTimeNs: CmpSchema,
@@ -106,10 +105,15 @@ const DistCmpSchema = z.object({ count: CmpSchema, total: CmpSchema, avg: CmpSch
 const LockRowDiffSchema = z.object({
   lock: z.string(),
   mode: z.string(),
+  /** `address`: one run names the lock, the other knows it only by that raw address (see the header). */
+  matchedBy: z.enum(['name', 'address']),
   /** Several rows of one report with this name (e.g. instances a symbol names alike) summed; p99 is then unknown. */
   aggregate: z.boolean(),
   acquisitions: CmpSchema,
   contended: CmpSchema,
+  /** contended / acquisitions, and wait total / acquisitions (ns): what runs of different length compare. */
+  contendedPerAcquisition: CmpSchema,
+  waitNsPerAcquisition: CmpSchema,
   wait: DistCmpSchema,
   hold: DistCmpSchema,
 });
@@ -147,6 +151,10 @@ export const DiffReportSchema = z.object({
   /** The differences that matter most, in words, most important first. */
   headline: z.array(z.string()),
   sameKernelModel: z.boolean(),
+  /** Each run's length and rates; whether lock regressions are decided on rates. */
+  run: RunRatesSchema,
+  /** Totals that rose while their rate did not (runs of different length): said, not regressions. */
+  rateNotes: z.array(z.string()),
   moduleRefs: z.array(ModuleRefsSchema),
   modules: z.array(ModuleRowSchema),
   sessions: z.array(SessionRowSchema),
@@ -163,12 +171,6 @@ export const DiffReportSchema = z.object({
 export type DiffReport = z.infer<typeof DiffReportSchema>;
 
 // ---- helpers -----------------------------------------------------------------------------------
-
-export function cmp(before: number | null | undefined, after: number | null | undefined): Cmp {
-  const b = before ?? null;
-  const a = after ?? null;
-  return { before: b, after: a, delta: a !== null && b !== null ? a - b : null, ratio: a !== null && b !== null && b !== 0 ? a / b : null };
-}
 
 const sum = (xs: number[]) => xs.reduce((a, x) => a + x, 0);
 const maxOf = (xs: number[]) => (xs.length ? Math.max(...xs) : null);
@@ -277,30 +279,28 @@ function describeMove(module: string, b: RoleCounts | undefined, a: RoleCounts |
 
 type Session = AnalyzeReport['sessions'][number];
 
-function matchSessions(b: Session[], a: Session[]): Array<{ b: Session | null; a: Session | null; by: 'name' | 'order' | 'none' }> {
-  const out: Array<{ b: Session | null; a: Session | null; by: 'name' | 'order' | 'none' }> = [];
-  const group = (s: Session) => `${s.boot}/${s.side}`;
-  const groups = new Set([...b.map(group), ...a.map(group)]);
-  for (const g of groups) {
-    const bs = b.filter((s) => group(s) === g);
-    const as = a.filter((s) => group(s) === g);
-    const usedA = new Set<Session>();
-    const leftB: Session[] = [];
-    for (const s of bs) {
-      const m = s.name !== null ? as.find((x) => x.name === s.name && !usedA.has(x)) : undefined;
-      if (m) {
-        usedA.add(m);
-        out.push({ b: s, a: m, by: 'name' });
-      } else leftB.push(s);
-    }
-    const leftA = as.filter((x) => !usedA.has(x));
-    // Unnamed or renamed sessions (e.g. stress runs with pid-based names): pair the rest in order.
-    for (let i = 0; i < Math.max(leftB.length, leftA.length); i++) {
-      const x = leftB[i] ?? null;
-      const y = leftA[i] ?? null;
-      out.push({ b: x, a: y, by: x && y ? 'order' : 'none' });
-    }
+function matchSessions(b: Session[], a: Session[]): Array<{ b: Session | null; a: Session | null; by: 'name' | 'none' }> {
+  const out: Array<{ b: Session | null; a: Session | null; by: 'name' | 'none' }> = [];
+  const key = (s: Session) => (s.name === null ? null : `${s.boot}/${s.side}/${s.name}`);
+  const byKey = new Map<string, Session[]>();
+  for (const s of a) {
+    const k = key(s);
+    if (k !== null) byKey.set(k, [...(byKey.get(k) ?? []), s]);
   }
+  const usedA = new Set<Session>();
+  const onlyB: Session[] = [];
+  for (const s of b) {
+    const k = key(s);
+    const m = k === null ? undefined : byKey.get(k)?.find((x) => !usedA.has(x));
+    if (m) {
+      usedA.add(m);
+      out.push({ b: s, a: m, by: 'name' });
+    } else onlyB.push(s);
+  }
+  // Unnamed or differently named sessions (stress runs name them after pids) are not paired: pairing
+  // them in order would compare unrelated sessions. The run rates compare them as a whole.
+  for (const s of onlyB) out.push({ b: s, a: null, by: 'none' });
+  for (const s of a) if (!usedA.has(s)) out.push({ b: null, a: s, by: 'none' });
   return out;
 }
 
@@ -348,6 +348,8 @@ interface LockAgg {
   lock: string;
   mode: string;
   aggregate: boolean;
+  /** Known here only by a raw address the other run names (otherNames). */
+  byAddress: string | null;
   acquisitions: number;
   contended: number;
   wait: DistributionView;
@@ -362,15 +364,21 @@ function mergeDist(x: DistributionView, y: DistributionView): DistributionView {
   return { count, total, min: mn.length ? Math.min(...mn) : null, max: mx.length ? Math.max(...mx) : null, avg: count ? total / count : null, p50: null, p90: null, p99: null, p999: null };
 }
 
-function lockAggs(r: AnalyzeReport): Map<string, LockAgg> {
+/** The name a row goes by in the comparison: its own, else the one the other run gives its raw address. */
+function rowName(row: LockRowView, otherNames: Map<string, string>): string | null {
+  return row.name ?? (row.address !== null ? (otherNames.get(row.address) ?? null) : null);
+}
+
+function lockAggs(r: AnalyzeReport, otherNames: Map<string, string>): Map<string, LockAgg> {
   const out = new Map<string, LockAgg>();
   for (const row of lockRowsOf(r).rows) {
-    if (row.name === null) continue;
+    const name = rowName(row, otherNames);
+    if (name === null) continue;
     const mode = row.type ?? row.mode;
-    const key = `${row.name}\u0000${mode}`;
+    const key = `${name}\u0000${mode}`;
     const prev = out.get(key);
     if (!prev) {
-      out.set(key, { lock: row.name, mode, aggregate: false, acquisitions: row.acquisitions, contended: row.contended, wait: row.wait, hold: row.hold });
+      out.set(key, { lock: name, mode, aggregate: false, byAddress: row.name === null ? row.address : null, acquisitions: row.acquisitions, contended: row.contended, wait: row.wait, hold: row.hold });
     } else {
       // The same name twice (several instances reported apart): sum them.
       prev.aggregate = true;
@@ -387,10 +395,10 @@ function lockAggs(r: AnalyzeReport): Map<string, LockAgg> {
 const isHashedPointer = (a: string | null) => a !== null && !a.startsWith('0x');
 
 /** Per mode, the locks of a report that only a pointer identifies. */
-function unnamedLocks(r: AnalyzeReport): Array<z.infer<typeof UnnamedLocksSchema>> {
+function unnamedLocks(r: AnalyzeReport, otherNames: Map<string, string>): Array<z.infer<typeof UnnamedLocksSchema>> {
   const out = new Map<string, z.infer<typeof UnnamedLocksSchema>>();
   for (const row of lockRowsOf(r).rows) {
-    if (row.name !== null) continue;
+    if (rowName(row, otherNames) !== null) continue;
     const mode = row.type ?? row.mode;
     let e = out.get(mode);
     if (!e) out.set(mode, (e = { mode, locks: 0, hashed: 0, acquisitions: 0, contended: 0, waitCount: 0, waitTotalNs: 0, waitMaxNs: null }));
@@ -415,10 +423,23 @@ function distCmp(b: DistributionView | undefined, a: DistributionView | undefine
   };
 }
 
-/** Which kernel model a lock belongs to, to explain why it exists on one side only. */
-function lockOwnerModel(lock: string): string | null {
-  const models = (Object.keys(KERNEL_MODELS) as KernelModelId[]).filter((m) => KERNEL_MODELS[m].registrationLocks.includes(lock));
-  return models.length ? models.join('/') : null;
+/**
+ * Why a named lock is in one run only. A kernel-model reason only when the models differ and the
+ * lock is a registration lock of this run's model and not of the other's (docs/luo-model.md §3);
+ * else, when the other run has unnamed locks of that mode, one of them may be it.
+ */
+function onlyOneSideReason(e: LockAgg, model: string | null, otherModel: string | null, otherUnnamed: Array<z.infer<typeof UnnamedLocksSchema>>, other: 'before' | 'after'): string {
+  const regLocks = (m: string | null) => (m !== null && m in KERNEL_MODELS ? KERNEL_MODELS[m as KernelModelId].registrationLocks : []);
+  if (model !== otherModel && regLocks(model).includes(e.lock) && !regLocks(otherModel).includes(e.lock)) return ` (registration lock of the ${model} model, not of ${otherModel ?? 'the other run'}'s)`;
+  const u = otherUnnamed.find((x) => x.mode === e.mode);
+  if (u) {
+    const raw = u.locks - u.hashed;
+    const locks = `${u.locks} ${e.mode} lock${u.locks === 1 ? '' : 's'}`;
+    return raw === 0
+      ? ` (the ${other} run has ${locks} known only by a hashed pointer, which no other run can match; one may be it: trace lockdep's lock_acquire to name them)`
+      : ` (the ${other} run has ${locks} known only by a pointer, none at a raw address this run names it by; one may be it: --kallsyms names static locks)`;
+  }
+  return '';
 }
 
 // ---- rmmod -------------------------------------------------------------------------------------
@@ -443,6 +464,8 @@ function rmmodSummary(r: AnalyzeReport, module: string, boot: number): string | 
 /** What the parts of the comparison add, in the order they run. */
 interface Findings {
   headline: string[];
+  /** A total that rose while its rate did not (runs of different length): said, not a regression. */
+  rateNotes: string[];
   notComparable: string[];
   regressions: Regression[];
 }
@@ -569,7 +592,13 @@ function sessionsDiff(before: AnalyzeReport, after: AnalyzeReport, out: Findings
     };
   });
   const unmatched = sessions.filter((s) => s.matchedBy === 'none');
-  if (unmatched.length) out.notComparable.push(`${unmatched.length} session(s) seen on one side only: ${unmatched.slice(0, 5).map((s) => `${s.key} (${s.state.before ? 'before' : 'after'})`).join(', ')}`);
+  if (unmatched.length) {
+    const onlyBefore = unmatched.filter((s) => s.state.before !== null || s.phases.before !== null).length;
+    out.notComparable.push(
+      `${unmatched.length} session(s) seen on one side only (${onlyBefore} before, ${unmatched.length - onlyBefore} after; sessions are matched by name within a boot and side, never by order; the run rates compare the runs as a whole): ` +
+        unmatched.slice(0, 5).map((s) => `${s.key} (${s.state.before ? 'before' : 'after'})`).join(', '),
+    );
+  }
   const stateChanges = sessions.filter((s) => s.matchedBy !== 'none' && s.state.before !== s.state.after);
   for (const s of stateChanges.slice(0, 5)) out.headline.push(`session ${s.key}: ${s.state.before} → ${s.state.after}`);
 
@@ -612,44 +641,77 @@ function phasesDiff(before: AnalyzeReport, after: AnalyzeReport, opts: DiffOptio
   return phases;
 }
 
+/** The regression checks of one lock row: totals when the runs are of similar length, rates when not. */
+function lockChecks(row: DiffReport['locks'][number], run: RunRates, opts: DiffOptions): Array<{ metric: string; c: Cmp; fails: boolean; show: (v: number | null) => string; total?: Cmp }> {
+  const count = (v: number | null) => String(v ?? '-');
+  const byTotal = (c: Cmp, floor: number) => regressed(c, opts, floor);
+  const acqAfter = row.acquisitions.after;
+  const checks = [
+    { metric: 'max wait', c: row.wait.max, fails: byTotal(row.wait.max, opts.minDeltaNs), show: fmtNs },
+    { metric: 'p99 wait', c: row.wait.p99, fails: byTotal(row.wait.p99, opts.minDeltaNs), show: fmtNs },
+    run.lengthsDiffer
+      ? { metric: 'wait per acquisition', c: row.waitNsPerAcquisition, fails: rateRegressed(row.waitNsPerAcquisition, acqAfter, opts.threshold, opts.minDeltaNs), show: fmtNs, total: row.wait.total }
+      : { metric: 'total wait', c: row.wait.total, fails: byTotal(row.wait.total, opts.minDeltaNs), show: fmtNs },
+    { metric: 'max hold', c: row.hold.max, fails: byTotal(row.hold.max, opts.minDeltaNs), show: fmtNs },
+    { metric: 'p99 hold', c: row.hold.p99, fails: byTotal(row.hold.p99, opts.minDeltaNs), show: fmtNs },
+    run.lengthsDiffer
+      ? { metric: 'contended per acquisition', c: row.contendedPerAcquisition, fails: rateRegressed(row.contendedPerAcquisition, acqAfter, opts.threshold, 1), show: fmtRate, total: row.contended }
+      : { metric: 'contended', c: row.contended, fails: byTotal(row.contended, 1), show: count },
+  ];
+  return checks;
+}
+
+/** The regressions of one lock row, and a headline note when a total rose but its rate did not (runs of different length). */
+function lockRegressions(row: DiffReport['locks'][number], run: RunRates, opts: DiffOptions, out: Findings): void {
+  const subject = `${row.lock} ${row.mode}`;
+  for (const k of lockChecks(row, run, opts)) {
+    const totalText = k.total ? ` (total ${k.metric.startsWith('contended') ? `${k.total.before ?? '-'} → ${k.total.after ?? '-'}` : `${fmtNs(k.total.before)} → ${fmtNs(k.total.after)}`})` : '';
+    if (k.fails) {
+      out.regressions.push({ area: 'lock', subject, metric: k.metric, before: k.c.before, after: k.c.after, ratio: k.c.ratio, message: `${subject} ${k.metric} ${k.show(k.c.before)} → ${k.show(k.c.after)} (${pct(k.c.ratio)})${totalText}` });
+    } else if (k.total && regressed(k.total, opts, k.metric.startsWith('contended') ? 1 : opts.minDeltaNs) && k.c.before !== null && k.c.after !== null) {
+      const what = k.metric.startsWith('contended') ? 'contended' : 'total wait';
+      const show = what === 'contended' ? (v: number | null) => String(v ?? '-') : fmtNs;
+      out.rateNotes.push(`${subject}: ${what} ${show(k.total.before)} → ${show(k.total.after)} (${pct(k.total.ratio)}), but ${k.metric} ${k.show(k.c.before)} → ${k.show(k.c.after)}: not a regression, the rate decides when the runs differ in length`);
+    }
+  }
+}
+
 /** Locks. */
-function locksDiff(before: AnalyzeReport, after: AnalyzeReport, opts: DiffOptions, out: Findings): Pick<DiffReport, 'locks' | 'unnamedLocks'> {
-  const lb = lockAggs(before);
-  const la = lockAggs(after);
+function locksDiff(before: AnalyzeReport, after: AnalyzeReport, run: RunRates, opts: DiffOptions, out: Findings): Pick<DiffReport, 'locks' | 'unnamedLocks'> {
+  const namesB = namesByAddress(before);
+  const namesA = namesByAddress(after);
+  const lb = lockAggs(before, namesA);
+  const la = lockAggs(after, namesB);
+  const unnamed = { before: unnamedLocks(before, namesA), after: unnamedLocks(after, namesB) };
   const locks: DiffReport['locks'] = [];
   for (const key of [...new Set([...lb.keys(), ...la.keys()])]) {
     const b = lb.get(key);
     const a = la.get(key);
     const e = (b ?? a)!;
-    const row = {
+    const row: DiffReport['locks'][number] = {
       lock: e.lock,
       mode: e.mode,
+      matchedBy: b?.byAddress || a?.byAddress ? 'address' : 'name',
       aggregate: Boolean(b?.aggregate || a?.aggregate),
       acquisitions: cmp(b?.acquisitions, a?.acquisitions),
       contended: cmp(b?.contended, a?.contended),
+      contendedPerAcquisition: cmp(rate(b?.contended, b?.acquisitions), rate(a?.contended, a?.acquisitions)),
+      waitNsPerAcquisition: cmp(rate(b?.wait.total, b?.acquisitions), rate(a?.wait.total, a?.acquisitions)),
       wait: distCmp(b?.wait, a?.wait),
       hold: distCmp(b?.hold, a?.hold),
     };
     locks.push(row);
+    const addr = b?.byAddress ?? a?.byAddress;
+    if (b && a && addr) {
+      out.notComparable.push(`lock ${e.lock} ${e.mode}: named ${b.byAddress ? 'after' : 'before'}, known only by its raw address ${addr} ${b.byAddress ? 'before' : 'after'}: matched by that address (a static lock keeps it across boots of one kernel build without KASLR); --kallsyms names it`);
+    }
     if (!b || !a) {
-      const owner = lockOwnerModel(e.lock);
-      out.notComparable.push(`lock ${e.lock} ${e.mode}: seen ${b ? 'before' : 'after'} only${owner ? ` (registration lock of the ${owner} model)` : ''}`);
+      const side = b ? 'before' : 'after';
+      const reason = onlyOneSideReason(e, b ? before.kernelModel.id : after.kernelModel.id, b ? after.kernelModel.id : before.kernelModel.id, b ? unnamed.after : unnamed.before, b ? 'after' : 'before');
+      out.notComparable.push(`lock ${e.lock} ${e.mode}: seen ${side} only${reason}`);
       continue;
     }
-    const subject = `${e.lock} ${e.mode}`;
-    const checks: Array<[string, Cmp, number]> = [
-      ['max wait', row.wait.max, opts.minDeltaNs],
-      ['p99 wait', row.wait.p99, opts.minDeltaNs],
-      ['total wait', row.wait.total, opts.minDeltaNs],
-      ['max hold', row.hold.max, opts.minDeltaNs],
-      ['p99 hold', row.hold.p99, opts.minDeltaNs],
-      ['contended', row.contended, 1],
-    ];
-    for (const [metric, c, floor] of checks) {
-      if (!regressed(c, opts, floor)) continue;
-      const show = metric === 'contended' ? (v: number | null) => String(v ?? '-') : fmtNs;
-      out.regressions.push({ area: 'lock', subject, metric, before: c.before, after: c.after, ratio: c.ratio, message: `${subject} ${metric} ${show(c.before)} → ${show(c.after)} (${pct(c.ratio)})` });
-    }
+    lockRegressions(row, run, opts, out);
   }
   locks.sort((x, y) => x.lock.localeCompare(y.lock) || x.mode.localeCompare(y.mode));
   const beforeLocks = lockRowsOf(before).rows.length;
@@ -657,7 +719,6 @@ function locksDiff(before: AnalyzeReport, after: AnalyzeReport, opts: DiffOption
   if (beforeLocks === 0 || afterLocks === 0) {
     out.notComparable.push(`locks: ${beforeLocks === 0 && afterLocks === 0 ? 'neither report has' : beforeLocks === 0 ? 'the before report has no' : 'the after report has no'} lock statistics`);
   }
-  const unnamed = { before: unnamedLocks(before), after: unnamedLocks(after) };
   const count = (xs: Array<{ locks: number }>) => xs.reduce((a, x) => a + x.locks, 0);
   const hashed = (xs: Array<{ hashed: number }>) => xs.reduce((a, x) => a + x.hashed, 0);
   const nb = count(unnamed.before);
@@ -673,9 +734,20 @@ function locksDiff(before: AnalyzeReport, after: AnalyzeReport, opts: DiffOption
   return { locks, unnamedLocks: unnamed };
 }
 
+/** Run-level rates: more LUO lock waits per session, between runs of different length, is a regression. */
+function runRegressions(run: RunRates, opts: DiffOptions, out: Findings): void {
+  const c = run.waitsPerSession;
+  // Both runs must have lock statistics (a run without lock events has no waits to compare), and be of
+  // different length: for runs of similar length, the lock rows' totals already decide.
+  if (!run.lockAcquisitions.before || !run.lockAcquisitions.after || !run.lengthsDiffer) return;
+  if (rateRegressed(c, run.sessions.after, opts.threshold, 1)) {
+    out.regressions.push({ area: 'lock', subject: 'LUO locks', metric: 'waits per session', before: c.before, after: c.after, ratio: c.ratio, message: `LUO lock waits per session ${(c.before ?? 0).toFixed(2)} → ${(c.after ?? 0).toFixed(2)} (${pct(c.ratio)}) (waits ${run.waits.before} → ${run.waits.after}, sessions ${run.sessions.before} → ${run.sessions.after})` });
+  }
+}
+
 export function diffReports(before: AnalyzeReport, after: AnalyzeReport, opts: DiffOptions = DEFAULT_DIFF_OPTIONS): DiffReport {
   // Each part adds its lines to the headline, the not-comparable notes and the regressions, in this order.
-  const out: Findings = { headline: [], notComparable: [], regressions: [] };
+  const out: Findings = { headline: [], rateNotes: [], notComparable: [], regressions: [] };
   const { headline, regressions } = out;
   const side = (r: AnalyzeReport) => ({ files: r.sources.map((s) => s.file), kernelModel: r.kernelModel.id, title: r.kernelModel.title, pinning: r.kernelModel.pinning });
   const sameKernelModel = before.kernelModel.id === after.kernelModel.id;
@@ -685,7 +757,12 @@ export function diffReports(before: AnalyzeReport, after: AnalyzeReport, opts: D
   const verdicts = verdictsDiff(before, after, out);
   const sessions = sessionsDiff(before, after, out);
   const phases = phasesDiff(before, after, opts, out);
-  const { locks, unnamedLocks: unnamed } = locksDiff(before, after, opts, out);
+  const run = runRates(before, after, opts.threshold);
+  if (run.lengthsDiffer) headline.push(run.basis);
+  runRegressions(run, opts, out);
+  const { locks, unnamedLocks: unnamed } = locksDiff(before, after, run, opts, out);
+  headline.push(...out.rateNotes.slice(0, 3));
+  if (out.rateNotes.length > 3) headline.push(`… ${out.rateNotes.length - 3} more totals that rose while their rates did not (--json: locks[].contendedPerAcquisition, waitNsPerAcquisition)`);
   const notComparable = out.notComparable;
 
   if (regressions.length) headline.push(`${regressions.length} regression(s) beyond +${Math.round(opts.threshold * 100)}%: ${regressions.slice(0, 3).map((r) => r.message).join('; ')}${regressions.length > 3 ? '; …' : ''}`);
@@ -699,6 +776,8 @@ export function diffReports(before: AnalyzeReport, after: AnalyzeReport, opts: D
     options: { threshold: opts.threshold, minDeltaNs: opts.minDeltaNs },
     headline,
     sameKernelModel,
+    run,
+    rateNotes: out.rateNotes,
     moduleRefs,
     modules,
     sessions,

@@ -216,6 +216,8 @@ export const LockRowViewSchema = z.object({
   type: z.string().optional(),
   /** Set by the lock analysis for a known LUO lock. */
   luo: z.object({ role: z.string() }).nullable().optional(),
+  /** A LUO lock or one waited on or taken inside LUO calls (analyses/locks/schema.ts); absent in older reports. */
+  luoRelated: z.boolean().optional(),
   acquisitions: z.number(),
   contended: z.number(),
   wait: DistributionViewSchema,

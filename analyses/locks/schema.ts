@@ -40,6 +40,41 @@ const ContextSchema = z.object({
   after: z.string().nullable(),
 });
 
+
+const OwnerSchema = ContextSchema.extend({
+  mode: z.string(),
+  /** How long the owner had held the lock when the wait began (ns); null if acquired before the trace. */
+  heldFor: z.number().nullable(),
+});
+
+export const WaitRecordSchema = z.object({
+  lock: z.string().nullable(),
+  address: z.string().nullable(),
+  type: z.string(),
+  waiter: ContextSchema,
+  caller: z.string().nullable(),
+  begin: z.number(),
+  end: z.number(),
+  duration: z.number(),
+  slept: z.boolean(),
+  /** contention_begin events in this one wait (O7: spin, sleep, spin again after a wake-up...). */
+  begins: z.number().int(),
+  ret: z.number().int().nullable(),
+  owners: z.array(OwnerSchema),
+  ownersTotal: z.number().int(),
+  /** Other tasks inside the lock function but not holding yet (a writer spinning before its contention_begin). */
+  acquiring: z.number().int(),
+  /** The other task whose release of the lock came last before this wait ended. */
+  wokenBy: ContextSchema.extend({ at: z.number() }).nullable(),
+  /** One sentence: who waited on what, held by whom, doing what. */
+  explanation: z.string(),
+  /** The waiter or a holder was inside a LUO call, or the lock is a known LUO lock (default: reports saved before the field). */
+  luoRelated: z.boolean().default(true),
+  file: z.number().int(),
+  line: z.number().int(),
+});
+export type WaitRecord = z.infer<typeof WaitRecordSchema>;
+
 export const LockRowSchema = z.object({
   /** lockdep class name, else the symbol of the raw address (kallsyms / the trace's own `sym=`); null when unknown. */
   name: z.string().nullable(),
@@ -82,40 +117,18 @@ export const LockRowSchema = z.object({
   sessions: z.array(SessionFiguresSchema),
   sessionsTotal: z.number().int(),
   phases: z.array(SubStatsSchema),
+  /**
+   * A known LUO lock (luo above), or a lock waited on or taken inside LUO calls (inLuoCalls > 0):
+   * listed first; the other locks are summed in lockDetails.otherLocks by the text report.
+   */
+  // The defaults read reports saved before these fields existed (a CI baseline for `diff`): every row related, nothing kept.
+  luoRelated: z.boolean().default(true),
+  /** Waits and acquisitions by a task inside a LUO call. */
+  inLuoCalls: z.number().int().default(0),
+  /** The longest complete waits on this lock x mode, with their holders (at most 5; wait.count is the true count). */
+  longestWaits: z.array(WaitRecordSchema).default([]),
 });
 export type LockRow = z.infer<typeof LockRowSchema>;
-
-const OwnerSchema = ContextSchema.extend({
-  mode: z.string(),
-  /** How long the owner had held the lock when the wait began (ns); null if acquired before the trace. */
-  heldFor: z.number().nullable(),
-});
-
-export const WaitRecordSchema = z.object({
-  lock: z.string().nullable(),
-  address: z.string().nullable(),
-  type: z.string(),
-  waiter: ContextSchema,
-  caller: z.string().nullable(),
-  begin: z.number(),
-  end: z.number(),
-  duration: z.number(),
-  slept: z.boolean(),
-  /** contention_begin events in this one wait (O7: spin, sleep, spin again after a wake-up...). */
-  begins: z.number().int(),
-  ret: z.number().int().nullable(),
-  owners: z.array(OwnerSchema),
-  ownersTotal: z.number().int(),
-  /** Other tasks inside the lock function but not holding yet (a writer spinning before its contention_begin). */
-  acquiring: z.number().int(),
-  /** The other task whose release of the lock came last before this wait ended. */
-  wokenBy: ContextSchema.extend({ at: z.number() }).nullable(),
-  /** One sentence: who waited on what, held by whom, doing what. */
-  explanation: z.string(),
-  file: z.number().int(),
-  line: z.number().int(),
-});
-export type WaitRecord = z.infer<typeof WaitRecordSchema>;
 
 const PhaseInstanceSchema = z.object({
   func: z.string(),
@@ -171,8 +184,19 @@ export const LocksSectionSchema = z.object({
     unidentifiedProbes: z.number().int(),
     pointerRebinds: z.number().int(),
   }),
-  /** The slowest complete waits, with their owners (the chain that explains a stall). */
+  /** The slowest complete waits, with their owners (the chain that explains a stall): the LUO-related ones (at most 20), then the others (at most 20). */
   slowestWaits: z.array(WaitRecordSchema),
+  /** The rows that are not LUO-related (luoRelated false), summed: the text report's one line for them. */
+  otherLocks: z.object({
+    rows: z.number().int(),
+    acquisitions: z.number().int(),
+    contended: z.number().int(),
+    waitCount: z.number().int(),
+    waitTotal: z.number(),
+    waitMax: z.number().nullable(),
+  })
+    // reports saved before the field: no row was set apart
+    .default({ rows: 0, acquisitions: 0, contended: 0, waitCount: 0, waitTotal: 0, waitMax: null }),
   /** Per session (null = work outside any session: registration, module load...), its slowest LUO calls and the waits inside them. */
   stalls: z.array(z.object({ session: z.string().nullable(), slowest: z.array(PhaseInstanceSchema) })),
   stallSessionsTotal: z.number().int(),

@@ -13,9 +13,11 @@ import type { SessionRef, SessionTracker } from '../stream/task-session.js';
 import { EXACT_LIMIT, QUANTILE_METHOD, QUANTILE_RELATIVE_ACCURACY } from './quantiles.js';
 import type { LockFilters, LockRow, LockRowDistributions, LockSortKey, LocksSection, NameIdentitySchema, SessionFiguresSchema, SubStatsSchema, WaitRecord } from './schema.js';
 import { type LockStatistics, LockStats, NONE, OTHER_SESSIONS, SessionFigures, type SubStats } from './statistics.js';
-import { keepTop, type PendingWait, type PhaseInstance, phaseDuration, type StallView, TOP_PHASES_PER_SESSION } from './stalls.js';
+import { keepTop, type PendingWait, type PhaseInstance, phaseDuration, type StallView, TOP_PHASES_PER_SESSION, TOP_WAITS_PER_LOCK } from './stalls.js';
 
 const STALL_SESSIONS_SHOWN = 20;
+/** slowestWaits: at most this many LUO-related waits, then at most this many others. */
+const SLOWEST_SHOWN = 20;
 const SESSIONS_PER_ROW = 20;
 
 interface LockIdentity {
@@ -196,6 +198,8 @@ interface RowAcc {
   shared: boolean;
   total: LockStats;
   bySession: Map<string, SessionFigures>;
+  /** The longest waits of its instances (stalls.ts keeps TOP_WAITS_PER_LOCK per instance and mode). */
+  waits: PendingWait[];
 }
 
 /** Merge the per-class / per-instance statistics into lock x mode rows. */
@@ -206,7 +210,7 @@ function accumulateRows(b: SectionInput, names: ReportNames): Map<string, RowAcc
     if (e.pending !== null && names.session(e.pending) !== filters.session) continue;
     const key = names.rowKey(e.inst, e.shared);
     let acc = rows.get(key);
-    if (!acc) rows.set(key, (acc = { insts: new Set(), shared: e.shared, total: new LockStats(), bySession: new Map() }));
+    if (!acc) rows.set(key, (acc = { insts: new Set(), shared: e.shared, total: new LockStats(), bySession: new Map(), waits: [] }));
     acc.total.mergeAll(e.s);
   }
   for (const e of b.stats.sessionFigures.values()) {
@@ -218,6 +222,16 @@ function accumulateRows(b: SectionInput, names: ReportNames): Map<string, RowAcc
     let f = acc.bySession.get(k);
     if (!f) acc.bySession.set(k, (f = new SessionFigures()));
     f.merge(e.f);
+  }
+  for (const e of b.stalls.byLock.values()) {
+    for (const shared of [false, true]) {
+      const acc = rows.get(names.rowKey(e.inst, shared));
+      if (!acc) continue;
+      for (const w of e.byMode[shared ? 1 : 0]) {
+        // --session: a wait whose session was only named later (a file_set bound by a later RETRIEVE) may be another's
+        if (!filters.session || names.session(w.iv.ctx.session) === filters.session) keepTop(acc.waits, w, (x) => x.duration, TOP_WAITS_PER_LOCK);
+      }
+    }
   }
   // Every instance of a row's lock (a lockdep class can have many: one &session->mutex per session).
   for (const inst of b.tracker.instances) {
@@ -269,6 +283,9 @@ function lockRow(acc: RowAcc, names: ReportNames): LockRow {
     sessions: sessionRows(acc.bySession).slice(0, SESSIONS_PER_ROW),
     sessionsTotal: acc.bySession.size,
     phases: subRows(t.phases),
+    luoRelated: id.luo !== null || t.inLuoCalls > 0,
+    inLuoCalls: t.inLuoCalls,
+    longestWaits: acc.waits.map((w) => waitRecord(w, names)),
   };
 }
 
@@ -280,7 +297,8 @@ function buildRows(b: SectionInput, names: ReportNames): { rows: LockRow[]; dist
   if (filters.lock) entries = entries.filter((e) => matchesLockFilter(e.row, filters.lock as string));
   if (filters.type) entries = entries.filter((e) => matchesTypeFilter(e.row, filters.type as string));
   const totals = new Map(entries.map((e) => [e.row, e.total]));
-  const rows = sortLockRows(entries.map((e) => e.row), b.sort);
+  // LUO-related rows first (a LUO user's locks are buried under thousands of unrelated ones otherwise), each group by the sort key.
+  const rows = [...sortLockRows(entries.filter((e) => e.row.luoRelated).map((e) => e.row), b.sort), ...sortLockRows(entries.filter((e) => !e.row.luoRelated).map((e) => e.row), b.sort)];
   const distributions = !b.withDistributions
     ? []
     : rows.map((r) => {
@@ -289,6 +307,8 @@ function buildRows(b: SectionInput, names: ReportNames): { rows: LockRow[]; dist
       });
   return { rows, distributions, shownKeys: new Set(entries.map((e) => e.key)) };
 }
+
+const inLuoCall = (c: { func: string | null }) => c.func !== null;
 
 function waitRecord(pw: PendingWait, names: ReportNames): WaitRecord {
   const iv = pw.iv;
@@ -318,6 +338,8 @@ function waitRecord(pw: PendingWait, names: ReportNames): WaitRecord {
     acquiring: iv.acquiring,
     wokenBy,
     explanation: explainWait(waiter, { name: id.name ?? id.address ?? 'an unnamed lock', waiterMode: ml.mode }, pw.duration, iv.slept, owners, iv.ownersTotal, wokenBy),
+    // As stalls.ts isLuoWait, with the lock's final identity.
+    luoRelated: id.luo !== null || inLuoCall(waiter) || owners.some(inLuoCall),
     file: iv.src,
     line: iv.line,
   };
@@ -463,9 +485,7 @@ export function buildSection(b: SectionInput): SectionResult {
   const names = new ReportNames(b.symbols, b.sessions);
   const { rows, distributions, shownKeys } = buildRows(b, names);
   const rowShown: RowShown = (inst, shared) => (!filters.lock && !filters.type) || shownKeys.has(names.rowKey(inst, shared));
-  const slowestWaits = b.stalls.slowest
-    .filter((w) => rowShown(w.iv.lock, w.iv.shared) && (!filters.session || names.session(w.iv.ctx.session) === filters.session))
-    .map((w) => waitRecord(w, names));
+  const slowestWaits = slowestRecords(b, names, rowShown);
   const stalls = stallRows(b, names, rowShown);
   const section: LocksSection = {
     locks: rows,
@@ -474,6 +494,7 @@ export function buildSection(b: SectionInput): SectionResult {
     quantileMethod: { description: QUANTILE_METHOD, exactUpTo: EXACT_LIMIT, sketchRelativeError: QUANTILE_RELATIVE_ACCURACY },
     totals: totals(b.tracker),
     slowestWaits,
+    otherLocks: otherLocks(rows),
     stalls: stalls.stalls,
     stallSessionsTotal: stalls.total,
     heldAtEnd: heldAtEndRows(b, names, rowShown),
@@ -482,6 +503,29 @@ export function buildSection(b: SectionInput): SectionResult {
     notes: sectionNotes(b, rows),
   };
   return { section, distributions };
+}
+
+/** The slowest waits, LUO-related first (each kind slowest first): a wait classed "other" when it ended may have a LUO lock by now. */
+function slowestRecords(b: SectionInput, names: ReportNames, rowShown: RowShown): WaitRecord[] {
+  const { filters } = b;
+  const records = [...b.stalls.slowest, ...b.stalls.slowestOther]
+    .filter((w) => rowShown(w.iv.lock, w.iv.shared) && (!filters.session || names.session(w.iv.ctx.session) === filters.session))
+    .map((w) => waitRecord(w, names))
+    .sort((x, y) => y.duration - x.duration);
+  return [...records.filter((w) => w.luoRelated).slice(0, SLOWEST_SHOWN), ...records.filter((w) => !w.luoRelated).slice(0, SLOWEST_SHOWN)];
+}
+
+function otherLocks(rows: LockRow[]): LocksSection['otherLocks'] {
+  const other = rows.filter((r) => !r.luoRelated);
+  const maxes = other.map((r) => r.wait.max).filter((v): v is number => v !== null);
+  return {
+    rows: other.length,
+    acquisitions: other.reduce((n, r) => n + r.acquisitions, 0),
+    contended: other.reduce((n, r) => n + r.contended, 0),
+    waitCount: other.reduce((n, r) => n + r.wait.count, 0),
+    waitTotal: other.reduce((n, r) => n + r.wait.total, 0),
+    waitMax: maxes.length ? Math.max(...maxes) : null,
+  };
 }
 
 function who(c: { pid: number | null; comm: string | null }): string {
@@ -496,10 +540,21 @@ function doing(c: { func: string | null; session: string | null; after?: string 
   return parts.length ? ` (${parts.join(', ')})` : '';
 }
 
+/** How an owner held an rwsem-like lock, said before its name: "writer", "readers"; nothing for a mutex or spinlock. */
+function ownerRole(modes: Set<string>, n: number): string {
+  if (modes.size !== 1) return modes.has('R') && modes.has('W') ? 'a writer and readers ' : '';
+  const m = [...modes][0];
+  if (m === 'R') return n > 1 ? 'readers ' : 'reader ';
+  if (m === 'W') return 'writer ';
+  return '';
+}
+
 /**
- * "preserve in session A (luo_ctl[320] in luo_preserve_file) waited 48 ms on luo_register_rwlock:W
- * held by insmod[317] (liveupdate_register_file_handler)": the lock is labelled with the owners' mode
- * when they are known (what blocked the waiter), with the waiter's mode otherwise.
+ * "preserve in session A (luo_ctl[320] in luo_preserve_file) waited 48 ms on luo_register_rwlock:R
+ * held by writer insmod[317] (liveupdate_register_file_handler)": the lock is labelled with the
+ * waiter's own mode (its row), which contention_begin's flags give (LCB_F_READ from
+ * rwsem_down_read_slowpath, LCB_F_WRITE from rwsem_down_write_slowpath, docs/luo-model.md §5); the
+ * owners' mode, what blocked it, is said with them.
  */
 export function explainWait(
   waiter: { pid: number | null; comm: string | null; session: string | null; func: string | null; phase: string | null; after: string | null },
@@ -511,11 +566,11 @@ export function explainWait(
   wokenBy: { pid: number | null; comm: string | null; session: string | null; func: string | null; after: string | null } | null,
 ): string {
   const subject = `${waiter.phase ?? (waiter.after ? `work after ${waiter.after}` : 'work outside LUO calls')}${waiter.session ? ` in session ${waiter.session}` : ''} (${who(waiter)}${waiter.func ? ` in ${waiter.func}` : ''})`;
-  const modes = new Set(owners.map((o) => o.mode));
-  const label = `${lock.name}:${modes.size === 1 ? [...modes][0] : lock.waiterMode}`;
+  const label = `${lock.name}:${lock.waiterMode}`;
   let held: string;
   if (owners.length) {
-    held = ` held by ${owners.map((o) => `${who(o)}${doing(o)}`).join(', ')}${ownersTotal > owners.length ? ` and ${ownersTotal - owners.length} more` : ''}`;
+    const role = ownerRole(new Set(owners.map((o) => o.mode)), ownersTotal);
+    held = ` held by ${role}${owners.map((o) => `${who(o)}${doing(o)}`).join(', ')}${ownersTotal > owners.length ? ` and ${ownersTotal - owners.length} more` : ''}`;
   } else if (wokenBy) {
     held = `; no holder seen when the wait began, released last by ${who(wokenBy)}${doing(wokenBy)}`;
   } else if (!slept) {

@@ -1,10 +1,14 @@
-// The stall view of the lock analysis: the slowest complete waits overall and, per task, the LUO
-// call it is in (its outermost one, the phase), so that each session keeps its slowest LUO phases
-// with the waits inside them. Bounded: the slowest TOP_WAITS waits, TOP_PHASES_PER_SESSION phases
-// per session, and the slowest STALL_SESSIONS_KEPT sessions (pruned when twice as many).
+// The stall view of the lock analysis: the slowest complete waits overall (LUO-related ones and the
+// others kept apart, so that thousands of unrelated waits cannot push the LUO ones out), the longest
+// waits of each lock (the drill-down of one lock), and, per task, the LUO call it is in (its
+// outermost one, the phase), so that each session keeps its slowest LUO phases with the waits inside
+// them. Bounded: the slowest TOP_WAITS waits of each kind, TOP_WAITS_PER_LOCK per lock x mode for at
+// most LOCKS_WITH_WAITS locks, TOP_PHASES_PER_SESSION phases per session, and the slowest
+// STALL_SESSIONS_KEPT sessions (pruned when twice as many).
 import type { TraceEvent } from '../../parsers/event.js';
+import { LUO_LOCKS } from '../kernel/kernel-models.js';
 import type { LuoCallTracker, OpenCall } from '../stream/luo-calls.js';
-import type { WaitInterval } from './lock-intervals.js';
+import type { LockInstance, TaskContext, WaitInterval } from './lock-intervals.js';
 import { type SessionRef, sessionRefKey } from '../stream/task-session.js';
 import type { TaskContexts } from './task-context.js';
 import { type TaskKey, taskKey } from '../stream/task-key.js';
@@ -36,6 +40,10 @@ export interface SessionStalls {
 }
 
 const TOP_WAITS = 20;
+/** Longest waits kept per lock x mode (the lock drill-down); its true counts are in the lock's row. */
+export const TOP_WAITS_PER_LOCK = 5;
+/** Locks whose longest waits are kept; past twice this, the locks with the shortest longest wait (LUO ones last) are dropped. */
+const LOCKS_WITH_WAITS = 1000;
 const TOP_PHASE_WAITS = 5;
 export const TOP_PHASES_PER_SESSION = 3;
 /** Sessions whose slowest calls are kept for the stall view (pruned to this when twice as many). */
@@ -58,9 +66,38 @@ export function phaseDuration(p: PhaseInstance): number {
 /** Is an interval of this task, from start to end (either may be unknown), within the report's pid and time filters? */
 export type ScopeTest = (pid: number | null, start: number | null, end: number | null) => boolean;
 
+const inLuoCall = (ctx: TaskContext): boolean => ctx.func !== null;
+
+/** Is this a known LUO lock by the name or symbol it has now (analyses/kernel LUO_LOCKS)? */
+export function isLuoLockNow(inst: LockInstance): boolean {
+  const r = inst.root();
+  // (section.ts identify() also knows symbols inside luo_session_global; they are checked again there, at the end.)
+  return (r.name !== null && LUO_LOCKS[r.name] !== undefined) || (r.sym !== null && LUO_LOCKS[r.sym] !== undefined);
+}
+
+/**
+ * A LUO-related wait: the waiter or a holder was inside a LUO call, or the lock is a known LUO
+ * lock. Decided when the wait ends
+ * (a name learned later is checked again when the section is built).
+ */
+export function isLuoWait(iv: WaitInterval): boolean {
+  return inLuoCall(iv.ctx) || iv.owners.some((o) => inLuoCall(o.ctx)) || isLuoLockNow(iv.lock);
+}
+
+/** The longest waits of one lock instance, per mode (0 = exclusive, 1 = shared). */
+export interface LockWaits {
+  inst: LockInstance;
+  byMode: [PendingWait[], PendingWait[]];
+  luo: boolean;
+}
+
 export class StallView {
-  /** The slowest complete waits, slowest first. */
+  /** The slowest complete LUO-related waits (isLuoWait), slowest first. */
   readonly slowest: PendingWait[] = [];
+  /** The slowest complete waits of every other kind, slowest first. */
+  readonly slowestOther: PendingWait[] = [];
+  /** Per lock instance (as it was when the wait ended; rows group them by their final identity), its longest waits. */
+  readonly byLock = new Map<LockInstance, LockWaits>();
   /** Per task (taskKey): its outermost LUO call, and the phase instance open for it. */
   private readonly phaseTasks = new Map<TaskKey, { call: OpenCall | null; open: PhaseInstance | null }>();
   readonly bySession = new Map<string, SessionStalls>();
@@ -80,13 +117,31 @@ export class StallView {
   /** A complete wait of `duration`, already counted in the statistics. */
   addWait(iv: WaitInterval, duration: number): void {
     const pw: PendingWait = { iv, duration };
-    keepTop(this.slowest, pw, (x) => x.duration, TOP_WAITS);
+    const luo = isLuoWait(iv);
+    keepTop(luo ? this.slowest : this.slowestOther, pw, (x) => x.duration, TOP_WAITS);
+    this.addLockWait(pw, luo);
     const ph = this.phaseTasks.get(taskKey(iv.src, iv.pid))?.open;
     if (ph && (ph.start === null || (iv.begin as number) >= ph.start)) {
       ph.waitCount++;
       ph.waitTotal += duration;
       keepTop(ph.waits, pw, (x) => x.duration, TOP_PHASE_WAITS);
     }
+  }
+
+  private addLockWait(pw: PendingWait, luo: boolean): void {
+    let e = this.byLock.get(pw.iv.lock);
+    if (!e) this.byLock.set(pw.iv.lock, (e = { inst: pw.iv.lock, byMode: [[], []], luo }));
+    e.luo ||= luo;
+    keepTop(e.byMode[pw.iv.shared ? 1 : 0], pw, (x) => x.duration, TOP_WAITS_PER_LOCK);
+    if (this.byLock.size > 2 * LOCKS_WITH_WAITS) this.pruneLocks();
+  }
+
+  /** Keep LOCKS_WITH_WAITS locks: the LUO-related ones first, then those with the longest waits. */
+  private pruneLocks(): void {
+    const longest = (e: LockWaits) => Math.max(e.byMode[0][0]?.duration ?? -1, e.byMode[1][0]?.duration ?? -1);
+    const keep = [...this.byLock.values()].sort((x, y) => Number(y.luo) - Number(x.luo) || longest(y) - longest(x)).slice(0, LOCKS_WITH_WAITS);
+    this.byLock.clear();
+    for (const e of keep) this.byLock.set(e.inst, e);
   }
 
   /** Follow the task's outermost LUO call (call the tracker's push first): a change closes its phase instance. */

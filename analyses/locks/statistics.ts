@@ -37,6 +37,8 @@ export class LockStats extends SubStats {
   failed = 0;
   trylockFailed = 0;
   holdsNotObservable = 0;
+  /** Waits and acquisitions by a task inside a LUO call: the lock is LUO-related. */
+  inLuoCalls = 0;
   readonly incompleteWaits = zeroIncomplete();
   readonly incompleteHolds = zeroIncomplete();
   readonly callers = new Map<string, SubStats>();
@@ -48,6 +50,7 @@ export class LockStats extends SubStats {
     this.failed += o.failed;
     this.trylockFailed += o.trylockFailed;
     this.holdsNotObservable += o.holdsNotObservable;
+    this.inLuoCalls += o.inLuoCalls;
     for (const k of Object.keys(this.incompleteWaits) as IncompleteReason[]) {
       this.incompleteWaits[k] += o.incompleteWaits[k];
       this.incompleteHolds[k] += o.incompleteHolds[k];
@@ -147,6 +150,8 @@ export interface NestingEntry {
   count: number;
 }
 
+const inLuoCall = (ctx: TaskContext): boolean => ctx.func !== null;
+
 const callerOf = (caller: string | null, ctx: TaskContext): string => caller ?? ctx.func ?? (ctx.syscall ? `sys_${ctx.syscall}` : NONE);
 
 export class LockStatistics {
@@ -229,6 +234,7 @@ export class LockStatistics {
     const session = iv.ctx.session;
     const s = this.statsFor(iv.lock, iv.shared, session);
     if (!s) return -1;
+    if (inLuoCall(iv.ctx)) s.inLuoCalls++;
     if (iv.incomplete !== null || iv.begin === null || iv.end === null) {
       s.incompleteWaits[iv.incomplete ?? 'trace-start']++;
       return -1;
@@ -251,6 +257,7 @@ export class LockStatistics {
     const session = iv.ctx.session;
     const s = this.statsFor(iv.lock, shared, session);
     if (!s) return;
+    if (inLuoCall(iv.ctx)) s.inLuoCalls++;
     const caller = callerOf(iv.caller, iv.ctx);
     const phase = iv.ctx.phase ?? NONE;
     if (iv.failed) {

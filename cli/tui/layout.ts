@@ -24,7 +24,7 @@ export function buildPage(ctx: PageCtx, view: View): Page {
     case 'modules':
       return modulesPage(ctx);
     case 'locks':
-      return locksPage(ctx);
+      return locksPage(ctx, view.all === true);
     case 'quality':
       return qualityPage(ctx);
     case 'events':
@@ -243,6 +243,8 @@ function buildTitle(ctx: PageCtx, f: Frame): string {
     }
     case 'lock':
       return `lock ${f.view.key.split('|')[0] || f.view.key}`;
+    case 'locks':
+      return f.view.all ? 'all locks' : SCREEN_TITLES.locks;
     case 'events':
       return `${shortFile(f.view.file ?? ctx.model.files[0])}${f.view.mark !== undefined ? `:${f.view.mark}` : ''}`;
     default:

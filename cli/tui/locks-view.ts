@@ -12,6 +12,29 @@ export type LockSummary = z.infer<typeof Summary>;
 
 const Bucket = z.object({ low: z.number(), high: z.number(), count: z.number() });
 
+
+const Who = z
+  .object({ pid: z.number().nullable(), comm: z.string().nullable(), session: z.string().nullable(), func: z.string().nullable(), phase: z.string().nullable() })
+  .partial();
+
+export const WaitView = z.object({
+  lock: z.string().nullable(),
+  address: z.string().nullable().optional(),
+  /** The waiter's mode as the lock's row type: `rwsem:W` for a writer. */
+  type: z.string().optional(),
+  duration: z.number(),
+  begin: z.number().optional(),
+  waiter: Who.optional(),
+  owners: z.array(Who.extend({ mode: z.string().optional(), heldFor: z.number().nullable().optional() })).optional(),
+  /** No holder seen when the wait began: the task whose release came last before it ended. */
+  wokenBy: Who.nullable().optional(),
+  explanation: z.string().optional(),
+  /** Source index (or file name) and line of the wait's first event. */
+  file: z.union([z.number(), z.string()]).optional(),
+  line: z.number().optional(),
+});
+export type WaitRecord = z.infer<typeof WaitView>;
+
 export const LockRowView = z.object({
   name: z.string().nullable(),
   address: z.string().nullable(),
@@ -23,26 +46,12 @@ export const LockRowView = z.object({
   hold: Summary.optional(),
   waitHistogram: z.array(Bucket).optional(),
   holdHistogram: z.array(Bucket).optional(),
+  /** A LUO lock or one waited on inside LUO calls (listed first; the others behind one summary row). */
+  luoRelated: z.boolean().optional(),
+  /** The longest waits on this lock x mode with their holders (a few; wait.count is the true count). */
+  longestWaits: z.array(z.unknown()).optional(),
 });
 export type LockRow = z.infer<typeof LockRowView>;
-
-const Who = z
-  .object({ pid: z.number().nullable(), comm: z.string().nullable(), session: z.string().nullable(), func: z.string().nullable(), phase: z.string().nullable() })
-  .partial();
-
-export const WaitView = z.object({
-  lock: z.string().nullable(),
-  address: z.string().nullable().optional(),
-  duration: z.number(),
-  begin: z.number().optional(),
-  waiter: Who.optional(),
-  owners: z.array(Who.extend({ mode: z.string().optional(), heldFor: z.number().nullable().optional() })).optional(),
-  explanation: z.string().optional(),
-  /** Source index (or file name) and line of the wait's first event. */
-  file: z.union([z.number(), z.string()]).optional(),
-  line: z.number().optional(),
-});
-export type WaitRecord = z.infer<typeof WaitView>;
 
 export const lockKey = (l: Pick<LockRow, 'name' | 'address' | 'mode'>): string => `${l.name ?? ''}|${l.address ?? ''}|${l.mode}`;
 export const lockName = (l: Pick<LockRow, 'name' | 'address'>): string => l.name ?? l.address ?? '(unknown lock)';
@@ -51,8 +60,22 @@ export function lockRows(r: AnalyzeReport): { rows: LockRow[]; unreadable: numbe
   return readableRows(LockRowView, r.locks);
 }
 
-/** The slowest waits on this lock the report kept (lockDetails.slowestWaits), slowest first. */
+/** Is this row a LUO lock or one waited on inside LUO calls? (Reports without the field: every row is.) */
+export const isLuoRow = (l: LockRow): boolean => l.luoRelated !== false;
+
+/**
+ * The longest waits on this lock the report kept, slowest first: the row's own (longestWaits, a few
+ * per lock) and those of this lock among lockDetails.slowestWaits (the slowest of the whole run, so a
+ * busy lock can have more there), each wait once.
+ */
 export function waitsOf(r: AnalyzeReport, l: LockRow): WaitRecord[] {
+  const own = l.longestWaits ? readableRows(WaitView, l.longestWaits).rows : [];
+  const seen = new Set(own.map((w) => `${w.file}:${w.line}:${w.begin}`));
+  const more = slowestWaitsOf(r, l).filter((w) => !seen.has(`${w.file}:${w.line}:${w.begin}`));
+  return [...own, ...more].sort((a, b) => b.duration - a.duration);
+}
+
+function slowestWaitsOf(r: AnalyzeReport, l: LockRow): WaitRecord[] {
   const list = (r.lockDetails as Record<string, unknown>).slowestWaits;
   if (!Array.isArray(list)) return [];
   const out: WaitRecord[] = [];
@@ -65,7 +88,7 @@ export function waitsOf(r: AnalyzeReport, l: LockRow): WaitRecord[] {
     const typeOf = (x: unknown) => (typeof x === 'object' && x !== null && typeof (x as { type?: unknown }).type === 'string' ? (x as { type: string }).type : null);
     if (same && (l.type === undefined || typeOf(x) === null || typeOf(x) === l.type)) out.push(w);
   }
-  return out.sort((a, b) => b.duration - a.duration);
+  return out;
 }
 
 /** The file a wait's `file` field names (a source index in the issue #4 contract). */

@@ -18,7 +18,8 @@ export type View =
   | { kind: 'overview' }
   | { kind: 'sessions' }
   | { kind: 'modules' }
-  | { kind: 'locks' }
+  /** `all`: every lock, not only the LUO-related ones (the drill-down of the "other locks" row). */
+  | { kind: 'locks'; all?: boolean }
   | { kind: 'quality' }
   /** Raw lines of one input file; `line` is where the cursor starts, `mark` the line to highlight. */
   | { kind: 'events'; file?: string; line?: number; mark?: number }

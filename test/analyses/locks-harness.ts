@@ -96,3 +96,26 @@ export function symbolsFromText(text: string): SymbolTable {
 }
 
 export const row = (s: LocksSection, name: string, type: string) => s.locks.find((l) => (l.name === name || l.address === name) && l.type === type);
+
+/**
+ * Synthetic, in the real line format: the chain of issue 14 case 12, a preserve (luo_ctl[320],
+ * down_read) waits 48 ms for luo_register_rwlock while insmod[317] registers a handler (down_write).
+ */
+export const READER_BLOCKED_BY_WRITER: string[] = [
+  ftraceLine('insmod', 317, 0, 10.0, P.enter('liveupdate_register_file_handler', '0x130', 'handler="luo-demo-v1"')),
+  ftraceLine('insmod', 317, 0, 10.000100, P.downWrite(ADDR.register)),
+  ftraceLine('insmod', 317, 0, 10.000105, P.acquire('0000000087631697', 'luo_register_rwlock')),
+  ftraceLine('luo_ctl', 320, 1, 10.001, P.enter('luo_session_create', '0x130', 'name="session-A"')),
+  ftraceLine('luo_ctl', 320, 1, 10.0015, P.exit('luo_session_create', 0)),
+  ftraceLine('luo_ctl', 320, 1, 10.002, P.enter('luo_preserve_file', '0x2d0', 'file_set=0xff1100002093b858 token=0x1 fd=5')),
+  ftraceLine('luo_ctl', 320, 1, 10.002100, P.downRead(ADDR.register)),
+  ftraceLine('luo_ctl', 320, 1, 10.002105, P.acquire('0000000087631697', 'luo_register_rwlock', true)),
+  ftraceLine('luo_ctl', 320, 1, 10.002200, P.begin('00000000a1b2c3d4', 'READ'), 'd..2.'),
+  ftraceLine('insmod', 317, 0, 10.050, P.upWrite(ADDR.register)),
+  ftraceLine('insmod', 317, 0, 10.050005, P.release('0000000087631697', 'luo_register_rwlock')),
+  ftraceLine('insmod', 317, 0, 10.051, P.exit('liveupdate_register_file_handler', 0)),
+  ftraceLine('luo_ctl', 320, 1, 10.0502, P.end('00000000a1b2c3d4'), '...1.'),
+  ftraceLine('luo_ctl', 320, 1, 10.0503, P.upRead(ADDR.register)),
+  ftraceLine('luo_ctl', 320, 1, 10.050305, P.release('0000000087631697', 'luo_register_rwlock')),
+  ftraceLine('luo_ctl', 320, 1, 10.06, P.exit('luo_preserve_file', 0)),
+];

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../parsers/event.js';
 import { makeEvent } from '../../parsers/payloads.js';
 import { LocksSectionSchema } from '../../analyses/locks/locks.js';
-import { ADDR, P, analyzeEvents, analyzeLines, ftraceLine as L, row, symbolsFromText } from './locks-harness.js';
+import { ADDR, P, READER_BLOCKED_BY_WRITER, analyzeEvents, analyzeLines, ftraceLine as L, row, symbolsFromText } from './locks-harness.js';
 
 const KALLSYMS = `ffffffff81302260 T liveupdate_register_file_handler
 ffffffff813024a0 T luo_preserve_file
@@ -59,7 +59,7 @@ describe('rwsem write contention: probe + lockdep + contention merged (real line
     const w = section.slowestWaits[0];
     expect(w.owners).toEqual([expect.objectContaining({ pid: 321, comm: 'luo_ctl', mode: 'W', heldFor: 6_448_000 })]);
     expect(w.wokenBy).toMatchObject({ pid: 321, at: 76_858_000_000 });
-    expect(w.explanation).toContain('waited 2.20 ms on luo_session_global.outgoing.rwsem:W held by luo_ctl[321]');
+    expect(w.explanation).toContain('waited 2.20 ms on luo_session_global.outgoing.rwsem:W held by writer luo_ctl[321]');
   });
 
   it('keeps the rwsem wait_lock as its own spinlock without stealing the contention', async () => {
@@ -154,31 +154,14 @@ describe('binding contention to the pending acquisition only when the lock type 
 
 describe('owner attribution, sessions, phases and the stall view', () => {
   // The chain of the issue: a preserve waits for luo_register_rwlock while insmod registers a handler.
-  const lines = [
-    L('insmod', 317, 0, 10.0, P.enter('liveupdate_register_file_handler', '0x130', 'handler="luo-demo-v1"')),
-    L('insmod', 317, 0, 10.000100, P.downWrite(ADDR.register)),
-    L('insmod', 317, 0, 10.000105, P.acquire('0000000087631697', 'luo_register_rwlock')),
-    L('luo_ctl', 320, 1, 10.001, P.enter('luo_session_create', '0x130', 'name="session-A"')),
-    L('luo_ctl', 320, 1, 10.0015, P.exit('luo_session_create', 0)),
-    L('luo_ctl', 320, 1, 10.002, P.enter('luo_preserve_file', '0x2d0', 'file_set=0xff1100002093b858 token=0x1 fd=5')),
-    L('luo_ctl', 320, 1, 10.002100, P.downRead(ADDR.register)),
-    L('luo_ctl', 320, 1, 10.002105, P.acquire('0000000087631697', 'luo_register_rwlock', true)),
-    L('luo_ctl', 320, 1, 10.002200, P.begin('00000000a1b2c3d4', 'READ'), 'd..2.'),
-    L('insmod', 317, 0, 10.050, P.upWrite(ADDR.register)),
-    L('insmod', 317, 0, 10.050005, P.release('0000000087631697', 'luo_register_rwlock')),
-    L('insmod', 317, 0, 10.051, P.exit('liveupdate_register_file_handler', 0)),
-    L('luo_ctl', 320, 1, 10.0502, P.end('00000000a1b2c3d4'), '...1.'),
-    L('luo_ctl', 320, 1, 10.0503, P.upRead(ADDR.register)),
-    L('luo_ctl', 320, 1, 10.050305, P.release('0000000087631697', 'luo_register_rwlock')),
-    L('luo_ctl', 320, 1, 10.06, P.exit('luo_preserve_file', 0)),
-  ];
+  const lines = READER_BLOCKED_BY_WRITER;
 
-  it('explains the stall: preserve in session A waited 48 ms on luo_register_rwlock:W held by insmod (liveupdate_register_file_handler)', async () => {
+  it('explains the stall: preserve in session A waited 48 ms on luo_register_rwlock:R (its own mode) held by writer insmod (liveupdate_register_file_handler)', async () => {
     const { section } = await analyzeLines(lines);
     const w = section.slowestWaits[0];
     expect(w.waiter).toEqual({ pid: 320, comm: 'luo_ctl', session: 'session-A', func: 'luo_preserve_file', phase: 'preserve', after: null });
     expect(w.owners).toEqual([{ pid: 317, comm: 'insmod', session: null, func: 'liveupdate_register_file_handler', phase: 'register', after: null, mode: 'W', heldFor: 2_100_000 }]);
-    expect(w.explanation).toBe('preserve in session session-A (luo_ctl[320] in luo_preserve_file) waited 48.0 ms on luo_register_rwlock:W held by insmod[317] (liveupdate_register_file_handler)');
+    expect(w.explanation).toBe('preserve in session session-A (luo_ctl[320] in luo_preserve_file) waited 48.0 ms on luo_register_rwlock:R held by writer insmod[317] (liveupdate_register_file_handler)');
     expect(w.duration).toBe(48_000_000);
   });
 
@@ -249,6 +232,12 @@ describe('owner attribution, sessions, phases and the stall view', () => {
     const w = section.slowestWaits[0];
     expect(w.owners.map((o) => [o.pid, o.mode])).toEqual([[320, 'R'], [321, 'R']]);
     expect(w.wokenBy?.pid).toBe(321);
+    // The writer's wait is labelled with its own mode (contention_begin WRITE), its holders with theirs.
+    expect(w.type).toBe('rwsem:W');
+    expect(w.explanation).toBe('work outside LUO calls (insmod[317]) waited 18 ms on luo_register_rwlock:W held by readers luo_ctl[320], luo_ctl[321]');
+    // ...and kept with the lock's own row (the drill-down), not only among the slowest waits overall
+    expect(row(section, 'luo_register_rwlock', 'rwsem:W')?.longestWaits.map((x) => x.explanation)).toEqual([w.explanation]);
+    expect(row(section, 'luo_register_rwlock', 'rwsem:R')?.longestWaits).toEqual([]);
     const r = row(section, 'luo_register_rwlock', 'rwsem:R');
     // read holds overlap across tasks: 10 ms and 19 ms
     expect(r?.hold).toMatchObject({ count: 2, total: 29_000_000 });
@@ -519,5 +508,43 @@ describe('bounded memory with many sessions', () => {
     expect(section.stallSessionsTotal).toBe(1005);
     expect(section.stalls).toHaveLength(20);
     expect(section.stalls[0]).toMatchObject({ session: 's1004', slowest: [expect.objectContaining({ func: 'luo_session_create', duration: 3000 + 1004 * 100 })] });
+  });
+});
+
+describe('bounded memory with many contended locks (synthetic: unfiltered contention, as the lab saw ~45k events per run)', () => {
+  it('keeps the longest waits of at most 2000 locks (the LUO one always, then the slowest); every row keeps its true counts', async () => {
+    const lines: string[] = [];
+    // 2500 unrelated spinlocks (an init task), one wait each, lock i waiting i µs
+    for (let i = 1; i <= 2500; i++) {
+      const ptr = `00000000${(0x10000000 + i).toString(16)}`;
+      lines.push(L('init', 1, 0, i * 0.01, P.begin(ptr, 'SPIN')), L('init', 1, 0, i * 0.01 + i * 1e-6, P.end(ptr)));
+    }
+    // one short LUO wait, first: a reader of luo_register_rwlock (named by its own lockdep event)
+    lines.unshift(
+      L('luo_ctl', 320, 1, 0.001, P.downRead(ADDR.register)),
+      L('luo_ctl', 320, 1, 0.001005, P.acquire('0000000087631697', 'luo_register_rwlock', true)),
+      L('luo_ctl', 320, 1, 0.0011, P.begin('00000000a1b2c3d4', 'READ')),
+      L('luo_ctl', 320, 1, 0.001101, P.end('00000000a1b2c3d4')),
+      L('luo_ctl', 320, 1, 0.0012, P.upRead(ADDR.register)),
+      L('luo_ctl', 320, 1, 0.001205, P.release('0000000087631697', 'luo_register_rwlock')),
+    );
+    const { section } = await analyzeLines(lines);
+    const spins = section.locks.filter((l) => l.type === 'spinlock');
+    expect(spins).toHaveLength(2500);
+    expect(spins.every((l) => l.contended === 1 && l.wait.count === 1 && !l.luoRelated)).toBe(true);
+    const kept = spins.filter((l) => l.longestWaits.length === 1);
+    expect(kept.length).toBeGreaterThanOrEqual(1000);
+    expect(kept.length).toBeLessThanOrEqual(2000);
+    // the ones dropped are the shortest waits
+    const shortestKept = Math.min(...kept.map((l) => l.wait.max as number));
+    expect(spins.filter((l) => l.longestWaits.length === 0).every((l) => (l.wait.max as number) < shortestKept)).toBe(true);
+    const reg = row(section, 'luo_register_rwlock', 'rwsem:R');
+    expect(reg).toMatchObject({ luoRelated: true, contended: 1, wait: { count: 1, total: 1000 } });
+    expect(reg?.longestWaits).toHaveLength(1);
+    // LUO-related rows first, and the LUO wait first among the slowest waits although 2500 others are slower
+    expect(section.locks[0]).toBe(reg);
+    expect(section.slowestWaits[0]).toMatchObject({ lock: 'luo_register_rwlock', luoRelated: true, duration: 1000 });
+    expect(section.slowestWaits.slice(1).map((w) => w.duration)).toEqual(Array.from({ length: 20 }, (_, k) => (2500 - k) * 1000));
+    expect(section.otherLocks).toMatchObject({ rows: 2500, contended: 2500, waitCount: 2500, waitMax: 2_500_000 });
   });
 });

@@ -93,10 +93,14 @@ describe('CSV tables', () => {
     expect([stats.length, stats.filter((x) => x.lock !== '').length]).toEqual([80, 12]);
     expect(stats.map((x) => [x.lock || x.address, x.type])).toEqual(report.locks.map((l) => [l.name ?? l.address, l.type]));
     expect(stats.find((x) => x.lock === 'luo_session_serialize_rwsem')).toMatchObject({ address: '0xffffffff81ed2740', mode: 'R', acquisitions: '23', contended: '0', hold_count: '23', hold_max_ns: '356268000', wait_count: '0', wait_max_ns: '' });
-    // the 20 slowest waits the report keeps, slowest first: rmmod-344's 95 ms wait on an rwsem nothing names
+    expect(stats.filter((x) => x.luo_related === 'true')).toHaveLength(report.locks.filter((l) => l.luoRelated).length);
+    // the waits the report keeps: the 20 slowest LUO-related ones, then the 20 slowest others (rmmod-344's
+    // 95 ms wait on an rwsem nothing names, after liveupdate_unregister_file_handler: not inside a LUO call)
     const waits = readCsv(dir, 'waits.csv');
-    expect(waits).toHaveLength(20);
-    expect(waits[0]).toMatchObject({ lock: '', address: '00000000f7c18e79', type: 'rwsem:W', waiter_pid: '344', waiter_comm: 'rmmod', wait_ns: '94786000', line: '940' });
+    expect(waits).toHaveLength(40);
+    expect(waits.map((w) => w.luo_related)).toEqual([...Array(20).fill('true'), ...Array(20).fill('false')]);
+    expect(waits[0]).toMatchObject({ lock: '&session->mutex', type: 'mutex', waiter_pid: '342', waiter_comm: 'luo_ctl', wait_ns: '4530000', line: '385' });
+    expect(waits[20]).toMatchObject({ lock: '', address: '00000000f7c18e79', type: 'rwsem:W', waiter_pid: '344', waiter_comm: 'rmmod', wait_ns: '94786000', line: '940' });
   });
 
   it('export --format csv -o DIR writes the same tables', async () => {

@@ -22,7 +22,7 @@ describe('luotrace analyze: locks section', () => {
     expect(out).toMatch(/\[64K, 128K\)\s+\d+ \|@+\s*\|/);
     expect(out).toMatch(/wait: n=\d+ min .* p50 .* p90 .* p99 .* p99\.9 .* max/);
     expect(out).toMatch(/percentiles: pXX = .* exact while a distribution has at most 2048 values, above that a DDSketch/);
-    expect(out).toMatch(/^  Slowest waits, and who held the lock:$/m);
+    expect(out).toMatch(/^  Slowest waits related to LUO, and who held the lock:$/m);
     expect(out).toMatch(/^  Stalls: the slowest LUO calls of each session/m);
     expect(out.indexOf('LOCKS (')).toBeGreaterThan(out.indexOf('VERDICTS'));
     expect(out.indexOf('LOCKS (')).toBeLessThan(out.indexOf('Data quality'));
@@ -62,8 +62,47 @@ describe('luotrace analyze: locks section', () => {
     const session = await json('--session', 'abort-s1', '-k', 'acquired');
     expect(rw(session, 'W')).toBeUndefined(); // registration happens outside any session
     expect(session.locks.find((l) => l.name === 'luo_session_global.outgoing.rwsem')?.acquisitions).toBe(2); // insert at create, remove at close
-    const acquired = session.locks.map((l) => l.acquisitions);
-    expect(acquired).toEqual([...acquired].sort((a, b) => b - a));
+    // LUO-related rows first, each group in the sort key's order
+    const related = session.locks.map((l) => l.luoRelated);
+    expect(related).toEqual([...related].sort((a, b) => Number(b) - Number(a)));
+    for (const group of [true, false]) {
+      const acquired = session.locks.filter((l) => l.luoRelated === group).map((l) => l.acquisitions);
+      expect(acquired).toEqual([...acquired].sort((a, b) => b - a));
+    }
+  });
+
+  it('LUO first: LUO locks and locks waited on inside LUO calls are listed, the others are one line (--all-locks lists them); JSON keeps every row', async () => {
+    // contention-no-writer (real README §3.4): 7 luo_ctl stress tasks, and insmod/rmmod of luo_demo in a loop
+    const F = sample('real/contention-no-writer/stage1/ftrace-main.txt.gz');
+    const text = (await luotrace('analyze', F)).stdout;
+    const table = text.slice(text.indexOf('LOCKS ('), text.indexOf('\n\n', text.indexOf('LOCKS (')));
+    expect(table).toMatch(/^ {2}50 other locks \(not LUO locks, not waited on or taken inside LUO calls\): 733 contended, 733 timed waits, total 1\.20 s, longest 62\.09 ms \(--all-locks lists them\)$/m);
+    // module loading's mutexes (insmod/rmmod outside any LUO call) are not in the table; the LUO locks are
+    expect(table).not.toMatch(/sys_finit_module +0000/);
+    expect(table).toMatch(/luo_register_rwlock \[LUO\]/);
+    expect(text).toMatch(/^ {2}Slowest waits related to LUO, and who held the lock:$/m);
+    expect(text).toMatch(/^ {2}\(other locks: longest wait 62\.09 ms; --all-locks lists their slowest waits\)$/m);
+    const all = (await luotrace('analyze', F, '--all-locks')).stdout;
+    expect(all).toMatch(/sys_finit_module +0000/);
+    expect(all).toMatch(/^ {2}50 other locks .*: the rows after the LUO-related ones$/m);
+    expect(all).toMatch(/^ {2}Slowest waits, and who held the lock:$/m);
+    const report = AnalyzeReportSchema.parse(JSON.parse((await luotrace('analyze', F, '--json')).stdout));
+    const other = report.locks.filter((l) => !l.luoRelated);
+    expect(report.locks.findIndex((l) => !l.luoRelated)).toBe(report.locks.length - other.length);
+    expect(report.lockDetails.otherLocks).toEqual({
+      rows: 50,
+      acquisitions: other.reduce((n, l) => n + l.acquisitions, 0),
+      contended: 733,
+      waitCount: 733,
+      waitTotal: other.reduce((n, l) => n + l.wait.total, 0),
+      waitMax: 62_090_000,
+    });
+    // true totals: every contended acquisition is in some row
+    expect(report.locks.reduce((n, l) => n + l.contended, 0)).toBe(report.lockDetails.totals.contendedAcquisitions);
+    for (const l of report.locks) expect(l.luoRelated).toBe(l.luo !== null || l.inLuoCalls > 0);
+    const waits = report.lockDetails.slowestWaits;
+    expect(waits.slice(0, 20).every((w) => w.luoRelated)).toBe(true);
+    expect(waits.slice(20).every((w) => !w.luoRelated)).toBe(true);
   });
 
   it('rejects an unknown sort key and a bad pid with exit code 2', async () => {

@@ -104,12 +104,16 @@ describe('lock slices: every complete hold and wait of the lock analysis', async
   });
 
   it('the waits the report explains carry its explanation: the rmmod\'s 95 ms wait on an unnamed rwsem', () => {
-    const slowest = report.lockDetails.slowestWaits[0];
+    // the slowest wait on the other locks (not LUO-related), listed after the LUO-related ones
+    const slowest = report.lockDetails.slowestWaits.find((x) => !x.luoRelated)!;
     expect([slowest.duration, slowest.line]).toEqual([94_786_000, 940]);
     const w = lockX.find((e) => e.args.explanation === slowest.explanation)!;
     expect(w).toMatchObject({ name: 'wait 00000000f7c18e79 rwsem:W', pid: 2, tid: 344, ts: 116143867, dur: 94786 });
-    // 20 slowest waits + 19 waits inside the stall view, one of them in both
-    expect(lockX.filter((e) => e.args.explanation !== undefined)).toHaveLength(38);
+    // 40 kept waits (the 20 slowest LUO-related, the 20 slowest others) + 19 waits inside the stall view, 11 of them in both
+    const kept = new Set(report.lockDetails.slowestWaits.map((x) => `${x.file}:${x.line}`));
+    const inStalls = report.lockDetails.stalls.flatMap((st) => st.slowest.flatMap((p) => p.waits.map((x) => `${x.file}:${x.line}`)));
+    expect([kept.size, inStalls.length, inStalls.filter((k) => kept.has(k)).length]).toEqual([40, 19, 11]);
+    expect(lockX.filter((e) => e.args.explanation !== undefined)).toHaveLength(48);
   });
 
   it('raw addresses get the names the report gives them: the mono instance with --kallsyms draws the same rwsem holds', async () => {

@@ -3,8 +3,13 @@
 import { describe, expect, it } from 'vitest';
 import { runAnalysis } from '../../analyses/pipeline.js';
 import { cmp, DEFAULT_DIFF_OPTIONS, DiffReportSchema, diffReports } from '../../reports/diff.js';
-import type { AnalyzeReport } from '../../analyses/report.js';
+import { type AnalyzeReport, AnalyzeReportSchema } from '../../analyses/report.js';
 import { sample } from '../helpers.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { REAL_LOCK_ROWS, withLocks } from './rules-lock-rows.js';
 
 const LIFECYCLE = ['real/lifecycle/stage1/ftrace-main.txt.gz', 'real/lifecycle/console.log.gz', 'real/lifecycle/stage2/ftrace-main.txt.gz'].map(sample);
@@ -149,7 +154,8 @@ describe('diffReports on the real lifecycle capture', async () => {
       const after = withLocks(real, [...rows, { ...structuredClone(REAL_LOCK_ROWS[2]), name: 'luo_register_rwlock', mode: 'W', type: 'rwsem:W' }]);
       const d = diffReports(before, after);
       expect(d.regressions.map((r) => r.message)).toEqual(['luo_session_global.outgoing.rwsem rwsem:W max wait 114 ms → 229 ms (+100%)', 'luo_session_global.outgoing.rwsem rwsem:W contended 88 → 200 (+127%)']);
-      expect(d.notComparable).toContain('lock luo_register_rwlock rwsem:W: seen after only (registration lock of the merged/later model)');
+      // same kernel model on both sides: no model is blamed, and the before run has no unnamed rwsem:W that could be it
+      expect(d.notComparable).toContain('lock luo_register_rwlock rwsem:W: seen after only');
     });
 
     it('one side without lock statistics is said, not guessed', () => {
@@ -171,5 +177,83 @@ describe('diffReports on the real lifecycle capture', async () => {
       ]);
       expect(d.regressions).toEqual([]);
     });
+  });
+});
+
+describe('runs of different length and of different renderings (real captures)', async () => {
+  const STRESS = sample('real/contention-no-writer/stage1/ftrace-main.txt.gz');
+  // A labelled cut of the real stress capture: its first 10 000 lines (54 of its 542 sessions).
+  const cut = join(mkdtempSync(join(tmpdir(), 'luotrace-diff-cut-')), 'contention-no-writer.first-10000-lines.cut.txt');
+  writeFileSync(cut, gunzipSync(readFileSync(STRESS)).toString('utf8').split('\n').slice(0, 10_000).join('\n'));
+  const short = await runAnalysis([cut], {});
+  const long = await runAnalysis([STRESS], {});
+
+  it('more contention in a longer run is not a regression when contention per acquisition fell: decided on the rate, both shown', () => {
+    const d = diffReports(short, long);
+    DiffReportSchema.parse(JSON.parse(JSON.stringify(d)));
+    expect(d.run).toMatchObject({ lengthsDiffer: true, sessions: { before: 54, after: 542 } });
+    const rw = d.locks.find((l) => l.lock === 'luo_session_global.outgoing.rwsem' && l.mode === 'rwsem:W')!;
+    expect([rw.contended.before, rw.contended.after, rw.acquisitions.before, rw.acquisitions.after]).toEqual([10, 88, 102, 1084]);
+    expect(rw.contendedPerAcquisition.before).toBeCloseTo(10 / 102, 6);
+    expect(rw.contendedPerAcquisition.after).toBeCloseTo(88 / 1084, 6);
+    expect(d.regressions.filter((r) => r.subject === 'luo_session_global.outgoing.rwsem rwsem:W' && /contended|wait per acquisition|total wait/.test(r.metric))).toEqual([]);
+    expect(d.rateNotes).toContain('luo_session_global.outgoing.rwsem rwsem:W: contended 10 → 88 (+780%), but contended per acquisition 9.80% → 8.12%: not a regression, the rate decides when the runs differ in length');
+    expect(d.headline).toContain('the runs differ in length (2055 → 20990 LUO lock acquisitions, 54 → 542 sessions): lock contention and total wait are decided per acquisition, totals shown beside them');
+  });
+
+  it('the other way round, the rate rose: a regression, with the totals beside it', () => {
+    const d = diffReports(long, short);
+    expect(d.regressions.find((r) => r.subject === 'luo_session_global.outgoing.rwsem rwsem:W' && r.metric === 'contended per acquisition')?.message).toBe(
+      'luo_session_global.outgoing.rwsem rwsem:W contended per acquisition 8.12% → 9.80% (+21%) (total 88 → 10)',
+    );
+  });
+
+  it('sessions of unrelated runs are never matched by order', async () => {
+    const abort = await runAnalysis([sample('real/abort/stage1/ftrace-main.txt.gz')], {});
+    const d = diffReports(abort, long);
+    expect(d.sessions.filter((x) => x.matchedBy !== 'none')).toEqual([]);
+    expect(d.sessions.find((x) => x.name === 'abort-s1')).toMatchObject({ state: { before: 'aborted', after: null } });
+    expect(d.notComparable.find((n) => n.startsWith('543 session(s) seen on one side only (1 before, 542 after;'))).toBeDefined();
+    // the runs are compared as a whole instead: LUO lock waits per session
+    expect(d.run.waitsPerSession.before).toBe(d.run.waits.before);
+    expect(d.run.waitsPerSession.after).toBeCloseTo((d.run.waits.after ?? 0) / 542, 6);
+  });
+
+  it('a lock named in one run and known only by its raw address in the other is matched by that address, and said', async () => {
+    // the same run: ftrace-main has lockdep names, the irq-info=0 instance has no lockdep events (real README §2)
+    const named = await runAnalysis([sample('real/abort/stage1/ftrace-main.txt.gz')], {});
+    const raw = await runAnalysis([sample('real/abort/stage1/ftrace-noirq.txt.gz')], {});
+    const d = diffReports(named, raw);
+    const reg = d.locks.find((l) => l.lock === 'luo_register_rwlock' && l.mode === 'rwsem:R')!;
+    expect(reg).toMatchObject({ matchedBy: 'address', acquisitions: { before: 16, after: 16 } });
+    expect(d.notComparable).toContain(
+      'lock luo_register_rwlock rwsem:R: named before, known only by its raw address 0xffffffff81ed2360 after: matched by that address (a static lock keeps it across boots of one kernel build without KASLR); --kallsyms names it',
+    );
+    // a lockdep-only name (no raw address anywhere) is not guessed, and no kernel model is blamed
+    expect(d.notComparable).toContain(
+      "lock &session->mutex mutex: seen before only (the after run has 35 mutex locks known only by a hashed pointer, which no other run can match; one may be it: trace lockdep's lock_acquire to name them)",
+    );
+    expect(d.notComparable.some((n) => /registration lock of/.test(n))).toBe(false);
+  });
+});
+
+describe('reports saved before the LUO-first fields (a CI baseline)', async () => {
+  const real = await runAnalysis(LIFECYCLE, {});
+  it('still parse, every row counted as related: the run rates cover all their rows', () => {
+    const old = JSON.parse(JSON.stringify(real));
+    for (const l of old.locks) {
+      delete l.luoRelated;
+      delete l.inLuoCalls;
+      delete l.longestWaits;
+    }
+    delete old.lockDetails.otherLocks;
+    for (const w of old.lockDetails.slowestWaits) delete w.luoRelated;
+    const parsed = AnalyzeReportSchema.parse(old);
+    expect(parsed.locks.every((l) => l.luoRelated && l.longestWaits.length === 0)).toBe(true);
+    const d = diffReports(parsed, real);
+    const all = real.locks.reduce((n, l) => n + l.acquisitions, 0);
+    const related = real.locks.filter((l) => l.luoRelated).reduce((n, l) => n + l.acquisitions, 0);
+    expect(related).toBeLessThan(all);
+    expect([d.run.lockAcquisitions.before, d.run.lockAcquisitions.after]).toEqual([all, related]);
   });
 });

@@ -131,7 +131,7 @@ describe('luotrace in a terminal (tmux 80x24), real captures', () => {
     const screens: Array<[string, string, string | RegExp]> = [
       ['2', '2-sessions.txt', 'SESSIONS  4'],
       ['3', '3-modules.txt', 'refcnt over time'],
-      ['4', '4-locks.txt', '94.8 ms  rmmod-344 waited'],
+      ['4', '4-locks.txt', '4.5 ms  luo_ctl-342 (lifecycle-s1) waited'],
       ['5', '5-events.txt', /13│ +insmod-315/],
       ['6', '6-quality.txt', 'DATA QUALITY'],
       ['?', '7-help.txt', 'KEYS'],
@@ -222,7 +222,7 @@ describe('luotrace in a terminal (tmux 80x24), real captures', () => {
     await keys(t, '3');
     dump(t, '3-modules.txt', await settle(t, 'refcnt over time'));
     await keys(t, '4');
-    s = await settle(t, 'LOCKS  74');
+    s = await settle(t, 'LOCKS  24 LUO-related, 50 other in one row');
     expect(s).toMatch(/▸ &private->outgoing\.lock +mutex +7,588 +7,588 +18\.8 s/);
     dump(t, '4-locks.txt', s);
     await keys(t, 'Enter');

@@ -1,8 +1,9 @@
 // Screen 4, Locks: the perf-lock-style table (sortable with `s`), and for the selected lock its
 // wait histogram, the slowest waits over time and who held the lock during the longest waits.
-// Enter opens a lock; Enter on one of its waits shows the raw line where the wait began.
+// Enter opens a lock; Enter on one of its waits shows the raw line where the wait began. LUO locks
+// and locks waited on inside LUO calls are listed; the others are one row whose Enter lists them all.
 import { barLines, type Bucket, chartColumns, histogramLines, lineChart, resample } from '../charts.js';
-import { LOCK_SORTS, type LockRow, type LockSummary, lockKey, lockName, lockRows, sortLocks, type WaitRecord, waitFile, waitsOf } from '../locks-view.js';
+import { isLuoRow, LOCK_SORTS, type LockRow, type LockSummary, lockKey, lockName, lockRows, sortLocks, type WaitRecord, waitFile, waitsOf } from '../locks-view.js';
 import { type Col, columns, fmtCount, fmtDuration, fmtSeconds, type Line, seg, wrap } from '../text.js';
 import type { Page, Row } from '../views.js';
 import { blank, heading, type PageCtx } from './common.js';
@@ -77,24 +78,46 @@ function where(x: WaitRecord['waiter']): string {
   return [x.session ?? '', x.phase ?? x.func ?? ''].filter(Boolean).join(' ');
 }
 
-/** `6.0 ms  insmod-315 waited; held by luo_ctl-317 (R: lifecycle-s1 preserve)` */
+/** How a task took an rwsem-like lock (`rwsem:W`, owner mode `R`): "writer", "reader"; nothing for a mutex. */
+function role(mode: string | undefined): string {
+  const m = mode?.includes(':') ? mode.slice(mode.indexOf(':') + 1) : mode;
+  return m === 'W' ? 'writer' : m === 'R' ? 'reader' : '';
+}
+
+/** `6.0 ms  insmod-315 (register) waited as writer; held by reader luo_ctl-317 (lifecycle-s1 preserve) +2` */
 function waitLine(w: WaitRecord): Line {
   const owner = w.owners?.[0];
-  const ctx = owner ? [owner.mode ?? '', where(owner)].filter(Boolean).join(': ') : '';
+  const more = (w.owners?.length ?? 0) > 1 ? ` +${(w.owners?.length ?? 1) - 1}` : '';
+  const mine = role(w.type);
+  const theirs = owner ? role(owner.mode) : '';
   return [
     seg(fmtDuration(w.duration).padStart(9), { color: 'yellow', bold: true }),
-    seg(`  ${task(w.waiter)}${where(w.waiter) ? ` (${where(w.waiter)})` : ''} waited`),
-    seg(owner ? `; held by ${task(owner)}${ctx ? ` (${ctx})` : ''}` : '; owner not seen', { color: 'gray' }),
+    seg(`  ${task(w.waiter)}${where(w.waiter) ? ` (${where(w.waiter)})` : ''} waited${mine ? ` as ${mine}` : ''}`),
+    seg(owner ? `; held by ${theirs ? `${theirs} ` : ''}${task(owner)}${where(owner) ? ` (${where(owner)})` : ''}${more}` : w.wokenBy ? `; released last by ${task(w.wokenBy)}` : '; owner not seen', { color: 'gray' }),
   ];
 }
 
-export function locksPage(ctx: PageCtx): Page {
+/** The locks unrelated to LUO, as one row: how many, their contention and waiting. */
+function otherLocksLine(other: LockRow[]): Line {
+  const contended = other.reduce((n, l) => n + (l.contended ?? 0), 0);
+  const total = other.reduce((n, l) => n + (l.wait?.total ?? 0), 0);
+  const max = Math.max(0, ...other.map((l) => l.wait?.max ?? 0));
+  return [seg(`${fmtCount(other.length)} other locks · ${fmtCount(contended)} contended · wait ${fmtDuration(total)}, max ${fmtDuration(max)} · Enter: list`, { color: 'gray' })];
+}
+
+/** `showAll`: the other locks listed too (the view the "other locks" row opens). */
+export function locksPage(ctx: PageCtx, showAll = false): Page {
   const r = ctx.report;
   const { rows: all, unreadable } = lockRows(r);
   const sort = LOCK_SORTS[ctx.frame.sort % LOCK_SORTS.length];
-  const sorted = sortLocks(all, sort);
+  const luo = all.filter(isLuoRow);
+  const other = all.filter((l) => !isLuoRow(l));
+  const listOther = showAll || luo.length === 0;
+  const sorted = [...sortLocks(luo, sort), ...(listOther ? sortLocks(other, sort) : [])];
   const rows: Row[] = sorted.map((l) => ({ key: `lock ${lockKey(l)}`, line: lockLine(l, ctx.width - 2), search: `${lockName(l)} ${l.address ?? ''} ${l.type ?? l.mode}`, open: { kind: 'lock', key: lockKey(l) } }));
-  const top: Line[] = [heading('LOCKS', all.length ? `${all.length} · sorted by ${sort} (s) · Enter: waits and owners` : '')];
+  if (!listOther && other.length) rows.push({ key: 'other locks', line: otherLocksLine(other), search: 'other locks', open: { kind: 'locks', all: true } });
+  const count = other.length === 0 ? `${all.length}` : `${luo.length} LUO-related, ${other.length} other${listOther ? '' : ' in one row'}`;
+  const top: Line[] = [heading('LOCKS', all.length ? `${count} · sorted by ${sort} (s) · Enter: waits and owners` : '')];
   if (unreadable) top.push([seg(`${unreadable} lock rows do not have the expected fields and are not shown`, { color: 'red' })]);
   if (all.length === 0) {
     top.push(...wrap(NO_LOCKS, ctx.width).map((t) => [seg(t, { color: 'gray' })]));
@@ -118,6 +141,15 @@ export function locksPage(ctx: PageCtx): Page {
       return out.slice(0, budget);
     },
   };
+}
+
+/** What the list of longest waits holds, beside the lock's true counts. */
+function keptWaits(l: LockRow, kept: number): string {
+  const timed = l.wait?.count ?? 0;
+  if (kept) return `${kept} of ${fmtCount(timed)} timed waits · Enter: its raw lines`;
+  if (l.longestWaits === undefined) return 'none kept in this report';
+  if (l.contended) return `no complete wait: its ${fmtCount(l.contended)} contended acquisitions have no timed wait (cut by the trace edges or lost events)`;
+  return 'no contention on this lock';
 }
 
 export function lockPage(ctx: PageCtx, key: string): Page {
@@ -149,7 +181,7 @@ export function lockPage(ctx: PageCtx, key: string): Page {
     top.push(blank(), heading(`wait over time (${ms ? 'ms' : 'µs'})`, `the ${timed.length} slowest waits kept, ${fmtSeconds(pts[0].time)}..${fmtSeconds(pts[pts.length - 1].time)} s`));
     top.push(...lineChart(values, ctx.width, tall ? 5 : 2).map((t) => [seg(t, { color: 'cyan' })]));
   }
-  top.push(blank(), heading('longest waits and who held the lock', waits.length ? 'Enter: the wait in the raw lines' : 'none kept in this report'));
+  top.push(blank(), heading('longest waits and who held the lock', keptWaits(l, waits.length)));
   const rows: Row[] = waits.map((w, i) => {
     const file = waitFile(r, w);
     return {
