@@ -234,7 +234,7 @@ describe('owner attribution, sessions, phases and the stall view', () => {
     expect(w.wokenBy?.pid).toBe(321);
     // The writer's wait is labelled with its own mode (contention_begin WRITE), its holders with theirs.
     expect(w.type).toBe('rwsem:W');
-    expect(w.explanation).toBe('work outside LUO calls (insmod[317]) waited 18 ms on luo_register_rwlock:W held by readers luo_ctl[320], luo_ctl[321]');
+    expect(w.explanation).toBe('work outside LUO calls (insmod[317]) waited 18.0 ms on luo_register_rwlock:W held by readers luo_ctl[320], luo_ctl[321]');
     // ...and kept with the lock's own row (the drill-down), not only among the slowest waits overall
     expect(row(section, 'luo_register_rwlock', 'rwsem:W')?.longestWaits.map((x) => x.explanation)).toEqual([w.explanation]);
     expect(row(section, 'luo_register_rwlock', 'rwsem:R')?.longestWaits).toEqual([]);

@@ -131,7 +131,7 @@ describe('luotrace in a terminal (tmux 80x24), real captures', () => {
     const screens: Array<[string, string, string | RegExp]> = [
       ['2', '2-sessions.txt', 'SESSIONS  4'],
       ['3', '3-modules.txt', 'refcnt over time'],
-      ['4', '4-locks.txt', '4.5 ms  luo_ctl-342 (lifecycle-s1) waited'],
+      ['4', '4-locks.txt', '4.53 ms  luo_ctl-342 (lifecycle-s1) waited'],
       ['5', '5-events.txt', /13│ +insmod-315/],
       ['6', '6-quality.txt', 'DATA QUALITY'],
       ['?', '7-help.txt', 'KEYS'],

@@ -141,7 +141,7 @@ describe('TUI screens (lifecycle capture, 80x24)', () => {
     expect(f).not.toContain('00000000f7c18e79');
     // rmmod's 94.8 ms wait after liveupdate_unregister_file_handler is not inside a LUO call: behind the summary row
     await s.press('G');
-    f = await s.waitFor('▸ 65 other locks · 254 contended · wait 269.5 ms, max 94.8 ms · Enter: list');
+    f = await s.waitFor('▸ 65 other locks · 254 contended · wait 269 ms, max 94.8 ms · Enter: list');
     await s.press(KEY.enter);
     f = await s.waitFor(/LOCKS {2}15 LUO-related, 65 other · sorted by wait total/);
     await s.press('/', ...'f7c18e79', KEY.enter);
