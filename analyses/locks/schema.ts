@@ -82,6 +82,8 @@ export const LockRowSchema = z.object({
   sessions: z.array(SessionFiguresSchema),
   sessionsTotal: z.number().int(),
   phases: z.array(SubStatsSchema),
+  /** Only on a fold row: the locks past the lock table's cap, counted together (names estimated, events exact). */
+  folded: z.object({ names: z.number().int(), events: z.number().int() }).optional(),
 });
 export type LockRow = z.infer<typeof LockRowSchema>;
 

@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import type { SymbolTable } from '../../parsers/kallsyms.js';
 import { LUO_LOCKS } from '../kernel/kernel-models.js';
+import { foldLabel } from '../../parsers/name-table.js';
 import type { LockType } from '../kernel/lock-model.js';
 import type { Acquisition, LockInstance, OwnerInfo, TaskContext } from './lock-intervals.js';
 import type { LockIntervalTracker } from './interval-tracker.js';
@@ -31,6 +32,9 @@ interface LockIdentity {
 // Data symbols of interest are small (luo_session_global is 0x200 bytes) and a capture's
 // kallsyms-luo.txt lists only LUO symbols: a far "nearest symbol" would name an unrelated lock.
 const MAX_SYMBOL_OFFSET = 0x1000;
+
+/** The fold row of the locks past the lock table's cap (lock-aliases.ts). */
+const foldIdentity = (names: number): LockIdentity => ({ name: foldLabel(names), address: null, symbol: null, type: 'unknown', namedBy: null, luo: null, classKey: false });
 
 function identify(inst: LockInstance, symbols: SymbolTable | null): LockIdentity {
   let symbol: string | null = null;
@@ -166,12 +170,14 @@ class ReportNames {
   constructor(
     private readonly symbols: SymbolTable | null,
     private readonly sessions: SessionTracker,
+    /** What the lock table folded (one row per source, see lock-aliases.ts). */
+    readonly folded: { names: number; events: number } = { names: 0, events: 0 },
   ) {}
 
   ident(inst: LockInstance): LockIdentity {
     const r = inst.root();
     let id = this.cache.get(r);
-    if (!id) this.cache.set(r, (id = identify(r, this.symbols)));
+    if (!id) this.cache.set(r, (id = r.folded ? foldIdentity(this.folded.names) : identify(r, this.symbols)));
     return id;
   }
 
@@ -274,6 +280,7 @@ function lockRow(acc: RowAcc, names: ReportNames): LockRow {
     sessions: sessionRows(acc.bySession).slice(0, SESSIONS_PER_ROW),
     sessionsTotal: acc.bySession.size,
     phases: subRows(t.phases),
+    ...(first.root().folded ? { folded: { ...names.folded } } : {}),
   };
 }
 
@@ -465,7 +472,7 @@ function totals(tracker: LockIntervalTracker): LocksSection['totals'] {
 
 export function buildSection(b: SectionInput): SectionResult {
   const { filters } = b;
-  const names = new ReportNames(b.symbols, b.sessions);
+  const names = new ReportNames(b.symbols, b.sessions, { names: b.tracker.lockBudget.folded.names, events: b.tracker.lockBudget.folded.events });
   const { rows, distributions, shownKeys } = buildRows(b, names);
   const rowShown: RowShown = (inst, shared) => (!filters.lock && !filters.type) || shownKeys.has(names.rowKey(inst, shared));
   const slowestWaits = b.stalls.slowest
