@@ -448,6 +448,8 @@ function sectionNotes(b: SectionInput, lockRows: LockRow[]): string[] {
   }
   if (c.rebegins) notes.push(`${c.rebegins} contention_begin events continued a wait already open on the same task and lock (mutex sleep after spin, or spin again after a wake-up; real README O7): counted once`);
   if (c.orphanEnds) notes.push(`${c.orphanEnds} contention_end without a begin (the wait began before the trace or its begin was lost): counted as incomplete waits`);
+  const folded = b.tracker.lockBudget.note('locks');
+  if (folded) notes.push(folded);
   if (b.tracker.rebinds) notes.push(`${b.tracker.rebinds} pointers were re-used by a lock of another name (freed memory): identities follow the latest`);
   if (!b.symbols && lockRows.some((r) => r.address?.startsWith('0x') && r.name === null)) notes.push('raw lock addresses are unnamed: give --kallsyms FILE (each capture folder has kallsyms-luo.txt) to name them');
   return notes;

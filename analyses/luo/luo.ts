@@ -120,7 +120,8 @@ export class LuoAnalysis {
   private addBoundNotes(ctx: FinishContext): void {
     const notes = [this.moduleNames.budget.note('modules'), this.refcounts.sites.note('module reference call sites')];
     if (this.pins.untrackedGets) notes.push(`${this.pins.untrackedGets} module references not taken by LUO (vfs, loader, other) were counted without a pin window: more than 10000 were open at once (memory bound)`);
-    for (const n of notes) if (n !== null && !ctx.quality.notes.includes(n)) ctx.quality.notes.push(n);
+    const into = ctx.quality?.notes; // absent when a test finishes the reducer alone
+    for (const n of notes) if (n !== null && into && !into.includes(n)) into.push(n);
   }
 
   /** The section without its verdicts: the pipeline evaluates them once, after the report filters (verdicts/registry.ts). */
