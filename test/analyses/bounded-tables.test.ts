@@ -4,7 +4,9 @@
 // with small caps (the caps are parameters); the memory itself is measured by `npm run bench --
 // --hostile` (test/bench/hostile.ts), not here.
 import { describe, expect, it } from 'vitest';
+import { TaskTable } from '../../analyses/locks/lock-tasks.js';
 import { LuoAnalysis } from '../../analyses/luo/luo.js';
+import type { TraceEvent } from '../../parsers/event.js';
 import { LuoCallTracker } from '../../analyses/stream/luo-calls.js';
 import { BoundedTable, FOLD_KEY, FoldTally, limits, NameBudget } from '../../parsers/name-table.js';
 import { QualityLedger } from '../../parsers/quality.js';
@@ -124,5 +126,18 @@ describe('module table past its cap (synthetic module_get lines)', async () => {
 
   it('says so in the data-quality notes', () => {
     expect(quality.notes.find((n) => n.startsWith('modules: more than 3 distinct (5 for names the verdicts need); 6 events of about 5 more'))).toBeDefined();
+  });
+});
+
+describe('lock tasks: idle tasks are dropped once the table is large', () => {
+  const ev = (pid: number) => ({ src: 0, pid, cpu: 0, comm: `t${pid}` }) as unknown as TraceEvent;
+  it('keeps a task that holds a lock, drops idle ones, and stays bounded', () => {
+    const tasks = new TaskTable(4);
+    const holder = tasks.task(ev(1));
+    holder.held.push({} as never);
+    for (let pid = 2; pid < 1000; pid++) tasks.task(ev(pid));
+    expect(tasks.count).toBeLessThanOrEqual(8);
+    expect(tasks.task(ev(1))).toBe(holder);
+    expect([...tasks.all()].length).toBe(tasks.count);
   });
 });
