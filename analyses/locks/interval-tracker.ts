@@ -58,7 +58,8 @@ import { TaskTable } from './lock-tasks.js';
 /** A LUO lock (docs/luo-model.md §3), its internal wait_lock, or a symbol inside one (`sym+0x10`). */
 function isLuoLockName(name: string): boolean {
   const base = name.replace(/(\.wait_lock|->wait_lock|\+0x[0-9a-f]+(\/0x[0-9a-f]+)?)$/, '');
-  return LUO_LOCKS[base] !== undefined;
+  // The two session-list rwsems live inside luo_session_global (docs/luo-model.md §3).
+  return LUO_LOCKS[base] !== undefined || base === 'luo_session_global';
 }
 
 /**
@@ -111,10 +112,16 @@ export class LockIntervalTracker {
     private readonly sink: IntervalSink,
     private readonly context: (src: number, pid: number | null) => TaskContext = () => this.emptyCtx,
     lim: TableLimits = LOCK_LIMITS,
+    /** The kallsyms symbol of a raw address (--kallsyms), asked only past the lock cap. */
+    symbolOf: (addr: string) => string | null = () => null,
   ) {
     // Past the lock cap, the locks the verdicts need still get their own rows: LUO locks by name
     // or symbol, and whatever a task takes inside a LUO call.
-    this.locks = new LockAliases(lim, (src, pid, name) => (name !== null && isLuoLockName(name)) || this.context(src, pid).func !== null);
+    this.locks = new LockAliases(lim, (src, pid, name, ns, key) => {
+      if (name !== null && isLuoLockName(name)) return true;
+      const sym = ns === 'a' ? symbolOf(key) : null;
+      return (sym !== null && isLuoLockName(sym)) || this.context(src, pid).func !== null;
+    });
   }
 
   /** The lock table's admission: its caps and what it folded. */

@@ -34,10 +34,10 @@ export class LockAliases {
   /** Aliases recorded in all: bounded too (a kept lock can collect pointers by adjacency). */
   private aliasCount = 0;
 
-  /** protects(src, pid, name): does the verdicts' evidence need a lock this task touches now, under this lockdep name? */
+  /** protects(src, pid, name, ns, key): does the verdicts' evidence need a lock this task touches now, under this lockdep name or alias? */
   constructor(
     lim: TableLimits = LOCK_LIMITS,
-    private readonly protects: (src: number, pid: number | null, name: string | null) => boolean = () => false,
+    private readonly protects: (src: number, pid: number | null, name: string | null, ns: AliasNs, key: string) => boolean = () => false,
   ) {
     this.budget = new NameBudget(lim);
   }
@@ -76,7 +76,7 @@ export class LockAliases {
     const aliases = this.aliasesOf(src, ns);
     const found = aliases.get(key);
     if (found) return found.root();
-    if (!this.budget.admit(false) && !(this.protects(src, pid, name) && this.budget.admit(true))) {
+    if (!this.budget.admit(false) && !(this.protects(src, pid, name, ns, key) && this.budget.admit(true))) {
       this.budget.fold(key);
       return this.foldOf(src);
     }

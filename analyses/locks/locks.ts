@@ -98,6 +98,7 @@ export function createLockAnalysis(opts: LockOptions = {}): LockAnalysis {
     },
     contexts.context,
     opts.limits,
+    (addr) => opts.symbols?.describe(addr, 0x1000) ?? null,
   );
 
   const finish = (ctx: FinishContext, withDistributions: boolean): SectionResult => {

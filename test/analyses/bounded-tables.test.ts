@@ -12,7 +12,7 @@ import { BoundedTable, FOLD_KEY, FoldTally, limits, NameBudget } from '../../par
 import { QualityLedger } from '../../parsers/quality.js';
 import { hostileLines } from '../bench/hostile.js';
 import { parseText } from '../helpers.js';
-import { analyzeLines, ftraceLine as L, P } from './locks-harness.js';
+import { ADDR, analyzeLines, ftraceLine as L, P, symbolsFromText } from './locks-harness.js';
 
 describe('the bounded-table primitive (parsers/name-table.ts)', () => {
   it('admits up to the cap, protected names up to the hard cap, and folds the rest with true counts', () => {
@@ -84,6 +84,15 @@ describe('lock table past its cap (synthetic contention and lockdep lines)', asy
     expect(fold[0].name).toBe('(other 6)'); // hostile locks 3..7 and cccc0001
     expect(fold[0].folded).toEqual({ names: 6, events: 6 });
     expect(section.locks.filter((r) => !r.folded && r.evidence.includes('contention'))).toHaveLength(4);
+  });
+
+  it('keeps a raw address kallsyms names as a LUO lock, contended outside LUO calls', async () => {
+    const symbols = symbolsFromText('ffffffff81ed2360 D luo_register_rwlock\n');
+    const more = [...lines, L('insmod', 401, 0, at(), P.begin(ADDR.register, 'WRITE')), L('insmod', 401, 0, at(), P.end(ADDR.register))];
+    const r = await analyzeLines(more, { limits: limits(3, 6), symbols });
+    expect(r.section.locks.find((x) => x.name === 'luo_register_rwlock')?.contended).toBe(1);
+    const without = await analyzeLines(more, { limits: limits(3, 6) });
+    expect(without.section.locks.find((x) => x.address === ADDR.register)).toBeUndefined();
   });
 
   it('counts every contention in the totals and in the rows (true totals)', () => {
