@@ -5,9 +5,12 @@
 // "what did you drop, and why?". Counts are kept per reason together with the first line numbers,
 // so a report can point at an example of each.
 import { z } from 'zod';
+import { FOLD_KEY, limits, NameBudget, type TableLimits } from './name-table.js';
 
 /** How many example positions are kept per reason. */
 const FIRST_POSITIONS = 5;
+/** Event names counted by name in `kinds` (a trace can invent any number), 4x as many decoded ones. */
+const EVENT_NAME_LIMITS = limits(4096);
 
 export const PositionSchema = z.object({ file: z.string(), line: z.number().int() });
 export type Position = z.infer<typeof PositionSchema>;
@@ -120,13 +123,27 @@ export class QualityLedger {
     if (this.sameLine === 0) this.events++;
     // Counting in small mutable cells: one Map lookup per event instead of a get and a set.
     let cell = this.counters.get(name);
-    if (cell === undefined) this.counters.set(name, (cell = { n: 0, kinds: new Map() }));
+    if (cell === undefined) {
+      // Event names come from the trace (any `word:` is one): bounded, decoded kinds protected.
+      if (this.kinds.has(name) || this.eventNames.admit(kind !== 'generic')) this.counters.set(name, (cell = { n: 0, kinds: new Map() }));
+      else {
+        this.eventNames.fold(name);
+        cell = this.counters.get(FOLD_KEY);
+        if (cell === undefined) this.counters.set(FOLD_KEY, (cell = { n: 0, kinds: new Map() }));
+      }
+    }
     cell.n++;
     const k = cell.kinds.get(kind);
     cell.kinds.set(kind, k === undefined ? 1 : k + 1);
   }
 
   private readonly counters = new Map<string, { n: number; kinds: Map<string, number> }>();
+  /** Distinct event names counted by name (`kinds`); past the cap they count under FOLD_KEY (issue #15). */
+  readonly eventNames: NameBudget;
+
+  constructor(eventNameLimits: TableLimits = EVENT_NAME_LIMITS) {
+    this.eventNames = new NameBudget(eventNameLimits);
+  }
 
   private foldCounters(): void {
     for (const [name, cell] of this.counters) {
@@ -154,9 +171,10 @@ export class QualityLedger {
   uncountEvent(name: string, kind: string): void {
     this.foldCounters();
     this.events--;
-    const n = (this.kinds.get(name) ?? 1) - 1;
-    if (n === 0) this.kinds.delete(name);
-    else this.kinds.set(name, n);
+    const counted = this.kinds.has(name) ? name : FOLD_KEY;
+    const n = (this.kinds.get(counted) ?? 1) - 1;
+    if (n === 0) this.kinds.delete(counted);
+    else this.kinds.set(counted, n);
     const t = (this.types.get(kind) ?? 1) - 1;
     if (t === 0) this.types.delete(kind);
     else this.types.set(kind, t);
@@ -197,7 +215,7 @@ export class QualityLedger {
       types: obj(this.types),
       lost: obj(this.lost),
       overwritten: this.overwritten,
-      notes: this.notes,
+      notes: this.eventNames.folded.events ? [...this.notes, this.eventNames.note('event names') as string] : this.notes,
       truncated: this.truncated,
       incomplete: this.lost.size > 0 || this.overwritten.length > 0 || this.truncated,
     };

@@ -35,9 +35,10 @@
 //   lab's name filter covers every LUO lock, real README §2); names, lockdep maps and addresses
 //   already known for a lock veto a merge that would contradict them.
 import type { TraceEvent } from '../../parsers/event.js';
-import { isLuoFunction, probedFunction } from '../kernel/kernel-models.js';
+import { isLuoFunction, LUO_LOCKS, probedFunction } from '../kernel/kernel-models.js';
 import { LCB, type LockOp, type LockType, contentionKind, isInternalLockName, isLockingFrame, lockOpOf, typeFromName } from '../kernel/lock-model.js';
-import { LockAliases } from './lock-aliases.js';
+import { LOCK_LIMITS, LockAliases } from './lock-aliases.js';
+import type { TableLimits } from '../../parsers/name-table.js';
 import {
   Acquisition,
   type ContentionCounts,
@@ -53,6 +54,13 @@ import {
   type WaitInterval,
 } from './lock-intervals.js';
 import { TaskTable } from './lock-tasks.js';
+
+/** A LUO lock (docs/luo-model.md §3), its internal wait_lock, or a symbol inside one (`sym+0x10`). */
+function isLuoLockName(name: string): boolean {
+  const base = name.replace(/(\.wait_lock|->wait_lock|\+0x[0-9a-f]+(\/0x[0-9a-f]+)?)$/, '');
+  // The two session-list rwsems live inside luo_session_global (docs/luo-model.md §3).
+  return LUO_LOCKS[base] !== undefined || base === 'luo_session_global';
+}
 
 /**
  * Events that show the task running its own code again, so a pending lock call has returned:
@@ -92,7 +100,7 @@ function leavesLockFunction(ev: TraceEvent): boolean {
 
 export class LockIntervalTracker {
   private readonly tasks = new TaskTable();
-  private readonly locks = new LockAliases();
+  private readonly locks: LockAliases;
   private readonly emptyCtx: TaskContext = { func: null, phase: null, session: null, syscall: null, after: null };
   readonly counts: ContentionCounts = { begins: 0, ends: 0, rebegins: 0, episodes: 0, bound: 0, orphanEnds: 0, openAtEnd: 0, failed: 0 };
   /** Lock events that carry no time (cannot be paired). */
@@ -103,7 +111,23 @@ export class LockIntervalTracker {
   constructor(
     private readonly sink: IntervalSink,
     private readonly context: (src: number, pid: number | null) => TaskContext = () => this.emptyCtx,
-  ) {}
+    lim: TableLimits = LOCK_LIMITS,
+    /** The kallsyms symbol of a raw address (--kallsyms), asked only past the lock cap. */
+    symbolOf: (addr: string) => string | null = () => null,
+  ) {
+    // Past the lock cap, the locks the verdicts need still get their own rows: LUO locks by name
+    // or symbol, and whatever a task takes inside a LUO call.
+    this.locks = new LockAliases(lim, (src, pid, name, ns, key) => {
+      if (name !== null && isLuoLockName(name)) return true;
+      const sym = ns === 'a' ? symbolOf(key) : null;
+      return (sym !== null && isLuoLockName(sym)) || this.context(src, pid).func !== null;
+    });
+  }
+
+  /** The lock table's admission: its caps and what it folded. */
+  get lockBudget(): LockAliases['budget'] {
+    return this.locks.budget;
+  }
 
   /** Every lock instance seen (merged ones have a parent). */
   get instances(): LockInstance[] {
@@ -260,7 +284,7 @@ export class LockIntervalTracker {
       this.unidentified++;
       return;
     }
-    const inst = this.locks.instanceOf(t.src, 'a', op.addr);
+    const inst = this.locks.instanceOf(t.src, 'a', op.addr, t.pid, op.sym);
     // mutex_lock and mutex_lock_nested probed together: one call seen twice.
     if (t.pendingCall && t.pendingCall.inst.root() === inst && t.pendingCall.lockFn !== op.func) return;
     this.locks.learnType(inst, op.fn.type);
@@ -283,7 +307,7 @@ export class LockIntervalTracker {
       t.pendingUnlock = null;
       return;
     }
-    const inst = this.locks.instanceOf(t.src, 'a', op.addr);
+    const inst = this.locks.instanceOf(t.src, 'a', op.addr, t.pid, op.sym);
     this.locks.learnType(inst, op.fn.type);
     inst.evidence |= EV_PROBE;
     const a = this.findHeld(t, inst, op.fn.type === 'rwsem' ? op.fn.shared : null);
@@ -300,7 +324,7 @@ export class LockIntervalTracker {
     t.fresh = null;
     t.pendingCall = null;
     if (op.addr === null) return;
-    const inst = this.locks.instanceOf(t.src, 'a', op.addr);
+    const inst = this.locks.instanceOf(t.src, 'a', op.addr, t.pid, op.sym);
     const w = this.findHeld(t, inst, false);
     if (w) this.release(w, time, line);
     const r = this.open(t, inst, true, time, false, EV_PROBE);
@@ -363,7 +387,7 @@ export class LockIntervalTracker {
       t.pendingCall = null;
       return;
     }
-    const inst = this.locks.instanceOf(t.src, 'd', op.key);
+    const inst = this.locks.instanceOf(t.src, 'd', op.key, t.pid, op.name);
     inst.name ??= op.name;
     this.locks.learnType(inst, typeFromName(op.name));
     const a = this.open(t, inst, op.read, time, op.try, EV_LOCKDEP);
@@ -384,7 +408,7 @@ export class LockIntervalTracker {
       t.pendingUnlock = null;
       return;
     }
-    const inst = this.locks.instanceOf(t.src, 'd', op.key);
+    const inst = this.locks.instanceOf(t.src, 'd', op.key, t.pid, op.name);
     inst.name ??= op.name;
     inst.evidence |= EV_LOCKDEP;
     const a = this.findHeld(t, inst, null);
@@ -438,7 +462,7 @@ export class LockIntervalTracker {
       a = f;
       bound = true;
     } else {
-      const inst = this.locks.instanceOf(t.src, ns, op.key);
+      const inst = this.locks.instanceOf(t.src, ns, op.key, t.pid, op.sym);
       this.locks.learnType(inst, kind.type);
       if (op.sym) inst.sym ??= op.sym;
       if (inst.hasProbeOrLockdep) {
@@ -503,7 +527,7 @@ export class LockIntervalTracker {
     }
     if (!w) {
       this.counts.orphanEnds++;
-      const inst = this.locks.instanceOf(t.src, ns, op.key);
+      const inst = this.locks.instanceOf(t.src, ns, op.key, t.pid, null);
       inst.evidence |= EV_CONTENTION;
       this.sink.wait({
         lock: inst,

@@ -44,6 +44,8 @@ export class LockInstance {
   lastRelease: { pid: number | null; comm: string | null; time: number; ctx: TaskContext } | null = null;
   /** Contention episodes bound to this lock by adjacency (hashed pointer named by a probe/lockdep event). */
   namedBindings = 0;
+  /** The fold row of its source: every lock past the lock table's cap (lock-aliases.ts), no alias of its own. */
+  folded = false;
   constructor(
     readonly id: number,
     readonly src: number,

@@ -3,10 +3,25 @@
 import type { TraceEvent } from '../../parsers/event.js';
 import type { TaskState } from './lock-intervals.js';
 
+/** Tasks kept before idle ones are dropped (a trace can name any number of pids). */
+const TASKS_BEFORE_SWEEP = 65_536;
+
 export class TaskTable {
   private readonly tasks = new Map<number, Map<number, TaskState>>();
   private gapSeq = 0;
   private readonly gaps: Array<{ seq: number; src: number; cpu: number | null }> = [];
+  private size = 0;
+  private sweepAt: number;
+
+  /** sweepFrom: tasks kept before idle ones are dropped (tests use a small one). */
+  constructor(private readonly sweepFrom = TASKS_BEFORE_SWEEP) {
+    this.sweepAt = sweepFrom;
+  }
+
+  /** Tasks in the table now. */
+  get count(): number {
+    return this.size;
+  }
 
   /** The task of an event, created on first sight; marks its open intervals when events were lost since its last one. */
   task(ev: TraceEvent): TaskState {
@@ -30,6 +45,7 @@ export class TaskTable {
         lastGapSeq: this.gapSeq,
       };
       bySrc.set(pid, t);
+      if (++this.size >= this.sweepAt) this.sweep();
       return t;
     }
     if (t.lastGapSeq !== this.gapSeq) {
@@ -47,6 +63,23 @@ export class TaskTable {
     if (ev.comm !== null) t.comm = ev.comm;
     if (ev.cpu !== null) t.cpu = ev.cpu;
     return t;
+  }
+
+  /**
+   * Drop the tasks that hold, wait for and are in the middle of nothing: such a task is made again,
+   * the same, by its next event (its comm and CPU come with every event; no gap can matter to it).
+   * The next sweep comes when the table has doubled, so the cost stays linear in the events.
+   */
+  private sweep(): void {
+    for (const bySrc of this.tasks.values()) {
+      for (const [pid, t] of bySrc) {
+        if (t.held.length === 0 && t.waits.length === 0 && t.fresh === null && t.pendingCall === null && t.pendingUnlock === null) {
+          bySrc.delete(pid);
+          this.size--;
+        }
+      }
+    }
+    this.sweepAt = Math.max(this.sweepFrom, this.size * 2);
   }
 
   private markGap(t: TaskState): void {

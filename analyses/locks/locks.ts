@@ -23,6 +23,7 @@ import type { TraceEvent } from '../../parsers/event.js';
 import type { SymbolTable } from '../../parsers/kallsyms.js';
 import type { LuoCallTracker } from '../stream/luo-calls.js';
 import type { FinishContext, Reducer } from '../stream/reducer.js';
+import type { TableLimits } from '../../parsers/name-table.js';
 import { LockIntervalTracker } from './interval-tracker.js';
 import type { HoldInterval, WaitInterval } from './lock-intervals.js';
 import type { LockFilters, LockSortKey, LocksSection } from './schema.js';
@@ -43,6 +44,16 @@ export interface LockOptions {
   filters?: LockFilters;
   /** Every finished interval, for joins with other analyses (e.g. sessions) and for tests. */
   onInterval?: (iv: { wait: WaitInterval } | { hold: HoldInterval }) => void;
+  /** Caps of the lock table (tests use small ones; lock-aliases.ts LOCK_LIMITS by default). */
+  limits?: TableLimits;
+}
+
+/** Data-quality notes of the lock tables' bounds (issue #15), added once. */
+function addBoundNotes(ctx: FinishContext, tracker: LockIntervalTracker, stats: LockStatistics): void {
+  const notes = [tracker.lockBudget.note('locks')];
+  if (stats.nestingFolded) notes.push(`lock nesting: more than 10000 distinct outer x inner pairs; ${stats.nestingFolded} later nestings were not counted (memory bound)`);
+  const into = ctx.quality?.notes; // absent when a test finishes the reducer alone
+  for (const n of notes) if (n !== null && into && !into.includes(n)) into.push(n);
 }
 
 /** The lock reducer: `finish` gives the section, `result` also the distributions behind its rows (as data). */
@@ -86,6 +97,8 @@ export function createLockAnalysis(opts: LockOptions = {}): LockAnalysis {
       },
     },
     contexts.context,
+    opts.limits,
+    (addr) => opts.symbols?.describe(addr, 0x1000) ?? null,
   );
 
   const finish = (ctx: FinishContext, withDistributions: boolean): SectionResult => {
@@ -94,6 +107,7 @@ export function createLockAnalysis(opts: LockOptions = {}): LockAnalysis {
     const heldAtEnd = tracker.openHolds().map((a) => ({ a, inst: a.inst.root() }));
     tracker.finish();
     stalls.finish();
+    addBoundNotes(ctx, tracker, stats);
     return buildSection({
       stats,
       stalls,

@@ -127,6 +127,8 @@ export const LockRowSchema = z.object({
   inLuoCalls: z.number().int().default(0),
   /** The longest complete waits on this lock x mode, with their holders (at most 5; wait.count is the true count). */
   longestWaits: z.array(WaitRecordSchema).default([]),
+  /** Only on a fold row: the locks past the lock table's cap, counted together (names estimated, events exact). */
+  folded: z.object({ names: z.number().int(), events: z.number().int() }).optional(),
 });
 export type LockRow = z.infer<typeof LockRowSchema>;
 

@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import type { SymbolTable } from '../../parsers/kallsyms.js';
 import { formatDuration as fmtDuration } from '../format.js';
 import { LUO_LOCKS } from '../kernel/kernel-models.js';
+import { foldLabel } from '../../parsers/name-table.js';
 import type { LockType } from '../kernel/lock-model.js';
 import type { Acquisition, LockInstance, OwnerInfo, TaskContext } from './lock-intervals.js';
 import type { LockIntervalTracker } from './interval-tracker.js';
@@ -34,6 +35,9 @@ interface LockIdentity {
 // Data symbols of interest are small (luo_session_global is 0x200 bytes) and a capture's
 // kallsyms-luo.txt lists only LUO symbols: a far "nearest symbol" would name an unrelated lock.
 const MAX_SYMBOL_OFFSET = 0x1000;
+
+/** The fold row of the locks past the lock table's cap (lock-aliases.ts). */
+const foldIdentity = (names: number): LockIdentity => ({ name: foldLabel(names), address: null, symbol: null, type: 'unknown', namedBy: null, luo: null, classKey: false });
 
 function identify(inst: LockInstance, symbols: SymbolTable | null): LockIdentity {
   let symbol: string | null = null;
@@ -163,12 +167,14 @@ class ReportNames {
   constructor(
     private readonly symbols: SymbolTable | null,
     private readonly sessions: SessionTracker,
+    /** What the lock table folded (one row per source, see lock-aliases.ts). */
+    readonly folded: { names: number; events: number } = { names: 0, events: 0 },
   ) {}
 
   ident(inst: LockInstance): LockIdentity {
     const r = inst.root();
     let id = this.cache.get(r);
-    if (!id) this.cache.set(r, (id = identify(r, this.symbols)));
+    if (!id) this.cache.set(r, (id = r.folded ? foldIdentity(this.folded.names) : identify(r, this.symbols)));
     return id;
   }
 
@@ -286,6 +292,7 @@ function lockRow(acc: RowAcc, names: ReportNames): LockRow {
     luoRelated: id.luo !== null || t.inLuoCalls > 0,
     inLuoCalls: t.inLuoCalls,
     longestWaits: acc.waits.map((w) => waitRecord(w, names)),
+    ...(first.root().folded ? { folded: { ...names.folded } } : {}),
   };
 }
 
@@ -458,6 +465,8 @@ function sectionNotes(b: SectionInput, lockRows: LockRow[]): string[] {
   }
   if (c.rebegins) notes.push(`${c.rebegins} contention_begin events continued a wait already open on the same task and lock (mutex sleep after spin, or spin again after a wake-up; real README O7): counted once`);
   if (c.orphanEnds) notes.push(`${c.orphanEnds} contention_end without a begin (the wait began before the trace or its begin was lost): counted as incomplete waits`);
+  const folded = b.tracker.lockBudget.note('locks');
+  if (folded) notes.push(folded);
   if (b.tracker.rebinds) notes.push(`${b.tracker.rebinds} pointers were re-used by a lock of another name (freed memory): identities follow the latest`);
   if (!b.symbols && lockRows.some((r) => r.address?.startsWith('0x') && r.name === null)) notes.push('raw lock addresses are unnamed: give --kallsyms FILE (each capture folder has kallsyms-luo.txt) to name them');
   return notes;
@@ -482,7 +491,7 @@ function totals(tracker: LockIntervalTracker): LocksSection['totals'] {
 
 export function buildSection(b: SectionInput): SectionResult {
   const { filters } = b;
-  const names = new ReportNames(b.symbols, b.sessions);
+  const names = new ReportNames(b.symbols, b.sessions, { names: b.tracker.lockBudget.folded.names, events: b.tracker.lockBudget.folded.events });
   const { rows, distributions, shownKeys } = buildRows(b, names);
   const rowShown: RowShown = (inst, shared) => (!filters.lock && !filters.type) || shownKeys.has(names.rowKey(inst, shared));
   const slowestWaits = slowestRecords(b, names, rowShown);

@@ -10,12 +10,15 @@
 import type { HoldInterval, IncompleteReason, LockInstance, TaskContext, WaitInterval } from './lock-intervals.js';
 import { type SessionRef, sessionRefKey } from '../stream/task-session.js';
 import { Distribution } from './quantiles.js';
+import { FOLD_KEY } from '../../parsers/name-table.js';
 
 /** The key of "none" in the caller, phase and session maps (no caller / outside LUO calls / no session). */
 export const NONE = '\u0000';
 /** Distinct sessions with their own per-lock figures; later ones are summed as "(other sessions)". */
 const SESSION_FIGURES_CAP = 1000;
 export const OTHER_SESSIONS = '(other sessions)';
+/** Distinct outer x inner lock pairs counted (pairs of kept locks can still be many). */
+const NESTING_CAP = 10000;
 
 export class SubStats {
   acquisitions = 0;
@@ -90,15 +93,22 @@ export class SessionFigures {
   }
 }
 
+/** Callers kept per lock x mode (a trace names any number of them); later ones count under FOLD_KEY. */
+export const CALLERS_PER_LOCK = 256;
+
 function sub(map: Map<string, SubStats>, key: string): SubStats {
   let s = map.get(key);
-  if (!s) map.set(key, (s = new SubStats()));
+  if (!s) {
+    if (map.size >= CALLERS_PER_LOCK && key !== FOLD_KEY) return sub(map, FOLD_KEY);
+    map.set(key, (s = new SubStats()));
+  }
   return s;
 }
 
 /** A lock as the statistics key it: its lockdep class name once named (names never change), else its instance id. */
 function lockIdentity(inst: LockInstance): string | number {
   const r = inst.root();
+  if (r.folded) return -1 - r.src; // the fold lock: never the same key as a lock named like it
   return r.name ?? r.id;
 }
 
@@ -173,6 +183,8 @@ export class LockStatistics {
   /** lock x mode -> its "(other sessions)" figures. */
   private readonly othersIndex = new IntervalIndex<FiguresEntry>();
   readonly nesting = new Map<string, NestingEntry>();
+  /** Nestings not counted: past NESTING_CAP distinct pairs. */
+  nestingFolded = 0;
 
   /** sessionFilter: `--session NAME` (intervals of other sessions are not counted). */
   constructor(private readonly sessionFilter: string | null) {}
@@ -311,6 +323,7 @@ export class LockStatistics {
     const k = `${lockKey(outer)}|${outerShared ? 1 : 0}|${lockKey(inner)}|${shared ? 1 : 0}`;
     const n = this.nesting.get(k);
     if (n) n.count++;
-    else this.nesting.set(k, { outer, outerShared, inner, shared, count: 1 });
+    else if (this.nesting.size < NESTING_CAP) this.nesting.set(k, { outer, outerShared, inner, shared, count: 1 });
+    else this.nestingFolded++;
   }
 }

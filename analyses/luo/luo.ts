@@ -20,7 +20,11 @@ import { type Boot, SegmentTracker } from '../stream/segments.js';
 import { type PhaseRecord, type SessionRecord, SessionReducer } from './sessions.js';
 import type { BootJson, LuoSection, LuoSectionBody, ModuleJson, PhaseJson, PinWindowJson, SessionJson } from './schema.js';
 import { isLuoReference, isSessionPin, type OpenReason, openReasonText } from './pin-kinds.js';
-import { addCount, nameTable } from '../../parsers/name-table.js';
+import { addCount, foldLabel, nameTable, type TableLimits } from '../../parsers/name-table.js';
+import { ModuleNames } from './module-names.js';
+
+/** Every name MODEL_EVIDENCE looks for (collectEvidence counts no other). */
+const EVIDENCE_NAMES = new Set(MODEL_EVIDENCE.map((e) => e.name));
 
 /** The LUO call that freezes every session and returns only if the kexec will not happen (luo_core.c). */
 const KEXEC_ENTRY = 'liveupdate_reboot';
@@ -28,6 +32,9 @@ const KEXEC_ENTRY = 'liveupdate_reboot';
 export interface LuoOptions {
   kernelModel?: KernelModelId;
   calls: LuoCallTracker;
+  /** Caps of the module and call-site tables (tests use small ones; module-names.ts, refcounts.ts by default). */
+  moduleLimits?: TableLimits;
+  callSiteLimits?: TableLimits;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -36,7 +43,9 @@ export class LuoAnalysis {
   readonly segments = new SegmentTracker();
   readonly sessions: SessionReducer;
   readonly pins: PinReducer;
-  readonly refcounts = new RefcountReducer();
+  /** The module table's bound: one decision per module for refcounts and pins (module-names.ts). */
+  readonly moduleNames: ModuleNames;
+  readonly refcounts: RefcountReducer;
   readonly registry: RegistryReducer;
   /** How often each model signature was seen: kind of evidence -> name -> count (no key string per event). */
   private readonly evidence = { call_site: new Map<string, number>(), lock: new Map<string, number>(), function: new Map<string, number>() };
@@ -45,7 +54,9 @@ export class LuoAnalysis {
   constructor(private readonly opts: LuoOptions) {
     this.calls = opts.calls;
     this.sessions = new SessionReducer(this.calls);
-    this.pins = new PinReducer(this.calls, this.sessions);
+    this.moduleNames = new ModuleNames(this.calls, opts.moduleLimits);
+    this.refcounts = new RefcountReducer(this.moduleNames, opts.callSiteLimits);
+    this.pins = new PinReducer(this.calls, this.sessions, this.moduleNames);
     this.registry = new RegistryReducer(this.calls);
   }
 
@@ -56,6 +67,7 @@ export class LuoAnalysis {
    */
   push(ev: TraceEvent): void {
     const seg = this.segments.push(ev);
+    this.moduleNames.admit(ev);
     this.sessions.push(ev, seg);
     this.pins.push(ev, seg);
     this.refcounts.push(ev, seg);
@@ -77,7 +89,8 @@ export class LuoAnalysis {
       name = this.calls.lastEdge.call.func;
       counts = this.evidence.function;
     } else return;
-    counts.set(name, (counts.get(name) ?? 0) + 1);
+    // Only the names the model table reads are counted: a trace names any number of locks.
+    if (EVIDENCE_NAMES.has(name)) counts.set(name, (counts.get(name) ?? 0) + 1);
   }
 
   private kernelModel(): LuoSection['kernelModel'] {
@@ -103,8 +116,17 @@ export class LuoAnalysis {
     };
   }
 
+  /** Data-quality notes of the tables' bounds (issue #15), added once. */
+  private addBoundNotes(ctx: FinishContext): void {
+    const notes = [this.moduleNames.budget.note('modules'), this.refcounts.sites.note('module reference call sites')];
+    if (this.pins.untrackedGets) notes.push(`${this.pins.untrackedGets} module references not taken by LUO (vfs, loader, other) were counted without a pin window: more than 10000 were open at once (memory bound)`);
+    const into = ctx.quality?.notes; // absent when a test finishes the reducer alone
+    for (const n of notes) if (n !== null && into && !into.includes(n)) into.push(n);
+  }
+
   /** The section without its verdicts: the pipeline evaluates them once, after the report filters (verdicts/registry.ts). */
   finish(ctx: FinishContext): LuoSectionBody {
+    this.addBoundNotes(ctx);
     const fileOf = (src: number) => ctx.sources[src]?.file ?? String(src);
     const boots = this.segments.boots();
     const bootOfSeg = new Map<number, Boot>();
@@ -231,8 +253,9 @@ export class LuoAnalysis {
       const isVfs = (cls: string) => cls === 'vfs';
       const unmatched = (unmatchedOf.get(st.module) ?? []).filter((u) => segIds.has(u.segment));
       const regs = (regsOf.get(st.module) ?? []).filter((r) => r.action === 'register' && (r.ret === null || r.ret >= 0));
+      const fold = this.moduleNames.isFold(st.module);
       modules.push({
-        name: st.module,
+        name: fold ? foldLabel(this.moduleNames.budget.folded.names) : st.module,
         boot,
         gets: st.gets,
         puts: st.puts,
@@ -254,6 +277,7 @@ export class LuoAnalysis {
         flbs: [...new Set(regs.filter((r) => r.what === 'flb' && r.flb).map((r) => r.flb as string))],
         pinWindows: mine,
         pinWindowsOmitted: Math.max(0, st.gets - mine.length),
+        ...(fold ? { folded: { names: this.moduleNames.budget.folded.names, events: this.moduleNames.budget.folded.events } } : {}),
       });
     }
     return modules.sort((a, b) => a.boot - b.boot || a.name.localeCompare(b.name));

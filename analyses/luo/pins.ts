@@ -19,6 +19,8 @@ import { type CallSiteClass, classifyCallSite } from '../kernel/kernel-models.js
 import type { LuoCallTracker } from '../stream/luo-calls.js';
 import type { Segment } from '../stream/segments.js';
 import { BackwardSpans } from './backwards.js';
+import type { ModuleNames } from './module-names.js';
+import { isLuoReference } from './pin-kinds.js';
 import type { SessionReducer } from './sessions.js';
 
 export interface PinWindow {
@@ -70,6 +72,8 @@ const FILE_INCOMING_SITES = new Set(['luo_file_deserialize', 'luo_file_deseriali
 const ERROR_PATH_PUTS = new Set(['luo_preserve_file', 'luo_file_deserialize', 'luo_file_deserialize_one', 'luo_flb_file_preserve', 'luo_flb_file_preserve_one', 'luo_flb_retrieve_one']);
 /** Stored closed windows per class before only counting (memory bound for huge traces). */
 const MAX_CLOSED = 5_000;
+/** Open windows of non-LUO references stored (vfs, loader, other) before only counting them. */
+const MAX_OPEN_OTHER = 10_000;
 
 function bareSite(site: string): string {
   return site.replace(/\+0x[0-9a-f]+(\/0x[0-9a-f]+)?$/i, '').replace(/ \[.*\]$/, '');
@@ -88,9 +92,21 @@ export class PinReducer {
   private readonly gapAtGet = new WeakMap<PinWindow, number>();
   private readonly owners = new WeakMap<PinWindow, { name: string | null }>();
 
+  /**
+   * Open windows of references LUO does not take (vfs, loader, other) beyond MAX_OPEN_OTHER are
+   * counted per key instead of stored (a get never put, repeated, must not grow memory); a put
+   * with no stored window takes one of those first.
+   */
+  private readonly untracked = new Map<string, number>();
+  private openOther = 0;
+  /** Gets of non-LUO references counted only (see untracked). */
+  untrackedGets = 0;
+
+  /** names: the module table's bound, shared with the refcount reducer (module-names.ts); none = unbounded (tests). */
   constructor(
     private readonly calls: LuoCallTracker,
     private readonly sessions: SessionReducer,
+    private readonly names: ModuleNames | null = null,
   ) {}
 
   push(ev: TraceEvent, seg: Segment): void {
@@ -109,10 +125,18 @@ export class PinReducer {
       if (token === null && stack[i].args.token) token = stack[i].args.token;
     }
     const key = this.key(cls, site, fileSet, ev.kind === 'module_get');
-    const mapKey = `${seg.id}\u0000${ev.fields.module}\u0000${key}`;
+    const module = this.names ? this.names.of(ev.fields.module) : ev.fields.module;
+    const mapKey = `${seg.id}\u0000${module}\u0000${key}`;
+    const luo = isLuoReference({ class: cls });
     if (ev.kind === 'module_get') {
+      if (!luo && this.openOther >= MAX_OPEN_OTHER) {
+        this.untracked.set(mapKey, (this.untracked.get(mapKey) ?? 0) + 1);
+        this.untrackedGets++;
+        return;
+      }
+      if (!luo) this.openOther++;
       const w: PinWindow = {
-        module: ev.fields.module,
+        module,
         segment: seg.id,
         src: ev.src,
         class: cls,
@@ -150,10 +174,18 @@ export class PinReducer {
     const keys = [key];
     // The get may have been taken without a visible file set (no probe around it).
     if (cls === 'luo-file' && fileSet !== null) keys.push(this.key(cls, site, null, false));
-    const w = this.take(seg.id, ev.fields.module, keys, site);
+    const w = this.take(seg.id, module, keys, site);
+    if (w && !isLuoReference(w)) this.openOther--;
+    const counted = w ? 0 : (this.untracked.get(mapKey) ?? 0);
+    if (counted > 0) {
+      // Its get was counted, not stored (MAX_OPEN_OTHER): a matched put without a window.
+      if (counted === 1) this.untracked.delete(mapKey);
+      else this.untracked.set(mapKey, counted - 1);
+      return;
+    }
     if (!w) {
       const reason = site === 'do_init_module' ? 'untraced-load-ref' : (this.gaps.get(seg.id) ?? 0) > 0 ? 'after-gap' : 'no-get';
-      this.unmatched.push({ module: ev.fields.module, segment: seg.id, src: ev.src, line: ev.line, time: ev.time, callSite: site, class: cls, reason, keys });
+      this.unmatched.push({ module, segment: seg.id, src: ev.src, line: ev.line, time: ev.time, callSite: site, class: cls, reason, keys });
       return;
     }
     this.release(w, ev.src, ev.line, ev.time, site, (this.gaps.get(seg.id) ?? 0) !== this.gapAtGet.get(w));

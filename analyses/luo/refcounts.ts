@@ -15,7 +15,8 @@ import { probedFunction } from '../kernel/kernel-models.js';
 import type { Segment } from '../stream/segments.js';
 import { type TaskKey, taskKey } from '../stream/task-key.js';
 import { deletedModuleName } from './registry.js';
-import { addCount, nameTable } from '../../parsers/name-table.js';
+import { addCount, BoundedTable, FOLD_KEY, limits, nameTable } from '../../parsers/name-table.js';
+import { FOLD_MODULE, type ModuleNames } from './module-names.js';
 
 export interface RefcntMismatch {
   line: number;
@@ -67,8 +68,25 @@ export interface ModuleStats {
 const O_TRUNC = 0o1000;
 const MAX_MISMATCHES = 20;
 
+/** Distinct call sites counted by name (getsBySite, putsBySite); later ones count under FOLD_KEY. */
+export const CALL_SITE_LIMITS = limits(1024);
+
 export class RefcountReducer {
   private readonly stats = new Map<string, ModuleStats>();
+  /** Call site names, bounded: a site's own name while admitted, else FOLD_KEY (LUO sites are protected). */
+  readonly sites: BoundedTable<string, string>;
+
+  /** names: the module table's bound, shared with the pin reducer (module-names.ts); none = unbounded (tests). */
+  constructor(
+    private readonly names: ModuleNames | null = null,
+    siteLimits = CALL_SITE_LIMITS,
+  ) {
+    this.sites = new BoundedTable<string, string>(siteLimits, (k) => k ?? FOLD_KEY);
+  }
+
+  private moduleOf(module: string): string {
+    return this.names ? this.names.of(module) : module;
+  }
   readonly deletes: DeleteModuleAttempt[] = [];
   private readonly openDelete = new Map<TaskKey, DeleteModuleAttempt>();
   /** Set after module_load: the next event of that module starts a fresh count. */
@@ -118,7 +136,7 @@ export class RefcountReducer {
         if (!name || !((f !== null && (f.startsWith('try_module_get') || f.startsWith('module_put'))) || ev.name.includes('module_'))) return;
         const fn = probedFunction(ev);
         if ((fn === 'try_module_get' || fn === 'module_put') && name && ev.time !== null) {
-          const key = `${seg.id}\u0000${name.replace(/^"|"$/g, '')}`;
+          const key = `${seg.id}\u0000${this.moduleOf(name.replace(/^"|"$/g, ''))}`;
           let m = this.entries.get(key);
           if (!m) this.entries.set(key, (m = new Map()));
           m.set(taskKey(ev.src, ev.pid), ev.time);
@@ -128,9 +146,17 @@ export class RefcountReducer {
       case 'module_get':
       case 'module_put': {
         const f = ev.fields;
-        const s = this.get(seg.id, ev.src, f.module);
-        const site = f.callSite;
-        const key = `${seg.id}\u0000${f.module}`;
+        const module = this.moduleOf(f.module);
+        const s = this.get(seg.id, ev.src, module);
+        const site = this.sites.row(f.callSite, module !== FOLD_MODULE);
+        if (module === FOLD_MODULE && this.names?.isFold(module)) {
+          // Folded modules: true counts, no refcount check (their refcnt values are not one module's).
+          if (ev.kind === 'module_get') s.gets++;
+          else s.puts++;
+          addCount(ev.kind === 'module_get' ? s.getsBySite : s.putsBySite, site);
+          return;
+        }
+        const key = `${seg.id}\u0000${module}`;
         const pending = this.entries.get(key);
         const task = taskKey(ev.src, ev.pid);
         let entry = pending?.get(task) ?? null;
@@ -154,13 +180,14 @@ export class RefcountReducer {
         return;
       }
       case 'module_load': {
-        const s = this.get(seg.id, ev.src, ev.fields.module);
+        const module = this.moduleOf(ev.fields.module);
+        const s = this.get(seg.id, ev.src, module);
         s.loadLines.push(ev.line);
-        this.fresh.add(`${seg.id}\u0000${ev.fields.module}`);
+        if (module !== FOLD_MODULE) this.fresh.add(`${seg.id}\u0000${module}`);
         return;
       }
       case 'module_free': {
-        const s = this.get(seg.id, ev.src, ev.fields.module);
+        const s = this.get(seg.id, ev.src, this.moduleOf(ev.fields.module));
         s.freeLines.push(ev.line);
         s.refcntAtFree = s.lastRefcnt;
         const d = this.openDelete.get(taskKey(ev.src, ev.pid));
@@ -185,7 +212,7 @@ export class RefcountReducer {
           flags: a.flags ?? null,
           ret: null,
           error: null,
-          refcntBefore: name ? (this.stats.get(`${seg.id}\u0000${name}`)?.lastRefcnt ?? null) : null,
+          refcntBefore: name ? (this.stats.get(`${seg.id}\u0000${this.moduleOf(name)}`)?.lastRefcnt ?? null) : null,
         };
         this.deletes.push(d);
         this.openDelete.set(taskKey(ev.src, ev.pid), d);

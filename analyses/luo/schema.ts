@@ -139,6 +139,8 @@ export const ModuleSchema = z.object({
   pinWindows: z.array(PinWindowSchema),
   /** Released windows not listed (beyond the first 5000 of the run); open ones are always listed. */
   pinWindowsOmitted: z.number().int(),
+  /** Only on the fold row: the modules past the module table's cap, counted together (names estimated, events exact). */
+  folded: z.object({ names: z.number().int(), events: z.number().int() }).optional(),
 });
 export type ModuleJson = z.infer<typeof ModuleSchema>;
 

@@ -98,6 +98,8 @@ const LIVEUPDATE_SESSION_FINISH = 0xba42;
  */
 export const MAX_DETAILED_SESSIONS = 1000;
 const MAX_WITH_ERRORS = 5000;
+/** Finished sessions remembered by file set per segment (see luo_file_finish). */
+const MAX_ENDED_FILE_SETS = 10_000;
 
 export interface PhaseStat {
   phase: string;
@@ -446,6 +448,8 @@ export class SessionReducer {
           if (s.fileSet) {
             st.live.delete(s.fileSet);
             st.ended.set(s.fileSet, s);
+            // Kept only for a late luo_file_finish on the same file set: the oldest go first (issue #15).
+            if (st.ended.size > MAX_ENDED_FILE_SETS) st.ended.delete(st.ended.keys().next().value as string);
           }
           this.retire(st, s);
         }

@@ -26,11 +26,18 @@
 //     --threads 1 | 2              file, to read the event count from it), on one thread and on two
 // The machine is shared: the 1-minute load average is printed beside every row; CPU-time ratios
 // are the fairer comparison when it is high.
+//
+//   npm run bench -- --hostile [locks=1000000,lockdep=1000000,modules=100000] [--runs 1] [--keep DIR]
+//
+// Hostile names instead (issue #15): traces naming that many distinct lock addresses, lockdep
+// classes or modules (test/bench/hostile.ts, synthetic, the kernel's exact line format), each run
+// through `luotrace analyze --json` under GNU time, checked against the budget (peak RSS, time).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HOSTILE_KINDS, type HostileKind, writeHostileTrace } from './hostile.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const CLI = join(ROOT, 'dist/cli/main.js');
@@ -41,6 +48,9 @@ const REPEAT = join(ROOT, 'dist/test/bench/repeat-real.js');
 
 /** Issue 17 targets: CPU-time throughput × awk (1 thread), wall-time throughput × awk (2 threads), peak RSS. */
 const TARGET = { vsAwkCpu: 1.5, vsAwkWall2: 2.5, rssMb: 200 };
+/** Issue #15 targets for hostile names. */
+const HOSTILE_TARGET = { rssMb: 250, wallS: 60 };
+const HOSTILE_DEFAULT = 'locks=1000000,lockdep=1000000,modules=100000';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(name);
@@ -188,9 +198,52 @@ function targetChecks(what: string, mb: number, m: Map<string, Measure>): string
   return checks;
 }
 
+/** `--hostile`: analyze traces of many distinct names, against the memory and time budget. */
+async function hostile(spec: string, runs: number, keep: string, machine: string): Promise<void> {
+  const dir = keep || mkdtempSync(join(tmpdir(), 'luotrace-hostile-'));
+  if (keep) mkdirSync(keep, { recursive: true });
+  const rows: string[] = [];
+  for (const part of spec.split(',')) {
+    const [kind, count] = part.split('=');
+    const n = Number(count);
+    if (!HOSTILE_KINDS.includes(kind as HostileKind) || !(n > 0)) throw new Error(`bad --hostile entry ${part} (e.g. locks=1000000)`);
+    const file = join(dir, `luotrace-hostile-${kind}-${n}.synthetic.txt`);
+    if (!(keep && existsSync(file))) {
+      process.stderr.write(`generating ${kind} trace with ${fmtInt(n)} distinct names into ${file}...\n`);
+      await writeHostileTrace(kind as HostileKind, n, file);
+    }
+    execFileSync('cat', [file], { stdio: ['ignore', 'ignore', 'ignore'] });
+    const outFile = join(dir, 'hostile-report.json');
+    const m = measure(`analyze --json (${kind})`, [process.execPath, CLI, 'analyze', '--json', file], runs, (i) => (i === 0 ? outFile : '/dev/null'));
+    const report = JSON.parse(readFileSync(outFile, 'utf8')) as { locks: unknown[]; modules: unknown[]; dataQuality: { lines: { events: number }; notes: string[] } };
+    const rssMb = m.best.rssKb / 1024;
+    const ok = rssMb < HOSTILE_TARGET.rssMb && m.best.wall < HOSTILE_TARGET.wallS;
+    const folded = report.dataQuality.notes.filter((x) => x.includes('(memory bound)')).length;
+    rows.push(
+      `| ${kind} | ${fmtInt(n)} | ${fmtSize(statSync(file).size)} | ${fmtInt(report.dataQuality.lines.events)} | ${m.best.wall.toFixed(2)} | ${m.best.cpu.toFixed(2)} | ${rssMb.toFixed(0)} | ${report.locks.length} | ${report.modules.length} | ${folded} | ${ok ? 'yes' : 'NO'} | ${m.load.toFixed(1)} |`,
+    );
+    if (!keep) rmSync(file);
+  }
+  if (!keep) rmSync(dir, { recursive: true, force: true });
+  console.log(`Machine: ${machine}.`);
+  console.log(`Input: test/bench/hostile.ts traces (synthetic), page cache warm; best of ${runs} run(s). Budget: peak RSS < ${HOSTILE_TARGET.rssMb} MB, wall < ${HOSTILE_TARGET.wallS} s.`);
+  console.log('');
+  console.log('| names | distinct | size | events | wall s | CPU s (user+sys) | peak RSS MB | lock rows | module rows | fold notes | within budget | load (1 min) |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|');
+  for (const r of rows) console.log(r);
+}
+
 async function main(): Promise<void> {
   if (!existsSync(CLI) || !existsSync(GENERATE) || !existsSync(REPEAT)) throw new Error('build first: npm run build');
   if (!existsSync('/usr/bin/time')) throw new Error('needs GNU time at /usr/bin/time');
+  const hostileAt = process.argv.indexOf('--hostile');
+  if (hostileAt >= 0) {
+    const next = process.argv[hostileAt + 1];
+    const spec = next && !next.startsWith('--') ? next : HOSTILE_DEFAULT;
+    const m = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${release()}, node ${process.version}`;
+    await hostile(spec, Math.max(1, Number(arg('--runs', '1'))), arg('--keep', ''), m);
+    return;
+  }
   const sizes = arg('--sizes', '100MB,1GB,2GB').split(',').map(parseSize);
   const runs = Math.max(1, Number(arg('--runs', '3')));
   const tools = new Set(arg('--tools', 'wc,grep,awk,node-lines,node-regex,summary,analyze,analyze2').split(','));
