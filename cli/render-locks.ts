@@ -86,7 +86,7 @@ function waitLine(w: WaitRecord, files: string[]): string {
 
 /** The rows not related to LUO, summed in one line (lockDetails.otherLocks). */
 function otherLocksLine(o: AnalyzeReport['lockDetails']['otherLocks'], listed: boolean): string {
-  const what = `${o.rows} other lock${o.rows === 1 ? '' : 's'} (not LUO locks, not waited on or taken inside LUO calls): ${o.contended} contended, ${o.waitCount} timed waits, total ${fmtNs(o.waitCount ? o.waitTotal : null)}, longest ${fmtNs(o.waitMax)}`;
+  const what = `${o.foldedNames ? 'about ' : ''}${o.rows} other lock${o.rows === 1 ? '' : 's'}${o.foldedNames ? ` (about ${o.foldedNames} past the lock table's bound, in one row)` : ''} (not LUO locks, not waited on or taken inside LUO calls): ${o.contended} contended, ${o.waitCount} timed waits, total ${fmtNs(o.waitCount ? o.waitTotal : null)}, longest ${fmtNs(o.waitMax)}`;
   return listed ? `${what}: the rows after the LUO-related ones` : `${what} (--all-locks lists them)`;
 }
 

@@ -191,6 +191,8 @@ export const LocksSectionSchema = z.object({
   /** The rows that are not LUO-related (luoRelated false), summed: the text report's one line for them. */
   otherLocks: z.object({
     rows: z.number().int(),
+    /** How many of `rows` are past the lock table's bound, folded into one row (an estimate: names are not kept). */
+    foldedNames: z.number().int().optional(),
     acquisitions: z.number().int(),
     contended: z.number().int(),
     waitCount: z.number().int(),

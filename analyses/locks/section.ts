@@ -527,8 +527,11 @@ function slowestRecords(b: SectionInput, names: ReportNames, rowShown: RowShown)
 function otherLocks(rows: LockRow[]): LocksSection['otherLocks'] {
   const other = rows.filter((r) => !r.luoRelated);
   const maxes = other.map((r) => r.wait.max).filter((v): v is number => v !== null);
+  const folded = other.reduce((n, r) => n + (r.folded ? r.folded.names : 0), 0);
   return {
-    rows: other.length,
+    // a fold row stands for the locks past the table's bound (their number estimated): count those, not the row
+    rows: other.length - other.filter((r) => r.folded).length + folded,
+    ...(folded ? { foldedNames: folded } : {}),
     acquisitions: other.reduce((n, r) => n + r.acquisitions, 0),
     contended: other.reduce((n, r) => n + r.contended, 0),
     waitCount: other.reduce((n, r) => n + r.wait.count, 0),

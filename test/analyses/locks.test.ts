@@ -529,8 +529,12 @@ describe('bounded memory with many contended locks (synthetic: unfiltered conten
       L('luo_ctl', 320, 1, 0.001205, P.release('0000000087631697', 'luo_register_rwlock')),
     );
     const { section } = await analyzeLines(lines);
-    const spins = section.locks.filter((l) => l.type === 'spinlock');
-    expect(spins).toHaveLength(2500);
+    const all = section.locks.filter((l) => l.type === 'spinlock');
+    // the lock table's own bound (2048 locks, analyses/locks) folds the last ones into one row, with their true counts
+    const fold = all.filter((l) => l.folded);
+    const spins = all.filter((l) => !l.folded);
+    expect(fold).toHaveLength(1);
+    expect(spins.length + fold[0].contended).toBe(2500);
     expect(spins.every((l) => l.contended === 1 && l.wait.count === 1 && !l.luoRelated)).toBe(true);
     const kept = spins.filter((l) => l.longestWaits.length === 1);
     expect(kept.length).toBeGreaterThanOrEqual(1000);
@@ -545,6 +549,9 @@ describe('bounded memory with many contended locks (synthetic: unfiltered conten
     expect(section.locks[0]).toBe(reg);
     expect(section.slowestWaits[0]).toMatchObject({ lock: 'luo_register_rwlock', luoRelated: true, duration: 1000 });
     expect(section.slowestWaits.slice(1).map((w) => w.duration)).toEqual(Array.from({ length: 20 }, (_, k) => (2500 - k) * 1000));
-    expect(section.otherLocks).toMatchObject({ rows: 2500, contended: 2500, waitCount: 2500, waitMax: 2_500_000 });
+    expect(section.otherLocks).toMatchObject({ contended: 2500, waitCount: 2500, waitMax: 2_500_000 });
+    // the lock count past the bound is estimated (names are not kept): within 2% of the 2500 locks
+    expect(Math.abs(section.otherLocks.rows - 2500)).toBeLessThanOrEqual(50);
+    expect(section.otherLocks.foldedNames).toBeGreaterThan(0);
   });
 });
