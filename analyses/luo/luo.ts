@@ -21,6 +21,7 @@ import { type PhaseRecord, type SessionRecord, SessionReducer } from './sessions
 import type { BootJson, LuoSection, LuoSectionBody, ModuleJson, PhaseJson, PinWindowJson, SessionJson } from './schema.js';
 import { isLuoReference, isSessionPin, type OpenReason, openReasonText } from './pin-kinds.js';
 import { addCount, nameTable } from '../../parsers/name-table.js';
+import { KexecReducer, kexecJson } from './kexec-attempts.js';
 
 /** The LUO call that freezes every session and returns only if the kexec will not happen (luo_core.c). */
 const KEXEC_ENTRY = 'liveupdate_reboot';
@@ -38,6 +39,7 @@ export class LuoAnalysis {
   readonly pins: PinReducer;
   readonly refcounts = new RefcountReducer();
   readonly registry: RegistryReducer;
+  readonly kexec = new KexecReducer();
   /** How often each model signature was seen: kind of evidence -> name -> count (no key string per event). */
   private readonly evidence = { call_site: new Map<string, number>(), lock: new Map<string, number>(), function: new Map<string, number>() };
   private readonly calls: LuoCallTracker;
@@ -60,6 +62,7 @@ export class LuoAnalysis {
     this.pins.push(ev, seg);
     this.refcounts.push(ev, seg);
     this.registry.push(ev, seg);
+    this.kexec.push(ev, seg);
     this.collectEvidence(ev);
   }
 
@@ -116,7 +119,7 @@ export class LuoAnalysis {
     for (const b of boots) for (const s of sessionsByBoot.get(b.id) ?? []) allSessions.push({ rec: s, boot: b.id });
     const idOf = new Map<number, number>();
     allSessions.forEach((s, i) => idOf.set(s.rec.key, i));
-    const j: Joined = { fileOf, boots, bootOfSeg, sessionsByBoot, allSessions, idOf, kexecOk: this.kexecOk(boots, sessionsByBoot) };
+    const j: Joined = { fileOf, boots, bootOfSeg, sessionsByBoot, allSessions, idOf, kexecOk: this.kexecOk(boots, sessionsByBoot), failedKexecEnd: this.failedKexecEnd(boots) };
 
     const openWindows = this.pins.openWindows();
     const windowsJson = [...this.pins.closed.map((w) => this.windowJson(j, w, false)), ...openWindows.map((w) => this.windowJson(j, w, true))];
@@ -158,6 +161,7 @@ export class LuoAnalysis {
         // finish() may run again on a live stream (TUI --follow): attach each orphan phase once.
         if (!owner.phases.includes(o.phase)) owner.phases.push(o.phase);
         if (o.phase.name === 'freeze' && (o.phase.result === null || o.phase.result >= 0)) owner.state = 'frozen';
+        if (o.phase.name === 'unfreeze' && owner.state === 'frozen') owner.state = 'open';
       }
     }
     return sessionsByBoot;
@@ -167,12 +171,29 @@ export class LuoAnalysis {
   private kexecOk(boots: Boot[], sessionsByBoot: Map<number, SessionRecord[]>): Map<number, boolean> {
     const kexecOk = new Map<number, boolean>();
     for (const b of boots) {
-      const reboot = this.sessions.globalPhases.find((p) => p.func === KEXEC_ENTRY && b.segments.some((s) => s.id === p.segment));
+      const reboot = this.rebootOf(b);
       const next = boots[boots.indexOf(b) + 1];
       const nextIncoming = next && (sessionsByBoot.get(next.id) ?? []).some((s) => s.side === 'incoming');
-      kexecOk.set(b.id, (reboot !== undefined && (reboot.result === null || reboot.result >= 0)) || Boolean(nextIncoming) || b.segments.some((s) => s.kexecOut));
+      // A liveupdate_reboot that returned an error is a kexec that did not happen (§6 "Freeze failure variant").
+      const rebootOk = reboot !== undefined ? reboot.result === null || reboot.result >= 0 : b.segments.some((s) => s.kexecOut);
+      kexecOk.set(b.id, rebootOk || Boolean(nextIncoming));
     }
     return kexecOk;
+  }
+
+  private failedKexecEnd(boots: Boot[]): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const b of boots) {
+      const r = this.rebootOf(b);
+      if (r && r.result !== null && r.result < 0) out.set(b.id, r.end ?? r.start ?? -Infinity);
+    }
+    return out;
+  }
+
+  /** The boot's last liveupdate_reboot (the attempt that decides whether the kexec happened). */
+  private rebootOf(b: Boot) {
+    const segIds = new Set(b.segments.map((s) => s.id));
+    return [...this.sessions.globalPhases].reverse().find((p) => p.func === KEXEC_ENTRY && segIds.has(p.segment));
   }
 
   /** A pin window with its boot, session name and whether an open one is expected. */
@@ -269,7 +290,7 @@ export class LuoAnalysis {
         side: rec.side,
         boot,
         state: rec.state,
-        outcome: outcomeOf(rec, j.kexecOk.get(boot) ?? false),
+        outcome: outcomeOf(rec, j.kexecOk.get(boot) ?? false, j.failedKexecEnd.get(boot) ?? null),
         fileSet: rec.fileSet,
         pid: rec.pid,
         comm: rec.comm,
@@ -289,7 +310,7 @@ export class LuoAnalysis {
     const hasOut = mySessions.some((s) => s.side === 'outgoing');
     // luo_open calls luo_session_deserialize on every boot; only sessions make a boot incoming.
     const hasIn = mySessions.some((s) => s.side === 'incoming');
-    const reboot = this.sessions.globalPhases.find((p) => segIds.has(p.segment) && p.func === KEXEC_ENTRY);
+    const reboot = this.rebootOf(b);
     const times = b.segments.flatMap((s) => [s.firstTime, s.lastTime]).filter((t): t is number => t !== null);
     return {
       id: b.id,
@@ -297,7 +318,7 @@ export class LuoAnalysis {
       role: hasOut && hasIn ? 'both' : hasOut ? 'outgoing' : hasIn ? 'incoming' : 'none',
       start: times.length ? Math.min(...times) : null,
       end: times.length ? Math.max(...times) : null,
-      kexec: reboot ? { result: reboot.result, error: reboot.error, file: fileOf(reboot.src), line: reboot.line, durationNs: reboot.durationNs } : null,
+      kexec: reboot ? kexecJson(reboot, this.kexec, segIds, mySessions, j.idOf, fileOf) : null,
       liveupdateNumber: b.segments.find((s) => s.liveupdateNumber !== null)?.liveupdateNumber ?? null,
       globalPhases: this.sessions.globalPhases.filter((p) => segIds.has(p.segment)).map((p) => phaseJson(p, fileOf)),
       rmmod: this.refcounts.deletes
@@ -319,6 +340,8 @@ interface Joined {
   allSessions: Array<{ rec: SessionRecord; boot: number }>;
   idOf: Map<number, number>;
   kexecOk: Map<number, boolean>;
+  /** Boots whose last liveupdate_reboot returned an error: when it returned. */
+  failedKexecEnd: Map<number, number>;
   sessionByKey?: Map<number, SessionRecord>;
 }
 
@@ -422,17 +445,24 @@ function expectedOpenReason(w: PinWindow, s: SessionRecord | undefined, kexecOk:
   return 'leak';
 }
 
-function outcomeOf(s: SessionRecord, kexecOk: boolean): string {
+/**
+ * A session's end in words. `failedKexecEnd`: when this boot's liveupdate_reboot returned an error
+ * (the kexec did not happen, the old kernel runs on: docs/luo-model.md §6 "Freeze failure variant").
+ */
+function outcomeOf(s: SessionRecord, kexecOk: boolean, failedKexecEnd: number | null): string {
+  const after = (p: PhaseRecord | undefined) => failedKexecEnd !== null && p !== undefined && (p.start ?? p.end ?? -Infinity) >= failedKexecEnd;
   switch (s.state) {
     case 'failed':
       return `failed (${s.phases.find((p) => p.error)?.error ?? 'error'})`;
     case 'aborted':
-      return 'aborted: session fd closed before kexec, files unpreserved';
+      if (after(s.phases.find((p) => p.name === 'unpreserve'))) return 'aborted after the failed kexec and its rollback: session fd closed, files unpreserved';
+      return kexecOk ? 'aborted: session fd closed before kexec, files unpreserved' : 'aborted: session fd closed, files unpreserved (no kexec in these inputs)';
     case 'frozen':
       return 'frozen for kexec (preserved across the live update)';
     case 'finished':
       return s.finishedVia === 'ioctl' ? 'finished by the SESSION_FINISH ioctl' : s.finishedVia === 'close' ? 'finished implicitly when the session fd was closed' : 'finished';
     case 'open':
+      if (failedKexecEnd !== null) return s.phases.some((p) => p.name === 'unfreeze') ? 'frozen, then rolled back after the failed kexec; still open at the end of the trace' : 'still open after the failed kexec, at the end of the trace';
       return kexecOk ? 'held open into kexec (freeze not traced)' : 'still open at the end of the trace';
     case 'creating':
       return 'create still in progress at the end of the trace';

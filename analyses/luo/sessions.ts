@@ -438,6 +438,10 @@ export class SessionReducer {
       case 'luo_file_freeze':
         if (s && (edge.ret === null || edge.ret >= 0)) s.state = 'frozen';
         return;
+      case 'luo_file_unfreeze':
+        // The freeze was rolled back (a later freeze() failed): open again (docs/luo-model.md §6 "Freeze failure variant").
+        if (s && s.state === 'frozen') s.state = 'open';
+        return;
       case 'luo_file_finish':
         if (!s) return;
         if (edge.ret === null || edge.ret >= 0) {
