@@ -7,7 +7,7 @@
 import type { TraceEvent } from '../../parsers/event.js';
 import { errnoName, errnoNumber } from '../kernel/errno.js';
 import type { Segment } from '../stream/segments.js';
-import type { GlobalPhase, SessionRecord } from './sessions.js';
+import type { GlobalPhase, PhaseRecord, SessionRecord } from './sessions.js';
 import type { BootJson } from './schema.js';
 
 /** Enough for any real run (one kexec attempt per boot, rarely a few); bounds hostile input. */
@@ -79,6 +79,8 @@ export function kexecJson(
   k: KexecReducer,
   segIds: Set<number>,
   sessions: SessionRecord[],
+  /** luo_file_freeze / luo_file_unfreeze phases of the boot that no session took (no file_set to join). */
+  orphans: PhaseRecord[],
   idOf: Map<number, number>,
   fileOf: (src: number) => string,
 ): KexecJson {
@@ -95,10 +97,13 @@ export function kexecJson(
     durationNs: reboot.durationNs,
     syscall: sys ? { file: fileOf(sys.src), line: sys.line, result: sys.ret, error: errnoName(sys.ret) } : null,
     failure: null,
+    frozenSets: null,
     rolledBack: [],
   };
-  if (!failed) return base;
   const inWindow = (t: number | null) => t === null || reboot.start === null || (t >= reboot.start && t <= after);
+  const freezes = [...sessions.flatMap((s) => s.phases), ...orphans].filter((p) => p.name === 'freeze' && inWindow(p.start));
+  base.frozenSets = freezes.filter((p) => p.result === null || p.result >= 0).length;
+  if (!failed) return base;
   const log = k.freezeFailed.find((f) => segIds.has(f.segment) && inWindow(f.time));
   // The session whose luo_file_freeze returned the error (the log line does not name it).
   const failedFreeze = sessions

@@ -181,6 +181,17 @@ export class LuoAnalysis {
     return kexecOk;
   }
 
+  private freezeView(j: Joined, bootId: number): FreezeView {
+    const b = j.boots.find((x) => x.id === bootId);
+    const segIds = new Set(b?.segments.map((x) => x.id) ?? []);
+    const joined = new Set((j.sessionsByBoot.get(bootId) ?? []).flatMap((x) => x.phases));
+    return {
+      kexec: j.failedKexecEnd.has(bootId) ? 'failed' : j.kexecOk.get(bootId) ? 'done' : 'none',
+      console: b?.segments.some((x) => x.printks > 0) ?? false,
+      unjoined: this.sessions.orphans.filter((o) => segIds.has(o.segment) && o.phase.name === 'freeze' && !joined.has(o.phase)).length,
+    };
+  }
+
   private failedKexecEnd(boots: Boot[]): Map<number, number> {
     const out = new Map<number, number>();
     for (const b of boots) {
@@ -296,7 +307,7 @@ export class LuoAnalysis {
         comm: rec.comm,
         files: [...rec.files.values()],
         phases: phases.map((p) => phaseJson(p, j.fileOf)),
-        unseen: unseenPhases(rec, probed),
+        unseen: unseenPhases(rec, probed, this.freezeView(j, boot)),
         pins: { taken: pins.length, released: pins.filter((w) => w.putLine !== null).length, open: pins.filter((w) => w.putLine === null).length },
         peer: peer.get(rec.key) ?? null,
       };
@@ -318,7 +329,7 @@ export class LuoAnalysis {
       role: hasOut && hasIn ? 'both' : hasOut ? 'outgoing' : hasIn ? 'incoming' : 'none',
       start: times.length ? Math.min(...times) : null,
       end: times.length ? Math.max(...times) : null,
-      kexec: reboot ? kexecJson(reboot, this.kexec, segIds, mySessions, j.idOf, fileOf) : null,
+      kexec: reboot ? kexecJson(reboot, this.kexec, segIds, mySessions, this.sessions.orphans.filter((o) => segIds.has(o.segment)).map((o) => o.phase), j.idOf, fileOf) : null,
       liveupdateNumber: b.segments.find((s) => s.liveupdateNumber !== null)?.liveupdateNumber ?? null,
       globalPhases: this.sessions.globalPhases.filter((p) => segIds.has(p.segment)).map((p) => phaseJson(p, fileOf)),
       rmmod: this.refcounts.deletes
@@ -473,16 +484,35 @@ function outcomeOf(s: SessionRecord, kexecOk: boolean, failedKexecEnd: number | 
   }
 }
 
-function unseenPhases(s: SessionRecord, probed: Set<string>): string[] {
+/** What a boot's inputs say about its kexec, to explain a freeze that is not in a session. */
+interface FreezeView {
+  /** done: the kexec happened; failed: liveupdate_reboot returned an error; none: no sign of one. */
+  kexec: 'done' | 'failed' | 'none';
+  /** A console log is among the boot's inputs. */
+  console: boolean;
+  /** luo_file_freeze calls of the boot that no session could be joined to (no file_set to match). */
+  unjoined: number;
+}
+
+/** Why a session's freeze is not in it (docs/luo-model.md §6 step 6 and "Freeze failure variant"). */
+function unseenFreeze(s: SessionRecord, v: FreezeView): string {
+  if (v.kexec === 'failed') return 'freeze: not reached: the live update failed at an earlier file and was rolled back';
+  if (v.kexec === 'none') return 'freeze: the trace ends before `kexec -e` (the freeze runs inside it: trace through it, or add the console log captured with tp_printk)';
+  if (v.unjoined > 0 && s.fileSet === null) return `freeze: the inputs have ${v.unjoined} luo_file_freeze call${v.unjoined === 1 ? '' : 's'} in the kexec, but this session's file_set is not in the trace to join them (function_graph prints no arguments: add kprobes with file_set=)`;
+  if (v.console) return 'freeze: the console log shows the kexec but no luo_file_freeze of this session (tracepoint_printk off, or luo_file_freeze not probed)';
+  return 'freeze: not in these inputs (it runs inside `kexec -e`: add the console log captured with tp_printk)';
+}
+
+function unseenPhases(s: SessionRecord, probed: Set<string>, freeze: FreezeView): string[] {
   const have = new Set(s.phases.map((p) => p.name));
   const want: PhaseName[] = s.side === 'outgoing' ? ['create', 'preserve', s.state === 'aborted' ? 'unpreserve' : 'freeze'] : ['deserialize', 'retrieve-session', 'retrieve', 'finish'];
   const out: string[] = [];
   for (const p of want) {
     if (have.has(p)) continue;
     const fn = sessionFunctionOf(p);
-    if (fn === null || !probed.has(fn)) out.push(`${p}: ${fn} was not probed in these inputs`);
+    if (p === 'freeze') out.push(unseenFreeze(s, freeze));
+    else if (fn === null || !probed.has(fn)) out.push(`${p}: ${fn} was not probed in these inputs`);
     else if ((p === 'create' || p === 'deserialize') && !s.seenFromStart) out.push(`${p}: happened before the trace started`);
-    else if (p === 'freeze') out.push('freeze: not in these inputs (it runs inside `kexec -e`: add the console log captured with tp_printk)');
     else if (p === 'retrieve-session' || p === 'retrieve' || p === 'finish') out.push(`${p}: not seen before the end of the trace`);
     else out.push(`${p}: not seen`);
   }

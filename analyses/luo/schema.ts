@@ -167,6 +167,8 @@ export const BootSchema = z.object({
       })
         .nullable()
         .default(null),
+      /** luo_file_freeze calls inside it that succeeded, whether or not a session could be joined to them. */
+      frozenSets: z.number().int().nullable().default(null),
       /** Sessions whose freeze was undone (luo_file_unfreeze) before reboot() returned the error. */
       rolledBack: z.array(z.number().int()).default([]),
     })

@@ -15,12 +15,20 @@ export const kexecFreeze = defineVerdict(kexecFreezeMeta, (s) => {
     const frozen = s.sessions.filter((x) => x.boot === b.id && x.state === 'frozen');
     const failed = b.kexec.result !== null && b.kexec.result < 0;
     if (failed) return [freezeFailed(s, b)];
+    const took = b.kexec.durationNs !== null ? `${(b.kexec.durationNs / 1e6).toFixed(3)} ms` : 'unknown time';
+    const sets = b.kexec.frozenSets ?? 0;
+    // Freezes no session could be joined to (their file_set is not in the trace, e.g. function_graph).
+    const what = frozen.length
+      ? `froze ${plural(frozen.length, 'session')} (${frozen.map((x) => x.name ?? `#${x.id}`).join(', ')})`
+      : sets > 0
+        ? `froze ${plural(sets, 'file set')} (luo_file_freeze ×${sets}; which sessions they belong to is not in the trace: no file_set to join them)`
+        : 'froze no file set (no session had files to freeze, or luo_file_freeze was not traced)';
     return [
       result(
         kexecFreezeMeta,
         'froze',
         true,
-        `boot ${b.id}: liveupdate_reboot froze ${plural(frozen.length, 'session')} (${frozen.map((x) => x.name ?? `#${x.id}`).join(', ')}) in ${b.kexec.durationNs !== null ? `${(b.kexec.durationNs / 1e6).toFixed(3)} ms` : 'unknown time'} before kexec`,
+        `boot ${b.id}: liveupdate_reboot ${what} in ${took} before kexec`,
         [{ file: b.kexec.file, line: b.kexec.line }],
       ),
     ];
@@ -47,7 +55,9 @@ function freezeFailed(s: Section, b: Section['boots'][number]) {
   if (f) {
     const who = name(f.sessionId);
     const what = [f.handler ? `handler ${f.handler}` : null, who ? `session ${who}` : null].filter(Boolean).join(', ');
-    parts.push(`freeze() of token ${f.token ?? '?'}${what ? ` (${what})` : ''} failed with ${f.result ?? '?'}${f.error ? ` ${f.error}` : ''} (${at(f)})`);
+    const errno = `${f.result ?? '?'}${f.error ? ` ${f.error}` : ''}`;
+    if (f.token !== null) parts.push(`freeze() of token ${f.token}${what ? ` (${what})` : ''} failed with ${errno} (${at(f)})`);
+    else parts.push(`a freeze() failed with ${errno}${what ? ` (${what})` : ''} (${at(f)}); its token and handler are only in the console log (luo_file_freeze logs "Freeze failed for token[…] handler[…] err[…]"): add it`);
   } else parts.push('the file whose freeze() failed is not in these inputs (add the console log: luo_file_freeze logs "Freeze failed for token[…] handler[…] err[…]")');
   const rolled = k.rolledBack.map(name).filter((x): x is string => x !== null);
   if (rolled.length) parts.push(`rolled back: ${rolled.join(', ')} unfrozen (luo_file_unfreeze)`);
@@ -56,7 +66,7 @@ function freezeFailed(s: Section, b: Section['boots'][number]) {
   const open = mine.filter((x) => x.state === 'open');
   if (aborted.length) parts.push(`closed after the failed kexec: ${aborted.map((x) => x.name ?? `#${x.id}`).join(', ')}`);
   if (open.length) parts.push(`still open at the end: ${open.map((x) => x.name ?? `#${x.id}`).join(', ')}`);
-  const evidence = [ret, ...(k.syscall ? [k.syscall] : []), ...(f ? [{ file: f.file, line: f.line }] : []), ...(f?.freezeReturn ? [f.freezeReturn] : [])];
+  const evidence = [ret, ...(k.syscall ? [{ file: k.syscall.file, line: k.syscall.line }] : []), ...(f ? [{ file: f.file, line: f.line }] : []), ...(f?.freezeReturn ? [f.freezeReturn] : [])];
   return result(kexecFreezeMeta, 'freeze-failed', false, parts.join('; '), evidence);
 }
 
