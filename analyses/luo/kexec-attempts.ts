@@ -101,7 +101,8 @@ export function kexecJson(
     rolledBack: [],
   };
   const inWindow = (t: number | null) => t === null || reboot.start === null || (t >= reboot.start && t <= after);
-  const freezes = [...sessions.flatMap((s) => s.phases), ...orphans].filter((p) => p.name === 'freeze' && inWindow(p.start));
+  // A joined orphan is in its session's phases too: count each call once.
+  const freezes = [...new Set([...sessions.flatMap((s) => s.phases), ...orphans])].filter((p) => p.name === 'freeze' && inWindow(p.start));
   base.frozenSets = freezes.filter((p) => p.result === null || p.result >= 0).length;
   if (!failed) return base;
   const log = k.freezeFailed.find((f) => segIds.has(f.segment) && inWindow(f.time));
