@@ -474,7 +474,7 @@ function outcomeOf(s: SessionRecord, kexecOk: boolean, failedKexecEnd: number | 
       return s.finishedVia === 'ioctl' ? 'finished by the SESSION_FINISH ioctl' : s.finishedVia === 'close' ? 'finished implicitly when the session fd was closed' : 'finished';
     case 'open':
       if (failedKexecEnd !== null) return s.phases.some((p) => p.name === 'unfreeze') ? 'frozen, then rolled back after the failed kexec; still open at the end of the trace' : 'still open after the failed kexec, at the end of the trace';
-      return kexecOk ? 'held open into kexec (freeze not traced)' : 'still open at the end of the trace';
+      return kexecOk ? 'held open into kexec (no freeze of it in these inputs)' : 'still open at the end of the trace';
     case 'creating':
       return 'create still in progress at the end of the trace';
     case 'deserialized':
@@ -512,6 +512,8 @@ function unseenPhases(s: SessionRecord, probed: Set<string>, freeze: FreezeView)
     const fn = sessionFunctionOf(p);
     if (p === 'freeze') out.push(unseenFreeze(s, freeze));
     else if (fn === null || !probed.has(fn)) out.push(`${p}: ${fn} was not probed in these inputs`);
+    else if (p === 'deserialize' && s.fileSet === null && s.side === 'incoming' && s.seenFromStart)
+      out.push('deserialize: the luo_file_deserialize calls have no file_set to join them to a session (function_graph prints no arguments); they are listed with the boot');
     else if ((p === 'create' || p === 'deserialize') && !s.seenFromStart) out.push(`${p}: happened before the trace started`);
     else if (p === 'retrieve-session' || p === 'retrieve' || p === 'finish') out.push(`${p}: not seen before the end of the trace`);
     else out.push(`${p}: not seen`);

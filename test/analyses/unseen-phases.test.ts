@@ -60,3 +60,37 @@ describe('TUI phase rows', () => {
     expect(freeze).toMatch(/lifecycle\/console\.log\.gz:346$/);
   });
 });
+
+describe('function_graph input (no arguments: no names, no file_set)', () => {
+  const FGRAPH = ['real/lifecycle/stage1/ftrace-fgraph.txt', 'real/lifecycle/console.log.gz', 'real/lifecycle/stage2/ftrace-fgraph.txt.gz'].map(sample);
+
+  it('follows sessions by task: the preserves of each created session, the incoming sessions with retrieve and finish', async () => {
+    const r = await runAnalysis(FGRAPH, {});
+    const shape = r.sessions.map((s) => [s.side, s.boot, s.state, s.phases.map((p) => p.name).join(' ')]);
+    expect(shape).toEqual([
+      ['outgoing', 0, 'open', 'create preserve preserve preserve preserve'],
+      ['outgoing', 0, 'open', 'create preserve preserve preserve preserve'],
+      ['incoming', 1, 'finished', 'retrieve-session retrieve retrieve retrieve retrieve finish'],
+      ['incoming', 1, 'finished', 'retrieve-session retrieve retrieve retrieve retrieve finish'],
+    ]);
+    // the same session pins as the kprobe rendering of this run (lifecycle: 4 and 3 per outgoing session)
+    expect(r.sessions.slice(0, 2).map((s) => s.pins)).toEqual([
+      { taken: 4, released: 0, open: 4 },
+      { taken: 3, released: 0, open: 3 },
+    ]);
+    // the per-session deserializes are the boot's phases; names are not in a function_graph trace
+    expect(r.boots[1].globalPhases.filter((p) => p.func === 'luo_file_deserialize')).toHaveLength(2);
+    expect(r.sessions[2].unseen).toEqual(['deserialize: the luo_file_deserialize calls have no file_set to join them to a session (function_graph prints no arguments); they are listed with the boot']);
+    expect(verdict(r, 'kexec-handover')!.message).toBe('boot 1: 2 incoming sessions (#2: finished; #3: finished); 0 joined by name to boot 0');
+    expect(verdict(r, 'modules-unpinned-after-finish')!.status).toBe('pass');
+  });
+
+  it('the failed preserves in the graph are phase errors, leaves included (abort capture, function_graph instance)', async () => {
+    const r = await runAnalysis([sample('real/abort/stage1/ftrace-fgraph.txt')], {});
+    expect(r.sessions.map((s) => [s.state, s.phases.map((p) => `${p.name}${p.error ? ` ${p.error}` : ''}`).join(', ')])).toEqual([
+      ['aborted', 'create, preserve, preserve, preserve, preserve EIO, preserve ENOENT, preserve, unpreserve'],
+    ]);
+    // the /dev/null fd's preserve is a leaf of the graph (`luo_preserve_file(); /* ret=-2 */`): a call and its return
+    expect(verdict(r, 'phase-errors')!.message).toMatch(/^preserve in session #0 returned -5 EIO \(.*ftrace-fgraph\.txt:89\); preserve in session #0 returned -2 ENOENT \(.*ftrace-fgraph\.txt:\d+\)$/);
+  });
+});
