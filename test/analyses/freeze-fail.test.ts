@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { runAnalysis } from '../../analyses/pipeline.js';
-import { effectiveRules, evaluateRules } from '../../reports/rules.js';
+import { CheckReportSchema, effectiveRules, evaluateRules } from '../../reports/rules.js';
+import { schemaErrors } from '../cli/check-jsonschema.js';
 import { verdictRelations } from '../../cli/tui/relations.js';
 import { runCli } from '../cli/run.js';
 import { sample } from '../helpers.js';
@@ -78,6 +79,23 @@ describe('a failed freeze, then the sessions closed (abort capture + a failed ke
     expect(check.stdout).toMatch(
       new RegExp(`✘ FAIL {2}phase-errors +1 failed phase \\(error\\): freeze in outgoing session abort-s1 \\(boot 0\\) returned -5 EIO \\(${ABORT_TRACE.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:${abortEdit.freezeReturnLine}\\); 2 failed phases \\(warning\\): preserve of token 0x1ee`),
     );
+  });
+});
+
+describe('check --json and the report JSON of the failed live update', () => {
+  it('validate against their published schemas; the phase-error rule and the kexec facts are in them', async () => {
+    const check = await runCli(['check', '--json', ABORT_TRACE, ABORT_CONSOLE]);
+    expect(check.code).toBe(1);
+    const j = JSON.parse(check.stdout);
+    CheckReportSchema.parse(j);
+    expect(schemaErrors('check', j)).toEqual([]);
+    const rule = j.rules.find((x: { id: string }) => x.id === 'phase-errors');
+    // the preserves are one line lower than in the capture: the `# synthetic:` line is first
+    expect(rule).toMatchObject({ kind: 'phase-error', status: 'fail', evidence: [{ file: ABORT_TRACE, line: abortEdit.freezeReturnLine }, { file: ABORT_TRACE, line: 470 }, { file: ABORT_TRACE, line: 490 }] });
+    const analyze = await runCli(['analyze', '--json', ABORT_TRACE, ABORT_CONSOLE]);
+    const a = JSON.parse(analyze.stdout);
+    expect(schemaErrors('analyze', a)).toEqual([]);
+    expect(a.boots[0].kexec).toMatchObject({ endLine: abortEdit.returnLine, failure: { token: '0x102', handler: 'luo-demo-v1' }, syscall: { result: -5 } });
   });
 });
 
