@@ -301,3 +301,21 @@ describe('phase-errors: a failed LUO phase, named with its errno', () => {
     expect(effectiveRules(parseRulesFile(rulesAsFile(effectiveRules(null))))).toEqual(effectiveRules(null));
   });
 });
+
+describe('phase-errors in the new kernel (SYNTHETIC: results edited in the real lifecycle report)', () => {
+  it('a failed retrieve or finish is an error by default, a failed retrieve-session a warning', async () => {
+    const report = await runAnalysis(LIFECYCLE, {});
+    const edited: AnalyzeReport = structuredClone(report);
+    const s2 = edited.sessions.find((s) => s.name === 'lifecycle-s2' && s.side === 'incoming')!;
+    const finish = s2.phases.find((p) => p.name === 'finish')!;
+    Object.assign(finish, { result: -16, error: 'EBUSY' });
+    const s1 = edited.sessions.find((s) => s.name === 'lifecycle-s1' && s.side === 'incoming')!;
+    Object.assign(s1.phases.find((p) => p.name === 'retrieve-session')!, { result: -2, error: 'ENOENT' });
+    const r = evaluateRules(edited, effectiveRules(null)).rules.find((x) => x.id === 'phase-errors')!;
+    expect(r.status).toBe('fail');
+    expect(r.message).toBe(
+      `1 failed phase (error): finish in incoming session lifecycle-s2 (boot 1) returned -16 EBUSY (${finish.file}:${finish.endLine}); ` +
+        `1 failed phase (warning): retrieve-session in incoming session lifecycle-s1 (boot 1) returned -2 ENOENT (${LIFECYCLE[2]}:${s1.phases.find((p) => p.name === 'retrieve-session')!.endLine})`,
+    );
+  });
+});
