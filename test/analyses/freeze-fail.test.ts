@@ -73,6 +73,11 @@ describe('a failed freeze, then the sessions closed (abort capture + a failed ke
     expect(text.stdout).toMatch(/✘ kexec-freeze +boot 0: the live update failed: liveupdate_reboot returned -5 EIO/);
     expect(text.stdout).toContain('#0 abort-s1  outgoing, boot 0: aborted after the failed kexec and its rollback');
     expect(text.stdout).not.toMatch(/closed before kexec/);
+    const short = (f: string) => f.split('/').slice(-2).join('/');
+    expect(text.stdout).toContain(
+      `    kexec -e FAILED: liveupdate_reboot -5 EIO at ${short(ABORT_TRACE)}:${abortEdit.returnLine}, reboot() -5 at ${short(ABORT_TRACE)}:${abortEdit.sysExitLine}; ` +
+        `freeze() of token 0x102 (luo-demo-v1) failed -5 EIO at ${short(ABORT_CONSOLE)}:${abortEdit.logLine}; the old kernel ran on`,
+    );
     const check = await runCli(['check', ABORT_TRACE, ABORT_CONSOLE]);
     expect(check.code).toBe(1);
     expect(check.stdout).toMatch(/✘ FAIL {2}kexec-freeze +boot 0: the live update failed/);
