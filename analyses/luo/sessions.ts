@@ -15,7 +15,7 @@
 // Where probes are missing the report says which phases could not be seen instead of guessing.
 import type { TraceEvent } from '../../parsers/event.js';
 import { errnoName } from '../kernel/errno.js';
-import { PHASE_OF_FUNCTION } from '../kernel/phases.js';
+import { LUO_PHASES, PHASE_OF_FUNCTION } from '../kernel/phases.js';
 import type { CallEdge, LuoCallTracker } from '../stream/luo-calls.js';
 import type { Segment } from '../stream/segments.js';
 import { type TaskKey, taskKey } from '../stream/task-key.js';
@@ -565,6 +565,7 @@ export class SessionReducer {
     // Calls without a file_set (function_graph): the session enterWithoutFileSet bound the call to.
     const open = this.calls.openCalls(src, pid);
     for (let i = open.length - 1; i >= 0; i--) {
+      if (open[i].args.file_set || LUO_PHASES[open[i].func]?.scope !== 'session' || open[i].func === 'luo_session_create' || open[i].func === 'luo_session_retrieve') continue;
       const s = st.open.get(open[i])?.session;
       if (s) return s;
     }
