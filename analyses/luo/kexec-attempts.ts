@@ -89,6 +89,7 @@ export function kexecJson(
   // The reboot() syscall that ran this liveupdate_reboot: the first exit in the boot after its return.
   const sys = k.rebootExits.find((e) => segIds.has(e.segment) && (e.time === null || e.time >= after - 1e6));
   const base: KexecJson = {
+    source: 'probe',
     result: reboot.result,
     error: reboot.error,
     file: fileOf(reboot.src),
@@ -129,4 +130,29 @@ export function kexecJson(
     .map((s) => idOf.get(s.key))
     .filter((id): id is number => id !== undefined);
   return base;
+}
+
+/**
+ * A boot whose liveupdate_reboot was not probed but whose log has the "Freeze failed" line (a console
+ * or dmesg log alone): luo_file_freeze's failure always fails liveupdate_reboot and reboot()
+ * (docs/luo-model.md §6 "Freeze failure variant"), so the kexec failed; the log line is the evidence.
+ */
+export function kexecFromLog(k: KexecReducer, segIds: Set<number>, sessions: SessionRecord[], idOf: Map<number, number>, fileOf: (src: number) => string): KexecJson | null {
+  const log = k.freezeFailed.find((f) => segIds.has(f.segment));
+  if (!log) return null;
+  const sys = k.rebootExits.find((e) => segIds.has(e.segment) && (e.time === null || log.time === null || e.time >= log.time));
+  const who = log.session !== null ? sessions.find((s) => s.name === log.session) : undefined;
+  const at = { file: fileOf(log.src), line: log.line };
+  return {
+    source: 'log',
+    result: log.result,
+    error: log.error,
+    ...at,
+    endLine: null,
+    durationNs: null,
+    syscall: sys ? { file: fileOf(sys.src), line: sys.line, result: sys.ret, error: errnoName(sys.ret) } : null,
+    failure: { ...at, token: log.token, handler: log.handler, result: log.result, error: log.error, sessionId: who ? (idOf.get(who.key) ?? null) : null, freezeReturn: null },
+    frozenSets: null,
+    rolledBack: [],
+  };
 }

@@ -21,7 +21,7 @@ import { type PhaseRecord, type SessionRecord, SessionReducer } from './sessions
 import type { BootJson, LuoSection, LuoSectionBody, ModuleJson, PhaseJson, PinWindowJson, SessionJson } from './schema.js';
 import { isLuoReference, isSessionPin, type OpenReason, openReasonText } from './pin-kinds.js';
 import { addCount, nameTable } from '../../parsers/name-table.js';
-import { KexecReducer, kexecJson } from './kexec-attempts.js';
+import { KexecReducer, kexecFromLog, kexecJson } from './kexec-attempts.js';
 
 /** The LUO call that freezes every session and returns only if the kexec will not happen (luo_core.c). */
 const KEXEC_ENTRY = 'liveupdate_reboot';
@@ -329,7 +329,7 @@ export class LuoAnalysis {
       role: hasOut && hasIn ? 'both' : hasOut ? 'outgoing' : hasIn ? 'incoming' : 'none',
       start: times.length ? Math.min(...times) : null,
       end: times.length ? Math.max(...times) : null,
-      kexec: reboot ? kexecJson(reboot, this.kexec, segIds, mySessions, this.sessions.orphans.filter((o) => segIds.has(o.segment)).map((o) => o.phase), j.idOf, fileOf) : null,
+      kexec: reboot ? kexecJson(reboot, this.kexec, segIds, mySessions, this.sessions.orphans.filter((o) => segIds.has(o.segment)).map((o) => o.phase), j.idOf, fileOf) : kexecFromLog(this.kexec, segIds, mySessions, j.idOf, fileOf),
       liveupdateNumber: b.segments.find((s) => s.liveupdateNumber !== null)?.liveupdateNumber ?? null,
       globalPhases: this.sessions.globalPhases.filter((p) => segIds.has(p.segment)).map((p) => phaseJson(p, fileOf)),
       rmmod: this.refcounts.deletes

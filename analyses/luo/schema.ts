@@ -151,6 +151,8 @@ export const BootSchema = z.object({
       error: z.string().nullable(),
       file: z.string(),
       line: z.number().int(),
+      /** probe: liveupdate_reboot was probed; log: only the "Freeze failed" line shows the failed kexec (a console or dmesg log alone). */
+      source: z.enum(['probe', 'log']).default('probe'),
       /** The return probe's line (where a failure shows). */
       endLine: z.number().int().nullable().default(null),
       durationNs: z.number().nullable(),

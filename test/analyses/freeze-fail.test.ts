@@ -67,6 +67,20 @@ describe('a failed freeze, then the sessions closed (abort capture + a failed ke
     expect(r.boots[0].kexec!.failure).toMatchObject({ token: null, handler: null, sessionId: 0, file: ABORT_TRACE, line: abortEdit.freezeReturnLine });
   });
 
+  it('a console log alone (no probes) still shows the failed live update, from its "Freeze failed" line', async () => {
+    const r = await runAnalysis([ABORT_CONSOLE], {});
+    const v = r.verdicts.find((x) => x.id === 'kexec-freeze')!;
+    expect(v.status).toBe('fail');
+    expect(v.message).toBe(
+      `boot 0: the live update failed: luo_file_freeze logged "Freeze failed" (${ABORT_CONSOLE}:${abortEdit.logLine}), so liveupdate_reboot (not probed) and reboot() returned the error, \`kexec -e\` failed and the old kernel ran on; ` +
+        `freeze() of token 0x102 (handler luo-demo-v1) failed with -5 EIO (${ABORT_CONSOLE}:${abortEdit.logLine})`,
+    );
+    expect(v.evidenceAt).toEqual([{ file: ABORT_CONSOLE, line: abortEdit.logLine }]);
+    expect(r.boots[0].kexec).toMatchObject({ source: 'log', endLine: null, failure: { token: '0x102', handler: 'luo-demo-v1', result: -5, sessionId: null } });
+    // with the probes, the liveupdate_reboot return is the source
+    expect((await runAnalysis([ABORT_TRACE, ABORT_CONSOLE], {})).boots[0].kexec!.source).toBe('probe');
+  });
+
   it('the text report and check say the same; check fails on kexec-freeze and on the failed freeze phase', async () => {
     const text = await runCli(['analyze', ABORT_TRACE, ABORT_CONSOLE]);
     expect(text.code).toBe(0);

@@ -50,7 +50,10 @@ function freezeFailed(s: Section, b: Section['boots'][number]) {
   const at = (a: { file: string; line: number }) => `${a.file}:${a.line}`;
   const ret = { file: k.file, line: k.endLine ?? k.line };
   const sys = k.syscall ? `reboot(LINUX_REBOOT_CMD_KEXEC) returned ${k.syscall.result}${k.syscall.error ? ` ${k.syscall.error}` : ''} (${at(k.syscall)})` : 'reboot() returned it';
-  const parts = [`boot ${b.id}: the live update failed: liveupdate_reboot returned ${k.result} ${k.error} (${at(ret)}) and ${sys}, so \`kexec -e\` failed and the old kernel ran on`];
+  const parts =
+    k.source === 'log'
+      ? [`boot ${b.id}: the live update failed: luo_file_freeze logged "Freeze failed" (${at(ret)}), so liveupdate_reboot (not probed) and ${k.syscall ? sys : 'reboot()'} returned the error, \`kexec -e\` failed and the old kernel ran on`]
+      : [`boot ${b.id}: the live update failed: liveupdate_reboot returned ${k.result} ${k.error} (${at(ret)}) and ${sys}, so \`kexec -e\` failed and the old kernel ran on`];
   const f = k.failure;
   if (f) {
     const who = name(f.sessionId);
@@ -66,7 +69,7 @@ function freezeFailed(s: Section, b: Section['boots'][number]) {
   const open = mine.filter((x) => x.state === 'open');
   if (aborted.length) parts.push(`closed after the failed kexec: ${aborted.map((x) => x.name ?? `#${x.id}`).join(', ')}`);
   if (open.length) parts.push(`still open at the end: ${open.map((x) => x.name ?? `#${x.id}`).join(', ')}`);
-  const evidence = [ret, ...(k.syscall ? [{ file: k.syscall.file, line: k.syscall.line }] : []), ...(f ? [{ file: f.file, line: f.line }] : []), ...(f?.freezeReturn ? [f.freezeReturn] : [])];
+  const evidence = [...(k.source === 'log' ? [] : [ret]), ...(k.syscall ? [{ file: k.syscall.file, line: k.syscall.line }] : []), ...(f ? [{ file: f.file, line: f.line }] : []), ...(f?.freezeReturn ? [f.freezeReturn] : [])];
   return result(kexecFreezeMeta, 'freeze-failed', false, parts.join('; '), evidence);
 }
 
