@@ -52,6 +52,14 @@ export function renderBoots(s: LuoSection): string {
       const label = p.name.startsWith(p.func) ? p.name : `${p.name} (${p.func})`;
       out.push(`    ${label.padEnd(38)} ${fmtTime(p.start)}  ${fmtDuration(p.durationNs).padStart(12)}  ${resultText(p)}  ${shortFile(p.file)}:${p.line}`);
     }
+    const k = b.kexec;
+    if (k && k.result !== null && k.result < 0) {
+      // A failed live update (docs/luo-model.md §6 "Freeze failure variant"): where it shows, what failed.
+      const f = k.failure;
+      const why = f ? `; freeze() of token ${f.token ?? '?'}${f.handler ? ` (${f.handler})` : ''} failed ${f.result ?? '?'}${f.error ? ` ${f.error}` : ''} at ${shortFile(f.file)}:${f.line}` : '';
+      const sys = k.syscall ? `, reboot() ${k.syscall.result} at ${shortFile(k.syscall.file)}:${k.syscall.line}` : '';
+      out.push(`    kexec -e FAILED: liveupdate_reboot ${k.result} ${k.error ?? ''} at ${shortFile(k.file)}:${k.endLine ?? k.line}${sys}${why}; the old kernel ran on`);
+    }
     for (const r of b.rmmod) {
       out.push(`    rmmod ${r.module ?? '?'}${r.forced ? ' -f' : ''}  -> ${r.result === null ? '?' : r.result}${r.error ? ` ${r.error}` : ''}${r.refcntBefore !== null ? `  (refcnt ${r.refcntBefore})` : ''}  ${shortFile(r.file)}:${r.line}`);
     }

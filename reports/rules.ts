@@ -17,6 +17,7 @@ import { formatDurationPair } from '../analyses/format.js';
 import { LUO_LOCKS } from '../analyses/kernel/kernel-models.js';
 import { DistributionFiguresSchema } from '../analyses/locks/quantiles.js';
 import { CHECK_VERDICTS, type CheckVerdictId, verdictDefinition } from '../analyses/luo/verdicts/registry.js';
+import { PHASE_ERROR_DEFAULTS, PHASE_ERROR_RULE, failedPhases, phaseErrorSeverity } from './phase-error-rule.js';
 
 // ---- durations ---------------------------------------------------------------------------------
 
@@ -65,8 +66,10 @@ export const PHASE_RULES = {
 } as const;
 export type PhaseRuleId = keyof typeof PHASE_RULES;
 
-export type RuleId = VerdictRuleId | LockRuleId | PhaseRuleId;
-export const RULE_IDS = [...Object.keys(VERDICT_RULES), ...Object.keys(LOCK_RULES), ...Object.keys(PHASE_RULES)] as RuleId[];
+export type PhaseErrorRuleId = keyof typeof PHASE_ERROR_RULE;
+
+export type RuleId = VerdictRuleId | LockRuleId | PhaseRuleId | PhaseErrorRuleId;
+export const RULE_IDS = [...Object.keys(VERDICT_RULES), ...Object.keys(LOCK_RULES), ...Object.keys(PHASE_RULES), ...Object.keys(PHASE_ERROR_RULE)] as RuleId[];
 
 /** Which locks a limit applies to: `@luo` = the LUO locks docs/luo-model.md §3 names; otherwise a name with `*` wildcards. */
 const LockLimitSchema = z.strictObject({
@@ -89,6 +92,8 @@ export type PhaseLimit = z.infer<typeof PhaseLimitSchema>;
 const VerdictSettingSchema = z.union([SeveritySchema, z.strictObject({ severity: SeveritySchema })]);
 const lockSetting = z.union([SeveritySchema, z.strictObject({ severity: SeveritySchema.optional(), limits: z.array(LockLimitSchema).min(1).optional() })]);
 const phaseSetting = z.union([SeveritySchema, z.strictObject({ severity: SeveritySchema.optional(), limits: z.array(PhaseLimitSchema).min(1).optional() })]);
+/** `phases`: a severity per phase name (`*` for the others); a bare severity applies to every phase. */
+const phaseErrorSetting = z.union([SeveritySchema, z.strictObject({ severity: SeveritySchema.optional(), phases: z.record(z.string().min(1), SeveritySchema).optional() })]);
 
 export const RulesFileSchema = z.strictObject({
   $schema: z.string().optional(),
@@ -100,6 +105,7 @@ export const RulesFileSchema = z.strictObject({
       'max-wait': lockSetting.optional(),
       'p99-wait': lockSetting.optional(),
       'max-phase-duration': phaseSetting.optional(),
+      'phase-errors': phaseErrorSetting.optional(),
     })
     .default({}),
 });
@@ -109,7 +115,8 @@ export type RulesFile = z.output<typeof RulesFileSchema>;
 export type RuleConfig =
   | { id: VerdictRuleId; kind: 'verdict'; severity: RuleSeverity }
   | { id: LockRuleId; kind: 'lock'; severity: RuleSeverity; limits: LockLimit[] }
-  | { id: PhaseRuleId; kind: 'phase'; severity: RuleSeverity; limits: PhaseLimit[] };
+  | { id: PhaseRuleId; kind: 'phase'; severity: RuleSeverity; limits: PhaseLimit[] }
+  | { id: PhaseErrorRuleId; kind: 'phase-error'; severity: RuleSeverity; phases: Record<string, RuleSeverity> };
 
 /**
  * Built-in defaults. The verdict rules are errors (no-lost-events too: a CI run on an incomplete trace
@@ -127,6 +134,7 @@ export function defaultRules(): RuleConfig[] {
     { id: 'max-wait', kind: 'lock', severity: 'error', limits: [{ lock: '@luo', mode: '*', limit: 1000 * ms }] },
     { id: 'p99-wait', kind: 'lock', severity: 'error', limits: [{ lock: '@luo', mode: '*', limit: 500 * ms }] },
     { id: 'max-phase-duration', kind: 'phase', severity: 'error', limits: [{ phase: '*', limit: 5000 * ms }] },
+    { id: 'phase-errors', kind: 'phase-error', severity: 'error', phases: { ...PHASE_ERROR_DEFAULTS } },
   ];
 }
 
@@ -171,12 +179,14 @@ export function effectiveRules(file: RulesFile | null): RuleConfig[] {
   return rules.map((rule): RuleConfig => {
     const setting = (file.rules as Record<string, unknown>)[rule.id] as
       | RuleSeverity
-      | { severity?: RuleSeverity; limits?: Array<LockLimit | PhaseLimit> }
+      | { severity?: RuleSeverity; limits?: Array<LockLimit | PhaseLimit>; phases?: Record<string, RuleSeverity> }
       | undefined;
     if (setting === undefined) return rule;
-    if (typeof setting === 'string') return { ...rule, severity: setting };
+    // A bare severity on phase-errors sets every phase: the per-phase defaults go too.
+    if (typeof setting === 'string') return rule.kind === 'phase-error' ? { ...rule, severity: setting, phases: {} } : { ...rule, severity: setting };
     const severity = setting.severity ?? rule.severity;
     if (rule.kind === 'verdict') return { ...rule, severity };
+    if (rule.kind === 'phase-error') return { ...rule, severity, phases: setting.phases ?? rule.phases };
     if (rule.kind === 'lock') return { ...rule, severity, limits: (setting.limits as LockLimit[] | undefined) ?? rule.limits };
     return { ...rule, severity, limits: (setting.limits as PhaseLimit[] | undefined) ?? rule.limits };
   });
@@ -187,6 +197,7 @@ export function rulesAsFile(rules: RuleConfig[]): z.input<typeof RulesFileSchema
   const out: Record<string, unknown> = {};
   for (const r of rules) {
     if (r.kind === 'verdict') out[r.id] = r.severity;
+    else if (r.kind === 'phase-error') out[r.id] = { severity: r.severity, phases: r.phases };
     else out[r.id] = { severity: r.severity, limits: r.limits.map((l) => ({ ...l, limit: formatLimit(l.limit) })) };
   }
   return { rules: out };
@@ -285,7 +296,7 @@ export type Measurement = z.infer<typeof MeasurementSchema>;
 
 export const RuleResultSchema = z.object({
   id: z.string(),
-  kind: z.enum(['verdict', 'lock', 'phase']),
+  kind: z.enum(['verdict', 'lock', 'phase', 'phase-error']),
   description: z.string(),
   severity: SeveritySchema,
   /**
@@ -508,9 +519,34 @@ function evaluatePhases(rule: Extract<RuleConfig, { kind: 'phase' }>, report: An
   };
 }
 
+/** phase-errors: each failed LUO phase with its errno, at the severity its phase has under the rule. */
+function evaluatePhaseErrors(rule: Extract<RuleConfig, { kind: 'phase-error' }>, report: AnalyzeReport): RuleResult {
+  const base = { id: rule.id, kind: 'phase-error' as const, description: PHASE_ERROR_RULE[rule.id], severity: rule.severity };
+  if (rule.severity === 'off') return { ...base, status: 'off', message: 'disabled', evidence: [], measurements: [], checked: 0 };
+  const { failed, phases, unlisted } = failedPhases(report);
+  if (phases === 0) return { ...base, status: 'n/a', message: 'no LUO phase in these inputs', evidence: [], measurements: [], checked: 0 };
+  const judged = [
+    ...failed.map((f) => ({ sev: phaseErrorSeverity(f.phase, rule.severity, rule.phases), text: `${f.label} returned ${f.result}${f.error ? ` ${f.error}` : ''} (${f.at.file}:${f.at.line})`, at: [f.at] })),
+    ...unlisted.map((u) => ({ sev: phaseErrorSeverity(u.phase, rule.severity, rule.phases), text: `${u.count} more failed ${u.phase} in sessions the report does not list`, at: [] })),
+  ].filter((j) => j.sev !== 'off');
+  const errors = judged.filter((j) => j.sev === 'error');
+  const warnings = judged.filter((j) => j.sev === 'warning');
+  if (!judged.length) return { ...base, status: 'pass', message: `${phases} LUO phases, none failed${failed.length ? ` (${failed.length} failed in phases set to off)` : ''}`, evidence: [], measurements: [], checked: phases };
+  const list = (xs: typeof judged, sev: string) =>
+    xs.length ? `${xs.length} failed phase${xs.length === 1 ? '' : 's'} (${sev}): ${xs.slice(0, 5).map((j) => j.text).join('; ')}${xs.length > 5 ? `; ${xs.length - 5} more` : ''}` : null;
+  return {
+    ...base,
+    status: errors.length ? 'fail' : 'warn',
+    message: [list(errors, 'error'), list(warnings, 'warning')].filter(Boolean).join('; '),
+    evidence: [...errors, ...warnings].flatMap((j) => j.at).slice(0, 50),
+    measurements: [],
+    checked: phases,
+  };
+}
+
 /** Evaluate every rule over one analyze report. */
 export function evaluateRules(report: AnalyzeReport, rules: RuleConfig[]): CheckReport {
-  const results = rules.map((r) => (r.kind === 'verdict' ? evaluateVerdict(r, report) : r.kind === 'lock' ? evaluateLock(r, report) : evaluatePhases(r, report)));
+  const results = rules.map((r) => (r.kind === 'verdict' ? evaluateVerdict(r, report) : r.kind === 'lock' ? evaluateLock(r, report) : r.kind === 'phase' ? evaluatePhases(r, report) : evaluatePhaseErrors(r, report)));
   const count = (s: RuleResult['status']) => results.filter((r) => r.status === s).length;
   const q = report.dataQuality;
   return {

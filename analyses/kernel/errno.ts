@@ -12,3 +12,9 @@ export function errnoName(ret: number | null | undefined): string | null {
   if (ret === null || ret === undefined || ret >= 0) return null;
   return ERRNO[-ret] ?? `errno ${-ret}`;
 }
+
+/** `EIO` -> 5 (the symbolic form `%pe` prints with CONFIG_SYMBOLIC_ERRNAME); null when unknown. */
+export function errnoNumber(name: string): number | null {
+  for (const [n, v] of Object.entries(ERRNO)) if (v === name) return Number(n);
+  return name === 'EWOULDBLOCK' ? 11 : null;
+}

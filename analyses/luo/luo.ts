@@ -25,6 +25,7 @@ import { ModuleNames } from './module-names.js';
 
 /** Every name MODEL_EVIDENCE looks for (collectEvidence counts no other). */
 const EVIDENCE_NAMES = new Set(MODEL_EVIDENCE.map((e) => e.name));
+import { KexecReducer, kexecFromLog, kexecJson } from './kexec-attempts.js';
 
 /** The LUO call that freezes every session and returns only if the kexec will not happen (luo_core.c). */
 const KEXEC_ENTRY = 'liveupdate_reboot';
@@ -47,6 +48,7 @@ export class LuoAnalysis {
   readonly moduleNames: ModuleNames;
   readonly refcounts: RefcountReducer;
   readonly registry: RegistryReducer;
+  readonly kexec = new KexecReducer();
   /** How often each model signature was seen: kind of evidence -> name -> count (no key string per event). */
   private readonly evidence = { call_site: new Map<string, number>(), lock: new Map<string, number>(), function: new Map<string, number>() };
   private readonly calls: LuoCallTracker;
@@ -72,6 +74,7 @@ export class LuoAnalysis {
     this.pins.push(ev, seg);
     this.refcounts.push(ev, seg);
     this.registry.push(ev, seg);
+    this.kexec.push(ev, seg);
     this.collectEvidence(ev);
   }
 
@@ -141,7 +144,7 @@ export class LuoAnalysis {
     const idOf = new Map<number, number>();
     allSessions.forEach((s, i) => idOf.set(s.rec.key, i));
     for (const [key, rec] of alias) idOf.set(key, idOf.get(rec.key) as number);
-    const j: Joined = { fileOf, boots, bootOfSeg, sessionsByBoot, allSessions, idOf, alias, kexecOk: this.kexecOk(boots, sessionsByBoot) };
+    const j: Joined = { fileOf, boots, bootOfSeg, sessionsByBoot, allSessions, idOf, alias, kexecOk: this.kexecOk(boots, sessionsByBoot), failedKexecEnd: this.failedKexecEnd(boots) };
 
     const openWindows = this.pins.openWindows();
     const windowsJson = [...this.pins.closed.map((w) => this.windowJson(j, w, false)), ...openWindows.map((w) => this.windowJson(j, w, true))];
@@ -183,6 +186,7 @@ export class LuoAnalysis {
         // finish() may run again on a live stream (TUI --follow): attach each orphan phase once.
         if (!owner.phases.includes(o.phase)) owner.phases.push(o.phase);
         if (o.phase.name === 'freeze' && (o.phase.result === null || o.phase.result >= 0)) owner.state = 'frozen';
+        if (o.phase.name === 'unfreeze' && owner.state === 'frozen') owner.state = 'open';
       }
     }
     return sessionsByBoot;
@@ -192,12 +196,40 @@ export class LuoAnalysis {
   private kexecOk(boots: Boot[], sessionsByBoot: Map<number, SessionRecord[]>): Map<number, boolean> {
     const kexecOk = new Map<number, boolean>();
     for (const b of boots) {
-      const reboot = this.sessions.globalPhases.find((p) => p.func === KEXEC_ENTRY && b.segments.some((s) => s.id === p.segment));
+      const reboot = this.rebootOf(b);
       const next = boots[boots.indexOf(b) + 1];
       const nextIncoming = next && (sessionsByBoot.get(next.id) ?? []).some((s) => s.side === 'incoming');
-      kexecOk.set(b.id, (reboot !== undefined && (reboot.result === null || reboot.result >= 0)) || Boolean(nextIncoming) || b.segments.some((s) => s.kexecOut));
+      // A liveupdate_reboot that returned an error is a kexec that did not happen (§6 "Freeze failure variant").
+      const rebootOk = reboot !== undefined ? reboot.result === null || reboot.result >= 0 : b.segments.some((s) => s.kexecOut);
+      kexecOk.set(b.id, rebootOk || Boolean(nextIncoming));
     }
     return kexecOk;
+  }
+
+  private freezeView(j: Joined, bootId: number): FreezeView {
+    const b = j.boots.find((x) => x.id === bootId);
+    const segIds = new Set(b?.segments.map((x) => x.id) ?? []);
+    const joined = new Set((j.sessionsByBoot.get(bootId) ?? []).flatMap((x) => x.phases));
+    return {
+      kexec: j.failedKexecEnd.has(bootId) ? 'failed' : j.kexecOk.get(bootId) ? 'done' : 'none',
+      console: b?.segments.some((x) => x.printks > 0) ?? false,
+      unjoined: this.sessions.orphans.filter((o) => segIds.has(o.segment) && o.phase.name === 'freeze' && !joined.has(o.phase)).length,
+    };
+  }
+
+  private failedKexecEnd(boots: Boot[]): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const b of boots) {
+      const r = this.rebootOf(b);
+      if (r && r.result !== null && r.result < 0) out.set(b.id, r.end ?? r.start ?? -Infinity);
+    }
+    return out;
+  }
+
+  /** The boot's last liveupdate_reboot (the attempt that decides whether the kexec happened). */
+  private rebootOf(b: Boot) {
+    const segIds = new Set(b.segments.map((s) => s.id));
+    return [...this.sessions.globalPhases].reverse().find((p) => p.func === KEXEC_ENTRY && segIds.has(p.segment));
   }
 
   /** A pin window with its boot, session name and whether an open one is expected. */
@@ -299,13 +331,13 @@ export class LuoAnalysis {
         side: rec.side,
         boot,
         state: rec.state,
-        outcome: outcomeOf(rec, j.kexecOk.get(boot) ?? false),
+        outcome: outcomeOf(rec, j.kexecOk.get(boot) ?? false, j.failedKexecEnd.get(boot) ?? null),
         fileSet: rec.fileSet,
         pid: rec.pid,
         comm: rec.comm,
         files: [...rec.files.values()],
         phases: phases.map((p) => phaseJson(p, j.fileOf)),
-        unseen: unseenPhases(rec, probed),
+        unseen: unseenPhases(rec, probed, this.freezeView(j, boot)),
         pins: { taken: pins.length, released: pins.filter((w) => w.putLine !== null).length, open: pins.filter((w) => w.putLine === null).length },
         peer: peer.get(rec.key) ?? null,
       };
@@ -327,7 +359,7 @@ export class LuoAnalysis {
     const hasOut = mySessions.some((s) => s.side === 'outgoing');
     // luo_open calls luo_session_deserialize on every boot; only sessions make a boot incoming.
     const hasIn = mySessions.some((s) => s.side === 'incoming');
-    const reboot = this.sessions.globalPhases.find((p) => segIds.has(p.segment) && p.func === KEXEC_ENTRY);
+    const reboot = this.rebootOf(b);
     const times = b.segments.flatMap((s) => [s.firstTime, s.lastTime]).filter((t): t is number => t !== null);
     return {
       id: b.id,
@@ -335,7 +367,7 @@ export class LuoAnalysis {
       role: hasOut && hasIn ? 'both' : hasOut ? 'outgoing' : hasIn ? 'incoming' : 'none',
       start: times.length ? Math.min(...times) : null,
       end: times.length ? Math.max(...times) : null,
-      kexec: reboot ? { result: reboot.result, error: reboot.error, file: fileOf(reboot.src), line: reboot.line, durationNs: reboot.durationNs } : null,
+      kexec: reboot ? kexecJson(reboot, this.kexec, segIds, mySessions, this.sessions.orphans.filter((o) => segIds.has(o.segment)).map((o) => o.phase), j.idOf, fileOf) : kexecFromLog(this.kexec, segIds, mySessions, j.idOf, fileOf),
       liveupdateNumber: b.segments.find((s) => s.liveupdateNumber !== null)?.liveupdateNumber ?? null,
       ...(b.joins.length ? { joined: b.joins.map((jn) => ({ file: fileOf(jn.seg.src), continues: fileOf(jn.after.src), evidence: jn.why })) } : {}),
       globalPhases: this.sessions.globalPhases.filter((p) => segIds.has(p.segment)).map((p) => phaseJson(p, fileOf)),
@@ -370,6 +402,8 @@ interface Joined {
   /** Sessions of a later file merged into the same session of an earlier file of the boot (mergeAcrossFiles). */
   alias: Map<number, SessionRecord>;
   kexecOk: Map<number, boolean>;
+  /** Boots whose last liveupdate_reboot returned an error: when it returned. */
+  failedKexecEnd: Map<number, number>;
   sessionByKey?: Map<number, SessionRecord>;
 }
 
@@ -507,18 +541,25 @@ function expectedOpenReason(w: PinWindow, s: SessionRecord | undefined, kexecOk:
   return 'leak';
 }
 
-function outcomeOf(s: SessionRecord, kexecOk: boolean): string {
+/**
+ * A session's end in words. `failedKexecEnd`: when this boot's liveupdate_reboot returned an error
+ * (the kexec did not happen, the old kernel runs on: docs/luo-model.md §6 "Freeze failure variant").
+ */
+function outcomeOf(s: SessionRecord, kexecOk: boolean, failedKexecEnd: number | null): string {
+  const after = (p: PhaseRecord | undefined) => failedKexecEnd !== null && p !== undefined && (p.start ?? p.end ?? -Infinity) >= failedKexecEnd;
   switch (s.state) {
     case 'failed':
       return `failed (${s.phases.find((p) => p.error)?.error ?? 'error'})`;
     case 'aborted':
-      return 'aborted: session fd closed before kexec, files unpreserved';
+      if (after(s.phases.find((p) => p.name === 'unpreserve'))) return 'aborted after the failed kexec and its rollback: session fd closed, files unpreserved';
+      return kexecOk ? 'aborted: session fd closed before kexec, files unpreserved' : 'aborted: session fd closed, files unpreserved (no kexec in these inputs)';
     case 'frozen':
       return 'frozen for kexec (preserved across the live update)';
     case 'finished':
       return s.finishedVia === 'ioctl' ? 'finished by the SESSION_FINISH ioctl' : s.finishedVia === 'close' ? 'finished implicitly when the session fd was closed' : 'finished';
     case 'open':
-      return kexecOk ? 'held open into kexec (freeze not traced)' : 'still open at the end of the trace';
+      if (failedKexecEnd !== null) return s.phases.some((p) => p.name === 'unfreeze') ? 'frozen, then rolled back after the failed kexec; still open at the end of the trace' : 'still open after the failed kexec, at the end of the trace';
+      return kexecOk ? 'held open into kexec (no freeze of it in these inputs)' : 'still open at the end of the trace';
     case 'creating':
       return 'create still in progress at the end of the trace';
     case 'deserialized':
@@ -528,16 +569,37 @@ function outcomeOf(s: SessionRecord, kexecOk: boolean): string {
   }
 }
 
-function unseenPhases(s: SessionRecord, probed: Set<string>): string[] {
+/** What a boot's inputs say about its kexec, to explain a freeze that is not in a session. */
+interface FreezeView {
+  /** done: the kexec happened; failed: liveupdate_reboot returned an error; none: no sign of one. */
+  kexec: 'done' | 'failed' | 'none';
+  /** A console log is among the boot's inputs. */
+  console: boolean;
+  /** luo_file_freeze calls of the boot that no session could be joined to (no file_set to match). */
+  unjoined: number;
+}
+
+/** Why a session's freeze is not in it (docs/luo-model.md §6 step 6 and "Freeze failure variant"). */
+function unseenFreeze(s: SessionRecord, v: FreezeView): string {
+  if (v.kexec === 'failed') return 'freeze: not reached: the live update failed at an earlier file and was rolled back';
+  if (v.kexec === 'none') return 'freeze: the trace ends before `kexec -e` (the freeze runs inside it: trace through it, or add the console log captured with tp_printk)';
+  if (v.unjoined > 0 && s.fileSet === null) return `freeze: the inputs have ${v.unjoined} luo_file_freeze call${v.unjoined === 1 ? '' : 's'} in the kexec, but this session's file_set is not in the trace to join them (function_graph prints no arguments: add kprobes with file_set=)`;
+  if (v.console) return 'freeze: the console log shows the kexec but no luo_file_freeze of this session (tracepoint_printk off, or luo_file_freeze not probed)';
+  return 'freeze: not in these inputs (it runs inside `kexec -e`: add the console log captured with tp_printk)';
+}
+
+function unseenPhases(s: SessionRecord, probed: Set<string>, freeze: FreezeView): string[] {
   const have = new Set(s.phases.map((p) => p.name));
   const want: PhaseName[] = s.side === 'outgoing' ? ['create', 'preserve', s.state === 'aborted' ? 'unpreserve' : 'freeze'] : ['deserialize', 'retrieve-session', 'retrieve', 'finish'];
   const out: string[] = [];
   for (const p of want) {
     if (have.has(p)) continue;
     const fn = sessionFunctionOf(p);
-    if (fn === null || !probed.has(fn)) out.push(`${p}: ${fn} was not probed in these inputs`);
+    if (p === 'freeze') out.push(unseenFreeze(s, freeze));
+    else if (fn === null || !probed.has(fn)) out.push(`${p}: ${fn} was not probed in these inputs`);
+    else if (p === 'deserialize' && s.fileSet === null && s.side === 'incoming' && s.seenFromStart)
+      out.push('deserialize: the luo_file_deserialize calls have no file_set to join them to a session (function_graph prints no arguments); they are listed with the boot');
     else if ((p === 'create' || p === 'deserialize') && !s.seenFromStart) out.push(`${p}: happened before the trace started`);
-    else if (p === 'freeze') out.push('freeze: not in these inputs (it runs inside `kexec -e`: add the console log captured with tp_printk)');
     else if (p === 'retrieve-session' || p === 'retrieve' || p === 'finish') out.push(`${p}: not seen before the end of the trace`);
     else out.push(`${p}: not seen`);
   }

@@ -151,9 +151,36 @@ export const BootSchema = z.object({
   role: z.enum(['outgoing', 'incoming', 'both', 'none']),
   start: z.number().nullable(),
   end: z.number().nullable(),
-  /** `liveupdate_reboot` (freeze) result in this boot, if seen. */
+  /** `liveupdate_reboot` (freeze) result in this boot, if seen; a failure as docs/luo-model.md §6 "Freeze failure variant" reads it. */
   kexec: z
-    .object({ result: z.number().nullable(), error: z.string().nullable(), file: z.string(), line: z.number().int(), durationNs: z.number().nullable() })
+    .object({
+      result: z.number().nullable(),
+      error: z.string().nullable(),
+      file: z.string(),
+      line: z.number().int(),
+      /** probe: liveupdate_reboot was probed; log: only the "Freeze failed" line shows the failed kexec (a console or dmesg log alone). */
+      source: z.enum(['probe', 'log']).default('probe'),
+      /** The return probe's line (where a failure shows). */
+      endLine: z.number().int().nullable().default(null),
+      durationNs: z.number().nullable(),
+      /** The reboot() syscall's exit after it, when syscalls were traced. */
+      syscall: At.extend({ result: z.number(), error: z.string().nullable() }).nullable().default(null),
+      /** The file whose freeze() failed: the "Freeze failed" log line, or the failing luo_file_freeze return. */
+      failure: At.extend({
+        token: z.string().nullable(),
+        handler: z.string().nullable(),
+        result: z.number().nullable(),
+        error: z.string().nullable(),
+        sessionId: z.number().int().nullable(),
+        freezeReturn: At.nullable(),
+      })
+        .nullable()
+        .default(null),
+      /** luo_file_freeze calls inside it that succeeded, whether or not a session could be joined to them. */
+      frozenSets: z.number().int().nullable().default(null),
+      /** Sessions whose freeze was undone (luo_file_unfreeze) before reboot() returned the error. */
+      rolledBack: z.array(z.number().int()).default([]),
+    })
     .nullable(),
   liveupdateNumber: z.number().int().nullable(),
   /** Later files that continue this boot (same running kernel), with the evidence; absent when none. */

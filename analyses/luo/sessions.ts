@@ -15,7 +15,7 @@
 // Where probes are missing the report says which phases could not be seen instead of guessing.
 import type { TraceEvent } from '../../parsers/event.js';
 import { errnoName } from '../kernel/errno.js';
-import { PHASE_OF_FUNCTION } from '../kernel/phases.js';
+import { LUO_PHASES, PHASE_OF_FUNCTION } from '../kernel/phases.js';
 import type { CallEdge, LuoCallTracker } from '../stream/luo-calls.js';
 import type { Segment } from '../stream/segments.js';
 import { type TaskKey, taskKey } from '../stream/task-key.js';
@@ -123,6 +123,8 @@ interface SegState {
 
   /** Open phases by call (so the exit edge can complete them). */
   open: Map<object, { session: SessionRecord | null; phase: PhaseRecord }>;
+  /** Without file_set arguments (function_graph): the session each task last created or retrieved. */
+  current: Map<TaskKey, SessionRecord>;
 }
 
 function phaseFrom(name: string, edge: CallEdge, token: string | null = null): PhaseRecord {
@@ -179,7 +181,7 @@ export class SessionReducer {
   private seg(id: number): SegState {
     let s = this.segs.get(id);
     if (!s) {
-      s = { sessions: [], live: new Map(), unbound: new Map(), retrieving: new Map(), creating: new Map(), open: new Map(), ended: new Map() };
+      s = { sessions: [], live: new Map(), unbound: new Map(), retrieving: new Map(), creating: new Map(), open: new Map(), ended: new Map(), current: new Map() };
       this.segs.set(id, s);
     }
     return s;
@@ -200,6 +202,8 @@ export class SessionReducer {
     if (!edge) return;
     this.probedFunctions.add(edge.call.func);
     const st = this.seg(seg.id);
+    // A function_graph leaf (`luo_retrieve_file(); /* ret=0x0 */`) is its call and its return at once.
+    if (ev.kind === 'funcgraph_leaf' && edge.type === 'exit' && !edge.entryMissing) this.enter({ ...edge, type: 'enter', end: null, ret: null, endLine: null }, st, seg);
     if (edge.type === 'enter') this.enter(edge, st, seg);
     else this.exit(edge, st, seg);
   }
@@ -302,7 +306,7 @@ export class SessionReducer {
       case 'luo_file_deserialize':
       case 'luo_retrieve_file':
       case 'luo_file_finish': {
-        if (!fs) return;
+        if (!fs) return this.enterWithoutFileSet(edge, st, seg);
         const token = c.args.token ?? null;
         const phase = phaseFrom(PHASE_OF_FUNCTION[c.func], edge, token);
         const incoming = c.func === 'luo_file_deserialize' || c.func === 'luo_retrieve_file' || c.func === 'luo_file_finish';
@@ -370,6 +374,48 @@ export class SessionReducer {
     }
   }
 
+  /**
+   * A per-session call without its file_set (function_graph prints no arguments). It belongs to the
+   * session the task has just created or retrieved (docs/luo-model.md §6 "Which session a file-level
+   * call belongs to"); a close (unpreserve) to the task's only open session. A luo_file_deserialize
+   * cannot be told apart per session: it is kept as the boot's phase. Freezes run in another task.
+   */
+  private enterWithoutFileSet(edge: CallEdge, st: SegState, seg: Segment): void {
+    const c = edge.call;
+    const task = this.task(edge);
+    const phase = phaseFrom(PHASE_OF_FUNCTION[c.func], edge, c.args.token ?? null);
+    let session: SessionRecord | undefined;
+    if (c.func === 'luo_file_deserialize') {
+      const g: GlobalPhase = { ...phase, segment: seg.id };
+      this.globalPhases.push(g);
+      st.open.set(c, { session: null, phase: g });
+      return;
+    }
+    if (c.func === 'luo_preserve_file') session = st.current.get(task);
+    else if (c.func === 'luo_file_unpreserve_files') {
+      const mine = st.sessions.filter((x) => x.side === 'outgoing' && x.fileSet === null && x.state === 'open' && x.pid === c.pid);
+      if (mine.length === 1) session = mine[0];
+    } else if (c.func === 'luo_retrieve_file' || c.func === 'luo_file_finish') {
+      const r = st.retrieving.get(task);
+      if (r) {
+        st.retrieving.delete(task);
+        session = this.newSession(st, seg, 'incoming', r.name || null, edge, 'retrieved');
+        session.phases.push(r.phase);
+        st.current.set(task, session);
+      } else session = st.current.get(task);
+      if (c.func === 'luo_file_finish') {
+        const cmd = this.ioctl.get(task);
+        if (this.ioctlTraced.has(c.src)) phase.via = cmd === LIVEUPDATE_SESSION_FINISH ? 'ioctl' : cmd === undefined ? 'close' : null;
+      }
+    }
+    if (!session || session.state === 'aborted' || session.state === 'finished' || session.state === 'failed') {
+      st.open.set(c, { session: null, phase });
+      return;
+    }
+    session.phases.push(phase);
+    st.open.set(c, { session, phase });
+  }
+
   private exit(edge: CallEdge, st: SegState, seg: Segment): void {
     const c = edge.call;
     const rec = st.open.get(c);
@@ -396,6 +442,7 @@ export class SessionReducer {
           this.retire(st, s);
         } else {
           s.state = 'open';
+          st.current.set(task, s);
           let list = st.unbound.get(task);
           if (!list) st.unbound.set(task, (list = []));
           list.push(s);
@@ -439,6 +486,10 @@ export class SessionReducer {
         return;
       case 'luo_file_freeze':
         if (s && (edge.ret === null || edge.ret >= 0)) s.state = 'frozen';
+        return;
+      case 'luo_file_unfreeze':
+        // The freeze was rolled back (a later freeze() failed): open again (docs/luo-model.md §6 "Freeze failure variant").
+        if (s && s.state === 'frozen') s.state = 'open';
         return;
       case 'luo_file_finish':
         if (!s) return;
@@ -513,6 +564,13 @@ export class SessionReducer {
     if (!st) return null;
     for (const fs of this.calls.openFileSets(src, pid)) {
       const s = st.live.get(fs);
+      if (s) return s;
+    }
+    // Calls without a file_set (function_graph): the session enterWithoutFileSet bound the call to.
+    const open = this.calls.openCalls(src, pid);
+    for (let i = open.length - 1; i >= 0; i--) {
+      if (open[i].args.file_set || LUO_PHASES[open[i].func]?.scope !== 'session' || open[i].func === 'luo_session_create' || open[i].func === 'luo_session_retrieve') continue;
+      const s = st.open.get(open[i])?.session;
       if (s) return s;
     }
     return null;

@@ -129,6 +129,15 @@ export function verdictRelations(r: AnalyzeReport, v: Verdict): VerdictRelations
     if (v.id === 'kexec-freeze' && b.kexec && evidence.has(atKey(b.kexec.file, b.kexec.line))) {
       for (const p of everyPin) if (p.window.boot === b.id && p.window.putLine === null && isLuoPin(p.window)) add(p, 'held by a session frozen for kexec');
     }
+    // A failed live update is about the sessions it tried to freeze: their pins stayed held through it.
+    if (v.id === 'kexec-freeze' && b.kexec && !v.ok && evidence.has(atKey(b.kexec.file, b.kexec.endLine ?? b.kexec.line))) {
+      const mine = new Set(r.sessions.filter((s) => s.boot === b.id && s.side === 'outgoing').map((s) => s.id));
+      for (const p of everyPin) {
+        const w = p.window;
+        if (w.boot !== b.id || w.sessionId === null || !mine.has(w.sessionId) || !isLuoPin(w)) continue;
+        add(p, w.putLine === null ? 'held through the failed live update (a freeze rollback changes no reference)' : `held through the failed live update, released at line ${w.putLine} when its session was closed`);
+      }
+    }
   }
 
   const phases: VerdictRelations['phases'] = [];

@@ -114,8 +114,8 @@ describe('CSV tables', () => {
       ['preserve', '0x1ff', 'ENOENT'],
     ]);
     // a field with a comma is quoted and survives the round trip
-    expect(readFileSync(join(dir, 'sessions.csv'), 'utf8')).toContain(',"aborted: session fd closed before kexec, files unpreserved",');
-    expect(readCsv(dir, 'sessions.csv').map((x) => [x.name, x.outcome])).toEqual([['abort-s1', 'aborted: session fd closed before kexec, files unpreserved']]);
+    expect(readFileSync(join(dir, 'sessions.csv'), 'utf8')).toContain(',"aborted: session fd closed, files unpreserved (no kexec in these inputs)",');
+    expect(readCsv(dir, 'sessions.csv').map((x) => [x.name, x.outcome])).toEqual([['abort-s1', 'aborted: session fd closed, files unpreserved (no kexec in these inputs)']]);
     const noDir = await runCli(['export', '--format', 'csv', sample('real/abort/stage1/ftrace-main.txt.gz')]);
     expect([noDir.code, noDir.stderr]).toEqual([2, expect.stringMatching(/--format csv needs -o DIR/)]);
   });

@@ -11,6 +11,7 @@ import {
   parseRulesFile,
   RULE_IDS,
   RulesError,
+  rulesAsFile,
   type RuleConfig,
 } from '../../reports/rules.js';
 import { sample } from '../helpers.js';
@@ -93,7 +94,7 @@ describe('evaluation on the real lifecycle capture', async () => {
     const c = evaluateRules(report, effectiveRules(null));
     CheckReportSchema.parse(c);
     expect(c.status).toBe('pass');
-    expect(c.summary).toEqual({ rules: 11, passed: 11, failed: 0, warnings: 0, inconclusive: 0, off: 0, notApplicable: 0 });
+    expect(c.summary).toEqual({ rules: 12, passed: 12, failed: 0, warnings: 0, inconclusive: 0, off: 0, notApplicable: 0 });
     const byId = Object.fromEntries(c.rules.map((r) => [r.id, r]));
     const phases = byId['max-phase-duration'];
     expect(phases.checked).toBe(31);
@@ -253,5 +254,68 @@ describe('rule configs are data', () => {
     expect(c.rules.every((r) => r.description.length > 10 && r.severity === 'error')).toBe(true);
     // no verdicts, no phases, no locks: nothing applies, nothing fails
     expect([c.status, c.summary.notApplicable]).toEqual(['pass', RULE_IDS.length]);
+  });
+});
+
+describe('phase-errors: a failed LUO phase, named with its errno', () => {
+  // The abort capture: PRESERVE_FD of token 0x1ee fails on purpose (-EIO, luo_demo fail_token) and
+  // a /dev/null fd finds no handler (-ENOENT): both outgoing preserve errors (real README §3.2).
+  const ABORT = [sample('real/abort/stage1/ftrace-main.txt.gz')];
+  const phaseErrors = (c: ReturnType<typeof evaluateRules>) => c.rules.find((r) => r.id === 'phase-errors')!;
+
+  it('a failed outgoing preserve is a warning by default: reported with token, session, errno and line; the check passes', async () => {
+    const c = evaluateRules(await runAnalysis(ABORT, {}), effectiveRules(null));
+    const r = phaseErrors(c);
+    expect(r).toMatchObject({ kind: 'phase-error', severity: 'error', status: 'warn' });
+    expect(r.message).toBe(
+      `2 failed phases (warning): preserve of token 0x1ee in outgoing session abort-s1 (boot 0) returned -5 EIO (${ABORT[0]}:469); ` +
+        `preserve of token 0x1ff in outgoing session abort-s1 (boot 0) returned -2 ENOENT (${ABORT[0]}:489)`,
+    );
+    expect(r.evidence).toEqual([{ file: ABORT[0], line: 469 }, { file: ABORT[0], line: 489 }]);
+    expect(c.status).toBe('pass');
+  });
+
+  it('per-phase severities: preserve raised to error fails the check; a bare severity sets every phase; off is off', async () => {
+    const report = await runAnalysis(ABORT, {});
+    const raised = evaluateRules(report, effectiveRules(parseRulesFile({ rules: { 'phase-errors': { phases: { preserve: 'error' } } } })));
+    expect([phaseErrors(raised).status, raised.status]).toEqual(['fail', 'fail']);
+    expect(phaseErrors(raised).message).toMatch(/^2 failed phases \(error\): preserve of token 0x1ee/);
+    const all = evaluateRules(report, effectiveRules(parseRulesFile({ rules: { 'phase-errors': 'error' } })));
+    expect(phaseErrors(all).status).toBe('fail');
+    const star = evaluateRules(report, effectiveRules(parseRulesFile({ rules: { 'phase-errors': { phases: { '*': 'off' } } } })));
+    expect(phaseErrors(star)).toMatchObject({ status: 'pass', message: '9 LUO phases, none failed (2 failed in phases set to off)' });
+    expect(phaseErrors(evaluateRules(report, effectiveRules(parseRulesFile({ rules: { 'phase-errors': 'off' } })))).status).toBe('off');
+    expect(problemsOf({ rules: { 'phase-errors': { phases: { preserve: 'fatal' } } } })[0]).toMatch(/rules\.phase-errors/);
+  });
+
+  it('passes on a clean run and is not applicable without LUO phases', async () => {
+    const clean = phaseErrors(evaluateRules(await runAnalysis(LIFECYCLE, {}), effectiveRules(null)));
+    expect(clean).toMatchObject({ status: 'pass', message: '31 LUO phases, none failed', checked: 31 });
+    const consoleOnly = phaseErrors(evaluateRules(await runAnalysis([sample('real/abort/console.log.gz')], {}), effectiveRules(null)));
+    expect(consoleOnly).toMatchObject({ status: 'n/a', message: 'no LUO phase in these inputs' });
+  });
+
+  it('the defaults print as a rules file that reads back the same', () => {
+    const def = effectiveRules(null).find((r) => r.id === 'phase-errors')!;
+    expect(def).toMatchObject({ kind: 'phase-error', severity: 'error', phases: { preserve: 'warning', create: 'warning', 'retrieve-session': 'warning' } });
+    expect(effectiveRules(parseRulesFile(rulesAsFile(effectiveRules(null))))).toEqual(effectiveRules(null));
+  });
+});
+
+describe('phase-errors in the new kernel (SYNTHETIC: results edited in the real lifecycle report)', () => {
+  it('a failed retrieve or finish is an error by default, a failed retrieve-session a warning', async () => {
+    const report = await runAnalysis(LIFECYCLE, {});
+    const edited: AnalyzeReport = structuredClone(report);
+    const s2 = edited.sessions.find((s) => s.name === 'lifecycle-s2' && s.side === 'incoming')!;
+    const finish = s2.phases.find((p) => p.name === 'finish')!;
+    Object.assign(finish, { result: -16, error: 'EBUSY' });
+    const s1 = edited.sessions.find((s) => s.name === 'lifecycle-s1' && s.side === 'incoming')!;
+    Object.assign(s1.phases.find((p) => p.name === 'retrieve-session')!, { result: -2, error: 'ENOENT' });
+    const r = evaluateRules(edited, effectiveRules(null)).rules.find((x) => x.id === 'phase-errors')!;
+    expect(r.status).toBe('fail');
+    expect(r.message).toBe(
+      `1 failed phase (error): finish in incoming session lifecycle-s2 (boot 1) returned -16 EBUSY (${finish.file}:${finish.endLine}); ` +
+        `1 failed phase (warning): retrieve-session in incoming session lifecycle-s1 (boot 1) returned -2 ENOENT (${LIFECYCLE[2]}:${s1.phases.find((p) => p.name === 'retrieve-session')!.endLine})`,
+    );
   });
 });

@@ -3,7 +3,7 @@
 // across kexec.
 import type { ModuleJson, PhaseJson, PinWindowJson, SessionJson } from '../../../analyses/luo/schema.js';
 import { moduleKey, pinKey, pinOrder } from '../relations.js';
-import { columns, fmtDuration, fmtSeconds, type Line, seg, wrap } from '../text.js';
+import { columns, fmtDuration, fmtSeconds, type Line, seg, shortFile, wrap } from '../text.js';
 import { lazyRows, type Page, type Row } from '../views.js';
 import { blank, memo, type PageCtx } from './common.js';
 import { pinRowLine, proofOf } from './overview.js';
@@ -30,13 +30,16 @@ function phaseDetail(s: SessionJson, p: PhaseJson): string {
 
 export function phaseLine(s: SessionJson, p: PhaseJson, width: number): Line {
   const failed = p.result !== null && p.result < 0;
+  // The file too: a session's phases come from several inputs (trace, console log).
+  const where = `${shortFile(p.file)}:${p.line}`;
+  const whereWidth = Math.min(where.length, 34);
   return columns([
     { text: p.name, width: 16 },
     { text: fmtSeconds(p.start), width: 11, align: 'right' },
     { text: fmtDuration(p.durationNs), width: 9, align: 'right' },
     { text: resultText(p), width: 9, style: failed ? { color: 'red', bold: true } : {} },
-    { text: phaseDetail(s, p), width: Math.max(8, width - 16 - 11 - 9 - 9 - 8 - 5 - 2) },
-    { text: `:${p.line}`, width: 8, style: { color: 'gray' } },
+    { text: phaseDetail(s, p), width: Math.max(8, width - 16 - 11 - 9 - 9 - whereWidth - 5 - 2) },
+    { text: where, width: whereWidth, style: { color: 'gray' } },
   ]);
 }
 

@@ -1,0 +1,82 @@
+// The `phase-errors` check rule's data: every LUO phase that returned an error, named with its
+// errno, and how severe each phase's failure is by default. rules.ts evaluates it with the others.
+//
+// Why these defaults: an outgoing preserve (or create, or a RETRIEVE_SESSION by name) that fails
+// is refused to user space, which sees the error and can react; nothing preserved is lost
+// (luo_preserve_file undoes its steps, docs/luo-model.md §1.3). A failed freeze aborts the live
+// update (§6 "Freeze failure variant"); a failed deserialize, retrieve or finish in the new kernel
+// loses or strands state that was handed over (§6 steps 8-11). Those are errors.
+import { PHASE_OF_FUNCTION } from '../analyses/kernel/phases.js';
+import type { AnalyzeReport } from '../analyses/report.js';
+
+export type PhaseErrorSeverity = 'error' | 'warning' | 'off';
+
+export const PHASE_ERROR_RULE = {
+  'phase-errors': 'a LUO phase returned an error (preserve: warning; freeze, deserialize, retrieve, finish: error)',
+} as const;
+
+/** Per-phase severities that differ from the rule's own (`error`). */
+export const PHASE_ERROR_DEFAULTS: Readonly<Record<string, PhaseErrorSeverity>> = {
+  create: 'warning',
+  preserve: 'warning',
+  'retrieve-session': 'warning',
+};
+
+export interface FailedPhase {
+  /** Phase name (create, preserve, freeze, retrieve, finish...). */
+  phase: string;
+  label: string;
+  result: number;
+  error: string | null;
+  at: { file: string; line: number };
+}
+
+/**
+ * The failed phases of a report: those of sessions, then the boot-wide ones (liveupdate_reboot,
+ * luo_session_deserialize...) unless a session phase of the same name already failed in that boot
+ * (a failed luo_file_freeze makes luo_session_serialize and liveupdate_reboot fail too). `phases`:
+ * how many phase instances there were to check, listed or only counted (phaseStats).
+ */
+export function failedPhases(report: AnalyzeReport): { failed: FailedPhase[]; phases: number; unlisted: Array<{ phase: string; count: number }> } {
+  const failed: FailedPhase[] = [];
+  const inBoot = new Set<string>();
+  let phases = 0;
+  const listedErrors = new Map<string, number>();
+  for (const s of report.sessions) {
+    const who = s.name ?? `#${s.id}`;
+    for (const p of s.phases) {
+      phases++;
+      if (p.result === null || p.result >= 0) continue;
+      const name = PHASE_OF_FUNCTION[p.func] ?? p.name;
+      inBoot.add(`${s.boot}\u0000${name}`);
+      listedErrors.set(p.name, (listedErrors.get(p.name) ?? 0) + 1);
+      const at = { file: p.file, line: p.endLine ?? p.line };
+      failed.push({ phase: name, label: `${p.name}${p.token ? ` of token ${p.token}` : ''} in ${s.side} session ${who} (boot ${s.boot})`, result: p.result, error: p.error, at });
+    }
+  }
+  for (const b of report.boots) {
+    for (const p of b.globalPhases) {
+      phases++;
+      if (p.result === null || p.result >= 0) continue;
+      const name = PHASE_OF_FUNCTION[p.func] ?? p.name;
+      if (inBoot.has(`${b.id}\u0000${name}`)) continue;
+      failed.push({ phase: name, label: `${p.name} (${p.func}, boot ${b.id})`, result: p.result, error: p.error, at: { file: p.file, line: p.endLine ?? p.line } });
+    }
+  }
+  // Sessions beyond the listing cap are only counted (phaseStats): their errors count too.
+  const unlisted: Array<{ phase: string; count: number }> = [];
+  const listedCount = new Map<string, number>();
+  for (const s of report.sessions) for (const p of s.phases) listedCount.set(p.name, (listedCount.get(p.name) ?? 0) + 1);
+  for (const st of report.phaseStats ?? []) {
+    phases += Math.max(0, st.count - (listedCount.get(st.phase) ?? 0));
+    const more = st.errors - (listedErrors.get(st.phase) ?? 0);
+    if (more > 0) unlisted.push({ phase: st.phase, count: more });
+  }
+  return { failed, phases, unlisted };
+}
+
+/** The severity of a failed `phase` under the rule's settings: the phase's own, else `*`, else the rule's. */
+export function phaseErrorSeverity(phase: string, severity: PhaseErrorSeverity, phases: Readonly<Record<string, PhaseErrorSeverity>>): PhaseErrorSeverity {
+  if (severity === 'off') return 'off';
+  return phases[phase] ?? phases['*'] ?? severity;
+}
