@@ -30,14 +30,14 @@ describe('a session without its freeze', () => {
       expect(freeze).toBe('freeze: the inputs have 2 luo_file_freeze calls in the kexec, but this session\'s file_set is not in the trace to join them (function_graph prints no arguments: add kprobes with file_set=)');
     }
     const v = verdict(r, 'kexec-freeze')!;
-    expect(v.message).toBe('boot 0: liveupdate_reboot froze 2 file sets (luo_file_freeze ×2; which sessions they belong to is not in the trace: no file_set to join them) in 2.990 ms before kexec');
+    expect(v.message).toBe('boot 0: liveupdate_reboot froze 2 file sets (luo_file_freeze ×2; which sessions they belong to is not in the trace: no file_set to join them) in 2.99 ms before kexec');
     expect(v.message).not.toContain('froze 0 sessions');
     expect(r.boots[0].kexec).toMatchObject({ result: 0, frozenSets: 2, failure: null });
   });
 
   it('the full lifecycle run still names the sessions it froze', async () => {
     const r = await runAnalysis(['real/lifecycle/stage1/ftrace-main.txt.gz', 'real/lifecycle/console.log.gz', 'real/lifecycle/stage2/ftrace-main.txt.gz'].map(sample), {});
-    expect(verdict(r, 'kexec-freeze')!.message).toBe('boot 0: liveupdate_reboot froze 2 sessions (lifecycle-s1, lifecycle-s2) in 2.990 ms before kexec');
+    expect(verdict(r, 'kexec-freeze')!.message).toBe('boot 0: liveupdate_reboot froze 2 sessions (lifecycle-s1, lifecycle-s2) in 2.99 ms before kexec');
     expect(r.boots[0].kexec).toMatchObject({ frozenSets: 2, endLine: 359, syscall: null, failure: null, rolledBack: [] });
   });
 });
