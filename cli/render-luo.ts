@@ -1,6 +1,6 @@
 // Text rendering of the LUO sections of the analyze report: verdicts, boots and kexec, sessions
 // with their phases, modules with refcounts and pin windows.
-import { isSessionPin } from '../analyses/luo/pin-kinds.js';
+import { isLuoPin, pinOwner } from '../analyses/luo/pin-kinds.js';
 import { shortFile } from '../reports/format.js';
 import type { LuoSection, PhaseJson, PinWindowJson } from '../analyses/luo/schema.js';
 import { table } from './table.js';
@@ -121,7 +121,7 @@ export function renderModules(s: LuoSection, opts: RenderOptions): string {
     if (m.handlers.length || m.flbs.length) out.push(`     registers: ${[...m.handlers.map((h) => `handler ${h}`), ...m.flbs.map((f) => `FLB ${f}`)].join(', ')}`);
     for (const mm of m.refcntMismatches.slice(0, 3)) out.push(`     refcnt disagrees at ${shortFile(mm.file)}:${mm.line}: expected ${mm.expected}, trace says ${mm.actual} (${mm.callSite})`);
     for (const p of m.putsWithoutGet.slice(0, 3)) out.push(`     put without get at ${shortFile(p.file)}:${p.line} (${p.callSite}, ${p.reason})`);
-    const luo = m.pinWindows.filter(isSessionPin);
+    const luo = m.pinWindows.filter(isLuoPin);
     if (luo.length) {
       const sorted = [...luo].sort((a, b) => Number(a.putLine !== null) - Number(b.putLine !== null) || a.getLine - b.getLine);
       out.push(`     LUO pin windows (${luo.length}; open first):`);
@@ -149,7 +149,7 @@ function pinRow(w: PinWindowJson): string[] {
     w.getCallSite,
     w.putLine === null ? '-' : String(w.putLine),
     w.putCallSite ?? '-',
-    w.session ?? (w.sessionId !== null ? `#${w.sessionId}` : '-'),
+    pinOwner(w),
     fmtDuration(w.durationNs),
     state,
   ];

@@ -19,7 +19,7 @@ import { z } from 'zod';
 import type { TraceEvent } from '../parsers/event.js';
 import type { HoldInterval, LockInstance, WaitInterval } from '../analyses/locks/lock-intervals.js';
 import { modeLabel } from '../analyses/locks/locks.js';
-import { isSessionPin } from '../analyses/luo/pin-kinds.js';
+import { isLuoPin } from '../analyses/luo/pin-kinds.js';
 import type { AnalyzeReport } from '../analyses/report.js';
 import { type Segment, SegmentTracker } from '../analyses/stream/segments.js';
 
@@ -545,7 +545,7 @@ function addPinWindows(c: ChromeBuild): number {
       pinWindows++;
       const id = `pin-${++c.asyncIds}`;
       const tid = thread(c, m.boot, w.getPid, w.getComm);
-      const name = `${isSessionPin(w) ? 'pin' : 'ref'} ${m.name} (${w.class})`;
+      const name = `${isLuoPin(w) ? 'pin' : 'ref'} ${m.name} (${w.class})`;
       c.events.push({
         ph: 'b',
         name,
@@ -558,6 +558,7 @@ function addPinWindows(c: ChromeBuild): number {
           module: m.name,
           class: w.class,
           session: w.session,
+          flb: w.flb,
           token: w.token,
           getCallSite: w.getCallSite,
           putCallSite: w.putCallSite,

@@ -22,6 +22,9 @@ import type { BootJson, LuoSection, LuoSectionBody, ModuleJson, PhaseJson, PinWi
 import { isLuoReference, isSessionPin, type OpenReason, openReasonText } from './pin-kinds.js';
 import { addCount, nameTable } from '../../parsers/name-table.js';
 
+/** Compatibles of the built-in test FLBs (include/linux/kho/abi/luo.h LIVEUPDATE_TEST_FLB_COMPATIBLE). */
+const TEST_FLB_PREFIX = 'liveupdate-test-flb-v';
+
 /** The LUO call that freezes every session and returns only if the kexec will not happen (luo_core.c). */
 const KEXEC_ENTRY = 'liveupdate_reboot';
 
@@ -196,12 +199,30 @@ export class LuoAnalysis {
       putCallSite: w.putCallSite,
       session: s?.name ?? w.sessionName,
       sessionId: s ? (j.idOf.get(s.key) ?? null) : null,
+      flb: w.class === 'luo-flb' ? (w.flb ?? this.flbOfModule(w)) : null,
       token: w.token,
       luoFunction: w.luoFunction,
       durationNs: w.durationNs,
       incomplete: w.incomplete,
-      expectedOpen: open ? openReasonText(expectedOpenReason(w, s, j.kexecOk.get(boot) ?? false, this.sessions.liveCount(w.segment) > 0), s ? (s.name ?? `#${s.key}`) : null) : null,
+      expectedOpen: open ? openReasonText(expectedOpenReason(w, s, j.kexecOk.get(boot) ?? false, this.sessions.liveCount(w.segment) > 0)) : null,
     };
+  }
+
+  /**
+   * The FLB an unnamed FLB pin belongs to, when its module registered exactly one FLB of its own in
+   * that segment (for the pin's handler, when known). The get's call site is often the inlined
+   * luo_flb_file_preserve, whose probe names only the handler (docs/luo-model.md §4 "What call_site=
+   * shows"); the built-in test FLBs (LIVEUPDATE_TEST_FLB_COMPATIBLE, include/linux/kho/abi/luo.h)
+   * have no owner module, so they take no module reference and are left out.
+   */
+  private flbOfModule(w: PinWindow): string | null {
+    const names = new Set<string>();
+    for (const r of this.registry.registrations) {
+      if (r.what !== 'flb' || r.action !== 'register' || r.flb === null || r.module !== w.module || r.segment !== w.segment) continue;
+      if ((r.ret !== null && r.ret < 0) || r.flb.startsWith(TEST_FLB_PREFIX) || (w.flbHandler !== null && r.handler !== null && r.handler !== w.flbHandler)) continue;
+      names.add(r.flb);
+    }
+    return names.size === 1 ? [...names][0] : null;
   }
 
   /**
@@ -406,10 +427,14 @@ function expectedOpenReason(w: PinWindow, s: SessionRecord | undefined, kexecOk:
   if (w.class === 'vfs') return 'vfs-file-open';
   if (w.class === 'luo-registration') return 'leak';
   if (w.class === 'other' || w.class === 'module-loader') return 'not-luo';
-  // An FLB ref belongs to the FLB, not to the session whose file happened to be its first user: it is
-  // dropped when the last dependent file of any session is unpreserved / finished (docs/luo-model.md §1.4,
-  // §4 "FLB owner"). While other sessions are live at the end of the trace, it may still be in use.
-  if (w.class === 'luo-flb' && liveSessions && s && (s.state === 'aborted' || s.state === 'failed' || s.state === 'finished')) return 'flb-in-use';
+  // An FLB pin belongs to the FLB, not to a session: it is dropped when the last dependent file of
+  // any session is unpreserved / finished (docs/luo-model.md §1.4, §4 "Whose reference it is"). Open at the
+  // end, it is expected while any session is live (frozen ones travel into the kexec), a leak once
+  // none is.
+  if (w.class === 'luo-flb') {
+    if (!liveSessions) return 'leak';
+    return w.flow === 'outgoing' && kexecOk ? 'held-across-kexec' : 'flb-in-use';
+  }
   if (w.flow === 'outgoing') {
     if (s && (s.state === 'aborted' || s.state === 'failed')) return 'leak';
     if (s?.state === 'frozen' || kexecOk) return 'held-across-kexec';

@@ -36,12 +36,16 @@ export interface PinWindow {
   putLine: number | null;
   putTime: number | null;
   putCallSite: string | null;
-  /** Session key (see SessionRecord.key) whose file set the get was taken for, when known. */
+  /** Session key (see SessionRecord.key) whose file set the get was taken for, when known; never for an FLB pin. */
   session: number | null;
   /** Its name, remembered here because ended sessions may be dropped to counts (sessions.ts). */
   sessionName: string | null;
   fileSet: string | null;
   token: string | null;
+  /** FLB pins: the FLB's compatible when a probe around the get or put names it (`flb=`), else null. */
+  flb: string | null;
+  /** FLB pins: the handler whose file made the FLB's first (or last) user (`handler=`), when probed. */
+  flbHandler: string | null;
   /** Innermost LUO function around the get (luo_preserve_file, luo_flb_file_preserve...). */
   luoFunction: string | null;
   durationNs: number | null;
@@ -66,6 +70,10 @@ const FILE_INCOMING_SITES = new Set(['luo_file_deserialize', 'luo_file_deseriali
 const ERROR_PATH_PUTS = new Set(['luo_preserve_file', 'luo_file_deserialize', 'luo_file_deserialize_one', 'luo_flb_file_preserve', 'luo_flb_file_preserve_one', 'luo_flb_retrieve_one']);
 /** Stored closed windows per class before only counting (memory bound for huge traces). */
 const MAX_CLOSED = 5_000;
+
+function unquote(v: string): string {
+  return v.replace(/^"|"$/g, '');
+}
 
 function bareSite(site: string): string {
   return site.replace(/\+0x[0-9a-f]+(\/0x[0-9a-f]+)?$/i, '').replace(/ \[.*\]$/, '');
@@ -100,9 +108,14 @@ export class PinReducer {
     const stack = this.calls.openCalls(ev.src, ev.pid);
     let fileSet: string | null = null;
     let token: string | null = null;
+    let flb: string | null = null;
+    let handler: string | null = null;
     for (let i = stack.length - 1; i >= 0; i--) {
-      if (fileSet === null && stack[i].args.file_set) fileSet = stack[i].args.file_set;
-      if (token === null && stack[i].args.token) token = stack[i].args.token;
+      const a = stack[i].args;
+      if (fileSet === null && a.file_set) fileSet = a.file_set;
+      if (token === null && a.token) token = a.token;
+      if (flb === null && a.flb) flb = unquote(a.flb);
+      if (handler === null && a.handler) handler = unquote(a.handler);
     }
     const key = this.key(cls, site, fileSet, ev.kind === 'module_get');
     const mapKey = `${seg.id}\u0000${ev.fields.module}\u0000${key}`;
@@ -125,11 +138,15 @@ export class PinReducer {
         sessionName: null,
         fileSet: cls === 'luo-file' ? fileSet : null,
         token: cls === 'luo-file' ? token : null,
+        flb: cls === 'luo-flb' ? flb : null,
+        flbHandler: cls === 'luo-flb' ? handler : null,
         luoFunction: stack.length ? stack[stack.length - 1].func : null,
         durationNs: null,
         incomplete: false,
       };
-      const owner = this.sessions.sessionOfTask(seg.id, ev.src, ev.pid);
+      // An FLB pin is the FLB's, not the session whose file happened to be its first user
+      // (docs/luo-model.md §1.4, §4 "FLB owner"): it is never charged to a session.
+      const owner = cls === 'luo-flb' ? null : this.sessions.sessionOfTask(seg.id, ev.src, ev.pid);
       if (owner) {
         w.session = owner.key;
         w.sessionName = owner.name;
@@ -156,6 +173,10 @@ export class PinReducer {
     // Incoming sessions get their name at retrieve, after the deserialize get.
     const owner = this.owners.get(w);
     if (owner && w.sessionName === null) w.sessionName = owner.name;
+    if (w.class === 'luo-flb') {
+      w.flb ??= flb;
+      w.flbHandler ??= handler;
+    }
     w.putLine = ev.line;
     w.putTime = ev.time;
     w.putCallSite = site;

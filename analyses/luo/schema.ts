@@ -98,6 +98,8 @@ export const PinWindowSchema = z.object({
   putCallSite: z.string().nullable(),
   session: z.string().nullable(),
   sessionId: z.number().int().nullable(),
+  /** FLB pins (class luo-flb): the FLB that owns it, when the trace names it; FLB pins have no session. */
+  flb: z.string().nullable(),
   token: z.string().nullable(),
   luoFunction: z.string().nullable(),
   durationNs: z.number().nullable(),

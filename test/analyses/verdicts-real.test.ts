@@ -21,11 +21,12 @@ describe('an FLB ref outlives the session that took it while other sessions use 
   it('the trimmed contention capture ends with the FLB in use by 6 open sessions: no leak', async () => {
     const file = sample(`${CONTENTION}/ftrace-main.trimmed.txt.gz`);
     const r = await runAnalysis([file], {});
-    // luo_ctl-322 took the FLB's ref for session stress-322-6 (line 9171), which was aborted later;
-    // the FLB kept dependent files of other sessions until the lab cut the file 2.7 s later.
+    // luo_ctl-322 took the FLB's ref while preserving a file of session stress-322-6 (line 9171),
+    // which was aborted later; the FLB kept dependent files of other sessions until the lab cut the
+    // file 2.7 s later. The pin is the FLB's: no session, the FLB named.
     const flb = r.modules[0].pinWindows.filter((w) => w.class === 'luo-flb' && w.putLine === null);
-    expect(flb.map((w) => [w.getLine, w.session, w.expectedOpen])).toEqual([
-      [9171, 'stress-322-6', 'FLB still in use: its ref is dropped with the last dependent file, and sessions other than stress-322-6 were live at the end of the trace'],
+    expect(flb.map((w) => [w.getLine, w.session, w.sessionId, w.flb, w.expectedOpen])).toEqual([
+      [9171, null, null, 'luo-demo-flb-v1', 'FLB still in use: its ref is dropped with its last dependent file, and sessions were live at the end of the trace'],
     ]);
     expect(r.sessions.filter((s) => s.state === 'open')).toHaveLength(6);
     expect(r.sessions.find((s) => s.name === 'stress-322-6')!.state).toBe('aborted');
@@ -43,7 +44,7 @@ describe('an FLB ref outlives the session that took it while other sessions use 
     const v = verdict(r, 'modules-unpinned-after-finish');
     expect(v.ok).toBe(false);
     // line 280 of the real file + the `# synthetic:` line
-    expect(v.message).toBe(`1 module pin left after finish/abort: luo_demo (session abort-s1, call_site=luo_flb_file_preserve, ${file}:281)`);
+    expect(v.message).toBe(`1 module pin left after finish/abort: luo_demo (FLB luo-demo-flb-v1, call_site=luo_flb_file_preserve, ${file}:281)`);
   });
 });
 

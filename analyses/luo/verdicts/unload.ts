@@ -2,7 +2,7 @@
 // §7(b)); rmmod (information): delete_module refused with -EWOULDBLOCK while sessions pin the module
 // is the correct POST behaviour (§7 "rmmod M during an active session"), and successful unloads.
 import type { LuoSectionBody } from '../schema.js';
-import { isSessionPin } from '../pin-kinds.js';
+import { countByKind, isLuoPin } from '../pin-kinds.js';
 import { defineVerdict, plural, result } from './verdict.js';
 
 const noForcedUnloadWithPinsMeta = {
@@ -66,8 +66,8 @@ function refusalWhy(s: LuoSectionBody, r: Rmmod): { kind: string; text: string }
   if (r.error === 'EBUSY') return { kind: 'busy', text: 'another module depends on it, or it was still initializing or unloading' };
   if (r.error !== 'EAGAIN' && r.error !== 'EWOULDBLOCK') return { kind: 'other', text: 'refused by delete_module' };
   const open = openAt(s, r);
-  const sessionPins = open.filter(isSessionPin).length;
-  if (sessionPins > 0) return { kind: 'session-pins', text: `correct while sessions pin the module (${plural(sessionPins, 'session pin')} open)` };
+  const luoPins = open.filter(isLuoPin);
+  if (luoPins.length > 0) return { kind: 'session-pins', text: `correct while sessions pin the module (${countByKind(luoPins)} open)` };
   if (open.some((w) => w.class === 'luo-registration')) {
     return { kind: 'registration-pin', text: 'no session pinned it: the registration pin keeps it (pre-series kernel: a handler\'s module is pinned for as long as it is registered, docs/luo-model.md §7(a))' };
   }

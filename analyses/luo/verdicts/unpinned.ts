@@ -2,7 +2,7 @@
 // aborted (old kernel) is released; pins held by sessions frozen for kexec are expected to stay
 // (docs/luo-model.md §4 "POST", §7).
 import { classifyCallSite } from '../../kernel/kernel-models.js';
-import { isLeakedPin, isSessionPin } from '../pin-kinds.js';
+import { countByKind, isLeakedPin, isLuoPin, pinOwner } from '../pin-kinds.js';
 import { hasLuoEvents, lossBetween, overwritten, RECORD_MORE } from './evidence.js';
 import { defineVerdict, plural, result } from './verdict.js';
 
@@ -15,7 +15,7 @@ const modulesUnpinnedAfterFinishMeta = {
 
 export const modulesUnpinnedAfterFinish = defineVerdict(modulesUnpinnedAfterFinishMeta, (s, quality) => {
   const def = modulesUnpinnedAfterFinishMeta;
-  const luoWindows = s.modules.flatMap((m) => m.pinWindows).filter(isSessionPin);
+  const luoWindows = s.modules.flatMap((m) => m.pinWindows).filter(isLuoPin);
   const leaked = luoWindows.filter(isLeakedPin);
   // A pin open across lost events, an overwritten buffer or the cut end of an input may have been
   // released where the trace has nothing: that is not a leak the trace proves.
@@ -39,7 +39,8 @@ export const modulesUnpinnedAfterFinish = defineVerdict(modulesUnpinnedAfterFini
   }
   if (leaks.length > 0) {
     const parts = leaks.slice(0, 5).map((w) => {
-      const who = w.session ? `session ${w.session}` : w.sessionId !== null ? `session #${w.sessionId}` : 'no known session';
+      const owner = pinOwner(w);
+      const who = w.class === 'luo-flb' ? owner : owner === '-' ? 'no known session' : `session ${owner}`;
       return `${w.module} (${who}, call_site=${w.getCallSite}, ${w.file}:${w.getLine})`;
     });
     return [
@@ -57,7 +58,7 @@ export const modulesUnpinnedAfterFinish = defineVerdict(modulesUnpinnedAfterFini
     // Past the cap on listed pin windows (pinWindowsOmitted), the true count of released session
     // pins is the module_put count at session-pin call sites (every module's putsBySite).
     const capped = s.modules.some((m) => m.pinWindowsOmitted > 0);
-    const putsAtSessionSites = s.modules.reduce((a, m) => a + Object.entries(m.putsBySite).reduce((b, [site, n]) => b + (isSessionPin({ class: classifyCallSite(site) }) ? n : 0), 0), 0);
+    const putsAtSessionSites = s.modules.reduce((a, m) => a + Object.entries(m.putsBySite).reduce((b, [site, n]) => b + (isLuoPin({ class: classifyCallSite(site) }) ? n : 0), 0), 0);
     const releasedCount = capped ? Math.max(released.length, putsAtSessionSites) : released.length;
     const mods = [...new Set(released.map((w) => w.module))];
     const sites = [...new Set(released.map((w) => w.putCallSite))].filter(Boolean);
@@ -68,7 +69,7 @@ export const modulesUnpinnedAfterFinish = defineVerdict(modulesUnpinnedAfterFini
             def,
             'all-released',
             true,
-            `all modules unpinned after finish/abort: ${mods.join(', ')} (${plural(releasedCount, 'pin')} released by ${sites.join(', ')}; ${plural(endedCount, 'session')} ended)`,
+            `all modules unpinned after finish/abort: ${mods.join(', ')} (${releasedCount > released.length ? plural(releasedCount, 'pin') : countByKind(released)} released by ${sites.join(', ')}; ${plural(endedCount, 'session')} ended)`,
             evidence,
             'info',
           ),

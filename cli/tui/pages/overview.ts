@@ -1,6 +1,6 @@
 // Screen 1, Overview: the verdicts (Enter drills into one), and a timeline of sessions and phases
 // across boots. Also the verdict detail view: what the verdict is about and the raw lines proving it.
-import { type OpenReason, openReasonOf } from '../../../analyses/luo/pin-kinds.js';
+import { type OpenReason, openReasonOf, pinOwner } from '../../../analyses/luo/pin-kinds.js';
 import type { PinWindowJson, SessionJson } from '../../../analyses/luo/schema.js';
 import type { AnalyzeReport } from '../../../analyses/report.js';
 import { extent, sparkline } from '../charts.js';
@@ -239,7 +239,7 @@ export function pinRowLine(w: PinWindowJson): Line {
     { text: String(w.getLine), width: 5, align: 'right', style: { color: 'cyan' } },
     { text: w.getCallSite, width: 21, style: { color: 'cyan' } },
     { text: `→ ${w.putLine ?? '-'}`, width: 7 },
-    { text: w.session ?? (w.sessionId !== null ? `#${w.sessionId}` : w.class === 'vfs' ? '(VFS ref)' : 'no session'), width: 12 },
+    { text: pinOwner(w) === '-' ? 'no session' : pinOwner(w), width: 12 },
     { text: st.short, width: 20, style: { color: st.color } },
   ]);
 }
