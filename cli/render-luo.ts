@@ -1,6 +1,7 @@
 // Text rendering of the LUO sections of the analyze report: verdicts, boots and kexec, sessions
 // with their phases, modules with refcounts and pin windows.
 import { isLuoPin, pinOwner } from '../analyses/luo/pin-kinds.js';
+import { missingFromTrace } from '../analyses/luo/verdicts/evidence.js';
 import { shortFile } from '../reports/format.js';
 import type { LuoSection, PhaseJson, PinWindowJson } from '../analyses/luo/schema.js';
 import { table } from './table.js';
@@ -119,7 +120,7 @@ export function renderModules(s: LuoSection, opts: RenderOptions): string {
     out.push(`     gets ${m.gets}: ${sites(m.getsBySite) || '-'}`);
     out.push(`     puts ${m.puts}: ${sites(m.putsBySite) || '-'}${m.untracedLoadRefPuts ? ` (do_init_module drops the untraced load-time ref)` : ''}`);
     if (m.handlers.length || m.flbs.length) out.push(`     registers: ${[...m.handlers.map((h) => `handler ${h}`), ...m.flbs.map((f) => `FLB ${f}`)].join(', ')}`);
-    for (const mm of m.refcntMismatches.slice(0, 3)) out.push(`     refcnt disagrees at ${shortFile(mm.file)}:${mm.line}: expected ${mm.expected}, trace says ${mm.actual} (${mm.callSite})`);
+    for (const mm of m.refcntMismatches.slice(0, 3)) out.push(`     refcnt disagrees at ${shortFile(mm.file)}:${mm.line}: expected ${mm.expected}, trace says ${mm.actual} (${mm.callSite}): ${missingFromTrace({ ...mm, file: shortFile(mm.file) }).text}`);
     for (const p of m.putsWithoutGet.slice(0, 3)) out.push(`     put without get at ${shortFile(p.file)}:${p.line} (${p.callSite}, ${p.reason})`);
     const luo = m.pinWindows.filter(isLuoPin);
     if (luo.length) {

@@ -19,7 +19,7 @@ import { RegistryReducer } from './registry.js';
 import { type Boot, SegmentTracker } from '../stream/segments.js';
 import { type PhaseRecord, type SessionRecord, SessionReducer } from './sessions.js';
 import type { BootJson, LuoSection, LuoSectionBody, ModuleJson, PhaseJson, PinWindowJson, SessionJson } from './schema.js';
-import { isLuoReference, isSessionPin, type OpenReason, openReasonText } from './pin-kinds.js';
+import { isLuoPin, isLuoReference, isSessionPin, type OpenReason, openReasonText } from './pin-kinds.js';
 import { addCount, nameTable } from '../../parsers/name-table.js';
 
 /** Compatibles of the built-in test FLBs (include/linux/kho/abi/luo.h LIVEUPDATE_TEST_FLB_COMPATIBLE). */
@@ -121,6 +121,7 @@ export class LuoAnalysis {
     allSessions.forEach((s, i) => idOf.set(s.rec.key, i));
     const j: Joined = { fileOf, boots, bootOfSeg, sessionsByBoot, allSessions, idOf, kexecOk: this.kexecOk(boots, sessionsByBoot) };
 
+    j.missingPuts = this.missingPuts();
     const openWindows = this.pins.openWindows();
     const windowsJson = [...this.pins.closed.map((w) => this.windowJson(j, w, false)), ...openWindows.map((w) => this.windowJson(j, w, true))];
     const probed = this.sessions.probedFunctions;
@@ -204,8 +205,39 @@ export class LuoAnalysis {
       luoFunction: w.luoFunction,
       durationNs: w.durationNs,
       incomplete: w.incomplete,
-      expectedOpen: open ? openReasonText(expectedOpenReason(w, s, j.kexecOk.get(boot) ?? false, this.sessions.liveCount(w.segment) > 0)) : null,
+      expectedOpen: open ? openReasonText(this.openReason(j, w, s, boot)) : null,
     };
+  }
+
+  /**
+   * Why a window is open at the end. A LUO pin that would be a leak is instead "put missing" when
+   * the module's refcnt= later drops by more than the puts seen (a put the trace lost without a
+   * marker, docs/luo-model.md §4 "The refcnt field"): each such missing put explains one window,
+   * the oldest open one taken before it.
+   */
+  private openReason(j: Joined, w: PinWindow, s: SessionRecord | undefined, boot: number): OpenReason {
+    const reason = expectedOpenReason(w, s, j.kexecOk.get(boot) ?? false, this.sessions.liveCount(w.segment) > 0);
+    if (reason !== 'leak' || !isLuoPin(w)) return reason;
+    const slots = j.missingPuts?.get(`${w.segment}\u0000${w.module}`);
+    const i = slots?.findIndex((x) => x.src === w.src && x.line > w.getLine) ?? -1;
+    if (!slots || i < 0) return reason;
+    slots.splice(i, 1);
+    return 'put-missing';
+  }
+
+  /** Where refcnt= proves module_puts missing from the trace: per segment and module, one entry per missing put. */
+  private missingPuts(): Map<string, Array<{ src: number; line: number }>> {
+    const out = new Map<string, Array<{ src: number; line: number }>>();
+    for (const st of this.refcounts.modules()) {
+      for (const m of st.mismatches) {
+        if (m.actual >= m.expected) continue;
+        const key = `${st.segment}\u0000${st.module}`;
+        const list = out.get(key) ?? [];
+        for (let n = m.expected - m.actual; n > 0; n--) list.push({ src: m.src, line: m.line });
+        out.set(key, list);
+      }
+    }
+    return out;
   }
 
   /**
@@ -259,7 +291,7 @@ export class LuoAnalysis {
         firstRefcnt: st.firstRefcnt,
         maxRefcnt: st.maxRefcnt,
         openPins: segOpen.filter(isLuoReference).length,
-        refcntMismatches: st.mismatches.map((m) => ({ file: fileOf(m.src), line: m.line, expected: m.expected, actual: m.actual, callSite: m.callSite })),
+        refcntMismatches: st.mismatches.map((m) => ({ file: fileOf(m.src), line: m.line, expected: m.expected, actual: m.actual, callSite: m.callSite, prevLine: m.prevLine, prevRefcnt: m.prevRefcnt })),
         refcntMismatchCount: st.mismatchCount,
         untracedLoadRefPuts: unmatched.filter((u) => u.reason === 'untraced-load-ref').length,
         putsWithoutGet: unmatched.filter((u) => u.reason !== 'untraced-load-ref').map((u) => ({ file: fileOf(u.src), line: u.line, callSite: u.callSite, reason: u.reason })),
@@ -341,6 +373,8 @@ interface Joined {
   idOf: Map<number, number>;
   kexecOk: Map<number, boolean>;
   sessionByKey?: Map<number, SessionRecord>;
+  /** See LuoAnalysis.missingPuts. */
+  missingPuts?: Map<string, Array<{ src: number; line: number }>>;
 }
 
 /** The cross-kexec join: an outgoing session and the incoming one of the next boot with its name. */

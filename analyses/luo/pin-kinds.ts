@@ -84,11 +84,18 @@ export function pinOwner(w: { class: string; session: string | null; sessionId: 
   return '-';
 }
 
+/** pinOwner in a sentence: "session s1", "FLB luo-demo-flb-v1", or "no known session". */
+export function pinWho(w: Parameters<typeof pinOwner>[0]): string {
+  const owner = pinOwner(w);
+  if (isFlbPin(w)) return owner;
+  return w.session !== null || w.sessionId !== null ? `session ${owner}` : 'no known session';
+}
+
 /**
  * Why a pin window open at the end of the input is expected, as a stable code; `leak` when it is
  * not (a session pin whose session ended, or no session that could still hold it).
  */
-export const OPEN_REASONS = ['leak', 'vfs-file-open', 'not-luo', 'flb-in-use', 'held-across-kexec', 'session-open', 'session-not-finished'] as const;
+export const OPEN_REASONS = ['leak', 'put-missing', 'vfs-file-open', 'not-luo', 'flb-in-use', 'held-across-kexec', 'session-open', 'session-not-finished'] as const;
 export type OpenReason = (typeof OPEN_REASONS)[number];
 
 /** The sentence the report's `expectedOpen` carries for each code (null: a leak, no sentence). */
@@ -96,6 +103,8 @@ export function openReasonText(code: OpenReason): string | null {
   switch (code) {
     case 'leak':
       return null;
+    case 'put-missing':
+      return 'its module_put is probably missing from the trace: refcnt= drops by more than the puts seen (see refcounts-balanced)';
     case 'vfs-file-open':
       return 'a file of the module is still open (VFS reference, not a LUO pin)';
     case 'not-luo':

@@ -125,7 +125,13 @@ export const ModuleSchema = z.object({
   maxRefcnt: z.number().int().nullable(),
   /** LUO pins (file, FLB, registration) still held at the end of the input. */
   openPins: z.number().int(),
-  refcntMismatches: z.array(z.object({ file: z.string(), line: z.number().int(), expected: z.number(), actual: z.number(), callSite: z.string() })),
+  /**
+   * Where refcnt= disagrees with the events seen: expected (the events) against actual (the kernel),
+   * and the module's event before it (prevLine, prevRefcnt): the missing events fall between the two.
+   */
+  refcntMismatches: z.array(
+    z.object({ file: z.string(), line: z.number().int(), expected: z.number(), actual: z.number(), callSite: z.string(), prevLine: z.number().int().nullable(), prevRefcnt: z.number().nullable() }),
+  ),
   refcntMismatchCount: z.number().int(),
   untracedLoadRefPuts: z.number().int(),
   putsWithoutGet: z.array(At.extend({ callSite: z.string(), reason: z.string() })),

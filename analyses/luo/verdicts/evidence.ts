@@ -40,3 +40,25 @@ export function hasLuoEvents(s: Section): boolean {
     s.modules.some((m) => m.pinWindows.some(isLuoReference))
   );
 }
+
+/** What to do when refcnt= proves events missing although the trace reports no loss. */
+export const RECORD_WHOLE =
+  're-record and keep the whole record (a record cut mid-stream, or an event filter on module:module_get/module_put, drops events without a lost-events marker)';
+
+type Mismatch = Section['modules'][number]['refcntMismatches'][number];
+
+/**
+ * A refcnt discontinuity in words: the kernel's own count (refcnt=, docs/luo-model.md §4 "The
+ * refcnt field") changed by more than the events seen between the module's previous event and this
+ * one, so that many module_put (refcnt fell) or module_get (it rose) events are missing from the
+ * trace between the two lines.
+ */
+export function missingFromTrace(x: Mismatch): { kind: 'module_put' | 'module_get'; count: number; text: string } {
+  const kind = x.actual < x.expected ? 'module_put' : 'module_get';
+  const count = Math.abs(x.expected - x.actual);
+  const what = count === 1 ? `a ${kind} is` : `${count} ${kind}s are`;
+  const where = x.prevLine !== null ? `between line ${x.prevLine} and line ${x.line} of ${x.file}` : `before line ${x.line} of ${x.file}`;
+  const p = x.prevRefcnt;
+  const change = p === null ? `refcnt=${x.actual}` : p === x.actual ? `refcnt stays at ${p}` : `refcnt ${x.actual < p ? 'drops' : 'rises'} from ${p} to ${x.actual}`;
+  return { kind, count, text: `${what} missing from the trace ${where} (${change}, where the events seen give ${x.expected})` };
+}

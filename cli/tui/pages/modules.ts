@@ -3,6 +3,7 @@
 // (every pin window as a bar; Enter on one opens the pin window); the pin window view shows the raw
 // module_get / module_put lines that open and close it.
 import { pinOwner } from '../../../analyses/luo/pin-kinds.js';
+import { missingFromTrace } from '../../../analyses/luo/verdicts/evidence.js';
 import type { ModuleJson, PinWindowJson } from '../../../analyses/luo/schema.js';
 import { modulePoints, type RefcntPoint } from '../../../analyses/luo/refcount-series.js';
 import { extent, refcountPlot, windowBar } from '../charts.js';
@@ -117,7 +118,9 @@ export function modulePage(ctx: PageCtx, key: string): Page {
     [seg(`${m.name} (boot ${m.boot})`, { bold: true }), seg(`  refcnt ${m.firstRefcnt ?? '?'} → ${m.finalRefcnt ?? '?'} (raw, 1 = idle), max ${m.maxRefcnt ?? '?'} · LUO pins open at the end: ${m.openPins}`)],
     ...wrap(`gets ${m.gets}: ${sites(m.getsBySite) || '-'} · puts ${m.puts}: ${sites(m.putsBySite) || '-'}`, ctx.width, 2).map((l) => [seg(l, { color: 'gray' })]),
   ];
-  for (const mm of m.refcntMismatches.slice(0, 2)) top.push([seg(`refcnt disagrees at ${shortFile(mm.file)}:${mm.line}: expected ${mm.expected}, trace says ${mm.actual} (${mm.callSite})`, { color: 'red' })]);
+  for (const mm of m.refcntMismatches.slice(0, 2)) {
+    for (const l of wrap(`refcnt disagrees at ${shortFile(mm.file)}:${mm.line}: ${missingFromTrace({ ...mm, file: shortFile(mm.file) }).text}`, ctx.width, 2)) top.push([seg(l, { color: 'red' })]);
+  }
   const chartRows = Math.max(3, Math.min(8, ctx.height - top.length - 8));
   top.push(...refcountChart(ctx, m, ctx.width, chartRows));
   const sort = WINDOW_SORTS[ctx.frame.sort];

@@ -219,6 +219,7 @@ const OPEN_SHORT: Record<Exclude<OpenReason, 'leak'>, string> = {
   'session-not-finished': 'open (not finished)',
   'flb-in-use': 'open (FLB in use)',
   'not-luo': 'open (not LUO)',
+  'put-missing': 'put missing (trace)',
 };
 
 export function pinState(w: PinWindowJson): { text: string; short: string; color?: Color } {
