@@ -57,7 +57,7 @@ export function renderBoots(s: LuoSection): string {
       if (p.func === 'luo_session_deserialize' && b.role !== 'incoming') continue;
       // Several functions share a phase (liveupdate_reboot, luo_session_serialize... all freeze): name both.
       const label = p.name.startsWith(p.func) ? p.name : `${p.name} (${p.func})`;
-      out.push(`    ${label.padEnd(38)} ${fmtTime(p.start)}  ${fmtDuration(p.durationNs).padStart(12)}  ${resultText(p)}  ${shortFile(p.file)}:${p.line}`);
+      out.push(`    ${label.padEnd(38)} ${fmtTime(p.start)}  ${(p.acrossLoss ? '? (loss)' : fmtDuration(p.durationNs)).padStart(12)}  ${resultText(p)}  ${shortFile(p.file)}:${p.line}`);
     }
     for (const r of b.rmmod) {
       out.push(`    rmmod ${r.module ?? '?'}${r.forced ? ' -f' : ''}  -> ${r.result === null ? '?' : r.result}${r.error ? ` ${r.error}` : ''}${r.refcntBefore !== null ? `  (refcnt ${r.refcntBefore})` : ''}  ${shortFile(r.file)}:${r.line}`);
@@ -94,7 +94,7 @@ export function renderSessions(s: LuoSection, opts: RenderOptions): string {
       const detail = [p.token ? `token ${p.token}` : '', file?.handler ?? '', file?.fd !== null && file?.fd !== undefined && p.name === 'preserve' ? `fd ${file.fd}` : '', p.via ? `by ${p.via}` : '']
         .filter(Boolean)
         .join(', ');
-      rows.push([p.name, fmtTime(p.start), fmtDuration(p.durationNs), resultText(p), detail, `${shortFile(p.file)}:${p.line}`]);
+      rows.push([p.name, fmtTime(p.start), p.acrossLoss ? '? (events lost in between)' : fmtDuration(p.durationNs), resultText(p), detail, `${shortFile(p.file)}:${p.line}`]);
     }
     out.push(indent(table(rows, new Set([2])), 5));
     for (const u of x.unseen) out.push(`     not seen: ${u}`);

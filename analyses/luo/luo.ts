@@ -412,6 +412,7 @@ function phaseJson(p: PhaseRecord, fileOf: (src: number) => string): PhaseJson {
     comm: p.comm,
     token: p.token,
     via: p.via,
+    ...(p.acrossLoss ? { acrossLoss: true } : {}),
   };
 }
 

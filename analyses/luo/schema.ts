@@ -47,6 +47,8 @@ export const PhaseSchema = z.object({
   comm: z.string().nullable(),
   token: z.string().nullable(),
   via: z.enum(['ioctl', 'close']).nullable(),
+  /** Events were lost between its call and its return: the return may be another call's, so durationNs is null. */
+  acrossLoss: z.boolean().optional(),
 });
 export type PhaseJson = z.infer<typeof PhaseSchema>;
 

@@ -49,6 +49,8 @@ export interface PhaseRecord {
   token: string | null;
   /** How a finish happened: the SESSION_FINISH ioctl, or closing the session fd. */
   via: 'ioctl' | 'close' | null;
+  /** Events were lost between its call and its return: the two may not belong together, no duration. */
+  acrossLoss?: boolean;
 }
 
 export interface FileRecord {
@@ -149,6 +151,10 @@ function close(phase: PhaseRecord, edge: CallEdge, backwards: BackwardSpans): vo
   phase.result = edge.ret;
   phase.error = errnoName(edge.ret);
   phase.durationNs = backwards.span(phase.start, phase.end, phase.src, phase.line);
+  if (edge.acrossLoss) {
+    phase.acrossLoss = true;
+    phase.durationNs = null;
+  }
 }
 
 export class SessionReducer {

@@ -31,6 +31,19 @@ export function overwritten(quality: DataQuality, file: string): boolean {
   return quality.overwritten.some((o) => o.file === file);
 }
 
+type Rmmod = Section['boots'][number]['rmmod'][number];
+
+/**
+ * The delete_module call that freed a module at `file:line`: the last one of that module before the
+ * free, in its file. A successful one without O_TRUNC proves the count was at the base when it ran:
+ * try_stop_module (kernel/module/main.c) refuses with -EWOULDBLOCK while references remain unless
+ * O_TRUNC forces it (docs/luo-model.md §4 "Unload behaviour").
+ */
+export function rmmodBefore(s: Section, module: string, file: string, line: number): Rmmod | null {
+  const before = s.boots.flatMap((b) => b.rmmod).filter((r) => r.module === module && r.file === file && r.line < line);
+  return before.length ? before[before.length - 1] : null;
+}
+
 /** Did the inputs say anything about LUO at all (a probed LUO function, a session, a LUO module reference...)? */
 export function hasLuoEvents(s: Section): boolean {
   return (

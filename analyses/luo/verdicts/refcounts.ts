@@ -2,7 +2,7 @@
 // (docs/luo-model.md §4 "The refcnt field"). refcnt= is the kernel's own count: where it moves by
 // more than the events seen, events are missing from the trace (lost, or cut without a marker). That
 // proves the trace incomplete, not the kernel's counts wrong: inconclusive, never a failure.
-import { lossBetween, missingFromTrace, overwritten, RECORD_MORE, RECORD_WHOLE } from './evidence.js';
+import { lossBetween, missingFromTrace, overwritten, RECORD_MORE, RECORD_WHOLE, rmmodBefore } from './evidence.js';
 import { defineVerdict, plural, result } from './verdict.js';
 
 const refcountsBalancedMeta = {
@@ -56,6 +56,30 @@ export const refcountsBalanced = defineVerdict(refcountsBalancedMeta, (s, qualit
         'inconclusive',
         `${parts.join('; ')}${orphanPuts.length ? `; ${plural(orphanPuts.length, 'module_put')} without a matching get follow from it` : ''}: the trace is incomplete although it reports no loss, so the counts cannot be checked; ${RECORD_WHOLE}`,
         mism.flatMap((m) => m.refcntMismatches.flatMap((x) => [...(x.prevLine !== null ? [{ file: x.file, line: x.prevLine }] : []), { file: x.file, line: x.line }])),
+      ),
+    ];
+  }
+  // A module freed while the last refcnt= seen was above the base, after a rmmod that was not
+  // forced (or, with events lost, by a rmmod not traced): the kernel had dropped every reference,
+  // so the puts that did it are missing. A forced one is no-forced-unload-with-pins' to judge.
+  const staleFrees = s.modules.flatMap((m) =>
+    m.freed
+      .filter((f) => f.refcnt !== null && f.refcnt > 1)
+      .filter((f) => rmmodBefore(s, m.name, f.file, f.line)?.forced === false || (rmmodBefore(s, m.name, f.file, f.line) === null && lostBefore(f.file, f.line) !== null))
+      .map((f) => ({ ...f, refcnt: f.refcnt as number, module: m.name })),
+  );
+  if (staleFrees.length) {
+    const f = staleFrees[0];
+    const lost = lostBefore(f.file, f.line);
+    const r = rmmodBefore(s, f.module, f.file, f.line);
+    const why = r ? `after a rmmod without O_TRUNC (${r.file}:${r.line}), which the kernel refuses while references remain` : 'by a rmmod the trace does not show';
+    return [
+      result(
+        def,
+        lost ? 'may-be-lost' : 'events-missing',
+        'inconclusive',
+        `${f.module} was freed at ${f.file}:${f.line} ${why}, while the last refcnt= seen was ${f.refcnt}: ${plural(f.refcnt - 1, 'module_put')} ${f.refcnt - 1 === 1 ? 'is' : 'are'} missing from the trace before the free${lost ? ` (events lost, first at ${lost.file}:${lost.line})` : ''}; ${lost ? RECORD_MORE : RECORD_WHOLE}`,
+        [{ file: f.file, line: f.line }, ...(r ? [{ file: r.file, line: r.line }] : []), ...(lost ? [lost] : [])],
       ),
     ];
   }

@@ -33,7 +33,7 @@ export function phaseLine(s: SessionJson, p: PhaseJson, width: number): Line {
   return columns([
     { text: p.name, width: 16 },
     { text: fmtSeconds(p.start), width: 11, align: 'right' },
-    { text: fmtDuration(p.durationNs), width: 9, align: 'right' },
+    { text: p.acrossLoss ? '? (loss)' : fmtDuration(p.durationNs), width: 9, align: 'right' },
     { text: resultText(p), width: 9, style: failed ? { color: 'red', bold: true } : {} },
     { text: phaseDetail(s, p), width: Math.max(8, width - 16 - 11 - 9 - 9 - 8 - 5 - 2) },
     { text: `:${p.line}`, width: 8, style: { color: 'gray' } },
