@@ -3,7 +3,7 @@
 import { isLuoPin, pinOwner } from '../analyses/luo/pin-kinds.js';
 import { missingFromTrace } from '../analyses/luo/verdicts/evidence.js';
 import { shortFile } from '../reports/format.js';
-import type { LuoSection, PhaseJson, PinWindowJson } from '../analyses/luo/schema.js';
+import { type LuoSection, type PhaseJson, type PinWindowJson, sessionTotals } from '../analyses/luo/schema.js';
 import { table } from './table.js';
 
 export interface RenderOptions {
@@ -71,19 +71,31 @@ function resultText(p: PhaseJson): string {
   return p.error ? `${p.result} ${p.error}` : String(p.result);
 }
 
+/** "3120 aborted: …": sessions per outcome, the ones past the listing cap (counted by state) included. */
+function outcomeCounts(s: LuoSection): string[] {
+  const byOutcome = new Map<string, number>();
+  const outcomesOf = new Map<string, Set<string>>();
+  for (const x of s.sessions) {
+    byOutcome.set(x.outcome, (byOutcome.get(x.outcome) ?? 0) + 1);
+    outcomesOf.set(x.state, (outcomesOf.get(x.state) ?? new Set()).add(x.outcome));
+  }
+  for (const [state, n] of Object.entries(s.sessionsOmitted ?? {})) {
+    const outs = [...(outcomesOf.get(state) ?? [])];
+    const key = outs.length === 1 ? outs[0] : `${state} (not listed)`;
+    byOutcome.set(key, (byOutcome.get(key) ?? 0) + n);
+  }
+  return [...byOutcome].map(([k, n]) => `${n} ${k}`);
+}
+
 export function renderSessions(s: LuoSection, opts: RenderOptions): string {
   // Caps bound the list, never the count: sessions past the cap are counted by state (sessionsOmitted).
-  const omitted = Object.values(s.sessionsOmitted ?? {}).reduce((a, n) => a + n, 0);
-  const out = [omitted > 0 ? `SESSIONS (${s.sessions.length + omitted}; ${s.sessions.length} listed, ${omitted} more counted by state: ${Object.entries(s.sessionsOmitted).map(([k, n]) => `${k} ${n}`).join(', ')})` : `SESSIONS (${s.sessions.length})`];
+  const t = sessionTotals(s);
+  const out = [t.omitted > 0 ? `SESSIONS (${t.total}; ${t.listed} listed, ${t.omitted} more counted by state: ${t.byState})` : `SESSIONS (${t.total})`];
   if (s.sessions.length === 0) {
     out.push(s.probedFunctions.length ? '  none seen' : '  none seen: the inputs have no probes on LUO functions (sessions cannot be seen from module events alone)');
     return out.join('\n');
   }
-  const byState = new Map<string, number>();
-  for (const x of s.sessions) byState.set(x.outcome, (byState.get(x.outcome) ?? 0) + 1);
-  if (s.sessions.length > opts.limit) {
-    out.push(`  ${[...byState].map(([k, n]) => `${n} ${k}`).join('; ')}`);
-  }
+  if (s.sessions.length > opts.limit) out.push(`  ${outcomeCounts(s).join('; ')}`);
   for (const x of s.sessions.slice(0, opts.limit)) {
     const peer = x.peer ? `; ${x.side === 'outgoing' ? 'continues as' : 'continued from'} #${x.peer.id} in boot ${x.peer.boot}` : '';
     out.push(`  #${x.id} ${x.name ?? '(unnamed)'}  ${x.side}, boot ${x.boot}: ${x.outcome}${peer}`);
@@ -99,7 +111,10 @@ export function renderSessions(s: LuoSection, opts: RenderOptions): string {
     out.push(indent(table(rows, new Set([2])), 5));
     for (const u of x.unseen) out.push(`     not seen: ${u}`);
   }
-  if (s.sessions.length > opts.limit) out.push(`  … ${s.sessions.length - opts.limit} more sessions (--limit N, or --json)`);
+  if (s.sessions.length > opts.limit) {
+    const t = sessionTotals(s);
+    out.push(`  … ${t.total - opts.limit} more sessions (${t.omitted ? `${t.listed - opts.limit} with --limit N or --json; ${t.omitted} counted by state only` : '--limit N, or --json'})`);
+  }
   return out.join('\n');
 }
 

@@ -31,6 +31,8 @@ const KEXEC_ENTRY = 'liveupdate_reboot';
 export interface LuoOptions {
   kernelModel?: KernelModelId;
   calls: LuoCallTracker;
+  /** Each ended session the report will only count (past MAX_DETAILED_SESSIONS), before it is dropped. */
+  onOmittedSession?: (s: SessionRecord) => void;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -48,6 +50,7 @@ export class LuoAnalysis {
   constructor(private readonly opts: LuoOptions) {
     this.calls = opts.calls;
     this.sessions = new SessionReducer(this.calls);
+    this.sessions.onOmitted = opts.onOmittedSession ?? null;
     this.pins = new PinReducer(this.calls, this.sessions);
     this.registry = new RegistryReducer(this.calls);
   }

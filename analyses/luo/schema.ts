@@ -222,3 +222,20 @@ export const LuoSectionSchema = z.object({
 export type LuoSection = z.infer<typeof LuoSectionSchema>;
 /** The section as the analysis and the report filters build it, before its verdicts are evaluated. */
 export type LuoSectionBody = Omit<LuoSection, 'verdicts'>;
+
+/**
+ * The true number of sessions whatever the listing cap: the sessions listed plus those past the cap,
+ * which the report counts by state only (sessionsOmitted). Every count a reader sees comes from here.
+ */
+export function sessionTotals(s: { sessions: readonly unknown[]; sessionsOmitted?: Record<string, number> }): { total: number; listed: number; omitted: number; byState: string } {
+  const omittedBy = s.sessionsOmitted ?? {};
+  const omitted = Object.values(omittedBy).reduce((a, n) => a + n, 0);
+  return {
+    total: s.sessions.length + omitted,
+    listed: s.sessions.length,
+    omitted,
+    byState: Object.entries(omittedBy)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', '),
+  };
+}

@@ -462,6 +462,9 @@ export class SessionReducer {
   }
 
   /** A session ended: account its phases, and keep it in full only while under the caps. */
+  /** Told of each session dropped to counts past the caps, with its phases (the Chrome export draws them). */
+  onOmitted: ((s: SessionRecord) => void) | null = null;
+
   private retire(st: SegState, s: SessionRecord): void {
     this.accountPhases(s);
     const hasError = s.phases.some((p) => p.error !== null);
@@ -473,6 +476,7 @@ export class SessionReducer {
       this.keptEnded++;
       return;
     }
+    this.onOmitted?.(s);
     const i = st.sessions.lastIndexOf(s);
     if (i >= 0) st.sessions.splice(i, 1);
     this.omitted.set(s.state, (this.omitted.get(s.state) ?? 0) + 1);

@@ -1,7 +1,7 @@
 // Screen 1, Overview: the verdicts (Enter drills into one), and a timeline of sessions and phases
 // across boots. Also the verdict detail view: what the verdict is about and the raw lines proving it.
 import { type OpenReason, openReasonOf, pinOwner } from '../../../analyses/luo/pin-kinds.js';
-import type { PinWindowJson, SessionJson } from '../../../analyses/luo/schema.js';
+import { type PinWindowJson, type SessionJson, sessionTotals } from '../../../analyses/luo/schema.js';
 import type { AnalyzeReport } from '../../../analyses/report.js';
 import { extent, sparkline } from '../charts.js';
 import { findPin, pinKey, relationsOf } from '../relations.js';
@@ -22,7 +22,7 @@ export function overviewPage(ctx: PageCtx): Page {
   const failed = r.verdicts.filter((v) => !v.ok).length;
   const summary: Line = [
     seg(`VERDICTS`, { bold: true }),
-    seg(`  ${failed ? `${failed} failed · ` : ''}kernel model ${r.kernelModel.id ?? 'unknown'} · ${r.boots.length} boot${r.boots.length === 1 ? '' : 's'} · ${r.sessions.length} session${r.sessions.length === 1 ? '' : 's'} · ${r.modules.length} module entr${r.modules.length === 1 ? 'y' : 'ies'}`, { color: 'gray' }),
+    seg(`  ${failed ? `${failed} failed · ` : ''}kernel model ${r.kernelModel.id ?? 'unknown'} · ${r.boots.length} boot${r.boots.length === 1 ? '' : 's'} · ${sessionTotals(r).total} session${sessionTotals(r).total === 1 ? '' : 's'} · ${r.modules.length} module entr${r.modules.length === 1 ? 'y' : 'ies'}`, { color: 'gray' }),
   ];
   return {
     title: 'Overview',

@@ -1,7 +1,7 @@
 // Screen 2, Sessions: every LUO session with its side, boot, outcome and pins; the selected one's
 // phases below. Enter opens a session: phases, files, modules it pinned, its pin windows, its peer
 // across kexec.
-import type { ModuleJson, PhaseJson, PinWindowJson, SessionJson } from '../../../analyses/luo/schema.js';
+import { type ModuleJson, type PhaseJson, type PinWindowJson, type SessionJson, sessionTotals } from '../../../analyses/luo/schema.js';
 import { moduleKey, pinKey, pinOrder } from '../relations.js';
 import { columns, fmtDuration, fmtSeconds, type Line, seg, wrap } from '../text.js';
 import { lazyRows, type Page, type Row } from '../views.js';
@@ -78,10 +78,10 @@ export function sessionsPage(ctx: PageCtx): Page {
   const search = (s: SessionJson) => `#${s.id} ${s.name ?? ''} ${s.side} boot ${s.boot} ${s.outcome} ${s.comm ?? ''}-${s.pid ?? ''}`;
   const rows = lazyRows(list.length, (i) => make(list[i]), (i) => search(list[i]), ctx.frame.filter);
   // Past its listing cap the report keeps only counts of further ended sessions (sessionsOmitted).
-  const omitted = Object.values((r as { sessionsOmitted?: Record<string, number> }).sessionsOmitted ?? {}).reduce((a, n) => a + n, 0);
+  const t = sessionTotals(r);
   const header: Line = [
     seg('SESSIONS', { bold: true }),
-    seg(`  ${r.sessions.length}${omitted ? ` (+${omitted} not listed by the report)` : ''} · sorted by ${SESSION_SORTS[ctx.frame.sort]} (s) · pins taken/released/open`, { color: 'gray' }),
+    seg(`  ${t.total}${t.omitted ? ` (${t.listed} listed; ${t.omitted} more counted by state: ${t.byState})` : ''} · sorted by ${SESSION_SORTS[ctx.frame.sort]} (s) · pins taken/released/open`, { color: 'gray' }),
   ];
   return {
     title: 'Sessions',
