@@ -10,7 +10,7 @@ import type { SymbolTable } from '../parsers/kallsyms.js';
 import { readTracesOn, resolveThreads } from '../parsers/threaded.js';
 import { type LockOptions, type LockSortKey, createLockAnalysis } from './locks/locks.js';
 import { LuoCallTracker } from './stream/luo-calls.js';
-import { LuoAnalysis } from './luo/luo.js';
+import { LuoAnalysis, type LuoOptions } from './luo/luo.js';
 import { KERNEL_MODELS, type KernelModelId } from './kernel/kernel-models.js';
 import { ReorderBuffer } from './stream/order.js';
 import { feedInOrder } from './stream/reducer.js';
@@ -60,6 +60,8 @@ export function reportFilters(opts: AnalysisOptions): ReportFilters {
 export interface AnalysisHooks {
   /** Every finished lock hold and wait (LockOptions.onInterval), e.g. for the Chrome export's timeline. */
   onLockInterval?: LockOptions['onInterval'];
+  /** Each ended session past the report's listing cap, with its phases, before only its counts are kept. */
+  onOmittedSession?: LuoOptions['onOmittedSession'];
   /** Every event of the ordered stream, after the analyses saw it (e.g. the text report's refcnt chart). */
   onEvent?: (ev: TraceEvent) => void;
 }
@@ -83,7 +85,7 @@ export async function createAnalysis(opts: AnalysisOptions, hooks: AnalysisHooks
   if (opts.kernelModel && !Object.hasOwn(KERNEL_MODELS, opts.kernelModel)) {
     throw new InputError('--kernel-model', `unknown model ${opts.kernelModel}; one of: ${Object.keys(KERNEL_MODELS).join(', ')}`);
   }
-  const luo = new LuoAnalysis({ kernelModel: opts.kernelModel as KernelModelId | undefined, calls });
+  const luo = new LuoAnalysis({ kernelModel: opts.kernelModel as KernelModelId | undefined, calls, onOmittedSession: hooks.onOmittedSession });
   const filters = reportFilters(opts);
   const locks = createLockAnalysis({
     symbols,

@@ -10,6 +10,7 @@ import { INPUT_FORMATS, type TraceEvent } from '../parsers/event.js';
 import { InputError, readTraces } from '../parsers/index.js';
 import { ReorderBuffer } from '../analyses/stream/order.js';
 import type { AnalyzeReport } from '../analyses/report.js';
+import { OmittedPhaseCollector } from '../reports/chrome-phases.js';
 import { type ChromeTrace, LOCK_INTERVAL_CAP, LockIntervalCollector, TimelineCollector, toChromeTrace } from '../reports/chrome-trace.js';
 import { assertUsable, ORDERED_FORMATS, parseFormat, runAnalysis } from '../analyses/pipeline.js';
 import type { AnalyzeOptions } from './analyze.js';
@@ -52,7 +53,8 @@ function analyzeOptions(opts: ExportOptions): AnalyzeOptions {
 export async function chromeTraceOf(files: string[], opts: AnalyzeOptions, maxLockSlices = LOCK_INTERVAL_CAP): Promise<{ report: AnalyzeReport; trace: ChromeTrace }> {
   if (files.includes('-')) throw new InputError('-', 'chrome-json export reads its inputs twice: give files, not stdin');
   const intervals = new LockIntervalCollector(maxLockSlices);
-  const report = await runAnalysis(files, opts, { onLockInterval: intervals.push });
+  const omitted = new OmittedPhaseCollector();
+  const report = await runAnalysis(files, opts, { onLockInterval: intervals.push, onOmittedSession: omitted.push });
   assertUsable(report);
   const timeline = new TimelineCollector();
   const ordered = new ReorderBuffer((ev: TraceEvent) => timeline.push(ev));
@@ -64,7 +66,8 @@ export async function chromeTraceOf(files: string[], opts: AnalyzeOptions, maxLo
   ordered.flush();
   const { refcounts, tasks } = timeline.finish();
   const lockSlices = intervals.slices(report);
-  return { report, trace: toChromeTrace({ report, refcounts, tasks, lockSlices, lockIntervals: intervals.counts }) };
+  const omittedPhases = { phases: omitted.phases(), seen: omitted.seen, stride: omitted.stride, failedDropped: omitted.failedDropped };
+  return { report, trace: toChromeTrace({ report, refcounts, tasks, lockSlices, lockIntervals: intervals.counts, omittedPhases }) };
 }
 
 export function registerExport(program: Command): void {

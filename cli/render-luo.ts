@@ -1,8 +1,9 @@
 // Text rendering of the LUO sections of the analyze report: verdicts, boots and kexec, sessions
 // with their phases, modules with refcounts and pin windows.
-import { isSessionPin } from '../analyses/luo/pin-kinds.js';
+import { isLuoPin, pinOwner } from '../analyses/luo/pin-kinds.js';
+import { missingFromTrace } from '../analyses/luo/verdicts/evidence.js';
 import { formatDuration as fmtDuration, formatSeconds as fmtTime, shortFile } from '../analyses/format.js';
-import type { LuoSection, PhaseJson, PinWindowJson } from '../analyses/luo/schema.js';
+import { type LuoSection, type PhaseJson, type PinWindowJson, sessionTotals } from '../analyses/luo/schema.js';
 import { table } from './table.js';
 
 export interface RenderOptions {
@@ -50,7 +51,7 @@ export function renderBoots(s: LuoSection): string {
       if (p.func === 'luo_session_deserialize' && b.role !== 'incoming') continue;
       // Several functions share a phase (liveupdate_reboot, luo_session_serialize... all freeze): name both.
       const label = p.name.startsWith(p.func) ? p.name : `${p.name} (${p.func})`;
-      out.push(`    ${label.padEnd(38)} ${fmtTime(p.start)}  ${fmtDuration(p.durationNs).padStart(12)}  ${resultText(p)}  ${shortFile(p.file)}:${p.line}`);
+      out.push(`    ${label.padEnd(38)} ${fmtTime(p.start)}  ${(p.acrossLoss ? '? (loss)' : fmtDuration(p.durationNs)).padStart(12)}  ${resultText(p)}  ${shortFile(p.file)}:${p.line}`);
     }
     const k = b.kexec;
     if (k && k.result !== null && k.result < 0) {
@@ -72,19 +73,31 @@ function resultText(p: PhaseJson): string {
   return p.error ? `${p.result} ${p.error}` : String(p.result);
 }
 
+/** "3120 aborted: …": sessions per outcome, the ones past the listing cap (counted by state) included. */
+function outcomeCounts(s: LuoSection): string[] {
+  const byOutcome = new Map<string, number>();
+  const outcomesOf = new Map<string, Set<string>>();
+  for (const x of s.sessions) {
+    byOutcome.set(x.outcome, (byOutcome.get(x.outcome) ?? 0) + 1);
+    outcomesOf.set(x.state, (outcomesOf.get(x.state) ?? new Set()).add(x.outcome));
+  }
+  for (const [state, n] of Object.entries(s.sessionsOmitted ?? {})) {
+    const outs = [...(outcomesOf.get(state) ?? [])];
+    const key = outs.length === 1 ? outs[0] : `${state} (not listed)`;
+    byOutcome.set(key, (byOutcome.get(key) ?? 0) + n);
+  }
+  return [...byOutcome].map(([k, n]) => `${n} ${k}`);
+}
+
 export function renderSessions(s: LuoSection, opts: RenderOptions): string {
   // Caps bound the list, never the count: sessions past the cap are counted by state (sessionsOmitted).
-  const omitted = Object.values(s.sessionsOmitted ?? {}).reduce((a, n) => a + n, 0);
-  const out = [omitted > 0 ? `SESSIONS (${s.sessions.length + omitted}; ${s.sessions.length} listed, ${omitted} more counted by state: ${Object.entries(s.sessionsOmitted).map(([k, n]) => `${k} ${n}`).join(', ')})` : `SESSIONS (${s.sessions.length})`];
+  const t = sessionTotals(s);
+  const out = [t.omitted > 0 ? `SESSIONS (${t.total}; ${t.listed} listed, ${t.omitted} more counted by state: ${t.byState})` : `SESSIONS (${t.total})`];
   if (s.sessions.length === 0) {
     out.push(s.probedFunctions.length ? '  none seen' : '  none seen: the inputs have no probes on LUO functions (sessions cannot be seen from module events alone)');
     return out.join('\n');
   }
-  const byState = new Map<string, number>();
-  for (const x of s.sessions) byState.set(x.outcome, (byState.get(x.outcome) ?? 0) + 1);
-  if (s.sessions.length > opts.limit) {
-    out.push(`  ${[...byState].map(([k, n]) => `${n} ${k}`).join('; ')}`);
-  }
+  if (s.sessions.length > opts.limit) out.push(`  ${outcomeCounts(s).join('; ')}`);
   for (const x of s.sessions.slice(0, opts.limit)) {
     const peer = x.peer ? `; ${x.side === 'outgoing' ? 'continues as' : 'continued from'} #${x.peer.id} in boot ${x.peer.boot}` : '';
     out.push(`  #${x.id} ${x.name ?? '(unnamed)'}  ${x.side}, boot ${x.boot}: ${x.outcome}${peer}`);
@@ -95,12 +108,15 @@ export function renderSessions(s: LuoSection, opts: RenderOptions): string {
       const detail = [p.token ? `token ${p.token}` : '', file?.handler ?? '', file?.fd !== null && file?.fd !== undefined && p.name === 'preserve' ? `fd ${file.fd}` : '', p.via ? `by ${p.via}` : '']
         .filter(Boolean)
         .join(', ');
-      rows.push([p.name, fmtTime(p.start), fmtDuration(p.durationNs), resultText(p), detail, `${shortFile(p.file)}:${p.line}`]);
+      rows.push([p.name, fmtTime(p.start), p.acrossLoss ? '? (events lost in between)' : fmtDuration(p.durationNs), resultText(p), detail, `${shortFile(p.file)}:${p.line}`]);
     }
     out.push(indent(table(rows, new Set([2])), 5));
     for (const u of x.unseen) out.push(`     not seen: ${u}`);
   }
-  if (s.sessions.length > opts.limit) out.push(`  … ${s.sessions.length - opts.limit} more sessions (--limit N, or --json)`);
+  if (s.sessions.length > opts.limit) {
+    const t = sessionTotals(s);
+    out.push(`  … ${t.total - opts.limit} more sessions (${t.omitted ? `${t.listed - opts.limit} with --limit N or --json; ${t.omitted} counted by state only` : '--limit N, or --json'})`);
+  }
   return out.join('\n');
 }
 
@@ -121,9 +137,9 @@ export function renderModules(s: LuoSection, opts: RenderOptions): string {
     out.push(`     gets ${m.gets}: ${sites(m.getsBySite) || '-'}`);
     out.push(`     puts ${m.puts}: ${sites(m.putsBySite) || '-'}${m.untracedLoadRefPuts ? ` (do_init_module drops the untraced load-time ref)` : ''}`);
     if (m.handlers.length || m.flbs.length) out.push(`     registers: ${[...m.handlers.map((h) => `handler ${h}`), ...m.flbs.map((f) => `FLB ${f}`)].join(', ')}`);
-    for (const mm of m.refcntMismatches.slice(0, 3)) out.push(`     refcnt disagrees at ${shortFile(mm.file)}:${mm.line}: expected ${mm.expected}, trace says ${mm.actual} (${mm.callSite})`);
+    for (const mm of m.refcntMismatches.slice(0, 3)) out.push(`     refcnt disagrees at ${shortFile(mm.file)}:${mm.line}: expected ${mm.expected}, trace says ${mm.actual} (${mm.callSite}): ${missingFromTrace({ ...mm, file: shortFile(mm.file) }).text}`);
     for (const p of m.putsWithoutGet.slice(0, 3)) out.push(`     put without get at ${shortFile(p.file)}:${p.line} (${p.callSite}, ${p.reason})`);
-    const luo = m.pinWindows.filter(isSessionPin);
+    const luo = m.pinWindows.filter(isLuoPin);
     if (luo.length) {
       const sorted = [...luo].sort((a, b) => Number(a.putLine !== null) - Number(b.putLine !== null) || a.getLine - b.getLine);
       out.push(`     LUO pin windows (${luo.length}; open first):`);
@@ -151,7 +167,7 @@ function pinRow(w: PinWindowJson): string[] {
     w.getCallSite,
     w.putLine === null ? '-' : w.putFile !== undefined ? `${shortFile(w.putFile)}:${w.putLine}` : String(w.putLine),
     w.putCallSite ?? '-',
-    w.session ?? (w.sessionId !== null ? `#${w.sessionId}` : '-'),
+    pinOwner(w),
     fmtDuration(w.durationNs),
     state,
   ];

@@ -19,8 +19,9 @@ import { z } from 'zod';
 import type { TraceEvent } from '../parsers/event.js';
 import type { HoldInterval, LockInstance, WaitInterval } from '../analyses/locks/lock-intervals.js';
 import { modeLabel } from '../analyses/locks/locks.js';
-import { isSessionPin } from '../analyses/luo/pin-kinds.js';
+import { isLuoPin } from '../analyses/luo/pin-kinds.js';
 import type { AnalyzeReport } from '../analyses/report.js';
+import type { OmittedPhase } from './chrome-phases.js';
 import { type Segment, SegmentTracker } from '../analyses/stream/segments.js';
 
 // ---- the format ----------------------------------------------------------------------------------
@@ -415,6 +416,8 @@ export interface ChromeInputs {
   lockSlices: LockSlice[];
   /** What the LockIntervalCollector saw (null: lock slices from elsewhere, e.g. tests). */
   lockIntervals?: LockIntervalCounts | null;
+  /** Phases of the sessions the report only counts (reports/chrome-phases.ts), with how they were sampled. */
+  omittedPhases?: { phases: OmittedPhase[]; seen: number; stride: number; failedDropped: number } | null;
 }
 
 /** A track for events with no task (console tp_printk lines carry no pid). */
@@ -491,6 +494,11 @@ function addSlices(c: ChromeBuild): { phases: number; movedToAsync: number } {
     });
   };
   for (const s of report.sessions) for (const p of s.phases) addPhase(s.boot, p, s.name);
+  // Sessions past the report's listing cap: their phases as the export kept them (whole run, sampled detail).
+  for (const o of c.inp.omittedPhases?.phases ?? []) {
+    const file = report.sources[o.src]?.file ?? String(o.src);
+    addPhase(bootAt(report, o.src, o.start), { ...o, durationNs: o.end - o.start, file, endLine: null }, o.session);
+  }
   for (const b of report.boots) for (const p of b.globalPhases) addPhase(b.id, p, null);
   for (const l of c.inp.lockSlices) {
     if (l.end < l.start) continue;
@@ -545,7 +553,7 @@ function addPinWindows(c: ChromeBuild): number {
       pinWindows++;
       const id = `pin-${++c.asyncIds}`;
       const tid = thread(c, m.boot, w.getPid, w.getComm);
-      const name = `${isSessionPin(w) ? 'pin' : 'ref'} ${m.name} (${w.class})`;
+      const name = `${isLuoPin(w) ? 'pin' : 'ref'} ${m.name} (${w.class})`;
       c.events.push({
         ph: 'b',
         name,
@@ -558,6 +566,7 @@ function addPinWindows(c: ChromeBuild): number {
           module: m.name,
           class: w.class,
           session: w.session,
+          flb: w.flb,
           token: w.token,
           getCallSite: w.getCallSite,
           putCallSite: w.putCallSite,
@@ -594,9 +603,12 @@ function addCoverageNotes(c: ChromeBuild): void {
   const inp = c.inp;
   const sessionsOmitted = Object.values(report.sessionsOmitted ?? {}).reduce((a, n) => a + n, 0);
   const windowsOmitted = report.modules.reduce((a, m) => a + (m.pinWindowsOmitted ?? 0), 0);
-  if (sessionsOmitted || windowsOmitted) {
-    notes.push(`the report lists only part of a long run: ${sessionsOmitted} ended sessions and ${windowsOmitted} released pin windows are counted there but have no slices here`);
-  }
+  const om = inp.omittedPhases ?? null;
+  if (sessionsOmitted && om) {
+    const sampled = om.stride > 1 ? `1 in ${om.stride} of their ${om.seen} timed phases, evenly over the run (failed ones all${om.failedDropped ? ` but ${om.failedDropped}` : ''})` : `all ${om.seen} of their timed phases`;
+    notes.push(`the report lists only part of a long run: ${sessionsOmitted} ended sessions are counted there, not listed; ${sampled} are drawn here`);
+  } else if (sessionsOmitted) notes.push(`the report lists only part of a long run: ${sessionsOmitted} ended sessions are counted there but have no slices here`);
+  if (windowsOmitted) notes.push(`${windowsOmitted} released pin windows are counted in the report but not listed, and have no slices here (the refcnt counter track shows every get and put)`);
   const li = inp.lockIntervals ?? null;
   if (!inp.lockSlices.length) notes.push('no lock waits or holds: no complete lock interval in these inputs (no lock events, or only incomplete ones)');
   else notes.push('lock slices are every complete hold and wait the lock analysis paired (lock.hold, lock.wait); the waits its report explains carry args.explanation');

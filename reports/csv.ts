@@ -58,9 +58,9 @@ export function reportTables(r: AnalyzeReport): CsvTable[] {
   }
   const pinWindows: CsvTable = {
     name: 'pin_windows',
-    columns: ['module', 'boot', 'class', 'flow', 'session_id', 'session', 'token', 'get_time_ns', 'put_time_ns', 'held_ns', 'get_call_site', 'put_call_site', 'get_pid', 'get_comm', 'luo_function', 'open', 'expected_open', 'incomplete', 'file', 'get_line', 'put_line'],
+    columns: ['module', 'boot', 'class', 'flow', 'session_id', 'session', 'token', 'get_time_ns', 'put_time_ns', 'held_ns', 'get_call_site', 'put_call_site', 'get_pid', 'get_comm', 'luo_function', 'open', 'expected_open', 'incomplete', 'file', 'get_line', 'put_line', 'flb'],
     rows: r.modules.flatMap((m) =>
-      m.pinWindows.map((w) => [m.name, m.boot, w.class, w.flow, w.sessionId, w.session, w.token, w.getTime, w.putTime, w.durationNs, w.getCallSite, w.putCallSite, w.getPid, w.getComm, w.luoFunction, w.putLine === null, w.expectedOpen, w.incomplete, w.file, w.getLine, w.putLine]),
+      m.pinWindows.map((w) => [m.name, m.boot, w.class, w.flow, w.sessionId, w.session, w.token, w.getTime, w.putTime, w.durationNs, w.getCallSite, w.putCallSite, w.getPid, w.getComm, w.luoFunction, w.putLine === null, w.expectedOpen, w.incomplete, w.file, w.getLine, w.putLine, w.flb]),
     ),
   };
   const refcounts: CsvTable = {

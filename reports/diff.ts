@@ -27,7 +27,7 @@ import { formatDuration as fmtNs } from '../analyses/format.js';
 import { type CallSiteClass, classifyCallSite, KERNEL_MODELS, type KernelModelId } from '../analyses/kernel/kernel-models.js';
 import { type DistributionView, lockRowsOf, type LockRowView } from './rules.js';
 import { type Cmp, cmp, CmpSchema, fmtRate, namesByAddress, rate, rateRegressed, type RunRates, RunRatesSchema, runRates } from './diff-rates.js';
-import { isSessionPin } from '../analyses/luo/pin-kinds.js';
+import { isLuoPin } from '../analyses/luo/pin-kinds.js';
 
 export interface DiffOptions {
   /** Relative increase that counts as a regression: 0.2 = after > before × 1.2. */
@@ -523,7 +523,7 @@ function modulesDiff(before: AnalyzeReport, after: AnalyzeReport, out: Findings)
   for (const { name, boot } of [...modKeys.values()].sort((x, y) => x.name.localeCompare(y.name) || x.boot - y.boot)) {
     const mb = before.modules.find((m) => m.name === name && m.boot === boot);
     const ma = after.modules.find((m) => m.name === name && m.boot === boot);
-    const luoWins = (m: typeof mb) => m?.pinWindows.filter(isSessionPin) ?? [];
+    const luoWins = (m: typeof mb) => m?.pinWindows.filter(isLuoPin) ?? [];
     const held = (m: typeof mb) => luoWins(m).map((w) => w.durationNs).filter((d): d is number => d !== null);
     const rmB = rmmodSummary(before, name, boot);
     const rmA = rmmodSummary(after, name, boot);

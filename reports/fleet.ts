@@ -20,6 +20,7 @@ import { PHASE_OF_FUNCTION } from '../analyses/kernel/phases.js';
 import type { LockRow } from '../analyses/locks/locks.js';
 import { Distribution, DistributionSummarySchema, HistogramBucketSchema, QUANTILE_METHOD, SerializedDistributionSchema, type SerializedDistribution } from '../analyses/locks/quantiles.js';
 import { isLeakedPin } from '../analyses/luo/pin-kinds.js';
+import { addHostVerdict, type VerdictAcc, verdictEntry } from './fleet-verdicts.js';
 import type { AnalysisResult } from '../analyses/report.js';
 import { addCount, nameTable, own } from '../parsers/name-table.js';
 
@@ -37,6 +38,8 @@ const CountsSchema = z.record(z.string(), Count);
 const HostVerdictSchema = z.object({
   id: z.string(),
   ok: z.boolean(),
+  /** The verdict's outcome (analyses/luo/verdicts/verdict.ts); summaries written before it carry only `ok`. */
+  status: z.enum(['pass', 'fail', 'inconclusive', 'n/a']).optional(),
   severity: z.enum(['error', 'warning', 'info']),
   message: z.string(),
 });
@@ -165,7 +168,11 @@ const FleetVerdictSchema = z.object({
   severity: z.enum(['error', 'warning', 'info']),
   failingHosts: z.array(z.string()),
   warningHosts: z.array(z.string()),
-  /** The message of the first failing host by name (else of the first warning host), as an example. */
+  /** Hosts where the data it needs may be missing, and hosts with nothing to judge: neither pass nor fail. */
+  inconclusive: Count.default(0),
+  inconclusiveHosts: z.array(z.string()).default([]),
+  notApplicable: Count.default(0),
+  /** The message of the first failing host by name (else of the first warning host, else inconclusive), as an example. */
   example: z.object({ host: z.string(), message: z.string() }).nullable(),
 });
 
@@ -404,7 +411,7 @@ export function buildHostSummary(host: string, inputs: string[], { report, lockD
     error: null,
     sources: report.sources.map((s) => ({ file: s.file, format: s.format, lines: s.lines, events: s.events, firstTime: s.firstTime, lastTime: s.lastTime, timeUnit: s.timeUnit })),
     kernelModel: report.kernelModel.id,
-    verdicts: report.verdicts.map((v) => ({ id: v.id, ok: v.ok, severity: v.severity, message: v.message })),
+    verdicts: report.verdicts.map((v) => ({ id: v.id, ok: v.ok, status: v.status, severity: v.severity, message: v.message })),
     failed: report.verdicts.filter((v) => !v.ok && v.severity === 'error').map((v) => v.id),
     boots: report.boots.length,
     sessions: { total: report.sessions.length + omitted, listed: report.sessions.length, omitted, byState: sortedRecord(byState), bySide: sortedRecord(bySide) },
@@ -465,18 +472,7 @@ export class SummaryMergeError extends Error {}
 const SEVERITY_RANK = { info: 0, warning: 1, error: 2 } as const;
 type Severity = keyof typeof SEVERITY_RANK;
 
-interface VerdictAcc {
-  id: string;
-  pass: number;
-  failing: Array<{ host: string; message: string }>;
-  warning: Array<{ host: string; message: string }>;
-}
 
-/** A host's verdict in the fleet's three outcomes (analyses/luo/verdicts/: ok + severity). */
-function outcome(v: { ok: boolean; severity: Severity }): 'pass' | 'warn' | 'fail' {
-  if (v.severity === 'warning') return 'warn';
-  return v.ok ? 'pass' : 'fail';
-}
 
 interface PhaseAcc {
   phase: string;
@@ -551,7 +547,7 @@ export class FleetAccumulator {
 
   private verdict(id: string): VerdictAcc {
     let v = this.verdicts.get(id);
-    if (!v) this.verdicts.set(id, (v = { id, pass: 0, failing: [], warning: [] }));
+    if (!v) this.verdicts.set(id, (v = { id, pass: 0, failing: [], warning: [], inconclusive: [], notApplicable: 0 }));
     return v;
   }
 
@@ -585,12 +581,7 @@ export class FleetAccumulator {
       this.unusable.push({ host: h.host, error: h.error });
       return;
     }
-    h.verdicts.forEach((v) => {
-      const acc = this.verdict(v.id);
-      const o = outcome(v);
-      if (o === 'pass') acc.pass++;
-      else (o === 'fail' ? acc.failing : acc.warning).push({ host: h.host, message: v.message });
-    });
+    h.verdicts.forEach((v) => addHostVerdict(this.verdict(v.id), h.host, v));
     add(this.models, h.kernelModel ?? 'unknown');
     this.sessions.total += h.sessions.total;
     this.sessions.omitted += h.sessions.omitted;
@@ -652,6 +643,8 @@ export class FleetAccumulator {
       const message = (host: string): string => this.hosts.get(host)?.verdicts.find((x) => x.id === fv.id)?.message ?? '';
       for (const host of fv.failingHosts) acc.failing.push({ host, message: message(host) });
       for (const host of fv.warningHosts) acc.warning.push({ host, message: message(host) });
+      for (const host of fv.inconclusiveHosts) acc.inconclusive.push({ host, message: message(host) });
+      acc.notApplicable += fv.notApplicable;
     });
     for (const [k, n] of Object.entries(v.kernelModels)) add(this.models, k, n);
     this.sessions.total += v.sessions.total;
@@ -702,20 +695,7 @@ export class FleetAccumulator {
     const hosts = [...this.hosts.values()].sort((a, b) => byName(a.host, b.host));
     const verdicts = [...this.verdicts.values()]
       .sort(byVerdictWeight)
-      .map((v) => {
-        const failing = [...v.failing].sort((a, b) => byName(a.host, b.host));
-        const warning = [...v.warning].sort((a, b) => byName(a.host, b.host));
-        return {
-          id: v.id,
-          pass: v.pass,
-          warn: warning.length,
-          fail: failing.length,
-          severity: severityOf(v),
-          failingHosts: failing.map((f) => f.host),
-          warningHosts: warning.map((f) => f.host),
-          example: failing[0] ?? warning[0] ?? null,
-        };
-      });
+      .map((v) => verdictEntry(v, severityOf(v)));
     const phases = [...this.phases.values()]
       .sort((a, b) => phaseRank(a.phase) - phaseRank(b.phase) || byName(a.phase, b.phase))
       .map((p) => ({

@@ -16,6 +16,7 @@ import { type AnalyzeReport, readableRows } from '../analyses/report.js';
 import { formatDurationPair } from '../analyses/format.js';
 import { LUO_LOCKS } from '../analyses/kernel/kernel-models.js';
 import { DistributionFiguresSchema } from '../analyses/locks/quantiles.js';
+import { RECORD_MORE } from '../analyses/luo/verdicts/evidence.js';
 import { CHECK_VERDICTS, type CheckVerdictId, verdictDefinition } from '../analyses/luo/verdicts/registry.js';
 import { PHASE_ERROR_DEFAULTS, PHASE_ERROR_RULE, failedPhases, phaseErrorSeverity } from './phase-error-rule.js';
 
@@ -438,6 +439,8 @@ interface PhaseInstance {
   session: string | null;
   label: string;
   durationNs: number | null;
+  /** Events were lost between its call and return: no duration (analyses/stream/luo-calls.ts acrossLoss). */
+  acrossLoss: boolean;
   at: { file: string; line: number };
 }
 
@@ -446,11 +449,11 @@ function phaseInstances(report: AnalyzeReport): PhaseInstance[] {
   for (const s of report.sessions) {
     const who = s.name ?? `#${s.id}`;
     for (const p of s.phases) {
-      out.push({ name: p.name, global: false, session: s.name, label: `${p.name}${p.token ? ` of token ${p.token}` : ''} in session ${who} (boot ${s.boot})`, durationNs: p.durationNs, at: { file: p.file, line: p.line } });
+      out.push({ name: p.name, global: false, session: s.name, label: `${p.name}${p.token ? ` of token ${p.token}` : ''} in session ${who} (boot ${s.boot})`, durationNs: p.durationNs, acrossLoss: p.acrossLoss === true, at: { file: p.file, line: p.line } });
     }
   }
   for (const b of report.boots) {
-    for (const p of b.globalPhases) out.push({ name: p.name, global: true, session: null, label: `${p.name} (boot ${b.id})`, durationNs: p.durationNs, at: { file: p.file, line: p.line } });
+    for (const p of b.globalPhases) out.push({ name: p.name, global: true, session: null, label: `${p.name} (boot ${b.id})`, durationNs: p.durationNs, acrossLoss: p.acrossLoss === true, at: { file: p.file, line: p.line } });
   }
   return out;
 }
@@ -463,9 +466,12 @@ function evaluatePhases(rule: Extract<RuleConfig, { kind: 'phase' }>, report: An
   const bestOk = new Map<string, Measurement>();
   let checked = 0;
   let unmeasured = 0;
+  // Phases whose call and return have lost events between them: the return may be another call's.
+  const acrossLoss: PhaseInstance[] = [];
   for (const p of phaseInstances(report)) {
     const limit = rule.limits.find((l) => globMatch(l.phase, p.name) && (l.session === undefined || (p.session !== null && globMatch(l.session, p.session))));
     if (!limit) continue;
+    if (p.acrossLoss) acrossLoss.push(p);
     if (p.durationNs === null) {
       unmeasured++;
       continue;
@@ -500,6 +506,18 @@ function evaluatePhases(rule: Extract<RuleConfig, { kind: 'phase' }>, report: An
         else if ((bestOk.get(st.phase)?.value ?? -1) < m.value) bestOk.set(st.phase, m);
       }
     }
+  }
+  if (bad.length === 0 && acrossLoss.length > 0) {
+    // Within limits where measured, but the phases across a loss could be over it: not a pass.
+    const first = acrossLoss[0];
+    return {
+      ...base,
+      status: 'inconclusive',
+      message: `${checked} phases within limits; ${acrossLoss.length} not measurable: events were lost between the call and the return, which may not belong together (first ${first.label}, ${first.at.file}:${first.at.line}); ${RECORD_MORE}`,
+      evidence: acrossLoss.slice(0, 50).map((p) => p.at),
+      measurements: [...bestOk.values()].slice(0, MAX_MEASUREMENTS),
+      checked,
+    };
   }
   if (checked === 0) {
     return { ...base, status: 'n/a', message: unmeasured ? `${unmeasured} matching phases, none with both ends in the trace` : 'no LUO phase in these inputs matched the limits', evidence: [], measurements: [], checked };

@@ -19,13 +19,16 @@ import { RegistryReducer } from './registry.js';
 import { type Boot, SegmentTracker } from '../stream/segments.js';
 import { type PhaseRecord, type SessionRecord, SessionReducer } from './sessions.js';
 import type { BootJson, LuoSection, LuoSectionBody, ModuleJson, PhaseJson, PinWindowJson, SessionJson } from './schema.js';
-import { isLuoReference, isSessionPin, type OpenReason, openReasonText } from './pin-kinds.js';
+import { isLuoPin, isLuoReference, isSessionPin, type OpenReason, openReasonText } from './pin-kinds.js';
 import { addCount, foldLabel, nameTable, type TableLimits } from '../../parsers/name-table.js';
 import { ModuleNames } from './module-names.js';
 
 /** Every name MODEL_EVIDENCE looks for (collectEvidence counts no other). */
 const EVIDENCE_NAMES = new Set(MODEL_EVIDENCE.map((e) => e.name));
 import { KexecReducer, kexecFromLog, kexecJson } from './kexec-attempts.js';
+
+/** Compatibles of the built-in test FLBs (include/linux/kho/abi/luo.h LIVEUPDATE_TEST_FLB_COMPATIBLE). */
+const TEST_FLB_PREFIX = 'liveupdate-test-flb-v';
 
 /** The LUO call that freezes every session and returns only if the kexec will not happen (luo_core.c). */
 const KEXEC_ENTRY = 'liveupdate_reboot';
@@ -36,6 +39,8 @@ export interface LuoOptions {
   /** Caps of the module and call-site tables (tests use small ones; module-names.ts, refcounts.ts by default). */
   moduleLimits?: TableLimits;
   callSiteLimits?: TableLimits;
+  /** Each ended session the report will only count (past MAX_DETAILED_SESSIONS), before it is dropped. */
+  onOmittedSession?: (s: SessionRecord) => void;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -58,6 +63,7 @@ export class LuoAnalysis {
     this.sessions = new SessionReducer(this.calls);
     this.moduleNames = new ModuleNames(this.calls, opts.moduleLimits);
     this.refcounts = new RefcountReducer(this.moduleNames, opts.callSiteLimits);
+    this.sessions.onOmitted = opts.onOmittedSession ?? null;
     this.pins = new PinReducer(this.calls, this.sessions, this.moduleNames);
     this.registry = new RegistryReducer(this.calls);
   }
@@ -146,6 +152,7 @@ export class LuoAnalysis {
     for (const [key, rec] of alias) idOf.set(key, idOf.get(rec.key) as number);
     const j: Joined = { fileOf, boots, bootOfSeg, sessionsByBoot, allSessions, idOf, alias, kexecOk: this.kexecOk(boots, sessionsByBoot), failedKexecEnd: this.failedKexecEnd(boots) };
 
+    j.missingPuts = this.missingPuts();
     const openWindows = this.pins.openWindows();
     const windowsJson = [...this.pins.closed.map((w) => this.windowJson(j, w, false)), ...openWindows.map((w) => this.windowJson(j, w, true))];
     const probed = this.sessions.probedFunctions;
@@ -237,7 +244,7 @@ export class LuoAnalysis {
     j.sessionByKey ??= new Map([...j.allSessions.map((s): [number, SessionRecord] => [s.rec.key, s.rec]), ...j.alias]);
     const boot = j.bootOfSeg.get(w.segment)?.id ?? 0;
     const s = w.session !== null ? j.sessionByKey.get(w.session) : undefined;
-    const reason = open ? expectedOpenReason(w, s, j.kexecOk.get(boot) ?? false, this.sessions.liveCount(w.segment) > 0) : null;
+    const reason = open ? this.openReason(j, w, s, boot) : null;
     return {
       module: w.module,
       boot,
@@ -255,13 +262,62 @@ export class LuoAnalysis {
       putCallSite: w.putCallSite,
       session: s?.name ?? w.sessionName,
       sessionId: s ? (j.idOf.get(s.key) ?? null) : null,
+      flb: w.class === 'luo-flb' ? (w.flb ?? this.flbOfModule(w)) : null,
       token: w.token,
       luoFunction: w.luoFunction,
       durationNs: w.durationNs,
       incomplete: w.incomplete,
       openReason: reason,
-      expectedOpen: reason === null ? null : openReasonText(reason, s ? (s.name ?? `#${s.key}`) : null),
+      expectedOpen: reason === null ? null : openReasonText(reason),
     };
+  }
+
+  /**
+   * Why a window is open at the end. A LUO pin that would be a leak is instead "put missing" when
+   * the module's refcnt= later drops by more than the puts seen (a put the trace lost without a
+   * marker, docs/luo-model.md §4 "The refcnt field"): each such missing put explains one window,
+   * the oldest open one taken before it.
+   */
+  private openReason(j: Joined, w: PinWindow, s: SessionRecord | undefined, boot: number): OpenReason {
+    const reason = expectedOpenReason(w, s, j.kexecOk.get(boot) ?? false, this.sessions.liveCount(w.segment) > 0);
+    if (reason !== 'leak' || !isLuoPin(w)) return reason;
+    const slots = j.missingPuts?.get(`${w.segment}\u0000${w.module}`);
+    const i = slots?.findIndex((x) => x.src === w.src && x.line > w.getLine) ?? -1;
+    if (!slots || i < 0) return reason;
+    slots.splice(i, 1);
+    return 'put-missing';
+  }
+
+  /** Where refcnt= proves module_puts missing from the trace: per segment and module, one entry per missing put. */
+  private missingPuts(): Map<string, Array<{ src: number; line: number }>> {
+    const out = new Map<string, Array<{ src: number; line: number }>>();
+    for (const st of this.refcounts.modules()) {
+      for (const m of st.mismatches) {
+        if (m.actual >= m.expected) continue;
+        const key = `${st.segment}\u0000${st.module}`;
+        const list = out.get(key) ?? [];
+        for (let n = m.expected - m.actual; n > 0; n--) list.push({ src: m.src, line: m.line });
+        out.set(key, list);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The FLB an unnamed FLB pin belongs to, when its module registered exactly one FLB of its own in
+   * that segment (for the pin's handler, when known). The get's call site is often the inlined
+   * luo_flb_file_preserve, whose probe names only the handler (docs/luo-model.md §4 "What call_site=
+   * shows"); the built-in test FLBs (LIVEUPDATE_TEST_FLB_COMPATIBLE, include/linux/kho/abi/luo.h)
+   * have no owner module, so they take no module reference and are left out.
+   */
+  private flbOfModule(w: PinWindow): string | null {
+    const names = new Set<string>();
+    for (const r of this.registry.registrations) {
+      if (r.what !== 'flb' || r.action !== 'register' || r.flb === null || r.module !== w.module || r.segment !== w.segment) continue;
+      if ((r.ret !== null && r.ret < 0) || r.flb.startsWith(TEST_FLB_PREFIX) || (w.flbHandler !== null && r.handler !== null && r.handler !== w.flbHandler)) continue;
+      names.add(r.flb);
+    }
+    return names.size === 1 ? [...names][0] : null;
   }
 
   /**
@@ -299,7 +355,7 @@ export class LuoAnalysis {
         firstRefcnt: st.firstRefcnt,
         maxRefcnt: st.maxRefcnt,
         openPins: segOpen.filter(isLuoReference).length,
-        refcntMismatches: st.mismatches.map((m) => ({ file: fileOf(m.src), line: m.line, expected: m.expected, actual: m.actual, callSite: m.callSite })),
+        refcntMismatches: st.mismatches.map((m) => ({ file: fileOf(m.src), line: m.line, expected: m.expected, actual: m.actual, callSite: m.callSite, prevLine: m.prevLine, prevRefcnt: m.prevRefcnt })),
         refcntMismatchCount: st.mismatchCount,
         untracedLoadRefPuts: unmatched.filter((u) => u.reason === 'untraced-load-ref').length,
         putsWithoutGet: unmatched.filter((u) => u.reason !== 'untraced-load-ref').map((u) => ({ file: fileOf(u.src), line: u.line, callSite: u.callSite, reason: u.reason })),
@@ -405,6 +461,8 @@ interface Joined {
   /** Boots whose last liveupdate_reboot returned an error: when it returned. */
   failedKexecEnd: Map<number, number>;
   sessionByKey?: Map<number, SessionRecord>;
+  /** See LuoAnalysis.missingPuts. */
+  missingPuts?: Map<string, Array<{ src: number; line: number }>>;
 }
 
 /**
@@ -476,6 +534,7 @@ function phaseJson(p: PhaseRecord, fileOf: (src: number) => string): PhaseJson {
     comm: p.comm,
     token: p.token,
     via: p.via,
+    ...(p.acrossLoss ? { acrossLoss: true } : {}),
   };
 }
 
@@ -525,10 +584,14 @@ function expectedOpenReason(w: PinWindow, s: SessionRecord | undefined, kexecOk:
   if (w.class === 'vfs') return 'vfs-file-open';
   if (w.class === 'luo-registration') return 'leak';
   if (w.class === 'other' || w.class === 'module-loader') return 'not-luo';
-  // An FLB ref belongs to the FLB, not to the session whose file happened to be its first user: it is
-  // dropped when the last dependent file of any session is unpreserved / finished (docs/luo-model.md §1.4,
-  // §4 "FLB owner"). While other sessions are live at the end of the trace, it may still be in use.
-  if (w.class === 'luo-flb' && liveSessions && s && (s.state === 'aborted' || s.state === 'failed' || s.state === 'finished')) return 'flb-in-use';
+  // An FLB pin belongs to the FLB, not to a session: it is dropped when the last dependent file of
+  // any session is unpreserved / finished (docs/luo-model.md §1.4, §4 "Whose reference it is"). Open at the
+  // end, it is expected while any session is live (frozen ones travel into the kexec), a leak once
+  // none is.
+  if (w.class === 'luo-flb') {
+    if (!liveSessions) return 'leak';
+    return w.flow === 'outgoing' && kexecOk ? 'held-across-kexec' : 'flb-in-use';
+  }
   if (w.flow === 'outgoing') {
     if (s && (s.state === 'aborted' || s.state === 'failed')) return 'leak';
     if (s?.state === 'frozen' || kexecOk) return 'held-across-kexec';

@@ -40,12 +40,16 @@ export interface PinWindow {
   putSrc: number | null;
   putTime: number | null;
   putCallSite: string | null;
-  /** Session key (see SessionRecord.key) whose file set the get was taken for, when known. */
+  /** Session key (see SessionRecord.key) whose file set the get was taken for, when known; never for an FLB pin. */
   session: number | null;
   /** Its name, remembered here because ended sessions may be dropped to counts (sessions.ts). */
   sessionName: string | null;
   fileSet: string | null;
   token: string | null;
+  /** FLB pins: the FLB's compatible when a probe around the get or put names it (`flb=`), else null. */
+  flb: string | null;
+  /** FLB pins: the handler whose file made the FLB's first (or last) user (`handler=`), when probed. */
+  flbHandler: string | null;
   /** Innermost LUO function around the get (luo_preserve_file, luo_flb_file_preserve...). */
   luoFunction: string | null;
   durationNs: number | null;
@@ -74,6 +78,10 @@ const ERROR_PATH_PUTS = new Set(['luo_preserve_file', 'luo_file_deserialize', 'l
 const MAX_CLOSED = 5_000;
 /** Open windows of non-LUO references stored (vfs, loader, other) before only counting them. */
 const MAX_OPEN_OTHER = 10_000;
+
+function unquote(v: string): string {
+  return v.replace(/^"|"$/g, '');
+}
 
 function bareSite(site: string): string {
   return site.replace(/\+0x[0-9a-f]+(\/0x[0-9a-f]+)?$/i, '').replace(/ \[.*\]$/, '');
@@ -120,9 +128,14 @@ export class PinReducer {
     const stack = this.calls.openCalls(ev.src, ev.pid);
     let fileSet: string | null = null;
     let token: string | null = null;
+    let flb: string | null = null;
+    let handler: string | null = null;
     for (let i = stack.length - 1; i >= 0; i--) {
-      if (fileSet === null && stack[i].args.file_set) fileSet = stack[i].args.file_set;
-      if (token === null && stack[i].args.token) token = stack[i].args.token;
+      const a = stack[i].args;
+      if (fileSet === null && a.file_set) fileSet = a.file_set;
+      if (token === null && a.token) token = a.token;
+      if (flb === null && a.flb) flb = unquote(a.flb);
+      if (handler === null && a.handler) handler = unquote(a.handler);
     }
     const key = this.key(cls, site, fileSet, ev.kind === 'module_get');
     const module = this.names ? this.names.of(ev.fields.module) : ev.fields.module;
@@ -154,11 +167,15 @@ export class PinReducer {
         sessionName: null,
         fileSet: cls === 'luo-file' ? fileSet : null,
         token: cls === 'luo-file' ? token : null,
+        flb: cls === 'luo-flb' ? flb : null,
+        flbHandler: cls === 'luo-flb' ? handler : null,
         luoFunction: stack.length ? stack[stack.length - 1].func : null,
         durationNs: null,
         incomplete: false,
       };
-      const owner = this.sessions.sessionOfTask(seg.id, ev.src, ev.pid);
+      // An FLB pin is the FLB's, not the session whose file happened to be its first user
+      // (docs/luo-model.md §1.4, §4 "FLB owner"): it is never charged to a session.
+      const owner = cls === 'luo-flb' ? null : this.sessions.sessionOfTask(seg.id, ev.src, ev.pid);
       if (owner) {
         w.session = owner.key;
         w.sessionName = owner.name;
@@ -188,7 +205,7 @@ export class PinReducer {
       this.unmatched.push({ module, segment: seg.id, src: ev.src, line: ev.line, time: ev.time, callSite: site, class: cls, reason, keys });
       return;
     }
-    this.release(w, ev.src, ev.line, ev.time, site, (this.gaps.get(seg.id) ?? 0) !== this.gapAtGet.get(w));
+    this.release(w, ev.src, ev.line, ev.time, site, (this.gaps.get(seg.id) ?? 0) !== this.gapAtGet.get(w), flb, handler);
   }
 
   /** The open window a put of `site` releases, looked up by its keys in turn (removed from the open list). */
@@ -200,10 +217,14 @@ export class PinReducer {
     return undefined;
   }
 
-  private release(w: PinWindow, src: number, line: number, time: number | null, site: string, gap: boolean): void {
+  private release(w: PinWindow, src: number, line: number, time: number | null, site: string, gap: boolean, flb: string | null = null, handler: string | null = null): void {
     // Incoming sessions get their name at retrieve, after the deserialize get.
     const owner = this.owners.get(w);
     if (owner && w.sessionName === null) w.sessionName = owner.name;
+    if (w.class === 'luo-flb') {
+      w.flb ??= flb;
+      w.flbHandler ??= handler;
+    }
     w.putLine = line;
     w.putSrc = src === w.src ? null : src;
     w.putTime = time;

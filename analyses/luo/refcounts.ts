@@ -25,6 +25,9 @@ export interface RefcntMismatch {
   actual: number;
   callSite: string;
   kind: 'module_get' | 'module_put';
+  /** The module's event checked just before it (same segment): the gap the missing events fall in. */
+  prevLine: number | null;
+  prevRefcnt: number | null;
 }
 
 export interface DeleteModuleAttempt {
@@ -291,6 +294,8 @@ class RefcntCheck {
   /** Index in buf of the next event to check; events before it are kept as look-behind. */
   private next = 0;
   private expected: number | null = null;
+  /** The event checked last (stream order): where a gap the refcnt proves begins. */
+  private prev: RefEvent | null = null;
 
   constructor(
     private readonly stats: ModuleStats,
@@ -337,6 +342,7 @@ class RefcntCheck {
     if (e.fresh || this.expected === null) {
       // First event, or the first after module_load: the load-time reference is untraced.
       this.expected = e.actual;
+      this.prev = e;
       return;
     }
     const expected = this.expected + e.delta;
@@ -357,11 +363,13 @@ class RefcntCheck {
         else lower--;
       }
     }
+    const prev = this.prev;
+    this.prev = e;
     if (e.actual < lower || e.actual > upper) {
       const s = this.stats;
       s.mismatchCount++;
       if (s.mismatches.length < MAX_MISMATCHES) {
-        s.mismatches.push({ line: e.line, src: e.src, expected, actual: e.actual, callSite: e.site, kind: e.kind });
+        s.mismatches.push({ line: e.line, src: e.src, expected, actual: e.actual, callSite: e.site, kind: e.kind, prevLine: prev?.line ?? null, prevRefcnt: prev?.actual ?? null });
       }
       // Continue from what the kernel says, so one lost event is reported once.
       this.expected = e.actual;

@@ -48,6 +48,8 @@ export const PhaseSchema = z.object({
   comm: z.string().nullable(),
   token: z.string().nullable(),
   via: z.enum(['ioctl', 'close']).nullable(),
+  /** Events were lost between its call and its return: the return may be another call's, so durationNs is null. */
+  acrossLoss: z.boolean().optional(),
 });
 export type PhaseJson = z.infer<typeof PhaseSchema>;
 
@@ -101,6 +103,8 @@ export const PinWindowSchema = z.object({
   putCallSite: z.string().nullable(),
   session: z.string().nullable(),
   sessionId: z.number().int().nullable(),
+  /** FLB pins (class luo-flb): the FLB that owns it, when the trace names it; FLB pins have no session. */
+  flb: z.string().nullable(),
   token: z.string().nullable(),
   luoFunction: z.string().nullable(),
   durationNs: z.number().nullable(),
@@ -128,7 +132,13 @@ export const ModuleSchema = z.object({
   maxRefcnt: z.number().int().nullable(),
   /** LUO pins (file, FLB, registration) still held at the end of the input. */
   openPins: z.number().int(),
-  refcntMismatches: z.array(z.object({ file: z.string(), line: z.number().int(), expected: z.number(), actual: z.number(), callSite: z.string() })),
+  /**
+   * Where refcnt= disagrees with the events seen: expected (the events) against actual (the kernel),
+   * and the module's event before it (prevLine, prevRefcnt): the missing events fall between the two.
+   */
+  refcntMismatches: z.array(
+    z.object({ file: z.string(), line: z.number().int(), expected: z.number(), actual: z.number(), callSite: z.string(), prevLine: z.number().int().nullable(), prevRefcnt: z.number().nullable() }),
+  ),
   refcntMismatchCount: z.number().int(),
   untracedLoadRefPuts: z.number().int(),
   putsWithoutGet: z.array(At.extend({ callSite: z.string(), reason: z.string() })),
@@ -250,3 +260,20 @@ export const LuoSectionSchema = z.object({
 export type LuoSection = z.infer<typeof LuoSectionSchema>;
 /** The section as the analysis and the report filters build it, before its verdicts are evaluated. */
 export type LuoSectionBody = Omit<LuoSection, 'verdicts'>;
+
+/**
+ * The true number of sessions whatever the listing cap: the sessions listed plus those past the cap,
+ * which the report counts by state only (sessionsOmitted). Every count a reader sees comes from here.
+ */
+export function sessionTotals(s: { sessions: readonly unknown[]; sessionsOmitted?: Record<string, number> }): { total: number; listed: number; omitted: number; byState: string } {
+  const omittedBy = s.sessionsOmitted ?? {};
+  const omitted = Object.values(omittedBy).reduce((a, n) => a + n, 0);
+  return {
+    total: s.sessions.length + omitted,
+    listed: s.sessions.length,
+    omitted,
+    byState: Object.entries(omittedBy)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', '),
+  };
+}

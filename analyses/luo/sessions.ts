@@ -49,6 +49,8 @@ export interface PhaseRecord {
   token: string | null;
   /** How a finish happened: the SESSION_FINISH ioctl, or closing the session fd. */
   via: 'ioctl' | 'close' | null;
+  /** Events were lost between its call and its return: the two may not belong together, no duration. */
+  acrossLoss?: boolean;
 }
 
 export interface FileRecord {
@@ -153,6 +155,10 @@ function close(phase: PhaseRecord, edge: CallEdge, backwards: BackwardSpans): vo
   phase.result = edge.ret;
   phase.error = errnoName(edge.ret);
   phase.durationNs = backwards.span(phase.start, phase.end, phase.src, phase.line);
+  if (edge.acrossLoss) {
+    phase.acrossLoss = true;
+    phase.durationNs = null;
+  }
 }
 
 export class SessionReducer {
@@ -511,6 +517,9 @@ export class SessionReducer {
   }
 
   /** A session ended: account its phases, and keep it in full only while under the caps. */
+  /** Told of each session dropped to counts past the caps, with its phases (the Chrome export draws them). */
+  onOmitted: ((s: SessionRecord) => void) | null = null;
+
   private retire(st: SegState, s: SessionRecord): void {
     this.accountPhases(s);
     const hasError = s.phases.some((p) => p.error !== null);
@@ -522,6 +531,7 @@ export class SessionReducer {
       this.keptEnded++;
       return;
     }
+    this.onOmitted?.(s);
     const i = st.sessions.lastIndexOf(s);
     if (i >= 0) st.sessions.splice(i, 1);
     this.omitted.set(s.state, (this.omitted.get(s.state) ?? 0) + 1);

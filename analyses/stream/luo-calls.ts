@@ -22,6 +22,8 @@ export interface OpenCall {
   comm: string | null;
   /** Probe arguments of the entry event (session name, token, handler...). */
   args: Record<string, string>;
+  /** Lost-event markers seen in its source before the entry (see CallEdge.acrossLoss). */
+  lossesAtEntry?: number;
 }
 
 export interface CallEdge {
@@ -33,15 +35,23 @@ export interface CallEdge {
   endLine: number | null;
   /** On exit: the call had no entry in the trace (it began before the trace started). */
   entryMissing: boolean;
+  /**
+   * On exit: events were lost between the entry and this return. The return may then belong to a
+   * later call whose entry was lost (a 20 s "preserve" made of two calls), so its span is no duration.
+   */
+  acrossLoss?: boolean;
 }
 
 export class LuoCallTracker {
   private readonly stacks = new Map<TaskKey, OpenCall[]>();
   /** The edge of the event pushed last (null if it was not a LUO call edge). */
   lastEdge: CallEdge | null = null;
+  /** Lost-event markers seen so far, per source. */
+  private readonly losses = new Map<number, number>();
 
   /** Update the stacks with one event; returns the call edge it represents, if any. */
   push(ev: TraceEvent): CallEdge | null {
+    if (ev.kind === 'lost') this.losses.set(ev.src, (this.losses.get(ev.src) ?? 0) + 1);
     this.lastEdge = this.edge(ev);
     return this.lastEdge;
   }
@@ -90,6 +100,7 @@ export class LuoCallTracker {
       pid: ev.pid,
       comm: ev.comm,
       args,
+      lossesAtEntry: this.losses.get(ev.src) ?? 0,
     };
     if (stack.length < 256) stack.push(call);
     return { type: 'enter', call, end: null, ret: null, endLine: null, entryMissing: false };
@@ -115,7 +126,8 @@ export class LuoCallTracker {
             end = call.start + ev.fields.durationNs;
           }
           if (ev.kind === 'funcgraph_leaf' && call.start !== null && ev.fields.durationNs !== null) end = call.start + ev.fields.durationNs;
-          return { type: 'exit', call, end, ret, endLine: ev.line, entryMissing: false };
+          const acrossLoss = (this.losses.get(ev.src) ?? 0) !== (call.lossesAtEntry ?? 0);
+          return { type: 'exit', call, end, ret, endLine: ev.line, entryMissing: false, acrossLoss };
         }
       }
     }

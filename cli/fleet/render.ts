@@ -50,9 +50,10 @@ export function renderFleetText(s: FleetSummary, opts: FleetTextOptions = { limi
   out.push('VERDICTS (hosts passing / failing)');
   const vrows = f.verdicts.map((v) => {
     const mark = v.severity === 'error' ? '✘' : v.severity === 'warning' ? '!' : '✔';
-    const who = [v.fail ? `FAIL on ${names(v.failingHosts)}` : '', v.warn ? `warning on ${names(v.warningHosts)}` : ''].filter(Boolean).join('; ');
+    const who = [v.fail ? `FAIL on ${names(v.failingHosts)}` : '', v.warn ? `warning on ${names(v.warningHosts)}` : '', v.inconclusive ? `inconclusive on ${names(v.inconclusiveHosts)}` : ''].filter(Boolean).join('; ');
     const detail = who ? `${who}${v.example ? `; e.g. ${v.example.host}: ${v.example.message}` : ''}` : '';
-    return [mark, v.id, `${v.pass} pass`, v.warn ? `${v.warn} warn` : '', v.fail ? `${v.fail} FAIL` : '', detail];
+    const more = [v.inconclusive ? `${v.inconclusive} inconclusive` : '', v.notApplicable ? `${v.notApplicable} n/a` : ''].filter(Boolean).join(', ');
+    return [mark, v.id, `${v.pass} pass`, v.warn ? `${v.warn} warn` : '', v.fail ? `${v.fail} FAIL` : '', more, detail];
   });
   out.push(vrows.length ? indent(table(vrows, RIGHT(2, 3, 4))) : '  (no host could be analyzed)', '');
 

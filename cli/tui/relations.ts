@@ -4,7 +4,7 @@
 // snapshot taken while --follow is running.
 import type { ModuleJson, PhaseJson, PinWindowJson, SessionJson } from '../../analyses/luo/schema.js';
 import type { AnalyzeReport } from '../../analyses/report.js';
-import { isSessionPin } from '../../analyses/luo/pin-kinds.js';
+import { isLuoPin as isLuoPinKind, pinOwner } from '../../analyses/luo/pin-kinds.js';
 import type { View } from './views.js';
 
 export type Verdict = AnalyzeReport['verdicts'][number];
@@ -43,8 +43,8 @@ export function findModule(r: AnalyzeReport, key: string): ModuleJson | null {
   return r.modules.find((m) => moduleKey(m) === key) ?? null;
 }
 
-/** A session pin (analyses/luo/pin-kinds.ts): registration pins and VFS references are not. */
-export const isLuoPin = (w: PinWindowJson): boolean => isSessionPin(w);
+/** A session or FLB pin (analyses/luo/pin-kinds.ts): registration pins and VFS references are not. */
+export const isLuoPin = (w: PinWindowJson): boolean => isLuoPinKind(w);
 
 /** Open windows first (LUO pins before VFS references), then in trace order. */
 export function pinOrder(a: PinWindowJson, b: PinWindowJson): number {
@@ -191,7 +191,7 @@ export function lineReferences(r: AnalyzeReport): Map<string, LineRef[]> {
   for (const v of r.verdicts) for (const a of v.evidenceAt) add(a.file, a.line, `evidence of verdict ${v.id}`, { kind: 'verdict', id: v.id });
   for (const m of r.modules) {
     for (const w of m.pinWindows) {
-      const who = w.session ? ` (session ${w.session})` : '';
+      const who = w.class === 'luo-flb' ? ` (${pinOwner(w)})` : w.session ? ` (session ${w.session})` : '';
       add(w.file, w.getLine, `module_get opening pin window ${m.name} ${w.getCallSite}${who}`, { kind: 'pin', key: pinKey(w) });
       add(w.putFile ?? w.file, w.putLine, `module_put closing pin window ${m.name} ${w.putCallSite ?? ''}${who}`, { kind: 'pin', key: pinKey(w) });
     }

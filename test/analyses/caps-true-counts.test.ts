@@ -1,4 +1,5 @@
-// Caps bound lists, never counts (issue 14, "true headline numbers"): a synthetic stress run of 1200
+// Caps bound lists, never counts (issue 14 case 2, "true headline numbers"); the Chrome export bounds
+// its detail, not its time span. Below: a synthetic stress run of 1200
 // sessions (the report lists 1000 in full) must still say 1200 sessions ended, and the released pins
 // must be every module_put at a session-pin call site, counted independently here with a regex.
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -8,6 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { runAnalysis } from '../../analyses/pipeline.js';
 import { renderSessions } from '../../cli/render-luo.js';
 import { gen } from '../generate-helpers.js';
+import { chromeTraceOf } from '../../cli/export.js';
+import type { SessionRecord } from '../../analyses/luo/sessions.js';
+import { OmittedPhaseCollector } from '../../reports/chrome-phases.js';
+import { loaded, screen } from '../tui/helpers.js';
 
 describe('a run longer than the session cap (synthetic stress trace)', async () => {
   const g = gen({ scenario: 'stress', cycles: 200 });
@@ -34,5 +39,69 @@ describe('a run longer than the session cap (synthetic stress trace)', async () 
     expect(v.status).toBe('pass');
     expect(v.message).toContain(`(${puts} pins released by`);
     expect(v.message).toContain(`; ${ended} sessions ended)`);
+  });
+});
+
+describe('a long run in the text report, the TUI and the Chrome export (synthetic stress trace)', async () => {
+  const g = gen({ scenario: 'stress', cycles: 200 });
+  const file = join(mkdtempSync(join(tmpdir(), 'luotrace-caps-')), 'stress-long.synthetic.txt');
+  writeFileSync(file, g.buf);
+  const ended = g.lines.filter((l) => /luo_session_create__return: .* ret=0$/.test(l)).length;
+  const { report, trace } = await chromeTraceOf([file], {});
+  const omitted = ended - 1000;
+
+  it('the text report counts every session, in the outcome line and in "… N more"', () => {
+    const text = renderSessions(report, { limit: 5 }).split('\n');
+    expect(text[1]).toBe(`  ${ended} aborted: session fd closed before kexec, files unpreserved`);
+    expect(text.at(-1)).toBe(`  … ${ended - 5} more sessions (995 with --limit N or --json; ${omitted} counted by state only)`);
+  });
+
+  it('the TUI says the true count on Overview and Sessions', async () => {
+    const model = await loaded([file]);
+    const s = screen(model, 120, 30);
+    try {
+      await s.waitFor(`${ended} sessions`);
+      await s.press('2');
+      await s.waitFor(`SESSIONS  ${ended} (1000 listed; ${omitted} more counted by state: aborted ${omitted})`);
+    } finally {
+      s.quit();
+    }
+  });
+
+  it('the Chrome export draws the phases of every session, listed or not, over the whole run', () => {
+    // Every phase the analysis counted: phaseStats covers the sessions' phases, listed or counted
+    // alike, and the boot-wide ones are listed per boot.
+    const counted = report.phaseStats.reduce((a, p) => a + p.count, 0) + report.boots.reduce((a, b) => a + b.globalPhases.length, 0);
+    const phases = trace.traceEvents.filter((e) => e.ph === 'X' && e.cat === 'luo.phase') as Array<{ ts: number; dur: number; args: Record<string, unknown> }>;
+    expect(trace.otherData.counts.phases).toBe(counted);
+    expect(phases.length).toBe(counted);
+    // The last session's phases are drawn: the slices reach the last close in the trace.
+    const lastClose = Math.max(...phases.map((p) => p.ts + p.dur));
+    const lastAbortLine = g.lines.filter((l) => /luo_file_unpreserve_files__return/.test(l)).at(-1)!;
+    const lastAbortUs = Number(/ (\d+\.\d+): /.exec(lastAbortLine)![1]) * 1e6;
+    expect(Math.abs(lastClose - lastAbortUs)).toBeLessThan(1);
+    expect(new Set(phases.map((p) => p.args.session).filter((x) => x !== null)).size).toBe(ended);
+    expect(trace.otherData.notes).toContain(`the report lists only part of a long run: ${omitted} ended sessions are counted there, not listed; all ${report.phaseStats.reduce((a, p) => a + p.count, 0) - report.sessions.reduce((a, x) => a + x.phases.length, 0)} of their timed phases are drawn here`);
+  });
+});
+
+describe('the export keeps the phases of unlisted sessions within a bound (OmittedPhaseCollector)', () => {
+  // SYNTHETIC session records, one phase each, 1 µs apart.
+  const rec = (i: number, error: string | null = null) =>
+    ({ name: `s${i}`, phases: [{ name: 'preserve', func: 'luo_preserve_file', start: i * 1000, end: i * 1000 + 10, durationNs: 10, result: error ? -5 : 0, error, src: 0, line: i, endLine: i, pid: 1, comm: 'c', token: null, via: null }] }) as unknown as SessionRecord;
+
+  it('past the cap it keeps an even sample over the whole run, and every failed phase', () => {
+    const c = new OmittedPhaseCollector(100);
+    for (let i = 0; i < 1000; i++) c.push(rec(i, i === 777 ? 'EIO' : null));
+    const kept = c.phases();
+    expect(c.seen).toBe(1000);
+    expect(c.stride).toBe(16);
+    expect(kept.length).toBeLessThanOrEqual(101);
+    const plain = kept.filter((p) => p.error === null).map((p) => p.start / 1000);
+    // Evenly spaced from the first to the last stretch of the run.
+    expect(plain[0]).toBe(0);
+    expect(plain.at(-1)).toBeGreaterThan(1000 - 2 * c.stride);
+    for (let i = 1; i < plain.length; i++) expect(plain[i] - plain[i - 1]).toBeLessThanOrEqual(c.stride + 1);
+    expect(kept.filter((p) => p.error === 'EIO').map((p) => p.session)).toEqual(['s777']);
   });
 });

@@ -74,18 +74,27 @@ describe('a lossy variant of the real abort capture', async () => {
     expect(st('refcounts-balanced')).toBe('inconclusive');
     expect(c.rules.filter((x) => x.status === 'fail').map((x) => x.id)).toEqual(['no-lost-events']);
     const lenient = evaluateRules(r, effectiveRules({ rules: { 'no-lost-events': 'warning' } }));
-    expect(lenient.summary.inconclusive).toBe(2);
+    // the two pin verdicts, and max-phase-duration: the abort's unpreserve spans the marker
+    expect(lenient.summary.inconclusive).toBe(3);
+    expect(st('max-phase-duration')).toBe('inconclusive');
     expect(checkFails(lenient)).toBe(false);
     expect(checkFails(lenient, true)).toBe(true);
   });
 
-  it('the same cut without the marker is a definite leak (the trace proves nothing is missing)', async () => {
+  it('the same cut without the marker is no leak either: refcnt= proves the put missing from the trace (issue 14 case 8)', async () => {
     const cut = lines.filter((l) => l !== 'CPU:0 [LOST 42 EVENTS]');
     const f = join(tmp, 'abort-cut.synthetic.txt');
     writeFileSync(f, labelSynthetic(cut, 'two lines of real/abort/stage1/ftrace-main.txt.gz (a module_put and its kprobe) removed'));
     const q = await runAnalysis([f], {});
-    expect(verdict(q, 'modules-unpinned-after-finish').status).toBe('fail');
-    expect(verdict(q, 'refcounts-balanced').status).toBe('fail');
+    expect(q.dataQuality.incomplete).toBe(false);
+    const unpinned = verdict(q, 'modules-unpinned-after-finish');
+    expect([unpinned.status, unpinned.reason]).toEqual(['inconclusive', 'put-missing-from-trace']);
+    expect(unpinned.message).not.toMatch(/left after/);
+    expect(unpinned.message).toMatch(/a module_put is missing from the trace between line \d+ and line \d+ of .*abort-cut\.synthetic\.txt \(refcnt drops from \d+ to \d+/);
+    expect([verdict(q, 'refcounts-balanced').status, verdict(q, 'refcounts-balanced').reason]).toEqual(['inconclusive', 'events-missing']);
+    // The run proves its data incomplete: the completeness rule fails, and only it.
+    expect([verdict(q, 'no-lost-events').status, verdict(q, 'no-lost-events').reason]).toEqual(['fail', 'events-missing']);
+    expect(q.verdicts.filter((v) => v.status === 'fail').map((v) => v.id)).toEqual(['no-lost-events']);
   });
 });
 

@@ -3,7 +3,7 @@
 // reads its verdict rules from the registry, and registration pins are LUO's but no session's.
 import { describe, expect, it } from 'vitest';
 import { runAnalysis } from '../../analyses/pipeline.js';
-import { isLeakedPin, isLuoReference, isSessionPin, OPEN_REASONS, openReasonOf, openReasonText } from '../../analyses/luo/pin-kinds.js';
+import { isLeakedPin, isLuoPin, isLuoReference, isSessionPin, OPEN_REASONS, openReasonOf, openReasonText } from '../../analyses/luo/pin-kinds.js';
 import { CHECK_VERDICTS, evaluateVerdictResults, VERDICTS } from '../../analyses/luo/verdicts/registry.js';
 import { defaultRules, VERDICT_RULES } from '../../reports/rules.js';
 import { renderLuoText } from '../../cli/render-luo.js';
@@ -39,7 +39,11 @@ describe('one classification of a module reference', () => {
   it('a registration pin is a LUO reference but not a session pin', () => {
     expect(isSessionPin({ class: 'luo-registration' })).toBe(false);
     expect(isLuoReference({ class: 'luo-registration' })).toBe(true);
-    expect(isSessionPin({ class: 'luo-file' }) && isSessionPin({ class: 'luo-flb' })).toBe(true);
+    expect(isSessionPin({ class: 'luo-file' })).toBe(true);
+    // An FLB pin is LUO's and must be released, but it is the FLB's, not a session's (docs/luo-model.md §1.4).
+    expect(isSessionPin({ class: 'luo-flb' })).toBe(false);
+    expect(isLuoPin({ class: 'luo-flb' }) && isLuoPin({ class: 'luo-file' }) && isLuoReference({ class: 'luo-flb' })).toBe(true);
+    expect(isLuoPin({ class: 'luo-registration' })).toBe(false);
     expect(isSessionPin({ class: 'vfs' }) || isLuoReference({ class: 'module-loader' })).toBe(false);
   });
 
@@ -55,7 +59,7 @@ describe('one classification of a module reference', () => {
         }
         expect(OPEN_REASONS).toContain(w.openReason);
         seen.add(w.openReason as string);
-        if (w.openReason !== 'flb-in-use') expect(w.expectedOpen).toBe(openReasonText(w.openReason!, null));
+        expect(w.expectedOpen).toBe(openReasonText(w.openReason!));
       }
     }
     // the real stage1 captures end with files still open, sessions still open and an FLB still in use; none leaks

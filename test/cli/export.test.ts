@@ -74,13 +74,15 @@ describe('CSV tables', () => {
     const report = await runAnalysis(LIFECYCLE, {});
     const sessions = readCsv(dir, 'sessions.csv');
     expect(sessions).toHaveLength(4);
-    expect(sessions[0]).toMatchObject({ session_id: '0', boot: '0', side: 'outgoing', name: 'lifecycle-s1', state: 'frozen', pins_taken: '4', pins_open: '4', peer_boot: '1' });
+    expect(sessions[0]).toMatchObject({ session_id: '0', boot: '0', side: 'outgoing', name: 'lifecycle-s1', state: 'frozen', pins_taken: '3', pins_open: '3', peer_boot: '1' });
+    // The FLB's pin is listed with its FLB, not with lifecycle-s1 (docs/luo-model.md §4 "Whose reference it is").
     expect(readCsv(dir, 'sessions.csv').map((s) => s.outcome)).toEqual(report.sessions.map((s) => s.outcome));
     const phases = readCsv(dir, 'phases.csv');
     expect(phases).toHaveLength(31);
     expect(phases.find((p) => p.phase === 'finish' && p.session === 'lifecycle-s1')).toMatchObject({ duration_ns: '319472000', via: 'ioctl', result: '0', line: '406' });
     const pins = readCsv(dir, 'pin_windows.csv');
     expect(pins).toHaveLength(26);
+    expect(pins.filter((p) => p.class === 'luo-flb').map((p) => [p.get_line, p.session, p.flb])).toEqual([['276', '', 'luo-demo-flb-v1'], ['309', '', 'luo-demo-flb-v1']]);
     expect(pins.filter((p) => p.open === 'true' && p.class.startsWith('luo')).every((p) => p.expected_open.startsWith('held across kexec') && p.put_time_ns === '')).toBe(true);
     expect(readCsv(dir, 'refcounts.csv').map((m) => [m.boot, m.gets, m.puts, m.final_refcnt, m.open_luo_pins])).toEqual([
       ['0', '13', '1', '14', '7'],

@@ -229,17 +229,18 @@ describe('merging host summaries', () => {
     expect(() => acc.addFleet(fleet, 'fleet.json')).toThrow(/host-01 appears twice/);
   });
 
-  it('counts verdicts per host: pass, warning, fail, with the hosts named', () => {
-    const withVerdicts = (name: string, ok: boolean, severity: 'info' | 'warning' | 'error'): HostSummary => ({
+  it('counts verdicts per host: pass, warning, fail, inconclusive, n/a, with the hosts named', () => {
+    const withVerdicts = (name: string, ok: boolean, severity: 'info' | 'warning' | 'error', status?: 'inconclusive' | 'n/a'): HostSummary => ({
       ...fakeHost(name, [1], [1], [1]),
-      verdicts: [{ id: 'v', ok, severity, message: `${name} says` }],
+      verdicts: [{ id: 'v', ok, severity, message: `${name} says`, ...(status ? { status } : {}) }],
     });
+    const hosts = [withVerdicts('c', false, 'error'), withVerdicts('a', true, 'info'), withVerdicts('b', true, 'warning'), withVerdicts('d', false, 'error'), withVerdicts('e', true, 'info', 'inconclusive'), withVerdicts('f', true, 'info', 'n/a')];
     const m = mergeSummaries(
-      [withVerdicts('c', false, 'error'), withVerdicts('a', true, 'info'), withVerdicts('b', true, 'warning'), withVerdicts('d', false, 'error')].map((d) => ({ from: d.host, doc: d })),
+      hosts.map((d) => ({ from: d.host, doc: d })),
       TOOL,
     );
     expect(m.fleet.verdicts).toEqual([
-      { id: 'v', pass: 1, warn: 1, fail: 2, severity: 'error', failingHosts: ['c', 'd'], warningHosts: ['b'], example: { host: 'c', message: 'c says' } },
+      { id: 'v', pass: 1, warn: 1, fail: 2, severity: 'error', failingHosts: ['c', 'd'], warningHosts: ['b'], inconclusive: 1, inconclusiveHosts: ['e'], notApplicable: 1, example: { host: 'c', message: 'c says' } },
     ]);
   });
 });

@@ -91,7 +91,7 @@ describe('TUI screens (lifecycle capture, 80x24)', () => {
     s = screen(model);
     await s.press('2');
     let f = await s.waitFor('SESSIONS  4 · sorted by id');
-    expect(f).toMatch(/▸ +#0 lifecycle-s1 +out +b0 +4\/0\/4/);
+    expect(f).toMatch(/▸ +#0 lifecycle-s1 +out +b0 +3\/0\/3/);
     expect(f).toMatch(/#3 lifecycle-s2 +in +b1 +3\/3\/0/);
     await s.press('s');
     f = await s.waitFor('sorted by name');

@@ -31,6 +31,19 @@ export function overwritten(quality: DataQuality, file: string): boolean {
   return quality.overwritten.some((o) => o.file === file);
 }
 
+type Rmmod = Section['boots'][number]['rmmod'][number];
+
+/**
+ * The delete_module call that freed a module at `file:line`: the last one of that module before the
+ * free, in its file. A successful one without O_TRUNC proves the count was at the base when it ran:
+ * try_stop_module (kernel/module/main.c) refuses with -EWOULDBLOCK while references remain unless
+ * O_TRUNC forces it (docs/luo-model.md §4 "Unload behaviour").
+ */
+export function rmmodBefore(s: Section, module: string, file: string, line: number): Rmmod | null {
+  const before = s.boots.flatMap((b) => b.rmmod).filter((r) => r.module === module && r.file === file && r.line < line);
+  return before.length ? before[before.length - 1] : null;
+}
+
 /** Did the inputs say anything about LUO at all (a probed LUO function, a session, a LUO module reference...)? */
 export function hasLuoEvents(s: Section): boolean {
   return (
@@ -39,4 +52,26 @@ export function hasLuoEvents(s: Section): boolean {
     s.boots.some((b) => b.registrations.length > 0 || b.kexec !== null || b.globalPhases.length > 0) ||
     s.modules.some((m) => m.pinWindows.some(isLuoReference))
   );
+}
+
+/** What to do when refcnt= proves events missing although the trace reports no loss. */
+export const RECORD_WHOLE =
+  're-record and keep the whole record (a record cut mid-stream, or an event filter on module:module_get/module_put, drops events without a lost-events marker)';
+
+type Mismatch = Section['modules'][number]['refcntMismatches'][number];
+
+/**
+ * A refcnt discontinuity in words: the kernel's own count (refcnt=, docs/luo-model.md §4 "The
+ * refcnt field") changed by more than the events seen between the module's previous event and this
+ * one, so that many module_put (refcnt fell) or module_get (it rose) events are missing from the
+ * trace between the two lines.
+ */
+export function missingFromTrace(x: Mismatch): { kind: 'module_put' | 'module_get'; count: number; text: string } {
+  const kind = x.actual < x.expected ? 'module_put' : 'module_get';
+  const count = Math.abs(x.expected - x.actual);
+  const what = count === 1 ? `a ${kind} is` : `${count} ${kind}s are`;
+  const where = x.prevLine !== null ? `between line ${x.prevLine} and line ${x.line} of ${x.file}` : `before line ${x.line} of ${x.file}`;
+  const p = x.prevRefcnt;
+  const change = p === null ? `refcnt=${x.actual}` : p === x.actual ? `refcnt stays at ${p}` : `refcnt ${x.actual < p ? 'drops' : 'rises'} from ${p} to ${x.actual}`;
+  return { kind, count, text: `${what} missing from the trace ${where} (${change}, where the events seen give ${x.expected})` };
 }

@@ -1,6 +1,6 @@
 // no-pins-outside-sessions: a module_get at registration (call_site liveupdate_register_*) is the PRE
 // signature (docs/luo-model.md §7(a)), and so is any session pin taken while no session exists.
-import { isSessionPin } from '../pin-kinds.js';
+import { isLuoPin } from '../pin-kinds.js';
 import { hasLuoEvents, lossBetween, RECORD_MORE } from './evidence.js';
 import { defineVerdict, result } from './verdict.js';
 
@@ -15,7 +15,7 @@ export const noPinsOutsideSessions = defineVerdict(noPinsOutsideSessionsMeta, (s
   const def = noPinsOutsideSessionsMeta;
   const windows = s.modules.flatMap((m) => m.pinWindows);
   const regPins = windows.filter((w) => w.class === 'luo-registration' && w.getCallSite.startsWith('liveupdate_register'));
-  const noSession = windows.filter((w) => isSessionPin(w) && w.sessionId === null && w.luoFunction === null && w.flow === 'outgoing');
+  const noSession = windows.filter((w) => isLuoPin(w) && w.sessionId === null && w.luoFunction === null && w.flow === 'outgoing');
   if (regPins.length > 0) {
     const w = regPins[0];
     return [

@@ -1,12 +1,14 @@
 // refcounts-balanced: refcnt= agrees with the gets and puts seen, and no put comes without a get
-// (docs/luo-model.md §4 "The refcnt field").
-import { lossBetween, overwritten, RECORD_MORE } from './evidence.js';
+// (docs/luo-model.md §4 "The refcnt field"). refcnt= is the kernel's own count: where it moves by
+// more than the events seen, events are missing from the trace (lost, or cut without a marker). That
+// proves the trace incomplete, not the kernel's counts wrong: inconclusive, never a failure.
+import { lossBetween, missingFromTrace, overwritten, RECORD_MORE, RECORD_WHOLE, rmmodBefore } from './evidence.js';
 import { defineVerdict, plural, result } from './verdict.js';
 
 const refcountsBalancedMeta = {
   id: 'refcounts-balanced',
   severity: 'error',
-  reasons: ['unbalanced', 'may-be-lost', 'balanced', 'no-module-events'],
+  reasons: ['unbalanced', 'may-be-lost', 'events-missing', 'balanced', 'no-module-events'],
   rule: { description: 'refcnt= agrees with the gets and puts seen; no put without a get' },
 } as const;
 
@@ -17,10 +19,14 @@ export const refcountsBalanced = defineVerdict(refcountsBalancedMeta, (s, qualit
   // A disagreement after lost events, in an overwritten buffer, or a put whose get fell in a gap is
   // what missing events look like: it proves nothing about the kernel's counts.
   const lostBefore = (file: string, line: number) => lossBetween(quality, file, 0, line) ?? (overwritten(quality, file) ? { file, line } : null);
-  const explained =
-    mism.every((m) => m.refcntMismatches.length > 0 && m.refcntMismatches.every((x) => lostBefore(x.file, x.line) !== null)) &&
-    orphanPuts.every((p) => p.reason === 'after-gap' || lostBefore(p.file, p.line) !== null);
-  if ((mism.length || orphanPuts.length) && explained) {
+  const mismatchesLost = mism.every((m) => m.refcntMismatches.length > 0 && m.refcntMismatches.every((x) => lostBefore(x.file, x.line) !== null));
+  const orphansLost = orphanPuts.every((p) => p.reason === 'after-gap' || lostBefore(p.file, p.line) !== null);
+  // A put whose get the kernel's count shows missing (refcnt rose by more than the gets seen before it).
+  const getMissingBefore = (p: (typeof orphanPuts)[number]) =>
+    s.modules.some((m) => m.name === p.module && m.refcntMismatches.some((x) => x.file === p.file && x.line < p.line && x.actual > x.expected));
+  const orphansUnexplained = orphanPuts.filter((p) => p.reason !== 'after-gap' && lostBefore(p.file, p.line) === null && !getMissingBefore(p));
+  const mismatchAt = mism.flatMap((m) => m.refcntMismatches.map((x) => ({ file: x.file, line: x.line })));
+  if ((mism.length || orphanPuts.length) && mismatchesLost && orphansLost) {
     const first = [...mism.map((m) => m.refcntMismatches[0]), ...orphanPuts][0];
     const lost = lossBetween(quality, first.file, 0, first.line);
     return [
@@ -29,24 +35,52 @@ export const refcountsBalanced = defineVerdict(refcountsBalancedMeta, (s, qualit
         'may-be-lost',
         'inconclusive',
         `${mism.length ? `refcnt= disagrees with the events seen in ${mism.map((m) => m.name).join(', ')}` : ''}${mism.length && orphanPuts.length ? '; ' : ''}${orphanPuts.length ? `${plural(orphanPuts.length, 'module_put')} without a matching get` : ''}, all after events were lost (${lost ? `first at ${lost.file}:${lost.line}` : 'ring buffer overwritten'}): the missing events can account for ${mism.length + orphanPuts.length === 1 ? 'it' : 'them'}; ${RECORD_MORE}`,
-        [...mism.flatMap((m) => m.refcntMismatches.map((x) => ({ file: x.file, line: x.line }))), ...orphanPuts.map((p) => ({ file: p.file, line: p.line })), ...(lost ? [lost] : [])],
+        [...mismatchAt, ...orphanPuts.map((p) => ({ file: p.file, line: p.line })), ...(lost ? [lost] : [])],
       ),
     ];
   }
-  if (mism.length || orphanPuts.length) {
-    const parts: string[] = [];
-    for (const m of mism) {
-      const f = m.refcntMismatches[0];
-      parts.push(`${m.name}: refcnt=${f.actual} where the events seen give ${f.expected} at ${f.file}:${f.line} (call_site=${f.callSite}; ${plural(m.refcntMismatchCount, 'disagreement')}: lost events or an untraced __module_get)`);
-    }
-    for (const p of orphanPuts.slice(0, 5)) {
-      parts.push(`${p.module}: module_put call_site=${p.callSite} at ${p.file}:${p.line} has no matching get${p.reason === 'after-gap' ? ' (probably lost in a gap)' : ''}`);
-    }
+  if (orphansUnexplained.length) {
+    const parts = orphansUnexplained
+      .slice(0, 5)
+      .map((p) => `${p.module}: module_put call_site=${p.callSite} at ${p.file}:${p.line} has no matching get${p.reason === 'after-gap' ? ' (probably lost in a gap)' : ''}`);
+    for (const m of mism) parts.push(`${m.name}: ${missingFromTrace(m.refcntMismatches[0]).text}`);
+    return [result(def, 'unbalanced', false, parts.join('; '), [...orphansUnexplained.map((p) => ({ file: p.file, line: p.line })), ...mismatchAt])];
+  }
+  if (mism.length) {
+    // No marker explains it: the kernel's count still proves which events the trace is missing.
+    const parts = mism.map((m) => `${m.name}: ${missingFromTrace(m.refcntMismatches[0]).text}${m.refcntMismatchCount > 1 ? ` (${plural(m.refcntMismatchCount, 'discontinuity', 'discontinuities')} in all)` : ''}`);
     return [
-      result(def, 'unbalanced', false, parts.join('; '), [
-        ...mism.flatMap((m) => m.refcntMismatches.map((x) => ({ file: x.file, line: x.line }))),
-        ...orphanPuts.map((p) => ({ file: p.file, line: p.line })),
-      ]),
+      result(
+        def,
+        'events-missing',
+        'inconclusive',
+        `${parts.join('; ')}${orphanPuts.length ? `; ${plural(orphanPuts.length, 'module_put')} without a matching get follow from it` : ''}: the trace is incomplete although it reports no loss, so the counts cannot be checked; ${RECORD_WHOLE}`,
+        mism.flatMap((m) => m.refcntMismatches.flatMap((x) => [...(x.prevLine !== null ? [{ file: x.file, line: x.prevLine }] : []), { file: x.file, line: x.line }])),
+      ),
+    ];
+  }
+  // A module freed while the last refcnt= seen was above the base, after a rmmod that was not
+  // forced (or, with events lost, by a rmmod not traced): the kernel had dropped every reference,
+  // so the puts that did it are missing. A forced one is no-forced-unload-with-pins' to judge.
+  const staleFrees = s.modules.flatMap((m) =>
+    m.freed
+      .filter((f) => f.refcnt !== null && f.refcnt > 1)
+      .filter((f) => rmmodBefore(s, m.name, f.file, f.line)?.forced === false || (rmmodBefore(s, m.name, f.file, f.line) === null && lostBefore(f.file, f.line) !== null))
+      .map((f) => ({ ...f, refcnt: f.refcnt as number, module: m.name })),
+  );
+  if (staleFrees.length) {
+    const f = staleFrees[0];
+    const lost = lostBefore(f.file, f.line);
+    const r = rmmodBefore(s, f.module, f.file, f.line);
+    const why = r ? `after a rmmod without O_TRUNC (${r.file}:${r.line}), which the kernel refuses while references remain` : 'by a rmmod the trace does not show';
+    return [
+      result(
+        def,
+        lost ? 'may-be-lost' : 'events-missing',
+        'inconclusive',
+        `${f.module} was freed at ${f.file}:${f.line} ${why}, while the last refcnt= seen was ${f.refcnt}: ${plural(f.refcnt - 1, 'module_put')} ${f.refcnt - 1 === 1 ? 'is' : 'are'} missing from the trace before the free${lost ? ` (events lost, first at ${lost.file}:${lost.line})` : ''}; ${lost ? RECORD_MORE : RECORD_WHOLE}`,
+        [{ file: f.file, line: f.line }, ...(r ? [{ file: r.file, line: r.line }] : []), ...(lost ? [lost] : [])],
+      ),
     ];
   }
   if (s.modules.length) {

@@ -2,32 +2,69 @@
 // §7(b)); rmmod (information): delete_module refused with -EWOULDBLOCK while sessions pin the module
 // is the correct POST behaviour (§7 "rmmod M during an active session"), and successful unloads.
 import type { LuoSectionBody } from '../schema.js';
-import { isSessionPin } from '../pin-kinds.js';
+import { countByKind, isLuoPin } from '../pin-kinds.js';
+import { lossBetween, overwritten, RECORD_MORE, rmmodBefore } from './evidence.js';
 import { defineVerdict, plural, result } from './verdict.js';
 
 const noForcedUnloadWithPinsMeta = {
   id: 'no-forced-unload-with-pins',
   severity: 'error',
-  reasons: ['freed-while-referenced', 'forced-rmmod-nothing-freed', 'none'],
+  reasons: ['freed-while-referenced', 'refcnt-may-be-stale', 'normal-rmmod', 'forced-rmmod-nothing-freed', 'none'],
   rule: { description: 'no module freed while references beyond the base remained (luo-model.md §7(b))' },
 } as const;
 
-export const noForcedUnloadWithPins = defineVerdict(noForcedUnloadWithPinsMeta, (s) => {
+type Free = { file: string; line: number; refcnt: number; module: string; open: number };
+
+const rmmodOf = (s: LuoSectionBody, f: Free): Rmmod | null => rmmodBefore(s, f.module, f.file, f.line);
+
+export const noForcedUnloadWithPins = defineVerdict(noForcedUnloadWithPinsMeta, (s, quality) => {
   const def = noForcedUnloadWithPinsMeta;
-  const forcedFrees = s.modules.flatMap((m) =>
+  const frees: Free[] = s.modules.flatMap((m) =>
     m.freed.filter((f) => f.refcnt !== null && f.refcnt > 1).map((f) => ({ ...f, refcnt: f.refcnt as number, module: m.name, open: m.openPins })),
   );
   const forcedRmmod = s.boots.flatMap((b) => b.rmmod.filter((r) => r.forced));
-  if (forcedFrees.length) {
+  const text = (f: Free) => `${f.module} freed at ${f.file}:${f.line} while its last refcnt seen was ${f.refcnt}`;
+  // A normal rmmod succeeded: the kernel dropped every reference first, the refcnt seen is stale.
+  const normal = frees.filter((f) => rmmodOf(s, f)?.forced === false && rmmodOf(s, f)?.result === 0);
+  const rest = frees.filter((f) => !normal.includes(f));
+  // Without a normal rmmod to prove it either way, events lost before the free may hold the puts.
+  const lost = (f: Free) => lossBetween(quality, f.file, 0, f.line) ?? (overwritten(quality, f.file) ? { file: f.file, line: f.line } : null);
+  const sure = rest.filter((f) => lost(f) === null);
+  if (sure.length) {
     return [
       result(
         def,
         'freed-while-referenced',
         false,
-        forcedFrees
+        sure
           .map((f) => `${f.module} freed at ${f.file}:${f.line} while its refcnt was ${f.refcnt} (${f.refcnt - 1} references beyond the base${f.open ? `, ${plural(f.open, 'LUO pin')} open` : ''}): forced unload leaves LUO pointing at freed handler code`)
           .join('; '),
-        [...forcedFrees.map((f) => ({ file: f.file, line: f.line })), ...forcedRmmod.map((r) => ({ file: r.file, line: r.line }))],
+        [...sure.map((f) => ({ file: f.file, line: f.line })), ...forcedRmmod.map((r) => ({ file: r.file, line: r.line }))],
+      ),
+    ];
+  }
+  if (rest.length) {
+    const at = lost(rest[0]);
+    return [
+      result(
+        def,
+        'refcnt-may-be-stale',
+        'inconclusive',
+        `${rest.map(text).join('; ')}, but events were lost before it (${at ? `${at.file}:${at.line}` : 'ring buffer overwritten'}): the puts that brought it to the base may be among them, and no normal rmmod in the trace proves it either way; ${RECORD_MORE}`,
+        [...rest.map((f) => ({ file: f.file, line: f.line })), ...(at ? [at] : [])],
+      ),
+    ];
+  }
+  if (normal.length) {
+    const r = rmmodOf(s, normal[0]) as Rmmod;
+    return [
+      result(
+        def,
+        'normal-rmmod',
+        true,
+        `${normal.map(text).join('; ')}, after a normal rmmod (${r.file}:${r.line}, no O_TRUNC: the kernel refuses that while references remain): no references were left, and the refcnt seen is stale: module_puts are missing from the trace`,
+        normal.flatMap((f) => [{ file: f.file, line: f.line }, { file: (rmmodOf(s, f) as Rmmod).file, line: (rmmodOf(s, f) as Rmmod).line }]),
+        'warning',
       ),
     ];
   }
@@ -84,8 +121,8 @@ function refusalWhy(s: LuoSectionBody, r: Rmmod): { kind: string; text: string }
   if (r.error === 'EBUSY') return { kind: 'busy', text: 'another module depends on it, or it was still initializing or unloading' };
   if (r.error !== 'EAGAIN' && r.error !== 'EWOULDBLOCK') return { kind: 'other', text: 'refused by delete_module' };
   const open = openAt(s, r);
-  const sessionPins = open.filter(isSessionPin).length;
-  if (sessionPins > 0) return { kind: 'session-pins', text: `correct while sessions pin the module (${plural(sessionPins, 'session pin')} open)` };
+  const luoPins = open.filter(isLuoPin);
+  if (luoPins.length > 0) return { kind: 'session-pins', text: `correct while sessions pin the module (${countByKind(luoPins)} open)` };
   if (open.some((w) => w.class === 'luo-registration')) {
     return { kind: 'registration-pin', text: 'no session pinned it: the registration pin keeps it (pre-series kernel: a handler\'s module is pinned for as long as it is registered, docs/luo-model.md §7(a))' };
   }

@@ -2,24 +2,27 @@
 // aborted (old kernel) is released; pins held by sessions frozen for kexec are expected to stay
 // (docs/luo-model.md §4 "POST", §7).
 import { classifyCallSite } from '../../kernel/kernel-models.js';
-import { isLeakedPin, isSessionPin } from '../pin-kinds.js';
-import { hasLuoEvents, lossBetween, overwritten, RECORD_MORE } from './evidence.js';
+import { countByKind, isLeakedPin, isLuoPin, openReasonOf, pinWho } from '../pin-kinds.js';
+import { hasLuoEvents, lossBetween, missingFromTrace, overwritten, RECORD_MORE, RECORD_WHOLE } from './evidence.js';
 import { defineVerdict, plural, result } from './verdict.js';
 
 const modulesUnpinnedAfterFinishMeta = {
   id: 'modules-unpinned-after-finish',
   severity: 'error',
-  reasons: ['pins-left', 'put-may-be-lost', 'all-released', 'no-pins-involved', 'no-session-ended', 'no-luo-events'],
+  reasons: ['pins-left', 'put-may-be-lost', 'put-missing-from-trace', 'all-released', 'no-pins-involved', 'no-session-ended', 'no-luo-events'],
   rule: { description: 'every LUO module pin of a finished or aborted session is released (luo-model.md §7)' },
 } as const;
 
 export const modulesUnpinnedAfterFinish = defineVerdict(modulesUnpinnedAfterFinishMeta, (s, quality) => {
   const def = modulesUnpinnedAfterFinishMeta;
-  const luoWindows = s.modules.flatMap((m) => m.pinWindows).filter(isSessionPin);
-  const leaked = luoWindows.filter(isLeakedPin);
+  const luoWindows = s.modules.flatMap((m) => m.pinWindows).filter(isLuoPin);
+  // A pin whose module_put the module's refcnt= proves missing from the trace (analyses/luo/luo.ts
+  // openReason): released in the kernel, not a leak (docs/luo-model.md §4 "The refcnt field").
+  const putMissing = luoWindows.filter((w) => openReasonOf(w) === 'put-missing');
   // A pin open across lost events, an overwritten buffer or the cut end of an input may have been
-  // released where the trace has nothing: that is not a leak the trace proves.
-  const unsure = (w: (typeof leaked)[number]) => w.incomplete || overwritten(quality, w.file) || quality.truncated;
+  // released where the trace has nothing: that is not a leak the trace proves either.
+  const unsure = (w: (typeof luoWindows)[number]) => w.incomplete || overwritten(quality, w.file) || quality.truncated;
+  const leaked = [...luoWindows.filter(isLeakedPin), ...putMissing.filter(unsure)];
   const leaks = leaked.filter((w) => !unsure(w));
   const endedSessions = s.sessions.filter((x) => x.state === 'finished' || x.state === 'aborted');
   // Sessions past the report's cap are counted by state only (sessionsOmitted): the count stays true.
@@ -37,10 +40,24 @@ export const modulesUnpinnedAfterFinish = defineVerdict(modulesUnpinnedAfterFini
       ),
     ];
   }
+  if (leaks.length === 0 && putMissing.length > 0) {
+    // No marker in the window: the refcnt discontinuity alone says where the put went missing.
+    const w = putMissing[0];
+    const m = s.modules.find((x) => x.name === w.module && x.boot === w.boot);
+    const gap = m?.refcntMismatches.find((x) => x.file === w.file && x.line > w.getLine && x.actual < x.expected);
+    return [
+      result(
+        def,
+        'put-missing-from-trace',
+        'inconclusive',
+        `${plural(putMissing.length, 'module pin')} not seen released after finish/abort, but ${gap ? missingFromTrace(gap).text : 'refcnt= proves module_puts missing from the trace'}: the pin is released in the kernel, not a leak the trace proves; first ${w.module} (${pinWho(w)}, call_site=${w.getCallSite}, ${w.file}:${w.getLine}); ${RECORD_WHOLE}`,
+        [...putMissing.map((x) => ({ file: x.file, line: x.getLine })), ...(gap ? [...(gap.prevLine !== null ? [{ file: gap.file, line: gap.prevLine }] : []), { file: gap.file, line: gap.line }] : [])],
+      ),
+    ];
+  }
   if (leaks.length > 0) {
     const parts = leaks.slice(0, 5).map((w) => {
-      const who = w.session ? `session ${w.session}` : w.sessionId !== null ? `session #${w.sessionId}` : 'no known session';
-      return `${w.module} (${who}, call_site=${w.getCallSite}, ${w.file}:${w.getLine})`;
+      return `${w.module} (${pinWho(w)}, call_site=${w.getCallSite}, ${w.file}:${w.getLine})`;
     });
     return [
       result(
@@ -57,7 +74,7 @@ export const modulesUnpinnedAfterFinish = defineVerdict(modulesUnpinnedAfterFini
     // Past the cap on listed pin windows (pinWindowsOmitted), the true count of released session
     // pins is the module_put count at session-pin call sites (every module's putsBySite).
     const capped = s.modules.some((m) => m.pinWindowsOmitted > 0);
-    const putsAtSessionSites = s.modules.reduce((a, m) => a + Object.entries(m.putsBySite).reduce((b, [site, n]) => b + (isSessionPin({ class: classifyCallSite(site) }) ? n : 0), 0), 0);
+    const putsAtSessionSites = s.modules.reduce((a, m) => a + Object.entries(m.putsBySite).reduce((b, [site, n]) => b + (isLuoPin({ class: classifyCallSite(site) }) ? n : 0), 0), 0);
     const releasedCount = capped ? Math.max(released.length, putsAtSessionSites) : released.length;
     const mods = [...new Set(released.map((w) => w.module))];
     const sites = [...new Set(released.map((w) => w.putCallSite))].filter(Boolean);
@@ -68,7 +85,7 @@ export const modulesUnpinnedAfterFinish = defineVerdict(modulesUnpinnedAfterFini
             def,
             'all-released',
             true,
-            `all modules unpinned after finish/abort: ${mods.join(', ')} (${plural(releasedCount, 'pin')} released by ${sites.join(', ')}; ${plural(endedCount, 'session')} ended)`,
+            `all modules unpinned after finish/abort: ${mods.join(', ')} (${releasedCount > released.length ? plural(releasedCount, 'pin') : countByKind(released)} released by ${sites.join(', ')}; ${plural(endedCount, 'session')} ended)`,
             evidence,
             'info',
           ),

@@ -76,3 +76,15 @@ export function toVerdictJson(r: VerdictResult): Verdict {
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
+
+/**
+ * A verdict as one outcome, for summaries across hosts (reports/fleet.ts): its status first
+ * (inconclusive and n/a are neither a pass nor a failure), then the severity of a pass or failure
+ * ('warn'). A report or summary written before statuses existed gives `ok` only.
+ */
+export function verdictOutcome(v: { ok: boolean; status?: VerdictStatus; severity: Severity }): 'pass' | 'warn' | 'fail' | 'inconclusive' | 'n/a' {
+  const status = !v.ok ? 'fail' : (v.status ?? 'pass');
+  if (status === 'inconclusive' || status === 'n/a') return status;
+  if (v.severity === 'warning') return 'warn';
+  return status === 'fail' ? 'fail' : 'pass';
+}

@@ -2,7 +2,8 @@
 // module's refcount over time (asciichart) and its pin windows on a time axis. Enter opens a module
 // (every pin window as a bar; Enter on one opens the pin window); the pin window view shows the raw
 // module_get / module_put lines that open and close it.
-import { openReasonOf } from '../../../analyses/luo/pin-kinds.js';
+import { openReasonOf, pinOwner } from '../../../analyses/luo/pin-kinds.js';
+import { missingFromTrace } from '../../../analyses/luo/verdicts/evidence.js';
 import type { ModuleJson, PinWindowJson } from '../../../analyses/luo/schema.js';
 import { modulePoints, type RefcntPoint } from '../../../analyses/luo/refcount-series.js';
 import { extent, refcountPlot, windowBar } from '../charts.js';
@@ -99,7 +100,7 @@ function windowLine(range: [number, number], w: PinWindowJson, width: number): L
   return columns([
     { text: String(w.getLine), width: 6, align: 'right', style: { color: 'cyan' } },
     { text: w.getCallSite, width: 22 },
-    { text: w.session ?? (w.class === 'vfs' ? '(VFS ref)' : '-'), width: 14, style: { color: 'gray' } },
+    { text: pinOwner(w), width: 14, style: { color: 'gray' } },
     { text: `│${windowBar(barWidth, range[0], range[1], w.getTime, w.putTime)}│`, width: barWidth + 2, style: { color: isLuoPin(w) ? 'yellow' : 'gray' } },
     { text: stateText, width: 10, style: { color: st.color } },
   ]);
@@ -118,7 +119,9 @@ export function modulePage(ctx: PageCtx, key: string): Page {
     [seg(`${m.name} (boot ${m.boot})`, { bold: true }), seg(`  refcnt ${m.firstRefcnt ?? '?'} → ${m.finalRefcnt ?? '?'} (raw, 1 = idle), max ${m.maxRefcnt ?? '?'} · LUO pins open at the end: ${m.openPins}`)],
     ...wrap(`gets ${m.gets}: ${sites(m.getsBySite) || '-'} · puts ${m.puts}: ${sites(m.putsBySite) || '-'}`, ctx.width, 2).map((l) => [seg(l, { color: 'gray' })]),
   ];
-  for (const mm of m.refcntMismatches.slice(0, 2)) top.push([seg(`refcnt disagrees at ${shortFile(mm.file)}:${mm.line}: expected ${mm.expected}, trace says ${mm.actual} (${mm.callSite})`, { color: 'red' })]);
+  for (const mm of m.refcntMismatches.slice(0, 2)) {
+    for (const l of wrap(`refcnt disagrees at ${shortFile(mm.file)}:${mm.line}: ${missingFromTrace({ ...mm, file: shortFile(mm.file) }).text}`, ctx.width, 2)) top.push([seg(l, { color: 'red' })]);
+  }
   const chartRows = Math.max(3, Math.min(8, ctx.height - top.length - 8));
   top.push(...refcountChart(ctx, m, ctx.width, chartRows));
   const sort = WINDOW_SORTS[ctx.frame.sort];
@@ -161,7 +164,7 @@ export function pinPage(ctx: PageCtx, key: string): Page {
   const who = (pid: number | null, comm: string | null) => (pid !== null || comm ? `${comm ?? '?'}-${pid ?? '?'}` : '');
   const top: Line[] = [
     [seg(`pin window of ${m.name} (boot ${m.boot})`, { bold: true }), seg(`  ${w.class}${w.flow ? ` · ${w.flow}` : ''}${w.luoFunction ? ` · in ${w.luoFunction}` : ''}`, { color: 'gray' })],
-    [seg(`session ${w.session ?? (w.sessionId !== null ? `#${w.sessionId}` : '(none)')}${w.token ? ` · token ${w.token}` : ''}`)],
+    [seg(w.class === 'luo-flb' ? `${pinOwner(w)} · no session: an FLB pin is the FLB's` : `session ${w.session ?? (w.sessionId !== null ? `#${w.sessionId}` : '(none)')}${w.token ? ` · token ${w.token}` : ''}`)],
     [seg(`taken     ${fmtSeconds(w.getTime)} s  call_site=${w.getCallSite}  ${who(w.getPid, w.getComm)}`)],
     [seg(w.putLine === null ? 'released  never, in this trace' : `released  ${fmtSeconds(w.putTime)} s  call_site=${w.putCallSite}  held ${fmtDuration(w.durationNs)}`)],
     ...wrap(`state: ${w.putLine === null ? (w.expectedOpen ?? 'never released: a leak') : st.text}`, ctx.width, 2).map((l) => [seg(l, { color: st.color })]),

@@ -1,7 +1,7 @@
 // Screen 1, Overview: the verdicts (Enter drills into one), and a timeline of sessions and phases
 // across boots. Also the verdict detail view: what the verdict is about and the raw lines proving it.
-import { type OpenReason, openReasonOf } from '../../../analyses/luo/pin-kinds.js';
-import type { PinWindowJson, SessionJson } from '../../../analyses/luo/schema.js';
+import { type OpenReason, openReasonOf, pinOwner } from '../../../analyses/luo/pin-kinds.js';
+import { type PinWindowJson, type SessionJson, sessionTotals } from '../../../analyses/luo/schema.js';
 import type { AnalyzeReport } from '../../../analyses/report.js';
 import { extent, sparkline } from '../charts.js';
 import { findPin, pinKey, relationsOf } from '../relations.js';
@@ -22,7 +22,7 @@ export function overviewPage(ctx: PageCtx): Page {
   const failed = r.verdicts.filter((v) => !v.ok).length;
   const summary: Line = [
     seg(`VERDICTS`, { bold: true }),
-    seg(`  ${failed ? `${failed} failed · ` : ''}kernel model ${r.kernelModel.id ?? 'unknown'} · ${r.boots.length} boot${r.boots.length === 1 ? '' : 's'} · ${r.sessions.length} session${r.sessions.length === 1 ? '' : 's'} · ${r.modules.length} module entr${r.modules.length === 1 ? 'y' : 'ies'}`, { color: 'gray' }),
+    seg(`  ${failed ? `${failed} failed · ` : ''}kernel model ${r.kernelModel.id ?? 'unknown'} · ${r.boots.length} boot${r.boots.length === 1 ? '' : 's'} · ${sessionTotals(r).total} session${sessionTotals(r).total === 1 ? '' : 's'} · ${r.modules.length} module entr${r.modules.length === 1 ? 'y' : 'ies'}`, { color: 'gray' }),
   ];
   return {
     title: 'Overview',
@@ -219,6 +219,7 @@ const OPEN_SHORT: Record<Exclude<OpenReason, 'leak'>, string> = {
   'session-not-finished': 'open (not finished)',
   'flb-in-use': 'open (FLB in use)',
   'not-luo': 'open (not LUO)',
+  'put-missing': 'put missing (trace)',
 };
 
 export function pinState(w: PinWindowJson): { text: string; short: string; color?: Color } {
@@ -239,7 +240,7 @@ export function pinRowLine(w: PinWindowJson): Line {
     { text: String(w.getLine), width: 5, align: 'right', style: { color: 'cyan' } },
     { text: w.getCallSite, width: 21, style: { color: 'cyan' } },
     { text: `→ ${w.putLine ?? '-'}`, width: 7 },
-    { text: w.session ?? (w.sessionId !== null ? `#${w.sessionId}` : w.class === 'vfs' ? '(VFS ref)' : 'no session'), width: 12 },
+    { text: pinOwner(w) === '-' ? 'no session' : pinOwner(w), width: 12 },
     { text: st.short, width: 20, style: { color: st.color } },
   ]);
 }

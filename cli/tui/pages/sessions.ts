@@ -1,7 +1,7 @@
 // Screen 2, Sessions: every LUO session with its side, boot, outcome and pins; the selected one's
 // phases below. Enter opens a session: phases, files, modules it pinned, its pin windows, its peer
 // across kexec.
-import type { ModuleJson, PhaseJson, PinWindowJson, SessionJson } from '../../../analyses/luo/schema.js';
+import { type ModuleJson, type PhaseJson, type PinWindowJson, type SessionJson, sessionTotals } from '../../../analyses/luo/schema.js';
 import { moduleKey, pinKey, pinOrder } from '../relations.js';
 import { columns, fmtDuration, fmtSeconds, type Line, seg, shortFile, wrap } from '../text.js';
 import { lazyRows, type Page, type Row } from '../views.js';
@@ -36,7 +36,7 @@ export function phaseLine(s: SessionJson, p: PhaseJson, width: number): Line {
   return columns([
     { text: p.name, width: 16 },
     { text: fmtSeconds(p.start), width: 11, align: 'right' },
-    { text: fmtDuration(p.durationNs), width: 9, align: 'right' },
+    { text: p.acrossLoss ? '? (loss)' : fmtDuration(p.durationNs), width: 9, align: 'right' },
     { text: resultText(p), width: 9, style: failed ? { color: 'red', bold: true } : {} },
     { text: phaseDetail(s, p), width: Math.max(8, width - 16 - 11 - 9 - 9 - whereWidth - 5 - 2) },
     { text: where, width: whereWidth, style: { color: 'gray' } },
@@ -81,10 +81,10 @@ export function sessionsPage(ctx: PageCtx): Page {
   const search = (s: SessionJson) => `#${s.id} ${s.name ?? ''} ${s.side} boot ${s.boot} ${s.outcome} ${s.comm ?? ''}-${s.pid ?? ''}`;
   const rows = lazyRows(list.length, (i) => make(list[i]), (i) => search(list[i]), ctx.frame.filter);
   // Past its listing cap the report keeps only counts of further ended sessions (sessionsOmitted).
-  const omitted = Object.values((r as { sessionsOmitted?: Record<string, number> }).sessionsOmitted ?? {}).reduce((a, n) => a + n, 0);
+  const t = sessionTotals(r);
   const header: Line = [
     seg('SESSIONS', { bold: true }),
-    seg(`  ${r.sessions.length}${omitted ? ` (+${omitted} not listed by the report)` : ''} · sorted by ${SESSION_SORTS[ctx.frame.sort]} (s) · pins taken/released/open`, { color: 'gray' }),
+    seg(`  ${t.total}${t.omitted ? ` (${t.listed} listed; ${t.omitted} more counted by state: ${t.byState})` : ''} · sorted by ${SESSION_SORTS[ctx.frame.sort]} (s) · pins taken/released/open`, { color: 'gray' }),
   ];
   return {
     title: 'Sessions',
