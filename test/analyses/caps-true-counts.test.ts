@@ -52,7 +52,7 @@ describe('a long run in the text report, the TUI and the Chrome export (syntheti
 
   it('the text report counts every session, in the outcome line and in "… N more"', () => {
     const text = renderSessions(report, { limit: 5 }).split('\n');
-    expect(text[1]).toBe(`  ${ended} aborted: session fd closed before kexec, files unpreserved`);
+    expect(text[1]).toBe(`  ${ended} aborted: session fd closed, files unpreserved (no kexec in these inputs)`);
     expect(text.at(-1)).toBe(`  … ${ended - 5} more sessions (995 with --limit N or --json; ${omitted} counted by state only)`);
   });
 

@@ -46,7 +46,7 @@ describe('FLB pins on the real lifecycle capture', async () => {
 
   it('the text report names the FLB in the pin table and counts the kinds apart', () => {
     const text = renderLuoText(r, { limit: 20 }).join('\n');
-    expect(text).toMatch(/ 309 +luo_flb_retrieve_one +847 +liveupdate_flb_put_incoming +FLB luo-demo-flb-v1 +1\.783 s +released/);
+    expect(text).toMatch(/ 309 +luo_flb_retrieve_one +847 +liveupdate_flb_put_incoming +FLB luo-demo-flb-v1 +1\.78 s +released/);
     expect(text).toMatch(/ 276 +luo_flb_file_preserve +- +- +FLB luo-demo-flb-v1 +- +open: held across kexec/);
     expect(text).toContain('LUO pins 3 taken / 3 released / 0 open');
     expect(text).not.toContain('LUO pins 4 taken');
