@@ -302,11 +302,11 @@ class LockAcc {
   }
 }
 
-function sortedRecord(rec: Record<string, number>): Record<string, number> {
+export function sortedRecord(rec: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(rec).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-const byLockWeight = (a: { wait: { total: number }; contended: number; acquisitions: number; key: string }, b: typeof a): number =>
+export const byLockWeight = (a: { wait: { total: number }; contended: number; acquisitions: number; key: string }, b: typeof a): number =>
   b.wait.total - a.wait.total || b.contended - a.contended || b.acquisitions - a.acquisitions || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
 function rowFigures(r: LockRow): LockFigures {
@@ -465,7 +465,7 @@ export class SummaryMergeError extends Error {}
 const SEVERITY_RANK = { info: 0, warning: 1, error: 2 } as const;
 type Severity = keyof typeof SEVERITY_RANK;
 
-interface VerdictAcc {
+export interface VerdictAcc {
   id: string;
   pass: number;
   failing: Array<{ host: string; message: string }>;
@@ -505,17 +505,17 @@ interface ModuleAcc {
 
 // Orders that depend only on merged figures, so any merge order gives the same document: verdicts
 // that failed somewhere first (errors, then warnings), then by id; phases in lifecycle order.
-const severityOf = (v: VerdictAcc): Severity => (v.failing.length ? 'error' : v.warning.length ? 'warning' : 'info');
-const byVerdictWeight = (a: VerdictAcc, b: VerdictAcc): number =>
+export const severityOf = (v: VerdictAcc): Severity => (v.failing.length ? 'error' : v.warning.length ? 'warning' : 'info');
+export const byVerdictWeight = (a: VerdictAcc, b: VerdictAcc): number =>
   SEVERITY_RANK[severityOf(b)] - SEVERITY_RANK[severityOf(a)] || b.failing.length - a.failing.length || b.warning.length - a.warning.length || byName(a.id, b.id);
 const LIFECYCLE = [...new Set(Object.values(PHASE_OF_FUNCTION))];
-const phaseRank = (p: string): number => {
+export const phaseRank = (p: string): number => {
   const i = LIFECYCLE.indexOf(p as (typeof LIFECYCLE)[number]);
   return i < 0 ? LIFECYCLE.length : i;
 };
 const minNull = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.min(a, b));
 const maxNull = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.max(a, b));
-const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+export const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 function deserialize(what: string, s: SerializedDistribution): Distribution {
   try {
