@@ -5,7 +5,7 @@
 // two locks with waits and holds, and about 1% of hosts unusable. Seeded: the same n and seed give
 // the same hosts.
 import { Distribution } from '../../analyses/locks/quantiles.js';
-import { type HostSummary, lockKey, unusableHost } from '../../reports/fleet.js';
+import { byLockWeight, type HostSummary, lockKey, unusableHost } from '../../reports/fleet.js';
 import { seededRandom } from '../helpers.js';
 
 const TOOL = { name: 'luotrace', version: 'synthetic' } as const;
@@ -86,7 +86,8 @@ export function syntheticHost(i: number, seed = 18): HostSummary {
       refcntMismatches: fail && k === 1 ? 1 : 0,
       putsWithoutGet: 0,
     })),
-    locks: locks.map((l) => lockFigures(l.key, l.wait, l.hold, r)),
+    // In the order buildHostSummary gives a host's locks (the heaviest waits first).
+    locks: locks.map((l) => lockFigures(l.key, l.wait, l.hold, r)).sort(byLockWeight),
     dataQuality: { lines: 1000 + Math.floor(r() * 5000), events: 500 + Math.floor(r() * 2000), skipped: Math.floor(r() * 3), lostEvents: r() < 0.02 ? 10 : 0, lostMarkers: 0, truncated: false, incomplete: false, notes: [] },
     distributions: {
       phases: Object.fromEntries(phaseDists.map(([p, d]) => [p, d.serialize()])),
