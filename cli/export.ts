@@ -5,6 +5,7 @@
 // samples and task names it does not keep come from a second streaming pass over the same files
 // (so stdin cannot be used for this format). csv: one CSV file per table (reports/csv.ts), the
 // same tables `analyze --csv DIR` writes.
+import { hostname } from 'node:os';
 import { type Command, Option } from 'commander';
 import { INPUT_FORMATS, type TraceEvent } from '../parsers/event.js';
 import { InputError, readTraces } from '../parsers/index.js';
@@ -15,9 +16,11 @@ import { type ChromeTrace, LOCK_INTERVAL_CAP, LockIntervalCollector, TimelineCol
 import { assertUsable, ORDERED_FORMATS, parseFormat, runAnalysis } from '../analyses/pipeline.js';
 import type { AnalyzeOptions } from './analyze.js';
 import { writeCsvTables } from './export/csv.js';
+import { exportParquet } from './export/parquet-export.js';
 import { BufferedWriter, writeOutputFile } from './output.js';
+import { defaultRunId, RUN_ID_HELP } from './export/parquet.js';
 
-export const EXPORT_FORMATS = ['chrome-json', 'csv'] as const;
+export const EXPORT_FORMATS = ['chrome-json', 'csv', 'parquet'] as const;
 
 /**
  * The document one event per line, never as one string: a long run's trace has hundreds of
@@ -39,6 +42,8 @@ interface ExportOptions {
   kallsyms?: string;
   kernelModel?: string;
   maxLockSlices?: string;
+  host: string;
+  runId?: string;
 }
 
 /** The analyze options of an export: its input format is --input-format (--format names the output). */
@@ -75,8 +80,10 @@ export function registerExport(program: Command): void {
     .command('export')
     .description('write the analysis for other tools: Chrome trace JSON (Perfetto UI, chrome://tracing) or CSV tables')
     .argument('<files...>', 'trace files of one run (as for analyze)')
-    .addOption(new Option('--format <format>', 'output format: chrome-json (one JSON document) or csv (one file per table)').choices([...EXPORT_FORMATS]).makeOptionMandatory())
-    .option('-o, --output <path>', 'chrome-json: output file (default stdout); csv: output directory (required)')
+    .addOption(new Option('--format <format>', 'output format: chrome-json (one JSON document), csv or parquet (one file per table)').choices([...EXPORT_FORMATS]).makeOptionMandatory())
+    .option('-o, --output <path>', 'chrome-json: output file (default stdout); csv, parquet: output directory (required)')
+    .option('--host <name>', 'parquet: host name recorded in every row', hostname())
+    .option('--run-id <id>', `parquet: ${RUN_ID_HELP}`)
     .option('--kallsyms <file>', 'a copy of /proc/kallsyms or System.map to name raw addresses')
     .option('--kernel-model <model>', 'force the LUO code version: pre-series, v1, merged, later')
     .option('--max-lock-slices <n>', `chrome-json: draw at most this many lock holds/waits, the longest ones (memory bound; the document says when it capped)`, String(LOCK_INTERVAL_CAP))
@@ -87,7 +94,8 @@ export function registerExport(program: Command): void {
         'boot, one track per task: LUO phases and every complete lock wait/hold as slices (at most --max-lock-slices,\n' +
         'the longest), module pin windows as async slices,\n' +
         'module refcount as a counter track. Schema: `luotrace schema chrome-json`.\n' +
-        'csv: sessions, phases, pin_windows, refcounts, module_refs_by_site, lock_stats, waits (.csv in the directory).',
+        'csv: sessions, phases, pin_windows, refcounts, module_refs_by_site, lock_stats, waits (.csv in the directory).\n' +
+        'parquet: the tables of `luotrace schema parquet` (.parquet in the directory), for DuckDB, ClickHouse, Spark, Trino.',
     )
     .action(async (files: string[], opts: ExportOptions) => {
       if (opts.format === 'csv') {
@@ -96,6 +104,12 @@ export function registerExport(program: Command): void {
         assertUsable(report);
         const written = await writeCsvTables(report, opts.output);
         process.stderr.write(`luotrace: wrote ${written.length} CSV tables to ${opts.output}\n`);
+        return;
+      }
+      if (opts.format === 'parquet') {
+        if (!opts.output) throw new InputError('export', '--format parquet needs -o DIR (one file per table)');
+        const written = await exportParquet(files, analyzeOptions(opts), { host: opts.host, runId: opts.runId ?? defaultRunId(), dir: opts.output });
+        process.stderr.write(`luotrace: wrote ${written.length} Parquet tables to ${opts.output}\n`);
         return;
       }
       const cap = Number(opts.maxLockSlices ?? LOCK_INTERVAL_CAP);

@@ -19,6 +19,9 @@ import { formatOption } from './options.js';
 import { BufferedWriter, writeOutputFile } from './output.js';
 import { TOOL_VERSION } from '../analyses/version.js';
 import { visible, visibleText } from './visible.js';
+import { engineOption, finishFleetTables, type FleetTableOptions, openFleetTables, OUT_FORMATS } from './fleet/sql.js';
+import { defaultRunId, RUN_ID_HELP } from './export/parquet.js';
+import { writeHostParquet } from './export/parquet-export.js';
 
 interface FleetCliOptions {
   json?: boolean;
@@ -29,6 +32,9 @@ interface FleetCliOptions {
   format?: string;
   kernelModel?: string;
   verbose?: boolean;
+  engine: FleetTableOptions['engine'];
+  outFormat: FleetTableOptions['outFormat'];
+  runId?: string;
 }
 
 function nonNegativeInt(flag: string) {
@@ -66,7 +72,10 @@ export function registerFleet(program: Command): void {
     .description('analyze many hosts in parallel (every entry of DIR is one host) and merge them into one fleet summary')
     .argument('<dirs...>', 'folders whose entries are hosts: a trace file (or .gz) per host, or a folder per host (see below); a file argument is one host')
     .option('--json', 'print the fleet summary as JSON (see `luotrace schema fleet`)')
-    .option('--out-dir <dir>', 'also write each host summary to DIR/HOST.json (mergeable with `luotrace merge`)')
+    .option('--out-dir <dir>', 'also write each host summary to DIR/HOST.json (mergeable with `luotrace merge`), or the Parquet tables (--out-format parquet)')
+    .addOption(new Option('--out-format <format>', 'what --out-dir holds: json (a summary per host) or parquet (one file per table, all hosts)').choices([...OUT_FORMATS]).default('json'))
+    .addOption(engineOption())
+    .option('--run-id <id>', RUN_ID_HELP)
     .addOption(
       new Option('-j, --jobs <n>', 'worker threads analyzing hosts in parallel; 0 = one after another in the main thread')
         .argParser(nonNegativeInt('--jobs'))
@@ -100,7 +109,9 @@ Examples:
     .action(async (dirs: string[], opts: FleetCliOptions) => {
       checkKernelModel(opts.kernelModel);
       const tasks = listHosts(dirs);
-      if (opts.outDir) {
+      const tableOpts = { engine: opts.engine, outDir: opts.outDir, outFormat: opts.outFormat, runId: opts.runId ?? defaultRunId() };
+      const tables = await openFleetTables(tableOpts);
+      if (opts.outDir && opts.outFormat === 'json') {
         const files = new Map<string, string>();
         for (const t of tasks) {
           const f = summaryFileName(t.host);
@@ -125,7 +136,7 @@ Examples:
       await analyzeHosts(tasks, {
         jobs: opts.jobs,
         workerHeapMb: opts.workerHeapMb ?? null,
-        analyze: { format: opts.format, kernelModel: opts.kernelModel },
+        analyze: { format: opts.format, kernelModel: opts.kernelModel, tables: opts.outDir !== undefined && opts.outFormat === 'parquet' },
         onResult: (index, r) => {
           const s = r.summary;
           if (r.internal) internal++;
@@ -134,16 +145,18 @@ Examples:
           if (opts.verbose) {
             process.stderr.write(`luotrace fleet: ${visible(s.host)}: ${visible(s.error ?? `${s.dataQuality.events} events`)} in ${(r.elapsedMs / 1000).toFixed(2)} s, peak heap ${(r.peakHeapBytes / MB).toFixed(0)} MB\n`);
           }
-          if (opts.outDir) {
+          if (opts.outDir && opts.outFormat === 'json') {
             const f = join(opts.outDir, summaryFileName(s.host));
             writeOutputFile(f, (out) => out.write(`${JSON.stringify(s)}\n`), 'cannot write the host summary');
           }
           ready.set(index, s);
+          const added = tables?.add(s, r.tables ?? null);
           while (ready.has(nextToMerge)) {
-            acc.addHost(ready.get(nextToMerge) as HostSummary);
+            if (opts.engine === 'merge') acc.addHost(ready.get(nextToMerge) as HostSummary);
             ready.delete(nextToMerge);
             nextToMerge++;
           }
+          return added;
         },
       });
       if (opts.verbose) {
@@ -151,7 +164,8 @@ Examples:
           `luotrace fleet: ${tasks.length} hosts in ${((performance.now() - t0) / 1000).toFixed(2)} s with ${opts.jobs === 0 ? 'no workers' : `${Math.min(opts.jobs, tasks.length)} workers`}, largest worker heap ${(peakHeap / MB).toFixed(0)} MB\n`,
         );
       }
-      await printFleet(acc.finish(), opts);
+      const bySql = tables ? await finishFleetTables(tables, tableOpts) : null;
+      await printFleet(bySql ?? acc.finish(), opts);
       if (internal) process.exitCode = 3;
       else if (unusable) process.exitCode = 2;
     });
@@ -162,8 +176,10 @@ Examples:
     .argument('<files...>', "the host's trace files in reading order, or one folder laid out as for `luotrace fleet`")
     .option('--host <name>', 'host name recorded in the summary', hostname())
     .option('--kernel-model <model>', 'force the LUO code version: pre-series, v1, merged, later')
+    .option('--parquet <dir>', 'write the Parquet tables (`luotrace schema parquet`) into DIR instead of the JSON summary')
+    .option('--run-id <id>', `with --parquet: ${RUN_ID_HELP}`)
     .addOption(formatOption())
-    .action(async (files: string[], opts: { host: string; kernelModel?: string; format?: string }) => {
+    .action(async (files: string[], opts: { host: string; kernelModel?: string; format?: string; parquet?: string; runId?: string }) => {
       checkKernelModel(opts.kernelModel);
       let inputs = files;
       if (files.length === 1 && existsSync(files[0]) && statSync(files[0]).isDirectory()) {
@@ -172,6 +188,11 @@ Examples:
         inputs = r.inputs;
       }
       const result = await runAnalysisWithDistributions(inputs, { format: opts.format, kernelModel: opts.kernelModel });
+      if (opts.parquet !== undefined) {
+        const written = await writeHostParquet(opts.host, inputs, result, opts.runId ?? defaultRunId(), opts.parquet);
+        process.stderr.write(`luotrace: wrote ${written.length} Parquet tables to ${visible(opts.parquet)}\n`);
+        return;
+      }
       const out = new BufferedWriter();
       out.write(`${JSON.stringify(buildHostSummary(opts.host, inputs, result))}\n`);
       await out.flush();

@@ -17,6 +17,9 @@ import {
 import { InputError } from '../parsers/index.js';
 import { printFleet } from './fleet.js';
 import { TOOL_VERSION } from '../analyses/version.js';
+import { engineOption } from './fleet/sql.js';
+import { mergeBySql } from './parquet/merge-sql.js';
+import { defaultRunId } from './export/parquet.js';
 
 /** Files named on the command line; a folder stands for its *.json files in name order. */
 function summaryFiles(args: string[]): string[] {
@@ -78,8 +81,13 @@ export function registerMerge(program: Command): void {
     .argument('<summaries...>', 'JSON from `fleet --out-dir` / `host-summary` (one host) or `fleet --json` / `merge --json` (many); a folder = its *.json files')
     .option('--json', 'print the merged fleet summary as JSON (see `luotrace schema fleet`)')
     .option('--limit <n>', 'rows shown per list in the text summary', '20')
-    .addHelpText('after', '\nA host may appear only once across all inputs: merging it twice would count it twice.')
-    .action(async (args: string[], opts: { json?: boolean; limit: string }) => {
+    .addOption(engineOption())
+    .addHelpText('after', '\nA host may appear only once across all inputs: merging it twice would count it twice.\nWith --engine sql an input may also be a folder of Parquet tables (`export --format parquet`, `fleet --out-format parquet`).')
+    .action(async (args: string[], opts: { json?: boolean; limit: string; engine: 'merge' | 'sql' }) => {
+      if (opts.engine === 'sql') {
+        await printFleet(await mergeBySql(args, defaultRunId(), (a) => summaryFiles(a).map((from) => ({ from, doc: readSummary(from) }))), opts);
+        return;
+      }
       const docs = summaryFiles(args).map((from) => ({ from, doc: readSummary(from) }));
       let merged: FleetSummary;
       try {

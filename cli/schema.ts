@@ -9,6 +9,7 @@ import { CheckReportSchema, RulesFileSchema } from '../reports/rules.js';
 import { InputError } from '../parsers/index.js';
 import { EventJsonSchema } from '../parsers/event.js';
 import { EventsSummarySchema } from './summary.js';
+import { parquetSchemaDocument } from '../reports/parquet/schema.js';
 
 /** `io: 'input'` for documents luotrace reads (a rules file), where defaults make fields optional. */
 export const OUTPUT_SCHEMAS: Record<string, { schema: z.ZodType; what: string; io?: 'input' | 'output' }> = {
@@ -37,6 +38,11 @@ export function registerSchema(program: Command): void {
     .action((kind?: string) => {
       if (!kind) {
         for (const [k, v] of Object.entries(OUTPUT_SCHEMAS)) process.stdout.write(`${k.padEnd(16)} ${v.what}\n`);
+        process.stdout.write(`${'parquet'.padEnd(16)} the Parquet tables (\`export --format parquet\`, \`fleet --out-format parquet\`): columns and types, not a JSON Schema\n`);
+        return;
+      }
+      if (kind === 'parquet') {
+        process.stdout.write(`${JSON.stringify(parquetSchemaDocument(), null, 2)}\n`);
         return;
       }
       const entry = OUTPUT_SCHEMAS[kind];

@@ -21,6 +21,7 @@ import type { LockRow } from '../analyses/locks/locks.js';
 import { Distribution, DistributionSummarySchema, HistogramBucketSchema, QUANTILE_METHOD, SerializedDistributionSchema, type SerializedDistribution } from '../analyses/locks/quantiles.js';
 import { isLeakedPin } from '../analyses/luo/pin-kinds.js';
 import { addHostVerdict, type VerdictAcc, verdictEntry } from './fleet-verdicts.js';
+
 import type { AnalysisResult } from '../analyses/report.js';
 import { addCount, nameTable, own } from '../parsers/name-table.js';
 
@@ -309,11 +310,11 @@ class LockAcc {
   }
 }
 
-function sortedRecord(rec: Record<string, number>): Record<string, number> {
+export function sortedRecord(rec: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(rec).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-const byLockWeight = (a: { wait: { total: number }; contended: number; acquisitions: number; key: string }, b: typeof a): number =>
+export const byLockWeight = (a: { wait: { total: number }; contended: number; acquisitions: number; key: string }, b: typeof a): number =>
   b.wait.total - a.wait.total || b.contended - a.contended || b.acquisitions - a.acquisitions || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
 function rowFigures(r: LockRow): LockFigures {
@@ -501,17 +502,17 @@ interface ModuleAcc {
 
 // Orders that depend only on merged figures, so any merge order gives the same document: verdicts
 // that failed somewhere first (errors, then warnings), then by id; phases in lifecycle order.
-const severityOf = (v: VerdictAcc): Severity => (v.failing.length ? 'error' : v.warning.length ? 'warning' : 'info');
-const byVerdictWeight = (a: VerdictAcc, b: VerdictAcc): number =>
+export const severityOf = (v: VerdictAcc): Severity => (v.failing.length ? 'error' : v.warning.length ? 'warning' : 'info');
+export const byVerdictWeight = (a: VerdictAcc, b: VerdictAcc): number =>
   SEVERITY_RANK[severityOf(b)] - SEVERITY_RANK[severityOf(a)] || b.failing.length - a.failing.length || b.warning.length - a.warning.length || byName(a.id, b.id);
 const LIFECYCLE = [...new Set(Object.values(PHASE_OF_FUNCTION))];
-const phaseRank = (p: string): number => {
+export const phaseRank = (p: string): number => {
   const i = LIFECYCLE.indexOf(p as (typeof LIFECYCLE)[number]);
   return i < 0 ? LIFECYCLE.length : i;
 };
 const minNull = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.min(a, b));
 const maxNull = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.max(a, b));
-const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+export const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 function deserialize(what: string, s: SerializedDistribution): Distribution {
   try {
