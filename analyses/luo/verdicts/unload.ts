@@ -40,13 +40,19 @@ export const noForcedUnloadWithPins = defineVerdict(noForcedUnloadWithPinsMeta, 
 function forcedText(r: LuoSectionBody['boots'][number]['rmmod'][number]): string {
   const beyond = r.refcntBefore !== null ? r.refcntBefore - 1 : 0;
   const held = beyond > 0 ? ` with refcnt ${r.refcntBefore} (${plural(beyond, 'reference')} beyond the base)` : '';
+  const flags = r.flags ? ` (delete_module flags ${r.flags} include O_TRUNC)` : '';
+  // try_stop_module forces only while references remain: at refcnt 1 (the base) it unloads as a
+  // plain rmmod would, and nothing is forced or tainted (the real split-rmmod-f capture).
+  if (r.result === 0 && r.refcntBefore === 1) {
+    return `rmmod -f ${r.module ?? '?'} at ${r.file}:${r.line}${flags} had nothing to force: refcnt 1, no reference beyond the base, so it unloaded as a plain rmmod would; no module was freed while referenced`;
+  }
   const outcome =
     r.result !== 0
       ? `it returned ${r.result ?? '?'}${r.error ? ` ${r.error}` : ''}`
       : beyond > 0
         ? 'they were released before module_free, so no module was freed while referenced'
         : 'no module was freed while referenced';
-  return `rmmod -f ${r.module ?? '?'} at ${r.file}:${r.line} forced the unload${r.flags ? ` (delete_module flags ${r.flags} include O_TRUNC)` : ''}${held}: ${outcome}`;
+  return `rmmod -f ${r.module ?? '?'} at ${r.file}:${r.line} forced the unload${flags}${held}: ${outcome}`;
 }
 
 const rmmodMeta = {
@@ -64,11 +70,27 @@ type Window = LuoSectionBody['modules'][number]['pinWindows'][number];
  */
 function openAt(s: LuoSectionBody, r: Rmmod): Window[] {
   const files = s.boots.find((b) => b.rmmod.includes(r))?.files ?? [r.file];
-  const before = (file: string, line: number) => files.indexOf(file) < files.indexOf(r.file) || (file === r.file && line < r.line);
+  const before = beforeIn(s, r);
   return s.modules
     .filter((m) => m.name === r.module)
     .flatMap((m) => m.pinWindows)
     .filter((w) => files.includes(w.file) && before(w.file, w.getLine) && (w.putLine === null || !before(w.putFile ?? w.file, w.putLine)));
+}
+
+/** Is (file, line) before the rmmod `r` in its boot (the boot's files in reading order, lines within a file)? */
+function beforeIn(s: LuoSectionBody, r: Rmmod): (file: string, line: number) => boolean {
+  const files = s.boots.find((b) => b.rmmod.includes(r))?.files ?? [r.file];
+  return (file, line) => files.indexOf(file) < files.indexOf(r.file) || (file === r.file && line < r.line);
+}
+
+/** -ENOENT: which successful rmmod of the same boot had unloaded the module, when the trace shows it. */
+function notLoadedWhy(s: LuoSectionBody, r: Rmmod): string {
+  const before = beforeIn(s, r);
+  const gone = (s.boots.find((b) => b.rmmod.includes(r))?.rmmod ?? []).filter((d) => d.result === 0 && d.module === r.module && before(d.file, d.line));
+  const last = gone[gone.length - 1];
+  return last
+    ? `the module was not loaded: ${last.forced ? 'rmmod -f' : 'rmmod'} at ${last.file}:${last.line} had already unloaded it`
+    : 'the module was not loaded (never loaded, or unloaded before the trace began)';
 }
 
 /**
@@ -80,7 +102,7 @@ function openAt(s: LuoSectionBody, r: Rmmod): Window[] {
  * registration pin (the bug of §7(a), (c): pinned for as long as it is registered).
  */
 function refusalWhy(s: LuoSectionBody, r: Rmmod): { kind: string; text: string } {
-  if (r.error === 'ENOENT') return { kind: 'not-loaded', text: 'the module was not loaded: an earlier rmmod had already unloaded it' };
+  if (r.error === 'ENOENT') return { kind: 'not-loaded', text: notLoadedWhy(s, r) };
   if (r.error === 'EBUSY') return { kind: 'busy', text: 'another module depends on it, or it was still initializing or unloading' };
   if (r.error !== 'EAGAIN' && r.error !== 'EWOULDBLOCK') return { kind: 'other', text: 'refused by delete_module' };
   const open = openAt(s, r);
@@ -112,6 +134,6 @@ export const rmmod = defineVerdict(rmmodMeta, (s) => {
       `rmmod ${r.module ?? '?'} refused ${n > 1 ? `${n}× ` : ''}with ${r.result} ${r.error === 'EAGAIN' ? 'EAGAIN/EWOULDBLOCK' : r.error} (first at ${r.file}:${r.line}${r.refcntBefore !== null ? `, refcnt ${r.refcntBefore}: ${r.refcntBefore - 1} references held` : ''}): ${why}`,
     );
   }
-  if (done.length) parts.push(`rmmod ${[...new Set(done.map((d) => `${d.forced ? '-f ' : ''}${d.module ?? '?'}`))].join(', ')} succeeded at ${done.map((d) => `${d.file}:${d.line}${d.forced ? ' (forced)' : ''}`).join(', ')}`);
+  if (done.length) parts.push(`rmmod ${[...new Set(done.map((d) => `${d.forced ? '-f ' : ''}${d.module ?? '?'}`))].join(', ')} succeeded at ${done.map((d) => `${d.file}:${d.line}${d.forced ? ` (-f: flags ${d.flags ?? '?'})` : ''}`).join(', ')}`);
   return [result(rmmodMeta, refused.length ? 'refused' : 'unloaded', true, parts.join('; '), [...refused, ...done].map((r) => ({ file: r.file, line: r.line })), 'info')];
 });
