@@ -64,7 +64,7 @@ describe('real split-rmmod-f: one boot in two ftrace files (issue 14 case 5)', a
     const v = verdict('no-forced-unload-with-pins');
     expect([v?.status, v?.reason]).toEqual(['pass', 'forced-rmmod-nothing-freed']);
     expect(v?.message).toBe(
-      `rmmod -f luo_demo at ${LATER}:139 (delete_module flags 0xa80 include O_TRUNC) had nothing to force: refcnt 1, no reference beyond the base, so it unloaded as a plain rmmod would; no module was freed while referenced`,
+      `rmmod -f luo_demo at ${LATER}:139 (delete_module flags 0xa80 include O_TRUNC) had nothing to force: refcnt 1, no reference beyond the base, so it unloaded as a plain rmmod would and no module was freed while referenced`,
     );
   });
 

@@ -102,7 +102,7 @@ describe('a later file of the same kernel continues its boot (labelled cuts of t
     const v = r.verdicts.find((x) => x.id === 'no-forced-unload-with-pins');
     expect([v?.status, v?.reason]).toEqual(['pass', 'forced-rmmod-nothing-freed']);
     // At refcnt 1 try_stop_module has nothing to force (docs/luo-model.md §4 "Unload behaviour").
-    expect(v?.message).toBe(`rmmod -f luo_demo at ${F2}:21 (delete_module flags 0xa80 include O_TRUNC) had nothing to force: refcnt 1, no reference beyond the base, so it unloaded as a plain rmmod would; no module was freed while referenced`);
+    expect(v?.message).toBe(`rmmod -f luo_demo at ${F2}:21 (delete_module flags 0xa80 include O_TRUNC) had nothing to force: refcnt 1, no reference beyond the base, so it unloaded as a plain rmmod would and no module was freed while referenced`);
     expect(r.verdicts.find((x) => x.id === 'rmmod')?.message).toBe(`rmmod -f luo_demo succeeded at ${F2}:21 (-f: flags 0xa80)`);
     const text = await runCli(['analyze', '--no-progress', '--no-charts', F1, F2]);
     expect(text.stdout).toMatch(/rmmod luo_demo -f {2}-> 0 {2}\(refcnt 1\) {2}\S*rmmod-f-2\.cut-of-real\.txt:21/);
