@@ -14,7 +14,7 @@ import { type PhaseName, sessionFunctionOf } from '../kernel/phases.js';
 import type { LuoCallTracker } from '../stream/luo-calls.js';
 import { PinReducer, type PinWindow } from './pins.js';
 import type { FinishContext } from '../stream/reducer.js';
-import { type ModuleStats, RefcountReducer } from './refcounts.js';
+import { type ModuleStats, RefcountReducer, isUnloaded } from './refcounts.js';
 import { RegistryReducer } from './registry.js';
 import { type Boot, SegmentTracker } from '../stream/segments.js';
 import { type PhaseRecord, type SessionRecord, SessionReducer } from './sessions.js';
@@ -332,8 +332,12 @@ export class LuoAnalysis {
     const unmatchedOf = groupBy(this.pins.unmatched, (u) => u.module);
     const regsOf = groupBy(this.registry.registrations, (r) => r.module);
     const modules: ModuleJson[] = [];
-    for (const [boot, st, segIds] of mergeModuleStats(this.refcounts.modules(), j.bootOfSeg)) {
+    const stats = this.refcounts.modules();
+    // Loads and frees keep the file of their own segment (a later file of the boot frees it: issue 14 case 5).
+    const partsOf = groupBy([...stats].sort((x, y) => x.segment - y.segment), (p) => p.module);
+    for (const [boot, st, segIds] of mergeModuleStats(stats, j.bootOfSeg)) {
       const mine = windowsOf.get(`${boot}\u0000${st.module}`) ?? [];
+      const parts = (partsOf.get(st.module) ?? []).filter((p) => segIds.has(p.segment));
       const segOpen = (openOf.get(st.module) ?? []).filter((w) => segIds.has(w.segment));
       const sumSites = (bySite: Record<string, number>, want: (cls: string) => boolean) =>
         Object.entries(bySite).filter(([s]) => want(classifyCallSite(s))).reduce((a, [, n]) => a + n, 0);
@@ -359,8 +363,8 @@ export class LuoAnalysis {
         refcntMismatchCount: st.mismatchCount,
         untracedLoadRefPuts: unmatched.filter((u) => u.reason === 'untraced-load-ref').length,
         putsWithoutGet: unmatched.filter((u) => u.reason !== 'untraced-load-ref').map((u) => ({ file: fileOf(u.src), line: u.line, callSite: u.callSite, reason: u.reason })),
-        loaded: st.loadLines.map((line) => ({ file: fileOf(st.src), line })),
-        freed: st.freeLines.map((line) => ({ file: fileOf(st.src), line, refcnt: st.refcntAtFree })),
+        loaded: parts.flatMap((p) => p.loadLines.map((line) => ({ file: fileOf(p.src), line }))),
+        freed: parts.flatMap((p) => p.freeLines.map((line) => ({ file: fileOf(p.src), line, refcnt: p.refcntAtFree }))),
         handlers: [...new Set(regs.filter((r) => r.what === 'file-handler' && r.handler).map((r) => r.handler as string))],
         flbs: [...new Set(regs.filter((r) => r.what === 'flb' && r.flb).map((r) => r.flb as string))],
         pinWindows: mine,
@@ -405,7 +409,9 @@ export class LuoAnalysis {
     if (module === null || !b.joins.some((jn) => jn.seg.src === src)) return null;
     const earlier = new Set(b.segments.filter((s) => s.src < src).map((s) => s.id));
     const stats = this.refcounts.modules().filter((m) => m.module === module && earlier.has(m.segment) && m.lastRefcnt !== null);
-    return stats.length ? (stats.sort((x, y) => x.segment - y.segment)[stats.length - 1].lastRefcnt as number) : null;
+    const last = stats.sort((x, y) => x.segment - y.segment)[stats.length - 1];
+    // Freed there (and not loaded again): the module is gone, it has no count.
+    return last && !isUnloaded(last) ? (last.lastRefcnt as number) : null;
   }
 
   private bootJson(j: Joined, b: Boot): BootJson {
@@ -437,7 +443,7 @@ export class LuoAnalysis {
           ...(d.forced && d.flags !== null ? { flags: d.flags } : {}),
           result: d.ret,
           error: d.error,
-          refcntBefore: d.refcntBefore ?? this.refcntFromEarlierFile(b, d.src, d.module),
+          refcntBefore: d.freedBefore ? null : (d.refcntBefore ?? this.refcntFromEarlierFile(b, d.src, d.module)),
           comm: d.comm,
         })),
       registrations: this.registry.registrations
@@ -558,7 +564,9 @@ function mergeModuleStats(stats: ModuleStats[], bootOfSeg: Map<number, Boot>): A
     const key = `${boot}\u0000${st.module}`;
     const cur = merged.get(key);
     if (!cur) {
-      merged.set(key, [boot, { ...st, getsBySite: nameTable(st.getsBySite), putsBySite: nameTable(st.putsBySite), mismatches: [...st.mismatches] }, new Set([st.segment])]);
+      // Copies of the lists it extends: the reducer's own stats of each segment stay as they were.
+      const copy = { ...st, getsBySite: nameTable(st.getsBySite), putsBySite: nameTable(st.putsBySite), mismatches: [...st.mismatches], loadLines: [...st.loadLines], freeLines: [...st.freeLines] };
+      merged.set(key, [boot, copy, new Set([st.segment])]);
       continue;
     }
     const m = cur[1];

@@ -43,8 +43,10 @@ export interface DeleteModuleAttempt {
   flags: string | null;
   ret: number | null;
   error: string | null;
-  /** Raw refcnt last seen for the module when the attempt started. */
+  /** Raw refcnt last seen for the module when the attempt started (null once it was freed: no module, no count). */
   refcntBefore: number | null;
+  /** The module was freed in this file and not loaded again before the attempt (what -ENOENT then means). */
+  freedBefore: boolean;
 }
 
 export interface ModuleStats {
@@ -69,6 +71,12 @@ export interface ModuleStats {
 
 /** `rmmod -f` adds O_TRUNC (0x200) to busybox's O_NONBLOCK|O_EXCL (0x880): docs/luo-model.md §4 "Unload behaviour". */
 const O_TRUNC = 0o1000;
+
+/** Freed after its last load in this segment (lines order one file's events): not loaded any more. */
+export function isUnloaded(s: ModuleStats): boolean {
+  const free = s.freeLines[s.freeLines.length - 1];
+  return free !== undefined && (s.loadLines.length === 0 || free > s.loadLines[s.loadLines.length - 1]);
+}
 const MAX_MISMATCHES = 20;
 
 /** Distinct call sites counted by name (getsBySite, putsBySite); later ones count under FOLD_KEY. */
@@ -203,6 +211,8 @@ export class RefcountReducer {
         const name = deletedModuleName(a);
         const flagsText = a.flags ?? '0';
         const flags = Number(flagsText.startsWith('0x') ? flagsText : `0x${flagsText}`);
+        const st = name ? this.stats.get(`${seg.id}\u0000${this.moduleOf(name)}`) : undefined;
+        const freedBefore = st !== undefined && isUnloaded(st);
         const d: DeleteModuleAttempt = {
           module: name,
           src: ev.src,
@@ -215,7 +225,8 @@ export class RefcountReducer {
           flags: a.flags ?? null,
           ret: null,
           error: null,
-          refcntBefore: name ? (this.stats.get(`${seg.id}\u0000${this.moduleOf(name)}`)?.lastRefcnt ?? null) : null,
+          refcntBefore: freedBefore ? null : (st?.lastRefcnt ?? null),
+          freedBefore,
         };
         this.deletes.push(d);
         this.openDelete.set(taskKey(ev.src, ev.pid), d);

@@ -101,8 +101,9 @@ describe('a later file of the same kernel continues its boot (labelled cuts of t
     expect([rm.forced, rm.flags]).toEqual([true, '0xa80']);
     const v = r.verdicts.find((x) => x.id === 'no-forced-unload-with-pins');
     expect([v?.status, v?.reason]).toEqual(['pass', 'forced-rmmod-nothing-freed']);
-    expect(v?.message).toBe(`rmmod -f luo_demo at ${F2}:21 forced the unload (delete_module flags 0xa80 include O_TRUNC): no module was freed while referenced`);
-    expect(r.verdicts.find((x) => x.id === 'rmmod')?.message).toBe(`rmmod -f luo_demo succeeded at ${F2}:21 (forced)`);
+    // At refcnt 1 try_stop_module has nothing to force (docs/luo-model.md §4 "Unload behaviour").
+    expect(v?.message).toBe(`rmmod -f luo_demo at ${F2}:21 (delete_module flags 0xa80 include O_TRUNC) had nothing to force: refcnt 1, no reference beyond the base, so it unloaded as a plain rmmod would and no module was freed while referenced`);
+    expect(r.verdicts.find((x) => x.id === 'rmmod')?.message).toBe(`rmmod -f luo_demo succeeded at ${F2}:21 (-f: flags 0xa80)`);
     const text = await runCli(['analyze', '--no-progress', '--no-charts', F1, F2]);
     expect(text.stdout).toMatch(/rmmod luo_demo -f {2}-> 0 {2}\(refcnt 1\) {2}\S*rmmod-f-2\.cut-of-real\.txt:21/);
     const plain = await runAnalysis([B1, B2], {});

@@ -69,21 +69,38 @@ export const noForcedUnloadWithPins = defineVerdict(noForcedUnloadWithPinsMeta, 
     ];
   }
   return forcedRmmod.length
-    ? [result(def, 'forced-rmmod-nothing-freed', true, forcedRmmod.map(forcedText).join('; '), forcedRmmod.map((r) => ({ file: r.file, line: r.line })), 'info')]
+    ? [result(def, 'forced-rmmod-nothing-freed', true, forcedRmmod.map((r) => forcedText(s, r)).join('; '), forcedRmmod.map((r) => ({ file: r.file, line: r.line })), 'info')]
     : [result(def, 'none', true, 'no module was unloaded while referenced', [], 'info')];
 });
 
 /** A forced rmmod that freed nothing still referenced: what forced it and what it held (docs/luo-model.md §4 "Unload behaviour"). */
-function forcedText(r: LuoSectionBody['boots'][number]['rmmod'][number]): string {
+function forcedText(s: LuoSectionBody, r: Rmmod): string {
   const beyond = r.refcntBefore !== null ? r.refcntBefore - 1 : 0;
   const held = beyond > 0 ? ` with refcnt ${r.refcntBefore} (${plural(beyond, 'reference')} beyond the base)` : '';
+  const flags = r.flags ? ` (delete_module flags ${r.flags} include O_TRUNC)` : '';
+  // try_stop_module forces only while references remain: at refcnt 1 (the base) it unloads as a
+  // plain rmmod would, and nothing is forced or tainted (the real split-rmmod-f capture).
+  if (r.result === 0 && r.refcntBefore === 1) {
+    return `rmmod -f ${r.module ?? '?'} at ${r.file}:${r.line}${flags} had nothing to force: refcnt 1, no reference beyond the base, so it unloaded as a plain rmmod would and no module was freed while referenced`;
+  }
   const outcome =
     r.result !== 0
       ? `it returned ${r.result ?? '?'}${r.error ? ` ${r.error}` : ''}`
       : beyond > 0
-        ? 'they were released before module_free, so no module was freed while referenced'
+        ? releasedText(s, r, beyond)
         : 'no module was freed while referenced';
-  return `rmmod -f ${r.module ?? '?'} at ${r.file}:${r.line} forced the unload${r.flags ? ` (delete_module flags ${r.flags} include O_TRUNC)` : ''}${held}: ${outcome}`;
+  return `rmmod -f ${r.module ?? '?'} at ${r.file}:${r.line} forced the unload${flags}${held}: ${outcome}`;
+}
+
+/**
+ * The references a successful forced rmmod found, and what put them before module_free: a pre-series
+ * handler's exit puts its registration pin (docs/luo-model.md §4 "Unload behaviour"; real preseries).
+ */
+function releasedText(s: LuoSectionBody, r: Rmmod, beyond: number): string {
+  const put = openAt(s, r).filter((w) => w.putLine !== null);
+  const named = put.slice(0, 3).map((w) => `${w.class === 'luo-registration' ? 'the registration pin' : `a ${w.class} reference`} (got at ${w.file}:${w.getLine}) was put by ${w.putCallSite ?? '?'} at ${w.putFile ?? w.file}:${w.putLine}`);
+  if (!named.length) return `${beyond === 1 ? 'it was' : 'they were'} released before module_free, so no module was freed while referenced`;
+  return `${named.join(', ')}${put.length > 3 ? `, and ${put.length - 3} more` : ''} before module_free, so no module was freed while referenced`;
 }
 
 const rmmodMeta = {
@@ -101,11 +118,27 @@ type Window = LuoSectionBody['modules'][number]['pinWindows'][number];
  */
 function openAt(s: LuoSectionBody, r: Rmmod): Window[] {
   const files = s.boots.find((b) => b.rmmod.includes(r))?.files ?? [r.file];
-  const before = (file: string, line: number) => files.indexOf(file) < files.indexOf(r.file) || (file === r.file && line < r.line);
+  const before = beforeIn(s, r);
   return s.modules
     .filter((m) => m.name === r.module)
     .flatMap((m) => m.pinWindows)
     .filter((w) => files.includes(w.file) && before(w.file, w.getLine) && (w.putLine === null || !before(w.putFile ?? w.file, w.putLine)));
+}
+
+/** Is (file, line) before the rmmod `r` in its boot (the boot's files in reading order, lines within a file)? */
+function beforeIn(s: LuoSectionBody, r: Rmmod): (file: string, line: number) => boolean {
+  const files = s.boots.find((b) => b.rmmod.includes(r))?.files ?? [r.file];
+  return (file, line) => files.indexOf(file) < files.indexOf(r.file) || (file === r.file && line < r.line);
+}
+
+/** -ENOENT: which successful rmmod of the same boot had unloaded the module, when the trace shows it. */
+function notLoadedWhy(s: LuoSectionBody, r: Rmmod): string {
+  const before = beforeIn(s, r);
+  const gone = (s.boots.find((b) => b.rmmod.includes(r))?.rmmod ?? []).filter((d) => d.result === 0 && d.module === r.module && before(d.file, d.line));
+  const last = gone[gone.length - 1];
+  return last
+    ? `the module was not loaded: ${last.forced ? 'rmmod -f' : 'rmmod'} at ${last.file}:${last.line} had already unloaded it`
+    : 'the module was not loaded (never loaded, or unloaded before the trace began)';
 }
 
 /**
@@ -117,14 +150,16 @@ function openAt(s: LuoSectionBody, r: Rmmod): Window[] {
  * registration pin (the bug of §7(a), (c): pinned for as long as it is registered).
  */
 function refusalWhy(s: LuoSectionBody, r: Rmmod): { kind: string; text: string } {
-  if (r.error === 'ENOENT') return { kind: 'not-loaded', text: 'the module was not loaded: an earlier rmmod had already unloaded it' };
+  if (r.error === 'ENOENT') return { kind: 'not-loaded', text: notLoadedWhy(s, r) };
   if (r.error === 'EBUSY') return { kind: 'busy', text: 'another module depends on it, or it was still initializing or unloading' };
   if (r.error !== 'EAGAIN' && r.error !== 'EWOULDBLOCK') return { kind: 'other', text: 'refused by delete_module' };
   const open = openAt(s, r);
   const luoPins = open.filter(isLuoPin);
   if (luoPins.length > 0) return { kind: 'session-pins', text: `correct while sessions pin the module (${countByKind(luoPins)} open)` };
-  if (open.some((w) => w.class === 'luo-registration')) {
-    return { kind: 'registration-pin', text: 'no session pinned it: the registration pin keeps it (pre-series kernel: a handler\'s module is pinned for as long as it is registered, docs/luo-model.md §7(a))' };
+  const reg = open.find((w) => w.class === 'luo-registration');
+  if (reg) {
+    const where = `taken by ${reg.getCallSite} at ${reg.file}:${reg.getLine}`;
+    return { kind: 'registration-pin', text: `no session pinned it: the registration pin ${where} keeps it (pre-series kernel: a handler's module is pinned for as long as it is registered, docs/luo-model.md §7(a))` };
   }
   return { kind: 'other-references', text: 'references held by something other than a LUO session' };
 }
@@ -146,9 +181,9 @@ export const rmmod = defineVerdict(rmmodMeta, (s) => {
   }
   for (const { r, why, n } of groups.values()) {
     parts.push(
-      `rmmod ${r.module ?? '?'} refused ${n > 1 ? `${n}× ` : ''}with ${r.result} ${r.error === 'EAGAIN' ? 'EAGAIN/EWOULDBLOCK' : r.error} (first at ${r.file}:${r.line}${r.refcntBefore !== null ? `, refcnt ${r.refcntBefore}: ${r.refcntBefore - 1} references held` : ''}): ${why}`,
+      `rmmod ${r.module ?? '?'} refused ${n > 1 ? `${n}× ` : ''}with ${r.result} ${r.error === 'EAGAIN' ? 'EAGAIN/EWOULDBLOCK' : r.error} (first at ${r.file}:${r.line}${r.refcntBefore !== null ? `, refcnt ${r.refcntBefore}: ${plural(r.refcntBefore - 1, 'reference')} held` : ''}): ${why}`,
     );
   }
-  if (done.length) parts.push(`rmmod ${[...new Set(done.map((d) => `${d.forced ? '-f ' : ''}${d.module ?? '?'}`))].join(', ')} succeeded at ${done.map((d) => `${d.file}:${d.line}${d.forced ? ' (forced)' : ''}`).join(', ')}`);
+  if (done.length) parts.push(`rmmod ${[...new Set(done.map((d) => `${d.forced ? '-f ' : ''}${d.module ?? '?'}`))].join(', ')} succeeded at ${done.map((d) => `${d.file}:${d.line}${d.forced ? ` (-f: flags ${d.flags ?? '?'})` : ''}`).join(', ')}`);
   return [result(rmmodMeta, refused.length ? 'refused' : 'unloaded', true, parts.join('; '), [...refused, ...done].map((r) => ({ file: r.file, line: r.line })), 'info')];
 });
