@@ -59,7 +59,8 @@ export function showSplash(model: SplashModel, out: NodeJS.WriteStream, keys: No
       off();
       out.off('resize', draw);
       keys.off('data', onData);
-      keys.pause();
+      // Not keys.pause(): a paused terminal stream lets the event loop run empty for a moment before
+      // Ink listens, and Ink unmounts on 'beforeExit' (the TUI then quit by itself, exit 0).
       if (raw) keys.setRawMode(false);
     },
   };
