@@ -100,6 +100,8 @@ export async function runTui(files: string[], opts: TuiOptions): Promise<void> {
       out.write('\x1b[?25h\x1b[?1049l');
     }
     if (keys !== process.stdin) keys.destroy();
+    // The splash left stdin flowing (see tui/splash.ts): paused, it no longer holds the process.
+    else keys.pause();
   };
   const unhook = onTerminalSignals(restore);
   try {
