@@ -1,6 +1,6 @@
 // `luotrace tui FILE...` (and `luotrace FILE...` on a terminal): the interactive explorer. Loads the
-// analysis with a progress screen, then lets the user walk from a verdict down to the raw lines
-// that prove it. `--follow` streams one growing file or pipe (trace_pipe) and keeps the screens up
+// analysis with a progress screen (drawn before Ink has loaded, see tui/splash.ts), then lets the
+// user walk from a verdict down to the raw lines that prove it. `--follow` streams one growing file or pipe (trace_pipe) and keeps the screens up
 // to date with bounded memory.
 import { openSync, promises as fsp } from 'node:fs';
 import { constants as osConstants } from 'node:os';
@@ -10,6 +10,7 @@ import { describeFsError, InputError } from '../parsers/input.js';
 import type { AnalyzeOptions } from './analyze.js';
 import { formatOption, threadsOption } from './options.js';
 import { followFile, LIVE_KEEP_LINES, loadFiles, type TuiModel } from './tui/model.js';
+import { showSplash } from './tui/splash.js';
 
 export interface TuiOptions extends Pick<AnalyzeOptions, 'format' | 'kallsyms' | 'kernelModel' | 'threads'> {
   follow?: boolean;
@@ -99,11 +100,22 @@ export async function runTui(files: string[], opts: TuiOptions): Promise<void> {
       out.write('\x1b[?25h\x1b[?1049l');
     }
     if (keys !== process.stdin) keys.destroy();
+    // The splash left stdin flowing (see tui/splash.ts): paused, it no longer holds the process.
+    else keys.pause();
   };
   const unhook = onTerminalSignals(restore);
   try {
-    // ink and React take ~0.5 s to load: only the TUI pays for them, not analyze or the other commands.
-    const [{ render }, { createElement }, { App }] = await Promise.all([import('ink'), import('react'), import('./tui/app.js')]);
+    // ink, React and the pages take ~0.5 s to load (2-3 s on a busy machine): only the TUI pays for
+    // them, not analyze or the other commands. Meanwhile the read runs and the splash shows it.
+    let quit = (): void => {};
+    const quitEarly = new Promise<null>((resolve) => (quit = () => resolve(null)));
+    const splash = fullScreen && !follow ? showSplash(model, out, keys, { noColor: colorsOff(), onQuit: quit }) : null;
+    const loaded = await Promise.race([Promise.all([import('ink'), import('react'), import('./tui/app.js')]), quitEarly]);
+    splash?.stop();
+    if (!loaded) return;
+    const [{ render }, { createElement }, { App }] = loaded;
+    // Ink draws from the cursor: start it on a clean screen where the splash was.
+    if (splash) out.write('\x1b[H\x1b[2J');
     const app = render(createElement(App, { model, noColor: colorsOff() }), { stdin: keys, exitOnCtrlC: true, patchConsole: false });
     ink = app;
     await app.waitUntilExit();

@@ -13,7 +13,7 @@ import { CsvParser } from './csv.js';
 import { detectFormat } from './detect.js';
 import type { InputFormat, SourceInfo } from './event.js';
 import { FtraceParser } from './ftrace.js';
-import { InputError, openInput } from './input.js';
+import { InputError, openInput, type ReadPause } from './input.js';
 import { PerfScriptParser } from './perf-script.js';
 import { type EventSink, type LineParser, ParserEnv } from './parser.js';
 import { type DataQuality, QualityLedger } from './quality.js';
@@ -33,6 +33,11 @@ export interface ReadOptions {
   onSource?: (info: SourceInfo) => void;
   /** Progress for loading screens: called every PROGRESS_LINES lines and once at the end of each source. */
   onProgress?: (p: ReadProgress) => void;
+  /**
+   * Called between chunks of input (~1 MiB). Chunks already buffered are read without giving the
+   * event loop a turn; the TUI returns a promise now and then so keys and redraws get through.
+   */
+  pause?: ReadPause;
 }
 
 /** Where the reader is: bytes as stored (compressed for .gz), so `bytesRead / size` is honest. */
@@ -136,6 +141,7 @@ export async function readTraces(paths: string[], sink: EventSink, opts: ReadOpt
             return true;
           }
         : bytes,
+      opts.pause,
     );
     parser.finish();
     progress(stats.lines, true);

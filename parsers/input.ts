@@ -41,8 +41,10 @@ export interface OpenedInput {
   /** Bytes consumed from the file so far (before gunzip): for progress bars, see ReadOptions.onProgress. */
   bytesRead(): number;
   /** Streams every line once. Resolves when the input ends. */
-  forEachLine(onLine: LineCallback, ledger: QualityLedger, onBytes?: ByteLineCallback): Promise<LineStats>;
+  forEachLine(onLine: LineCallback, ledger: QualityLedger, onBytes?: ByteLineCallback, pause?: ReadPause): Promise<LineStats>;
 }
+/** Called between chunks of input; a promise holds the read until it settles (see ReadOptions.pause). */
+export type ReadPause = () => Promise<void> | null;
 export type LineCallback = (text: string, lineNo: number, unterminated: boolean) => void;
 /** A line as bytes, offered first when it is plain ASCII (see LineSplitter.lines); false: send it to the LineCallback. */
 export type ByteLineCallback = (buf: Buffer, start: number, end: number, lineNo: number) => boolean;
@@ -272,11 +274,12 @@ export async function openInput(path: string, stdin: Readable = process.stdin): 
     head,
     size,
     bytesRead: () => (decompressor ? decompressor.bytesWritten : consumed),
-    async forEachLine(onLine, ledger, onBytes) {
+    async forEachLine(onLine, ledger, onBytes, pause) {
       const splitter = new LineSplitter(onLine, ledger, name, onBytes);
       if (headBuf.length) splitter.push(headBuf);
       let truncatedBy: string | null = earlyError ? earlyError.message : null;
       let delivered = headBuf.length;
+      let paused = false;
       if (!ended) {
         try {
           for (;;) {
@@ -284,8 +287,14 @@ export async function openInput(path: string, stdin: Readable = process.stdin): 
             if (r.done) break;
             splitter.push(r.value);
             delivered += r.value.length;
+            const held = pause?.();
+            paused = held !== null && held !== undefined;
+            if (held) await held;
+            paused = false;
           }
         } catch (e) {
+          // The caller stopped the read: not an input error.
+          if (paused) throw e;
           const all = recovered(e);
           if (all) splitter.push(all.subarray(delivered));
           truncatedBy = all ? GZIP_TRAILER : compressed ? `gzip stream ended early (${(e as Error).message})` : describeFsError(e);

@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { EventDecoder, type EventBatch } from './event-codec.js';
 import type { InputFormat } from './event.js';
-import { InputError, type ReadProgress, type ReadResult, readTraces } from './index.js';
+import { InputError, type ReadOptions, type ReadProgress, type ReadResult, readTraces } from './index.js';
 import type { EventSink } from './parser.js';
 import type { ReadWorkerData } from './read-worker.js';
 import { workerScript } from './worker-script.js';
@@ -16,6 +16,10 @@ export interface ThreadedReadOptions {
   format?: InputFormat;
   onSourceStart?: (src: number, file: string, format: InputFormat) => void;
   onProgress?: (p: ReadProgress) => void;
+  /** ReadOptions.pause; with the worker, called between its batches. */
+  pause?: ReadOptions['pause'];
+  /** Aborting ends a read on the worker at once (the worker is terminated); the promise rejects with the reason. */
+  signal?: AbortSignal;
 }
 
 const WORKER_YOUNG_GENERATION_MB = 8;
@@ -24,6 +28,8 @@ type WorkerMessage =
   | { type: 'batch'; batch: EventBatch }
   | { type: 'done'; result: ReadResult }
   | { type: 'error'; error: { input: true; file: string; message: string; line?: number } | { input: false; message: string; stack?: string } };
+
+type Item = WorkerMessage | { type: 'fail'; error: Error } | { type: 'exit'; code: number };
 
 type Control = ({ type: 'source'; src: number; file: string; format: InputFormat }) | ({ type: 'progress' } & ReadProgress);
 
@@ -38,6 +44,7 @@ export function readTracesOn(threads: 1 | 2, paths: string[], sink: EventSink, o
     format: opts.format,
     onSourceStart: onSourceStart ? (src, file, _clock, format) => onSourceStart(src, file, format) : undefined,
     onProgress: opts.onProgress,
+    pause: opts.pause,
   });
 }
 
@@ -66,8 +73,7 @@ export function readTracesThreaded(paths: string[], sink: EventSink, opts: Threa
       settled = true;
       f();
     };
-    worker.on('message', (m: WorkerMessage) => {
-      if (settled) return;
+    const handle = (m: Item): void => {
       if (m.type === 'batch') {
         try {
           decoder.decode(m.batch, sink, onControl);
@@ -82,6 +88,10 @@ export function readTracesThreaded(paths: string[], sink: EventSink, opts: Threa
         }
       } else if (m.type === 'done') {
         settle(() => resolve(m.result));
+      } else if (m.type === 'fail') {
+        settle(() => reject(m.error));
+      } else if (m.type === 'exit') {
+        settle(() => reject(new Error(`the parse worker stopped early (exit code ${m.code})`)));
       } else {
         const e = m.error;
         settle(() => {
@@ -93,9 +103,43 @@ export function readTracesThreaded(paths: string[], sink: EventSink, opts: Threa
           }
         });
       }
+    };
+    // In arrival order. Node hands a port's queued messages over without returning to the event
+    // loop, and the worker refills the queue as each batch is decoded: with opts.pause the batches
+    // wait here while the loop takes a turn (the TUI's keys and redraws). Without it, all is synchronous.
+    const queue: Item[] = [];
+    let draining = false;
+    const drain = async (): Promise<void> => {
+      if (draining) return;
+      draining = true;
+      try {
+        while (queue.length > 0 && !settled) {
+          const m = queue.shift() as Item;
+          handle(m);
+          const held = m.type === 'batch' && !settled ? opts.pause?.() : null;
+          if (held) {
+            await held.catch((e: unknown) => {
+              settle(() => reject(e));
+              void worker.terminate();
+            });
+          }
+        }
+      } finally {
+        draining = false;
+      }
+    };
+    const enqueue = (m: Item): void => {
+      if (settled) return;
+      queue.push(m);
+      void drain();
+    };
+    worker.on('message', enqueue);
+    opts.signal?.addEventListener('abort', () => {
+      settle(() => reject(opts.signal?.reason));
+      void worker.terminate();
     });
-    worker.on('error', (e) => settle(() => reject(e)));
-    worker.on('exit', (code) => settle(() => reject(new Error(`the parse worker stopped early (exit code ${code})`))));
+    worker.on('error', (error) => enqueue({ type: 'fail', error }));
+    worker.on('exit', (code) => enqueue({ type: 'exit', code }));
   });
 }
 

@@ -1,10 +1,10 @@
 // The whole screen as lines: tab bar, the page (fixed top, the scrolled list, the bottom panel),
 // the status line. Pure: the same state and size give the same text, which is what the tests and
 // the committed screen dumps rely on.
-import { progressBar } from './charts.js';
 import { findPin } from './relations.js';
 import { type Frame, type NavState, type PageInfo, placeCursor, topFrame } from './keys.js';
 import type { TuiModel } from './model.js';
+import { loadingLines, statusLine, tabBar } from './loading.js';
 import { type PageCtx } from './pages/common.js';
 import { eventsPage } from './pages/events.js';
 import { lockPage, locksPage } from './pages/locks.js';
@@ -13,7 +13,7 @@ import { overviewPage, verdictPage } from './pages/overview.js';
 import { qualityPage } from './pages/quality.js';
 import { sessionPage, sessionsPage } from './pages/sessions.js';
 import { fit, fmtBytes, fmtCount, type Line, lineText, padEnd, seg, shortFile, wrap } from './text.js';
-import { isVirtual, type Page, type Row, SCREEN_TITLES, SCREENS, type View } from './views.js';
+import { isVirtual, type Page, type Row, SCREEN_TITLES, type View } from './views.js';
 
 export function buildPage(ctx: PageCtx, view: View): Page {
   switch (view.kind) {
@@ -104,35 +104,6 @@ export function composePage(page: Page, frame: Frame, width: number, height: num
   };
 }
 
-function tabBar(nav: NavState, model: TuiModel, width: number): Line {
-  const out: Line = [];
-  SCREENS.forEach((s, i) => {
-    const on = s === nav.screen;
-    out.push(seg(` ${i + 1} ${SCREEN_TITLES[s]} `, on ? { inverse: true, bold: true } : { color: 'gray' }));
-  });
-  const used = out.reduce((n, s) => n + s.text.length, 0);
-  let status: string;
-  if (model.phase === 'loading') status = 'loading';
-  else if (model.phase === 'error') status = 'error';
-  else if (model.live) status = model.live.ended ? 'live: ended' : model.live.streaming ? 'live ●' : 'live: idle';
-  else status = `${model.files.length} file${model.files.length === 1 ? '' : 's'}`;
-  const room = width - used;
-  if (room > status.length + 1) out.push(seg(' '.repeat(room - status.length)), seg(status, { color: model.live?.streaming ? 'green' : 'gray' }));
-  return fit(out, width);
-}
-
-function statusLine(nav: NavState, titles: string[], info: Composed['info'] | null, width: number): Line {
-  if (nav.mode === 'filter') return fit([seg('/', { bold: true }), seg(nav.input), seg('▏'), seg('   Enter keeps the filter · Esc cancels', { color: 'gray' })], width);
-  if (nav.mode === 'jump') return fit([seg(': go to line ', { bold: true }), seg(nav.input), seg('▏'), seg('   Enter goes · Esc cancels', { color: 'gray' })], width);
-  const f = topFrame(nav);
-  const pos = info && info.count > 0 ? `${fmtCount(info.cursor + 1)}/${fmtCount(info.count)}` : '';
-  const right = `${f.filter ? `/${f.filter} · ` : ''}${pos ? `${pos} · ` : ''}? help`;
-  let crumbs = titles.join(' › ');
-  const room = width - right.length - 2;
-  if (crumbs.length > room) crumbs = `…${crumbs.slice(crumbs.length - room + 1)}`;
-  return fit([seg(padEnd(crumbs, Math.max(0, room)), { bold: true }), seg('  '), seg(right, { color: 'gray' })], width);
-}
-
 export const HELP: Array<[string, string]> = [
   ['Tab / Shift+Tab, 1-6', 'switch screen: Overview, Sessions, Modules, Locks, Events, Data quality'],
   ['↑ ↓  or  k j', 'move; PgUp/PgDn, Space, Ctrl+U/D page; g/Home, G/End first/last'],
@@ -159,23 +130,6 @@ function helpLines(width: number, height: number): Line[] {
     }
     wrap(v, Math.max(10, width - 22)).forEach((t, i) => out.push([seg(padEnd(i === 0 ? k : '', 22), { bold: true }), seg(t)]));
   }
-  while (out.length < height) out.push([seg('')]);
-  return out.slice(0, height).map((l) => fit(l, width));
-}
-
-function loadingLines(model: TuiModel, width: number, height: number): Line[] {
-  const out: Line[] = [[seg(`Reading ${model.files.length} file${model.files.length === 1 ? '' : 's'}`, { bold: true }), seg('  q quits', { color: 'gray' })], [seg('')]];
-  let events = 0;
-  model.files.forEach((f, i) => {
-    const p = model.progress[i];
-    events += p?.events ?? 0;
-    const frac = p ? (p.done ? 1 : p.size ? p.bytesRead / p.size : null) : 0;
-    const pct = frac === null ? '   ?' : `${Math.floor(frac * 100)}%`.padStart(4);
-    const detail = p ? `${fmtBytes(p.bytesRead)}${p.size ? ` of ${fmtBytes(p.size)}` : ''} · ${fmtCount(p.lines)} lines · ${fmtCount(p.events)} events${p.done ? ' · done' : ''}` : 'waiting';
-    out.push([seg(padEnd(shortFile(f), 30), { bold: true }), seg(` ${progressBar(20, frac)} `, { color: 'cyan' }), seg(pct)]);
-    out.push([seg(`  ${detail}`, { color: 'gray' })]);
-  });
-  out.push([seg('')], [seg(`${fmtCount(events)} events so far; the screens open when the analysis is done (bytes are counted as stored: compressed for .gz)`, { color: 'gray' })]);
   while (out.length < height) out.push([seg('')]);
   return out.slice(0, height).map((l) => fit(l, width));
 }

@@ -8,6 +8,7 @@ import { InputError, type ReadProgress } from '../../parsers/index.js';
 import { type AnalysisOptions, createAnalysis, parseFormat } from '../../analyses/pipeline.js';
 import { readTracesOn, resolveThreads } from '../../parsers/threaded.js';
 import { LiveSource } from './follow.js';
+import { KindTally } from './loading.js';
 import { FileLineStore, type LineStore, RingLineStore, type SearchUpdate } from './lines.js';
 import { type LineRef, lineReferences } from './relations.js';
 import { RefcountSeries } from '../../analyses/luo/refcount-series.js';
@@ -34,6 +35,8 @@ export class TuiModel {
   progress: ReadProgress[] = [];
   live: LiveStatus | null = null;
   readonly series = new RefcountSeries();
+  /** Events by kind while loading (the loading page shows them). */
+  readonly tally = new KindTally();
   version = 0;
   private readonly listeners = new Set<() => void>();
   private refsCache: { report: AnalyzeReport; refs: Map<string, LineRef[]> } | null = null;
@@ -110,31 +113,69 @@ export class TuiModel {
   }
 }
 
-/** Read the files in the background; the model says how far it got and then holds the report. */
+/** The read of a load gives the event loop a turn at least this often (keys, redraws, q). */
+const YIELD_MS = 50;
+/** The loading screen is redrawn at most this often. */
+const REDRAW_MS = 250;
+
+/** Thrown into the read when the user quits while it runs (not a failure: nothing is shown). */
+class LoadCancelled extends Error {}
+
+/**
+ * Read the files in the background; the model says how far it got (bytes, lines, events, events by
+ * kind) and then holds the report. The report is the one `analyze` gives: the analyses' finish()
+ * closes what is still open, so no report is taken before the end of the input.
+ */
 export function loadFiles(files: string[], opts: AnalysisOptions): TuiModel {
   const knownLines = new Map<string, number>();
   const model = new TuiModel(files, new FileLineStore((f) => knownLines.get(f) ?? null));
   let lastEmit = 0;
+  let lastYield = Date.now();
+  let stopped = false;
+  const abort = new AbortController();
+  model.onStop(() => {
+    stopped = true;
+    abort.abort(new LoadCancelled());
+  });
+  // One thread: buffered chunks are parsed back to back; a macrotask now and then lets keys and
+  // redraws through (~1 per 50 ms, a cost well below 1 %). With the worker, each batch is a message.
+  const pause = (): Promise<void> | null => {
+    if (stopped) return Promise.reject(new LoadCancelled());
+    if (Date.now() - lastYield < YIELD_MS) return null;
+    return new Promise((resolve) =>
+      setImmediate(() => {
+        lastYield = Date.now();
+        resolve();
+      }),
+    );
+  };
   const run = async () => {
     const pipeline = await createAnalysis(opts);
+    const threads = resolveThreads(opts.threads ?? 'auto', files);
     const push = (ev: TraceEvent) => {
+      // After a quit the rest of a chunk or batch is dropped; pause() (one thread) or the abort
+      // signal (the worker) ends the read.
+      if (stopped) return;
       pipeline.push(ev);
       model.series.push(ev);
+      model.tally.push(ev.kind);
     };
     const onProgress = (p: ReadProgress): void => {
       model.progress[p.src] = p;
       const now = Date.now();
-      // Redraw at most ten times a second; the parse itself must not wait for the screen.
-      if (p.done || now - lastEmit > 100) {
+      // Redraw four times a second: an Ink frame costs milliseconds, the parse must not wait for the screen.
+      if (p.done || now - lastEmit > REDRAW_MS) {
         lastEmit = now;
         model.changed();
       }
     };
     // Big inputs are read on a worker thread (as analyze does), the analyses running here.
-    const read = await readTracesOn(resolveThreads(opts.threads ?? 'auto', files), files, push, {
+    const read = await readTracesOn(threads, files, push, {
       format: parseFormat(opts.format),
       onSourceStart: (_src, _file, format) => pipeline.sourceFormat(format),
       onProgress,
+      pause,
+      signal: abort.signal,
     });
     pipeline.flush();
     for (const s of read.sources) knownLines.set(s.file, s.lines);
@@ -143,7 +184,7 @@ export function loadFiles(files: string[], opts: AnalysisOptions): TuiModel {
     model.changed();
   };
   // Let the first frame (the loading screen) show before the parse takes the event loop.
-  setTimeout(() => run().catch((e) => model.fail(e)), 0);
+  setTimeout(() => run().catch((e) => (e instanceof LoadCancelled || stopped ? undefined : model.fail(e))), 0);
   return model;
 }
 
