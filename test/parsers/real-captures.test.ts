@@ -52,7 +52,7 @@ const realFiles = walk(sample('real')).filter((p) => /(ftrace-|trace-cmd-report|
 
 describe('real 7.2.13 captures', () => {
   it('finds every text capture', () => {
-    expect(realFiles.length).toBe(55);
+    expect(realFiles.length).toBe(71);
   });
   for (const file of realFiles) {
     const rel = file.slice(sample('').length);
