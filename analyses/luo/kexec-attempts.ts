@@ -106,7 +106,7 @@ export function kexecJson(
   const freezes = [...new Set([...sessions.flatMap((s) => s.phases), ...orphans])].filter((p) => p.name === 'freeze' && inWindow(p.start));
   base.frozenSets = freezes.filter((p) => p.result === null || p.result >= 0).length;
   if (!failed) return base;
-  const log = k.freezeFailed.find((f) => segIds.has(f.segment) && inWindow(f.time));
+  const log = k.freezeFailed.find((f) => segIds.has(f.segment) && inWindow(f.time)) ?? nearestLog(k, segIds, reboot.end ?? reboot.start);
   // The session whose luo_file_freeze returned the error (the log line does not name it).
   const failedFreeze = sessions
     .flatMap((s) => s.phases.filter((p) => p.name === 'freeze' && p.result !== null && p.result < 0 && inWindow(p.start)).map((p) => ({ s, p })))
@@ -131,6 +131,25 @@ export function kexecJson(
     .filter((id): id is number => id !== undefined);
   return base;
 }
+
+/**
+ * A console log's stamps need not fall inside the probed liveupdate_reboot window: the real
+ * freeze-fail capture (samples/real/freeze-fail) stamps the "Freeze failed" line 175 ms before the
+ * trace's liveupdate_reboot entry (serial console and trace clock disagree under QEMU/TCG). So when no
+ * log line is inside the window, the boot's log line nearest to its return, within CLOCK_SLACK_NS, is
+ * that failure's.
+ */
+function nearestLog(k: KexecReducer, segIds: Set<number>, at: number | null): FreezeFailedLine | undefined {
+  if (at === null) return undefined;
+  let best: FreezeFailedLine | undefined;
+  for (const f of k.freezeFailed) {
+    if (!segIds.has(f.segment) || f.time === null || Math.abs(f.time - at) > CLOCK_SLACK_NS) continue;
+    if (!best || Math.abs(f.time - at) < Math.abs((best.time as number) - at)) best = f;
+  }
+  return best;
+}
+
+const CLOCK_SLACK_NS = 2e9;
 
 /**
  * A boot whose liveupdate_reboot was not probed but whose log has the "Freeze failed" line (a console
