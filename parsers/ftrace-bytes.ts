@@ -144,10 +144,10 @@ const MEMO_KINDS: ReadonlySet<EventKind> = new Set<EventKind>([
   'fexit',
 ]);
 /** Table slots (a power of 2), entries before the memo starts over, longest text kept, key bytes. */
-const MEMO_SLOTS = 1 << 15;
+const MEMO_SLOTS = 1 << 13;
 const MEMO_MAX = MEMO_SLOTS >> 1;
 const MEMO_KEY_MAX = 192;
-const MEMO_POOL_BYTES = 1 << 21;
+const MEMO_POOL_BYTES = 1 << 19;
 
 /**
  * The decoded form of each `name: payload` text seen (issue 17): a real trace repeats a few hundred
