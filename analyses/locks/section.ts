@@ -530,7 +530,7 @@ function otherLocks(rows: LockRow[]): LocksSection['otherLocks'] {
   const folded = other.reduce((n, r) => n + (r.folded ? r.folded.names : 0), 0);
   return {
     // a fold row stands for the locks past the table's bound (their number estimated): count those, not the row
-    rows: other.length - other.filter((r) => r.folded).length + folded,
+    rows: other.reduce((n, r) => n + (r.folded ? r.folded.names : 1), 0),
     ...(folded ? { foldedNames: folded } : {}),
     acquisitions: other.reduce((n, r) => n + r.acquisitions, 0),
     contended: other.reduce((n, r) => n + r.contended, 0),
