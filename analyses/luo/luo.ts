@@ -382,6 +382,13 @@ export class LuoAnalysis {
       windowsJson.filter((w) => w.sessionId !== null && isSessionPin(w)),
       (w) => w.sessionId as number,
     );
+    // One freeze view per boot: it scans the boot's sessions and orphans, so per session it was quadratic.
+    const views = new Map<number, FreezeView>();
+    const viewOf = (boot: number): FreezeView => {
+      let v = views.get(boot);
+      if (v === undefined) views.set(boot, (v = this.freezeView(j, boot)));
+      return v;
+    };
     return j.allSessions.map(({ rec, boot }, id) => {
       const pins = pinsOf.get(id) ?? [];
       const phases = [...rec.phases].sort((a, b) => (a.start ?? a.end ?? 0) - (b.start ?? b.end ?? 0));
@@ -397,7 +404,7 @@ export class LuoAnalysis {
         comm: rec.comm,
         files: [...rec.files.values()],
         phases: phases.map((p) => phaseJson(p, j.fileOf)),
-        unseen: unseenPhases(rec, probed, this.freezeView(j, boot)),
+        unseen: unseenPhases(rec, probed, viewOf(boot)),
         pins: { taken: pins.length, released: pins.filter((w) => w.putLine !== null).length, open: pins.filter((w) => w.putLine === null).length },
         peer: peer.get(rec.key) ?? null,
       };
