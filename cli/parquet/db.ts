@@ -5,7 +5,21 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BIGINT, BOOLEAN, DOUBLE, type DuckDBAppender, type DuckDBConnection, DuckDBDataChunk, DuckDBInstance, type DuckDBType, type DuckDBValue, INTEGER, VARCHAR } from '@duckdb/node-api';
+import type { DuckDBAppender, DuckDBConnection, DuckDBInstance, DuckDBType, DuckDBValue } from '@duckdb/node-api';
+
+// DuckDB is loaded on first use: its native binding costs about 0.2 s of CPU at import, which every
+// other command (analyze, check, the TUI) would otherwise pay at start-up (issue 17).
+type DuckApi = typeof import('@duckdb/node-api');
+let duck: DuckApi | null = null;
+async function loadDuck(): Promise<DuckApi> {
+  duck ??= await import('@duckdb/node-api');
+  return duck;
+}
+/** The API, once TableDb.open has loaded it (every function below runs after open). */
+const api = (): DuckApi => {
+  if (duck === null) throw new Error('DuckDB used before TableDb.open');
+  return duck;
+};
 import { InputError } from '../../parsers/index.js';
 import type { Cell, TableRows } from '../../reports/parquet/rows.js';
 import { type ColumnType, KV_SCHEMA_VERSION, KV_TABLE, PARQUET_SCHEMA_VERSION, TABLES, type TableSpec, tableSpec } from '../../reports/parquet/schema.js';
@@ -35,7 +49,7 @@ export function readSql(name: string): string {
 // machine, this was no faster than appending cell by cell (10 000 synthetic hosts: 16-20 s either
 // way, most of it in the VARCHAR columns); it is kept for fewer native calls per row.
 const CHUNK_ROWS = 2048;
-const DUCK_TYPES: Record<ColumnType, DuckDBType> = { VARCHAR, BIGINT, INTEGER, DOUBLE, BOOLEAN };
+const duckType = (t: ColumnType): DuckDBType => api()[t];
 
 interface Pending {
   appender: DuckDBAppender;
@@ -52,7 +66,7 @@ export class TableDb {
 
   /** An in-memory database with every table of the schema, empty. */
   static async open(): Promise<TableDb> {
-    const instance = await DuckDBInstance.create(':memory:');
+    const instance = await (await loadDuck()).DuckDBInstance.create(':memory:');
     const conn = await instance.connect();
     for (const t of TABLES) await conn.run(`CREATE TABLE ${t.name} (${t.columns.map((c) => `${c.name} ${c.type}`).join(', ')})`);
     return new TableDb(instance, conn);
@@ -136,7 +150,7 @@ export class TableDb {
 }
 
 function appendChunk(t: TableSpec, p: Pending): void {
-  const chunk = DuckDBDataChunk.create(t.columns.map((c) => DUCK_TYPES[c.type]), p.rows);
+  const chunk = api().DuckDBDataChunk.create(t.columns.map((c) => duckType(c.type)), p.rows);
   chunk.setColumns(p.columns);
   p.appender.appendDataChunk(chunk);
   p.columns = t.columns.map(() => []);
