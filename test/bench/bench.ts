@@ -3,7 +3,7 @@
 // it prints a markdown table for the README, with the machine and its load.
 //
 //   npm run bench -- [--sizes 100MB,1GB,2GB] [--runs 3] [--keep DIR] [--traces real,stress]
-//                    [--tools wc,grep,awk,node-lines,node-regex,summary,analyze,analyze2]
+//                    [--tools wc,grep,awk,gawk,node-lines,node-regex,summary,analyze,analyze2]
 //
 // For each trace and size: `real` is a real capture repeated with shifted timestamps
 // (test/bench/repeat-real.ts, issue 17: the event mix a user's trace has), `stress` the generator's
@@ -16,6 +16,7 @@
 //                                  first match when its output is /dev/null)
 //   awk -f test/bench/baseline.awk the "what a user would otherwise do" baseline: one pass pairing
 //                                  module_get/put and contention_begin/end (mawk on the lab machine)
+//   gawk -f test/bench/baseline.awk the same script in GNU awk, when installed (context, no ratio)
 //   node-floors.js lines           Node's own ceiling: 1 MiB reads, newlines counted (String.indexOf)
 //                                  (test/bench/node-floors.ts); no line is looked at
 //   node-floors.js regex           a plain regex-per-line reader in Node (readline + one regex),
@@ -141,6 +142,9 @@ function measureAll(file: string, tools: Set<string>, runs: number, outFile: str
   if (tools.has('wc')) m.set('wc', measure('wc -l', ['wc', '-l', file], runs, toFile));
   if (tools.has('grep')) m.set('grep', measure('grep -c module_get', ['grep', '-c', 'module_get', file], runs, toFile));
   if (tools.has('awk')) m.set('awk', measure('awk -f baseline.awk', ['awk', '-f', BASELINE, file], runs, toFile));
+  // Context only (the ratios stay against `awk`): Debian's awk is mawk; a user on another distribution
+  // gets gawk, a little slower on this script. Skipped when gawk is not installed.
+  if (tools.has('gawk') && firstLine('gawk', ['--version']) !== 'unknown') m.set('gawk', measure('gawk -f baseline.awk (context)', ['gawk', '-f', BASELINE, file], runs, toFile));
   if (tools.has('node-lines')) m.set('node-lines', measure('node: count newlines (floor)', [process.execPath, FLOORS, 'lines', file], runs, toFile));
   if (tools.has('node-regex')) m.set('node-regex', measure('node: regex per line', [process.execPath, FLOORS, 'regex', file], runs, toFile));
   let events = 0;
@@ -246,7 +250,7 @@ async function main(): Promise<void> {
   }
   const sizes = arg('--sizes', '100MB,1GB,2GB').split(',').map(parseSize);
   const runs = Math.max(1, Number(arg('--runs', '3')));
-  const tools = new Set(arg('--tools', 'wc,grep,awk,node-lines,node-regex,summary,analyze,analyze2').split(','));
+  const tools = new Set(arg('--tools', 'wc,grep,awk,gawk,node-lines,node-regex,summary,analyze,analyze2').split(','));
   const kinds = arg('--traces', 'real,stress').split(',') as TraceKind[];
   for (const k of kinds) if (k !== 'real' && k !== 'stress') throw new Error(`bad --traces ${k} (real, stress)`);
   const keep = arg('--keep', '');
