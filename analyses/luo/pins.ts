@@ -14,7 +14,7 @@
 // - `do_init_module` puts the reference taken while loading, which no module_get shows (real README
 //   §3.1): a known untraced get, not a finding.
 // A window is `incomplete` when a lost-events gap occurred while it was open.
-import type { TraceEvent } from '../../parsers/event.js';
+import type { EventKind, TraceEvent } from '../../parsers/event.js';
 import { type CallSiteClass, classifyCallSite } from '../kernel/kernel-models.js';
 import type { LuoCallTracker } from '../stream/luo-calls.js';
 import type { Segment } from '../stream/segments.js';
@@ -83,11 +83,21 @@ function unquote(v: string): string {
   return v.replace(/^"|"$/g, '');
 }
 
+/** A call site without its offset and module: once per distinct text, not per reference (bounded like the name tables). */
 function bareSite(site: string): string {
-  return site.replace(/\+0x[0-9a-f]+(\/0x[0-9a-f]+)?$/i, '').replace(/ \[.*\]$/, '');
+  let bare = BARE_SITES.get(site);
+  if (bare === undefined) {
+    if (BARE_SITES.size >= 4096) BARE_SITES.clear();
+    bare = site.replace(/\+0x[0-9a-f]+(\/0x[0-9a-f]+)?$/i, '').replace(/ \[.*\]$/, '');
+    BARE_SITES.set(site, bare);
+  }
+  return bare;
 }
+const BARE_SITES = new Map<string, string>();
 
 export class PinReducer {
+  /** The kinds push reads (LuoAnalysis routes only these to it). */
+  static readonly kinds: readonly EventKind[] = ['lost', 'module_get', 'module_put'];
   /** (segment, module, key) -> open windows, oldest first */
   private readonly open = new Map<string, PinWindow[]>();
   readonly closed: PinWindow[] = [];

@@ -9,7 +9,7 @@
 // event of a freshly loaded module. `delete_module` returns -EWOULDBLOCK (-EAGAIN) while references
 // beyond the base remain, unless forced with O_TRUNC (`rmmod -f`), which taints and unloads anyway
 // (§4 "Unload behaviour", §7(b)).
-import type { TraceEvent } from '../../parsers/event.js';
+import type { EventKind, TraceEvent } from '../../parsers/event.js';
 import { errnoName } from '../kernel/errno.js';
 import { probedFunction } from '../kernel/kernel-models.js';
 import type { Segment } from '../stream/segments.js';
@@ -83,6 +83,8 @@ const MAX_MISMATCHES = 20;
 export const CALL_SITE_LIMITS = limits(1024);
 
 export class RefcountReducer {
+  /** The kinds push reads (LuoAnalysis routes only these to it). */
+  static readonly kinds: readonly EventKind[] = ['kprobe', 'fentry', 'module_get', 'module_put', 'module_load', 'module_free', 'syscall_enter', 'syscall_exit'];
   private readonly stats = new Map<string, ModuleStats>();
   /** Call site names, bounded: a site's own name while admitted, else FOLD_KEY (LUO sites are protected). */
   readonly sites: BoundedTable<string, string>;

@@ -13,10 +13,10 @@
 //   SESSION_FINISH ioctl (0xba42) or implicitly when the fd is closed (§1.2 Finish / Release).
 // File sets are reused after a session is freed, so a binding ends with the abort or finish.
 // Where probes are missing the report says which phases could not be seen instead of guessing.
-import type { TraceEvent } from '../../parsers/event.js';
+import type { EventKind, TraceEvent } from '../../parsers/event.js';
 import { errnoName } from '../kernel/errno.js';
 import { LUO_PHASES, PHASE_OF_FUNCTION } from '../kernel/phases.js';
-import type { CallEdge, LuoCallTracker } from '../stream/luo-calls.js';
+import { CALL_EDGE_KINDS, type CallEdge, type LuoCallTracker } from '../stream/luo-calls.js';
 import type { Segment } from '../stream/segments.js';
 import { type TaskKey, taskKey } from '../stream/task-key.js';
 import { BackwardSpans } from './backwards.js';
@@ -162,6 +162,8 @@ function close(phase: PhaseRecord, edge: CallEdge, backwards: BackwardSpans): vo
 }
 
 export class SessionReducer {
+  /** The kinds push reads: the ioctl syscalls and the kinds a LUO call edge comes from (LuoAnalysis routes only these). */
+  static readonly kinds: readonly EventKind[] = ['syscall_enter', 'syscall_exit', ...CALL_EDGE_KINDS];
   private readonly segs = new Map<number, SegState>();
   readonly orphans: OrphanPhase[] = [];
   readonly globalPhases: GlobalPhase[] = [];

@@ -51,7 +51,8 @@ export function noteIdentity(id: Identity, ev: TraceEvent): void {
     case 'contention_end':
     case 'lock_acquire':
     case 'lock_release':
-      if (ev.fields.hashed && id.hashed.size < MAX_HASHED) id.hashed.add(ev.fields.lock);
+      // The size first: once the set is full (most of a long trace), nothing of the event is read.
+      if (id.hashed.size < MAX_HASHED && ev.fields.hashed) id.hashed.add(ev.fields.lock);
       return;
     case 'module_get':
     case 'module_put': {

@@ -6,7 +6,7 @@
 // the enclosing `liveupdate_register_file_handler`, and so on (docs/luo-model.md §2, §6). The tracker is
 // fed the same stream as the reducers and answers that question at the current point of the stream.
 // Calls whose entry is before the start of the trace are reported with `start: null`.
-import type { TraceEvent } from '../../parsers/event.js';
+import type { EventKind, TraceEvent } from '../../parsers/event.js';
 import { isLuoFunction, probedFunction } from '../kernel/kernel-models.js';
 import { PHASE_OF_FUNCTION, type PhaseName } from '../kernel/phases.js';
 import { type TaskKey, taskKey } from './task-key.js';
@@ -41,6 +41,9 @@ export interface CallEdge {
    */
   acrossLoss?: boolean;
 }
+
+/** The kinds a call edge can come from (LuoCallTracker.edge): a reader of lastEdge needs no other. */
+export const CALL_EDGE_KINDS: readonly EventKind[] = ['kprobe', 'fentry', 'funcgraph_entry', 'kretprobe', 'fexit', 'funcgraph_exit', 'funcgraph_leaf'];
 
 export class LuoCallTracker {
   private readonly stacks = new Map<TaskKey, OpenCall[]>();
