@@ -54,6 +54,10 @@ export interface PinWindow {
   luoFunction: string | null;
   durationNs: number | null;
   incomplete: boolean;
+  /** Lost-event gaps of its segment when the get was seen (internal: a gap since makes it incomplete). */
+  gapAtGet: number;
+  /** The session that owned the get (internal: an incoming session is named only later, at retrieve). */
+  owner: { name: string | null } | null;
 }
 
 export interface UnmatchedPut {
@@ -107,8 +111,6 @@ export class PinReducer {
   readonly backwards = new BackwardSpans();
   /** Lost-event gaps seen per segment so far. */
   private readonly gaps = new Map<number, number>();
-  private readonly gapAtGet = new WeakMap<PinWindow, number>();
-  private readonly owners = new WeakMap<PinWindow, { name: string | null }>();
 
   /**
    * Open windows of references LUO does not take (vfs, loader, other) beyond MAX_OPEN_OTHER are
@@ -182,6 +184,8 @@ export class PinReducer {
         luoFunction: stack.length ? stack[stack.length - 1].func : null,
         durationNs: null,
         incomplete: false,
+        gapAtGet: this.gaps.get(seg.id) ?? 0,
+        owner: null,
       };
       // An FLB pin is the FLB's, not the session whose file happened to be its first user
       // (docs/luo-model.md §1.4, §4 "FLB owner"): it is never charged to a session.
@@ -189,9 +193,8 @@ export class PinReducer {
       if (owner) {
         w.session = owner.key;
         w.sessionName = owner.name;
-        this.owners.set(w, owner);
+        w.owner = owner;
       }
-      this.gapAtGet.set(w, this.gaps.get(seg.id) ?? 0);
       let list = this.open.get(mapKey);
       if (!list) this.open.set(mapKey, (list = []));
       list.push(w);
@@ -215,7 +218,7 @@ export class PinReducer {
       this.unmatched.push({ module, segment: seg.id, src: ev.src, line: ev.line, time: ev.time, callSite: site, class: cls, reason, keys });
       return;
     }
-    this.release(w, ev.src, ev.line, ev.time, site, (this.gaps.get(seg.id) ?? 0) !== this.gapAtGet.get(w), flb, handler);
+    this.release(w, ev.src, ev.line, ev.time, site, (this.gaps.get(seg.id) ?? 0) !== w.gapAtGet, flb, handler);
   }
 
   /** The open window a put of `site` releases, looked up by its keys in turn (removed from the open list). */
@@ -229,8 +232,7 @@ export class PinReducer {
 
   private release(w: PinWindow, src: number, line: number, time: number | null, site: string, gap: boolean, flb: string | null = null, handler: string | null = null): void {
     // Incoming sessions get their name at retrieve, after the deserialize get.
-    const owner = this.owners.get(w);
-    if (owner && w.sessionName === null) w.sessionName = owner.name;
+    if (w.owner && w.sessionName === null) w.sessionName = w.owner.name;
     if (w.class === 'luo-flb') {
       w.flb ??= flb;
       w.flbHandler ??= handler;
@@ -280,9 +282,8 @@ export class PinReducer {
     const out: PinWindow[] = [];
     for (const list of this.open.values()) {
       for (const w of list) {
-        if ((this.gaps.get(w.segment) ?? 0) !== this.gapAtGet.get(w)) w.incomplete = true;
-        const owner = this.owners.get(w);
-        if (owner && w.sessionName === null) w.sessionName = owner.name;
+        if ((this.gaps.get(w.segment) ?? 0) !== w.gapAtGet) w.incomplete = true;
+        if (w.owner && w.sessionName === null) w.sessionName = w.owner.name;
         out.push(w);
       }
     }

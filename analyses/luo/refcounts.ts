@@ -79,6 +79,11 @@ export function isUnloaded(s: ModuleStats): boolean {
 }
 const MAX_MISMATCHES = 20;
 
+/** The key of a module's statistics in one segment. */
+function statsKey(segId: number, module: string): string {
+  return `${segId}\u0000${module}`;
+}
+
 /** Distinct call sites counted by name (getsBySite, putsBySite); later ones count under FOLD_KEY. */
 export const CALL_SITE_LIMITS = limits(1024);
 
@@ -112,8 +117,7 @@ export class RefcountReducer {
    */
   private readonly entries = new Map<string, Map<TaskKey, number>>();
 
-  private get(segId: number, src: number, module: string): ModuleStats {
-    const key = `${segId}\u0000${module}`;
+  private get(segId: number, src: number, module: string, key = statsKey(segId, module)): ModuleStats {
     let s = this.stats.get(key);
     if (!s) {
       s = {
@@ -160,7 +164,8 @@ export class RefcountReducer {
       case 'module_put': {
         const f = ev.fields;
         const module = this.moduleOf(f.module);
-        const s = this.get(seg.id, ev.src, module);
+        const key = statsKey(seg.id, module);
+        const s = this.get(seg.id, ev.src, module, key);
         const site = this.sites.row(f.callSite, module !== FOLD_MODULE);
         if (module === FOLD_MODULE && this.names?.isFold(module)) {
           // Folded modules: true counts, no refcount check (their refcnt values are not one module's).
@@ -169,7 +174,6 @@ export class RefcountReducer {
           addCount(ev.kind === 'module_get' ? s.getsBySite : s.putsBySite, site);
           return;
         }
-        const key = `${seg.id}\u0000${module}`;
         const pending = this.entries.get(key);
         const task = taskKey(ev.src, ev.pid);
         let entry = pending?.get(task) ?? null;

@@ -574,12 +574,14 @@ export class SessionReducer {
   sessionOfTask(segId: number, src: number, pid: number | null): SessionRecord | null {
     const st = this.segs.get(segId);
     if (!st) return null;
-    for (const fs of this.calls.openFileSets(src, pid)) {
-      const s = st.live.get(fs);
+    // The file sets of its open calls, innermost first (LuoCallTracker.openFileSets, without a generator per call).
+    const open = this.calls.openCalls(src, pid);
+    for (let i = open.length - 1; i >= 0; i--) {
+      const fs = open[i].args.file_set;
+      const s = fs ? st.live.get(fs) : undefined;
       if (s) return s;
     }
     // Calls without a file_set (function_graph): the session enterWithoutFileSet bound the call to.
-    const open = this.calls.openCalls(src, pid);
     for (let i = open.length - 1; i >= 0; i--) {
       if (open[i].args.file_set || LUO_PHASES[open[i].func]?.scope !== 'session' || open[i].func === 'luo_session_create' || open[i].func === 'luo_session_retrieve') continue;
       const s = st.open.get(open[i])?.session;
