@@ -186,12 +186,21 @@ export class SessionReducer {
 
   constructor(private readonly calls: LuoCallTracker) {}
 
+  /** The state of the segment asked for last (most events follow one of the same segment). */
+  private lastSeg: SegState | null = null;
+  private lastSegId = -1;
+  /** The function added to probedFunctions last (consecutive edges mostly name the same few). */
+  private lastProbed: string | null = null;
+
   private seg(id: number): SegState {
+    if (id === this.lastSegId && this.lastSeg !== null) return this.lastSeg;
     let s = this.segs.get(id);
     if (!s) {
       s = { sessions: [], live: new Map(), unbound: new Map(), retrieving: new Map(), creating: new Map(), open: new Map(), ended: new Map(), current: new Map() };
       this.segs.set(id, s);
     }
+    this.lastSegId = id;
+    this.lastSeg = s;
     return s;
   }
 
@@ -208,7 +217,10 @@ export class SessionReducer {
     }
     const edge = this.calls.lastEdge;
     if (!edge) return;
-    this.probedFunctions.add(edge.call.func);
+    if (edge.call.func !== this.lastProbed) {
+      this.lastProbed = edge.call.func;
+      this.probedFunctions.add(edge.call.func);
+    }
     const st = this.seg(seg.id);
     // A function_graph leaf (`luo_retrieve_file(); /* ret=0x0 */`) is its call and its return at once.
     if (ev.kind === 'funcgraph_leaf' && edge.type === 'exit' && !edge.entryMissing) this.enter({ ...edge, type: 'enter', end: null, ret: null, endLine: null }, st, seg);
