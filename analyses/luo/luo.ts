@@ -205,12 +205,18 @@ export class LuoAnalysis {
   private sessionsByBoot(boots: Boot[], bootOfSeg: Map<number, Boot>): Map<number, SessionRecord[]> {
     const sessionsByBoot = new Map<number, SessionRecord[]>();
     for (const b of boots) sessionsByBoot.set(b.id, b.segments.flatMap((s) => this.sessions.sessionsOf(s.id)));
+    // The newest session of each boot holding a file set that was not aborted, by file set, made once per
+    // boot (a search per orphan was quadratic). Joining an orphan never makes a session aborted or failed.
+    const owners = new Map<number, Map<string | null, SessionRecord>>();
     for (const o of this.sessions.orphans) {
       const boot = bootOfSeg.get(o.segment);
       if (!boot) continue;
-      const list = sessionsByBoot.get(boot.id) ?? [];
-      // The newest session of that boot holding the file set that was not aborted.
-      const owner = [...list].reverse().find((s) => s.fileSet === o.fileSet && s.state !== 'aborted' && s.state !== 'failed');
+      let byFileSet = owners.get(boot.id);
+      if (!byFileSet) {
+        owners.set(boot.id, (byFileSet = new Map()));
+        for (const s of sessionsByBoot.get(boot.id) ?? []) if (s.state !== 'aborted' && s.state !== 'failed') byFileSet.set(s.fileSet, s);
+      }
+      const owner = byFileSet.get(o.fileSet);
       if (owner) {
         // finish() may run again on a live stream (TUI --follow): attach each orphan phase once.
         if (!owner.phases.includes(o.phase)) owner.phases.push(o.phase);
@@ -284,7 +290,7 @@ export class LuoAnalysis {
       putCallSite: w.putCallSite,
       session: s?.name ?? w.sessionName,
       sessionId: s ? (j.idOf.get(s.key) ?? null) : null,
-      flb: w.class === 'luo-flb' ? (w.flb ?? this.flbOfModule(w)) : null,
+      flb: w.class === 'luo-flb' ? (w.flb ?? this.flbOfModuleOnce(j, w)) : null,
       token: w.token,
       luoFunction: w.luoFunction,
       durationNs: w.durationNs,
@@ -323,6 +329,15 @@ export class LuoAnalysis {
       }
     }
     return out;
+  }
+
+  /** flbOfModule once per (segment, module, handler): it scans every registration, and FLB windows grow with them. */
+  private flbOfModuleOnce(j: Joined, w: PinWindow): string | null {
+    const key = `${w.segment}\u0000${w.module}\u0000${w.flbHandler === null ? '\u0001' : w.flbHandler}`;
+    j.flbOf ??= new Map();
+    let flb = j.flbOf.get(key);
+    if (flb === undefined) j.flbOf.set(key, (flb = this.flbOfModule(w)));
+    return flb;
   }
 
   /**
@@ -496,6 +511,8 @@ interface Joined {
   /** Boots whose last liveupdate_reboot returned an error: when it returned. */
   failedKexecEnd: Map<number, number>;
   sessionByKey?: Map<number, SessionRecord>;
+  /** flbOfModule's answers, by segment, module and handler. */
+  flbOf?: Map<string, string | null>;
   /** See LuoAnalysis.missingPuts. */
   missingPuts?: Map<string, Array<{ src: number; line: number }>>;
 }
