@@ -182,6 +182,15 @@ const VFS_SITES = new Set(['misc_open', '__anon_inode_getfile', '__fput', 'fops_
 const LOADER_SITES = new Set(['do_init_module', 'sys_init_module', 'load_module', 'try_module_get', 'ref_module', 'do_free_init', 'sys_delete_module', '__se_sys_finit_module', '__do_sys_finit_module']);
 
 export function classifyCallSite(callSite: string): CallSiteClass {
+  // Once per distinct call site text, not per module reference (issue 17).
+  let cls = CLASS_OF_SITE.get(callSite);
+  if (cls === undefined) cls = remember(CLASS_OF_SITE, callSite, classifySite(callSite));
+  return cls;
+}
+
+const CLASS_OF_SITE = new Map<string, CallSiteClass>();
+
+function classifySite(callSite: string): CallSiteClass {
   const site = callSite.replace(/\+0x[0-9a-f]+(\/0x[0-9a-f]+)?$/i, '').replace(/ \[.*\]$/, '');
   for (const m of Object.values(KERNEL_MODELS)) {
     if (m.sites.registrationGet.includes(site) || m.sites.registrationPut.includes(site)) return 'luo-registration';

@@ -4,7 +4,7 @@
 // file whose freeze() failed, and `luo_session_serialize()` unfreezes the sessions frozen before it.
 // This reducer keeps the two facts no probe of a LUO function carries: the reboot() result and the
 // log line. luo.ts joins them with the liveupdate_reboot phase and the sessions (kexecJson).
-import type { TraceEvent } from '../../parsers/event.js';
+import type { EventKind, TraceEvent } from '../../parsers/event.js';
 import { errnoName, errnoNumber } from '../kernel/errno.js';
 import type { Segment } from '../stream/segments.js';
 import type { GlobalPhase, PhaseRecord, SessionRecord } from './sessions.js';
@@ -54,6 +54,8 @@ export function parseFreezeFailed(text: string): Pick<FreezeFailedLine, 'token' 
 }
 
 export class KexecReducer {
+  /** The kinds push reads (LuoAnalysis routes only these to it). */
+  static readonly kinds: readonly EventKind[] = ['syscall_exit', 'printk'];
   readonly rebootExits: RebootExit[] = [];
   readonly freezeFailed: FreezeFailedLine[] = [];
 

@@ -2,7 +2,7 @@
 // sessions and their phases, module pin windows, refcount balance, and the verdicts a user reads
 // first. The pieces are small reducers (segments, sessions, pins, refcounts, registry); this file
 // feeds them one stream and joins their results at the end (across sources and across kexec).
-import type { TraceEvent } from '../../parsers/event.js';
+import type { EventKind, EventOf, ModuleRefEvent, TraceEvent } from '../../parsers/event.js';
 import {
   KERNEL_MODELS,
   type KernelModelId,
@@ -11,19 +11,19 @@ import {
   classifyCallSite,
 } from '../kernel/kernel-models.js';
 import { type PhaseName, sessionFunctionOf } from '../kernel/phases.js';
-import type { LuoCallTracker } from '../stream/luo-calls.js';
+import { CALL_EDGE_KINDS, type LuoCallTracker } from '../stream/luo-calls.js';
 import { PinReducer, type PinWindow } from './pins.js';
 import type { FinishContext } from '../stream/reducer.js';
 import { type ModuleStats, RefcountReducer, isUnloaded } from './refcounts.js';
 import { RegistryReducer } from './registry.js';
-import { type Boot, SegmentTracker } from '../stream/segments.js';
+import { type Boot, type Segment, SegmentTracker } from '../stream/segments.js';
 import { type PhaseRecord, type SessionRecord, SessionReducer } from './sessions.js';
 import type { BootJson, LuoSection, LuoSectionBody, ModuleJson, PhaseJson, PinWindowJson, SessionJson } from './schema.js';
 import { isLuoPin, isLuoReference, isSessionPin, type OpenReason, openReasonText } from './pin-kinds.js';
 import { addCount, foldLabel, nameTable, type TableLimits } from '../../parsers/name-table.js';
 import { ModuleNames } from './module-names.js';
 
-/** Every name MODEL_EVIDENCE looks for (collectEvidence counts no other). */
+/** Every name MODEL_EVIDENCE looks for (LuoAnalysis.count counts no other). */
 const EVIDENCE_NAMES = new Set(MODEL_EVIDENCE.map((e) => e.name));
 import { KexecReducer, kexecFromLog, kexecJson } from './kexec-attempts.js';
 
@@ -32,6 +32,9 @@ const TEST_FLB_PREFIX = 'liveupdate-test-flb-v';
 
 /** The LUO call that freezes every session and returns only if the kexec will not happen (luo_core.c). */
 const KEXEC_ENTRY = 'liveupdate_reboot';
+
+/** One reader of the LUO side, given the events of the kinds it declared (LuoAnalysis.route). */
+type LuoReader = (ev: TraceEvent, seg: Segment) => void;
 
 export interface LuoOptions {
   kernelModel?: KernelModelId;
@@ -66,39 +69,58 @@ export class LuoAnalysis {
     this.sessions.onOmitted = opts.onOmittedSession ?? null;
     this.pins = new PinReducer(this.calls, this.sessions, this.moduleNames);
     this.registry = new RegistryReducer(this.calls);
+    this.routeAll();
   }
 
   /**
    * Fed by stream/reducer.ts feedInOrder, after the call tracker. Inside, the order is this one:
-   * segments first (every reducer files the event under its segment), sessions before pins (a pin is
-   * owned by the session of its task, sessionOfTask).
+   * segments first (every reducer files the event under its segment), then the readers of the
+   * event's kind in the order `route` registered them: the module table before the reducers that
+   * count modules, sessions before pins (a pin is owned by the session of its task, sessionOfTask).
+   * Most events (lock and contention events, probes of non-LUO functions) are wanted by no reader
+   * here but the segments: one table lookup on the kind decides it (issue 17).
    */
   push(ev: TraceEvent): void {
     const seg = this.segments.push(ev);
-    this.moduleNames.admit(ev);
-    this.sessions.push(ev, seg);
-    this.pins.push(ev, seg);
-    this.refcounts.push(ev, seg);
-    this.registry.push(ev, seg);
-    this.kexec.push(ev, seg);
-    this.collectEvidence(ev);
+    const readers = this.readers.get(ev.kind);
+    if (readers === undefined) return;
+    for (let i = 0; i < readers.length; i++) readers[i](ev, seg);
   }
 
-  private collectEvidence(ev: TraceEvent): void {
-    let counts: Map<string, number>;
-    let name: string;
-    if (ev.kind === 'module_get' || ev.kind === 'module_put') {
-      name = ev.fields.callSite;
-      if (!isLuoReference({ class: classifyCallSite(name) })) return;
-      counts = this.evidence.call_site;
-    } else if (ev.kind === 'lock_acquire') {
-      name = ev.fields.lockName;
-      counts = this.evidence.lock;
-    } else if (this.calls.lastEdge?.type === 'enter') {
-      name = this.calls.lastEdge.call.func;
-      counts = this.evidence.function;
-    } else return;
-    // Only the names the model table reads are counted: a trace names any number of locks.
+  /** Kind -> the readers that want it, in the order they run. */
+  private readonly readers = new Map<string, LuoReader[]>();
+
+  /** Register a reader for its kinds (called in the order the readers must see an event). */
+  private route(kinds: readonly EventKind[], reader: LuoReader): void {
+    for (const k of kinds) {
+      let list = this.readers.get(k);
+      if (!list) this.readers.set(k, (list = []));
+      list.push(reader);
+    }
+  }
+
+  private routeAll(): void {
+    this.route(ModuleNames.kinds, (ev) => this.moduleNames.admit(ev));
+    this.route(SessionReducer.kinds, (ev, seg) => this.sessions.push(ev, seg));
+    this.route(PinReducer.kinds, (ev, seg) => this.pins.push(ev, seg));
+    this.route(RefcountReducer.kinds, (ev, seg) => this.refcounts.push(ev, seg));
+    this.route(RegistryReducer.kinds, (ev, seg) => this.registry.push(ev, seg));
+    this.route(KexecReducer.kinds, (ev, seg) => this.kexec.push(ev, seg));
+    // How often each model signature was seen: call sites, locks and LUO functions entered.
+    this.route(['module_get', 'module_put'], (ev) => this.callSiteEvidence((ev as ModuleRefEvent).fields.callSite));
+    this.route(['lock_acquire'], (ev) => this.count(this.evidence.lock, (ev as EventOf<'lock_acquire'>).fields.lockName));
+    this.route(CALL_EDGE_KINDS, () => {
+      const edge = this.calls.lastEdge;
+      if (edge !== null && edge.type === 'enter') this.count(this.evidence.function, edge.call.func);
+    });
+  }
+
+  private callSiteEvidence(site: string): void {
+    if (EVIDENCE_NAMES.has(site) && isLuoReference({ class: classifyCallSite(site) })) this.count(this.evidence.call_site, site);
+  }
+
+  /** Only the names the model table reads are counted: a trace names any number of locks. */
+  private count(counts: Map<string, number>, name: string): void {
     if (EVIDENCE_NAMES.has(name)) counts.set(name, (counts.get(name) ?? 0) + 1);
   }
 
@@ -183,12 +205,18 @@ export class LuoAnalysis {
   private sessionsByBoot(boots: Boot[], bootOfSeg: Map<number, Boot>): Map<number, SessionRecord[]> {
     const sessionsByBoot = new Map<number, SessionRecord[]>();
     for (const b of boots) sessionsByBoot.set(b.id, b.segments.flatMap((s) => this.sessions.sessionsOf(s.id)));
+    // The newest session of each boot holding a file set that was not aborted, by file set, made once per
+    // boot (a search per orphan was quadratic). Joining an orphan never makes a session aborted or failed.
+    const owners = new Map<number, Map<string | null, SessionRecord>>();
     for (const o of this.sessions.orphans) {
       const boot = bootOfSeg.get(o.segment);
       if (!boot) continue;
-      const list = sessionsByBoot.get(boot.id) ?? [];
-      // The newest session of that boot holding the file set that was not aborted.
-      const owner = [...list].reverse().find((s) => s.fileSet === o.fileSet && s.state !== 'aborted' && s.state !== 'failed');
+      let byFileSet = owners.get(boot.id);
+      if (!byFileSet) {
+        owners.set(boot.id, (byFileSet = new Map()));
+        for (const s of sessionsByBoot.get(boot.id) ?? []) if (s.state !== 'aborted' && s.state !== 'failed') byFileSet.set(s.fileSet, s);
+      }
+      const owner = byFileSet.get(o.fileSet);
       if (owner) {
         // finish() may run again on a live stream (TUI --follow): attach each orphan phase once.
         if (!owner.phases.includes(o.phase)) owner.phases.push(o.phase);
@@ -262,7 +290,7 @@ export class LuoAnalysis {
       putCallSite: w.putCallSite,
       session: s?.name ?? w.sessionName,
       sessionId: s ? (j.idOf.get(s.key) ?? null) : null,
-      flb: w.class === 'luo-flb' ? (w.flb ?? this.flbOfModule(w)) : null,
+      flb: w.class === 'luo-flb' ? (w.flb ?? this.flbOfModuleOnce(j, w)) : null,
       token: w.token,
       luoFunction: w.luoFunction,
       durationNs: w.durationNs,
@@ -301,6 +329,15 @@ export class LuoAnalysis {
       }
     }
     return out;
+  }
+
+  /** flbOfModule once per (segment, module, handler): it scans every registration, and FLB windows grow with them. */
+  private flbOfModuleOnce(j: Joined, w: PinWindow): string | null {
+    const key = `${w.segment}\u0000${w.module}\u0000${w.flbHandler === null ? '\u0001' : w.flbHandler}`;
+    j.flbOf ??= new Map();
+    let flb = j.flbOf.get(key);
+    if (flb === undefined) j.flbOf.set(key, (flb = this.flbOfModule(w)));
+    return flb;
   }
 
   /**
@@ -474,6 +511,8 @@ interface Joined {
   /** Boots whose last liveupdate_reboot returned an error: when it returned. */
   failedKexecEnd: Map<number, number>;
   sessionByKey?: Map<number, SessionRecord>;
+  /** flbOfModule's answers, by segment, module and handler. */
+  flbOf?: Map<string, string | null>;
   /** See LuoAnalysis.missingPuts. */
   missingPuts?: Map<string, Array<{ src: number; line: number }>>;
 }

@@ -7,7 +7,7 @@
 // Needed by the verdicts, so admitted up to the hard cap: a module referenced by LUO itself (a
 // luo-file, luo-flb or registration call site, docs/luo-model.md §4), through its own file
 // operations (vfs: an open file explains an open pin), or by a task inside a LUO call.
-import type { TraceEvent } from '../../parsers/event.js';
+import type { EventKind, TraceEvent } from '../../parsers/event.js';
 import { classifyCallSite } from '../kernel/kernel-models.js';
 import { limits, NameBudget, type TableLimits } from '../../parsers/name-table.js';
 import type { LuoCallTracker } from '../stream/luo-calls.js';
@@ -19,6 +19,8 @@ export const MODULE_LIMITS = limits(1024, 32768);
 export const FOLD_MODULE = '(other)';
 
 export class ModuleNames {
+  /** The kinds admit reads (LuoAnalysis routes only these to it). */
+  static readonly kinds: readonly EventKind[] = ['module_get', 'module_put', 'module_load', 'module_free'];
   private readonly kept = new Set<string>();
   readonly budget: NameBudget;
 

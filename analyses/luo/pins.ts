@@ -14,7 +14,7 @@
 // - `do_init_module` puts the reference taken while loading, which no module_get shows (real README
 //   §3.1): a known untraced get, not a finding.
 // A window is `incomplete` when a lost-events gap occurred while it was open.
-import type { TraceEvent } from '../../parsers/event.js';
+import type { EventKind, TraceEvent } from '../../parsers/event.js';
 import { type CallSiteClass, classifyCallSite } from '../kernel/kernel-models.js';
 import type { LuoCallTracker } from '../stream/luo-calls.js';
 import type { Segment } from '../stream/segments.js';
@@ -54,6 +54,10 @@ export interface PinWindow {
   luoFunction: string | null;
   durationNs: number | null;
   incomplete: boolean;
+  /** Lost-event gaps of its segment when the get was seen (internal: a gap since makes it incomplete). */
+  gapAtGet: number;
+  /** The session that owned the get (internal: an incoming session is named only later, at retrieve). */
+  owner: { name: string | null } | null;
 }
 
 export interface UnmatchedPut {
@@ -83,11 +87,21 @@ function unquote(v: string): string {
   return v.replace(/^"|"$/g, '');
 }
 
+/** A call site without its offset and module: once per distinct text, not per reference (bounded like the name tables). */
 function bareSite(site: string): string {
-  return site.replace(/\+0x[0-9a-f]+(\/0x[0-9a-f]+)?$/i, '').replace(/ \[.*\]$/, '');
+  let bare = BARE_SITES.get(site);
+  if (bare === undefined) {
+    if (BARE_SITES.size >= 4096) BARE_SITES.clear();
+    bare = site.replace(/\+0x[0-9a-f]+(\/0x[0-9a-f]+)?$/i, '').replace(/ \[.*\]$/, '');
+    BARE_SITES.set(site, bare);
+  }
+  return bare;
 }
+const BARE_SITES = new Map<string, string>();
 
 export class PinReducer {
+  /** The kinds push reads (LuoAnalysis routes only these to it). */
+  static readonly kinds: readonly EventKind[] = ['lost', 'module_get', 'module_put'];
   /** (segment, module, key) -> open windows, oldest first */
   private readonly open = new Map<string, PinWindow[]>();
   readonly closed: PinWindow[] = [];
@@ -97,8 +111,6 @@ export class PinReducer {
   readonly backwards = new BackwardSpans();
   /** Lost-event gaps seen per segment so far. */
   private readonly gaps = new Map<number, number>();
-  private readonly gapAtGet = new WeakMap<PinWindow, number>();
-  private readonly owners = new WeakMap<PinWindow, { name: string | null }>();
 
   /**
    * Open windows of references LUO does not take (vfs, loader, other) beyond MAX_OPEN_OTHER are
@@ -172,6 +184,8 @@ export class PinReducer {
         luoFunction: stack.length ? stack[stack.length - 1].func : null,
         durationNs: null,
         incomplete: false,
+        gapAtGet: this.gaps.get(seg.id) ?? 0,
+        owner: null,
       };
       // An FLB pin is the FLB's, not the session whose file happened to be its first user
       // (docs/luo-model.md §1.4, §4 "FLB owner"): it is never charged to a session.
@@ -179,9 +193,8 @@ export class PinReducer {
       if (owner) {
         w.session = owner.key;
         w.sessionName = owner.name;
-        this.owners.set(w, owner);
+        w.owner = owner;
       }
-      this.gapAtGet.set(w, this.gaps.get(seg.id) ?? 0);
       let list = this.open.get(mapKey);
       if (!list) this.open.set(mapKey, (list = []));
       list.push(w);
@@ -205,7 +218,7 @@ export class PinReducer {
       this.unmatched.push({ module, segment: seg.id, src: ev.src, line: ev.line, time: ev.time, callSite: site, class: cls, reason, keys });
       return;
     }
-    this.release(w, ev.src, ev.line, ev.time, site, (this.gaps.get(seg.id) ?? 0) !== this.gapAtGet.get(w), flb, handler);
+    this.release(w, ev.src, ev.line, ev.time, site, (this.gaps.get(seg.id) ?? 0) !== w.gapAtGet, flb, handler);
   }
 
   /** The open window a put of `site` releases, looked up by its keys in turn (removed from the open list). */
@@ -219,8 +232,7 @@ export class PinReducer {
 
   private release(w: PinWindow, src: number, line: number, time: number | null, site: string, gap: boolean, flb: string | null = null, handler: string | null = null): void {
     // Incoming sessions get their name at retrieve, after the deserialize get.
-    const owner = this.owners.get(w);
-    if (owner && w.sessionName === null) w.sessionName = owner.name;
+    if (w.owner && w.sessionName === null) w.sessionName = w.owner.name;
     if (w.class === 'luo-flb') {
       w.flb ??= flb;
       w.flbHandler ??= handler;
@@ -270,9 +282,8 @@ export class PinReducer {
     const out: PinWindow[] = [];
     for (const list of this.open.values()) {
       for (const w of list) {
-        if ((this.gaps.get(w.segment) ?? 0) !== this.gapAtGet.get(w)) w.incomplete = true;
-        const owner = this.owners.get(w);
-        if (owner && w.sessionName === null) w.sessionName = owner.name;
+        if ((this.gaps.get(w.segment) ?? 0) !== w.gapAtGet) w.incomplete = true;
+        if (w.owner && w.sessionName === null) w.sessionName = w.owner.name;
         out.push(w);
       }
     }

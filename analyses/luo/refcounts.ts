@@ -9,7 +9,7 @@
 // event of a freshly loaded module. `delete_module` returns -EWOULDBLOCK (-EAGAIN) while references
 // beyond the base remain, unless forced with O_TRUNC (`rmmod -f`), which taints and unloads anyway
 // (§4 "Unload behaviour", §7(b)).
-import type { TraceEvent } from '../../parsers/event.js';
+import type { EventKind, TraceEvent } from '../../parsers/event.js';
 import { errnoName } from '../kernel/errno.js';
 import { probedFunction } from '../kernel/kernel-models.js';
 import type { Segment } from '../stream/segments.js';
@@ -79,10 +79,17 @@ export function isUnloaded(s: ModuleStats): boolean {
 }
 const MAX_MISMATCHES = 20;
 
+/** The key of a module's statistics in one segment. */
+function statsKey(segId: number, module: string): string {
+  return `${segId}\u0000${module}`;
+}
+
 /** Distinct call sites counted by name (getsBySite, putsBySite); later ones count under FOLD_KEY. */
 export const CALL_SITE_LIMITS = limits(1024);
 
 export class RefcountReducer {
+  /** The kinds push reads (LuoAnalysis routes only these to it). */
+  static readonly kinds: readonly EventKind[] = ['kprobe', 'fentry', 'module_get', 'module_put', 'module_load', 'module_free', 'syscall_enter', 'syscall_exit'];
   private readonly stats = new Map<string, ModuleStats>();
   /** Call site names, bounded: a site's own name while admitted, else FOLD_KEY (LUO sites are protected). */
   readonly sites: BoundedTable<string, string>;
@@ -110,8 +117,7 @@ export class RefcountReducer {
    */
   private readonly entries = new Map<string, Map<TaskKey, number>>();
 
-  private get(segId: number, src: number, module: string): ModuleStats {
-    const key = `${segId}\u0000${module}`;
+  private get(segId: number, src: number, module: string, key = statsKey(segId, module)): ModuleStats {
     let s = this.stats.get(key);
     if (!s) {
       s = {
@@ -158,7 +164,8 @@ export class RefcountReducer {
       case 'module_put': {
         const f = ev.fields;
         const module = this.moduleOf(f.module);
-        const s = this.get(seg.id, ev.src, module);
+        const key = statsKey(seg.id, module);
+        const s = this.get(seg.id, ev.src, module, key);
         const site = this.sites.row(f.callSite, module !== FOLD_MODULE);
         if (module === FOLD_MODULE && this.names?.isFold(module)) {
           // Folded modules: true counts, no refcount check (their refcnt values are not one module's).
@@ -167,7 +174,6 @@ export class RefcountReducer {
           addCount(ev.kind === 'module_get' ? s.getsBySite : s.putsBySite, site);
           return;
         }
-        const key = `${seg.id}\u0000${module}`;
         const pending = this.entries.get(key);
         const task = taskKey(ev.src, ev.pid);
         let entry = pending?.get(task) ?? null;

@@ -7,9 +7,9 @@
 // purpose (ret=-17 EEXIST, real README O5): a registration error is reported, not judged.
 // In PRE kernels unregister returns an int and can fail with -EBUSY while sessions exist, leaving
 // the handler registered after its module is gone (§7(b), (c)); POST unregister returns void.
-import type { TraceEvent } from '../../parsers/event.js';
+import type { EventKind, TraceEvent } from '../../parsers/event.js';
 import { errnoName } from '../kernel/errno.js';
-import type { LuoCallTracker } from '../stream/luo-calls.js';
+import { CALL_EDGE_KINDS, type LuoCallTracker } from '../stream/luo-calls.js';
 import type { Segment } from '../stream/segments.js';
 import { type TaskKey, taskKey } from '../stream/task-key.js';
 import { lookupTable } from '../../parsers/name-table.js';
@@ -44,6 +44,8 @@ function taskOf(ev: TraceEvent): TaskKey {
 }
 
 export class RegistryReducer {
+  /** The kinds push reads: module loads and removals, and the kinds a LUO call edge comes from (LuoAnalysis routes only these). */
+  static readonly kinds: readonly EventKind[] = ['module_load', 'syscall_enter', 'syscall_exit', ...CALL_EDGE_KINDS];
   readonly registrations: Registration[] = [];
   private readonly open = new Map<object, Registration>();
   /** Module a task is loading (after module_load) or removing (delete_module of "name"). */

@@ -13,10 +13,10 @@
 //   SESSION_FINISH ioctl (0xba42) or implicitly when the fd is closed (§1.2 Finish / Release).
 // File sets are reused after a session is freed, so a binding ends with the abort or finish.
 // Where probes are missing the report says which phases could not be seen instead of guessing.
-import type { TraceEvent } from '../../parsers/event.js';
+import type { EventKind, TraceEvent } from '../../parsers/event.js';
 import { errnoName } from '../kernel/errno.js';
 import { LUO_PHASES, PHASE_OF_FUNCTION } from '../kernel/phases.js';
-import type { CallEdge, LuoCallTracker } from '../stream/luo-calls.js';
+import { CALL_EDGE_KINDS, type CallEdge, type LuoCallTracker } from '../stream/luo-calls.js';
 import type { Segment } from '../stream/segments.js';
 import { type TaskKey, taskKey } from '../stream/task-key.js';
 import { BackwardSpans } from './backwards.js';
@@ -162,6 +162,8 @@ function close(phase: PhaseRecord, edge: CallEdge, backwards: BackwardSpans): vo
 }
 
 export class SessionReducer {
+  /** The kinds push reads: the ioctl syscalls and the kinds a LUO call edge comes from (LuoAnalysis routes only these). */
+  static readonly kinds: readonly EventKind[] = ['syscall_enter', 'syscall_exit', ...CALL_EDGE_KINDS];
   private readonly segs = new Map<number, SegState>();
   readonly orphans: OrphanPhase[] = [];
   readonly globalPhases: GlobalPhase[] = [];
@@ -184,12 +186,21 @@ export class SessionReducer {
 
   constructor(private readonly calls: LuoCallTracker) {}
 
+  /** The state of the segment asked for last (most events follow one of the same segment). */
+  private lastSeg: SegState | null = null;
+  private lastSegId = -1;
+  /** The function added to probedFunctions last (consecutive edges mostly name the same few). */
+  private lastProbed: string | null = null;
+
   private seg(id: number): SegState {
+    if (id === this.lastSegId && this.lastSeg !== null) return this.lastSeg;
     let s = this.segs.get(id);
     if (!s) {
       s = { sessions: [], live: new Map(), unbound: new Map(), retrieving: new Map(), creating: new Map(), open: new Map(), ended: new Map(), current: new Map() };
       this.segs.set(id, s);
     }
+    this.lastSegId = id;
+    this.lastSeg = s;
     return s;
   }
 
@@ -206,7 +217,10 @@ export class SessionReducer {
     }
     const edge = this.calls.lastEdge;
     if (!edge) return;
-    this.probedFunctions.add(edge.call.func);
+    if (edge.call.func !== this.lastProbed) {
+      this.lastProbed = edge.call.func;
+      this.probedFunctions.add(edge.call.func);
+    }
     const st = this.seg(seg.id);
     // A function_graph leaf (`luo_retrieve_file(); /* ret=0x0 */`) is its call and its return at once.
     if (ev.kind === 'funcgraph_leaf' && edge.type === 'exit' && !edge.entryMissing) this.enter({ ...edge, type: 'enter', end: null, ret: null, endLine: null }, st, seg);
@@ -572,12 +586,14 @@ export class SessionReducer {
   sessionOfTask(segId: number, src: number, pid: number | null): SessionRecord | null {
     const st = this.segs.get(segId);
     if (!st) return null;
-    for (const fs of this.calls.openFileSets(src, pid)) {
-      const s = st.live.get(fs);
+    // The file sets of its open calls, innermost first (LuoCallTracker.openFileSets, without a generator per call).
+    const open = this.calls.openCalls(src, pid);
+    for (let i = open.length - 1; i >= 0; i--) {
+      const fs = open[i].args.file_set;
+      const s = fs ? st.live.get(fs) : undefined;
       if (s) return s;
     }
     // Calls without a file_set (function_graph): the session enterWithoutFileSet bound the call to.
-    const open = this.calls.openCalls(src, pid);
     for (let i = open.length - 1; i >= 0; i--) {
       if (open[i].args.file_set || LUO_PHASES[open[i].func]?.scope !== 'session' || open[i].func === 'luo_session_create' || open[i].func === 'luo_session_retrieve') continue;
       const s = st.open.get(open[i])?.session;

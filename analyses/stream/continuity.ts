@@ -33,6 +33,8 @@ export interface ModuleFacts {
 
 export interface Identity {
   hashed: Set<string>;
+  /** The pointer added to `hashed` last: the next lock event is mostly about the same lock (no set lookup). */
+  lastHashed?: string;
   modules: Map<string, ModuleFacts>;
 }
 
@@ -51,7 +53,11 @@ export function noteIdentity(id: Identity, ev: TraceEvent): void {
     case 'contention_end':
     case 'lock_acquire':
     case 'lock_release':
-      if (ev.fields.hashed && id.hashed.size < MAX_HASHED) id.hashed.add(ev.fields.lock);
+      // The size first: once the set is full (most of a long trace), nothing of the event is read.
+      if (id.hashed.size < MAX_HASHED && ev.fields.hashed && ev.fields.lock !== id.lastHashed) {
+        id.lastHashed = ev.fields.lock;
+        id.hashed.add(ev.fields.lock);
+      }
       return;
     case 'module_get':
     case 'module_put': {

@@ -6,7 +6,7 @@
 // the enclosing `liveupdate_register_file_handler`, and so on (docs/luo-model.md §2, §6). The tracker is
 // fed the same stream as the reducers and answers that question at the current point of the stream.
 // Calls whose entry is before the start of the trace are reported with `start: null`.
-import type { TraceEvent } from '../../parsers/event.js';
+import type { EventKind, TraceEvent } from '../../parsers/event.js';
 import { isLuoFunction, probedFunction } from '../kernel/kernel-models.js';
 import { PHASE_OF_FUNCTION, type PhaseName } from '../kernel/phases.js';
 import { type TaskKey, taskKey } from './task-key.js';
@@ -42,10 +42,17 @@ export interface CallEdge {
   acrossLoss?: boolean;
 }
 
+/** The kinds a call edge can come from (LuoCallTracker.edge): a reader of lastEdge needs no other. */
+export const CALL_EDGE_KINDS: readonly EventKind[] = ['kprobe', 'fentry', 'funcgraph_entry', 'kretprobe', 'fexit', 'funcgraph_exit', 'funcgraph_leaf'];
+
 export class LuoCallTracker {
   private readonly stacks = new Map<TaskKey, OpenCall[]>();
-  /** The edge of the event pushed last (null if it was not a LUO call edge). */
+  /**
+   * The edge of the event pushed last (null if it was not a LUO call edge). One object, rewritten
+   * for each edge (no allocation per probe event): a reader keeps its `call`, never the edge.
+   */
   lastEdge: CallEdge | null = null;
+  private readonly edgeOut: CallEdge = { type: 'enter', call: null as unknown as OpenCall, end: null, ret: null, endLine: null, entryMissing: false, acrossLoss: false };
   /** Lost-event markers seen so far, per source. */
   private readonly losses = new Map<number, number>();
 
@@ -89,7 +96,13 @@ export class LuoCallTracker {
     const key = taskKey(ev.src, ev.pid);
     let stack = this.stacks.get(key);
     if (!stack) this.stacks.set(key, (stack = []));
-    const outer = stack.find((c) => c.phase !== null);
+    let outer: OpenCall | undefined;
+    for (let i = 0; i < stack.length; i++) {
+      if (stack[i].phase !== null) {
+        outer = stack[i];
+        break;
+      }
+    }
     const args = ev.kind === 'kprobe' || ev.kind === 'fentry' ? ev.fields.args : {};
     const call: OpenCall = {
       func,
@@ -103,7 +116,7 @@ export class LuoCallTracker {
       lossesAtEntry: this.losses.get(ev.src) ?? 0,
     };
     if (stack.length < 256) stack.push(call);
-    return { type: 'enter', call, end: null, ret: null, endLine: null, entryMissing: false };
+    return this.edgeOf('enter', call, null, null, null, false, false);
   }
 
   private exit(ev: TraceEvent): CallEdge | null {
@@ -127,7 +140,7 @@ export class LuoCallTracker {
           }
           if (ev.kind === 'funcgraph_leaf' && call.start !== null && ev.fields.durationNs !== null) end = call.start + ev.fields.durationNs;
           const acrossLoss = (this.losses.get(ev.src) ?? 0) !== (call.lossesAtEntry ?? 0);
-          return { type: 'exit', call, end, ret, endLine: ev.line, entryMissing: false, acrossLoss };
+          return this.edgeOf('exit', call, end, ret, ev.line, false, acrossLoss);
         }
       }
     }
@@ -141,7 +154,19 @@ export class LuoCallTracker {
       comm: ev.comm,
       args: {},
     };
-    return { type: 'exit', call, end: ev.time, ret, endLine: ev.line, entryMissing: true };
+    return this.edgeOf('exit', call, ev.time, ret, ev.line, true, false);
+  }
+
+  private edgeOf(type: CallEdge['type'], call: OpenCall, end: number | null, ret: number | null, endLine: number | null, entryMissing: boolean, acrossLoss: boolean): CallEdge {
+    const e = this.edgeOut;
+    e.type = type;
+    e.call = call;
+    e.end = end;
+    e.ret = ret;
+    e.endLine = endLine;
+    e.entryMissing = entryMissing;
+    e.acrossLoss = acrossLoss;
+    return e;
   }
 
   /** The open LUO calls of a task, outermost first. */

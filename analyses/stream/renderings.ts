@@ -86,11 +86,17 @@ interface SourceSample {
 export class RenderingMatcher {
   private readonly samples = new Map<number, SourceSample>();
 
+  /** The source of the event pushed last, once its sample is full: nothing more to do for it. */
+  private fullSrc = -1;
+
   push(ev: TraceEvent): void {
-    if (ev.time === null) return;
+    if (ev.src === this.fullSrc || ev.time === null) return;
     let s = this.samples.get(ev.src);
     if (!s) this.samples.set(ev.src, (s = { times: new Map(), count: 0 }));
-    if (s.count >= SAMPLE) return;
+    if (s.count >= SAMPLE) {
+      this.fullSrc = ev.src;
+      return;
+    }
     const f = fingerprint(ev);
     if (f === null) return;
     s.count++;

@@ -65,54 +65,66 @@ export class SegmentTracker {
   readonly segments: Segment[] = [];
   private readonly current = new Map<number, Segment>();
 
+  /** The segment of the source seen last (most events follow one of the same source). */
+  private lastSrc = -1;
+  private last: Segment | null = null;
+
   /** Assign the event to its segment and return the segment. */
   push(ev: TraceEvent): Segment {
-    let seg = this.current.get(ev.src);
-    const startsNew = ev.kind === 'boot' || (ev.kind === 'lost' && ev.fields.marker === 'clock-reset');
-    if (!seg || (startsNew && (seg.traceEvents > 0 || seg.printks > 0))) {
-      seg = {
-        id: this.segments.length,
-        src: ev.src,
-        index: seg ? seg.index + 1 : 0,
-        startedByBoot: ev.kind === 'boot',
-        bootText: ev.kind === 'boot' ? ev.fields.text : null,
-        firstTime: null,
-        lastTime: null,
-        firstLine: ev.line,
-        lastLine: ev.line,
-        fileSets: new Set(),
-        traceEvents: 0,
-        printks: 0,
-        kexecOut: false,
-        liveupdateNumber: null,
-        identity: newIdentity(),
-      };
-      this.segments.push(seg);
-      this.current.set(ev.src, seg);
-    } else if (ev.kind === 'boot') {
+    const kind = ev.kind;
+    let seg = ev.src === this.lastSrc ? this.last : (this.current.get(ev.src) ?? null);
+    const startsNew = kind === 'boot' || (kind === 'lost' && ev.fields.marker === 'clock-reset');
+    if (seg === null || (startsNew && (seg.traceEvents > 0 || seg.printks > 0))) seg = this.open(ev, seg);
+    else if (kind === 'boot') {
       seg.startedByBoot = true;
       seg.bootText = ev.fields.text;
     }
+    this.lastSrc = ev.src;
+    this.last = seg;
     seg.lastLine = ev.line;
     if (ev.time !== null) {
       if (seg.firstTime === null) seg.firstTime = ev.time;
       seg.lastTime = ev.time;
     }
     noteIdentity(seg.identity, ev);
-    if (ev.kind === 'printk') {
+    if (kind === 'printk') {
       seg.printks++;
       const t = ev.fields.text;
       if (t.startsWith('kexec_core: Starting new kernel')) seg.kexecOut = true;
       const m = /Retrieved live update data, liveupdate number: (\d+)/.exec(t);
       if (m) seg.liveupdateNumber = Number(m[1]);
-    } else if (ev.kind !== 'lost' && ev.kind !== 'boot') {
+    } else if (kind !== 'lost' && kind !== 'boot') {
       seg.traceEvents++;
-      if (ev.kind === 'kprobe' || ev.kind === 'fentry') {
+      if (kind === 'kprobe' || kind === 'fentry') {
         const fs = ev.fields.args.file_set;
         if (fs) seg.fileSets.add(fs);
         if (ev.name === 'liveupdate_reboot' || ev.fields.func === 'liveupdate_reboot') seg.kexecOut = true;
       }
     }
+    return seg;
+  }
+
+  /** A new segment of the event's source, after `prev` (its source's current one, if any). */
+  private open(ev: TraceEvent, prev: Segment | null): Segment {
+    const seg: Segment = {
+      id: this.segments.length,
+      src: ev.src,
+      index: prev ? prev.index + 1 : 0,
+      startedByBoot: ev.kind === 'boot',
+      bootText: ev.kind === 'boot' ? ev.fields.text : null,
+      firstTime: null,
+      lastTime: null,
+      firstLine: ev.line,
+      lastLine: ev.line,
+      fileSets: new Set(),
+      traceEvents: 0,
+      printks: 0,
+      kexecOut: false,
+      liveupdateNumber: null,
+      identity: newIdentity(),
+    };
+    this.segments.push(seg);
+    this.current.set(ev.src, seg);
     return seg;
   }
 

@@ -44,10 +44,13 @@ export class SessionTracker {
   push(ev: TraceEvent): void {
     if (ev.kind !== 'kprobe' && ev.kind !== 'fentry' && ev.kind !== 'bpftrace') return;
     const args = ev.fields.args;
+    const name = args.name;
+    const fileSet = args.file_set;
+    // Neither a name nor a file set (most probes, e.g. of rwsem functions): nothing to follow.
+    if (name === undefined && fileSet === undefined) return;
     const func = ev.kind === 'bpftrace' ? ev.fields.probe.slice(ev.fields.probe.lastIndexOf(':') + 1) : probedFunction(ev);
     if (!func) return;
     if (ev.kind === 'bpftrace' && !/^(kprobe|fentry|k|f):/.test(ev.fields.probe)) return;
-    const name = args.name;
     if (NAMING_FUNCTIONS.has(func) && name !== undefined) {
       const t = this.task(ev.src, ev.pid);
       t.current = name;
@@ -55,7 +58,6 @@ export class SessionTracker {
       t.unboundFileSet = null;
       return;
     }
-    const fileSet = args.file_set;
     if (fileSet === undefined) return;
     const t = this.task(ev.src, ev.pid);
     const key = `${ev.src}:${fileSet}`;
