@@ -6,6 +6,12 @@ import type { QualityLedger } from './quality.js';
 
 /** A jump back in time larger than this on one CPU is a clock reset, not skew. */
 const CLOCK_RESET_NS = 1_000_000_000;
+/** CPUs whose last event time is kept by index (ParserEnv.lastTimeOnCpu). */
+const CPU_SLOTS = 1024;
+
+function isCpuSlot(cpu: number): boolean {
+  return cpu >= 0 && cpu < CPU_SLOTS && (cpu | 0) === cpu;
+}
 
 export type EventSink = (event: TraceEvent) => void;
 
@@ -15,8 +21,13 @@ export class ParserEnv {
   lastTime: number | null = null;
   events = 0;
   tracer: string | null = null;
-  /** Last event time per CPU, to say where a lost-events marker sits. */
-  readonly lastTimeByCpu = new Map<number, number>();
+  /**
+   * Last event time per CPU, to say where a lost-events marker sits: by index for the CPU numbers a
+   * machine has (timeSeenOnCpu: set once one was), in a map beyond (a forged line can name any number).
+   */
+  private readonly lastTimeOnCpu = new Float64Array(CPU_SLOTS);
+  private readonly timeSeenOnCpu = new Uint8Array(CPU_SLOTS);
+  private readonly lastTimeOnBigCpu = new Map<number, number>();
 
   constructor(
     readonly src: number,
@@ -44,15 +55,25 @@ export class ParserEnv {
     if (t !== null) {
       if (this.firstTime === null) this.firstTime = t;
       this.lastTime = t;
-      if (ev.cpu !== null) {
-        const prev = this.lastTimeByCpu.get(ev.cpu);
+      const cpu = ev.cpu;
+      if (cpu !== null) {
+        const prev = this.lastTimeOn(cpu);
         // One CPU's clock only moves forward; a big jump back means a reboot, a trace_clock change
         // or concatenated dumps: a new segment that nothing may be paired across (§5 item 17).
-        if (prev !== undefined && t < prev - CLOCK_RESET_NS) this.clockReset(ev, prev);
-        this.lastTimeByCpu.set(ev.cpu, t);
+        if (prev !== null && t < prev - CLOCK_RESET_NS) this.clockReset(ev, prev);
+        if (isCpuSlot(cpu)) {
+          this.lastTimeOnCpu[cpu] = t;
+          this.timeSeenOnCpu[cpu] = 1;
+        } else this.lastTimeOnBigCpu.set(cpu, t);
       }
     }
     this.sink(ev);
+  }
+
+  /** The time of the last event on `cpu`, null before its first (lastTimeOnCpu). */
+  private lastTimeOn(cpu: number): number | null {
+    if (isCpuSlot(cpu)) return this.timeSeenOnCpu[cpu] === 1 ? this.lastTimeOnCpu[cpu] : null;
+    return this.lastTimeOnBigCpu.get(cpu) ?? null;
   }
 
   private clockReset(ev: TraceEvent, prev: number): void {
@@ -75,7 +96,7 @@ export class ParserEnv {
 
   /** Lost data reported by the trace itself, as a `lost` record and a gap the analyses can see. */
   lost(cpu: number | null, count: number | null, marker: string, line: number): void {
-    const after = cpu === null ? this.lastTime : (this.lastTimeByCpu.get(cpu) ?? null);
+    const after = cpu === null ? this.lastTime : this.lastTimeOn(cpu);
     this.ledger.lostEvents(cpu === null ? 'all' : String(cpu), { file: this.file, line, count, marker, after });
     this.ledger.knownLine(marker === 'buffer-started' ? 'buffer-started' : 'lost-marker', this.file, line);
     this.sink({
