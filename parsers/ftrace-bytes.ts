@@ -36,6 +36,25 @@ export function newByteTokens(): ByteTokens {
   return { comm: '', pid: 0, cpu: 0, sec: 0, ns: 0, restStart: 0 };
 }
 
+/** The comm last seen with each pid (by pid modulo COMM_SLOTS): a task keeps its comm for many lines. */
+const COMM_SLOTS = 1024;
+const commByPid: string[] = new Array<string>(COMM_SLOTS).fill('');
+
+/** The comm in buf[start, end) of the task `pid`: the string of its last line when the bytes are the same. */
+function commOf(pid: number, buf: Buffer, start: number, end: number): string {
+  const slot = pid & (COMM_SLOTS - 1);
+  const last = commByPid[slot];
+  const n = end - start;
+  if (last.length === n && n > 0) {
+    let i = 0;
+    while (i < n && last.charCodeAt(i) === buf[start + i]) i++;
+    if (i === n) return last;
+  }
+  const comm = internedBytes.get(buf, start, end);
+  commByPid[slot] = comm;
+  return comm;
+}
+
 const POW10 = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000];
 
 function isFlagByte(c: number): boolean {
@@ -110,7 +129,7 @@ export function tokenizeBytes(buf: Buffer, start: number, end: number, out: Byte
   const digits = p - dot - 1;
   if (digits === 0 || p >= end || buf[p] !== COLON) return false;
   if (p + 2 >= end || buf[p + 1] !== SPACE) return false;
-  out.comm = internedBytes.get(buf, commStart, k);
+  out.comm = commOf(pid, buf, commStart, k);
   out.pid = pid;
   out.cpu = cpu;
   out.sec = sec;
@@ -155,14 +174,19 @@ const MEMO_MAX = MEMO_SLOTS >> 1;
 const MEMO_KEY_MAX = 192;
 const MEMO_POOL_BYTES = 1 << 19;
 
-/** The memory of `buf` as 32-bit words (see DecodedMemo.find); one view per ArrayBuffer, the last one kept. */
-let wordsOf: ArrayBufferLike | null = null;
+/**
+ * The memory of `buf` as 32-bit words (see DecodedMemo.find) and buf's offset in it; the view of the
+ * last buffer is kept (the lines of a chunk come one after the other).
+ */
+let wordsFor: Buffer | null = null;
 let words: Int32Array<ArrayBufferLike> = new Int32Array(0);
+let wordsByteOffset = 0;
 function wordView(buf: Buffer): Int32Array<ArrayBufferLike> {
-  const ab = buf.buffer;
-  if (ab !== wordsOf) {
+  if (buf !== wordsFor) {
+    const ab = buf.buffer;
     words = new Int32Array(ab, 0, ab.byteLength >> 2);
-    wordsOf = ab;
+    wordsByteOffset = buf.byteOffset;
+    wordsFor = buf;
   }
   return words;
 }
@@ -189,9 +213,9 @@ class DecodedMemo {
   private readonly offsets = new Int32Array(MEMO_MAX);
   private readonly lengths = new Int32Array(MEMO_MAX);
   private decoded: TraceEvent[] = [];
-  /** The decodings by text (see the class comment); the text of the last miss, for store(). */
+  /** The decodings by text (see the class comment); the text of the last miss, for store() and decodeRestBytes. */
   private byText = new Map<string, TraceEvent>();
-  private text = '';
+  text = '';
   /** Slot of the last miss, for store(). */
   private slot = 0;
   private hash = 0;
@@ -199,8 +223,8 @@ class DecodedMemo {
   /** The decoded event for buf[start, end), or null (then `store` may keep the decoding). */
   find(buf: Buffer, start: number, end: number): TraceEvent | null {
     const w = wordView(buf);
-    const s = buf.byteOffset + start;
-    const e = buf.byteOffset + end;
+    const s = wordsByteOffset + start;
+    const e = wordsByteOffset + end;
     const n = end - start;
     // Bytes up to the first word boundary, whole words, bytes after the last one.
     const head = Math.min((s + 3) & ~3, e);
@@ -297,5 +321,6 @@ export function decodeRestBytes(buf: Buffer, start: number, end: number, ctx: Ev
     if (memoable && MEMO_KINDS.has(ev.kind)) memo.store(buf, start, end, ev);
     return ev;
   }
-  return decodeRest(buf.toString('latin1', start, end), ctx);
+  // The text made by the memo's miss, when it looked (a tracefs syscall line, a function-tracer line).
+  return decodeRest(memoable ? memo.text : buf.toString('latin1', start, end), ctx);
 }
