@@ -17,8 +17,10 @@ export type EventSink = (event: TraceEvent) => void;
 
 /** Per-source environment handed to a parser. */
 export class ParserEnv {
-  firstTime: number | null = null;
-  lastTime: number | null = null;
+  /** Times of the first and last events with one (kept unboxed: the last one is set per event). */
+  private first = 0;
+  private last = 0;
+  private timed = false;
   events = 0;
   tracer: string | null = null;
   /**
@@ -37,6 +39,14 @@ export class ParserEnv {
     private readonly sink: EventSink,
   ) {}
 
+  get firstTime(): number | null {
+    return this.timed ? this.first : null;
+  }
+
+  get lastTime(): number | null {
+    return this.timed ? this.last : null;
+  }
+
   /** A fresh context for one line (every field the line does not set stays null). */
   context(line: number): EventContext {
     return { time: null, cpu: null, pid: null, tgid: null, comm: null, src: this.src, line };
@@ -53,18 +63,22 @@ export class ParserEnv {
     this.ledger.event(ev.name, ev.kind);
     const t = ev.time;
     if (t !== null) {
-      if (this.firstTime === null) this.firstTime = t;
-      this.lastTime = t;
+      if (!this.timed) {
+        this.timed = true;
+        this.first = t;
+      }
+      this.last = t;
       const cpu = ev.cpu;
-      if (cpu !== null) {
-        const prev = this.lastTimeOn(cpu);
-        // One CPU's clock only moves forward; a big jump back means a reboot, a trace_clock change
-        // or concatenated dumps: a new segment that nothing may be paired across (§5 item 17).
-        if (prev !== null && t < prev - CLOCK_RESET_NS) this.clockReset(ev, prev);
-        if (isCpuSlot(cpu)) {
-          this.lastTimeOnCpu[cpu] = t;
-          this.timeSeenOnCpu[cpu] = 1;
-        } else this.lastTimeOnBigCpu.set(cpu, t);
+      // One CPU's clock only moves forward; a big jump back means a reboot, a trace_clock change
+      // or concatenated dumps: a new segment that nothing may be paired across (§5 item 17).
+      if (cpu !== null && isCpuSlot(cpu)) {
+        if (this.timeSeenOnCpu[cpu] === 1 && t < this.lastTimeOnCpu[cpu] - CLOCK_RESET_NS) this.clockReset(ev, this.lastTimeOnCpu[cpu]);
+        this.lastTimeOnCpu[cpu] = t;
+        this.timeSeenOnCpu[cpu] = 1;
+      } else if (cpu !== null) {
+        const prev = this.lastTimeOnBigCpu.get(cpu);
+        if (prev !== undefined && t < prev - CLOCK_RESET_NS) this.clockReset(ev, prev);
+        this.lastTimeOnBigCpu.set(cpu, t);
       }
     }
     this.sink(ev);
