@@ -191,31 +191,31 @@ function wordView(buf: Buffer): Int32Array<ArrayBufferLike> {
   return words;
 }
 
+/** Does this machine store the low byte of a word first? (How the bytes of a text make its words.) */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+const FNV_PRIME = 0x01000193;
+
 /**
  * The decoded form of each `name: payload` text seen (issue 17): a real trace repeats a few hundred
  * texts millions of times (the same lock, rwsem and probe lines), so after the first the event is
  * its kind, name and fields found by a hash of the bytes and an exact compare, with no string, no
  * decoding and no new fields object. Bounded: it starts over when full.
  *
- * Both the hash and the compare read the text four bytes at a time, as the aligned 32-bit words of
- * the memory that holds it (a byte at a time cost most of the per-line work of the parser). A text
- * is kept at the same position modulo 4 as it had in its chunk, so its words line up with those of a
- * later copy at that alignment; the alignment is part of the key (the same text may be kept up to
- * four times: a map by the text itself, looked up on a miss only, gives every copy the decoding of
- * the first, so events with the same text share one fields object whatever their alignment).
+ * The text is read four bytes at a time (a byte at a time cost most of the parser's work per line):
+ * its words are made from the aligned 32-bit words of the memory that holds it (two loads and two
+ * shifts when the text does not start on a word boundary), hashed, and compared with the words of
+ * the kept copy, which starts on a word boundary of the pool.
  */
 class DecodedMemo {
   private readonly table = new Int32Array(MEMO_SLOTS).fill(-1);
   private readonly pool = new Uint8Array(MEMO_POOL_BYTES);
   private readonly pool32 = new Int32Array(this.pool.buffer);
   private poolUsed = 0;
-  private readonly hashes = new Int32Array(MEMO_MAX);
-  private readonly offsets = new Int32Array(MEMO_MAX);
-  private readonly lengths = new Int32Array(MEMO_MAX);
+  /** Per entry: its hash, length and pool offset, side by side (one cache line for a lookup). */
+  private readonly meta = new Int32Array(3 * MEMO_MAX);
   private decoded: TraceEvent[] = [];
-  /** The decodings by text (see the class comment); the text of the last miss, for store() and decodeRestBytes. */
-  private byText = new Map<string, TraceEvent>();
-  text = '';
+  /** The words of the text being looked up (MEMO_KEY_MAX bytes at most). */
+  private readonly key = new Int32Array(MEMO_KEY_MAX >> 2);
   /** Slot of the last miss, for store(). */
   private slot = 0;
   private hash = 0;
@@ -224,17 +224,29 @@ class DecodedMemo {
   find(buf: Buffer, start: number, end: number): TraceEvent | null {
     const w = wordView(buf);
     const s = wordsByteOffset + start;
-    const e = wordsByteOffset + end;
     const n = end - start;
-    // Bytes up to the first word boundary, whole words, bytes after the last one.
-    const head = Math.min((s + 3) & ~3, e);
-    const tail = Math.max(e & ~3, head);
-    let h = Math.imul(0x811c9dc5 ^ n, 0x01000193) ^ (s & 3);
-    for (let i = start; i < start + (head - s); i++) h = Math.imul(h ^ buf[i], 0x01000193);
-    for (let i = head >> 2; i < tail >> 2; i++) h = Math.imul(h ^ w[i], 0x01000193);
-    for (let i = end - (e - tail); i < end; i++) h = Math.imul(h ^ buf[i], 0x01000193);
+    const nw = n >> 2;
+    const key = this.key;
+    const i = s >> 2;
+    const shift = 8 * (s & 3);
+    let h = Math.imul(0x811c9dc5 ^ n, FNV_PRIME);
+    if (shift === 0) {
+      for (let k = 0; k < nw; k++) h = Math.imul(h ^ (key[k] = w[i + k]), FNV_PRIME);
+    } else {
+      // Word k of the text straddles aligned words i+k and i+k+1 (both inside the text's bytes).
+      const back = 32 - shift;
+      let cur = w[i];
+      for (let k = 0; k < nw; k++) {
+        const next = w[i + k + 1];
+        const x = LITTLE_ENDIAN ? (cur >>> shift) | (next << back) : (cur << shift) | (next >>> back);
+        h = Math.imul(h ^ (key[k] = x), FNV_PRIME);
+        cur = next;
+      }
+    }
+    for (let j = start + 4 * nw; j < end; j++) h = Math.imul(h ^ buf[j], FNV_PRIME);
     h ^= h >>> 15;
     const mask = MEMO_SLOTS - 1;
+    const meta = this.meta;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
       const id = this.table[slot];
       if (id < 0) {
@@ -242,53 +254,39 @@ class DecodedMemo {
         this.hash = h;
         return null;
       }
-      if (this.hashes[id] === h && this.lengths[id] === n && this.same(this.offsets[id], buf, w, start, s, head, tail, e)) return this.decoded[id];
+      if (meta[3 * id] === h && meta[3 * id + 1] === n && this.same(meta[3 * id + 2], nw, buf, start + 4 * nw, end)) return this.decoded[id];
     }
   }
 
-  /** The kept text at pool[off...] equals the text at s..e (absolute offsets of buf's memory)? */
-  private same(off: number, buf: Buffer, w: Int32Array<ArrayBufferLike>, start: number, s: number, head: number, tail: number, e: number): boolean {
-    if ((off & 3) !== (s & 3)) return false;
-    const pool = this.pool;
-    for (let i = s; i < head; i++) if (pool[off + i - s] !== buf[start + i - s]) return false;
+  /** The kept text at pool[off...] equals the key's nw words and then buf[from, end)? */
+  private same(off: number, nw: number, buf: Buffer, from: number, end: number): boolean {
     const pool32 = this.pool32;
-    const shift = (off - s) >> 2; // off - s is a multiple of 4
-    for (let i = head >> 2; i < tail >> 2; i++) if (pool32[i + shift] !== w[i]) return false;
-    for (let i = tail; i < e; i++) if (pool[off + i - s] !== buf[start + i - s]) return false;
+    const key = this.key;
+    const o = off >> 2;
+    for (let k = 0; k < nw; k++) if (pool32[o + k] !== key[k]) return false;
+    const pool = this.pool;
+    const tail = off + 4 * nw - from;
+    for (let j = from; j < end; j++) if (pool[tail + j] !== buf[j]) return false;
     return true;
   }
 
-  /**
-   * After a miss of find(): the decoding kept for the same text at another alignment, now kept for
-   * this one too; null when the text was not decoded before.
-   */
-  again(buf: Buffer, start: number, end: number): TraceEvent | null {
-    this.text = buf.toString('latin1', start, end);
-    const ev = this.byText.get(this.text);
-    if (ev !== undefined) this.store(buf, start, end, ev);
-    return ev ?? null;
-  }
-
-  /** Keep `ev`, decoded from buf[start, end), the text of the last find() and again() that missed. */
+  /** Keep `ev`, decoded from buf[start, end), the text of the last find() that missed. */
   store(buf: Buffer, start: number, end: number, ev: TraceEvent): void {
     const n = end - start;
-    // At the same position modulo 4 as in buf's memory (see the class comment).
-    const off = this.poolUsed + ((buf.byteOffset + start - this.poolUsed) & 3);
+    const off = (this.poolUsed + 3) & ~3;
     const id = this.decoded.length;
     if (id >= MEMO_MAX || off + n > MEMO_POOL_BYTES) {
       this.table.fill(-1);
       this.poolUsed = 0;
       this.decoded = [];
-      this.byText = new Map();
       return; // the slot found by find() is stale now; the next occurrence stores it
     }
     this.table[this.slot] = id;
     this.pool.set(buf.subarray(start, end), off);
-    this.hashes[id] = this.hash;
-    this.offsets[id] = off;
-    this.lengths[id] = n;
+    this.meta[3 * id] = this.hash;
+    this.meta[3 * id + 1] = n;
+    this.meta[3 * id + 2] = off;
     this.decoded.push(ev);
-    this.byText.set(this.text, ev);
     this.poolUsed = off + n;
     sharedFields.add(ev.fields);
   }
@@ -307,7 +305,7 @@ export const sharedFields = new WeakSet<object>();
 export function decodeRestBytes(buf: Buffer, start: number, end: number, ctx: EventContext): TraceEvent {
   const memoable = end - start <= MEMO_KEY_MAX;
   if (memoable) {
-    const hit = memo.find(buf, start, end) ?? memo.again(buf, start, end);
+    const hit = memo.find(buf, start, end);
     if (hit) return makeEvent(hit.kind, hit.name, ctx, hit.fields);
   }
   const n = identLengthBytes(buf, start, end);
@@ -321,6 +319,5 @@ export function decodeRestBytes(buf: Buffer, start: number, end: number, ctx: Ev
     if (memoable && MEMO_KINDS.has(ev.kind)) memo.store(buf, start, end, ev);
     return ev;
   }
-  // The text made by the memo's miss, when it looked (a tracefs syscall line, a function-tracer line).
-  return decodeRest(memoable ? memo.text : buf.toString('latin1', start, end), ctx);
+  return decodeRest(buf.toString('latin1', start, end), ctx);
 }
