@@ -51,21 +51,10 @@ export class SourceClock {
   }
 
   /**
-   * `decimal` on the bytes of a line (parsers/ftrace-bytes.ts): the caller has checked that
-   * [start, dot) holds 1 to 15 digits and (dot, end) only digits.
+   * Whole seconds and ns to ns relative to the source base: `decimal` once its digits are read
+   * (parsers/ftrace-bytes.ts reads them while it cuts the line).
    */
-  decimalBytes(buf: Uint8Array, start: number, dot: number, end: number): number {
-    let sec = 0;
-    for (let i = start; i < dot; i++) sec = sec * 10 + (buf[i] - 48);
-    let frac = 0;
-    let n = end - dot - 1;
-    if (n > 9) n = 9;
-    for (let i = dot + 1; i <= dot + n; i++) frac = frac * 10 + (buf[i] - 48);
-    return this.fromSeconds(sec, frac * POW10[9 - n]);
-  }
-
-  /** Whole seconds and ns to ns relative to the source base. */
-  private fromSeconds(sec: number, frac: number): number {
+  fromSeconds(sec: number, frac: number): number {
     if (this.unit !== 'ns') this.setUnit('ns');
     if (!this.decided) {
       this.decided = true;

@@ -33,6 +33,13 @@ const FIELDS_DEF = 10;
 /** Record kinds at the top level of a batch. */
 const RECORD_EVENT = 20;
 const RECORD_CONTROL = 21;
+/**
+ * An event whose fields object is a shared one sent before (FIELDS_DEF), with the kind and name it
+ * was sent with: in ints the fields id, cpu, pid, then the comm (a string value), src and line; its
+ * time in nums; tgid null. The common event of a large trace (a memo hit of parsers/ftrace-bytes.ts)
+ * crosses as six integers and a double, with no per-value tags.
+ */
+const RECORD_SHARED = 22;
 
 /** Strings longer than this, and any string once the table is full, travel as literals. */
 const MAX_SHARED_STRING = 96;
@@ -77,6 +84,9 @@ export class EventEncoder {
   private shapeNodes = 0;
   private newShapes: string[][] = [];
   private readonly fieldIds = new Map<object, number>();
+  /** The kind and name each shared fields object was first sent with (RECORD_SHARED). */
+  private readonly fieldKinds: string[] = [];
+  private readonly fieldNames: string[] = [];
   records = 0;
 
   /** The limits are parameters for the tests of the fallbacks; the defaults bound the tables' memory. */
@@ -91,6 +101,11 @@ export class EventEncoder {
   }
 
   event(ev: TraceEvent): void {
+    const id = this.fieldIds.get(ev.fields);
+    if (id !== undefined && this.sharedEvent(id, ev)) {
+      this.records++;
+      return;
+    }
     this.tag(RECORD_EVENT);
     this.string(ev.kind);
     this.string(ev.name);
@@ -101,19 +116,38 @@ export class EventEncoder {
     this.value(ev.comm);
     this.value(ev.src);
     this.value(ev.line);
-    this.fields(ev.fields);
+    this.fields(ev, id);
     this.records++;
   }
 
+  /** `ev` as a RECORD_SHARED when its envelope fits one (false: nothing written). */
+  private sharedEvent(id: number, ev: TraceEvent): boolean {
+    const { time, cpu, pid, comm, src, line } = ev;
+    if (ev.kind !== this.fieldKinds[id] || ev.name !== this.fieldNames[id] || ev.tgid !== null || typeof time !== 'number') return false;
+    if (cpu === null || (cpu | 0) !== cpu || pid === null || (pid | 0) !== pid || (src | 0) !== src || (line | 0) !== line || comm === null) return false;
+    this.tag(RECORD_SHARED);
+    this.int(id);
+    this.int(cpu);
+    this.int(pid);
+    this.string(comm);
+    this.int(src);
+    this.int(line);
+    if (this.nn === this.nums.length) this.nums = grow(this.nums, new Float64Array(this.nums.length * 2));
+    this.nums[this.nn++] = time;
+    return true;
+  }
+
   /** A fields object the parser shares between events crosses once, and is an id after that. */
-  private fields(f: object): void {
-    const id = this.fieldIds.get(f);
+  private fields(ev: TraceEvent, id: number | undefined): void {
+    const f = ev.fields;
     if (id !== undefined) {
       this.tag(FIELDS_REF);
       this.int(id);
     } else if (sharedFields.has(f) && this.fieldIds.size < MAX_SHARED_FIELDS) {
       const fresh = this.fieldIds.size;
       this.fieldIds.set(f, fresh);
+      this.fieldKinds[fresh] = ev.kind;
+      this.fieldNames[fresh] = ev.name;
       this.tag(FIELDS_DEF);
       this.int(fresh);
       this.value(f);
@@ -257,6 +291,9 @@ export class EventDecoder {
   private readonly strings: string[] = [];
   private readonly shapes: string[][] = [];
   private readonly fieldsById: unknown[] = [];
+  /** The kind and name of each shared fields object's first event (RECORD_SHARED). */
+  private readonly fieldKinds: string[] = [];
+  private readonly fieldNames: string[] = [];
   private tags: Uint8Array = new Uint8Array(0);
   private ints: Int32Array = new Int32Array(0);
   private nums: Float64Array = new Float64Array(0);
@@ -276,24 +313,53 @@ export class EventDecoder {
     this.it = this.ii = this.in = 0;
     for (let r = 0; r < batch.records; r++) {
       const kind = this.tags[this.it++];
-      if (kind === RECORD_EVENT) onEvent(this.event());
+      if (kind === RECORD_SHARED) onEvent(this.sharedEvent());
+      else if (kind === RECORD_EVENT) onEvent(this.event());
       else onControl(this.value());
     }
   }
 
   private event(): TraceEvent {
     // The envelope in makeEvent's order, so the objects share one hidden class as parsed ones do.
+    const kind = this.value();
+    const name = this.value();
+    const time = this.value();
+    const cpu = this.value();
+    const pid = this.value();
+    const tgid = this.value();
+    const comm = this.value();
+    const src = this.value();
+    const line = this.value();
+    // A shared fields object sent for the first time: its kind and name serve its RECORD_SHAREDs.
+    const def = this.tags[this.it] === FIELDS_DEF ? this.ints[this.ii] : -1;
+    const fields = this.value();
+    if (def >= 0) {
+      this.fieldKinds[def] = kind;
+      this.fieldNames[def] = name;
+    }
+    return { kind, name, time, cpu, pid, tgid, comm, src, line, fields } as TraceEvent;
+  }
+
+  private sharedEvent(): TraceEvent {
+    const ints = this.ints;
+    const id = ints[this.ii++];
+    const cpu = ints[this.ii++];
+    const pid = ints[this.ii++];
+    const comm = this.value();
+    const src = ints[this.ii++];
+    const line = ints[this.ii++];
+    const time = this.nums[this.in++];
     return {
-      kind: this.value(),
-      name: this.value(),
-      time: this.value(),
-      cpu: this.value(),
-      pid: this.value(),
-      tgid: this.value(),
-      comm: this.value(),
-      src: this.value(),
-      line: this.value(),
-      fields: this.value(),
+      kind: this.fieldKinds[id],
+      name: this.fieldNames[id],
+      time,
+      cpu,
+      pid,
+      tgid: null,
+      comm,
+      src,
+      line,
+      fields: this.fieldsById[id],
     } as TraceEvent;
   }
 

@@ -25,90 +25,115 @@ export interface ByteTokens {
   comm: string;
   pid: number;
   cpu: number;
-  tsStart: number;
-  tsDot: number;
-  tsEnd: number;
+  /** The timestamp: whole seconds, and the fraction in ns (digits past the ninth ignored, as SourceClock.decimal does). */
+  sec: number;
+  ns: number;
   /** First byte after `": "`. */
   restStart: number;
 }
 
 export function newByteTokens(): ByteTokens {
-  return { comm: '', pid: 0, cpu: 0, tsStart: 0, tsDot: 0, tsEnd: 0, restStart: 0 };
+  return { comm: '', pid: 0, cpu: 0, sec: 0, ns: 0, restStart: 0 };
 }
 
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
+/** The comm last seen with each pid (by pid modulo COMM_SLOTS): a task keeps its comm for many lines. */
+const COMM_SLOTS = 1024;
+const commByPid: string[] = new Array<string>(COMM_SLOTS).fill('');
+
+/** The comm in buf[start, end) of the task `pid`: the string of its last line when the bytes are the same. */
+function commOf(pid: number, buf: Buffer, start: number, end: number): string {
+  const slot = pid & (COMM_SLOTS - 1);
+  const last = commByPid[slot];
+  const n = end - start;
+  if (last.length === n && n > 0) {
+    let i = 0;
+    while (i < n && last.charCodeAt(i) === buf[start + i]) i++;
+    if (i === n) return last;
+  }
+  const comm = internedBytes.get(buf, start, end);
+  commByPid[slot] = comm;
+  return comm;
 }
+
+const POW10 = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000];
 
 function isFlagByte(c: number): boolean {
   return c === DOT || (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
 
-/** Index of the first byte in [from, end) that is a space or a colon; `end` if none. */
-function tokenEnd(buf: Buffer, from: number, end: number): number {
-  let p = from;
-  while (p < end) {
-    const c = buf[p];
-    if (c === SPACE || c === COLON) break;
-    p++;
-  }
-  return p;
-}
-
 /**
  * Cut buf[start, end) into `out`. True when the line has the common shape at its first `[` (see
- * the top of the file); false sends it to the string path, whatever the reason.
+ * the top of the file); false sends it to the string path, whatever the reason. It runs once per
+ * line, so each byte of the prefix is read once where it can be: plain loops (no native indexOf,
+ * whose call costs more than the scan), the leading spaces skipped on the way to `[`, the flags
+ * checked while they are scanned, the timestamp checked and converted in one pass.
  */
 export function tokenizeBytes(buf: Buffer, start: number, end: number, out: ByteTokens): boolean {
-  const b = buf.indexOf(LBRACKET, start);
-  if (b <= start || b >= end) return false;
+  let commStart = start;
+  while (commStart < end && buf[commStart] === SPACE) commStart++;
+  let b = commStart;
+  while (b < end && buf[b] !== LBRACKET) b++;
+  if (b === start || b >= end) return false;
   // [cpu]
   let j = b + 1;
   let cpu = 0;
-  while (j < end && isDigit(buf[j])) cpu = cpu * 10 + (buf[j++] - 48);
+  let c = 0;
+  while (j < end && (c = buf[j] - 48) >= 0 && c <= 9) {
+    cpu = cpu * 10 + c;
+    j++;
+  }
   if (j === b + 1 || j >= end || buf[j] !== RBRACKET) return false;
   // Left of [cpu]: -pid, then the comm (no `(tgid)` column here).
   let k = b - 1;
   while (k >= start && buf[k] === SPACE) k--;
   if (k < start || buf[k] === RPAREN) return false;
   const pidEnd = k;
-  while (k >= start && isDigit(buf[k])) k--;
+  while (k >= start && (c = buf[k]) >= 48 && c <= 57) k--;
   if (k === pidEnd || k < start || buf[k] !== DASH || pidEnd - k > 15) return false;
   let pid = 0;
   for (let i = k + 1; i <= pidEnd; i++) pid = pid * 10 + (buf[i] - 48);
-  let commStart = start;
-  while (commStart < k && buf[commStart] === SPACE) commStart++;
-  // A comm is at most 15 characters; a longer one carries trace-cmd's file prefix (string path).
+  // commStart <= k: buf[k] is the dash. A comm is at most 15 characters; a longer one carries
+  // trace-cmd's file prefix (string path).
   if (k - commStart > 16) return false;
   // Right of [cpu]: [flags] timestamp ":"
   let p = j + 1;
   while (p < end && buf[p] === SPACE) p++;
   let tokStart = p;
-  p = tokenEnd(buf, p, end);
-  if (p < end && buf[p] === SPACE) {
+  let flagBytes = true;
+  while (p < end && (c = buf[p]) !== SPACE && c !== COLON) {
+    if (!isFlagByte(c)) flagBytes = false;
+    p++;
+  }
+  if (p < end && c === SPACE) {
     const n = p - tokStart;
-    if (n < 3 || n > 8) return false;
-    for (let i = tokStart; i < p; i++) if (!isFlagByte(buf[i])) return false;
+    if (n < 3 || n > 8 || !flagBytes) return false;
     while (p < end && buf[p] === SPACE) p++;
     tokStart = p;
-    p = tokenEnd(buf, p, end);
   }
-  if (p >= end || buf[p] !== COLON) return false;
-  // [tokStart, p): seconds.micros, 1 to 15 digits of seconds.
-  let dot = -1;
-  for (let i = tokStart; i < p; i++) {
-    const d = buf[i];
-    if (d === DOT && dot < 0) dot = i;
-    else if (!isDigit(d)) return false;
+  // From tokStart: seconds.micros then ":", 1 to 15 digits of seconds (as tokenizeFtraceLine and
+  // SourceClock.decimal read them).
+  p = tokStart;
+  let sec = 0;
+  while (p < end && (c = buf[p] - 48) >= 0 && c <= 9) {
+    sec = sec * 10 + c;
+    p++;
   }
-  if (dot <= tokStart || dot === p - 1 || dot - tokStart > 15) return false;
+  const dot = p;
+  if (dot === tokStart || dot - tokStart > 15 || dot >= end || buf[dot] !== DOT) return false;
+  p++;
+  let frac = 0;
+  while (p < end && (c = buf[p] - 48) >= 0 && c <= 9) {
+    if (p - dot <= 9) frac = frac * 10 + c;
+    p++;
+  }
+  const digits = p - dot - 1;
+  if (digits === 0 || p >= end || buf[p] !== COLON) return false;
   if (p + 2 >= end || buf[p + 1] !== SPACE) return false;
-  out.comm = internedBytes.get(buf, commStart, k);
+  out.comm = commOf(pid, buf, commStart, k);
   out.pid = pid;
   out.cpu = cpu;
-  out.tsStart = tokStart;
-  out.tsDot = dot;
-  out.tsEnd = p;
+  out.sec = sec;
+  out.ns = digits >= 9 ? frac : frac * POW10[9 - digits];
   out.restStart = p + 2;
   return true;
 }
@@ -150,29 +175,78 @@ const MEMO_KEY_MAX = 192;
 const MEMO_POOL_BYTES = 1 << 19;
 
 /**
+ * The memory of `buf` as 32-bit words (see DecodedMemo.find) and buf's offset in it; the view of the
+ * last buffer is kept (the lines of a chunk come one after the other).
+ */
+let wordsFor: Buffer | null = null;
+let words: Int32Array<ArrayBufferLike> = new Int32Array(0);
+let wordsByteOffset = 0;
+function wordView(buf: Buffer): Int32Array<ArrayBufferLike> {
+  if (buf !== wordsFor) {
+    const ab = buf.buffer;
+    words = new Int32Array(ab, 0, ab.byteLength >> 2);
+    wordsByteOffset = buf.byteOffset;
+    wordsFor = buf;
+  }
+  return words;
+}
+
+/** Does this machine store the low byte of a word first? (How the bytes of a text make its words.) */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+const FNV_PRIME = 0x01000193;
+
+/**
  * The decoded form of each `name: payload` text seen (issue 17): a real trace repeats a few hundred
  * texts millions of times (the same lock, rwsem and probe lines), so after the first the event is
- * its kind, name and fields found by an FNV-1a hash of the bytes and an exact byte compare, with no
- * string, no decoding and no new fields object. Bounded: it starts over when full.
+ * its kind, name and fields found by a hash of the bytes and an exact compare, with no string, no
+ * decoding and no new fields object. Bounded: it starts over when full.
+ *
+ * The text is read four bytes at a time (a byte at a time cost most of the parser's work per line):
+ * its words are made from the aligned 32-bit words of the memory that holds it (two loads and two
+ * shifts when the text does not start on a word boundary), hashed, and compared with the words of
+ * the kept copy, which starts on a word boundary of the pool.
  */
 class DecodedMemo {
   private readonly table = new Int32Array(MEMO_SLOTS).fill(-1);
   private readonly pool = new Uint8Array(MEMO_POOL_BYTES);
+  private readonly pool32 = new Int32Array(this.pool.buffer);
   private poolUsed = 0;
-  private hashes: number[] = [];
-  private offsets: number[] = [];
-  private lengths: number[] = [];
+  /** Per entry: its hash, length and pool offset, side by side (one cache line for a lookup). */
+  private readonly meta = new Int32Array(3 * MEMO_MAX);
   private decoded: TraceEvent[] = [];
+  /** The words of the text being looked up (MEMO_KEY_MAX bytes at most). */
+  private readonly key = new Int32Array(MEMO_KEY_MAX >> 2);
   /** Slot of the last miss, for store(). */
   private slot = 0;
   private hash = 0;
 
   /** The decoded event for buf[start, end), or null (then `store` may keep the decoding). */
   find(buf: Buffer, start: number, end: number): TraceEvent | null {
-    let h = 0x811c9dc5;
-    for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i], 0x01000193);
-    const mask = MEMO_SLOTS - 1;
+    const w = wordView(buf);
+    const s = wordsByteOffset + start;
     const n = end - start;
+    const nw = n >> 2;
+    const key = this.key;
+    const i = s >> 2;
+    const shift = 8 * (s & 3);
+    let h = Math.imul(0x811c9dc5 ^ n, FNV_PRIME);
+    if (shift === 0) {
+      for (let k = 0; k < nw; k++) h = Math.imul(h ^ (key[k] = w[i + k]), FNV_PRIME);
+    } else {
+      // Word k of the text straddles aligned words i+k and i+k+1 (both inside the text's bytes).
+      const back = 32 - shift;
+      let cur = w[i];
+      for (let k = 0; k < nw; k++) {
+        const next = w[i + k + 1];
+        const x = LITTLE_ENDIAN ? (cur >>> shift) | (next << back) : (cur << shift) | (next >>> back);
+        h = Math.imul(h ^ (key[k] = x), FNV_PRIME);
+        cur = next;
+      }
+    }
+    for (let j = start + 4 * nw; j < end; j++) h = Math.imul(h ^ buf[j], FNV_PRIME);
+    h ^= h >>> 15;
+    const mask = MEMO_SLOTS - 1;
+    const meta = this.meta;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
       const id = this.table[slot];
       if (id < 0) {
@@ -180,35 +254,40 @@ class DecodedMemo {
         this.hash = h;
         return null;
       }
-      if (this.hashes[id] === h && this.lengths[id] === n && this.same(this.offsets[id], buf, start, n)) return this.decoded[id];
+      if (meta[3 * id] === h && meta[3 * id + 1] === n && this.same(meta[3 * id + 2], nw, buf, start + 4 * nw, end)) return this.decoded[id];
     }
   }
 
-  private same(off: number, buf: Buffer, start: number, n: number): boolean {
+  /** The kept text at pool[off...] equals the key's nw words and then buf[from, end)? */
+  private same(off: number, nw: number, buf: Buffer, from: number, end: number): boolean {
+    const pool32 = this.pool32;
+    const key = this.key;
+    const o = off >> 2;
+    for (let k = 0; k < nw; k++) if (pool32[o + k] !== key[k]) return false;
     const pool = this.pool;
-    for (let i = 0; i < n; i++) if (pool[off + i] !== buf[start + i]) return false;
+    const tail = off + 4 * nw - from;
+    for (let j = from; j < end; j++) if (pool[tail + j] !== buf[j]) return false;
     return true;
   }
 
   /** Keep `ev`, decoded from buf[start, end), the text of the last find() that missed. */
   store(buf: Buffer, start: number, end: number, ev: TraceEvent): void {
     const n = end - start;
-    if (this.decoded.length >= MEMO_MAX || this.poolUsed + n > MEMO_POOL_BYTES) {
+    const off = (this.poolUsed + 3) & ~3;
+    const id = this.decoded.length;
+    if (id >= MEMO_MAX || off + n > MEMO_POOL_BYTES) {
       this.table.fill(-1);
       this.poolUsed = 0;
-      this.hashes = [];
-      this.offsets = [];
-      this.lengths = [];
       this.decoded = [];
       return; // the slot found by find() is stale now; the next occurrence stores it
     }
-    this.table[this.slot] = this.decoded.length;
-    this.pool.set(buf.subarray(start, end), this.poolUsed);
-    this.hashes.push(this.hash);
-    this.offsets.push(this.poolUsed);
-    this.lengths.push(n);
+    this.table[this.slot] = id;
+    this.pool.set(buf.subarray(start, end), off);
+    this.meta[3 * id] = this.hash;
+    this.meta[3 * id + 1] = n;
+    this.meta[3 * id + 2] = off;
     this.decoded.push(ev);
-    this.poolUsed += n;
+    this.poolUsed = off + n;
     sharedFields.add(ev.fields);
   }
 }

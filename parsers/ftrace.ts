@@ -155,7 +155,7 @@ export class FtraceParser implements LineParser {
     const t = this.btok;
     if (!tokenizeBytes(buf, start, end, t)) return false;
     const ctx = this.ctx;
-    ctx.time = this.env.clock.decimalBytes(buf, t.tsStart, t.tsDot, t.tsEnd);
+    ctx.time = this.env.clock.fromSeconds(t.sec, t.ns);
     ctx.cpu = t.cpu;
     ctx.pid = t.pid;
     ctx.tgid = null;

@@ -5,7 +5,7 @@
 // (not the file name), CRLF line ends, a UTF-8 BOM, NUL padding at the end of a truncated file,
 // invalid UTF-8 (decoded with U+FFFD so a bad byte in a comm never stops the read), and a last line
 // without a newline (reported to the parser as `unterminated`, so it can tell a cut line apart).
-import { createReadStream, promises as fsp } from 'node:fs';
+import { closeSync, createReadStream, openSync, promises as fsp, readSync } from 'node:fs';
 import { isAscii } from 'node:buffer';
 import type { Readable } from 'node:stream';
 import { createGunzip, gunzipSync } from 'node:zlib';
@@ -89,7 +89,28 @@ function binaryReason(head: Buffer): string | null {
   return null;
 }
 
-async function openStream(path: string, stdin: Readable): Promise<{ stream: Readable; size: number | null }> {
+/**
+ * The chunks of a regular file, read with readSync. While `reuse.ok` is false each chunk is a new
+ * Buffer (the head kept for sniffing, data handed to gunzip); once the caller sets it (plain text,
+ * after the head) every chunk is the same Buffer refilled: LineSplitter copies what it keeps (the
+ * partial last line), so reading allocates nothing per chunk.
+ */
+async function* fileChunks(path: string, reuse: { ok: boolean }): AsyncGenerator<Buffer> {
+  const fd = openSync(path, 'r');
+  try {
+    let shared: Buffer | null = null;
+    for (;;) {
+      const buf = reuse.ok ? (shared ??= Buffer.allocUnsafeSlow(CHUNK_BYTES)) : Buffer.allocUnsafeSlow(CHUNK_BYTES);
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) return;
+      yield n === buf.length ? buf : buf.subarray(0, n);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function openStream(path: string, stdin: Readable): Promise<{ stream: Readable | null; size: number | null }> {
   if (path === '-') return { stream: stdin, size: null };
   let st;
   try {
@@ -99,7 +120,9 @@ async function openStream(path: string, stdin: Readable): Promise<{ stream: Read
   }
   if (st.isDirectory()) throw new InputError(path, 'is a directory (give the trace files inside it)');
   // Open errors (EACCES...) surface on the first read, where openInput turns them into InputError.
-  return { stream: createReadStream(path, { highWaterMark: CHUNK_BYTES }), size: st.isFile() ? st.size : null };
+  // A regular file is read with readSync (fileChunks); a FIFO or a device through a stream.
+  if (st.isFile()) return { stream: null, size: st.size };
+  return { stream: createReadStream(path, { highWaterMark: CHUNK_BYTES }), size: null };
 }
 
 export function describeFsError(e: unknown): string {
@@ -184,7 +207,8 @@ function recoverBeforeTrailer(length: number, refused: (n: number) => boolean, g
 export async function openInput(path: string, stdin: Readable = process.stdin): Promise<OpenedInput> {
   const { stream: raw, size } = await openStream(path, stdin);
   const name = path === '-' ? '<stdin>' : path;
-  const rawIter = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const reuse = { ok: false };
+  const rawIter = raw === null ? fileChunks(path, reuse) : (raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>);
   let first: IteratorResult<Buffer>;
   try {
     first = await rawIter.next();
@@ -276,6 +300,8 @@ export async function openInput(path: string, stdin: Readable = process.stdin): 
     bytesRead: () => (decompressor ? decompressor.bytesWritten : consumed),
     async forEachLine(onLine, ledger, onBytes, pause) {
       const splitter = new LineSplitter(onLine, ledger, name, onBytes);
+      // From here each chunk goes to splitter.push only, which copies what it keeps.
+      reuse.ok = !compressed;
       if (headBuf.length) splitter.push(headBuf);
       let truncatedBy: string | null = earlyError ? earlyError.message : null;
       let delivered = headBuf.length;

@@ -6,17 +6,30 @@ import type { QualityLedger } from './quality.js';
 
 /** A jump back in time larger than this on one CPU is a clock reset, not skew. */
 const CLOCK_RESET_NS = 1_000_000_000;
+/** CPUs whose last event time is kept by index (ParserEnv.lastTimeOnCpu). */
+const CPU_SLOTS = 1024;
+
+function isCpuSlot(cpu: number): boolean {
+  return cpu >= 0 && cpu < CPU_SLOTS && (cpu | 0) === cpu;
+}
 
 export type EventSink = (event: TraceEvent) => void;
 
 /** Per-source environment handed to a parser. */
 export class ParserEnv {
-  firstTime: number | null = null;
-  lastTime: number | null = null;
+  /** Times of the first and last events with one (kept unboxed: the last one is set per event). */
+  private first = 0;
+  private last = 0;
+  private timed = false;
   events = 0;
   tracer: string | null = null;
-  /** Last event time per CPU, to say where a lost-events marker sits. */
-  readonly lastTimeByCpu = new Map<number, number>();
+  /**
+   * Last event time per CPU, to say where a lost-events marker sits: by index for the CPU numbers a
+   * machine has (timeSeenOnCpu: set once one was), in a map beyond (a forged line can name any number).
+   */
+  private readonly lastTimeOnCpu = new Float64Array(CPU_SLOTS);
+  private readonly timeSeenOnCpu = new Uint8Array(CPU_SLOTS);
+  private readonly lastTimeOnBigCpu = new Map<number, number>();
 
   constructor(
     readonly src: number,
@@ -25,6 +38,14 @@ export class ParserEnv {
     readonly clock: SourceClock,
     private readonly sink: EventSink,
   ) {}
+
+  get firstTime(): number | null {
+    return this.timed ? this.first : null;
+  }
+
+  get lastTime(): number | null {
+    return this.timed ? this.last : null;
+  }
 
   /** A fresh context for one line (every field the line does not set stays null). */
   context(line: number): EventContext {
@@ -42,17 +63,31 @@ export class ParserEnv {
     this.ledger.event(ev.name, ev.kind);
     const t = ev.time;
     if (t !== null) {
-      if (this.firstTime === null) this.firstTime = t;
-      this.lastTime = t;
-      if (ev.cpu !== null) {
-        const prev = this.lastTimeByCpu.get(ev.cpu);
-        // One CPU's clock only moves forward; a big jump back means a reboot, a trace_clock change
-        // or concatenated dumps: a new segment that nothing may be paired across (§5 item 17).
+      if (!this.timed) {
+        this.timed = true;
+        this.first = t;
+      }
+      this.last = t;
+      const cpu = ev.cpu;
+      // One CPU's clock only moves forward; a big jump back means a reboot, a trace_clock change
+      // or concatenated dumps: a new segment that nothing may be paired across (§5 item 17).
+      if (cpu !== null && isCpuSlot(cpu)) {
+        if (this.timeSeenOnCpu[cpu] === 1 && t < this.lastTimeOnCpu[cpu] - CLOCK_RESET_NS) this.clockReset(ev, this.lastTimeOnCpu[cpu]);
+        this.lastTimeOnCpu[cpu] = t;
+        this.timeSeenOnCpu[cpu] = 1;
+      } else if (cpu !== null) {
+        const prev = this.lastTimeOnBigCpu.get(cpu);
         if (prev !== undefined && t < prev - CLOCK_RESET_NS) this.clockReset(ev, prev);
-        this.lastTimeByCpu.set(ev.cpu, t);
+        this.lastTimeOnBigCpu.set(cpu, t);
       }
     }
     this.sink(ev);
+  }
+
+  /** The time of the last event on `cpu`, null before its first (lastTimeOnCpu). */
+  private lastTimeOn(cpu: number): number | null {
+    if (isCpuSlot(cpu)) return this.timeSeenOnCpu[cpu] === 1 ? this.lastTimeOnCpu[cpu] : null;
+    return this.lastTimeOnBigCpu.get(cpu) ?? null;
   }
 
   private clockReset(ev: TraceEvent, prev: number): void {
@@ -75,7 +110,7 @@ export class ParserEnv {
 
   /** Lost data reported by the trace itself, as a `lost` record and a gap the analyses can see. */
   lost(cpu: number | null, count: number | null, marker: string, line: number): void {
-    const after = cpu === null ? this.lastTime : (this.lastTimeByCpu.get(cpu) ?? null);
+    const after = cpu === null ? this.lastTime : this.lastTimeOn(cpu);
     this.ledger.lostEvents(cpu === null ? 'all' : String(cpu), { file: this.file, line, count, marker, after });
     this.ledger.knownLine(marker === 'buffer-started' ? 'buffer-started' : 'lost-marker', this.file, line);
     this.sink({

@@ -84,6 +84,18 @@ export type KnownReason =
   /** Rows of a bpftrace map dump (histogram rows, keyed entries) whose map is one `bpftrace_map` event. */
   | 'bpftrace-map-row';
 
+/** Events of one name (or of the folded names) since the last fold: the first kind seen counted apart. */
+interface CounterCell {
+  name: string;
+  kind: string | null;
+  kindN: number;
+  kinds: Map<string, number>;
+}
+
+function newCounterCell(name: string): CounterCell {
+  return { name, kind: null, kindN: 0, kinds: new Map() };
+}
+
 /** Mutable accumulator used by every parser; `snapshot()` gives the schema-valid summary. */
 export class QualityLedger {
   total = 0;
@@ -121,23 +133,41 @@ export class QualityLedger {
 
   event(name: string, kind: string): void {
     if (this.sameLine === 0) this.events++;
-    // Counting in small mutable cells: one Map lookup per event instead of a get and a set.
-    let cell = this.counters.get(name);
-    if (cell === undefined) {
-      // Event names come from the trace (any `word:` is one): bounded, decoded kinds protected.
-      if (this.kinds.has(name) || this.eventNames.admit(kind !== 'generic')) this.counters.set(name, (cell = { n: 0, kinds: new Map() }));
-      else {
-        this.eventNames.fold(name);
-        cell = this.counters.get(FOLD_KEY);
-        if (cell === undefined) this.counters.set(FOLD_KEY, (cell = { n: 0, kinds: new Map() }));
-      }
+    // The name's cell was nearly always the last one used or one found by a single Map lookup; a
+    // name nearly always decodes to one kind, counted in the cell itself (kinds: the others).
+    let cell = this.lastCell;
+    if (cell === null || cell.name !== name) {
+      cell = this.counters.get(name) ?? this.newCell(name, kind);
+      this.lastCell = cell;
     }
-    cell.n++;
-    const k = cell.kinds.get(kind);
-    cell.kinds.set(kind, k === undefined ? 1 : k + 1);
+    if (cell.kind === kind) cell.kindN++;
+    else if (cell.kind === null) {
+      cell.kind = kind;
+      cell.kindN = 1;
+    } else {
+      const k = cell.kinds.get(kind);
+      cell.kinds.set(kind, k === undefined ? 1 : k + 1);
+    }
   }
 
-  private readonly counters = new Map<string, { n: number; kinds: Map<string, number> }>();
+  /** The cell that counts `name` from now on (the fold's cell past the cap). */
+  private newCell(name: string, kind: string): CounterCell {
+    // Event names come from the trace (any `word:` is one): bounded, decoded kinds protected.
+    if (this.kinds.has(name) || this.eventNames.admit(kind !== 'generic')) {
+      const cell = newCounterCell(name);
+      this.counters.set(name, cell);
+      return cell;
+    }
+    this.eventNames.fold(name);
+    let fold = this.counters.get(FOLD_KEY);
+    if (fold === undefined) this.counters.set(FOLD_KEY, (fold = newCounterCell(FOLD_KEY)));
+    // Not kept under `name`: each later event of it is folded again (the fold counts events).
+    return fold;
+  }
+
+  /** Events by name since the last fold (names past the cap count in FOLD_KEY's cell). */
+  private readonly counters = new Map<string, CounterCell>();
+  private lastCell: CounterCell | null = null;
   /** Distinct event names counted by name (`kinds`); past the cap they count under FOLD_KEY (issue #15). */
   readonly eventNames: NameBudget;
 
@@ -147,10 +177,19 @@ export class QualityLedger {
 
   private foldCounters(): void {
     for (const [name, cell] of this.counters) {
-      this.kinds.set(name, (this.kinds.get(name) ?? 0) + cell.n);
-      for (const [kind, n] of cell.kinds) this.types.set(kind, (this.types.get(kind) ?? 0) + n);
+      let n = 0;
+      if (cell.kind !== null) {
+        n += cell.kindN;
+        this.types.set(cell.kind, (this.types.get(cell.kind) ?? 0) + cell.kindN);
+      }
+      for (const [kind, k] of cell.kinds) {
+        n += k;
+        this.types.set(kind, (this.types.get(kind) ?? 0) + k);
+      }
+      this.kinds.set(name, (this.kinds.get(name) ?? 0) + n);
     }
     this.counters.clear();
+    this.lastCell = null;
   }
 
   knownLine(reason: KnownReason, file: string, line: number, text?: string): void {
