@@ -142,10 +142,60 @@ export class LockIntervalTracker {
   // ---- the stream -----------------------------------------------------------------------------
 
   push(ev: TraceEvent): void {
-    if (ev.kind === 'lost') {
-      this.tasks.lost(ev);
-      return;
+    // The hot kinds (lockdep and contention tracepoints, most of a lock trace) go straight to their
+    // handler with the event's own fields: no LockOp object per event.
+    switch (ev.kind) {
+      case 'lost':
+        this.tasks.lost(ev);
+        return;
+      case 'lock_acquire': {
+        const t = this.timedTask(ev);
+        if (t !== null) this.lockdepAcquire(t, ev.fields.lock, ev.fields.lockName, ev.fields.read, ev.fields.try, ev.time as number);
+        return;
+      }
+      case 'lock_release': {
+        const t = this.timedTask(ev);
+        if (t !== null) this.lockdepRelease(t, ev.fields.lock, ev.fields.lockName, ev.time as number, ev.line);
+        return;
+      }
+      case 'contention_begin': {
+        const t = this.timedTask(ev);
+        if (t !== null) this.contentionBegin(t, ev.fields.lock, ev.fields.hashed, ev.fields.flags, null, ev.time as number);
+        return;
+      }
+      case 'contention_end': {
+        const t = this.timedTask(ev);
+        if (t !== null) this.contentionEnd(t, ev.fields.lock, ev.fields.hashed, ev.fields.ret, ev.time as number, ev.line);
+        return;
+      }
+      case 'lock_contended': {
+        const t = this.timedTask(ev);
+        if (t !== null) this.lockdepContended(t, ev.fields.lock, ev.time as number);
+        return;
+      }
+      case 'lock_acquired': {
+        const t = this.timedTask(ev);
+        if (t !== null) this.lockdepAcquired(t, ev.fields.lock, ev.time as number, ev.line);
+        return;
+      }
+      default:
+        this.pushOther(ev);
     }
+  }
+
+  /** The task of a lock event, or null when it has no pid (ignored) or no time (counted, cannot be paired). */
+  private timedTask(ev: TraceEvent): TaskState | null {
+    if (ev.pid === null) return null;
+    const t = this.tasks.task(ev);
+    if (ev.time === null) {
+      this.untimed++;
+      return null;
+    }
+    return t;
+  }
+
+  /** Every other event: lock-function probes and bpftrace lines (by lockOpOf), or what a task does besides locking. */
+  private pushOther(ev: TraceEvent): void {
     if (ev.pid === null) return;
     const op = lockOpOf(ev);
     if (!op) {
@@ -193,22 +243,22 @@ export class LockIntervalTracker {
         this.lockReturn(t, op, time, line);
         return;
       case 'acquire':
-        this.lockdepAcquire(t, op, time);
+        this.lockdepAcquire(t, op.key, op.name, op.read, op.try, time);
         return;
       case 'release':
-        this.lockdepRelease(t, op, time, line);
+        this.lockdepRelease(t, op.key, op.name, time, line);
         return;
       case 'begin':
-        this.contentionBegin(t, op, time);
+        this.contentionBegin(t, op.key, op.hashed, op.flags, op.sym, time);
         return;
       case 'end':
-        this.contentionEnd(t, op, time, line);
+        this.contentionEnd(t, op.key, op.hashed, op.ret, time, line);
         return;
       case 'lockdep_contended':
-        this.lockdepContended(t, op, time);
+        this.lockdepContended(t, op.key, time);
         return;
       case 'lockdep_acquired':
-        this.lockdepAcquired(t, op, time, line);
+        this.lockdepAcquired(t, op.key, time, line);
         return;
     }
   }
@@ -373,43 +423,43 @@ export class LockIntervalTracker {
     return nameType === null || r.type === null || r.type === 'unknown' || r.type === nameType;
   }
 
-  private lockdepAcquire(t: TaskState, op: Extract<LockOp, { op: 'acquire' }>, time: number): void {
-    const internal = isInternalLockName(op.name);
+  private lockdepAcquire(t: TaskState, key: string, name: string, read: boolean, isTry: boolean, time: number): void {
+    const internal = isInternalLockName(name);
     const p = t.pendingCall;
-    if (!internal && p && p.shared === op.read && !(p.via & EV_LOCKDEP) && this.isTwin(p.inst, op.key, op.name, t)) {
+    if (!internal && p && p.shared === read && !(p.via & EV_LOCKDEP) && this.isTwin(p.inst, key, name, t)) {
       const pr = p.inst.root();
-      pr.name ??= op.name;
-      p.inst = this.locks.bindAlias(pr, 'd', op.key);
+      pr.name ??= name;
+      p.inst = this.locks.bindAlias(pr, 'd', key);
       p.via |= EV_LOCKDEP;
       p.inst.evidence |= EV_LOCKDEP;
-      this.locks.learnType(p.inst, typeFromName(op.name));
-      if (op.try) p.pendingResult = false;
+      this.locks.learnType(p.inst, typeFromName(name));
+      if (isTry) p.pendingResult = false;
       t.pendingCall = null;
       return;
     }
-    const inst = this.locks.instanceOf(t.src, 'd', op.key, t.pid, op.name);
-    inst.name ??= op.name;
-    this.locks.learnType(inst, typeFromName(op.name));
-    const a = this.open(t, inst, op.read, time, op.try, EV_LOCKDEP);
+    const inst = this.locks.instanceOf(t.src, 'd', key, t.pid, name);
+    inst.name ??= name;
+    this.locks.learnType(inst, typeFromName(name));
+    const a = this.open(t, inst, read, time, isTry, EV_LOCKDEP);
     if (internal) return; // the lock's own wait_lock: taken inside the lock function, between its events
-    t.fresh = op.try ? null : a;
+    t.fresh = isTry ? null : a;
     t.pendingCall = null;
     t.pendingUnlock = null;
   }
 
-  private lockdepRelease(t: TaskState, op: Extract<LockOp, { op: 'release' }>, time: number, line: number): void {
-    const internal = isInternalLockName(op.name);
+  private lockdepRelease(t: TaskState, key: string, name: string, time: number, line: number): void {
+    const internal = isInternalLockName(name);
     const u = t.pendingUnlock;
-    if (!internal && u && this.isTwin(u.inst, op.key, op.name, t)) {
+    if (!internal && u && this.isTwin(u.inst, key, name, t)) {
       const ur = u.inst.root();
-      ur.name ??= op.name;
-      this.locks.bindAlias(ur, 'd', op.key);
+      ur.name ??= name;
+      this.locks.bindAlias(ur, 'd', key);
       ur.evidence |= EV_LOCKDEP;
       t.pendingUnlock = null;
       return;
     }
-    const inst = this.locks.instanceOf(t.src, 'd', op.key, t.pid, op.name);
-    inst.name ??= op.name;
+    const inst = this.locks.instanceOf(t.src, 'd', key, t.pid, name);
+    inst.name ??= name;
     inst.evidence |= EV_LOCKDEP;
     const a = this.findHeld(t, inst, null);
     if (a) this.release(a, time, line);
@@ -427,44 +477,44 @@ export class LockIntervalTracker {
     return known === null || known === 'unknown' || type === 'unknown' || known === type;
   }
 
-  private contentionBegin(t: TaskState, op: Extract<LockOp, { op: 'begin' }>, time: number): void {
+  private contentionBegin(t: TaskState, key: string, hashed: boolean, flags: number, sym: string | null, time: number): void {
     this.counts.begins++;
-    const ns = op.hashed ? 'p' : 'a';
+    const ns = hashed ? 'p' : 'a';
     for (let i = t.waits.length - 1; i >= 0; i--) {
       const w = t.waits[i];
-      if (w.key === op.key && w.ns === ns) {
+      if (w.key === key && w.ns === ns) {
         // O7: the same slow path again (sleep after spinning, or spinning again after a wake-up).
         this.counts.rebegins++;
         w.begins++;
-        if (!(op.flags & LCB.SPIN)) w.slept = true;
+        if (!(flags & LCB.SPIN)) w.slept = true;
         return;
       }
     }
-    const kind = contentionKind(op.flags);
+    const kind = contentionKind(flags);
     let a: Acquisition | null = null;
     let bound = false;
     const f = t.fresh;
     if (f && f.wait !== null && f.wait.source === 'lockdep' && f.wait.end === null && f.shared === kind.shared) {
       // lock_contended (LOCK_STAT) came first; the contention tracepoint continues the same wait.
       f.wait.ns = ns;
-      f.wait.key = op.key;
+      f.wait.key = key;
       f.wait.source = 'contention';
-      f.wait.slept ||= !(op.flags & LCB.SPIN);
-      this.locks.bindAlias(f.inst, ns, op.key);
+      f.wait.slept ||= !(flags & LCB.SPIN);
+      this.locks.bindAlias(f.inst, ns, key);
       this.counts.episodes++;
       this.counts.bound++;
       return;
     }
     if (f && this.compatible(f, kind.type, kind.shared)) {
-      f.inst = this.locks.bindAlias(f.inst, ns, op.key);
+      f.inst = this.locks.bindAlias(f.inst, ns, key);
       this.locks.learnType(f.inst, kind.type);
       f.inst.namedBindings++;
       a = f;
       bound = true;
     } else {
-      const inst = this.locks.instanceOf(t.src, ns, op.key, t.pid, op.sym);
+      const inst = this.locks.instanceOf(t.src, ns, key, t.pid, sym);
       this.locks.learnType(inst, kind.type);
-      if (op.sym) inst.sym ??= op.sym;
+      if (sym) inst.sym ??= sym;
       if (inst.hasProbeOrLockdep) {
         a = this.open(t, inst, kind.shared, time, false, EV_CONTENTION);
       } else {
@@ -478,11 +528,11 @@ export class LockIntervalTracker {
     }
     a.inst.evidence |= EV_CONTENTION;
     a.acquired = null;
-    const w = new WaitEpisode(a, ns, op.key, time, op.flags, 'contention', bound ? a.ctx : this.context(t.src, t.pid));
-    if (!bound) w.slept = !(op.flags & LCB.SPIN);
+    const w = new WaitEpisode(a, ns, key, time, flags, 'contention', bound ? a.ctx : this.context(t.src, t.pid));
+    if (!bound) w.slept = !(flags & LCB.SPIN);
     // The mutex slow path always begins with (SPIN|MUTEX) (kernel/locking/mutex.c): a first begin of
     // (MUTEX) alone means the wait started before the trace (or before lost events).
-    if (op.flags & LCB.MUTEX && !(op.flags & LCB.SPIN)) w.truncated = true;
+    if (flags & LCB.MUTEX && !(flags & LCB.SPIN)) w.truncated = true;
     a.wait = w;
     this.snapshotOwners(w, t);
     t.waits.push(w);
@@ -514,12 +564,12 @@ export class LockIntervalTracker {
     }
   }
 
-  private contentionEnd(t: TaskState, op: Extract<LockOp, { op: 'end' }>, time: number, line: number): void {
+  private contentionEnd(t: TaskState, key: string, hashed: boolean, ret: number, time: number, line: number): void {
     this.counts.ends++;
-    const ns = op.hashed ? 'p' : 'a';
+    const ns = hashed ? 'p' : 'a';
     let w: WaitEpisode | null = null;
     for (let i = t.waits.length - 1; i >= 0; i--) {
-      if (t.waits[i].key === op.key && t.waits[i].ns === ns) {
+      if (t.waits[i].key === key && t.waits[i].ns === ns) {
         w = t.waits[i];
         t.waits.splice(i, 1);
         break;
@@ -527,7 +577,7 @@ export class LockIntervalTracker {
     }
     if (!w) {
       this.counts.orphanEnds++;
-      const inst = this.locks.instanceOf(t.src, ns, op.key, t.pid, null);
+      const inst = this.locks.instanceOf(t.src, ns, key, t.pid, null);
       inst.evidence |= EV_CONTENTION;
       this.sink.wait({
         lock: inst,
@@ -538,7 +588,7 @@ export class LockIntervalTracker {
         begin: null,
         end: time,
         incomplete: 'trace-start',
-        ret: op.ret,
+        ret: ret,
         begins: 0,
         slept: false,
         ctx: this.context(t.src, t.pid),
@@ -550,7 +600,7 @@ export class LockIntervalTracker {
         bound: false,
         line,
       });
-      if (op.ret === 0 && inst.hasProbeOrLockdep) {
+      if (ret === 0 && inst.hasProbeOrLockdep) {
         // Granted now: a later release gives a complete hold.
         const a = this.open(t, inst, false, time, false, EV_CONTENTION);
         a.attempt = null;
@@ -559,7 +609,7 @@ export class LockIntervalTracker {
       t.fresh = null;
       return;
     }
-    this.finishWait(t, w, time, op.ret, line);
+    this.finishWait(t, w, time, ret, line);
   }
 
   private finishWait(t: TaskState, w: WaitEpisode, time: number, ret: number, line: number): void {
@@ -582,23 +632,23 @@ export class LockIntervalTracker {
     if (a.unobservable) this.emitHold(a, line);
   }
 
-  private lockdepContended(t: TaskState, op: Extract<LockOp, { op: 'lockdep_contended' }>, time: number): void {
-    const inst = this.locks.lookup(t.src, 'd', op.key);
+  private lockdepContended(t: TaskState, key: string, time: number): void {
+    const inst = this.locks.lookup(t.src, 'd', key);
     if (!inst) return;
     const a = this.findHeld(t, inst, null);
     if (!a || a.wait !== null) return;
     a.acquired = null;
-    const w = new WaitEpisode(a, 'd', op.key, time, 0, 'lockdep', a.ctx);
+    const w = new WaitEpisode(a, 'd', key, time, 0, 'lockdep', a.ctx);
     w.slept = false;
     a.wait = w;
     this.snapshotOwners(w, t);
     t.waits.push(w);
   }
 
-  private lockdepAcquired(t: TaskState, op: Extract<LockOp, { op: 'lockdep_acquired' }>, time: number, line: number): void {
+  private lockdepAcquired(t: TaskState, key: string, time: number, line: number): void {
     for (let i = t.waits.length - 1; i >= 0; i--) {
       const w = t.waits[i];
-      if (w.key === op.key && w.ns === 'd' && w.source === 'lockdep') {
+      if (w.key === key && w.ns === 'd' && w.source === 'lockdep') {
         t.waits.splice(i, 1);
         this.counts.episodes++;
         this.counts.bound++;

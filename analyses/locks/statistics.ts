@@ -162,7 +162,18 @@ export interface NestingEntry {
 
 const inLuoCall = (ctx: TaskContext): boolean => ctx.func !== null;
 
-const callerOf = (caller: string | null, ctx: TaskContext): string => caller ?? ctx.func ?? (ctx.syscall ? `sys_${ctx.syscall}` : NONE);
+/** `sys_NAME` per syscall name, made once (bounded: a hostile trace can name any number of syscalls). */
+const SYS_CALLERS = new Map<string, string>();
+function sysCaller(syscall: string): string {
+  let c = SYS_CALLERS.get(syscall);
+  if (c === undefined) {
+    if (SYS_CALLERS.size >= 4096) SYS_CALLERS.clear();
+    SYS_CALLERS.set(syscall, (c = `sys_${syscall}`));
+  }
+  return c;
+}
+
+const callerOf = (caller: string | null, ctx: TaskContext): string => caller ?? ctx.func ?? (ctx.syscall ? sysCaller(ctx.syscall) : NONE);
 
 export class LockStatistics {
   /**
@@ -183,6 +194,8 @@ export class LockStatistics {
   /** lock x mode -> its "(other sessions)" figures. */
   private readonly othersIndex = new IntervalIndex<FiguresEntry>();
   readonly nesting = new Map<string, NestingEntry>();
+  /** outer identity -> inner identity -> the pair's entries by modes (outerShared * 2 + shared); only pairs in `nesting`. */
+  private readonly nestingIndex = new Map<string | number, Map<string | number, Array<NestingEntry | null>>>();
   /** Nestings not counted: past NESTING_CAP distinct pairs. */
   nestingFolded = 0;
 
@@ -320,10 +333,20 @@ export class LockStatistics {
   }
 
   private addNesting(outer: LockInstance, outerShared: boolean, inner: LockInstance, shared: boolean): void {
-    const k = `${lockKey(outer)}|${outerShared ? 1 : 0}|${lockKey(inner)}|${shared ? 1 : 0}`;
-    const n = this.nesting.get(k);
+    // Found by identity values first (no key string per hold); the string key is made once per pair.
+    const o = lockIdentity(outer);
+    const i = lockIdentity(inner);
+    const slot = (outerShared ? 2 : 0) + (shared ? 1 : 0);
+    const n = this.nestingIndex.get(o)?.get(i)?.[slot];
     if (n) n.count++;
-    else if (this.nesting.size < NESTING_CAP) this.nesting.set(k, { outer, outerShared, inner, shared, count: 1 });
-    else this.nestingFolded++;
+    else if (this.nesting.size < NESTING_CAP) {
+      const e: NestingEntry = { outer, outerShared, inner, shared, count: 1 };
+      this.nesting.set(`${lockKey(outer)}|${outerShared ? 1 : 0}|${lockKey(inner)}|${shared ? 1 : 0}`, e);
+      let byInner = this.nestingIndex.get(o);
+      if (!byInner) this.nestingIndex.set(o, (byInner = new Map()));
+      let modes = byInner.get(i);
+      if (!modes) byInner.set(i, (modes = [null, null, null, null]));
+      modes[slot] = e;
+    } else this.nestingFolded++;
   }
 }
