@@ -68,8 +68,15 @@ export const LOCK_FUNCTIONS: Record<string, LockFunction> = lookupTable({
 /** LCB_F_* (include/trace/events/lock.h). */
 export const LCB = { SPIN: 1, READ: 2, WRITE: 4, RT: 8, PERCPU: 16, MUTEX: 32 } as const;
 
+/** What a contention_begin's flags say about the lock: one answer per combination of the LCB bits, made once. */
+const CONTENTION_KINDS: ReadonlyArray<Readonly<{ type: LockType; shared: boolean }>> = Array.from({ length: 64 }, (_, f) => Object.freeze(kindOfFlags(f)));
+
+export function contentionKind(flags: number): Readonly<{ type: LockType; shared: boolean }> {
+  return CONTENTION_KINDS[flags & 63];
+}
+
 /** What a contention_begin's flags say about the lock (docs/luo-model.md §5 "Which flags each lock type emits"). */
-export function contentionKind(flags: number): { type: LockType; shared: boolean } {
+function kindOfFlags(flags: number): { type: LockType; shared: boolean } {
   const shared = (flags & LCB.READ) !== 0;
   if (flags & LCB.MUTEX) return { type: flags & LCB.RT ? 'rtmutex' : 'mutex', shared: false };
   if (flags & LCB.PERCPU) return { type: 'percpu-rwsem', shared };

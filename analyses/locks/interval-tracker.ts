@@ -46,8 +46,9 @@ import {
   EV_LOCKDEP,
   EV_PROBE,
   type IncompleteReason,
+  type HoldInterval,
   type IntervalSink,
-  type LockInstance,
+  LockInstance,
   type TaskContext,
   type TaskState,
   WaitEpisode,
@@ -98,6 +99,52 @@ function leavesLockFunction(ev: TraceEvent): boolean {
       return false;
   }}
 
+/** A HoldInterval to fill (the tracker sets every field before handing it out). */
+function newHold(lock: LockInstance): HoldInterval {
+  return {
+    lock,
+    shared: null,
+    src: 0,
+    pid: null,
+    comm: null,
+    start: null,
+    end: null,
+    incomplete: null,
+    unobservable: false,
+    contended: false,
+    failed: false,
+    trylock: false,
+    trylockFailed: false,
+    ctx: { func: null, phase: null, session: null, syscall: null, after: null },
+    caller: null,
+    depth: 0,
+    outer: null,
+    line: 0,
+  };
+}
+
+/** A holder of the lock another task (t) waits for: granted (not waiting itself), not failed. */
+function isOwnerCandidate(h: Acquisition, t: TaskState): boolean {
+  return h.task !== t && !h.failed && !(h.wait !== null && h.wait.end === null);
+}
+
+/** Remove item i of a list (mostly the last one). */
+function removeAt<T>(list: T[], i: number): void {
+  if (i === list.length - 1) list.pop();
+  else list.splice(i, 1);
+}
+
+/** Remove the last occurrence of `a` from a list (mostly its last item: locks are released in reverse order). */
+function removeLast(list: Acquisition[], a: Acquisition): void {
+  const n = list.length;
+  if (n > 0 && list[n - 1] === a) {
+    list.pop();
+    return;
+  }
+  const i = list.lastIndexOf(a);
+  if (i >= 0) list.splice(i, 1);
+}
+
 export class LockIntervalTracker {
   private readonly tasks = new TaskTable();
   private readonly locks: LockAliases;
@@ -107,6 +154,15 @@ export class LockIntervalTracker {
   untimed = 0;
   /** Lock-function probes without a pointer argument (cannot be identified). */
   unidentified = 0;
+  /**
+   * Counts the events that can change what `context` answers (every event but the lock tracepoints
+   * and lost markers: LUO calls, sessions and syscalls come from probes and syscall events). A
+   * task's context asked again within one epoch is the same: it is asked once (contextOf).
+   */
+  private epoch = 0;
+  /** The one HoldInterval (and its `outer`) handed to a sink that reads holds during the call only (IntervalSink.holdsOnce). */
+  private readonly scratchHold: HoldInterval;
+  private readonly scratchOuter: { lock: LockInstance; shared: boolean };
 
   constructor(
     private readonly sink: IntervalSink,
@@ -115,6 +171,8 @@ export class LockIntervalTracker {
     /** The kallsyms symbol of a raw address (--kallsyms), asked only past the lock cap. */
     symbolOf: (addr: string) => string | null = () => null,
   ) {
+    this.scratchHold = newHold(new LockInstance(-1, -1));
+    this.scratchOuter = { lock: this.scratchHold.lock, shared: false };
     // Past the lock cap, the locks the verdicts need still get their own rows: LUO locks by name
     // or symbol, and whatever a task takes inside a LUO call.
     this.locks = new LockAliases(lim, (src, pid, name, ns, key) => {
@@ -122,6 +180,11 @@ export class LockIntervalTracker {
       const sym = ns === 'a' ? symbolOf(key) : null;
       return (sym !== null && isLuoLockName(sym)) || this.context(src, pid).func !== null;
     });
+  }
+
+  /** The object a hold is written into: the shared one for a sink that keeps nothing, else a new one. */
+  private holdObject(): HoldInterval {
+    return this.sink.holdsOnce ? this.scratchHold : newHold(this.scratchHold.lock);
   }
 
   /** The lock table's admission: its caps and what it folded. */
@@ -179,8 +242,18 @@ export class LockIntervalTracker {
         return;
       }
       default:
+        this.epoch++;
         this.pushOther(ev);
     }
+  }
+
+  /** The context of a task now: asked from `context` once per epoch (an object shared by the intervals opened meanwhile). */
+  private contextOf(t: TaskState): TaskContext {
+    if (t.ctxEpoch !== this.epoch || t.ctx === null) {
+      t.ctx = this.context(t.src, t.pid);
+      t.ctxEpoch = this.epoch;
+    }
+    return t.ctx;
   }
 
   /** The task of a lock event, or null when it has no pid (ignored) or no time (counted, cannot be paired). */
@@ -265,7 +338,7 @@ export class LockIntervalTracker {
 
   private open(t: TaskState, inst: LockInstance, shared: boolean, time: number, trylock: boolean, via: number): Acquisition {
     this.dropStaleWaits(t, inst);
-    const a = new Acquisition(inst, shared, t, time, trylock, this.context(t.src, t.pid));
+    const a = new Acquisition(inst, shared, t, time, trylock, this.contextOf(t));
     a.via = via;
     inst.evidence |= via;
     this.nest(t, a);
@@ -308,12 +381,8 @@ export class LockIntervalTracker {
 
   private dropHolder(a: Acquisition): void {
     a.holding = false;
-    const t = a.task;
-    const i = t.held.lastIndexOf(a);
-    if (i >= 0) t.held.splice(i, 1);
-    const hs = a.inst.root().holders;
-    const j = hs.lastIndexOf(a);
-    if (j >= 0) hs.splice(j, 1);
+    removeLast(a.task.held, a);
+    removeLast(a.inst.root().holders, a);
   }
 
   /** The task's latest held acquisition of a lock (optionally of one mode). */
@@ -518,7 +587,7 @@ export class LockIntervalTracker {
       if (inst.hasProbeOrLockdep) {
         a = this.open(t, inst, kind.shared, time, false, EV_CONTENTION);
       } else {
-        a = new Acquisition(inst, kind.shared, t, time, false, this.context(t.src, t.pid));
+        a = new Acquisition(inst, kind.shared, t, time, false, this.contextOf(t));
         a.via = EV_CONTENTION;
         a.unobservable = true;
         inst.evidence |= EV_CONTENTION;
@@ -528,7 +597,7 @@ export class LockIntervalTracker {
     }
     a.inst.evidence |= EV_CONTENTION;
     a.acquired = null;
-    const w = new WaitEpisode(a, ns, key, time, flags, 'contention', bound ? a.ctx : this.context(t.src, t.pid));
+    const w = new WaitEpisode(a, ns, key, time, flags, 'contention', bound ? a.ctx : this.contextOf(t));
     if (!bound) w.slept = !(flags & LCB.SPIN);
     // The mutex slow path always begins with (SPIN|MUTEX) (kernel/locking/mutex.c): a first begin of
     // (MUTEX) alone means the wait started before the trace (or before lost events).
@@ -547,20 +616,26 @@ export class LockIntervalTracker {
    */
   private snapshotOwners(w: WaitEpisode, t: TaskState): void {
     const holders = w.acq.inst.root().holders;
-    const candidates: Acquisition[] = [];
+    let candidates = 0;
     let first: Acquisition | null = null;
     for (const h of holders) {
-      if (h.task === t || h.failed || (h.wait !== null && h.wait.end === null)) continue;
-      candidates.push(h);
+      if (!isOwnerCandidate(h, t)) continue;
+      candidates++;
       if (!h.shared && (first === null || (h.acquired ?? -Infinity) < (first.acquired ?? -Infinity))) first = h;
     }
-    const owners = first ? [first] : candidates;
-    w.acquiring = candidates.length - owners.length;
-    for (const h of owners) {
-      w.ownersTotal++;
-      if (w.owners.length < 8) {
-        w.owners.push({ pid: h.task.pid, comm: h.task.comm, shared: h.shared, since: h.acquired, ctx: this.context(h.task.src, h.task.pid) });
-      }
+    if (first !== null) {
+      w.acquiring = candidates - 1;
+      this.addOwner(w, first);
+      return;
+    }
+    w.acquiring = 0;
+    for (const h of holders) if (isOwnerCandidate(h, t)) this.addOwner(w, h);
+  }
+
+  private addOwner(w: WaitEpisode, h: Acquisition): void {
+    w.ownersTotal++;
+    if (w.owners.length < 8) {
+      w.owners.push({ pid: h.task.pid, comm: h.task.comm, shared: h.shared, since: h.acquired, ctx: this.contextOf(h.task) });
     }
   }
 
@@ -571,7 +646,7 @@ export class LockIntervalTracker {
     for (let i = t.waits.length - 1; i >= 0; i--) {
       if (t.waits[i].key === key && t.waits[i].ns === ns) {
         w = t.waits[i];
-        t.waits.splice(i, 1);
+        removeAt(t.waits, i);
         break;
       }
     }
@@ -591,7 +666,7 @@ export class LockIntervalTracker {
         ret: ret,
         begins: 0,
         slept: false,
-        ctx: this.context(t.src, t.pid),
+        ctx: this.contextOf(t),
         caller: null,
         owners: [],
         ownersTotal: 0,
@@ -618,7 +693,7 @@ export class LockIntervalTracker {
     const a = w.acq;
     const inst = a.inst.root();
     const lr = inst.lastRelease;
-    const wokenBy = lr && lr.pid !== t.pid && lr.time >= w.begin && lr.time <= time ? lr : null;
+    const wokenBy = lr && lr.pid !== t.pid && lr.time >= w.begin && lr.time <= time ? { pid: lr.pid, comm: lr.comm, time: lr.time, ctx: lr.ctx } : null;
     this.emitWait(w, inst, line, wokenBy);
     if (t.fresh === a) t.fresh = null;
     if (ret !== 0) {
@@ -649,7 +724,7 @@ export class LockIntervalTracker {
     for (let i = t.waits.length - 1; i >= 0; i--) {
       const w = t.waits[i];
       if (w.key === key && w.ns === 'd' && w.source === 'lockdep') {
-        t.waits.splice(i, 1);
+        removeAt(t.waits, i);
         this.counts.episodes++;
         this.counts.bound++;
         this.finishWait(t, w, time, 0, line);
@@ -663,11 +738,11 @@ export class LockIntervalTracker {
     this.dropHolder(a);
     a.released = time;
     const inst = a.inst.root();
-    inst.lastRelease = { pid: t.pid, comm: t.comm, time, ctx: this.context(t.src, t.pid) };
+    this.noteRelease(inst, t, time);
     // A release before the grant: the wait's end was lost (or never printed).
     if (a.wait !== null && a.wait.end === null) {
       const i = t.waits.indexOf(a.wait);
-      if (i >= 0) t.waits.splice(i, 1);
+      if (i >= 0) removeAt(t.waits, i);
       a.wait.gapCrossed = true;
       a.gapCrossed = true;
       this.emitWait(a.wait, inst, line, null);
@@ -675,28 +750,41 @@ export class LockIntervalTracker {
     this.emitHold(a, line);
   }
 
+  private noteRelease(inst: LockInstance, t: TaskState, time: number): void {
+    const ctx = this.contextOf(t);
+    const lr = inst.lastRelease;
+    if (lr === null) {
+      inst.lastRelease = { pid: t.pid, comm: t.comm, time, ctx };
+      return;
+    }
+    lr.pid = t.pid;
+    lr.comm = t.comm;
+    lr.time = time;
+    lr.ctx = ctx;
+  }
+
   private orphanRelease(t: TaskState, inst: LockInstance, shared: boolean | null, time: number, line: number): void {
-    inst.lastRelease = { pid: t.pid, comm: t.comm, time, ctx: this.context(t.src, t.pid) };
-    this.sink.hold({
-      lock: inst,
-      shared,
-      src: t.src,
-      pid: t.pid,
-      comm: t.comm,
-      start: null,
-      end: time,
-      incomplete: 'trace-start',
-      unobservable: false,
-      contended: false,
-      failed: false,
-      trylock: false,
-      trylockFailed: false,
-      ctx: this.context(t.src, t.pid),
-      caller: null,
-      depth: 0,
-      outer: null,
-      line,
-    });
+    this.noteRelease(inst, t, time);
+    const h = this.holdObject();
+    h.lock = inst;
+    h.shared = shared;
+    h.src = t.src;
+    h.pid = t.pid;
+    h.comm = t.comm;
+    h.start = null;
+    h.end = time;
+    h.incomplete = 'trace-start';
+    h.unobservable = false;
+    h.contended = false;
+    h.failed = false;
+    h.trylock = false;
+    h.trylockFailed = false;
+    h.ctx = this.contextOf(t);
+    h.caller = null;
+    h.depth = 0;
+    h.outer = null;
+    h.line = line;
+    this.sink.hold(h);
   }
 
   private emitWait(w: WaitEpisode, inst: LockInstance, line: number, wokenBy: WaitInterval['wokenBy']): void {
@@ -736,26 +824,32 @@ export class LockIntervalTracker {
       else if (start === null || a.modeUnknown) incomplete = 'trace-start';
       else if (end < start) incomplete = 'out-of-order';
     }
-    this.sink.hold({
-      lock: a.inst.root(),
-      shared: a.shared,
-      src: a.task.src,
-      pid: a.task.pid,
-      comm: a.task.comm,
-      start,
-      end,
-      incomplete,
-      unobservable: a.unobservable,
-      contended: a.wait !== null,
-      failed: a.failed,
-      trylock: a.trylock,
-      trylockFailed: a.trylockFailed,
-      ctx: a.ctx,
-      caller: a.caller,
-      depth: a.depth,
-      outer: a.outer ? { lock: a.outer.inst.root(), shared: a.outer.shared } : null,
-      line,
-    });
+    const h = this.holdObject();
+    h.lock = a.inst.root();
+    h.shared = a.shared;
+    h.src = a.task.src;
+    h.pid = a.task.pid;
+    h.comm = a.task.comm;
+    h.start = start;
+    h.end = end;
+    h.incomplete = incomplete;
+    h.unobservable = a.unobservable;
+    h.contended = a.wait !== null;
+    h.failed = a.failed;
+    h.trylock = a.trylock;
+    h.trylockFailed = a.trylockFailed;
+    h.ctx = a.ctx;
+    h.caller = a.caller;
+    h.depth = a.depth;
+    h.outer = null;
+    if (a.outer !== null) {
+      const o = this.sink.holdsOnce ? this.scratchOuter : { lock: a.outer.inst, shared: false };
+      o.lock = a.outer.inst.root();
+      o.shared = a.outer.shared;
+      h.outer = o;
+    }
+    h.line = line;
+    this.sink.hold(h);
   }
 
   /** Close everything still open: the trace ended inside these intervals. */

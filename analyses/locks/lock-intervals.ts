@@ -41,11 +41,14 @@ export class LockInstance {
   parent: LockInstance | null = null;
   evidence = 0;
   readonly holders: Acquisition[] = [];
+  /** The last release (one record per lock, updated in place: a wait woken by it copies it). */
   lastRelease: { pid: number | null; comm: string | null; time: number; ctx: TaskContext } | null = null;
   /** Contention episodes bound to this lock by adjacency (hashed pointer named by a probe/lockdep event). */
   namedBindings = 0;
   /** The fold row of its source: every lock past the lock table's cap (lock-aliases.ts), no alias of its own. */
   folded = false;
+  /** The lock statistics' slot of this lock (statistics.ts LockSlot), cached on the root: no key string per interval. */
+  statsSlot: unknown = null;
   constructor(
     readonly id: number,
     readonly src: number,
@@ -198,7 +201,10 @@ export interface HoldInterval {
 
 export interface IntervalSink {
   wait(w: WaitInterval): void;
+  /** A finished acquisition; with `holdsOnce`, read during the call only (the tracker fills the same object every time). */
   hold(h: HoldInterval): void;
+  /** The sink keeps nothing of a HoldInterval past the call: one object serves every hold (no allocation per hold). */
+  readonly holdsOnce?: boolean;
 }
 
 export interface TaskState {
@@ -214,6 +220,9 @@ export interface TaskState {
   /** Last lock record opened, for a `<stack trace>` that follows it. */
   lastOpened: Acquisition | null;
   lastGapSeq: number;
+  /** The task's context as asked last (interval-tracker.ts contextOf), valid while ctxEpoch is the tracker's epoch. */
+  ctx: TaskContext | null;
+  ctxEpoch: number;
 }
 
 /** Counters that explain how contention events became contended acquisitions (O7). */

@@ -43,6 +43,8 @@ export class TaskTable {
         pendingUnlock: null,
         lastOpened: null,
         lastGapSeq: this.gapSeq,
+        ctx: null,
+        ctxEpoch: -1,
       };
       bySrc.set(pid, t);
       if (++this.size >= this.sweepAt) this.sweep();

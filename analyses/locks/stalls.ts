@@ -52,9 +52,15 @@ const STALL_SESSIONS_KEPT = 200;
 /** Keep the `limit` largest items by `size` (small arrays, rare inserts once full). */
 export function keepTop<T>(list: T[], item: T, size: (x: T) => number, limit: number): void {
   if (list.length >= limit && size(item) <= size(list[list.length - 1])) return;
+  // Insert by shifting (splice would allocate its result array on every insert).
+  const s = size(item);
   let i = list.length;
-  while (i > 0 && size(list[i - 1]) < size(item)) i--;
-  list.splice(i, 0, item);
+  list.push(item);
+  while (i > 0 && size(list[i - 1]) < s) {
+    list[i] = list[i - 1];
+    i--;
+  }
+  list[i] = item;
   if (list.length > limit) list.pop();
 }
 

@@ -118,21 +118,21 @@ function lockKey(inst: LockInstance): string {
 }
 
 /**
- * A front index for the string-keyed statistics maps of LockStatistics, keyed by values instead of
- * a string built for every interval: lock identity (a name and an id never collide: string vs
- * number keys), mode, session name (null = none). Entries are still created in the string-keyed
- * maps, so the report iterates them in the same order.
+ * What the statistics keep for one lock identity, found from the lock's root instance (cached
+ * there, checked against its identity, which changes when a lock is named) instead of a key string
+ * built for every interval. Per mode (0 = exclusive, 1 = shared): its statistics entry, its
+ * figures per session name (null = none) and per file_set x binding not yet named, and its
+ * "(other sessions)" figures. Entries are still created in the string-keyed maps, so the report
+ * iterates them in the same order; only sessions within the cap are indexed (so the index stays as
+ * bounded as sessionsSeen); a session's place never changes once it has one.
  */
-class IntervalIndex<E> {
-  private readonly byLock = new Map<string | number, [Map<string | null, E>, Map<string | null, E>]>();
-  get(lock: string | number, shared: boolean, session: string | null): E | undefined {
-    return this.byLock.get(lock)?.[shared ? 1 : 0].get(session);
-  }
-  set(lock: string | number, shared: boolean, session: string | null, entry: E): void {
-    let modes = this.byLock.get(lock);
-    if (!modes) this.byLock.set(lock, (modes = [new Map(), new Map()]));
-    modes[shared ? 1 : 0].set(session, entry);
-  }
+interface LockSlot {
+  owner: LockStatistics;
+  id: string | number;
+  stats: [StatsEntry | null, StatsEntry | null];
+  figures: [Map<string | null, FiguresEntry>, Map<string | null, FiguresEntry>];
+  refs: [Map<string, Map<number, FiguresEntry>>, Map<string, Map<number, FiguresEntry>>];
+  others: [FiguresEntry | null, FiguresEntry | null];
 }
 
 /** Statistics of one lock x mode; `pending` = the deferred session of its intervals (--session only), else null. */
@@ -182,17 +182,15 @@ export class LockStatistics {
    * session is only known later (a file_set bound by a later RETRIEVE) wait apart until the end.
    */
   readonly stats = new Map<string, StatsEntry>();
-  private readonly statsIndex = new IntervalIndex<{ s: LockStats }>();
+  /** Per lock identity (lockIdentity), its slot; each root instance caches its own (LockInstance.statsSlot). */
+  private readonly slots = new Map<string | number, LockSlot>();
   /** Per lock x mode x session figures; bounded by SESSION_FIGURES_CAP distinct sessions. */
   readonly sessionFigures = new Map<string, FiguresEntry>();
   private readonly sessionsSeen = new Set<string>();
   /** The names (and null) among sessionsSeen, as they are: tells a session beyond the cap without a key string. */
   private readonly namesSeen = new Set<string | null>();
-  // Only sessions within the cap are indexed (so the index stays as bounded as sessionsSeen); a
-  // session's place never changes once it has one.
-  private readonly figuresIndex = new IntervalIndex<FiguresEntry>();
-  /** lock x mode -> its "(other sessions)" figures. */
-  private readonly othersIndex = new IntervalIndex<FiguresEntry>();
+  /** The file_set x binding refs among sessionsSeen (fileSet -> bindings): the same for refs not bound to a name yet. */
+  private readonly refsSeen = new Map<string, Set<number>>();
   readonly nesting = new Map<string, NestingEntry>();
   /** outer identity -> inner identity -> the pair's entries by modes (outerShared * 2 + shared); only pairs in `nesting`. */
   private readonly nestingIndex = new Map<string | number, Map<string | number, Array<NestingEntry | null>>>();
@@ -209,15 +207,30 @@ export class LockStatistics {
     return e;
   }
 
-  private statsFor(inst: LockInstance, shared: boolean, session: SessionRef): LockStats | null {
+  /** The slot of a lock's identity now (see LockSlot). */
+  private slotOf(inst: LockInstance): LockSlot {
+    const r = inst.root();
+    const id = r.folded ? -1 - r.src : (r.name ?? r.id); // lockIdentity(r)
+    const cached = r.statsSlot as LockSlot | null;
+    if (cached !== null && cached.owner === this && cached.id === id) return cached;
+    let slot = this.slots.get(id);
+    if (!slot) {
+      slot = { owner: this, id, stats: [null, null], figures: [new Map(), new Map()], refs: [new Map(), new Map()], others: [null, null] };
+      this.slots.set(id, slot);
+    }
+    r.statsSlot = slot;
+    return slot;
+  }
+
+  private statsFor(slot: LockSlot, inst: LockInstance, shared: boolean, session: SessionRef): LockStats | null {
     if (this.sessionFilter) {
       if (session === null || typeof session === 'string') {
         if (session !== this.sessionFilter) return null;
       } else return this.statsEntry(inst, shared, session).s;
     }
-    const id = lockIdentity(inst);
-    let e = this.statsIndex.get(id, shared, null);
-    if (!e) this.statsIndex.set(id, shared, null, (e = this.statsEntry(inst, shared, null)));
+    const m = shared ? 1 : 0;
+    let e = slot.stats[m];
+    if (e === null) slot.stats[m] = e = this.statsEntry(inst, shared, null);
     return e.s;
   }
 
@@ -228,6 +241,11 @@ export class LockStatistics {
       if (this.sessionsSeen.size < SESSION_FIGURES_CAP) {
         this.sessionsSeen.add(sk);
         if (session === null || typeof session === 'string') this.namesSeen.add(session);
+        else {
+          let bindings = this.refsSeen.get(session.fileSet);
+          if (!bindings) this.refsSeen.set(session.fileSet, (bindings = new Set()));
+          bindings.add(session.binding);
+        }
       } else {
         sk = OTHER_SESSIONS;
         ref = OTHER_SESSIONS;
@@ -239,17 +257,31 @@ export class LockStatistics {
     return e;
   }
 
-  private figuresFor(inst: LockInstance, shared: boolean, session: SessionRef): SessionFigures {
-    if (session !== null && typeof session !== 'string') return this.figuresEntry(inst, shared, session).f;
-    const id = lockIdentity(inst);
-    let e = this.figuresIndex.get(id, shared, session);
+  private figuresFor(slot: LockSlot, inst: LockInstance, shared: boolean, session: SessionRef): SessionFigures {
+    const m = shared ? 1 : 0;
+    if (session !== null && typeof session !== 'string') {
+      // A file_set not bound to a name yet: indexed once within the cap (past it, found by its key string).
+      let e = slot.refs[m].get(session.fileSet)?.get(session.binding);
+      if (e === undefined && this.sessionsSeen.size >= SESSION_FIGURES_CAP && !this.refsSeen.get(session.fileSet)?.has(session.binding)) {
+        // Beyond the cap (as for names below).
+        e = slot.others[m] ?? (slot.others[m] = this.figuresEntry(inst, shared, session));
+      } else if (e === undefined) {
+        e = this.figuresEntry(inst, shared, session);
+        if (e.session !== OTHER_SESSIONS) {
+          let byBinding = slot.refs[m].get(session.fileSet);
+          if (!byBinding) slot.refs[m].set(session.fileSet, (byBinding = new Map()));
+          byBinding.set(session.binding, e);
+        }
+      }
+      return e.f;
+    }
+    let e = slot.figures[m].get(session);
     if (!e && this.sessionsSeen.size >= SESSION_FIGURES_CAP && !this.namesSeen.has(session)) {
       // A session beyond the cap: it can only ever count in "(other sessions)".
-      e = this.othersIndex.get(id, shared, null);
-      if (!e) this.othersIndex.set(id, shared, null, (e = this.figuresEntry(inst, shared, session)));
+      e = slot.others[m] ?? (slot.others[m] = this.figuresEntry(inst, shared, session));
     } else if (!e) {
       e = this.figuresEntry(inst, shared, session);
-      if (e.session !== OTHER_SESSIONS) this.figuresIndex.set(id, shared, session, e);
+      if (e.session !== OTHER_SESSIONS) slot.figures[m].set(session, e);
     }
     return e.f;
   }
@@ -257,7 +289,8 @@ export class LockStatistics {
   /** Fold in a wait (already within the pid and time filters); returns its duration when complete and counted, else -1. */
   addWait(iv: WaitInterval): number {
     const session = iv.ctx.session;
-    const s = this.statsFor(iv.lock, iv.shared, session);
+    const slot = this.slotOf(iv.lock);
+    const s = this.statsFor(slot, iv.lock, iv.shared, session);
     if (!s) return -1;
     if (inLuoCall(iv.ctx)) s.inLuoCalls++;
     if (iv.incomplete !== null || iv.begin === null || iv.end === null) {
@@ -267,7 +300,7 @@ export class LockStatistics {
     const d = iv.end - iv.begin;
     s.wait.add(d);
     if (iv.slept) s.slept++;
-    const f = this.figuresFor(iv.lock, iv.shared, session);
+    const f = this.figuresFor(slot, iv.lock, iv.shared, session);
     f.waitCount++;
     f.waitTotal += d;
     if (d > f.waitMax) f.waitMax = d;
@@ -280,7 +313,8 @@ export class LockStatistics {
   addHold(iv: HoldInterval): void {
     const shared = iv.shared ?? false;
     const session = iv.ctx.session;
-    const s = this.statsFor(iv.lock, shared, session);
+    const slot = this.slotOf(iv.lock);
+    const s = this.statsFor(slot, iv.lock, shared, session);
     if (!s) return;
     if (inLuoCall(iv.ctx)) s.inLuoCalls++;
     const caller = callerOf(iv.caller, iv.ctx);
@@ -292,7 +326,7 @@ export class LockStatistics {
         s.contended++;
         sub(s.callers, caller).contended++;
         sub(s.phases, phase).contended++;
-        this.figuresFor(iv.lock, shared, session).contended++;
+        this.figuresFor(slot, iv.lock, shared, session).contended++;
       }
       return;
     }
@@ -304,7 +338,7 @@ export class LockStatistics {
     s.acquisitions++;
     const c = sub(s.callers, caller);
     const p = sub(s.phases, phase);
-    const f = this.figuresFor(iv.lock, shared, session);
+    const f = this.figuresFor(slot, iv.lock, shared, session);
     c.acquisitions++;
     p.acquisitions++;
     f.acquisitions++;
