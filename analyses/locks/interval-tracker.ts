@@ -36,7 +36,7 @@
 //   already known for a lock veto a merge that would contradict them.
 import type { TraceEvent } from '../../parsers/event.js';
 import { isLuoFunction, LUO_LOCKS, probedFunction } from '../kernel/kernel-models.js';
-import { LCB, type LockOp, type LockType, contentionKind, isInternalLockName, isLockingFrame, lockOpOf, typeFromName } from '../kernel/lock-model.js';
+import { LCB, LOCK_FUNCTIONS, type LockOp, type LockType, contentionKind, isInternalLockName, isLockingFrame, lockOpOf, typeFromName } from '../kernel/lock-model.js';
 import { LOCK_LIMITS, LockAliases } from './lock-aliases.js';
 import type { TableLimits } from '../../parsers/name-table.js';
 import {
@@ -98,6 +98,14 @@ function leavesLockFunction(ev: TraceEvent): boolean {
     default:
       return false;
   }}
+
+/** The task runs other code (leavesLockFunction): the lock function it was in has returned. */
+function leave(t: TaskState): void {
+  t.fresh = null;
+  t.pendingCall = null;
+  t.pendingUnlock = null;
+  t.lastOpened = null;
+}
 
 /** A HoldInterval to fill (the tracker sets every field before handing it out). */
 function newHold(lock: LockInstance): HoldInterval {
@@ -270,6 +278,15 @@ export class LockIntervalTracker {
   /** Every other event: lock-function probes and bpftrace lines (by lockOpOf), or what a task does besides locking. */
   private pushOther(ev: TraceEvent): void {
     if (ev.pid === null) return;
+    if (ev.kind === 'kprobe' || ev.kind === 'fentry') {
+      // Function entries (LUO kprobes, most of them): the probed function is found once, here.
+      const name = probedFunction(ev);
+      if (!name || LOCK_FUNCTIONS[name] === undefined) {
+        const t = this.tasks.task(ev);
+        if (name !== null && isLuoFunction(name)) leave(t);
+        return;
+      }
+    }
     const op = lockOpOf(ev);
     if (!op) {
       const t = this.tasks.task(ev);
@@ -277,13 +294,7 @@ export class LockIntervalTracker {
         this.stackCaller(t, ev.fields.frames);
         return;
       }
-      if (leavesLockFunction(ev)) {
-        // The task runs other code: the lock function it was in has returned.
-        t.fresh = null;
-        t.pendingCall = null;
-        t.pendingUnlock = null;
-        t.lastOpened = null;
-      }
+      if (leavesLockFunction(ev)) leave(t);
       return;
     }
     const t = this.tasks.task(ev);
