@@ -99,6 +99,11 @@ function leavesLockFunction(ev: TraceEvent): boolean {
       return false;
   }}
 
+/** The lock's type is known (learnType would keep it): the name need not be asked. */
+function hasType(inst: LockInstance): boolean {
+  return inst.type !== null && inst.type !== 'unknown';
+}
+
 /** The task runs other code (leavesLockFunction): the lock function it was in has returned. */
 function leave(t: TaskState): void {
   t.fresh = null;
@@ -499,8 +504,9 @@ export class LockIntervalTracker {
     if (r.name !== null && r.name !== name) return false;
     const known = this.locks.lookup(t.src, 'd', key);
     if (known && known !== r && ((known.addr !== null && r.addr !== null && known.addr !== r.addr) || (known.name !== null && known.name !== name))) return false;
+    if (r.type === null || r.type === 'unknown') return true;
     const nameType = typeFromName(name);
-    return nameType === null || r.type === null || r.type === 'unknown' || r.type === nameType;
+    return nameType === null || r.type === nameType;
   }
 
   private lockdepAcquire(t: TaskState, key: string, name: string, read: boolean, isTry: boolean, time: number): void {
@@ -512,14 +518,14 @@ export class LockIntervalTracker {
       p.inst = this.locks.bindAlias(pr, 'd', key);
       p.via |= EV_LOCKDEP;
       p.inst.evidence |= EV_LOCKDEP;
-      this.locks.learnType(p.inst, typeFromName(name));
+      if (!hasType(p.inst)) this.locks.learnType(p.inst, typeFromName(name));
       if (isTry) p.pendingResult = false;
       t.pendingCall = null;
       return;
     }
     const inst = this.locks.instanceOf(t.src, 'd', key, t.pid, name);
     inst.name ??= name;
-    this.locks.learnType(inst, typeFromName(name));
+    if (!hasType(inst)) this.locks.learnType(inst, typeFromName(name));
     const a = this.open(t, inst, read, time, isTry, EV_LOCKDEP);
     if (internal) return; // the lock's own wait_lock: taken inside the lock function, between its events
     t.fresh = isTry ? null : a;

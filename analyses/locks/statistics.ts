@@ -46,6 +46,11 @@ export class LockStats extends SubStats {
   readonly incompleteHolds = zeroIncomplete();
   readonly callers = new Map<string, SubStats>();
   readonly phases = new Map<string, SubStats>();
+  /** subOf's memory: the caller and phase asked last, and their statistics. */
+  lastCaller: string | null = null;
+  lastCallerStats: SubStats | null = null;
+  lastPhase: string | null = null;
+  lastPhaseStats: SubStats | null = null;
 
   mergeAll(o: LockStats): void {
     this.merge(o);
@@ -95,6 +100,16 @@ export class SessionFigures {
 
 /** Callers kept per lock x mode (a trace names any number of them); later ones count under FOLD_KEY. */
 export const CALLERS_PER_LOCK = 256;
+
+/** sub() with the lock's previous answer remembered (a lock is mostly taken again by the same caller, in the same phase). */
+function subOf(s: LockStats, phase: boolean, key: string): SubStats {
+  if (phase) {
+    if (s.lastPhase !== key || s.lastPhaseStats === null) s.lastPhaseStats = sub(s.phases, (s.lastPhase = key));
+    return s.lastPhaseStats;
+  }
+  if (s.lastCaller !== key || s.lastCallerStats === null) s.lastCallerStats = sub(s.callers, (s.lastCaller = key));
+  return s.lastCallerStats;
+}
 
 function sub(map: Map<string, SubStats>, key: string): SubStats {
   let s = map.get(key);
@@ -304,8 +319,8 @@ export class LockStatistics {
     f.waitCount++;
     f.waitTotal += d;
     if (d > f.waitMax) f.waitMax = d;
-    sub(s.callers, callerOf(iv.caller, iv.ctx)).wait.add(d);
-    sub(s.phases, iv.ctx.phase ?? NONE).wait.add(d);
+    subOf(s, false, callerOf(iv.caller, iv.ctx)).wait.add(d);
+    subOf(s, true, iv.ctx.phase ?? NONE).wait.add(d);
     return d;
   }
 
@@ -324,8 +339,8 @@ export class LockStatistics {
       if (iv.trylockFailed) s.trylockFailed++;
       if (iv.contended) {
         s.contended++;
-        sub(s.callers, caller).contended++;
-        sub(s.phases, phase).contended++;
+        subOf(s, false, caller).contended++;
+        subOf(s, true, phase).contended++;
         this.figuresFor(slot, iv.lock, shared, session).contended++;
       }
       return;
@@ -336,8 +351,8 @@ export class LockStatistics {
       return;
     }
     s.acquisitions++;
-    const c = sub(s.callers, caller);
-    const p = sub(s.phases, phase);
+    const c = subOf(s, false, caller);
+    const p = subOf(s, true, phase);
     const f = this.figuresFor(slot, iv.lock, shared, session);
     c.acquisitions++;
     p.acquisitions++;
