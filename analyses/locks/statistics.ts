@@ -148,6 +148,9 @@ interface LockSlot {
   figures: [Map<string | null, FiguresEntry>, Map<string | null, FiguresEntry>];
   refs: [Map<string, Map<number, FiguresEntry>>, Map<string, Map<number, FiguresEntry>>];
   others: [FiguresEntry | null, FiguresEntry | null];
+  /** The session name (or null) asked last per mode, and its figures (a lock is mostly taken again in the same session). */
+  lastSession: [string | null, string | null];
+  lastFigures: [FiguresEntry | null, FiguresEntry | null];
 }
 
 /** Statistics of one lock x mode; `pending` = the deferred session of its intervals (--session only), else null. */
@@ -230,7 +233,7 @@ export class LockStatistics {
     if (cached !== null && cached.owner === this && cached.id === id) return cached;
     let slot = this.slots.get(id);
     if (!slot) {
-      slot = { owner: this, id, stats: [null, null], figures: [new Map(), new Map()], refs: [new Map(), new Map()], others: [null, null] };
+      slot = { owner: this, id, stats: [null, null], figures: [new Map(), new Map()], refs: [new Map(), new Map()], others: [null, null], lastSession: [null, null], lastFigures: [null, null] };
       this.slots.set(id, slot);
     }
     r.statsSlot = slot;
@@ -290,6 +293,8 @@ export class LockStatistics {
       }
       return e.f;
     }
+    const last = slot.lastFigures[m];
+    if (last !== null && slot.lastSession[m] === session) return last.f;
     let e = slot.figures[m].get(session);
     if (!e && this.sessionsSeen.size >= SESSION_FIGURES_CAP && !this.namesSeen.has(session)) {
       // A session beyond the cap: it can only ever count in "(other sessions)".
@@ -298,6 +303,8 @@ export class LockStatistics {
       e = this.figuresEntry(inst, shared, session);
       if (e.session !== OTHER_SESSIONS) slot.figures[m].set(session, e);
     }
+    slot.lastSession[m] = session;
+    slot.lastFigures[m] = e;
     return e.f;
   }
 
