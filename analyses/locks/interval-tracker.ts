@@ -36,7 +36,7 @@
 //   already known for a lock veto a merge that would contradict them.
 import type { TraceEvent } from '../../parsers/event.js';
 import { isLuoFunction, LUO_LOCKS, probedFunction } from '../kernel/kernel-models.js';
-import { LCB, LOCK_FUNCTIONS, type LockOp, type LockType, contentionKind, isInternalLockName, isLockingFrame, lockOpOf, typeFromName } from '../kernel/lock-model.js';
+import { LCB, LOCK_FUNCTIONS, type LockFunction, type LockOp, type LockType, contentionKind, isInternalLockName, isLockingFrame, lockOpOf, pointerArg, typeFromName } from '../kernel/lock-model.js';
 import { LOCK_LIMITS, LockAliases } from './lock-aliases.js';
 import type { TableLimits } from '../../parsers/name-table.js';
 import {
@@ -176,6 +176,14 @@ export class LockIntervalTracker {
   /** The one HoldInterval (and its `outer`) handed to a sink that reads holds during the call only (IntervalSink.holdsOnce). */
   private readonly scratchHold: HoldInterval;
   private readonly scratchOuter: { lock: LockInstance; shared: boolean };
+  private readonly scratchCall: { op: 'call'; func: string; fn: LockFunction; addr: string | null; sym: null; caller: null } = {
+    op: 'call',
+    func: '',
+    fn: LOCK_FUNCTIONS.mutex_lock,
+    addr: null,
+    sym: null,
+    caller: null,
+  };
 
   constructor(
     private readonly sink: IntervalSink,
@@ -286,11 +294,24 @@ export class LockIntervalTracker {
     if (ev.kind === 'kprobe' || ev.kind === 'fentry') {
       // Function entries (LUO kprobes, most of them): the probed function is found once, here.
       const name = probedFunction(ev);
-      if (!name || LOCK_FUNCTIONS[name] === undefined) {
+      const fn = name ? LOCK_FUNCTIONS[name] : undefined;
+      if (!name || fn === undefined) {
         const t = this.tasks.task(ev);
         if (name !== null && isLuoFunction(name)) leave(t);
         return;
       }
+      // A lock function's entry (lockOpOf's 'call', written into one reused op: the handlers keep none of it).
+      const t = this.tasks.task(ev);
+      if (ev.time === null) {
+        this.untimed++;
+        return;
+      }
+      const op = this.scratchCall;
+      op.func = name;
+      op.fn = fn;
+      op.addr = pointerArg(ev.fields.args);
+      this.apply(t, op, ev.time, ev.line);
+      return;
     }
     const op = lockOpOf(ev);
     if (!op) {
