@@ -9,7 +9,7 @@
 // names seen) and §2 (the lab's luorw kprobes `sem=%di:x64`, bpftrace `lock=`, `sym=`, `caller=`).
 import type { TraceEvent } from '../../parsers/event.js';
 import { normalizePointer, parseSignedInt } from '../../parsers/payloads.js';
-import { LUO_LOCKS, probedFunction } from './kernel-models.js';
+import { isLuoFunction, LUO_LOCKS, probedFunction } from './kernel-models.js';
 import { lookupTable } from '../../parsers/name-table.js';
 
 /** Lock types as `perf lock` names them (its `type` column), plus what lockdep alone cannot tell. */
@@ -215,6 +215,49 @@ export function lockOpOf(ev: TraceEvent): LockOp | null {
       return null;
   }
 }
+
+/** A LUO lock (docs/luo-model.md §3), its internal wait_lock, or a symbol inside one (`sym+0x10`). */
+export function isLuoLockName(name: string): boolean {
+  const base = name.replace(/(\.wait_lock|->wait_lock|\+0x[0-9a-f]+(\/0x[0-9a-f]+)?)$/, '');
+  // The two session-list rwsems live inside luo_session_global (docs/luo-model.md §3).
+  return LUO_LOCKS[base] !== undefined || base === 'luo_session_global';
+}
+
+/**
+ * Events that show the task running its own code again, so a pending lock call has returned:
+ * syscalls, module events, markers, and LUO functions (which never run inside a lock function).
+ * Scheduler, interrupt and unknown events are not among them: a writer can be preempted while
+ * spinning before its contention_begin (rwsem_optimistic_spin), interrupts run on the task's pid,
+ * and the function tracers also see the locking code itself.
+ */
+export function leavesLockFunction(ev: TraceEvent): boolean {
+  switch (ev.kind) {
+    case 'syscall_enter':
+    case 'syscall_exit':
+    case 'module_get':
+    case 'module_put':
+    case 'module_load':
+    case 'module_free':
+    case 'module_request':
+    case 'marker':
+      return true;
+    case 'kprobe':
+    case 'kretprobe':
+    case 'fentry':
+    case 'fexit': {
+      const f = probedFunction(ev);
+      return f !== null && isLuoFunction(f);
+    }
+    case 'function':
+    case 'funcgraph_entry':
+    case 'funcgraph_exit':
+    case 'funcgraph_leaf':
+      return ev.fields.func !== null && isLuoFunction(ev.fields.func);
+    case 'bpftrace':
+      return isLuoFunction(ev.fields.probe.slice(ev.fields.probe.lastIndexOf(':') + 1));
+    default:
+      return false;
+  }}
 
 /** Frames that belong to the locking code itself, skipped to find the caller (as perf lock does). */
 export function isLockingFrame(frame: string): boolean {

@@ -35,8 +35,8 @@
 //   lab's name filter covers every LUO lock, real README §2); names, lockdep maps and addresses
 //   already known for a lock veto a merge that would contradict them.
 import type { TraceEvent } from '../../parsers/event.js';
-import { isLuoFunction, LUO_LOCKS, probedFunction } from '../kernel/kernel-models.js';
-import { LCB, LOCK_FUNCTIONS, type LockFunction, type LockOp, type LockType, contentionKind, isInternalLockName, isLockingFrame, lockOpOf, pointerArg, typeFromName } from '../kernel/lock-model.js';
+import { isLuoFunction, probedFunction } from '../kernel/kernel-models.js';
+import { LCB, LOCK_FUNCTIONS, type LockFunction, type LockOp, type LockType, contentionKind, isInternalLockName, isLockingFrame, isLuoLockName, leavesLockFunction, lockOpOf, pointerArg, typeFromName } from '../kernel/lock-model.js';
 import { LOCK_LIMITS, LockAliases } from './lock-aliases.js';
 import type { TableLimits } from '../../parsers/name-table.js';
 import {
@@ -49,114 +49,18 @@ import {
   type HoldInterval,
   type IntervalSink,
   LockInstance,
+  hasType,
+  isOwnerCandidate,
+  leave,
+  newHold,
+  removeAt,
+  removeLast,
   type TaskContext,
   type TaskState,
   WaitEpisode,
   type WaitInterval,
 } from './lock-intervals.js';
 import { TaskTable } from './lock-tasks.js';
-
-/** A LUO lock (docs/luo-model.md §3), its internal wait_lock, or a symbol inside one (`sym+0x10`). */
-function isLuoLockName(name: string): boolean {
-  const base = name.replace(/(\.wait_lock|->wait_lock|\+0x[0-9a-f]+(\/0x[0-9a-f]+)?)$/, '');
-  // The two session-list rwsems live inside luo_session_global (docs/luo-model.md §3).
-  return LUO_LOCKS[base] !== undefined || base === 'luo_session_global';
-}
-
-/**
- * Events that show the task running its own code again, so a pending lock call has returned:
- * syscalls, module events, markers, and LUO functions (which never run inside a lock function).
- * Scheduler, interrupt and unknown events are not among them: a writer can be preempted while
- * spinning before its contention_begin (rwsem_optimistic_spin), interrupts run on the task's pid,
- * and the function tracers also see the locking code itself.
- */
-function leavesLockFunction(ev: TraceEvent): boolean {
-  switch (ev.kind) {
-    case 'syscall_enter':
-    case 'syscall_exit':
-    case 'module_get':
-    case 'module_put':
-    case 'module_load':
-    case 'module_free':
-    case 'module_request':
-    case 'marker':
-      return true;
-    case 'kprobe':
-    case 'kretprobe':
-    case 'fentry':
-    case 'fexit': {
-      const f = probedFunction(ev);
-      return f !== null && isLuoFunction(f);
-    }
-    case 'function':
-    case 'funcgraph_entry':
-    case 'funcgraph_exit':
-    case 'funcgraph_leaf':
-      return ev.fields.func !== null && isLuoFunction(ev.fields.func);
-    case 'bpftrace':
-      return isLuoFunction(ev.fields.probe.slice(ev.fields.probe.lastIndexOf(':') + 1));
-    default:
-      return false;
-  }}
-
-/** The lock's type is known (learnType would keep it): the name need not be asked. */
-function hasType(inst: LockInstance): boolean {
-  return inst.type !== null && inst.type !== 'unknown';
-}
-
-/** The task runs other code (leavesLockFunction): the lock function it was in has returned. */
-function leave(t: TaskState): void {
-  t.fresh = null;
-  t.pendingCall = null;
-  t.pendingUnlock = null;
-  t.lastOpened = null;
-}
-
-/** A HoldInterval to fill (the tracker sets every field before handing it out). */
-function newHold(lock: LockInstance): HoldInterval {
-  return {
-    lock,
-    shared: null,
-    src: 0,
-    pid: null,
-    comm: null,
-    start: null,
-    end: null,
-    incomplete: null,
-    unobservable: false,
-    contended: false,
-    failed: false,
-    trylock: false,
-    trylockFailed: false,
-    ctx: { func: null, phase: null, session: null, syscall: null, after: null },
-    caller: null,
-    depth: 0,
-    outer: null,
-    line: 0,
-  };
-}
-
-/** A holder of the lock another task (t) waits for: granted (not waiting itself), not failed. */
-function isOwnerCandidate(h: Acquisition, t: TaskState): boolean {
-  return h.task !== t && !h.failed && !(h.wait !== null && h.wait.end === null);
-}
-
-/** Remove item i of a list (mostly the last one). */
-function removeAt<T>(list: T[], i: number): void {
-  if (i === list.length - 1) list.pop();
-  else list.splice(i, 1);
-}
-
-/** Remove the last occurrence of `a` from a list (mostly its last item: locks are released in reverse order). */
-function removeLast(list: Acquisition[], a: Acquisition): void {
-  const n = list.length;
-  if (n > 0 && list[n - 1] === a) {
-    list.pop();
-    return;
-  }
-  const i = list.lastIndexOf(a);
-  if (i >= 0) list.splice(i, 1);
-}
 
 export class LockIntervalTracker {
   private readonly tasks = new TaskTable();
@@ -176,14 +80,7 @@ export class LockIntervalTracker {
   /** The one HoldInterval (and its `outer`) handed to a sink that reads holds during the call only (IntervalSink.holdsOnce). */
   private readonly scratchHold: HoldInterval;
   private readonly scratchOuter: { lock: LockInstance; shared: boolean };
-  private readonly scratchCall: { op: 'call'; func: string; fn: LockFunction; addr: string | null; sym: null; caller: null } = {
-    op: 'call',
-    func: '',
-    fn: LOCK_FUNCTIONS.mutex_lock,
-    addr: null,
-    sym: null,
-    caller: null,
-  };
+  private readonly scratchCall: { op: 'call'; func: string; fn: LockFunction; addr: string | null; sym: null; caller: null } = { op: 'call', func: '', fn: LOCK_FUNCTIONS.mutex_lock, addr: null, sym: null, caller: null };
 
   constructor(
     private readonly sink: IntervalSink,
@@ -226,45 +123,29 @@ export class LockIntervalTracker {
   // ---- the stream -----------------------------------------------------------------------------
 
   push(ev: TraceEvent): void {
-    // The hot kinds (lockdep and contention tracepoints, most of a lock trace) go straight to their
-    // handler with the event's own fields: no LockOp object per event.
+    // One check first: the hot kinds (lockdep and contention tracepoints, most of a lock trace) go
+    // straight to their handler with the event's own fields, no LockOp object per event.
     switch (ev.kind) {
+      case 'lock_acquire': case 'lock_release': case 'contention_begin': case 'contention_end': case 'lock_contended': case 'lock_acquired':
+        break;
       case 'lost':
         this.tasks.lost(ev);
         return;
-      case 'lock_acquire': {
-        const t = this.timedTask(ev);
-        if (t !== null) this.lockdepAcquire(t, ev.fields.lock, ev.fields.lockName, ev.fields.read, ev.fields.try, ev.time as number);
-        return;
-      }
-      case 'lock_release': {
-        const t = this.timedTask(ev);
-        if (t !== null) this.lockdepRelease(t, ev.fields.lock, ev.fields.lockName, ev.time as number, ev.line);
-        return;
-      }
-      case 'contention_begin': {
-        const t = this.timedTask(ev);
-        if (t !== null) this.contentionBegin(t, ev.fields.lock, ev.fields.hashed, ev.fields.flags, null, ev.time as number);
-        return;
-      }
-      case 'contention_end': {
-        const t = this.timedTask(ev);
-        if (t !== null) this.contentionEnd(t, ev.fields.lock, ev.fields.hashed, ev.fields.ret, ev.time as number, ev.line);
-        return;
-      }
-      case 'lock_contended': {
-        const t = this.timedTask(ev);
-        if (t !== null) this.lockdepContended(t, ev.fields.lock, ev.time as number);
-        return;
-      }
-      case 'lock_acquired': {
-        const t = this.timedTask(ev);
-        if (t !== null) this.lockdepAcquired(t, ev.fields.lock, ev.time as number, ev.line);
-        return;
-      }
       default:
         this.epoch++;
         this.pushOther(ev);
+        return;
+    }
+    const t = this.timedTask(ev);
+    if (t === null) return;
+    const time = ev.time as number;
+    switch (ev.kind) {
+      case 'lock_acquire': return this.lockdepAcquire(t, ev.fields.lock, ev.fields.lockName, ev.fields.read, ev.fields.try, time);
+      case 'lock_release': return this.lockdepRelease(t, ev.fields.lock, ev.fields.lockName, time, ev.line);
+      case 'contention_begin': return this.contentionBegin(t, ev.fields.lock, ev.fields.hashed, ev.fields.flags, null, time);
+      case 'contention_end': return this.contentionEnd(t, ev.fields.lock, ev.fields.hashed, ev.fields.ret, time, ev.line);
+      case 'lock_contended': return this.lockdepContended(t, ev.fields.lock, time);
+      case 'lock_acquired': return this.lockdepAcquired(t, ev.fields.lock, time, ev.line);
     }
   }
 

@@ -240,3 +240,62 @@ export interface ContentionCounts {
   openAtEnd: number;
   failed: number;
 }
+
+/** The lock's type is known (learnType would keep it): the name need not be asked. */
+export function hasType(inst: LockInstance): boolean {
+  return inst.type !== null && inst.type !== 'unknown';
+}
+
+/** The task runs other code (leavesLockFunction): the lock function it was in has returned. */
+export function leave(t: TaskState): void {
+  t.fresh = null;
+  t.pendingCall = null;
+  t.pendingUnlock = null;
+  t.lastOpened = null;
+}
+
+/** A HoldInterval to fill (the tracker sets every field before handing it out). */
+export function newHold(lock: LockInstance): HoldInterval {
+  return {
+    lock,
+    shared: null,
+    src: 0,
+    pid: null,
+    comm: null,
+    start: null,
+    end: null,
+    incomplete: null,
+    unobservable: false,
+    contended: false,
+    failed: false,
+    trylock: false,
+    trylockFailed: false,
+    ctx: { func: null, phase: null, session: null, syscall: null, after: null },
+    caller: null,
+    depth: 0,
+    outer: null,
+    line: 0,
+  };
+}
+
+/** A holder of the lock another task (t) waits for: granted (not waiting itself), not failed. */
+export function isOwnerCandidate(h: Acquisition, t: TaskState): boolean {
+  return h.task !== t && !h.failed && !(h.wait !== null && h.wait.end === null);
+}
+
+/** Remove item i of a list (mostly the last one). */
+export function removeAt<T>(list: T[], i: number): void {
+  if (i === list.length - 1) list.pop();
+  else list.splice(i, 1);
+}
+
+/** Remove the last occurrence of `a` from a list (mostly its last item: locks are released in reverse order). */
+export function removeLast(list: Acquisition[], a: Acquisition): void {
+  const n = list.length;
+  if (n > 0 && list[n - 1] === a) {
+    list.pop();
+    return;
+  }
+  const i = list.lastIndexOf(a);
+  if (i >= 0) list.splice(i, 1);
+}
