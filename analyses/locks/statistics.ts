@@ -151,6 +151,8 @@ interface LockSlot {
   /** The session name (or null) asked last per mode, and its figures (a lock is mostly taken again in the same session). */
   lastSession: [string | null, string | null];
   lastFigures: [FiguresEntry | null, FiguresEntry | null];
+  /** As the outer lock of a nesting: inner slot -> the pair's entries by modes (outerShared * 2 + shared); only pairs in `nesting`. */
+  nested: Map<LockSlot, Array<NestingEntry | null>> | null;
 }
 
 /** Statistics of one lock x mode; `pending` = the deferred session of its intervals (--session only), else null. */
@@ -210,8 +212,6 @@ export class LockStatistics {
   /** The file_set x binding refs among sessionsSeen (fileSet -> bindings): the same for refs not bound to a name yet. */
   private readonly refsSeen = new Map<string, Set<number>>();
   readonly nesting = new Map<string, NestingEntry>();
-  /** outer identity -> inner identity -> the pair's entries by modes (outerShared * 2 + shared); only pairs in `nesting`. */
-  private readonly nestingIndex = new Map<string | number, Map<string | number, Array<NestingEntry | null>>>();
   /** Nestings not counted: past NESTING_CAP distinct pairs. */
   nestingFolded = 0;
 
@@ -233,7 +233,7 @@ export class LockStatistics {
     if (cached !== null && cached.owner === this && cached.id === id) return cached;
     let slot = this.slots.get(id);
     if (!slot) {
-      slot = { owner: this, id, stats: [null, null], figures: [new Map(), new Map()], refs: [new Map(), new Map()], others: [null, null], lastSession: [null, null], lastFigures: [null, null] };
+      slot = { owner: this, id, stats: [null, null], figures: [new Map(), new Map()], refs: [new Map(), new Map()], others: [null, null], lastSession: [null, null], lastFigures: [null, null], nested: null };
       this.slots.set(id, slot);
     }
     r.statsSlot = slot;
@@ -370,7 +370,7 @@ export class LockStatistics {
       p.contended++;
       f.contended++;
     }
-    if (iv.outer) this.addNesting(iv.outer.lock, iv.outer.shared, iv.lock, shared);
+    if (iv.outer) this.addNesting(iv.outer.lock, iv.outer.shared, slot, iv.lock, shared);
     if (iv.unobservable) {
       s.holdsNotObservable++;
       return;
@@ -388,21 +388,20 @@ export class LockStatistics {
     if (d > f.holdMax) f.holdMax = d;
   }
 
-  private addNesting(outer: LockInstance, outerShared: boolean, inner: LockInstance, shared: boolean): void {
-    // Found by identity values first (no key string per hold); the string key is made once per pair.
-    const o = lockIdentity(outer);
-    const i = lockIdentity(inner);
-    const slot = (outerShared ? 2 : 0) + (shared ? 1 : 0);
-    const n = this.nestingIndex.get(o)?.get(i)?.[slot];
+  private addNesting(outer: LockInstance, outerShared: boolean, innerSlot: LockSlot, inner: LockInstance, shared: boolean): void {
+    // Found through the two locks' slots (no key string per hold); the string key is made once per pair.
+    const o = this.slotOf(outer);
+    const m = (outerShared ? 2 : 0) + (shared ? 1 : 0);
+    const n = o.nested?.get(innerSlot)?.[m];
     if (n) n.count++;
     else if (this.nesting.size < NESTING_CAP) {
       const e: NestingEntry = { outer, outerShared, inner, shared, count: 1 };
       this.nesting.set(`${lockKey(outer)}|${outerShared ? 1 : 0}|${lockKey(inner)}|${shared ? 1 : 0}`, e);
-      let byInner = this.nestingIndex.get(o);
-      if (!byInner) this.nestingIndex.set(o, (byInner = new Map()));
-      let modes = byInner.get(i);
-      if (!modes) byInner.set(i, (modes = [null, null, null, null]));
-      modes[slot] = e;
+      const byInner = (o.nested ??= new Map());
+      let modes = byInner.get(innerSlot);
+      if (!modes) byInner.set(innerSlot, (modes = [null, null, null, null]));
+      modes[m] = e;
     } else this.nestingFolded++;
   }
+
 }
