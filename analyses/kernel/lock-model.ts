@@ -9,7 +9,7 @@
 // names seen) and §2 (the lab's luorw kprobes `sem=%di:x64`, bpftrace `lock=`, `sym=`, `caller=`).
 import type { TraceEvent } from '../../parsers/event.js';
 import { normalizePointer, parseSignedInt } from '../../parsers/payloads.js';
-import { LUO_LOCKS, probedFunction } from './kernel-models.js';
+import { isLuoFunction, LUO_LOCKS, probedFunction } from './kernel-models.js';
 import { lookupTable } from '../../parsers/name-table.js';
 
 /** Lock types as `perf lock` names them (its `type` column), plus what lockdep alone cannot tell. */
@@ -68,8 +68,15 @@ export const LOCK_FUNCTIONS: Record<string, LockFunction> = lookupTable({
 /** LCB_F_* (include/trace/events/lock.h). */
 export const LCB = { SPIN: 1, READ: 2, WRITE: 4, RT: 8, PERCPU: 16, MUTEX: 32 } as const;
 
+/** What a contention_begin's flags say about the lock: one answer per combination of the LCB bits, made once. */
+const CONTENTION_KINDS: ReadonlyArray<Readonly<{ type: LockType; shared: boolean }>> = Array.from({ length: 64 }, (_, f) => Object.freeze(kindOfFlags(f)));
+
+export function contentionKind(flags: number): Readonly<{ type: LockType; shared: boolean }> {
+  return CONTENTION_KINDS[flags & 63];
+}
+
 /** What a contention_begin's flags say about the lock (docs/luo-model.md §5 "Which flags each lock type emits"). */
-export function contentionKind(flags: number): { type: LockType; shared: boolean } {
+function kindOfFlags(flags: number): { type: LockType; shared: boolean } {
   const shared = (flags & LCB.READ) !== 0;
   if (flags & LCB.MUTEX) return { type: flags & LCB.RT ? 'rtmutex' : 'mutex', shared: false };
   if (flags & LCB.PERCPU) return { type: 'percpu-rwsem', shared };
@@ -96,7 +103,8 @@ export function typeFromName(name: string): LockType | null {
 
 /** Internal locks of a sleeping lock (its wait_lock): taken inside the lock functions themselves. */
 export function isInternalLockName(name: string): boolean {
-  return name.endsWith('.wait_lock') || name.endsWith('->wait_lock');
+  // One character first (every lockdep event asks; few names end in 'k').
+  return name.charCodeAt(name.length - 1) === 107 && (name.endsWith('.wait_lock') || name.endsWith('->wait_lock'));
 }
 
 /** One lock-relevant thing an event says, whatever format it came in. */
@@ -207,6 +215,49 @@ export function lockOpOf(ev: TraceEvent): LockOp | null {
       return null;
   }
 }
+
+/** A LUO lock (docs/luo-model.md §3), its internal wait_lock, or a symbol inside one (`sym+0x10`). */
+export function isLuoLockName(name: string): boolean {
+  const base = name.replace(/(\.wait_lock|->wait_lock|\+0x[0-9a-f]+(\/0x[0-9a-f]+)?)$/, '');
+  // The two session-list rwsems live inside luo_session_global (docs/luo-model.md §3).
+  return LUO_LOCKS[base] !== undefined || base === 'luo_session_global';
+}
+
+/**
+ * Events that show the task running its own code again, so a pending lock call has returned:
+ * syscalls, module events, markers, and LUO functions (which never run inside a lock function).
+ * Scheduler, interrupt and unknown events are not among them: a writer can be preempted while
+ * spinning before its contention_begin (rwsem_optimistic_spin), interrupts run on the task's pid,
+ * and the function tracers also see the locking code itself.
+ */
+export function leavesLockFunction(ev: TraceEvent): boolean {
+  switch (ev.kind) {
+    case 'syscall_enter':
+    case 'syscall_exit':
+    case 'module_get':
+    case 'module_put':
+    case 'module_load':
+    case 'module_free':
+    case 'module_request':
+    case 'marker':
+      return true;
+    case 'kprobe':
+    case 'kretprobe':
+    case 'fentry':
+    case 'fexit': {
+      const f = probedFunction(ev);
+      return f !== null && isLuoFunction(f);
+    }
+    case 'function':
+    case 'funcgraph_entry':
+    case 'funcgraph_exit':
+    case 'funcgraph_leaf':
+      return ev.fields.func !== null && isLuoFunction(ev.fields.func);
+    case 'bpftrace':
+      return isLuoFunction(ev.fields.probe.slice(ev.fields.probe.lastIndexOf(':') + 1));
+    default:
+      return false;
+  }}
 
 /** Frames that belong to the locking code itself, skipped to find the caller (as perf lock does). */
 export function isLockingFrame(frame: string): boolean {

@@ -35,8 +35,8 @@
 //   lab's name filter covers every LUO lock, real README §2); names, lockdep maps and addresses
 //   already known for a lock veto a merge that would contradict them.
 import type { TraceEvent } from '../../parsers/event.js';
-import { isLuoFunction, LUO_LOCKS, probedFunction } from '../kernel/kernel-models.js';
-import { LCB, type LockOp, type LockType, contentionKind, isInternalLockName, isLockingFrame, lockOpOf, typeFromName } from '../kernel/lock-model.js';
+import { isLuoFunction, probedFunction } from '../kernel/kernel-models.js';
+import { LCB, LOCK_FUNCTIONS, type LockFunction, type LockOp, type LockType, contentionKind, isInternalLockName, isLockingFrame, isLuoLockName, leavesLockFunction, lockOpOf, pointerArg, typeFromName } from '../kernel/lock-model.js';
 import { LOCK_LIMITS, LockAliases } from './lock-aliases.js';
 import type { TableLimits } from '../../parsers/name-table.js';
 import {
@@ -46,57 +46,21 @@ import {
   EV_LOCKDEP,
   EV_PROBE,
   type IncompleteReason,
+  type HoldInterval,
   type IntervalSink,
-  type LockInstance,
+  LockInstance,
+  hasType,
+  isOwnerCandidate,
+  leave,
+  newHold,
+  removeAt,
+  removeLast,
   type TaskContext,
   type TaskState,
   WaitEpisode,
   type WaitInterval,
 } from './lock-intervals.js';
 import { TaskTable } from './lock-tasks.js';
-
-/** A LUO lock (docs/luo-model.md §3), its internal wait_lock, or a symbol inside one (`sym+0x10`). */
-function isLuoLockName(name: string): boolean {
-  const base = name.replace(/(\.wait_lock|->wait_lock|\+0x[0-9a-f]+(\/0x[0-9a-f]+)?)$/, '');
-  // The two session-list rwsems live inside luo_session_global (docs/luo-model.md §3).
-  return LUO_LOCKS[base] !== undefined || base === 'luo_session_global';
-}
-
-/**
- * Events that show the task running its own code again, so a pending lock call has returned:
- * syscalls, module events, markers, and LUO functions (which never run inside a lock function).
- * Scheduler, interrupt and unknown events are not among them: a writer can be preempted while
- * spinning before its contention_begin (rwsem_optimistic_spin), interrupts run on the task's pid,
- * and the function tracers also see the locking code itself.
- */
-function leavesLockFunction(ev: TraceEvent): boolean {
-  switch (ev.kind) {
-    case 'syscall_enter':
-    case 'syscall_exit':
-    case 'module_get':
-    case 'module_put':
-    case 'module_load':
-    case 'module_free':
-    case 'module_request':
-    case 'marker':
-      return true;
-    case 'kprobe':
-    case 'kretprobe':
-    case 'fentry':
-    case 'fexit': {
-      const f = probedFunction(ev);
-      return f !== null && isLuoFunction(f);
-    }
-    case 'function':
-    case 'funcgraph_entry':
-    case 'funcgraph_exit':
-    case 'funcgraph_leaf':
-      return ev.fields.func !== null && isLuoFunction(ev.fields.func);
-    case 'bpftrace':
-      return isLuoFunction(ev.fields.probe.slice(ev.fields.probe.lastIndexOf(':') + 1));
-    default:
-      return false;
-  }}
 
 export class LockIntervalTracker {
   private readonly tasks = new TaskTable();
@@ -107,6 +71,16 @@ export class LockIntervalTracker {
   untimed = 0;
   /** Lock-function probes without a pointer argument (cannot be identified). */
   unidentified = 0;
+  /**
+   * Counts the events that can change what `context` answers (every event but the lock tracepoints
+   * and lost markers: LUO calls, sessions and syscalls come from probes and syscall events). A
+   * task's context asked again within one epoch is the same: it is asked once (contextOf).
+   */
+  private epoch = 0;
+  /** The one HoldInterval (and its `outer`) handed to a sink that reads holds during the call only (IntervalSink.holdsOnce). */
+  private readonly scratchHold: HoldInterval;
+  private readonly scratchOuter: { lock: LockInstance; shared: boolean };
+  private readonly scratchCall: { op: 'call'; func: string; fn: LockFunction; addr: string | null; sym: null; caller: null } = { op: 'call', func: '', fn: LOCK_FUNCTIONS.mutex_lock, addr: null, sym: null, caller: null };
 
   constructor(
     private readonly sink: IntervalSink,
@@ -115,6 +89,8 @@ export class LockIntervalTracker {
     /** The kallsyms symbol of a raw address (--kallsyms), asked only past the lock cap. */
     symbolOf: (addr: string) => string | null = () => null,
   ) {
+    this.scratchHold = newHold(new LockInstance(-1, -1));
+    this.scratchOuter = { lock: this.scratchHold.lock, shared: false };
     // Past the lock cap, the locks the verdicts need still get their own rows: LUO locks by name
     // or symbol, and whatever a task takes inside a LUO call.
     this.locks = new LockAliases(lim, (src, pid, name, ns, key) => {
@@ -122,6 +98,11 @@ export class LockIntervalTracker {
       const sym = ns === 'a' ? symbolOf(key) : null;
       return (sym !== null && isLuoLockName(sym)) || this.context(src, pid).func !== null;
     });
+  }
+
+  /** The object a hold is written into: the shared one for a sink that keeps nothing, else a new one. */
+  private holdObject(): HoldInterval {
+    return this.sink.holdsOnce ? this.scratchHold : newHold(this.scratchHold.lock);
   }
 
   /** The lock table's admission: its caps and what it folded. */
@@ -142,11 +123,77 @@ export class LockIntervalTracker {
   // ---- the stream -----------------------------------------------------------------------------
 
   push(ev: TraceEvent): void {
-    if (ev.kind === 'lost') {
-      this.tasks.lost(ev);
+    // One check first: the hot kinds (lockdep and contention tracepoints, most of a lock trace) go
+    // straight to their handler with the event's own fields, no LockOp object per event.
+    switch (ev.kind) {
+      case 'lock_acquire': case 'lock_release': case 'contention_begin': case 'contention_end': case 'lock_contended': case 'lock_acquired':
+        break;
+      case 'lost':
+        this.tasks.lost(ev);
+        return;
+      default:
+        this.epoch++;
+        this.pushOther(ev);
+        return;
+    }
+    const t = this.timedTask(ev);
+    if (t === null) return;
+    const time = ev.time as number;
+    switch (ev.kind) {
+      case 'lock_acquire': return this.lockdepAcquire(t, ev.fields.lock, ev.fields.lockName, ev.fields.read, ev.fields.try, time);
+      case 'lock_release': return this.lockdepRelease(t, ev.fields.lock, ev.fields.lockName, time, ev.line);
+      case 'contention_begin': return this.contentionBegin(t, ev.fields.lock, ev.fields.hashed, ev.fields.flags, null, time);
+      case 'contention_end': return this.contentionEnd(t, ev.fields.lock, ev.fields.hashed, ev.fields.ret, time, ev.line);
+      case 'lock_contended': return this.lockdepContended(t, ev.fields.lock, time);
+      case 'lock_acquired': return this.lockdepAcquired(t, ev.fields.lock, time, ev.line);
+    }
+  }
+
+  /** The context of a task now: asked from `context` once per epoch (an object shared by the intervals opened meanwhile). */
+  private contextOf(t: TaskState): TaskContext {
+    if (t.ctxEpoch !== this.epoch || t.ctx === null) {
+      t.ctx = this.context(t.src, t.pid);
+      t.ctxEpoch = this.epoch;
+    }
+    return t.ctx;
+  }
+
+  /** The task of a lock event, or null when it has no pid (ignored) or no time (counted, cannot be paired). */
+  private timedTask(ev: TraceEvent): TaskState | null {
+    if (ev.pid === null) return null;
+    const t = this.tasks.task(ev);
+    if (ev.time === null) {
+      this.untimed++;
+      return null;
+    }
+    return t;
+  }
+
+  /** Every other event: lock-function probes and bpftrace lines (by lockOpOf), or what a task does besides locking. */
+  private pushOther(ev: TraceEvent): void {
+    if (ev.pid === null) return;
+    if (ev.kind === 'kprobe' || ev.kind === 'fentry') {
+      // Function entries (LUO kprobes, most of them): the probed function is found once, here.
+      const name = probedFunction(ev);
+      const fn = name ? LOCK_FUNCTIONS[name] : undefined;
+      if (!name || fn === undefined) {
+        const t = this.tasks.task(ev);
+        if (name !== null && isLuoFunction(name)) leave(t);
+        return;
+      }
+      // A lock function's entry (lockOpOf's 'call', written into one reused op: the handlers keep none of it).
+      const t = this.tasks.task(ev);
+      if (ev.time === null) {
+        this.untimed++;
+        return;
+      }
+      const op = this.scratchCall;
+      op.func = name;
+      op.fn = fn;
+      op.addr = pointerArg(ev.fields.args);
+      this.apply(t, op, ev.time, ev.line);
       return;
     }
-    if (ev.pid === null) return;
     const op = lockOpOf(ev);
     if (!op) {
       const t = this.tasks.task(ev);
@@ -154,13 +201,7 @@ export class LockIntervalTracker {
         this.stackCaller(t, ev.fields.frames);
         return;
       }
-      if (leavesLockFunction(ev)) {
-        // The task runs other code: the lock function it was in has returned.
-        t.fresh = null;
-        t.pendingCall = null;
-        t.pendingUnlock = null;
-        t.lastOpened = null;
-      }
+      if (leavesLockFunction(ev)) leave(t);
       return;
     }
     const t = this.tasks.task(ev);
@@ -193,29 +234,29 @@ export class LockIntervalTracker {
         this.lockReturn(t, op, time, line);
         return;
       case 'acquire':
-        this.lockdepAcquire(t, op, time);
+        this.lockdepAcquire(t, op.key, op.name, op.read, op.try, time);
         return;
       case 'release':
-        this.lockdepRelease(t, op, time, line);
+        this.lockdepRelease(t, op.key, op.name, time, line);
         return;
       case 'begin':
-        this.contentionBegin(t, op, time);
+        this.contentionBegin(t, op.key, op.hashed, op.flags, op.sym, time);
         return;
       case 'end':
-        this.contentionEnd(t, op, time, line);
+        this.contentionEnd(t, op.key, op.hashed, op.ret, time, line);
         return;
       case 'lockdep_contended':
-        this.lockdepContended(t, op, time);
+        this.lockdepContended(t, op.key, time);
         return;
       case 'lockdep_acquired':
-        this.lockdepAcquired(t, op, time, line);
+        this.lockdepAcquired(t, op.key, time, line);
         return;
     }
   }
 
   private open(t: TaskState, inst: LockInstance, shared: boolean, time: number, trylock: boolean, via: number): Acquisition {
     this.dropStaleWaits(t, inst);
-    const a = new Acquisition(inst, shared, t, time, trylock, this.context(t.src, t.pid));
+    const a = new Acquisition(inst, shared, t, time, trylock, this.contextOf(t));
     a.via = via;
     inst.evidence |= via;
     this.nest(t, a);
@@ -258,12 +299,8 @@ export class LockIntervalTracker {
 
   private dropHolder(a: Acquisition): void {
     a.holding = false;
-    const t = a.task;
-    const i = t.held.lastIndexOf(a);
-    if (i >= 0) t.held.splice(i, 1);
-    const hs = a.inst.root().holders;
-    const j = hs.lastIndexOf(a);
-    if (j >= 0) hs.splice(j, 1);
+    removeLast(a.task.held, a);
+    removeLast(a.inst.root().holders, a);
   }
 
   /** The task's latest held acquisition of a lock (optionally of one mode). */
@@ -369,47 +406,48 @@ export class LockIntervalTracker {
     if (r.name !== null && r.name !== name) return false;
     const known = this.locks.lookup(t.src, 'd', key);
     if (known && known !== r && ((known.addr !== null && r.addr !== null && known.addr !== r.addr) || (known.name !== null && known.name !== name))) return false;
+    if (r.type === null || r.type === 'unknown') return true;
     const nameType = typeFromName(name);
-    return nameType === null || r.type === null || r.type === 'unknown' || r.type === nameType;
+    return nameType === null || r.type === nameType;
   }
 
-  private lockdepAcquire(t: TaskState, op: Extract<LockOp, { op: 'acquire' }>, time: number): void {
-    const internal = isInternalLockName(op.name);
+  private lockdepAcquire(t: TaskState, key: string, name: string, read: boolean, isTry: boolean, time: number): void {
+    const internal = isInternalLockName(name);
     const p = t.pendingCall;
-    if (!internal && p && p.shared === op.read && !(p.via & EV_LOCKDEP) && this.isTwin(p.inst, op.key, op.name, t)) {
+    if (!internal && p && p.shared === read && !(p.via & EV_LOCKDEP) && this.isTwin(p.inst, key, name, t)) {
       const pr = p.inst.root();
-      pr.name ??= op.name;
-      p.inst = this.locks.bindAlias(pr, 'd', op.key);
+      pr.name ??= name;
+      p.inst = this.locks.bindAlias(pr, 'd', key);
       p.via |= EV_LOCKDEP;
       p.inst.evidence |= EV_LOCKDEP;
-      this.locks.learnType(p.inst, typeFromName(op.name));
-      if (op.try) p.pendingResult = false;
+      if (!hasType(p.inst)) this.locks.learnType(p.inst, typeFromName(name));
+      if (isTry) p.pendingResult = false;
       t.pendingCall = null;
       return;
     }
-    const inst = this.locks.instanceOf(t.src, 'd', op.key, t.pid, op.name);
-    inst.name ??= op.name;
-    this.locks.learnType(inst, typeFromName(op.name));
-    const a = this.open(t, inst, op.read, time, op.try, EV_LOCKDEP);
+    const inst = this.locks.instanceOf(t.src, 'd', key, t.pid, name);
+    inst.name ??= name;
+    if (!hasType(inst)) this.locks.learnType(inst, typeFromName(name));
+    const a = this.open(t, inst, read, time, isTry, EV_LOCKDEP);
     if (internal) return; // the lock's own wait_lock: taken inside the lock function, between its events
-    t.fresh = op.try ? null : a;
+    t.fresh = isTry ? null : a;
     t.pendingCall = null;
     t.pendingUnlock = null;
   }
 
-  private lockdepRelease(t: TaskState, op: Extract<LockOp, { op: 'release' }>, time: number, line: number): void {
-    const internal = isInternalLockName(op.name);
+  private lockdepRelease(t: TaskState, key: string, name: string, time: number, line: number): void {
+    const internal = isInternalLockName(name);
     const u = t.pendingUnlock;
-    if (!internal && u && this.isTwin(u.inst, op.key, op.name, t)) {
+    if (!internal && u && this.isTwin(u.inst, key, name, t)) {
       const ur = u.inst.root();
-      ur.name ??= op.name;
-      this.locks.bindAlias(ur, 'd', op.key);
+      ur.name ??= name;
+      this.locks.bindAlias(ur, 'd', key);
       ur.evidence |= EV_LOCKDEP;
       t.pendingUnlock = null;
       return;
     }
-    const inst = this.locks.instanceOf(t.src, 'd', op.key, t.pid, op.name);
-    inst.name ??= op.name;
+    const inst = this.locks.instanceOf(t.src, 'd', key, t.pid, name);
+    inst.name ??= name;
     inst.evidence |= EV_LOCKDEP;
     const a = this.findHeld(t, inst, null);
     if (a) this.release(a, time, line);
@@ -427,48 +465,48 @@ export class LockIntervalTracker {
     return known === null || known === 'unknown' || type === 'unknown' || known === type;
   }
 
-  private contentionBegin(t: TaskState, op: Extract<LockOp, { op: 'begin' }>, time: number): void {
+  private contentionBegin(t: TaskState, key: string, hashed: boolean, flags: number, sym: string | null, time: number): void {
     this.counts.begins++;
-    const ns = op.hashed ? 'p' : 'a';
+    const ns = hashed ? 'p' : 'a';
     for (let i = t.waits.length - 1; i >= 0; i--) {
       const w = t.waits[i];
-      if (w.key === op.key && w.ns === ns) {
+      if (w.key === key && w.ns === ns) {
         // O7: the same slow path again (sleep after spinning, or spinning again after a wake-up).
         this.counts.rebegins++;
         w.begins++;
-        if (!(op.flags & LCB.SPIN)) w.slept = true;
+        if (!(flags & LCB.SPIN)) w.slept = true;
         return;
       }
     }
-    const kind = contentionKind(op.flags);
+    const kind = contentionKind(flags);
     let a: Acquisition | null = null;
     let bound = false;
     const f = t.fresh;
     if (f && f.wait !== null && f.wait.source === 'lockdep' && f.wait.end === null && f.shared === kind.shared) {
       // lock_contended (LOCK_STAT) came first; the contention tracepoint continues the same wait.
       f.wait.ns = ns;
-      f.wait.key = op.key;
+      f.wait.key = key;
       f.wait.source = 'contention';
-      f.wait.slept ||= !(op.flags & LCB.SPIN);
-      this.locks.bindAlias(f.inst, ns, op.key);
+      f.wait.slept ||= !(flags & LCB.SPIN);
+      this.locks.bindAlias(f.inst, ns, key);
       this.counts.episodes++;
       this.counts.bound++;
       return;
     }
     if (f && this.compatible(f, kind.type, kind.shared)) {
-      f.inst = this.locks.bindAlias(f.inst, ns, op.key);
+      f.inst = this.locks.bindAlias(f.inst, ns, key);
       this.locks.learnType(f.inst, kind.type);
       f.inst.namedBindings++;
       a = f;
       bound = true;
     } else {
-      const inst = this.locks.instanceOf(t.src, ns, op.key, t.pid, op.sym);
+      const inst = this.locks.instanceOf(t.src, ns, key, t.pid, sym);
       this.locks.learnType(inst, kind.type);
-      if (op.sym) inst.sym ??= op.sym;
+      if (sym) inst.sym ??= sym;
       if (inst.hasProbeOrLockdep) {
         a = this.open(t, inst, kind.shared, time, false, EV_CONTENTION);
       } else {
-        a = new Acquisition(inst, kind.shared, t, time, false, this.context(t.src, t.pid));
+        a = new Acquisition(inst, kind.shared, t, time, false, this.contextOf(t));
         a.via = EV_CONTENTION;
         a.unobservable = true;
         inst.evidence |= EV_CONTENTION;
@@ -478,11 +516,11 @@ export class LockIntervalTracker {
     }
     a.inst.evidence |= EV_CONTENTION;
     a.acquired = null;
-    const w = new WaitEpisode(a, ns, op.key, time, op.flags, 'contention', bound ? a.ctx : this.context(t.src, t.pid));
-    if (!bound) w.slept = !(op.flags & LCB.SPIN);
+    const w = new WaitEpisode(a, ns, key, time, flags, 'contention', bound ? a.ctx : this.contextOf(t));
+    if (!bound) w.slept = !(flags & LCB.SPIN);
     // The mutex slow path always begins with (SPIN|MUTEX) (kernel/locking/mutex.c): a first begin of
     // (MUTEX) alone means the wait started before the trace (or before lost events).
-    if (op.flags & LCB.MUTEX && !(op.flags & LCB.SPIN)) w.truncated = true;
+    if (flags & LCB.MUTEX && !(flags & LCB.SPIN)) w.truncated = true;
     a.wait = w;
     this.snapshotOwners(w, t);
     t.waits.push(w);
@@ -497,37 +535,43 @@ export class LockIntervalTracker {
    */
   private snapshotOwners(w: WaitEpisode, t: TaskState): void {
     const holders = w.acq.inst.root().holders;
-    const candidates: Acquisition[] = [];
+    let candidates = 0;
     let first: Acquisition | null = null;
     for (const h of holders) {
-      if (h.task === t || h.failed || (h.wait !== null && h.wait.end === null)) continue;
-      candidates.push(h);
+      if (!isOwnerCandidate(h, t)) continue;
+      candidates++;
       if (!h.shared && (first === null || (h.acquired ?? -Infinity) < (first.acquired ?? -Infinity))) first = h;
     }
-    const owners = first ? [first] : candidates;
-    w.acquiring = candidates.length - owners.length;
-    for (const h of owners) {
-      w.ownersTotal++;
-      if (w.owners.length < 8) {
-        w.owners.push({ pid: h.task.pid, comm: h.task.comm, shared: h.shared, since: h.acquired, ctx: this.context(h.task.src, h.task.pid) });
-      }
+    if (first !== null) {
+      w.acquiring = candidates - 1;
+      this.addOwner(w, first);
+      return;
+    }
+    w.acquiring = 0;
+    for (const h of holders) if (isOwnerCandidate(h, t)) this.addOwner(w, h);
+  }
+
+  private addOwner(w: WaitEpisode, h: Acquisition): void {
+    w.ownersTotal++;
+    if (w.owners.length < 8) {
+      w.owners.push({ pid: h.task.pid, comm: h.task.comm, shared: h.shared, since: h.acquired, ctx: this.contextOf(h.task) });
     }
   }
 
-  private contentionEnd(t: TaskState, op: Extract<LockOp, { op: 'end' }>, time: number, line: number): void {
+  private contentionEnd(t: TaskState, key: string, hashed: boolean, ret: number, time: number, line: number): void {
     this.counts.ends++;
-    const ns = op.hashed ? 'p' : 'a';
+    const ns = hashed ? 'p' : 'a';
     let w: WaitEpisode | null = null;
     for (let i = t.waits.length - 1; i >= 0; i--) {
-      if (t.waits[i].key === op.key && t.waits[i].ns === ns) {
+      if (t.waits[i].key === key && t.waits[i].ns === ns) {
         w = t.waits[i];
-        t.waits.splice(i, 1);
+        removeAt(t.waits, i);
         break;
       }
     }
     if (!w) {
       this.counts.orphanEnds++;
-      const inst = this.locks.instanceOf(t.src, ns, op.key, t.pid, null);
+      const inst = this.locks.instanceOf(t.src, ns, key, t.pid, null);
       inst.evidence |= EV_CONTENTION;
       this.sink.wait({
         lock: inst,
@@ -538,10 +582,10 @@ export class LockIntervalTracker {
         begin: null,
         end: time,
         incomplete: 'trace-start',
-        ret: op.ret,
+        ret: ret,
         begins: 0,
         slept: false,
-        ctx: this.context(t.src, t.pid),
+        ctx: this.contextOf(t),
         caller: null,
         owners: [],
         ownersTotal: 0,
@@ -550,7 +594,7 @@ export class LockIntervalTracker {
         bound: false,
         line,
       });
-      if (op.ret === 0 && inst.hasProbeOrLockdep) {
+      if (ret === 0 && inst.hasProbeOrLockdep) {
         // Granted now: a later release gives a complete hold.
         const a = this.open(t, inst, false, time, false, EV_CONTENTION);
         a.attempt = null;
@@ -559,7 +603,7 @@ export class LockIntervalTracker {
       t.fresh = null;
       return;
     }
-    this.finishWait(t, w, time, op.ret, line);
+    this.finishWait(t, w, time, ret, line);
   }
 
   private finishWait(t: TaskState, w: WaitEpisode, time: number, ret: number, line: number): void {
@@ -568,7 +612,7 @@ export class LockIntervalTracker {
     const a = w.acq;
     const inst = a.inst.root();
     const lr = inst.lastRelease;
-    const wokenBy = lr && lr.pid !== t.pid && lr.time >= w.begin && lr.time <= time ? lr : null;
+    const wokenBy = lr && lr.pid !== t.pid && lr.time >= w.begin && lr.time <= time ? { pid: lr.pid, comm: lr.comm, time: lr.time, ctx: lr.ctx } : null;
     this.emitWait(w, inst, line, wokenBy);
     if (t.fresh === a) t.fresh = null;
     if (ret !== 0) {
@@ -582,24 +626,24 @@ export class LockIntervalTracker {
     if (a.unobservable) this.emitHold(a, line);
   }
 
-  private lockdepContended(t: TaskState, op: Extract<LockOp, { op: 'lockdep_contended' }>, time: number): void {
-    const inst = this.locks.lookup(t.src, 'd', op.key);
+  private lockdepContended(t: TaskState, key: string, time: number): void {
+    const inst = this.locks.lookup(t.src, 'd', key);
     if (!inst) return;
     const a = this.findHeld(t, inst, null);
     if (!a || a.wait !== null) return;
     a.acquired = null;
-    const w = new WaitEpisode(a, 'd', op.key, time, 0, 'lockdep', a.ctx);
+    const w = new WaitEpisode(a, 'd', key, time, 0, 'lockdep', a.ctx);
     w.slept = false;
     a.wait = w;
     this.snapshotOwners(w, t);
     t.waits.push(w);
   }
 
-  private lockdepAcquired(t: TaskState, op: Extract<LockOp, { op: 'lockdep_acquired' }>, time: number, line: number): void {
+  private lockdepAcquired(t: TaskState, key: string, time: number, line: number): void {
     for (let i = t.waits.length - 1; i >= 0; i--) {
       const w = t.waits[i];
-      if (w.key === op.key && w.ns === 'd' && w.source === 'lockdep') {
-        t.waits.splice(i, 1);
+      if (w.key === key && w.ns === 'd' && w.source === 'lockdep') {
+        removeAt(t.waits, i);
         this.counts.episodes++;
         this.counts.bound++;
         this.finishWait(t, w, time, 0, line);
@@ -613,11 +657,11 @@ export class LockIntervalTracker {
     this.dropHolder(a);
     a.released = time;
     const inst = a.inst.root();
-    inst.lastRelease = { pid: t.pid, comm: t.comm, time, ctx: this.context(t.src, t.pid) };
+    this.noteRelease(inst, t, time);
     // A release before the grant: the wait's end was lost (or never printed).
     if (a.wait !== null && a.wait.end === null) {
       const i = t.waits.indexOf(a.wait);
-      if (i >= 0) t.waits.splice(i, 1);
+      if (i >= 0) removeAt(t.waits, i);
       a.wait.gapCrossed = true;
       a.gapCrossed = true;
       this.emitWait(a.wait, inst, line, null);
@@ -625,28 +669,41 @@ export class LockIntervalTracker {
     this.emitHold(a, line);
   }
 
+  private noteRelease(inst: LockInstance, t: TaskState, time: number): void {
+    const ctx = this.contextOf(t);
+    const lr = inst.lastRelease;
+    if (lr === null) {
+      inst.lastRelease = { pid: t.pid, comm: t.comm, time, ctx };
+      return;
+    }
+    lr.pid = t.pid;
+    lr.comm = t.comm;
+    lr.time = time;
+    lr.ctx = ctx;
+  }
+
   private orphanRelease(t: TaskState, inst: LockInstance, shared: boolean | null, time: number, line: number): void {
-    inst.lastRelease = { pid: t.pid, comm: t.comm, time, ctx: this.context(t.src, t.pid) };
-    this.sink.hold({
-      lock: inst,
-      shared,
-      src: t.src,
-      pid: t.pid,
-      comm: t.comm,
-      start: null,
-      end: time,
-      incomplete: 'trace-start',
-      unobservable: false,
-      contended: false,
-      failed: false,
-      trylock: false,
-      trylockFailed: false,
-      ctx: this.context(t.src, t.pid),
-      caller: null,
-      depth: 0,
-      outer: null,
-      line,
-    });
+    this.noteRelease(inst, t, time);
+    const h = this.holdObject();
+    h.lock = inst;
+    h.shared = shared;
+    h.src = t.src;
+    h.pid = t.pid;
+    h.comm = t.comm;
+    h.start = null;
+    h.end = time;
+    h.incomplete = 'trace-start';
+    h.unobservable = false;
+    h.contended = false;
+    h.failed = false;
+    h.trylock = false;
+    h.trylockFailed = false;
+    h.ctx = this.contextOf(t);
+    h.caller = null;
+    h.depth = 0;
+    h.outer = null;
+    h.line = line;
+    this.sink.hold(h);
   }
 
   private emitWait(w: WaitEpisode, inst: LockInstance, line: number, wokenBy: WaitInterval['wokenBy']): void {
@@ -686,26 +743,32 @@ export class LockIntervalTracker {
       else if (start === null || a.modeUnknown) incomplete = 'trace-start';
       else if (end < start) incomplete = 'out-of-order';
     }
-    this.sink.hold({
-      lock: a.inst.root(),
-      shared: a.shared,
-      src: a.task.src,
-      pid: a.task.pid,
-      comm: a.task.comm,
-      start,
-      end,
-      incomplete,
-      unobservable: a.unobservable,
-      contended: a.wait !== null,
-      failed: a.failed,
-      trylock: a.trylock,
-      trylockFailed: a.trylockFailed,
-      ctx: a.ctx,
-      caller: a.caller,
-      depth: a.depth,
-      outer: a.outer ? { lock: a.outer.inst.root(), shared: a.outer.shared } : null,
-      line,
-    });
+    const h = this.holdObject();
+    h.lock = a.inst.root();
+    h.shared = a.shared;
+    h.src = a.task.src;
+    h.pid = a.task.pid;
+    h.comm = a.task.comm;
+    h.start = start;
+    h.end = end;
+    h.incomplete = incomplete;
+    h.unobservable = a.unobservable;
+    h.contended = a.wait !== null;
+    h.failed = a.failed;
+    h.trylock = a.trylock;
+    h.trylockFailed = a.trylockFailed;
+    h.ctx = a.ctx;
+    h.caller = a.caller;
+    h.depth = a.depth;
+    h.outer = null;
+    if (a.outer !== null) {
+      const o = this.sink.holdsOnce ? this.scratchOuter : { lock: a.outer.inst, shared: false };
+      o.lock = a.outer.inst.root();
+      o.shared = a.outer.shared;
+      h.outer = o;
+    }
+    h.line = line;
+    this.sink.hold(h);
   }
 
   /** Close everything still open: the trace ended inside these intervals. */

@@ -41,11 +41,14 @@ export class LockInstance {
   parent: LockInstance | null = null;
   evidence = 0;
   readonly holders: Acquisition[] = [];
+  /** The last release (one record per lock, updated in place: a wait woken by it copies it). */
   lastRelease: { pid: number | null; comm: string | null; time: number; ctx: TaskContext } | null = null;
   /** Contention episodes bound to this lock by adjacency (hashed pointer named by a probe/lockdep event). */
   namedBindings = 0;
   /** The fold row of its source: every lock past the lock table's cap (lock-aliases.ts), no alias of its own. */
   folded = false;
+  /** The lock statistics' slot of this lock (statistics.ts LockSlot), cached on the root: no key string per interval. */
+  statsSlot: unknown = null;
   constructor(
     readonly id: number,
     readonly src: number,
@@ -198,7 +201,10 @@ export interface HoldInterval {
 
 export interface IntervalSink {
   wait(w: WaitInterval): void;
+  /** A finished acquisition; with `holdsOnce`, read during the call only (the tracker fills the same object every time). */
   hold(h: HoldInterval): void;
+  /** The sink keeps nothing of a HoldInterval past the call: one object serves every hold (no allocation per hold). */
+  readonly holdsOnce?: boolean;
 }
 
 export interface TaskState {
@@ -214,6 +220,9 @@ export interface TaskState {
   /** Last lock record opened, for a `<stack trace>` that follows it. */
   lastOpened: Acquisition | null;
   lastGapSeq: number;
+  /** The task's context as asked last (interval-tracker.ts contextOf), valid while ctxEpoch is the tracker's epoch. */
+  ctx: TaskContext | null;
+  ctxEpoch: number;
 }
 
 /** Counters that explain how contention events became contended acquisitions (O7). */
@@ -230,4 +239,63 @@ export interface ContentionCounts {
   /** Episodes still open at the end of their source. */
   openAtEnd: number;
   failed: number;
+}
+
+/** The lock's type is known (learnType would keep it): the name need not be asked. */
+export function hasType(inst: LockInstance): boolean {
+  return inst.type !== null && inst.type !== 'unknown';
+}
+
+/** The task runs other code (leavesLockFunction): the lock function it was in has returned. */
+export function leave(t: TaskState): void {
+  t.fresh = null;
+  t.pendingCall = null;
+  t.pendingUnlock = null;
+  t.lastOpened = null;
+}
+
+/** A HoldInterval to fill (the tracker sets every field before handing it out). */
+export function newHold(lock: LockInstance): HoldInterval {
+  return {
+    lock,
+    shared: null,
+    src: 0,
+    pid: null,
+    comm: null,
+    start: null,
+    end: null,
+    incomplete: null,
+    unobservable: false,
+    contended: false,
+    failed: false,
+    trylock: false,
+    trylockFailed: false,
+    ctx: { func: null, phase: null, session: null, syscall: null, after: null },
+    caller: null,
+    depth: 0,
+    outer: null,
+    line: 0,
+  };
+}
+
+/** A holder of the lock another task (t) waits for: granted (not waiting itself), not failed. */
+export function isOwnerCandidate(h: Acquisition, t: TaskState): boolean {
+  return h.task !== t && !h.failed && !(h.wait !== null && h.wait.end === null);
+}
+
+/** Remove item i of a list (mostly the last one). */
+export function removeAt<T>(list: T[], i: number): void {
+  if (i === list.length - 1) list.pop();
+  else list.splice(i, 1);
+}
+
+/** Remove the last occurrence of `a` from a list (mostly its last item: locks are released in reverse order). */
+export function removeLast(list: Acquisition[], a: Acquisition): void {
+  const n = list.length;
+  if (n > 0 && list[n - 1] === a) {
+    list.pop();
+    return;
+  }
+  const i = list.lastIndexOf(a);
+  if (i >= 0) list.splice(i, 1);
 }

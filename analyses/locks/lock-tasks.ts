@@ -12,6 +12,9 @@ export class TaskTable {
   private readonly gaps: Array<{ seq: number; src: number; cpu: number | null }> = [];
   private size = 0;
   private sweepAt: number;
+  /** The task of the previous event (consecutive events are mostly one task's): no map lookup for it. */
+  private last: TaskState | null = null;
+  private lastKey = 0;
 
   /** sweepFrom: tasks kept before idle ones are dropped (tests use a small one). */
   constructor(private readonly sweepFrom = TASKS_BEFORE_SWEEP) {
@@ -25,29 +28,10 @@ export class TaskTable {
 
   /** The task of an event, created on first sight; marks its open intervals when events were lost since its last one. */
   task(ev: TraceEvent): TaskState {
-    let bySrc = this.tasks.get(ev.src);
-    if (!bySrc) this.tasks.set(ev.src, (bySrc = new Map()));
     // Every CPU's idle task is pid 0 (`<idle>-0`): one task per CPU.
     const pid = ev.pid === 0 ? -1 - (ev.cpu ?? 0) : (ev.pid ?? -1);
-    let t = bySrc.get(pid);
-    if (!t) {
-      t = {
-        src: ev.src,
-        pid: ev.pid,
-        comm: ev.comm,
-        cpu: ev.cpu,
-        held: [],
-        waits: [],
-        fresh: null,
-        pendingCall: null,
-        pendingUnlock: null,
-        lastOpened: null,
-        lastGapSeq: this.gapSeq,
-      };
-      bySrc.set(pid, t);
-      if (++this.size >= this.sweepAt) this.sweep();
-      return t;
-    }
+    const last = this.last;
+    const t = last !== null && this.lastKey === pid && last.src === ev.src ? last : this.lookup(ev, pid);
     if (t.lastGapSeq !== this.gapSeq) {
       // Events were lost somewhere since this task's previous event: if on the CPU it was on or is
       // on now (or on an unknown CPU), whatever it did in between may be missing.
@@ -62,6 +46,37 @@ export class TaskTable {
     }
     if (ev.comm !== null) t.comm = ev.comm;
     if (ev.cpu !== null) t.cpu = ev.cpu;
+    return t;
+  }
+
+  /** The task in the table (made when new); it becomes `last` unless a sweep dropped it right away. */
+  private lookup(ev: TraceEvent, pid: number): TaskState {
+    let bySrc = this.tasks.get(ev.src);
+    if (!bySrc) this.tasks.set(ev.src, (bySrc = new Map()));
+    let t = bySrc.get(pid);
+    this.lastKey = pid;
+    if (t) {
+      this.last = t;
+      return t;
+    }
+    t = {
+      src: ev.src,
+      pid: ev.pid,
+      comm: ev.comm,
+      cpu: ev.cpu,
+      held: [],
+      waits: [],
+      fresh: null,
+      pendingCall: null,
+      pendingUnlock: null,
+      lastOpened: null,
+      lastGapSeq: this.gapSeq,
+      ctx: null,
+      ctxEpoch: -1,
+    };
+    bySrc.set(pid, t);
+    this.last = t;
+    if (++this.size >= this.sweepAt) this.sweep();
     return t;
   }
 
@@ -80,6 +95,7 @@ export class TaskTable {
       }
     }
     this.sweepAt = Math.max(this.sweepFrom, this.size * 2);
+    this.last = null; // it may have been dropped (its next event makes it again)
   }
 
   private markGap(t: TaskState): void {

@@ -95,6 +95,8 @@ export function createLockAnalysis(opts: LockOptions = {}): LockAnalysis {
         opts.onInterval?.({ hold: iv });
         if (inScope(iv.pid, iv.start, iv.end)) stats.addHold(iv);
       },
+      // The statistics keep nothing of a hold; a listener may.
+      holdsOnce: opts.onInterval === undefined,
     },
     contexts.context,
     opts.limits,

@@ -118,6 +118,29 @@ export const SerializedDistributionSchema = z.object({
 });
 export type SerializedDistribution = z.infer<typeof SerializedDistributionSchema>;
 
+/** The sketch key of the value accepted last: one duration goes to several distributions in a row (lock, caller, phase). */
+let memoValue = Number.NaN;
+let memoKey = 0;
+
+/**
+ * DDSketch's accept(v) for a duration (v >= 0, weight 1), field for field, with the key (a
+ * logarithm) computed once for the same value in a row. Every sketch here has the same mapping
+ * (newSketch), so a key found by one is the key of any other.
+ */
+function acceptInto(sk: LogCollapsingLowestDenseDDSketch, v: number): void {
+  if (v > sk.mapping.minPossible) {
+    if (v !== memoValue) {
+      memoKey = sk.mapping.key(v);
+      memoValue = v;
+    }
+    sk.store.add(memoKey, 1);
+  } else sk.zeroCount += 1;
+  sk.count += 1;
+  sk.sum += v;
+  if (v < sk.min) sk.min = v;
+  if (v > sk.max) sk.max = v;
+}
+
 export class Distribution {
   count = 0;
   total = 0;
@@ -146,7 +169,7 @@ export class Distribution {
       if (this.exact.length > 0 && v < this.exact[this.exact.length - 1]) this.sorted = false;
       this.exact.push(v);
       if (this.exact.length > EXACT_LIMIT) this.toSketch();
-    } else (this.sketch as LogCollapsingLowestDenseDDSketch).accept(v);
+    } else acceptInto(this.sketch as LogCollapsingLowestDenseDDSketch, v);
   }
 
   private toSketch(): void {

@@ -52,11 +52,19 @@ const STALL_SESSIONS_KEPT = 200;
 /** Keep the `limit` largest items by `size` (small arrays, rare inserts once full). */
 export function keepTop<T>(list: T[], item: T, size: (x: T) => number, limit: number): void {
   if (list.length >= limit && size(item) <= size(list[list.length - 1])) return;
+  // Insert by shifting (splice would allocate its result array on every insert).
+  const s = size(item);
   let i = list.length;
-  while (i > 0 && size(list[i - 1]) < size(item)) i--;
-  list.splice(i, 0, item);
+  list.push(item);
+  while (i > 0 && size(list[i - 1]) < s) {
+    list[i] = list[i - 1];
+    i--;
+  }
+  list[i] = item;
   if (list.length > limit) list.pop();
 }
+
+const waitDuration = (w: PendingWait): number => w.duration;
 
 export function phaseDuration(p: PhaseInstance): number {
   if (p.start === null) return -1;
@@ -81,7 +89,9 @@ export function isLuoLockNow(inst: LockInstance): boolean {
  * (a name learned later is checked again when the section is built).
  */
 export function isLuoWait(iv: WaitInterval): boolean {
-  return inLuoCall(iv.ctx) || iv.owners.some((o) => inLuoCall(o.ctx)) || isLuoLockNow(iv.lock);
+  if (inLuoCall(iv.ctx)) return true;
+  for (const o of iv.owners) if (inLuoCall(o.ctx)) return true;
+  return isLuoLockNow(iv.lock);
 }
 
 /** The longest waits of one lock instance, per mode (0 = exclusive, 1 = shared). */
@@ -118,13 +128,13 @@ export class StallView {
   addWait(iv: WaitInterval, duration: number): void {
     const pw: PendingWait = { iv, duration };
     const luo = isLuoWait(iv);
-    keepTop(luo ? this.slowest : this.slowestOther, pw, (x) => x.duration, TOP_WAITS);
+    keepTop(luo ? this.slowest : this.slowestOther, pw, waitDuration, TOP_WAITS);
     this.addLockWait(pw, luo);
     const ph = this.phaseTasks.get(taskKey(iv.src, iv.pid))?.open;
     if (ph && (ph.start === null || (iv.begin as number) >= ph.start)) {
       ph.waitCount++;
       ph.waitTotal += duration;
-      keepTop(ph.waits, pw, (x) => x.duration, TOP_PHASE_WAITS);
+      keepTop(ph.waits, pw, waitDuration, TOP_PHASE_WAITS);
     }
   }
 
@@ -132,7 +142,7 @@ export class StallView {
     let e = this.byLock.get(pw.iv.lock);
     if (!e) this.byLock.set(pw.iv.lock, (e = { inst: pw.iv.lock, byMode: [[], []], luo }));
     e.luo ||= luo;
-    keepTop(e.byMode[pw.iv.shared ? 1 : 0], pw, (x) => x.duration, TOP_WAITS_PER_LOCK);
+    keepTop(e.byMode[pw.iv.shared ? 1 : 0], pw, waitDuration, TOP_WAITS_PER_LOCK);
     if (this.byLock.size > 2 * LOCKS_WITH_WAITS) this.pruneLocks();
   }
 

@@ -46,6 +46,11 @@ export class LockStats extends SubStats {
   readonly incompleteHolds = zeroIncomplete();
   readonly callers = new Map<string, SubStats>();
   readonly phases = new Map<string, SubStats>();
+  /** subOf's memory: the caller and phase asked last, and their statistics. */
+  lastCaller: string | null = null;
+  lastCallerStats: SubStats | null = null;
+  lastPhase: string | null = null;
+  lastPhaseStats: SubStats | null = null;
 
   mergeAll(o: LockStats): void {
     this.merge(o);
@@ -96,6 +101,16 @@ export class SessionFigures {
 /** Callers kept per lock x mode (a trace names any number of them); later ones count under FOLD_KEY. */
 export const CALLERS_PER_LOCK = 256;
 
+/** sub() with the lock's previous answer remembered (a lock is mostly taken again by the same caller, in the same phase). */
+function subOf(s: LockStats, phase: boolean, key: string): SubStats {
+  if (phase) {
+    if (s.lastPhase !== key || s.lastPhaseStats === null) s.lastPhaseStats = sub(s.phases, (s.lastPhase = key));
+    return s.lastPhaseStats;
+  }
+  if (s.lastCaller !== key || s.lastCallerStats === null) s.lastCallerStats = sub(s.callers, (s.lastCaller = key));
+  return s.lastCallerStats;
+}
+
 function sub(map: Map<string, SubStats>, key: string): SubStats {
   let s = map.get(key);
   if (!s) {
@@ -118,21 +133,26 @@ function lockKey(inst: LockInstance): string {
 }
 
 /**
- * A front index for the string-keyed statistics maps of LockStatistics, keyed by values instead of
- * a string built for every interval: lock identity (a name and an id never collide: string vs
- * number keys), mode, session name (null = none). Entries are still created in the string-keyed
- * maps, so the report iterates them in the same order.
+ * What the statistics keep for one lock identity, found from the lock's root instance (cached
+ * there, checked against its identity, which changes when a lock is named) instead of a key string
+ * built for every interval. Per mode (0 = exclusive, 1 = shared): its statistics entry, its
+ * figures per session name (null = none) and per file_set x binding not yet named, and its
+ * "(other sessions)" figures. Entries are still created in the string-keyed maps, so the report
+ * iterates them in the same order; only sessions within the cap are indexed (so the index stays as
+ * bounded as sessionsSeen); a session's place never changes once it has one.
  */
-class IntervalIndex<E> {
-  private readonly byLock = new Map<string | number, [Map<string | null, E>, Map<string | null, E>]>();
-  get(lock: string | number, shared: boolean, session: string | null): E | undefined {
-    return this.byLock.get(lock)?.[shared ? 1 : 0].get(session);
-  }
-  set(lock: string | number, shared: boolean, session: string | null, entry: E): void {
-    let modes = this.byLock.get(lock);
-    if (!modes) this.byLock.set(lock, (modes = [new Map(), new Map()]));
-    modes[shared ? 1 : 0].set(session, entry);
-  }
+interface LockSlot {
+  owner: LockStatistics;
+  id: string | number;
+  stats: [StatsEntry | null, StatsEntry | null];
+  figures: [Map<string | null, FiguresEntry>, Map<string | null, FiguresEntry>];
+  refs: [Map<string, Map<number, FiguresEntry>>, Map<string, Map<number, FiguresEntry>>];
+  others: [FiguresEntry | null, FiguresEntry | null];
+  /** The session name (or null) asked last per mode, and its figures (a lock is mostly taken again in the same session). */
+  lastSession: [string | null, string | null];
+  lastFigures: [FiguresEntry | null, FiguresEntry | null];
+  /** As the outer lock of a nesting: inner slot -> the pair's entries by modes (outerShared * 2 + shared); only pairs in `nesting`. */
+  nested: Map<LockSlot, Array<NestingEntry | null>> | null;
 }
 
 /** Statistics of one lock x mode; `pending` = the deferred session of its intervals (--session only), else null. */
@@ -162,7 +182,18 @@ export interface NestingEntry {
 
 const inLuoCall = (ctx: TaskContext): boolean => ctx.func !== null;
 
-const callerOf = (caller: string | null, ctx: TaskContext): string => caller ?? ctx.func ?? (ctx.syscall ? `sys_${ctx.syscall}` : NONE);
+/** `sys_NAME` per syscall name, made once (bounded: a hostile trace can name any number of syscalls). */
+const SYS_CALLERS = new Map<string, string>();
+function sysCaller(syscall: string): string {
+  let c = SYS_CALLERS.get(syscall);
+  if (c === undefined) {
+    if (SYS_CALLERS.size >= 4096) SYS_CALLERS.clear();
+    SYS_CALLERS.set(syscall, (c = `sys_${syscall}`));
+  }
+  return c;
+}
+
+const callerOf = (caller: string | null, ctx: TaskContext): string => caller ?? ctx.func ?? (ctx.syscall ? sysCaller(ctx.syscall) : NONE);
 
 export class LockStatistics {
   /**
@@ -171,17 +202,15 @@ export class LockStatistics {
    * session is only known later (a file_set bound by a later RETRIEVE) wait apart until the end.
    */
   readonly stats = new Map<string, StatsEntry>();
-  private readonly statsIndex = new IntervalIndex<{ s: LockStats }>();
+  /** Per lock identity (lockIdentity), its slot; each root instance caches its own (LockInstance.statsSlot). */
+  private readonly slots = new Map<string | number, LockSlot>();
   /** Per lock x mode x session figures; bounded by SESSION_FIGURES_CAP distinct sessions. */
   readonly sessionFigures = new Map<string, FiguresEntry>();
   private readonly sessionsSeen = new Set<string>();
   /** The names (and null) among sessionsSeen, as they are: tells a session beyond the cap without a key string. */
   private readonly namesSeen = new Set<string | null>();
-  // Only sessions within the cap are indexed (so the index stays as bounded as sessionsSeen); a
-  // session's place never changes once it has one.
-  private readonly figuresIndex = new IntervalIndex<FiguresEntry>();
-  /** lock x mode -> its "(other sessions)" figures. */
-  private readonly othersIndex = new IntervalIndex<FiguresEntry>();
+  /** The file_set x binding refs among sessionsSeen (fileSet -> bindings): the same for refs not bound to a name yet. */
+  private readonly refsSeen = new Map<string, Set<number>>();
   readonly nesting = new Map<string, NestingEntry>();
   /** Nestings not counted: past NESTING_CAP distinct pairs. */
   nestingFolded = 0;
@@ -196,15 +225,30 @@ export class LockStatistics {
     return e;
   }
 
-  private statsFor(inst: LockInstance, shared: boolean, session: SessionRef): LockStats | null {
+  /** The slot of a lock's identity now (see LockSlot). */
+  private slotOf(inst: LockInstance): LockSlot {
+    const r = inst.root();
+    const id = r.folded ? -1 - r.src : (r.name ?? r.id); // lockIdentity(r)
+    const cached = r.statsSlot as LockSlot | null;
+    if (cached !== null && cached.owner === this && cached.id === id) return cached;
+    let slot = this.slots.get(id);
+    if (!slot) {
+      slot = { owner: this, id, stats: [null, null], figures: [new Map(), new Map()], refs: [new Map(), new Map()], others: [null, null], lastSession: [null, null], lastFigures: [null, null], nested: null };
+      this.slots.set(id, slot);
+    }
+    r.statsSlot = slot;
+    return slot;
+  }
+
+  private statsFor(slot: LockSlot, inst: LockInstance, shared: boolean, session: SessionRef): LockStats | null {
     if (this.sessionFilter) {
       if (session === null || typeof session === 'string') {
         if (session !== this.sessionFilter) return null;
       } else return this.statsEntry(inst, shared, session).s;
     }
-    const id = lockIdentity(inst);
-    let e = this.statsIndex.get(id, shared, null);
-    if (!e) this.statsIndex.set(id, shared, null, (e = this.statsEntry(inst, shared, null)));
+    const m = shared ? 1 : 0;
+    let e = slot.stats[m];
+    if (e === null) slot.stats[m] = e = this.statsEntry(inst, shared, null);
     return e.s;
   }
 
@@ -215,6 +259,11 @@ export class LockStatistics {
       if (this.sessionsSeen.size < SESSION_FIGURES_CAP) {
         this.sessionsSeen.add(sk);
         if (session === null || typeof session === 'string') this.namesSeen.add(session);
+        else {
+          let bindings = this.refsSeen.get(session.fileSet);
+          if (!bindings) this.refsSeen.set(session.fileSet, (bindings = new Set()));
+          bindings.add(session.binding);
+        }
       } else {
         sk = OTHER_SESSIONS;
         ref = OTHER_SESSIONS;
@@ -226,25 +275,44 @@ export class LockStatistics {
     return e;
   }
 
-  private figuresFor(inst: LockInstance, shared: boolean, session: SessionRef): SessionFigures {
-    if (session !== null && typeof session !== 'string') return this.figuresEntry(inst, shared, session).f;
-    const id = lockIdentity(inst);
-    let e = this.figuresIndex.get(id, shared, session);
+  private figuresFor(slot: LockSlot, inst: LockInstance, shared: boolean, session: SessionRef): SessionFigures {
+    const m = shared ? 1 : 0;
+    if (session !== null && typeof session !== 'string') {
+      // A file_set not bound to a name yet: indexed once within the cap (past it, found by its key string).
+      let e = slot.refs[m].get(session.fileSet)?.get(session.binding);
+      if (e === undefined && this.sessionsSeen.size >= SESSION_FIGURES_CAP && !this.refsSeen.get(session.fileSet)?.has(session.binding)) {
+        // Beyond the cap (as for names below).
+        e = slot.others[m] ?? (slot.others[m] = this.figuresEntry(inst, shared, session));
+      } else if (e === undefined) {
+        e = this.figuresEntry(inst, shared, session);
+        if (e.session !== OTHER_SESSIONS) {
+          let byBinding = slot.refs[m].get(session.fileSet);
+          if (!byBinding) slot.refs[m].set(session.fileSet, (byBinding = new Map()));
+          byBinding.set(session.binding, e);
+        }
+      }
+      return e.f;
+    }
+    const last = slot.lastFigures[m];
+    if (last !== null && slot.lastSession[m] === session) return last.f;
+    let e = slot.figures[m].get(session);
     if (!e && this.sessionsSeen.size >= SESSION_FIGURES_CAP && !this.namesSeen.has(session)) {
       // A session beyond the cap: it can only ever count in "(other sessions)".
-      e = this.othersIndex.get(id, shared, null);
-      if (!e) this.othersIndex.set(id, shared, null, (e = this.figuresEntry(inst, shared, session)));
+      e = slot.others[m] ?? (slot.others[m] = this.figuresEntry(inst, shared, session));
     } else if (!e) {
       e = this.figuresEntry(inst, shared, session);
-      if (e.session !== OTHER_SESSIONS) this.figuresIndex.set(id, shared, session, e);
+      if (e.session !== OTHER_SESSIONS) slot.figures[m].set(session, e);
     }
+    slot.lastSession[m] = session;
+    slot.lastFigures[m] = e;
     return e.f;
   }
 
   /** Fold in a wait (already within the pid and time filters); returns its duration when complete and counted, else -1. */
   addWait(iv: WaitInterval): number {
     const session = iv.ctx.session;
-    const s = this.statsFor(iv.lock, iv.shared, session);
+    const slot = this.slotOf(iv.lock);
+    const s = this.statsFor(slot, iv.lock, iv.shared, session);
     if (!s) return -1;
     if (inLuoCall(iv.ctx)) s.inLuoCalls++;
     if (iv.incomplete !== null || iv.begin === null || iv.end === null) {
@@ -254,12 +322,12 @@ export class LockStatistics {
     const d = iv.end - iv.begin;
     s.wait.add(d);
     if (iv.slept) s.slept++;
-    const f = this.figuresFor(iv.lock, iv.shared, session);
+    const f = this.figuresFor(slot, iv.lock, iv.shared, session);
     f.waitCount++;
     f.waitTotal += d;
     if (d > f.waitMax) f.waitMax = d;
-    sub(s.callers, callerOf(iv.caller, iv.ctx)).wait.add(d);
-    sub(s.phases, iv.ctx.phase ?? NONE).wait.add(d);
+    subOf(s, false, callerOf(iv.caller, iv.ctx)).wait.add(d);
+    subOf(s, true, iv.ctx.phase ?? NONE).wait.add(d);
     return d;
   }
 
@@ -267,7 +335,8 @@ export class LockStatistics {
   addHold(iv: HoldInterval): void {
     const shared = iv.shared ?? false;
     const session = iv.ctx.session;
-    const s = this.statsFor(iv.lock, shared, session);
+    const slot = this.slotOf(iv.lock);
+    const s = this.statsFor(slot, iv.lock, shared, session);
     if (!s) return;
     if (inLuoCall(iv.ctx)) s.inLuoCalls++;
     const caller = callerOf(iv.caller, iv.ctx);
@@ -277,9 +346,9 @@ export class LockStatistics {
       if (iv.trylockFailed) s.trylockFailed++;
       if (iv.contended) {
         s.contended++;
-        sub(s.callers, caller).contended++;
-        sub(s.phases, phase).contended++;
-        this.figuresFor(iv.lock, shared, session).contended++;
+        subOf(s, false, caller).contended++;
+        subOf(s, true, phase).contended++;
+        this.figuresFor(slot, iv.lock, shared, session).contended++;
       }
       return;
     }
@@ -289,9 +358,9 @@ export class LockStatistics {
       return;
     }
     s.acquisitions++;
-    const c = sub(s.callers, caller);
-    const p = sub(s.phases, phase);
-    const f = this.figuresFor(iv.lock, shared, session);
+    const c = subOf(s, false, caller);
+    const p = subOf(s, true, phase);
+    const f = this.figuresFor(slot, iv.lock, shared, session);
     c.acquisitions++;
     p.acquisitions++;
     f.acquisitions++;
@@ -301,7 +370,7 @@ export class LockStatistics {
       p.contended++;
       f.contended++;
     }
-    if (iv.outer) this.addNesting(iv.outer.lock, iv.outer.shared, iv.lock, shared);
+    if (iv.outer) this.addNesting(iv.outer.lock, iv.outer.shared, slot, iv.lock, shared);
     if (iv.unobservable) {
       s.holdsNotObservable++;
       return;
@@ -319,11 +388,20 @@ export class LockStatistics {
     if (d > f.holdMax) f.holdMax = d;
   }
 
-  private addNesting(outer: LockInstance, outerShared: boolean, inner: LockInstance, shared: boolean): void {
-    const k = `${lockKey(outer)}|${outerShared ? 1 : 0}|${lockKey(inner)}|${shared ? 1 : 0}`;
-    const n = this.nesting.get(k);
+  private addNesting(outer: LockInstance, outerShared: boolean, innerSlot: LockSlot, inner: LockInstance, shared: boolean): void {
+    // Found through the two locks' slots (no key string per hold); the string key is made once per pair.
+    const o = this.slotOf(outer);
+    const m = (outerShared ? 2 : 0) + (shared ? 1 : 0);
+    const n = o.nested?.get(innerSlot)?.[m];
     if (n) n.count++;
-    else if (this.nesting.size < NESTING_CAP) this.nesting.set(k, { outer, outerShared, inner, shared, count: 1 });
-    else this.nestingFolded++;
+    else if (this.nesting.size < NESTING_CAP) {
+      const e: NestingEntry = { outer, outerShared, inner, shared, count: 1 };
+      this.nesting.set(`${lockKey(outer)}|${outerShared ? 1 : 0}|${lockKey(inner)}|${shared ? 1 : 0}`, e);
+      const byInner = (o.nested ??= new Map());
+      let modes = byInner.get(innerSlot);
+      if (!modes) byInner.set(innerSlot, (modes = [null, null, null, null]));
+      modes[m] = e;
+    } else this.nestingFolded++;
   }
+
 }
