@@ -45,6 +45,9 @@ export interface CallEdge {
 /** The kinds a call edge can come from (LuoCallTracker.edge): a reader of lastEdge needs no other. */
 export const CALL_EDGE_KINDS: readonly EventKind[] = ['kprobe', 'fentry', 'funcgraph_entry', 'kretprobe', 'fexit', 'funcgraph_exit', 'funcgraph_leaf'];
 
+/** The answer for a task with no open call: one frozen array, not one per probe event. */
+const NO_CALLS: readonly OpenCall[] = Object.freeze([]);
+
 export class LuoCallTracker {
   private readonly stacks = new Map<TaskKey, OpenCall[]>();
   /**
@@ -171,7 +174,7 @@ export class LuoCallTracker {
 
   /** The open LUO calls of a task, outermost first. */
   openCalls(src: number, pid: number | null): readonly OpenCall[] {
-    return this.stacks.get(taskKey(src, pid)) ?? [];
+    return this.stacks.get(taskKey(src, pid)) ?? NO_CALLS;
   }
 
   /**
