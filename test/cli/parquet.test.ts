@@ -1,7 +1,7 @@
 // The Parquet outputs and the SQL engine from the command line (issue #18): export --format parquet,
 // host-summary --parquet, fleet --engine sql / --out-format parquet, merge --engine sql, schema
 // parquet; bad input gives one line and exit 2; names from the traced machine stay text (neither a
-// file name outside the output folder nor terminal control). Figures: test/reports/parquet.test.ts.
+// file name outside the output folder nor terminal control). Figures: test/reports/parquet.slow.test.ts.
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
