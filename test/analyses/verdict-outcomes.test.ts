@@ -11,6 +11,7 @@ import { effectiveRules, evaluateRules } from '../../reports/rules.js';
 import { checkFails } from '../../cli/check.js';
 import { labelSynthetic, readSample } from '../cli/check-fixtures.js';
 import { sample } from '../helpers.js';
+import { sharedAnalysis } from '../analysis-cache.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'luotrace-outcomes-'));
 type Report = Awaited<ReturnType<typeof runAnalysis>>;
@@ -26,7 +27,7 @@ const CLEAN = [
 
 describe('clean real captures', () => {
   it.each(CLEAN)('%s: no inconclusive verdict, ok is status !== fail', async (...files) => {
-    const r = await runAnalysis(files.map(sample), {});
+    const r = await sharedAnalysis(files.map(sample));
     expect(r.dataQuality.incomplete).toBe(false);
     expect(r.verdicts.filter((v) => v.status === 'inconclusive')).toEqual([]);
     for (const v of r.verdicts) expect(v.ok).toBe(v.status !== 'fail');

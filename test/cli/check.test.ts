@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { runAnalysis } from '../../analyses/pipeline.js';
 import { CheckReportSchema, effectiveRules, evaluateRules, parseRulesFile } from '../../reports/rules.js';
 import { sample } from '../helpers.js';
+import { sharedAnalysis } from '../analysis-cache.js';
 import { readSample, syntheticLeak, syntheticLostEvents, syntheticRegistrationPin, syntheticUnregisterError } from './check-fixtures.js';
 import { schemaErrors } from './check-jsonschema.js';
 import { runCli } from './run.js';
@@ -62,7 +63,9 @@ describe('check on the real captures passes with the default rules', () => {
   ];
   for (const set of sets) {
     it(`${set.files.join(' + ')}${set.kallsyms ? ' --kallsyms' : ''}`, async () => {
-      const c = evaluateRules(await runAnalysis(set.files.map(sample), { kallsyms: set.kallsyms && sample(set.kallsyms) }), effectiveRules(null));
+      const files = set.files.map(sample);
+      const report = set.kallsyms ? await runAnalysis(files, { kallsyms: sample(set.kallsyms) }) : await sharedAnalysis(files);
+      const c = evaluateRules(report, effectiveRules(null));
       expect(c.rules.filter((x) => x.status === 'fail').map((x) => `${x.id}: ${x.message}`)).toEqual([]);
       expect(c.rules.filter((x) => x.status === 'warn').map((x) => x.id)).toEqual(set.warned ?? []);
       expect(c.status).toBe('pass');
