@@ -11,8 +11,16 @@ import { analyzeLines, READER_BLOCKED_BY_WRITER } from '../analyses/locks-harnes
 
 let report: AnalyzeReport;
 let s: Screen;
+// Each capture loaded once for the file: the tests read the model's report, or draw a screen of
+// their own from it (the screen keeps its state in the app, not in the model).
+const models = new Map<string[], Promise<TuiModel>>();
+function loadedOnce(files: string[]): Promise<TuiModel> {
+  let m = models.get(files);
+  if (!m) models.set(files, (m = loaded(files)));
+  return m;
+}
 beforeAll(async () => {
-  report = (await loaded(CAPTURES.lifecycle)).report!;
+  report = (await loadedOnce(CAPTURES.lifecycle)).report!;
 });
 afterEach(() => s?.quit());
 
@@ -23,7 +31,7 @@ function withLocks(): TuiModel {
 describe('Locks screen', () => {
   it('reads every lock row and kept wait of the real lock analyses (the contract it is built on)', async () => {
     for (const files of [CAPTURES.lifecycle, CAPTURES.contention]) {
-      const r = (await loaded(files)).report!;
+      const r = (await loadedOnce(files)).report!;
       const { rows, unreadable } = lockRows(r);
       expect(unreadable).toBe(0);
       expect(rows.length).toBeGreaterThan(10);
@@ -78,7 +86,7 @@ describe('Locks screen', () => {
   });
 
   it('drill-down of a contended real lock: its own longest waits with holders, beside its true counts (contention-no-writer)', async () => {
-    s = screen(await loaded(CAPTURES.contention), 120, 40);
+    s = screen(await loadedOnce(CAPTURES.contention), 120, 40);
     await s.press('4');
     await s.waitFor(/LOCKS {2}\d+ LUO-related, \d+ other in one row/);
     await s.press('/', ...'outgoing.rwsem', KEY.enter);
