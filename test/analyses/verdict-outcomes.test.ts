@@ -101,7 +101,7 @@ describe('a lossy variant of the real abort capture', async () => {
 
 describe('the real lossy bpftrace capture of the contention run (bpftrace printed Lost N events)', () => {
   it.each(['txt', 'json'])('bpftrace-events.%s: leaks and refcount disagreements are inconclusive, no-lost-events fails', async (ext) => {
-    const r = await runAnalysis([sample(`real/contention-no-writer/stage1/bpftrace-events.${ext}.gz`)], {});
+    const r = await sharedAnalysis([sample(`real/contention-no-writer/stage1/bpftrace-events.${ext}.gz`)]);
     expect(Object.keys(r.dataQuality.lost)).toEqual(['all']);
     expect(verdict(r, 'modules-unpinned-after-finish').status).toBe('inconclusive');
     expect(verdict(r, 'refcounts-balanced').status).toBe('inconclusive');
