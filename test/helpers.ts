@@ -7,6 +7,17 @@ import { readTraces, type ReadResult } from '../parsers/index.js';
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const sample = (rel: string): string => `${ROOT}samples/${rel}`;
 
+/**
+ * The real captures of more than 10 MB of text (31, 24 and 11 MB; samples/real/README.md). Each read
+ * costs about a second of CPU, so the sweeps over every capture check these in the slow set
+ * (`*.slow.test.ts`), and the fast set reads them only where a test needs their contents.
+ */
+export const LARGE_CAPTURES = [
+  'real/contention/stage1/ftrace-main.txt.gz',
+  'real/contention-unfiltered/stage1/ftrace-main.txt.gz',
+  'real/contention-no-writer/stage1/ftrace-main.txt.gz',
+] as const;
+
 /** Parse text as if it were a file given on stdin. */
 export async function parseText(text: string | Buffer, format?: InputFormat): Promise<ReadResult & { events: TraceEvent[] }> {
   const events: TraceEvent[] = [];

@@ -15,6 +15,7 @@ import { renderLuoText } from '../../cli/render-luo.js';
 import { labelSynthetic, parseLine, readSample } from '../cli/check-fixtures.js';
 import { runCli } from '../cli/run.js';
 import { sample } from '../helpers.js';
+import { sharedAnalysis } from '../analysis-cache.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'luotrace-lossy-'));
 type Report = Awaited<ReturnType<typeof runAnalysis>>;
@@ -22,7 +23,7 @@ const verdict = (r: Report, id: string) => r.verdicts.find((v) => v.id === id)!;
 const BPF = sample('real/contention-no-writer/stage1/bpftrace-events.txt.gz');
 
 describe('the real lossy bpftrace capture: no phase is paired across a loss', async () => {
-  const r = await runAnalysis([BPF], {});
+  const r = await sharedAnalysis([BPF]);
   const phases = r.sessions.flatMap((s) => s.phases);
 
   it('phases whose call and return have lost events between them carry no duration', () => {

@@ -5,12 +5,13 @@ import { runAnalysis } from '../../analyses/pipeline.js';
 import type { AnalyzeReport } from '../../analyses/report.js';
 import { AnalyzeReportSchema } from '../../analyses/report.js';
 import { sample } from '../helpers.js';
+import { sharedAnalysis } from '../analysis-cache.js';
 
 const analyze = (files: string[], opts = {}) => runAnalysis(files.map(sample), opts);
 const verdict = (r: AnalyzeReport, id: string) => r.verdicts.find((v) => v.id === id);
 
 describe('lifecycle: stage 1 trace + console (freeze phase) + stage 2 trace, across kexec', async () => {
-  const r = await analyze(['real/lifecycle/stage1/ftrace-main.txt.gz', 'real/lifecycle/console.log.gz', 'real/lifecycle/stage2/ftrace-main.txt.gz']);
+  const r = await sharedAnalysis(['real/lifecycle/stage1/ftrace-main.txt.gz', 'real/lifecycle/console.log.gz', 'real/lifecycle/stage2/ftrace-main.txt.gz'].map(sample));
 
   it('validates against the report schema', () => {
     AnalyzeReportSchema.parse(JSON.parse(JSON.stringify(r)));
@@ -103,7 +104,7 @@ describe('lifecycle: stage 1 trace + console (freeze phase) + stage 2 trace, acr
 });
 
 describe('abort: 3 preserves, a failing preserve, a no-handler fd, a memfd, then close (abort)', async () => {
-  const r = await analyze(['real/abort/stage1/ftrace-main.txt.gz']);
+  const r = await sharedAnalysis([sample('real/abort/stage1/ftrace-main.txt.gz')]);
 
   it('one session, aborted, with each file result', () => {
     expect(r.sessions).toHaveLength(1);
@@ -148,7 +149,7 @@ describe('abort: 3 preserves, a failing preserve, a no-handler fd, a memfd, then
 });
 
 describe('contention-no-writer: 542 sessions, rmmod of the handler refused 7 times', async () => {
-  const r = await analyze(['real/contention-no-writer/stage1/ftrace-main.txt.gz']);
+  const r = await sharedAnalysis([sample('real/contention-no-writer/stage1/ftrace-main.txt.gz')]);
 
   it('542 sessions, 1084 preserves, all aborted', () => {
     expect(r.sessions).toHaveLength(542);

@@ -11,6 +11,7 @@ import { effectiveRules, evaluateRules } from '../../reports/rules.js';
 import { checkFails } from '../../cli/check.js';
 import { labelSynthetic, readSample } from '../cli/check-fixtures.js';
 import { sample } from '../helpers.js';
+import { sharedAnalysis } from '../analysis-cache.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'luotrace-outcomes-'));
 type Report = Awaited<ReturnType<typeof runAnalysis>>;
@@ -26,7 +27,7 @@ const CLEAN = [
 
 describe('clean real captures', () => {
   it.each(CLEAN)('%s: no inconclusive verdict, ok is status !== fail', async (...files) => {
-    const r = await runAnalysis(files.map(sample), {});
+    const r = await sharedAnalysis(files.map(sample));
     expect(r.dataQuality.incomplete).toBe(false);
     expect(r.verdicts.filter((v) => v.status === 'inconclusive')).toEqual([]);
     for (const v of r.verdicts) expect(v.ok).toBe(v.status !== 'fail');
@@ -100,7 +101,7 @@ describe('a lossy variant of the real abort capture', async () => {
 
 describe('the real lossy bpftrace capture of the contention run (bpftrace printed Lost N events)', () => {
   it.each(['txt', 'json'])('bpftrace-events.%s: leaks and refcount disagreements are inconclusive, no-lost-events fails', async (ext) => {
-    const r = await runAnalysis([sample(`real/contention-no-writer/stage1/bpftrace-events.${ext}.gz`)], {});
+    const r = await sharedAnalysis([sample(`real/contention-no-writer/stage1/bpftrace-events.${ext}.gz`)]);
     expect(Object.keys(r.dataQuality.lost)).toEqual(['all']);
     expect(verdict(r, 'modules-unpinned-after-finish').status).toBe('inconclusive');
     expect(verdict(r, 'refcounts-balanced').status).toBe('inconclusive');

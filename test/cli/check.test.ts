@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { runAnalysis } from '../../analyses/pipeline.js';
-import { CheckReportSchema, effectiveRules, evaluateRules, parseRulesFile } from '../../reports/rules.js';
+import { CheckReportSchema, effectiveRules, parseRulesFile } from '../../reports/rules.js';
 import { sample } from '../helpers.js';
+import { expectPasses, expectTrimmedIncomplete, isFastRealSet, REAL_SETS, realSetName, TRIMMED, trimmedName } from './check-real-sets.js';
 import { readSample, syntheticLeak, syntheticLostEvents, syntheticRegistrationPin, syntheticUnregisterError } from './check-fixtures.js';
 import { schemaErrors } from './check-jsonschema.js';
 import { runCli } from './run.js';
@@ -31,56 +31,13 @@ describe('check on the real captures passes with the default rules', () => {
     expect(r.stdout).toMatch(/✔ pass {2}max-hold +11 locks within limits; closest to its limit: luo_session_serialize_rwsem rwsem:R longest hold 356 ms ≤ 2\.00 s/);
   });
 
-  // Every capture of samples/real (real README §2: one run, many renderings), with what each can
-  // check. Not applicable, never failed: kexec-freeze without a kexec (abort, contention); the lock
-  // rules where the instance has no lockdep names (noirq, mono, global: the luorw probes print the
-  // LUO rwsems by raw address only, named with --kallsyms) or no lock events (fgraph, dmesg,
-  // console); phase limits without LUO probes (dmesg, console); the LUO verdicts where the rendering
-  // shows no session ending (dmesg), no module reference or no LUO event at all (dmesg,
-  // console alone). bpftrace outputs wait for their parser.
-  const NO_LOCK_NAMES = ['max-hold', 'max-wait', 'p99-wait'];
-  const NO_LUO = ['modules-unpinned-after-finish', 'refcounts-balanced', 'no-pins-outside-sessions', 'no-unregister-errors'];
-  const lifecycle = (r: string, r2 = r) => [`real/lifecycle/stage1/${r}`, 'real/lifecycle/console.log.gz', `real/lifecycle/stage2/${r2}`];
-  // phase-errors warns (its default for a failed preserve) on the abort capture's deliberate -EIO preserve.
-  const sets: Array<{ files: string[]; passed: number; notApplicable: string[]; kallsyms?: string; warned?: string[] }> = [
-    ...['ftrace-main.txt.gz', 'ftrace-trace_pipe.txt.gz', 'ftrace-tgid.txt.gz', 'trace-cmd-report.txt.gz'].map((r) => ({ files: lifecycle(r), passed: 12, notApplicable: [] })),
-    ...['ftrace-noirq.txt.gz', 'ftrace-mono.txt.gz', 'ftrace-global.txt.gz'].map((r) => ({ files: lifecycle(r), passed: 9, notApplicable: NO_LOCK_NAMES })),
-    { files: lifecycle('dmesg.txt.gz'), passed: 6, notApplicable: ['modules-unpinned-after-finish', 'refcounts-balanced', 'no-unregister-errors', ...NO_LOCK_NAMES] },
-    // function_graph: sessions followed by task (no file_set), so the finished ones are checked too
-    { files: lifecycle('ftrace-fgraph.txt', 'ftrace-fgraph.txt.gz'), passed: 9, notApplicable: NO_LOCK_NAMES },
-    // with kallsyms the raw rwsem addresses are the LUO rwsems (holds only: none was contended)
-    { files: lifecycle('ftrace-mono.txt.gz'), kallsyms: 'real/lifecycle/stage1/kallsyms-luo.txt', passed: 10, notApplicable: ['max-wait', 'p99-wait'] },
-    ...['ftrace-main.txt.gz', 'ftrace-trace_pipe.txt.gz', 'ftrace-tgid.txt.gz', 'trace-cmd-report.txt.gz'].map((r) => ({ files: [`real/abort/stage1/${r}`], passed: 10, notApplicable: ['kexec-freeze'], warned: ['phase-errors'] })),
-    ...['ftrace-noirq.txt.gz', 'ftrace-mono.txt.gz', 'ftrace-global.txt.gz'].map((r) => ({ files: [`real/abort/stage1/${r}`], passed: 7, notApplicable: ['kexec-freeze', ...NO_LOCK_NAMES], warned: ['phase-errors'] })),
-    { files: ['real/abort/stage1/ftrace-fgraph.txt'], passed: 7, notApplicable: ['kexec-freeze', ...NO_LOCK_NAMES], warned: ['phase-errors'] },
-    { files: ['real/contention-no-writer/stage1/ftrace-main.txt.gz'], passed: 11, notApplicable: ['kexec-freeze'] },
-    ...['real/abort/stage1/dmesg.txt.gz', 'real/abort/console.log.gz', 'real/contention-no-writer/stage1/dmesg.txt.gz', 'real/contention-no-writer/console.log.gz'].map((f) => ({
-      files: [f],
-      passed: 2,
-      notApplicable: [...NO_LUO, 'kexec-freeze', ...NO_LOCK_NAMES, 'max-phase-duration', 'phase-errors'],
-    })),
-  ];
-  for (const set of sets) {
-    it(`${set.files.join(' + ')}${set.kallsyms ? ' --kallsyms' : ''}`, async () => {
-      const c = evaluateRules(await runAnalysis(set.files.map(sample), { kallsyms: set.kallsyms && sample(set.kallsyms) }), effectiveRules(null));
-      expect(c.rules.filter((x) => x.status === 'fail').map((x) => `${x.id}: ${x.message}`)).toEqual([]);
-      expect(c.rules.filter((x) => x.status === 'warn').map((x) => x.id)).toEqual(set.warned ?? []);
-      expect(c.status).toBe('pass');
-      expect(c.rules.filter((x) => x.status === 'n/a').map((x) => x.id)).toEqual(set.notApplicable);
-      expect(c.summary.passed).toBe(set.passed);
-    });
-  }
+  // Every capture of samples/real (check-real-sets.ts): here one of each kind; the other renderings
+  // of the same runs in check.slow.test.ts.
+  for (const set of REAL_SETS.filter(isFastRealSet)) it(realSetName(set), () => expectPasses(set));
 
-  // The lab cut these at 2 MB (real README §0, `*.trimmed.*`): incomplete input, and nothing else.
-  // At the cut, 6 sessions are open and the FLB is in use, and the pipe/tgid/trace-cmd instances
-  // write one module_put 24 ms after main does: neither is a fault (test/analyses/verdicts-real.test.ts).
-  for (const f of ['ftrace-main', 'ftrace-trace_pipe', 'ftrace-tgid', 'trace-cmd-report']) {
-    it(`a trimmed capture (${f}, cut at 2 MB by the lab) is incomplete input: exactly no-lost-events fails`, async () => {
-      const c = evaluateRules(await runAnalysis([sample(`real/contention-no-writer/stage1/${f}.trimmed.txt.gz`)], {}), effectiveRules(null));
-      expect(c.rules.filter((x) => x.status === 'fail').map((x) => [x.id, x.message])).toEqual([['no-lost-events', 'input truncated']]);
-      expect(c.dataQuality.truncated).toBe(true);
-    });
-  }
+  // The trimmed captures (cut at 2 MB by the lab) are incomplete input; the other three renderings
+  // in check.slow.test.ts.
+  it(trimmedName(TRIMMED[0]), () => expectTrimmedIncomplete(TRIMMED[0]));
 });
 
 describe('check on the generator\'s synthetic samples (samples/synthetic/README.md): the intended rules fail, exit 1', () => {

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { AnalyzeReportSchema } from '../../analyses/report.js';
 import { sample } from '../helpers.js';
+import { analyzeLuoFirst } from './locks-luo-first.js';
 import { runCli } from './run.js';
 
 const DIR = 'real/contention-no-writer/stage1';
@@ -72,37 +73,8 @@ describe('luotrace analyze: locks section', () => {
   });
 
   it('LUO first: LUO locks and locks waited on inside LUO calls are listed, the others are one line (--all-locks lists them); JSON keeps every row', async () => {
-    // contention-no-writer (real README §3.4): 7 luo_ctl stress tasks, and insmod/rmmod of luo_demo in a loop
-    const F = sample('real/contention-no-writer/stage1/ftrace-main.txt.gz');
-    const text = (await luotrace('analyze', F)).stdout;
-    const table = text.slice(text.indexOf('LOCKS ('), text.indexOf('\n\n', text.indexOf('LOCKS (')));
-    expect(table).toMatch(/^ {2}50 other locks \(not LUO locks, not waited on or taken inside LUO calls\): 733 contended, 733 timed waits, total 1\.20 s, longest 62\.1 ms \(--all-locks lists them\)$/m);
-    // module loading's mutexes (insmod/rmmod outside any LUO call) are not in the table; the LUO locks are
-    expect(table).not.toMatch(/sys_finit_module +0000/);
-    expect(table).toMatch(/luo_register_rwlock \[LUO\]/);
-    expect(text).toMatch(/^ {2}Slowest waits related to LUO, and who held the lock:$/m);
-    expect(text).toMatch(/^ {2}\(other locks: longest wait 62\.1 ms; --all-locks lists their slowest waits\)$/m);
-    const all = (await luotrace('analyze', F, '--all-locks')).stdout;
-    expect(all).toMatch(/sys_finit_module +0000/);
-    expect(all).toMatch(/^ {2}50 other locks .*: the rows after the LUO-related ones$/m);
-    expect(all).toMatch(/^ {2}Slowest waits, and who held the lock:$/m);
-    const report = AnalyzeReportSchema.parse(JSON.parse((await luotrace('analyze', F, '--json')).stdout));
-    const other = report.locks.filter((l) => !l.luoRelated);
-    expect(report.locks.findIndex((l) => !l.luoRelated)).toBe(report.locks.length - other.length);
-    expect(report.lockDetails.otherLocks).toEqual({
-      rows: 50,
-      acquisitions: other.reduce((n, l) => n + l.acquisitions, 0),
-      contended: 733,
-      waitCount: 733,
-      waitTotal: other.reduce((n, l) => n + l.wait.total, 0),
-      waitMax: 62_090_000,
-    });
-    // true totals: every contended acquisition is in some row
-    expect(report.locks.reduce((n, l) => n + l.contended, 0)).toBe(report.lockDetails.totals.contendedAcquisitions);
-    for (const l of report.locks) expect(l.luoRelated).toBe(l.luo !== null || l.inLuoCalls > 0);
-    const waits = report.lockDetails.slowestWaits;
-    expect(waits.slice(0, 20).every((w) => w.luoRelated)).toBe(true);
-    expect(waits.slice(20).every((w) => !w.luoRelated)).toBe(true);
+    // The trimmed capture (25 other locks); the whole one, with its figures: locks.slow.test.ts.
+    await analyzeLuoFirst([TRACE, '--kallsyms', KALLSYMS]);
   });
 
   it('rejects an unknown sort key and a bad pid with exit code 2', async () => {

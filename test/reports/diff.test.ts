@@ -5,6 +5,7 @@ import { runAnalysis } from '../../analyses/pipeline.js';
 import { cmp, DEFAULT_DIFF_OPTIONS, DiffReportSchema, diffReports } from '../../reports/diff.js';
 import { type AnalyzeReport, AnalyzeReportSchema } from '../../analyses/report.js';
 import { sample } from '../helpers.js';
+import { sharedAnalysis } from '../analysis-cache.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
@@ -186,7 +187,7 @@ describe('runs of different length and of different renderings (real captures)',
   const cut = join(mkdtempSync(join(tmpdir(), 'luotrace-diff-cut-')), 'contention-no-writer.first-10000-lines.cut.txt');
   writeFileSync(cut, gunzipSync(readFileSync(STRESS)).toString('utf8').split('\n').slice(0, 10_000).join('\n'));
   const short = await runAnalysis([cut], {});
-  const long = await runAnalysis([STRESS], {});
+  const long = await sharedAnalysis([STRESS]);
 
   it('more contention in a longer run is not a regression when contention per acquisition fell: decided on the rate, both shown', () => {
     const d = diffReports(short, long);

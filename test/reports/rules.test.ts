@@ -15,6 +15,7 @@ import {
   type RuleConfig,
 } from '../../reports/rules.js';
 import { sample } from '../helpers.js';
+import { sharedAnalysis } from '../analysis-cache.js';
 import type { AnalyzeReport } from '../../analyses/report.js';
 import { REAL_LOCK_ROWS, REAL_SLOWEST_WAIT, withLocks } from './rules-lock-rows.js';
 
@@ -230,7 +231,7 @@ describe('evaluation on the real lifecycle capture', async () => {
     });
 
     it('the fixture rows are what the lock analysis reports for the real contention capture', async () => {
-      const r = await runAnalysis([sample('real/contention-no-writer/stage1/ftrace-main.txt.gz')], {});
+      const r = await sharedAnalysis([sample('real/contention-no-writer/stage1/ftrace-main.txt.gz')]);
       const pick = (x: { name: string | null; address: string | null; mode: string; type?: string; acquisitions: number; contended: number; wait: object; hold: object }) => ({
         name: x.name, address: x.address, mode: x.mode, type: x.type, acquisitions: x.acquisitions, contended: x.contended, wait: x.wait, hold: x.hold,
       });

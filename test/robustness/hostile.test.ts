@@ -48,7 +48,8 @@ describe('case 2: terminal escapes in comms, session, module, call-site and lock
     ['diff (hostile before)', ['diff', esc, REAL_STAGE1]],
     ['events --summary', ['events', '--summary', esc]],
     ['events --skipped', ['events', '--skipped', esc]],
-    ['fleet', ['fleet', fleet, '--limit', '50']],
+    // In this thread (-j 0); with worker threads (the default, from dist/): hostile.slow.test.ts.
+    ['fleet -j 0', ['fleet', fleet, '--limit', '50', '-j', '0']],
   ];
   for (const [what, args] of commands) {
     it(`${what}: no ESC, BEL or CSI byte reaches stdout or stderr`, async () => {

@@ -1,7 +1,8 @@
 // The whole pipeline in one process, on one input file, as the commands run it: analyze (text and
 // JSON), check, diff against a real report both ways, export (chrome-json and CSV), a host summary
 // merged into a fleet summary, and the TUI model on every screen with a few keys. Shared by the CI
-// test (pipeline-fuzz.test.ts, about a hundred cases) and `npm run fuzz -- --pipeline` (10^5).
+// tests (pipeline-fuzz.test.ts: 20 cases, pipeline-fuzz.slow.test.ts: 120) and
+// `npm run fuzz -- --pipeline` (10^5).
 //
 // A case may end in one clean refusal (InputError: "unusable input", exit 2); anything else thrown
 // is an internal error (exit 3 for a user). The text reports are only rendered here: the commands

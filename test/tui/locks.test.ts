@@ -8,6 +8,7 @@ import type { AnalyzeReport } from '../../analyses/report.js';
 import { CAPTURES, KEY, loaded, type Screen, screen } from './helpers.js';
 import { SYNTHETIC_LOCKS } from './locks-fixture.synthetic.js';
 import { analyzeLines, READER_BLOCKED_BY_WRITER } from '../analyses/locks-harness.js';
+import { sharedAnalysis } from '../analysis-cache.js';
 
 let report: AnalyzeReport;
 let s: Screen;
@@ -22,8 +23,9 @@ function withLocks(): TuiModel {
 
 describe('Locks screen', () => {
   it('reads every lock row and kept wait of the real lock analyses (the contract it is built on)', async () => {
+    // The lock analysis' report as the pipeline makes it (sharedAnalysis: once per worker, frozen).
     for (const files of [CAPTURES.lifecycle, CAPTURES.contention]) {
-      const r = (await loaded(files)).report!;
+      const r = await sharedAnalysis(files);
       const { rows, unreadable } = lockRows(r);
       expect(unreadable).toBe(0);
       expect(rows.length).toBeGreaterThan(10);
@@ -78,7 +80,8 @@ describe('Locks screen', () => {
   });
 
   it('drill-down of a contended real lock: its own longest waits with holders, beside its true counts (contention-no-writer)', async () => {
-    s = screen(await loaded(CAPTURES.contention), 120, 40);
+    // The screen on the pipeline's report (loading as `luotrace tui` does: screens.test.ts, model.test.ts).
+    s = screen(TuiModel.ready(await sharedAnalysis(CAPTURES.contention)), 120, 40);
     await s.press('4');
     await s.waitFor(/LOCKS {2}\d+ LUO-related, \d+ other in one row/);
     await s.press('/', ...'outgoing.rwsem', KEY.enter);

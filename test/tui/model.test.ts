@@ -3,7 +3,6 @@
 import { describe, expect, it } from 'vitest';
 import { statSync } from 'node:fs';
 import type { Key } from 'ink';
-import { runAnalysis } from '../../analyses/pipeline.js';
 import { colorsOff } from '../../cli/tui.js';
 import { applyAction, initialNav, keyToAction, NO_KEY, type PageInfo, topFrame } from '../../cli/tui/keys.js';
 import { buildScreen } from '../../cli/tui/layout.js';
@@ -12,6 +11,7 @@ import { TuiModel } from '../../cli/tui/model.js';
 import { verdictRelations } from '../../cli/tui/relations.js';
 import { lineText } from '../../cli/tui/text.js';
 import { type ReadProgress, readTraces } from '../../parsers/index.js';
+import { sharedAnalysis } from '../analysis-cache.js';
 import { CAPTURES } from './helpers.js';
 
 describe('loading progress', () => {
@@ -47,7 +47,7 @@ describe('loading progress', () => {
 
 describe('verdict relations on the real captures', () => {
   it('a refused rmmod is explained by exactly refcnt - 1 references held at that line (contention capture, 7 refusals)', async () => {
-    const r = await runAnalysis(CAPTURES.contention, {});
+    const r = await sharedAnalysis(CAPTURES.contention);
     const rmmod = r.verdicts.find((v) => v.id === 'rmmod')!;
     const rel = verdictRelations(r, rmmod);
     const refused = r.boots.flatMap((b) => b.rmmod).filter((x) => x.result !== 0);
@@ -60,7 +60,7 @@ describe('verdict relations on the real captures', () => {
   });
 
   it('lifecycle: the pins verdict lists the 7 pins held across kexec first, each with its module_get line', async () => {
-    const r = await runAnalysis(CAPTURES.lifecycle, {});
+    const r = await sharedAnalysis(CAPTURES.lifecycle);
     const rel = verdictRelations(r, r.verdicts.find((v) => v.id === 'modules-unpinned-after-finish')!);
     const open = rel.pins.filter((p) => p.window.putLine === null);
     expect(open).toHaveLength(7);
@@ -70,7 +70,7 @@ describe('verdict relations on the real captures', () => {
   });
 
   it('abort: the phase-errors verdict leads to the aborted session', async () => {
-    const r = await runAnalysis(CAPTURES.abort, {});
+    const r = await sharedAnalysis(CAPTURES.abort);
     const rel = verdictRelations(r, r.verdicts.find((v) => v.id === 'phase-errors')!);
     expect(rel.sessions.map((s) => s.name)).toEqual(['abort-s1']);
     expect(rel.lines.map((l) => l.line)).toEqual([469, 489]);
