@@ -75,8 +75,11 @@ export class RegistryReducer {
     if (!spec) return;
     if (edge.type === 'enter') {
       const a = edge.call.args;
+      // Named fields, not `...spec`: spreading the frozen lookup record gave every registration its
+      // own hidden class (a V8 map and descriptor array each, ~400 bytes), kept for the whole run.
       const r: Registration = {
-        ...spec,
+        action: spec.action,
+        what: spec.what,
         handler: a.handler ?? null,
         flb: a.flb ?? null,
         module: this.moduleOfTask.get(taskOf(ev)) ?? (a.handler ? (this.handlerModule.get(a.handler) ?? null) : null),

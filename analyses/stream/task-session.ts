@@ -28,10 +28,25 @@ interface TaskSession {
   unboundFileSet: string | null;
 }
 
+/**
+ * The session names one file_set was bound to, in order. A pointer is re-bound for every session
+ * that reuses it, so the full list grows with the trace; only the last name (what the pointer means
+ * now) and the names at the positions a deferred SessionRef points to (what `resolve` reads) are kept.
+ */
+interface FileSetBindings {
+  /** How many names the file_set has been bound to so far (the index of the next one). */
+  count: number;
+  /** The name at index 0, what a ref taken before the file_set was ever bound (the usual case) reads. */
+  first: string;
+  last: string;
+  /** binding index -> the name bound there (null until it is), for the indices handed out in refs. */
+  wanted: Map<number, string | null> | null;
+}
+
 export class SessionTracker {
   private readonly tasks = new Map<TaskKey, TaskSession>();
-  /** `${src}:${file_set}` -> the session names it was bound to, in order. */
-  private readonly bindings = new Map<string, string[]>();
+  /** `${src}:${file_set}` -> its bindings. */
+  private readonly bindings = new Map<string, FileSetBindings>();
 
   private task(src: number, pid: number | null): TaskSession {
     const key = taskKey(src, pid);
@@ -62,9 +77,13 @@ export class SessionTracker {
     const t = this.task(ev.src, ev.pid);
     const key = `${ev.src}:${fileSet}`;
     if (t.pendingName !== null) {
-      let list = this.bindings.get(key);
-      if (!list) this.bindings.set(key, (list = []));
-      if (list[list.length - 1] !== t.pendingName) list.push(t.pendingName);
+      const b = this.bindings.get(key);
+      if (!b) this.bindings.set(key, { count: 1, first: t.pendingName, last: t.pendingName, wanted: null });
+      else if (b.last !== t.pendingName) {
+        if (b.wanted?.has(b.count)) b.wanted.set(b.count, t.pendingName);
+        b.count++;
+        b.last = t.pendingName;
+      }
       t.current = t.pendingName;
       t.pendingName = null;
       t.unboundFileSet = null;
@@ -72,7 +91,7 @@ export class SessionTracker {
     }
     const bound = this.bindings.get(key);
     if (bound) {
-      t.current = bound[bound.length - 1];
+      t.current = bound.last;
       t.unboundFileSet = null;
     } else {
       // luo_file_deserialize runs before RETRIEVE_SESSION names the session (docs/luo-model.md §6 step 8).
@@ -86,14 +105,26 @@ export class SessionTracker {
     const t = this.tasks.get(taskKey(src, pid));
     if (!t) return null;
     if (t.current !== null) return t.current;
-    if (t.unboundFileSet !== null) return { fileSet: t.unboundFileSet, binding: this.bindings.get(t.unboundFileSet)?.length ?? 0 };
+    if (t.unboundFileSet !== null) return { fileSet: t.unboundFileSet, binding: this.wantNext(t.unboundFileSet) };
     return null;
+  }
+
+  /** The index the next binding of `fileSet` will get, remembered so that `resolve` can read its name. */
+  private wantNext(fileSet: string): number {
+    const b = this.bindings.get(fileSet);
+    if (!b) return 0;
+    if (!b.wanted) b.wanted = new Map();
+    if (!b.wanted.has(b.count)) b.wanted.set(b.count, null);
+    return b.count;
   }
 
   /** A deferred reference becomes the name its file_set got next, if it ever did. */
   resolve(ref: SessionRef): string | null {
     if (ref === null || typeof ref === 'string') return ref;
-    return this.bindings.get(ref.fileSet)?.[ref.binding] ?? null;
+    const b = this.bindings.get(ref.fileSet);
+    if (!b || ref.binding >= b.count) return null;
+    if (ref.binding === 0) return b.first;
+    return b.wanted?.get(ref.binding) ?? null;
   }
 }
 
