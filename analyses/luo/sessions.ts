@@ -580,13 +580,14 @@ export class SessionReducer {
 
   /**
    * The session record a task is working on right now: the owner of the file set of its open LUO
-   * calls (LuoCallTracker.openFileSets). Named or not yet: the lock analysis asks the by-name
+   * calls. Every per-session LUO function takes the session's file_set (struct luo_session embeds
+   * it), so this is where a session is recognised from a call. Named or not yet: the lock analysis asks the by-name
    * question of stream/task-session.ts instead, whose binding also outlives the call.
    */
   sessionOfTask(segId: number, src: number, pid: number | null): SessionRecord | null {
     const st = this.segs.get(segId);
     if (!st) return null;
-    // The file sets of its open calls, innermost first (LuoCallTracker.openFileSets, without a generator per call).
+    // The file sets of its open calls, innermost first.
     const open = this.calls.openCalls(src, pid);
     for (let i = open.length - 1; i >= 0; i--) {
       const fs = open[i].args.file_set;

@@ -177,19 +177,6 @@ export class LuoCallTracker {
     return this.stacks.get(taskKey(src, pid)) ?? NO_CALLS;
   }
 
-  /**
-   * The file sets a task's open LUO calls work on, innermost first. Every per-session LUO function
-   * takes the session's file_set (struct luo_session embeds it), so this is where a session is
-   * recognised from a call (SessionReducer.sessionOfTask).
-   */
-  *openFileSets(src: number, pid: number | null): Generator<string> {
-    const stack = this.openCalls(src, pid);
-    for (let i = stack.length - 1; i >= 0; i--) {
-      const fs = stack[i].args.file_set;
-      if (fs) yield fs;
-    }
-  }
-
   /** The innermost open LUO call of a task, or null. */
   innermost(src: number, pid: number | null): OpenCall | null {
     const s = this.stacks.get(taskKey(src, pid));

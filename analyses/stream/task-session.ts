@@ -4,7 +4,7 @@
 // It lives in stream/ beside the call tracker so that any room can ask it. The LUO session analysis
 // (analyses/luo/sessions.ts) answers a richer question from the same kernel facts: which session
 // record, named or not yet, owns the file set of a task's open LUO calls (SessionReducer.sessionOfTask,
-// through LuoCallTracker.openFileSets). Kept deliberately small: session names
+// over LuoCallTracker.openCalls). Kept deliberately small: session names
 // are only printed by the lab's kprobes on luo_session_create / luo_session_retrieve (`name=`,
 // real README §2); the per-file functions print the session's `file_set=` pointer instead
 // (luo_preserve_file, luo_file_unpreserve_files, luo_retrieve_file, luo_file_finish,
