@@ -220,3 +220,21 @@ export function addCountBounded(rec: Record<string, number>, budget: NameBudget,
 
 /** The key under which a bounded record (addCountBounded) keeps its folded counts; see `foldLabel` for display. */
 export const FOLD_KEY = '(other)';
+
+/**
+ * `fn` answered once per distinct string: for the per-event questions whose answer depends only on
+ * a name (a call site's class, a syscall's caller label). Bounded: a hostile trace with endless
+ * distinct names empties the table instead of growing it.
+ */
+export function memoByName<V>(fn: (name: string) => V, max = 4096): (name: string) => V {
+  const table = new Map<string, V>();
+  return (name) => {
+    let v = table.get(name);
+    if (v === undefined && !table.has(name)) {
+      if (table.size >= max) table.clear();
+      v = fn(name);
+      table.set(name, v);
+    }
+    return v as V;
+  };
+}

@@ -6,7 +6,7 @@
 //   "Versions a tool must handle" table and "Recognising the version from a trace";
 //   §1.5 implicit phases; §2 function inventory; §3 locks; §4 where module refs are taken;
 //   and the real 7.2.13 captures (real README §1, O4) for the call sites a LATER kernel prints.
-import { lookupTable } from '../../parsers/name-table.js';
+import { lookupTable, memoByName } from '../../parsers/name-table.js';
 
 export type KernelModelId = 'pre-series' | 'v1' | 'merged' | 'later';
 
@@ -147,33 +147,21 @@ export function probedFunction(ev: { kind: string; name: string; fields: unknown
   const f = ev.fields as { func?: string | null };
   const func = f.func ?? null;
   if (func) {
-    // Once per distinct text, not per event (issue 17: three callers, millions of probe events).
-    let named = FUNC_OF_FUNC.get(func);
-    if (named === undefined) named = remember(FUNC_OF_FUNC, func, /^(0x)?[0-9a-f]+$/i.test(func) ? false : func.replace(/\.(part|isra|constprop|cold)\.\d+$/, ''));
+    const named = functionOfLocation(func);
     if (named !== false) return named;
   }
-  let fromName = FUNC_OF_NAME.get(ev.name);
-  if (fromName === undefined) fromName = remember(FUNC_OF_NAME, ev.name, functionOfProbeName(ev.name));
-  return fromName;
+  return functionOfProbeName(ev.name);
 }
 
-function functionOfProbeName(name: string): string | null {
+// probedFunction's answers, once per distinct text, not per event (issue 17: three callers,
+// millions of probe events). By probe location (false: an address, ask the name) and by event name.
+const functionOfLocation = memoByName((func): string | false => (/^(0x)?[0-9a-f]+$/i.test(func) ? false : func.replace(/\.(part|isra|constprop|cold)\.\d+$/, '')));
+const functionOfProbeName = memoByName((name): string | null => {
   let n = name.replace(/__(return|entry|exit)$/, '');
   const m = /^[pr]_(.+)_\d+$/.exec(n);
   if (m) n = m[1];
   return n || null;
-}
-
-/** probedFunction's answers by probe location (false: an address, ask the name) and by event name. */
-const FUNC_OF_FUNC = new Map<string, string | false>();
-const FUNC_OF_NAME = new Map<string, string | null>();
-
-/** Bounded: a hostile trace with endless distinct names empties the table instead of growing it. */
-function remember<V>(table: Map<string, V>, key: string, value: V): V {
-  if (table.size >= 4096) table.clear();
-  table.set(key, value);
-  return value;
-}
+});
 
 /** Where a module_get/module_put call site stands in the LUO model. */
 export type CallSiteClass = 'luo-file' | 'luo-flb' | 'luo-registration' | 'vfs' | 'module-loader' | 'other';
@@ -181,17 +169,12 @@ export type CallSiteClass = 'luo-file' | 'luo-flb' | 'luo-registration' | 'vfs' 
 const VFS_SITES = new Set(['misc_open', '__anon_inode_getfile', '__fput', 'fops_get', 'fops_put', 'chrdev_open', 'anon_inode_getfile']);
 const LOADER_SITES = new Set(['do_init_module', 'sys_init_module', 'load_module', 'try_module_get', 'ref_module', 'do_free_init', 'sys_delete_module', '__se_sys_finit_module', '__do_sys_finit_module']);
 
-export function classifyCallSite(callSite: string): CallSiteClass {
-  // Once per distinct call site text, not per module reference (issue 17).
-  let cls = CLASS_OF_SITE.get(callSite);
-  if (cls === undefined) cls = remember(CLASS_OF_SITE, callSite, classifySite(callSite));
-  return cls;
-}
+/** A call site as printed (`%ps`: `sym+0x1c/0x40 [mod]`) without its offset and module, once per distinct text. */
+export const bareCallSite = memoByName((site) => site.replace(/\+0x[0-9a-f]+(\/0x[0-9a-f]+)?$/i, '').replace(/ \[.*\]$/, ''));
 
-const CLASS_OF_SITE = new Map<string, CallSiteClass>();
-
-function classifySite(callSite: string): CallSiteClass {
-  const site = callSite.replace(/\+0x[0-9a-f]+(\/0x[0-9a-f]+)?$/i, '').replace(/ \[.*\]$/, '');
+/** Once per distinct call site text, not per module reference (issue 17). */
+export const classifyCallSite = memoByName((callSite): CallSiteClass => {
+  const site = bareCallSite(callSite);
   for (const m of Object.values(KERNEL_MODELS)) {
     if (m.sites.registrationGet.includes(site) || m.sites.registrationPut.includes(site)) return 'luo-registration';
   }
@@ -204,4 +187,4 @@ function classifySite(callSite: string): CallSiteClass {
   if (VFS_SITES.has(site)) return 'vfs';
   if (LOADER_SITES.has(site)) return 'module-loader';
   return 'other';
-}
+});

@@ -10,7 +10,7 @@
 import type { HoldInterval, IncompleteReason, LockInstance, TaskContext, WaitInterval } from './lock-intervals.js';
 import { type SessionRef, sessionRefKey } from '../stream/task-session.js';
 import { Distribution } from './quantiles.js';
-import { FOLD_KEY } from '../../parsers/name-table.js';
+import { FOLD_KEY, memoByName } from '../../parsers/name-table.js';
 
 /** The key of "none" in the caller, phase and session maps (no caller / outside LUO calls / no session). */
 export const NONE = '\u0000';
@@ -182,16 +182,8 @@ export interface NestingEntry {
 
 const inLuoCall = (ctx: TaskContext): boolean => ctx.func !== null;
 
-/** `sys_NAME` per syscall name, made once (bounded: a hostile trace can name any number of syscalls). */
-const SYS_CALLERS = new Map<string, string>();
-function sysCaller(syscall: string): string {
-  let c = SYS_CALLERS.get(syscall);
-  if (c === undefined) {
-    if (SYS_CALLERS.size >= 4096) SYS_CALLERS.clear();
-    SYS_CALLERS.set(syscall, (c = `sys_${syscall}`));
-  }
-  return c;
-}
+/** `sys_NAME` per syscall name, made once (a trace can name any number of syscalls: bounded). */
+const sysCaller = memoByName((syscall) => `sys_${syscall}`);
 
 const callerOf = (caller: string | null, ctx: TaskContext): string => caller ?? ctx.func ?? (ctx.syscall ? sysCaller(ctx.syscall) : NONE);
 
@@ -228,7 +220,7 @@ export class LockStatistics {
   /** The slot of a lock's identity now (see LockSlot). */
   private slotOf(inst: LockInstance): LockSlot {
     const r = inst.root();
-    const id = r.folded ? -1 - r.src : (r.name ?? r.id); // lockIdentity(r)
+    const id = lockIdentity(r);
     const cached = r.statsSlot as LockSlot | null;
     if (cached !== null && cached.owner === this && cached.id === id) return cached;
     let slot = this.slots.get(id);

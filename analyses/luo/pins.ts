@@ -15,7 +15,7 @@
 //   §3.1): a known untraced get, not a finding.
 // A window is `incomplete` when a lost-events gap occurred while it was open.
 import type { EventKind, TraceEvent } from '../../parsers/event.js';
-import { type CallSiteClass, classifyCallSite } from '../kernel/kernel-models.js';
+import { bareCallSite, type CallSiteClass, classifyCallSite } from '../kernel/kernel-models.js';
 import type { LuoCallTracker } from '../stream/luo-calls.js';
 import type { Segment } from '../stream/segments.js';
 import { BackwardSpans } from './backwards.js';
@@ -87,17 +87,6 @@ function unquote(v: string): string {
   return v.replace(/^"|"$/g, '');
 }
 
-/** A call site without its offset and module: once per distinct text, not per reference (bounded like the name tables). */
-function bareSite(site: string): string {
-  let bare = BARE_SITES.get(site);
-  if (bare === undefined) {
-    if (BARE_SITES.size >= 4096) BARE_SITES.clear();
-    bare = site.replace(/\+0x[0-9a-f]+(\/0x[0-9a-f]+)?$/i, '').replace(/ \[.*\]$/, '');
-    BARE_SITES.set(site, bare);
-  }
-  return bare;
-}
-const BARE_SITES = new Map<string, string>();
 
 export class PinReducer {
   /** The kinds push reads (LuoAnalysis routes only these to it). */
@@ -135,7 +124,7 @@ export class PinReducer {
       return;
     }
     if (ev.kind !== 'module_get' && ev.kind !== 'module_put') return;
-    const site = bareSite(ev.fields.callSite);
+    const site = bareCallSite(ev.fields.callSite);
     const cls = classifyCallSite(site);
     const stack = this.calls.openCalls(ev.src, ev.pid);
     let fileSet: string | null = null;
