@@ -120,7 +120,7 @@ type Window = LuoSectionBody['modules'][number]['pinWindows'][number];
  */
 function openAt(s: LuoSectionBody, r: Rmmod, boot = bootOf(s, r)): Window[] {
   const files = bootFiles(boot, r);
-  const before = beforeIn(s, r, files);
+  const before = beforeIn(r, files);
   const out: Window[] = [];
   for (const m of s.modules) {
     if (m.name !== r.module) continue;
@@ -157,14 +157,14 @@ function bootFiles(boot: Boot | undefined, r: Rmmod): Map<string, number> {
 }
 
 /** Is (file, line) before the rmmod `r` in its boot (the boot's files in reading order, lines within a file)? */
-function beforeIn(s: LuoSectionBody, r: Rmmod, files = bootFiles(bootOf(s, r), r)): (file: string, line: number) => boolean {
+function beforeIn(r: Rmmod, files: Map<string, number>): (file: string, line: number) => boolean {
   const at = files.get(r.file) ?? -1;
   return (file, line) => (files.get(file) ?? -1) < at || (file === r.file && line < r.line);
 }
 
 /** -ENOENT: which successful rmmod of the same boot had unloaded the module, when the trace shows it. */
-function notLoadedWhy(s: LuoSectionBody, r: Rmmod, boot = bootOf(s, r)): string {
-  const before = beforeIn(s, r, bootFiles(boot, r));
+function notLoadedWhy(r: Rmmod, boot: Boot | undefined): string {
+  const before = beforeIn(r, bootFiles(boot, r));
   const gone = (boot?.rmmod ?? []).filter((d) => d.result === 0 && d.module === r.module && before(d.file, d.line));
   const last = gone[gone.length - 1];
   return last
@@ -180,8 +180,8 @@ function notLoadedWhy(s: LuoSectionBody, r: Rmmod, boot = bootOf(s, r)): string 
  * pins (correct, docs/luo-model.md §7 "while a session holds M's files") or the pre-series
  * registration pin (the bug of §7(a), (c): pinned for as long as it is registered).
  */
-function refusalWhy(s: LuoSectionBody, r: Rmmod, boot = bootOf(s, r)): { kind: string; text: string } {
-  if (r.error === 'ENOENT') return { kind: 'not-loaded', text: notLoadedWhy(s, r, boot) };
+function refusalWhy(s: LuoSectionBody, r: Rmmod, boot: Boot | undefined): { kind: string; text: string } {
+  if (r.error === 'ENOENT') return { kind: 'not-loaded', text: notLoadedWhy(r, boot) };
   if (r.error === 'EBUSY') return { kind: 'busy', text: 'another module depends on it, or it was still initializing or unloading' };
   if (r.error !== 'EAGAIN' && r.error !== 'EWOULDBLOCK') return { kind: 'other', text: 'refused by delete_module' };
   const open = openAt(s, r, boot);
