@@ -684,26 +684,31 @@ export class LockIntervalTracker {
 
   private orphanRelease(t: TaskState, inst: LockInstance, shared: boolean | null, time: number, line: number): void {
     this.noteRelease(inst, t, time);
+    this.sink.hold(this.holdOf(inst, shared, t, null, time, 'trace-start', this.contextOf(t), line));
+  }
+
+  /** A hold written into holdObject(): what every hold says; an acquisition's own facts stay at their defaults (emitHold sets them). */
+  private holdOf(lock: LockInstance, shared: boolean | null, t: TaskState, start: number | null, end: number | null, incomplete: IncompleteReason | null, ctx: TaskContext, line: number): HoldInterval {
     const h = this.holdObject();
-    h.lock = inst;
+    h.lock = lock;
     h.shared = shared;
     h.src = t.src;
     h.pid = t.pid;
     h.comm = t.comm;
-    h.start = null;
-    h.end = time;
-    h.incomplete = 'trace-start';
+    h.start = start;
+    h.end = end;
+    h.incomplete = incomplete;
     h.unobservable = false;
     h.contended = false;
     h.failed = false;
     h.trylock = false;
     h.trylockFailed = false;
-    h.ctx = this.contextOf(t);
+    h.ctx = ctx;
     h.caller = null;
     h.depth = 0;
     h.outer = null;
     h.line = line;
-    this.sink.hold(h);
+    return h;
   }
 
   private emitWait(w: WaitEpisode, inst: LockInstance, line: number, wokenBy: WaitInterval['wokenBy']): void {
@@ -743,31 +748,20 @@ export class LockIntervalTracker {
       else if (start === null || a.modeUnknown) incomplete = 'trace-start';
       else if (end < start) incomplete = 'out-of-order';
     }
-    const h = this.holdObject();
-    h.lock = a.inst.root();
-    h.shared = a.shared;
-    h.src = a.task.src;
-    h.pid = a.task.pid;
-    h.comm = a.task.comm;
-    h.start = start;
-    h.end = end;
-    h.incomplete = incomplete;
+    const h = this.holdOf(a.inst.root(), a.shared, a.task, start, end, incomplete, a.ctx, line);
     h.unobservable = a.unobservable;
     h.contended = a.wait !== null;
     h.failed = a.failed;
     h.trylock = a.trylock;
     h.trylockFailed = a.trylockFailed;
-    h.ctx = a.ctx;
     h.caller = a.caller;
     h.depth = a.depth;
-    h.outer = null;
     if (a.outer !== null) {
       const o = this.sink.holdsOnce ? this.scratchOuter : { lock: a.outer.inst, shared: false };
       o.lock = a.outer.inst.root();
       o.shared = a.outer.shared;
       h.outer = o;
     }
-    h.line = line;
     this.sink.hold(h);
   }
 
