@@ -11,6 +11,7 @@ describe('ftrace fast path: the same events as the string path', () => {
   const captures = [
     // real/contention-no-writer/stage1/ftrace-main.txt.gz (100 000 lines): ftrace-bytes.slow.test.ts
     'real/contention-no-writer/stage1/trace-cmd-report.trimmed.txt.gz',
+    'real/contention-no-writer/stage1/ftrace-tgid.trimmed.txt.gz',
     'real/lifecycle/stage1/ftrace-main.txt.gz',
     'real/lifecycle/stage1/ftrace-tgid.txt.gz',
     'real/lifecycle/stage1/ftrace-mono.txt.gz',
