@@ -199,7 +199,7 @@ export function identLengthBytes(buf: Buffer, start: number, end: number): numbe
  * decoding (the parsers extend only markers, generic events and stacks, ftrace.ts notAnEvent), so
  * one fields object can serve every event with the same text.
  */
-const MEMO_KINDS: ReadonlySet<EventKind> = new Set<EventKind>([
+export const MEMO_KINDS: ReadonlySet<EventKind> = new Set<EventKind>([
   'module_get',
   'module_put',
   'contention_begin',
