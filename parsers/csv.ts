@@ -18,7 +18,9 @@
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { InputError } from './input.js';
+import { PrintfMemo } from './bpftrace-line.js';
 import { CONTEXT_KEYS, decodeRecord } from './kv-record.js';
+import { type EventContext, makeEvent } from './payloads.js';
 import type { LineParser, ParserEnv } from './parser.js';
 
 const BATCH_RECORDS = 1000;
@@ -86,6 +88,13 @@ export class CsvParser implements LineParser {
   private eventColumn = -1;
   private batch: PendingRecord[] = [];
   private batchLines = 0;
+  /**
+   * Where the event's own columns start when the header puts every context column (ROW_CONTEXT)
+   * before them and has no `kind` column; -1 otherwise. Then a plain row's event and the text of its
+   * cells from there decide its kind, name and fields (kv-record.ts decodeRecord), decoded once.
+   */
+  private argsFrom = -1;
+  private readonly memo = new PrintfMemo();
   /** Records since the last batch boundary (every BATCH_RECORDS records), those cut directly included. */
   private windowRecords = 0;
   /** Lines of a record whose quoted field spans lines. */
@@ -119,7 +128,8 @@ export class CsvParser implements LineParser {
     }
     if (this.batch.length === 0 && isPlainRow(text)) {
       // Nothing held before it: cut here, in the same order, at the same batch boundaries.
-      this.row(text.split(','), { text, startLine: lineNo, endInBatch: 0 });
+      const rest = this.restOf(text);
+      if (rest === null || !this.fromMemo(text, rest, lineNo)) this.row(text.split(','), { text, startLine: lineNo, endInBatch: 0 }, rest);
       this.counted();
       return;
     }
@@ -147,6 +157,10 @@ export class CsvParser implements LineParser {
       this.env.ledger.note(`${this.env.file}: no time column (time_ns, ts or time): events have no time`);
     }
     this.env.ledger.knownLine('csv-header', this.env.file, lineNo);
+    const h = this.header;
+    const from = h.findIndex((c, i) => i !== this.eventColumn && !ROW_CONTEXT.has(c));
+    const layout = from > this.eventColumn && h.slice(from).every((c) => !ROW_CONTEXT.has(c)) && !h.includes('kind');
+    this.argsFrom = layout ? from : -1;
   }
 
   private add(text: string, startLine: number, lines: number): void {
@@ -200,7 +214,8 @@ export class CsvParser implements LineParser {
     for (const r of batch) if (!done.has(r)) env.ledger.skip('csv-malformed-row', env.file, r.startLine, r.text);
   }
 
-  private row(cells: string[], r: PendingRecord): void {
+  /** One row's cells; `rest`: its text after the context (restOf), for the memo, when it is a plain row. */
+  private row(cells: string[], r: PendingRecord, rest: string | null = null): void {
     const env = this.env;
     const header = this.header as string[];
     if (cells.length !== header.length) {
@@ -229,7 +244,54 @@ export class CsvParser implements LineParser {
       }
       row = checked.data;
     }
-    const ctx = env.context(r.startLine);
+    const ctx = this.contextOf(row, r.startLine);
+    const ev = decodeRecord(row.event, args, ctx, row.kind);
+    if ('error' in ev) {
+      env.ledger.skip('csv-missing-field', env.file, r.startLine, `${ev.error}: ${r.text}`);
+      return;
+    }
+    if (rest !== null) this.memo.store(row.event, rest, ev);
+    env.emit(ev);
+  }
+
+  /**
+   * The cells after the context of a plain row (see argsFrom), as one text: with its event, what
+   * decides the row's kind, name and fields. Null when the header does not allow it.
+   */
+  private restOf(text: string): string | null {
+    if (this.argsFrom < 0) return null;
+    let at = -1;
+    for (let i = 0; i < this.argsFrom; i++) {
+      at = text.indexOf(',', at + 1);
+      if (at < 0) return null;
+    }
+    return text.slice(at + 1);
+  }
+
+  /**
+   * A plain row whose event and `rest` (restOf) were decoded before: the event from the memo with
+   * this row's context; false (nothing done) when its context needs the schema or it is not there.
+   */
+  private fromMemo(text: string, rest: string, line: number): boolean {
+    const header = this.header as string[];
+    const cells = text.slice(0, text.length - rest.length - 1).split(',');
+    const values: Record<string, string> = {};
+    for (let i = 0; i < cells.length; i++) {
+      const v = cells[i];
+      if (v === '') continue;
+      if (i === this.eventColumn) values.event = v;
+      else values[header[i]] = v;
+    }
+    if (!plainContext(values)) return false;
+    const hit = this.memo.find(values.event, rest);
+    if (!hit) return false;
+    this.env.emit(makeEvent(hit.kind, hit.name, this.contextOf(values as CsvRow, line), hit.fields));
+    return true;
+  }
+
+  private contextOf(row: CsvRow, line: number): EventContext {
+    const env = this.env;
+    const ctx = env.context(line);
     const ns = row.time_ns ?? row.ts;
     if (ns !== undefined) ctx.time = env.clock.integer(ns, 0, ns.length, 'ns');
     else if (row.time !== undefined) {
@@ -245,12 +307,7 @@ export class CsvParser implements LineParser {
       ctx.tgid = row.tgid === undefined ? null : Number(row.tgid);
     }
     ctx.comm = row.comm ?? null;
-    const ev = decodeRecord(row.event, args, ctx, row.kind);
-    if ('error' in ev) {
-      env.ledger.skip('csv-missing-field', env.file, r.startLine, `${ev.error}: ${r.text}`);
-      return;
-    }
-    env.emit(ev);
+    return ctx;
   }
 
   finish(): void {
