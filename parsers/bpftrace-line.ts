@@ -133,7 +133,8 @@ const MEMO_MAX = 4096;
 const MEMO_KEY_MAX = 256;
 
 /**
- * The decoded event of each `probe` + `key=value ...` text seen, for the kinds whose fields are a
+ * The decoded event of each `probe` + `key=value ...` text seen (for CSV input: each `event` + the
+ * text of the cells after the context, csv.ts restOf), for the kinds whose fields are a
  * function of that text alone and never changed after decoding (ftrace-bytes.ts MEMO_KINDS): a
  * capture repeats a few hundred of them (the same locks, rwsems, probes). Bounded: it starts over
  * when full.

@@ -12,9 +12,11 @@
 //
 // Rows are cut with csv-parse (RFC 4180: quoted fields, doubled quotes, newlines inside quotes), in
 // batches so the file is never held whole; a row without a quote or a CR (nearly all of them) is cut
-// at its commas directly, which is what csv-parse makes of it at a fraction of the cost. Context columns are validated with zod; a row that fails,
-// or names a known event without the fields its kind needs, is skipped with a reason and its line
-// number (`luotrace events --skipped`). Events are then exactly those of the bpftrace parser.
+// at its commas directly, which is what csv-parse makes of it at a fraction of the cost. Context
+// columns are validated (the zod schema, or its checks written out for a row that passes them); a
+// row that fails, or names a known event without the fields its kind needs, is skipped with a reason
+// and its line number (`luotrace events --skipped`). Events are then exactly those of the bpftrace
+// parser.
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { InputError } from './input.js';
