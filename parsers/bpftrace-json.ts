@@ -49,6 +49,10 @@ export function jsonDeeperThan(v: unknown, limit: number): boolean {
   return false;
 }
 
+/** How bpftrace prints a printf record (BT src/output/json.cpp), around its text. */
+const PRINTF_HEAD = '{"type": "printf", "data": "';
+const PRINTF_TAIL = '\\n"}';
+
 /** printf text without a newline kept for the next record, at most (as parsers/input.ts caps a line). */
 const MAX_PRINTF_CARRY = 1 << 20;
 
@@ -93,6 +97,7 @@ export class BpftraceJsonParser implements LineParser {
       }
       return;
     }
+    if (this.carry === '' && this.plainPrintf(text, lineNo)) return;
     const t = text.trimStart();
     if (t.length === 0) {
       env.ledger.knownLine('blank', env.file, lineNo);
@@ -129,6 +134,25 @@ export class BpftraceJsonParser implements LineParser {
     }
     this.pending = [text];
     this.pendingStart = lineNo;
+  }
+
+  /**
+   * The record nearly every line of real `-f json` output is, `{"type": "printf", "data": "TEXT\n"}`
+   * with nothing in TEXT that JSON escapes (no quote, backslash or control character): TEXT is its
+   * data's one line, read without JSON.parse and the schema. What handle() and printf() do with that
+   * record when no printf text is carried; false for any other line.
+   */
+  private plainPrintf(text: string, lineNo: number): boolean {
+    const end = text.length - PRINTF_TAIL.length;
+    if (end < PRINTF_HEAD.length || !text.startsWith(PRINTF_HEAD) || !text.endsWith(PRINTF_TAIL)) return false;
+    for (let i = PRINTF_HEAD.length; i < end; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 32 || c === 34 || c === 92) return false;
+    }
+    const one = text.slice(PRINTF_HEAD.length, end);
+    if (one.trim().length === 0) this.env.ledger.knownLine('blank', this.env.file, lineNo);
+    else this.text.printfLine(one, lineNo, false);
+    return true;
   }
 
   /** Brace depth outside JSON strings. */

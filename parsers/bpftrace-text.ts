@@ -12,7 +12,9 @@
 // are within one CPU): the parser measures by how much and leaves a note; the analyze pipeline
 // re-orders (analyses/stream/order.ts). `Lost N events` names no CPU and no position: it becomes a
 // gap marker for the whole source.
+import { hasContextKey, newPrintfTokens, PrintfMemo, tokenizePrintf } from './bpftrace-line.js';
 import { MapCollector } from './bpftrace-maps.js';
+import { interned } from './intern.js';
 import { CONTEXT_KEYS, decodeRecord, splitKeyValues } from './kv-record.js';
 import { type LineParser, type ParserEnv, isForeignText } from './parser.js';
 import type { EventContext } from './payloads.js';
@@ -65,8 +67,13 @@ export class BpftraceTextParser implements LineParser {
   private firstUndecodable = '';
   /** The lines of a map key printed over several lines (`@name[` then frames), while it is open. */
   private stackKey: Array<{ text: string; lineNo: number }> | null = null;
+  private readonly tok = newPrintfTokens();
+  private readonly memo = new PrintfMemo();
+  /** One context object, refilled per line of the fast path: makeEvent copies its fields. */
+  private readonly ctx: EventContext;
 
   constructor(private readonly env: ParserEnv) {
+    this.ctx = env.context(0);
     this.maps = new MapCollector(
       (ev) => env.emit(ev),
       (line) => env.context(line),
@@ -158,6 +165,7 @@ export class BpftraceTextParser implements LineParser {
 
   /** One line of printf output (also used for the `printf` records of `-f json`). */
   printfLine(text: string, lineNo: number, unterminated: boolean): void {
+    if (!unterminated && this.commonLine(text, lineNo)) return;
     const env = this.env;
     const lost = LOST.exec(text);
     if (lost) {
@@ -217,14 +225,55 @@ export class BpftraceTextParser implements LineParser {
     ctx.comm = kv.comm ?? null;
     if (ctx.time !== null) this.order.see(ctx.time, ctx.cpu);
     const ev = decodeRecord(probe, args, ctx);
-    if ('error' in ev) {
-      // A known event without the fields its kind needs: kept, as a bpftrace event, and said once.
-      this.undecodable++;
-      if (!this.firstUndecodable) this.firstUndecodable = `${ev.error} (line ${lineNo}: ${text.slice(0, 120)})`;
-      env.emit(makeEvent('bpftrace', probe.slice(probe.lastIndexOf(':') + 1), ctx, { probe, args }));
-      return;
+    if ('error' in ev) this.undecodableEvent(ev.error, probe, args, ctx, text);
+    else env.emit(ev);
+  }
+
+  /** A known event without the fields its kind needs: kept, as a bpftrace event, and said once. */
+  private undecodableEvent(error: string, probe: string, args: Record<string, string>, ctx: EventContext, text: string): void {
+    this.undecodable++;
+    if (!this.firstUndecodable) this.firstUndecodable = `${error} (line ${ctx.line}: ${text.slice(0, 120)})`;
+    this.env.emit(makeEvent('bpftrace', probe.slice(probe.lastIndexOf(':') + 1), ctx, { probe, args }));
+  }
+
+  /**
+   * The fast path (bpftrace-line.ts): a line of the common shape, its context read in place and its
+   * event taken from the memo when the same `probe` + `key=value ...` text was decoded before. The
+   * same event as event() makes; false when the line is not of that shape (printfLine reads it).
+   */
+  private commonLine(text: string, lineNo: number): boolean {
+    const t = this.tok;
+    if (!tokenizePrintf(text, t) || text.indexOf('Ctrl-C') >= 0) return false;
+    const probe = interned.slice(text, 0, t.probeEnd);
+    const rest = text.slice(t.restStart);
+    const hit = this.memo.find(probe, rest);
+    let args: Record<string, string> | null = null;
+    if (!hit) {
+      args = t.restStart >= text.length ? {} : splitKeyValues(text, t.restStart);
+      if (args === null || hasContextKey(args)) return false;
     }
+    const env = this.env;
+    const ctx = this.ctx;
+    const time = env.clock.integer(text, t.tsStart, t.tsEnd, 'ns');
+    ctx.time = Number.isNaN(time) ? null : time;
+    ctx.cpu = t.cpu;
+    ctx.pid = t.tid;
+    ctx.tgid = t.pid;
+    ctx.comm = interned.slice(text, t.commStart, t.commEnd);
+    ctx.line = lineNo;
+    if (ctx.time !== null) this.order.see(ctx.time, ctx.cpu);
+    if (hit) {
+      env.emit(makeEvent(hit.kind, hit.name, ctx, hit.fields));
+      return true;
+    }
+    const ev = decodeRecord(probe, args as Record<string, string>, ctx);
+    if ('error' in ev) {
+      this.undecodableEvent(ev.error, probe, args as Record<string, string>, ctx, text);
+      return true;
+    }
+    this.memo.store(probe, rest, ev);
     env.emit(ev);
+    return true;
   }
 
   finish(): void {

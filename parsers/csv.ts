@@ -11,13 +11,18 @@
 //                     module, call_site, refcnt, lock, sym, flags, ret, retval, lockdep_addr, name, taints...
 //
 // Rows are cut with csv-parse (RFC 4180: quoted fields, doubled quotes, newlines inside quotes), in
-// batches so the file is never held whole. Context columns are validated with zod; a row that fails,
-// or names a known event without the fields its kind needs, is skipped with a reason and its line
-// number (`luotrace events --skipped`). Events are then exactly those of the bpftrace parser.
+// batches so the file is never held whole; a row without a quote or a CR (nearly all of them) is cut
+// at its commas directly, which is what csv-parse makes of it at a fraction of the cost. Context
+// columns are validated (the zod schema, or its checks written out for a row that passes them); a
+// row that fails, or names a known event without the fields its kind needs, is skipped with a reason
+// and its line number (`luotrace events --skipped`). Events are then exactly those of the bpftrace
+// parser.
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { InputError } from './input.js';
+import { PrintfMemo } from './bpftrace-line.js';
 import { CONTEXT_KEYS, decodeRecord } from './kv-record.js';
+import { type EventContext, makeEvent } from './payloads.js';
 import type { LineParser, ParserEnv } from './parser.js';
 
 const BATCH_RECORDS = 1000;
@@ -41,6 +46,36 @@ export const CsvRowSchema = z.object({
   comm: z.string().optional(),
 });
 
+type CsvRow = z.infer<typeof CsvRowSchema>;
+
+const INT = /^-?\d+$/;
+const NS = /^\d+$/;
+const SECONDS = /^\d+(\.\d+)?$/;
+
+/**
+ * The context of a row that CsvRowSchema accepts as it is (the checks of the schema, written out):
+ * such a row is used without running zod, which then only explains a row that fails.
+ */
+function plainContext(v: Record<string, string>): boolean {
+  const { event, time_ns, ts, time, cpu, pid, tid, tgid } = v;
+  return (
+    event !== undefined &&
+    event.length > 0 &&
+    (time_ns === undefined || NS.test(time_ns)) &&
+    (ts === undefined || NS.test(ts)) &&
+    (time === undefined || SECONDS.test(time)) &&
+    (cpu === undefined || INT.test(cpu)) &&
+    (pid === undefined || INT.test(pid)) &&
+    (tid === undefined || INT.test(tid)) &&
+    (tgid === undefined || INT.test(tgid))
+  );
+}
+
+/** A row csv-parse would cut at its commas and nowhere else: no quote, no CR (a record delimiter to it). */
+function isPlainRow(text: string): boolean {
+  return text.indexOf('"') < 0 && text.indexOf('\r') < 0;
+}
+
 const ROW_CONTEXT = new Set([...CONTEXT_KEYS, 'event', 'probe', 'kind', 'time', 'time_ns', 'tgid']);
 
 interface PendingRecord {
@@ -55,6 +90,15 @@ export class CsvParser implements LineParser {
   private eventColumn = -1;
   private batch: PendingRecord[] = [];
   private batchLines = 0;
+  /**
+   * Where the event's own columns start when the header puts every context column (ROW_CONTEXT)
+   * before them and has no `kind` column; -1 otherwise. Then a plain row's event and the text of its
+   * cells from there decide its kind, name and fields (kv-record.ts decodeRecord), decoded once.
+   */
+  private argsFrom = -1;
+  private readonly memo = new PrintfMemo();
+  /** Records since the last batch boundary (every BATCH_RECORDS records), those cut directly included. */
+  private windowRecords = 0;
   /** Lines of a record whose quoted field spans lines. */
   private open: string[] | null = null;
   private openStart = 0;
@@ -84,6 +128,13 @@ export class CsvParser implements LineParser {
       this.readHeader(text, lineNo);
       return;
     }
+    if (this.batch.length === 0 && isPlainRow(text)) {
+      // Nothing held before it: cut here, in the same order, at the same batch boundaries.
+      const rest = this.restOf(text);
+      if (rest === null || !this.fromMemo(text, rest, lineNo)) this.row(text.split(','), { text, startLine: lineNo, endInBatch: 0 }, rest);
+      this.counted();
+      return;
+    }
     if (endsInsideQuotes(text) && !unterminated) {
       this.open = [text];
       this.openStart = lineNo;
@@ -108,15 +159,24 @@ export class CsvParser implements LineParser {
       this.env.ledger.note(`${this.env.file}: no time column (time_ns, ts or time): events have no time`);
     }
     this.env.ledger.knownLine('csv-header', this.env.file, lineNo);
+    const h = this.header;
+    const from = h.findIndex((c, i) => i !== this.eventColumn && !ROW_CONTEXT.has(c));
+    const layout = from > this.eventColumn && h.slice(from).every((c) => !ROW_CONTEXT.has(c)) && !h.includes('kind');
+    this.argsFrom = layout ? from : -1;
   }
 
   private add(text: string, startLine: number, lines: number): void {
     this.batchLines += lines;
     this.batch.push({ text, startLine, endInBatch: this.batchLines });
-    if (this.batch.length >= BATCH_RECORDS) this.flush();
+    this.counted();
+  }
+
+  private counted(): void {
+    if (++this.windowRecords >= BATCH_RECORDS) this.flush();
   }
 
   private flush(): void {
+    this.windowRecords = 0;
     const batch = this.batch;
     if (batch.length === 0) return;
     this.batch = [];
@@ -156,7 +216,8 @@ export class CsvParser implements LineParser {
     for (const r of batch) if (!done.has(r)) env.ledger.skip('csv-malformed-row', env.file, r.startLine, r.text);
   }
 
-  private row(cells: string[], r: PendingRecord): void {
+  /** One row's cells; `rest`: its text after the context (restOf), for the memo, when it is a plain row. */
+  private row(cells: string[], r: PendingRecord, rest: string | null = null): void {
     const env = this.env;
     const header = this.header as string[];
     if (cells.length !== header.length) {
@@ -173,15 +234,66 @@ export class CsvParser implements LineParser {
       else if (ROW_CONTEXT.has(col)) values[col] = v;
       else args[col] = v;
     }
-    const checked = CsvRowSchema.safeParse(values);
-    if (!checked.success) {
-      const issue = checked.error.issues[0];
-      const where = issue.path.join('.') || 'row';
-      env.ledger.skip(`csv-invalid-${where}`, env.file, r.startLine, `${where}: ${issue.message}: ${r.text}`);
+    let row: CsvRow;
+    if (plainContext(values)) row = values as CsvRow;
+    else {
+      const checked = CsvRowSchema.safeParse(values);
+      if (!checked.success) {
+        const issue = checked.error.issues[0];
+        const where = issue.path.join('.') || 'row';
+        env.ledger.skip(`csv-invalid-${where}`, env.file, r.startLine, `${where}: ${issue.message}: ${r.text}`);
+        return;
+      }
+      row = checked.data;
+    }
+    const ctx = this.contextOf(row, r.startLine);
+    const ev = decodeRecord(row.event, args, ctx, row.kind);
+    if ('error' in ev) {
+      env.ledger.skip('csv-missing-field', env.file, r.startLine, `${ev.error}: ${r.text}`);
       return;
     }
-    const row = checked.data;
-    const ctx = env.context(r.startLine);
+    if (rest !== null) this.memo.store(row.event, rest, ev);
+    env.emit(ev);
+  }
+
+  /**
+   * The cells after the context of a plain row (see argsFrom), as one text: with its event, what
+   * decides the row's kind, name and fields. Null when the header does not allow it.
+   */
+  private restOf(text: string): string | null {
+    if (this.argsFrom < 0) return null;
+    let at = -1;
+    for (let i = 0; i < this.argsFrom; i++) {
+      at = text.indexOf(',', at + 1);
+      if (at < 0) return null;
+    }
+    return text.slice(at + 1);
+  }
+
+  /**
+   * A plain row whose event and `rest` (restOf) were decoded before: the event from the memo with
+   * this row's context; false (nothing done) when its context needs the schema or it is not there.
+   */
+  private fromMemo(text: string, rest: string, line: number): boolean {
+    const header = this.header as string[];
+    const cells = text.slice(0, text.length - rest.length - 1).split(',');
+    const values: Record<string, string> = {};
+    for (let i = 0; i < cells.length; i++) {
+      const v = cells[i];
+      if (v === '') continue;
+      if (i === this.eventColumn) values.event = v;
+      else values[header[i]] = v;
+    }
+    if (!plainContext(values)) return false;
+    const hit = this.memo.find(values.event, rest);
+    if (!hit) return false;
+    this.env.emit(makeEvent(hit.kind, hit.name, this.contextOf(values as CsvRow, line), hit.fields));
+    return true;
+  }
+
+  private contextOf(row: CsvRow, line: number): EventContext {
+    const env = this.env;
+    const ctx = env.context(line);
     const ns = row.time_ns ?? row.ts;
     if (ns !== undefined) ctx.time = env.clock.integer(ns, 0, ns.length, 'ns');
     else if (row.time !== undefined) {
@@ -197,12 +309,7 @@ export class CsvParser implements LineParser {
       ctx.tgid = row.tgid === undefined ? null : Number(row.tgid);
     }
     ctx.comm = row.comm ?? null;
-    const ev = decodeRecord(row.event, args, ctx, row.kind);
-    if ('error' in ev) {
-      env.ledger.skip('csv-missing-field', env.file, r.startLine, `${ev.error}: ${r.text}`);
-      return;
-    }
-    env.emit(ev);
+    return ctx;
   }
 
   finish(): void {

@@ -1,10 +1,10 @@
 // The fast path of ftrace text (issue 17): the common event line read straight from the bytes of
 // the input chunk, with no string made for the line. It handles one shape only, the one nearly
 // every line of a `trace`, `trace_pipe` or `trace-cmd report` file has:
-//   comm-pid [cpu] [flags] seconds.micros: name: payload
-// (docs/trace-formats.md §1.3; kernel/trace/trace_output.c trace_print_context). Anything else
-// (a `(tgid)` column, an integer clock, flags glued to the timestamp, a comm with trace-cmd's
-// file prefix, a line that is not ASCII) returns false and the line takes the string path
+//   comm-pid [(tgid)] [cpu] [flags] seconds.micros: name: payload
+// (docs/trace-formats.md §1.3; kernel/trace/trace_output.c trace_print_context; the `(tgid)` column
+// with options/record-tgid). Anything else (an integer clock, flags glued to the timestamp, a comm
+// with trace-cmd's file prefix, a line that is not ASCII) returns false and the line takes the string path
 // (ftrace-line.ts tokenizeFtraceLine, ftrace.ts), which gives it its full treatment. The checks
 // below are those of tokenizeFtraceLine at the line's first `[`, so a line this path accepts is cut
 // exactly as the string path would cut it.
@@ -15,6 +15,7 @@ import { type EventContext, decodeNamedEvent, decodeRest, makeEvent } from './pa
 const SPACE = 32;
 const LBRACKET = 91;
 const RBRACKET = 93;
+const LPAREN = 40;
 const RPAREN = 41;
 const DASH = 45;
 const COLON = 58;
@@ -24,6 +25,8 @@ const DOT = 46;
 export interface ByteTokens {
   comm: string;
   pid: number;
+  /** The `(tgid)` column's number; null when there is none or it is printed as dashes. */
+  tgid: number | null;
   cpu: number;
   /** The timestamp: whole seconds, and the fraction in ns (digits past the ninth ignored, as SourceClock.decimal does). */
   sec: number;
@@ -33,7 +36,7 @@ export interface ByteTokens {
 }
 
 export function newByteTokens(): ByteTokens {
-  return { comm: '', pid: 0, cpu: 0, sec: 0, ns: 0, restStart: 0 };
+  return { comm: '', pid: 0, tgid: null, cpu: 0, sec: 0, ns: 0, restStart: 0 };
 }
 
 /** The comm last seen with each pid (by pid modulo COMM_SLOTS): a task keeps its comm for many lines. */
@@ -83,10 +86,19 @@ export function tokenizeBytes(buf: Buffer, start: number, end: number, out: Byte
     j++;
   }
   if (j === b + 1 || j >= end || buf[j] !== RBRACKET) return false;
-  // Left of [cpu]: -pid, then the comm (no `(tgid)` column here).
+  // Left of [cpu]: an optional (tgid), -pid, then the comm.
   let k = b - 1;
   while (k >= start && buf[k] === SPACE) k--;
-  if (k < start || buf[k] === RPAREN) return false;
+  if (k < start) return false;
+  let tgid: number | null = null;
+  if (buf[k] === RPAREN) {
+    const t = tgidBefore(buf, start, k);
+    if (t === TGID_BAD) return false;
+    tgid = t === TGID_DASHES ? null : t;
+    k = tgidOpen - 1;
+    while (k >= start && buf[k] === SPACE) k--;
+    if (k < start) return false;
+  }
   const pidEnd = k;
   while (k >= start && (c = buf[k]) >= 48 && c <= 57) k--;
   if (k === pidEnd || k < start || buf[k] !== DASH || pidEnd - k > 15) return false;
@@ -131,11 +143,45 @@ export function tokenizeBytes(buf: Buffer, start: number, end: number, out: Byte
   if (p + 2 >= end || buf[p + 1] !== SPACE) return false;
   out.comm = commOf(pid, buf, commStart, k);
   out.pid = pid;
+  out.tgid = tgid;
   out.cpu = cpu;
   out.sec = sec;
   out.ns = digits >= 9 ? frac : frac * POW10[9 - digits];
   out.restStart = p + 2;
   return true;
+}
+
+const TGID_BAD = -1;
+const TGID_DASHES = -2;
+/** Where the last `(tgid)` read by tgidBefore opens. */
+let tgidOpen = 0;
+
+/**
+ * The `(tgid)` column that closes at buf[close]: `(` spaces digits `)` gives the number, `(` spaces
+ * dashes `)` TGID_DASHES (unknown), anything else TGID_BAD: the shapes tokenizeFtraceLine accepts
+ * from the nearest `(` before it. Sets tgidOpen.
+ */
+function tgidBefore(buf: Buffer, start: number, close: number): number {
+  let t = close - 1;
+  let c = buf[t];
+  let dashes = false;
+  if (c >= 48 && c <= 57) {
+    while (t >= start && (c = buf[t]) >= 48 && c <= 57) t--;
+    if (close - 1 - t > 15) return TGID_BAD;
+  } else if (c === DASH) {
+    while (t >= start && buf[t] === DASH) t--;
+    dashes = true;
+  } else {
+    return TGID_BAD;
+  }
+  const firstDigit = t + 1;
+  while (t >= start && buf[t] === SPACE) t--;
+  if (t < start || buf[t] !== LPAREN) return TGID_BAD;
+  tgidOpen = t;
+  if (dashes) return TGID_DASHES;
+  let v = 0;
+  for (let i = firstDigit; i < close; i++) v = v * 10 + (buf[i] - 48);
+  return v;
 }
 
 /** Length of the event-name identifier at buf[start] (letters, digits, `_`, `.`), as identLength. */
@@ -153,7 +199,7 @@ export function identLengthBytes(buf: Buffer, start: number, end: number): numbe
  * decoding (the parsers extend only markers, generic events and stacks, ftrace.ts notAnEvent), so
  * one fields object can serve every event with the same text.
  */
-const MEMO_KINDS: ReadonlySet<EventKind> = new Set<EventKind>([
+export const MEMO_KINDS: ReadonlySet<EventKind> = new Set<EventKind>([
   'module_get',
   'module_put',
   'contention_begin',

@@ -158,7 +158,7 @@ export class FtraceParser implements LineParser {
     ctx.time = this.env.clock.fromSeconds(t.sec, t.ns);
     ctx.cpu = t.cpu;
     ctx.pid = t.pid;
-    ctx.tgid = null;
+    ctx.tgid = t.tgid;
     ctx.comm = t.comm;
     ctx.line = lineNo;
     this.accept(decodeRestBytes(buf, t.restStart, end, ctx), lineNo, false);

@@ -2,13 +2,16 @@
 // otherwise run, side by side on the same generated trace, at several sizes (issue #8). Not a test:
 // it prints a markdown table for the README, with the machine and its load.
 //
-//   npm run bench -- [--sizes 100MB,1GB,2GB] [--runs 3] [--keep DIR] [--traces real,stress]
+//   npm run bench -- [--sizes 100MB,1GB,2GB] [--runs 3] [--keep DIR] [--traces real,stress,real-trace-cmd,...]
 //                    [--tools wc,grep,awk,gawk,node-lines,node-regex,summary,analyze,analyze2]
 //
 // For each trace and size: `real` is a real capture repeated with shifted timestamps
 // (test/bench/repeat-real.ts, issue 17: the event mix a user's trace has), `stress` the generator's
 // stress scenario as trace_pipe text on 4 CPUs (samples/generate.ts, deterministic; its first line
-// labels it synthetic). Each is written to a temporary folder (or reused from --keep DIR), read once
+// labels it synthetic). `real-F` is the same run's capture in another input shape F (repeat-real.ts
+// --format: ftrace-tgid, trace-pipe, trace-cmd, bpftrace, bpftrace-json, csv), for the CPU per event
+// of each parser; the awk baseline reads ftrace text only, so it runs for the ftrace shapes alone
+// (its ratio columns stay empty for the others). Each is written to a temporary folder (or reused from --keep DIR), read once
 // to warm the page cache, then each tool runs --runs times under GNU time; the best wall time and
 // the best CPU time (user + sys) are kept, and the largest peak RSS.
 //   wc -l                          the floor: read every byte, count newlines
@@ -39,6 +42,7 @@ import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HOSTILE_KINDS, type HostileKind, writeHostileTrace } from './hostile.js';
+import { REAL_FORMATS, type RealFormat } from './repeat-real.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const CLI = join(ROOT, 'dist/cli/main.js');
@@ -117,18 +121,28 @@ const fmtSize = (bytes: number): string => (bytes >= 1e9 ? `${(bytes / 1e9).toFi
 const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const ratio = (x: number): string => (x >= 10 ? x.toFixed(0) : x >= 1 ? x.toFixed(1) : x.toFixed(2));
 
-type TraceKind = 'real' | 'stress';
+type TraceKind = 'real' | 'stress' | `real-${RealFormat}`;
+
+/** The real capture's shape a trace kind is written in (`real` is the ftrace `trace` file). */
+function realFormat(kind: TraceKind): RealFormat | null {
+  if (kind === 'stress') return null;
+  return kind === 'real' ? 'ftrace' : (kind.slice(5) as RealFormat);
+}
+
+/** Shapes test/bench/baseline.awk reads (it finds the event after a `seconds.micros:` field). */
+const AWK_READS: ReadonlySet<RealFormat> = new Set<RealFormat>(['ftrace', 'ftrace-tgid', 'trace-pipe', 'trace-cmd']);
 
 /** Write (or reuse, with --keep) the bench trace of this kind and size; its path. */
 function benchTrace(kind: TraceKind, size: number, dir: string, keep: boolean): string {
   const label = fmtSize(size).replace(' ', '');
-  const file = join(dir, kind === 'real' ? `luotrace-bench-real-${label}.repeated.txt` : `luotrace-bench-stress-${label}.synthetic.txt`);
+  const format = realFormat(kind);
+  const file = join(dir, format ? `luotrace-bench-${kind}-${label}.repeated.txt` : `luotrace-bench-stress-${label}.synthetic.txt`);
   if (keep && existsSync(file)) {
     process.stderr.write(`reusing ${file}\n`);
     return file;
   }
   process.stderr.write(`writing the ${label} ${kind} trace into ${file}...\n`);
-  if (kind === 'real') execFileSync(process.execPath, [REPEAT, '--size', String(size), '-o', file], { stdio: 'inherit' });
+  if (format) execFileSync(process.execPath, [REPEAT, '--size', String(size), '--format', format, '-o', file], { stdio: 'inherit' });
   else execFileSync(process.execPath, [GENERATE, '--scenario', 'stress', '--format', 'trace-pipe', '--cpus', '4', '--size', String(size), '-o', file], { stdio: 'inherit' });
   return file;
 }
@@ -252,7 +266,8 @@ async function main(): Promise<void> {
   const runs = Math.max(1, Number(arg('--runs', '3')));
   const tools = new Set(arg('--tools', 'wc,grep,awk,gawk,node-lines,node-regex,summary,analyze,analyze2').split(','));
   const kinds = arg('--traces', 'real,stress').split(',') as TraceKind[];
-  for (const k of kinds) if (k !== 'real' && k !== 'stress') throw new Error(`bad --traces ${k} (real, stress)`);
+  const known = ['real', 'stress', ...Object.keys(REAL_FORMATS).filter((f) => f !== 'ftrace').map((f) => `real-${f}`)];
+  for (const k of kinds) if (!known.includes(k)) throw new Error(`bad --traces ${k} (${known.join(', ')})`);
   const keep = arg('--keep', '');
   const dir = keep || mkdtempSync(join(tmpdir(), 'luotrace-bench-'));
   if (keep) mkdirSync(keep, { recursive: true });
@@ -269,7 +284,9 @@ async function main(): Promise<void> {
       const bytes = statSync(file).size;
       execFileSync('cat', [file], { stdio: ['ignore', 'ignore', 'ignore'] });
       process.stderr.write(`${kind} ${label}: ${fmtInt(bytes)} bytes, page cache warm; best of ${runs}\n`);
-      const { m, events } = measureAll(file, tools, runs, outFile);
+      const format = realFormat(kind);
+      const forKind = format === null || AWK_READS.has(format) ? tools : new Set([...tools].filter((t) => t !== 'awk' && t !== 'gawk'));
+      const { m, events } = measureAll(file, forKind, runs, outFile);
       rows.push(...tableRows(label, kind, bytes / 1e6, m, events));
       checks.push(...targetChecks(`${kind} ${label}`, bytes / 1e6, m));
       if (events) counts.push(`${kind} ${label} = ${fmtInt(bytes)} bytes, ${fmtInt(events)} events`);
@@ -279,7 +296,7 @@ async function main(): Promise<void> {
   if (!keep) rmSync(dir, { recursive: true, force: true });
 
   console.log(`Machine: ${machine}.`);
-  console.log(`Inputs: real = ${'`'}node dist/test/bench/repeat-real.js --size N${'`'} (one real capture repeated, timestamps shifted); stress = ${'`'}luotrace generate --scenario stress --format trace-pipe --cpus 4 --size N${'`'} (synthetic); page cache warm; best of ${runs} runs.`);
+  console.log(`Inputs: real = ${'`'}node dist/test/bench/repeat-real.js --size N${'`'} (one real capture repeated, timestamps shifted; real-F: --format F, the same run's capture in that shape, no awk row where awk cannot read it); stress = ${'`'}luotrace generate --scenario stress --format trace-pipe --cpus 4 --size N${'`'} (synthetic); page cache warm; best of ${runs} runs.`);
   if (counts.length) console.log(`(${counts.join('; ')}.)`);
   console.log('');
   console.log('| trace | size | tool | wall s | CPU s (user+sys) | MB/s (wall) | events/s (wall) | peak RSS MB | × awk (wall) | × awk (CPU) | × grep (wall) | × grep (CPU) | load (1 min) |');

@@ -111,6 +111,28 @@ describe('CSV input', () => {
     await expect(parseText('time_ns,cpu,name\n1,0,x\n', 'csv')).rejects.toThrow(/no `event` column/);
   });
 
+  it('rows cut at their commas (no quote in them) give exactly what csv-parse gives, bad rows included', async () => {
+    // The contention-no-writer bpftrace capture as CSV, then rows that fail each check (synthetic);
+    // read as it is (plain rows cut directly) and with every row's first cell quoted (csv-parse).
+    const file = sample('real/contention-no-writer/stage1/bpftrace-events.txt.gz');
+    const csv = await bpftraceCaptureAsCsv(file);
+    const bad = ['1.5,0,1,1,a,tracepoint:module:module_get', '2,zero,1,1,a,tracepoint:module:module_get', '7,0,1,1,a,', '8,0,1', '9,0,1,1,a,tracepoint:module:module_get'];
+    const cols = csv.split('\n')[1].split(',').length;
+    const rows = bad.map((r, i) => (i === 3 ? r : r + ','.repeat(cols - r.split(',').length)));
+    const plain = `${csv}${rows.join('\n')}\n`;
+    const lines = plain.split('\n');
+    const quoted = lines.map((l, i) => (i < 2 || l === '' ? l : l.replace(/^([^,"]*),/, '"$1",'))).join('\n');
+    expect(quoted).not.toBe(plain);
+    const a = await parseText(plain);
+    const b = await parseText(quoted);
+    expect(a.events.length).toBeGreaterThan(12000);
+    expect(a.events).toEqual(b.events);
+    expect(a.quality.lines).toEqual(b.quality.lines);
+    expect(Object.keys(a.quality.lines.skipped).sort()).toEqual(['csv-column-count', 'csv-invalid-cpu', 'csv-invalid-event', 'csv-invalid-ts', 'csv-missing-field']);
+    const where = (r: typeof a) => Object.entries(r.quality.firstLines).map(([k, v]) => `${k}@${v.map((p) => p.line).join(',')}`);
+    expect(where(a)).toEqual(where(b));
+  });
+
   it('large inputs are read in batches: 5000 rows, line numbers kept across batch boundaries', async () => {
     const lines = ['ts,event,module,call_site,refcnt'];
     for (let i = 0; i < 5000; i++) lines.push(`${i},module_get,m,x,${i}`);

@@ -11,6 +11,7 @@ describe('ftrace fast path: the same events as the string path', () => {
   const captures = [
     // real/contention-no-writer/stage1/ftrace-main.txt.gz (100 000 lines): ftrace-bytes.slow.test.ts
     'real/contention-no-writer/stage1/trace-cmd-report.trimmed.txt.gz',
+    'real/contention-no-writer/stage1/ftrace-tgid.trimmed.txt.gz',
     'real/lifecycle/stage1/ftrace-main.txt.gz',
     'real/lifecycle/stage1/ftrace-tgid.txt.gz',
     'real/lifecycle/stage1/ftrace-mono.txt.gz',
@@ -32,6 +33,14 @@ describe('ftrace fast path: the same events as the string path', () => {
       '   kworker/[1]-12  [000] d..2.  75.000001: lock_acquire: 0000000087631697 read luo_register_rwlock', // `[` in the comm
       '          insmod-317  (    317) [001] ..... 75.000002: module_get: luo_demo call_site=x refcnt=2', // tgid
       '          insmod-317  (-------) [001] ..... 75.000003: module_put: luo_demo call_site=x refcnt=1',
+      '          insmod-317  (  317) [001] ..... 75.000003: module_put: luo_demo call_site=x refcnt=1', // older (%5d)
+      '          insmod-317  (-----) [001] ..... 75.000003: module_put: luo_demo call_site=x refcnt=1',
+      '          insmod-317  ( 31 7) [001] ..... 75.000003: module_put: luo_demo call_site=x refcnt=1', // not a tgid
+      '          insmod-317  () [001] ..... 75.000003: module_put: luo_demo call_site=x refcnt=1',
+      '          insmod-317  (  -5) [001] ..... 75.000003: module_put: luo_demo call_site=x refcnt=1',
+      '          insmod-317  (--3--) [001] ..... 75.000003: module_put: luo_demo call_site=x refcnt=1',
+      '     (sd-pam)-317  (    317) [001] ..... 75.000003: module_put: luo_demo call_site=x refcnt=1', // parentheses in the comm
+      '(    317) [001] ..... 75.000003: module_put: luo_demo call_site=x refcnt=1', // no comm-pid
       '          insmod-317     [001] .....316.196720: tracing_mark_write: glued flags',
       '          insmod-317     [001] ..... 123456789012: lock_release: 0000000087631697 luo_register_rwlock', // integer clock
       'trace.dat:          insmod-317     [001] 75.000004: lock_release: 0000000087631697 luo_register_rwlock',
