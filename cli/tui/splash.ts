@@ -3,6 +3,7 @@
 // every screen as buildScreen gives it, with the keys of keys.ts. Ink and React cost ~0.6 s of CPU
 // (more on a busy machine): cli/tui.ts loads them only once the report is there, so they never take
 // CPU from the read, and hands them the place the user is at (stop() returns it).
+import type { Key } from 'ink';
 import { applyAction, initialNav, keyToAction, type NavState, type PageInfo, parseKeys } from './keys.js';
 import { type LoadingState, loadingLines, statusLine, tabBar } from './loading.js';
 import type { Color, Line } from './text.js';
@@ -60,11 +61,14 @@ export function showSplash(model: SplashModel, out: NodeJS.WriteStream, keys: No
     const lines = build ? build(nav, width, height).lines : splashLines(model, width, height);
     out.write(`\x1b[?25l\x1b[H${lines.map((l) => `${ansiLine(l, opts.noColor)}\x1b[K`).join('\r\n')}`);
   };
-  const onData = (d: Buffer | string) => {
-    for (const [input, key] of parseKeys(d.toString())) {
+  /** Keys typed before the pages have loaded: they act once the pages are there (useScreens). */
+  const early: Array<[string, Key]> = [];
+  const onKeys = (typed: Array<[string, Key]>) => {
+    for (const [input, key] of typed) {
       if (key.ctrl && input === 'c') return opts.onQuit();
       if (!build) {
         if (input === 'q') return opts.onQuit();
+        early.push([input, key]);
         continue;
       }
       const { width, height } = size();
@@ -75,6 +79,7 @@ export function showSplash(model: SplashModel, out: NodeJS.WriteStream, keys: No
     }
     draw();
   };
+  const onData = (d: Buffer | string) => onKeys(parseKeys(d.toString()));
   draw();
   const off = model.subscribe(draw);
   out.on('resize', draw);
@@ -85,7 +90,7 @@ export function showSplash(model: SplashModel, out: NodeJS.WriteStream, keys: No
     useScreens(b) {
       if (stopped) return;
       build = b;
-      draw();
+      onKeys(early.splice(0));
     },
     handover() {
       stopped = true;
