@@ -56,10 +56,22 @@ export function showSplash(model: SplashModel, out: NodeJS.WriteStream, keys: No
   let stopped = false;
   // The size App uses (app.tsx useTerminalSize), so Ink's first frame lands on the same cells.
   const size = () => ({ width: Math.max(40, out.columns || 80), height: Math.max(10, (out.rows || 24) - 1) });
+  /** The rows on the terminal: only the rows that changed are written (while loading, a few numbers). */
+  let shown: string[] = [];
   const draw = () => {
     const { width, height } = size();
     const lines = build ? build(nav, width, height).lines : splashLines(model, width, height);
-    out.write(`\x1b[?25l\x1b[H${lines.map((l) => `${ansiLine(l, opts.noColor)}\x1b[K`).join('\r\n')}`);
+    const rows = lines.map((l) => `${ansiLine(l, opts.noColor)}\x1b[K`);
+    let text = '\x1b[?25l';
+    rows.forEach((r, i) => {
+      if (shown[i] !== r) text += `\x1b[${i + 1};1H${r}`;
+    });
+    shown = rows;
+    out.write(text);
+  };
+  const redrawAll = () => {
+    shown = [];
+    draw();
   };
   /** Keys typed before the pages have loaded: they act once the pages are there (useScreens). */
   const early: Array<[string, Key]> = [];
@@ -82,7 +94,7 @@ export function showSplash(model: SplashModel, out: NodeJS.WriteStream, keys: No
   const onData = (d: Buffer | string) => onKeys(parseKeys(d.toString()));
   draw();
   const off = model.subscribe(draw);
-  out.on('resize', draw);
+  out.on('resize', redrawAll);
   const raw = Boolean(keys.isTTY);
   if (raw) keys.setRawMode(true);
   keys.on('data', onData);
@@ -95,7 +107,7 @@ export function showSplash(model: SplashModel, out: NodeJS.WriteStream, keys: No
     handover() {
       stopped = true;
       off();
-      out.off('resize', draw);
+      out.off('resize', redrawAll);
       keys.off('data', onData);
       // Ink listens from its first effect, a moment after render(): keys typed meanwhile are held
       // (the stream stays flowing and raw: paused, the event loop could run empty and Ink would
@@ -121,7 +133,7 @@ export function showSplash(model: SplashModel, out: NodeJS.WriteStream, keys: No
     stop() {
       stopped = true;
       off();
-      out.off('resize', draw);
+      out.off('resize', redrawAll);
       keys.off('data', onData);
       if (raw) keys.setRawMode(false);
     },
