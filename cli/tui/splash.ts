@@ -2,7 +2,7 @@
 // screen (loading.ts; the pages are not loaded yet), then, once layout.ts is there (useScreens),
 // every screen as buildScreen gives it, with the keys of keys.ts. Ink and React cost ~0.6 s of CPU
 // (more on a busy machine): cli/tui.ts loads them only once the report is there, so they never take
-// CPU from the read, and hands them the place the user is at (stop() returns it).
+// CPU from the read, and hands them the place the user is at and the keys typed meanwhile (handover()).
 import type { Key } from 'ink';
 import { applyAction, initialNav, keyToAction, type NavState, type PageInfo, parseKeys } from './keys.js';
 import { type LoadingState, loadingLines, statusLine, tabBar } from './loading.js';
@@ -49,7 +49,7 @@ export interface Splash {
   handover(): { nav: NavState; release(): void };
 }
 
-/** Draw the loading screen now and on every model change until stop(); `onQuit` on q or Ctrl+C. */
+/** Draw the loading screen now and on every model change until stop() or handover(); `onQuit` on q or Ctrl+C. */
 export function showSplash(model: SplashModel, out: NodeJS.WriteStream, keys: NodeJS.ReadStream, opts: { noColor: boolean; onQuit: () => void }): Splash {
   let nav = initialNav();
   let build: ScreenBuilder | null = null;
