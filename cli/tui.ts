@@ -61,6 +61,26 @@ function onTerminalSignals(restore: () => void): () => void {
   return () => handlers.forEach((off) => off());
 }
 
+/**
+ * The terminal for Ink, its first write starting with clearing the screen: clearing before render()
+ * would leave the screen blank while Ink lays out its first frame (~0.1 s, more on a busy machine).
+ */
+function clearedOnFirstWrite(out: NodeJS.WriteStream): NodeJS.WriteStream {
+  let first = true;
+  const write = (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
+    first = false;
+    const data = typeof chunk === 'string' ? `\x1b[H\x1b[2J${chunk}` : Buffer.concat([Buffer.from('\x1b[H\x1b[2J'), chunk]);
+    return (out.write as (...a: unknown[]) => boolean)(data, ...rest);
+  };
+  return new Proxy(out, {
+    get(target, prop) {
+      if (prop === 'write' && first) return write;
+      const v: unknown = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}
+
 export async function runTui(files: string[], opts: TuiOptions): Promise<void> {
   const stdinTrace = files.includes('-');
   const follow = Boolean(opts.follow) || (stdinTrace && files.length === 1);
@@ -105,20 +125,29 @@ export async function runTui(files: string[], opts: TuiOptions): Promise<void> {
   };
   const unhook = onTerminalSignals(restore);
   try {
-    // ink, React and the pages take ~0.5 s to load (2-3 s on a busy machine): only the TUI pays for
-    // them, not analyze or the other commands. Meanwhile the read runs and the splash shows it.
+    // Ink and React take ~0.6 s of CPU to load (2-3 s on a busy machine): only the TUI pays for
+    // them, not analyze or the other commands, and only once the report is there, so they take no
+    // CPU from the read. Until then the splash draws the screens (the pages are light) and takes the keys.
+    let quitted = false;
     let quit = (): void => {};
-    const quitEarly = new Promise<null>((resolve) => (quit = () => resolve(null)));
+    const quitEarly = new Promise<null>((resolve) => (quit = () => ((quitted = true), resolve(null))));
     const splash = fullScreen && !follow ? showSplash(model, out, keys, { noColor: colorsOff(), onQuit: quit }) : null;
-    const loaded = await Promise.race([Promise.all([import('ink'), import('react'), import('./tui/app.js')]), quitEarly]);
-    splash?.stop();
-    if (!loaded) return;
-    const [{ render }, { createElement }, { App }] = loaded;
-    // Ink draws from the cursor: start it on a clean screen where the splash was.
-    if (splash) out.write('\x1b[H\x1b[2J');
-    const app = render(createElement(App, { model, noColor: colorsOff() }), { stdin: keys, exitOnCtrlC: true, patchConsole: false });
-    ink = app;
-    await app.waitUntilExit();
+    if (splash) {
+      void import('./tui/layout.js').then(({ buildScreen }) => splash.useScreens((nav, w, h) => buildScreen(model, nav, w, h)));
+      await Promise.race([model.settled, quitEarly]);
+    }
+    const loaded = quitted ? null : await Promise.race([Promise.all([import('ink'), import('react'), import('./tui/app.js')]), quitEarly]);
+    const hand = loaded && splash ? splash.handover() : null;
+    if (!loaded) splash?.stop();
+    if (loaded) {
+      const [{ render }, { createElement }, { App }] = loaded;
+      // Ink draws from the cursor, on a clean screen where the splash was.
+      const stdout = splash ? clearedOnFirstWrite(out) : out;
+      const app = render(createElement(App, { model, noColor: colorsOff(), initial: hand?.nav }), { stdout, stdin: keys, exitOnCtrlC: true, patchConsole: false });
+      hand?.release();
+      ink = app;
+      await app.waitUntilExit();
+    }
   } finally {
     unhook();
     restore();

@@ -3,7 +3,7 @@
 // them to the terminal: size and resize, redraw on model changes, NO_COLOR.
 import { Box, type Key, Text, useApp, useInput, useStdout } from 'ink';
 import { useEffect, useReducer, useRef, useState } from 'react';
-import { applyAction, initialNav, keyToAction, NO_KEY, type NavState } from './keys.js';
+import { applyAction, initialNav, keyOf, keyToAction, type NavState } from './keys.js';
 import { buildScreen } from './layout.js';
 import type { TuiModel } from './model.js';
 import type { Line } from './text.js';
@@ -48,11 +48,6 @@ function useTerminalSize(fixed: { width?: number; height?: number }): { width: n
   return { width: fixed.width ?? size.width, height: fixed.height ?? size.height };
 }
 
-
-/** The key one character of a pasted chunk stands for. */
-function keyOf(ch: string): Key {
-  return { ...NO_KEY, return: ch === '\r' || ch === '\n', tab: ch === '\t', backspace: ch === '\x7f' || ch === '\b', shift: ch >= 'A' && ch <= 'Z' };
-}
 
 export function App({ model, width, height, noColor = false, initial, onQuit }: AppProps) {
   const { exit } = useApp();

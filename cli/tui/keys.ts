@@ -92,6 +92,63 @@ export interface PageInfo {
   filterOnSubmit: boolean;
 }
 
+/** The key one character stands for (a pasted chunk, or raw input read before Ink has loaded). */
+export function keyOf(ch: string): Key {
+  return { ...NO_KEY, return: ch === '\r' || ch === '\n', tab: ch === '\t', backspace: ch === '\x7f' || ch === '\b', shift: ch >= 'A' && ch <= 'Z' };
+}
+
+/** Escape sequences of the keys the TUI uses, as terminals send them (xterm, VT220, tmux). */
+const SEQUENCES: Record<string, Partial<Key>> = {
+  '[A': { upArrow: true },
+  '[B': { downArrow: true },
+  '[C': { rightArrow: true },
+  '[D': { leftArrow: true },
+  OA: { upArrow: true },
+  OB: { downArrow: true },
+  OC: { rightArrow: true },
+  OD: { leftArrow: true },
+  '[H': { home: true },
+  '[F': { end: true },
+  OH: { home: true },
+  OF: { end: true },
+  '[1~': { home: true },
+  '[4~': { end: true },
+  '[5~': { pageUp: true },
+  '[6~': { pageDown: true },
+  '[3~': { delete: true },
+  '[Z': { tab: true, shift: true },
+};
+
+/**
+ * Raw terminal input as (input, key) pairs, the way Ink's useInput gives them: the splash
+ * (splash.ts) takes keys with this before Ink has loaded. Unknown sequences are dropped.
+ */
+export function parseKeys(chunk: string): Array<[string, Key]> {
+  const out: Array<[string, Key]> = [];
+  let i = 0;
+  while (i < chunk.length) {
+    const ch = chunk[i];
+    if (ch === '\x1b') {
+      const m = /^\x1b(\[[0-9;]*[A-Za-z~]|O[A-Z])/.exec(chunk.slice(i));
+      if (!m) {
+        out.push(['', { ...NO_KEY, escape: true, meta: true }]);
+        i++;
+        continue;
+      }
+      const k = SEQUENCES[m[1]];
+      if (k) out.push(['', { ...NO_KEY, ...k }]);
+      i += m[0].length;
+      continue;
+    }
+    const code = ch.charCodeAt(0);
+    // Ctrl+letter arrives as 1-26 (but Tab, Enter and Backspace are keys of their own).
+    if (code >= 1 && code <= 26 && ch !== '\t' && ch !== '\r' && ch !== '\n' && ch !== '\b') out.push([String.fromCharCode(code + 96), { ...NO_KEY, ctrl: true }]);
+    else out.push([ch, keyOf(ch)]);
+    i++;
+  }
+  return out;
+}
+
 export function keyToAction(input: string, key: Key, mode: Mode): Action | null {
   if (mode === 'help') return input === 'q' ? { type: 'quit' } : { type: 'help' };
   if (mode === 'filter' || mode === 'jump') {

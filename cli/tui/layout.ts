@@ -160,6 +160,13 @@ export function buildScreen(model: TuiModel, nav: NavState, width: number, heigh
   } else if (model.phase === 'error') {
     body = messageLines([[seg(`luotrace: ${model.error}`, { color: 'red', bold: true })], [seg('')], [seg('press q to quit', { color: 'gray' })]], width, contentHeight);
     titles.push('Error');
+  } else if (!model.report && model.phase === 'loading' && frame.view.kind === 'events') {
+    // The raw lines need no report: the Events screen works while the inputs load.
+    const page = eventsPage({ model, lines: model.lines, width, height: contentHeight, frame }, frame.view);
+    titles.push(page.title);
+    const composed = composePage(page, frame, width, contentHeight);
+    body = composed.lines;
+    info = { ...composed.info, files };
   } else if (!model.report) {
     if (model.phase === 'loading') body = loadingLines(model, width, contentHeight);
     else {
@@ -180,7 +187,7 @@ export function buildScreen(model: TuiModel, nav: NavState, width: number, heigh
     body = composed.lines;
     info = { ...composed.info, files };
   }
-  return { lines: [tabBar(nav, model, width), ...body, statusLine(nav, titles, model.report ? info : null, width)], info };
+  return { lines: [tabBar(nav, model, width), ...body, statusLine(nav, titles, model.report || info !== none ? info : null, width)], info };
 }
 
 function buildTitle(ctx: PageCtx, f: Frame): string {

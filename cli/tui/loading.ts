@@ -2,24 +2,11 @@
 // loads every page: the TUI draws its first frame from here (splash.ts) before Ink, React and the
 // pages have loaded, which takes a second or more on a busy machine.
 import type { ReadProgress } from '../../parsers/index.js';
+import type { KindTally, ModuleRefTally, ReadSoFar } from './load.js';
 import { progressBar } from './charts.js';
 import { type NavState, topFrame } from './keys.js';
 import { fit, fmtBytes, fmtCount, type Line, padEnd, seg, shortFile } from './text.js';
 import { SCREEN_TITLES, SCREENS } from './views.js';
-
-/** Events seen so far by kind, while loading: one map increment per event (the analyses' own state cannot be reported mid-read). */
-export class KindTally {
-  readonly counts = new Map<string, number>();
-
-  push(kind: string): void {
-    this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
-  }
-
-  /** The most frequent kinds first (ties by name, so the screen does not flicker). */
-  top(n: number): Array<[string, number]> {
-    return [...this.counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, n);
-  }
-}
 
 /** What the frame and the loading page read from the model (TuiModel has it). */
 export interface LoadingState {
@@ -27,7 +14,8 @@ export interface LoadingState {
   files: string[];
   progress: ReadProgress[];
   live: { ended: boolean; streaming: boolean } | null;
-  tally?: KindTally;
+  /** Events by kind and module references so far (counts of the lines read, not the report). */
+  soFar?: ReadSoFar;
 }
 
 export function tabBar(nav: NavState, model: LoadingState, width: number): Line {
@@ -59,6 +47,9 @@ export function statusLine(nav: NavState, titles: string[], info: { count: numbe
   return fit([seg(padEnd(crumbs, Math.max(0, room)), { bold: true }), seg('  '), seg(right, { color: 'gray' })], width);
 }
 
+/** Rows the events-by-kind panel takes at most when module references are shown below it. */
+const KIND_ROWS = 8;
+
 /** The events so far by kind, as many rows as fit: the part of the analysis that fills in while reading. */
 function tallyLines(tally: KindTally | undefined, rows: number): Line[] {
   if (!tally || tally.counts.size === 0 || rows < 3) return [];
@@ -67,6 +58,18 @@ function tallyLines(tally: KindTally | undefined, rows: number): Line[] {
   const out: Line[] = [[seg('')], [seg('EVENTS BY KIND SO FAR', { bold: true })]];
   for (const [kind, n] of top) {
     out.push([seg(`  ${padEnd(kind, 24)} ${fmtCount(n).padStart(11)}  `), seg(progressBar(20, n / most).replace(/░/g, ' '), { color: 'cyan' })]);
+  }
+  return out;
+}
+
+/** module_get/module_put lines so far per module: what the lines say, before the report pairs them into pins. */
+function refLines(refs: ModuleRefTally | undefined, files: string[], rows: number): Line[] {
+  if (!refs || refs.rows.size === 0 || rows < 4) return [];
+  const several = files.length > 1;
+  const out: Line[] = [[seg('')], [seg(`${padEnd('MODULE REFERENCES SO FAR', 26)} ${'gets'.padStart(9)}  ${'puts'.padStart(9)}  refcnt= now (line)`, { bold: true })]];
+  for (const r of refs.top(rows - 2)) {
+    const name = several ? `${r.module} (file ${r.src + 1})` : r.module;
+    out.push([seg(`  ${padEnd(name, 24)} ${fmtCount(r.gets).padStart(9)}  ${fmtCount(r.puts).padStart(9)}  ${String(r.refcnt).padStart(7)} (${fmtCount(r.line)})`)]);
   }
   return out;
 }
@@ -83,8 +86,15 @@ export function loadingLines(model: LoadingState, width: number, height: number)
     out.push([seg(padEnd(shortFile(f), 30), { bold: true }), seg(` ${progressBar(20, frac)} `, { color: 'cyan' }), seg(pct)]);
     out.push([seg(`  ${detail}`, { color: 'gray' })]);
   });
-  out.push([seg('')], [seg(`${fmtCount(events)} events so far; the screens open when the analysis is done (bytes are counted as stored: compressed for .gz)`, { color: 'gray' })]);
-  out.push(...tallyLines(model.tally, height - out.length));
+  out.push(
+    [seg('')],
+    [seg(`${fmtCount(events)} events so far (bytes are counted as stored: compressed for .gz)`, { color: 'gray' })],
+    [seg('5 Events shows the raw lines now; the other screens open when the analysis is done', { color: 'gray' })],
+  );
+  const left = height - out.length;
+  const withRefs = (model.soFar?.refs.rows.size ?? 0) > 0;
+  out.push(...tallyLines(model.soFar?.tally, withRefs ? Math.min(left - 4, KIND_ROWS + 2) : left));
+  out.push(...refLines(model.soFar?.refs, model.files, height - out.length));
   while (out.length < height) out.push([seg('')]);
   return out.slice(0, height).map((l) => fit(l, width));
 }

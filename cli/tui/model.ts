@@ -3,12 +3,10 @@
 // the report up to date. Screens subscribe and redraw on change.
 import type { Readable } from 'node:stream';
 import type { AnalyzeReport } from '../../analyses/report.js';
-import type { TraceEvent } from '../../parsers/event.js';
 import { InputError, type ReadProgress } from '../../parsers/index.js';
 import { type AnalysisOptions, createAnalysis, parseFormat } from '../../analyses/pipeline.js';
-import { readTracesOn, resolveThreads } from '../../parsers/threaded.js';
 import { LiveSource } from './follow.js';
-import { KindTally } from './loading.js';
+import { loadReport, ReadSoFar } from './load.js';
 import { FileLineStore, type LineStore, RingLineStore, type SearchUpdate } from './lines.js';
 import { type LineRef, lineReferences } from './relations.js';
 import { RefcountSeries } from '../../analyses/luo/refcount-series.js';
@@ -31,14 +29,15 @@ export class TuiModel {
   error: string | null = null;
   /** What went wrong, to rethrow once the screen is closed (the CLI then prints it and exits 2). */
   failure: Error | null = null;
-  /** One entry per input, as far as the reader got. */
-  progress: ReadProgress[] = [];
   live: LiveStatus | null = null;
   readonly series = new RefcountSeries();
-  /** Events by kind while loading (the loading page shows them). */
-  readonly tally = new KindTally();
+  /** How far the read got, events by kind and module references so far (the loading page shows them). */
+  readonly soFar = new ReadSoFar();
   version = 0;
   private readonly listeners = new Set<() => void>();
+  /** Resolves when the loading ends (a report, or an error); cli/tui.ts loads Ink then. */
+  readonly settled: Promise<void>;
+  private settle: () => void = () => {};
   private refsCache: { report: AnalyzeReport; refs: Map<string, LineRef[]> } | null = null;
   private stopFns: Array<() => void> = [];
   private searchState: { file: string; needle: string; result: SearchUpdate; cancel: () => void } | null = null;
@@ -46,7 +45,9 @@ export class TuiModel {
   constructor(
     readonly files: string[],
     readonly lines: LineStore,
-  ) {}
+  ) {
+    this.settled = new Promise((resolve) => (this.settle = resolve));
+  }
 
   /** A model over a report that is already there (tests, and `luotrace tui` on a report in memory). */
   static ready(report: AnalyzeReport, lines?: LineStore, series?: (s: RefcountSeries) => void): TuiModel {
@@ -60,6 +61,11 @@ export class TuiModel {
     return m;
   }
 
+  /** One entry per input, as far as the reader got. */
+  get progress(): ReadProgress[] {
+    return this.soFar.progress;
+  }
+
   subscribe(fn: () => void): () => void {
     this.listeners.add(fn);
     const off = this.lines.subscribe(fn);
@@ -70,6 +76,7 @@ export class TuiModel {
   }
 
   changed(): void {
+    if (this.phase !== 'loading') this.settle();
     this.version++;
     for (const fn of [...this.listeners]) fn();
   }
@@ -123,12 +130,14 @@ class LoadCancelled extends Error {}
 
 /**
  * Read the files in the background; the model says how far it got (bytes, lines, events, events by
- * kind) and then holds the report. The report is the one `analyze` gives: the analyses' finish()
- * closes what is still open, so no report is taken before the end of the input.
+ * kind, module references) and then holds the report. The read and the analyses run on this thread,
+ * as in `analyze` (the parse on a second one with --threads 2): the report is the one `analyze`
+ * gives, and the analyses' finish() closes what is still open (holds, waits, phases), so no report
+ * is taken before the end of the input; meanwhile the Events screen shows the lines read so far.
  */
 export function loadFiles(files: string[], opts: AnalysisOptions): TuiModel {
-  const knownLines = new Map<string, number>();
-  const model = new TuiModel(files, new FileLineStore((f) => knownLines.get(f) ?? null));
+  const known = new Map<string, number>();
+  const model: TuiModel = new TuiModel(files, new FileLineStore((f) => known.get(f) ?? model.progress[files.indexOf(f)]?.lines ?? null));
   let lastEmit = 0;
   let lastYield = Date.now();
   let stopped = false;
@@ -138,7 +147,7 @@ export function loadFiles(files: string[], opts: AnalysisOptions): TuiModel {
     abort.abort(new LoadCancelled());
   });
   // One thread: buffered chunks are parsed back to back; a macrotask now and then lets keys and
-  // redraws through (~1 per 50 ms, a cost well below 1 %). With the worker, each batch is a message.
+  // redraws through (~1 per 50 ms, a cost well below 1 %). With the parse worker, each batch is a message.
   const pause = (): Promise<void> | null => {
     if (stopped) return Promise.reject(new LoadCancelled());
     if (Date.now() - lastYield < YIELD_MS) return null;
@@ -149,37 +158,18 @@ export function loadFiles(files: string[], opts: AnalysisOptions): TuiModel {
       }),
     );
   };
+  const onProgress = (p: ReadProgress): void => {
+    const now = Date.now();
+    // Redraw four times a second: a frame costs milliseconds, the parse must not wait for the screen.
+    if (p.done || now - lastEmit > REDRAW_MS) {
+      lastEmit = now;
+      model.changed();
+    }
+  };
   const run = async () => {
-    const pipeline = await createAnalysis(opts);
-    const threads = resolveThreads(opts.threads ?? 'auto', files);
-    const push = (ev: TraceEvent) => {
-      // After a quit the rest of a chunk or batch is dropped; pause() (one thread) or the abort
-      // signal (the worker) ends the read.
-      if (stopped) return;
-      pipeline.push(ev);
-      model.series.push(ev);
-      model.tally.push(ev.kind);
-    };
-    const onProgress = (p: ReadProgress): void => {
-      model.progress[p.src] = p;
-      const now = Date.now();
-      // Redraw four times a second: an Ink frame costs milliseconds, the parse must not wait for the screen.
-      if (p.done || now - lastEmit > REDRAW_MS) {
-        lastEmit = now;
-        model.changed();
-      }
-    };
-    // Big inputs are read on a worker thread (as analyze does), the analyses running here.
-    const read = await readTracesOn(threads, files, push, {
-      format: parseFormat(opts.format),
-      onSourceStart: (_src, _file, format) => pipeline.sourceFormat(format),
-      onProgress,
-      pause,
-      signal: abort.signal,
-    });
-    pipeline.flush();
-    for (const s of read.sources) knownLines.set(s.file, s.lines);
-    model.report = pipeline.report(read);
+    const r = await loadReport(files, opts, { soFar: model.soFar, series: model.series, onProgress, pause, signal: abort.signal, stopped: () => stopped });
+    for (const [f, n] of r.lines) known.set(f, n);
+    model.report = r.report;
     model.phase = 'ready';
     model.changed();
   };

@@ -4,12 +4,15 @@
 // screen; resize; q. Each screen's text is compared with the dump committed in samples/tui/
 // (LUOTRACE_UPDATE_SAMPLES=1 rewrites the dumps instead; see samples/tui/README.md).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers.js';
 import { CLI } from '../cli/run.js';
 import { CAPTURES } from './helpers.js';
+import { repeatCapture } from '../bench/repeat-real.js';
 
 const SOCKET = `luotrace-e2e-${process.pid}`;
 const UPDATE = process.env.LUOTRACE_UPDATE_SAMPLES === '1';
@@ -62,10 +65,21 @@ async function keys(name: string, ...ks: string[]): Promise<void> {
   }
 }
 
-function start(name: string, files: string[], extraEnv: string[] = []): void {
+function start(name: string, files: string[], extraEnv: string[] = [], size: [number, number] = [80, 24]): void {
   const quoted = files.map((f) => `'${f}'`).join(' ');
   const envArgs = extraEnv.flatMap((e) => ['-e', e]);
-  tmux('new-session', '-d', '-s', name, '-x', '80', '-y', '24', ...envArgs, '-c', ROOT, `node '${CLI}' ${quoted}; echo "luotrace exited: $?"; sleep 600`);
+  tmux('new-session', '-d', '-s', name, '-x', String(size[0]), '-y', String(size[1]), ...envArgs, '-c', ROOT, `node '${CLI}' ${quoted}; echo "luotrace exited: $?"; sleep 600`);
+}
+
+/** Poll (without waiting for the screen to settle: while loading it changes four times a second). */
+async function poll(name: string, what: (screen: string) => boolean, label: string): Promise<string> {
+  const startAt = Date.now();
+  for (;;) {
+    const now = capture(name);
+    if (what(now)) return now;
+    if (Date.now() - startAt > WAIT_MS) throw new Error(`timed out waiting for ${label}; screen:\n${now}`);
+    await sleep(50);
+  }
 }
 
 /** SGR sequences that set a foreground color (tmux re-encodes what the program wrote). */
@@ -235,4 +249,55 @@ describe('luotrace in a terminal (tmux 80x24), real captures', () => {
     await keys(t, 'q');
     await settle(t, 'luotrace exited: 0');
   }, 600_000);
+});
+
+describe('luotrace in a terminal (tmux 100x30), a big input (issue 17)', () => {
+  let dir = '';
+  let big = '';
+  beforeAll(() => {
+    // 3 copies of the contention capture with shifted timestamps (test/bench/repeat-real.ts), gzipped: ~33 MB of text.
+    dir = mkdtempSync(join(tmpdir(), 'luotrace-e2e-big-'));
+    big = join(dir, 'contention.repeated.txt.gz');
+    const text = gunzipSync(readFileSync(CAPTURES.contention[0])).toString('latin1');
+    const parts: string[] = [];
+    repeatCapture(text, 3 * text.length - 1, (x) => parts.push(x));
+    writeFileSync(big, gzipSync(Buffer.from(parts.join(''), 'latin1'), { level: 6 }));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('fills in while reading (progress, events by kind, module references; the Events screen at once), then the report', async () => {
+    const t = 'big';
+    start(t, [big], [], [100, 30]);
+    const loading = (x: string) => /^ 1 Overview .* loading$/m.test(x);
+    let s = await poll(t, (x) => loading(x) && x.includes('MODULE REFERENCES SO FAR'), 'module references while loading');
+    expect(s).toMatch(/luotrace-e2e-big-.* +[█░]{20} +\d+%/);
+    expect(s).toMatch(/EVENTS BY KIND SO FAR\n  kprobe +[\d,]+/);
+    expect(s).toMatch(/  luo_demo +[\d,]+ +[\d,]+ +\d+ \([\d,]+\)/);
+    // The raw lines need no report: Events while the read goes on.
+    await keys(t, '5');
+    s = await poll(t, (x) => x.includes('# tracer: nop') || !loading(x), 'the Events screen');
+    expect(s).toMatch(/^ 1 Overview .* loading$/m);
+    expect(s).toMatch(/file 1\/1 \S*contention\.repeated\.txt\.gz +[\d,]+ lines/);
+    expect(s).toMatch(/▸ +1│# tracer: nop/);
+    // The report: the tab bar says so, the Events screen counts every line, Overview has the verdicts.
+    s = await settle(t, /^ 1 Overview .* 1 file$/m);
+    expect(s).toContain('303,201 lines');
+    await keys(t, '1');
+    s = await settle(t, 'TIMELINE');
+    expect(s).toMatch(/refcounts-balanced +refcounts add up: luo_demo \d+ gets/);
+    await keys(t, 'q');
+    await settle(t, 'luotrace exited: 0');
+  }, 600_000);
+
+  it('q while reading: the read stops and the process ends at once, exit 0', async () => {
+    const t = 'bigquit';
+    start(t, [big], [], [100, 30]);
+    await poll(t, (x) => x.includes('Reading 1 file') && /\d+,\d{3} events so far/.test(x), 'the read under way');
+    const at = Date.now();
+    await keys(t, 'q');
+    await poll(t, (x) => x.includes('luotrace exited:'), 'the exit');
+    expect(capture(t)).toContain('luotrace exited: 0');
+    // The read of ~33 MB takes seconds; quitting does not wait for it.
+    expect(Date.now() - at).toBeLessThan(3000);
+  }, 300_000);
 });

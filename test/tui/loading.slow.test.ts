@@ -72,14 +72,43 @@ describe('loading a big input', () => {
     await s.waitFor('any key closes this help');
     expect(model.phase).toBe('loading');
     await s.press('x');
+    // Module references so far: what the lines read say, short of the end.
+    await until('module references mid-read', () => model.soFar.refs.rows.size > 0 || model.phase !== 'loading');
+    const refsMid = buildScreen(model, initialNav(), 100, 29).lines.map(lineText).join('\n');
+    expect(model.phase).toBe('loading');
+    expect(refsMid).toMatch(/MODULE REFERENCES SO FAR +gets +puts +refcnt= now \(line\)\n  luo_demo +[\d,]+ +[\d,]+ +\d+ \([\d,]+\)/);
     await until('the report', () => model.phase !== 'loading', 120_000);
     expect(model.error).toBeNull();
+    // At the end the counts so far are the report's: one module in one boot.
+    const row = model.soFar.refs.top(5);
+    expect(row).toHaveLength(1);
+    expect(model.report!.modules.map((m) => [m.name, m.gets, m.puts, m.finalRefcnt])).toEqual([[row[0].module, row[0].gets, row[0].puts, row[0].refcnt]]);
     const final = await s.waitFor('VERDICTS');
     s.quit();
     const today = TuiModel.ready(await runAnalysis([big], {}));
     const ref = screen(today);
     expect(plain(final)).toBe(plain(await ref.waitFor('VERDICTS')));
     ref.quit();
+  }, 180_000);
+
+  it('the Events screen while reading: the lines read so far, before the report', async () => {
+    const model = loadFiles([big], { threads: '1' });
+    try {
+      const s = screen(model);
+      await until('progress mid-read', () => model.phase === 'loading' && (model.progress[0]?.lines ?? 0) > 20_000);
+      await s.press('5');
+      const frame = await s.waitFor(/▸ +1│# tracer: nop/);
+      expect(model.phase).toBe('loading');
+      const shown = Number(/file 1\/1 \S+ +([\d,]+) lines/.exec(frame)?.[1].replace(/,/g, ''));
+      expect(shown).toBeGreaterThan(20_000);
+      expect(shown).toBeLessThan(3 * 101_075);
+      await until('the report', () => model.phase !== 'loading', 120_000);
+      // Still on the Events screen, now with every line counted.
+      await s.waitFor(/file 1\/1 \S+ +303,201 lines/);
+      s.quit();
+    } finally {
+      model.stop();
+    }
   }, 180_000);
 
   it('two threads: keys go through between the worker’s batches, and stop() ends the read at once', async () => {

@@ -7,7 +7,8 @@ import { fmtCount, type Line, sanitize, seg, shortFile, wrap } from '../text.js'
 import type { Page, Row, View, VirtualRows } from '../views.js';
 import { blank, type PageCtx, rawText } from './common.js';
 
-export function eventsPage(ctx: PageCtx, view: Extract<View, { kind: 'events' }>): Page {
+/** Needs no report: while the inputs load, it shows the lines read so far (no line is cited yet). */
+export function eventsPage(ctx: Omit<PageCtx, 'report'>, view: Extract<View, { kind: 'events' }>): Page {
   const files = ctx.model.files;
   const file = view.file ?? files[0];
   const store = ctx.lines;
