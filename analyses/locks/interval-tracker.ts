@@ -53,6 +53,7 @@ import {
   isOwnerCandidate,
   leave,
   newHold,
+  newWait,
   removeAt,
   removeLast,
   type TaskContext,
@@ -80,6 +81,8 @@ export class LockIntervalTracker {
   /** The one HoldInterval (and its `outer`) handed to a sink that reads holds during the call only (IntervalSink.holdsOnce). */
   private readonly scratchHold: HoldInterval;
   private readonly scratchOuter: { lock: LockInstance; shared: boolean };
+  /** The one WaitInterval handed to a sink that reads waits during the call only (IntervalSink.waitsOnce). */
+  private readonly scratchWait: WaitInterval;
   private readonly scratchCall: { op: 'call'; func: string; fn: LockFunction; addr: string | null; sym: null; caller: null } = { op: 'call', func: '', fn: LOCK_FUNCTIONS.mutex_lock, addr: null, sym: null, caller: null };
 
   constructor(
@@ -91,6 +94,7 @@ export class LockIntervalTracker {
   ) {
     this.scratchHold = newHold(new LockInstance(-1, -1));
     this.scratchOuter = { lock: this.scratchHold.lock, shared: false };
+    this.scratchWait = newWait(this.scratchHold.lock);
     // Past the lock cap, the locks the verdicts need still get their own rows: LUO locks by name
     // or symbol, and whatever a task takes inside a LUO call.
     this.locks = new LockAliases(lim, (src, pid, name, ns, key) => {
@@ -354,7 +358,7 @@ export class LockIntervalTracker {
     }
     if (a) this.release(a, time, line);
     else this.orphanRelease(t, inst, op.fn.type === 'rwsem' ? op.fn.shared : false, time, line);
-    t.pendingUnlock = { inst };
+    t.pendingUnlock = inst;
   }
 
   private downgrade(t: TaskState, op: Extract<LockOp, { op: 'call' }>, time: number, line: number): void {
@@ -438,8 +442,8 @@ export class LockIntervalTracker {
   private lockdepRelease(t: TaskState, key: string, name: string, time: number, line: number): void {
     const internal = isInternalLockName(name);
     const u = t.pendingUnlock;
-    if (!internal && u && this.isTwin(u.inst, key, name, t)) {
-      const ur = u.inst.root();
+    if (!internal && u && this.isTwin(u, key, name, t)) {
+      const ur = u.root();
       ur.name ??= name;
       this.locks.bindAlias(ur, 'd', key);
       ur.evidence |= EV_LOCKDEP;
@@ -715,27 +719,27 @@ export class LockIntervalTracker {
     const a = w.acq;
     let incomplete: IncompleteReason | null = w.gapCrossed ? 'lost-events' : w.end === null ? 'trace-end' : w.truncated ? 'trace-start' : null;
     if (incomplete === null && (w.end as number) < w.begin) incomplete = 'out-of-order';
-    this.sink.wait({
-      lock: inst,
-      shared: a.shared,
-      src: a.task.src,
-      pid: a.task.pid,
-      comm: a.task.comm,
-      begin: w.begin,
-      end: w.end,
-      incomplete,
-      ret: w.ret,
-      begins: w.begins,
-      slept: w.slept,
-      ctx: w.ctx,
-      caller: a.caller,
-      owners: w.owners,
-      ownersTotal: w.ownersTotal,
-      acquiring: w.acquiring,
-      wokenBy,
-      bound: (a.via & (EV_PROBE | EV_LOCKDEP)) !== 0,
-      line,
-    });
+    const iv = this.sink.waitsOnce ? this.scratchWait : newWait(inst);
+    iv.lock = inst;
+    iv.shared = a.shared;
+    iv.src = a.task.src;
+    iv.pid = a.task.pid;
+    iv.comm = a.task.comm;
+    iv.begin = w.begin;
+    iv.end = w.end;
+    iv.incomplete = incomplete;
+    iv.ret = w.ret;
+    iv.begins = w.begins;
+    iv.slept = w.slept;
+    iv.ctx = w.ctx;
+    iv.caller = a.caller;
+    iv.owners = w.owners;
+    iv.ownersTotal = w.ownersTotal;
+    iv.acquiring = w.acquiring;
+    iv.wokenBy = wokenBy;
+    iv.bound = (a.via & (EV_PROBE | EV_LOCKDEP)) !== 0;
+    iv.line = line;
+    this.sink.wait(iv);
   }
 
   private emitHold(a: Acquisition, line: number): void {

@@ -200,11 +200,14 @@ export interface HoldInterval {
 }
 
 export interface IntervalSink {
+  /** A finished wait; with `waitsOnce`, read during the call only (the tracker fills the same object every time). */
   wait(w: WaitInterval): void;
   /** A finished acquisition; with `holdsOnce`, read during the call only (the tracker fills the same object every time). */
   hold(h: HoldInterval): void;
   /** The sink keeps nothing of a HoldInterval past the call: one object serves every hold (no allocation per hold). */
   readonly holdsOnce?: boolean;
+  /** The sink keeps nothing of a WaitInterval past the call (it copies what it keeps): one object serves every wait. */
+  readonly waitsOnce?: boolean;
 }
 
 export interface TaskState {
@@ -216,7 +219,8 @@ export interface TaskState {
   waits: WaitEpisode[];
   fresh: Acquisition | null;
   pendingCall: Acquisition | null;
-  pendingUnlock: { inst: LockInstance } | null;
+  /** The lock of the task's last unlock call, for the lockdep release that may follow it (its twin). */
+  pendingUnlock: LockInstance | null;
   /** Last lock record opened, for a `<stack trace>` that follows it. */
   lastOpened: Acquisition | null;
   lastGapSeq: number;
@@ -274,6 +278,31 @@ export function newHold(lock: LockInstance): HoldInterval {
     caller: null,
     depth: 0,
     outer: null,
+    line: 0,
+  };
+}
+
+/** A WaitInterval to be filled in (the tracker's reused one). */
+export function newWait(lock: LockInstance): WaitInterval {
+  return {
+    lock,
+    shared: false,
+    src: 0,
+    pid: null,
+    comm: null,
+    begin: null,
+    end: null,
+    incomplete: null,
+    ret: null,
+    begins: 0,
+    slept: false,
+    ctx: { func: null, phase: null, session: null, syscall: null, after: null },
+    caller: null,
+    owners: [],
+    ownersTotal: 0,
+    acquiring: 0,
+    wokenBy: null,
+    bound: false,
     line: 0,
   };
 }

@@ -95,8 +95,9 @@ export function createLockAnalysis(opts: LockOptions = {}): LockAnalysis {
         opts.onInterval?.({ hold: iv });
         if (inScope(iv.pid, iv.start, iv.end)) stats.addHold(iv);
       },
-      // The statistics keep nothing of a hold; a listener may.
+      // The statistics keep nothing of a hold, the stall view copies the waits it keeps; a listener may keep them.
       holdsOnce: opts.onInterval === undefined,
+      waitsOnce: opts.onInterval === undefined,
     },
     contexts.context,
     opts.limits,
