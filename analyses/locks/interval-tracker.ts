@@ -87,7 +87,8 @@ export class LockIntervalTracker {
 
   constructor(
     private readonly sink: IntervalSink,
-    private readonly context: (src: number, pid: number | null) => TaskContext = () => this.emptyCtx,
+    /** The context of a task now; may answer `prev` (its previous one) when nothing changed. */
+    private readonly context: (src: number, pid: number | null, prev: TaskContext | null) => TaskContext = () => this.emptyCtx,
     lim: TableLimits = LOCK_LIMITS,
     /** The kallsyms symbol of a raw address (--kallsyms), asked only past the lock cap. */
     symbolOf: (addr: string) => string | null = () => null,
@@ -100,7 +101,7 @@ export class LockIntervalTracker {
     this.locks = new LockAliases(lim, (src, pid, name, ns, key) => {
       if (name !== null && isLuoLockName(name)) return true;
       const sym = ns === 'a' ? symbolOf(key) : null;
-      return (sym !== null && isLuoLockName(sym)) || this.context(src, pid).func !== null;
+      return (sym !== null && isLuoLockName(sym)) || this.context(src, pid, null).func !== null;
     });
   }
 
@@ -156,7 +157,7 @@ export class LockIntervalTracker {
   /** The context of a task now: asked from `context` once per epoch (an object shared by the intervals opened meanwhile). */
   private contextOf(t: TaskState): TaskContext {
     if (t.ctxEpoch !== this.epoch || t.ctx === null) {
-      t.ctx = this.context(t.src, t.pid);
+      t.ctx = this.context(t.src, t.pid, t.ctx);
       t.ctxEpoch = this.epoch;
     }
     return t.ctx;

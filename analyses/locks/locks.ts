@@ -137,7 +137,9 @@ export function createLockAnalysis(opts: LockOptions = {}): LockAnalysis {
         case 'funcgraph_entry':
         case 'funcgraph_exit':
         case 'funcgraph_leaf':
-          stalls.trackPhase(ev);
+          // A task's open calls change only with a call edge of its own (LuoCallTracker.push, fed
+          // this event first): without one, its outermost call is the one trackPhase saw last.
+          if (calls !== null && calls.lastEdge !== null) stalls.trackPhase(ev);
           break;
         default:
           break;
