@@ -54,6 +54,7 @@ import {
   leave,
   newHold,
   newWait,
+  NO_OWNERS,
   removeAt,
   removeLast,
   type TaskContext,
@@ -542,7 +543,9 @@ export class LockIntervalTracker {
     const holders = w.acq.inst.root().holders;
     let candidates = 0;
     let first: Acquisition | null = null;
-    for (const h of holders) {
+    // Indexed loops: no iterator per wait.
+    for (let i = 0; i < holders.length; i++) {
+      const h = holders[i];
       if (!isOwnerCandidate(h, t)) continue;
       candidates++;
       if (!h.shared && (first === null || (h.acquired ?? -Infinity) < (first.acquired ?? -Infinity))) first = h;
@@ -553,12 +556,13 @@ export class LockIntervalTracker {
       return;
     }
     w.acquiring = 0;
-    for (const h of holders) if (isOwnerCandidate(h, t)) this.addOwner(w, h);
+    for (let i = 0; i < holders.length; i++) if (isOwnerCandidate(holders[i], t)) this.addOwner(w, holders[i]);
   }
 
   private addOwner(w: WaitEpisode, h: Acquisition): void {
     w.ownersTotal++;
     if (w.owners.length < 8) {
+      if (w.owners === NO_OWNERS) w.owners = [];
       w.owners.push({ pid: h.task.pid, comm: h.task.comm, shared: h.shared, since: h.acquired, ctx: this.contextOf(h.task) });
     }
   }

@@ -88,6 +88,9 @@ export interface OwnerInfo {
   ctx: TaskContext;
 }
 
+/** The owners of a wait that has none: one frozen array (adding to it would throw; addOwner replaces it first). */
+export const NO_OWNERS = Object.freeze([]) as unknown as OwnerInfo[];
+
 /** One acquisition attempt of one lock by one task. */
 export class Acquisition {
   attempt: number | null;
@@ -131,7 +134,8 @@ export class WaitEpisode {
   gapCrossed = false;
   /** Its first begin is missing (see contentionBegin): the wait's start is unknown. */
   truncated = false;
-  owners: OwnerInfo[] = [];
+  /** NO_OWNERS until one is added (most waits have none): no array per wait. */
+  owners: OwnerInfo[] = NO_OWNERS;
   ownersTotal = 0;
   /** Other tasks that had called the lock function but could not be holding it yet. */
   acquiring = 0;

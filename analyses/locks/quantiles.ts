@@ -52,6 +52,8 @@ export function nearestRank(q: number, n: number): number {
 /** floor(log2(v)) for v >= 1, exact at powers of two. */
 export function log2Floor(v: number): number {
   if (v < 4294967296) return 31 - Math.clz32(v);
+  // v = hi·2^32 + lo: floor(log2(v)) = 32 + floor(log2(hi)) (hi = floor(v / 2^32) is exact), no logarithm.
+  if (v < 18446744073709551616) return 63 - Math.clz32(Math.floor(v / 4294967296));
   let k = Math.floor(Math.log2(v));
   if (2 ** k > v) k--;
   else if (2 ** (k + 1) <= v) k++;

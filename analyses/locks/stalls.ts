@@ -95,7 +95,8 @@ export function isLuoLockNow(inst: LockInstance): boolean {
  */
 export function isLuoWait(iv: WaitInterval): boolean {
   if (inLuoCall(iv.ctx)) return true;
-  for (const o of iv.owners) if (inLuoCall(o.ctx)) return true;
+  const owners = iv.owners;
+  for (let i = 0; i < owners.length; i++) if (inLuoCall(owners[i].ctx)) return true;
   return isLuoLockNow(iv.lock);
 }
 
