@@ -53,6 +53,8 @@ import {
   isOwnerCandidate,
   leave,
   newHold,
+  newWait,
+  NO_OWNERS,
   removeAt,
   removeLast,
   type TaskContext,
@@ -80,23 +82,27 @@ export class LockIntervalTracker {
   /** The one HoldInterval (and its `outer`) handed to a sink that reads holds during the call only (IntervalSink.holdsOnce). */
   private readonly scratchHold: HoldInterval;
   private readonly scratchOuter: { lock: LockInstance; shared: boolean };
+  /** The one WaitInterval handed to a sink that reads waits during the call only (IntervalSink.waitsOnce). */
+  private readonly scratchWait: WaitInterval;
   private readonly scratchCall: { op: 'call'; func: string; fn: LockFunction; addr: string | null; sym: null; caller: null } = { op: 'call', func: '', fn: LOCK_FUNCTIONS.mutex_lock, addr: null, sym: null, caller: null };
 
   constructor(
     private readonly sink: IntervalSink,
-    private readonly context: (src: number, pid: number | null) => TaskContext = () => this.emptyCtx,
+    /** The context of a task now; may answer `prev` (its previous one) when nothing changed. */
+    private readonly context: (src: number, pid: number | null, prev: TaskContext | null) => TaskContext = () => this.emptyCtx,
     lim: TableLimits = LOCK_LIMITS,
     /** The kallsyms symbol of a raw address (--kallsyms), asked only past the lock cap. */
     symbolOf: (addr: string) => string | null = () => null,
   ) {
     this.scratchHold = newHold(new LockInstance(-1, -1));
     this.scratchOuter = { lock: this.scratchHold.lock, shared: false };
+    this.scratchWait = newWait(this.scratchHold.lock);
     // Past the lock cap, the locks the verdicts need still get their own rows: LUO locks by name
     // or symbol, and whatever a task takes inside a LUO call.
     this.locks = new LockAliases(lim, (src, pid, name, ns, key) => {
       if (name !== null && isLuoLockName(name)) return true;
       const sym = ns === 'a' ? symbolOf(key) : null;
-      return (sym !== null && isLuoLockName(sym)) || this.context(src, pid).func !== null;
+      return (sym !== null && isLuoLockName(sym)) || this.context(src, pid, null).func !== null;
     });
   }
 
@@ -152,7 +158,7 @@ export class LockIntervalTracker {
   /** The context of a task now: asked from `context` once per epoch (an object shared by the intervals opened meanwhile). */
   private contextOf(t: TaskState): TaskContext {
     if (t.ctxEpoch !== this.epoch || t.ctx === null) {
-      t.ctx = this.context(t.src, t.pid);
+      t.ctx = this.context(t.src, t.pid, t.ctx);
       t.ctxEpoch = this.epoch;
     }
     return t.ctx;
@@ -354,7 +360,7 @@ export class LockIntervalTracker {
     }
     if (a) this.release(a, time, line);
     else this.orphanRelease(t, inst, op.fn.type === 'rwsem' ? op.fn.shared : false, time, line);
-    t.pendingUnlock = { inst };
+    t.pendingUnlock = inst;
   }
 
   private downgrade(t: TaskState, op: Extract<LockOp, { op: 'call' }>, time: number, line: number): void {
@@ -438,8 +444,8 @@ export class LockIntervalTracker {
   private lockdepRelease(t: TaskState, key: string, name: string, time: number, line: number): void {
     const internal = isInternalLockName(name);
     const u = t.pendingUnlock;
-    if (!internal && u && this.isTwin(u.inst, key, name, t)) {
-      const ur = u.inst.root();
+    if (!internal && u && this.isTwin(u, key, name, t)) {
+      const ur = u.root();
       ur.name ??= name;
       this.locks.bindAlias(ur, 'd', key);
       ur.evidence |= EV_LOCKDEP;
@@ -537,7 +543,9 @@ export class LockIntervalTracker {
     const holders = w.acq.inst.root().holders;
     let candidates = 0;
     let first: Acquisition | null = null;
-    for (const h of holders) {
+    // Indexed loops: no iterator per wait.
+    for (let i = 0; i < holders.length; i++) {
+      const h = holders[i];
       if (!isOwnerCandidate(h, t)) continue;
       candidates++;
       if (!h.shared && (first === null || (h.acquired ?? -Infinity) < (first.acquired ?? -Infinity))) first = h;
@@ -548,12 +556,13 @@ export class LockIntervalTracker {
       return;
     }
     w.acquiring = 0;
-    for (const h of holders) if (isOwnerCandidate(h, t)) this.addOwner(w, h);
+    for (let i = 0; i < holders.length; i++) if (isOwnerCandidate(holders[i], t)) this.addOwner(w, holders[i]);
   }
 
   private addOwner(w: WaitEpisode, h: Acquisition): void {
     w.ownersTotal++;
     if (w.owners.length < 8) {
+      if (w.owners === NO_OWNERS) w.owners = [];
       w.owners.push({ pid: h.task.pid, comm: h.task.comm, shared: h.shared, since: h.acquired, ctx: this.contextOf(h.task) });
     }
   }
@@ -715,27 +724,27 @@ export class LockIntervalTracker {
     const a = w.acq;
     let incomplete: IncompleteReason | null = w.gapCrossed ? 'lost-events' : w.end === null ? 'trace-end' : w.truncated ? 'trace-start' : null;
     if (incomplete === null && (w.end as number) < w.begin) incomplete = 'out-of-order';
-    this.sink.wait({
-      lock: inst,
-      shared: a.shared,
-      src: a.task.src,
-      pid: a.task.pid,
-      comm: a.task.comm,
-      begin: w.begin,
-      end: w.end,
-      incomplete,
-      ret: w.ret,
-      begins: w.begins,
-      slept: w.slept,
-      ctx: w.ctx,
-      caller: a.caller,
-      owners: w.owners,
-      ownersTotal: w.ownersTotal,
-      acquiring: w.acquiring,
-      wokenBy,
-      bound: (a.via & (EV_PROBE | EV_LOCKDEP)) !== 0,
-      line,
-    });
+    const iv = this.sink.waitsOnce ? this.scratchWait : newWait(inst);
+    iv.lock = inst;
+    iv.shared = a.shared;
+    iv.src = a.task.src;
+    iv.pid = a.task.pid;
+    iv.comm = a.task.comm;
+    iv.begin = w.begin;
+    iv.end = w.end;
+    iv.incomplete = incomplete;
+    iv.ret = w.ret;
+    iv.begins = w.begins;
+    iv.slept = w.slept;
+    iv.ctx = w.ctx;
+    iv.caller = a.caller;
+    iv.owners = w.owners;
+    iv.ownersTotal = w.ownersTotal;
+    iv.acquiring = w.acquiring;
+    iv.wokenBy = wokenBy;
+    iv.bound = (a.via & (EV_PROBE | EV_LOCKDEP)) !== 0;
+    iv.line = line;
+    this.sink.wait(iv);
   }
 
   private emitHold(a: Acquisition, line: number): void {

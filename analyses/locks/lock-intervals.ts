@@ -88,6 +88,9 @@ export interface OwnerInfo {
   ctx: TaskContext;
 }
 
+/** The owners of a wait that has none: one frozen array (adding to it would throw; addOwner replaces it first). */
+export const NO_OWNERS = Object.freeze([]) as unknown as OwnerInfo[];
+
 /** One acquisition attempt of one lock by one task. */
 export class Acquisition {
   attempt: number | null;
@@ -131,7 +134,8 @@ export class WaitEpisode {
   gapCrossed = false;
   /** Its first begin is missing (see contentionBegin): the wait's start is unknown. */
   truncated = false;
-  owners: OwnerInfo[] = [];
+  /** NO_OWNERS until one is added (most waits have none): no array per wait. */
+  owners: OwnerInfo[] = NO_OWNERS;
   ownersTotal = 0;
   /** Other tasks that had called the lock function but could not be holding it yet. */
   acquiring = 0;
@@ -200,11 +204,14 @@ export interface HoldInterval {
 }
 
 export interface IntervalSink {
+  /** A finished wait; with `waitsOnce`, read during the call only (the tracker fills the same object every time). */
   wait(w: WaitInterval): void;
   /** A finished acquisition; with `holdsOnce`, read during the call only (the tracker fills the same object every time). */
   hold(h: HoldInterval): void;
   /** The sink keeps nothing of a HoldInterval past the call: one object serves every hold (no allocation per hold). */
   readonly holdsOnce?: boolean;
+  /** The sink keeps nothing of a WaitInterval past the call (it copies what it keeps): one object serves every wait. */
+  readonly waitsOnce?: boolean;
 }
 
 export interface TaskState {
@@ -216,7 +223,8 @@ export interface TaskState {
   waits: WaitEpisode[];
   fresh: Acquisition | null;
   pendingCall: Acquisition | null;
-  pendingUnlock: { inst: LockInstance } | null;
+  /** The lock of the task's last unlock call, for the lockdep release that may follow it (its twin). */
+  pendingUnlock: LockInstance | null;
   /** Last lock record opened, for a `<stack trace>` that follows it. */
   lastOpened: Acquisition | null;
   lastGapSeq: number;
@@ -274,6 +282,31 @@ export function newHold(lock: LockInstance): HoldInterval {
     caller: null,
     depth: 0,
     outer: null,
+    line: 0,
+  };
+}
+
+/** A WaitInterval to be filled in (the tracker's reused one). */
+export function newWait(lock: LockInstance): WaitInterval {
+  return {
+    lock,
+    shared: false,
+    src: 0,
+    pid: null,
+    comm: null,
+    begin: null,
+    end: null,
+    incomplete: null,
+    ret: null,
+    begins: 0,
+    slept: false,
+    ctx: { func: null, phase: null, session: null, syscall: null, after: null },
+    caller: null,
+    owners: [],
+    ownersTotal: 0,
+    acquiring: 0,
+    wokenBy: null,
+    bound: false,
     line: 0,
   };
 }

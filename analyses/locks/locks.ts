@@ -95,8 +95,9 @@ export function createLockAnalysis(opts: LockOptions = {}): LockAnalysis {
         opts.onInterval?.({ hold: iv });
         if (inScope(iv.pid, iv.start, iv.end)) stats.addHold(iv);
       },
-      // The statistics keep nothing of a hold; a listener may.
+      // The statistics keep nothing of a hold, the stall view copies the waits it keeps; a listener may keep them.
       holdsOnce: opts.onInterval === undefined,
+      waitsOnce: opts.onInterval === undefined,
     },
     contexts.context,
     opts.limits,
@@ -136,7 +137,9 @@ export function createLockAnalysis(opts: LockOptions = {}): LockAnalysis {
         case 'funcgraph_entry':
         case 'funcgraph_exit':
         case 'funcgraph_leaf':
-          stalls.trackPhase(ev);
+          // A task's open calls change only with a call edge of its own (LuoCallTracker.push, fed
+          // this event first): without one, its outermost call is the one trackPhase saw last.
+          if (calls !== null && calls.lastEdge !== null) stalls.trackPhase(ev);
           break;
         default:
           break;

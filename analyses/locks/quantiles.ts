@@ -24,6 +24,8 @@ function newSketch(): LogCollapsingLowestDenseDDSketch {
 }
 
 export const EXACT_LIMIT = 2048;
+/** The first room for exact values (most distributions, per caller or phase, hold few). */
+const EXACT_INITIAL = 8;
 export const QUANTILE_RELATIVE_ACCURACY = 0.01;
 const SKETCH_BIN_LIMIT = 2048;
 
@@ -50,6 +52,8 @@ export function nearestRank(q: number, n: number): number {
 /** floor(log2(v)) for v >= 1, exact at powers of two. */
 export function log2Floor(v: number): number {
   if (v < 4294967296) return 31 - Math.clz32(v);
+  // v = hi·2^32 + lo: floor(log2(v)) = 32 + floor(log2(hi)) (hi = floor(v / 2^32) is exact), no logarithm.
+  if (v < 18446744073709551616) return 63 - Math.clz32(Math.floor(v / 4294967296));
   let k = Math.floor(Math.log2(v));
   if (2 ** k > v) k--;
   else if (2 ** (k + 1) <= v) k++;
@@ -146,7 +150,9 @@ export class Distribution {
   total = 0;
   min = Infinity;
   max = -Infinity;
-  private exact: number[] | null = [];
+  /** The exact values while count <= EXACT_LIMIT (the first `exactLength` slots; grown by doubling), else null. */
+  private exact: Float64Array | null = new Float64Array(EXACT_INITIAL);
+  private exactLength = 0;
   private sorted = true;
   private sketch: LogCollapsingLowestDenseDDSketch | null = null;
   /** log2 buckets: index k counts values in [2^k, 2^(k+1)); zeros counted apart. */
@@ -165,18 +171,40 @@ export class Distribution {
       while (this.buckets.length <= k) this.buckets.push(0);
       this.buckets[k]++;
     }
-    if (this.exact) {
-      if (this.exact.length > 0 && v < this.exact[this.exact.length - 1]) this.sorted = false;
-      this.exact.push(v);
-      if (this.exact.length > EXACT_LIMIT) this.toSketch();
+    let ex = this.exact;
+    if (ex !== null) {
+      const n = this.exactLength;
+      if (n > 0 && v < ex[n - 1]) this.sorted = false;
+      if (n === ex.length) ex = this.grow(n + 1);
+      ex[n] = v;
+      this.exactLength = n + 1;
+      if (n + 1 > EXACT_LIMIT) this.toSketch();
     } else acceptInto(this.sketch as LogCollapsingLowestDenseDDSketch, v);
+  }
+
+  /** Room for at least `need` exact values (doubling; at most EXACT_LIMIT + 1, the value that moves them to a sketch). */
+  private grow(need: number): Float64Array {
+    const old = this.exact as Float64Array;
+    let cap = Math.max(old.length * 2, EXACT_INITIAL);
+    while (cap < need) cap *= 2;
+    const ex = new Float64Array(Math.min(cap, Math.max(need, EXACT_LIMIT + 1)));
+    ex.set(old.subarray(0, this.exactLength));
+    this.exact = ex;
+    return ex;
+  }
+
+  /** The exact values, in the order kept (insertion order, or ascending once sorted). */
+  private exactValues(): Float64Array {
+    return (this.exact as Float64Array).subarray(0, this.exactLength);
   }
 
   private toSketch(): void {
     const s = newSketch();
-    for (const x of this.exact ?? []) s.accept(x);
+    const ex = this.exact as Float64Array;
+    for (let i = 0; i < this.exactLength; i++) s.accept(ex[i]);
     this.sketch = s;
     this.exact = null;
+    this.exactLength = 0;
   }
 
   merge(o: Distribution): void {
@@ -188,15 +216,20 @@ export class Distribution {
     this.zeros += o.zeros;
     while (this.buckets.length < o.buckets.length) this.buckets.push(0);
     for (let i = 0; i < o.buckets.length; i++) this.buckets[i] += o.buckets[i];
-    if (this.exact && o.exact && this.exact.length + o.exact.length <= EXACT_LIMIT) {
-      for (const x of o.exact) this.exact.push(x);
+    if (this.exact && o.exact && this.exactLength + o.exactLength <= EXACT_LIMIT) {
+      const n = this.exactLength + o.exactLength;
+      const ex = n > this.exact.length ? this.grow(n) : this.exact;
+      ex.set(o.exactValues(), this.exactLength);
+      this.exactLength = n;
       this.sorted = false;
       return;
     }
     if (this.exact) this.toSketch();
     const mine = this.sketch as LogCollapsingLowestDenseDDSketch;
-    if (o.exact) for (const x of o.exact) mine.accept(x);
-    else mine.merge(o.sketch as LogCollapsingLowestDenseDDSketch);
+    if (o.exact) {
+      const ox = o.exact;
+      for (let i = 0; i < o.exactLength; i++) mine.accept(ox[i]);
+    } else mine.merge(o.sketch as LogCollapsingLowestDenseDDSketch);
   }
 
   get isExact(): boolean {
@@ -209,7 +242,8 @@ export class Distribution {
     const index = nearestRank(q, this.count) - 1;
     if (this.exact) {
       if (!this.sorted) {
-        this.exact.sort((a, b) => a - b);
+        // Ascending by value, as sort((a, b) => a - b) (durations are never NaN; -0 cannot arise from end - begin).
+        this.exactValues().sort();
         this.sorted = true;
       }
       return this.exact[index];
@@ -253,7 +287,7 @@ export class Distribution {
       zeros: this.zeros,
       buckets: [...this.buckets],
     };
-    if (this.exact) return { ...base, exact: [...this.exact].sort((a, b) => a - b), sketch: null };
+    if (this.exact) return { ...base, exact: Array.from(this.exactValues()).sort((a, b) => a - b), sketch: null };
     const sk = this.sketch as LogCollapsingLowestDenseDDSketch;
     const st = sk.store;
     const bins: number[] = [];
@@ -285,8 +319,9 @@ export class Distribution {
     if (s.exact) {
       if (s.exact.length !== s.count) throw new RangeError(`${s.exact.length} exact values, count says ${s.count}`);
       if (s.count > EXACT_LIMIT) throw new RangeError(`${s.count} exact values, more than ${EXACT_LIMIT}`);
-      d.exact = [...s.exact];
-      d.sorted = d.exact.every((v, i, a) => i === 0 || a[i - 1] <= v);
+      d.exact = Float64Array.from(s.exact);
+      d.exactLength = s.exact.length;
+      d.sorted = s.exact.every((v, i, a) => i === 0 || a[i - 1] <= v);
       return d;
     }
     const sk = s.sketch as NonNullable<SerializedDistribution['sketch']>;

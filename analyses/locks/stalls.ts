@@ -66,6 +66,11 @@ export function keepTop<T>(list: T[], item: T, size: (x: T) => number, limit: nu
 
 const waitDuration = (w: PendingWait): number => w.duration;
 
+/** Would keepTop(list, a wait of `duration`, waitDuration, limit) keep it? (Asked first, so that a wait no list keeps is never copied.) */
+function entersTop(list: PendingWait[], duration: number, limit: number): boolean {
+  return list.length < limit || duration > list[list.length - 1].duration;
+}
+
 export function phaseDuration(p: PhaseInstance): number {
   if (p.start === null) return -1;
   return (p.end ?? p.start) - p.start;
@@ -90,7 +95,8 @@ export function isLuoLockNow(inst: LockInstance): boolean {
  */
 export function isLuoWait(iv: WaitInterval): boolean {
   if (inLuoCall(iv.ctx)) return true;
-  for (const o of iv.owners) if (inLuoCall(o.ctx)) return true;
+  const owners = iv.owners;
+  for (let i = 0; i < owners.length; i++) if (inLuoCall(owners[i].ctx)) return true;
   return isLuoLockNow(iv.lock);
 }
 
@@ -124,26 +130,33 @@ export class StallView {
     return this.sessionKeys.size;
   }
 
-  /** A complete wait of `duration`, already counted in the statistics. */
+  /**
+   * A complete wait of `duration`, already counted in the statistics. `iv` may be the tracker's
+   * reused object (IntervalSink.waitsOnce): it is copied, once, only when one of the lists keeps it.
+   */
   addWait(iv: WaitInterval, duration: number): void {
-    const pw: PendingWait = { iv, duration };
+    let pw: PendingWait | null = null;
     const luo = isLuoWait(iv);
-    keepTop(luo ? this.slowest : this.slowestOther, pw, waitDuration, TOP_WAITS);
-    this.addLockWait(pw, luo);
+    const top = luo ? this.slowest : this.slowestOther;
+    if (entersTop(top, duration, TOP_WAITS)) keepTop(top, (pw = { iv: { ...iv }, duration }), waitDuration, TOP_WAITS);
+    pw = this.addLockWait(iv, duration, luo, pw);
     const ph = this.phaseTasks.get(taskKey(iv.src, iv.pid))?.open;
     if (ph && (ph.start === null || (iv.begin as number) >= ph.start)) {
       ph.waitCount++;
       ph.waitTotal += duration;
-      keepTop(ph.waits, pw, waitDuration, TOP_PHASE_WAITS);
+      if (entersTop(ph.waits, duration, TOP_PHASE_WAITS)) keepTop(ph.waits, pw ?? { iv: { ...iv }, duration }, waitDuration, TOP_PHASE_WAITS);
     }
   }
 
-  private addLockWait(pw: PendingWait, luo: boolean): void {
-    let e = this.byLock.get(pw.iv.lock);
-    if (!e) this.byLock.set(pw.iv.lock, (e = { inst: pw.iv.lock, byMode: [[], []], luo }));
+  /** The lock's entry (made for every wait), and its longest waits; returns the kept copy (pw, or the one made here). */
+  private addLockWait(iv: WaitInterval, duration: number, luo: boolean, pw: PendingWait | null): PendingWait | null {
+    let e = this.byLock.get(iv.lock);
+    if (!e) this.byLock.set(iv.lock, (e = { inst: iv.lock, byMode: [[], []], luo }));
     e.luo ||= luo;
-    keepTop(e.byMode[pw.iv.shared ? 1 : 0], pw, waitDuration, TOP_WAITS_PER_LOCK);
+    const list = e.byMode[iv.shared ? 1 : 0];
+    if (entersTop(list, duration, TOP_WAITS_PER_LOCK)) keepTop(list, (pw ??= { iv: { ...iv }, duration }), waitDuration, TOP_WAITS_PER_LOCK);
     if (this.byLock.size > 2 * LOCKS_WITH_WAITS) this.pruneLocks();
+    return pw;
   }
 
   /** Keep LOCKS_WITH_WAITS locks: the LUO-related ones first, then those with the longest waits. */

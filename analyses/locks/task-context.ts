@@ -5,9 +5,14 @@
 import type { TraceEvent } from '../../parsers/event.js';
 import type { LuoCallTracker } from '../stream/luo-calls.js';
 import type { TaskContext } from './lock-intervals.js';
-import { SessionTracker } from '../stream/task-session.js';
+import { type SessionRef, SessionTracker } from '../stream/task-session.js';
 import { type TaskKey, taskKey } from '../stream/task-key.js';
 
+/** The same session: one name (or none), or one file_set binding (a new object each time it is asked). */
+function sameSession(a: SessionRef, b: SessionRef): boolean {
+  if (a === b) return true;
+  return a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && a.fileSet === b.fileSet && a.binding === b.binding;
+}
 
 export class TaskContexts {
   readonly sessions = new SessionTracker();
@@ -17,16 +22,20 @@ export class TaskContexts {
 
   constructor(private readonly calls: LuoCallTracker | null) {}
 
-  /** The context of a task now (an arrow: handed to the interval tracker as a callback). */
-  readonly context = (src: number, pid: number | null): TaskContext => {
+  /**
+   * The context of a task now (an arrow: handed to the interval tracker as a callback); `prev`, the
+   * task's previous context, is answered again when nothing changed (contexts are values, never
+   * mutated or compared by identity): no object per interval while a task stays where it is.
+   */
+  readonly context = (src: number, pid: number | null, prev: TaskContext | null = null): TaskContext => {
     const c = this.calls ? this.calls.innermost(src, pid) : null;
-    return {
-      func: c?.func ?? null,
-      phase: c?.phase ?? null,
-      session: this.sessions.current(src, pid),
-      syscall: this.syscalls.size ? (this.syscalls.get(taskKey(src, pid)) ?? null) : null,
-      after: c === null && this.lastCall.size ? (this.lastCall.get(taskKey(src, pid)) ?? null) : null,
-    };
+    const func = c?.func ?? null;
+    const phase = c?.phase ?? null;
+    const session = this.sessions.current(src, pid);
+    const syscall = this.syscalls.size ? (this.syscalls.get(taskKey(src, pid)) ?? null) : null;
+    const after = c === null && this.lastCall.size ? (this.lastCall.get(taskKey(src, pid)) ?? null) : null;
+    if (prev !== null && prev.func === func && prev.phase === phase && prev.syscall === syscall && prev.after === after && sameSession(prev.session, session)) return prev;
+    return { func, phase, session, syscall, after };
   };
 
   /** The task (by taskKey) left its outermost LUO call `func`. */

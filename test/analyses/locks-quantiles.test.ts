@@ -138,5 +138,11 @@ describe('log2 histogram', () => {
       expect(log2Floor(2 ** k)).toBe(k);
       if (k > 1) expect(log2Floor(2 ** k - 1)).toBe(k - 1);
     }
+    // Above 2^32 (durations over 4.3 s) and 2^64: the largest double below each power, and a fraction above 2^32.
+    for (let k = 33; k < 70; k++) {
+      expect(log2Floor(2 ** k * (1 - 2 ** -53))).toBe(k - 1);
+      expect(log2Floor(2 ** k * (1 + 2 ** -52))).toBe(k);
+    }
+    expect(log2Floor(2 ** 32 + 0.5)).toBe(32);
   });
 });
