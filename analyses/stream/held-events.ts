@@ -3,22 +3,24 @@
 // Unordered formats (bpftrace text/JSON, CSV, perf script) are sorted whole, so a large source holds
 // up to `maxHeld` events at once. As objects a held event costs about 250 bytes (the TraceEvent, its
 // boxed time, the heap's slot record and array entry): 311 MB peak for 100 MB of bpftrace text.
-// CompactEvents keeps the envelope in columns instead (numbers in typed arrays, the four references
-// in plain arrays, about 75 bytes a slot) and rebuilds the object when the event leaves. The strings
-// and the fields object are the parser's own (shared by memo hits), so nothing else is copied.
+// CompactEvents keeps the envelope in columns instead: the integers in a typed array, kind, name and
+// comm as the id of their combination (a trace has few), the time as the slot's sort key, and only
+// the fields object as a reference; the object is rebuilt when the event leaves. The strings and the
+// fields object are the parser's own (shared by memo hits), so nothing else is copied. With the
+// buffer's own columns a held event costs about 65 bytes.
 //
-// The rebuilt object has the envelope every parser builds, in its key order (payloads.ts makeEvent,
+// The rebuilt object has the envelope every parser builds, in its key order (payloads.ts makeEvent;
 // the codec's decoder in parsers/event-codec.ts relies on the same): consumers and JSON output cannot
-// tell it from the original. A value that a column cannot hold exactly (a NaN time, a number that is
-// not a 32-bit integer) keeps its event whole in that slot.
+// tell it from the original. An event whose values a column cannot hold exactly (a number that is
+// not a 32-bit integer, a full envelope table) is kept whole in its slot.
 import type { TraceEvent } from '../../parsers/event.js';
 
 export interface HeldEvents {
   /** Make room for slots [0, capacity). */
   grow(capacity: number): void;
   put(slot: number, ev: TraceEvent): void;
-  /** The event put in `slot`; the slot may then be reused. */
-  take(slot: number): TraceEvent;
+  /** The event put in `slot` with sort key `key` (its time, when it has one); the slot may then be reused. */
+  take(slot: number, key: number): TraceEvent;
   /** Nothing is held: give back what the columns grew to. */
   reset(): void;
 }
@@ -43,81 +45,76 @@ export class PlainEvents implements HeldEvents {
 /** Null in an integer column (never a value: such a value keeps its event whole). */
 const NULL_INT = -0x80000000;
 const INITIAL = 1024;
+/** Distinct (kind, name, comm) envelopes given an id; past it events are kept whole. */
+const MAX_ENVELOPES = 4096;
+/** flags: the slot holds the whole event (in `fields`); the event's time is null (else it is the key). */
+const WHOLE = 1;
+const NO_TIME = 2;
 
 function isInt(v: number | null): boolean {
   return v === null || ((v | 0) === v && v !== NULL_INT);
 }
 
 export class CompactEvents implements HeldEvents {
-  private time = new Float64Array(INITIAL);
-  /** cpu, pid, tgid, src, line of slot i at 5i..5i+4. */
-  private ints = new Int32Array(5 * INITIAL);
-  private kind: (string | undefined)[] = [];
-  private name: (string | undefined)[] = [];
-  private comm: (string | null | undefined)[] = [];
-  /** The fields object, or the whole event when `whole[i]` is set. */
+  /** cpu, pid, tgid, src, line and envelope id of slot i at 6i..6i+5. */
+  private ints = new Int32Array(6 * INITIAL);
+  private flags = new Uint8Array(INITIAL);
+  /** The fields object, or the whole event when WHOLE is set. */
   private fields: (object | undefined)[] = [];
-  private whole = new Uint8Array(INITIAL);
+  /** Envelope ids: name -> kind -> comm -> id (a trace has a few hundred names and comms at most). */
+  private readonly envelopeIds = new Map<string, Map<string, Map<string | null, number>>>();
+  private readonly kinds: string[] = [];
+  private readonly names: string[] = [];
+  private readonly comms: (string | null)[] = [];
 
   grow(capacity: number): void {
-    if (capacity <= this.time.length) return;
-    let n = this.time.length;
-    while (n < capacity) n *= 2;
-    const time = new Float64Array(n);
-    time.set(this.time);
-    this.time = time;
-    const ints = new Int32Array(5 * n);
+    if (capacity <= this.flags.length) return;
+    const ints = new Int32Array(6 * capacity);
     ints.set(this.ints);
     this.ints = ints;
-    const whole = new Uint8Array(n);
-    whole.set(this.whole);
-    this.whole = whole;
+    const flags = new Uint8Array(capacity);
+    flags.set(this.flags);
+    this.flags = flags;
   }
 
   put(slot: number, ev: TraceEvent): void {
-    const t = ev.time;
-    if (!(isInt(ev.cpu) && isInt(ev.pid) && isInt(ev.tgid) && isInt(ev.src) && isInt(ev.line)) || Number.isNaN(t)) {
-      this.whole[slot] = 1;
+    const env = isInt(ev.cpu) && isInt(ev.pid) && isInt(ev.tgid) && isInt(ev.src) && isInt(ev.line) ? this.envelope(ev) : -1;
+    if (env < 0) {
+      this.flags[slot] = WHOLE;
       this.fields[slot] = ev;
       return;
     }
-    this.whole[slot] = 0;
-    this.time[slot] = t === null ? Number.NaN : t;
+    this.flags[slot] = ev.time === null ? NO_TIME : 0;
     const ints = this.ints;
-    const o = 5 * slot;
+    const o = 6 * slot;
     ints[o] = ev.cpu ?? NULL_INT;
     ints[o + 1] = ev.pid ?? NULL_INT;
     ints[o + 2] = ev.tgid ?? NULL_INT;
     ints[o + 3] = ev.src;
     ints[o + 4] = ev.line;
-    this.kind[slot] = ev.kind;
-    this.name[slot] = ev.name;
-    this.comm[slot] = ev.comm;
+    ints[o + 5] = env;
     this.fields[slot] = ev.fields;
   }
 
-  take(slot: number): TraceEvent {
+  take(slot: number, key: number): TraceEvent {
     const f = this.fields[slot];
     this.fields[slot] = undefined;
-    if (this.whole[slot] === 1) return f as TraceEvent;
-    const kind = this.kind[slot];
-    const name = this.name[slot];
-    const comm = this.comm[slot];
-    this.kind[slot] = this.name[slot] = this.comm[slot] = undefined;
-    const t = this.time[slot];
+    const flags = this.flags[slot];
+    if (flags === WHOLE) return f as TraceEvent;
     const ints = this.ints;
-    const o = 5 * slot;
+    const o = 6 * slot;
     const cpu = ints[o];
     const pid = ints[o + 1];
     const tgid = ints[o + 2];
+    const env = ints[o + 5];
     return {
-      kind,
-      name,
-      time: Number.isNaN(t) ? null : t,
+      kind: this.kinds[env],
+      name: this.names[env],
+      time: flags === NO_TIME ? null : key,
       cpu: cpu === NULL_INT ? null : cpu,
       pid: pid === NULL_INT ? null : pid,
       tgid: tgid === NULL_INT ? null : tgid,
-      comm,
+      comm: this.comms[env],
       src: ints[o + 3],
       line: ints[o + 4],
       fields: f,
@@ -125,13 +122,26 @@ export class CompactEvents implements HeldEvents {
   }
 
   reset(): void {
-    if (this.time.length === INITIAL) return;
-    this.time = new Float64Array(INITIAL);
-    this.ints = new Int32Array(5 * INITIAL);
-    this.whole = new Uint8Array(INITIAL);
-    this.kind = [];
-    this.name = [];
-    this.comm = [];
+    if (this.flags.length === INITIAL) return;
+    this.ints = new Int32Array(6 * INITIAL);
+    this.flags = new Uint8Array(INITIAL);
     this.fields = [];
+  }
+
+  /** The id of the event's (kind, name, comm), -1 when the table is full or a value is not a string. */
+  private envelope(ev: TraceEvent): number {
+    let byKind = this.envelopeIds.get(ev.name);
+    if (byKind === undefined) this.envelopeIds.set(ev.name, (byKind = new Map()));
+    let byComm = byKind.get(ev.kind);
+    if (byComm === undefined) byKind.set(ev.kind, (byComm = new Map()));
+    const id = byComm.get(ev.comm);
+    if (id !== undefined) return id;
+    if (this.kinds.length >= MAX_ENVELOPES || typeof ev.name !== 'string' || typeof ev.kind !== 'string') return -1;
+    if (ev.comm !== null && typeof ev.comm !== 'string') return -1;
+    byComm.set(ev.comm, this.kinds.length);
+    this.kinds.push(ev.kind);
+    this.names.push(ev.name);
+    this.comms.push(ev.comm);
+    return this.kinds.length - 1;
   }
 }

@@ -48,7 +48,7 @@ export class ReorderBuffer {
   constructor(
     private readonly out: (ev: TraceEvent) => void,
     private windowNs = 1_000_000_000,
-    /** Events held at most (memory bound: ~90 bytes each, held-events.ts); beyond it the oldest are passed on. */
+    /** Events held at most (memory bound: ~65 bytes each, held-events.ts); beyond it the oldest are passed on. */
     private readonly maxHeld = 1_000_000,
     private readonly held: HeldEvents = new CompactEvents(),
   ) {}
@@ -129,7 +129,7 @@ export class ReorderBuffer {
     if (this.free > 0) slot = this.freeSlots[--this.free];
     else {
       slot = this.slots++;
-      if (slot === this.slotKey.length) this.grow(2 * slot);
+      if (slot === this.slotKey.length) this.grow(slot + (slot >> 2));
     }
     this.slotSrc[slot] = ev.src;
     this.slotKey[slot] = key;
@@ -140,7 +140,7 @@ export class ReorderBuffer {
 
   private emit(slot: number): void {
     this.setLast(this.slotSrc[slot], this.slotKey[slot], this.slotSeq[slot]);
-    const ev = this.held.take(slot);
+    const ev = this.held.take(slot, this.slotKey[slot]);
     this.freeSlots[this.free++] = slot;
     this.out(ev);
   }
