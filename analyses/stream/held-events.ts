@@ -7,7 +7,7 @@
 // comm as the id of their combination (a trace has few), the time as the slot's sort key, and only
 // the fields object as a reference; the object is rebuilt when the event leaves. The strings and the
 // fields object are the parser's own (shared by memo hits), so nothing else is copied. With the
-// buffer's own columns a held event costs about 65 bytes.
+// buffer's own columns a held event costs about 50 bytes.
 //
 // The rebuilt object has the envelope every parser builds, in its key order (payloads.ts makeEvent;
 // the codec's decoder in parsers/event-codec.ts relies on the same): consumers and JSON output cannot
@@ -19,8 +19,8 @@ export interface HeldEvents {
   /** Make room for slots [0, capacity). */
   grow(capacity: number): void;
   put(slot: number, ev: TraceEvent): void;
-  /** The event put in `slot` with sort key `key` (its time, when it has one); the slot may then be reused. */
-  take(slot: number, key: number): TraceEvent;
+  /** The event put in `slot`, given its sort key (its time, when it has one) and source; the slot may then be reused. */
+  take(slot: number, key: number, src: number): TraceEvent;
   /** Nothing is held: give back what the columns grew to. */
   reset(): void;
 }
@@ -44,9 +44,12 @@ export class PlainEvents implements HeldEvents {
 
 /** Null in an integer column (never a value: such a value keeps its event whole). */
 const NULL_INT = -0x80000000;
+/** cpu shares an integer with the envelope id: 16 bits each, this one meaning null. */
+const NULL_CPU = 0xffff;
 const INITIAL = 1024;
+const INT_COLUMNS = 4;
 /** Distinct (kind, name, comm) envelopes given an id; past it events are kept whole. */
-const MAX_ENVELOPES = 4096;
+const MAX_ENVELOPES = 0x10000;
 /** flags: the slot holds the whole event (in `fields`); the event's time is null (else it is the key). */
 const WHOLE = 1;
 const NO_TIME = 2;
@@ -56,8 +59,8 @@ function isInt(v: number | null): boolean {
 }
 
 export class CompactEvents implements HeldEvents {
-  /** cpu, pid, tgid, src, line and envelope id of slot i at 6i..6i+5. */
-  private ints = new Int32Array(6 * INITIAL);
+  /** Of slot i: cpu and envelope id (16 bits each) at 4i, pid, tgid, line at 4i+1..4i+3. */
+  private ints = new Int32Array(INT_COLUMNS * INITIAL);
   private flags = new Uint8Array(INITIAL);
   /** The fields object, or the whole event when WHOLE is set. */
   private fields: (object | undefined)[] = [];
@@ -69,7 +72,7 @@ export class CompactEvents implements HeldEvents {
 
   grow(capacity: number): void {
     if (capacity <= this.flags.length) return;
-    const ints = new Int32Array(6 * capacity);
+    const ints = new Int32Array(INT_COLUMNS * capacity);
     ints.set(this.ints);
     this.ints = ints;
     const flags = new Uint8Array(capacity);
@@ -78,7 +81,9 @@ export class CompactEvents implements HeldEvents {
   }
 
   put(slot: number, ev: TraceEvent): void {
-    const env = isInt(ev.cpu) && isInt(ev.pid) && isInt(ev.tgid) && isInt(ev.src) && isInt(ev.line) ? this.envelope(ev) : -1;
+    const cpu = ev.cpu;
+    const fits = (cpu === null || (cpu >= 0 && cpu < NULL_CPU && (cpu | 0) === cpu)) && isInt(ev.pid) && isInt(ev.tgid) && isInt(ev.line);
+    const env = fits ? this.envelope(ev) : -1;
     if (env < 0) {
       this.flags[slot] = WHOLE;
       this.fields[slot] = ev;
@@ -86,44 +91,42 @@ export class CompactEvents implements HeldEvents {
     }
     this.flags[slot] = ev.time === null ? NO_TIME : 0;
     const ints = this.ints;
-    const o = 6 * slot;
-    ints[o] = ev.cpu ?? NULL_INT;
+    const o = INT_COLUMNS * slot;
+    ints[o] = ((cpu ?? NULL_CPU) << 16) | env;
     ints[o + 1] = ev.pid ?? NULL_INT;
     ints[o + 2] = ev.tgid ?? NULL_INT;
-    ints[o + 3] = ev.src;
-    ints[o + 4] = ev.line;
-    ints[o + 5] = env;
+    ints[o + 3] = ev.line;
     this.fields[slot] = ev.fields;
   }
 
-  take(slot: number, key: number): TraceEvent {
+  take(slot: number, key: number, src: number): TraceEvent {
     const f = this.fields[slot];
     this.fields[slot] = undefined;
     const flags = this.flags[slot];
     if (flags === WHOLE) return f as TraceEvent;
     const ints = this.ints;
-    const o = 6 * slot;
-    const cpu = ints[o];
+    const o = INT_COLUMNS * slot;
+    const cpu = ints[o] >>> 16;
+    const env = ints[o] & 0xffff;
     const pid = ints[o + 1];
     const tgid = ints[o + 2];
-    const env = ints[o + 5];
     return {
       kind: this.kinds[env],
       name: this.names[env],
       time: flags === NO_TIME ? null : key,
-      cpu: cpu === NULL_INT ? null : cpu,
+      cpu: cpu === NULL_CPU ? null : cpu,
       pid: pid === NULL_INT ? null : pid,
       tgid: tgid === NULL_INT ? null : tgid,
       comm: this.comms[env],
-      src: ints[o + 3],
-      line: ints[o + 4],
+      src,
+      line: ints[o + 3],
       fields: f,
     } as TraceEvent;
   }
 
   reset(): void {
     if (this.flags.length === INITIAL) return;
-    this.ints = new Int32Array(6 * INITIAL);
+    this.ints = new Int32Array(INT_COLUMNS * INITIAL);
     this.flags = new Uint8Array(INITIAL);
     this.fields = [];
   }

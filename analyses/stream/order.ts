@@ -19,13 +19,13 @@ const INITIAL = 1024;
 /**
  * A min-heap of held events by (source, key, seq): the heap orders slot numbers; each slot's sort
  * key is in typed arrays and its event in a HeldEvents store (held-events.ts), so a held event costs
- * no object of its own.
+ * no object of its own. A new source flushes the heap (push), so everything held, and the last event
+ * passed on while anything is held, comes from `src`: the source needs no column and no comparison.
  */
 export class ReorderBuffer {
   private heap = new Int32Array(INITIAL);
   private size = 0;
-  /** Sort key of each slot: source, time (inherited for events without a time), arrival number. */
-  private slotSrc = new Int32Array(INITIAL);
+  /** Sort key of each slot within the source: time (inherited for events without a time), arrival number. */
   private slotKey = new Float64Array(INITIAL);
   private slotSeq = new Float64Array(INITIAL);
   /** Slots free for reuse (the first `free` entries), and the count of slots ever handed out. */
@@ -38,7 +38,6 @@ export class ReorderBuffer {
   private src = -1;
   /** The sort key of the last event passed on in order (none after a flush). */
   private hasLast = false;
-  private lastSrc = 0;
   private lastOut = 0;
   private lastSeq = 0;
   /** Events that arrived after events later than them had already been passed on. */
@@ -48,7 +47,7 @@ export class ReorderBuffer {
   constructor(
     private readonly out: (ev: TraceEvent) => void,
     private windowNs = 1_000_000_000,
-    /** Events held at most (memory bound: ~65 bytes each, held-events.ts); beyond it the oldest are passed on. */
+    /** Events held at most (memory bound: ~50 bytes each, held-events.ts); beyond it the oldest are passed on. */
     private readonly maxHeld = 1_000_000,
     private readonly held: HeldEvents = new CompactEvents(),
   ) {}
@@ -82,13 +81,13 @@ export class ReorderBuffer {
         this.lateEvents++;
         if (this.lastOut - key > this.maxLagNs) this.maxLagNs = this.lastOut - key;
       } else {
-        this.setLast(ev.src, key, 0);
+        this.setLast(key, 0);
       }
       this.out(ev);
       return;
     }
     const seq = this.seq++;
-    if (this.hasLast && this.beforeLast(ev.src, key, seq)) {
+    if (this.hasLast && this.beforeLast(key, seq)) {
       if (ev.kind !== 'printk') {
         this.lateEvents++;
         const lag = this.lastOut - key;
@@ -110,15 +109,13 @@ export class ReorderBuffer {
     if (this.slots > INITIAL) this.shrink();
   }
 
-  private setLast(src: number, key: number, seq: number): void {
+  private setLast(key: number, seq: number): void {
     this.hasLast = true;
-    this.lastSrc = src;
     this.lastOut = key;
     this.lastSeq = seq;
   }
 
-  private beforeLast(src: number, key: number, seq: number): boolean {
-    if (src !== this.lastSrc) return src < this.lastSrc;
+  private beforeLast(key: number, seq: number): boolean {
     if (key !== this.lastOut) return key < this.lastOut;
     return seq < this.lastSeq;
   }
@@ -129,9 +126,8 @@ export class ReorderBuffer {
     if (this.free > 0) slot = this.freeSlots[--this.free];
     else {
       slot = this.slots++;
-      if (slot === this.slotKey.length) this.grow(slot + (slot >> 2));
+      if (slot === this.slotKey.length) this.grow(Math.min(slot + (slot >> 2), this.maxHeld + 1));
     }
-    this.slotSrc[slot] = ev.src;
     this.slotKey[slot] = key;
     this.slotSeq[slot] = seq;
     this.held.put(slot, ev);
@@ -139,8 +135,8 @@ export class ReorderBuffer {
   }
 
   private emit(slot: number): void {
-    this.setLast(this.slotSrc[slot], this.slotKey[slot], this.slotSeq[slot]);
-    const ev = this.held.take(slot, this.slotKey[slot]);
+    this.setLast(this.slotKey[slot], this.slotSeq[slot]);
+    const ev = this.held.take(slot, this.slotKey[slot], this.src);
     this.freeSlots[this.free++] = slot;
     this.out(ev);
   }
@@ -153,7 +149,6 @@ export class ReorderBuffer {
     };
     this.heap = grown(this.heap, (k) => new Int32Array(k));
     this.freeSlots = grown(this.freeSlots, (k) => new Int32Array(k));
-    this.slotSrc = grown(this.slotSrc, (k) => new Int32Array(k));
     this.slotKey = grown(this.slotKey, (k) => new Float64Array(k));
     this.slotSeq = grown(this.slotSeq, (k) => new Float64Array(k));
     this.held.grow(n);
@@ -163,7 +158,6 @@ export class ReorderBuffer {
   private shrink(): void {
     this.heap = new Int32Array(INITIAL);
     this.freeSlots = new Int32Array(INITIAL);
-    this.slotSrc = new Int32Array(INITIAL);
     this.slotKey = new Float64Array(INITIAL);
     this.slotSeq = new Float64Array(INITIAL);
     this.free = 0;
@@ -172,9 +166,6 @@ export class ReorderBuffer {
   }
 
   private before(a: number, b: number): boolean {
-    const sa = this.slotSrc[a];
-    const sb = this.slotSrc[b];
-    if (sa !== sb) return sa < sb;
     const ka = this.slotKey[a];
     const kb = this.slotKey[b];
     if (ka !== kb) return ka < kb;
