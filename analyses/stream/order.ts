@@ -12,7 +12,7 @@
 // them in the order they were written, while their timestamps jump back during early boot
 // (docs/trace-formats.md §5 item 20), and no analysis pairs them by time.
 import type { TraceEvent } from '../../parsers/event.js';
-import { CompactEvents, type HeldEvents } from './held-events.js';
+import { CompactEvents, PAGE_BITS, PAGE_MASK, PAGE_SLOTS, type HeldEvents } from './held-events.js';
 
 const INITIAL = 1024;
 
@@ -25,9 +25,11 @@ const INITIAL = 1024;
 export class ReorderBuffer {
   private heap = new Int32Array(INITIAL);
   private size = 0;
-  /** Sort key of each slot within the source: time (inherited for events without a time), arrival number. */
-  private slotKey = new Float64Array(INITIAL);
-  private slotSeq = new Float64Array(INITIAL);
+  /**
+   * Sort key of each slot within the source, in pages (added, never copied, as the heap grows): time
+   * (inherited for events without a time) at 2i, arrival number at 2i+1.
+   */
+  private sortPages = [new Float64Array(2 * PAGE_SLOTS)];
   /** Slots free for reuse (the first `free` entries), and the count of slots ever handed out. */
   private freeSlots = new Int32Array(INITIAL);
   private free = 0;
@@ -98,7 +100,7 @@ export class ReorderBuffer {
     }
     this.heapPush(this.hold(ev, key, seq));
     if (key > this.newest) this.newest = key;
-    while (this.size > 0 && (this.slotKey[this.heap[0]] <= this.newest - this.windowNs || this.size > this.maxHeld)) {
+    while (this.size > 0 && (this.keyOf(this.heap[0]) <= this.newest - this.windowNs || this.size > this.maxHeld)) {
       this.emit(this.heapPop());
     }
   }
@@ -106,7 +108,7 @@ export class ReorderBuffer {
   flush(): void {
     while (this.size > 0) this.emit(this.heapPop());
     this.hasLast = false;
-    if (this.slots > INITIAL) this.shrink();
+    if (this.slots > PAGE_SLOTS) this.shrink();
   }
 
   private setLast(key: number, seq: number): void {
@@ -126,50 +128,57 @@ export class ReorderBuffer {
     if (this.free > 0) slot = this.freeSlots[--this.free];
     else {
       slot = this.slots++;
-      if (slot === this.slotKey.length) this.grow(Math.min(slot + (slot >> 2), this.maxHeld + 1));
+      if (slot === this.heap.length) this.grow(Math.min(slot + (slot >> 2), this.maxHeld + 1));
+      if (slot >> PAGE_BITS === this.sortPages.length) this.sortPages.push(new Float64Array(2 * PAGE_SLOTS));
     }
-    this.slotKey[slot] = key;
-    this.slotSeq[slot] = seq;
+    const page = this.sortPages[slot >> PAGE_BITS];
+    const i = (slot & PAGE_MASK) << 1;
+    page[i] = key;
+    page[i + 1] = seq;
     this.held.put(slot, ev);
     return slot;
   }
 
   private emit(slot: number): void {
-    this.setLast(this.slotKey[slot], this.slotSeq[slot]);
-    const ev = this.held.take(slot, this.slotKey[slot], this.src);
+    const page = this.sortPages[slot >> PAGE_BITS];
+    const i = (slot & PAGE_MASK) << 1;
+    this.setLast(page[i], page[i + 1]);
+    const ev = this.held.take(slot, page[i], this.src);
     this.freeSlots[this.free++] = slot;
     this.out(ev);
   }
 
+  /** Room for n slots in the heap and the free list (4 bytes a slot each: copied as they grow). */
   private grow(n: number): void {
-    const grown = <T extends Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
-      const b = make(n);
-      b.set(a);
-      return b;
-    };
-    this.heap = grown(this.heap, (k) => new Int32Array(k));
-    this.freeSlots = grown(this.freeSlots, (k) => new Int32Array(k));
-    this.slotKey = grown(this.slotKey, (k) => new Float64Array(k));
-    this.slotSeq = grown(this.slotSeq, (k) => new Float64Array(k));
-    this.held.grow(n);
+    const heap = new Int32Array(n);
+    heap.set(this.heap);
+    this.heap = heap;
+    const free = new Int32Array(n);
+    free.set(this.freeSlots);
+    this.freeSlots = free;
+  }
+
+  private keyOf(slot: number): number {
+    return this.sortPages[slot >> PAGE_BITS][(slot & PAGE_MASK) << 1];
   }
 
   /** Empty after a large source: give the columns back (a --follow run may hold little from now on). */
   private shrink(): void {
     this.heap = new Int32Array(INITIAL);
     this.freeSlots = new Int32Array(INITIAL);
-    this.slotKey = new Float64Array(INITIAL);
-    this.slotSeq = new Float64Array(INITIAL);
+    this.sortPages.length = 1;
     this.free = 0;
     this.slots = 0;
     this.held.reset();
   }
 
   private before(a: number, b: number): boolean {
-    const ka = this.slotKey[a];
-    const kb = this.slotKey[b];
-    if (ka !== kb) return ka < kb;
-    return this.slotSeq[a] < this.slotSeq[b];
+    const pa = this.sortPages[a >> PAGE_BITS];
+    const pb = this.sortPages[b >> PAGE_BITS];
+    const ia = (a & PAGE_MASK) << 1;
+    const ib = (b & PAGE_MASK) << 1;
+    if (pa[ia] !== pb[ib]) return pa[ia] < pb[ib];
+    return pa[ia + 1] < pb[ib + 1];
   }
 
   private heapPush(slot: number): void {
