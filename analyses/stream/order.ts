@@ -106,9 +106,13 @@ export class ReorderBuffer {
   }
 
   flush(): void {
-    while (this.size > 0) this.emit(this.heapPop());
+    // Every slot is free once the heap is empty: none is recorded in the free list on the way (an
+    // infinite window frees nothing before the flush, so the list never grows).
+    while (this.size > 0) this.emit(this.heapPop(), false);
     this.hasLast = false;
+    this.free = 0;
     if (this.slots > PAGE_SLOTS) this.shrink();
+    this.slots = 0;
   }
 
   private setLast(key: number, seq: number): void {
@@ -128,7 +132,7 @@ export class ReorderBuffer {
     if (this.free > 0) slot = this.freeSlots[--this.free];
     else {
       slot = this.slots++;
-      if (slot === this.heap.length) this.grow(Math.min(slot + (slot >> 2), this.maxHeld + 1));
+      if (slot === this.heap.length) this.heap = this.grown(this.heap);
       if (slot >> PAGE_BITS === this.sortPages.length) this.sortPages.push(new Float64Array(2 * PAGE_SLOTS));
     }
     const page = this.sortPages[slot >> PAGE_BITS];
@@ -139,23 +143,23 @@ export class ReorderBuffer {
     return slot;
   }
 
-  private emit(slot: number): void {
+  private emit(slot: number, recycle = true): void {
     const page = this.sortPages[slot >> PAGE_BITS];
     const i = (slot & PAGE_MASK) << 1;
     this.setLast(page[i], page[i + 1]);
     const ev = this.held.take(slot, page[i], this.src);
-    this.freeSlots[this.free++] = slot;
+    if (recycle) {
+      if (this.free === this.freeSlots.length) this.freeSlots = this.grown(this.freeSlots);
+      this.freeSlots[this.free++] = slot;
+    }
     this.out(ev);
   }
 
-  /** Room for n slots in the heap and the free list (4 bytes a slot each: copied as they grow). */
-  private grow(n: number): void {
-    const heap = new Int32Array(n);
-    heap.set(this.heap);
-    this.heap = heap;
-    const free = new Int32Array(n);
-    free.set(this.freeSlots);
-    this.freeSlots = free;
+  /** The heap or the free list with a quarter more room (4 bytes a slot: copied as they grow). */
+  private grown(a: Int32Array): Int32Array<ArrayBuffer> {
+    const b = new Int32Array(Math.min(a.length + (a.length >> 2), this.maxHeld + 1));
+    b.set(a);
+    return b;
   }
 
   private keyOf(slot: number): number {
@@ -167,8 +171,6 @@ export class ReorderBuffer {
     this.heap = new Int32Array(INITIAL);
     this.freeSlots = new Int32Array(INITIAL);
     this.sortPages.length = 1;
-    this.free = 0;
-    this.slots = 0;
     this.held.reset();
   }
 
