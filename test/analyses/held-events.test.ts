@@ -101,7 +101,7 @@ function syntheticStream(n: number): TraceEvent[] {
     const time = r === 0 ? null : 1_000_000 + rnd(400) * 1000;
     const common = { time, cpu: rnd(4), pid: 100 + rnd(5), tgid: r === 2 ? 100 : null, comm: comms[rnd(4)], src, line: i + 1 };
     if (r === 3) events.push({ kind: 'printk', name: 'printk', ...common, fields: { text: `msg ${i}` } } as TraceEvent);
-    else if (i === n >> 1) events.push({ kind: 'boot', name: 'boot', ...common, fields: { version: '6.12' } } as TraceEvent);
+    else if (i === n >> 1) events.push({ kind: 'boot', name: 'boot', ...common, fields: { text: 'Linux version 6.12' } } as TraceEvent);
     else if (r === 4) {
       // Values the integer columns cannot hold: kept whole.
       events.push({ kind: 'module_get', name: 'module_get', ...common, cpu: 70_000, pid: 2 ** 33, fields: { module: 'm', callSite: 'c', refcnt: 2 } } as TraceEvent);
