@@ -12,28 +12,36 @@
 // them in the order they were written, while their timestamps jump back during early boot
 // (docs/trace-formats.md §5 item 20), and no analysis pairs them by time.
 import type { TraceEvent } from '../../parsers/event.js';
+import { CompactEvents, PAGE_BITS, PAGE_MASK, PAGE_SLOTS, type HeldEvents } from './held-events.js';
 
-interface Slot {
-  ev: TraceEvent;
-  key: number; // time used for ordering (inherited for events without a time)
-  seq: number;
-}
+const INITIAL = 1024;
 
-function before(a: Slot, b: Slot): boolean {
-  if (a.ev.src !== b.ev.src) return a.ev.src < b.ev.src;
-  if (a.key !== b.key) return a.key < b.key;
-  return a.seq < b.seq;
-}
-
+/**
+ * A min-heap of held events by (source, key, seq): the heap orders slot numbers; each slot's sort
+ * key is in typed arrays and its event in a HeldEvents store (held-events.ts), so a held event costs
+ * no object of its own. A new source flushes the heap (push), so everything held, and the last event
+ * passed on while anything is held, comes from `src`: the source needs no column and no comparison.
+ */
 export class ReorderBuffer {
-  private readonly heap: Slot[] = [];
+  private heap = new Int32Array(INITIAL);
+  private size = 0;
+  /**
+   * Sort key of each slot within the source, in pages (added, never copied, as the heap grows): time
+   * (inherited for events without a time) at 2i, arrival number at 2i+1.
+   */
+  private sortPages = [new Float64Array(2 * PAGE_SLOTS)];
+  /** Slots free for reuse (the first `free` entries), and the count of slots ever handed out. */
+  private freeSlots = new Int32Array(INITIAL);
+  private free = 0;
+  private slots = 0;
   private seq = 0;
   private newest = -Infinity;
   private lastKey = -Infinity;
   private src = -1;
-  private lastEmitted: Slot | null = null;
-  /** Reused as `lastEmitted` in pass-through mode (no allocation per event). */
-  private readonly passKey: Slot = { ev: null as unknown as TraceEvent, key: 0, seq: 0 };
+  /** The sort key of the last event passed on in order (none after a flush). */
+  private hasLast = false;
+  private lastOut = 0;
+  private lastSeq = 0;
   /** Events that arrived after events later than them had already been passed on. */
   lateEvents = 0;
   maxLagNs = 0;
@@ -41,8 +49,9 @@ export class ReorderBuffer {
   constructor(
     private readonly out: (ev: TraceEvent) => void,
     private windowNs = 1_000_000_000,
-    /** Events held at most (memory bound: ~250 bytes each); beyond it the oldest are passed on. */
+    /** Events held at most (memory bound: ~50 bytes each, held-events.ts); beyond it the oldest are passed on. */
     private readonly maxHeld = 1_000_000,
+    private readonly held: HeldEvents = new CompactEvents(),
   ) {}
 
   /**
@@ -66,77 +75,143 @@ export class ReorderBuffer {
     }
     const key = ev.time ?? this.lastKey;
     if (ev.time !== null) this.lastKey = ev.time;
-    if (this.windowNs === 0 && this.heap.length === 0) {
+    if (this.windowNs === 0 && this.size === 0) {
       // Pass-through mode: nothing is held.
       if (ev.kind === 'printk') {
         // Neither late nor a reference for later events (see the file comment).
-      } else if (this.lastEmitted && key < this.lastEmitted.key) {
+      } else if (this.hasLast && key < this.lastOut) {
         this.lateEvents++;
-        if (this.lastEmitted.key - key > this.maxLagNs) this.maxLagNs = this.lastEmitted.key - key;
+        if (this.lastOut - key > this.maxLagNs) this.maxLagNs = this.lastOut - key;
       } else {
-        this.passKey.ev = ev;
-        this.passKey.key = key;
-        this.lastEmitted = this.passKey;
+        this.setLast(key, 0);
       }
       this.out(ev);
       return;
     }
-    const slot: Slot = { ev, key, seq: this.seq++ };
-    if (this.lastEmitted && before(slot, this.lastEmitted)) {
+    const seq = this.seq++;
+    if (this.hasLast && this.beforeLast(key, seq)) {
       if (ev.kind !== 'printk') {
         this.lateEvents++;
-        const lag = this.lastEmitted.key - key;
+        const lag = this.lastOut - key;
         if (lag > this.maxLagNs) this.maxLagNs = lag;
       }
       this.out(ev);
       return;
     }
-    this.heapPush(slot);
+    this.heapPush(this.hold(ev, key, seq));
     if (key > this.newest) this.newest = key;
-    while (this.heap.length > 0 && (this.heap[0].key <= this.newest - this.windowNs || this.heap.length > this.maxHeld)) {
+    while (this.size > 0 && (this.keyOf(this.heap[0]) <= this.newest - this.windowNs || this.size > this.maxHeld)) {
       this.emit(this.heapPop());
     }
   }
 
   flush(): void {
-    while (this.heap.length > 0) this.emit(this.heapPop());
-    this.lastEmitted = null;
+    // Every slot is free once the heap is empty: none is recorded in the free list on the way (an
+    // infinite window frees nothing before the flush, so the list never grows).
+    while (this.size > 0) this.emit(this.heapPop(), false);
+    this.hasLast = false;
+    this.free = 0;
+    if (this.slots > PAGE_SLOTS) this.shrink();
+    this.slots = 0;
   }
 
-  private emit(slot: Slot): void {
-    this.lastEmitted = slot;
-    this.out(slot.ev);
+  private setLast(key: number, seq: number): void {
+    this.hasLast = true;
+    this.lastOut = key;
+    this.lastSeq = seq;
   }
 
-  private heapPush(s: Slot): void {
+  private beforeLast(key: number, seq: number): boolean {
+    if (key !== this.lastOut) return key < this.lastOut;
+    return seq < this.lastSeq;
+  }
+
+  /** A slot for `ev`, its sort key set. */
+  private hold(ev: TraceEvent, key: number, seq: number): number {
+    let slot: number;
+    if (this.free > 0) slot = this.freeSlots[--this.free];
+    else {
+      slot = this.slots++;
+      if (slot === this.heap.length) this.heap = this.grown(this.heap);
+      if (slot >> PAGE_BITS === this.sortPages.length) this.sortPages.push(new Float64Array(2 * PAGE_SLOTS));
+    }
+    const page = this.sortPages[slot >> PAGE_BITS];
+    const i = (slot & PAGE_MASK) << 1;
+    page[i] = key;
+    page[i + 1] = seq;
+    this.held.put(slot, ev);
+    return slot;
+  }
+
+  private emit(slot: number, recycle = true): void {
+    const page = this.sortPages[slot >> PAGE_BITS];
+    const i = (slot & PAGE_MASK) << 1;
+    this.setLast(page[i], page[i + 1]);
+    const ev = this.held.take(slot, page[i], this.src);
+    if (recycle) {
+      if (this.free === this.freeSlots.length) this.freeSlots = this.grown(this.freeSlots);
+      this.freeSlots[this.free++] = slot;
+    }
+    this.out(ev);
+  }
+
+  /** The heap or the free list with a quarter more room (4 bytes a slot: copied as they grow). */
+  private grown(a: Int32Array): Int32Array<ArrayBuffer> {
+    const b = new Int32Array(Math.min(a.length + (a.length >> 2), this.maxHeld + 1));
+    b.set(a);
+    return b;
+  }
+
+  private keyOf(slot: number): number {
+    return this.sortPages[slot >> PAGE_BITS][(slot & PAGE_MASK) << 1];
+  }
+
+  /** Empty after a large source: give the columns back (a --follow run may hold little from now on). */
+  private shrink(): void {
+    this.heap = new Int32Array(INITIAL);
+    this.freeSlots = new Int32Array(INITIAL);
+    this.sortPages.length = 1;
+    this.held.reset();
+  }
+
+  private before(a: number, b: number): boolean {
+    const pa = this.sortPages[a >> PAGE_BITS];
+    const pb = this.sortPages[b >> PAGE_BITS];
+    const ia = (a & PAGE_MASK) << 1;
+    const ib = (b & PAGE_MASK) << 1;
+    if (pa[ia] !== pb[ib]) return pa[ia] < pb[ib];
+    return pa[ia + 1] < pb[ib + 1];
+  }
+
+  private heapPush(slot: number): void {
     const h = this.heap;
-    h.push(s);
-    let i = h.length - 1;
+    let i = this.size++;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!before(h[i], h[p])) break;
-      [h[i], h[p]] = [h[p], h[i]];
+      if (!this.before(slot, h[p])) break;
+      h[i] = h[p];
       i = p;
     }
+    h[i] = slot;
   }
 
-  private heapPop(): Slot {
+  private heapPop(): number {
     const h = this.heap;
     const top = h[0];
-    const last = h.pop() as Slot;
-    if (h.length > 0) {
-      h[0] = last;
+    const n = --this.size;
+    if (n > 0) {
+      const last = h[n];
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
+        if (l >= n) break;
         const r = l + 1;
-        let m = i;
-        if (l < h.length && before(h[l], h[m])) m = l;
-        if (r < h.length && before(h[r], h[m])) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m], h[i]];
+        const m = r < n && this.before(h[r], h[l]) ? r : l;
+        if (!this.before(h[m], last)) break;
+        h[i] = h[m];
         i = m;
       }
+      h[i] = last;
     }
     return top;
   }
