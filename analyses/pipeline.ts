@@ -66,14 +66,18 @@ export interface AnalysisHooks {
   onEvent?: (ev: TraceEvent) => void;
 }
 
-/** The analyses of one run, fed event by event; `report` can be called again after more events (the TUI's --follow). */
+/**
+ * The analyses of one run, fed event by event. A `snapshot` report can be taken at any point and
+ * more events fed after it (the TUI's --follow): it closes nothing. The final report (the default)
+ * ends what is still open with the trace; it can be taken again, but no events may follow it.
+ */
 export interface AnalysisPipeline {
   push(ev: TraceEvent): void;
   /** A source starts: its format decides whether its events need re-ordering (readTraces' onSourceStart). */
   sourceFormat(format: string): void;
   /** Pass on the events the reorder window still holds (end of input, or an idle live stream). */
   flush(): void;
-  report(read: { sources: SourceInfo[]; quality: DataQuality }): AnalyzeReport;
+  report(read: { sources: SourceInfo[]; quality: DataQuality }, mode?: { snapshot?: boolean }): AnalyzeReport;
   /** The report with the lock rows' distributions (what fleet summaries need). */
   result(read: { sources: SourceInfo[]; quality: DataQuality }): AnalysisResult;
 }
@@ -106,7 +110,7 @@ export async function createAnalysis(opts: AnalysisOptions, hooks: AnalysisHooks
   const bpftraceMaps = createBpftraceMapsAnalysis();
   const renderings = new RenderingMatcher();
   const pipeline: AnalysisPipeline = {
-    report: (read) => assemble(read, false).report,
+    report: (read, mode) => assemble(read, false, mode?.snapshot === true).report,
     result: (read) => assemble(read, true),
     push(ev) {
       if (ev.kind === 'bpftrace_map') bpftraceMaps.push(ev);
@@ -123,7 +127,7 @@ export async function createAnalysis(opts: AnalysisOptions, hooks: AnalysisHooks
   return pipeline;
 
   /** The report; the lock rows' distributions only when asked for (serializing them is wasted on most commands). */
-  function assemble(read: { sources: SourceInfo[]; quality: DataQuality }, withDistributions: boolean): AnalysisResult {
+  function assemble(read: { sources: SourceInfo[]; quality: DataQuality }, withDistributions: boolean, snapshot = false): AnalysisResult {
     refuseRenderings(renderings, read.sources);
     const quality = { ...read.quality, notes: [...read.quality.notes] };
     if (ordered.lateEvents > 0) {
@@ -131,7 +135,7 @@ export async function createAnalysis(opts: AnalysisOptions, hooks: AnalysisHooks
         `${ordered.lateEvents} events arrived out of time order by up to ${(ordered.maxLagNs / 1e9).toFixed(3)} s beyond what could be re-ordered; pairing around them may be off`,
       );
     }
-    const ctx = { sources: read.sources, quality };
+    const ctx = snapshot ? { sources: read.sources, quality, snapshot } : { sources: read.sources, quality };
     // Verdicts are evaluated once, on what the report filters keep.
     const luoBody = filterLuoSection(luo.finish(ctx), filters);
     const luoSection = { ...luoBody, verdicts: evaluateVerdicts(luoBody, quality) };

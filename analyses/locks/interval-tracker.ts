@@ -791,6 +791,13 @@ export class LockIntervalTracker {
     }
   }
 
+  /** Waits still open right now (a snapshot report leaves them open). */
+  openWaits(): number {
+    let n = 0;
+    for (const t of this.tasks.all()) n += t.waits.length;
+    return n;
+  }
+
   /** Acquisitions still held right now (for "held at end of trace" before finish()). */
   openHolds(): Acquisition[] {
     const out: Acquisition[] = [];

@@ -27,7 +27,7 @@ import type { TableLimits } from '../../parsers/name-table.js';
 import { LockIntervalTracker } from './interval-tracker.js';
 import type { HoldInterval, WaitInterval } from './lock-intervals.js';
 import type { LockFilters, LockSortKey, LocksSection } from './schema.js';
-import { buildSection, type SectionResult } from './section.js';
+import { buildSection, holdsNow, type SectionResult } from './section.js';
 import { LockStatistics } from './statistics.js';
 import { type ScopeTest, StallView } from './stalls.js';
 import { TaskContexts } from './task-context.js';
@@ -54,6 +54,16 @@ function addBoundNotes(ctx: FinishContext, tracker: LockIntervalTracker, stats: 
   if (stats.nestingFolded) notes.push(`lock nesting: more than 10000 distinct outer x inner pairs; ${stats.nestingFolded} later nestings were not counted (memory bound)`);
   const into = ctx.quality?.notes; // absent when a test finishes the reducer alone
   for (const n of notes) if (n !== null && into && !into.includes(n)) into.push(n);
+}
+
+/**
+ * A report of a stream still being read closes nothing (closing would end the holds and waits open
+ * now at this moment, for good: their later release would be an orphan): it says so.
+ */
+function snapshotNote(ctx: FinishContext, held: number, waiting: number): void {
+  ctx.quality?.notes.push(
+    `locks so far (the input is still being read): the figures count the holds and waits that ended; ${held} holds and ${waiting} waits open now are not in them yet (the first 20 holds are listed as held at the end)`,
+  );
 }
 
 /** The lock reducer: `finish` gives the section, `result` also the distributions behind its rows (as data). */
@@ -108,8 +118,12 @@ export function createLockAnalysis(opts: LockOptions = {}): LockAnalysis {
     const tickSources: string[] = [];
     for (const [i, s] of ctx.sources.entries()) if (s.timeUnit === 'tick') tickSources.push(s.file ?? String(i));
     const heldAtEnd = tracker.openHolds().map((a) => ({ a, inst: a.inst.root() }));
-    tracker.finish();
-    stalls.finish();
+    if (ctx.snapshot) snapshotNote(ctx, heldAtEnd.filter(({ a }) => holdsNow(a)).length, tracker.openWaits());
+    else {
+      // The end of the input: what is still open ended with the trace (incomplete, openAtEnd).
+      tracker.finish();
+      stalls.finish();
+    }
     addBoundNotes(ctx, tracker, stats);
     return buildSection({
       stats,

@@ -391,10 +391,15 @@ function stallRows(b: SectionInput, names: ReportNames, rowShown: RowShown): { s
   return { stalls, total: Math.max(b.stalls.sessionsTotal, merged.size) };
 }
 
+/** An open acquisition that holds its lock (not one still waiting for it, nor a failed one). */
+export function holdsNow(a: Acquisition): boolean {
+  return !a.failed && (a.wait === null || a.wait.end !== null);
+}
+
 function heldAtEndRows(b: SectionInput, names: ReportNames, rowShown: RowShown): LocksSection['heldAtEnd'] {
   const { filters } = b;
   return b.heldAtEnd
-    .filter(({ a }) => !a.failed && (a.wait === null || a.wait.end !== null))
+    .filter(({ a }) => holdsNow(a))
     .filter(({ a, inst }) => rowShown(inst, a.shared))
     .filter(({ a }) => (!filters.pids?.length || (a.task.pid !== null && filters.pids.includes(a.task.pid))) && (!filters.session || names.session(a.ctx.session) === filters.session))
     .filter(({ a }) => filters.until === undefined || filters.until === null || a.acquired === null || a.acquired <= filters.until)

@@ -157,6 +157,8 @@ export class LuoAnalysis {
 
   /** The section without its verdicts: the pipeline evaluates them once, after the report filters (verdicts/registry.ts). */
   finish(ctx: FinishContext): LuoSectionBody {
+    // A snapshot of a live stream leaves the newest events to be checked with what comes after them.
+    if (!ctx.snapshot) this.refcounts.flush();
     this.addBoundNotes(ctx);
     const fileOf = (src: number) => ctx.sources[src]?.file ?? String(src);
     const boots = this.segments.boots();

@@ -265,8 +265,13 @@ export class RefcountReducer {
     return oldest;
   }
 
-  modules(): ModuleStats[] {
+  /** The input ended: check the events still waiting for their look-ahead window. */
+  flush(): void {
     for (const c of this.checks.values()) c.flush();
+  }
+
+  /** The statistics so far (the last RACE_WINDOW_NS of events are checked once later ones came, or at flush()). */
+  modules(): ModuleStats[] {
     return [...this.stats.values()];
   }
 }

@@ -16,6 +16,11 @@ export interface Reducer<R> {
 export interface FinishContext {
   sources: SourceInfo[];
   quality: DataQuality;
+  /**
+   * The input goes on (a live stream's report so far, TUI --follow): what is still open stays open
+   * for the events to come, and the report says what it leaves out.
+   */
+  snapshot?: boolean;
 }
 
 /** Anything fed the ordered stream: the call tracker, a reducer, an observer. */

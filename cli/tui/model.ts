@@ -186,6 +186,8 @@ const SNAPSHOT_MS = 1000;
 /**
  * `--follow`: stream one input; the report is rebuilt from the running analyses every second while
  * events arrive (and when the stream pauses), raw lines beyond the newest LIVE_KEEP_LINES are dropped.
+ * Those reports are snapshots (AnalysisPipeline.report): locks held and waits open stay open; once
+ * a pipe ends, the last report is the final one, as `analyze` gives it.
  */
 export function followFile(file: string, opts: AnalysisOptions & { keepLines?: number; stdin?: Readable }): TuiModel {
   const ring = new RingLineStore(opts.keepLines ?? LIVE_KEEP_LINES);
@@ -204,7 +206,8 @@ export function followFile(file: string, opts: AnalysisOptions & { keepLines?: n
       if (!source) return;
       const t = Date.now();
       const info = source.info();
-      model.report = pipeline.report({ sources: [info], quality: source.ledger.snapshot() });
+      // Until the input ends, a snapshot: it closes nothing that the events to come may still end.
+      model.report = pipeline.report({ sources: [info], quality: source.ledger.snapshot() }, { snapshot: !source.ended });
       snapshotCost = Date.now() - t;
       lastSnapshot = Date.now();
       dirty = false;

@@ -2,9 +2,9 @@
 // follow.test.ts that the fast set runs on the small captures.
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { afterEach, describe, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { TuiModel } from '../../cli/tui/model.js';
-import { expectRepeatableReport, expectStreamFollowed } from './follow-cases.js';
+import { expectRepeatableReport, expectSnapshotSaysSoFar, expectSnapshotsHarmless, expectStreamFollowed } from './follow-cases.js';
 import { CAPTURES } from './helpers.js';
 
 let model: TuiModel | null = null;
@@ -14,6 +14,11 @@ describe('--follow', () => {
   it('rests on report() giving the same report when called again (each analysis finish() is repeatable)', async () => {
     await expectRepeatableReport(CAPTURES.contention);
   });
+
+  it('snapshot reports taken while following the 100 000-line capture change nothing in the final one', async () => {
+    const snapshots = await expectSnapshotsHarmless(CAPTURES.contention[0], 10_000);
+    expect(Math.max(...snapshots.map(expectSnapshotSaysSoFar))).toBeGreaterThan(0);
+  }, 180_000);
 
   it('keeps statistics for a 100 000-line stream while holding 1 000 raw lines; report equals the batch one', async () => {
     const data = gunzipSync(readFileSync(CAPTURES.contention[0]));

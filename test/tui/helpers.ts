@@ -10,6 +10,9 @@ export const CAPTURES = {
   lifecycle: ['real/lifecycle/stage1/ftrace-main.txt.gz', 'real/lifecycle/console.log.gz', 'real/lifecycle/stage2/ftrace-main.txt.gz'].map(sample),
   abort: [sample('real/abort/stage1/ftrace-main.txt.gz')],
   contention: [sample('real/contention-no-writer/stage1/ftrace-main.txt.gz')],
+  /** Its first 18 000 lines. */
+  contentionTrimmed: sample('real/contention-no-writer/stage1/ftrace-main.trimmed.txt.gz'),
+  contentionTrimmedTraceCmd: sample('real/contention-no-writer/stage1/trace-cmd-report.trimmed.txt.gz'),
 };
 
 export async function until<T>(what: string | (() => string), fn: () => T | null | undefined | false, timeoutMs = 20_000): Promise<T> {
