@@ -791,17 +791,8 @@ export class LockIntervalTracker {
     }
   }
 
-  /** Waits still open right now (a snapshot report leaves them open). */
-  openWaits(): number {
-    let n = 0;
-    for (const t of this.tasks.all()) n += t.waits.length;
-    return n;
-  }
-
-  /** Acquisitions still held right now (for "held at end of trace" before finish()). */
-  openHolds(): Acquisition[] {
-    const out: Acquisition[] = [];
-    for (const t of this.tasks.all()) for (const a of t.held) out.push(a);
-    return out;
+  /** What is open right now, per task (TaskTable.openHolds, openWaits): before finish(), or in a snapshot report. */
+  get openNow(): Pick<TaskTable, 'openHolds' | 'openWaits'> {
+    return this.tasks;
   }
 }

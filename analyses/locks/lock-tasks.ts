@@ -1,7 +1,7 @@
 // The tasks of the interval tracker, per source: what each holds, waits for and is in the middle
 // of, and the lost-event gaps that make a task's open intervals incomplete.
 import type { TraceEvent } from '../../parsers/event.js';
-import type { TaskState } from './lock-intervals.js';
+import type { Acquisition, TaskState } from './lock-intervals.js';
 
 /** Tasks kept before idle ones are dropped (a trace can name any number of pids). */
 const TASKS_BEFORE_SWEEP = 65_536;
@@ -126,5 +126,19 @@ export class TaskTable {
   /** Every task, every source. */
   *all(): IterableIterator<TaskState> {
     for (const bySrc of this.tasks.values()) yield* bySrc.values();
+  }
+
+  /** Waits still open right now (a snapshot report leaves them open). */
+  openWaits(): number {
+    let n = 0;
+    for (const t of this.all()) n += t.waits.length;
+    return n;
+  }
+
+  /** Acquisitions still held right now (for "held at end of trace" before the tracker's finish()). */
+  openHolds(): Acquisition[] {
+    const out: Acquisition[] = [];
+    for (const t of this.all()) for (const a of t.held) out.push(a);
+    return out;
   }
 }

@@ -117,8 +117,8 @@ export function createLockAnalysis(opts: LockOptions = {}): LockAnalysis {
   const finish = (ctx: FinishContext, withDistributions: boolean): SectionResult => {
     const tickSources: string[] = [];
     for (const [i, s] of ctx.sources.entries()) if (s.timeUnit === 'tick') tickSources.push(s.file ?? String(i));
-    const heldAtEnd = tracker.openHolds().map((a) => ({ a, inst: a.inst.root() }));
-    if (ctx.snapshot) snapshotNote(ctx, heldAtEnd.filter(({ a }) => holdsNow(a)).length, tracker.openWaits());
+    const heldAtEnd = tracker.openNow.openHolds().map((a) => ({ a, inst: a.inst.root() }));
+    if (ctx.snapshot) snapshotNote(ctx, heldAtEnd.filter(({ a }) => holdsNow(a)).length, tracker.openNow.openWaits());
     else {
       // The end of the input: what is still open ended with the trace (incomplete, openAtEnd).
       tracker.finish();
