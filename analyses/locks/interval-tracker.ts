@@ -582,27 +582,17 @@ export class LockIntervalTracker {
       this.counts.orphanEnds++;
       const inst = this.locks.instanceOf(t.src, ns, key, t.pid, null);
       inst.evidence |= EV_CONTENTION;
-      this.sink.wait({
-        lock: inst,
-        shared: false,
-        src: t.src,
-        pid: t.pid,
-        comm: t.comm,
-        begin: null,
-        end: time,
-        incomplete: 'trace-start',
-        ret: ret,
-        begins: 0,
-        slept: false,
-        ctx: this.contextOf(t),
-        caller: null,
-        owners: [],
-        ownersTotal: 0,
-        acquiring: 0,
-        wokenBy: null,
-        bound: false,
-        line,
-      });
+      // A wait whose begin is before the trace: newWait's defaults, and what the end tells.
+      const iv = newWait(inst);
+      iv.src = t.src;
+      iv.pid = t.pid;
+      iv.comm = t.comm;
+      iv.end = time;
+      iv.incomplete = 'trace-start';
+      iv.ret = ret;
+      iv.ctx = this.contextOf(t);
+      iv.line = line;
+      this.sink.wait(iv);
       if (ret === 0 && inst.hasProbeOrLockdep) {
         // Granted now: a later release gives a complete hold.
         const a = this.open(t, inst, false, time, false, EV_CONTENTION);

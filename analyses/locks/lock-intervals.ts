@@ -286,7 +286,7 @@ export function newHold(lock: LockInstance): HoldInterval {
   };
 }
 
-/** A WaitInterval to be filled in (the tracker's reused one). */
+/** A WaitInterval to be filled in (the tracker's reused one, and a wait whose begin is before the trace). */
 export function newWait(lock: LockInstance): WaitInterval {
   return {
     lock,
