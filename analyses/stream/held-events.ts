@@ -138,14 +138,15 @@ export class CompactEvents implements HeldEvents {
 
   /** The id of the event's (kind, name, comm), -1 when the table is full or a value is not a string. */
   private envelope(ev: TraceEvent): number {
+    const id = this.envelopeIds.get(ev.name)?.get(ev.kind)?.get(ev.comm);
+    if (id !== undefined) return id;
+    // Nothing is added once the table is full: new names then cost no map of their own either.
+    if (this.kinds.length >= MAX_ENVELOPES || typeof ev.name !== 'string' || typeof ev.kind !== 'string') return -1;
+    if (ev.comm !== null && typeof ev.comm !== 'string') return -1;
     let byKind = this.envelopeIds.get(ev.name);
     if (byKind === undefined) this.envelopeIds.set(ev.name, (byKind = new Map()));
     let byComm = byKind.get(ev.kind);
     if (byComm === undefined) byKind.set(ev.kind, (byComm = new Map()));
-    const id = byComm.get(ev.comm);
-    if (id !== undefined) return id;
-    if (this.kinds.length >= MAX_ENVELOPES || typeof ev.name !== 'string' || typeof ev.kind !== 'string') return -1;
-    if (ev.comm !== null && typeof ev.comm !== 'string') return -1;
     byComm.set(ev.comm, this.kinds.length);
     this.kinds.push(ev.kind);
     this.names.push(ev.name);
