@@ -29,8 +29,13 @@ const BATCH_RECORDS = 1000;
 /** A quoted field left open this many lines is a broken file, not a multi-line value. */
 const MAX_RECORD_LINES = 1000;
 
-const IntText = z.string().regex(/^-?\d+$/, 'not an integer');
-const NsText = z.string().regex(/^\d+$/, 'not integer nanoseconds');
+/** The patterns of the context columns: the schema's, and plainContext's written-out checks. */
+const INT = /^-?\d+$/;
+const NS = /^\d+$/;
+const SECONDS = /^\d+(\.\d+)?$/;
+
+const IntText = z.string().regex(INT, 'not an integer');
+const NsText = z.string().regex(NS, 'not integer nanoseconds');
 
 /** The context columns of one row (empty cells removed first). */
 export const CsvRowSchema = z.object({
@@ -38,7 +43,7 @@ export const CsvRowSchema = z.object({
   kind: z.string().optional(),
   time_ns: NsText.optional(),
   ts: NsText.optional(),
-  time: z.string().regex(/^\d+(\.\d+)?$/, 'not seconds (e.g. 86.770538)').optional(),
+  time: z.string().regex(SECONDS, 'not seconds (e.g. 86.770538)').optional(),
   cpu: IntText.optional(),
   pid: IntText.optional(),
   tid: IntText.optional(),
@@ -47,10 +52,6 @@ export const CsvRowSchema = z.object({
 });
 
 type CsvRow = z.infer<typeof CsvRowSchema>;
-
-const INT = /^-?\d+$/;
-const NS = /^\d+$/;
-const SECONDS = /^\d+(\.\d+)?$/;
 
 /**
  * The context of a row that CsvRowSchema accepts as it is (the checks of the schema, written out):
