@@ -27,7 +27,7 @@ import type { TableLimits } from '../../parsers/name-table.js';
 import { LockIntervalTracker } from './interval-tracker.js';
 import type { HoldInterval, WaitInterval } from './lock-intervals.js';
 import type { LockFilters, LockSortKey, LocksSection } from './schema.js';
-import { buildSection, holdsNow, type SectionResult } from './section.js';
+import { buildSection, HELD_AT_END_SHOWN, holdsNow, type SectionResult } from './section.js';
 import { LockStatistics } from './statistics.js';
 import { type ScopeTest, StallView } from './stalls.js';
 import { TaskContexts } from './task-context.js';
@@ -62,7 +62,7 @@ function addBoundNotes(ctx: FinishContext, tracker: LockIntervalTracker, stats: 
  */
 function snapshotNote(ctx: FinishContext, held: number, waiting: number): void {
   ctx.quality?.notes.push(
-    `locks so far (the input is still being read): the figures count the holds and waits that ended; ${held} holds and ${waiting} waits open now are not in them yet (the first 20 holds are listed as held at the end)`,
+    `locks so far (the input is still being read): the figures count the holds and waits that ended; ${held} holds and ${waiting} waits open now are not in them yet (the first ${HELD_AT_END_SHOWN} holds are listed as held at the end)`,
   );
 }
 

@@ -20,6 +20,8 @@ const STALL_SESSIONS_SHOWN = 20;
 /** slowestWaits: at most this many LUO-related waits, then at most this many others. */
 const SLOWEST_SHOWN = 20;
 const SESSIONS_PER_ROW = 20;
+/** Holds listed as held at the end of the trace (the first acquired first). */
+export const HELD_AT_END_SHOWN = 20;
 
 interface LockIdentity {
   name: string | null;
@@ -404,7 +406,7 @@ function heldAtEndRows(b: SectionInput, names: ReportNames, rowShown: RowShown):
     .filter(({ a }) => (!filters.pids?.length || (a.task.pid !== null && filters.pids.includes(a.task.pid))) && (!filters.session || names.session(a.ctx.session) === filters.session))
     .filter(({ a }) => filters.until === undefined || filters.until === null || a.acquired === null || a.acquired <= filters.until)
     .sort((x, y) => (x.a.acquired ?? -Infinity) - (y.a.acquired ?? -Infinity))
-    .slice(0, 20)
+    .slice(0, HELD_AT_END_SHOWN)
     .map(({ a, inst }) => {
       const id = names.ident(inst);
       return {
