@@ -8,7 +8,7 @@
 // (kv-record.ts): a line accepted here has the same keys and values there.
 import type { TraceEvent } from './event.js';
 import { MEMO_KINDS, sharedFields } from './ftrace-bytes.js';
-import { CONTEXT_KEYS } from './kv-record.js';
+import { CONTEXT_KEYS, identEnd } from './kv-record.js';
 
 const SPACE = 32;
 const EQUALS = 61;
@@ -68,17 +68,10 @@ function intField(text: string, p: number, key: string): number {
 }
 let lastInt = 0;
 
-/** A key as splitKeyValues reads one (kv-record.ts identEnd): not starting with a digit or a dot. */
+/** A `key=` at `i`, a key as splitKeyValues reads one (kv-record.ts identEnd: not starting with a digit or a dot). */
 function startsKey(text: string, i: number): boolean {
-  const c0 = text.charCodeAt(i);
-  if (!(c0 === 95 || (c0 >= 65 && c0 <= 90) || (c0 >= 97 && c0 <= 122))) return false;
-  let j = i + 1;
-  for (;;) {
-    const c = text.charCodeAt(j);
-    if (!(c === 95 || c === 46 || (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122))) break;
-    j++;
-  }
-  return text.charCodeAt(j) === EQUALS;
+  const e = identEnd(text, i);
+  return e > i && text.charCodeAt(e) === EQUALS;
 }
 
 /** Cut `text` into `out`; false when it is not the common shape (see the top of the file). */

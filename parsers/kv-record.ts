@@ -63,7 +63,8 @@ export function splitKeyValues(text: string, from: number): Record<string, strin
   return count > 0 ? out : null;
 }
 
-function identEnd(text: string, i: number): number {
+/** The end of the key at `i` (letters, digits, `_`, and `.` after its first character); `i` when none starts there. */
+export function identEnd(text: string, i: number): number {
   let j = i;
   for (; j < text.length; j++) {
     const c = text.charCodeAt(j);
