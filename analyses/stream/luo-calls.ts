@@ -49,6 +49,8 @@ export const CALL_EDGE_KINDS: readonly EventKind[] = ['kprobe', 'fentry', 'funcg
 const NO_CALLS: readonly OpenCall[] = Object.freeze([]);
 
 export class LuoCallTracker {
+  /** The kinds push reads (lost-event markers and call edges): feedInOrder gives it no other, it calls noEdge instead. */
+  static readonly kinds: readonly EventKind[] = ['lost', ...CALL_EDGE_KINDS];
   private readonly stacks = new Map<TaskKey, OpenCall[]>();
   /**
    * The edge of the event pushed last (null if it was not a LUO call edge). One object, rewritten
@@ -64,6 +66,11 @@ export class LuoCallTracker {
     if (ev.kind === 'lost') this.losses.set(ev.src, (this.losses.get(ev.src) ?? 0) + 1);
     this.lastEdge = this.edge(ev);
     return this.lastEdge;
+  }
+
+  /** The event pushed last is of a kind that is never a call edge (not one of `kinds`). */
+  noEdge(): void {
+    this.lastEdge = null;
   }
 
   private edge(ev: TraceEvent): CallEdge | null {
