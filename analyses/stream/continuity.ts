@@ -19,6 +19,7 @@
 // - and no contradiction: the later file does not load a module the earlier one left loaded.
 import type { EventOf, ModuleRefEvent, TraceEvent } from '../../parsers/event.js';
 import { KIND_SLOTS, kindId, kindNumber } from './kinds.js';
+import { RECENT_SLOTS, recentSlot } from './recent.js';
 
 /** Hashed pointers remembered per segment (enough to find a shared one; memory bound). */
 const MAX_HASHED = 256;
@@ -35,7 +36,7 @@ export interface ModuleFacts {
 export interface Identity {
   hashed: Set<string>;
   /**
-   * Pointers already in `hashed`, each in a slot chosen by its last characters (recentSlot): most
+   * Pointers already in `hashed`, each in a slot chosen by its length and last characters (recent.ts): most
    * lock events name a lock seen just before, found here by one comparison instead of a set lookup
    * (a set of a hundred locks that never fills was asked on every lock event: issue 17).
    */
@@ -43,15 +44,7 @@ export interface Identity {
   modules: Map<string, ModuleFacts>;
 }
 
-const RECENT_SLOTS = 64;
-
 export const newIdentity = (): Identity => ({ hashed: new Set(), recentHashed: new Array<string | null>(RECENT_SLOTS).fill(null), modules: new Map() });
-
-/** The recentHashed slot of a pointer: hashes are hex digits whose last ones vary most. */
-function recentSlot(p: string): number {
-  const n = p.length;
-  return n < 3 ? n : (p.charCodeAt(n - 1) * 31 + p.charCodeAt(n - 2) * 7 + p.charCodeAt(n - 3)) & (RECENT_SLOTS - 1);
-}
 
 function facts(id: Identity, module: string): ModuleFacts {
   let m = id.modules.get(module);
@@ -106,7 +99,10 @@ export function noteIdentity(id: Identity, ev: TraceEvent, kind: number = kindId
       return;
     case PROBE: {
       // The lab's `luomod` probes on try_module_get/module_put print the module's address (real README §2).
-      const { mod, name } = (ev as EventOf<'kprobe' | 'fentry'>).fields.args;
+      const args = (ev as EventOf<'kprobe' | 'fentry'>).fields.args;
+      // `mod` first: most probes have none, and then `name` is not read.
+      const mod = args.mod;
+      const name = mod ? args.name : undefined;
       if (mod && name) {
         const m = facts(id, name.replace(/^"|"$/g, ''));
         m.address ??= mod;
