@@ -105,7 +105,8 @@ export async function createAnalysis(opts: AnalysisOptions, hooks: AnalysisHooks
     },
     onInterval: hooks.onLockInterval,
   });
-  const ordered = new ReorderBuffer(feedInOrder(calls, hooks.onEvent ? [luo, locks, { push: hooks.onEvent }] : [luo, locks]));
+  const onEvent = hooks.onEvent;
+  const ordered = new ReorderBuffer(feedInOrder(calls, onEvent ? [luo, locks, { push: (ev) => onEvent(ev) }] : [luo, locks]));
   // bpftrace maps are not points in time: collected as read, outside the ordered stream (issue #5).
   const bpftraceMaps = createBpftraceMapsAnalysis();
   const renderings = new RenderingMatcher();

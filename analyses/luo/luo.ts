@@ -11,7 +11,9 @@ import {
   classifyCallSite,
 } from '../kernel/kernel-models.js';
 import { type PhaseName, sessionFunctionOf } from '../kernel/phases.js';
-import { CALL_EDGE_KINDS, type LuoCallTracker } from '../stream/luo-calls.js';
+import { CALL_EDGE_KINDS, type CallEdge, type LuoCallTracker } from '../stream/luo-calls.js';
+import { KIND_SLOTS, kindId, kindMask, kindNumber } from '../stream/kinds.js';
+import { RecentPairs } from '../stream/recent.js';
 import { PinReducer, type PinWindow } from './pins.js';
 import type { FinishContext } from '../stream/reducer.js';
 import { type ModuleStats, RefcountReducer, isUnloaded } from './refcounts.js';
@@ -68,55 +70,75 @@ export class LuoAnalysis {
     this.refcounts = new RefcountReducer(this.moduleNames, opts.callSiteLimits);
     this.sessions.onOmitted = opts.onOmittedSession ?? null;
     this.pins = new PinReducer(this.calls, this.sessions, this.moduleNames);
-    this.registry = new RegistryReducer(this.calls);
+    this.registry = new RegistryReducer();
     this.routeAll();
   }
 
   /**
-   * Fed by stream/reducer.ts feedInOrder, after the call tracker. Inside, the order is this one:
-   * segments first (every reducer files the event under its segment), then the readers of the
-   * event's kind in the order `route` registered them: the module table before the reducers that
-   * count modules, sessions before pins (a pin is owned by the session of its task, sessionOfTask).
-   * Most events (lock and contention events, probes of non-LUO functions) are wanted by no reader
-   * here but the segments: one table lookup on the kind decides it (issue 17).
+   * Fed by stream/reducer.ts feedInOrder, after the call tracker, with the event's kind number
+   * (stream/kinds.ts). Inside, the order is this one: segments first (every reducer files the event
+   * under its segment), then the readers of the event's kind in the order `route` registered them:
+   * the module table before the reducers that count modules, sessions before pins (a pin is owned by
+   * the session of its task, sessionOfTask); last, when the event is a LUO call edge, the readers of
+   * edges (onEdge). Most events (lock and contention events, probes of non-LUO functions) are wanted
+   * by no reader here but the segments: the kind's number and the edge decide it (issue 17).
    */
-  push(ev: TraceEvent): void {
-    const seg = this.segments.push(ev);
-    const readers = this.readers.get(ev.kind);
-    if (readers === undefined) return;
+  push(ev: TraceEvent, kind: number = kindId(ev.kind)): void {
+    const seg = this.segments.push(ev, kind);
+    const readers = this.readers[kind];
     for (let i = 0; i < readers.length; i++) readers[i](ev, seg);
+    if (this.edgeKinds[kind] === 1) {
+      const edge = this.calls.lastEdge;
+      if (edge !== null) this.onEdge(edge, ev, seg);
+    }
   }
 
-  /** Kind -> the readers that want it, in the order they run. */
-  private readonly readers = new Map<string, LuoReader[]>();
+  /** Kind number -> the readers that want it, in the order they run. */
+  private readonly readers: LuoReader[][] = Array.from({ length: KIND_SLOTS }, () => []);
+  /** The kinds a LUO call edge comes from (the tracker's lastEdge is read only after one of them). */
+  private readonly edgeKinds = kindMask(CALL_EDGE_KINDS);
 
   /** Register a reader for its kinds (called in the order the readers must see an event). */
   private route(kinds: readonly EventKind[], reader: LuoReader): void {
-    for (const k of kinds) {
-      let list = this.readers.get(k);
-      if (!list) this.readers.set(k, (list = []));
-      list.push(reader);
-    }
+    for (const k of kinds) this.readers[kindNumber(k)].push(reader);
   }
 
   private routeAll(): void {
     this.route(ModuleNames.kinds, (ev) => this.moduleNames.admit(ev));
-    this.route(SessionReducer.kinds, (ev, seg) => this.sessions.push(ev, seg));
+    this.route(SessionReducer.kinds, (ev) => this.sessions.push(ev));
     this.route(PinReducer.kinds, (ev, seg) => this.pins.push(ev, seg));
     this.route(RefcountReducer.kinds, (ev, seg) => this.refcounts.push(ev, seg));
-    this.route(RegistryReducer.kinds, (ev, seg) => this.registry.push(ev, seg));
+    this.route(RegistryReducer.kinds, (ev) => this.registry.push(ev));
     this.route(KexecReducer.kinds, (ev, seg) => this.kexec.push(ev, seg));
-    // How often each model signature was seen: call sites, locks and LUO functions entered.
+    // How often each model signature was seen: call sites, locks (LUO functions entered: onEdge).
     this.route(['module_get', 'module_put'], (ev) => this.callSiteEvidence((ev as ModuleRefEvent).fields.callSite));
-    this.route(['lock_acquire'], (ev) => this.count(this.evidence.lock, (ev as EventOf<'lock_acquire'>).fields.lockName));
-    this.route(CALL_EDGE_KINDS, () => {
-      const edge = this.calls.lastEdge;
-      if (edge !== null && edge.type === 'enter') this.count(this.evidence.function, edge.call.func);
-    });
+    this.route(['lock_acquire'], (ev) => this.countLock((ev as EventOf<'lock_acquire'>).fields.lockName));
+  }
+
+  /**
+   * A LUO function entered or left. Its readers keep their own state apart from the readers of the
+   * event's kind (the refcount reducer reads entry probes of try_module_get and module_put, no LUO
+   * function), so running them after those is the order they had when each reader was asked.
+   */
+  private onEdge(edge: CallEdge, ev: TraceEvent, seg: Segment): void {
+    this.sessions.onEdge(edge, ev, seg);
+    this.registry.onEdge(edge, ev, seg);
+    if (edge.type === 'enter') this.count(this.evidence.function, edge.call.func);
   }
 
   private callSiteEvidence(site: string): void {
     if (EVIDENCE_NAMES.has(site) && isLuoReference({ class: classifyCallSite(site) })) this.count(this.evidence.call_site, site);
+  }
+
+  /** Whether each lock name seen lately is one the model table reads (asked on every lock_acquire). */
+  private readonly evidenceLocks = new RecentPairs<boolean>();
+
+  private countLock(name: string): void {
+    const slot = this.evidenceLocks.find(name, '');
+    let evidence: boolean;
+    if (slot >= 0) evidence = this.evidenceLocks.at(slot);
+    else this.evidenceLocks.keep(name, '', (evidence = EVIDENCE_NAMES.has(name)));
+    if (evidence) this.count(this.evidence.lock, name);
   }
 
   /** Only the names the model table reads are counted: a trace names any number of locks. */

@@ -147,10 +147,12 @@ export class RefcountReducer {
     switch (ev.kind) {
       case 'kprobe':
       case 'fentry': {
-        const name = ev.fields.args.name;
-        // Cheap test first: every kprobe event passes here (the probe is named after its function).
+        // Cheap test first: every kprobe event passes here (the probe is named after its function);
+        // its arguments are read only for the probes of try_module_get and module_put.
         const f = ev.fields.func;
-        if (!name || !((f !== null && (f.startsWith('try_module_get') || f.startsWith('module_put'))) || ev.name.includes('module_'))) return;
+        if (!((f !== null && (f.startsWith('try_module_get') || f.startsWith('module_put'))) || ev.name.includes('module_'))) return;
+        const name = ev.fields.args.name;
+        if (!name) return;
         const fn = probedFunction(ev);
         if ((fn === 'try_module_get' || fn === 'module_put') && name && ev.time !== null) {
           const key = `${seg.id}\u0000${this.moduleOf(name.replace(/^"|"$/g, ''))}`;

@@ -9,7 +9,7 @@
 // the handler registered after its module is gone (§7(b), (c)); POST unregister returns void.
 import type { EventKind, TraceEvent } from '../../parsers/event.js';
 import { errnoName } from '../kernel/errno.js';
-import { CALL_EDGE_KINDS, type LuoCallTracker } from '../stream/luo-calls.js';
+import type { CallEdge } from '../stream/luo-calls.js';
 import type { Segment } from '../stream/segments.js';
 import { type TaskKey, taskKey } from '../stream/task-key.js';
 import { lookupTable } from '../../parsers/name-table.js';
@@ -44,8 +44,8 @@ function taskOf(ev: TraceEvent): TaskKey {
 }
 
 export class RegistryReducer {
-  /** The kinds push reads: module loads and removals, and the kinds a LUO call edge comes from (LuoAnalysis routes only these). */
-  static readonly kinds: readonly EventKind[] = ['module_load', 'syscall_enter', 'syscall_exit', ...CALL_EDGE_KINDS];
+  /** The kinds push reads: module loads and removals (LuoAnalysis routes only these; LUO call edges go to onEdge). */
+  static readonly kinds: readonly EventKind[] = ['module_load', 'syscall_enter', 'syscall_exit'];
   readonly registrations: Registration[] = [];
   private readonly open = new Map<object, Registration>();
   /** Module a task is loading (after module_load) or removing (delete_module of "name"). */
@@ -53,9 +53,7 @@ export class RegistryReducer {
   /** handler compatible -> owning module, learned from registrations. */
   readonly handlerModule = new Map<string, string>();
 
-  constructor(private readonly calls: LuoCallTracker) {}
-
-  push(ev: TraceEvent, seg: Segment): void {
+  push(ev: TraceEvent): void {
     if (ev.kind === 'module_load') {
       this.moduleOfTask.set(taskOf(ev), ev.fields.module);
       return;
@@ -67,10 +65,11 @@ export class RegistryReducer {
     }
     if (ev.kind === 'syscall_exit' && (ev.fields.syscall === 'delete_module' || ev.fields.syscall === 'finit_module' || ev.fields.syscall === 'init_module')) {
       this.moduleOfTask.delete(taskOf(ev));
-      return;
     }
-    const edge = this.calls.lastEdge;
-    if (!edge) return;
+  }
+
+  /** A LUO call entered or left (LuoCallTracker.lastEdge of `ev`): the (un)registration functions. */
+  onEdge(edge: CallEdge, ev: TraceEvent, seg: Segment): void {
     const spec = FUNCS[edge.call.func];
     if (!spec) return;
     if (edge.type === 'enter') {

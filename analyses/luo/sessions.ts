@@ -16,7 +16,7 @@
 import type { EventKind, TraceEvent } from '../../parsers/event.js';
 import { errnoName } from '../kernel/errno.js';
 import { LUO_PHASES, PHASE_OF_FUNCTION } from '../kernel/phases.js';
-import { CALL_EDGE_KINDS, type CallEdge, type LuoCallTracker } from '../stream/luo-calls.js';
+import type { CallEdge, LuoCallTracker, OpenCall } from '../stream/luo-calls.js';
 import type { Segment } from '../stream/segments.js';
 import { type TaskKey, taskKey } from '../stream/task-key.js';
 import { BackwardSpans } from './backwards.js';
@@ -162,8 +162,8 @@ function close(phase: PhaseRecord, edge: CallEdge, backwards: BackwardSpans): vo
 }
 
 export class SessionReducer {
-  /** The kinds push reads: the ioctl syscalls and the kinds a LUO call edge comes from (LuoAnalysis routes only these). */
-  static readonly kinds: readonly EventKind[] = ['syscall_enter', 'syscall_exit', ...CALL_EDGE_KINDS];
+  /** The kinds push reads: the ioctl syscalls (LuoAnalysis routes only these; LUO call edges go to onEdge). */
+  static readonly kinds: readonly EventKind[] = ['syscall_enter', 'syscall_exit'];
   private readonly segs = new Map<number, SegState>();
   readonly orphans: OrphanPhase[] = [];
   readonly globalPhases: GlobalPhase[] = [];
@@ -204,24 +204,27 @@ export class SessionReducer {
     return s;
   }
 
-  push(ev: TraceEvent, seg: Segment): void {
+  push(ev: TraceEvent): void {
     if (ev.kind === 'syscall_enter' && ev.fields.syscall === 'ioctl') {
       const cmd = ev.fields.args.cmd;
       this.ioctlTraced.add(ev.src);
       this.ioctl.set(taskKey(ev.src, ev.pid), cmd ? Number(cmd.startsWith('0x') ? cmd : `0x${cmd}`) : NaN);
       return;
     }
-    if (ev.kind === 'syscall_exit' && ev.fields.syscall === 'ioctl') {
-      this.ioctl.delete(taskKey(ev.src, ev.pid));
-      return;
-    }
-    const edge = this.calls.lastEdge;
-    if (!edge) return;
+    if (ev.kind === 'syscall_exit' && ev.fields.syscall === 'ioctl') this.ioctl.delete(taskKey(ev.src, ev.pid));
+  }
+
+  /** A LUO call entered or left (LuoCallTracker.lastEdge of `ev`): phases and sessions. */
+  onEdge(edge: CallEdge, ev: TraceEvent, seg: Segment): void {
     if (edge.call.func !== this.lastProbed) {
       this.lastProbed = edge.call.func;
       this.probedFunctions.add(edge.call.func);
     }
     const st = this.seg(seg.id);
+    // Only the phase functions and luo_flb_file_preserve open or close anything here (enter's cases;
+    // exit acts on what enter opened, or on a phase function's return without its entry). Most LUO
+    // edges of a real trace are other calls (liveupdate_flb_put_outgoing...): nothing to do (issue 17).
+    if (PHASE_OF_FUNCTION[edge.call.func] === undefined && edge.call.func !== 'luo_flb_file_preserve') return;
     // A function_graph leaf (`luo_retrieve_file(); /* ret=0x0 */`) is its call and its return at once.
     if (ev.kind === 'funcgraph_leaf' && edge.type === 'exit' && !edge.entryMissing) this.enter({ ...edge, type: 'enter', end: null, ret: null, endLine: null }, st, seg);
     if (edge.type === 'enter') this.enter(edge, st, seg);
@@ -380,7 +383,8 @@ export class SessionReducer {
       case 'luo_flb_file_preserve': {
         // Called inside luo_preserve_file for the file being preserved: names its handler.
         const stack = this.calls.openCalls(c.src, c.pid);
-        const pres = [...stack].reverse().find((o) => o.func === 'luo_preserve_file');
+        let pres: OpenCall | undefined;
+        for (let i = stack.length - 1; i >= 0 && pres === undefined; i--) if (stack[i].func === 'luo_preserve_file') pres = stack[i];
         const handler = c.args.handler;
         if (pres && handler && pres.args.file_set && pres.args.token) {
           const s = st.live.get(pres.args.file_set);

@@ -17,7 +17,9 @@
 //     event's change, with references held across the gap (an idle module, refcnt 1, is also what
 //     a new kernel's freshly loaded module reads);
 // - and no contradiction: the later file does not load a module the earlier one left loaded.
-import type { TraceEvent } from '../../parsers/event.js';
+import type { EventOf, ModuleRefEvent, TraceEvent } from '../../parsers/event.js';
+import { KIND_SLOTS, kindId, kindNumber } from './kinds.js';
+import { RECENT_SLOTS, recentSlot } from './recent.js';
 
 /** Hashed pointers remembered per segment (enough to find a shared one; memory bound). */
 const MAX_HASHED = 256;
@@ -33,12 +35,16 @@ export interface ModuleFacts {
 
 export interface Identity {
   hashed: Set<string>;
-  /** The pointer added to `hashed` last: the next lock event is mostly about the same lock (no set lookup). */
-  lastHashed?: string;
+  /**
+   * Pointers already in `hashed`, each in a slot chosen by its length and last characters (recent.ts): most
+   * lock events name a lock seen just before, found here by one comparison instead of a set lookup
+   * (a set of a hundred locks that never fills was asked on every lock event: issue 17).
+   */
+  recentHashed: Array<string | null>;
   modules: Map<string, ModuleFacts>;
 }
 
-export const newIdentity = (): Identity => ({ hashed: new Set(), modules: new Map() });
+export const newIdentity = (): Identity => ({ hashed: new Set(), recentHashed: new Array<string | null>(RECENT_SLOTS).fill(null), modules: new Map() });
 
 function facts(id: Identity, module: string): ModuleFacts {
   let m = id.modules.get(module);
@@ -46,39 +52,57 @@ function facts(id: Identity, module: string): ModuleFacts {
   return m;
 }
 
-/** Remember what identifies the running kernel in this event. */
-export function noteIdentity(id: Identity, ev: TraceEvent): void {
-  switch (ev.kind) {
-    case 'contention_begin':
-    case 'contention_end':
-    case 'lock_acquire':
-    case 'lock_release':
-      // The size first: once the set is full (most of a long trace), nothing of the event is read.
-      if (id.hashed.size < MAX_HASHED && ev.fields.hashed && ev.fields.lock !== id.lastHashed) {
-        id.lastHashed = ev.fields.lock;
-        id.hashed.add(ev.fields.lock);
-      }
+/** What noteIdentity reads of each kind (by kind number): most kinds identify nothing. */
+const NOTHING = 0;
+const LOCK = 1;
+const MODULE_REF = 2;
+const MODULE_LOAD = 3;
+const MODULE_FREE = 4;
+const PROBE = 5;
+const READS = new Uint8Array(KIND_SLOTS);
+for (const k of ['contention_begin', 'contention_end', 'lock_acquire', 'lock_release'] as const) READS[kindNumber(k)] = LOCK;
+for (const k of ['module_get', 'module_put'] as const) READS[kindNumber(k)] = MODULE_REF;
+READS[kindNumber('module_load')] = MODULE_LOAD;
+READS[kindNumber('module_free')] = MODULE_FREE;
+for (const k of ['kprobe', 'fentry'] as const) READS[kindNumber(k)] = PROBE;
+
+/** Remember what identifies the running kernel in this event. `kind`: its number (kinds.ts). */
+export function noteIdentity(id: Identity, ev: TraceEvent, kind: number = kindId(ev.kind)): void {
+  switch (READS[kind]) {
+    case NOTHING:
       return;
-    case 'module_get':
-    case 'module_put': {
-      const m = facts(id, ev.fields.module);
-      if (m.lastRefcnt === null && !m.loadedHere) m.firstRef = { refcnt: ev.fields.refcnt, delta: ev.kind === 'module_get' ? 1 : -1 };
-      m.lastRefcnt = ev.fields.refcnt;
+    case LOCK: {
+      const f = (ev as EventOf<'contention_begin' | 'contention_end' | 'lock_acquire' | 'lock_release'>).fields;
+      if (!f.hashed) return;
+      const slot = recentSlot(f.lock);
+      // Only pointers already in the set are in recentHashed: a hit adds nothing.
+      if (id.recentHashed[slot] === f.lock || id.hashed.size >= MAX_HASHED) return;
+      id.hashed.add(f.lock);
+      id.recentHashed[slot] = f.lock;
       return;
     }
-    case 'module_load': {
-      const m = facts(id, ev.fields.module);
+    case MODULE_REF: {
+      const r = ev as ModuleRefEvent;
+      const m = facts(id, r.fields.module);
+      if (m.lastRefcnt === null && !m.loadedHere) m.firstRef = { refcnt: r.fields.refcnt, delta: r.kind === 'module_get' ? 1 : -1 };
+      m.lastRefcnt = r.fields.refcnt;
+      return;
+    }
+    case MODULE_LOAD: {
+      const m = facts(id, (ev as EventOf<'module_load'>).fields.module);
       if (m.lastRefcnt === null) m.loadedHere = true;
       m.freed = false;
       return;
     }
-    case 'module_free':
-      facts(id, ev.fields.module).freed = true;
+    case MODULE_FREE:
+      facts(id, (ev as EventOf<'module_free'>).fields.module).freed = true;
       return;
-    case 'kprobe':
-    case 'fentry': {
+    case PROBE: {
       // The lab's `luomod` probes on try_module_get/module_put print the module's address (real README §2).
-      const { mod, name } = ev.fields.args;
+      const args = (ev as EventOf<'kprobe' | 'fentry'>).fields.args;
+      // `mod` first: most probes have none, and then `name` is not read.
+      const mod = args.mod;
+      const name = mod ? args.name : undefined;
       if (mod && name) {
         const m = facts(id, name.replace(/^"|"$/g, ''));
         m.address ??= mod;

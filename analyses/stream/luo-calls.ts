@@ -6,9 +6,10 @@
 // the enclosing `liveupdate_register_file_handler`, and so on (docs/luo-model.md §2, §6). The tracker is
 // fed the same stream as the reducers and answers that question at the current point of the stream.
 // Calls whose entry is before the start of the trace are reported with `start: null`.
-import type { EventKind, TraceEvent } from '../../parsers/event.js';
+import type { EventKind, EventOf, TraceEvent } from '../../parsers/event.js';
 import { isLuoFunction, probedFunction } from '../kernel/kernel-models.js';
 import { PHASE_OF_FUNCTION, type PhaseName } from '../kernel/phases.js';
+import { RecentPairs } from './recent.js';
 import { type TaskKey, taskKey } from './task-key.js';
 
 export interface OpenCall {
@@ -45,10 +46,15 @@ export interface CallEdge {
 /** The kinds a call edge can come from (LuoCallTracker.edge): a reader of lastEdge needs no other. */
 export const CALL_EDGE_KINDS: readonly EventKind[] = ['kprobe', 'fentry', 'funcgraph_entry', 'kretprobe', 'fexit', 'funcgraph_exit', 'funcgraph_leaf'];
 
+/** An event of the kinds a call edge comes from (CALL_EDGE_KINDS). */
+type EdgeEvent = EventOf<'kprobe' | 'fentry' | 'kretprobe' | 'fexit' | 'funcgraph_entry' | 'funcgraph_exit' | 'funcgraph_leaf'>;
+
 /** The answer for a task with no open call: one frozen array, not one per probe event. */
 const NO_CALLS: readonly OpenCall[] = Object.freeze([]);
 
 export class LuoCallTracker {
+  /** The kinds push reads (lost-event markers and call edges): feedInOrder gives it no other, it calls noEdge instead. */
+  static readonly kinds: readonly EventKind[] = ['lost', ...CALL_EDGE_KINDS];
   private readonly stacks = new Map<TaskKey, OpenCall[]>();
   /**
    * The edge of the event pushed last (null if it was not a LUO call edge). One object, rewritten
@@ -64,6 +70,11 @@ export class LuoCallTracker {
     if (ev.kind === 'lost') this.losses.set(ev.src, (this.losses.get(ev.src) ?? 0) + 1);
     this.lastEdge = this.edge(ev);
     return this.lastEdge;
+  }
+
+  /** The event pushed last is of a kind that is never a call edge (not one of `kinds`). */
+  noEdge(): void {
+    this.lastEdge = null;
   }
 
   private edge(ev: TraceEvent): CallEdge | null {
@@ -93,9 +104,34 @@ export class LuoCallTracker {
     return probedFunction(ev);
   }
 
-  private enter(ev: TraceEvent): CallEdge | null {
+  /**
+   * The LUO function a call edge event is of, or null (funcOf, when isLuoFunction). It depends only
+   * on the printed function and, for probes, the event name (probedFunction): the answers for the
+   * pairs seen lately are kept (every probe event asks; a trace probes a few dozen functions).
+   */
+  private luoFunctionOf(ev: EdgeEvent): string | null {
+    const printed = ev.fields.func;
+    if (printed === null) return this.askLuoFunction(ev);
+    // function_graph lines have no probe name: funcOf reads only the function.
+    const graph = ev.kind === 'funcgraph_entry' || ev.kind === 'funcgraph_exit' || ev.kind === 'funcgraph_leaf';
+    const name = graph ? '' : ev.name;
+    const slot = this.recent.find(printed, name);
+    if (slot >= 0) return this.recent.at(slot);
+    const func = this.askLuoFunction(ev);
+    this.recent.keep(printed, name, func);
+    return func;
+  }
+
+  private askLuoFunction(ev: TraceEvent): string | null {
     const func = this.funcOf(ev);
-    if (!func || !isLuoFunction(func)) return null;
+    return func && isLuoFunction(func) ? func : null;
+  }
+
+  private readonly recent = new RecentPairs<string | null>();
+
+  private enter(ev: EdgeEvent): CallEdge | null {
+    const func = this.luoFunctionOf(ev);
+    if (func === null) return null;
     const key = taskKey(ev.src, ev.pid);
     let stack = this.stacks.get(key);
     if (!stack) this.stacks.set(key, (stack = []));
@@ -122,9 +158,9 @@ export class LuoCallTracker {
     return this.edgeOf('enter', call, null, null, null, false, false);
   }
 
-  private exit(ev: TraceEvent): CallEdge | null {
-    const func = this.funcOf(ev);
-    if (!func || !isLuoFunction(func)) return null;
+  private exit(ev: EdgeEvent): CallEdge | null {
+    const func = this.luoFunctionOf(ev);
+    if (func === null) return null;
     const stack = this.stacks.get(taskKey(ev.src, ev.pid));
     let ret: number | null = null;
     if (ev.kind === 'kretprobe' || ev.kind === 'fexit') ret = ev.fields.ret;
@@ -136,7 +172,9 @@ export class LuoCallTracker {
       for (let i = stack.length - 1; i >= 0; i--) {
         if (stack[i].func === func) {
           const call = stack[i];
-          stack.length = i; // calls above it lost their return (probe missed): drop them
+          // Calls above it lost their return (probe missed): drop them. Mostly it is the innermost.
+          if (i === stack.length - 1) stack.pop();
+          else stack.length = i;
           let end = ev.time;
           if (ev.kind === 'funcgraph_exit' && end === null && call.start !== null && ev.fields.durationNs !== null) {
             end = call.start + ev.fields.durationNs;

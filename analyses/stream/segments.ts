@@ -18,7 +18,8 @@
 //   evidence says it is the same running kernel (continuity.ts: later times on the same clock, no
 //   kexec or boot between, a shared hashed pointer or a module refcount that goes on);
 // - otherwise it starts a new boot. Inputs are taken in the order given (old kernel first).
-import type { TraceEvent } from '../../parsers/event.js';
+import type { EventOf, TraceEvent } from '../../parsers/event.js';
+import { kindId, kindNumber } from './kinds.js';
 import { type Identity, continuation, newIdentity, noteIdentity } from './continuity.js';
 
 export interface Segment {
@@ -61,6 +62,12 @@ export interface Boot {
   joins: Join[];
 }
 
+const BOOT = kindNumber('boot');
+const LOST = kindNumber('lost');
+const PRINTK = kindNumber('printk');
+const KPROBE = kindNumber('kprobe');
+const FENTRY = kindNumber('fentry');
+
 export class SegmentTracker {
   readonly segments: Segment[] = [];
   private readonly current = new Map<number, Segment>();
@@ -69,15 +76,14 @@ export class SegmentTracker {
   private lastSrc = -1;
   private last: Segment | null = null;
 
-  /** Assign the event to its segment and return the segment. */
-  push(ev: TraceEvent): Segment {
-    const kind = ev.kind;
+  /** Assign the event to its segment and return the segment. `kind`: its number (kinds.ts), when the caller has it. */
+  push(ev: TraceEvent, kind: number = kindId(ev.kind)): Segment {
     let seg = ev.src === this.lastSrc ? this.last : (this.current.get(ev.src) ?? null);
-    const startsNew = kind === 'boot' || (kind === 'lost' && ev.fields.marker === 'clock-reset');
+    const startsNew = kind === BOOT || (kind === LOST && (ev as EventOf<'lost'>).fields.marker === 'clock-reset');
     if (seg === null || (startsNew && (seg.traceEvents > 0 || seg.printks > 0))) seg = this.open(ev, seg);
-    else if (kind === 'boot') {
+    else if (kind === BOOT) {
       seg.startedByBoot = true;
-      seg.bootText = ev.fields.text;
+      seg.bootText = (ev as EventOf<'boot'>).fields.text;
     }
     this.lastSrc = ev.src;
     this.last = seg;
@@ -86,19 +92,20 @@ export class SegmentTracker {
       if (seg.firstTime === null) seg.firstTime = ev.time;
       seg.lastTime = ev.time;
     }
-    noteIdentity(seg.identity, ev);
-    if (kind === 'printk') {
+    noteIdentity(seg.identity, ev, kind);
+    if (kind === PRINTK) {
       seg.printks++;
-      const t = ev.fields.text;
+      const t = (ev as EventOf<'printk'>).fields.text;
       if (t.startsWith('kexec_core: Starting new kernel')) seg.kexecOut = true;
       const m = /Retrieved live update data, liveupdate number: (\d+)/.exec(t);
       if (m) seg.liveupdateNumber = Number(m[1]);
-    } else if (kind !== 'lost' && kind !== 'boot') {
+    } else if (kind !== LOST && kind !== BOOT) {
       seg.traceEvents++;
-      if (kind === 'kprobe' || kind === 'fentry') {
-        const fs = ev.fields.args.file_set;
+      if (kind === KPROBE || kind === FENTRY) {
+        const probe = ev as EventOf<'kprobe' | 'fentry'>;
+        const fs = probe.fields.args.file_set;
         if (fs) seg.fileSets.add(fs);
-        if (ev.name === 'liveupdate_reboot' || ev.fields.func === 'liveupdate_reboot') seg.kexecOut = true;
+        if (ev.name === 'liveupdate_reboot' || probe.fields.func === 'liveupdate_reboot') seg.kexecOut = true;
       }
     }
     return seg;
