@@ -274,23 +274,12 @@ export class LockIntervalTracker {
     return a;
   }
 
-  /**
-   * A task seen holding more than MAX_LOCK_DEPTH locks lost the release of one (kernel/lock-model.ts):
-   * its oldest hold is closed now as incomplete (lost events), instead of being kept, and scanned at
-   * every acquisition and lost-events marker, until the end of the trace. Without this bound a lossy
-   * bpftrace capture repeated 60 times kept 3303 holds on one task and the run went quadratic.
-   */
+  /** Past MAX_LOCK_DEPTH holds a release was lost: the oldest closes now, incomplete (kept, a lossy bpftrace run went quadratic). */
   private evictOldestHold(t: TaskState): void {
     const a = t.held[0];
     a.gapCrossed = true;
     this.dropHolder(a);
-    const w = a.wait;
-    if (w !== null && w.end === null) {
-      const i = t.waits.indexOf(w);
-      if (i >= 0) removeAt(t.waits, i);
-      w.gapCrossed = true;
-      this.emitWait(w, a.inst.root(), 0, null);
-    }
+    this.closeLostWait(a, 0);
     if (t.fresh === a) t.fresh = null;
     this.emitHold(a, 0);
   }
@@ -680,14 +669,18 @@ export class LockIntervalTracker {
     const inst = a.inst.root();
     this.noteRelease(inst, t, time);
     // A release before the grant: the wait's end was lost (or never printed).
-    if (a.wait !== null && a.wait.end === null) {
-      const i = t.waits.indexOf(a.wait);
-      if (i >= 0) removeAt(t.waits, i);
-      a.wait.gapCrossed = true;
-      a.gapCrossed = true;
-      this.emitWait(a.wait, inst, line, null);
-    }
+    this.closeLostWait(a, line);
     this.emitHold(a, line);
+  }
+
+  /** The acquisition's wait, still open, lost its end: closed as incomplete with the acquisition marked. */
+  private closeLostWait(a: Acquisition, line: number): void {
+    const w = a.wait;
+    if (w === null || w.end !== null) return;
+    const i = a.task.waits.indexOf(w);
+    if (i >= 0) removeAt(a.task.waits, i);
+    w.gapCrossed = a.gapCrossed = true;
+    this.emitWait(w, a.inst.root(), line, null);
   }
 
   private noteRelease(inst: LockInstance, t: TaskState, time: number): void {
