@@ -105,8 +105,12 @@ export function tokenizeBytes(buf: Buffer, start: number, end: number, out: Byte
   let pid = 0;
   for (let i = k + 1; i <= pidEnd; i++) pid = pid * 10 + (buf[i] - 48);
   // commStart <= k: buf[k] is the dash. A comm is at most 15 characters; a longer one carries
-  // trace-cmd's file prefix (string path).
-  if (k - commStart > 16) return false;
+  // trace-cmd's file prefix (ftrace.ts withoutFilePrefix), cut here the same way; anything else
+  // takes the string path.
+  if (k - commStart > 16) {
+    commStart = afterFilePrefix(buf, commStart, k);
+    if (commStart < 0 || k - commStart > 16) return false;
+  }
   // Right of [cpu]: [flags] timestamp ":"
   let p = j + 1;
   while (p < end && buf[p] === SPACE) p++;
@@ -155,6 +159,21 @@ const TGID_BAD = -1;
 const TGID_DASHES = -2;
 /** Where the last `(tgid)` read by tgidBefore opens. */
 let tgidOpen = 0;
+
+/**
+ * Where the comm starts after `trace-cmd report -i a.dat -i b.dat`'s `"%*s: "` file prefix in
+ * buf[start, end) (tracecmd/trace-read.c print_handle_file): the bytes after `name: ` and its
+ * padding, as withoutFilePrefix's `^\S+: +(\S.*)$` reads the comm string; -1 when that pattern
+ * does not hold on plain printable bytes (the string path then decides).
+ */
+function afterFilePrefix(buf: Buffer, start: number, end: number): number {
+  let s = start;
+  while (s < end && buf[s] > SPACE) s++;
+  if (s >= end || buf[s] !== SPACE || s - start < 2 || buf[s - 1] !== COLON) return -1;
+  let q = s + 1;
+  while (q < end && buf[q] === SPACE) q++;
+  return q < end && buf[q] > SPACE ? q : -1;
+}
 
 /**
  * The `(tgid)` column that closes at buf[close]: `(` spaces digits `)` gives the number, `(` spaces

@@ -65,6 +65,14 @@ export const LOCK_FUNCTIONS: Record<string, LockFunction> = lookupTable({
   mutex_unlock: fn('mutex', 'release', false),
 });
 
+/**
+ * The most locks one task can hold at once under lockdep: `held_locks[MAX_LOCK_DEPTH]` in
+ * task_struct (include/linux/sched.h, 48), and kernel/locking/lockdep.c __lock_acquire() refuses a
+ * 49th ("BUG: MAX_LOCK_DEPTH too low!") and turns lockdep off. A trace that shows a task holding more
+ * has lost the release of one of them.
+ */
+export const MAX_LOCK_DEPTH = 48;
+
 /** LCB_F_* (include/trace/events/lock.h). */
 export const LCB = { SPIN: 1, READ: 2, WRITE: 4, RT: 8, PERCPU: 16, MUTEX: 32 } as const;
 

@@ -36,7 +36,7 @@
 //   already known for a lock veto a merge that would contradict them.
 import type { TraceEvent } from '../../parsers/event.js';
 import { isLuoFunction, probedFunction } from '../kernel/kernel-models.js';
-import { LCB, LOCK_FUNCTIONS, type LockFunction, type LockOp, type LockType, contentionKind, isInternalLockName, isLockingFrame, isLuoLockName, leavesLockFunction, lockOpOf, pointerArg, typeFromName } from '../kernel/lock-model.js';
+import { LCB, LOCK_FUNCTIONS, MAX_LOCK_DEPTH, type LockFunction, type LockOp, type LockType, contentionKind, isInternalLockName, isLockingFrame, isLuoLockName, leavesLockFunction, lockOpOf, pointerArg, typeFromName } from '../kernel/lock-model.js';
 import { LOCK_LIMITS, LockAliases } from './lock-aliases.js';
 import type { TableLimits } from '../../parsers/name-table.js';
 import {
@@ -270,7 +270,18 @@ export class LockIntervalTracker {
     t.held.push(a);
     inst.holders.push(a);
     t.lastOpened = a;
+    if (t.held.length > MAX_LOCK_DEPTH) this.evictOldestHold(t);
     return a;
+  }
+
+  /** Past MAX_LOCK_DEPTH holds a release was lost: the oldest closes now, incomplete (kept, a lossy bpftrace run went quadratic). */
+  private evictOldestHold(t: TaskState): void {
+    const a = t.held[0];
+    a.gapCrossed = true;
+    this.dropHolder(a);
+    this.closeLostWait(a, 0);
+    if (t.fresh === a) t.fresh = null;
+    this.emitHold(a, 0);
   }
 
   /**
@@ -658,14 +669,18 @@ export class LockIntervalTracker {
     const inst = a.inst.root();
     this.noteRelease(inst, t, time);
     // A release before the grant: the wait's end was lost (or never printed).
-    if (a.wait !== null && a.wait.end === null) {
-      const i = t.waits.indexOf(a.wait);
-      if (i >= 0) removeAt(t.waits, i);
-      a.wait.gapCrossed = true;
-      a.gapCrossed = true;
-      this.emitWait(a.wait, inst, line, null);
-    }
+    this.closeLostWait(a, line);
     this.emitHold(a, line);
+  }
+
+  /** The acquisition's wait, still open, lost its end: closed as incomplete with the acquisition marked. */
+  private closeLostWait(a: Acquisition, line: number): void {
+    const w = a.wait;
+    if (w === null || w.end !== null) return;
+    const i = a.task.waits.indexOf(w);
+    if (i >= 0) removeAt(a.task.waits, i);
+    w.gapCrossed = a.gapCrossed = true;
+    this.emitWait(w, a.inst.root(), line, null);
   }
 
   private noteRelease(inst: LockInstance, t: TaskState, time: number): void {

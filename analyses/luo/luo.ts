@@ -21,7 +21,7 @@ import { RegistryReducer } from './registry.js';
 import { type Boot, type Segment, SegmentTracker } from '../stream/segments.js';
 import { type PhaseRecord, type SessionRecord, SessionReducer } from './sessions.js';
 import type { BootJson, LuoSection, LuoSectionBody, ModuleJson, PhaseJson, PinWindowJson, SessionJson } from './schema.js';
-import { isLuoPin, isLuoReference, isSessionPin, type OpenReason, openReasonText } from './pin-kinds.js';
+import { AT_END, isLuoPin, isLuoReference, isSessionPin, type OpenReason, openReasonText } from './pin-kinds.js';
 import { addCount, foldLabel, nameTable, type TableLimits } from '../../parsers/name-table.js';
 import { ModuleNames } from './module-names.js';
 
@@ -196,7 +196,7 @@ export class LuoAnalysis {
     const idOf = new Map<number, number>();
     allSessions.forEach((s, i) => idOf.set(s.rec.key, i));
     for (const [key, rec] of alias) idOf.set(key, idOf.get(rec.key) as number);
-    const j: Joined = { fileOf, boots, bootOfSeg, sessionsByBoot, allSessions, idOf, alias, kexecOk: this.kexecOk(boots, sessionsByBoot), failedKexecEnd: this.failedKexecEnd(boots) };
+    const j: Joined = { fileOf, boots, bootOfSeg, sessionsByBoot, allSessions, idOf, alias, kexecOk: this.kexecOk(boots, sessionsByBoot), failedKexecEnd: this.failedKexecEnd(boots), end: ctx.snapshot ? AT_END.snapshot : AT_END.final };
 
     j.missingPuts = this.missingPuts();
     const openWindows = this.pins.openWindows();
@@ -320,7 +320,7 @@ export class LuoAnalysis {
       durationNs: w.durationNs,
       incomplete: w.incomplete,
       openReason: reason,
-      expectedOpen: reason === null ? null : openReasonText(reason),
+      expectedOpen: reason === null ? null : openReasonText(reason, j.end),
     };
   }
 
@@ -459,7 +459,7 @@ export class LuoAnalysis {
         side: rec.side,
         boot,
         state: rec.state,
-        outcome: outcomeOf(rec, j.kexecOk.get(boot) ?? false, j.failedKexecEnd.get(boot) ?? null),
+        outcome: outcomeOf(rec, j.kexecOk.get(boot) ?? false, j.failedKexecEnd.get(boot) ?? null, j.end),
         fileSet: rec.fileSet,
         pid: rec.pid,
         comm: rec.comm,
@@ -532,6 +532,8 @@ interface Joined {
   /** Sessions of a later file merged into the same session of an earlier file of the boot (mergeAcrossFiles). */
   alias: Map<number, SessionRecord>;
   kexecOk: Map<number, boolean>;
+  /** Where what is still open is seen open: the trace's end, or the moment of a live snapshot (AT_END). */
+  end: string;
   /** Boots whose last liveupdate_reboot returned an error: when it returned. */
   failedKexecEnd: Map<number, number>;
   sessionByKey?: Map<number, SessionRecord>;
@@ -686,7 +688,7 @@ function expectedOpenReason(w: PinWindow, s: SessionRecord | undefined, kexecOk:
  * A session's end in words. `failedKexecEnd`: when this boot's liveupdate_reboot returned an error
  * (the kexec did not happen, the old kernel runs on: docs/luo-model.md §6 "Freeze failure variant").
  */
-function outcomeOf(s: SessionRecord, kexecOk: boolean, failedKexecEnd: number | null): string {
+function outcomeOf(s: SessionRecord, kexecOk: boolean, failedKexecEnd: number | null, end: string): string {
   const after = (p: PhaseRecord | undefined) => failedKexecEnd !== null && p !== undefined && (p.start ?? p.end ?? -Infinity) >= failedKexecEnd;
   switch (s.state) {
     case 'failed':
@@ -699,14 +701,14 @@ function outcomeOf(s: SessionRecord, kexecOk: boolean, failedKexecEnd: number | 
     case 'finished':
       return s.finishedVia === 'ioctl' ? 'finished by the SESSION_FINISH ioctl' : s.finishedVia === 'close' ? 'finished implicitly when the session fd was closed' : 'finished';
     case 'open':
-      if (failedKexecEnd !== null) return s.phases.some((p) => p.name === 'unfreeze') ? 'frozen, then rolled back after the failed kexec; still open at the end of the trace' : 'still open after the failed kexec, at the end of the trace';
-      return kexecOk ? 'held open into kexec (no freeze of it in these inputs)' : 'still open at the end of the trace';
+      if (failedKexecEnd !== null) return s.phases.some((p) => p.name === 'unfreeze') ? `frozen, then rolled back after the failed kexec; still open ${end}` : `still open after the failed kexec, ${end}`;
+      return kexecOk ? 'held open into kexec (no freeze of it in these inputs)' : `still open ${end}`;
     case 'creating':
-      return 'create still in progress at the end of the trace';
+      return `create still in progress ${end}`;
     case 'deserialized':
       return 'deserialized, never retrieved in the trace';
     case 'retrieved':
-      return 'retrieved, not finished at the end of the trace';
+      return `retrieved, not finished ${end}`;
   }
 }
 

@@ -98,8 +98,14 @@ export function pinWho(w: Parameters<typeof pinOwner>[0]): string {
 export const OPEN_REASONS = ['leak', 'put-missing', 'vfs-file-open', 'not-luo', 'flb-in-use', 'held-across-kexec', 'session-open', 'session-not-finished'] as const;
 export type OpenReason = (typeof OPEN_REASONS)[number];
 
-/** The sentence the report's `expectedOpen` carries for each code (null: a leak, no sentence). */
-export function openReasonText(code: OpenReason): string | null {
+/**
+ * Where the report sees what is still open: at the end of the input, or, in a snapshot of a live
+ * stream (the TUI's --follow, FinishContext.snapshot), at the moment it was taken, with more to come.
+ */
+export const AT_END = { final: 'at the end of the trace', snapshot: 'as of this report (the trace goes on)' } as const;
+
+/** The sentence the report's `expectedOpen` carries for each code (null: a leak, no sentence); `end`: AT_END. */
+export function openReasonText(code: OpenReason, end: string = AT_END.final): string | null {
   switch (code) {
     case 'leak':
       return null;
@@ -110,13 +116,13 @@ export function openReasonText(code: OpenReason): string | null {
     case 'not-luo':
       return 'not a LUO reference';
     case 'flb-in-use':
-      return 'FLB still in use: its ref is dropped with its last dependent file, and sessions were live at the end of the trace';
+      return `FLB still in use: its ref is dropped with its last dependent file, and sessions were live ${end}`;
     case 'held-across-kexec':
       return 'held across kexec: the old kernel never drops it (luo-model.md §6 step 6)';
     case 'session-open':
-      return 'session still open at the end of the trace';
+      return `session still open ${end}`;
     case 'session-not-finished':
-      return 'session not finished at the end of the trace';
+      return `session not finished ${end}`;
   }
 }
 

@@ -38,6 +38,13 @@ export class ReorderBuffer {
   private newest = -Infinity;
   private lastKey = -Infinity;
   private src = -1;
+  /**
+   * With no window (a source sorted whole: bpftrace, CSV) the heap array holds its slots in arrival
+   * order and is sorted once at the flush (gather), instead of a heap push and pop per event: the
+   * input is runs of one CPU's events in time order (per-CPU buffers drained in turn), which the
+   * sort merges. It becomes a heap (heapify) only if more than maxHeld events arrive.
+   */
+  private unsorted = false;
   /** The sort key of the last event passed on in order (none after a flush). */
   private hasLast = false;
   private lastOut = 0;
@@ -60,6 +67,7 @@ export class ReorderBuffer {
    * and any that still arrive late are counted.
    */
   setWindow(windowNs: number): void {
+    if (this.unsorted) this.heapify();
     this.windowNs = windowNs;
   }
 
@@ -98,7 +106,19 @@ export class ReorderBuffer {
       this.out(ev);
       return;
     }
-    this.heapPush(this.hold(ev, key, seq));
+    if (this.windowNs === Number.POSITIVE_INFINITY && key !== Number.NEGATIVE_INFINITY && (this.unsorted || this.size === 0)) {
+      // Gather (see unsorted). An event without a time before any timed one (key -Infinity) is not
+      // gathered: the heap would pass it on at once, below.
+      this.unsorted = true;
+      if (this.size === this.heap.length) this.heap = this.grown(this.heap);
+      this.heap[this.size++] = this.hold(ev, key, seq);
+      if (key > this.newest) this.newest = key;
+      if (this.size <= this.maxHeld) return;
+      this.heapify();
+    } else {
+      if (this.unsorted) this.heapify();
+      this.heapPush(this.hold(ev, key, seq));
+    }
     if (key > this.newest) this.newest = key;
     while (this.size > 0 && (this.keyOf(this.heap[0]) <= this.newest - this.windowNs || this.size > this.maxHeld)) {
       this.emit(this.heapPop());
@@ -108,6 +128,7 @@ export class ReorderBuffer {
   flush(): void {
     // Every slot is free once the heap is empty: none is recorded in the free list on the way (an
     // infinite window frees nothing before the flush, so the list never grows).
+    if (this.unsorted) this.emitSorted();
     while (this.size > 0) this.emit(this.heapPop(), false);
     this.hasLast = false;
     this.free = 0;
@@ -181,6 +202,45 @@ export class ReorderBuffer {
     const ib = (b & PAGE_MASK) << 1;
     if (pa[ia] !== pb[ib]) return pa[ia] < pb[ib];
     return pa[ia + 1] < pb[ib + 1];
+  }
+
+  /** Pass on the gathered slots in (key, arrival) order: the order heap pops would give. */
+  private emitSorted(): void {
+    this.unsorted = false;
+    const n = this.size;
+    // Array.prototype.sort (TimSort in V8) finds the ordered runs; a typed array's sort does not.
+    const order = Array.from(this.heap.subarray(0, n));
+    const pages = this.sortPages;
+    order.sort((a, b) => {
+      const pa = pages[a >> PAGE_BITS];
+      const pb = pages[b >> PAGE_BITS];
+      const ia = (a & PAGE_MASK) << 1;
+      const ib = (b & PAGE_MASK) << 1;
+      return pa[ia] !== pb[ib] ? (pa[ia] < pb[ib] ? -1 : 1) : pa[ia + 1] - pb[ib + 1];
+    });
+    this.size = 0;
+    for (let i = 0; i < n; i++) this.emit(order[i], false);
+  }
+
+  /** Make the gathered slots a heap (Floyd's bottom-up build), for the bounded window logic. */
+  private heapify(): void {
+    this.unsorted = false;
+    const h = this.heap;
+    const n = this.size;
+    for (let start = (n >> 1) - 1; start >= 0; start--) {
+      const v = h[start];
+      let i = start;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const r = l + 1;
+        const m = r < n && this.before(h[r], h[l]) ? r : l;
+        if (!this.before(h[m], v)) break;
+        h[i] = h[m];
+        i = m;
+      }
+      h[i] = v;
+    }
   }
 
   private heapPush(slot: number): void {

@@ -331,6 +331,26 @@ describe('trace edges and lost events give incomplete intervals, never wrong one
   });
 });
 
+describe('a task seen holding more than lockdep allows (MAX_LOCK_DEPTH)', () => {
+  it('closes its oldest holds as incomplete (lost events), keeps the count true and the newest open (synthetic)', () => {
+    // 60 down_read of distinct rwsems without their up_read, as a capture that lost the releases
+    // leaves them: lockdep itself cannot hold more than 48 locks per task (include/linux/sched.h).
+    const events: TraceEvent[] = [];
+    for (let i = 0; i < 60; i++) {
+      const sem = `0xffff8880${(0x1000 + i * 0x40).toString(16).padStart(8, '0')}`;
+      events.push(makeEvent('kprobe', 'down_read', { time: 1e9 + i * 1000, cpu: 0, pid: 9, tgid: 9, comm: 'x', src: 0, line: i + 1 }, { func: 'down_read', offset: 4, address: null, args: { sem } }));
+    }
+    const { section, holds } = analyzeEvents(events);
+    const early = holds.filter((h) => h.incomplete === 'lost-events');
+    expect(early.map((h) => h.start)).toEqual(Array.from({ length: 12 }, (_, i) => 1e9 + i * 1000));
+    expect(holds.filter((h) => h.incomplete === 'trace-end')).toHaveLength(48);
+    expect(row(section, '0xffff888000001000', 'rwsem:R')?.acquisitions).toBe(1);
+    expect(section.otherLocks).toMatchObject({ rows: 60, acquisitions: 60 });
+    expect(section.heldAtEnd.length).toBe(20);
+    expect(section.heldAtEnd[0].since).toBe(1e9 + 12 * 1000);
+  });
+});
+
 describe('identities', () => {
   it('names raw probe addresses with --kallsyms and labels known LUO locks', async () => {
     const { section } = await analyzeLines(

@@ -4,6 +4,7 @@
 // offered and cut into chunks at arbitrary places, once with the string path alone; events, the
 // data-quality ledger and the clock must be equal (ftrace-bytes-both-ways.ts).
 import { describe, expect, it } from 'vitest';
+import { newByteTokens, tokenizeBytes } from '../../parsers/ftrace-bytes.js';
 import { ByteInterner } from '../../parsers/intern.js';
 import { expectSameBothWays, sameBothWays } from './ftrace-bytes-both-ways.js';
 
@@ -44,6 +45,15 @@ describe('ftrace fast path: the same events as the string path', () => {
       '          insmod-317     [001] .....316.196720: tracing_mark_write: glued flags',
       '          insmod-317     [001] ..... 123456789012: lock_release: 0000000087631697 luo_register_rwlock', // integer clock
       'trace.dat:          insmod-317     [001] 75.000004: lock_release: 0000000087631697 luo_register_rwlock',
+      // trace-cmd report -i a.dat -i b.dat: the file prefix is cut on both paths, or left to the string path
+      'b.dat: insmod-317     [001] 75.000004: lock_release: 0000000087631697 luo_register_rwlock',
+      'host-a/trace.dat:          insmod-317     [001] 75.000004: lock_release: 0000000087631697 luo_register_rwlock',
+      'a:b.dat:        insmod-317     [001] 75.000004: lock_release: 0000000087631697 luo_register_rwlock',
+      'x: insmod-317     [001] 75.000004: lock_release: 0000000087631697 luo_register_rwlock', // short: no prefix
+      'trace.dat :     insmod-317     [001] 75.000004: lock_release: 0000000087631697 luo_register_rwlock', // not a prefix
+      'trace.dat:\t     insmod-317     [001] 75.000004: lock_release: 0000000087631697 luo_register_rwlock', // tab
+      'trace.dat:   a comm of far more than sixteen-317 [001] 75.000004: lock_release: 0000000087631697 luo_register_rwlock',
+      'trace.dat:                 -317 [001] 75.000004: lock_release: 0000000087631697 luo_register_rwlock', // empty comm
       '          insmod-317     [001] ..... 75.000005: ',
       '          insmod-317     [001] ..... 75.000006: sys_ioctl(fd: 3, cmd: 0xba00, arg: 0x7ffc232315d0)',
       '          insmod-317     [001] ..... 75.000007: sys_ioctl -> 0x0',
@@ -79,6 +89,24 @@ describe('ftrace fast path: the same events as the string path', () => {
     }
     const r = sameBothWays(Buffer.from(`${lines.join('\n')}\n`));
     expect(r.events).toBe(40_000 + 13_334);
+  });
+});
+
+describe('tokenizeBytes: trace-cmd report of several inputs', () => {
+  // `trace-cmd report -i a.dat -i b.dat` prefixes every record with `"%*s: "` and the input's name
+  // (tracecmd/trace-read.c print_handle_file): those lines stay on the byte path, comm without it.
+  const cut = (line: string) => {
+    const t = newByteTokens();
+    const buf = Buffer.from(line);
+    return tokenizeBytes(buf, 0, buf.length, t) ? t.comm : null;
+  };
+  it('reads the comm after the file name (synthetic lines in the report layout)', () => {
+    expect(cut('trace.dat:          insmod-317     [001] 75.000004: lock_release: 0000000087631697 x')).toBe('insmod');
+    expect(cut('b.dat: kworker/u8:3-317 [001] 75.000004: lock_release: 0000000087631697 x')).toBe('kworker/u8:3');
+  });
+  it('leaves what is not that prefix to the string path', () => {
+    expect(cut('trace.dat :     insmod-317     [001] 75.000004: lock_release: 0000000087631697 x')).toBeNull();
+    expect(cut('trace.dat:   a comm of far more than sixteen-317 [001] 75.000004: lock_release: 0000000087631697 x')).toBeNull();
   });
 });
 
