@@ -51,6 +51,8 @@ const MAX_SHARED_STRINGS = 65_536;
  * again once; on the 1 GB bench stress trace the table otherwise grows to ~50 000 strings.
  */
 const SHARED_STRINGS_RESTART = 16_384;
+/** Sets of batch arrays kept for reuse (the reader has at most a few batches in flight). */
+const MAX_SPARES = 8;
 /** Object shapes (key lists) and the trie nodes that find them: bounded whatever keys a trace invents. */
 const MAX_SHAPES = 4096;
 const MAX_SHAPE_NODES = 65_536;
@@ -63,10 +65,7 @@ const MAX_SHAPE_NODES = 65_536;
  */
 const MAX_SHARED_FIELDS = 8192;
 
-export interface EventBatch {
-  tags: Uint8Array;
-  ints: Int32Array;
-  nums: Float64Array;
+export interface EventBatch extends BatchArrays {
   /** Strings added to the shared table by this batch, in id order. */
   strings: string[];
   /** This batch's literals. */
@@ -76,6 +75,13 @@ export interface EventBatch {
   /** The string table starts over with this batch: `strings` are ids 0, 1, ... (SHARED_STRINGS_RESTART). */
   restart: boolean;
   records: number;
+}
+
+/** The transferred arrays of a batch, as they come back to the encoder (EventEncoder.recycle). */
+export interface BatchArrays {
+  tags: Uint8Array<ArrayBuffer>;
+  ints: Int32Array<ArrayBuffer>;
+  nums: Float64Array<ArrayBuffer>;
 }
 
 interface ShapeNode {
@@ -100,6 +106,8 @@ export class EventEncoder {
   private shapeCount = 0;
   private shapeNodes = 0;
   private newShapes: string[][] = [];
+  /** Batch arrays given back by the decoder's thread (recycle). */
+  private readonly spares: BatchArrays[] = [];
   private readonly fieldIds = new Map<object, number>();
   /** The kind and name each shared fields object was first sent with (RECORD_SHARED). */
   private readonly fieldKinds: string[] = [];
@@ -174,6 +182,16 @@ export class EventEncoder {
     } else this.value(f);
   }
 
+  /**
+   * The arrays of a batch the decoder is done with, given back (parsers/threaded.ts): the next
+   * take() writes into them instead of allocating. A new 1.25 MB set per batch, freed on the other
+   * thread whenever its GC gets to it, left the reader's malloc arena ~10 MB larger (1 GB bench trace).
+   * Arrays of another size (a small batch's copies, arrays since grown) are dropped.
+   */
+  recycle(arrays: BatchArrays): void {
+    if (this.spares.length < MAX_SPARES && arrays.tags.length === this.tags.length) this.spares.push(arrays);
+  }
+
   /** Any JSON-like value, in stream order with the events (source starts, progress). */
   control(value: unknown): void {
     this.tag(RECORD_CONTROL);
@@ -200,9 +218,11 @@ export class EventEncoder {
     this.restart = this.ids.size >= this.stringsRestart;
     if (this.restart) this.ids.clear();
     if (handOver) {
-      this.tags = new Uint8Array(this.tags.length);
-      this.ints = new Int32Array(this.ints.length);
-      this.nums = new Float64Array(this.nums.length);
+      const spare = this.spares.pop();
+      const fits = spare !== undefined && spare.tags.length === this.tags.length && spare.ints.length === this.ints.length && spare.nums.length === this.nums.length;
+      this.tags = fits ? spare.tags : new Uint8Array(this.tags.length);
+      this.ints = fits ? spare.ints : new Int32Array(this.ints.length);
+      this.nums = fits ? spare.nums : new Float64Array(this.nums.length);
     }
     this.nt = this.ni = this.nn = 0;
     this.newStrings = [];

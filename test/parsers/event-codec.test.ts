@@ -121,4 +121,31 @@ describe('event codec', () => {
     expect(widest).toBeLessThan(50 + 200 * 10);
     expect(back.map((e) => JSON.stringify(e))).toEqual(events.map((e) => JSON.stringify(e)));
   });
+
+  it('writes the next batch into arrays given back by the decoding thread (recycle), and drops ones of another size', () => {
+    const ev = { kind: 'generic', name: 'e', time: 1, cpu: 0, pid: 1, tgid: null, comm: 'c', src: 0, line: 1, fields: { payload: 'p'.repeat(40) } } as TraceEvent;
+    const encoder = new EventEncoder();
+    // Enough records (~12 tags each) that take() hands its arrays over instead of copying them out, too few to grow them.
+    const fill = () => {
+      for (let i = 0; i < 6000; i++) encoder.event({ ...ev, line: i });
+    };
+    fill();
+    const first = encoder.take().batch;
+    fill();
+    const second = encoder.take().batch;
+    expect(first.tags.length).toBe(1 << 18);
+    expect(second.tags.buffer).not.toBe(first.tags.buffer);
+    encoder.recycle(first);
+    encoder.recycle({ tags: new Uint8Array(16), ints: new Int32Array(16), nums: new Float64Array(16) });
+    fill();
+    const third = encoder.take().batch;
+    // third was written into the arrays the encoder held; the next one goes into first's.
+    fill();
+    const fourth = encoder.take().batch;
+    expect(fourth.tags.buffer).toBe(first.tags.buffer);
+    expect(fourth.ints.buffer).toBe(first.ints.buffer);
+    expect(third.tags.buffer).not.toBe(first.tags.buffer);
+    const back = roundTrip([ev, { ...ev, line: 2 }], 1).events;
+    expect(back.map((e) => e.line)).toEqual([1, 2]);
+  });
 });
