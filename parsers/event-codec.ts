@@ -44,23 +44,44 @@ const RECORD_SHARED = 22;
 /** Strings longer than this, and any string once the table is full, travel as literals. */
 const MAX_SHARED_STRING = 96;
 const MAX_SHARED_STRINGS = 65_536;
+/**
+ * Both threads keep the string table (the encoder's map, the decoder's array) for the whole read,
+ * and a large trace names ever new pointers, sessions and tokens: once it holds this many, the
+ * table starts over at the next batch (EventBatch.restart). The strings still in use are sent
+ * again once; on the 1 GB bench stress trace the table otherwise grows to ~50 000 strings.
+ */
+const SHARED_STRINGS_RESTART = 16_384;
+/** Sets of batch arrays kept for reuse (the reader has at most a few batches in flight). */
+const MAX_SPARES = 8;
 /** Object shapes (key lists) and the trie nodes that find them: bounded whatever keys a trace invents. */
 const MAX_SHAPES = 4096;
 const MAX_SHAPE_NODES = 65_536;
-/** Shared fields objects given an id (past it they travel whole, as any other). */
-const MAX_SHARED_FIELDS = 65_536;
+/**
+ * Shared fields objects given an id before the ids start over from 0 (a FIELDS_DEF names its id,
+ * so the decoder's entry is replaced in stream order). The parsers' memos hold 4096 entries
+ * (ftrace-bytes.ts, bpftrace-line.ts) and then start over with new objects, so without a restart
+ * the map (which holds its objects) would keep every fields object the memos ever made, on both
+ * threads: ~26 000 at 1 GB of the bench stress trace.
+ */
+const MAX_SHARED_FIELDS = 8192;
 
-export interface EventBatch {
-  tags: Uint8Array;
-  ints: Int32Array;
-  nums: Float64Array;
+export interface EventBatch extends BatchArrays {
   /** Strings added to the shared table by this batch, in id order. */
   strings: string[];
   /** This batch's literals. */
   literals: string[];
   /** Shapes added by this batch (their keys), in id order. */
   shapes: string[][];
+  /** The string table starts over with this batch: `strings` are ids 0, 1, ... (SHARED_STRINGS_RESTART). */
+  restart: boolean;
   records: number;
+}
+
+/** The transferred arrays of a batch, as they come back to the encoder (EventEncoder.recycle). */
+export interface BatchArrays {
+  tags: Uint8Array<ArrayBuffer>;
+  ints: Int32Array<ArrayBuffer>;
+  nums: Float64Array<ArrayBuffer>;
 }
 
 interface ShapeNode {
@@ -76,6 +97,8 @@ export class EventEncoder {
   private ni = 0;
   private nn = 0;
   private readonly ids = new Map<string, number>();
+  /** The next batch starts the string table over (take()). */
+  private restart = false;
   private newStrings: string[] = [];
   private literals: string[] = [];
   /** Shape trie: keys in order from the root; `id` -1 until an object ends at that node. */
@@ -83,6 +106,8 @@ export class EventEncoder {
   private shapeCount = 0;
   private shapeNodes = 0;
   private newShapes: string[][] = [];
+  /** Batch arrays given back by the decoder's thread (recycle). */
+  private readonly spares: BatchArrays[] = [];
   private readonly fieldIds = new Map<object, number>();
   /** The kind and name each shared fields object was first sent with (RECORD_SHARED). */
   private readonly fieldKinds: string[] = [];
@@ -93,6 +118,8 @@ export class EventEncoder {
   constructor(
     private readonly maxSharedStrings = MAX_SHARED_STRINGS,
     private readonly maxShapes = MAX_SHAPES,
+    private readonly stringsRestart = SHARED_STRINGS_RESTART,
+    private readonly maxSharedFields = MAX_SHARED_FIELDS,
   ) {}
 
   /** Bytes written into the current batch (to decide when to send it). */
@@ -143,7 +170,8 @@ export class EventEncoder {
     if (id !== undefined) {
       this.tag(FIELDS_REF);
       this.int(id);
-    } else if (sharedFields.has(f) && this.fieldIds.size < MAX_SHARED_FIELDS) {
+    } else if (sharedFields.has(f)) {
+      if (this.fieldIds.size >= this.maxSharedFields) this.fieldIds.clear();
       const fresh = this.fieldIds.size;
       this.fieldIds.set(f, fresh);
       this.fieldKinds[fresh] = ev.kind;
@@ -154,6 +182,16 @@ export class EventEncoder {
     } else this.value(f);
   }
 
+  /**
+   * The arrays of a batch the decoder is done with, given back (parsers/threaded.ts): the next
+   * take() writes into them instead of allocating. A new 1.25 MB set per batch, freed on the other
+   * thread whenever its GC gets to it, left the reader's malloc arena ~10 MB larger (1 GB bench trace).
+   * Arrays of another size (a small batch's copies, arrays since grown) are dropped.
+   */
+  recycle(arrays: BatchArrays): void {
+    if (this.spares.length < MAX_SPARES && arrays.tags.length === this.tags.length) this.spares.push(arrays);
+  }
+
   /** Any JSON-like value, in stream order with the events (source starts, progress). */
   control(value: unknown): void {
     this.tag(RECORD_CONTROL);
@@ -161,7 +199,7 @@ export class EventEncoder {
     this.records++;
   }
 
-  /** The batch so far; the encoder starts a new one (its string and shape tables go on). */
+  /** The batch so far; the encoder starts a new one (its tables go on, the string table restarted when full). */
   take(): { batch: EventBatch; transfer: ArrayBuffer[] } {
     // A full batch hands its arrays over (transferred, not copied; the part past what was written
     // is never read) and the encoder starts on fresh ones; a small one (the last, or a test's) is
@@ -174,12 +212,17 @@ export class EventEncoder {
       strings: this.newStrings,
       literals: this.literals,
       shapes: this.newShapes,
+      restart: this.restart,
       records: this.records,
     };
+    this.restart = this.ids.size >= this.stringsRestart;
+    if (this.restart) this.ids.clear();
     if (handOver) {
-      this.tags = new Uint8Array(this.tags.length);
-      this.ints = new Int32Array(this.ints.length);
-      this.nums = new Float64Array(this.nums.length);
+      const spare = this.spares.pop();
+      const fits = spare !== undefined && spare.tags.length === this.tags.length && spare.ints.length === this.ints.length && spare.nums.length === this.nums.length;
+      this.tags = fits ? spare.tags : new Uint8Array(this.tags.length);
+      this.ints = fits ? spare.ints : new Int32Array(this.ints.length);
+      this.nums = fits ? spare.nums : new Float64Array(this.nums.length);
     }
     this.nt = this.ni = this.nn = 0;
     this.newStrings = [];
@@ -304,6 +347,7 @@ export class EventDecoder {
 
   /** Calls onEvent / onControl for each record of the batch, in order. */
   decode(batch: EventBatch, onEvent: (ev: TraceEvent) => void, onControl: (value: unknown) => void): void {
+    if (batch.restart) this.strings.length = 0;
     for (const s of batch.strings) this.strings.push(s);
     for (const s of batch.shapes) this.shapes.push(s);
     this.tags = batch.tags;

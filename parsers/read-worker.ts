@@ -1,8 +1,8 @@
 // The parse worker of `analyze --threads 2` (parsers/threaded.ts): runs readTraces on the inputs
 // it is given and streams the events back in the compact form of parsers/event-codec.ts, in order,
 // with source starts and progress in the same stream, then the read result (or the error).
-import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
-import { EventEncoder } from './event-codec.js';
+import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { type BatchArrays, EventEncoder } from './event-codec.js';
 import type { InputFormat } from './event.js';
 import { InputError, readTraces } from './index.js';
 
@@ -32,6 +32,8 @@ function send(): void {
     Atomics.wait(inFlight, 0, n, 1000);
   }
   Atomics.add(inFlight, 0, 1);
+  // The arrays of the batches the main thread has decoded come back (threaded.ts) to be written again.
+  for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) encoder.recycle(m.message as BatchArrays);
   const { batch, transfer } = encoder.take();
   port.postMessage({ type: 'batch', batch }, transfer);
 }

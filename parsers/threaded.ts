@@ -77,6 +77,9 @@ export function readTracesThreaded(paths: string[], sink: EventSink, opts: Threa
       if (m.type === 'batch') {
         try {
           decoder.decode(m.batch, sink, onControl);
+          // The batch's arrays go back to the reader to be written again (EventEncoder.recycle).
+          const { tags, ints, nums } = m.batch;
+          worker.postMessage({ tags, ints, nums }, [tags.buffer as ArrayBuffer, ints.buffer as ArrayBuffer, nums.buffer as ArrayBuffer]);
         } catch (e) {
           // The analysis failed on an event: stop reading.
           settle(() => reject(e));

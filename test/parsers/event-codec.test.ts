@@ -3,7 +3,7 @@
 // included, across batches of any size; long strings, full tables and odd values take their
 // fallbacks and still come back equal.
 import { describe, expect, it } from 'vitest';
-import { EventEncoder } from '../../parsers/event-codec.js';
+import { EventDecoder, EventEncoder } from '../../parsers/event-codec.js';
 import type { TraceEvent } from '../../parsers/event.js';
 import { parseFiles, parseText, sample } from '../helpers.js';
 import { expectCaptureRoundTrip, roundTrip } from './event-codec-roundtrip.js';
@@ -93,5 +93,59 @@ describe('event codec', () => {
     const back = roundTrip(events, 2).events;
     expect(back.map((e) => JSON.stringify(e))).toEqual(events.map((e) => JSON.stringify(e)));
     expect(back[1].fields).toBe(back[2].fields);
+  });
+
+  it('starts its string table and its shared fields ids over when full: the tables stay bounded, the events equal', async () => {
+    const { events } = await parseFiles([sample('real/lifecycle/stage1/ftrace-main.txt.gz')]);
+    // Restart the string table past 50 strings (at the next batch), the fields ids past 8.
+    const encoder = new EventEncoder(65_536, 4096, 50, 8);
+    const decoder = new EventDecoder();
+    const back: TraceEvent[] = [];
+    let restarts = 0;
+    let table = 0;
+    let widest = 0;
+    events.forEach((ev, i) => {
+      encoder.event(ev);
+      if (encoder.records < 200 && i < events.length - 1) return;
+      const { batch, transfer } = encoder.take();
+      if (batch.restart) {
+        restarts++;
+        table = 0;
+      }
+      table += batch.strings.length;
+      widest = Math.max(widest, table);
+      decoder.decode(structuredClone(batch, { transfer }), (e) => back.push(e), () => {});
+    });
+    expect(restarts).toBeGreaterThan(2);
+    // At most the restart size plus what one batch of 200 events adds.
+    expect(widest).toBeLessThan(50 + 200 * 10);
+    expect(back.map((e) => JSON.stringify(e))).toEqual(events.map((e) => JSON.stringify(e)));
+  });
+
+  it('writes the next batch into arrays given back by the decoding thread (recycle), and drops ones of another size', () => {
+    const ev = { kind: 'generic', name: 'e', time: 1, cpu: 0, pid: 1, tgid: null, comm: 'c', src: 0, line: 1, fields: { payload: 'p'.repeat(40) } } as TraceEvent;
+    const encoder = new EventEncoder();
+    // Enough records (~12 tags each) that take() hands its arrays over instead of copying them out, too few to grow them.
+    const fill = () => {
+      for (let i = 0; i < 6000; i++) encoder.event({ ...ev, line: i });
+    };
+    fill();
+    const first = encoder.take().batch;
+    fill();
+    const second = encoder.take().batch;
+    expect(first.tags.length).toBe(1 << 18);
+    expect(second.tags.buffer).not.toBe(first.tags.buffer);
+    encoder.recycle(first);
+    encoder.recycle({ tags: new Uint8Array(16), ints: new Int32Array(16), nums: new Float64Array(16) });
+    fill();
+    const third = encoder.take().batch;
+    // third was written into the arrays the encoder held; the next one goes into first's.
+    fill();
+    const fourth = encoder.take().batch;
+    expect(fourth.tags.buffer).toBe(first.tags.buffer);
+    expect(fourth.ints.buffer).toBe(first.ints.buffer);
+    expect(third.tags.buffer).not.toBe(first.tags.buffer);
+    const back = roundTrip([ev, { ...ev, line: 2 }], 1).events;
+    expect(back.map((e) => e.line)).toEqual([1, 2]);
   });
 });
