@@ -129,30 +129,58 @@ export class LockIntervalTracker {
   // ---- the stream -----------------------------------------------------------------------------
 
   push(ev: TraceEvent): void {
-    // One check first: the hot kinds (lockdep and contention tracepoints, most of a lock trace) go
-    // straight to their handler with the event's own fields, no LockOp object per event.
+    if (!this.pushLock(ev)) this.pushNonLock(ev);
+  }
+
+  /**
+   * A lock tracepoint or lost marker (most of a lock trace): handled with one switch on the kind,
+   * straight to its handler with the event's own fields (no LockOp object per event); false for
+   * any other event (pushNonLock's).
+   */
+  pushLock(ev: TraceEvent): boolean {
     switch (ev.kind) {
-      case 'lock_acquire': case 'lock_release': case 'contention_begin': case 'contention_end': case 'lock_contended': case 'lock_acquired':
-        break;
+      case 'lock_acquire': {
+        const t = this.timedTask(ev);
+        if (t !== null) this.lockdepAcquire(t, ev.fields.lock, ev.fields.lockName, ev.fields.read, ev.fields.try, ev.time as number);
+        return true;
+      }
+      case 'lock_release': {
+        const t = this.timedTask(ev);
+        if (t !== null) this.lockdepRelease(t, ev.fields.lock, ev.fields.lockName, ev.time as number, ev.line);
+        return true;
+      }
+      case 'contention_begin': {
+        const t = this.timedTask(ev);
+        if (t !== null) this.contentionBegin(t, ev.fields.lock, ev.fields.hashed, ev.fields.flags, null, ev.time as number);
+        return true;
+      }
+      case 'contention_end': {
+        const t = this.timedTask(ev);
+        if (t !== null) this.contentionEnd(t, ev.fields.lock, ev.fields.hashed, ev.fields.ret, ev.time as number, ev.line);
+        return true;
+      }
+      case 'lock_contended': {
+        const t = this.timedTask(ev);
+        if (t !== null) this.lockdepContended(t, ev.fields.lock, ev.time as number);
+        return true;
+      }
+      case 'lock_acquired': {
+        const t = this.timedTask(ev);
+        if (t !== null) this.lockdepAcquired(t, ev.fields.lock, ev.time as number, ev.line);
+        return true;
+      }
       case 'lost':
         this.tasks.lost(ev);
-        return;
+        return true;
       default:
-        this.epoch++;
-        this.pushOther(ev);
-        return;
+        return false;
     }
-    const t = this.timedTask(ev);
-    if (t === null) return;
-    const time = ev.time as number;
-    switch (ev.kind) {
-      case 'lock_acquire': return this.lockdepAcquire(t, ev.fields.lock, ev.fields.lockName, ev.fields.read, ev.fields.try, time);
-      case 'lock_release': return this.lockdepRelease(t, ev.fields.lock, ev.fields.lockName, time, ev.line);
-      case 'contention_begin': return this.contentionBegin(t, ev.fields.lock, ev.fields.hashed, ev.fields.flags, null, time);
-      case 'contention_end': return this.contentionEnd(t, ev.fields.lock, ev.fields.hashed, ev.fields.ret, time, ev.line);
-      case 'lock_contended': return this.lockdepContended(t, ev.fields.lock, time);
-      case 'lock_acquired': return this.lockdepAcquired(t, ev.fields.lock, time, ev.line);
-    }
+  }
+
+  /** Any event pushLock declines: lock-function probes, or what a task does besides locking. */
+  pushNonLock(ev: TraceEvent): void {
+    this.epoch++;
+    this.pushOther(ev);
   }
 
   /** The context of a task now: asked from `context` once per epoch (an object shared by the intervals opened meanwhile). */

@@ -49,6 +49,8 @@ export class LockInstance {
   folded = false;
   /** The lock statistics' slot of this lock (statistics.ts LockSlot), cached on the root: no key string per interval. */
   statsSlot: unknown = null;
+  /** The stall view's longest waits of this lock (stalls.ts LockWaits), while its byLock map keeps them: no map lookup per wait. */
+  stallWaits: unknown = null;
   constructor(
     readonly id: number,
     readonly src: number,

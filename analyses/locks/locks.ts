@@ -141,6 +141,8 @@ export function createLockAnalysis(opts: LockOptions = {}): LockAnalysis {
 
   return {
     push(ev: TraceEvent): void {
+      // Lock tracepoints first, with one switch on the kind: they change no task context or phase.
+      if (tracker.pushLock(ev)) return;
       contexts.push(ev);
       switch (ev.kind) {
         case 'kprobe':
@@ -158,7 +160,7 @@ export function createLockAnalysis(opts: LockOptions = {}): LockAnalysis {
         default:
           break;
       }
-      tracker.push(ev);
+      tracker.pushNonLock(ev);
     },
     finish: (ctx) => finish(ctx, false).section,
     result: (ctx) => finish(ctx, true),

@@ -150,8 +150,12 @@ export class StallView {
 
   /** The lock's entry (made for every wait), and its longest waits; returns the kept copy (pw, or the one made here). */
   private addLockWait(iv: WaitInterval, duration: number, luo: boolean, pw: PendingWait | null): PendingWait | null {
-    let e = this.byLock.get(iv.lock);
-    if (!e) this.byLock.set(iv.lock, (e = { inst: iv.lock, byMode: [[], []], luo }));
+    // Cached on the instance (one stall view per tracker, so per instance); pruneLocks clears the dropped ones'.
+    let e = iv.lock.stallWaits as LockWaits | null;
+    if (e === null) {
+      this.byLock.set(iv.lock, (e = { inst: iv.lock, byMode: [[], []], luo }));
+      iv.lock.stallWaits = e;
+    }
     e.luo ||= luo;
     const list = e.byMode[iv.shared ? 1 : 0];
     if (entersTop(list, duration, TOP_WAITS_PER_LOCK)) keepTop(list, (pw ??= { iv: { ...iv }, duration }), waitDuration, TOP_WAITS_PER_LOCK);
@@ -163,8 +167,12 @@ export class StallView {
   private pruneLocks(): void {
     const longest = (e: LockWaits) => Math.max(e.byMode[0][0]?.duration ?? -1, e.byMode[1][0]?.duration ?? -1);
     const keep = [...this.byLock.values()].sort((x, y) => Number(y.luo) - Number(x.luo) || longest(y) - longest(x)).slice(0, LOCKS_WITH_WAITS);
+    for (const e of this.byLock.values()) e.inst.stallWaits = null;
     this.byLock.clear();
-    for (const e of keep) this.byLock.set(e.inst, e);
+    for (const e of keep) {
+      this.byLock.set(e.inst, e);
+      e.inst.stallWaits = e;
+    }
   }
 
   /** Follow the task's outermost LUO call (call the tracker's push first): a change closes its phase instance. */

@@ -137,9 +137,9 @@ function lockKey(inst: LockInstance): string {
  * there, checked against its identity, which changes when a lock is named) instead of a key string
  * built for every interval. Per mode (0 = exclusive, 1 = shared): its statistics entry, its
  * figures per session name (null = none) and per file_set x binding not yet named, and its
- * "(other sessions)" figures. Entries are still created in the string-keyed maps, so the report
- * iterates them in the same order; only sessions within the cap are indexed (so the index stays as
- * bounded as sessionsSeen); a session's place never changes once it has one.
+ * "(other sessions)" figures. The slot is the only index of its figures (sessionFigures lists them
+ * in the order made, as the report iterates them); only sessions within the cap are indexed (so
+ * the index stays as bounded as the sessions seen); a session's place never changes once it has one.
  */
 interface LockSlot {
   owner: LockStatistics;
@@ -185,7 +185,18 @@ const inLuoCall = (ctx: TaskContext): boolean => ctx.func !== null;
 /** `sys_NAME` per syscall name, made once (a trace can name any number of syscalls: bounded). */
 const sysCaller = memoByName((syscall) => `sys_${syscall}`);
 
-const callerOf = (caller: string | null, ctx: TaskContext): string => caller ?? ctx.func ?? (ctx.syscall ? sysCaller(ctx.syscall) : NONE);
+/** sysCaller's answer for the syscall asked last (intervals come in runs from one syscall): no map lookup for it. */
+let lastSyscall: string | null = null;
+let lastSysCaller = NONE;
+function sysCallerOf(syscall: string): string {
+  if (syscall !== lastSyscall) {
+    lastSysCaller = sysCaller(syscall);
+    lastSyscall = syscall;
+  }
+  return lastSysCaller;
+}
+
+const callerOf = (caller: string | null, ctx: TaskContext): string => caller ?? ctx.func ?? (ctx.syscall ? sysCallerOf(ctx.syscall) : NONE);
 
 export class LockStatistics {
   /**
@@ -196,12 +207,16 @@ export class LockStatistics {
   readonly stats = new Map<string, StatsEntry>();
   /** Per lock identity (lockIdentity), its slot; each root instance caches its own (LockInstance.statsSlot). */
   private readonly slots = new Map<string | number, LockSlot>();
-  /** Per lock x mode x session figures; bounded by SESSION_FIGURES_CAP distinct sessions. */
-  readonly sessionFigures = new Map<string, FiguresEntry>();
-  private readonly sessionsSeen = new Set<string>();
-  /** The names (and null) among sessionsSeen, as they are: tells a session beyond the cap without a key string. */
+  /**
+   * Per lock x mode x session figures, in the order they were made; bounded by SESSION_FIGURES_CAP
+   * distinct sessions. Each is found through its lock's slot (no key string).
+   */
+  readonly sessionFigures: FiguresEntry[] = [];
+  /** Sessions with figures of their own: the names (and null) and the file_set x binding refs below. */
+  private sessionsSeen = 0;
+  /** The names (and null) among the sessions seen, as they are. */
   private readonly namesSeen = new Set<string | null>();
-  /** The file_set x binding refs among sessionsSeen (fileSet -> bindings): the same for refs not bound to a name yet. */
+  /** The file_set x binding refs among the sessions seen (fileSet -> bindings): refs not bound to a name yet. */
   private readonly refsSeen = new Map<string, Set<number>>();
   readonly nesting = new Map<string, NestingEntry>();
   /** Nestings not counted: past NESTING_CAP distinct pairs. */
@@ -244,39 +259,45 @@ export class LockStatistics {
     return e.s;
   }
 
-  private figuresEntry(inst: LockInstance, shared: boolean, session: SessionRef): FiguresEntry {
-    let sk = sessionRefKey(session);
-    let ref: SessionRef | typeof OTHER_SESSIONS = session;
-    if (!this.sessionsSeen.has(sk)) {
-      if (this.sessionsSeen.size < SESSION_FIGURES_CAP) {
-        this.sessionsSeen.add(sk);
-        if (session === null || typeof session === 'string') this.namesSeen.add(session);
-        else {
-          let bindings = this.refsSeen.get(session.fileSet);
-          if (!bindings) this.refsSeen.set(session.fileSet, (bindings = new Set()));
-          bindings.add(session.binding);
-        }
-      } else {
-        sk = OTHER_SESSIONS;
-        ref = OTHER_SESSIONS;
-      }
+  /** Is this session one of the first SESSION_FIGURES_CAP (with figures of its own), or can it still be? Counts it as seen when it becomes one. */
+  private admitSession(session: SessionRef): boolean {
+    if (session === null || typeof session === 'string') {
+      if (this.namesSeen.has(session)) return true;
+      if (this.sessionsSeen >= SESSION_FIGURES_CAP) return false;
+      this.namesSeen.add(session);
+    } else {
+      let bindings = this.refsSeen.get(session.fileSet);
+      if (bindings?.has(session.binding)) return true;
+      if (this.sessionsSeen >= SESSION_FIGURES_CAP) return false;
+      if (!bindings) this.refsSeen.set(session.fileSet, (bindings = new Set()));
+      bindings.add(session.binding);
     }
-    const k = `${lockKey(inst)}|${shared ? 1 : 0}|${sk}`;
-    let e = this.sessionFigures.get(k);
-    if (!e) this.sessionFigures.set(k, (e = { inst, shared, session: ref, f: new SessionFigures() }));
+    this.sessionsSeen++;
+    return true;
+  }
+
+  /**
+   * A new figures entry of a lock x mode x session (the slot indexes it: figuresFor asks only for
+   * one it does not have), or the lock x mode's "(other sessions)" one past the cap.
+   */
+  private figuresEntry(slot: LockSlot, m: number, inst: LockInstance, shared: boolean, session: SessionRef): FiguresEntry {
+    if (!this.admitSession(session)) return (slot.others[m] ??= this.newFigures(inst, shared, OTHER_SESSIONS));
+    return this.newFigures(inst, shared, session);
+  }
+
+  private newFigures(inst: LockInstance, shared: boolean, session: SessionRef | typeof OTHER_SESSIONS): FiguresEntry {
+    const e: FiguresEntry = { inst, shared, session, f: new SessionFigures() };
+    this.sessionFigures.push(e);
     return e;
   }
 
   private figuresFor(slot: LockSlot, inst: LockInstance, shared: boolean, session: SessionRef): SessionFigures {
     const m = shared ? 1 : 0;
     if (session !== null && typeof session !== 'string') {
-      // A file_set not bound to a name yet: indexed once within the cap (past it, found by its key string).
+      // A file_set not bound to a name yet: indexed once within the cap (past it, the "(other sessions)" entry).
       let e = slot.refs[m].get(session.fileSet)?.get(session.binding);
-      if (e === undefined && this.sessionsSeen.size >= SESSION_FIGURES_CAP && !this.refsSeen.get(session.fileSet)?.has(session.binding)) {
-        // Beyond the cap (as for names below).
-        e = slot.others[m] ?? (slot.others[m] = this.figuresEntry(inst, shared, session));
-      } else if (e === undefined) {
-        e = this.figuresEntry(inst, shared, session);
+      if (e === undefined) {
+        e = this.figuresEntry(slot, m, inst, shared, session);
         if (e.session !== OTHER_SESSIONS) {
           let byBinding = slot.refs[m].get(session.fileSet);
           if (!byBinding) slot.refs[m].set(session.fileSet, (byBinding = new Map()));
@@ -288,11 +309,8 @@ export class LockStatistics {
     const last = slot.lastFigures[m];
     if (last !== null && slot.lastSession[m] === session) return last.f;
     let e = slot.figures[m].get(session);
-    if (!e && this.sessionsSeen.size >= SESSION_FIGURES_CAP && !this.namesSeen.has(session)) {
-      // A session beyond the cap: it can only ever count in "(other sessions)".
-      e = slot.others[m] ?? (slot.others[m] = this.figuresEntry(inst, shared, session));
-    } else if (!e) {
-      e = this.figuresEntry(inst, shared, session);
+    if (e === undefined) {
+      e = this.figuresEntry(slot, m, inst, shared, session);
       if (e.session !== OTHER_SESSIONS) slot.figures[m].set(session, e);
     }
     slot.lastSession[m] = session;
