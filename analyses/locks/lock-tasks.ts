@@ -15,6 +15,9 @@ export class TaskTable {
   /** The task of the previous event (consecutive events are mostly one task's): no map lookup for it. */
   private last: TaskState | null = null;
   private lastKey = 0;
+  /** The tasks of the previous lookup's source (most traces have one source): no map lookup for it. */
+  private lastSrc = 0;
+  private lastSrcTasks: Map<number, TaskState> | null = null;
 
   /** sweepFrom: tasks kept before idle ones are dropped (tests use a small one). */
   constructor(private readonly sweepFrom = TASKS_BEFORE_SWEEP) {
@@ -51,8 +54,10 @@ export class TaskTable {
 
   /** The task in the table (made when new); it becomes `last` unless a sweep dropped it right away. */
   private lookup(ev: TraceEvent, pid: number): TaskState {
-    let bySrc = this.tasks.get(ev.src);
+    let bySrc = this.lastSrcTasks !== null && this.lastSrc === ev.src ? this.lastSrcTasks : this.tasks.get(ev.src);
     if (!bySrc) this.tasks.set(ev.src, (bySrc = new Map()));
+    this.lastSrc = ev.src;
+    this.lastSrcTasks = bySrc;
     let t = bySrc.get(pid);
     this.lastKey = pid;
     if (t) {

@@ -10,6 +10,7 @@ import { LUO_LOCKS } from '../kernel/kernel-models.js';
 import type { LuoCallTracker, OpenCall } from '../stream/luo-calls.js';
 import type { LockInstance, TaskContext, WaitInterval } from './lock-intervals.js';
 import { type SessionRef, sessionRefKey } from '../stream/task-session.js';
+import { memoByName } from '../../parsers/name-table.js';
 import type { TaskContexts } from './task-context.js';
 import { type TaskKey, taskKey } from '../stream/task-key.js';
 
@@ -65,6 +66,9 @@ export function keepTop<T>(list: T[], item: T, size: (x: T) => number, limit: nu
 }
 
 const waitDuration = (w: PendingWait): number => w.duration;
+
+/** sessionRefKey of a session name, made once per name (a phase closes for every LUO call; bounded: memoByName). */
+const nameKey = memoByName((name) => sessionRefKey(name));
 
 /** Would keepTop(list, a wait of `duration`, waitDuration, limit) keep it? (Asked first, so that a wait no list keeps is never copied.) */
 function entersTop(list: PendingWait[], duration: number, limit: number): boolean {
@@ -218,7 +222,7 @@ export class StallView {
     if (!this.inScope(ph.pid, ph.start, end)) return;
     ph.incomplete ||= incomplete || end === null || ph.start === null;
     if (ph.session === null) ph.session = this.contexts.sessions.current(ph.src, ph.pid);
-    const key = sessionRefKey(ph.session);
+    const key = typeof ph.session === 'string' ? nameKey(ph.session) : sessionRefKey(ph.session);
     this.sessionKeys.add(key);
     let entry = this.bySession.get(key);
     if (!entry) this.bySession.set(key, (entry = { session: ph.session, top: [] }));

@@ -153,6 +153,9 @@ interface LockSlot {
   lastFigures: [FiguresEntry | null, FiguresEntry | null];
   /** As the outer lock of a nesting: inner slot -> the pair's entries by modes (outerShared * 2 + shared); only pairs in `nesting`. */
   nested: Map<LockSlot, Array<NestingEntry | null>> | null;
+  /** The inner slot found last in `nested`, and its entries. */
+  lastInner: LockSlot | null;
+  lastModes: Array<NestingEntry | null> | null;
 }
 
 /** Statistics of one lock x mode; `pending` = the deferred session of its intervals (--session only), else null. */
@@ -240,7 +243,7 @@ export class LockStatistics {
     if (cached !== null && cached.owner === this && cached.id === id) return cached;
     let slot = this.slots.get(id);
     if (!slot) {
-      slot = { owner: this, id, stats: [null, null], figures: [new Map(), new Map()], refs: [new Map(), new Map()], others: [null, null], lastSession: [null, null], lastFigures: [null, null], nested: null };
+      slot = { owner: this, id, stats: [null, null], figures: [new Map(), new Map()], refs: [new Map(), new Map()], others: [null, null], lastSession: [null, null], lastFigures: [null, null], nested: null, lastInner: null, lastModes: null };
       this.slots.set(id, slot);
     }
     r.statsSlot = slot;
@@ -402,15 +405,21 @@ export class LockStatistics {
     // Found through the two locks' slots (no key string per hold); the string key is made once per pair.
     const o = this.slotOf(outer);
     const m = (outerShared ? 2 : 0) + (shared ? 1 : 0);
-    const n = o.nested?.get(innerSlot)?.[m];
+    // The inner lock asked last of this outer one first (a lock mostly nests the same locks in turn).
+    let modes = o.lastInner === innerSlot ? o.lastModes : o.nested?.get(innerSlot);
+    if (modes !== undefined && modes !== null) {
+      o.lastInner = innerSlot;
+      o.lastModes = modes;
+    }
+    const n = modes?.[m];
     if (n) n.count++;
     else if (this.nesting.size < NESTING_CAP) {
       const e: NestingEntry = { outer, outerShared, inner, shared, count: 1 };
       this.nesting.set(`${lockKey(outer)}|${outerShared ? 1 : 0}|${lockKey(inner)}|${shared ? 1 : 0}`, e);
       const byInner = (o.nested ??= new Map());
-      let modes = byInner.get(innerSlot);
-      if (!modes) byInner.set(innerSlot, (modes = [null, null, null, null]));
-      modes[m] = e;
+      let pair = byInner.get(innerSlot);
+      if (!pair) byInner.set(innerSlot, (pair = [null, null, null, null]));
+      pair[m] = e;
     } else this.nestingFolded++;
   }
 
