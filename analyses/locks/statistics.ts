@@ -17,6 +17,8 @@ export const NONE = '\u0000';
 /** Distinct sessions with their own per-lock figures; later ones are summed as "(other sessions)". */
 const SESSION_FIGURES_CAP = 1000;
 export const OTHER_SESSIONS = '(other sessions)';
+/** Sessions each lock x mode remembers with their figures (a power of two; LockSlot.recentSessions). */
+const RECENT_SESSIONS = 4;
 /** Distinct outer x inner lock pairs counted (pairs of kept locks can still be many). */
 const NESTING_CAP = 10000;
 
@@ -149,8 +151,14 @@ interface LockSlot {
   refs: [Map<string, Map<number, FiguresEntry>>, Map<string, Map<number, FiguresEntry>>];
   others: [FiguresEntry | null, FiguresEntry | null];
   /** The session name (or null) asked last per mode, and its figures (a lock is mostly taken again in the same session). */
-  lastSession: [string | null, string | null];
-  lastFigures: [FiguresEntry | null, FiguresEntry | null];
+  /**
+   * The session names (or null) asked last, RECENT_SESSIONS per mode (mode * RECENT_SESSIONS + i),
+   * and their figures: a lock is taken in turn by the few sessions at work at one time.
+   */
+  recentSessions: Array<string | null>;
+  recentFigures: Array<FiguresEntry | null>;
+  /** Per mode, the next of its recent slots to replace (round robin). */
+  recentNext: [number, number];
   /** As the outer lock of a nesting: inner slot -> the pair's entries by modes (outerShared * 2 + shared); only pairs in `nesting`. */
   nested: Map<LockSlot, Array<NestingEntry | null>> | null;
   /** The inner slot found last in `nested`, and its entries. */
@@ -243,7 +251,7 @@ export class LockStatistics {
     if (cached !== null && cached.owner === this && cached.id === id) return cached;
     let slot = this.slots.get(id);
     if (!slot) {
-      slot = { owner: this, id, stats: [null, null], figures: [new Map(), new Map()], refs: [new Map(), new Map()], others: [null, null], lastSession: [null, null], lastFigures: [null, null], nested: null, lastInner: null, lastModes: null };
+      slot = { owner: this, id, stats: [null, null], figures: [new Map(), new Map()], refs: [new Map(), new Map()], others: [null, null], recentSessions: new Array<string | null>(2 * RECENT_SESSIONS).fill(null), recentFigures: new Array<FiguresEntry | null>(2 * RECENT_SESSIONS).fill(null), recentNext: [0, 0], nested: null, lastInner: null, lastModes: null };
       this.slots.set(id, slot);
     }
     r.statsSlot = slot;
@@ -309,15 +317,19 @@ export class LockStatistics {
       }
       return e.f;
     }
-    const last = slot.lastFigures[m];
-    if (last !== null && slot.lastSession[m] === session) return last.f;
+    const base = m * RECENT_SESSIONS;
+    for (let i = base; i < base + RECENT_SESSIONS; i++) {
+      const r = slot.recentFigures[i];
+      if (r !== null && slot.recentSessions[i] === session) return r.f;
+    }
     let e = slot.figures[m].get(session);
     if (e === undefined) {
       e = this.figuresEntry(slot, m, inst, shared, session);
       if (e.session !== OTHER_SESSIONS) slot.figures[m].set(session, e);
     }
-    slot.lastSession[m] = session;
-    slot.lastFigures[m] = e;
+    const i = base + (slot.recentNext[m]++ & (RECENT_SESSIONS - 1));
+    slot.recentSessions[i] = session;
+    slot.recentFigures[i] = e;
     return e.f;
   }
 
