@@ -75,8 +75,9 @@ export class LockIntervalTracker {
   unidentified = 0;
   /**
    * Counts the events that can change what `context` answers (every event but the lock tracepoints
-   * and lost markers: LUO calls, sessions and syscalls come from probes and syscall events). A
-   * task's context asked again within one epoch is the same: it is asked once (contextOf).
+   * and lost markers: LUO calls, sessions and syscalls come from probes and syscall events). Most
+   * contexts change only with their own task's events (TaskState.ctxDirty); the few that another
+   * task's event can change are asked again in each epoch (contextOf).
    */
   private epoch = 0;
   /** The one HoldInterval (and its `outer`) handed to a sink that reads holds during the call only (IntervalSink.holdsOnce). */
@@ -183,13 +184,21 @@ export class LockIntervalTracker {
     this.pushOther(ev);
   }
 
-  /** The context of a task now: asked from `context` once per epoch (an object shared by the intervals opened meanwhile). */
+  /**
+   * The context of a task now (an object shared by the intervals opened meanwhile): asked again
+   * from `context` only after an event of the task's own (pushOther marks it: its LUO calls,
+   * session and syscall change with nothing else), or, for what other tasks' events can change,
+   * after any other event (epoch): the idle tasks of every CPU share pid 0's context, and a session
+   * not named yet reads the file_set's bindings, which any task's event can move on.
+   */
   private contextOf(t: TaskState): TaskContext {
-    if (t.ctxEpoch !== this.epoch || t.ctx === null) {
-      t.ctx = this.context(t.src, t.pid, t.ctx);
-      t.ctxEpoch = this.epoch;
-    }
-    return t.ctx;
+    const c = t.ctx;
+    if (c !== null && !t.ctxDirty && (t.ctxEpoch === this.epoch || (t.pid !== 0 && (c.session === null || typeof c.session !== 'object')))) return c;
+    const now = this.context(t.src, t.pid, c);
+    t.ctx = now;
+    t.ctxDirty = false;
+    t.ctxEpoch = this.epoch;
+    return now;
   }
 
   /** The task of a lock event, or null when it has no pid (ignored) or no time (counted, cannot be paired). */
@@ -206,17 +215,19 @@ export class LockIntervalTracker {
   /** Every other event: lock-function probes and bpftrace lines (by lockOpOf), or what a task does besides locking. */
   private pushOther(ev: TraceEvent): void {
     if (ev.pid === null) return;
+    const t = this.tasks.task(ev);
+    // Whatever the task's context is made of (its LUO calls, session, syscall) changes only with
+    // events of its own, such as this one (see contextOf).
+    t.ctxDirty = true;
     if (ev.kind === 'kprobe' || ev.kind === 'fentry') {
       // Function entries (LUO kprobes, most of them): the probed function is found once, here.
       const name = probedFunction(ev);
       const fn = name ? LOCK_FUNCTIONS[name] : undefined;
       if (!name || fn === undefined) {
-        const t = this.tasks.task(ev);
         if (name !== null && isLuoFunction(name)) leave(t);
         return;
       }
       // A lock function's entry (lockOpOf's 'call', written into one reused op: the handlers keep none of it).
-      const t = this.tasks.task(ev);
       if (ev.time === null) {
         this.untimed++;
         return;
@@ -230,7 +241,6 @@ export class LockIntervalTracker {
     }
     const op = lockOpOf(ev);
     if (!op) {
-      const t = this.tasks.task(ev);
       if (ev.kind === 'stack') {
         this.stackCaller(t, ev.fields.frames);
         return;
@@ -238,7 +248,6 @@ export class LockIntervalTracker {
       if (leavesLockFunction(ev)) leave(t);
       return;
     }
-    const t = this.tasks.task(ev);
     if (ev.time === null) {
       this.untimed++;
       return;

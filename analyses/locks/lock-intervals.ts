@@ -233,6 +233,8 @@ export interface TaskState {
   /** The task's context as asked last (interval-tracker.ts contextOf), valid while ctxEpoch is the tracker's epoch. */
   ctx: TaskContext | null;
   ctxEpoch: number;
+  /** An event of the task's own came since `ctx` was asked (interval-tracker.ts contextOf). */
+  ctxDirty: boolean;
 }
 
 /** Counters that explain how contention events became contended acquisitions (O7). */

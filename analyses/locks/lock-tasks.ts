@@ -85,6 +85,7 @@ export class TaskTable {
       lastGapSeq: this.gapSeq,
       ctx: null,
       ctxEpoch: -1,
+      ctxDirty: true,
     };
     bySrc.set(pid, t);
     this.recent[slot] = t;
