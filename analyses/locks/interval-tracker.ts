@@ -130,7 +130,7 @@ export class LockIntervalTracker {
   // ---- the stream -----------------------------------------------------------------------------
 
   push(ev: TraceEvent): void {
-    if (!this.pushLock(ev)) this.pushNonLock(ev);
+    if (!this.pushLock(ev)) this.pushNonLock(ev, true);
   }
 
   /**
@@ -178,16 +178,20 @@ export class LockIntervalTracker {
     }
   }
 
-  /** Any event pushLock declines: lock-function probes, or what a task does besides locking. */
-  pushNonLock(ev: TraceEvent): void {
+  /**
+   * Any event pushLock declines: lock-function probes, or what a task does besides locking.
+   * ownContext: the event can change its task's context (a LUO call edge, a syscall boundary, a
+   * session event; see contextOf), so that the context is asked again; true when unsure.
+   */
+  pushNonLock(ev: TraceEvent, ownContext: boolean): void {
     this.epoch++;
-    this.pushOther(ev);
+    this.pushOther(ev, ownContext);
   }
 
   /**
    * The context of a task now (an object shared by the intervals opened meanwhile): asked again
-   * from `context` only after an event of the task's own (pushOther marks it: its LUO calls,
-   * session and syscall change with nothing else), or, for what other tasks' events can change,
+   * from `context` only after an event of the task's own that can change it (pushOther marks it:
+   * its LUO calls, session and syscall change with nothing else), or, for what other tasks' events can change,
    * after any other event (epoch): the idle tasks of every CPU share pid 0's context, and a session
    * not named yet reads the file_set's bindings, which any task's event can move on.
    */
@@ -213,12 +217,12 @@ export class LockIntervalTracker {
   }
 
   /** Every other event: lock-function probes and bpftrace lines (by lockOpOf), or what a task does besides locking. */
-  private pushOther(ev: TraceEvent): void {
+  private pushOther(ev: TraceEvent, ownContext: boolean): void {
     if (ev.pid === null) return;
     const t = this.tasks.task(ev);
-    // Whatever the task's context is made of (its LUO calls, session, syscall) changes only with
-    // events of its own, such as this one (see contextOf).
-    t.ctxDirty = true;
+    // What the task's context is made of (its LUO calls, session, syscall) changes only with such
+    // events of its own (see contextOf).
+    if (ownContext) t.ctxDirty = true;
     if (ev.kind === 'kprobe' || ev.kind === 'fentry') {
       // Function entries (LUO kprobes, most of them): the probed function is found once, here.
       const name = probedFunction(ev);

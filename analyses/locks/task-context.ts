@@ -43,24 +43,28 @@ export class TaskContexts {
     this.lastCall.set(key, func);
   }
 
-  /** Follow syscall boundaries and session naming (LUO function entries); other events are ignored. */
-  push(ev: TraceEvent): void {
+  /**
+   * Follow syscall boundaries and session naming (LUO function entries); other events are ignored.
+   * Returns whether the event can have changed its task's session or syscall: a syscall boundary,
+   * or a probe with a `name` or `file_set` argument (the only ones SessionTracker.push follows).
+   */
+  push(ev: TraceEvent): boolean {
     switch (ev.kind) {
       case 'kprobe':
       case 'fentry':
       case 'bpftrace':
         this.sessions.push(ev);
-        break;
+        return ev.fields.args.name !== undefined || ev.fields.args.file_set !== undefined;
       case 'syscall_enter':
         this.syscalls.set(taskKey(ev.src, ev.pid), ev.fields.syscall);
         this.lastCall.delete(taskKey(ev.src, ev.pid));
-        break;
+        return true;
       case 'syscall_exit':
         this.syscalls.delete(taskKey(ev.src, ev.pid));
         this.lastCall.delete(taskKey(ev.src, ev.pid));
-        break;
+        return true;
       default:
-        break;
+        return false;
     }
   }
 }
