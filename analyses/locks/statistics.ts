@@ -17,6 +17,8 @@ export const NONE = '\u0000';
 /** Distinct sessions with their own per-lock figures; later ones are summed as "(other sessions)". */
 const SESSION_FIGURES_CAP = 1000;
 export const OTHER_SESSIONS = '(other sessions)';
+/** Callers and phases each lock x mode remembers with their statistics (a power of two; LockStats.recentKeys). */
+const RECENT_SUBS = 4;
 /** Sessions each lock x mode remembers with their figures (a power of two; LockSlot.recentSessions). */
 const RECENT_SESSIONS = 4;
 /** Distinct outer x inner lock pairs counted (pairs of kept locks can still be many). */
@@ -48,11 +50,14 @@ export class LockStats extends SubStats {
   readonly incompleteHolds = zeroIncomplete();
   readonly callers = new Map<string, SubStats>();
   readonly phases = new Map<string, SubStats>();
-  /** subOf's memory: the caller and phase asked last, and their statistics. */
-  lastCaller: string | null = null;
-  lastCallerStats: SubStats | null = null;
-  lastPhase: string | null = null;
-  lastPhaseStats: SubStats | null = null;
+  /**
+   * subOf's memory: the callers (slots 0..RECENT_SUBS-1) and phases (RECENT_SUBS..) asked last,
+   * and their statistics; a lock is taken in turn by a few callers in a few phases.
+   */
+  readonly recentKeys: Array<string | null> = new Array<string | null>(2 * RECENT_SUBS).fill(null);
+  readonly recentSubs: Array<SubStats | null> = new Array<SubStats | null>(2 * RECENT_SUBS).fill(null);
+  /** Per kind (0 = callers, 1 = phases), the next of its recent slots to replace (round robin). */
+  readonly recentNext: [number, number] = [0, 0];
 
   mergeAll(o: LockStats): void {
     this.merge(o);
@@ -103,14 +108,20 @@ export class SessionFigures {
 /** Callers kept per lock x mode (a trace names any number of them); later ones count under FOLD_KEY. */
 export const CALLERS_PER_LOCK = 256;
 
-/** sub() with the lock's previous answer remembered (a lock is mostly taken again by the same caller, in the same phase). */
+/** sub() with the lock's recent answers remembered (a lock is mostly taken again by a few callers, in a few phases). */
 function subOf(s: LockStats, phase: boolean, key: string): SubStats {
-  if (phase) {
-    if (s.lastPhase !== key || s.lastPhaseStats === null) s.lastPhaseStats = sub(s.phases, (s.lastPhase = key));
-    return s.lastPhaseStats;
+  const kind = phase ? 1 : 0;
+  const base = kind * RECENT_SUBS;
+  for (let i = base; i < base + RECENT_SUBS; i++) {
+    const r = s.recentSubs[i];
+    if (r !== null && s.recentKeys[i] === key) return r;
   }
-  if (s.lastCaller !== key || s.lastCallerStats === null) s.lastCallerStats = sub(s.callers, (s.lastCaller = key));
-  return s.lastCallerStats;
+  // Stable once found: a key past the cap keeps counting under FOLD_KEY (the map never shrinks).
+  const found = sub(phase ? s.phases : s.callers, key);
+  const i = base + (s.recentNext[kind]++ & (RECENT_SUBS - 1));
+  s.recentKeys[i] = key;
+  s.recentSubs[i] = found;
+  return found;
 }
 
 function sub(map: Map<string, SubStats>, key: string): SubStats {
