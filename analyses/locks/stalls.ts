@@ -111,6 +111,17 @@ export interface LockWaits {
   luo: boolean;
 }
 
+/** What the stall view follows of one task: its outermost LUO call, and the phase instance open for it. */
+interface PhaseTask {
+  call: OpenCall | null;
+  open: PhaseInstance | null;
+}
+
+/** The answer for a task phaseTasks does not have (never changed: a task gets its own entry). */
+const NO_PHASE_TASK: PhaseTask = Object.freeze({ call: null, open: null }) as PhaseTask;
+/** Slots of the stall view's recent-task cache (a power of two). */
+const RECENT_TASKS = 64;
+
 export class StallView {
   /** The slowest complete LUO-related waits (isLuoWait), slowest first. */
   readonly slowest: PendingWait[] = [];
@@ -119,7 +130,10 @@ export class StallView {
   /** Per lock instance (as it was when the wait ended; rows group them by their final identity), its longest waits. */
   readonly byLock = new Map<LockInstance, LockWaits>();
   /** Per task (taskKey): its outermost LUO call, and the phase instance open for it. */
-  private readonly phaseTasks = new Map<TaskKey, { call: OpenCall | null; open: PhaseInstance | null }>();
+  private readonly phaseTasks = new Map<TaskKey, PhaseTask>();
+  /** phaseTasks' answers for the tasks asked last, by taskKey modulo RECENT_TASKS (NO_PHASE_TASK: none yet). */
+  private readonly recentKeys: TaskKey[] = new Array<TaskKey>(RECENT_TASKS).fill(-1);
+  private readonly recentTasks: PhaseTask[] = new Array<PhaseTask>(RECENT_TASKS).fill(NO_PHASE_TASK);
   readonly bySession = new Map<string, SessionStalls>();
   /** Every session that had a phase, also those pruned from bySession. */
   private readonly sessionKeys = new Set<string>();
@@ -144,7 +158,7 @@ export class StallView {
     const top = luo ? this.slowest : this.slowestOther;
     if (entersTop(top, duration, TOP_WAITS)) keepTop(top, (pw = { iv: { ...iv }, duration }), waitDuration, TOP_WAITS);
     pw = this.addLockWait(iv, duration, luo, pw);
-    const ph = this.phaseTasks.get(taskKey(iv.src, iv.pid))?.open;
+    const ph = this.phaseTask(taskKey(iv.src, iv.pid)).open;
     if (ph && (ph.start === null || (iv.begin as number) >= ph.start)) {
       ph.waitCount++;
       ph.waitTotal += duration;
@@ -185,10 +199,11 @@ export class StallView {
     const stack = this.calls.openCalls(ev.src, ev.pid);
     const outer = stack.length ? stack[0] : null;
     const key = taskKey(ev.src, ev.pid);
-    let st = this.phaseTasks.get(key);
-    if (!st) {
+    let st = this.phaseTask(key);
+    if (st === NO_PHASE_TASK) {
       if (outer === null) return;
       this.phaseTasks.set(key, (st = { call: null, open: null }));
+      if (typeof key === 'number') this.recentTasks[key & (RECENT_TASKS - 1)] = st; // its key is there already (phaseTask)
     }
     if (st.call === outer) return;
     if (st.call !== null) this.contexts.returnedFrom(key, st.call.func);
@@ -210,6 +225,17 @@ export class StallView {
             incomplete: false,
           }
         : null;
+  }
+
+  /** A task's entry in phaseTasks, or NO_PHASE_TASK; asked for every wait and call edge, so the tasks asked last are remembered. */
+  private phaseTask(key: TaskKey): PhaseTask {
+    if (typeof key !== 'number') return this.phaseTasks.get(key) ?? NO_PHASE_TASK;
+    const i = key & (RECENT_TASKS - 1);
+    if (this.recentKeys[i] === key) return this.recentTasks[i];
+    const st = this.phaseTasks.get(key) ?? NO_PHASE_TASK;
+    this.recentKeys[i] = key;
+    this.recentTasks[i] = st;
+    return st;
   }
 
   /** The trace ended: close the phases still open (incomplete). */
