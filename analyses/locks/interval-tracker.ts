@@ -67,7 +67,7 @@ import { TaskTable } from './lock-tasks.js';
 export class LockIntervalTracker {
   private readonly tasks = new TaskTable();
   private readonly locks: LockAliases;
-  private readonly emptyCtx: TaskContext = { func: null, phase: null, session: null, syscall: null, after: null };
+  private readonly emptyCtx: TaskContext = { func: null, phase: null, session: null, syscall: null, after: null, sid: 0 };
   readonly counts: ContentionCounts = { begins: 0, ends: 0, rebegins: 0, episodes: 0, bound: 0, orphanEnds: 0, openAtEnd: 0, failed: 0 };
   /** Lock events that carry no time (cannot be paired). */
   untimed = 0;

@@ -20,6 +20,11 @@ export interface TaskContext {
   syscall: string | null;
   /** Outside any LUO call: the LUO call it returned from last, within the same syscall. */
   after: string | null;
+  /**
+   * A dense number for `session` (task-context.ts sessionId: 0 = none, one per name for the first
+   * SESSION_IDS names), what the statistics index per-session figures by; absent or -1: none.
+   */
+  sid?: number;
 }
 
 /** Which event families saw a lock (LockInstance.evidence, Acquisition.via). */
@@ -282,7 +287,7 @@ export function newHold(lock: LockInstance): HoldInterval {
     failed: false,
     trylock: false,
     trylockFailed: false,
-    ctx: { func: null, phase: null, session: null, syscall: null, after: null },
+    ctx: { func: null, phase: null, session: null, syscall: null, after: null, sid: 0 },
     caller: null,
     depth: 0,
     outer: null,
@@ -304,7 +309,7 @@ export function newWait(lock: LockInstance): WaitInterval {
     ret: null,
     begins: 0,
     slept: false,
-    ctx: { func: null, phase: null, session: null, syscall: null, after: null },
+    ctx: { func: null, phase: null, session: null, syscall: null, after: null, sid: 0 },
     caller: null,
     owners: [],
     ownersTotal: 0,

@@ -170,6 +170,8 @@ interface LockSlot {
   recentFigures: Array<FiguresEntry | null>;
   /** Per mode, the next of its recent slots to replace (round robin). */
   recentNext: [number, number];
+  /** Per mode, the figures by the session's number (TaskContext.sid), as found by name once. */
+  bySid: [Array<FiguresEntry | null>, Array<FiguresEntry | null>];
   /** As the outer lock of a nesting: inner slot -> the pair's entries by modes (outerShared * 2 + shared); only pairs in `nesting`. */
   nested: Map<LockSlot, Array<NestingEntry | null>> | null;
   /** The inner slot found last in `nested`, and its entries. */
@@ -262,7 +264,7 @@ export class LockStatistics {
     if (cached !== null && cached.owner === this && cached.id === id) return cached;
     let slot = this.slots.get(id);
     if (!slot) {
-      slot = { owner: this, id, stats: [null, null], figures: [new Map(), new Map()], refs: [new Map(), new Map()], others: [null, null], recentSessions: new Array<string | null>(2 * RECENT_SESSIONS).fill(null), recentFigures: new Array<FiguresEntry | null>(2 * RECENT_SESSIONS).fill(null), recentNext: [0, 0], nested: null, lastInner: null, lastModes: null };
+      slot = { owner: this, id, stats: [null, null], figures: [new Map(), new Map()], refs: [new Map(), new Map()], others: [null, null], recentSessions: new Array<string | null>(2 * RECENT_SESSIONS).fill(null), recentFigures: new Array<FiguresEntry | null>(2 * RECENT_SESSIONS).fill(null), recentNext: [0, 0], bySid: [[], []], nested: null, lastInner: null, lastModes: null };
       this.slots.set(id, slot);
     }
     r.statsSlot = slot;
@@ -313,8 +315,23 @@ export class LockStatistics {
     return e;
   }
 
-  private figuresFor(slot: LockSlot, inst: LockInstance, shared: boolean, session: SessionRef): SessionFigures {
+  private figuresFor(slot: LockSlot, inst: LockInstance, shared: boolean, ctx: TaskContext): SessionFigures {
     const m = shared ? 1 : 0;
+    const sid = ctx.sid ?? -1;
+    if (sid >= 0) {
+      // By the session's number: no lookup by name (the name's figures, once found, never change).
+      const byId = slot.bySid[m];
+      const known = sid < byId.length ? byId[sid] : null;
+      if (known !== null) return known.f;
+      const e = this.figuresByName(slot, m, inst, shared, ctx.session);
+      while (byId.length <= sid) byId.push(null);
+      byId[sid] = e;
+      return e.f;
+    }
+    return this.figuresByName(slot, m, inst, shared, ctx.session).f;
+  }
+
+  private figuresByName(slot: LockSlot, m: number, inst: LockInstance, shared: boolean, session: SessionRef): FiguresEntry {
     if (session !== null && typeof session !== 'string') {
       // A file_set not bound to a name yet: indexed once within the cap (past it, the "(other sessions)" entry).
       let e = slot.refs[m].get(session.fileSet)?.get(session.binding);
@@ -326,12 +343,12 @@ export class LockStatistics {
           byBinding.set(session.binding, e);
         }
       }
-      return e.f;
+      return e;
     }
     const base = m * RECENT_SESSIONS;
     for (let i = base; i < base + RECENT_SESSIONS; i++) {
       const r = slot.recentFigures[i];
-      if (r !== null && slot.recentSessions[i] === session) return r.f;
+      if (r !== null && slot.recentSessions[i] === session) return r;
     }
     let e = slot.figures[m].get(session);
     if (e === undefined) {
@@ -341,7 +358,7 @@ export class LockStatistics {
     const i = base + (slot.recentNext[m]++ & (RECENT_SESSIONS - 1));
     slot.recentSessions[i] = session;
     slot.recentFigures[i] = e;
-    return e.f;
+    return e;
   }
 
   /** Fold in a wait (already within the pid and time filters); returns its duration when complete and counted, else -1. */
@@ -358,7 +375,7 @@ export class LockStatistics {
     const d = iv.end - iv.begin;
     s.wait.add(d);
     if (iv.slept) s.slept++;
-    const f = this.figuresFor(slot, iv.lock, iv.shared, session);
+    const f = this.figuresFor(slot, iv.lock, iv.shared, iv.ctx);
     f.waitCount++;
     f.waitTotal += d;
     if (d > f.waitMax) f.waitMax = d;
@@ -384,7 +401,7 @@ export class LockStatistics {
         s.contended++;
         subOf(s, false, caller).contended++;
         subOf(s, true, phase).contended++;
-        this.figuresFor(slot, iv.lock, shared, session).contended++;
+        this.figuresFor(slot, iv.lock, shared, iv.ctx).contended++;
       }
       return;
     }
@@ -396,7 +413,7 @@ export class LockStatistics {
     s.acquisitions++;
     const c = subOf(s, false, caller);
     const p = subOf(s, true, phase);
-    const f = this.figuresFor(slot, iv.lock, shared, session);
+    const f = this.figuresFor(slot, iv.lock, shared, iv.ctx);
     c.acquisitions++;
     p.acquisitions++;
     f.acquisitions++;
