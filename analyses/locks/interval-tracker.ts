@@ -45,6 +45,7 @@ import {
   EV_CONTENTION,
   EV_LOCKDEP,
   EV_PROBE,
+  fillHold,
   type IncompleteReason,
   type HoldInterval,
   type IntervalSink,
@@ -134,48 +135,31 @@ export class LockIntervalTracker {
   }
 
   /**
-   * A lock tracepoint or lost marker (most of a lock trace): handled with one switch on the kind,
-   * straight to its handler with the event's own fields (no LockOp object per event); false for
-   * any other event (pushNonLock's).
+   * A lock tracepoint or lost marker (most of a lock trace), straight to its handler with the
+   * event's own fields (no LockOp object per event); false for any other event (pushNonLock's).
    */
   pushLock(ev: TraceEvent): boolean {
     switch (ev.kind) {
-      case 'lock_acquire': {
-        const t = this.timedTask(ev);
-        if (t !== null) this.lockdepAcquire(t, ev.fields.lock, ev.fields.lockName, ev.fields.read, ev.fields.try, ev.time as number);
-        return true;
-      }
-      case 'lock_release': {
-        const t = this.timedTask(ev);
-        if (t !== null) this.lockdepRelease(t, ev.fields.lock, ev.fields.lockName, ev.time as number, ev.line);
-        return true;
-      }
-      case 'contention_begin': {
-        const t = this.timedTask(ev);
-        if (t !== null) this.contentionBegin(t, ev.fields.lock, ev.fields.hashed, ev.fields.flags, null, ev.time as number);
-        return true;
-      }
-      case 'contention_end': {
-        const t = this.timedTask(ev);
-        if (t !== null) this.contentionEnd(t, ev.fields.lock, ev.fields.hashed, ev.fields.ret, ev.time as number, ev.line);
-        return true;
-      }
-      case 'lock_contended': {
-        const t = this.timedTask(ev);
-        if (t !== null) this.lockdepContended(t, ev.fields.lock, ev.time as number);
-        return true;
-      }
-      case 'lock_acquired': {
-        const t = this.timedTask(ev);
-        if (t !== null) this.lockdepAcquired(t, ev.fields.lock, ev.time as number, ev.line);
-        return true;
-      }
+      case 'lock_acquire': case 'lock_release': case 'contention_begin': case 'contention_end': case 'lock_contended': case 'lock_acquired':
+        break;
       case 'lost':
         this.tasks.lost(ev);
         return true;
       default:
         return false;
     }
+    const t = this.timedTask(ev);
+    if (t === null) return true;
+    const time = ev.time as number;
+    switch (ev.kind) {
+      case 'lock_acquire': this.lockdepAcquire(t, ev.fields.lock, ev.fields.lockName, ev.fields.read, ev.fields.try, time); break;
+      case 'lock_release': this.lockdepRelease(t, ev.fields.lock, ev.fields.lockName, time, ev.line); break;
+      case 'contention_begin': this.contentionBegin(t, ev.fields.lock, ev.fields.hashed, ev.fields.flags, null, time); break;
+      case 'contention_end': this.contentionEnd(t, ev.fields.lock, ev.fields.hashed, ev.fields.ret, time, ev.line); break;
+      case 'lock_contended': this.lockdepContended(t, ev.fields.lock, time); break;
+      case 'lock_acquired': this.lockdepAcquired(t, ev.fields.lock, time, ev.line); break;
+    }
+    return true;
   }
 
   /**
@@ -727,28 +711,9 @@ export class LockIntervalTracker {
     this.sink.hold(this.holdOf(inst, shared, t, null, time, 'trace-start', this.contextOf(t), line));
   }
 
-  /** A hold written into holdObject(): what every hold says; an acquisition's own facts stay at their defaults (emitHold sets them). */
+  /** A hold written into holdObject() (fillHold: what every hold says; emitHold sets an acquisition's own facts). */
   private holdOf(lock: LockInstance, shared: boolean | null, t: TaskState, start: number | null, end: number | null, incomplete: IncompleteReason | null, ctx: TaskContext, line: number): HoldInterval {
-    const h = this.holdObject();
-    h.lock = lock;
-    h.shared = shared;
-    h.src = t.src;
-    h.pid = t.pid;
-    h.comm = t.comm;
-    h.start = start;
-    h.end = end;
-    h.incomplete = incomplete;
-    h.unobservable = false;
-    h.contended = false;
-    h.failed = false;
-    h.trylock = false;
-    h.trylockFailed = false;
-    h.ctx = ctx;
-    h.caller = null;
-    h.depth = 0;
-    h.outer = null;
-    h.line = line;
-    return h;
+    return fillHold(this.holdObject(), lock, shared, t, start, end, incomplete, ctx, line);
   }
 
   private emitWait(w: WaitEpisode, inst: LockInstance, line: number, wokenBy: WaitInterval['wokenBy']): void {

@@ -295,6 +295,29 @@ export function newHold(lock: LockInstance): HoldInterval {
   };
 }
 
+/** Write into `h` what every hold says; an acquisition's own facts go back to their defaults (the tracker's emitHold sets them). */
+export function fillHold(h: HoldInterval, lock: LockInstance, shared: boolean | null, t: TaskState, start: number | null, end: number | null, incomplete: IncompleteReason | null, ctx: TaskContext, line: number): HoldInterval {
+  h.lock = lock;
+  h.shared = shared;
+  h.src = t.src;
+  h.pid = t.pid;
+  h.comm = t.comm;
+  h.start = start;
+  h.end = end;
+  h.incomplete = incomplete;
+  h.unobservable = false;
+  h.contended = false;
+  h.failed = false;
+  h.trylock = false;
+  h.trylockFailed = false;
+  h.ctx = ctx;
+  h.caller = null;
+  h.depth = 0;
+  h.outer = null;
+  h.line = line;
+  return h;
+}
+
 /** A WaitInterval to be filled in (the tracker's reused one, and a wait whose begin is before the trace). */
 export function newWait(lock: LockInstance): WaitInterval {
   return {
