@@ -45,6 +45,7 @@ import {
   EV_CONTENTION,
   EV_LOCKDEP,
   EV_PROBE,
+  fillHold,
   type IncompleteReason,
   type HoldInterval,
   type IntervalSink,
@@ -67,7 +68,7 @@ import { TaskTable } from './lock-tasks.js';
 export class LockIntervalTracker {
   private readonly tasks = new TaskTable();
   private readonly locks: LockAliases;
-  private readonly emptyCtx: TaskContext = { func: null, phase: null, session: null, syscall: null, after: null };
+  private readonly emptyCtx: TaskContext = { func: null, phase: null, session: null, syscall: null, after: null, sid: 0 };
   readonly counts: ContentionCounts = { begins: 0, ends: 0, rebegins: 0, episodes: 0, bound: 0, orphanEnds: 0, openAtEnd: 0, failed: 0 };
   /** Lock events that carry no time (cannot be paired). */
   untimed = 0;
@@ -75,8 +76,9 @@ export class LockIntervalTracker {
   unidentified = 0;
   /**
    * Counts the events that can change what `context` answers (every event but the lock tracepoints
-   * and lost markers: LUO calls, sessions and syscalls come from probes and syscall events). A
-   * task's context asked again within one epoch is the same: it is asked once (contextOf).
+   * and lost markers: LUO calls, sessions and syscalls come from probes and syscall events). Most
+   * contexts change only with their own task's events (TaskState.ctxDirty); the few that another
+   * task's event can change are asked again in each epoch (contextOf).
    */
   private epoch = 0;
   /** The one HoldInterval (and its `outer`) handed to a sink that reads holds during the call only (IntervalSink.holdsOnce). */
@@ -129,39 +131,62 @@ export class LockIntervalTracker {
   // ---- the stream -----------------------------------------------------------------------------
 
   push(ev: TraceEvent): void {
-    // One check first: the hot kinds (lockdep and contention tracepoints, most of a lock trace) go
-    // straight to their handler with the event's own fields, no LockOp object per event.
+    if (!this.pushLock(ev)) this.pushNonLock(ev, true);
+  }
+
+  /**
+   * A lock tracepoint or lost marker (most of a lock trace), straight to its handler with the
+   * event's own fields (no LockOp object per event); false for any other event (pushNonLock's).
+   */
+  pushLock(ev: TraceEvent): boolean {
     switch (ev.kind) {
       case 'lock_acquire': case 'lock_release': case 'contention_begin': case 'contention_end': case 'lock_contended': case 'lock_acquired':
         break;
       case 'lost':
         this.tasks.lost(ev);
-        return;
+        return true;
       default:
-        this.epoch++;
-        this.pushOther(ev);
-        return;
+        return false;
     }
     const t = this.timedTask(ev);
-    if (t === null) return;
+    if (t === null) return true;
     const time = ev.time as number;
     switch (ev.kind) {
-      case 'lock_acquire': return this.lockdepAcquire(t, ev.fields.lock, ev.fields.lockName, ev.fields.read, ev.fields.try, time);
-      case 'lock_release': return this.lockdepRelease(t, ev.fields.lock, ev.fields.lockName, time, ev.line);
-      case 'contention_begin': return this.contentionBegin(t, ev.fields.lock, ev.fields.hashed, ev.fields.flags, null, time);
-      case 'contention_end': return this.contentionEnd(t, ev.fields.lock, ev.fields.hashed, ev.fields.ret, time, ev.line);
-      case 'lock_contended': return this.lockdepContended(t, ev.fields.lock, time);
-      case 'lock_acquired': return this.lockdepAcquired(t, ev.fields.lock, time, ev.line);
+      case 'lock_acquire': this.lockdepAcquire(t, ev.fields.lock, ev.fields.lockName, ev.fields.read, ev.fields.try, time); break;
+      case 'lock_release': this.lockdepRelease(t, ev.fields.lock, ev.fields.lockName, time, ev.line); break;
+      case 'contention_begin': this.contentionBegin(t, ev.fields.lock, ev.fields.hashed, ev.fields.flags, null, time); break;
+      case 'contention_end': this.contentionEnd(t, ev.fields.lock, ev.fields.hashed, ev.fields.ret, time, ev.line); break;
+      case 'lock_contended': this.lockdepContended(t, ev.fields.lock, time); break;
+      case 'lock_acquired': this.lockdepAcquired(t, ev.fields.lock, time, ev.line); break;
     }
+    return true;
   }
 
-  /** The context of a task now: asked from `context` once per epoch (an object shared by the intervals opened meanwhile). */
+  /**
+   * Any event pushLock declines: lock-function probes, or what a task does besides locking.
+   * ownContext: the event can change its task's context (a LUO call edge, a syscall boundary, a
+   * session event; see contextOf), so that the context is asked again; true when unsure.
+   */
+  pushNonLock(ev: TraceEvent, ownContext: boolean): void {
+    this.epoch++;
+    this.pushOther(ev, ownContext);
+  }
+
+  /**
+   * The context of a task now (an object shared by the intervals opened meanwhile): asked again
+   * from `context` only after an event of the task's own that can change it (pushOther marks it:
+   * its LUO calls, session and syscall change with nothing else), or, for what other tasks' events can change,
+   * after any other event (epoch): the idle tasks of every CPU share pid 0's context, and a session
+   * not named yet reads the file_set's bindings, which any task's event can move on.
+   */
   private contextOf(t: TaskState): TaskContext {
-    if (t.ctxEpoch !== this.epoch || t.ctx === null) {
-      t.ctx = this.context(t.src, t.pid, t.ctx);
-      t.ctxEpoch = this.epoch;
-    }
-    return t.ctx;
+    const c = t.ctx;
+    if (c !== null && !t.ctxDirty && (t.ctxEpoch === this.epoch || (t.pid !== 0 && (c.session === null || typeof c.session !== 'object')))) return c;
+    const now = this.context(t.src, t.pid, c);
+    t.ctx = now;
+    t.ctxDirty = false;
+    t.ctxEpoch = this.epoch;
+    return now;
   }
 
   /** The task of a lock event, or null when it has no pid (ignored) or no time (counted, cannot be paired). */
@@ -176,19 +201,21 @@ export class LockIntervalTracker {
   }
 
   /** Every other event: lock-function probes and bpftrace lines (by lockOpOf), or what a task does besides locking. */
-  private pushOther(ev: TraceEvent): void {
+  private pushOther(ev: TraceEvent, ownContext: boolean): void {
     if (ev.pid === null) return;
+    const t = this.tasks.task(ev);
+    // What the task's context is made of (its LUO calls, session, syscall) changes only with such
+    // events of its own (see contextOf).
+    if (ownContext) t.ctxDirty = true;
     if (ev.kind === 'kprobe' || ev.kind === 'fentry') {
       // Function entries (LUO kprobes, most of them): the probed function is found once, here.
       const name = probedFunction(ev);
       const fn = name ? LOCK_FUNCTIONS[name] : undefined;
       if (!name || fn === undefined) {
-        const t = this.tasks.task(ev);
         if (name !== null && isLuoFunction(name)) leave(t);
         return;
       }
       // A lock function's entry (lockOpOf's 'call', written into one reused op: the handlers keep none of it).
-      const t = this.tasks.task(ev);
       if (ev.time === null) {
         this.untimed++;
         return;
@@ -202,7 +229,6 @@ export class LockIntervalTracker {
     }
     const op = lockOpOf(ev);
     if (!op) {
-      const t = this.tasks.task(ev);
       if (ev.kind === 'stack') {
         this.stackCaller(t, ev.fields.frames);
         return;
@@ -210,7 +236,6 @@ export class LockIntervalTracker {
       if (leavesLockFunction(ev)) leave(t);
       return;
     }
-    const t = this.tasks.task(ev);
     if (ev.time === null) {
       this.untimed++;
       return;
@@ -701,28 +726,9 @@ export class LockIntervalTracker {
     this.sink.hold(this.holdOf(inst, shared, t, null, time, 'trace-start', this.contextOf(t), line));
   }
 
-  /** A hold written into holdObject(): what every hold says; an acquisition's own facts stay at their defaults (emitHold sets them). */
+  /** A hold written into holdObject() (fillHold: what every hold says; emitHold sets an acquisition's own facts). */
   private holdOf(lock: LockInstance, shared: boolean | null, t: TaskState, start: number | null, end: number | null, incomplete: IncompleteReason | null, ctx: TaskContext, line: number): HoldInterval {
-    const h = this.holdObject();
-    h.lock = lock;
-    h.shared = shared;
-    h.src = t.src;
-    h.pid = t.pid;
-    h.comm = t.comm;
-    h.start = start;
-    h.end = end;
-    h.incomplete = incomplete;
-    h.unobservable = false;
-    h.contended = false;
-    h.failed = false;
-    h.trylock = false;
-    h.trylockFailed = false;
-    h.ctx = ctx;
-    h.caller = null;
-    h.depth = 0;
-    h.outer = null;
-    h.line = line;
-    return h;
+    return fillHold(this.holdObject(), lock, shared, t, start, end, incomplete, ctx, line);
   }
 
   private emitWait(w: WaitEpisode, inst: LockInstance, line: number, wokenBy: WaitInterval['wokenBy']): void {

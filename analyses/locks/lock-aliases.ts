@@ -22,8 +22,8 @@ export const FOLD_LOCK_NAME = '(other)';
 export type AliasNs = 'a' | 'p' | 'd';
 
 export class LockAliases {
-  /** Alias -> lock, one map per source and namespace (see aliasesOf): no key string built per event. */
-  private readonly aliases = new Map<number, Map<string, LockInstance>>();
+  /** Alias -> lock, one map per source and namespace, at src * 3 + namespace (see aliasesOf): no key string built per event. */
+  private readonly aliases: Array<Map<string, LockInstance> | undefined> = [];
   readonly instances: LockInstance[] = [];
   /** Aliases re-bound to another lock with a different name (memory reused by another lock). */
   rebinds = 0;
@@ -56,8 +56,12 @@ export class LockAliases {
 
   private aliasesOf(src: number, ns: AliasNs): Map<string, LockInstance> {
     const slot = src * 3 + (ns === 'a' ? 0 : ns === 'p' ? 1 : 2);
-    let m = this.aliases.get(slot);
-    if (!m) this.aliases.set(slot, (m = new Map()));
+    let m = this.aliases[slot];
+    if (m === undefined) {
+      // Sources are numbered densely from 0 (one per input file): fill the gap so that the array stays packed.
+      while (this.aliases.length < slot) this.aliases.push(undefined);
+      this.aliases[slot] = m = new Map();
+    }
     return m;
   }
 

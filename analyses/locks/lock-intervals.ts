@@ -20,6 +20,11 @@ export interface TaskContext {
   syscall: string | null;
   /** Outside any LUO call: the LUO call it returned from last, within the same syscall. */
   after: string | null;
+  /**
+   * A dense number for `session` (task-context.ts sessionId: 0 = none, one per name for the first
+   * SESSION_IDS names), what the statistics index per-session figures by; absent or -1: none.
+   */
+  sid?: number;
 }
 
 /** Which event families saw a lock (LockInstance.evidence, Acquisition.via). */
@@ -49,6 +54,8 @@ export class LockInstance {
   folded = false;
   /** The lock statistics' slot of this lock (statistics.ts LockSlot), cached on the root: no key string per interval. */
   statsSlot: unknown = null;
+  /** The stall view's longest waits of this lock (stalls.ts LockWaits), while its byLock map keeps them: no map lookup per wait. */
+  stallWaits: unknown = null;
   constructor(
     readonly id: number,
     readonly src: number,
@@ -231,6 +238,8 @@ export interface TaskState {
   /** The task's context as asked last (interval-tracker.ts contextOf), valid while ctxEpoch is the tracker's epoch. */
   ctx: TaskContext | null;
   ctxEpoch: number;
+  /** An event of the task's own came since `ctx` was asked (interval-tracker.ts contextOf). */
+  ctxDirty: boolean;
 }
 
 /** Counters that explain how contention events became contended acquisitions (O7). */
@@ -278,12 +287,35 @@ export function newHold(lock: LockInstance): HoldInterval {
     failed: false,
     trylock: false,
     trylockFailed: false,
-    ctx: { func: null, phase: null, session: null, syscall: null, after: null },
+    ctx: { func: null, phase: null, session: null, syscall: null, after: null, sid: 0 },
     caller: null,
     depth: 0,
     outer: null,
     line: 0,
   };
+}
+
+/** Write into `h` what every hold says; an acquisition's own facts go back to their defaults (the tracker's emitHold sets them). */
+export function fillHold(h: HoldInterval, lock: LockInstance, shared: boolean | null, t: TaskState, start: number | null, end: number | null, incomplete: IncompleteReason | null, ctx: TaskContext, line: number): HoldInterval {
+  h.lock = lock;
+  h.shared = shared;
+  h.src = t.src;
+  h.pid = t.pid;
+  h.comm = t.comm;
+  h.start = start;
+  h.end = end;
+  h.incomplete = incomplete;
+  h.unobservable = false;
+  h.contended = false;
+  h.failed = false;
+  h.trylock = false;
+  h.trylockFailed = false;
+  h.ctx = ctx;
+  h.caller = null;
+  h.depth = 0;
+  h.outer = null;
+  h.line = line;
+  return h;
 }
 
 /** A WaitInterval to be filled in (the tracker's reused one, and a wait whose begin is before the trace). */
@@ -300,7 +332,7 @@ export function newWait(lock: LockInstance): WaitInterval {
     ret: null,
     begins: 0,
     slept: false,
-    ctx: { func: null, phase: null, session: null, syscall: null, after: null },
+    ctx: { func: null, phase: null, session: null, syscall: null, after: null, sid: 0 },
     caller: null,
     owners: [],
     ownersTotal: 0,

@@ -5,6 +5,8 @@ import type { Acquisition, TaskState } from './lock-intervals.js';
 
 /** Tasks kept before idle ones are dropped (a trace can name any number of pids). */
 const TASKS_BEFORE_SWEEP = 65_536;
+/** Slots of the recent-task cache (a power of two). */
+const RECENT_TASKS = 64;
 
 export class TaskTable {
   private readonly tasks = new Map<number, Map<number, TaskState>>();
@@ -12,9 +14,15 @@ export class TaskTable {
   private readonly gaps: Array<{ seq: number; src: number; cpu: number | null }> = [];
   private size = 0;
   private sweepAt: number;
-  /** The task of the previous event (consecutive events are mostly one task's): no map lookup for it. */
-  private last: TaskState | null = null;
-  private lastKey = 0;
+  /**
+   * The tasks seen last, by pid (their table key) modulo RECENT_TASKS: a trace's busy tasks are
+   * few, so most events find theirs here, without a map lookup.
+   */
+  private readonly recent: Array<TaskState | null> = new Array<TaskState | null>(RECENT_TASKS).fill(null);
+  private readonly recentKeys: number[] = new Array<number>(RECENT_TASKS).fill(0);
+  /** The tasks of the previous lookup's source (most traces have one source): no map lookup for it. */
+  private lastSrc = 0;
+  private lastSrcTasks: Map<number, TaskState> | null = null;
 
   /** sweepFrom: tasks kept before idle ones are dropped (tests use a small one). */
   constructor(private readonly sweepFrom = TASKS_BEFORE_SWEEP) {
@@ -30,8 +38,9 @@ export class TaskTable {
   task(ev: TraceEvent): TaskState {
     // Every CPU's idle task is pid 0 (`<idle>-0`): one task per CPU.
     const pid = ev.pid === 0 ? -1 - (ev.cpu ?? 0) : (ev.pid ?? -1);
-    const last = this.last;
-    const t = last !== null && this.lastKey === pid && last.src === ev.src ? last : this.lookup(ev, pid);
+    const slot = pid & (RECENT_TASKS - 1);
+    const hit = this.recent[slot];
+    const t = hit !== null && this.recentKeys[slot] === pid && hit.src === ev.src ? hit : this.lookup(ev, pid);
     if (t.lastGapSeq !== this.gapSeq) {
       // Events were lost somewhere since this task's previous event: if on the CPU it was on or is
       // on now (or on an unknown CPU), whatever it did in between may be missing.
@@ -51,12 +60,15 @@ export class TaskTable {
 
   /** The task in the table (made when new); it becomes `last` unless a sweep dropped it right away. */
   private lookup(ev: TraceEvent, pid: number): TaskState {
-    let bySrc = this.tasks.get(ev.src);
+    let bySrc = this.lastSrcTasks !== null && this.lastSrc === ev.src ? this.lastSrcTasks : this.tasks.get(ev.src);
     if (!bySrc) this.tasks.set(ev.src, (bySrc = new Map()));
+    this.lastSrc = ev.src;
+    this.lastSrcTasks = bySrc;
     let t = bySrc.get(pid);
-    this.lastKey = pid;
+    const slot = pid & (RECENT_TASKS - 1);
     if (t) {
-      this.last = t;
+      this.recent[slot] = t;
+      this.recentKeys[slot] = pid;
       return t;
     }
     t = {
@@ -73,9 +85,11 @@ export class TaskTable {
       lastGapSeq: this.gapSeq,
       ctx: null,
       ctxEpoch: -1,
+      ctxDirty: true,
     };
     bySrc.set(pid, t);
-    this.last = t;
+    this.recent[slot] = t;
+    this.recentKeys[slot] = pid;
     if (++this.size >= this.sweepAt) this.sweep();
     return t;
   }
@@ -95,7 +109,7 @@ export class TaskTable {
       }
     }
     this.sweepAt = Math.max(this.sweepFrom, this.size * 2);
-    this.last = null; // it may have been dropped (its next event makes it again)
+    this.recent.fill(null); // they may have been dropped (a task's next event makes it again)
   }
 
   private markGap(t: TaskState): void {

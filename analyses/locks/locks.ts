@@ -141,7 +141,10 @@ export function createLockAnalysis(opts: LockOptions = {}): LockAnalysis {
 
   return {
     push(ev: TraceEvent): void {
-      contexts.push(ev);
+      // Lock tracepoints first, with one switch on the kind: they change no task context or phase.
+      if (tracker.pushLock(ev)) return;
+      // Whether the event can change its task's context (what the tracker asks when an interval opens).
+      let ownContext = contexts.push(ev);
       switch (ev.kind) {
         case 'kprobe':
         case 'fentry':
@@ -153,12 +156,15 @@ export function createLockAnalysis(opts: LockOptions = {}): LockAnalysis {
         case 'funcgraph_leaf':
           // A task's open calls change only with a call edge of its own (LuoCallTracker.push, fed
           // this event first): without one, its outermost call is the one trackPhase saw last.
-          if (calls !== null && calls.lastEdge !== null) stalls.trackPhase(ev);
+          if (calls !== null && calls.lastEdge !== null) {
+            stalls.trackPhase(ev);
+            ownContext = true;
+          }
           break;
         default:
           break;
       }
-      tracker.push(ev);
+      tracker.pushNonLock(ev, ownContext);
     },
     finish: (ctx) => finish(ctx, false).section,
     result: (ctx) => finish(ctx, true),

@@ -10,6 +10,7 @@ import { LUO_LOCKS } from '../kernel/kernel-models.js';
 import type { LuoCallTracker, OpenCall } from '../stream/luo-calls.js';
 import type { LockInstance, TaskContext, WaitInterval } from './lock-intervals.js';
 import { type SessionRef, sessionRefKey } from '../stream/task-session.js';
+import { memoByName } from '../../parsers/name-table.js';
 import type { TaskContexts } from './task-context.js';
 import { type TaskKey, taskKey } from '../stream/task-key.js';
 
@@ -66,6 +67,9 @@ export function keepTop<T>(list: T[], item: T, size: (x: T) => number, limit: nu
 
 const waitDuration = (w: PendingWait): number => w.duration;
 
+/** sessionRefKey of a session name, made once per name (a phase closes for every LUO call; bounded: memoByName). */
+const nameKey = memoByName((name) => sessionRefKey(name));
+
 /** Would keepTop(list, a wait of `duration`, waitDuration, limit) keep it? (Asked first, so that a wait no list keeps is never copied.) */
 function entersTop(list: PendingWait[], duration: number, limit: number): boolean {
   return list.length < limit || duration > list[list.length - 1].duration;
@@ -107,6 +111,17 @@ export interface LockWaits {
   luo: boolean;
 }
 
+/** What the stall view follows of one task: its outermost LUO call, and the phase instance open for it. */
+interface PhaseTask {
+  call: OpenCall | null;
+  open: PhaseInstance | null;
+}
+
+/** The answer for a task phaseTasks does not have (never changed: a task gets its own entry). */
+const NO_PHASE_TASK: PhaseTask = Object.freeze({ call: null, open: null }) as PhaseTask;
+/** Slots of the stall view's recent-task cache (a power of two). */
+const RECENT_TASKS = 64;
+
 export class StallView {
   /** The slowest complete LUO-related waits (isLuoWait), slowest first. */
   readonly slowest: PendingWait[] = [];
@@ -115,7 +130,10 @@ export class StallView {
   /** Per lock instance (as it was when the wait ended; rows group them by their final identity), its longest waits. */
   readonly byLock = new Map<LockInstance, LockWaits>();
   /** Per task (taskKey): its outermost LUO call, and the phase instance open for it. */
-  private readonly phaseTasks = new Map<TaskKey, { call: OpenCall | null; open: PhaseInstance | null }>();
+  private readonly phaseTasks = new Map<TaskKey, PhaseTask>();
+  /** phaseTasks' answers for the tasks asked last, by taskKey modulo RECENT_TASKS (NO_PHASE_TASK: none yet). */
+  private readonly recentKeys: TaskKey[] = new Array<TaskKey>(RECENT_TASKS).fill(-1);
+  private readonly recentTasks: PhaseTask[] = new Array<PhaseTask>(RECENT_TASKS).fill(NO_PHASE_TASK);
   readonly bySession = new Map<string, SessionStalls>();
   /** Every session that had a phase, also those pruned from bySession. */
   private readonly sessionKeys = new Set<string>();
@@ -140,7 +158,7 @@ export class StallView {
     const top = luo ? this.slowest : this.slowestOther;
     if (entersTop(top, duration, TOP_WAITS)) keepTop(top, (pw = { iv: { ...iv }, duration }), waitDuration, TOP_WAITS);
     pw = this.addLockWait(iv, duration, luo, pw);
-    const ph = this.phaseTasks.get(taskKey(iv.src, iv.pid))?.open;
+    const ph = this.phaseTask(taskKey(iv.src, iv.pid)).open;
     if (ph && (ph.start === null || (iv.begin as number) >= ph.start)) {
       ph.waitCount++;
       ph.waitTotal += duration;
@@ -150,8 +168,12 @@ export class StallView {
 
   /** The lock's entry (made for every wait), and its longest waits; returns the kept copy (pw, or the one made here). */
   private addLockWait(iv: WaitInterval, duration: number, luo: boolean, pw: PendingWait | null): PendingWait | null {
-    let e = this.byLock.get(iv.lock);
-    if (!e) this.byLock.set(iv.lock, (e = { inst: iv.lock, byMode: [[], []], luo }));
+    // Cached on the instance (one stall view per tracker, so per instance); pruneLocks clears the dropped ones'.
+    let e = iv.lock.stallWaits as LockWaits | null;
+    if (e === null) {
+      this.byLock.set(iv.lock, (e = { inst: iv.lock, byMode: [[], []], luo }));
+      iv.lock.stallWaits = e;
+    }
     e.luo ||= luo;
     const list = e.byMode[iv.shared ? 1 : 0];
     if (entersTop(list, duration, TOP_WAITS_PER_LOCK)) keepTop(list, (pw ??= { iv: { ...iv }, duration }), waitDuration, TOP_WAITS_PER_LOCK);
@@ -163,8 +185,12 @@ export class StallView {
   private pruneLocks(): void {
     const longest = (e: LockWaits) => Math.max(e.byMode[0][0]?.duration ?? -1, e.byMode[1][0]?.duration ?? -1);
     const keep = [...this.byLock.values()].sort((x, y) => Number(y.luo) - Number(x.luo) || longest(y) - longest(x)).slice(0, LOCKS_WITH_WAITS);
+    for (const e of this.byLock.values()) e.inst.stallWaits = null;
     this.byLock.clear();
-    for (const e of keep) this.byLock.set(e.inst, e);
+    for (const e of keep) {
+      this.byLock.set(e.inst, e);
+      e.inst.stallWaits = e;
+    }
   }
 
   /** Follow the task's outermost LUO call (call the tracker's push first): a change closes its phase instance. */
@@ -173,10 +199,11 @@ export class StallView {
     const stack = this.calls.openCalls(ev.src, ev.pid);
     const outer = stack.length ? stack[0] : null;
     const key = taskKey(ev.src, ev.pid);
-    let st = this.phaseTasks.get(key);
-    if (!st) {
+    let st = this.phaseTask(key);
+    if (st === NO_PHASE_TASK) {
       if (outer === null) return;
       this.phaseTasks.set(key, (st = { call: null, open: null }));
+      if (typeof key === 'number') this.recentTasks[key & (RECENT_TASKS - 1)] = st; // its key is there already (phaseTask)
     }
     if (st.call === outer) return;
     if (st.call !== null) this.contexts.returnedFrom(key, st.call.func);
@@ -200,6 +227,17 @@ export class StallView {
         : null;
   }
 
+  /** A task's entry in phaseTasks, or NO_PHASE_TASK; asked for every wait and call edge, so the tasks asked last are remembered. */
+  private phaseTask(key: TaskKey): PhaseTask {
+    if (typeof key !== 'number') return this.phaseTasks.get(key) ?? NO_PHASE_TASK;
+    const i = key & (RECENT_TASKS - 1);
+    if (this.recentKeys[i] === key) return this.recentTasks[i];
+    const st = this.phaseTasks.get(key) ?? NO_PHASE_TASK;
+    this.recentKeys[i] = key;
+    this.recentTasks[i] = st;
+    return st;
+  }
+
   /** The trace ended: close the phases still open (incomplete). */
   finish(): void {
     for (const st of this.phaseTasks.values()) if (st.open) this.closePhase(st.open, null, true);
@@ -210,7 +248,7 @@ export class StallView {
     if (!this.inScope(ph.pid, ph.start, end)) return;
     ph.incomplete ||= incomplete || end === null || ph.start === null;
     if (ph.session === null) ph.session = this.contexts.sessions.current(ph.src, ph.pid);
-    const key = sessionRefKey(ph.session);
+    const key = typeof ph.session === 'string' ? nameKey(ph.session) : sessionRefKey(ph.session);
     this.sessionKeys.add(key);
     let entry = this.bySession.get(key);
     if (!entry) this.bySession.set(key, (entry = { session: ph.session, top: [] }));

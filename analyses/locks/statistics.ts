@@ -17,6 +17,10 @@ export const NONE = '\u0000';
 /** Distinct sessions with their own per-lock figures; later ones are summed as "(other sessions)". */
 const SESSION_FIGURES_CAP = 1000;
 export const OTHER_SESSIONS = '(other sessions)';
+/** Callers and phases each lock x mode remembers with their statistics (a power of two; LockStats.recentKeys). */
+const RECENT_SUBS = 4;
+/** Sessions each lock x mode remembers with their figures (a power of two; LockSlot.recentSessions). */
+const RECENT_SESSIONS = 4;
 /** Distinct outer x inner lock pairs counted (pairs of kept locks can still be many). */
 const NESTING_CAP = 10000;
 
@@ -46,11 +50,14 @@ export class LockStats extends SubStats {
   readonly incompleteHolds = zeroIncomplete();
   readonly callers = new Map<string, SubStats>();
   readonly phases = new Map<string, SubStats>();
-  /** subOf's memory: the caller and phase asked last, and their statistics. */
-  lastCaller: string | null = null;
-  lastCallerStats: SubStats | null = null;
-  lastPhase: string | null = null;
-  lastPhaseStats: SubStats | null = null;
+  /**
+   * subOf's memory: the callers (slots 0..RECENT_SUBS-1) and phases (RECENT_SUBS..) asked last,
+   * and their statistics; a lock is taken in turn by a few callers in a few phases.
+   */
+  readonly recentKeys: Array<string | null> = new Array<string | null>(2 * RECENT_SUBS).fill(null);
+  readonly recentSubs: Array<SubStats | null> = new Array<SubStats | null>(2 * RECENT_SUBS).fill(null);
+  /** Per kind (0 = callers, 1 = phases), the next of its recent slots to replace (round robin). */
+  readonly recentNext: [number, number] = [0, 0];
 
   mergeAll(o: LockStats): void {
     this.merge(o);
@@ -101,14 +108,20 @@ export class SessionFigures {
 /** Callers kept per lock x mode (a trace names any number of them); later ones count under FOLD_KEY. */
 export const CALLERS_PER_LOCK = 256;
 
-/** sub() with the lock's previous answer remembered (a lock is mostly taken again by the same caller, in the same phase). */
+/** sub() with the lock's recent answers remembered (a lock is mostly taken again by a few callers, in a few phases). */
 function subOf(s: LockStats, phase: boolean, key: string): SubStats {
-  if (phase) {
-    if (s.lastPhase !== key || s.lastPhaseStats === null) s.lastPhaseStats = sub(s.phases, (s.lastPhase = key));
-    return s.lastPhaseStats;
+  const kind = phase ? 1 : 0;
+  const base = kind * RECENT_SUBS;
+  for (let i = base; i < base + RECENT_SUBS; i++) {
+    const r = s.recentSubs[i];
+    if (r !== null && s.recentKeys[i] === key) return r;
   }
-  if (s.lastCaller !== key || s.lastCallerStats === null) s.lastCallerStats = sub(s.callers, (s.lastCaller = key));
-  return s.lastCallerStats;
+  // Stable once found: a key past the cap keeps counting under FOLD_KEY (the map never shrinks).
+  const found = sub(phase ? s.phases : s.callers, key);
+  const i = base + (s.recentNext[kind]++ & (RECENT_SUBS - 1));
+  s.recentKeys[i] = key;
+  s.recentSubs[i] = found;
+  return found;
 }
 
 function sub(map: Map<string, SubStats>, key: string): SubStats {
@@ -137,9 +150,9 @@ function lockKey(inst: LockInstance): string {
  * there, checked against its identity, which changes when a lock is named) instead of a key string
  * built for every interval. Per mode (0 = exclusive, 1 = shared): its statistics entry, its
  * figures per session name (null = none) and per file_set x binding not yet named, and its
- * "(other sessions)" figures. Entries are still created in the string-keyed maps, so the report
- * iterates them in the same order; only sessions within the cap are indexed (so the index stays as
- * bounded as sessionsSeen); a session's place never changes once it has one.
+ * "(other sessions)" figures. The slot is the only index of its figures (sessionFigures lists them
+ * in the order made, as the report iterates them); only sessions within the cap are indexed (so
+ * the index stays as bounded as the sessions seen); a session's place never changes once it has one.
  */
 interface LockSlot {
   owner: LockStatistics;
@@ -149,10 +162,21 @@ interface LockSlot {
   refs: [Map<string, Map<number, FiguresEntry>>, Map<string, Map<number, FiguresEntry>>];
   others: [FiguresEntry | null, FiguresEntry | null];
   /** The session name (or null) asked last per mode, and its figures (a lock is mostly taken again in the same session). */
-  lastSession: [string | null, string | null];
-  lastFigures: [FiguresEntry | null, FiguresEntry | null];
+  /**
+   * The session names (or null) asked last, RECENT_SESSIONS per mode (mode * RECENT_SESSIONS + i),
+   * and their figures: a lock is taken in turn by the few sessions at work at one time.
+   */
+  recentSessions: Array<string | null>;
+  recentFigures: Array<FiguresEntry | null>;
+  /** Per mode, the next of its recent slots to replace (round robin). */
+  recentNext: [number, number];
+  /** Per mode, the figures by the session's number (TaskContext.sid), as found by name once. */
+  bySid: [Array<FiguresEntry | null>, Array<FiguresEntry | null>];
   /** As the outer lock of a nesting: inner slot -> the pair's entries by modes (outerShared * 2 + shared); only pairs in `nesting`. */
   nested: Map<LockSlot, Array<NestingEntry | null>> | null;
+  /** The inner slot found last in `nested`, and its entries. */
+  lastInner: LockSlot | null;
+  lastModes: Array<NestingEntry | null> | null;
 }
 
 /** Statistics of one lock x mode; `pending` = the deferred session of its intervals (--session only), else null. */
@@ -185,7 +209,18 @@ const inLuoCall = (ctx: TaskContext): boolean => ctx.func !== null;
 /** `sys_NAME` per syscall name, made once (a trace can name any number of syscalls: bounded). */
 const sysCaller = memoByName((syscall) => `sys_${syscall}`);
 
-const callerOf = (caller: string | null, ctx: TaskContext): string => caller ?? ctx.func ?? (ctx.syscall ? sysCaller(ctx.syscall) : NONE);
+/** sysCaller's answer for the syscall asked last (intervals come in runs from one syscall): no map lookup for it. */
+let lastSyscall: string | null = null;
+let lastSysCaller = NONE;
+function sysCallerOf(syscall: string): string {
+  if (syscall !== lastSyscall) {
+    lastSysCaller = sysCaller(syscall);
+    lastSyscall = syscall;
+  }
+  return lastSysCaller;
+}
+
+const callerOf = (caller: string | null, ctx: TaskContext): string => caller ?? ctx.func ?? (ctx.syscall ? sysCallerOf(ctx.syscall) : NONE);
 
 export class LockStatistics {
   /**
@@ -196,12 +231,16 @@ export class LockStatistics {
   readonly stats = new Map<string, StatsEntry>();
   /** Per lock identity (lockIdentity), its slot; each root instance caches its own (LockInstance.statsSlot). */
   private readonly slots = new Map<string | number, LockSlot>();
-  /** Per lock x mode x session figures; bounded by SESSION_FIGURES_CAP distinct sessions. */
-  readonly sessionFigures = new Map<string, FiguresEntry>();
-  private readonly sessionsSeen = new Set<string>();
-  /** The names (and null) among sessionsSeen, as they are: tells a session beyond the cap without a key string. */
+  /**
+   * Per lock x mode x session figures, in the order they were made; bounded by SESSION_FIGURES_CAP
+   * distinct sessions. Each is found through its lock's slot (no key string).
+   */
+  readonly sessionFigures: FiguresEntry[] = [];
+  /** Sessions with figures of their own: the names (and null) and the file_set x binding refs below. */
+  private sessionsSeen = 0;
+  /** The names (and null) among the sessions seen, as they are. */
   private readonly namesSeen = new Set<string | null>();
-  /** The file_set x binding refs among sessionsSeen (fileSet -> bindings): the same for refs not bound to a name yet. */
+  /** The file_set x binding refs among the sessions seen (fileSet -> bindings): refs not bound to a name yet. */
   private readonly refsSeen = new Map<string, Set<number>>();
   readonly nesting = new Map<string, NestingEntry>();
   /** Nestings not counted: past NESTING_CAP distinct pairs. */
@@ -225,7 +264,7 @@ export class LockStatistics {
     if (cached !== null && cached.owner === this && cached.id === id) return cached;
     let slot = this.slots.get(id);
     if (!slot) {
-      slot = { owner: this, id, stats: [null, null], figures: [new Map(), new Map()], refs: [new Map(), new Map()], others: [null, null], lastSession: [null, null], lastFigures: [null, null], nested: null };
+      slot = { owner: this, id, stats: [null, null], figures: [new Map(), new Map()], refs: [new Map(), new Map()], others: [null, null], recentSessions: new Array<string | null>(2 * RECENT_SESSIONS).fill(null), recentFigures: new Array<FiguresEntry | null>(2 * RECENT_SESSIONS).fill(null), recentNext: [0, 0], bySid: [[], []], nested: null, lastInner: null, lastModes: null };
       this.slots.set(id, slot);
     }
     r.statsSlot = slot;
@@ -244,60 +283,82 @@ export class LockStatistics {
     return e.s;
   }
 
-  private figuresEntry(inst: LockInstance, shared: boolean, session: SessionRef): FiguresEntry {
-    let sk = sessionRefKey(session);
-    let ref: SessionRef | typeof OTHER_SESSIONS = session;
-    if (!this.sessionsSeen.has(sk)) {
-      if (this.sessionsSeen.size < SESSION_FIGURES_CAP) {
-        this.sessionsSeen.add(sk);
-        if (session === null || typeof session === 'string') this.namesSeen.add(session);
-        else {
-          let bindings = this.refsSeen.get(session.fileSet);
-          if (!bindings) this.refsSeen.set(session.fileSet, (bindings = new Set()));
-          bindings.add(session.binding);
-        }
-      } else {
-        sk = OTHER_SESSIONS;
-        ref = OTHER_SESSIONS;
-      }
+  /** Is this session one of the first SESSION_FIGURES_CAP (with figures of its own), or can it still be? Counts it as seen when it becomes one. */
+  private admitSession(session: SessionRef): boolean {
+    if (session === null || typeof session === 'string') {
+      if (this.namesSeen.has(session)) return true;
+      if (this.sessionsSeen >= SESSION_FIGURES_CAP) return false;
+      this.namesSeen.add(session);
+    } else {
+      let bindings = this.refsSeen.get(session.fileSet);
+      if (bindings?.has(session.binding)) return true;
+      if (this.sessionsSeen >= SESSION_FIGURES_CAP) return false;
+      if (!bindings) this.refsSeen.set(session.fileSet, (bindings = new Set()));
+      bindings.add(session.binding);
     }
-    const k = `${lockKey(inst)}|${shared ? 1 : 0}|${sk}`;
-    let e = this.sessionFigures.get(k);
-    if (!e) this.sessionFigures.set(k, (e = { inst, shared, session: ref, f: new SessionFigures() }));
+    this.sessionsSeen++;
+    return true;
+  }
+
+  /**
+   * A new figures entry of a lock x mode x session (the slot indexes it: figuresFor asks only for
+   * one it does not have), or the lock x mode's "(other sessions)" one past the cap.
+   */
+  private figuresEntry(slot: LockSlot, m: number, inst: LockInstance, shared: boolean, session: SessionRef): FiguresEntry {
+    if (!this.admitSession(session)) return (slot.others[m] ??= this.newFigures(inst, shared, OTHER_SESSIONS));
+    return this.newFigures(inst, shared, session);
+  }
+
+  private newFigures(inst: LockInstance, shared: boolean, session: SessionRef | typeof OTHER_SESSIONS): FiguresEntry {
+    const e: FiguresEntry = { inst, shared, session, f: new SessionFigures() };
+    this.sessionFigures.push(e);
     return e;
   }
 
-  private figuresFor(slot: LockSlot, inst: LockInstance, shared: boolean, session: SessionRef): SessionFigures {
+  private figuresFor(slot: LockSlot, inst: LockInstance, shared: boolean, ctx: TaskContext): SessionFigures {
     const m = shared ? 1 : 0;
+    const sid = ctx.sid ?? -1;
+    if (sid >= 0) {
+      // By the session's number: no lookup by name (the name's figures, once found, never change).
+      const byId = slot.bySid[m];
+      const known = sid < byId.length ? byId[sid] : null;
+      if (known !== null) return known.f;
+      const e = this.figuresByName(slot, m, inst, shared, ctx.session);
+      while (byId.length <= sid) byId.push(null);
+      byId[sid] = e;
+      return e.f;
+    }
+    return this.figuresByName(slot, m, inst, shared, ctx.session).f;
+  }
+
+  private figuresByName(slot: LockSlot, m: number, inst: LockInstance, shared: boolean, session: SessionRef): FiguresEntry {
     if (session !== null && typeof session !== 'string') {
-      // A file_set not bound to a name yet: indexed once within the cap (past it, found by its key string).
+      // A file_set not bound to a name yet: indexed once within the cap (past it, the "(other sessions)" entry).
       let e = slot.refs[m].get(session.fileSet)?.get(session.binding);
-      if (e === undefined && this.sessionsSeen.size >= SESSION_FIGURES_CAP && !this.refsSeen.get(session.fileSet)?.has(session.binding)) {
-        // Beyond the cap (as for names below).
-        e = slot.others[m] ?? (slot.others[m] = this.figuresEntry(inst, shared, session));
-      } else if (e === undefined) {
-        e = this.figuresEntry(inst, shared, session);
+      if (e === undefined) {
+        e = this.figuresEntry(slot, m, inst, shared, session);
         if (e.session !== OTHER_SESSIONS) {
           let byBinding = slot.refs[m].get(session.fileSet);
           if (!byBinding) slot.refs[m].set(session.fileSet, (byBinding = new Map()));
           byBinding.set(session.binding, e);
         }
       }
-      return e.f;
+      return e;
     }
-    const last = slot.lastFigures[m];
-    if (last !== null && slot.lastSession[m] === session) return last.f;
+    const base = m * RECENT_SESSIONS;
+    for (let i = base; i < base + RECENT_SESSIONS; i++) {
+      const r = slot.recentFigures[i];
+      if (r !== null && slot.recentSessions[i] === session) return r;
+    }
     let e = slot.figures[m].get(session);
-    if (!e && this.sessionsSeen.size >= SESSION_FIGURES_CAP && !this.namesSeen.has(session)) {
-      // A session beyond the cap: it can only ever count in "(other sessions)".
-      e = slot.others[m] ?? (slot.others[m] = this.figuresEntry(inst, shared, session));
-    } else if (!e) {
-      e = this.figuresEntry(inst, shared, session);
+    if (e === undefined) {
+      e = this.figuresEntry(slot, m, inst, shared, session);
       if (e.session !== OTHER_SESSIONS) slot.figures[m].set(session, e);
     }
-    slot.lastSession[m] = session;
-    slot.lastFigures[m] = e;
-    return e.f;
+    const i = base + (slot.recentNext[m]++ & (RECENT_SESSIONS - 1));
+    slot.recentSessions[i] = session;
+    slot.recentFigures[i] = e;
+    return e;
   }
 
   /** Fold in a wait (already within the pid and time filters); returns its duration when complete and counted, else -1. */
@@ -314,7 +375,7 @@ export class LockStatistics {
     const d = iv.end - iv.begin;
     s.wait.add(d);
     if (iv.slept) s.slept++;
-    const f = this.figuresFor(slot, iv.lock, iv.shared, session);
+    const f = this.figuresFor(slot, iv.lock, iv.shared, iv.ctx);
     f.waitCount++;
     f.waitTotal += d;
     if (d > f.waitMax) f.waitMax = d;
@@ -340,7 +401,7 @@ export class LockStatistics {
         s.contended++;
         subOf(s, false, caller).contended++;
         subOf(s, true, phase).contended++;
-        this.figuresFor(slot, iv.lock, shared, session).contended++;
+        this.figuresFor(slot, iv.lock, shared, iv.ctx).contended++;
       }
       return;
     }
@@ -352,7 +413,7 @@ export class LockStatistics {
     s.acquisitions++;
     const c = subOf(s, false, caller);
     const p = subOf(s, true, phase);
-    const f = this.figuresFor(slot, iv.lock, shared, session);
+    const f = this.figuresFor(slot, iv.lock, shared, iv.ctx);
     c.acquisitions++;
     p.acquisitions++;
     f.acquisitions++;
@@ -384,15 +445,21 @@ export class LockStatistics {
     // Found through the two locks' slots (no key string per hold); the string key is made once per pair.
     const o = this.slotOf(outer);
     const m = (outerShared ? 2 : 0) + (shared ? 1 : 0);
-    const n = o.nested?.get(innerSlot)?.[m];
+    // The inner lock asked last of this outer one first (a lock mostly nests the same locks in turn).
+    let modes = o.lastInner === innerSlot ? o.lastModes : o.nested?.get(innerSlot);
+    if (modes !== undefined && modes !== null) {
+      o.lastInner = innerSlot;
+      o.lastModes = modes;
+    }
+    const n = modes?.[m];
     if (n) n.count++;
     else if (this.nesting.size < NESTING_CAP) {
       const e: NestingEntry = { outer, outerShared, inner, shared, count: 1 };
       this.nesting.set(`${lockKey(outer)}|${outerShared ? 1 : 0}|${lockKey(inner)}|${shared ? 1 : 0}`, e);
       const byInner = (o.nested ??= new Map());
-      let modes = byInner.get(innerSlot);
-      if (!modes) byInner.set(innerSlot, (modes = [null, null, null, null]));
-      modes[m] = e;
+      let pair = byInner.get(innerSlot);
+      if (!pair) byInner.set(innerSlot, (pair = [null, null, null, null]));
+      pair[m] = e;
     } else this.nestingFolded++;
   }
 

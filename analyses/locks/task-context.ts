@@ -14,6 +14,9 @@ function sameSession(a: SessionRef, b: SessionRef): boolean {
   return a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && a.fileSet === b.fileSet && a.binding === b.binding;
 }
 
+/** Session names numbered for the statistics (TaskContext.sid); the statistics keep figures for 1000 sessions. */
+const SESSION_IDS = 1024;
+
 export class TaskContexts {
   readonly sessions = new SessionTracker();
   private readonly syscalls = new Map<TaskKey, string>();
@@ -35,32 +38,51 @@ export class TaskContexts {
     const syscall = this.syscalls.size ? (this.syscalls.get(taskKey(src, pid)) ?? null) : null;
     const after = c === null && this.lastCall.size ? (this.lastCall.get(taskKey(src, pid)) ?? null) : null;
     if (prev !== null && prev.func === func && prev.phase === phase && prev.syscall === syscall && prev.after === after && sameSession(prev.session, session)) return prev;
-    return { func, phase, session, syscall, after };
+    const sid = prev !== null && prev.session === session && prev.sid !== undefined ? prev.sid : this.sessionId(session);
+    return { func, phase, session, syscall, after, sid };
   };
+
+  /** Session names with a number (TaskContext.sid), in the order first seen; bounded (a trace can name any number of sessions). */
+  private readonly sessionIds = new Map<string, number>();
+
+  /** TaskContext.sid of a session: 0 for none, 1.. for the first SESSION_IDS names, -1 for the others and for file_sets not named yet. */
+  private sessionId(session: SessionRef): number {
+    if (session === null) return 0;
+    if (typeof session !== 'string') return -1;
+    const id = this.sessionIds.get(session);
+    if (id !== undefined) return id;
+    if (this.sessionIds.size >= SESSION_IDS) return -1;
+    this.sessionIds.set(session, this.sessionIds.size + 1);
+    return this.sessionIds.size;
+  }
 
   /** The task (by taskKey) left its outermost LUO call `func`. */
   returnedFrom(key: TaskKey, func: string): void {
     this.lastCall.set(key, func);
   }
 
-  /** Follow syscall boundaries and session naming (LUO function entries); other events are ignored. */
-  push(ev: TraceEvent): void {
+  /**
+   * Follow syscall boundaries and session naming (LUO function entries); other events are ignored.
+   * Returns whether the event can have changed its task's session or syscall: a syscall boundary,
+   * or a probe with a `name` or `file_set` argument (the only ones SessionTracker.push follows).
+   */
+  push(ev: TraceEvent): boolean {
     switch (ev.kind) {
       case 'kprobe':
       case 'fentry':
       case 'bpftrace':
         this.sessions.push(ev);
-        break;
+        return ev.fields.args.name !== undefined || ev.fields.args.file_set !== undefined;
       case 'syscall_enter':
         this.syscalls.set(taskKey(ev.src, ev.pid), ev.fields.syscall);
         this.lastCall.delete(taskKey(ev.src, ev.pid));
-        break;
+        return true;
       case 'syscall_exit':
         this.syscalls.delete(taskKey(ev.src, ev.pid));
         this.lastCall.delete(taskKey(ev.src, ev.pid));
-        break;
+        return true;
       default:
-        break;
+        return false;
     }
   }
 }
