@@ -45,15 +45,11 @@ import {
   EV_CONTENTION,
   EV_LOCKDEP,
   EV_PROBE,
-  fillHold,
-  type IncompleteReason,
-  type HoldInterval,
   type IntervalSink,
   LockInstance,
   hasType,
   isOwnerCandidate,
   leave,
-  newHold,
   newWait,
   NO_OWNERS,
   removeAt,
@@ -61,8 +57,8 @@ import {
   type TaskContext,
   type TaskState,
   WaitEpisode,
-  type WaitInterval,
 } from './lock-intervals.js';
+import { IntervalEmitter } from './interval-emit.js';
 import { TaskTable } from './lock-tasks.js';
 
 export class LockIntervalTracker {
@@ -81,12 +77,9 @@ export class LockIntervalTracker {
    * task's event can change are asked again in each epoch (contextOf).
    */
   private epoch = 0;
-  /** The one HoldInterval (and its `outer`) handed to a sink that reads holds during the call only (IntervalSink.holdsOnce). */
-  private readonly scratchHold: HoldInterval;
-  private readonly scratchOuter: { lock: LockInstance; shared: boolean };
-  /** The one WaitInterval handed to a sink that reads waits during the call only (IntervalSink.waitsOnce). */
-  private readonly scratchWait: WaitInterval;
   private readonly scratchCall: { op: 'call'; func: string; fn: LockFunction; addr: string | null; sym: null; caller: null } = { op: 'call', func: '', fn: LOCK_FUNCTIONS.mutex_lock, addr: null, sym: null, caller: null };
+
+  private readonly emit: IntervalEmitter;
 
   constructor(
     private readonly sink: IntervalSink,
@@ -96,9 +89,7 @@ export class LockIntervalTracker {
     /** The kallsyms symbol of a raw address (--kallsyms), asked only past the lock cap. */
     symbolOf: (addr: string) => string | null = () => null,
   ) {
-    this.scratchHold = newHold(new LockInstance(-1, -1));
-    this.scratchOuter = { lock: this.scratchHold.lock, shared: false };
-    this.scratchWait = newWait(this.scratchHold.lock);
+    this.emit = new IntervalEmitter(sink);
     // Past the lock cap, the locks the verdicts need still get their own rows: LUO locks by name
     // or symbol, and whatever a task takes inside a LUO call.
     this.locks = new LockAliases(lim, (src, pid, name, ns, key) => {
@@ -106,11 +97,6 @@ export class LockIntervalTracker {
       const sym = ns === 'a' ? symbolOf(key) : null;
       return (sym !== null && isLuoLockName(sym)) || this.context(src, pid, null).func !== null;
     });
-  }
-
-  /** The object a hold is written into: the shared one for a sink that keeps nothing, else a new one. */
-  private holdObject(): HoldInterval {
-    return this.sink.holdsOnce ? this.scratchHold : newHold(this.scratchHold.lock);
   }
 
   /** The lock table's admission: its caps and what it folded. */
@@ -306,7 +292,7 @@ export class LockIntervalTracker {
     this.dropHolder(a);
     this.closeLostWait(a, 0);
     if (t.fresh === a) t.fresh = null;
-    this.emitHold(a, 0);
+    this.emit.hold(a, 0);
   }
 
   /**
@@ -322,9 +308,9 @@ export class LockIntervalTracker {
       t.waits.splice(i, 1);
       w.gapCrossed = true;
       w.acq.gapCrossed = true;
-      this.emitWait(w, root, 0, null);
+      this.emit.wait(w, root, 0, null);
       if (w.acq.holding) this.dropHolder(w.acq);
-      this.emitHold(w.acq, 0);
+      this.emit.hold(w.acq, 0);
     }
   }
 
@@ -428,7 +414,7 @@ export class LockIntervalTracker {
       a.failed = true;
       a.trylockFailed = op.fn.trylock;
       this.dropHolder(a);
-      this.emitHold(a, line);
+      this.emit.hold(a, line);
       return;
     }
     // Granted when the lock function returns (unless a contention_end already said when).
@@ -648,17 +634,17 @@ export class LockIntervalTracker {
     const inst = a.inst.root();
     const lr = inst.lastRelease;
     const wokenBy = lr && lr.pid !== t.pid && lr.time >= w.begin && lr.time <= time ? { pid: lr.pid, comm: lr.comm, time: lr.time, ctx: lr.ctx } : null;
-    this.emitWait(w, inst, line, wokenBy);
+    this.emit.wait(w, inst, line, wokenBy);
     if (t.fresh === a) t.fresh = null;
     if (ret !== 0) {
       this.counts.failed++;
       a.failed = true;
       if (a.holding) this.dropHolder(a);
-      this.emitHold(a, line);
+      this.emit.hold(a, line);
       return;
     }
     a.acquired = time;
-    if (a.unobservable) this.emitHold(a, line);
+    if (a.unobservable) this.emit.hold(a, line);
   }
 
   private lockdepContended(t: TaskState, key: string, time: number): void {
@@ -695,7 +681,7 @@ export class LockIntervalTracker {
     this.noteRelease(inst, t, time);
     // A release before the grant: the wait's end was lost (or never printed).
     this.closeLostWait(a, line);
-    this.emitHold(a, line);
+    this.emit.hold(a, line);
   }
 
   /** The acquisition's wait, still open, lost its end: closed as incomplete with the acquisition marked. */
@@ -705,7 +691,7 @@ export class LockIntervalTracker {
     const i = a.task.waits.indexOf(w);
     if (i >= 0) removeAt(a.task.waits, i);
     w.gapCrossed = a.gapCrossed = true;
-    this.emitWait(w, a.inst.root(), line, null);
+    this.emit.wait(w, a.inst.root(), line, null);
   }
 
   private noteRelease(inst: LockInstance, t: TaskState, time: number): void {
@@ -723,66 +709,7 @@ export class LockIntervalTracker {
 
   private orphanRelease(t: TaskState, inst: LockInstance, shared: boolean | null, time: number, line: number): void {
     this.noteRelease(inst, t, time);
-    this.sink.hold(this.holdOf(inst, shared, t, null, time, 'trace-start', this.contextOf(t), line));
-  }
-
-  /** A hold written into holdObject() (fillHold: what every hold says; emitHold sets an acquisition's own facts). */
-  private holdOf(lock: LockInstance, shared: boolean | null, t: TaskState, start: number | null, end: number | null, incomplete: IncompleteReason | null, ctx: TaskContext, line: number): HoldInterval {
-    return fillHold(this.holdObject(), lock, shared, t, start, end, incomplete, ctx, line);
-  }
-
-  private emitWait(w: WaitEpisode, inst: LockInstance, line: number, wokenBy: WaitInterval['wokenBy']): void {
-    const a = w.acq;
-    let incomplete: IncompleteReason | null = w.gapCrossed ? 'lost-events' : w.end === null ? 'trace-end' : w.truncated ? 'trace-start' : null;
-    if (incomplete === null && (w.end as number) < w.begin) incomplete = 'out-of-order';
-    const iv = this.sink.waitsOnce ? this.scratchWait : newWait(inst);
-    iv.lock = inst;
-    iv.shared = a.shared;
-    iv.src = a.task.src;
-    iv.pid = a.task.pid;
-    iv.comm = a.task.comm;
-    iv.begin = w.begin;
-    iv.end = w.end;
-    iv.incomplete = incomplete;
-    iv.ret = w.ret;
-    iv.begins = w.begins;
-    iv.slept = w.slept;
-    iv.ctx = w.ctx;
-    iv.caller = a.caller;
-    iv.owners = w.owners;
-    iv.ownersTotal = w.ownersTotal;
-    iv.acquiring = w.acquiring;
-    iv.wokenBy = wokenBy;
-    iv.bound = (a.via & (EV_PROBE | EV_LOCKDEP)) !== 0;
-    iv.line = line;
-    this.sink.wait(iv);
-  }
-
-  private emitHold(a: Acquisition, line: number): void {
-    const start = a.acquired;
-    const end = a.released;
-    let incomplete: IncompleteReason | null = null;
-    if (!a.failed && !a.unobservable) {
-      if (a.gapCrossed) incomplete = 'lost-events';
-      else if (end === null) incomplete = 'trace-end';
-      else if (start === null || a.modeUnknown) incomplete = 'trace-start';
-      else if (end < start) incomplete = 'out-of-order';
-    }
-    const h = this.holdOf(a.inst.root(), a.shared, a.task, start, end, incomplete, a.ctx, line);
-    h.unobservable = a.unobservable;
-    h.contended = a.wait !== null;
-    h.failed = a.failed;
-    h.trylock = a.trylock;
-    h.trylockFailed = a.trylockFailed;
-    h.caller = a.caller;
-    h.depth = a.depth;
-    if (a.outer !== null) {
-      const o = this.sink.holdsOnce ? this.scratchOuter : { lock: a.outer.inst, shared: false };
-      o.lock = a.outer.inst.root();
-      o.shared = a.outer.shared;
-      h.outer = o;
-    }
-    this.sink.hold(h);
+    this.emit.orphanHold(t, inst, shared, time, this.contextOf(t), line);
   }
 
   /** Close everything still open: the trace ended inside these intervals. */
@@ -790,12 +717,12 @@ export class LockIntervalTracker {
     for (const t of this.tasks.all()) {
       for (const w of t.waits) {
         this.counts.openAtEnd++;
-        this.emitWait(w, w.acq.inst.root(), 0, null);
-        if (w.acq.unobservable) this.emitHold(w.acq, 0);
+        this.emit.wait(w, w.acq.inst.root(), 0, null);
+        if (w.acq.unobservable) this.emit.hold(w.acq, 0);
       }
       for (const a of [...t.held]) {
         this.dropHolder(a);
-        this.emitHold(a, 0);
+        this.emit.hold(a, 0);
       }
       t.waits.length = 0;
       t.held.length = 0;
