@@ -25,7 +25,7 @@ import type { LuoCallTracker } from '../stream/luo-calls.js';
 import type { FinishContext, Reducer } from '../stream/reducer.js';
 import type { TableLimits } from '../../parsers/name-table.js';
 import { LockIntervalTracker } from './interval-tracker.js';
-import type { HoldInterval, WaitInterval } from './lock-intervals.js';
+import type { Acquisition, HoldInterval, LockInstance, WaitInterval } from './lock-intervals.js';
 import type { LockFilters, LockSortKey, LocksSection } from './schema.js';
 import { buildSection, HELD_AT_END_SHOWN, holdsNow, type SectionResult } from './section.js';
 import { LockStatistics } from './statistics.js';
@@ -114,13 +114,16 @@ export function createLockAnalysis(opts: LockOptions = {}): LockAnalysis {
     (addr) => opts.symbols?.describe(addr, 0x1000) ?? null,
   );
 
+  /** What was held when the input ended (the first final report closed it: a report taken again lists the same). */
+  let heldAtInputEnd: Array<{ a: Acquisition; inst: LockInstance }> | null = null;
   const finish = (ctx: FinishContext, withDistributions: boolean): SectionResult => {
     const tickSources: string[] = [];
     for (const [i, s] of ctx.sources.entries()) if (s.timeUnit === 'tick') tickSources.push(s.file ?? String(i));
-    const heldAtEnd = tracker.openNow.openHolds().map((a) => ({ a, inst: a.inst.root() }));
+    const heldAtEnd = heldAtInputEnd ?? tracker.openNow.openHolds().map((a) => ({ a, inst: a.inst.root() }));
     if (ctx.snapshot) snapshotNote(ctx, heldAtEnd.filter(({ a }) => holdsNow(a)).length, tracker.openNow.openWaits());
     else {
       // The end of the input: what is still open ended with the trace (incomplete, openAtEnd).
+      heldAtInputEnd = heldAtEnd;
       tracker.finish();
       stalls.finish();
     }

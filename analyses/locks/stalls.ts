@@ -238,9 +238,12 @@ export class StallView {
     return st;
   }
 
-  /** The trace ended: close the phases still open (incomplete). */
+  /** The trace ended: close the phases still open (incomplete), once (a report taken again finds them closed). */
   finish(): void {
-    for (const st of this.phaseTasks.values()) if (st.open) this.closePhase(st.open, null, true);
+    for (const st of this.phaseTasks.values()) {
+      if (st.open) this.closePhase(st.open, null, true);
+      st.open = null;
+    }
   }
 
   private closePhase(ph: PhaseInstance, end: number | null, incomplete: boolean): void {

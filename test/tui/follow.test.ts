@@ -34,6 +34,16 @@ describe('--follow', () => {
     for (const files of [CAPTURES.lifecycle, CAPTURES.abort]) await expectRepeatableReport(files);
   });
 
+  it('gives the same report again when the trace ends inside a LUO call (a phase still open)', async () => {
+    // The real lifecycle capture cut right after luo_preserve_file's entry (line 246): its preserve
+    // phase is open at the end and closes as incomplete, once however often the report is taken.
+    const cut = join(tmp, 'cut-in-preserve.txt');
+    writeFileSync(cut, `${stage1Lines.slice(0, 246).join('\n')}\n`);
+    const first = await runAnalysis([cut], {});
+    expect(first.lockDetails.stalls.flatMap((s) => s.slowest).filter((p) => p.phase === 'preserve' && p.incomplete)).toHaveLength(1);
+    await expectRepeatableReport([cut]);
+  });
+
   it('snapshot reports taken while following change nothing in the later ones (locks held or waited on at a snapshot stay open)', async () => {
     // Locks held and waited on across snapshots (ftrace); refcounts read within the refcnt check's
     // look-ahead window of a snapshot (the trace-cmd rendering). The 100 000-line capture: follow.slow.test.ts.
