@@ -225,22 +225,7 @@ export class ReorderBuffer {
   /** Make the gathered slots a heap (Floyd's bottom-up build), for the bounded window logic. */
   private heapify(): void {
     this.unsorted = false;
-    const h = this.heap;
-    const n = this.size;
-    for (let start = (n >> 1) - 1; start >= 0; start--) {
-      const v = h[start];
-      let i = start;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= n) break;
-        const r = l + 1;
-        const m = r < n && this.before(h[r], h[l]) ? r : l;
-        if (!this.before(h[m], v)) break;
-        h[i] = h[m];
-        i = m;
-      }
-      h[i] = v;
-    }
+    for (let i = (this.size >> 1) - 1; i >= 0; i--) this.siftDown(i, this.heap[i], this.size);
   }
 
   private heapPush(slot: number): void {
@@ -256,23 +241,24 @@ export class ReorderBuffer {
   }
 
   private heapPop(): number {
-    const h = this.heap;
-    const top = h[0];
+    const top = this.heap[0];
     const n = --this.size;
-    if (n > 0) {
-      const last = h[n];
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= n) break;
-        const r = l + 1;
-        const m = r < n && this.before(h[r], h[l]) ? r : l;
-        if (!this.before(h[m], last)) break;
-        h[i] = h[m];
-        i = m;
-      }
-      h[i] = last;
-    }
+    if (n > 0) this.siftDown(0, this.heap[n], n);
     return top;
+  }
+
+  /** Put `slot` at position i of the heap's first n entries, moving smaller children up. */
+  private siftDown(i: number, slot: number, n: number): void {
+    const h = this.heap;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const m = r < n && this.before(h[r], h[l]) ? r : l;
+      if (!this.before(h[m], slot)) break;
+      h[i] = h[m];
+      i = m;
+    }
+    h[i] = slot;
   }
 }
