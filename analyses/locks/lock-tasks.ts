@@ -11,7 +11,12 @@ const RECENT_TASKS = 64;
 export class TaskTable {
   private readonly tasks = new Map<number, Map<number, TaskState>>();
   private gapSeq = 0;
-  private readonly gaps: Array<{ seq: number; src: number; cpu: number | null }> = [];
+  /**
+   * Per source, the number of the newest lost-events gap on each CPU (null: a marker that names no
+   * CPU): all task() needs to know whether one came since a task's last event, in memory that does
+   * not grow with the markers (a lossy bpftrace capture prints one every few lines).
+   */
+  private readonly newestGap = new Map<number, Map<number | null, number>>();
   private size = 0;
   private sweepAt: number;
   /**
@@ -44,13 +49,9 @@ export class TaskTable {
     if (t.lastGapSeq !== this.gapSeq) {
       // Events were lost somewhere since this task's previous event: if on the CPU it was on or is
       // on now (or on an unknown CPU), whatever it did in between may be missing.
-      for (let i = this.gaps.length - 1; i >= 0 && this.gaps[i].seq > t.lastGapSeq; i--) {
-        const g = this.gaps[i];
-        if (g.src === ev.src && (g.cpu === null || g.cpu === t.cpu || g.cpu === ev.cpu)) {
-          this.markGap(t);
-          break;
-        }
-      }
+      const g = this.newestGap.get(ev.src);
+      const since = t.lastGapSeq;
+      if (g !== undefined && ((g.get(null) ?? 0) > since || (g.get(t.cpu) ?? 0) > since || (g.get(ev.cpu) ?? 0) > since)) this.markGap(t);
       t.lastGapSeq = this.gapSeq;
     }
     if (ev.comm !== null) t.comm = ev.comm;
@@ -126,7 +127,9 @@ export class TaskTable {
   /** A lost-events marker: every task on that CPU (or on any, when unknown) may have missed events. */
   lost(ev: TraceEvent): void {
     this.gapSeq++;
-    this.gaps.push({ seq: this.gapSeq, src: ev.src, cpu: ev.cpu });
+    let newest = this.newestGap.get(ev.src);
+    if (newest === undefined) this.newestGap.set(ev.src, (newest = new Map()));
+    newest.set(ev.cpu, this.gapSeq);
     const bySrc = this.tasks.get(ev.src);
     if (!bySrc) return;
     for (const t of bySrc.values()) {
