@@ -209,18 +209,7 @@ const inLuoCall = (ctx: TaskContext): boolean => ctx.func !== null;
 /** `sys_NAME` per syscall name, made once (a trace can name any number of syscalls: bounded). */
 const sysCaller = memoByName((syscall) => `sys_${syscall}`);
 
-/** sysCaller's answer for the syscall asked last (intervals come in runs from one syscall): no map lookup for it. */
-let lastSyscall: string | null = null;
-let lastSysCaller = NONE;
-function sysCallerOf(syscall: string): string {
-  if (syscall !== lastSyscall) {
-    lastSysCaller = sysCaller(syscall);
-    lastSyscall = syscall;
-  }
-  return lastSysCaller;
-}
-
-const callerOf = (caller: string | null, ctx: TaskContext): string => caller ?? ctx.func ?? (ctx.syscall ? sysCallerOf(ctx.syscall) : NONE);
+const callerOf = (caller: string | null, ctx: TaskContext): string => caller ?? ctx.func ?? (ctx.syscall ? sysCaller(ctx.syscall) : NONE);
 
 export class LockStatistics {
   /**

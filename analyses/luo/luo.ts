@@ -13,7 +13,6 @@ import {
 import { type PhaseName, sessionFunctionOf } from '../kernel/phases.js';
 import { CALL_EDGE_KINDS, type CallEdge, type LuoCallTracker } from '../stream/luo-calls.js';
 import { KIND_SLOTS, kindId, kindMask, kindNumber } from '../stream/kinds.js';
-import { RecentPairs } from '../stream/recent.js';
 import { PinReducer, type PinWindow } from './pins.js';
 import type { FinishContext } from '../stream/reducer.js';
 import { type ModuleStats, RefcountReducer, isUnloaded } from './refcounts.js';
@@ -112,7 +111,7 @@ export class LuoAnalysis {
     this.route(KexecReducer.kinds, (ev, seg) => this.kexec.push(ev, seg));
     // How often each model signature was seen: call sites, locks (LUO functions entered: onEdge).
     this.route(['module_get', 'module_put'], (ev) => this.callSiteEvidence((ev as ModuleRefEvent).fields.callSite));
-    this.route(['lock_acquire'], (ev) => this.countLock((ev as EventOf<'lock_acquire'>).fields.lockName));
+    this.route(['lock_acquire'], (ev) => this.count(this.evidence.lock, (ev as EventOf<'lock_acquire'>).fields.lockName));
   }
 
   /**
@@ -128,17 +127,6 @@ export class LuoAnalysis {
 
   private callSiteEvidence(site: string): void {
     if (EVIDENCE_NAMES.has(site) && isLuoReference({ class: classifyCallSite(site) })) this.count(this.evidence.call_site, site);
-  }
-
-  /** Whether each lock name seen lately is one the model table reads (asked on every lock_acquire). */
-  private readonly evidenceLocks = new RecentPairs<boolean>();
-
-  private countLock(name: string): void {
-    const slot = this.evidenceLocks.find(name, '');
-    let evidence: boolean;
-    if (slot >= 0) evidence = this.evidenceLocks.at(slot);
-    else this.evidenceLocks.keep(name, '', (evidence = EVIDENCE_NAMES.has(name)));
-    if (evidence) this.count(this.evidence.lock, name);
   }
 
   /** Only the names the model table reads are counted: a trace names any number of locks. */

@@ -154,7 +154,7 @@ export class RefcountReducer {
         const name = ev.fields.args.name;
         if (!name) return;
         const fn = probedFunction(ev);
-        if ((fn === 'try_module_get' || fn === 'module_put') && name && ev.time !== null) {
+        if ((fn === 'try_module_get' || fn === 'module_put') && ev.time !== null) {
           const key = `${seg.id}\u0000${this.moduleOf(name.replace(/^"|"$/g, ''))}`;
           let m = this.entries.get(key);
           if (!m) this.entries.set(key, (m = new Map()));

@@ -106,20 +106,19 @@ export class ReorderBuffer {
       this.out(ev);
       return;
     }
+    if (key > this.newest) this.newest = key;
     if (this.windowNs === Number.POSITIVE_INFINITY && key !== Number.NEGATIVE_INFINITY && (this.unsorted || this.size === 0)) {
       // Gather (see unsorted). An event without a time before any timed one (key -Infinity) is not
       // gathered: the heap would pass it on at once, below.
       this.unsorted = true;
       if (this.size === this.heap.length) this.heap = this.grown(this.heap);
       this.heap[this.size++] = this.hold(ev, key, seq);
-      if (key > this.newest) this.newest = key;
       if (this.size <= this.maxHeld) return;
       this.heapify();
     } else {
       if (this.unsorted) this.heapify();
       this.heapPush(this.hold(ev, key, seq));
     }
-    if (key > this.newest) this.newest = key;
     while (this.size > 0 && (this.keyOf(this.heap[0]) <= this.newest - this.windowNs || this.size > this.maxHeld)) {
       this.emit(this.heapPop());
     }
