@@ -136,14 +136,14 @@ export async function runTui(files: string[], opts: TuiOptions): Promise<void> {
       void import('./tui/layout.js').then(({ buildScreen }) => splash.useScreens((nav, w, h) => buildScreen(model, nav, w, h)));
       await Promise.race([model.settled, quitEarly]);
     }
-    const loaded = quitted ? null : await Promise.race([Promise.all([import('ink'), import('react'), import('./tui/app.js')]), quitEarly]);
+    const loaded = quitted ? null : await Promise.race([Promise.all([import('ink'), import('./tui/app.js')]), quitEarly]);
     const hand = loaded && splash ? splash.handover() : null;
     if (!loaded) splash?.stop();
     if (loaded) {
-      const [{ render }, { createElement }, { App }] = loaded;
+      const [{ render }, { appElement }] = loaded;
       // Ink draws from the cursor, on a clean screen where the splash was.
       const stdout = splash ? clearedOnFirstWrite(out) : out;
-      const app = render(createElement(App, { model, noColor: colorsOff(), initial: hand?.nav }), { stdout, stdin: keys, exitOnCtrlC: true, patchConsole: false });
+      const app = render(appElement({ model, noColor: colorsOff(), initial: hand?.nav }), { stdout, stdin: keys, exitOnCtrlC: true, patchConsole: false });
       hand?.release();
       ink = app;
       await app.waitUntilExit();

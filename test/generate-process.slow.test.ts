@@ -10,7 +10,7 @@ import { ROOT } from './helpers.js';
 
 describe('generate CLI', () => {
   const bin = join(ROOT, 'dist/samples/generate.js');
-  const luotrace = join(ROOT, 'dist/cli/main.js');
+  const luotrace = join(ROOT, 'dist/bundle/main.js');
   const run = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
 
   it('--help documents every scenario, format and fault', () => {

@@ -92,3 +92,12 @@ export function App({ model, width, height, noColor = false, initial, onQuit }: 
     </Box>
   );
 }
+
+/**
+ * The element cli/tui.ts hands to Ink's render. It is made here, where React is imported by name,
+ * so that cli/tui.ts loads React only through this file (the bundle's dynamic `import('react')`
+ * would give React's CommonJS exports as `default` only).
+ */
+export function appElement(props: AppProps) {
+  return <App {...props} />;
+}

@@ -45,7 +45,7 @@ import { HOSTILE_KINDS, type HostileKind, writeHostileTrace } from './hostile.js
 import { REAL_FORMATS, type RealFormat } from './repeat-real.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-const CLI = join(ROOT, 'dist/cli/main.js');
+const CLI = join(ROOT, 'dist/bundle/main.js');
 const GENERATE = join(ROOT, 'dist/samples/generate.js');
 const BASELINE = join(ROOT, 'test/bench/baseline.awk');
 const FLOORS = join(ROOT, 'dist/test/bench/node-floors.js');

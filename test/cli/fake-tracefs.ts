@@ -223,9 +223,9 @@ export function realKallsyms(): string {
   return readFileSync(sample('real/lifecycle/stage1/kallsyms-luo.txt'), 'utf8');
 }
 
-/** `node dist/cli/main.js ...` (the built CLI), for the tests that need a real process. */
+/** `node dist/bundle/main.js ...` (the shipped CLI), for the tests that need a real process. */
 export function cliPath(): string {
-  return join(sample('..'), 'dist', 'cli', 'main.js');
+  return join(sample('..'), 'dist', 'bundle', 'main.js');
 }
 
 export { execFileSync };

@@ -1,22 +1,26 @@
 // What only a process of its own shows (a heap limit, EPIPE from a closed pipe), and the check that
 // the two runners of test/cli/run.ts agree: the in-process runner (runCli) that the fast tests use
-// prints, byte for byte, what the built CLI prints in a child process (spawnCli), exit code included.
+// prints, byte for byte, what the shipped CLI (the bundle package.json's bin names) prints in a
+// child process (spawnCli), exit code included: the bundle's worker threads and lazily loaded
+// modules included.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { sample } from '../helpers.js';
+import { ROOT, sample } from '../helpers.js';
 import { CLI, runCli, spawnCli } from './run.js';
 
 const LIFECYCLE = ['real/lifecycle/stage1/ftrace-main.txt.gz', 'real/lifecycle/console.log.gz', 'real/lifecycle/stage2/ftrace-main.txt.gz'].map(sample);
 const tmp = mkdtempSync(join(tmpdir(), 'luotrace-process-'));
 
-describe('runCli (in this process) and spawnCli (the built CLI) print the same bytes', () => {
+describe('runCli (in this process) and spawnCli (the shipped bundle) print the same bytes', () => {
   const header = '# tracer: nop\n#\n# entries-in-buffer/entries-written: 0/0   #P:2\n';
   const cases: Array<{ args: string[]; stdin?: string | Buffer }> = [
     { args: ['analyze', ...LIFECYCLE] }, // text, charts included
+    { args: ['analyze', '--json', '--threads', '2', ...LIFECYCLE] }, // the parse worker, a file of the bundle
+    { args: ['schema', 'analyze'] },
     { args: ['check', '--json', sample('synthetic/synthetic-leak.txt.gz')] }, // exit 1
     { args: ['events', '--summary', '--json', '-'], stdin: readFileSync(sample('real/abort/stage1/ftrace-fgraph.txt')) },
     { args: ['diff', LIFECYCLE.join(','), sample('real/abort/stage1/ftrace-main.txt.gz')] },
@@ -29,6 +33,10 @@ describe('runCli (in this process) and spawnCli (the built CLI) print the same b
   ];
   writeFileSync(join(tmp, 'header-only.txt'), header);
   writeFileSync(join(tmp, 'junk.txt'), 'not a trace at all\n');
+  it('is the file package.json names as the luotrace command', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: { luotrace: string } };
+    expect(join(ROOT, pkg.bin.luotrace)).toBe(CLI);
+  });
   for (const c of cases) {
     it(c.args.map((a) => a.replaceAll(sample(''), '').replaceAll(`${tmp}/`, '')).join(' '), async () => {
       const inProcess = await runCli(c.args, { stdin: c.stdin });

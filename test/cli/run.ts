@@ -1,15 +1,17 @@
 // Run the CLI as a user would, in two ways with the same result shape:
 // - runCli: in this process (cli/main.ts runMain, from the TypeScript source): no Node start-up
 //   (~0.4 s a run), and no build needed. For everything where the process itself is not the point.
-// - spawnCli: the built CLI (dist/, built by `npm test` before vitest) in a child process, for what
-//   only a process shows: signals, EPIPE, exit on a closed stdout, node flags (heap limits), worker
-//   threads, real stdin pipes. test/cli/process.slow.test.ts checks both give the same bytes.
+// - spawnCli: the shipped CLI (dist/bundle/main.js, the package's bin, bundled by `npm test` before
+//   vitest) in a child process, for what only a process shows: signals, EPIPE, exit on a closed
+//   stdout, node flags (heap limits), worker threads, real stdin pipes.
+//   test/cli/process.slow.test.ts checks both give the same bytes.
 import { spawn } from 'node:child_process';
 import { Readable, Writable } from 'node:stream';
 import { runMain } from '../../cli/main.js';
 import { ROOT } from '../helpers.js';
 
-export const CLI = `${ROOT}dist/cli/main.js`;
+/** The shipped CLI: the bundle `npm run build` makes (package.json bin), as a user runs it. */
+export const CLI = `${ROOT}dist/bundle/main.js`;
 
 export interface RunResult {
   code: number | null;
