@@ -685,7 +685,11 @@ function outcomeOf(s: SessionRecord, kexecOk: boolean, failedKexecEnd: number | 
     case 'aborted': {
       const unpreserve = s.phases.find((p) => p.name === 'unpreserve');
       // Its release was seen entering only: the return went with lost events (docs/luo-model.md §1.6).
-      const lost = unpreserve?.returnLost ? '; the return of luo_file_unpreserve_files was lost with lost events' : '';
+      const lost = unpreserve?.returnLost
+        ? '; the return of luo_file_unpreserve_files was lost with lost events'
+        : s.releaseUnseen
+          ? '; its release is not in the trace (lost events), but a later create of its name succeeded'
+          : '';
       if (after(unpreserve)) return `aborted after the failed kexec and its rollback: session fd closed, files unpreserved${lost}`;
       return (kexecOk ? 'aborted: session fd closed before kexec, files unpreserved' : 'aborted: session fd closed, files unpreserved (no kexec in these inputs)') + lost;
     }

@@ -86,6 +86,8 @@ export interface SessionRecord {
   /** Name given at create/retrieve time but the create/retrieve itself was before the trace. */
   seenFromStart: boolean;
   finishedVia: 'ioctl' | 'close' | null;
+  /** Aborted, but its release is not in the trace: a later create of its name succeeded (endNamesake). */
+  releaseUnseen?: boolean;
 }
 
 /** A per-file-set phase seen in a segment where no session owns that file set (joined per boot later). */
@@ -277,6 +279,20 @@ export class SessionReducer {
         lost.phases.push(rec.phase);
         this.retire(st, lost);
       } else if (c.func === 'luo_file_unpreserve_files' && s) this.released(st, s);
+    }
+  }
+
+  /**
+   * A create of `s`'s name succeeded: luo_session_insert refuses a name already on the outgoing list
+   * (-EEXIST), so a live outgoing session of that name had been released, unseen (its unpreserve lost
+   * with lost events: docs/luo-model.md §1.6). Only after lost events: without them the trace would show it.
+   */
+  private endNamesake(st: SegState, s: SessionRecord): void {
+    for (const old of st.live.values()) {
+      if (old === s || old.side !== 'outgoing' || old.name !== s.name || (old.state !== 'open' && old.state !== 'frozen')) continue;
+      old.releaseUnseen = true;
+      this.released(st, old);
+      return;
     }
   }
 
@@ -520,6 +536,14 @@ export class SessionReducer {
         const phase = phaseFrom(c.func, edge);
         close(phase, edge, this.backwards);
         phase.start = null;
+        if (this.calls.lossesOf(c.src) > 0) {
+          // After lost events its entry is more likely among them than before the trace: counted by
+          // name in the phase statistics, not listed (one per lost entry would grow with the trace).
+          phase.name = `${c.func} (entry lost or before trace)`;
+          phase.durationNs = null;
+          this.accountPhases({ phases: [phase] });
+          return;
+        }
         this.globalPhases.push({ ...phase, name: `${c.func} (entry before trace)`, segment: seg.id });
       }
       return;
@@ -535,6 +559,7 @@ export class SessionReducer {
           s.state = 'failed';
           this.retire(st, s);
         } else {
+          if (edge.ret !== null && s.name !== null && this.calls.lossesOf(c.src) > 0) this.endNamesake(st, s);
           s.state = 'open';
           st.current.set(task, s);
           let list = st.unbound.get(task);
@@ -626,7 +651,7 @@ export class SessionReducer {
     this.omitted.set(s.state, (this.omitted.get(s.state) ?? 0) + 1);
   }
 
-  private accountPhases(s: SessionRecord, into: Map<string, PhaseStat> = this.phaseStats): void {
+  private accountPhases(s: Pick<SessionRecord, 'phases'>, into: Map<string, PhaseStat> = this.phaseStats): void {
     for (const p of s.phases) {
       let st = into.get(p.name);
       if (!st) into.set(p.name, (st = { phase: p.name, count: 0, errors: 0, totalNs: 0, minNs: Infinity, maxNs: 0 }));

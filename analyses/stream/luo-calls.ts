@@ -318,6 +318,11 @@ export class LuoCallTracker {
     return e;
   }
 
+  /** Lost-event markers seen so far in a source. */
+  lossesOf(src: number): number {
+    return this.losses.get(src) ?? 0;
+  }
+
   /**
    * Could this open call's return have been lost: events were lost in its source since its entry, and
    * the source has shown returns of its function (so one was expected). See RETURN_LOST_FUNCTIONS.
