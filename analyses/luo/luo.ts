@@ -207,7 +207,7 @@ export class LuoAnalysis {
       })),
       probedFunctions: [...probed].sort(),
     };
-    for (const note of [this.sessions.backwards.note('LUO phases', fileOf), this.pins.backwards.note('pin windows', fileOf)]) {
+    for (const note of [this.sessions.backwards.note('LUO phases', fileOf), this.pins.backwards.note('pin windows', fileOf), this.sessions.entriesLostNote(fileOf)]) {
       if (note !== null && !ctx.quality.notes.includes(note)) ctx.quality.notes.push(note);
     }
     return section;

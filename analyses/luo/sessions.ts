@@ -187,6 +187,8 @@ export class SessionReducer {
   /** Ended sessions kept in full, for the caps. */
   private keptEnded = 0;
   private keptWithErrors = 0;
+  /** Returns of session functions without their entry, after lost events in the source: per function, the count and the first. */
+  private readonly entriesLost = new Map<string, { count: number; src: number; line: number }>();
   /** Functions seen with an entry or return probe (to say which phases were observable). */
   readonly probedFunctions = new Set<string>();
   private nextKey = 0;
@@ -537,11 +539,11 @@ export class SessionReducer {
         close(phase, edge, this.backwards);
         phase.start = null;
         if (this.calls.lossesOf(c.src) > 0) {
-          // After lost events its entry is more likely among them than before the trace: counted by
-          // name in the phase statistics, not listed (one per lost entry would grow with the trace).
-          phase.name = `${c.func} (entry lost or before trace)`;
-          phase.durationNs = null;
-          this.accountPhases({ phases: [phase] });
+          // After lost events its entry is more likely among them than before the trace: counted (a
+          // data-quality note), not listed: one phase per lost entry would grow with the trace.
+          const n = this.entriesLost.get(c.func);
+          if (n) n.count++;
+          else this.entriesLost.set(c.func, { count: 1, src: c.src, line: edge.endLine ?? c.line });
           return;
         }
         this.globalPhases.push({ ...phase, name: `${c.func} (entry before trace)`, segment: seg.id });
@@ -651,7 +653,7 @@ export class SessionReducer {
     this.omitted.set(s.state, (this.omitted.get(s.state) ?? 0) + 1);
   }
 
-  private accountPhases(s: Pick<SessionRecord, 'phases'>, into: Map<string, PhaseStat> = this.phaseStats): void {
+  private accountPhases(s: SessionRecord, into: Map<string, PhaseStat> = this.phaseStats): void {
     for (const p of s.phases) {
       let st = into.get(p.name);
       if (!st) into.set(p.name, (st = { phase: p.name, count: 0, errors: 0, totalNs: 0, minNs: Infinity, maxNs: 0 }));
@@ -701,6 +703,16 @@ export class SessionReducer {
       if (s) return s;
     }
     return null;
+  }
+
+  /** The data-quality note for the returns whose entry was lost (null if none). */
+  entriesLostNote(fileOf: (src: number) => string): string | null {
+    if (this.entriesLost.size === 0) return null;
+    const all = [...this.entriesLost];
+    const total = all.reduce((a, [, v]) => a + v.count, 0);
+    const first = all.reduce((a, b) => (b[1].src < a[1].src || (b[1].src === a[1].src && b[1].line < a[1].line) ? b : a))[1];
+    const each = all.map(([f, v]) => `${f} ×${v.count}`).join(', ');
+    return `${total} returns of LUO session functions came after lost events without their entry (${each}; first at ${fileOf(first.src)}:${first.line}): counted here, not listed as phases`;
   }
 
   /** Sessions of one segment that are live at this point of the stream. */

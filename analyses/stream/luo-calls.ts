@@ -111,7 +111,6 @@ export const CALL_EDGE_KINDS: readonly EventKind[] = ['kprobe', 'fentry', 'funcg
 /** An event of the kinds a call edge comes from (CALL_EDGE_KINDS). */
 type EdgeEvent = EventOf<'kprobe' | 'fentry' | 'kretprobe' | 'fexit' | 'funcgraph_entry' | 'funcgraph_exit' | 'funcgraph_leaf'>;
 
-
 export class LuoCallTracker {
   /** The kinds push reads (lost-event markers and call edges): feedInOrder gives it no other, it calls noEdge instead. */
   static readonly kinds: readonly EventKind[] = ['lost', ...CALL_EDGE_KINDS];
@@ -234,8 +233,9 @@ export class LuoCallTracker {
    * Entering a RETURN_LOST_FUNCTIONS call: nothing but ENCLOSES_SESSION_CALLS can be open under it
    * (docs/luo-model.md §1.6). Every other call still open on the task's stack, with events lost since
    * its entry, has returned unseen and is taken off: a RETURN_LOST_FUNCTIONS call whose returns the
-   * source shows goes to `lostOut` (its phase ends "return lost"), any other to `droppedOut`. Calls with
-   * no loss since their entry stay (today's reading: a missed kretprobe, or no return probe).
+   * source shows goes to `returnLost` (its phase ends "return lost"), any other LUO call to `dropped`.
+   * Calls with no loss since their entry stay, and so do session calls whose function never showed a
+   * return in the source (today's reading: a missed kretprobe, or no return probe).
    */
   private trimStale(stack: OpenCall[], lossesNow: number): { returnLost: readonly OpenCall[]; dropped: readonly OpenCall[] } {
     let returnLost: OpenCall[] | null = null;

@@ -51,6 +51,12 @@ describe('sessions closed by lost returns: the real lossy bpftrace capture', asy
     }
   });
 
+  it('returns whose entry was lost are counted in a data-quality note, not listed one by one as boot phases', () => {
+    const note = r.dataQuality.notes.find((n) => n.includes('returns of LUO session functions came after lost events without their entry'));
+    expect(note).toMatch(/^9 returns of LUO session functions came after lost events without their entry \(.*luo_file_unpreserve_files ×4.*; first at .*bpftrace-events\.txt\.gz:162\): counted here, not listed as phases$/);
+    expect(r.boots.flatMap((b) => b.globalPhases).map((p) => p.name)).toEqual(['deserialize']);
+  });
+
   it('the text report shows those phases as "return lost", and only no-lost-events fails', async () => {
     const text = await runCli(['analyze', '--no-progress', sample(LOSSY)]);
     expect(text.stdout).toMatch(/unpreserve .*\? \(events lost in between\)\s+return lost/);
