@@ -69,6 +69,7 @@ export function renderBoots(s: LuoSection): string {
 }
 
 function resultText(p: PhaseJson): string {
+  if (p.returnLost) return 'return lost';
   if (p.result === null) return p.end === null ? 'open' : 'done';
   return p.error ? `${p.result} ${p.error}` : String(p.result);
 }

@@ -207,7 +207,7 @@ export class LuoAnalysis {
       })),
       probedFunctions: [...probed].sort(),
     };
-    for (const note of [this.sessions.backwards.note('LUO phases', fileOf), this.pins.backwards.note('pin windows', fileOf)]) {
+    for (const note of [this.sessions.backwards.note('LUO phases', fileOf), this.pins.backwards.note('pin windows', fileOf), this.sessions.entriesLostNote(fileOf)]) {
       if (note !== null && !ctx.quality.notes.includes(note)) ctx.quality.notes.push(note);
     }
     return section;
@@ -601,6 +601,7 @@ function phaseJson(p: PhaseRecord, fileOf: (src: number) => string): PhaseJson {
     token: p.token,
     via: p.via,
     ...(p.acrossLoss ? { acrossLoss: true } : {}),
+    ...(p.returnLost ? { returnLost: true } : {}),
   };
 }
 
@@ -681,9 +682,17 @@ function outcomeOf(s: SessionRecord, kexecOk: boolean, failedKexecEnd: number | 
   switch (s.state) {
     case 'failed':
       return `failed (${s.phases.find((p) => p.error)?.error ?? 'error'})`;
-    case 'aborted':
-      if (after(s.phases.find((p) => p.name === 'unpreserve'))) return 'aborted after the failed kexec and its rollback: session fd closed, files unpreserved';
-      return kexecOk ? 'aborted: session fd closed before kexec, files unpreserved' : 'aborted: session fd closed, files unpreserved (no kexec in these inputs)';
+    case 'aborted': {
+      const unpreserve = s.phases.find((p) => p.name === 'unpreserve');
+      // Its release was seen entering only: the return went with lost events (docs/luo-model.md §1.6).
+      const lost = unpreserve?.returnLost
+        ? '; the return of luo_file_unpreserve_files was lost with lost events'
+        : s.releaseUnseen
+          ? '; its release is not in the trace (lost events), but a later create of its name succeeded'
+          : '';
+      if (after(unpreserve)) return `aborted after the failed kexec and its rollback: session fd closed, files unpreserved${lost}`;
+      return (kexecOk ? 'aborted: session fd closed before kexec, files unpreserved' : 'aborted: session fd closed, files unpreserved (no kexec in these inputs)') + lost;
+    }
     case 'frozen':
       return 'frozen for kexec (preserved across the live update)';
     case 'finished':
@@ -697,6 +706,9 @@ function outcomeOf(s: SessionRecord, kexecOk: boolean, failedKexecEnd: number | 
       return 'deserialized, never retrieved in the trace';
     case 'retrieved':
       return `retrieved, not finished ${end}`;
+    case 'lost':
+      // docs/luo-model.md §1.6: the task entered its next LUO call, so this one returned; how is unknown.
+      return `unknown: the return of ${s.side === 'outgoing' ? 'luo_session_create' : 'luo_session_retrieve'} was lost with lost events (it may have failed, e.g. ${s.side === 'outgoing' ? '-EEXIST' : '-ENOENT'})`;
   }
 }
 

@@ -50,6 +50,8 @@ export const PhaseSchema = z.object({
   via: z.enum(['ioctl', 'close']).nullable(),
   /** Events were lost between its call and its return: the return may be another call's, so durationNs is null. */
   acrossLoss: z.boolean().optional(),
+  /** It returned, but the return was lost with lost events (docs/luo-model.md §1.6): no end, no result. */
+  returnLost: z.boolean().optional(),
 });
 export type PhaseJson = z.infer<typeof PhaseSchema>;
 
@@ -58,7 +60,7 @@ export const SessionSchema = z.object({
   name: z.string().nullable(),
   side: z.enum(['outgoing', 'incoming']),
   boot: z.number().int(),
-  /** creating, open, failed, aborted, frozen, deserialized, retrieved, finished */
+  /** creating, open, failed, aborted, frozen, deserialized, retrieved, finished, lost (create/retrieve return lost) */
   state: z.string(),
   /** What became of it, in words: "aborted (session fd closed)", "finished by ioctl"... */
   outcome: z.string(),

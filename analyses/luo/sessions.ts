@@ -30,7 +30,9 @@ export type SessionState =
   | 'frozen'
   | 'deserialized'
   | 'retrieved'
-  | 'finished';
+  | 'finished'
+  /** Its create (or retrieve) returned, but the return was lost with lost events: outcome unknown. */
+  | 'lost';
 
 export interface PhaseRecord {
   name: string;
@@ -51,6 +53,11 @@ export interface PhaseRecord {
   via: 'ioctl' | 'close' | null;
   /** Events were lost between its call and its return: the two may not belong together, no duration. */
   acrossLoss?: boolean;
+  /**
+   * The call returned but its return was lost with lost events (the task entered another LUO call:
+   * docs/luo-model.md §1.6): no end, no result. Always with acrossLoss.
+   */
+  returnLost?: boolean;
 }
 
 export interface FileRecord {
@@ -79,6 +86,8 @@ export interface SessionRecord {
   /** Name given at create/retrieve time but the create/retrieve itself was before the trace. */
   seenFromStart: boolean;
   finishedVia: 'ioctl' | 'close' | null;
+  /** Aborted, but its release is not in the trace: a later create of its name succeeded (endNamesake). */
+  releaseUnseen?: boolean;
 }
 
 /** A per-file-set phase seen in a segment where no session owns that file set (joined per boot later). */
@@ -124,7 +133,9 @@ interface SegState {
   ended: Map<string, SessionRecord>;
 
   /** Open phases by call (so the exit edge can complete them). */
-  open: Map<object, { session: SessionRecord | null; phase: PhaseRecord }>;
+  open: Map<OpenCall, { session: SessionRecord | null; phase: PhaseRecord }>;
+  /** The open luo_file_unpreserve_files call of a file set: the session's release (closeReleased). */
+  releasing: Map<string, OpenCall>;
   /** Without file_set arguments (function_graph): the session each task last created or retrieved. */
   current: Map<TaskKey, SessionRecord>;
 }
@@ -176,6 +187,8 @@ export class SessionReducer {
   /** Ended sessions kept in full, for the caps. */
   private keptEnded = 0;
   private keptWithErrors = 0;
+  /** Returns of session functions without their entry, after lost events in the source: per function, the count and the first. */
+  private readonly entriesLost = new Map<string, { count: number; src: number; line: number }>();
   /** Functions seen with an entry or return probe (to say which phases were observable). */
   readonly probedFunctions = new Set<string>();
   private nextKey = 0;
@@ -196,7 +209,7 @@ export class SessionReducer {
     if (id === this.lastSegId && this.lastSeg !== null) return this.lastSeg;
     let s = this.segs.get(id);
     if (!s) {
-      s = { sessions: [], live: new Map(), unbound: new Map(), retrieving: new Map(), creating: new Map(), open: new Map(), ended: new Map(), current: new Map() };
+      s = { sessions: [], live: new Map(), unbound: new Map(), retrieving: new Map(), creating: new Map(), open: new Map(), releasing: new Map(), ended: new Map(), current: new Map() };
       this.segs.set(id, s);
     }
     this.lastSegId = id;
@@ -221,21 +234,94 @@ export class SessionReducer {
       this.probedFunctions.add(edge.call.func);
     }
     const st = this.seg(seg.id);
+    if (edge.returnLost.length) this.closeReturnLost(edge.returnLost, st, seg);
     // Only the phase functions and luo_flb_file_preserve open or close anything here (enter's cases;
     // exit acts on what enter opened, or on a phase function's return without its entry). Most LUO
     // edges of a real trace are other calls (liveupdate_flb_put_outgoing...): nothing to do (issue 17).
-    if (PHASE_OF_FUNCTION[edge.call.func] === undefined && edge.call.func !== 'luo_flb_file_preserve') return;
-    // A function_graph leaf (`luo_retrieve_file(); /* ret=0x0 */`) is its call and its return at once.
-    if (ev.kind === 'funcgraph_leaf' && edge.type === 'exit' && !edge.entryMissing) this.enter({ ...edge, type: 'enter', end: null, ret: null, endLine: null }, st, seg);
-    if (edge.type === 'enter') this.enter(edge, st, seg);
-    else this.exit(edge, st, seg);
+    if (PHASE_OF_FUNCTION[edge.call.func] !== undefined || edge.call.func === 'luo_flb_file_preserve') {
+      // A function_graph leaf (`luo_retrieve_file(); /* ret=0x0 */`) is its call and its return at once.
+      if (ev.kind === 'funcgraph_leaf' && edge.type === 'exit' && !edge.entryMissing) this.enter({ ...edge, type: 'enter', end: null, ret: null, endLine: null }, st, seg);
+      if (edge.type === 'enter') this.enter(edge, st, seg);
+      else this.exit(edge, st, seg);
+    }
+    // Calls whose return will never come (LuoCallTracker dropped them): nothing may stay keyed by them.
+    for (const c of edge.dropped) this.forget(st, c);
+  }
+
+  private forget(st: SegState, c: OpenCall): void {
+    st.open.delete(c);
+    const fs = c.args.file_set;
+    if (fs !== undefined && st.releasing.get(fs) === c) st.releasing.delete(fs);
+  }
+
+  /**
+   * Calls the tracker proved returned, their returns lost with lost events (docs/luo-model.md §1.6):
+   * each phase ends with no time and no result, marked returnLost (and acrossLoss: not measurable).
+   * What is known of the session follows from the function: an unpreserve is the release (the session
+   * was freed after it), a create's or retrieve's outcome is unknown ('lost'). The others leave the
+   * session as it was: their result is unknown, and none of them ends a session.
+   */
+  private closeReturnLost(calls: readonly OpenCall[], st: SegState, seg: Segment): void {
+    for (const c of calls) {
+      const rec = st.open.get(c);
+      this.forget(st, c);
+      if (!rec) continue;
+      rec.phase.returnLost = true;
+      rec.phase.acrossLoss = true;
+      const s = rec.session;
+      const task = taskKey(c.src, c.pid);
+      if (c.func === 'luo_session_create') {
+        if (st.creating.get(task) === s) st.creating.delete(task);
+        if (s) {
+          s.state = 'lost';
+          this.retire(st, s);
+        }
+      } else if (c.func === 'luo_session_retrieve') {
+        const lost = this.newSession(st, seg, 'incoming', c.args.name ?? null, c, 'lost');
+        lost.phases.push(rec.phase);
+        this.retire(st, lost);
+      } else if (c.func === 'luo_file_unpreserve_files' && s) this.released(st, s);
+    }
+  }
+
+  /**
+   * A create of `s`'s name succeeded: luo_session_insert refuses a name already on the outgoing list
+   * (-EEXIST), so a live outgoing session of that name had been released, unseen (its unpreserve lost
+   * with lost events: docs/luo-model.md §1.6). Only after lost events: without them the trace would show it.
+   */
+  private endNamesake(st: SegState, s: SessionRecord): void {
+    for (const old of st.live.values()) {
+      if (old === s || old.side !== 'outgoing' || old.name !== s.name || (old.state !== 'open' && old.state !== 'frozen')) continue;
+      old.releaseUnseen = true;
+      this.released(st, old);
+      return;
+    }
+  }
+
+  /** An outgoing session's release ran (luo_session_release: unpreserve, remove, free): aborted, its file set free. */
+  private released(st: SegState, s: SessionRecord): void {
+    s.state = 'aborted';
+    if (s.fileSet && st.live.get(s.fileSet) === s) st.live.delete(s.fileSet);
+    this.retire(st, s);
+  }
+
+  /**
+   * A call on file set `fs` while the release (luo_file_unpreserve_files) of the session there is still
+   * open in another task, with events lost since: the release returned unseen and the session was freed,
+   * this is a new session at the reused address (docs/luo-model.md §1.6). Without that, its phases
+   * would pile onto the freed session.
+   */
+  private closeReleased(st: SegState, seg: Segment, fs: string, edge: CallEdge): void {
+    const rel = st.releasing.get(fs);
+    if (rel === undefined || rel === edge.call || !this.calls.mayHaveLostReturn(rel)) return;
+    this.closeReturnLost([rel], st, seg);
   }
 
   private task(edge: CallEdge): TaskKey {
     return taskKey(edge.call.src, edge.call.pid);
   }
 
-  private newSession(st: SegState, seg: Segment, side: SessionSide, name: string | null, edge: CallEdge, state: SessionState): SessionRecord {
+  private newSession(st: SegState, seg: Segment, side: SessionSide, name: string | null, call: OpenCall, state: SessionState): SessionRecord {
     const s: SessionRecord = {
       key: this.nextKey++,
       name,
@@ -244,9 +330,9 @@ export class SessionReducer {
       src: seg.src,
       fileSet: null,
       state,
-      pid: edge.call.pid,
-      comm: edge.call.comm,
-      firstLine: edge.call.line,
+      pid: call.pid,
+      comm: call.comm,
+      firstLine: call.line,
       phases: [],
       files: new Map(),
       seenFromStart: true,
@@ -280,14 +366,14 @@ export class SessionReducer {
         st.retrieving.delete(task);
         session = r.session ?? undefined;
         if (!session) {
-          session = this.newSession(st, seg, 'incoming', r.name, edge, 'retrieved');
+          session = this.newSession(st, seg, 'incoming', r.name, edge.call, 'retrieved');
           session.seenFromStart = false; // its deserialize happened before the trace
         }
       }
     }
     if (!session) {
       // Created (or deserialized) before the trace started.
-      session = this.newSession(st, seg, side, null, edge, side === 'outgoing' ? 'open' : 'deserialized');
+      session = this.newSession(st, seg, side, null, edge.call, side === 'outgoing' ? 'open' : 'deserialized');
       session.seenFromStart = false;
     }
     session.fileSet = fs;
@@ -301,7 +387,7 @@ export class SessionReducer {
     const task = this.task(edge);
     switch (c.func) {
       case 'luo_session_create': {
-        const s = this.newSession(st, seg, 'outgoing', c.args.name ?? null, edge, 'creating');
+        const s = this.newSession(st, seg, 'outgoing', c.args.name ?? null, edge.call, 'creating');
         const phase = phaseFrom(PHASE_OF_FUNCTION.luo_session_create, edge);
         s.phases.push(phase);
         st.creating.set(task, s);
@@ -345,11 +431,12 @@ export class SessionReducer {
           return;
         }
         st.ended.delete(fs);
+        this.closeReleased(st, seg, fs, edge);
         let session: SessionRecord;
         if (c.func === 'luo_file_deserialize') {
           const prev = st.live.get(fs);
           if (prev) st.live.delete(fs);
-          session = this.newSession(st, seg, 'incoming', null, edge, 'deserialized');
+          session = this.newSession(st, seg, 'incoming', null, edge.call, 'deserialized');
           session.fileSet = fs;
           st.live.set(fs, session);
         } else {
@@ -378,6 +465,7 @@ export class SessionReducer {
         }
         session.phases.push(phase);
         st.open.set(c, { session, phase });
+        if (c.func === 'luo_file_unpreserve_files') st.releasing.set(fs, c);
         return;
       }
       case 'luo_flb_file_preserve': {
@@ -423,7 +511,7 @@ export class SessionReducer {
       const r = st.retrieving.get(task);
       if (r) {
         st.retrieving.delete(task);
-        session = this.newSession(st, seg, 'incoming', r.name || null, edge, 'retrieved');
+        session = this.newSession(st, seg, 'incoming', r.name || null, edge.call, 'retrieved');
         session.phases.push(r.phase);
         st.current.set(task, session);
       } else session = st.current.get(task);
@@ -432,7 +520,7 @@ export class SessionReducer {
         if (this.ioctlTraced.has(c.src)) phase.via = cmd === LIVEUPDATE_SESSION_FINISH ? 'ioctl' : cmd === undefined ? 'close' : null;
       }
     }
-    if (!session || session.state === 'aborted' || session.state === 'finished' || session.state === 'failed') {
+    if (!session || session.state === 'aborted' || session.state === 'finished' || session.state === 'failed' || session.state === 'lost') {
       st.open.set(c, { session: null, phase });
       return;
     }
@@ -450,6 +538,14 @@ export class SessionReducer {
         const phase = phaseFrom(c.func, edge);
         close(phase, edge, this.backwards);
         phase.start = null;
+        if (this.calls.lossesOf(c.src) > 0) {
+          // After lost events its entry is more likely among them than before the trace: counted (a
+          // data-quality note), not listed: one phase per lost entry would grow with the trace.
+          const n = this.entriesLost.get(c.func);
+          if (n) n.count++;
+          else this.entriesLost.set(c.func, { count: 1, src: c.src, line: edge.endLine ?? c.line });
+          return;
+        }
         this.globalPhases.push({ ...phase, name: `${c.func} (entry before trace)`, segment: seg.id });
       }
       return;
@@ -465,6 +561,7 @@ export class SessionReducer {
           s.state = 'failed';
           this.retire(st, s);
         } else {
+          if (edge.ret !== null && s.name !== null && this.calls.lossesOf(c.src) > 0) this.endNamesake(st, s);
           s.state = 'open';
           st.current.set(task, s);
           let list = st.unbound.get(task);
@@ -478,7 +575,7 @@ export class SessionReducer {
           // An already deserialized, unnamed session cannot be told apart yet: wait for the file-set call.
           st.retrieving.set(task, { session: null, name, phase: rec.phase });
         } else {
-          const failed = this.newSession(st, seg, 'incoming', c.args.name ?? null, edge, 'failed');
+          const failed = this.newSession(st, seg, 'incoming', c.args.name ?? null, edge.call, 'failed');
           failed.phases.push(rec.phase);
           this.retire(st, failed);
         }
@@ -503,6 +600,7 @@ export class SessionReducer {
         return;
       }
       case 'luo_file_unpreserve_files':
+        if (c.args.file_set !== undefined && st.releasing.get(c.args.file_set) === c) st.releasing.delete(c.args.file_set);
         if (!s) return;
         s.state = 'aborted';
         if (s.fileSet) st.live.delete(s.fileSet);
@@ -577,7 +675,7 @@ export class SessionReducer {
     const out = new Map<string, PhaseStat>();
     for (const [k, v] of this.phaseStats) out.set(k, { ...v });
     for (const st of this.segs.values()) {
-      for (const s of st.sessions) if (s.state !== 'aborted' && s.state !== 'finished' && s.state !== 'failed') this.accountPhases(s, out);
+      for (const s of st.sessions) if (s.state !== 'aborted' && s.state !== 'finished' && s.state !== 'failed' && s.state !== 'lost') this.accountPhases(s, out);
     }
     return [...out.values()];
   }
@@ -605,6 +703,16 @@ export class SessionReducer {
       if (s) return s;
     }
     return null;
+  }
+
+  /** The data-quality note for the returns whose entry was lost (null if none). */
+  entriesLostNote(fileOf: (src: number) => string): string | null {
+    if (this.entriesLost.size === 0) return null;
+    const all = [...this.entriesLost];
+    const total = all.reduce((a, [, v]) => a + v.count, 0);
+    const first = all.reduce((a, b) => (b[1].src < a[1].src || (b[1].src === a[1].src && b[1].line < a[1].line) ? b : a))[1];
+    const each = all.map(([f, v]) => `${f} ×${v.count}`).join(', ');
+    return `${total} returns of LUO session functions came after lost events without their entry (${each}; first at ${fileOf(first.src)}:${first.line}): counted here, not listed as phases`;
   }
 
   /** Sessions of one segment that are live at this point of the stream. */

@@ -41,16 +41,75 @@ export interface CallEdge {
    * later call whose entry was lost (a 20 s "preserve" made of two calls), so its span is no duration.
    */
   acrossLoss?: boolean;
+  /**
+   * Calls this edge proved returned, their returns lost with lost events (RETURN_LOST_FUNCTIONS): on
+   * an entry, taken off the task's stack before the call was pushed; on a return, those above the call
+   * returning, with events lost since their entry. Usually empty (the shared NO_CALLS).
+   */
+  returnLost: readonly OpenCall[];
+  /**
+   * Calls taken off (or never put on) a stack with no return to come: those above a call whose return
+   * came (their own return missed), or an entry past the depth cap. Usually empty (NO_CALLS).
+   */
+  dropped: readonly OpenCall[];
 }
+
+/**
+ * The per-session LUO functions, none of which calls another of them (docs/luo-model.md §1.6): a task
+ * runs one system call at a time, so when it enters one while an earlier one is still open on its
+ * stack, the earlier one has returned. Only trusted where events were lost since the earlier call's
+ * entry and the source has shown returns of that function: a return missing without loss (a missed
+ * kretprobe, or no return probe at all) keeps today's reading.
+ */
+export const RETURN_LOST_FUNCTIONS: ReadonlySet<string> = new Set([
+  'luo_session_create',
+  'luo_session_retrieve',
+  'luo_preserve_file',
+  'luo_file_unpreserve_files',
+  'luo_retrieve_file',
+  'luo_file_finish',
+  'luo_file_freeze',
+  'luo_file_unfreeze',
+  'luo_file_deserialize',
+]);
+
+/**
+ * The LUO functions a RETURN_LOST_FUNCTIONS call can run inside (docs/luo-model.md §1.6): the ioctl and
+ * file operations of /dev/liveupdate and of a session fd (luo_ioctl, luo_open, luo_session_ioctl,
+ * luo_session_release and their helpers) and the reboot and deserialize paths (liveupdate_reboot ⊃
+ * luo_session_serialize ⊃ luo_session_freeze_one ⊃ luo_file_freeze; luo_session_deserialize ⊃
+ * luo_file_deserialize). Any other LUO call (luo_flb_file_preserve, liveupdate_flb_put_outgoing...)
+ * runs inside one of the session functions, so it cannot still be open when the task enters the next.
+ */
+const ENCLOSES_SESSION_CALLS: ReadonlySet<string> = new Set([
+  'luo_ioctl',
+  'luo_ioctl_create_session',
+  'luo_ioctl_retrieve_session',
+  'luo_open',
+  'luo_session_ioctl',
+  'luo_session_preserve_fd',
+  'luo_session_retrieve_fd',
+  'luo_session_finish',
+  'luo_session_finish_one',
+  'luo_session_release',
+  'liveupdate_reboot',
+  'luo_session_serialize',
+  'luo_session_freeze_one',
+  'luo_session_unfreeze_one',
+  'luo_session_deserialize',
+]);
+
+/** A task's stack holds at most this many open calls (a trace without return probes opens them all). */
+const MAX_STACK_DEPTH = 256;
+
+/** The answer for a task with no open call: one frozen array, not one per probe event. */
+const NO_CALLS: readonly OpenCall[] = Object.freeze([]);
 
 /** The kinds a call edge can come from (LuoCallTracker.edge): a reader of lastEdge needs no other. */
 export const CALL_EDGE_KINDS: readonly EventKind[] = ['kprobe', 'fentry', 'funcgraph_entry', 'kretprobe', 'fexit', 'funcgraph_exit', 'funcgraph_leaf'];
 
 /** An event of the kinds a call edge comes from (CALL_EDGE_KINDS). */
 type EdgeEvent = EventOf<'kprobe' | 'fentry' | 'kretprobe' | 'fexit' | 'funcgraph_entry' | 'funcgraph_exit' | 'funcgraph_leaf'>;
-
-/** The answer for a task with no open call: one frozen array, not one per probe event. */
-const NO_CALLS: readonly OpenCall[] = Object.freeze([]);
 
 export class LuoCallTracker {
   /** The kinds push reads (lost-event markers and call edges): feedInOrder gives it no other, it calls noEdge instead. */
@@ -61,9 +120,11 @@ export class LuoCallTracker {
    * for each edge (no allocation per probe event): a reader keeps its `call`, never the edge.
    */
   lastEdge: CallEdge | null = null;
-  private readonly edgeOut: CallEdge = { type: 'enter', call: null as unknown as OpenCall, end: null, ret: null, endLine: null, entryMissing: false, acrossLoss: false };
+  private readonly edgeOut: CallEdge = { type: 'enter', call: null as unknown as OpenCall, end: null, ret: null, endLine: null, entryMissing: false, acrossLoss: false, returnLost: NO_CALLS, dropped: NO_CALLS };
   /** Lost-event markers seen so far, per source. */
   private readonly losses = new Map<number, number>();
+  /** Per source, the RETURN_LOST_FUNCTIONS whose return probe fired at least once. */
+  private readonly returnsSeen = new Map<number, Set<string>>();
 
   /** Update the stacks with one event; returns the call edge it represents, if any. */
   push(ev: TraceEvent): CallEdge | null {
@@ -90,7 +151,10 @@ export class LuoCallTracker {
       case 'funcgraph_leaf': {
         const e = this.enter(ev);
         if (!e) return null;
-        return this.exit(ev);
+        const returnLost = e.returnLost;
+        const x = this.exit(ev);
+        if (x && returnLost.length) x.returnLost = x.returnLost.length ? [...returnLost, ...x.returnLost] : returnLost;
+        return x;
       }
       default:
         return null;
@@ -135,6 +199,8 @@ export class LuoCallTracker {
     const key = taskKey(ev.src, ev.pid);
     let stack = this.stacks.get(key);
     if (!stack) this.stacks.set(key, (stack = []));
+    const lossesNow = this.losses.get(ev.src) ?? 0;
+    const trimmed = lossesNow > 0 && RETURN_LOST_FUNCTIONS.has(func) && stack.length > 0 ? this.trimStale(stack, lossesNow) : null;
     let outer: OpenCall | undefined;
     for (let i = 0; i < stack.length; i++) {
       if (stack[i].phase !== null) {
@@ -152,10 +218,38 @@ export class LuoCallTracker {
       pid: ev.pid,
       comm: ev.comm,
       args,
-      lossesAtEntry: this.losses.get(ev.src) ?? 0,
+      lossesAtEntry: lossesNow,
     };
-    if (stack.length < 256) stack.push(call);
-    return this.edgeOf('enter', call, null, null, null, false, false);
+    let dropped = trimmed?.dropped ?? NO_CALLS;
+    if (stack.length < MAX_STACK_DEPTH) stack.push(call);
+    else dropped = [...dropped, call];
+    const e = this.edgeOf('enter', call, null, null, null, false, false);
+    e.returnLost = trimmed?.returnLost ?? NO_CALLS;
+    e.dropped = dropped;
+    return e;
+  }
+
+  /**
+   * Entering a RETURN_LOST_FUNCTIONS call: nothing but ENCLOSES_SESSION_CALLS can be open under it
+   * (docs/luo-model.md §1.6). Every other call still open on the task's stack, with events lost since
+   * its entry, has returned unseen and is taken off: a RETURN_LOST_FUNCTIONS call whose returns the
+   * source shows goes to `returnLost` (its phase ends "return lost"), any other LUO call to `dropped`.
+   * Calls with no loss since their entry stay, and so do session calls whose function never showed a
+   * return in the source (today's reading: a missed kretprobe, or no return probe).
+   */
+  private trimStale(stack: OpenCall[], lossesNow: number): { returnLost: readonly OpenCall[]; dropped: readonly OpenCall[] } {
+    let returnLost: OpenCall[] | null = null;
+    let dropped: OpenCall[] | null = null;
+    let kept = 0;
+    for (let i = 0; i < stack.length; i++) {
+      const c = stack[i];
+      const stale = !ENCLOSES_SESSION_CALLS.has(c.func) && (c.lossesAtEntry ?? 0) !== lossesNow;
+      if (stale && RETURN_LOST_FUNCTIONS.has(c.func) && this.mayHaveLostReturn(c)) (returnLost ??= []).push(c);
+      else if (stale && !RETURN_LOST_FUNCTIONS.has(c.func)) (dropped ??= []).push(c);
+      else stack[kept++] = c;
+    }
+    stack.length = kept;
+    return { returnLost: returnLost ?? NO_CALLS, dropped: dropped ?? NO_CALLS };
   }
 
   private exit(ev: EdgeEvent): CallEdge | null {
@@ -168,20 +262,32 @@ export class LuoCallTracker {
       const r = ev.fields.ret;
       ret = /^-?\d+$/.test(r) ? Number(r) : /^0x[0-9a-f]+$/i.test(r) && r.length <= 10 ? Number(r) : null;
     }
+    if (RETURN_LOST_FUNCTIONS.has(func)) this.sawReturn(ev.src, func);
     if (stack) {
       for (let i = stack.length - 1; i >= 0; i--) {
         if (stack[i].func === func) {
           const call = stack[i];
           // Calls above it lost their return (probe missed): drop them. Mostly it is the innermost.
+          let dropped = NO_CALLS;
+          let returnLost = NO_CALLS;
           if (i === stack.length - 1) stack.pop();
-          else stack.length = i;
+          else {
+            // Those that could have lost their return with lost events are said so (RETURN_LOST_FUNCTIONS).
+            const above = stack.slice(i + 1);
+            stack.length = i;
+            returnLost = above.filter((x) => this.mayHaveLostReturn(x));
+            dropped = returnLost.length === 0 ? above : above.filter((x) => !returnLost.includes(x));
+          }
           let end = ev.time;
           if (ev.kind === 'funcgraph_exit' && end === null && call.start !== null && ev.fields.durationNs !== null) {
             end = call.start + ev.fields.durationNs;
           }
           if (ev.kind === 'funcgraph_leaf' && call.start !== null && ev.fields.durationNs !== null) end = call.start + ev.fields.durationNs;
           const acrossLoss = (this.losses.get(ev.src) ?? 0) !== (call.lossesAtEntry ?? 0);
-          return this.edgeOf('exit', call, end, ret, ev.line, false, acrossLoss);
+          const e = this.edgeOf('exit', call, end, ret, ev.line, false, acrossLoss);
+          e.dropped = dropped;
+          e.returnLost = returnLost;
+          return e;
         }
       }
     }
@@ -207,7 +313,28 @@ export class LuoCallTracker {
     e.endLine = endLine;
     e.entryMissing = entryMissing;
     e.acrossLoss = acrossLoss;
+    e.returnLost = NO_CALLS;
+    e.dropped = NO_CALLS;
     return e;
+  }
+
+  /** Lost-event markers seen so far in a source. */
+  lossesOf(src: number): number {
+    return this.losses.get(src) ?? 0;
+  }
+
+  /**
+   * Could this open call's return have been lost: events were lost in its source since its entry, and
+   * the source has shown returns of its function (so one was expected). See RETURN_LOST_FUNCTIONS.
+   */
+  mayHaveLostReturn(call: OpenCall): boolean {
+    return (this.losses.get(call.src) ?? 0) !== (call.lossesAtEntry ?? 0) && this.returnsSeen.get(call.src)?.has(call.func) === true;
+  }
+
+  private sawReturn(src: number, func: string): void {
+    let seen = this.returnsSeen.get(src);
+    if (!seen) this.returnsSeen.set(src, (seen = new Set()));
+    seen.add(func);
   }
 
   /** The open LUO calls of a task, outermost first. */

@@ -46,7 +46,9 @@ describe('the real lossy bpftrace capture: no phase is paired across a loss', as
     expect(cli.code).toBe(1);
     const rules = JSON.parse(cli.stdout).rules as Array<{ id: string; status: string }>;
     expect(rules.filter((x) => x.status === 'fail').map((x) => x.id)).toEqual(['no-lost-events']);
-    expect(rules.filter((x) => x.status === 'inconclusive').map((x) => x.id).sort()).toEqual(['max-phase-duration', 'modules-unpinned-after-finish', 'refcounts-balanced']);
+    // no-pins-outside-sessions: a preserve's pin after its luo_preserve_file entry was lost (line 2961) is
+    // no longer credited to an older preserve whose return was lost (docs/luo-model.md §1.6).
+    expect(rules.filter((x) => x.status === 'inconclusive').map((x) => x.id).sort()).toEqual(['max-phase-duration', 'modules-unpinned-after-finish', 'no-pins-outside-sessions', 'refcounts-balanced']);
   });
 });
 

@@ -19,6 +19,7 @@ function sessionSpan(s: SessionJson): number | null {
 const failedPhases = (s: SessionJson) => s.phases.filter((p) => p.result !== null && p.result < 0).length;
 
 function resultText(p: PhaseJson): string {
+  if (p.returnLost) return 'return lost';
   if (p.result === null) return p.end === null ? 'open' : 'done';
   return p.error ? `${p.result} ${p.error}` : String(p.result);
 }
