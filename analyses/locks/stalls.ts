@@ -144,6 +144,11 @@ export class StallView {
     private readonly inScope: ScopeTest,
   ) {}
 
+  /** Tasks followed now: those inside a LUO call (a task leaves the table when it leaves its calls). */
+  get tasksFollowed(): number {
+    return this.phaseTasks.size;
+  }
+
   get sessionsTotal(): number {
     return this.sessionKeys.size;
   }
@@ -208,9 +213,15 @@ export class StallView {
     if (st.call === outer) return;
     if (st.call !== null) this.contexts.returnedFrom(key, st.call.func);
     if (st.open) this.closePhase(st.open, ev.time, false);
+    if (outer === null) {
+      // Out of its LUO calls: the entry would say what NO_PHASE_TASK says. Dropped, so that the
+      // table holds the tasks inside a LUO call, not every task that ever made one.
+      this.forget(key);
+      return;
+    }
     st.call = outer;
     st.open =
-      outer && outer.phase !== null
+      outer.phase !== null
         ? {
             call: outer,
             src: ev.src,
@@ -225,6 +236,14 @@ export class StallView {
             incomplete: false,
           }
         : null;
+  }
+
+  /** Drop a task's entry (and its cached answer: a stale entry must not be changed in place). */
+  private forget(key: TaskKey): void {
+    this.phaseTasks.delete(key);
+    if (typeof key !== 'number') return;
+    const i = key & (RECENT_TASKS - 1);
+    if (this.recentKeys[i] === key) this.recentTasks[i] = NO_PHASE_TASK;
   }
 
   /** A task's entry in phaseTasks, or NO_PHASE_TASK; asked for every wait and call edge, so the tasks asked last are remembered. */
