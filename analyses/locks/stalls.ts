@@ -135,8 +135,12 @@ export class StallView {
   private readonly recentKeys: TaskKey[] = new Array<TaskKey>(RECENT_TASKS).fill(-1);
   private readonly recentTasks: PhaseTask[] = new Array<PhaseTask>(RECENT_TASKS).fill(NO_PHASE_TASK);
   readonly bySession = new Map<string, SessionStalls>();
-  /** Every session that had a phase, also those pruned from bySession. */
-  private readonly sessionKeys = new Set<string>();
+  /**
+   * Every session that had a phase, also those pruned from bySession, for their exact count: names
+   * as they are (a key string kept per name doubled what each one costs), the rest by sessionRefKey.
+   */
+  private readonly sessionNames = new Set<string>();
+  private readonly sessionRefs = new Set<string>();
 
   constructor(
     private readonly calls: LuoCallTracker | null,
@@ -150,7 +154,7 @@ export class StallView {
   }
 
   get sessionsTotal(): number {
-    return this.sessionKeys.size;
+    return this.sessionNames.size + this.sessionRefs.size;
   }
 
   /**
@@ -270,8 +274,11 @@ export class StallView {
     if (!this.inScope(ph.pid, ph.start, end)) return;
     ph.incomplete ||= incomplete || end === null || ph.start === null;
     if (ph.session === null) ph.session = this.contexts.sessions.current(ph.src, ph.pid);
-    const key = typeof ph.session === 'string' ? nameKey(ph.session) : sessionRefKey(ph.session);
-    this.sessionKeys.add(key);
+    let key: string;
+    if (typeof ph.session === 'string') {
+      this.sessionNames.add(ph.session);
+      key = nameKey(ph.session);
+    } else this.sessionRefs.add((key = sessionRefKey(ph.session)));
     let entry = this.bySession.get(key);
     if (!entry) this.bySession.set(key, (entry = { session: ph.session, top: [] }));
     keepTop(entry.top, ph, phaseDuration, TOP_PHASES_PER_SESSION);
