@@ -92,5 +92,9 @@ export class IntervalEmitter {
       h.outer = o;
     }
     this.sink.hold(h);
+    // Closed: only open (held) acquisitions become another's outer (nest), and this one's own outer
+    // is never read again. Unlinked, so that what stays reachable is what is open: a task that never
+    // drops to zero holds (its releases lost) otherwise chained every acquisition it ever made.
+    a.outer = null;
   }
 }

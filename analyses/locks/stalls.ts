@@ -135,8 +135,12 @@ export class StallView {
   private readonly recentKeys: TaskKey[] = new Array<TaskKey>(RECENT_TASKS).fill(-1);
   private readonly recentTasks: PhaseTask[] = new Array<PhaseTask>(RECENT_TASKS).fill(NO_PHASE_TASK);
   readonly bySession = new Map<string, SessionStalls>();
-  /** Every session that had a phase, also those pruned from bySession. */
-  private readonly sessionKeys = new Set<string>();
+  /**
+   * Every session that had a phase, also those pruned from bySession, for their exact count: names
+   * as they are (a key string kept per name doubled what each one costs), the rest by sessionRefKey.
+   */
+  private readonly sessionNames = new Set<string>();
+  private readonly sessionRefs = new Set<string>();
 
   constructor(
     private readonly calls: LuoCallTracker | null,
@@ -144,8 +148,13 @@ export class StallView {
     private readonly inScope: ScopeTest,
   ) {}
 
+  /** Tasks followed now: those inside a LUO call (a task leaves the table when it leaves its calls). */
+  get tasksFollowed(): number {
+    return this.phaseTasks.size;
+  }
+
   get sessionsTotal(): number {
-    return this.sessionKeys.size;
+    return this.sessionNames.size + this.sessionRefs.size;
   }
 
   /**
@@ -208,9 +217,15 @@ export class StallView {
     if (st.call === outer) return;
     if (st.call !== null) this.contexts.returnedFrom(key, st.call.func);
     if (st.open) this.closePhase(st.open, ev.time, false);
+    if (outer === null) {
+      // Out of its LUO calls: the entry would say what NO_PHASE_TASK says. Dropped, so that the
+      // table holds the tasks inside a LUO call, not every task that ever made one.
+      this.forget(key);
+      return;
+    }
     st.call = outer;
     st.open =
-      outer && outer.phase !== null
+      outer.phase !== null
         ? {
             call: outer,
             src: ev.src,
@@ -225,6 +240,14 @@ export class StallView {
             incomplete: false,
           }
         : null;
+  }
+
+  /** Drop a task's entry (and its cached answer: a stale entry must not be changed in place). */
+  private forget(key: TaskKey): void {
+    this.phaseTasks.delete(key);
+    if (typeof key !== 'number') return;
+    const i = key & (RECENT_TASKS - 1);
+    if (this.recentKeys[i] === key) this.recentTasks[i] = NO_PHASE_TASK;
   }
 
   /** A task's entry in phaseTasks, or NO_PHASE_TASK; asked for every wait and call edge, so the tasks asked last are remembered. */
@@ -251,8 +274,11 @@ export class StallView {
     if (!this.inScope(ph.pid, ph.start, end)) return;
     ph.incomplete ||= incomplete || end === null || ph.start === null;
     if (ph.session === null) ph.session = this.contexts.sessions.current(ph.src, ph.pid);
-    const key = typeof ph.session === 'string' ? nameKey(ph.session) : sessionRefKey(ph.session);
-    this.sessionKeys.add(key);
+    let key: string;
+    if (typeof ph.session === 'string') {
+      this.sessionNames.add(ph.session);
+      key = nameKey(ph.session);
+    } else this.sessionRefs.add((key = sessionRefKey(ph.session)));
     let entry = this.bySession.get(key);
     if (!entry) this.bySession.set(key, (entry = { session: ph.session, top: [] }));
     keepTop(entry.top, ph, phaseDuration, TOP_PHASES_PER_SESSION);
