@@ -10,6 +10,16 @@ import type { TraceEvent } from './event.js';
 import { MEMO_KINDS, sharedFields } from './ftrace-bytes.js';
 import { CONTEXT_KEYS, identEnd } from './kv-record.js';
 
+/**
+ * bpftrace's count of the events its perf ring buffer dropped (`TextOutput::lost_events`, BT
+ * src/output/text.cpp; docs/trace-formats.md §3.1). It goes to the script's own output up to v0.23
+ * (since v0.24 to stderr), so it sits among the printf lines, text or CSV, where the loss happened.
+ */
+export const BPFTRACE_LOST = /^Lost (\d+) events?\s*$/;
+/** Banners and diagnostics bpftrace itself prints (to stdout up to v0.23, to stderr since v0.24). */
+export const BPFTRACE_INFO =
+  /^(Attaching \d+ probes?\.\.\.|Attached \d+ probes?|WARNING: |Warning: |WARN: |cannot attach |Error attaching|ERROR: |\S+\.bt:\d+(:\d+(-\d+)?)?: (WARNING|ERROR)|stdin:\d+)/;
+
 const SPACE = 32;
 const EQUALS = 61;
 

@@ -12,7 +12,7 @@
 // are within one CPU): the parser measures by how much and leaves a note; the analyze pipeline
 // re-orders (analyses/stream/order.ts). `Lost N events` names no CPU and no position: it becomes a
 // gap marker for the whole source.
-import { hasContextKey, newPrintfTokens, PrintfMemo, tokenizePrintf } from './bpftrace-line.js';
+import { BPFTRACE_INFO, BPFTRACE_LOST, hasContextKey, newPrintfTokens, PrintfMemo, tokenizePrintf } from './bpftrace-line.js';
 import { MapCollector } from './bpftrace-maps.js';
 import { interned } from './intern.js';
 import { CONTEXT_KEYS, decodeRecord, splitKeyValues } from './kv-record.js';
@@ -20,10 +20,6 @@ import { type LineParser, type ParserEnv, isForeignText } from './parser.js';
 import type { EventContext } from './payloads.js';
 import { makeEvent } from './payloads.js';
 
-const LOST = /^Lost (\d+) events?\s*$/;
-/** Banners and diagnostics bpftrace itself prints (to stdout up to v0.23, to stderr since v0.24). */
-const BPFTRACE_INFO =
-  /^(Attaching \d+ probes?\.\.\.|Attached \d+ probes?|WARNING: |Warning: |WARN: |cannot attach |Error attaching|ERROR: |\S+\.bt:\d+(:\d+(-\d+)?)?: (WARNING|ERROR)|stdin:\d+)/;
 /** Start/end markers of the lab's scripts and of the bundled script (`luo-bpftrace-start ts=...`). */
 const MARKER = /^luo-bpftrace-(start|end)\b/;
 /** A probe printed alone by bpftrace's `probe` builtin: a probe type (bpftrace(8) "Probes"), `:`, a target. */
@@ -167,7 +163,7 @@ export class BpftraceTextParser implements LineParser {
   printfLine(text: string, lineNo: number, unterminated: boolean): void {
     if (!unterminated && this.commonLine(text, lineNo)) return;
     const env = this.env;
-    const lost = LOST.exec(text);
+    const lost = BPFTRACE_LOST.exec(text);
     if (lost) {
       env.lost(null, Number(lost[1]), 'bpftrace-lost', lineNo);
       return;

@@ -20,7 +20,7 @@
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { InputError } from './input.js';
-import { PrintfMemo } from './bpftrace-line.js';
+import { BPFTRACE_INFO, BPFTRACE_LOST, PrintfMemo } from './bpftrace-line.js';
 import { CONTEXT_KEYS, decodeRecord } from './kv-record.js';
 import { type EventContext, makeEvent } from './payloads.js';
 import type { LineParser, ParserEnv } from './parser.js';
@@ -217,10 +217,29 @@ export class CsvParser implements LineParser {
     for (const r of batch) if (!done.has(r)) env.ledger.skip('csv-malformed-row', env.file, r.startLine, r.text);
   }
 
+  /**
+   * A line bpftrace itself wrote among the rows of a CSV its printf made (docs/trace-formats.md
+   * §3.1): `Lost N events` is a lost-events gap for the whole source, as in its text output (without
+   * it a lossy capture would read as complete); its banner and warnings are known lines. Rows are
+   * handled in input order, so the gap lands between the rows it came between.
+   */
+  private bpftraceOwnLine(text: string, lineNo: number): boolean {
+    const env = this.env;
+    const lost = BPFTRACE_LOST.exec(text);
+    if (lost) {
+      env.lost(null, Number(lost[1]), 'bpftrace-lost', lineNo);
+      return true;
+    }
+    if (!BPFTRACE_INFO.test(text)) return false;
+    env.ledger.knownLine('bpftrace-info', env.file, lineNo, text);
+    return true;
+  }
+
   /** One row's cells; `rest`: its text after the context (restOf), for the memo, when it is a plain row. */
   private row(cells: string[], r: PendingRecord, rest: string | null = null): void {
     const env = this.env;
     const header = this.header as string[];
+    if ((cells.length !== header.length || cells.length === 1) && this.bpftraceOwnLine(r.text, r.startLine)) return;
     if (cells.length !== header.length) {
       env.ledger.skip('csv-column-count', env.file, r.startLine, `${cells.length} cells for ${header.length} columns: ${r.text}`);
       return;

@@ -51,7 +51,7 @@ describe('repeat-real: a real capture repeated with shifted timestamps', () => {
     });
   }
 
-  it('csv: one row per bpftrace printf event, labelled as derived', async () => {
+  it('csv: one row per bpftrace printf event and its `Lost N events` lines where they were, labelled as derived', async () => {
     const raw = readCapture(sample(REAL_FORMATS.bpftrace.replace(/^samples\//, '')));
     const csv = bpftraceAsCsv(raw, REAL_FORMATS.bpftrace);
     expect(csv.split('\n', 1)[0]).toMatch(/^# real-derived: /);
@@ -59,7 +59,11 @@ describe('repeat-real: a real capture repeated with shifted timestamps', () => {
     const fromText = await parseText(raw);
     expect(fromCsv.sources[0].format).toBe('csv');
     expect(fromCsv.quality.lines.skipped).toEqual({});
-    const real = (evs: TraceEvent[]) => evs.filter((e) => e.kind !== 'lost').map((e) => ({ ...same(e), time: e.time }));
-    expect(real(fromCsv.events)).toEqual(real(fromText.events));
+    // The same events, lost-events gaps included, in the same order and with the same times.
+    const all = (evs: TraceEvent[]) => evs.map((e) => ({ ...same(e), time: e.time }));
+    expect(all(fromCsv.events)).toEqual(all(fromText.events));
+    expect(fromCsv.events.filter((e) => e.kind === 'lost').length).toBeGreaterThan(50);
+    const lost = (q: typeof fromCsv.quality) => ({ events: q.lost.all?.events, markers: q.lost.all?.markers });
+    expect(lost(fromCsv.quality)).toEqual(lost(fromText.quality));
   });
 });

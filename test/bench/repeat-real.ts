@@ -22,6 +22,7 @@ import { closeSync, openSync, readFileSync, realpathSync, writeSync } from 'node
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { BPFTRACE_LOST } from '../../parsers/bpftrace-line.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 /** The real capture with the most events (~101 000, 11 MB). */
@@ -72,14 +73,20 @@ const csvCell = (v: string | undefined): string => (v === undefined ? '' : /[",\
 
 /**
  * The printf lines of a bpftrace text capture as luotrace CSV (README "CSV input"): `ts`, the
- * context, `event` (the probe), then one column per other key in the order first seen. Lines that
- * are not `probe key=value` events (banner, `Lost N events`, the lab's start/end markers) have no row.
+ * context, `event` (the probe), then one column per other key in the order first seen. `Lost N
+ * events` lines stay where they are, as bpftrace up to v0.23 writes them into the output its printf
+ * writes to (docs/trace-formats.md §3.1); other lines that are not `probe key=value` events (banner,
+ * the lab's start/end markers) have no row.
  */
 export function bpftraceAsCsv(text: string, source: string): string {
-  const rows: Array<Map<string, string>> = [];
+  const rows: Array<Map<string, string> | string> = [];
   const columns = ['ts', 'cpu', 'pid', 'tid', 'comm', 'event'];
   const seen = new Set(columns);
   for (const line of text.split('\n')) {
+    if (BPFTRACE_LOST.test(line)) {
+      rows.push(line);
+      continue;
+    }
     const sp = line.indexOf(' ');
     if (sp < 0 || !/^(kprobe|kretprobe|tracepoint):/.test(line)) continue;
     const row = new Map<string, string>([['event', line.slice(0, sp)]]);
@@ -95,7 +102,7 @@ export function bpftraceAsCsv(text: string, source: string): string {
     rows.push(row);
   }
   const out = [`# real-derived: the printf lines of ${source} as luotrace CSV (test/bench/repeat-real.ts)`, columns.join(',')];
-  for (const r of rows) out.push(columns.map((c) => csvCell(r.get(c))).join(','));
+  for (const r of rows) out.push(typeof r === 'string' ? r : columns.map((c) => csvCell(r.get(c))).join(','));
   return `${out.join('\n')}\n`;
 }
 

@@ -1,13 +1,14 @@
 // CSV input: the documented column set (README "CSV input"), round-tripped from a real bpftrace
 // capture, and every kind of bad row skipped with a reason and its line number.
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../parsers/event.js';
 import { InputError } from '../../parsers/input.js';
 import { splitKeyValues } from '../../parsers/kv-record.js';
 import { parseFiles, parseText, realEvents, sample } from '../helpers.js';
+import { bpftraceAsCsv } from '../bench/repeat-real.js';
 
 const csvCell = (v: string | undefined) => (v === undefined ? '' : /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 
@@ -46,6 +47,34 @@ describe('CSV input', () => {
     const fromBpftrace = realEvents((await parseFiles([file])).events);
     expect(fromCsv.events.map(strip)).toEqual(fromBpftrace.map(strip));
     expect(fromCsv.events.length).toBe(736);
+  });
+
+  it("bpftrace's own lines among the rows: `Lost N events` is a gap where it was (the real lossy capture as CSV)", async () => {
+    const file = sample('real/lossy-bpftrace/stage1/bpftrace-events.txt.gz');
+    const raw = gunzipSync(readFileSync(file)).toString('latin1');
+    const fromCsv = await parseText(bpftraceAsCsv(raw, 'samples/real/lossy-bpftrace/stage1/bpftrace-events.txt.gz'));
+    const fromText = await parseFiles([file]);
+    expect(fromCsv.quality.lines.skipped).toEqual({});
+    const seq = (evs: TraceEvent[]) => evs.map((e) => (e.kind === 'lost' ? `lost ${e.fields.count} after ${e.time}` : `${e.name} ${e.time}`));
+    expect(seq(fromCsv.events)).toEqual(seq(fromText.events));
+    // The capture's README: 138 `Lost N events` lines, 9938 events lost in total.
+    expect(fromCsv.quality.lost.all).toMatchObject({ events: 9938, markers: 138 });
+    expect(fromCsv.quality.incomplete).toBe(true);
+  });
+
+  it('a gap stays between the rows it came between when a quoted row is held for csv-parse; banners are known lines', async () => {
+    const csv = [
+      'time_ns,pid,comm,event,name',
+      'Attaching 3 probes...',
+      '5,1,a,kprobe:luo_session_create,"s, 1"',
+      'Lost 7 events',
+      '9,1,a,kprobe:luo_session_create,s2',
+      '',
+    ].join('\n');
+    const r = await parseText(csv);
+    expect(r.events.map((e) => (e.kind === 'lost' ? `lost ${e.fields.count}` : `${(e.fields as { args: Record<string, string> }).args.name} ${e.time}`))).toEqual(['s, 1 5', 'lost 7', 's2 9']);
+    expect(r.quality.lines.known).toMatchObject({ 'csv-header': 1, 'bpftrace-info': 1, 'lost-marker': 1 });
+    expect(r.quality.lines.skipped).toEqual({});
   });
 
   it('bare tracepoint names, ftrace probe names, a `kind` column and `time` in seconds', async () => {
