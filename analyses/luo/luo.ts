@@ -13,7 +13,7 @@ import {
 import { type PhaseName, sessionFunctionOf } from '../kernel/phases.js';
 import { CALL_EDGE_KINDS, type CallEdge, type LuoCallTracker } from '../stream/luo-calls.js';
 import { KIND_SLOTS, kindId, kindMask, kindNumber } from '../stream/kinds.js';
-import { PinReducer, type PinWindow } from './pins.js';
+import { type PinLimits, PinReducer, type PinWindow } from './pins.js';
 import type { FinishContext } from '../stream/reducer.js';
 import { type ModuleStats, RefcountReducer, isUnloaded } from './refcounts.js';
 import { RegistryReducer } from './registry.js';
@@ -43,6 +43,8 @@ export interface LuoOptions {
   /** Caps of the module and call-site tables (tests use small ones; module-names.ts, refcounts.ts by default). */
   moduleLimits?: TableLimits;
   callSiteLimits?: TableLimits;
+  /** Caps of the pin windows whose put was lost and of the puts without a get (tests use small ones; pins.ts by default). */
+  pinLimits?: PinLimits;
   /** Each ended session the report will only count (past MAX_DETAILED_SESSIONS), before it is dropped. */
   onOmittedSession?: (s: SessionRecord) => void;
 }
@@ -68,7 +70,7 @@ export class LuoAnalysis {
     this.moduleNames = new ModuleNames(this.calls, opts.moduleLimits);
     this.refcounts = new RefcountReducer(this.moduleNames, opts.callSiteLimits);
     this.sessions.onOmitted = opts.onOmittedSession ?? null;
-    this.pins = new PinReducer(this.calls, this.sessions, this.moduleNames);
+    this.pins = new PinReducer(this.calls, this.sessions, this.moduleNames, opts.pinLimits);
     this.sessions.onEnded = (s) => this.pins.sessionEnded(s);
     this.registry = new RegistryReducer();
     this.routeAll();

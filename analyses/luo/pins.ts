@@ -17,7 +17,7 @@
 // Bounds on lossy input (docs/luo-model.md §4 "Pin windows on lossy input"): a window is detached
 // from its session when the session ends (sessionEnded), and a file window still open when its
 // session is aborted or finished, with events lost since its get, had its put lost: it leaves the
-// pairing pool (listed as open and incomplete, the first MAX_PUT_LOST; past that counted).
+// pairing pool (listed as open and incomplete, the first PinLimits.putLost; past that counted).
 import type { EventKind, TraceEvent } from '../../parsers/event.js';
 import { bareCallSite, type CallSiteClass, classifyCallSite } from '../kernel/kernel-models.js';
 import type { LuoCallTracker } from '../stream/luo-calls.js';
@@ -86,10 +86,15 @@ const ERROR_PATH_PUTS = new Set(['luo_preserve_file', 'luo_file_deserialize', 'l
 const MAX_CLOSED = 5_000;
 /** Open windows of non-LUO references stored (vfs, loader, other) before only counting them. */
 const MAX_OPEN_OTHER = 10_000;
-/** Windows whose put was lost (putLost) stored before only counting them per (segment, module). */
-const MAX_PUT_LOST = 5_000;
-/** Puts without a get stored per segment before only counting them (unmatchedOmitted). */
-const MAX_UNMATCHED = 5_000;
+/**
+ * putLost: windows whose put was lost stored before only counting them per (segment, module);
+ * unmatched: puts without a get stored per segment before only counting them (unmatchedOmitted).
+ */
+export interface PinLimits {
+  putLost: number;
+  unmatched: number;
+}
+const PIN_LIMITS: PinLimits = { putLost: 5_000, unmatched: 5_000 };
 
 function unquote(v: string): string {
   return v.replace(/^"|"$/g, '');
@@ -103,14 +108,14 @@ export class PinReducer {
   private readonly open = new Map<string, PinWindow[]>();
   readonly closed: PinWindow[] = [];
   closedDropped = 0;
-  /** Puts without a get, the first MAX_UNMATCHED of each segment (rejoin pairs the later file's ones). */
+  /** Puts without a get, the first PinLimits.unmatched of each segment (rejoin pairs the later file's ones). */
   readonly unmatched: UnmatchedPut[] = [];
-  /** Puts without a get not stored past MAX_UNMATCHED: (segment, module, reason, call site) -> count. */
+  /** Puts without a get not stored past PinLimits.unmatched: (segment, module, reason, call site) -> count. */
   readonly unmatchedOmitted = new Map<string, { segment: number; module: string; reason: UnmatchedPut['reason']; callSite: string; count: number }>();
   private readonly unmatchedPerSeg = new Map<number, number>();
-  /** Windows whose put was lost (see closePutLost): open, incomplete, out of the pairing pool; the first MAX_PUT_LOST. */
+  /** Windows whose put was lost (see closePutLost): open, incomplete, out of the pairing pool; the first PinLimits.putLost. */
   private readonly putLost: PinWindow[] = [];
-  /** Windows whose put was lost past MAX_PUT_LOST: (segment, module) -> count (LUO references only: file windows). */
+  /** Windows whose put was lost past PinLimits.putLost: (segment, module) -> count (LUO references only: file windows). */
   private readonly putLostOmitted = new Map<string, number>();
   /** Windows still owned by a live session record, by session key (detached when it ends: sessionEnded). */
   private readonly owned = new Map<number, PinWindow[]>();
@@ -136,6 +141,7 @@ export class PinReducer {
     private readonly calls: LuoCallTracker,
     private readonly sessions: SessionReducer,
     private readonly names: ModuleNames | null = null,
+    private readonly limits: PinLimits = PIN_LIMITS,
   ) {}
 
   push(ev: TraceEvent, seg: Segment): void {
@@ -236,10 +242,10 @@ export class PinReducer {
     this.release(w, ev.src, ev.line, ev.time, site, (this.gaps.get(seg.id) ?? 0) !== w.gapAtGet, flb, handler);
   }
 
-  /** Store a put without a get, or only count it past MAX_UNMATCHED in its segment (the count stays exact). */
+  /** Store a put without a get, or only count it past PinLimits.unmatched in its segment (the count stays exact). */
   private addUnmatched(u: UnmatchedPut): void {
     const n = this.unmatchedPerSeg.get(u.segment) ?? 0;
-    if (n < MAX_UNMATCHED) {
+    if (n < this.limits.unmatched) {
       this.unmatchedPerSeg.set(u.segment, n + 1);
       this.unmatched.push(u);
       return;
@@ -304,12 +310,19 @@ export class PinReducer {
   private putLostWindow(w: PinWindow): void {
     w.incomplete = true;
     if (w.owner && w.sessionName === null) w.sessionName = w.owner.name;
-    if (this.putLost.length < MAX_PUT_LOST) {
+    if (this.putLost.length < this.limits.putLost) {
       this.putLost.push(w);
       return;
     }
     const k = `${w.segment}\u0000${w.module}`;
     this.putLostOmitted.set(k, (this.putLostOmitted.get(k) ?? 0) + 1);
+  }
+
+  /** What the reducer holds (tests of the bounds): pairable open windows, put-lost ones stored, puts without get stored, sessions with windows attached. */
+  retained(): { open: number; putLost: number; unmatched: number; owners: number } {
+    let open = 0;
+    for (const list of this.open.values()) open += list.length;
+    return { open, putLost: this.putLost.length, unmatched: this.unmatched.length, owners: this.owned.size };
   }
 
   /** Windows whose put was lost past the stored ones, for a segment and module (open LUO pins not listed). */
