@@ -76,9 +76,10 @@ describe('pin tables stay bounded on a long lossy stream', () => {
     const seen: Array<{ open: number; owners: number; listedOpen: number; listedPuts: number }> = [];
     feedRepeated(read.events, 150, [small, full], calls, (k) => {
       if (k !== 50 && k !== 150) return;
-      const held = small.pins.retained();
       const body = finish(small);
       const m = body.modules.find((x) => x.name === 'luo_demo')!;
+      expect(m.putsWithoutGet.length).toBeLessThanOrEqual(30);
+      const held = small.pins.retained();
       seen.push({ open: held.open, owners: held.owners, listedOpen: m.pinWindows.filter((w) => w.putLine === null).length, listedPuts: m.putsWithoutGet.length });
       // Exact counts whatever the caps: the same as the analysis that lists everything.
       const f = finish(full).modules.find((x) => x.name === 'luo_demo')!;
