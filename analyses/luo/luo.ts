@@ -13,7 +13,7 @@ import {
 import { type PhaseName, sessionFunctionOf } from '../kernel/phases.js';
 import { CALL_EDGE_KINDS, type CallEdge, type LuoCallTracker } from '../stream/luo-calls.js';
 import { KIND_SLOTS, kindId, kindMask, kindNumber } from '../stream/kinds.js';
-import { PinReducer, type PinWindow } from './pins.js';
+import { type PinLimits, PinReducer, type PinWindow } from './pins.js';
 import type { FinishContext } from '../stream/reducer.js';
 import { type ModuleStats, RefcountReducer, isUnloaded } from './refcounts.js';
 import { RegistryReducer } from './registry.js';
@@ -43,6 +43,8 @@ export interface LuoOptions {
   /** Caps of the module and call-site tables (tests use small ones; module-names.ts, refcounts.ts by default). */
   moduleLimits?: TableLimits;
   callSiteLimits?: TableLimits;
+  /** Caps of the pin windows whose put was lost and of the puts without a get (tests use small ones; pins.ts by default). */
+  pinLimits?: PinLimits;
   /** Each ended session the report will only count (past MAX_DETAILED_SESSIONS), before it is dropped. */
   onOmittedSession?: (s: SessionRecord) => void;
 }
@@ -68,7 +70,8 @@ export class LuoAnalysis {
     this.moduleNames = new ModuleNames(this.calls, opts.moduleLimits);
     this.refcounts = new RefcountReducer(this.moduleNames, opts.callSiteLimits);
     this.sessions.onOmitted = opts.onOmittedSession ?? null;
-    this.pins = new PinReducer(this.calls, this.sessions, this.moduleNames);
+    this.pins = new PinReducer(this.calls, this.sessions, this.moduleNames, opts.pinLimits);
+    this.sessions.onEnded = (s) => this.pins.sessionEnded(s);
     this.registry = new RegistryReducer();
     this.routeAll();
   }
@@ -379,6 +382,7 @@ export class LuoAnalysis {
     const windowsOf = groupBy(windowsJson, (w) => `${w.boot}\u0000${w.module}`);
     const openOf = groupBy(openWindows, (w) => w.module);
     const unmatchedOf = groupBy(this.pins.unmatched, (u) => u.module);
+    const omittedOf = groupBy([...this.pins.unmatchedOmitted.values()], (u) => u.module);
     const regsOf = groupBy(this.registry.registrations, (r) => r.module);
     const modules: ModuleJson[] = [];
     const stats = this.refcounts.modules();
@@ -393,6 +397,8 @@ export class LuoAnalysis {
       const isLuo = (cls: string) => isLuoReference({ class: cls });
       const isVfs = (cls: string) => cls === 'vfs';
       const unmatched = (unmatchedOf.get(st.module) ?? []).filter((u) => segIds.has(u.segment));
+      // Puts without a get past the stored ones (pins.ts MAX_UNMATCHED): counted, the count exact.
+      const omittedPuts = (loadRef: boolean) => (omittedOf.get(st.module) ?? []).filter((u) => segIds.has(u.segment) && (u.reason === 'untraced-load-ref') === loadRef).reduce((a, u) => a + u.count, 0);
       const regs = (regsOf.get(st.module) ?? []).filter((r) => r.action === 'register' && (r.ret === null || r.ret >= 0));
       const fold = this.moduleNames.isFold(st.module);
       modules.push({
@@ -407,11 +413,12 @@ export class LuoAnalysis {
         finalRefcnt: st.lastRefcnt,
         firstRefcnt: st.firstRefcnt,
         maxRefcnt: st.maxRefcnt,
-        openPins: segOpen.filter(isLuoReference).length,
+        openPins: segOpen.filter(isLuoReference).length + [...segIds].reduce((a, id) => a + this.pins.putLostOmittedOf(id, st.module), 0),
         refcntMismatches: st.mismatches.map((m) => ({ file: fileOf(m.src), line: m.line, expected: m.expected, actual: m.actual, callSite: m.callSite, prevLine: m.prevLine, prevRefcnt: m.prevRefcnt })),
         refcntMismatchCount: st.mismatchCount,
-        untracedLoadRefPuts: unmatched.filter((u) => u.reason === 'untraced-load-ref').length,
+        untracedLoadRefPuts: unmatched.filter((u) => u.reason === 'untraced-load-ref').length + omittedPuts(true),
         putsWithoutGet: unmatched.filter((u) => u.reason !== 'untraced-load-ref').map((u) => ({ file: fileOf(u.src), line: u.line, callSite: u.callSite, reason: u.reason })),
+        ...(omittedPuts(false) > 0 ? { putsWithoutGetOmitted: omittedPuts(false) } : {}),
         loaded: parts.flatMap((p) => p.loadLines.map((line) => ({ file: fileOf(p.src), line }))),
         freed: parts.flatMap((p) => p.freeLines.map((line) => ({ file: fileOf(p.src), line, refcnt: p.refcntAtFree }))),
         handlers: [...new Set(regs.filter((r) => r.what === 'file-handler' && r.handler).map((r) => r.handler as string))],

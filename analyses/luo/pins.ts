@@ -14,6 +14,10 @@
 // - `do_init_module` puts the reference taken while loading, which no module_get shows (real README
 //   §3.1): a known untraced get, not a finding.
 // A window is `incomplete` when a lost-events gap occurred while it was open.
+// Bounds on lossy input (docs/luo-model.md §4 "Pin windows on lossy input"): a window is detached
+// from its session when the session ends (sessionEnded), and a file window still open when its
+// session is aborted or finished, with events lost since its get, had its put lost: it leaves the
+// pairing pool (listed as open and incomplete, the first PinLimits.putLost; past that counted).
 import type { EventKind, TraceEvent } from '../../parsers/event.js';
 import { bareCallSite, type CallSiteClass, classifyCallSite } from '../kernel/kernel-models.js';
 import type { LuoCallTracker } from '../stream/luo-calls.js';
@@ -82,6 +86,15 @@ const ERROR_PATH_PUTS = new Set(['luo_preserve_file', 'luo_file_deserialize', 'l
 const MAX_CLOSED = 5_000;
 /** Open windows of non-LUO references stored (vfs, loader, other) before only counting them. */
 const MAX_OPEN_OTHER = 10_000;
+/**
+ * putLost: windows whose put was lost stored before only counting them per (segment, module);
+ * unmatched: puts without a get stored per segment before only counting them (unmatchedOmitted).
+ */
+export interface PinLimits {
+  putLost: number;
+  unmatched: number;
+}
+const PIN_LIMITS: PinLimits = { putLost: 5_000, unmatched: 5_000 };
 
 function unquote(v: string): string {
   return v.replace(/^"|"$/g, '');
@@ -95,7 +108,19 @@ export class PinReducer {
   private readonly open = new Map<string, PinWindow[]>();
   readonly closed: PinWindow[] = [];
   closedDropped = 0;
+  /** Puts without a get, the first PinLimits.unmatched of each segment (rejoin pairs the later file's ones). */
   readonly unmatched: UnmatchedPut[] = [];
+  /** Puts without a get not stored past PinLimits.unmatched: (segment, module, reason, call site) -> count. */
+  readonly unmatchedOmitted = new Map<string, { segment: number; module: string; reason: UnmatchedPut['reason']; callSite: string; count: number }>();
+  private readonly unmatchedPerSeg = new Map<number, number>();
+  /** Windows whose put was lost (see closePutLost): open, incomplete, out of the pairing pool; the first PinLimits.putLost. */
+  private readonly putLost: PinWindow[] = [];
+  /** Windows whose put was lost past PinLimits.putLost: (segment, module) -> count (LUO references only: file windows). */
+  private readonly putLostOmitted = new Map<string, number>();
+  /** Windows still owned by a live session record, by session key (detached when it ends: sessionEnded). */
+  private readonly owned = new Map<number, PinWindow[]>();
+  /** (segment, file set) -> the open-map keys of file windows taken on that file set. */
+  private readonly fileSetKeys = new Map<string, Set<string>>();
   /** Windows whose put came before their get (time went backwards): no duration. */
   readonly backwards = new BackwardSpans();
   /** Lost-event gaps seen per segment so far. */
@@ -116,6 +141,7 @@ export class PinReducer {
     private readonly calls: LuoCallTracker,
     private readonly sessions: SessionReducer,
     private readonly names: ModuleNames | null = null,
+    private readonly limits: PinLimits = PIN_LIMITS,
   ) {}
 
   push(ev: TraceEvent, seg: Segment): void {
@@ -183,9 +209,15 @@ export class PinReducer {
         w.session = owner.key;
         w.sessionName = owner.name;
         w.owner = owner;
+        let mine = this.owned.get(owner.key);
+        if (!mine) this.owned.set(owner.key, (mine = []));
+        mine.push(w);
       }
       let list = this.open.get(mapKey);
-      if (!list) this.open.set(mapKey, (list = []));
+      if (!list) {
+        this.open.set(mapKey, (list = []));
+        if (w.fileSet !== null && key !== 'file:?') this.indexFileSet(seg.id, w.fileSet, mapKey);
+      }
       list.push(w);
       return;
     }
@@ -204,10 +236,98 @@ export class PinReducer {
     }
     if (!w) {
       const reason = site === 'do_init_module' ? 'untraced-load-ref' : (this.gaps.get(seg.id) ?? 0) > 0 ? 'after-gap' : 'no-get';
-      this.unmatched.push({ module, segment: seg.id, src: ev.src, line: ev.line, time: ev.time, callSite: site, class: cls, reason, keys });
+      this.addUnmatched({ module, segment: seg.id, src: ev.src, line: ev.line, time: ev.time, callSite: site, class: cls, reason, keys });
       return;
     }
     this.release(w, ev.src, ev.line, ev.time, site, (this.gaps.get(seg.id) ?? 0) !== w.gapAtGet, flb, handler);
+  }
+
+  /** Store a put without a get, or only count it past PinLimits.unmatched in its segment (the count stays exact). */
+  private addUnmatched(u: UnmatchedPut): void {
+    const n = this.unmatchedPerSeg.get(u.segment) ?? 0;
+    if (n < this.limits.unmatched) {
+      this.unmatchedPerSeg.set(u.segment, n + 1);
+      this.unmatched.push(u);
+      return;
+    }
+    const k = `${u.segment}\u0000${u.module}\u0000${u.reason}\u0000${u.callSite}`;
+    const c = this.unmatchedOmitted.get(k);
+    if (c) c.count++;
+    else this.unmatchedOmitted.set(k, { segment: u.segment, module: u.module, reason: u.reason, callSite: u.callSite, count: 1 });
+  }
+
+  private indexFileSet(segId: number, fileSet: string, mapKey: string): void {
+    const k = `${segId}\u0000${fileSet}`;
+    let keys = this.fileSetKeys.get(k);
+    if (!keys) this.fileSetKeys.set(k, (keys = new Set()));
+    keys.add(mapKey);
+  }
+
+  /**
+   * A session ended (SessionReducer.retire): its windows keep its name, not its record (the session
+   * table may drop the record, with its phases and files). An abort (`luo_file_unpreserve_files`) or
+   * a finish (`luo_file_finish`) drops one handler reference per file of its file set before it
+   * returns (docs/luo-model.md §4 POST "Handler owner"): a window of that file set still open now,
+   * with events lost since its get, had its put lost (closePutLost).
+   */
+  sessionEnded(s: { key: number; name: string | null; segment: number; fileSet: string | null; state: string }): void {
+    const mine = this.owned.get(s.key);
+    if (mine) {
+      for (const w of mine) {
+        if (w.sessionName === null) w.sessionName = s.name;
+        w.owner = null;
+      }
+      this.owned.delete(s.key);
+    }
+    if ((s.state === 'aborted' || s.state === 'finished') && s.fileSet !== null) this.closePutLost(s.segment, s.fileSet);
+  }
+
+  /**
+   * The file windows of `fileSet` whose put was lost leave the pairing pool: left there, the oldest
+   * would be paired FIFO with the put of the next session reusing the file-set address, and they
+   * would stay open for ever. Windows without lost events since their get stay (a put the trace
+   * should show: still a leak if it never comes). Not a release: listed as open and incomplete.
+   */
+  private closePutLost(segId: number, fileSet: string): void {
+    const k = `${segId}\u0000${fileSet}`;
+    const keys = this.fileSetKeys.get(k);
+    if (!keys) return;
+    const gaps = this.gaps.get(segId) ?? 0;
+    for (const mapKey of keys) {
+      const list = this.open.get(mapKey);
+      if (!list) continue;
+      const kept = list.filter((w) => w.gapAtGet === gaps);
+      for (const w of list) if (w.gapAtGet !== gaps) this.putLostWindow(w);
+      if (kept.length) this.open.set(mapKey, kept);
+      else {
+        this.open.delete(mapKey);
+        keys.delete(mapKey);
+      }
+    }
+    if (keys.size === 0) this.fileSetKeys.delete(k);
+  }
+
+  private putLostWindow(w: PinWindow): void {
+    w.incomplete = true;
+    if (w.owner && w.sessionName === null) w.sessionName = w.owner.name;
+    if (this.putLost.length < this.limits.putLost) {
+      this.putLost.push(w);
+      return;
+    }
+    const k = `${w.segment}\u0000${w.module}`;
+    this.putLostOmitted.set(k, (this.putLostOmitted.get(k) ?? 0) + 1);
+  }
+
+  /** What the reducer holds (tests of the bounds): pairable open windows, put-lost ones stored, puts without get stored, sessions with windows attached. */
+  retained(): { open: number; putLost: number; unmatched: number; owners: number } {
+    let open = 0;
+    for (const list of this.open.values()) open += list.length;
+    return { open, putLost: this.putLost.length, unmatched: this.unmatched.length, owners: this.owned.size };
+  }
+
+  /** Windows whose put was lost past the stored ones, for a segment and module (open LUO pins not listed). */
+  putLostOmittedOf(segId: number, module: string): number {
+    return this.putLostOmitted.get(`${segId}\u0000${module}`) ?? 0;
   }
 
   /** The open window a put of `site` releases, looked up by its keys in turn (removed from the open list). */
@@ -269,7 +389,7 @@ export class PinReducer {
   /** Windows still open at the end of the input (gaps after their get make them incomplete). */
   openWindows(): PinWindow[] {
     const out: PinWindow[] = [];
-    for (const list of this.open.values()) {
+    for (const list of [...this.open.values(), this.putLost]) {
       for (const w of list) {
         if ((this.gaps.get(w.segment) ?? 0) !== w.gapAtGet) w.incomplete = true;
         if (w.owner && w.sessionName === null) w.sessionName = w.owner.name;
@@ -286,6 +406,7 @@ export class PinReducer {
       const [s, m, key] = k.split('\u0000');
       if (Number(s) === segId && m === module && (key.startsWith('file:') || key.startsWith('flb:') || key === 'reg')) n += list.length;
     }
-    return n;
+    for (const w of this.putLost) if (w.segment === segId && w.module === module) n++;
+    return n + this.putLostOmittedOf(segId, module);
   }
 }

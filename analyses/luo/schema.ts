@@ -144,12 +144,14 @@ export const ModuleSchema = z.object({
   refcntMismatchCount: z.number().int(),
   untracedLoadRefPuts: z.number().int(),
   putsWithoutGet: z.array(At.extend({ callSite: z.string(), reason: z.string() })),
+  /** Puts without a get not listed (past the first 5000 of an input segment): counted only. */
+  putsWithoutGetOmitted: z.number().int().optional(),
   loaded: z.array(At),
   freed: z.array(At.extend({ refcnt: z.number().int().nullable() })),
   handlers: z.array(z.string()),
   flbs: z.array(z.string()),
   pinWindows: z.array(PinWindowSchema),
-  /** Released windows not listed (beyond the first 5000 of the run); open ones are always listed. */
+  /** Windows not listed: released ones beyond the first 5000 of the run, and open ones whose put was lost beyond the first 5000 (counted in openPins). */
   pinWindowsOmitted: z.number().int(),
   /** Only on the fold row: the modules past the module table's cap, counted together (names estimated, events exact). */
   folded: z.object({ names: z.number().int(), events: z.number().int() }).optional(),

@@ -635,8 +635,11 @@ export class SessionReducer {
   /** A session ended: account its phases, and keep it in full only while under the caps. */
   /** Told of each session dropped to counts past the caps, with its phases (the Chrome export draws them). */
   onOmitted: ((s: SessionRecord) => void) | null = null;
+  /** Told of each session that ends, kept or not (the pin windows let go of its record: pins.ts sessionEnded). */
+  onEnded: ((s: SessionRecord) => void) | null = null;
 
   private retire(st: SegState, s: SessionRecord): void {
+    this.onEnded?.(s);
     this.accountPhases(s);
     const hasError = s.phases.some((p) => p.error !== null);
     if (hasError && this.keptWithErrors < MAX_WITH_ERRORS) {
