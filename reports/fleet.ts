@@ -20,6 +20,7 @@ import { PHASE_OF_FUNCTION } from '../analyses/kernel/phases.js';
 import type { LockRow } from '../analyses/locks/locks.js';
 import { Distribution, DistributionSummarySchema, HistogramBucketSchema, QUANTILE_METHOD, SerializedDistributionSchema, type SerializedDistribution } from '../analyses/locks/quantiles.js';
 import { isLeakedPin } from '../analyses/luo/pin-kinds.js';
+import { putsWithoutGetCount } from '../analyses/luo/schema.js';
 import { addHostVerdict, type VerdictAcc, verdictEntry } from './fleet-verdicts.js';
 
 import type { AnalysisResult } from '../analyses/report.js';
@@ -386,7 +387,7 @@ export function buildHostSummary(host: string, inputs: string[], { report, lockD
     openPins: m.openPins,
     leakedPins: m.pinWindows.filter(isLeakedPin).length,
     refcntMismatches: m.refcntMismatchCount,
-    putsWithoutGet: m.putsWithoutGet.length,
+    putsWithoutGet: putsWithoutGetCount(m),
   }));
 
   // Lock rows merged by name x type (unnamed ones by type), with their distributions.

@@ -146,6 +146,8 @@ export const ModuleSchema = z.object({
   putsWithoutGet: z.array(At.extend({ callSite: z.string(), reason: z.string() })),
   /** Puts without a get not listed (past the first 5000 of an input segment): counted only. */
   putsWithoutGetOmitted: z.number().int().optional(),
+  /** Open LUO pins whose put was lost (analyses/luo/pins.ts closePutLost) not listed past the first 5000: in openPins, counted only. */
+  openPinsOmitted: z.number().int().optional(),
   loaded: z.array(At),
   freed: z.array(At.extend({ refcnt: z.number().int().nullable() })),
   handlers: z.array(z.string()),
@@ -281,3 +283,6 @@ export function sessionTotals(s: { sessions: readonly unknown[]; sessionsOmitted
       .join(', '),
   };
 }
+
+/** A module's puts without a get, listed or past the list's cap: the true count. */
+export const putsWithoutGetCount = (m: Pick<ModuleJson, 'putsWithoutGet' | 'putsWithoutGetOmitted'>): number => m.putsWithoutGet.length + (m.putsWithoutGetOmitted ?? 0);

@@ -3,6 +3,7 @@
 // more than the events seen, events are missing from the trace (lost, or cut without a marker). That
 // proves the trace incomplete, not the kernel's counts wrong: inconclusive, never a failure.
 import { lossBetween, missingFromTrace, overwritten, RECORD_MORE, RECORD_WHOLE, rmmodBefore } from './evidence.js';
+import { putsWithoutGetCount } from '../schema.js';
 import { defineVerdict, plural, result } from './verdict.js';
 
 const refcountsBalancedMeta = {
@@ -16,6 +17,8 @@ export const refcountsBalanced = defineVerdict(refcountsBalancedMeta, (s, qualit
   const def = refcountsBalancedMeta;
   const mism = s.modules.filter((m) => m.refcntMismatchCount > 0);
   const orphanPuts = s.modules.flatMap((m) => m.putsWithoutGet.map((p) => ({ ...p, module: m.name })));
+  // The listed puts without a get, and those past the list's cap (counted only): the true count.
+  const orphanCount = s.modules.reduce((a, m) => a + putsWithoutGetCount(m), 0);
   // A disagreement after lost events, in an overwritten buffer, or a put whose get fell in a gap is
   // what missing events look like: it proves nothing about the kernel's counts.
   const lostBefore = (file: string, line: number) => lossBetween(quality, file, 0, line) ?? (overwritten(quality, file) ? { file, line } : null);
@@ -34,7 +37,7 @@ export const refcountsBalanced = defineVerdict(refcountsBalancedMeta, (s, qualit
         def,
         'may-be-lost',
         'inconclusive',
-        `${mism.length ? `refcnt= disagrees with the events seen in ${mism.map((m) => m.name).join(', ')}` : ''}${mism.length && orphanPuts.length ? '; ' : ''}${orphanPuts.length ? `${plural(orphanPuts.length, 'module_put')} without a matching get` : ''}, all after events were lost (${lost ? `first at ${lost.file}:${lost.line}` : 'ring buffer overwritten'}): the missing events can account for ${mism.length + orphanPuts.length === 1 ? 'it' : 'them'}; ${RECORD_MORE}`,
+        `${mism.length ? `refcnt= disagrees with the events seen in ${mism.map((m) => m.name).join(', ')}` : ''}${mism.length && orphanPuts.length ? '; ' : ''}${orphanPuts.length ? `${plural(orphanCount, 'module_put')} without a matching get` : ''}, all after events were lost (${lost ? `first at ${lost.file}:${lost.line}` : 'ring buffer overwritten'}): the missing events can account for ${mism.length + orphanCount === 1 ? 'it' : 'them'}; ${RECORD_MORE}`,
         [...mismatchAt, ...orphanPuts.map((p) => ({ file: p.file, line: p.line })), ...(lost ? [lost] : [])],
       ),
     ];
@@ -54,7 +57,7 @@ export const refcountsBalanced = defineVerdict(refcountsBalancedMeta, (s, qualit
         def,
         'events-missing',
         'inconclusive',
-        `${parts.join('; ')}${orphanPuts.length ? `; ${plural(orphanPuts.length, 'module_put')} without a matching get follow from it` : ''}: the trace is incomplete although it reports no loss, so the counts cannot be checked; ${RECORD_WHOLE}`,
+        `${parts.join('; ')}${orphanPuts.length ? `; ${plural(orphanCount, 'module_put')} without a matching get follow from it` : ''}: the trace is incomplete although it reports no loss, so the counts cannot be checked; ${RECORD_WHOLE}`,
         mism.flatMap((m) => m.refcntMismatches.flatMap((x) => [...(x.prevLine !== null ? [{ file: x.file, line: x.prevLine }] : []), { file: x.file, line: x.line }])),
       ),
     ];

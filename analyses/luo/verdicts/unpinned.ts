@@ -29,13 +29,15 @@ export const modulesUnpinnedAfterFinish = defineVerdict(modulesUnpinnedAfterFini
   const endedCount = endedSessions.length + (s.sessionsOmitted?.finished ?? 0) + (s.sessionsOmitted?.aborted ?? 0);
   if (leaks.length === 0 && leaked.length > 0) {
     const w = leaked[0];
+    // Past the listed ones, pins whose put was lost are counted only (openPinsOmitted), not classified.
+    const unlisted = s.modules.reduce((a, m) => a + (m.openPinsOmitted ?? 0), 0);
     const lost = lossBetween(quality, w.file, w.getLine, Number.MAX_SAFE_INTEGER);
     return [
       result(
         def,
         'put-may-be-lost',
         'inconclusive',
-        `${plural(leaked.length, 'module pin')} not seen released after finish/abort, but data is missing while ${leaked.length === 1 ? 'it was' : 'they were'} open (${lost ? `events lost at ${lost.file}:${lost.line}` : w.incomplete ? 'events lost' : quality.truncated ? 'input truncated' : 'ring buffer overwritten'}): the module_put may be among the missing events, first ${w.module} (call_site=${w.getCallSite}, ${w.file}:${w.getLine}); ${RECORD_MORE}`,
+        `${plural(leaked.length, 'module pin')} not seen released after finish/abort, but data is missing while ${leaked.length === 1 ? 'it was' : 'they were'} open (${lost ? `events lost at ${lost.file}:${lost.line}` : w.incomplete ? 'events lost' : quality.truncated ? 'input truncated' : 'ring buffer overwritten'}): the module_put may be among the missing events, first ${w.module} (call_site=${w.getCallSite}, ${w.file}:${w.getLine})${unlisted ? `; ${plural(unlisted, 'more pin')} whose put was lost with lost events counted, not listed` : ''}; ${RECORD_MORE}`,
         [...leaked.map((x) => ({ file: x.file, line: x.getLine })), ...(lost ? [lost] : [])],
       ),
     ];
