@@ -1,6 +1,6 @@
 // Text rendering of the LUO sections of the analyze report: verdicts, boots and kexec, sessions
 // with their phases, modules with refcounts and pin windows.
-import { isLuoPin, pinOwner } from '../analyses/luo/pin-kinds.js';
+import { isLuoPin, isPutMaybeLost, PUT_MAYBE_LOST, pinOwner } from '../analyses/luo/pin-kinds.js';
 import { missingFromTrace } from '../analyses/luo/verdicts/evidence.js';
 import { formatDuration as fmtDuration, formatSeconds as fmtTime, shortFile } from '../analyses/format.js';
 import { type LuoSection, type PhaseJson, type PinWindowJson, sessionTotals } from '../analyses/luo/schema.js';
@@ -162,7 +162,7 @@ export function renderModules(s: LuoSection, opts: RenderOptions): string {
 }
 
 function pinRow(w: PinWindowJson): string[] {
-  const state = w.putLine !== null ? (w.incomplete ? 'released (gap: incomplete)' : 'released') : w.expectedOpen ? `open: ${w.expectedOpen.split(':')[0]}` : 'OPEN: LEAK';
+  const state = w.putLine !== null ? (w.incomplete ? 'released (gap: incomplete)' : 'released') : w.expectedOpen ? `open: ${w.expectedOpen.split(':')[0]}` : isPutMaybeLost(w) ? PUT_MAYBE_LOST.text : 'OPEN: LEAK';
   return [
     String(w.getLine),
     w.getCallSite,

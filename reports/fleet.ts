@@ -19,7 +19,7 @@ import { z } from 'zod';
 import { PHASE_OF_FUNCTION } from '../analyses/kernel/phases.js';
 import type { LockRow } from '../analyses/locks/locks.js';
 import { Distribution, DistributionSummarySchema, HistogramBucketSchema, QUANTILE_METHOD, SerializedDistributionSchema, type SerializedDistribution } from '../analyses/locks/quantiles.js';
-import { isLeakedPin } from '../analyses/luo/pin-kinds.js';
+import { isLeakedPin, isPutMaybeLost } from '../analyses/luo/pin-kinds.js';
 import { putsWithoutGetCount } from '../analyses/luo/schema.js';
 import { addHostVerdict, type VerdictAcc, verdictEntry } from './fleet-verdicts.js';
 
@@ -72,7 +72,7 @@ const HostModuleSchema = z.object({
   maxRefcnt: z.number().int().nullable(),
   /** LUO pins still held at the end of the input. */
   openPins: Count,
-  /** Open LUO pins no session explains (not held across kexec): leaks. */
+  /** Open LUO pins no session explains (not held across kexec) and no lost events could explain: leaks the trace proves. */
   leakedPins: Count,
   refcntMismatches: Count,
   putsWithoutGet: Count,
@@ -385,7 +385,8 @@ export function buildHostSummary(host: string, inputs: string[], { report, lockD
     finalRefcnt: m.finalRefcnt,
     maxRefcnt: m.maxRefcnt,
     openPins: m.openPins,
-    leakedPins: m.pinWindows.filter(isLeakedPin).length,
+    // A pin whose put may be among lost events is no leak the trace proves (the pins verdict: inconclusive).
+    leakedPins: m.pinWindows.filter((w) => isLeakedPin(w) && !isPutMaybeLost(w)).length,
     refcntMismatches: m.refcntMismatchCount,
     putsWithoutGet: putsWithoutGetCount(m),
   }));

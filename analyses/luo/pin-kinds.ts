@@ -135,3 +135,15 @@ export function openReasonOf(w: { putLine: number | null; openReason: OpenReason
 export function isLeakedPin(w: { class: string; putLine: number | null; expectedOpen: string | null }): boolean {
   return isLuoPin(w) && w.putLine === null && w.expectedOpen === null;
 }
+
+/**
+ * A pin that would be a leak, but events were lost while it was open: its module_put may be among
+ * them (docs/luo-model.md §4 "Pin windows on lossy input"; modules-unpinned-after-finish says
+ * inconclusive, not fail). No report calls it a leak.
+ */
+export function isPutMaybeLost(w: { class: string; putLine: number | null; expectedOpen: string | null; incomplete: boolean }): boolean {
+  return isLeakedPin(w) && w.incomplete;
+}
+
+/** How reports name a pin of isPutMaybeLost: the row's state, and its short form. */
+export const PUT_MAYBE_LOST = { text: 'open: put may be lost (events lost while open)', short: 'put lost?' } as const;

@@ -2,7 +2,7 @@
 // module's refcount over time (asciichart) and its pin windows on a time axis. Enter opens a module
 // (every pin window as a bar; Enter on one opens the pin window); the pin window view shows the raw
 // module_get / module_put lines that open and close it.
-import { openReasonOf, pinOwner } from '../../../analyses/luo/pin-kinds.js';
+import { isPutMaybeLost, openReasonOf, PUT_MAYBE_LOST, pinOwner } from '../../../analyses/luo/pin-kinds.js';
 import { missingFromTrace } from '../../../analyses/luo/verdicts/evidence.js';
 import type { ModuleJson, PinWindowJson } from '../../../analyses/luo/schema.js';
 import { modulePoints, type RefcntPoint } from '../../../analyses/luo/refcount-series.js';
@@ -95,7 +95,7 @@ function moduleRange(ctx: PageCtx, m: ModuleJson): [number, number] {
 function windowLine(range: [number, number], w: PinWindowJson, width: number): Line {
   const st = pinState(w);
   const code = openReasonOf(w);
-  const stateText = code === null ? fmtDuration(w.durationNs) : code === 'leak' ? 'LEAK' : code === 'held-across-kexec' ? 'kexec' : 'open';
+  const stateText = code === null ? fmtDuration(w.durationNs) : code === 'leak' ? (isPutMaybeLost(w) ? PUT_MAYBE_LOST.short : 'LEAK') : code === 'held-across-kexec' ? 'kexec' : 'open';
   const barWidth = Math.max(6, width - 6 - 22 - 14 - 10 - 6);
   return columns([
     { text: String(w.getLine), width: 6, align: 'right', style: { color: 'cyan' } },
@@ -167,7 +167,7 @@ export function pinPage(ctx: PageCtx, key: string): Page {
     [seg(w.class === 'luo-flb' ? `${pinOwner(w)} · no session: an FLB pin is the FLB's` : `session ${w.session ?? (w.sessionId !== null ? `#${w.sessionId}` : '(none)')}${w.token ? ` · token ${w.token}` : ''}`)],
     [seg(`taken     ${fmtSeconds(w.getTime)} s  call_site=${w.getCallSite}  ${who(w.getPid, w.getComm)}`)],
     [seg(w.putLine === null ? 'released  never, in this trace' : `released  ${fmtSeconds(w.putTime)} s  call_site=${w.putCallSite}  held ${fmtDuration(w.durationNs)}`)],
-    ...wrap(`state: ${w.putLine === null ? (w.expectedOpen ?? 'never released: a leak') : st.text}`, ctx.width, 2).map((l) => [seg(l, { color: st.color })]),
+    ...wrap(`state: ${w.putLine === null ? (w.expectedOpen ?? (isPutMaybeLost(w) ? PUT_MAYBE_LOST.text : 'never released: a leak')) : st.text}`, ctx.width, 2).map((l) => [seg(l, { color: st.color })]),
     blank(),
     ...proofBlock(ctx, 'module_get that took the pin', w.file, w.getLine, 3),
     ...(w.putLine !== null ? proofBlock(ctx, 'module_put that released it', w.file, w.putLine, 3, 'green') : []),

@@ -1,6 +1,6 @@
 // Screen 1, Overview: the verdicts (Enter drills into one), and a timeline of sessions and phases
 // across boots. Also the verdict detail view: what the verdict is about and the raw lines proving it.
-import { type OpenReason, openReasonOf, pinOwner } from '../../../analyses/luo/pin-kinds.js';
+import { isPutMaybeLost, type OpenReason, openReasonOf, PUT_MAYBE_LOST, pinOwner } from '../../../analyses/luo/pin-kinds.js';
 import { type PinWindowJson, type SessionJson, sessionTotals } from '../../../analyses/luo/schema.js';
 import type { AnalyzeReport } from '../../../analyses/report.js';
 import { extent, sparkline } from '../charts.js';
@@ -228,6 +228,7 @@ export function pinState(w: PinWindowJson): { text: string; short: string; color
     return { text, short: `put after ${fmtDuration(w.durationNs)}`, color: w.incomplete ? 'yellow' : undefined };
   }
   const code = openReasonOf(w);
+  if ((code === null || code === 'leak' || w.expectedOpen === null) && isPutMaybeLost(w)) return { ...PUT_MAYBE_LOST, color: 'yellow' };
   if (code === null || code === 'leak' || w.expectedOpen === null) return { text: 'OPEN: never released (leak)', short: 'LEAK: never put', color: 'red' };
   return { text: `open: ${w.expectedOpen.split(':')[0]}`, short: OPEN_SHORT[code], color: 'yellow' };
 }
