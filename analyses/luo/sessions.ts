@@ -102,6 +102,8 @@ export interface GlobalPhase extends PhaseRecord {
 }
 
 const LIVEUPDATE_SESSION_FINISH = 0xba42;
+/** States of a session that has ended (retired: its phases are in phaseStats). */
+const ENDED: ReadonlySet<SessionState> = new Set(['aborted', 'finished', 'failed', 'lost']);
 /**
  * Sessions that ended normally are kept in full up to this many per segment; after that only their
  * counts and phase statistics are kept, so memory does not grow with a trace of 100 000 sessions.
@@ -520,7 +522,7 @@ export class SessionReducer {
         if (this.ioctlTraced.has(c.src)) phase.via = cmd === LIVEUPDATE_SESSION_FINISH ? 'ioctl' : cmd === undefined ? 'close' : null;
       }
     }
-    if (!session || session.state === 'aborted' || session.state === 'finished' || session.state === 'failed' || session.state === 'lost') {
+    if (!session || ENDED.has(session.state)) {
       st.open.set(c, { session: null, phase });
       return;
     }
@@ -550,7 +552,7 @@ export class SessionReducer {
       }
       return;
     }
-    st.open.delete(c);
+    this.forget(st, c);
     close(rec.phase, edge, this.backwards);
     const s = rec.session;
     switch (c.func) {
@@ -600,11 +602,8 @@ export class SessionReducer {
         return;
       }
       case 'luo_file_unpreserve_files':
-        if (c.args.file_set !== undefined && st.releasing.get(c.args.file_set) === c) st.releasing.delete(c.args.file_set);
-        if (!s) return;
-        s.state = 'aborted';
-        if (s.fileSet) st.live.delete(s.fileSet);
-        this.retire(st, s);
+        // Already released when a later create of its name proved it (endNamesake): ended once.
+        if (s && s.state !== 'aborted') this.released(st, s);
         return;
       case 'luo_file_freeze':
         if (s && (edge.ret === null || edge.ret >= 0)) s.state = 'frozen';
@@ -678,7 +677,7 @@ export class SessionReducer {
     const out = new Map<string, PhaseStat>();
     for (const [k, v] of this.phaseStats) out.set(k, { ...v });
     for (const st of this.segs.values()) {
-      for (const s of st.sessions) if (s.state !== 'aborted' && s.state !== 'finished' && s.state !== 'failed' && s.state !== 'lost') this.accountPhases(s, out);
+      for (const s of st.sessions) if (!ENDED.has(s.state)) this.accountPhases(s, out);
     }
     return [...out.values()];
   }
