@@ -3,7 +3,7 @@
 import { isLuoPin, isPutMaybeLost, PUT_MAYBE_LOST, pinOwner } from '../analyses/luo/pin-kinds.js';
 import { missingFromTrace } from '../analyses/luo/verdicts/evidence.js';
 import { formatDuration as fmtDuration, formatSeconds as fmtTime, shortFile } from '../analyses/format.js';
-import { type LuoSection, type PhaseJson, type PinWindowJson, sessionTotals } from '../analyses/luo/schema.js';
+import { type LuoSection, type PinWindowJson, phaseResultText, sessionTotals } from '../analyses/luo/schema.js';
 import { table } from './table.js';
 
 export interface RenderOptions {
@@ -51,7 +51,7 @@ export function renderBoots(s: LuoSection): string {
       if (p.func === 'luo_session_deserialize' && b.role !== 'incoming') continue;
       // Several functions share a phase (liveupdate_reboot, luo_session_serialize... all freeze): name both.
       const label = p.name.startsWith(p.func) ? p.name : `${p.name} (${p.func})`;
-      out.push(`    ${label.padEnd(38)} ${fmtTime(p.start)}  ${(p.acrossLoss ? '? (loss)' : fmtDuration(p.durationNs)).padStart(12)}  ${resultText(p)}  ${shortFile(p.file)}:${p.line}`);
+      out.push(`    ${label.padEnd(38)} ${fmtTime(p.start)}  ${(p.acrossLoss ? '? (loss)' : fmtDuration(p.durationNs)).padStart(12)}  ${phaseResultText(p)}  ${shortFile(p.file)}:${p.line}`);
     }
     const k = b.kexec;
     if (k && k.result !== null && k.result < 0) {
@@ -68,11 +68,6 @@ export function renderBoots(s: LuoSection): string {
   return out.join('\n');
 }
 
-function resultText(p: PhaseJson): string {
-  if (p.returnLost) return 'return lost';
-  if (p.result === null) return p.end === null ? 'open' : 'done';
-  return p.error ? `${p.result} ${p.error}` : String(p.result);
-}
 
 /** "3120 aborted: …": sessions per outcome, the ones past the listing cap (counted by state) included. */
 function outcomeCounts(s: LuoSection): string[] {
@@ -109,7 +104,7 @@ export function renderSessions(s: LuoSection, opts: RenderOptions): string {
       const detail = [p.token ? `token ${p.token}` : '', file?.handler ?? '', file?.fd !== null && file?.fd !== undefined && p.name === 'preserve' ? `fd ${file.fd}` : '', p.via ? `by ${p.via}` : '']
         .filter(Boolean)
         .join(', ');
-      rows.push([p.name, fmtTime(p.start), p.acrossLoss ? '? (events lost in between)' : fmtDuration(p.durationNs), resultText(p), detail, `${shortFile(p.file)}:${p.line}`]);
+      rows.push([p.name, fmtTime(p.start), p.acrossLoss ? '? (events lost in between)' : fmtDuration(p.durationNs), phaseResultText(p), detail, `${shortFile(p.file)}:${p.line}`]);
     }
     out.push(indent(table(rows, new Set([2])), 5));
     for (const u of x.unseen) out.push(`     not seen: ${u}`);

@@ -398,7 +398,8 @@ export class LuoAnalysis {
       const isVfs = (cls: string) => cls === 'vfs';
       const unmatched = (unmatchedOf.get(st.module) ?? []).filter((u) => segIds.has(u.segment));
       // Puts without a get past the stored ones (pins.ts MAX_UNMATCHED): counted, the count exact.
-      const omittedPuts = (loadRef: boolean) => (omittedOf.get(st.module) ?? []).filter((u) => segIds.has(u.segment) && (u.reason === 'untraced-load-ref') === loadRef).reduce((a, u) => a + u.count, 0);
+      const omittedPuts = { loadRef: 0, other: 0 };
+      for (const u of omittedOf.get(st.module) ?? []) if (segIds.has(u.segment)) omittedPuts[u.reason === 'untraced-load-ref' ? 'loadRef' : 'other'] += u.count;
       const regs = (regsOf.get(st.module) ?? []).filter((r) => r.action === 'register' && (r.ret === null || r.ret >= 0));
       // Open pins whose put was lost past the listed ones (pins.ts PinLimits.putLost): counted, the count exact.
       const openOmitted = [...segIds].reduce((a, id) => a + this.pins.putLostOmittedOf(id, st.module), 0);
@@ -418,9 +419,9 @@ export class LuoAnalysis {
         openPins: segOpen.filter(isLuoReference).length + openOmitted,
         refcntMismatches: st.mismatches.map((m) => ({ file: fileOf(m.src), line: m.line, expected: m.expected, actual: m.actual, callSite: m.callSite, prevLine: m.prevLine, prevRefcnt: m.prevRefcnt })),
         refcntMismatchCount: st.mismatchCount,
-        untracedLoadRefPuts: unmatched.filter((u) => u.reason === 'untraced-load-ref').length + omittedPuts(true),
+        untracedLoadRefPuts: unmatched.filter((u) => u.reason === 'untraced-load-ref').length + omittedPuts.loadRef,
         putsWithoutGet: unmatched.filter((u) => u.reason !== 'untraced-load-ref').map((u) => ({ file: fileOf(u.src), line: u.line, callSite: u.callSite, reason: u.reason })),
-        ...(omittedPuts(false) > 0 ? { putsWithoutGetOmitted: omittedPuts(false) } : {}),
+        ...(omittedPuts.other > 0 ? { putsWithoutGetOmitted: omittedPuts.other } : {}),
         ...(openOmitted > 0 ? { openPinsOmitted: openOmitted } : {}),
         loaded: parts.flatMap((p) => p.loadLines.map((line) => ({ file: fileOf(p.src), line }))),
         freed: parts.flatMap((p) => p.freeLines.map((line) => ({ file: fileOf(p.src), line, refcnt: p.refcntAtFree }))),

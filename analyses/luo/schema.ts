@@ -286,3 +286,10 @@ export function sessionTotals(s: { sessions: readonly unknown[]; sessionsOmitted
 
 /** A module's puts without a get, listed or past the list's cap: the true count. */
 export const putsWithoutGetCount = (m: Pick<ModuleJson, 'putsWithoutGet' | 'putsWithoutGetOmitted'>): number => m.putsWithoutGet.length + (m.putsWithoutGetOmitted ?? 0);
+
+/** A phase's result as the text report and the TUI print it: the value and errno, or why there is none. */
+export function phaseResultText(p: PhaseJson): string {
+  if (p.returnLost) return 'return lost';
+  if (p.result === null) return p.end === null ? 'open' : 'done';
+  return p.error ? `${p.result} ${p.error}` : String(p.result);
+}

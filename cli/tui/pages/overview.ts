@@ -228,7 +228,7 @@ export function pinState(w: PinWindowJson): { text: string; short: string; color
     return { text, short: `put after ${fmtDuration(w.durationNs)}`, color: w.incomplete ? 'yellow' : undefined };
   }
   const code = openReasonOf(w);
-  if ((code === null || code === 'leak' || w.expectedOpen === null) && isPutMaybeLost(w)) return { ...PUT_MAYBE_LOST, color: 'yellow' };
+  if (isPutMaybeLost(w)) return { ...PUT_MAYBE_LOST, color: 'yellow' };
   if (code === null || code === 'leak' || w.expectedOpen === null) return { text: 'OPEN: never released (leak)', short: 'LEAK: never put', color: 'red' };
   return { text: `open: ${w.expectedOpen.split(':')[0]}`, short: OPEN_SHORT[code], color: 'yellow' };
 }

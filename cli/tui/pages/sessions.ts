@@ -1,7 +1,7 @@
 // Screen 2, Sessions: every LUO session with its side, boot, outcome and pins; the selected one's
 // phases below. Enter opens a session: phases, files, modules it pinned, its pin windows, its peer
 // across kexec.
-import { type ModuleJson, type PhaseJson, type PinWindowJson, type SessionJson, sessionTotals } from '../../../analyses/luo/schema.js';
+import { type ModuleJson, type PhaseJson, type PinWindowJson, type SessionJson, phaseResultText, sessionTotals } from '../../../analyses/luo/schema.js';
 import { moduleKey, pinKey, pinOrder } from '../relations.js';
 import { columns, fmtDuration, fmtSeconds, type Line, seg, shortFile, wrap } from '../text.js';
 import { lazyRows, type Page, type Row } from '../views.js';
@@ -18,11 +18,6 @@ function sessionSpan(s: SessionJson): number | null {
 
 const failedPhases = (s: SessionJson) => s.phases.filter((p) => p.result !== null && p.result < 0).length;
 
-function resultText(p: PhaseJson): string {
-  if (p.returnLost) return 'return lost';
-  if (p.result === null) return p.end === null ? 'open' : 'done';
-  return p.error ? `${p.result} ${p.error}` : String(p.result);
-}
 
 function phaseDetail(s: SessionJson, p: PhaseJson): string {
   const f = p.token ? s.files.find((x) => x.token === p.token) : undefined;
@@ -38,7 +33,7 @@ export function phaseLine(s: SessionJson, p: PhaseJson, width: number): Line {
     { text: p.name, width: 16 },
     { text: fmtSeconds(p.start), width: 11, align: 'right' },
     { text: p.acrossLoss ? '? (loss)' : fmtDuration(p.durationNs), width: 9, align: 'right' },
-    { text: resultText(p), width: 9, style: failed ? { color: 'red', bold: true } : {} },
+    { text: phaseResultText(p), width: 9, style: failed ? { color: 'red', bold: true } : {} },
     { text: phaseDetail(s, p), width: Math.max(8, width - 16 - 11 - 9 - 9 - whereWidth - 5 - 2) },
     { text: where, width: whereWidth, style: { color: 'gray' } },
   ]);
