@@ -3,7 +3,7 @@
 // it prints a markdown table for the README, with the machine and its load.
 //
 //   npm run bench -- [--sizes 100MB,1GB,2GB] [--runs 3] [--keep DIR] [--traces real,stress,real-trace-cmd,...]
-//                    [--tools wc,grep,awk,gawk,node-lines,node-regex,summary,analyze,analyze2]
+//                    [--tools wc,grep,awk,gawk,node-lines,node-regex,node-awk-job,node-hot-path,summary,analyze,analyze2]
 //
 // For each trace and size: `real` is a real capture repeated with shifted timestamps
 // (test/bench/repeat-real.ts, issue 17: the event mix a user's trace has), `stress` the generator's
@@ -24,6 +24,12 @@
 //                                  (test/bench/node-floors.ts); no line is looked at
 //   node-floors.js regex           a plain regex-per-line reader in Node (readline + one regex),
 //                                  the calibration point the issue names
+//   hot-path-floor.js awk-job      the awk script's own job in Node the way issue 17 designs the core
+//                                  (test/bench/hot-path-floor.ts: 8 MiB reads, prefix on bytes, FNV
+//                                  interning to integer ids); prints what the awk script prints
+//   hot-path-floor.js hot-path     the issue's "whole hot path" prototype: the awk job plus lockdep
+//                                  holds, probe calls and per-lock histograms on typed arrays: what
+//                                  that design costs before any of luotrace's report
 //   luotrace events --summary      reading, tokenizing and decoding only: per-kind counts and the
 //     --json                       data-quality table (the first run's output gives the event count)
 //   luotrace analyze --json        the whole analysis, report to /dev/null (the first run's to a
@@ -49,6 +55,7 @@ const CLI = join(ROOT, 'dist/bundle/main.js');
 const GENERATE = join(ROOT, 'dist/samples/generate.js');
 const BASELINE = join(ROOT, 'test/bench/baseline.awk');
 const FLOORS = join(ROOT, 'dist/test/bench/node-floors.js');
+const HOT_PATH = join(ROOT, 'dist/test/bench/hot-path-floor.js');
 const REPEAT = join(ROOT, 'dist/test/bench/repeat-real.js');
 
 /** Issue 17 targets: CPU-time throughput × awk (1 thread), wall-time throughput × awk (2 threads), peak RSS. */
@@ -129,6 +136,8 @@ function realFormat(kind: TraceKind): RealFormat | null {
   return kind === 'real' ? 'ftrace' : (kind.slice(5) as RealFormat);
 }
 
+/** The tools that read ftrace text only: the awk baseline and the floors that do its job. */
+const AWK_JOB: ReadonlySet<string> = new Set(['awk', 'gawk', 'node-awk-job', 'node-hot-path']);
 /** Shapes test/bench/baseline.awk reads (it finds the event after a `seconds.micros:` field). */
 const AWK_READS: ReadonlySet<RealFormat> = new Set<RealFormat>(['ftrace', 'ftrace-tgid', 'trace-pipe', 'trace-cmd']);
 
@@ -161,6 +170,8 @@ function measureAll(file: string, tools: Set<string>, runs: number, outFile: str
   if (tools.has('gawk') && firstLine('gawk', ['--version']) !== 'unknown') m.set('gawk', measure('gawk -f baseline.awk (context)', ['gawk', '-f', BASELINE, file], runs, toFile));
   if (tools.has('node-lines')) m.set('node-lines', measure('node: count newlines (floor)', [process.execPath, FLOORS, 'lines', file], runs, toFile));
   if (tools.has('node-regex')) m.set('node-regex', measure('node: regex per line', [process.execPath, FLOORS, 'regex', file], runs, toFile));
+  if (tools.has('node-awk-job')) m.set('node-awk-job', measure("node: awk's job on bytes (floor)", [process.execPath, HOT_PATH, 'awk-job', file], runs, toFile));
+  if (tools.has('node-hot-path')) m.set('node-hot-path', measure('node: hot-path prototype (floor)', [process.execPath, HOT_PATH, 'hot-path', file], runs, toFile));
   let events = 0;
   if (tools.has('summary')) {
     // Reading and tokenizing alone (issue #2's figure): per-kind counts and the data-quality table.
@@ -264,7 +275,7 @@ async function main(): Promise<void> {
   }
   const sizes = arg('--sizes', '100MB,1GB,2GB').split(',').map(parseSize);
   const runs = Math.max(1, Number(arg('--runs', '3')));
-  const tools = new Set(arg('--tools', 'wc,grep,awk,gawk,node-lines,node-regex,summary,analyze,analyze2').split(','));
+  const tools = new Set(arg('--tools', 'wc,grep,awk,gawk,node-lines,node-regex,node-awk-job,node-hot-path,summary,analyze,analyze2').split(','));
   const kinds = arg('--traces', 'real,stress').split(',') as TraceKind[];
   const known = ['real', 'stress', ...Object.keys(REAL_FORMATS).filter((f) => f !== 'ftrace').map((f) => `real-${f}`)];
   for (const k of kinds) if (!known.includes(k)) throw new Error(`bad --traces ${k} (${known.join(', ')})`);
@@ -285,7 +296,7 @@ async function main(): Promise<void> {
       execFileSync('cat', [file], { stdio: ['ignore', 'ignore', 'ignore'] });
       process.stderr.write(`${kind} ${label}: ${fmtInt(bytes)} bytes, page cache warm; best of ${runs}\n`);
       const format = realFormat(kind);
-      const forKind = format === null || AWK_READS.has(format) ? tools : new Set([...tools].filter((t) => t !== 'awk' && t !== 'gawk'));
+      const forKind = format === null || AWK_READS.has(format) ? tools : new Set([...tools].filter((t) => !AWK_JOB.has(t)));
       const { m, events } = measureAll(file, forKind, runs, outFile);
       rows.push(...tableRows(label, kind, bytes / 1e6, m, events));
       checks.push(...targetChecks(`${kind} ${label}`, bytes / 1e6, m));
