@@ -11,23 +11,14 @@
 // fewer than 100 values is their max, as HdrHistogram's getValueAtPercentile counts (⌈q·n⌉, at least
 // 1) and as one reads a bpftrace hist(); a lower rank (floor(q·(n−1)), what DDSketch's
 // getValueAtQuantile uses) would hide the slowest stalls of a small sample behind the next-slowest.
-import { createRequire } from 'node:module';
-import type { LogCollapsingLowestDenseDDSketch } from '@datadog/sketches-js';
 import { z } from 'zod';
+import { QUANTILE_RELATIVE_ACCURACY, SketchBins } from './sketch-bins.js';
 
-// Loaded on first use (a distribution past EXACT_LIMIT): most reports never need it, and every
-// millisecond of start-up counts for a CLI (Ctrl-C right after start must find the handler in place).
-let sketchClass: typeof LogCollapsingLowestDenseDDSketch | null = null;
-function newSketch(): LogCollapsingLowestDenseDDSketch {
-  sketchClass ??= (createRequire(import.meta.url)('@datadog/sketches-js') as typeof import('@datadog/sketches-js')).LogCollapsingLowestDenseDDSketch;
-  return new sketchClass({ relativeAccuracy: QUANTILE_RELATIVE_ACCURACY, binLimit: SKETCH_BIN_LIMIT });
-}
+export { QUANTILE_RELATIVE_ACCURACY } from './sketch-bins.js';
 
 export const EXACT_LIMIT = 2048;
 /** The first room for exact values (most distributions, per caller or phase, hold few). */
 const EXACT_INITIAL = 8;
-export const QUANTILE_RELATIVE_ACCURACY = 0.01;
-const SKETCH_BIN_LIMIT = 2048;
 
 export const QUANTILE_METHOD =
   `pXX = the nearest rank: the ceil(q*n)-th smallest of the n durations (p99 of 24 holds = the slowest); exact while a distribution has at most ${EXACT_LIMIT} values, ` +
@@ -122,29 +113,6 @@ export const SerializedDistributionSchema = z.object({
 });
 export type SerializedDistribution = z.infer<typeof SerializedDistributionSchema>;
 
-/** The sketch key of the value accepted last: one duration goes to several distributions in a row (lock, caller, phase). */
-let memoValue = Number.NaN;
-let memoKey = 0;
-
-/**
- * DDSketch's accept(v) for a duration (v >= 0, weight 1), field for field, with the key (a
- * logarithm) computed once for the same value in a row. Every sketch here has the same mapping
- * (newSketch), so a key found by one is the key of any other.
- */
-function acceptInto(sk: LogCollapsingLowestDenseDDSketch, v: number): void {
-  if (v > sk.mapping.minPossible) {
-    if (v !== memoValue) {
-      memoKey = sk.mapping.key(v);
-      memoValue = v;
-    }
-    sk.store.add(memoKey, 1);
-  } else sk.zeroCount += 1;
-  sk.count += 1;
-  sk.sum += v;
-  if (v < sk.min) sk.min = v;
-  if (v > sk.max) sk.max = v;
-}
-
 export class Distribution {
   count = 0;
   total = 0;
@@ -154,7 +122,8 @@ export class Distribution {
   private exact: Float64Array | null = new Float64Array(EXACT_INITIAL);
   private exactLength = 0;
   private sorted = true;
-  private sketch: LogCollapsingLowestDenseDDSketch | null = null;
+  /** Past EXACT_LIMIT values: the DDSketch's state (sketch-bins.ts). */
+  private sketch: SketchBins | null = null;
   /** log2 buckets: index k counts values in [2^k, 2^(k+1)); zeros counted apart. */
   private buckets: number[] = [];
   private zeros = 0;
@@ -179,7 +148,7 @@ export class Distribution {
       ex[n] = v;
       this.exactLength = n + 1;
       if (n + 1 > EXACT_LIMIT) this.toSketch();
-    } else acceptInto(this.sketch as LogCollapsingLowestDenseDDSketch, v);
+    } else (this.sketch as SketchBins).add(v);
   }
 
   /** Room for at least `need` exact values (doubling; at most EXACT_LIMIT + 1, the value that moves them to a sketch). */
@@ -199,9 +168,9 @@ export class Distribution {
   }
 
   private toSketch(): void {
-    const s = newSketch();
+    const s = new SketchBins();
     const ex = this.exact as Float64Array;
-    for (let i = 0; i < this.exactLength; i++) s.accept(ex[i]);
+    for (let i = 0; i < this.exactLength; i++) s.add(ex[i]);
     this.sketch = s;
     this.exact = null;
     this.exactLength = 0;
@@ -225,11 +194,11 @@ export class Distribution {
       return;
     }
     if (this.exact) this.toSketch();
-    const mine = this.sketch as LogCollapsingLowestDenseDDSketch;
+    const mine = this.sketch as SketchBins;
     if (o.exact) {
       const ox = o.exact;
-      for (let i = 0; i < o.exactLength; i++) mine.accept(ox[i]);
-    } else mine.merge(o.sketch as LogCollapsingLowestDenseDDSketch);
+      for (let i = 0; i < o.exactLength; i++) mine.add(ox[i]);
+    } else mine.merge(o.sketch as SketchBins);
   }
 
   get isExact(): boolean {
@@ -248,7 +217,7 @@ export class Distribution {
       }
       return this.exact[index];
     }
-    const sk = this.sketch as LogCollapsingLowestDenseDDSketch;
+    const sk = (this.sketch as SketchBins).view();
     // getValueAtQuantile(x) answers the bin holding the value at 0-based index floor(x·(count − 1)):
     // ask for the middle of `index` so that floating point cannot move it to a neighbour.
     const v = sk.getValueAtQuantile(sk.count > 1 ? Math.min(1, (index + 0.5) / (sk.count - 1)) : 0);
@@ -288,15 +257,8 @@ export class Distribution {
       buckets: [...this.buckets],
     };
     if (this.exact) return { ...base, exact: Array.from(this.exactValues()).sort((a, b) => a - b), sketch: null };
-    const sk = this.sketch as LogCollapsingLowestDenseDDSketch;
-    const st = sk.store;
-    const bins: number[] = [];
-    if (st.count > 0) for (let k = st.minKey; k <= st.maxKey; k++) bins.push(st.bins[k - st.offset] ?? 0);
-    return {
-      ...base,
-      exact: null,
-      sketch: { relativeAccuracy: QUANTILE_RELATIVE_ACCURACY, zeroCount: sk.zeroCount, offset: st.count > 0 ? st.minKey : 0, bins },
-    };
+    const { zeroCount, offset, bins } = (this.sketch as SketchBins).serialized();
+    return { ...base, exact: null, sketch: { relativeAccuracy: QUANTILE_RELATIVE_ACCURACY, zeroCount, offset, bins } };
   }
 
   /**
@@ -330,16 +292,7 @@ export class Distribution {
     }
     const inBins = sk.zeroCount + sk.bins.reduce((a, b) => a + b, 0);
     if (inBins !== s.count) throw new RangeError(`sketch holds ${inBins} values, count says ${s.count}`);
-    const sketch = newSketch();
-    sk.bins.forEach((c, i) => {
-      if (c > 0) sketch.store.add(sk.offset + i, c);
-    });
-    // What accept() would have accumulated besides the bins (getValueAtQuantile reads count and zeroCount).
-    sketch.zeroCount = sk.zeroCount;
-    sketch.count = s.count;
-    sketch.sum = s.total;
-    sketch.min = d.min;
-    sketch.max = d.max;
+    const sketch = SketchBins.from(sk.zeroCount, sk.offset, sk.bins);
     d.exact = null;
     d.sketch = sketch;
     return d;
