@@ -1,4 +1,4 @@
-// The sketch state kept as bare counts (analyses/locks/sketch-bins.ts) must be the library's
+// The sketch state kept as bare counts (analyses/locks/quantiles.ts SketchBins) must be the library's
 // DDSketch state exactly: the same key for every value, the same percentiles and the same serialized
 // bins as a LogCollapsingLowestDenseDDSketch fed the same values with accept(), in the same order,
 // also after merges and past the library's bin limit (where its store collapses the lowest bins).
@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import type { LogCollapsingLowestDenseDDSketch } from '@datadog/sketches-js';
 import { describe, expect, it } from 'vitest';
 import { Distribution, EXACT_LIMIT, QUANTILE_RELATIVE_ACCURACY, REPORTED_QUANTILES, nearestRank } from '../../analyses/locks/quantiles.js';
-import { MIN_POSSIBLE, SKETCH_BIN_LIMIT, sketchKey } from '../../analyses/locks/sketch-bins.js';
+import { MIN_POSSIBLE, SKETCH_BIN_LIMIT, sketchKey } from '../../analyses/locks/quantiles.js';
 import { seededRandom } from '../helpers.js';
 
 const lib = createRequire(import.meta.url)('@datadog/sketches-js') as typeof import('@datadog/sketches-js');
