@@ -61,6 +61,17 @@ import {
 import { IntervalEmitter } from './interval-emit.js';
 import { TaskTable } from './lock-tasks.js';
 
+/** What pushOther needs of a probe event: see probeOf. */
+interface ProbeInfo {
+  /** The probe location it was found for (TraceEvent fields.func). */
+  func: string | null;
+  name: string | null;
+  fn: LockFunction | undefined;
+  luo: boolean;
+}
+/** Probe names whose answers probeOf keeps. */
+const PROBES_KEPT = 4096;
+
 export class LockIntervalTracker {
   private readonly tasks = new TaskTable();
   private readonly locks: LockAliases;
@@ -80,6 +91,8 @@ export class LockIntervalTracker {
   private readonly scratchCall: { op: 'call'; func: string; fn: LockFunction; addr: string | null; sym: null; caller: null } = { op: 'call', func: '', fn: LOCK_FUNCTIONS.mutex_lock, addr: null, sym: null, caller: null };
 
   private readonly emit: IntervalEmitter;
+  /** probeOf's answers, by event name (with the location they were found for). */
+  private readonly probes = new Map<string, ProbeInfo>();
 
   constructor(
     private readonly sink: IntervalSink,
@@ -193,12 +206,23 @@ export class LockIntervalTracker {
     // What the task's context is made of (its LUO calls, session, syscall) changes only with such
     // events of its own (see contextOf).
     if (ownContext) t.ctxDirty = true;
-    if (ev.kind === 'kprobe' || ev.kind === 'fentry') {
+    const kind = ev.kind;
+    if (kind === 'kretprobe' || kind === 'fexit') {
+      // Function returns (LUO kretprobes, most of them): what lockOpOf and leavesLockFunction would
+      // find, from the probe's own answer (lockOpOf names the same function: a lock function's
+      // name as location is its own probedFunction).
+      const p = this.probeOf(ev);
+      if (p.fn === undefined) {
+        if (p.luo) leave(t);
+        return;
+      }
+    } else if (kind === 'kprobe' || kind === 'fentry') {
       // Function entries (LUO kprobes, most of them): the probed function is found once, here.
-      const name = probedFunction(ev);
-      const fn = name ? LOCK_FUNCTIONS[name] : undefined;
-      if (!name || fn === undefined) {
-        if (name !== null && isLuoFunction(name)) leave(t);
+      const p = this.probeOf(ev);
+      const name = p.name;
+      const fn = p.fn;
+      if (name === null || fn === undefined) {
+        if (p.luo) leave(t);
         return;
       }
       // A lock function's entry (lockOpOf's 'call', written into one reused op: the handlers keep none of it).
@@ -227,6 +251,22 @@ export class LockIntervalTracker {
       return;
     }
     this.apply(t, op, ev.time, ev.line);
+  }
+
+  /**
+   * A probe event's function (probedFunction), its lock function and whether it is a LUO function,
+   * found once per event name and probe location instead of per event (memo lookups, two tables).
+   */
+  private probeOf(ev: TraceEvent): ProbeInfo {
+    const func = (ev.fields as { func?: string | null }).func ?? null;
+    const known = this.probes.get(ev.name);
+    if (known !== undefined && known.func === func) return known;
+    const name = probedFunction(ev);
+    const info: ProbeInfo = { func, name, fn: name ? LOCK_FUNCTIONS[name] : undefined, luo: name !== null && isLuoFunction(name) };
+    // Bounded: a trace can name any number of probes (the last ones asked are kept).
+    if (known === undefined && this.probes.size >= PROBES_KEPT) this.probes.clear();
+    this.probes.set(ev.name, info);
+    return info;
   }
 
   private stackCaller(t: TaskState, frames: string[]): void {
