@@ -381,8 +381,20 @@ export function decodeRestBytes(buf: Buffer, start: number, end: number, ctx: Ev
     // trace-cmd pads the event name to 20 columns; the payload starts after the padding.
     while (p < end && buf[p] === SPACE) p++;
     const ev = decodeNamedEvent(name, p >= end ? '' : buf.toString('latin1', p, end), ctx);
-    if (memoable && MEMO_KINDS.has(ev.kind)) memo.store(buf, start, end, ev);
+    if (memoable && (MEMO_KINDS.has(ev.kind) || isSyscall(ev.kind))) memo.store(buf, start, end, ev);
     return ev;
   }
-  return decodeRest(buf.toString('latin1', start, end), ctx);
+  const ev = decodeRest(buf.toString('latin1', start, end), ctx);
+  if (memoable && isSyscall(ev.kind)) memo.store(buf, start, end, ev);
+  return ev;
+}
+
+/**
+ * Syscall events, as tracefs prints them (`sys_ioctl(fd: 3, ...)`, `sys_ioctl -> 0x0`) or trace-cmd
+ * (`sys_enter_ioctl: fd: ...`): decoded from the text alone (payloads.ts decodeTracefsSyscall,
+ * decodeNamedEvent) and never changed after, so the memo keeps them too (not in MEMO_KINDS, which
+ * the bpftrace text memo also follows).
+ */
+function isSyscall(kind: EventKind): boolean {
+  return kind === 'syscall_enter' || kind === 'syscall_exit';
 }
