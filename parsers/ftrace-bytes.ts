@@ -294,20 +294,33 @@ class DecodedMemo {
     const key = this.key;
     const i = s >> 2;
     const shift = 8 * (s & 3);
+    // Two hashes, of the even and of the odd words: each multiply waits only for its own lane's.
     let h = Math.imul(0x811c9dc5 ^ n, FNV_PRIME);
+    let g = 0x2545f491;
+    let k = 0;
     if (shift === 0) {
-      for (let k = 0; k < nw; k++) h = Math.imul(h ^ (key[k] = w[i + k]), FNV_PRIME);
+      for (; k + 1 < nw; k += 2) {
+        h = Math.imul(h ^ (key[k] = w[i + k]), FNV_PRIME);
+        g = Math.imul(g ^ (key[k + 1] = w[i + k + 1]), FNV_PRIME);
+      }
+      if (k < nw) h = Math.imul(h ^ (key[k] = w[i + k]), FNV_PRIME);
     } else {
       // Word k of the text straddles aligned words i+k and i+k+1 (both inside the text's bytes).
       const back = 32 - shift;
       let cur = w[i];
-      for (let k = 0; k < nw; k++) {
-        const next = w[i + k + 1];
-        const x = LITTLE_ENDIAN ? (cur >>> shift) | (next << back) : (cur << shift) | (next >>> back);
-        h = Math.imul(h ^ (key[k] = x), FNV_PRIME);
-        cur = next;
+      for (; k + 1 < nw; k += 2) {
+        const n1 = w[i + k + 1];
+        const n2 = w[i + k + 2];
+        h = Math.imul(h ^ (key[k] = LITTLE_ENDIAN ? (cur >>> shift) | (n1 << back) : (cur << shift) | (n1 >>> back)), FNV_PRIME);
+        g = Math.imul(g ^ (key[k + 1] = LITTLE_ENDIAN ? (n1 >>> shift) | (n2 << back) : (n1 << shift) | (n2 >>> back)), FNV_PRIME);
+        cur = n2;
+      }
+      if (k < nw) {
+        const n1 = w[i + k + 1];
+        h = Math.imul(h ^ (key[k] = LITTLE_ENDIAN ? (cur >>> shift) | (n1 << back) : (cur << shift) | (n1 >>> back)), FNV_PRIME);
       }
     }
+    h = Math.imul(h ^ g, FNV_PRIME);
     for (let j = start + 4 * nw; j < end; j++) h = Math.imul(h ^ buf[j], FNV_PRIME);
     h ^= h >>> 15;
     const mask = MEMO_SLOTS - 1;
