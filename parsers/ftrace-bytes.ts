@@ -10,6 +10,7 @@
 // exactly as the string path would cut it.
 import type { EventKind, TraceEvent } from './event.js';
 import { internedBytes } from './intern.js';
+import { eventPairId } from './quality.js';
 import { type EventContext, decodeNamedEvent, decodeRest, makeEvent } from './payloads.js';
 
 const SPACE = 32;
@@ -279,6 +280,10 @@ class DecodedMemo {
   /** Per entry: its hash, length and pool offset, side by side (one cache line for a lookup). */
   private readonly meta = new Int32Array(3 * MEMO_MAX);
   private decoded: TraceEvent[] = [];
+  /** Per entry: its event's (name, kind) number (quality.ts eventPairId). */
+  private readonly pairs = new Int32Array(MEMO_MAX);
+  /** The pair number of the entry the last find() returned. */
+  hitPair = -1;
   /** The words of the text being looked up (MEMO_KEY_MAX bytes at most). */
   private readonly key = new Int32Array(MEMO_KEY_MAX >> 2);
   /** Slot of the last miss, for store(). */
@@ -332,7 +337,10 @@ class DecodedMemo {
         this.hash = h;
         return null;
       }
-      if (meta[3 * id] === h && meta[3 * id + 1] === n && this.same(meta[3 * id + 2], nw, buf, start + 4 * nw, end)) return this.decoded[id];
+      if (meta[3 * id] === h && meta[3 * id + 1] === n && this.same(meta[3 * id + 2], nw, buf, start + 4 * nw, end)) {
+        this.hitPair = this.pairs[id];
+        return this.decoded[id];
+      }
     }
   }
 
@@ -365,6 +373,7 @@ class DecodedMemo {
     this.meta[3 * id + 1] = n;
     this.meta[3 * id + 2] = off;
     this.decoded.push(ev);
+    this.pairs[id] = eventPairId(ev.name, ev.kind);
     this.poolUsed = off + n;
     sharedFields.add(ev.fields);
   }
@@ -376,6 +385,13 @@ const memo = new DecodedMemo();
 export const sharedFields = new WeakSet<object>();
 
 /**
+ * The (name, kind) number (quality.ts eventPairId) of the event the last decodeRestBytes took from
+ * the memo, -1 when it decoded the text: such an event is of a memo kind (never held back by the
+ * parser, ftrace.ts accept) and its counter in the ledger is found by this number.
+ */
+export let decodedPair = -1;
+
+/**
  * decodeRest (payloads.ts) on buf[start, end): a text decoded before is taken from the memo;
  * otherwise `name: payload` with the name interned from its bytes and the payload the only string
  * made, every other form through decodeRest itself.
@@ -384,8 +400,12 @@ export function decodeRestBytes(buf: Buffer, start: number, end: number, ctx: Ev
   const memoable = end - start <= MEMO_KEY_MAX;
   if (memoable) {
     const hit = memo.find(buf, start, end);
-    if (hit) return makeEvent(hit.kind, hit.name, ctx, hit.fields);
+    if (hit) {
+      decodedPair = memo.hitPair;
+      return makeEvent(hit.kind, hit.name, ctx, hit.fields);
+    }
   }
+  decodedPair = -1;
   const n = identLengthBytes(buf, start, end);
   const after = start + n;
   if (n > 0 && after < end && buf[after] === COLON && (after + 1 === end || buf[after + 1] === SPACE)) {
