@@ -10,6 +10,7 @@
 // exactly as the string path would cut it.
 import type { EventKind, TraceEvent } from './event.js';
 import { internedBytes } from './intern.js';
+import { eventPairId } from './quality.js';
 import { type EventContext, decodeNamedEvent, decodeRest, makeEvent } from './payloads.js';
 
 const SPACE = 32;
@@ -279,6 +280,10 @@ class DecodedMemo {
   /** Per entry: its hash, length and pool offset, side by side (one cache line for a lookup). */
   private readonly meta = new Int32Array(3 * MEMO_MAX);
   private decoded: TraceEvent[] = [];
+  /** Per entry: its event's (name, kind) number (quality.ts eventPairId). */
+  private readonly pairs = new Int32Array(MEMO_MAX);
+  /** The pair number of the entry the last find() returned. */
+  hitPair = -1;
   /** The words of the text being looked up (MEMO_KEY_MAX bytes at most). */
   private readonly key = new Int32Array(MEMO_KEY_MAX >> 2);
   /** Slot of the last miss, for store(). */
@@ -294,20 +299,33 @@ class DecodedMemo {
     const key = this.key;
     const i = s >> 2;
     const shift = 8 * (s & 3);
+    // Two hashes, of the even and of the odd words: each multiply waits only for its own lane's.
     let h = Math.imul(0x811c9dc5 ^ n, FNV_PRIME);
+    let g = 0x2545f491;
+    let k = 0;
     if (shift === 0) {
-      for (let k = 0; k < nw; k++) h = Math.imul(h ^ (key[k] = w[i + k]), FNV_PRIME);
+      for (; k + 1 < nw; k += 2) {
+        h = Math.imul(h ^ (key[k] = w[i + k]), FNV_PRIME);
+        g = Math.imul(g ^ (key[k + 1] = w[i + k + 1]), FNV_PRIME);
+      }
+      if (k < nw) h = Math.imul(h ^ (key[k] = w[i + k]), FNV_PRIME);
     } else {
       // Word k of the text straddles aligned words i+k and i+k+1 (both inside the text's bytes).
       const back = 32 - shift;
       let cur = w[i];
-      for (let k = 0; k < nw; k++) {
-        const next = w[i + k + 1];
-        const x = LITTLE_ENDIAN ? (cur >>> shift) | (next << back) : (cur << shift) | (next >>> back);
-        h = Math.imul(h ^ (key[k] = x), FNV_PRIME);
-        cur = next;
+      for (; k + 1 < nw; k += 2) {
+        const n1 = w[i + k + 1];
+        const n2 = w[i + k + 2];
+        h = Math.imul(h ^ (key[k] = LITTLE_ENDIAN ? (cur >>> shift) | (n1 << back) : (cur << shift) | (n1 >>> back)), FNV_PRIME);
+        g = Math.imul(g ^ (key[k + 1] = LITTLE_ENDIAN ? (n1 >>> shift) | (n2 << back) : (n1 << shift) | (n2 >>> back)), FNV_PRIME);
+        cur = n2;
+      }
+      if (k < nw) {
+        const n1 = w[i + k + 1];
+        h = Math.imul(h ^ (key[k] = LITTLE_ENDIAN ? (cur >>> shift) | (n1 << back) : (cur << shift) | (n1 >>> back)), FNV_PRIME);
       }
     }
+    h = Math.imul(h ^ g, FNV_PRIME);
     for (let j = start + 4 * nw; j < end; j++) h = Math.imul(h ^ buf[j], FNV_PRIME);
     h ^= h >>> 15;
     const mask = MEMO_SLOTS - 1;
@@ -319,7 +337,10 @@ class DecodedMemo {
         this.hash = h;
         return null;
       }
-      if (meta[3 * id] === h && meta[3 * id + 1] === n && this.same(meta[3 * id + 2], nw, buf, start + 4 * nw, end)) return this.decoded[id];
+      if (meta[3 * id] === h && meta[3 * id + 1] === n && this.same(meta[3 * id + 2], nw, buf, start + 4 * nw, end)) {
+        this.hitPair = this.pairs[id];
+        return this.decoded[id];
+      }
     }
   }
 
@@ -352,6 +373,7 @@ class DecodedMemo {
     this.meta[3 * id + 1] = n;
     this.meta[3 * id + 2] = off;
     this.decoded.push(ev);
+    this.pairs[id] = eventPairId(ev.name, ev.kind);
     this.poolUsed = off + n;
     sharedFields.add(ev.fields);
   }
@@ -363,6 +385,13 @@ const memo = new DecodedMemo();
 export const sharedFields = new WeakSet<object>();
 
 /**
+ * The (name, kind) number (quality.ts eventPairId) of the event the last decodeRestBytes took from
+ * the memo, -1 when it decoded the text: such an event is of a memo kind (never held back by the
+ * parser, ftrace.ts accept) and its counter in the ledger is found by this number.
+ */
+export let decodedPair = -1;
+
+/**
  * decodeRest (payloads.ts) on buf[start, end): a text decoded before is taken from the memo;
  * otherwise `name: payload` with the name interned from its bytes and the payload the only string
  * made, every other form through decodeRest itself.
@@ -371,8 +400,12 @@ export function decodeRestBytes(buf: Buffer, start: number, end: number, ctx: Ev
   const memoable = end - start <= MEMO_KEY_MAX;
   if (memoable) {
     const hit = memo.find(buf, start, end);
-    if (hit) return makeEvent(hit.kind, hit.name, ctx, hit.fields);
+    if (hit) {
+      decodedPair = memo.hitPair;
+      return makeEvent(hit.kind, hit.name, ctx, hit.fields);
+    }
   }
+  decodedPair = -1;
   const n = identLengthBytes(buf, start, end);
   const after = start + n;
   if (n > 0 && after < end && buf[after] === COLON && (after + 1 === end || buf[after + 1] === SPACE)) {
@@ -381,8 +414,20 @@ export function decodeRestBytes(buf: Buffer, start: number, end: number, ctx: Ev
     // trace-cmd pads the event name to 20 columns; the payload starts after the padding.
     while (p < end && buf[p] === SPACE) p++;
     const ev = decodeNamedEvent(name, p >= end ? '' : buf.toString('latin1', p, end), ctx);
-    if (memoable && MEMO_KINDS.has(ev.kind)) memo.store(buf, start, end, ev);
+    if (memoable && (MEMO_KINDS.has(ev.kind) || isSyscall(ev.kind))) memo.store(buf, start, end, ev);
     return ev;
   }
-  return decodeRest(buf.toString('latin1', start, end), ctx);
+  const ev = decodeRest(buf.toString('latin1', start, end), ctx);
+  if (memoable && isSyscall(ev.kind)) memo.store(buf, start, end, ev);
+  return ev;
+}
+
+/**
+ * Syscall events, as tracefs prints them (`sys_ioctl(fd: 3, ...)`, `sys_ioctl -> 0x0`) or trace-cmd
+ * (`sys_enter_ioctl: fd: ...`): decoded from the text alone (payloads.ts decodeTracefsSyscall,
+ * decodeNamedEvent) and never changed after, so the memo keeps them too (not in MEMO_KINDS, which
+ * the bpftrace text memo also follows).
+ */
+function isSyscall(kind: EventKind): boolean {
+  return kind === 'syscall_enter' || kind === 'syscall_exit';
 }

@@ -9,7 +9,7 @@
 // event, a known non-event line, or skipped with a reason (quality.ts).
 import { type GraphLineResult, GraphState, looksLikeGraphLine, parseGraphLine } from './function-graph.js';
 import type { TraceEvent } from './event.js';
-import { type ByteTokens, decodeRestBytes, newByteTokens, tokenizeBytes } from './ftrace-bytes.js';
+import { type ByteTokens, decodeRestBytes, decodedPair, newByteTokens, tokenizeBytes } from './ftrace-bytes.js';
 import { type ContextTokens, newContextTokens, tokenizeFtraceLine, unquoteCsvLine } from './ftrace-line.js';
 import { parseLatencyLine } from './latency.js';
 import { type LineParser, type ParserEnv, isForeignText } from './parser.js';
@@ -161,7 +161,14 @@ export class FtraceParser implements LineParser {
     ctx.tgid = t.tgid;
     ctx.comm = t.comm;
     ctx.line = lineNo;
-    this.accept(decodeRestBytes(buf, t.restStart, end, ctx), lineNo, false);
+    const ev = decodeRestBytes(buf, t.restStart, end, ctx);
+    const pair = decodedPair;
+    if (pair < 0) this.accept(ev, lineNo, false);
+    else {
+      // From the memo: a complete line of a memo kind, which accept() would emit at once.
+      this.flush();
+      this.env.emit(ev, pair);
+    }
     return true;
   }
 

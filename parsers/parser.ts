@@ -52,7 +52,8 @@ export class ParserEnv {
     return { time: null, cpu: null, pid: null, tgid: null, comm: null, src: this.src, line };
   }
 
-  emit(ev: TraceEvent): void {
+  /** Count and hand on `ev`; `pair`: its (name, kind) number when the parser knows it (quality.ts eventPairId). */
+  emit(ev: TraceEvent, pair = -1): void {
     if ((ev.kind === 'module_get' || ev.kind === 'module_put') && !Number.isSafeInteger(ev.fields.refcnt)) {
       // A refcount a double cannot hold exactly (the kernel prints an int; this is a broken or
       // forged line): counting it would make the module verdicts pass without seeing the reference.
@@ -60,7 +61,7 @@ export class ParserEnv {
       return;
     }
     this.events++;
-    this.ledger.event(ev.name, ev.kind);
+    this.ledger.eventOfPair(pair, ev.name, ev.kind);
     const t = ev.time;
     if (t !== null) {
       if (!this.timed) {

@@ -96,6 +96,43 @@ function newCounterCell(name: string): CounterCell {
   return { name, kind: null, kindN: 0, kinds: new Map() };
 }
 
+/** One more event of `kind` in the cell. */
+function countKind(cell: CounterCell, kind: string): void {
+  if (cell.kind === kind) cell.kindN++;
+  else if (cell.kind === null) {
+    cell.kind = kind;
+    cell.kindN = 1;
+  } else {
+    const k = cell.kinds.get(kind);
+    cell.kinds.set(kind, k === undefined ? 1 : k + 1);
+  }
+}
+
+/** (name, kind) pairs numbered by eventPairId, at most this many (a trace can invent any number of names). */
+const EVENT_PAIRS_MAX = 4096;
+const eventPairs = new Map<string, number>();
+
+/**
+ * A dense number for the events of `name` decoded as `kind`, the same in every ledger of the
+ * process; -1 once EVENT_PAIRS_MAX pairs are numbered. A parser that knows it for an event (the
+ * ftrace memo of decoded texts numbers each text it keeps) passes it to QualityLedger.eventOfPair,
+ * which then finds the name's counter by index instead of by the name.
+ */
+export function eventPairId(name: string, kind: string): number {
+  const key = `${kind}\u0000${name}`;
+  let id = eventPairs.get(key);
+  if (id === undefined) {
+    if (eventPairs.size >= EVENT_PAIRS_MAX) return -1;
+    id = eventPairs.size;
+    eventPairs.set(key, id);
+  }
+  return id;
+}
+
+function noCells(): Array<CounterCell | undefined> {
+  return new Array<CounterCell | undefined>(EVENT_PAIRS_MAX).fill(undefined);
+}
+
 /** Mutable accumulator used by every parser; `snapshot()` gives the schema-valid summary. */
 export class QualityLedger {
   total = 0;
@@ -140,14 +177,24 @@ export class QualityLedger {
       cell = this.counters.get(name) ?? this.newCell(name, kind);
       this.lastCell = cell;
     }
-    if (cell.kind === kind) cell.kindN++;
-    else if (cell.kind === null) {
-      cell.kind = kind;
-      cell.kindN = 1;
-    } else {
-      const k = cell.kinds.get(kind);
-      cell.kinds.set(kind, k === undefined ? 1 : k + 1);
+    countKind(cell, kind);
+  }
+
+  /**
+   * event(name, kind) for an event whose pair the caller numbered (eventPairId, -1: not numbered):
+   * the name's cell is then found by that number, once event() has found or made it. Only a cell
+   * of the name itself is kept (a name past the cap is folded again on each event, see newCell).
+   */
+  eventOfPair(pair: number, name: string, kind: string): void {
+    const cell = pair >= 0 ? this.cellOfPair[pair] : undefined;
+    if (cell === undefined) {
+      this.event(name, kind);
+      const made = this.lastCell;
+      if (pair >= 0 && made !== null && made.name === name && this.counters.get(name) === made) this.cellOfPair[pair] = made;
+      return;
     }
+    if (this.sameLine === 0) this.events++;
+    countKind(cell, kind);
   }
 
   /** The cell that counts `name` from now on (the fold's cell past the cap). */
@@ -168,6 +215,8 @@ export class QualityLedger {
   /** Events by name since the last fold (names past the cap count in FOLD_KEY's cell). */
   private readonly counters = new Map<string, CounterCell>();
   private lastCell: CounterCell | null = null;
+  /** The cells of `counters` by pair number (eventOfPair); cleared with them. */
+  private cellOfPair: Array<CounterCell | undefined> = noCells();
   /** Distinct event names counted by name (`kinds`); past the cap they count under FOLD_KEY (issue #15). */
   readonly eventNames: NameBudget;
 
@@ -190,6 +239,7 @@ export class QualityLedger {
     }
     this.counters.clear();
     this.lastCell = null;
+    this.cellOfPair = noCells();
   }
 
   knownLine(reason: KnownReason, file: string, line: number, text?: string): void {

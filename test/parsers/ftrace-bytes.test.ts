@@ -79,6 +79,62 @@ describe('ftrace fast path: the same events as the string path', () => {
     sameBothWays(Buffer.from(`${lines.slice(0, 3).join('\n')}\n${lines[4]}`));
   });
 
+  it('cuts a line that repeats the last prefix as the string path does, or declines it (synthetic lines)', () => {
+    // Each line starts with the bytes of the line before up to its timestamp (the prefix the fast
+    // path reuses), then something the timestamp reader must check again.
+    const lock = 'lock_release: 0000000087631697 luo_register_rwlock';
+    const lines = [
+      '# tracer: nop',
+      `          insmod-317     [001] ...1.    75.000020: ${lock}`,
+      `          insmod-317     [001] ...1.    75.000021: ${lock}`,
+      `          insmod-317     [001] ...1.     75.000022: ${lock}`, // one more space: a new prefix
+      `          insmod-317     [001] ...1.     75.000022 : ${lock}`, // space before the colon
+      `          insmod-317     [001] ...1.     75: ${lock}`, // no fraction
+      `          insmod-317     [001] ...1.     75.000023:`, // nothing after the colon
+      `          insmod-317     [001] ...1.     75.000024: ${lock}`,
+      `          insmod-317     [001] ...1.     1234567890123456.000025: ${lock}`, // 16 digits of seconds
+      `          insmod-317     [001] ...1.     75.0000261234: ${lock}`, // past ns
+      // No flag column: a token before the timestamp is a flag column on the string path.
+      `          insmod-317     [001] 75.000027: ${lock}`,
+      `          insmod-317     [001] 75.0028 75.000028: ${lock}`,
+      `          insmod-317     [001] 75.000029: ${lock}`,
+      `          insmod-317     [001] 7x.000030: ${lock}`,
+      `          insmod-317     [002] 75.000031: ${lock}`, // the cpu differs after equal first words
+      `          insmod-318     [002] 75.000032: ${lock}`, // the pid
+      `          insmod-31     [002] 75.000033: ${lock}`,
+      // A prefix longer than the fast path keeps (64 bytes), twice.
+      `a-trace-cmd-input-file-with-a-long-name.dat:          insmod-317     [001] 75.000034: ${lock}`,
+      `a-trace-cmd-input-file-with-a-long-name.dat:          insmod-317     [001] 75.000035: ${lock}`,
+      `          insmod-317  (    317) [001] ..... 75.000036: ${lock}`,
+      `          insmod-317  (    317) [001] ..... 75.000037: ${lock}`,
+      `          insmod-317  (-------) [001] ..... 75.000038: ${lock}`,
+      `          insmod-317  (-------) [001] ..... 75.000039: ${lock}`,
+    ];
+    const text = Buffer.from(`${lines.join('\n')}\n`);
+    for (let seed = 1; seed <= 5; seed++) sameBothWays(text, seed);
+    const r = sameBothWays(text);
+    // Declined: the space before the colon, no fraction, nothing after the colon, 16 digits of
+    // seconds, `7x` (as before the prefix was reused).
+    expect(r.taken).toBe(lines.length - 1 - 5);
+  });
+
+  it('takes repeated syscall texts from the memo, never a text whose event depends on the line (synthetic lines)', () => {
+    const lines = ['# tracer: nop'];
+    for (let i = 0; i < 3; i++) {
+      const t = `75.00004${i}`;
+      lines.push(`          luo_ctl-321     [002] ..... ${t}: sys_ioctl(fd: 3, cmd: 0xba00, arg: 0x7ffc232315d0)`);
+      lines.push(`          luo_ctl-321     [002] ..... ${t}: sys_ioctl -> 0x0`);
+      lines.push(`          luo_ctl-321     [002] ..... ${t}: sys_ioctl -> 0xfffffffffffffff2`);
+      lines.push(`            trace-cmd-${400 + i}   [001] ${t}: sys_enter_ioctl:      fd: 0x00000003, cmd: 0x0000ba00, arg: 0x7ffc232315d0`);
+      lines.push(`            trace-cmd-${400 + i}   [001] ${t}: sys_exit_ioctl:       0x0`);
+      // The wakeup tracers' switch record names the line's task as the previous one (payloads.ts
+      // decodeCtxWake): the same text from another task is another event.
+      lines.push(`          task${i}-${10 + i}     [003] d..3. ${t}:      0:120:R ==> [003]  5882: 94:R sleep`);
+    }
+    const r = sameBothWays(Buffer.from(`${lines.join('\n')}\n`));
+    expect(r.taken).toBe(lines.length - 1);
+  });
+
   it('keeps lines with different text apart when the memo of decoded texts starts over (synthetic)', () => {
     // More distinct lock pointers than the memo holds: each event keeps its own pointer.
     const lines = ['# tracer: nop'];
