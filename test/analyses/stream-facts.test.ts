@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { taskKey } from '../../analyses/stream/task-key.js';
 import { inWindow, overlapsWindow } from '../../analyses/stream/time-window.js';
 import { KIND_SLOTS, OTHER_KIND, kindId, kindsInTable } from '../../analyses/stream/kinds.js';
-import { RecentPairs, recentSlot } from '../../analyses/stream/recent.js';
+import { RecentPairs, pairSlot, recentSlot } from '../../analyses/stream/recent.js';
 import { feedInOrder } from '../../analyses/stream/reducer.js';
 import { LuoCallTracker, RETURN_LOST_FUNCTIONS } from '../../analyses/stream/luo-calls.js';
 import * as F from '../../analyses/stream/luo-functions.js';
@@ -103,9 +103,22 @@ describe('answers kept for recent strings (stream/recent.ts)', () => {
     // Strings of one length ending alike share a slot: the later one replaces the earlier.
     const other = 'xx' + 'luo_preserve_file'.slice(2);
     expect(recentSlot(other)).toBe(recentSlot('luo_preserve_file'));
+    expect(pairSlot(other, 'p1')).toBe(pairSlot('luo_preserve_file', 'p1'));
     r.keep(other, 'p1', 2);
     expect(r.find('luo_preserve_file', 'p1')).toBe(-1);
     expect(r.at(r.find(other, 'p1'))).toBe(2);
+  });
+
+  it("keeps a probe's entry and return names apart: both answers stay (they alternate on every call)", () => {
+    const r = new RecentPairs<number>();
+    const pairs = [
+      ['liveupdate_flb_put_outgoing', 'liveupdate_flb_put_outgoing'],
+      ['liveupdate_flb_put_outgoing', 'liveupdate_flb_put_outgoing__return'],
+      ['luo_preserve_file', 'luo_preserve_file'],
+      ['luo_preserve_file', 'luo_preserve_file__return'],
+    ] as const;
+    pairs.forEach(([a, b], i) => r.keep(a, b, i));
+    pairs.forEach(([a, b], i) => expect(r.at(r.find(a, b))).toBe(i));
   });
 
   it('keeps a segment\'s hashed pointers exact whatever the cache holds: every distinct one once, up to the cap', () => {
