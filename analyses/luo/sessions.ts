@@ -20,7 +20,7 @@ import type { CallEdge, LuoCallTracker, OpenCall } from '../stream/luo-calls.js'
 import type { Segment } from '../stream/segments.js';
 import { type TaskKey, taskKey } from '../stream/task-key.js';
 import { BackwardSpans } from './backwards.js';
-import * as F from '../stream/luo-functions.js';
+import * as F from '../stream/luo-calls.js';
 
 export type SessionSide = 'outgoing' | 'incoming';
 export type SessionState =
@@ -256,7 +256,7 @@ export class SessionReducer {
     return this.calls.functions.phase[c.fid] as string;
   }
 
-  /** A function's first edge: it was probed (numbers are the call tracker's, luo-functions.ts). */
+  /** A function's first edge: it was probed (numbers are the call tracker's: stream/luo-calls.ts FunctionIds). */
   private probed(fid: number, func: string): void {
     if (fid >= this.probedIds.length) {
       const more = new Uint8Array(Math.max(fid + 1, this.probedIds.length * 2));

@@ -8,7 +8,7 @@ import { KIND_SLOTS, OTHER_KIND, kindId, kindsInTable } from '../../analyses/str
 import { RecentPairs, pairSlot, recentSlot } from '../../analyses/stream/recent.js';
 import { feedInOrder } from '../../analyses/stream/reducer.js';
 import { LuoCallTracker, RETURN_LOST_FUNCTIONS } from '../../analyses/stream/luo-calls.js';
-import * as F from '../../analyses/stream/luo-functions.js';
+import * as F from '../../analyses/stream/luo-calls.js';
 import { LUO_PHASES, PHASE_OF_FUNCTION } from '../../analyses/kernel/phases.js';
 import { newIdentity, noteIdentity } from '../../analyses/stream/continuity.js';
 import { type TraceEvent, TraceEventSchema } from '../../parsers/event.js';
@@ -130,7 +130,7 @@ describe('answers kept for recent strings (stream/recent.ts)', () => {
   });
 });
 
-describe('LUO function numbers (stream/luo-functions.ts, OpenCall.fid)', () => {
+describe('LUO function numbers (stream/luo-calls.ts FunctionIds, OpenCall.fid)', () => {
   it('gives the functions the readers switch on their fixed numbers, and each its phase and loss rule', () => {
     const fixed = [
       [F.FN_SESSION_CREATE, 'luo_session_create'],
