@@ -23,6 +23,7 @@ import type { BootJson, LuoSection, LuoSectionBody, ModuleJson, PhaseJson, PinWi
 import { AT_END, isLuoPin, isLuoReference, isSessionPin, type OpenReason, openReasonText } from './pin-kinds.js';
 import { addCount, foldLabel, nameTable, type TableLimits } from '../../parsers/name-table.js';
 import { ModuleNames } from './module-names.js';
+import { RecentPairs } from '../stream/recent.js';
 
 /** Every name MODEL_EVIDENCE looks for (LuoAnalysis.count counts no other). */
 const EVIDENCE_NAMES = new Set(MODEL_EVIDENCE.map((e) => e.name));
@@ -114,7 +115,7 @@ export class LuoAnalysis {
     this.route(KexecReducer.kinds, (ev, seg) => this.kexec.push(ev, seg));
     // How often each model signature was seen: call sites, locks (LUO functions entered: onEdge).
     this.route(['module_get', 'module_put'], (ev) => this.callSiteEvidence((ev as ModuleRefEvent).fields.callSite));
-    this.route(['lock_acquire'], (ev) => this.count(this.evidence.lock, (ev as EventOf<'lock_acquire'>).fields.lockName));
+    this.route(['lock_acquire'], (ev) => this.lockEvidence((ev as EventOf<'lock_acquire'>).fields.lockName));
   }
 
   /**
@@ -125,8 +126,35 @@ export class LuoAnalysis {
   private onEdge(edge: CallEdge, ev: TraceEvent, seg: Segment): void {
     this.sessions.onEdge(edge, ev, seg);
     this.registry.onEdge(edge, ev, seg);
-    if (edge.type === 'enter') this.count(this.evidence.function, edge.call.func);
+    if (edge.type === 'enter' && this.isEvidence(edge.call.fid, edge.call.func)) this.count(this.evidence.function, edge.call.func);
   }
+
+  /** By function number (OpenCall.fid): 1 when MODEL_EVIDENCE names the function, 2 when not, 0 not asked yet. */
+  private evidenceByFid = new Uint8Array(64);
+
+  private isEvidence(fid: number, func: string): boolean {
+    if (fid >= this.evidenceByFid.length) {
+      const more = new Uint8Array(Math.max(fid + 1, this.evidenceByFid.length * 2));
+      more.set(this.evidenceByFid);
+      this.evidenceByFid = more;
+    }
+    if (this.evidenceByFid[fid] === 0) this.evidenceByFid[fid] = EVIDENCE_NAMES.has(func) ? 1 : 2;
+    return this.evidenceByFid[fid] === 1;
+  }
+
+  /**
+   * A lock acquired: counted when the model table names it. Every lockdep acquire asks, of a few
+   * hundred names: the answers for the names seen lately are kept (recent.ts, issue 17).
+   */
+  private lockEvidence(name: string): void {
+    const slot = this.lockAnswers.find(name, '');
+    let named: boolean;
+    if (slot >= 0) named = this.lockAnswers.at(slot);
+    else this.lockAnswers.keep(name, '', (named = EVIDENCE_NAMES.has(name)));
+    if (named) this.count(this.evidence.lock, name);
+  }
+
+  private readonly lockAnswers = new RecentPairs<boolean>();
 
   private callSiteEvidence(site: string): void {
     if (EVIDENCE_NAMES.has(site) && isLuoReference({ class: classifyCallSite(site) })) this.count(this.evidence.call_site, site);

@@ -14,6 +14,7 @@ import { errnoName } from '../kernel/errno.js';
 import { probedFunction } from '../kernel/kernel-models.js';
 import type { Segment } from '../stream/segments.js';
 import { type TaskKey, taskKey } from '../stream/task-key.js';
+import { RecentPairs } from '../stream/recent.js';
 import { deletedModuleName } from './registry.js';
 import { addCount, BoundedTable, FOLD_KEY, limits, nameTable } from '../../parsers/name-table.js';
 import { FOLD_MODULE, type ModuleNames } from './module-names.js';
@@ -102,6 +103,22 @@ export class RefcountReducer {
     this.sites = new BoundedTable<string, string>(siteLimits, (k) => k ?? FOLD_KEY);
   }
 
+  /**
+   * Could a probe event be of try_module_get or module_put (by its printed function or its name)?
+   * Asked of every kprobe event; the answer depends on the two strings only, so the answers for
+   * the pairs seen lately are kept (recent.ts): a trace probes a few dozen functions.
+   */
+  private isModuleRefProbe(func: string | null, name: string): boolean {
+    const f = func ?? '';
+    const slot = this.probeAnswers.find(f, name);
+    if (slot >= 0) return this.probeAnswers.at(slot);
+    const yes = f.startsWith('try_module_get') || f.startsWith('module_put') || name.includes('module_');
+    this.probeAnswers.keep(f, name, yes);
+    return yes;
+  }
+
+  private readonly probeAnswers = new RecentPairs<boolean>();
+
   private moduleOf(module: string): string {
     return this.names ? this.names.of(module) : module;
   }
@@ -149,8 +166,7 @@ export class RefcountReducer {
       case 'fentry': {
         // Cheap test first: every kprobe event passes here (the probe is named after its function);
         // its arguments are read only for the probes of try_module_get and module_put.
-        const f = ev.fields.func;
-        if (!((f !== null && (f.startsWith('try_module_get') || f.startsWith('module_put'))) || ev.name.includes('module_'))) return;
+        if (!this.isModuleRefProbe(ev.fields.func, ev.name)) return;
         const name = ev.fields.args.name;
         if (!name) return;
         const fn = probedFunction(ev);

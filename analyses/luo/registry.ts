@@ -12,7 +12,7 @@ import { errnoName } from '../kernel/errno.js';
 import type { CallEdge } from '../stream/luo-calls.js';
 import type { Segment } from '../stream/segments.js';
 import { type TaskKey, taskKey } from '../stream/task-key.js';
-import { lookupTable } from '../../parsers/name-table.js';
+import { lookupTable, own } from '../../parsers/name-table.js';
 
 export interface Registration {
   action: 'register' | 'unregister';
@@ -52,6 +52,8 @@ export class RegistryReducer {
   private readonly moduleOfTask = new Map<TaskKey, string>();
   /** handler compatible -> owning module, learned from registrations. */
   readonly handlerModule = new Map<string, string>();
+  /** FUNCS of each function number seen (null: not a registration function). */
+  private readonly specByFid: Array<(typeof FUNCS)[string] | null> = [];
 
   push(ev: TraceEvent): void {
     if (ev.kind === 'module_load') {
@@ -70,8 +72,10 @@ export class RegistryReducer {
 
   /** A LUO call entered or left (LuoCallTracker.lastEdge of `ev`): the (un)registration functions. */
   onEdge(edge: CallEdge, ev: TraceEvent, seg: Segment): void {
-    const spec = FUNCS[edge.call.func];
-    if (!spec) return;
+    // By function number (OpenCall.fid): the name is looked up once per function, not per edge.
+    let spec = this.specByFid[edge.call.fid];
+    if (spec === undefined) spec = this.specByFid[edge.call.fid] = own(FUNCS, edge.call.func) ?? null;
+    if (spec === null) return;
     if (edge.type === 'enter') {
       const a = edge.call.args;
       // Named fields, not `...spec`: spreading the frozen lookup record gave every registration its

@@ -20,6 +20,7 @@ import type { CallEdge, LuoCallTracker, OpenCall } from '../stream/luo-calls.js'
 import type { Segment } from '../stream/segments.js';
 import { type TaskKey, taskKey } from '../stream/task-key.js';
 import { BackwardSpans } from './backwards.js';
+import * as F from '../stream/luo-calls.js';
 
 export type SessionSide = 'outgoing' | 'incoming';
 export type SessionState =
@@ -102,6 +103,8 @@ export interface GlobalPhase extends PhaseRecord {
 }
 
 const LIVEUPDATE_SESSION_FINISH = 0xba42;
+/** The functions whose return without an entry in the trace is kept as a phase of its own (exit). */
+const ENTRY_MISSING_KEPT: ReadonlySet<number> = new Set([F.FN_FILE_FINISH, F.FN_FILE_UNPRESERVE_FILES, F.FN_PRESERVE_FILE, F.FN_SESSION_CREATE, F.FN_SESSION_RETRIEVE]);
 /** States of a session that has ended (retired: its phases are in phaseStats). */
 const ENDED: ReadonlySet<SessionState> = new Set(['aborted', 'finished', 'failed', 'lost']);
 /**
@@ -204,8 +207,8 @@ export class SessionReducer {
   /** The state of the segment asked for last (most events follow one of the same segment). */
   private lastSeg: SegState | null = null;
   private lastSegId = -1;
-  /** The function added to probedFunctions last (consecutive edges mostly name the same few). */
-  private lastProbed: string | null = null;
+  /** 1 at the number (OpenCall.fid) of each function already in probedFunctions. */
+  private probedIds = new Uint8Array(64);
 
   private seg(id: number): SegState {
     if (id === this.lastSegId && this.lastSeg !== null) return this.lastSeg;
@@ -231,16 +234,14 @@ export class SessionReducer {
 
   /** A LUO call entered or left (LuoCallTracker.lastEdge of `ev`): phases and sessions. */
   onEdge(edge: CallEdge, ev: TraceEvent, seg: Segment): void {
-    if (edge.call.func !== this.lastProbed) {
-      this.lastProbed = edge.call.func;
-      this.probedFunctions.add(edge.call.func);
-    }
+    const fid = edge.call.fid;
+    if (fid >= this.probedIds.length || this.probedIds[fid] !== 1) this.probed(fid, edge.call.func);
     const st = this.seg(seg.id);
     if (edge.returnLost.length) this.closeReturnLost(edge.returnLost, st, seg);
     // Only the phase functions and luo_flb_file_preserve open or close anything here (enter's cases;
     // exit acts on what enter opened, or on a phase function's return without its entry). Most LUO
     // edges of a real trace are other calls (liveupdate_flb_put_outgoing...): nothing to do (issue 17).
-    if (PHASE_OF_FUNCTION[edge.call.func] !== undefined || edge.call.func === 'luo_flb_file_preserve') {
+    if (this.calls.functions.phase[fid] !== null || fid === F.FN_FLB_FILE_PRESERVE) {
       // A function_graph leaf (`luo_retrieve_file(); /* ret=0x0 */`) is its call and its return at once.
       if (ev.kind === 'funcgraph_leaf' && edge.type === 'exit' && !edge.entryMissing) this.enter({ ...edge, type: 'enter', end: null, ret: null, endLine: null }, st, seg);
       if (edge.type === 'enter') this.enter(edge, st, seg);
@@ -248,6 +249,22 @@ export class SessionReducer {
     }
     // Calls whose return will never come (LuoCallTracker dropped them): nothing may stay keyed by them.
     for (const c of edge.dropped) this.forget(st, c);
+  }
+
+  /** The phase a call of a phase function opens (by its number: no lookup by name on the hot path). */
+  private phaseOf(c: OpenCall): string {
+    return this.calls.functions.phase[c.fid] as string;
+  }
+
+  /** A function's first edge: it was probed (numbers are the call tracker's: stream/luo-calls.ts FunctionIds). */
+  private probed(fid: number, func: string): void {
+    if (fid >= this.probedIds.length) {
+      const more = new Uint8Array(Math.max(fid + 1, this.probedIds.length * 2));
+      more.set(this.probedIds);
+      this.probedIds = more;
+    }
+    this.probedIds[fid] = 1;
+    this.probedFunctions.add(func);
   }
 
   private forget(st: SegState, c: OpenCall): void {
@@ -272,17 +289,17 @@ export class SessionReducer {
       rec.phase.acrossLoss = true;
       const s = rec.session;
       const task = taskKey(c.src, c.pid);
-      if (c.func === 'luo_session_create') {
+      if (c.fid === F.FN_SESSION_CREATE) {
         if (st.creating.get(task) === s) st.creating.delete(task);
         if (s) {
           s.state = 'lost';
           this.retire(st, s);
         }
-      } else if (c.func === 'luo_session_retrieve') {
+      } else if (c.fid === F.FN_SESSION_RETRIEVE) {
         const lost = this.newSession(st, seg, 'incoming', c.args.name ?? null, c, 'lost');
         lost.phases.push(rec.phase);
         this.retire(st, lost);
-      } else if (c.func === 'luo_file_unpreserve_files' && s) this.released(st, s);
+      } else if (c.fid === F.FN_FILE_UNPRESERVE_FILES && s) this.released(st, s);
     }
   }
 
@@ -387,8 +404,8 @@ export class SessionReducer {
     const c = edge.call;
     const fs = c.args.file_set ?? null;
     const task = this.task(edge);
-    switch (c.func) {
-      case 'luo_session_create': {
+    switch (c.fid) {
+      case F.FN_SESSION_CREATE: {
         const s = this.newSession(st, seg, 'outgoing', c.args.name ?? null, edge.call, 'creating');
         const phase = phaseFrom(PHASE_OF_FUNCTION.luo_session_create, edge);
         s.phases.push(phase);
@@ -396,38 +413,39 @@ export class SessionReducer {
         st.open.set(c, { session: s, phase });
         return;
       }
-      case 'luo_session_retrieve': {
+      case F.FN_SESSION_RETRIEVE: {
         st.open.set(c, { session: null, phase: phaseFrom(PHASE_OF_FUNCTION.luo_session_retrieve, edge) });
         return;
       }
-      case 'liveupdate_reboot':
-      case 'luo_session_serialize':
-      case 'luo_flb_serialize':
-      case 'luo_session_deserialize': {
+      case F.FN_REBOOT:
+      case F.FN_SESSION_SERIALIZE:
+      case F.FN_FLB_SERIALIZE:
+      case F.FN_SESSION_DESERIALIZE: {
         // Every session at once: a boot's phase, told apart by its function (kernel/phases.ts).
-        const phase: GlobalPhase = { ...phaseFrom(PHASE_OF_FUNCTION[c.func], edge), segment: seg.id };
+        const phase: GlobalPhase = { ...phaseFrom(this.phaseOf(c), edge), segment: seg.id };
         this.globalPhases.push(phase);
         st.open.set(c, { session: null, phase });
         return;
       }
-      case 'luo_preserve_file':
-      case 'luo_file_unpreserve_files':
-      case 'luo_file_freeze':
-      case 'luo_file_unfreeze':
-      case 'luo_file_deserialize':
-      case 'luo_retrieve_file':
-      case 'luo_file_finish': {
+      case F.FN_PRESERVE_FILE:
+      case F.FN_FILE_UNPRESERVE_FILES:
+      case F.FN_FILE_FREEZE:
+      case F.FN_FILE_UNFREEZE:
+      case F.FN_FILE_DESERIALIZE:
+      case F.FN_RETRIEVE_FILE:
+      case F.FN_FILE_FINISH: {
         if (!fs) return this.enterWithoutFileSet(edge, st, seg);
         const token = c.args.token ?? null;
-        const phase = phaseFrom(PHASE_OF_FUNCTION[c.func], edge, token);
-        const incoming = c.func === 'luo_file_deserialize' || c.func === 'luo_retrieve_file' || c.func === 'luo_file_finish';
-        if ((c.func === 'luo_file_freeze' || c.func === 'luo_file_unfreeze') && !st.live.has(fs)) {
+        const phase = phaseFrom(this.phaseOf(c), edge, token);
+        const f = c.fid;
+        const incoming = f === F.FN_FILE_DESERIALIZE || f === F.FN_RETRIEVE_FILE || f === F.FN_FILE_FINISH;
+        if ((f === F.FN_FILE_FREEZE || f === F.FN_FILE_UNFREEZE) && !st.live.has(fs)) {
           // The freeze runs in `kexec -e`, usually only on the console (another segment): join later.
           this.orphans.push({ segment: seg.id, fileSet: fs, phase });
           st.open.set(c, { session: null, phase });
           return;
         }
-        if (c.func === 'luo_file_finish' && !st.live.has(fs) && st.ended.has(fs)) {
+        if (f === F.FN_FILE_FINISH && !st.live.has(fs) && st.ended.has(fs)) {
           // `luo_session_release` after a FINISH ioctl calls finish again on the emptied set: not a phase.
           st.open.set(c, { session: null, phase });
           return;
@@ -435,7 +453,7 @@ export class SessionReducer {
         st.ended.delete(fs);
         this.closeReleased(st, seg, fs, edge);
         let session: SessionRecord;
-        if (c.func === 'luo_file_deserialize') {
+        if (f === F.FN_FILE_DESERIALIZE) {
           const prev = st.live.get(fs);
           if (prev) st.live.delete(fs);
           session = this.newSession(st, seg, 'incoming', null, edge.call, 'deserialized');
@@ -444,7 +462,7 @@ export class SessionReducer {
         } else {
           session = this.bind(st, seg, fs, edge, incoming ? 'incoming' : 'outgoing');
         }
-        if (c.func === 'luo_retrieve_file' || c.func === 'luo_file_finish') {
+        if (f === F.FN_RETRIEVE_FILE || f === F.FN_FILE_FINISH) {
           const r = st.retrieving.get(task);
           if (r && session.name === null) {
             session.name = r.name;
@@ -453,28 +471,28 @@ export class SessionReducer {
             if (session.state === 'deserialized') session.state = 'retrieved';
           }
         }
-        if (c.func === 'luo_file_finish') {
+        if (f === F.FN_FILE_FINISH) {
           const cmd = this.ioctl.get(task);
           if (this.ioctlTraced.has(c.src)) phase.via = cmd === LIVEUPDATE_SESSION_FINISH ? 'ioctl' : cmd === undefined ? 'close' : null;
         }
-        if (token !== null && (c.func === 'luo_preserve_file' || c.func === 'luo_retrieve_file')) {
-          let f = session.files.get(token);
-          if (!f) {
-            f = { token, fd: null, handler: null, preserved: null, preserveError: null, retrieved: null, retrieveError: null };
-            session.files.set(token, f);
+        if (token !== null && (f === F.FN_PRESERVE_FILE || f === F.FN_RETRIEVE_FILE)) {
+          let file = session.files.get(token);
+          if (!file) {
+            file = { token, fd: null, handler: null, preserved: null, preserveError: null, retrieved: null, retrieveError: null };
+            session.files.set(token, file);
           }
-          if (c.args.fd !== undefined) f.fd = Number(c.args.fd);
+          if (c.args.fd !== undefined) file.fd = Number(c.args.fd);
         }
         session.phases.push(phase);
         st.open.set(c, { session, phase });
-        if (c.func === 'luo_file_unpreserve_files') st.releasing.set(fs, c);
+        if (f === F.FN_FILE_UNPRESERVE_FILES) st.releasing.set(fs, c);
         return;
       }
-      case 'luo_flb_file_preserve': {
+      case F.FN_FLB_FILE_PRESERVE: {
         // Called inside luo_preserve_file for the file being preserved: names its handler.
         const stack = this.calls.openCalls(c.src, c.pid);
         let pres: OpenCall | undefined;
-        for (let i = stack.length - 1; i >= 0 && pres === undefined; i--) if (stack[i].func === 'luo_preserve_file') pres = stack[i];
+        for (let i = stack.length - 1; i >= 0 && pres === undefined; i--) if (stack[i].fid === F.FN_PRESERVE_FILE) pres = stack[i];
         const handler = c.args.handler;
         if (pres && handler && pres.args.file_set && pres.args.token) {
           const s = st.live.get(pres.args.file_set);
@@ -497,7 +515,7 @@ export class SessionReducer {
   private enterWithoutFileSet(edge: CallEdge, st: SegState, seg: Segment): void {
     const c = edge.call;
     const task = this.task(edge);
-    const phase = phaseFrom(PHASE_OF_FUNCTION[c.func], edge, c.args.token ?? null);
+    const phase = phaseFrom(this.phaseOf(c), edge, c.args.token ?? null);
     let session: SessionRecord | undefined;
     if (c.func === 'luo_file_deserialize') {
       const g: GlobalPhase = { ...phase, segment: seg.id };
@@ -536,7 +554,7 @@ export class SessionReducer {
     const task = this.task(edge);
     if (!rec) {
       // Return without entry: the call began before the trace. Keep it as a phase of its own.
-      if (edge.entryMissing && ['luo_file_finish', 'luo_file_unpreserve_files', 'luo_preserve_file', 'luo_session_create', 'luo_session_retrieve'].includes(c.func)) {
+      if (edge.entryMissing && ENTRY_MISSING_KEPT.has(c.fid)) {
         const phase = phaseFrom(c.func, edge);
         close(phase, edge, this.backwards);
         phase.start = null;
@@ -555,8 +573,8 @@ export class SessionReducer {
     this.forget(st, c);
     close(rec.phase, edge, this.backwards);
     const s = rec.session;
-    switch (c.func) {
-      case 'luo_session_create':
+    switch (c.fid) {
+      case F.FN_SESSION_CREATE:
         st.creating.delete(task);
         if (!s) return;
         if (edge.ret !== null && edge.ret < 0) {
@@ -571,7 +589,7 @@ export class SessionReducer {
           list.push(s);
         }
         return;
-      case 'luo_session_retrieve':
+      case F.FN_SESSION_RETRIEVE:
         if (edge.ret === null || edge.ret >= 0) {
           const name = c.args.name ?? '';
           // An already deserialized, unnamed session cannot be told apart yet: wait for the file-set call.
@@ -582,7 +600,7 @@ export class SessionReducer {
           this.retire(st, failed);
         }
         return;
-      case 'luo_preserve_file': {
+      case F.FN_PRESERVE_FILE: {
         if (!s) return;
         const f = rec.phase.token ? s.files.get(rec.phase.token) : undefined;
         if (f) {
@@ -591,7 +609,7 @@ export class SessionReducer {
         }
         return;
       }
-      case 'luo_retrieve_file': {
+      case F.FN_RETRIEVE_FILE: {
         if (!s) return;
         const f = rec.phase.token ? s.files.get(rec.phase.token) : undefined;
         if (f) {
@@ -601,18 +619,18 @@ export class SessionReducer {
         if (s.state === 'deserialized') s.state = 'retrieved';
         return;
       }
-      case 'luo_file_unpreserve_files':
+      case F.FN_FILE_UNPRESERVE_FILES:
         // Already released when a later create of its name proved it (endNamesake): ended once.
         if (s && s.state !== 'aborted') this.released(st, s);
         return;
-      case 'luo_file_freeze':
+      case F.FN_FILE_FREEZE:
         if (s && (edge.ret === null || edge.ret >= 0)) s.state = 'frozen';
         return;
-      case 'luo_file_unfreeze':
+      case F.FN_FILE_UNFREEZE:
         // The freeze was rolled back (a later freeze() failed): open again (docs/luo-model.md §6 "Freeze failure variant").
         if (s && s.state === 'frozen') s.state = 'open';
         return;
-      case 'luo_file_finish':
+      case F.FN_FILE_FINISH:
         if (!s) return;
         if (edge.ret === null || edge.ret >= 0) {
           s.state = 'finished';

@@ -48,9 +48,39 @@ export const KIND_SLOTS = OTHER_KIND + 1;
 
 const byName = new Map<string, number>(Object.entries(NUMBERS));
 
+/**
+ * kindId's table: each kind in the slot of a cheap hash of its length and two characters (no two of
+ * today's kinds share one; a kind added later that collides is found in `byName` instead). Parsers
+ * set `kind` from string literals, so a hit is one identity comparison where a Map lookup hashed
+ * the string and probed a table on every event of the stream (issue 17).
+ */
+const SLOT_BITS = 6;
+const KIND_AT = new Array<string>(1 << SLOT_BITS).fill('');
+const NUMBER_AT = new Int32Array(1 << SLOT_BITS).fill(OTHER_KIND);
+
+function kindSlot(kind: string): number {
+  const n = kind.length;
+  return (n * 21 + kind.charCodeAt(n - 2) * 11 + kind.charCodeAt(0)) & ((1 << SLOT_BITS) - 1);
+}
+
+for (const [kind, n] of byName) {
+  const slot = kindSlot(kind);
+  if (KIND_AT[slot] !== '') continue;
+  KIND_AT[slot] = kind;
+  NUMBER_AT[slot] = n;
+}
+
 /** The number of an event's kind. */
 export function kindId(kind: string): number {
+  if (kind.length < 2) return byName.get(kind) ?? OTHER_KIND;
+  const slot = kindSlot(kind);
+  if (KIND_AT[slot] === kind) return NUMBER_AT[slot];
   return byName.get(kind) ?? OTHER_KIND;
+}
+
+/** The kinds kindId finds in its table (the rest go through the Map): every kind today (tests). */
+export function kindsInTable(): number {
+  return KIND_AT.filter((k) => k !== '').length;
 }
 
 /** The number of a kind known at compile time (for a reader's own switch). */

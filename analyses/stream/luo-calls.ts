@@ -9,11 +9,135 @@
 import type { EventKind, EventOf, TraceEvent } from '../../parsers/event.js';
 import { isLuoFunction, probedFunction } from '../kernel/kernel-models.js';
 import { PHASE_OF_FUNCTION, type PhaseName } from '../kernel/phases.js';
+import { own } from '../../parsers/name-table.js';
 import { RecentPairs } from './recent.js';
+import { KIND_SLOTS, kindId, kindNumber } from './kinds.js';
 import { type TaskKey, taskKey } from './task-key.js';
+
+// ---- LUO function numbers ------------------------------------------------------------------
+// Dense numbers for the LUO functions a trace probes, and what each one is, looked up once per name.
+//
+// Every LUO call edge asks the same questions of its function: its phase (kernel/phases.ts), whether
+// its return can be lost with lost events (RETURN_LOST_FUNCTIONS below) or it can enclose such
+// a call, and which session step it is (luo/sessions.ts). A trace probes a few dozen functions and
+// hundreds of thousands of edges, so the call tracker numbers each function once (OpenCall.fid) and
+// the readers ask tables by that number instead of comparing and hashing its name on every edge
+// (issue 17). The functions the readers switch on have fixed numbers (below); any other LUO function
+// gets the next free number of its tracker.
+
+/** The functions a reader tells apart by number: their numbers are their places here. */
+const FIXED = [
+  'luo_session_create',
+  'luo_session_retrieve',
+  'luo_preserve_file',
+  'luo_file_unpreserve_files',
+  'luo_retrieve_file',
+  'luo_file_finish',
+  'luo_file_freeze',
+  'luo_file_unfreeze',
+  'luo_file_deserialize',
+  'liveupdate_reboot',
+  'luo_session_serialize',
+  'luo_flb_serialize',
+  'luo_session_deserialize',
+  'luo_flb_file_preserve',
+] as const;
+
+export const FN_SESSION_CREATE = 0;
+export const FN_SESSION_RETRIEVE = 1;
+export const FN_PRESERVE_FILE = 2;
+export const FN_FILE_UNPRESERVE_FILES = 3;
+export const FN_RETRIEVE_FILE = 4;
+export const FN_FILE_FINISH = 5;
+export const FN_FILE_FREEZE = 6;
+export const FN_FILE_UNFREEZE = 7;
+export const FN_FILE_DESERIALIZE = 8;
+export const FN_REBOOT = 9;
+export const FN_SESSION_SERIALIZE = 10;
+export const FN_FLB_SERIALIZE = 11;
+export const FN_SESSION_DESERIALIZE = 12;
+export const FN_FLB_FILE_PRESERVE = 13;
+
+/** The number of one of the fixed functions (tests check the constants above against it). */
+export function fixedFunctionId(name: (typeof FIXED)[number]): number {
+  return FIXED.indexOf(name);
+}
+
+/** The per-session functions that never call one another (RETURN_LOST_FUNCTIONS below). */
+const RETURN_LOST_IDS: readonly number[] = [
+  FN_SESSION_CREATE,
+  FN_SESSION_RETRIEVE,
+  FN_PRESERVE_FILE,
+  FN_FILE_UNPRESERVE_FILES,
+  FN_RETRIEVE_FILE,
+  FN_FILE_FINISH,
+  FN_FILE_FREEZE,
+  FN_FILE_UNFREEZE,
+  FN_FILE_DESERIALIZE,
+];
+
+/** The names of RETURN_LOST_IDS (RETURN_LOST_FUNCTIONS below). */
+export const RETURN_LOST_NAMES: readonly string[] = RETURN_LOST_IDS.map((id) => FIXED[id]);
+
+/** One tracker's numbering: names by number, and what each number is. Grows with the functions a trace probes. */
+export class FunctionIds {
+  private readonly ids = new Map<string, number>();
+  /** The function of each number. */
+  readonly names: string[] = [];
+  /** Each number's phase (PHASE_OF_FUNCTION), null when it opens none. */
+  readonly phase: Array<PhaseName | null> = [];
+  /** 1: a RETURN_LOST_FUNCTIONS function. */
+  private returnLost = new Uint8Array(64);
+
+  constructor(encloses: ReadonlySet<string>) {
+    this.encloses = encloses;
+    for (const name of FIXED) this.add(name);
+    for (const id of RETURN_LOST_IDS) this.returnLost[id] = 1;
+  }
+
+  private readonly encloses: ReadonlySet<string>;
+  /** 1: a function a RETURN_LOST_FUNCTIONS call can run inside (ENCLOSES_SESSION_CALLS below). */
+  private enclosing = new Uint8Array(64);
+
+  /** The number of a LUO function, given one on first sight. */
+  of(name: string): number {
+    return this.ids.get(name) ?? this.add(name);
+  }
+
+  isReturnLost(id: number): boolean {
+    return this.returnLost[id] === 1;
+  }
+
+  isEnclosing(id: number): boolean {
+    return this.enclosing[id] === 1;
+  }
+
+  private add(name: string): number {
+    const id = this.names.length;
+    this.ids.set(name, id);
+    this.names.push(name);
+    this.phase.push(own(PHASE_OF_FUNCTION, name) ?? null);
+    if (id === this.enclosing.length) {
+      this.enclosing = grown(this.enclosing);
+      this.returnLost = grown(this.returnLost);
+    }
+    if (this.encloses.has(name)) this.enclosing[id] = 1;
+    return id;
+  }
+}
+
+function grown(a: Uint8Array): Uint8Array<ArrayBuffer> {
+  const b = new Uint8Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+
+// ---- the call tracker -------------------------------------------------------------------------
 
 export interface OpenCall {
   func: string;
+  /** Its function's number in the tracker's numbering (LuoCallTracker.functions, FunctionIds). */
+  fid: number;
   /** Phase of the outermost LUO function on the stack when this call began. */
   phase: PhaseName | null;
   start: number | null;
@@ -61,17 +185,7 @@ export interface CallEdge {
  * entry and the source has shown returns of that function: a return missing without loss (a missed
  * kretprobe, or no return probe at all) keeps today's reading.
  */
-export const RETURN_LOST_FUNCTIONS: ReadonlySet<string> = new Set([
-  'luo_session_create',
-  'luo_session_retrieve',
-  'luo_preserve_file',
-  'luo_file_unpreserve_files',
-  'luo_retrieve_file',
-  'luo_file_finish',
-  'luo_file_freeze',
-  'luo_file_unfreeze',
-  'luo_file_deserialize',
-]);
+export const RETURN_LOST_FUNCTIONS: ReadonlySet<string> = new Set(RETURN_LOST_NAMES);
 
 /**
  * The LUO functions a RETURN_LOST_FUNCTIONS call can run inside (docs/luo-model.md §1.6): the ioctl and
@@ -108,6 +222,17 @@ const NO_CALLS: readonly OpenCall[] = Object.freeze([]);
 /** The kinds a call edge can come from (LuoCallTracker.edge): a reader of lastEdge needs no other. */
 export const CALL_EDGE_KINDS: readonly EventKind[] = ['kprobe', 'fentry', 'funcgraph_entry', 'kretprobe', 'fexit', 'funcgraph_exit', 'funcgraph_leaf'];
 
+/** What an event of each kind is to the tracker (by kind number): an entry, a return, both at once (a function_graph leaf), or no edge. */
+const NO_EDGE = 0;
+const ENTRY = 1;
+const RETURN = 2;
+const LEAF = 3;
+const EDGE_OF = new Uint8Array(KIND_SLOTS);
+for (const k of ['kprobe', 'fentry', 'funcgraph_entry'] as const) EDGE_OF[kindNumber(k)] = ENTRY;
+for (const k of ['kretprobe', 'fexit', 'funcgraph_exit'] as const) EDGE_OF[kindNumber(k)] = RETURN;
+EDGE_OF[kindNumber('funcgraph_leaf')] = LEAF;
+const LOST = kindNumber('lost');
+
 /** An event of the kinds a call edge comes from (CALL_EDGE_KINDS). */
 type EdgeEvent = EventOf<'kprobe' | 'fentry' | 'kretprobe' | 'fexit' | 'funcgraph_entry' | 'funcgraph_exit' | 'funcgraph_leaf'>;
 
@@ -115,6 +240,8 @@ export class LuoCallTracker {
   /** The kinds push reads (lost-event markers and call edges): feedInOrder gives it no other, it calls noEdge instead. */
   static readonly kinds: readonly EventKind[] = ['lost', ...CALL_EDGE_KINDS];
   private readonly stacks = new Map<TaskKey, OpenCall[]>();
+  /** The LUO functions seen, numbered (OpenCall.fid): the readers ask tables by number, not by name. */
+  readonly functions = new FunctionIds(ENCLOSES_SESSION_CALLS);
   /**
    * The edge of the event pushed last (null if it was not a LUO call edge). One object, rewritten
    * for each edge (no allocation per probe event): a reader keeps its `call`, never the edge.
@@ -123,13 +250,13 @@ export class LuoCallTracker {
   private readonly edgeOut: CallEdge = { type: 'enter', call: null as unknown as OpenCall, end: null, ret: null, endLine: null, entryMissing: false, acrossLoss: false, returnLost: NO_CALLS, dropped: NO_CALLS };
   /** Lost-event markers seen so far, per source. */
   private readonly losses = new Map<number, number>();
-  /** Per source, the RETURN_LOST_FUNCTIONS whose return probe fired at least once. */
-  private readonly returnsSeen = new Map<number, Set<string>>();
+  /** Per source, the RETURN_LOST_FUNCTIONS whose return probe fired at least once (by number). */
+  private readonly returnsSeen = new Map<number, Set<number>>();
 
   /** Update the stacks with one event; returns the call edge it represents, if any. */
-  push(ev: TraceEvent): CallEdge | null {
-    if (ev.kind === 'lost') this.losses.set(ev.src, (this.losses.get(ev.src) ?? 0) + 1);
-    this.lastEdge = this.edge(ev);
+  push(ev: TraceEvent, kind: number = kindId(ev.kind)): CallEdge | null {
+    if (kind === LOST) this.losses.set(ev.src, (this.losses.get(ev.src) ?? 0) + 1);
+    this.lastEdge = EDGE_OF[kind] === NO_EDGE ? null : this.edge(ev as EdgeEvent, EDGE_OF[kind]);
     return this.lastEdge;
   }
 
@@ -138,17 +265,13 @@ export class LuoCallTracker {
     this.lastEdge = null;
   }
 
-  private edge(ev: TraceEvent): CallEdge | null {
-    switch (ev.kind) {
-      case 'kprobe':
-      case 'fentry':
-      case 'funcgraph_entry':
+  private edge(ev: EdgeEvent, type: number): CallEdge | null {
+    switch (type) {
+      case ENTRY:
         return this.enter(ev);
-      case 'kretprobe':
-      case 'fexit':
-      case 'funcgraph_exit':
+      case RETURN:
         return this.exit(ev);
-      case 'funcgraph_leaf': {
+      case LEAF: {
         const e = this.enter(ev);
         if (!e) return null;
         const returnLost = e.returnLost;
@@ -169,11 +292,12 @@ export class LuoCallTracker {
   }
 
   /**
-   * The LUO function a call edge event is of, or null (funcOf, when isLuoFunction). It depends only
-   * on the printed function and, for probes, the event name (probedFunction): the answers for the
-   * pairs seen lately are kept (every probe event asks; a trace probes a few dozen functions).
+   * The number of the LUO function a call edge event is of (functions), or -1 (funcOf, when
+   * isLuoFunction). It depends only on the printed function and, for probes, the event name
+   * (probedFunction): the answers for the pairs seen lately are kept (every probe event asks; a trace
+   * probes a few dozen functions).
    */
-  private luoFunctionOf(ev: EdgeEvent): string | null {
+  private luoFunctionOf(ev: EdgeEvent): number {
     const printed = ev.fields.func;
     if (printed === null) return this.askLuoFunction(ev);
     // function_graph lines have no probe name: funcOf reads only the function.
@@ -181,26 +305,27 @@ export class LuoCallTracker {
     const name = graph ? '' : ev.name;
     const slot = this.recent.find(printed, name);
     if (slot >= 0) return this.recent.at(slot);
-    const func = this.askLuoFunction(ev);
-    this.recent.keep(printed, name, func);
-    return func;
+    const fid = this.askLuoFunction(ev);
+    this.recent.keep(printed, name, fid);
+    return fid;
   }
 
-  private askLuoFunction(ev: TraceEvent): string | null {
+  private askLuoFunction(ev: TraceEvent): number {
     const func = this.funcOf(ev);
-    return func && isLuoFunction(func) ? func : null;
+    return func && isLuoFunction(func) ? this.functions.of(func) : -1;
   }
 
-  private readonly recent = new RecentPairs<string | null>();
+  private readonly recent = new RecentPairs<number>();
 
   private enter(ev: EdgeEvent): CallEdge | null {
-    const func = this.luoFunctionOf(ev);
-    if (func === null) return null;
+    const fid = this.luoFunctionOf(ev);
+    if (fid < 0) return null;
+    const func = this.functions.names[fid];
     const key = taskKey(ev.src, ev.pid);
     let stack = this.stacks.get(key);
     if (!stack) this.stacks.set(key, (stack = []));
     const lossesNow = this.losses.get(ev.src) ?? 0;
-    const trimmed = lossesNow > 0 && RETURN_LOST_FUNCTIONS.has(func) && stack.length > 0 ? this.trimStale(stack, lossesNow) : null;
+    const trimmed = lossesNow > 0 && this.functions.isReturnLost(fid) && stack.length > 0 ? this.trimStale(stack, lossesNow) : null;
     let outer: OpenCall | undefined;
     for (let i = 0; i < stack.length; i++) {
       if (stack[i].phase !== null) {
@@ -211,7 +336,8 @@ export class LuoCallTracker {
     const args = ev.kind === 'kprobe' || ev.kind === 'fentry' ? ev.fields.args : {};
     const call: OpenCall = {
       func,
-      phase: outer?.phase ?? PHASE_OF_FUNCTION[func] ?? null,
+      fid,
+      phase: outer?.phase ?? this.functions.phase[fid],
       start: ev.time,
       src: ev.src,
       line: ev.line,
@@ -243,9 +369,9 @@ export class LuoCallTracker {
     let kept = 0;
     for (let i = 0; i < stack.length; i++) {
       const c = stack[i];
-      const stale = !ENCLOSES_SESSION_CALLS.has(c.func) && (c.lossesAtEntry ?? 0) !== lossesNow;
-      if (stale && RETURN_LOST_FUNCTIONS.has(c.func) && this.mayHaveLostReturn(c)) (returnLost ??= []).push(c);
-      else if (stale && !RETURN_LOST_FUNCTIONS.has(c.func)) (dropped ??= []).push(c);
+      const stale = !this.functions.isEnclosing(c.fid) && (c.lossesAtEntry ?? 0) !== lossesNow;
+      if (stale && this.functions.isReturnLost(c.fid) && this.mayHaveLostReturn(c)) (returnLost ??= []).push(c);
+      else if (stale && !this.functions.isReturnLost(c.fid)) (dropped ??= []).push(c);
       else stack[kept++] = c;
     }
     stack.length = kept;
@@ -253,8 +379,8 @@ export class LuoCallTracker {
   }
 
   private exit(ev: EdgeEvent): CallEdge | null {
-    const func = this.luoFunctionOf(ev);
-    if (func === null) return null;
+    const fid = this.luoFunctionOf(ev);
+    if (fid < 0) return null;
     const stack = this.stacks.get(taskKey(ev.src, ev.pid));
     let ret: number | null = null;
     if (ev.kind === 'kretprobe' || ev.kind === 'fexit') ret = ev.fields.ret;
@@ -262,10 +388,10 @@ export class LuoCallTracker {
       const r = ev.fields.ret;
       ret = /^-?\d+$/.test(r) ? Number(r) : /^0x[0-9a-f]+$/i.test(r) && r.length <= 10 ? Number(r) : null;
     }
-    if (RETURN_LOST_FUNCTIONS.has(func)) this.sawReturn(ev.src, func);
+    if (this.functions.isReturnLost(fid)) this.sawReturn(ev.src, fid);
     if (stack) {
       for (let i = stack.length - 1; i >= 0; i--) {
-        if (stack[i].func === func) {
+        if (stack[i].fid === fid) {
           const call = stack[i];
           // Calls above it lost their return (probe missed): drop them. Mostly it is the innermost.
           let dropped = NO_CALLS;
@@ -292,8 +418,9 @@ export class LuoCallTracker {
       }
     }
     const call: OpenCall = {
-      func,
-      phase: PHASE_OF_FUNCTION[func] ?? null,
+      func: this.functions.names[fid],
+      fid,
+      phase: this.functions.phase[fid],
       start: null,
       src: ev.src,
       line: ev.line,
@@ -328,13 +455,13 @@ export class LuoCallTracker {
    * the source has shown returns of its function (so one was expected). See RETURN_LOST_FUNCTIONS.
    */
   mayHaveLostReturn(call: OpenCall): boolean {
-    return (this.losses.get(call.src) ?? 0) !== (call.lossesAtEntry ?? 0) && this.returnsSeen.get(call.src)?.has(call.func) === true;
+    return (this.losses.get(call.src) ?? 0) !== (call.lossesAtEntry ?? 0) && this.returnsSeen.get(call.src)?.has(call.fid) === true;
   }
 
-  private sawReturn(src: number, func: string): void {
+  private sawReturn(src: number, fid: number): void {
     let seen = this.returnsSeen.get(src);
     if (!seen) this.returnsSeen.set(src, (seen = new Set()));
-    seen.add(func);
+    seen.add(fid);
   }
 
   /** The open LUO calls of a task, outermost first. */

@@ -14,15 +14,29 @@ export function recentSlot(s: string): number {
   return (n * 7 + s.charCodeAt(n - 1) * 31 + s.charCodeAt(n - 2)) & (RECENT_SLOTS - 1);
 }
 
+/** Slots of a RecentPairs table (a power of two). */
+export const PAIR_SLOTS = 256;
+
+/**
+ * The slot of a pair: the first string's, moved by the second's length. A probe's entry and return
+ * events print the same function under two names (`f`, `f__return`): slotted by the function alone
+ * they took one slot in turn, and every edge missed (issue 17).
+ */
+export function pairSlot(a: string, b: string): number {
+  const n = a.length;
+  const first = n < 2 ? n : n * 7 + a.charCodeAt(n - 1) * 31 + a.charCodeAt(n - 2);
+  return (first + b.length * 37) & (PAIR_SLOTS - 1);
+}
+
 /** The answer of a question about a pair of strings (the second often the same for every pair). */
 export class RecentPairs<V> {
-  private readonly firsts: Array<string | null> = new Array<string | null>(RECENT_SLOTS).fill(null);
-  private readonly seconds: string[] = new Array<string>(RECENT_SLOTS).fill('');
-  private readonly answers: Array<V | null> = new Array<V | null>(RECENT_SLOTS).fill(null);
+  private readonly firsts: Array<string | null> = new Array<string | null>(PAIR_SLOTS).fill(null);
+  private readonly seconds: string[] = new Array<string>(PAIR_SLOTS).fill('');
+  private readonly answers: Array<V | null> = new Array<V | null>(PAIR_SLOTS).fill(null);
 
   /** The slot holding the answer for (a, b), or -1 when it is not kept (ask, then keep). */
   find(a: string, b: string): number {
-    const slot = recentSlot(a);
+    const slot = pairSlot(a, b);
     return this.firsts[slot] === a && this.seconds[slot] === b ? slot : -1;
   }
 
@@ -32,7 +46,7 @@ export class RecentPairs<V> {
   }
 
   keep(a: string, b: string, v: V): void {
-    const slot = recentSlot(a);
+    const slot = pairSlot(a, b);
     this.firsts[slot] = a;
     this.seconds[slot] = b;
     this.answers[slot] = v;

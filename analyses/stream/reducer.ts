@@ -42,7 +42,7 @@ export function feedInOrder(calls: LuoCallTracker, readers: readonly StreamReade
   const tracks = kindMask(LuoCallTracker.kinds);
   // Every other event is no call edge: the tracker's answer for it is known without asking it.
   const track = (ev: TraceEvent, k: number) => {
-    if (tracks[k] === 1) calls.push(ev);
+    if (tracks[k] === 1) calls.push(ev, k);
     else calls.noEdge();
   };
   const masks = readers.map((r) => (r.kinds ? kindMask(r.kinds) : new Uint8Array(KIND_SLOTS).fill(1)));

@@ -19,7 +19,7 @@
 //   kexec or boot between, a shared hashed pointer or a module refcount that goes on);
 // - otherwise it starts a new boot. Inputs are taken in the order given (old kernel first).
 import type { EventOf, TraceEvent } from '../../parsers/event.js';
-import { kindId, kindNumber } from './kinds.js';
+import { KIND_SLOTS, kindId, kindNumber } from './kinds.js';
 import { type Identity, continuation, newIdentity, noteIdentity } from './continuity.js';
 
 export interface Segment {
@@ -64,9 +64,19 @@ export interface Boot {
 
 const BOOT = kindNumber('boot');
 const LOST = kindNumber('lost');
-const PRINTK = kindNumber('printk');
-const KPROBE = kindNumber('kprobe');
-const FENTRY = kindNumber('fentry');
+
+/** What a segment counts of each kind (by kind number): trace data, probes (file sets, kexec), log lines, or neither. */
+const TRACE_ROLE = 0;
+const PROBE_ROLE = 1;
+const PRINTK_ROLE = 2;
+/** Lost-event markers and boots: counted as neither, and they may start a segment (segmentOf). */
+const LOST_ROLE = 3;
+const ROLE = new Uint8Array(KIND_SLOTS);
+ROLE[kindNumber('kprobe')] = PROBE_ROLE;
+ROLE[kindNumber('fentry')] = PROBE_ROLE;
+ROLE[kindNumber('printk')] = PRINTK_ROLE;
+ROLE[LOST] = LOST_ROLE;
+ROLE[BOOT] = LOST_ROLE;
 
 export class SegmentTracker {
   readonly segments: Segment[] = [];
@@ -78,6 +88,36 @@ export class SegmentTracker {
 
   /** Assign the event to its segment and return the segment. `kind`: its number (kinds.ts), when the caller has it. */
   push(ev: TraceEvent, kind: number = kindId(ev.kind)): Segment {
+    const role = ROLE[kind];
+    // Most events are of the source of the event before and of a kind that starts nothing: the
+    // segment of the event before, without a lookup (issue 17).
+    const seg = ev.src === this.lastSrc && this.last !== null && role < LOST_ROLE ? this.last : this.segmentOf(ev, kind);
+    seg.lastLine = ev.line;
+    const t = ev.time;
+    if (t !== null) {
+      if (seg.firstTime === null) seg.firstTime = t;
+      seg.lastTime = t;
+    }
+    noteIdentity(seg.identity, ev, kind);
+    if (role === TRACE_ROLE) seg.traceEvents++;
+    else if (role === PROBE_ROLE) {
+      seg.traceEvents++;
+      const probe = ev as EventOf<'kprobe' | 'fentry'>;
+      const fs = probe.fields.args.file_set;
+      if (fs) seg.fileSets.add(fs);
+      if (ev.name === 'liveupdate_reboot' || probe.fields.func === 'liveupdate_reboot') seg.kexecOut = true;
+    } else if (role === PRINTK_ROLE) {
+      seg.printks++;
+      const text = (ev as EventOf<'printk'>).fields.text;
+      if (text.startsWith('kexec_core: Starting new kernel')) seg.kexecOut = true;
+      const m = /Retrieved live update data, liveupdate number: (\d+)/.exec(text);
+      if (m) seg.liveupdateNumber = Number(m[1]);
+    }
+    return seg;
+  }
+
+  /** The segment of an event of another source, or of a kind that may start one (boot, lost). */
+  private segmentOf(ev: TraceEvent, kind: number): Segment {
     let seg = ev.src === this.lastSrc ? this.last : (this.current.get(ev.src) ?? null);
     const startsNew = kind === BOOT || (kind === LOST && (ev as EventOf<'lost'>).fields.marker === 'clock-reset');
     if (seg === null || (startsNew && (seg.traceEvents > 0 || seg.printks > 0))) seg = this.open(ev, seg);
@@ -87,27 +127,6 @@ export class SegmentTracker {
     }
     this.lastSrc = ev.src;
     this.last = seg;
-    seg.lastLine = ev.line;
-    if (ev.time !== null) {
-      if (seg.firstTime === null) seg.firstTime = ev.time;
-      seg.lastTime = ev.time;
-    }
-    noteIdentity(seg.identity, ev, kind);
-    if (kind === PRINTK) {
-      seg.printks++;
-      const t = (ev as EventOf<'printk'>).fields.text;
-      if (t.startsWith('kexec_core: Starting new kernel')) seg.kexecOut = true;
-      const m = /Retrieved live update data, liveupdate number: (\d+)/.exec(t);
-      if (m) seg.liveupdateNumber = Number(m[1]);
-    } else if (kind !== LOST && kind !== BOOT) {
-      seg.traceEvents++;
-      if (kind === KPROBE || kind === FENTRY) {
-        const probe = ev as EventOf<'kprobe' | 'fentry'>;
-        const fs = probe.fields.args.file_set;
-        if (fs) seg.fileSets.add(fs);
-        if (ev.name === 'liveupdate_reboot' || probe.fields.func === 'liveupdate_reboot') seg.kexecOut = true;
-      }
-    }
     return seg;
   }
 
