@@ -15,6 +15,12 @@ export interface ReadWorkerData {
 
 /** A batch is sent once it holds about this much (the main thread decodes it in a few ms). */
 const BATCH_BYTES = 1 << 20;
+/**
+ * The first batch is sent at this size, and each next one twice the last up to BATCH_BYTES: the main
+ * thread has nothing to analyze until the first batch comes, and a full one took ~140 ms of a cold
+ * reader (issue 17).
+ */
+const FIRST_BATCH_BYTES = 1 << 15;
 /** Batches in flight before the reader waits: bounds memory when the analysis is the slower side. */
 const MAX_IN_FLIGHT = 4;
 
@@ -23,6 +29,7 @@ const port: MessagePort = parentPort;
 const { paths, format, flow } = workerData as ReadWorkerData;
 const inFlight = new Int32Array(flow);
 const encoder = new EventEncoder();
+let batchBytes = FIRST_BATCH_BYTES;
 
 function send(): void {
   if (encoder.records === 0) return;
@@ -42,7 +49,10 @@ readTraces(
   paths,
   (ev) => {
     encoder.event(ev);
-    if (encoder.size >= BATCH_BYTES) send();
+    if (encoder.size >= batchBytes) {
+      send();
+      batchBytes = Math.min(2 * batchBytes, BATCH_BYTES);
+    }
   },
   {
     format,
