@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { newContextTokens, tokenizeFtraceLine } from '../parsers/ftrace-line.js';
 import type { InputFormat, TraceEvent } from '../parsers/event.js';
-import { makeRenderer } from '../samples/generate/render.js';
+import { makeRenderer } from '../samples/generate/renderers.js';
 import { renderOptions, resolveOptions, scenarioOptions } from '../samples/generate/core.js';
 import { startScenario } from '../samples/generate/scenarios.js';
 import { World } from '../samples/generate/world.js';

@@ -7,7 +7,8 @@
 // header's entries-in-buffer/entries-written, the midpoint for a repeated header, how much an
 // overwritten CPU lost); for those a counting pass runs the same deterministic simulation first.
 import { z } from 'zod';
-import { CLOCKS, type LatinBuffer, makeRenderer, OUTPUT_FORMATS, type Renderer, type RenderOptions } from './render.js';
+import { CLOCKS, type LatinBuffer, OUTPUT_FORMATS, type Renderer, type RenderOptions } from './render.js';
+import { makeRenderer } from './renderers.js';
 import { SCENARIOS, type ScenarioOptions, defaultStart, startScenario } from './scenarios.js';
 import { K_MODREF, type Rec } from './sim.js';
 import { World } from './world.js';
