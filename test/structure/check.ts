@@ -277,7 +277,6 @@ export const LONG_FUNCTIONS_ALLOWED: Record<string, number> = {
 
 /** Files over the limit when this check was written. */
 export const LONG_FILES_ALLOWED: Record<string, number> = {
-  'samples/generate/render.ts': 970,
 };
 
 export const importGraph = (s: Structure): Map<string, string[]> => new Map(s.files.map((f) => [f.path, f.imports]));
