@@ -3,11 +3,11 @@
 import { isLuoPin, isPutMaybeLost, PUT_MAYBE_LOST, pinOwner } from '../analyses/luo/pin-kinds.js';
 import { missingFromTrace } from '../analyses/luo/verdicts/evidence.js';
 import { formatDuration as fmtDuration, formatSeconds as fmtTime, shortFile } from '../analyses/format.js';
-import { type LuoSection, type PinWindowJson, phaseResultText, sessionTotals } from '../analyses/luo/schema.js';
+import { type LuoSection, type PinWindowJson, phaseResultText, registrationCount, sessionTotals } from '../analyses/luo/schema.js';
 import { table } from './table.js';
 
 export interface RenderOptions {
-  /** Rows shown per list before "… N more" (sessions, pin windows). */
+  /** Rows shown per list before "… N more" (sessions, pin windows, a module's registered names). */
   limit: number;
   /** Chart lines drawn under a module's refcnt line (the text report's refcnt over time), if any. */
   refcountChart?: (m: { name: string; boot: number }) => string[];
@@ -63,6 +63,13 @@ export function renderBoots(s: LuoSection): string {
     }
     for (const r of b.rmmod) {
       out.push(`    rmmod ${r.module ?? '?'}${r.forced ? ' -f' : ''}  -> ${r.result === null ? '?' : r.result}${r.error ? ` ${r.error}` : ''}${r.refcntBefore !== null ? `  (refcnt ${r.refcntBefore})` : ''}  ${shortFile(r.file)}:${r.line}`);
+    }
+    // Caps bound the list, never the count (analyses/luo/registry.ts): say what the JSON does not list.
+    const regOmitted = registrationCount(b) - b.registrations.length;
+    if (regOmitted > 0) {
+      const all = b.registrationsOmitted ?? [];
+      const classes = all.slice(0, 8).map((c) => `${c.action} ${c.what}${c.module !== null ? ` of ${c.module}` : ''} ${c.outcome === 'failed' ? `failed${c.error ? ` ${c.error}` : ''}` : c.outcome} ${c.count}`);
+      out.push(`    registrations: ${registrationCount(b)} calls; ${b.registrations.length} listed in --json, ${regOmitted} more counted, not listed (${classes.join(', ')}${all.length > 8 ? `, … ${all.length - 8} more classes in --json` : ''})${b.registrationNamesOmitted ? `; ${b.registrationNamesOmitted} with names not kept` : ''}`);
     }
   }
   return out.join('\n');
@@ -132,7 +139,11 @@ export function renderModules(s: LuoSection, opts: RenderOptions): string {
     for (const l of opts.refcountChart?.(m) ?? []) out.push(`     ${l}`);
     out.push(`     gets ${m.gets}: ${sites(m.getsBySite) || '-'}`);
     out.push(`     puts ${m.puts}: ${sites(m.putsBySite) || '-'}${m.untracedLoadRefPuts ? ` (do_init_module drops the untraced load-time ref)` : ''}`);
-    if (m.handlers.length || m.flbs.length) out.push(`     registers: ${[...m.handlers.map((h) => `handler ${h}`), ...m.flbs.map((f) => `FLB ${f}`)].join(', ')}`);
+    if (m.handlers.length || m.flbs.length) {
+      // A hostile trace can register thousands of names (analyses/luo/registry.ts): one readable line, the rest in --json.
+      const names = [...m.handlers.map((h) => `handler ${h}`), ...m.flbs.map((f) => `FLB ${f}`)];
+      out.push(`     registers: ${names.slice(0, opts.limit).join(', ')}${names.length > opts.limit ? `, … ${names.length - opts.limit} more in --json` : ''}`);
+    }
     for (const mm of m.refcntMismatches.slice(0, 3)) out.push(`     refcnt disagrees at ${shortFile(mm.file)}:${mm.line}: expected ${mm.expected}, trace says ${mm.actual} (${mm.callSite}): ${missingFromTrace({ ...mm, file: shortFile(mm.file) }).text}`);
     for (const p of m.putsWithoutGet.slice(0, 3)) out.push(`     put without get at ${shortFile(p.file)}:${p.line} (${p.callSite}, ${p.reason})`);
     const luo = m.pinWindows.filter(isLuoPin);

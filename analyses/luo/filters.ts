@@ -44,6 +44,14 @@ export function filterLuoSection(s: LuoSectionBody, f: ReportFilters): LuoSectio
     ...b,
     rmmod: b.rmmod.filter((r) => f.module === undefined || r.module === f.module),
     registrations: b.registrations.filter((r) => f.module === undefined || r.module === f.module),
+    ...omittedOfModule(b.registrationsOmitted, f.module),
   }));
   return { ...s, sessions, modules, boots };
+}
+
+/** The registrations counted past the list's cap, of the module filtered on (all without --module). */
+function omittedOfModule(list: LuoSectionBody['boots'][number]['registrationsOmitted'], module: string | undefined) {
+  if (list === undefined || module === undefined) return {};
+  const kept = list.filter((c) => c.module === module);
+  return { registrationsOmitted: kept.length ? kept : undefined };
 }

@@ -16,7 +16,7 @@ import { KIND_SLOTS, kindId, kindMask, kindNumber } from '../stream/kinds.js';
 import { type PinLimits, PinReducer, type PinWindow } from './pins.js';
 import type { FinishContext } from '../stream/reducer.js';
 import { type ModuleStats, RefcountReducer, isUnloaded } from './refcounts.js';
-import { RegistryReducer } from './registry.js';
+import { RegistryReducer, type RegistryLimits } from './registry.js';
 import { type Boot, type Segment, SegmentTracker } from '../stream/segments.js';
 import { type PhaseRecord, type SessionRecord, SessionReducer } from './sessions.js';
 import type { BootJson, LuoSection, LuoSectionBody, ModuleJson, PhaseJson, PinWindowJson, SessionJson } from './schema.js';
@@ -46,6 +46,8 @@ export interface LuoOptions {
   callSiteLimits?: TableLimits;
   /** Caps of the pin windows whose put was lost and of the puts without a get (tests use small ones; pins.ts by default). */
   pinLimits?: PinLimits;
+  /** Registration rows listed per segment and names kept past them (tests use small ones). */
+  registryLimits?: RegistryLimits;
   /** Each ended session the report will only count (past MAX_DETAILED_SESSIONS), before it is dropped. */
   onOmittedSession?: (s: SessionRecord) => void;
 }
@@ -73,7 +75,7 @@ export class LuoAnalysis {
     this.sessions.onOmitted = opts.onOmittedSession ?? null;
     this.pins = new PinReducer(this.calls, this.sessions, this.moduleNames, opts.pinLimits);
     this.sessions.onEnded = (s) => this.pins.sessionEnded(s);
-    this.registry = new RegistryReducer();
+    this.registry = new RegistryReducer(opts.registryLimits);
     this.routeAll();
   }
 
@@ -392,11 +394,14 @@ export class LuoAnalysis {
    */
   private flbOfModule(w: PinWindow): string | null {
     const names = new Set<string>();
-    for (const r of this.registry.registrations) {
-      if (r.what !== 'flb' || r.action !== 'register' || r.flb === null || r.module !== w.module || r.segment !== w.segment) continue;
-      if ((r.ret !== null && r.ret < 0) || r.flb.startsWith(TEST_FLB_PREFIX) || (w.flbHandler !== null && r.handler !== null && r.handler !== w.flbHandler)) continue;
+    const take = (r: { what: string; flb: string | null; module: string | null; segment: number; handler: string | null }) => {
+      if (r.what !== 'flb' || r.flb === null || r.module !== w.module || r.segment !== w.segment) return;
+      if (r.flb.startsWith(TEST_FLB_PREFIX) || (w.flbHandler !== null && r.handler !== null && r.handler !== w.flbHandler)) return;
       names.add(r.flb);
-    }
+    };
+    for (const r of this.registry.registrations) if (r.action === 'register' && (r.ret === null || r.ret >= 0)) take(r);
+    // The names of the calls past the row cap (registry.ts keeps only those that did not fail).
+    for (const r of this.registry.names.values()) take(r);
     return names.size === 1 ? [...names][0] : null;
   }
 
@@ -412,6 +417,8 @@ export class LuoAnalysis {
     const unmatchedOf = groupBy(this.pins.unmatched, (u) => u.module);
     const omittedOf = groupBy([...this.pins.unmatchedOmitted.values()], (u) => u.module);
     const regsOf = groupBy(this.registry.registrations, (r) => r.module);
+    // Names registered past the row cap (registry.ts), only those of calls that did not fail.
+    const namesOf = groupBy([...this.registry.names.values()], (r) => r.module);
     const modules: ModuleJson[] = [];
     const stats = this.refcounts.modules();
     // Loads and frees keep the file of their own segment (a later file of the boot frees it: issue 14 case 5).
@@ -428,7 +435,8 @@ export class LuoAnalysis {
       // Puts without a get past the stored ones (pins.ts MAX_UNMATCHED): counted, the count exact.
       const omittedPuts = { loadRef: 0, other: 0 };
       for (const u of omittedOf.get(st.module) ?? []) if (segIds.has(u.segment)) omittedPuts[u.reason === 'untraced-load-ref' ? 'loadRef' : 'other'] += u.count;
-      const regs = (regsOf.get(st.module) ?? []).filter((r) => r.action === 'register' && (r.ret === null || r.ret >= 0));
+      const regs: Array<{ what: string; handler: string | null; flb: string | null }> = (regsOf.get(st.module) ?? []).filter((r) => r.action === 'register' && (r.ret === null || r.ret >= 0));
+      regs.push(...(namesOf.get(st.module) ?? []));
       // Open pins whose put was lost past the listed ones (pins.ts PinLimits.putLost): counted, the count exact.
       const openOmitted = [...segIds].reduce((a, id) => a + this.pins.putLostOmittedOf(id, st.module), 0);
       const fold = this.moduleNames.isFold(st.module);
@@ -544,7 +552,23 @@ export class LuoAnalysis {
       registrations: this.registry.registrations
         .filter((r) => segIds.has(r.segment))
         .map((r) => ({ action: r.action, what: r.what, handler: r.handler, flb: r.flb, module: r.module, file: fileOf(r.src), line: r.line, result: r.ret, error: r.error })),
+      ...this.registrationsOmittedJson(segIds),
     };
+  }
+
+  /** Registrations past the row cap of the boot's segments (registry.ts RegistryLimits.rows): counted by class. */
+  private registrationsOmittedJson(segIds: Set<number>): Pick<BootJson, 'registrationsOmitted' | 'registrationNamesOmitted'> {
+    const byClass = new Map<string, NonNullable<BootJson['registrationsOmitted']>[number]>();
+    for (const c of this.registry.omitted.values()) {
+      if (c.count === 0 || !segIds.has(c.segment)) continue;
+      const key = JSON.stringify([c.module, c.action, c.what, c.outcome, c.error]);
+      const row = byClass.get(key);
+      if (row) row.count += c.count;
+      else byClass.set(key, { module: c.module, action: c.action, what: c.what, outcome: c.outcome, error: c.error, count: c.count });
+    }
+    let names = 0;
+    for (const [seg, n] of this.registry.namesOmitted) if (segIds.has(seg)) names += n;
+    return { ...(byClass.size ? { registrationsOmitted: [...byClass.values()] } : {}), ...(names ? { registrationNamesOmitted: names } : {}) };
   }
 }
 

@@ -7,12 +7,20 @@
 // purpose (ret=-17 EEXIST, real README O5): a registration error is reported, not judged.
 // In PRE kernels unregister returns an int and can fail with -EBUSY while sessions exist, leaving
 // the handler registered after its module is gone (§7(b), (c)); POST unregister returns void.
+//
+// A trace can hold any number of these calls (1.5 M register calls once took 3.7 GB), so the rows
+// are kept up to RegistryLimits.rows per segment; past that each call is only counted, by class
+// (module, action, what, outcome, errno), and the facts the consumers read from rows (the names a
+// module registered successfully, luo.ts flbOfModule and modulesJson) are kept once per distinct
+// (segment, module, what, handler, FLB), up to RegistryLimits.names of them (docs/luo-model.md §4
+// "Registrations on hostile input").
 import type { EventKind, TraceEvent } from '../../parsers/event.js';
 import { errnoName } from '../kernel/errno.js';
 import type { CallEdge } from '../stream/luo-calls.js';
 import type { Segment } from '../stream/segments.js';
 import { type TaskKey, taskKey } from '../stream/task-key.js';
 import { lookupTable, own } from '../../parsers/name-table.js';
+import { FOLD_MODULE } from './module-names.js';
 
 export interface Registration {
   action: 'register' | 'unregister';
@@ -31,6 +39,48 @@ export interface Registration {
   error: string | null;
 }
 
+/** How a registration past the row cap ended: ret >= 0, ret < 0, or no return seen (yet). */
+export type RegOutcome = 'ok' | 'failed' | 'no-return';
+
+/** Registrations past the row cap of their segment with the same class: counted, not listed. */
+export interface RegOmitted {
+  segment: number;
+  module: string | null;
+  action: Registration['action'];
+  what: Registration['what'];
+  outcome: RegOutcome;
+  /** The errno name of a failed one (null when ret is not a known errno). */
+  error: string | null;
+  count: number;
+}
+
+/** A name a module registered (ret null or >= 0), kept once for the rows past the cap. */
+export interface RegName {
+  key: string;
+  segment: number;
+  module: string | null;
+  what: Registration['what'];
+  handler: string | null;
+  flb: string | null;
+  /** Calls behind it that did not fail: the fact goes when the last one returns an error. */
+  live: number;
+}
+
+export interface RegistryLimits {
+  /** Rows listed per segment; past that counted by class. */
+  rows: number;
+  /** Distinct classes and distinct names kept for the counted ones; past that the module folds into FOLD_MODULE (classes) or the name is counted in namesOmitted. */
+  names: number;
+}
+
+export const REGISTRY_LIMITS: RegistryLimits = { rows: 5_000, names: 4_096 };
+
+/** What an open call past the cap needs at its return. */
+interface Pending {
+  cls: RegOmitted;
+  name: RegName | null;
+}
+
 const FUNCS: Record<string, { action: Registration['action']; what: Registration['what'] }> = lookupTable({
   liveupdate_register_file_handler: { action: 'register', what: 'file-handler' },
   liveupdate_unregister_file_handler: { action: 'unregister', what: 'file-handler' },
@@ -47,13 +97,24 @@ export class RegistryReducer {
   /** The kinds push reads: module loads and removals (LuoAnalysis routes only these; LUO call edges go to onEdge). */
   static readonly kinds: readonly EventKind[] = ['module_load', 'syscall_enter', 'syscall_exit'];
   readonly registrations: Registration[] = [];
-  private readonly open = new Map<object, Registration>();
+  /** Rows listed per segment id. */
+  private readonly rowsOf = new Map<number, number>();
+  /** Calls past the row cap, by class (key: segment, module, action, what, outcome, error). */
+  readonly omitted = new Map<string, RegOmitted>();
+  /** Names registered by calls past the row cap (key: segment, module, what, handler, FLB). */
+  readonly names = new Map<string, RegName>();
+  /** Calls past the cap whose name could not be kept (RegistryLimits.names): segment -> count. */
+  readonly namesOmitted = new Map<number, number>();
+  /** Open calls (weak: a call whose return is never seen goes with the tracker's call record). */
+  private readonly open = new WeakMap<object, Registration | Pending>();
   /** Module a task is loading (after module_load) or removing (delete_module of "name"). */
   private readonly moduleOfTask = new Map<TaskKey, string>();
   /** handler compatible -> owning module, learned from registrations. */
   readonly handlerModule = new Map<string, string>();
   /** FUNCS of each function number seen (null: not a registration function). */
   private readonly specByFid: Array<(typeof FUNCS)[string] | null> = [];
+
+  constructor(private readonly limits: RegistryLimits = REGISTRY_LIMITS) {}
 
   push(ev: TraceEvent): void {
     if (ev.kind === 'module_load') {
@@ -78,6 +139,15 @@ export class RegistryReducer {
     if (spec === null) return;
     if (edge.type === 'enter') {
       const a = edge.call.args;
+      const module = this.moduleOfTask.get(taskOf(ev)) ?? (a.handler ? (this.handlerModule.get(a.handler) ?? null) : null);
+      // handler -> module is kept for every handler up to the name cap (a hostile trace names any number).
+      if (module && a.handler && spec.what === 'file-handler' && (this.handlerModule.size < this.limits.names || this.handlerModule.has(a.handler))) this.handlerModule.set(a.handler, module);
+      const listed = this.rowsOf.get(seg.id) ?? 0;
+      if (listed >= this.limits.rows) {
+        this.open.set(edge.call, this.countPast(spec, seg.id, module, a.handler ?? null, a.flb ?? null));
+        return;
+      }
+      this.rowsOf.set(seg.id, listed + 1);
       // Named fields, not `...spec`: spreading the frozen lookup record gave every registration its
       // own hidden class (a V8 map and descriptor array each, ~400 bytes), kept for the whole run.
       const r: Registration = {
@@ -85,7 +155,7 @@ export class RegistryReducer {
         what: spec.what,
         handler: a.handler ?? null,
         flb: a.flb ?? null,
-        module: this.moduleOfTask.get(taskOf(ev)) ?? (a.handler ? (this.handlerModule.get(a.handler) ?? null) : null),
+        module,
         segment: seg.id,
         src: ev.src,
         line: edge.call.line,
@@ -96,19 +166,59 @@ export class RegistryReducer {
         ret: null,
         error: null,
       };
-      if (r.module && r.handler && spec.what === 'file-handler') this.handlerModule.set(r.handler, r.module);
       this.registrations.push(r);
       this.open.set(edge.call, r);
     } else {
       const r = this.open.get(edge.call);
       if (!r) return;
       this.open.delete(edge.call);
+      if (!('action' in r)) {
+        this.returnedPast(r, edge.ret);
+        return;
+      }
       r.endLine = edge.endLine;
       r.ret = edge.ret;
       r.error = errnoName(edge.ret);
     }
   }
+
+  /** A call past the row cap of its segment: counted as 'no-return' until its return is seen. */
+  private countPast(spec: (typeof FUNCS)[string], segment: number, module: string | null, handler: string | null, flb: string | null): Pending {
+    const cls = this.classOf(segment, module, spec.action, spec.what, 'no-return', null);
+    cls.count++;
+    let name: RegName | null = null;
+    if (spec.action === 'register') {
+      const key = [segment, nullable(module), spec.what, nullable(handler), nullable(flb)].join('\u0000');
+      name = this.names.get(key) ?? null;
+      if (name === null && this.names.size < this.limits.names) this.names.set(key, (name = { key, segment, module, what: spec.what, handler, flb, live: 0 }));
+      if (name) name.live++;
+      else this.namesOmitted.set(segment, (this.namesOmitted.get(segment) ?? 0) + 1);
+    }
+    return { cls, name };
+  }
+
+  /** The return of a call past the cap: moved to its outcome's class; a failed register keeps no name. */
+  private returnedPast(p: Pending, ret: number | null): void {
+    if (ret === null) return;
+    p.cls.count--;
+    const failed = ret < 0;
+    this.classOf(p.cls.segment, p.cls.module, p.cls.action, p.cls.what, failed ? 'failed' : 'ok', failed ? errnoName(ret) : null).count++;
+    if (failed && p.name && --p.name.live === 0) this.names.delete(p.name.key);
+  }
+
+  /** The class of counted calls; past RegistryLimits.names classes a new module counts under FOLD_MODULE. */
+  private classOf(segment: number, module: string | null, action: Registration['action'], what: Registration['what'], outcome: RegOutcome, error: string | null): RegOmitted {
+    const key = [segment, nullable(module), action, what, outcome, nullable(error)].join('\u0000');
+    let c = this.omitted.get(key);
+    if (c) return c;
+    if (this.omitted.size >= this.limits.names && module !== FOLD_MODULE) return this.classOf(segment, FOLD_MODULE, action, what, outcome, error);
+    this.omitted.set(key, (c = { segment, module, action, what, outcome, error, count: 0 }));
+    return c;
+  }
 }
+
+/** A key part that tells null from any string (a trace may print any name, even an empty one). */
+const nullable = (s: string | null): string => (s === null ? '\u0001' : `\u0002${s}`);
 
 /**
  * The module a delete_module call names. ftrace prints `name_user: 0x7ffd... "luo_demo"` (or only

@@ -229,6 +229,25 @@ export const BootSchema = z.object({
       error: z.string().nullable(),
     }),
   ),
+  /**
+   * Registrations past the first 5000 of a file (analyses/luo/registry.ts RegistryLimits.rows):
+   * counted by class, the counts exact, not listed; absent when none. `outcome`: ret >= 0 ('ok'),
+   * ret < 0 ('failed', `error` its errno name) or no return seen.
+   */
+  registrationsOmitted: z
+    .array(
+      z.object({
+        module: z.string().nullable(),
+        action: z.enum(['register', 'unregister']),
+        what: z.enum(['file-handler', 'flb']),
+        outcome: z.enum(['ok', 'failed', 'no-return']),
+        error: z.string().nullable(),
+        count: z.number().int(),
+      }),
+    )
+    .optional(),
+  /** Of the registers counted above, those whose handler/FLB name was not kept (too many distinct names): the modules' `handlers`/`flbs` may miss them. */
+  registrationNamesOmitted: z.number().int().optional(),
 });
 export type BootJson = z.infer<typeof BootSchema>;
 
@@ -283,6 +302,10 @@ export function sessionTotals(s: { sessions: readonly unknown[]; sessionsOmitted
       .join(', '),
   };
 }
+
+/** A boot's registration calls, listed or past the list's cap: the true count. */
+export const registrationCount = (b: Pick<BootJson, 'registrations' | 'registrationsOmitted'>): number =>
+  b.registrations.length + (b.registrationsOmitted ?? []).reduce((a, c) => a + c.count, 0);
 
 /** A module's puts without a get, listed or past the list's cap: the true count. */
 export const putsWithoutGetCount = (m: Pick<ModuleJson, 'putsWithoutGet' | 'putsWithoutGetOmitted'>): number => m.putsWithoutGet.length + (m.putsWithoutGetOmitted ?? 0);

@@ -3,6 +3,7 @@
 // fail on what is missing says "inconclusive" instead, and what to do about it.
 import type { DataQuality } from '../../../parsers/quality.js';
 import { isLuoReference } from '../pin-kinds.js';
+import { registrationCount } from '../schema.js';
 import type { At, Section } from './verdict.js';
 
 /** What to do when events were lost: the same advice for every verdict that depends on them. */
@@ -49,7 +50,7 @@ export function hasLuoEvents(s: Section): boolean {
   return (
     s.probedFunctions.length > 0 ||
     s.sessions.length > 0 ||
-    s.boots.some((b) => b.registrations.length > 0 || b.kexec !== null || b.globalPhases.length > 0) ||
+    s.boots.some((b) => registrationCount(b) > 0 || b.kexec !== null || b.globalPhases.length > 0) ||
     s.modules.some((m) => m.pinWindows.some(isLuoReference))
   );
 }
