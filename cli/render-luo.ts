@@ -7,7 +7,7 @@ import { type LuoSection, type PinWindowJson, phaseResultText, registrationCount
 import { table } from './table.js';
 
 export interface RenderOptions {
-  /** Rows shown per list before "… N more" (sessions, pin windows, a module's registered names). */
+  /** Rows shown per list before "… N more" (sessions, pin windows, rmmod calls, a module's registered names). */
   limit: number;
   /** Chart lines drawn under a module's refcnt line (the text report's refcnt over time), if any. */
   refcountChart?: (m: { name: string; boot: number }) => string[];
@@ -41,7 +41,7 @@ export function renderKernelModel(s: LuoSection): string {
     .join('\n');
 }
 
-export function renderBoots(s: LuoSection): string {
+export function renderBoots(s: LuoSection, opts: Pick<RenderOptions, 'limit'>): string {
   const out = ['BOOTS'];
   for (const b of s.boots) {
     out.push(`  boot ${b.id}  ${b.role.padEnd(8)}  ${fmtTime(b.start)}..${fmtTime(b.end)} s  ${b.files.map(shortFile).join(', ')}${b.liveupdateNumber !== null ? `  (liveupdate number ${b.liveupdateNumber})` : ''}`);
@@ -61,9 +61,11 @@ export function renderBoots(s: LuoSection): string {
       const sys = k.syscall ? `, reboot() ${k.syscall.result} at ${shortFile(k.syscall.file)}:${k.syscall.line}` : '';
       out.push(`    kexec -e FAILED: liveupdate_reboot ${k.result} ${k.error ?? ''} at ${shortFile(k.file)}:${k.endLine ?? k.line}${sys}${why}; the old kernel ran on`);
     }
-    for (const r of b.rmmod) {
+    // A long trace (an insmod/rmmod loop) holds thousands: the first --limit, the rest in --json.
+    for (const r of b.rmmod.slice(0, opts.limit)) {
       out.push(`    rmmod ${r.module ?? '?'}${r.forced ? ' -f' : ''}  -> ${r.result === null ? '?' : r.result}${r.error ? ` ${r.error}` : ''}${r.refcntBefore !== null ? `  (refcnt ${r.refcntBefore})` : ''}  ${shortFile(r.file)}:${r.line}`);
     }
+    if (b.rmmod.length > opts.limit) out.push(`    … ${b.rmmod.length - opts.limit} more rmmod calls (--limit N, or --json)`);
     // Caps bound the list, never the count (analyses/luo/registry.ts): say what the JSON does not list.
     const regOmitted = registrationCount(b) - b.registrations.length;
     if (regOmitted > 0) {
@@ -189,5 +191,5 @@ function indent(text: string, n: number): string {
 }
 
 export function renderLuoText(s: LuoSection, opts: RenderOptions): string[] {
-  return [renderVerdicts(s), renderKernelModel(s), renderBoots(s), renderSessions(s, opts), renderModules(s, opts)];
+  return [renderVerdicts(s), renderKernelModel(s), renderBoots(s, opts), renderSessions(s, opts), renderModules(s, opts)];
 }

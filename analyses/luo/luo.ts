@@ -552,23 +552,8 @@ export class LuoAnalysis {
       registrations: this.registry.registrations
         .filter((r) => segIds.has(r.segment))
         .map((r) => ({ action: r.action, what: r.what, handler: r.handler, flb: r.flb, module: r.module, file: fileOf(r.src), line: r.line, result: r.ret, error: r.error })),
-      ...this.registrationsOmittedJson(segIds),
+      ...this.registry.omittedJson(segIds),
     };
-  }
-
-  /** Registrations past the row cap of the boot's segments (registry.ts RegistryLimits.rows): counted by class. */
-  private registrationsOmittedJson(segIds: Set<number>): Pick<BootJson, 'registrationsOmitted' | 'registrationNamesOmitted'> {
-    const byClass = new Map<string, NonNullable<BootJson['registrationsOmitted']>[number]>();
-    for (const c of this.registry.omitted.values()) {
-      if (c.count === 0 || !segIds.has(c.segment)) continue;
-      const key = JSON.stringify([c.module, c.action, c.what, c.outcome, c.error]);
-      const row = byClass.get(key);
-      if (row) row.count += c.count;
-      else byClass.set(key, { module: c.module, action: c.action, what: c.what, outcome: c.outcome, error: c.error, count: c.count });
-    }
-    let names = 0;
-    for (const [seg, n] of this.registry.namesOmitted) if (segIds.has(seg)) names += n;
-    return { ...(byClass.size ? { registrationsOmitted: [...byClass.values()] } : {}), ...(names ? { registrationNamesOmitted: names } : {}) };
   }
 }
 

@@ -21,6 +21,7 @@ import type { Segment } from '../stream/segments.js';
 import { type TaskKey, taskKey } from '../stream/task-key.js';
 import { lookupTable, own } from '../../parsers/name-table.js';
 import { FOLD_MODULE } from './module-names.js';
+import type { BootJson } from './schema.js';
 
 export interface Registration {
   action: 'register' | 'unregister';
@@ -180,6 +181,21 @@ export class RegistryReducer {
       r.ret = edge.ret;
       r.error = errnoName(edge.ret);
     }
+  }
+
+  /** The calls past the row cap of these segments, counted by class (BootJson.registrationsOmitted), and the names not kept. */
+  omittedJson(segIds: Set<number>): Pick<BootJson, 'registrationsOmitted' | 'registrationNamesOmitted'> {
+    const byClass = new Map<string, NonNullable<BootJson['registrationsOmitted']>[number]>();
+    for (const c of this.omitted.values()) {
+      if (c.count === 0 || !segIds.has(c.segment)) continue;
+      const key = JSON.stringify([c.module, c.action, c.what, c.outcome, c.error]);
+      const row = byClass.get(key);
+      if (row) row.count += c.count;
+      else byClass.set(key, { module: c.module, action: c.action, what: c.what, outcome: c.outcome, error: c.error, count: c.count });
+    }
+    let names = 0;
+    for (const [seg, n] of this.namesOmitted) if (segIds.has(seg)) names += n;
+    return { ...(byClass.size ? { registrationsOmitted: [...byClass.values()] } : {}), ...(names ? { registrationNamesOmitted: names } : {}) };
   }
 
   /** A call past the row cap of its segment: counted as 'no-return' until its return is seen. */

@@ -10,7 +10,7 @@ import type { RegistryLimits } from '../../analyses/luo/registry.js';
 import { BootSchema, type LuoSectionBody, registrationCount } from '../../analyses/luo/schema.js';
 import { filterLuoSection } from '../../analyses/luo/filters.js';
 import { evaluateVerdicts } from '../../analyses/luo/verdicts/registry.js';
-import { MESSAGE_CAP } from '../../analyses/luo/verdicts/registrations.js';
+import { MESSAGE_CAP } from '../../analyses/luo/verdicts/verdict.js';
 import { LuoCallTracker } from '../../analyses/stream/luo-calls.js';
 import { feedInOrder } from '../../analyses/stream/reducer.js';
 import { renderBoots, renderModules } from '../../cli/render-luo.js';
@@ -65,8 +65,8 @@ describe('a real capture with the registration list capped at 2 rows (abort, ftr
   });
 
   it('the text report says how many calls were counted past the list', () => {
-    expect(renderBoots({ ...capped, verdicts: [] } as never)).toContain('registrations: 8 calls; 2 listed in --json, 6 more counted, not listed (');
-    expect(renderBoots({ ...full, verdicts: [] } as never)).not.toContain('more counted, not listed');
+    expect(renderBoots({ ...capped, verdicts: [] } as never, { limit: 20 })).toContain('registrations: 8 calls; 2 listed in --json, 6 more counted, not listed (');
+    expect(renderBoots({ ...full, verdicts: [] } as never, { limit: 20 })).not.toContain('more counted, not listed');
   });
 });
 

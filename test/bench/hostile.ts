@@ -7,12 +7,12 @@
 // Synthetic and labelled so on the first line. Used by `npm run bench -- --hostile` and by tests
 // at small sizes.
 //
-//   node dist/test/bench/hostile.js locks|lockdep|modules|registrations N OUT
+//   node dist/test/bench/hostile.js locks|lockdep|modules|registrations|rmmods N OUT
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 
-export type HostileKind = 'locks' | 'lockdep' | 'modules' | 'registrations';
-export const HOSTILE_KINDS: readonly HostileKind[] = ['locks', 'lockdep', 'modules', 'registrations'];
+export type HostileKind = 'locks' | 'lockdep' | 'modules' | 'registrations' | 'rmmods';
+export const HOSTILE_KINDS: readonly HostileKind[] = ['locks', 'lockdep', 'modules', 'registrations', 'rmmods'];
 
 /** Every REG_FAIL_EVERY-th register call of a `registrations` trace returns -EEXIST (-17). */
 export const REG_FAIL_EVERY = 7;
@@ -31,7 +31,10 @@ function ctx(comm: string, pid: number, cpu: number, t: number): string {
  * - lockdep: one lock_acquire/lock_release pair per distinct lockdep name (and address);
  * - modules: one module_get per distinct module (refcnt=2: a get that is never put);
  * - registrations: after one `module_load: hostile_mod O`, one liveupdate_register_flb call and its
- *   return per distinct FLB name, every REG_FAIL_EVERY-th returning -17 (EEXIST).
+ *   return per distinct FLB name, every REG_FAIL_EVERY-th returning -17 (EEXIST);
+ * - rmmods: one delete_module call per distinct module name (the syscalls tracepoints' format,
+ *   `sys_delete_module(name_user: %p "%s", flags: 0x880)` and `sys_delete_module -> 0x%lx`), each
+ *   refused with -ENOENT (0xfffffffffffffffe) except every REG_FAIL_EVERY-th, which succeeds.
  */
 export function* hostileLines(kind: HostileKind, n: number): Generator<string> {
   yield `# synthetic: hostile ${kind} trace, ${n} distinct names (test/bench/hostile.ts, not a real capture)`;
@@ -51,6 +54,9 @@ export function* hostileLines(kind: HostileKind, n: number): Generator<string> {
       const addr = ptr('00000001', i);
       yield `${c}lock_acquire: ${addr} hostile_lock_${i}`;
       yield `${c2}lock_release: ${addr} hostile_lock_${i}`;
+    } else if (kind === 'rmmods') {
+      yield `${c}sys_delete_module(name_user: 0x7ffdd5161ac8 "hostile_mod_${i}", flags: 0x880)`;
+      yield `${c2}sys_delete_module -> ${(i + 1) % REG_FAIL_EVERY === 0 ? '0x0' : '0xfffffffffffffffe'}`;
     } else if (kind === 'registrations') {
       const r = ctx('insmod', 999, 0, t);
       const r2 = ctx('insmod', 999, 0, t + 0.000002);
@@ -80,7 +86,7 @@ export async function writeHostileTrace(kind: HostileKind, n: number, file: stri
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, '/'))) {
   const [kind, n, file] = process.argv.slice(2);
   if (!HOSTILE_KINDS.includes(kind as HostileKind) || !Number(n) || !file) {
-    process.stderr.write('usage: hostile locks|lockdep|modules|registrations N OUT\n');
+    process.stderr.write('usage: hostile locks|lockdep|modules|registrations|rmmods N OUT\n');
     process.exit(2);
   }
   await writeHostileTrace(kind as HostileKind, Number(n), file);

@@ -4,6 +4,7 @@
 import type { DataQuality } from '../../../parsers/quality.js';
 import { isLuoReference } from '../pin-kinds.js';
 import { registrationCount } from '../schema.js';
+import { LatestBefore } from './latest-before.js';
 import type { At, Section } from './verdict.js';
 
 /** What to do when events were lost: the same advice for every verdict that depends on them. */
@@ -41,8 +42,29 @@ type Rmmod = Section['boots'][number]['rmmod'][number];
  * O_TRUNC forces it (docs/luo-model.md §4 "Unload behaviour").
  */
 export function rmmodBefore(s: Section, module: string, file: string, line: number): Rmmod | null {
-  const before = s.boots.flatMap((b) => b.rmmod).filter((r) => r.module === module && r.file === file && r.line < line);
-  return before.length ? before[before.length - 1] : null;
+  // A long trace frees a module after each of thousands of rmmods: an index, not a scan per free.
+  return rmmodsByModuleFile(s).get(`${module}\u0000${file}`)?.latest((r) => r.line < line) ?? null;
+}
+
+const rmmodIndex = new WeakMap<Section, Map<string, LatestBefore<Rmmod>>>();
+
+/** A section's rmmods by module and file, by line, made once per section. */
+function rmmodsByModuleFile(s: Section): Map<string, LatestBefore<Rmmod>> {
+  let index = rmmodIndex.get(s);
+  if (index) return index;
+  const lists = new Map<string, Rmmod[]>();
+  for (const b of s.boots) {
+    for (const r of b.rmmod) {
+      if (r.module === null) continue;
+      const key = `${r.module}\u0000${r.file}`;
+      const list = lists.get(key);
+      if (list) list.push(r);
+      else lists.set(key, [r]);
+    }
+  }
+  index = new Map([...lists].map(([key, list]) => [key, new LatestBefore(list, (a, b) => a.line - b.line)]));
+  rmmodIndex.set(s, index);
+  return index;
 }
 
 /** Did the inputs say anything about LUO at all (a probed LUO function, a session, a LUO module reference...)? */

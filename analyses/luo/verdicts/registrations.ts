@@ -2,13 +2,8 @@
 // §7(b), (c)); registration-errors (information): register calls that returned an error.
 // Both read the listed rows and the calls counted past the list's cap (registrationsOmitted), so
 // the answer is the one of the whole trace; the failing rows are the evidence, the first
-// EVIDENCE_CAP of them, the first MESSAGE_CAP named in the message, whose count stays the true one.
-import { defineVerdict, result, type Section } from './verdict.js';
-
-/** Failing calls listed as evidence; the rest are counted. */
-export const EVIDENCE_CAP = 1000;
-/** Failing calls named in the message (one line of the text report); the rest are counted. */
-export const MESSAGE_CAP = 10;
+// MESSAGE_CAP named in the message, whose count stays the true one.
+import { defineVerdict, MESSAGE_CAP, result, type Section } from './verdict.js';
 
 type Row = Section['boots'][number]['registrations'][number];
 
@@ -44,13 +39,12 @@ export const noUnregisterErrors = defineVerdict(noUnregisterErrorsMeta, (s) => {
   const def = noUnregisterErrorsMeta;
   const f = failures(s, 'unregister');
   if (f.rows.length || f.counted) {
-    const shown = f.rows.slice(0, EVIDENCE_CAP);
-    const named = shown
+    const named = f.rows
       .slice(0, MESSAGE_CAP)
       .map((r) => `${r.what === 'flb' ? `liveupdate_unregister_flb(${r.flb ?? '?'})` : `liveupdate_unregister_file_handler(${r.handler ?? '?'})`} of ${r.module ?? 'an unknown module'} returned ${r.result} ${r.error ?? ''} at ${r.file}:${r.line}: the handler stays registered after its module is gone`)
       .join('; ');
     const head = named || `${f.counted} liveupdate_unregister_* calls returned an error: their handlers stay registered after their modules are gone`;
-    return [result(def, 'unregister-failed', false, head + more(f.rows.length - Math.min(MESSAGE_CAP, f.rows.length), named ? f.counted : 0), shown.map((r) => ({ file: r.file, line: r.line })))];
+    return [result(def, 'unregister-failed', false, head + more(f.rows.length - Math.min(MESSAGE_CAP, f.rows.length), named ? f.counted : 0), f.rows.map((r) => ({ file: r.file, line: r.line })))];
   }
   const anyUnregister = s.boots.some((b) => b.registrations.some((r) => r.action === 'unregister') || (b.registrationsOmitted ?? []).some((c) => c.action === 'unregister' && c.count > 0));
   return anyUnregister
@@ -67,8 +61,7 @@ const registrationErrorsMeta = {
 export const registrationErrors = defineVerdict(registrationErrorsMeta, (s) => {
   const f = failures(s, 'register');
   if (!f.rows.length && !f.counted) return [];
-  const shown = f.rows.slice(0, EVIDENCE_CAP);
-  const named = shown.slice(0, MESSAGE_CAP).map((r) => `liveupdate_register_${r.what === 'flb' ? 'flb' : 'file_handler'}(${r.flb ?? r.handler ?? '?'}) returned ${r.result} ${r.error ?? ''} at ${r.file}:${r.line}`).join('; ');
+  const named = f.rows.slice(0, MESSAGE_CAP).map((r) => `liveupdate_register_${r.what === 'flb' ? 'flb' : 'file_handler'}(${r.flb ?? r.handler ?? '?'}) returned ${r.result} ${r.error ?? ''} at ${r.file}:${r.line}`).join('; ');
   const head = named || `${f.counted} liveupdate_register_* calls returned an error`;
   const allEexist = f.rows.every((r) => r.result === -17) && [...f.errors].every((e) => e === 'EEXIST');
   return [
@@ -77,7 +70,7 @@ export const registrationErrors = defineVerdict(registrationErrorsMeta, (s) => {
       'register-failed',
       true,
       head + more(f.rows.length - Math.min(MESSAGE_CAP, f.rows.length), named ? f.counted : 0) + (allEexist ? ' (EEXIST: with CONFIG_LIVEUPDATE_TEST one test FLB is registered twice on purpose)' : ''),
-      shown.map((r) => ({ file: r.file, line: r.line })),
+      f.rows.map((r) => ({ file: r.file, line: r.line })),
     ),
   ];
 });

@@ -4,7 +4,8 @@
 import type { LuoSectionBody } from '../schema.js';
 import { countByKind, isLuoPin } from '../pin-kinds.js';
 import { lossBetween, overwritten, RECORD_MORE, rmmodBefore } from './evidence.js';
-import { defineVerdict, plural, result } from './verdict.js';
+import { LatestBefore } from './latest-before.js';
+import { defineVerdict, joinNamed, plural, result } from './verdict.js';
 
 const noForcedUnloadWithPinsMeta = {
   id: 'no-forced-unload-with-pins',
@@ -26,7 +27,8 @@ export const noForcedUnloadWithPins = defineVerdict(noForcedUnloadWithPinsMeta, 
   const text = (f: Free) => `${f.module} freed at ${f.file}:${f.line} while its last refcnt seen was ${f.refcnt}`;
   // A normal rmmod succeeded: the kernel dropped every reference first, the refcnt seen is stale.
   const normal = frees.filter((f) => rmmodOf(s, f)?.forced === false && rmmodOf(s, f)?.result === 0);
-  const rest = frees.filter((f) => !normal.includes(f));
+  const isNormal = new Set(normal);
+  const rest = frees.filter((f) => !isNormal.has(f));
   // Without a normal rmmod to prove it either way, events lost before the free may hold the puts.
   const lost = (f: Free) => lossBetween(quality, f.file, 0, f.line) ?? (overwritten(quality, f.file) ? { file: f.file, line: f.line } : null);
   const sure = rest.filter((f) => lost(f) === null);
@@ -36,9 +38,11 @@ export const noForcedUnloadWithPins = defineVerdict(noForcedUnloadWithPinsMeta, 
         def,
         'freed-while-referenced',
         false,
-        sure
-          .map((f) => `${f.module} freed at ${f.file}:${f.line} while its refcnt was ${f.refcnt} (${f.refcnt - 1} references beyond the base${f.open ? `, ${plural(f.open, 'LUO pin')} open` : ''}): forced unload leaves LUO pointing at freed handler code`)
-          .join('; '),
+        joinNamed(
+          sure,
+          (f) => `${f.module} freed at ${f.file}:${f.line} while its refcnt was ${f.refcnt} (${f.refcnt - 1} references beyond the base${f.open ? `, ${plural(f.open, 'LUO pin')} open` : ''}): forced unload leaves LUO pointing at freed handler code`,
+          'modules freed while referenced',
+        ),
         [...sure.map((f) => ({ file: f.file, line: f.line })), ...forcedRmmod.map((r) => ({ file: r.file, line: r.line }))],
       ),
     ];
@@ -50,7 +54,7 @@ export const noForcedUnloadWithPins = defineVerdict(noForcedUnloadWithPinsMeta, 
         def,
         'refcnt-may-be-stale',
         'inconclusive',
-        `${rest.map(text).join('; ')}, but events were lost before it (${at ? `${at.file}:${at.line}` : 'ring buffer overwritten'}): the puts that brought it to the base may be among them, and no normal rmmod in the trace proves it either way; ${RECORD_MORE}`,
+        `${joinNamed(rest, text, 'frees alike')}, but events were lost before it (${at ? `${at.file}:${at.line}` : 'ring buffer overwritten'}): the puts that brought it to the base may be among them, and no normal rmmod in the trace proves it either way; ${RECORD_MORE}`,
         [...rest.map((f) => ({ file: f.file, line: f.line })), ...(at ? [at] : [])],
       ),
     ];
@@ -62,14 +66,14 @@ export const noForcedUnloadWithPins = defineVerdict(noForcedUnloadWithPinsMeta, 
         def,
         'normal-rmmod',
         true,
-        `${normal.map(text).join('; ')}, after a normal rmmod (${r.file}:${r.line}, no O_TRUNC: the kernel refuses that while references remain): no references were left, and the refcnt seen is stale: module_puts are missing from the trace`,
+        `${joinNamed(normal, text, 'frees alike')}, after a normal rmmod (${r.file}:${r.line}, no O_TRUNC: the kernel refuses that while references remain): no references were left, and the refcnt seen is stale: module_puts are missing from the trace`,
         normal.flatMap((f) => [{ file: f.file, line: f.line }, { file: (rmmodOf(s, f) as Rmmod).file, line: (rmmodOf(s, f) as Rmmod).line }]),
         'warning',
       ),
     ];
   }
   return forcedRmmod.length
-    ? [result(def, 'forced-rmmod-nothing-freed', true, forcedRmmod.map((r) => forcedText(s, r)).join('; '), forcedRmmod.map((r) => ({ file: r.file, line: r.line })), 'info')]
+    ? [result(def, 'forced-rmmod-nothing-freed', true, joinNamed(forcedRmmod, (r) => forcedText(s, r), 'forced rmmods'), forcedRmmod.map((r) => ({ file: r.file, line: r.line })), 'info')]
     : [result(def, 'none', true, 'no module was unloaded while referenced', [], 'info')];
 });
 
@@ -164,12 +168,39 @@ function beforeIn(r: Rmmod, files: Map<string, number>): (file: string, line: nu
 
 /** -ENOENT: which successful rmmod of the same boot had unloaded the module, when the trace shows it. */
 function notLoadedWhy(r: Rmmod, boot: Boot | undefined): string {
-  const before = beforeIn(r, bootFiles(boot, r));
-  const gone = (boot?.rmmod ?? []).filter((d) => d.result === 0 && d.module === r.module && before(d.file, d.line));
-  const last = gone[gone.length - 1];
+  const last = unloadBefore(r, boot);
   return last
     ? `the module was not loaded: ${last.forced ? 'rmmod -f' : 'rmmod'} at ${last.file}:${last.line} had already unloaded it`
     : 'the module was not loaded (never loaded, or unloaded before the trace began)';
+}
+
+/** Successful rmmods by boot and module, by position in the boot (its files in reading order, lines within a file). */
+const unloadIndex = new WeakMap<Boot, Map<string | null, LatestBefore<Rmmod>>>();
+
+/** The last successful rmmod of `r`'s module before `r` in its boot (each -ENOENT asked this of every rmmod of the boot: quadratic). */
+function unloadBefore(r: Rmmod, boot: Boot | undefined): Rmmod | null {
+  const files = bootFiles(boot, r);
+  const at = files.get(r.file) ?? -1;
+  if (boot === undefined || at < 0) {
+    // Not in the boot's files (no index by position): the scan, for this rare case.
+    const before = beforeIn(r, files);
+    return (boot?.rmmod ?? []).filter((d) => d.result === 0 && d.module === r.module && before(d.file, d.line)).at(-1) ?? null;
+  }
+  let byModule = unloadIndex.get(boot);
+  if (!byModule) {
+    const pos = (d: Rmmod) => files.get(d.file) ?? -1;
+    const lists = new Map<string | null, Rmmod[]>();
+    for (const d of boot.rmmod) {
+      if (d.result !== 0) continue;
+      const list = lists.get(d.module);
+      if (list) list.push(d);
+      else lists.set(d.module, [d]);
+    }
+    byModule = new Map([...lists].map(([m, list]) => [m, new LatestBefore(list, (a, b) => pos(a) - pos(b) || a.line - b.line)]));
+    unloadIndex.set(boot, byModule);
+  }
+  // Before r: an earlier file of the boot, or r's file at an earlier line (a file given twice has its first index).
+  return byModule.get(r.module)?.latest((d) => (files.get(d.file) ?? -1) < at || (d.file === r.file && d.line < r.line)) ?? null;
 }
 
 /**
@@ -195,27 +226,38 @@ function refusalWhy(s: LuoSectionBody, r: Rmmod, boot: Boot | undefined): { kind
   return { kind: 'other-references', text: 'references held by something other than a LUO session' };
 }
 
-export const rmmod = defineVerdict(rmmodMeta, (s) => {
-  const refused = s.boots.flatMap((b) => b.rmmod.filter((r) => r.result !== null && r.result < 0));
-  const done = s.boots.flatMap((b) => b.rmmod.filter((r) => r.result === 0));
-  if (!refused.length && !done.length) return [];
-  const parts: string[] = [];
-  // One sentence per module, errno and reason: the first refusal of each, with how many were alike.
-  const groups = new Map<string, { r: Rmmod; why: string; n: number }>();
+type RefusalGroup = { r: Rmmod; why: string; n: number };
+
+/** One group per module, errno and kind of reason (not its figures: the open pin count differs between refusals), the first refusal of each. */
+function refusalGroups(s: LuoSectionBody, refused: Rmmod[]): RefusalGroup[] {
+  const groups = new Map<string, RefusalGroup>();
   const boots = bootsOfRmmods(s);
   for (const r of refused) {
-    // Grouped by the kind of reason, not its figures (the open pin count differs between refusals).
     const { kind, text } = refusalWhy(s, r, boots.get(r));
     const key = `${r.module}\u0000${r.result}\u0000${kind}`;
     const g = groups.get(key);
     if (g) g.n++;
     else groups.set(key, { r, why: text, n: 1 });
   }
-  for (const { r, why, n } of groups.values()) {
-    parts.push(
-      `rmmod ${r.module ?? '?'} refused ${n > 1 ? `${n}× ` : ''}with ${r.result} ${r.error === 'EAGAIN' ? 'EAGAIN/EWOULDBLOCK' : r.error} (first at ${r.file}:${r.line}${r.refcntBefore !== null ? `, refcnt ${r.refcntBefore}: ${plural(r.refcntBefore - 1, 'reference')} held` : ''}): ${why}`,
-    );
-  }
-  if (done.length) parts.push(`rmmod ${[...new Set(done.map((d) => `${d.forced ? '-f ' : ''}${d.module ?? '?'}`))].join(', ')} succeeded at ${done.map((d) => `${d.file}:${d.line}${d.forced ? ` (-f: flags ${d.flags ?? '?'})` : ''}`).join(', ')}`);
+  return [...groups.values()];
+}
+
+const refusalText = ({ r, why, n }: RefusalGroup): string =>
+  `rmmod ${r.module ?? '?'} refused ${n > 1 ? `${n}× ` : ''}with ${r.result} ${r.error === 'EAGAIN' ? 'EAGAIN/EWOULDBLOCK' : r.error} (first at ${r.file}:${r.line}${r.refcntBefore !== null ? `, refcnt ${r.refcntBefore}: ${plural(r.refcntBefore - 1, 'reference')} held` : ''}): ${why}`;
+
+/** The successful rmmods: which modules, and where (the first MESSAGE_CAP of each named, the rest counted). */
+function doneText(done: Rmmod[]): string {
+  const modules = [...new Set(done.map((d) => `${d.forced ? '-f ' : ''}${d.module ?? '?'}`))];
+  const where = joinNamed(done, (d) => `${d.file}:${d.line}${d.forced ? ` (-f: flags ${d.flags ?? '?'})` : ''}`, 'rmmods', ', ');
+  return `rmmod ${joinNamed(modules, (m) => m, 'modules', ', ')} succeeded at ${where}`;
+}
+
+export const rmmod = defineVerdict(rmmodMeta, (s) => {
+  const refused = s.boots.flatMap((b) => b.rmmod.filter((r) => r.result !== null && r.result < 0));
+  const done = s.boots.flatMap((b) => b.rmmod.filter((r) => r.result === 0));
+  if (!refused.length && !done.length) return [];
+  // One sentence per module, errno and reason, then the successes; a long trace names the first ones.
+  const parts = refused.length ? [joinNamed(refusalGroups(s, refused), refusalText, 'kinds of refusal (module, errno, reason)')] : [];
+  if (done.length) parts.push(doneText(done));
   return [result(rmmodMeta, refused.length ? 'refused' : 'unloaded', true, parts.join('; '), [...refused, ...done].map((r) => ({ file: r.file, line: r.line })), 'info')];
 });

@@ -73,6 +73,19 @@ export function toVerdictJson(r: VerdictResult): Verdict {
   return { id: r.id, ok: r.status !== 'fail', status: r.status, reason: r.reason, severity: r.severity, message: r.message, evidence: r.evidence.map((a) => a.line), evidenceAt: r.evidence };
 }
 
+/**
+ * Items named in one verdict message (one line of the text report); the rest are counted. A trace is
+ * attacker-controlled: it can hold any number of rmmods, frees or registrations (docs/luo-model.md
+ * §4 "Registrations on hostile input").
+ */
+export const MESSAGE_CAP = 10;
+
+/** The texts of the first `cap` items joined with `sep`, then "`sep`and N more `what`" when there are more (only those texts are made). */
+export function joinNamed<T>(items: readonly T[], text: (t: T) => string, what: string, sep = '; ', cap = MESSAGE_CAP): string {
+  const named = items.slice(0, cap).map(text).join(sep);
+  return items.length > cap ? `${named}${sep}and ${items.length - cap} more ${what}` : named;
+}
+
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
