@@ -3,7 +3,7 @@
 import { isLuoPin, isPutMaybeLost, PUT_MAYBE_LOST, pinOwner } from '../analyses/luo/pin-kinds.js';
 import { missingFromTrace } from '../analyses/luo/verdicts/evidence.js';
 import { formatDuration as fmtDuration, formatSeconds as fmtTime, shortFile } from '../analyses/format.js';
-import { type LuoSection, type PinWindowJson, phaseResultText, registrationCount, sessionTotals } from '../analyses/luo/schema.js';
+import { type LuoSection, type PinWindowJson, phaseResultText, registrationCount, rmmodCount, sessionTotals } from '../analyses/luo/schema.js';
 import { table } from './table.js';
 
 export interface RenderOptions {
@@ -66,6 +66,8 @@ export function renderBoots(s: LuoSection, opts: Pick<RenderOptions, 'limit'>): 
       out.push(`    rmmod ${r.module ?? '?'}${r.forced ? ' -f' : ''}  -> ${r.result === null ? '?' : r.result}${r.error ? ` ${r.error}` : ''}${r.refcntBefore !== null ? `  (refcnt ${r.refcntBefore})` : ''}  ${shortFile(r.file)}:${r.line}`);
     }
     if (b.rmmod.length > opts.limit) out.push(`    … ${b.rmmod.length - opts.limit} more rmmod calls (--limit N, or --json)`);
+    const rmmodPast = rmmodCount(b) - b.rmmod.length;
+    if (rmmodPast > 0) out.push(`    … and ${rmmodPast} more rmmod calls counted, not listed (by module and result in --json: rmmodOmitted)`);
     // Caps bound the list, never the count (analyses/luo/registry.ts): say what the JSON does not list.
     const regOmitted = registrationCount(b) - b.registrations.length;
     if (regOmitted > 0) {

@@ -447,7 +447,9 @@ function onlyOneSideReason(e: LockAgg, model: string | null, otherModel: string 
 function rmmodSummary(r: AnalyzeReport, module: string, boot: number): string | null {
   const b = r.boots.find((x) => x.id === boot);
   const list = b?.rmmod.filter((x) => x.module === module) ?? [];
-  if (!list.length) return null;
+  // Calls past the report's list (analyses/luo/refcounts.ts DeleteList): counted after the listed ones.
+  const past = (b?.rmmodOmitted ?? []).filter((x) => x.module === module).reduce((a, c) => a + c.count, 0);
+  if (!list.length && !past) return null;
   // Consecutive identical results once, with a count: "refused -11 EAGAIN ×7, ok".
   const runs: Array<{ what: string; n: number }> = [];
   for (const x of list) {
@@ -456,7 +458,9 @@ function rmmodSummary(r: AnalyzeReport, module: string, boot: number): string | 
     if (last && last.what === what) last.n++;
     else runs.push({ what, n: 1 });
   }
-  return runs.map((r) => (r.n > 1 ? `${r.what} ×${r.n}` : r.what)).join(', ');
+  const shown = runs.slice(0, 10).map((r) => (r.n > 1 ? `${r.what} ×${r.n}` : r.what));
+  const rest = runs.slice(10).reduce((a, r) => a + r.n, 0);
+  return [...shown, ...(rest ? [`… ${rest} more`] : []), ...(past ? [`${past} more counted`] : [])].join(', ');
 }
 
 // ---- the comparison ----------------------------------------------------------------------------

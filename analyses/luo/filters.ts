@@ -43,15 +43,16 @@ export function filterLuoSection(s: LuoSectionBody, f: ReportFilters): LuoSectio
   const boots = s.boots.map((b) => ({
     ...b,
     rmmod: b.rmmod.filter((r) => f.module === undefined || r.module === f.module),
+    rmmodOmitted: ofModule(b.rmmodOmitted, f.module),
     registrations: b.registrations.filter((r) => f.module === undefined || r.module === f.module),
-    ...omittedOfModule(b.registrationsOmitted, f.module),
+    registrationsOmitted: ofModule(b.registrationsOmitted, f.module),
   }));
   return { ...s, sessions, modules, boots };
 }
 
-/** The registrations counted past the list's cap, of the module filtered on (all without --module). */
-function omittedOfModule(list: LuoSectionBody['boots'][number]['registrationsOmitted'], module: string | undefined) {
-  if (list === undefined || module === undefined) return {};
+/** The calls counted past a list's cap, of the module filtered on (all without --module; absent when none). */
+function ofModule<T extends { module: string | null }>(list: T[] | undefined, module: string | undefined): T[] | undefined {
+  if (list === undefined || module === undefined) return list;
   const kept = list.filter((c) => c.module === module);
-  return { registrationsOmitted: kept.length ? kept : undefined };
+  return kept.length ? kept : undefined;
 }

@@ -46,8 +46,9 @@ export interface LuoOptions {
   callSiteLimits?: TableLimits;
   /** Caps of the pin windows whose put was lost and of the puts without a get (tests use small ones; pins.ts by default). */
   pinLimits?: PinLimits;
-  /** Registration rows listed per segment and names kept past them (tests use small ones). */
+  /** Rows listed per segment (tests use small ones): registrations and the names kept past them, delete_module calls. */
   registryLimits?: RegistryLimits;
+  deleteRows?: number;
   /** Each ended session the report will only count (past MAX_DETAILED_SESSIONS), before it is dropped. */
   onOmittedSession?: (s: SessionRecord) => void;
 }
@@ -71,7 +72,7 @@ export class LuoAnalysis {
     this.calls = opts.calls;
     this.sessions = new SessionReducer(this.calls);
     this.moduleNames = new ModuleNames(this.calls, opts.moduleLimits);
-    this.refcounts = new RefcountReducer(this.moduleNames, opts.callSiteLimits);
+    this.refcounts = new RefcountReducer(this.moduleNames, opts.callSiteLimits, opts.deleteRows);
     this.sessions.onOmitted = opts.onOmittedSession ?? null;
     this.pins = new PinReducer(this.calls, this.sessions, this.moduleNames, opts.pinLimits);
     this.sessions.onEnded = (s) => this.pins.sessionEnded(s);
@@ -536,7 +537,7 @@ export class LuoAnalysis {
       liveupdateNumber: b.segments.find((s) => s.liveupdateNumber !== null)?.liveupdateNumber ?? null,
       ...(b.joins.length ? { joined: b.joins.map((jn) => ({ file: fileOf(jn.seg.src), continues: fileOf(jn.after.src), evidence: jn.why })) } : {}),
       globalPhases: this.sessions.globalPhases.filter((p) => segIds.has(p.segment)).map((p) => phaseJson(p, fileOf)),
-      rmmod: this.refcounts.deletes
+      rmmod: this.refcounts.deletes.rows
         .filter((d) => b.srcs.includes(d.src) && b.segments.some((s) => s.src === d.src && d.line >= s.firstLine && d.line <= s.lastLine))
         .map((d) => ({
           module: d.module,
@@ -549,6 +550,7 @@ export class LuoAnalysis {
           refcntBefore: d.freedBefore ? null : (d.refcntBefore ?? this.refcntFromEarlierFile(b, d.src, d.module)),
           comm: d.comm,
         })),
+      ...this.refcounts.deletes.omittedJson(segIds),
       registrations: this.registry.registrations
         .filter((r) => segIds.has(r.segment))
         .map((r) => ({ action: r.action, what: r.what, handler: r.handler, flb: r.flb, module: r.module, file: fileOf(r.src), line: r.line, result: r.ret, error: r.error })),

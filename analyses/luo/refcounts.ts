@@ -18,6 +18,7 @@ import { RecentPairs } from '../stream/recent.js';
 import { deletedModuleName } from './registry.js';
 import { addCount, BoundedTable, FOLD_KEY, limits, nameTable } from '../../parsers/name-table.js';
 import { FOLD_MODULE, type ModuleNames } from './module-names.js';
+import type { BootJson } from './schema.js';
 
 export interface RefcntMismatch {
   line: number;
@@ -78,6 +79,107 @@ export function isUnloaded(s: ModuleStats): boolean {
   const free = s.freeLines[s.freeLines.length - 1];
   return free !== undefined && (s.loadLines.length === 0 || free > s.loadLines[s.loadLines.length - 1]);
 }
+/** delete_module calls listed per segment (tests use smaller); past that counted by class. */
+export const MAX_DELETE_ROWS = 5000;
+
+/** delete_module calls past the list's cap with the same module, O_TRUNC and outcome: counted. */
+export interface DeleteOmitted {
+  segment: number;
+  /** The module name (FOLD_MODULE past 4096 classes; null when the call did not name it). */
+  module: string | null;
+  forced: boolean;
+  /** The return value (null: no return seen). */
+  result: number | null;
+  error: string | null;
+  count: number;
+}
+
+/**
+ * The delete_module calls of a run: the first `cap` of each segment listed, the rest counted by
+ * class once they return (a hostile trace can hold any number: 10^5 refused rmmods once took 320 MB
+ * and a 27 MB report). A call past the cap that a module_free follows is listed after all, because
+ * the forced-unload and refcount verdicts ask which rmmod came last before each free
+ * (verdicts/evidence.ts rmmodBefore): the latest call of the freed module in the segment, and the
+ * freeing task's own open call. Either came before the free, so listing it keeps the answer exact.
+ */
+export class DeleteList {
+  readonly rows: DeleteModuleAttempt[] = [];
+  private readonly rowsOf = new Map<number, number>();
+  /** Calls past the cap, counted by class once they return. */
+  private readonly omitted = new Map<string, DeleteOmitted>();
+  /** Past-cap calls not listed: their segment, and their class once counted. */
+  private readonly past = new Map<DeleteModuleAttempt, { segment: number; cls: DeleteOmitted | null }>();
+  /** The latest call of each module the module table admits, per segment: what a free lists. */
+  private readonly lastOf = new Map<string, DeleteModuleAttempt>();
+
+  constructor(
+    private readonly cap = MAX_DELETE_ROWS,
+    private readonly classes = 4096,
+  ) {}
+
+  /** A call: listed while its segment has room; `admitted` = its module has a row of its own in the module table. */
+  add(d: DeleteModuleAttempt, segment: number, admitted: boolean): void {
+    const n = this.rowsOf.get(segment) ?? 0;
+    if (n < this.cap) {
+      this.rowsOf.set(segment, n + 1);
+      this.rows.push(d);
+    } else this.past.set(d, { segment, cls: null });
+    if (d.module === null || !admitted) return;
+    const key = `${segment}\u0000${d.module}`;
+    const old = this.lastOf.get(key);
+    // A counted call kept only for a free that might list it: the newer call takes that place.
+    if (old && this.past.get(old)?.cls) this.past.delete(old);
+    this.lastOf.set(key, d);
+  }
+
+  /** Its return: a past-cap call is counted under its outcome and forgotten unless a free may still list it. */
+  returned(d: DeleteModuleAttempt): void {
+    const p = this.past.get(d);
+    if (!p || p.cls !== null) return;
+    p.cls = this.classOf(p.segment, d.module, d.forced, d.ret, d.error);
+    p.cls.count++;
+    if (d.module === null || this.lastOf.get(`${p.segment}\u0000${d.module}`) !== d) this.past.delete(d);
+  }
+
+  /** A module_free in `segment`: the calls that may be the last rmmod before it are listed (in line order). */
+  freed(segment: number, module: string, taskCall: DeleteModuleAttempt | undefined): void {
+    const last = this.lastOf.get(`${segment}\u0000${module}`);
+    const list = [...new Set([taskCall, last])].filter((d): d is DeleteModuleAttempt => d !== undefined && this.past.has(d));
+    for (const d of list.sort((a, b) => a.line - b.line)) {
+      const p = this.past.get(d)!;
+      this.past.delete(d);
+      if (p.cls) p.cls.count--;
+      this.rows.push(d);
+    }
+  }
+
+  /** The calls past the cap in these segments, by class; `open` are calls whose return was not seen (yet). */
+  omittedJson(segIds: ReadonlySet<number>): Pick<BootJson, 'rmmodOmitted'> {
+    const byClass = new Map<string, Omit<DeleteOmitted, 'segment'>>();
+    const add = (c: Omit<DeleteOmitted, 'segment'>, n: number) => {
+      const key = JSON.stringify([c.module, c.forced, c.result, c.error]);
+      const row = byClass.get(key);
+      if (row) row.count += n;
+      else byClass.set(key, { module: c.module, forced: c.forced, result: c.result, error: c.error, count: n });
+    };
+    for (const c of this.omitted.values()) if (c.count > 0 && segIds.has(c.segment)) add(c, c.count);
+    for (const [d, p] of this.past) {
+      if (p.cls === null && segIds.has(p.segment)) add({ module: this.omitted.size < this.classes ? d.module : FOLD_MODULE, forced: d.forced, result: null, error: null, count: 0 }, 1);
+    }
+    return byClass.size ? { rmmodOmitted: [...byClass.values()] } : {};
+  }
+
+  /** The class of counted calls; past `classes` of them a new module name counts under FOLD_MODULE (a trace names any number). */
+  private classOf(segment: number, module: string | null, forced: boolean, result: number | null, error: string | null): DeleteOmitted {
+    const key = JSON.stringify([segment, module, forced, result, error]);
+    let c = this.omitted.get(key);
+    if (c) return c;
+    if (this.omitted.size >= this.classes && module !== FOLD_MODULE) return this.classOf(segment, FOLD_MODULE, forced, result, error);
+    this.omitted.set(key, (c = { segment, module, forced, result, error, count: 0 }));
+    return c;
+  }
+}
+
 const MAX_MISMATCHES = 20;
 
 /** The key of a module's statistics in one segment. */
@@ -99,8 +201,10 @@ export class RefcountReducer {
   constructor(
     private readonly names: ModuleNames | null = null,
     siteLimits = CALL_SITE_LIMITS,
+    deleteRows = MAX_DELETE_ROWS,
   ) {
     this.sites = new BoundedTable<string, string>(siteLimits, (k) => k ?? FOLD_KEY);
+    this.deletes = new DeleteList(deleteRows);
   }
 
   /**
@@ -122,7 +226,8 @@ export class RefcountReducer {
   private moduleOf(module: string): string {
     return this.names ? this.names.of(module) : module;
   }
-  readonly deletes: DeleteModuleAttempt[] = [];
+  /** The delete_module calls: listed up to a cap per segment, then counted (DeleteList). */
+  readonly deletes: DeleteList;
   private readonly openDelete = new Map<TaskKey, DeleteModuleAttempt>();
   /** Set after module_load: the next event of that module starts a fresh count. */
   private readonly fresh = new Set<string>();
@@ -227,6 +332,7 @@ export class RefcountReducer {
         s.refcntAtFree = s.lastRefcnt;
         const d = this.openDelete.get(taskKey(ev.src, ev.pid));
         if (d && d.module === null) d.module = ev.fields.module;
+        this.deletes.freed(seg.id, ev.fields.module, d);
         return;
       }
       case 'syscall_enter': {
@@ -252,7 +358,10 @@ export class RefcountReducer {
           refcntBefore: freedBefore ? null : (st?.lastRefcnt ?? null),
           freedBefore,
         };
-        this.deletes.push(d);
+        // A task's earlier call whose return was lost is done: counted as such if past the cap.
+        const prev = this.openDelete.get(taskKey(ev.src, ev.pid));
+        if (prev) this.deletes.returned(prev);
+        this.deletes.add(d, seg.id, name !== null && this.moduleOf(name) !== FOLD_MODULE);
         this.openDelete.set(taskKey(ev.src, ev.pid), d);
         return;
       }
@@ -264,6 +373,7 @@ export class RefcountReducer {
         d.ret = ev.fields.ret;
         d.error = errnoName(ev.fields.ret);
         d.endLine = ev.line;
+        this.deletes.returned(d);
         return;
       }
       default:

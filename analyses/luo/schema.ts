@@ -216,6 +216,14 @@ export const BootSchema = z.object({
       comm: z.string().nullable(),
     }),
   ),
+  /**
+   * delete_module calls past the first 5000 of a file (analyses/luo/refcounts.ts DeleteList), counted
+   * by module, O_TRUNC and result, the counts exact; absent when none. A call a module_free follows
+   * is listed in `rmmod` whatever its place. `result` null: no return seen.
+   */
+  rmmodOmitted: z
+    .array(z.object({ module: z.string().nullable(), forced: z.boolean(), result: z.number().nullable(), error: z.string().nullable(), count: z.number().int() }))
+    .optional(),
   registrations: z.array(
     z.object({
       action: z.enum(['register', 'unregister']),
@@ -302,6 +310,9 @@ export function sessionTotals(s: { sessions: readonly unknown[]; sessionsOmitted
       .join(', '),
   };
 }
+
+/** A boot's delete_module calls, listed or past the list's cap: the true count. */
+export const rmmodCount = (b: Pick<BootJson, 'rmmod' | 'rmmodOmitted'>): number => b.rmmod.length + (b.rmmodOmitted ?? []).reduce((a, c) => a + c.count, 0);
 
 /** A boot's registration calls, listed or past the list's cap: the true count. */
 export const registrationCount = (b: Pick<BootJson, 'registrations' | 'registrationsOmitted'>): number =>

@@ -72,8 +72,11 @@ export const noForcedUnloadWithPins = defineVerdict(noForcedUnloadWithPinsMeta, 
       ),
     ];
   }
-  return forcedRmmod.length
-    ? [result(def, 'forced-rmmod-nothing-freed', true, joinNamed(forcedRmmod, (r) => forcedText(s, r), 'forced rmmods'), forcedRmmod.map((r) => ({ file: r.file, line: r.line })), 'info')]
+  // Forced calls past the report's list freed nothing (the rmmod of every traced free is listed: refcounts.ts DeleteList).
+  const forcedPast = s.boots.flatMap((b) => b.rmmodOmitted ?? []).reduce((a, c) => a + (c.forced ? c.count : 0), 0);
+  const pastText = forcedPast ? `${forcedRmmod.length ? '; and ' : ''}${forcedPast} forced rmmod calls counted past the report's list, none followed by a module_free` : '';
+  return forcedRmmod.length || forcedPast
+    ? [result(def, 'forced-rmmod-nothing-freed', true, joinNamed(forcedRmmod, (r) => forcedText(s, r), 'forced rmmods') + pastText, forcedRmmod.map((r) => ({ file: r.file, line: r.line })), 'info')]
     : [result(def, 'none', true, 'no module was unloaded while referenced', [], 'info')];
 });
 
@@ -252,12 +255,23 @@ function doneText(done: Rmmod[]): string {
   return `rmmod ${joinNamed(modules, (m) => m, 'modules', ', ')} succeeded at ${where}`;
 }
 
+/** The calls past the report's list (schema.ts rmmodOmitted): how many were refused, succeeded, or have no return. */
+function countedPast(s: LuoSectionBody): { refused: number; done: number; open: number } {
+  const n = { refused: 0, done: 0, open: 0 };
+  for (const c of s.boots.flatMap((b) => b.rmmodOmitted ?? [])) n[c.result === null ? 'open' : c.result < 0 ? 'refused' : 'done'] += c.count;
+  return n;
+}
+
 export const rmmod = defineVerdict(rmmodMeta, (s) => {
   const refused = s.boots.flatMap((b) => b.rmmod.filter((r) => r.result !== null && r.result < 0));
   const done = s.boots.flatMap((b) => b.rmmod.filter((r) => r.result === 0));
-  if (!refused.length && !done.length) return [];
+  const past = countedPast(s);
+  if (!refused.length && !done.length && !past.refused && !past.done) return [];
   // One sentence per module, errno and reason, then the successes; a long trace names the first ones.
   const parts = refused.length ? [joinNamed(refusalGroups(s, refused), refusalText, 'kinds of refusal (module, errno, reason)')] : [];
   if (done.length) parts.push(doneText(done));
-  return [result(rmmodMeta, refused.length ? 'refused' : 'unloaded', true, parts.join('; '), [...refused, ...done].map((r) => ({ file: r.file, line: r.line })), 'info')];
+  if (past.refused + past.done + past.open) {
+    parts.push(`${past.refused + past.done + past.open} more rmmod calls counted past the report's list: ${past.refused} refused, ${past.done} succeeded${past.open ? `, ${past.open} without a return seen` : ''}`);
+  }
+  return [result(rmmodMeta, refused.length || past.refused ? 'refused' : 'unloaded', true, parts.join('; '), [...refused, ...done].map((r) => ({ file: r.file, line: r.line })), 'info')];
 });
