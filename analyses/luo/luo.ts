@@ -29,8 +29,6 @@ import { RecentPairs } from '../stream/recent.js';
 const EVIDENCE_NAMES = new Set(MODEL_EVIDENCE.map((e) => e.name));
 import { KexecReducer, kexecFromLog, kexecJson } from './kexec-attempts.js';
 
-/** Compatibles of the built-in test FLBs (include/linux/kho/abi/luo.h LIVEUPDATE_TEST_FLB_COMPATIBLE). */
-const TEST_FLB_PREFIX = 'liveupdate-test-flb-v';
 
 /** The LUO call that freezes every session and returns only if the kexec will not happen (luo_core.c). */
 const KEXEC_ENTRY = 'liveupdate_reboot';
@@ -377,33 +375,13 @@ export class LuoAnalysis {
     return out;
   }
 
-  /** flbOfModule once per (segment, module, handler): it scans every registration, and FLB windows grow with them. */
+  /** registry.ownFlb once per (segment, module, handler): it scans every registration, and FLB windows grow with them. */
   private flbOfModuleOnce(j: Joined, w: PinWindow): string | null {
     const key = `${w.segment}\u0000${w.module}\u0000${w.flbHandler === null ? '\u0001' : w.flbHandler}`;
     j.flbOf ??= new Map();
     let flb = j.flbOf.get(key);
-    if (flb === undefined) j.flbOf.set(key, (flb = this.flbOfModule(w)));
+    if (flb === undefined) j.flbOf.set(key, (flb = this.registry.ownFlb(w.segment, w.module, w.flbHandler)));
     return flb;
-  }
-
-  /**
-   * The FLB an unnamed FLB pin belongs to, when its module registered exactly one FLB of its own in
-   * that segment (for the pin's handler, when known). The get's call site is often the inlined
-   * luo_flb_file_preserve, whose probe names only the handler (docs/luo-model.md §4 "What call_site=
-   * shows"); the built-in test FLBs (LIVEUPDATE_TEST_FLB_COMPATIBLE, include/linux/kho/abi/luo.h)
-   * have no owner module, so they take no module reference and are left out.
-   */
-  private flbOfModule(w: PinWindow): string | null {
-    const names = new Set<string>();
-    const take = (r: { what: string; flb: string | null; module: string | null; segment: number; handler: string | null }) => {
-      if (r.what !== 'flb' || r.flb === null || r.module !== w.module || r.segment !== w.segment) return;
-      if (r.flb.startsWith(TEST_FLB_PREFIX) || (w.flbHandler !== null && r.handler !== null && r.handler !== w.flbHandler)) return;
-      names.add(r.flb);
-    };
-    for (const r of this.registry.registrations) if (r.action === 'register' && (r.ret === null || r.ret >= 0)) take(r);
-    // The names of the calls past the row cap (registry.ts keeps only those that did not fail).
-    for (const r of this.registry.names.values()) take(r);
-    return names.size === 1 ? [...names][0] : null;
   }
 
   /**
@@ -575,7 +553,7 @@ interface Joined {
   /** Boots whose last liveupdate_reboot returned an error: when it returned. */
   failedKexecEnd: Map<number, number>;
   sessionByKey?: Map<number, SessionRecord>;
-  /** flbOfModule's answers, by segment, module and handler. */
+  /** registry.ownFlb's answers, by segment, module and handler. */
   flbOf?: Map<string, string | null>;
   /** See LuoAnalysis.missingPuts. */
   missingPuts?: Map<string, Array<{ src: number; line: number }>>;

@@ -74,6 +74,9 @@ export interface RegistryLimits {
   names: number;
 }
 
+/** Compatibles of the built-in test FLBs (include/linux/kho/abi/luo.h LIVEUPDATE_TEST_FLB_COMPATIBLE). */
+const TEST_FLB_PREFIX = 'liveupdate-test-flb-v';
+
 export const REGISTRY_LIMITS: RegistryLimits = { rows: 5_000, names: 4_096 };
 
 /** What an open call past the cap needs at its return. */
@@ -181,6 +184,26 @@ export class RegistryReducer {
       r.ret = edge.ret;
       r.error = errnoName(edge.ret);
     }
+  }
+
+  /**
+   * The FLB an unnamed FLB pin belongs to, when its module registered exactly one FLB of its own in
+   * that segment (for the pin's handler, when known). The get's call site is often the inlined
+   * luo_flb_file_preserve, whose probe names only the handler (docs/luo-model.md §4 "What call_site=
+   * shows"); the built-in test FLBs (LIVEUPDATE_TEST_FLB_COMPATIBLE, include/linux/kho/abi/luo.h)
+   * have no owner module, so they take no module reference and are left out.
+   */
+  ownFlb(segment: number, module: string, handler: string | null): string | null {
+    const names = new Set<string>();
+    const take = (r: { what: string; flb: string | null; module: string | null; segment: number; handler: string | null }) => {
+      if (r.what !== 'flb' || r.flb === null || r.module !== module || r.segment !== segment) return;
+      if (r.flb.startsWith(TEST_FLB_PREFIX) || (handler !== null && r.handler !== null && r.handler !== handler)) return;
+      names.add(r.flb);
+    };
+    for (const r of this.registrations) if (r.action === 'register' && (r.ret === null || r.ret >= 0)) take(r);
+    // The names of the calls past the row cap (only those that did not fail).
+    for (const r of this.names.values()) take(r);
+    return names.size === 1 ? [...names][0] : null;
   }
 
   /** The calls past the row cap of these segments, counted by class (BootJson.registrationsOmitted), and the names not kept. */
