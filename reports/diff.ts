@@ -28,6 +28,7 @@ import { type CallSiteClass, classifyCallSite, KERNEL_MODELS, type KernelModelId
 import { type DistributionView, lockRowsOf, type LockRowView } from './rules.js';
 import { type Cmp, cmp, CmpSchema, fmtRate, namesByAddress, rate, rateRegressed, type RunRates, RunRatesSchema, runRates } from './diff-rates.js';
 import { isLuoPin } from '../analyses/luo/pin-kinds.js';
+import { countedPast } from '../analyses/luo/schema.js';
 
 export interface DiffOptions {
   /** Relative increase that counts as a regression: 0.2 = after > before × 1.2. */
@@ -448,7 +449,7 @@ function rmmodSummary(r: AnalyzeReport, module: string, boot: number): string | 
   const b = r.boots.find((x) => x.id === boot);
   const list = b?.rmmod.filter((x) => x.module === module) ?? [];
   // Calls past the report's list (analyses/luo/refcounts.ts DeleteList): counted after the listed ones.
-  const past = (b?.rmmodOmitted ?? []).filter((x) => x.module === module).reduce((a, c) => a + c.count, 0);
+  const past = countedPast(b?.rmmodOmitted, (x) => x.module === module);
   if (!list.length && !past) return null;
   // Consecutive identical results once, with a count: "refused -11 EAGAIN ×7, ok".
   const runs: Array<{ what: string; n: number }> = [];

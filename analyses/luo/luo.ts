@@ -11,7 +11,7 @@ import {
   classifyCallSite,
 } from '../kernel/kernel-models.js';
 import { type PhaseName, sessionFunctionOf } from '../kernel/phases.js';
-import { CALL_EDGE_KINDS, type CallEdge, type LuoCallTracker } from '../stream/luo-calls.js';
+import { ByFunction, CALL_EDGE_KINDS, type CallEdge, type LuoCallTracker } from '../stream/luo-calls.js';
 import { KIND_SLOTS, kindId, kindMask, kindNumber } from '../stream/kinds.js';
 import { type PinLimits, PinReducer, type PinWindow } from './pins.js';
 import type { FinishContext } from '../stream/reducer.js';
@@ -23,6 +23,7 @@ import type { BootJson, LuoSection, LuoSectionBody, ModuleJson, PhaseJson, PinWi
 import { AT_END, isLuoPin, isLuoReference, isSessionPin, type OpenReason, openReasonText } from './pin-kinds.js';
 import { addCount, foldLabel, nameTable, type TableLimits } from '../../parsers/name-table.js';
 import { ModuleNames } from './module-names.js';
+import { groupBy } from '../lists.js';
 import { RecentPairs } from '../stream/recent.js';
 
 /** Every name MODEL_EVIDENCE looks for (LuoAnalysis.count counts no other). */
@@ -127,21 +128,11 @@ export class LuoAnalysis {
   private onEdge(edge: CallEdge, ev: TraceEvent, seg: Segment): void {
     this.sessions.onEdge(edge, ev, seg);
     this.registry.onEdge(edge, ev, seg);
-    if (edge.type === 'enter' && this.isEvidence(edge.call.fid, edge.call.func)) this.count(this.evidence.function, edge.call.func);
+    if (edge.type === 'enter' && this.isEvidence.of(edge.call.fid, edge.call.func)) this.count(this.evidence.function, edge.call.func);
   }
 
-  /** By function number (OpenCall.fid): 1 when MODEL_EVIDENCE names the function, 2 when not, 0 not asked yet. */
-  private evidenceByFid = new Uint8Array(64);
-
-  private isEvidence(fid: number, func: string): boolean {
-    if (fid >= this.evidenceByFid.length) {
-      const more = new Uint8Array(Math.max(fid + 1, this.evidenceByFid.length * 2));
-      more.set(this.evidenceByFid);
-      this.evidenceByFid = more;
-    }
-    if (this.evidenceByFid[fid] === 0) this.evidenceByFid[fid] = EVIDENCE_NAMES.has(func) ? 1 : 2;
-    return this.evidenceByFid[fid] === 1;
-  }
+  /** Does MODEL_EVIDENCE name the function (by its number, OpenCall.fid)? */
+  private readonly isEvidence = new ByFunction((func) => EVIDENCE_NAMES.has(func));
 
   /**
    * A lock acquired: counted when the model table names it. Every lockdep acquire asks, of a few
@@ -334,7 +325,7 @@ export class LuoAnalysis {
       putCallSite: w.putCallSite,
       session: s?.name ?? w.sessionName,
       sessionId: s ? (j.idOf.get(s.key) ?? null) : null,
-      flb: w.class === 'luo-flb' ? (w.flb ?? this.flbOfModuleOnce(j, w)) : null,
+      flb: w.class === 'luo-flb' ? (w.flb ?? this.ownFlbOnce(j, w)) : null,
       token: w.token,
       luoFunction: w.luoFunction,
       durationNs: w.durationNs,
@@ -376,7 +367,7 @@ export class LuoAnalysis {
   }
 
   /** registry.ownFlb once per (segment, module, handler): it scans every registration, and FLB windows grow with them. */
-  private flbOfModuleOnce(j: Joined, w: PinWindow): string | null {
+  private ownFlbOnce(j: Joined, w: PinWindow): string | null {
     const key = `${w.segment}\u0000${w.module}\u0000${w.flbHandler === null ? '\u0001' : w.flbHandler}`;
     j.flbOf ??= new Map();
     let flb = j.flbOf.get(key);
@@ -394,7 +385,7 @@ export class LuoAnalysis {
     const windowsOf = groupBy(windowsJson, (w) => `${w.boot}\u0000${w.module}`);
     const openOf = groupBy(openWindows, (w) => w.module);
     const unmatchedOf = groupBy(this.pins.unmatched, (u) => u.module);
-    const omittedOf = groupBy([...this.pins.unmatchedOmitted.values()], (u) => u.module);
+    const omittedOf = groupBy(this.pins.unmatchedPast.values(), (u) => u.module);
     const regsOf = groupBy(this.registry.registrations, (r) => r.module);
     // Names registered past the row cap (registry.ts), only those of calls that did not fail.
     const namesOf = groupBy([...this.registry.names.values()], (r) => r.module);
@@ -631,18 +622,6 @@ function phaseJson(p: PhaseRecord, fileOf: (src: number) => string): PhaseJson {
     ...(p.acrossLoss ? { acrossLoss: true } : {}),
     ...(p.returnLost ? { returnLost: true } : {}),
   };
-}
-
-/** Items grouped by a key, each group in the items' order. */
-function groupBy<T, K>(items: T[], key: (item: T) => K): Map<K, T[]> {
-  const out = new Map<K, T[]>();
-  for (const it of items) {
-    const k = key(it);
-    const list = out.get(k);
-    if (list) list.push(it);
-    else out.set(k, [it]);
-  }
-  return out;
 }
 
 /** Merge the per-segment refcount statistics of each (boot, module), in stream order. */

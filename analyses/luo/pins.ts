@@ -18,6 +18,7 @@
 // from its session when the session ends (sessionEnded), and a file window still open when its
 // session is aborted or finished, with events lost since its get, had its put lost: it leaves the
 // pairing pool (listed as open and incomplete, the first PinLimits.putLost; past that counted).
+import { CountedPast } from '../lists.js';
 import type { EventKind, TraceEvent } from '../../parsers/event.js';
 import { bareCallSite, type CallSiteClass, classifyCallSite } from '../kernel/kernel-models.js';
 import type { LuoCallTracker } from '../stream/luo-calls.js';
@@ -88,7 +89,7 @@ const MAX_CLOSED = 5_000;
 const MAX_OPEN_OTHER = 10_000;
 /**
  * putLost: windows whose put was lost stored before only counting them per (segment, module);
- * unmatched: puts without a get stored per segment before only counting them (unmatchedOmitted).
+ * unmatched: puts without a get stored per segment before only counting them (unmatchedPast).
  */
 export interface PinLimits {
   putLost: number;
@@ -110,9 +111,8 @@ export class PinReducer {
   closedDropped = 0;
   /** Puts without a get, the first PinLimits.unmatched of each segment (rejoin pairs the later file's ones). */
   readonly unmatched: UnmatchedPut[] = [];
-  /** Puts without a get not stored past PinLimits.unmatched: (segment, module, reason, call site) -> count. */
-  readonly unmatchedOmitted = new Map<string, { segment: number; module: string; reason: UnmatchedPut['reason']; callSite: string; count: number }>();
-  private readonly unmatchedPerSeg = new Map<number, number>();
+  /** Puts without a get stored per segment, and those past PinLimits.unmatched counted by (segment, module, reason, call site). */
+  readonly unmatchedPast: CountedPast<{ segment: number; module: string; reason: UnmatchedPut['reason']; callSite: string }>;
   /** Windows whose put was lost (see closePutLost): open, incomplete, out of the pairing pool; the first PinLimits.putLost. */
   private readonly putLost: PinWindow[] = [];
   /** Windows whose put was lost past PinLimits.putLost: (segment, module) -> count (LUO references only: file windows). */
@@ -142,7 +142,9 @@ export class PinReducer {
     private readonly sessions: SessionReducer,
     private readonly names: ModuleNames | null = null,
     private readonly limits: PinLimits = PIN_LIMITS,
-  ) {}
+  ) {
+    this.unmatchedPast = new CountedPast(limits.unmatched);
+  }
 
   push(ev: TraceEvent, seg: Segment): void {
     if (ev.kind === 'lost') {
@@ -244,16 +246,8 @@ export class PinReducer {
 
   /** Store a put without a get, or only count it past PinLimits.unmatched in its segment (the count stays exact). */
   private addUnmatched(u: UnmatchedPut): void {
-    const n = this.unmatchedPerSeg.get(u.segment) ?? 0;
-    if (n < this.limits.unmatched) {
-      this.unmatchedPerSeg.set(u.segment, n + 1);
-      this.unmatched.push(u);
-      return;
-    }
-    const k = `${u.segment}\u0000${u.module}\u0000${u.reason}\u0000${u.callSite}`;
-    const c = this.unmatchedOmitted.get(k);
-    if (c) c.count++;
-    else this.unmatchedOmitted.set(k, { segment: u.segment, module: u.module, reason: u.reason, callSite: u.callSite, count: 1 });
+    if (this.unmatchedPast.admit(u.segment)) this.unmatched.push(u);
+    else this.unmatchedPast.of({ segment: u.segment, module: u.module, reason: u.reason, callSite: u.callSite }).count++;
   }
 
   private indexFileSet(segId: number, fileSet: string, mapKey: string): void {

@@ -19,6 +19,7 @@ import { deletedModuleName } from './registry.js';
 import { addCount, BoundedTable, FOLD_KEY, limits, nameTable } from '../../parsers/name-table.js';
 import { FOLD_MODULE, type ModuleNames } from './module-names.js';
 import type { BootJson } from './schema.js';
+import { CountedPast } from '../lists.js';
 
 export interface RefcntMismatch {
   line: number;
@@ -104,26 +105,24 @@ export interface DeleteOmitted {
  */
 export class DeleteList {
   readonly rows: DeleteModuleAttempt[] = [];
-  private readonly rowsOf = new Map<number, number>();
-  /** Calls past the cap, counted by class once they return. */
-  private readonly omitted = new Map<string, DeleteOmitted>();
+  /** Rows listed per segment, and the calls past them by class once they return (past `classes` classes, the module folds). */
+  private readonly counted: CountedPast<Omit<DeleteOmitted, 'count'>>;
   /** Past-cap calls not listed: their segment, and their class once counted. */
   private readonly past = new Map<DeleteModuleAttempt, { segment: number; cls: DeleteOmitted | null }>();
   /** The latest call of each module the module table admits, per segment: what a free lists. */
   private readonly lastOf = new Map<string, DeleteModuleAttempt>();
 
   constructor(
-    private readonly cap = MAX_DELETE_ROWS,
+    cap = MAX_DELETE_ROWS,
     private readonly classes = 4096,
-  ) {}
+  ) {
+    this.counted = new CountedPast(cap, classes, (c) => ({ ...c, module: FOLD_MODULE }));
+  }
 
   /** A call: listed while its segment has room; `admitted` = its module has a row of its own in the module table. */
   add(d: DeleteModuleAttempt, segment: number, admitted: boolean): void {
-    const n = this.rowsOf.get(segment) ?? 0;
-    if (n < this.cap) {
-      this.rowsOf.set(segment, n + 1);
-      this.rows.push(d);
-    } else this.past.set(d, { segment, cls: null });
+    if (this.counted.admit(segment)) this.rows.push(d);
+    else this.past.set(d, { segment, cls: null });
     if (d.module === null || !admitted) return;
     const key = `${segment}\u0000${d.module}`;
     const old = this.lastOf.get(key);
@@ -136,7 +135,7 @@ export class DeleteList {
   returned(d: DeleteModuleAttempt): void {
     const p = this.past.get(d);
     if (!p || p.cls !== null) return;
-    p.cls = this.classOf(p.segment, d.module, d.forced, d.ret, d.error);
+    p.cls = this.counted.of({ segment: p.segment, module: d.module, forced: d.forced, result: d.ret, error: d.error });
     p.cls.count++;
     if (d.module === null || this.lastOf.get(`${p.segment}\u0000${d.module}`) !== d) this.past.delete(d);
   }
@@ -153,30 +152,14 @@ export class DeleteList {
     }
   }
 
-  /** The calls past the cap in these segments, by class; `open` are calls whose return was not seen (yet). */
+  /** The calls past the cap in these segments, by class; those whose return was not seen (yet) have result null. */
   omittedJson(segIds: ReadonlySet<number>): Pick<BootJson, 'rmmodOmitted'> {
-    const byClass = new Map<string, Omit<DeleteOmitted, 'segment'>>();
-    const add = (c: Omit<DeleteOmitted, 'segment'>, n: number) => {
-      const key = JSON.stringify([c.module, c.forced, c.result, c.error]);
-      const row = byClass.get(key);
-      if (row) row.count += n;
-      else byClass.set(key, { module: c.module, forced: c.forced, result: c.result, error: c.error, count: n });
-    };
-    for (const c of this.omitted.values()) if (c.count > 0 && segIds.has(c.segment)) add(c, c.count);
+    const open: DeleteOmitted[] = [];
     for (const [d, p] of this.past) {
-      if (p.cls === null && segIds.has(p.segment)) add({ module: this.omitted.size < this.classes ? d.module : FOLD_MODULE, forced: d.forced, result: null, error: null, count: 0 }, 1);
+      if (p.cls === null) open.push({ segment: p.segment, module: this.counted.size < this.classes ? d.module : FOLD_MODULE, forced: d.forced, result: null, error: null, count: 1 });
     }
-    return byClass.size ? { rmmodOmitted: [...byClass.values()] } : {};
-  }
-
-  /** The class of counted calls; past `classes` of them a new module name counts under FOLD_MODULE (a trace names any number). */
-  private classOf(segment: number, module: string | null, forced: boolean, result: number | null, error: string | null): DeleteOmitted {
-    const key = JSON.stringify([segment, module, forced, result, error]);
-    let c = this.omitted.get(key);
-    if (c) return c;
-    if (this.omitted.size >= this.classes && module !== FOLD_MODULE) return this.classOf(segment, FOLD_MODULE, forced, result, error);
-    this.omitted.set(key, (c = { segment, module, forced, result, error, count: 0 }));
-    return c;
+    const classes = this.counted.json(segIds, open);
+    return classes.length ? { rmmodOmitted: classes } : {};
   }
 }
 

@@ -11,16 +11,17 @@
 // A trace can hold any number of these calls (1.5 M register calls once took 3.7 GB), so the rows
 // are kept up to RegistryLimits.rows per segment; past that each call is only counted, by class
 // (module, action, what, outcome, errno), and the facts the consumers read from rows (the names a
-// module registered successfully, luo.ts flbOfModule and modulesJson) are kept once per distinct
+// module registered successfully: ownFlb below, luo.ts modulesJson) are kept once per distinct
 // (segment, module, what, handler, FLB), up to RegistryLimits.names of them (docs/luo-model.md §4
 // "Registrations on hostile input").
 import type { EventKind, TraceEvent } from '../../parsers/event.js';
 import { errnoName } from '../kernel/errno.js';
-import type { CallEdge } from '../stream/luo-calls.js';
+import { ByFunction, type CallEdge } from '../stream/luo-calls.js';
 import type { Segment } from '../stream/segments.js';
 import { type TaskKey, taskKey } from '../stream/task-key.js';
 import { lookupTable, own } from '../../parsers/name-table.js';
 import { FOLD_MODULE } from './module-names.js';
+import { CountedPast } from '../lists.js';
 import type { BootJson } from './schema.js';
 
 export interface Registration {
@@ -101,10 +102,8 @@ export class RegistryReducer {
   /** The kinds push reads: module loads and removals (LuoAnalysis routes only these; LUO call edges go to onEdge). */
   static readonly kinds: readonly EventKind[] = ['module_load', 'syscall_enter', 'syscall_exit'];
   readonly registrations: Registration[] = [];
-  /** Rows listed per segment id. */
-  private readonly rowsOf = new Map<number, number>();
-  /** Calls past the row cap, by class (key: segment, module, action, what, outcome, error). */
-  readonly omitted = new Map<string, RegOmitted>();
+  /** Rows listed per segment, and the calls past them by class (segment, module, action, what, outcome, error). */
+  private readonly past: CountedPast<Omit<RegOmitted, 'count'>>;
   /** Names registered by calls past the row cap (key: segment, module, what, handler, FLB). */
   readonly names = new Map<string, RegName>();
   /** Calls past the cap whose name could not be kept (RegistryLimits.names): segment -> count. */
@@ -115,10 +114,12 @@ export class RegistryReducer {
   private readonly moduleOfTask = new Map<TaskKey, string>();
   /** handler compatible -> owning module, learned from registrations. */
   readonly handlerModule = new Map<string, string>();
-  /** FUNCS of each function number seen (null: not a registration function). */
-  private readonly specByFid: Array<(typeof FUNCS)[string] | null> = [];
+  /** FUNCS of each function number seen (null: not a registration function), looked up once per function, not per edge. */
+  private readonly specOf = new ByFunction((name) => own(FUNCS, name) ?? null);
 
-  constructor(private readonly limits: RegistryLimits = REGISTRY_LIMITS) {}
+  constructor(private readonly limits: RegistryLimits = REGISTRY_LIMITS) {
+    this.past = new CountedPast(limits.rows, limits.names, (c) => ({ ...c, module: FOLD_MODULE }));
+  }
 
   push(ev: TraceEvent): void {
     if (ev.kind === 'module_load') {
@@ -137,21 +138,17 @@ export class RegistryReducer {
 
   /** A LUO call entered or left (LuoCallTracker.lastEdge of `ev`): the (un)registration functions. */
   onEdge(edge: CallEdge, ev: TraceEvent, seg: Segment): void {
-    // By function number (OpenCall.fid): the name is looked up once per function, not per edge.
-    let spec = this.specByFid[edge.call.fid];
-    if (spec === undefined) spec = this.specByFid[edge.call.fid] = own(FUNCS, edge.call.func) ?? null;
+    const spec = this.specOf.of(edge.call.fid, edge.call.func);
     if (spec === null) return;
     if (edge.type === 'enter') {
       const a = edge.call.args;
       const module = this.moduleOfTask.get(taskOf(ev)) ?? (a.handler ? (this.handlerModule.get(a.handler) ?? null) : null);
       // handler -> module is kept for every handler up to the name cap (a hostile trace names any number).
       if (module && a.handler && spec.what === 'file-handler' && (this.handlerModule.size < this.limits.names || this.handlerModule.has(a.handler))) this.handlerModule.set(a.handler, module);
-      const listed = this.rowsOf.get(seg.id) ?? 0;
-      if (listed >= this.limits.rows) {
+      if (!this.past.admit(seg.id)) {
         this.open.set(edge.call, this.countPast(spec, seg.id, module, a.handler ?? null, a.flb ?? null));
         return;
       }
-      this.rowsOf.set(seg.id, listed + 1);
       // Named fields, not `...spec`: spreading the frozen lookup record gave every registration its
       // own hidden class (a V8 map and descriptor array each, ~400 bytes), kept for the whole run.
       const r: Registration = {
@@ -208,22 +205,15 @@ export class RegistryReducer {
 
   /** The calls past the row cap of these segments, counted by class (BootJson.registrationsOmitted), and the names not kept. */
   omittedJson(segIds: Set<number>): Pick<BootJson, 'registrationsOmitted' | 'registrationNamesOmitted'> {
-    const byClass = new Map<string, NonNullable<BootJson['registrationsOmitted']>[number]>();
-    for (const c of this.omitted.values()) {
-      if (c.count === 0 || !segIds.has(c.segment)) continue;
-      const key = JSON.stringify([c.module, c.action, c.what, c.outcome, c.error]);
-      const row = byClass.get(key);
-      if (row) row.count += c.count;
-      else byClass.set(key, { module: c.module, action: c.action, what: c.what, outcome: c.outcome, error: c.error, count: c.count });
-    }
+    const classes = this.past.json(segIds);
     let names = 0;
     for (const [seg, n] of this.namesOmitted) if (segIds.has(seg)) names += n;
-    return { ...(byClass.size ? { registrationsOmitted: [...byClass.values()] } : {}), ...(names ? { registrationNamesOmitted: names } : {}) };
+    return { ...(classes.length ? { registrationsOmitted: classes } : {}), ...(names ? { registrationNamesOmitted: names } : {}) };
   }
 
   /** A call past the row cap of its segment: counted as 'no-return' until its return is seen. */
   private countPast(spec: (typeof FUNCS)[string], segment: number, module: string | null, handler: string | null, flb: string | null): Pending {
-    const cls = this.classOf(segment, module, spec.action, spec.what, 'no-return', null);
+    const cls = this.past.of({ segment, module, action: spec.action, what: spec.what, outcome: 'no-return', error: null });
     cls.count++;
     let name: RegName | null = null;
     if (spec.action === 'register') {
@@ -239,20 +229,11 @@ export class RegistryReducer {
   /** The return of a call past the cap: moved to its outcome's class; a failed register keeps no name. */
   private returnedPast(p: Pending, ret: number | null): void {
     if (ret === null) return;
+    const { count: _count, ...cls } = p.cls;
     p.cls.count--;
     const failed = ret < 0;
-    this.classOf(p.cls.segment, p.cls.module, p.cls.action, p.cls.what, failed ? 'failed' : 'ok', failed ? errnoName(ret) : null).count++;
+    this.past.of({ ...cls, outcome: failed ? 'failed' : 'ok', error: failed ? errnoName(ret) : null }).count++;
     if (failed && p.name && --p.name.live === 0) this.names.delete(p.name.key);
-  }
-
-  /** The class of counted calls; past RegistryLimits.names classes a new module counts under FOLD_MODULE. */
-  private classOf(segment: number, module: string | null, action: Registration['action'], what: Registration['what'], outcome: RegOutcome, error: string | null): RegOmitted {
-    const key = [segment, nullable(module), action, what, outcome, nullable(error)].join('\u0000');
-    let c = this.omitted.get(key);
-    if (c) return c;
-    if (this.omitted.size >= this.limits.names && module !== FOLD_MODULE) return this.classOf(segment, FOLD_MODULE, action, what, outcome, error);
-    this.omitted.set(key, (c = { segment, module, action, what, outcome, error, count: 0 }));
-    return c;
   }
 }
 

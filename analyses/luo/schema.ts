@@ -311,12 +311,15 @@ export function sessionTotals(s: { sessions: readonly unknown[]; sessionsOmitted
   };
 }
 
+/** The calls counted past a list's cap (rmmodOmitted, registrationsOmitted), or of the classes `keep` picks. */
+export const countedPast = <C extends { count: number }>(classes: readonly C[] | undefined, keep: (c: C) => boolean = () => true): number =>
+  (classes ?? []).reduce((a, c) => a + (keep(c) ? c.count : 0), 0);
+
 /** A boot's delete_module calls, listed or past the list's cap: the true count. */
-export const rmmodCount = (b: Pick<BootJson, 'rmmod' | 'rmmodOmitted'>): number => b.rmmod.length + (b.rmmodOmitted ?? []).reduce((a, c) => a + c.count, 0);
+export const rmmodCount = (b: Pick<BootJson, 'rmmod' | 'rmmodOmitted'>): number => b.rmmod.length + countedPast(b.rmmodOmitted);
 
 /** A boot's registration calls, listed or past the list's cap: the true count. */
-export const registrationCount = (b: Pick<BootJson, 'registrations' | 'registrationsOmitted'>): number =>
-  b.registrations.length + (b.registrationsOmitted ?? []).reduce((a, c) => a + c.count, 0);
+export const registrationCount = (b: Pick<BootJson, 'registrations' | 'registrationsOmitted'>): number => b.registrations.length + countedPast(b.registrationsOmitted);
 
 /** A module's puts without a get, listed or past the list's cap: the true count. */
 export const putsWithoutGetCount = (m: Pick<ModuleJson, 'putsWithoutGet' | 'putsWithoutGetOmitted'>): number => m.putsWithoutGet.length + (m.putsWithoutGetOmitted ?? 0);

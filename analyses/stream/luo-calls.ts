@@ -126,6 +126,22 @@ export class FunctionIds {
   }
 }
 
+/**
+ * What a reader makes of a LUO function, by its number (OpenCall.fid): computed from the name the
+ * first time a number is asked, then read by number (a trace probes a few dozen functions).
+ */
+export class ByFunction<T> {
+  private readonly answers: Array<T | undefined> = [];
+
+  constructor(private readonly compute: (name: string) => T) {}
+
+  of(fid: number, name: string): T {
+    let a = this.answers[fid];
+    if (a === undefined) a = this.answers[fid] = this.compute(name);
+    return a;
+  }
+}
+
 function grown(a: Uint8Array): Uint8Array<ArrayBuffer> {
   const b = new Uint8Array(a.length * 2);
   b.set(a);

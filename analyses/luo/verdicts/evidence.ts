@@ -3,6 +3,7 @@
 // fail on what is missing says "inconclusive" instead, and what to do about it.
 import type { DataQuality } from '../../../parsers/quality.js';
 import { isLuoReference } from '../pin-kinds.js';
+import { groupBy } from '../../lists.js';
 import { registrationCount } from '../schema.js';
 import { LatestBefore } from './latest-before.js';
 import type { At, Section } from './verdict.js';
@@ -52,16 +53,8 @@ const rmmodIndex = new WeakMap<Section, Map<string, LatestBefore<Rmmod>>>();
 function rmmodsByModuleFile(s: Section): Map<string, LatestBefore<Rmmod>> {
   let index = rmmodIndex.get(s);
   if (index) return index;
-  const lists = new Map<string, Rmmod[]>();
-  for (const b of s.boots) {
-    for (const r of b.rmmod) {
-      if (r.module === null) continue;
-      const key = `${r.module}\u0000${r.file}`;
-      const list = lists.get(key);
-      if (list) list.push(r);
-      else lists.set(key, [r]);
-    }
-  }
+  const named = s.boots.flatMap((b) => b.rmmod).filter((r) => r.module !== null);
+  const lists = groupBy(named, (r) => `${r.module}\u0000${r.file}`);
   index = new Map([...lists].map(([key, list]) => [key, new LatestBefore(list, (a, b) => a.line - b.line)]));
   rmmodIndex.set(s, index);
   return index;

@@ -1,8 +1,9 @@
 // no-forced-unload-with-pins: module_free while references beyond the base remain (docs/luo-model.md
 // §7(b)); rmmod (information): delete_module refused with -EWOULDBLOCK while sessions pin the module
 // is the correct POST behaviour (§7 "rmmod M during an active session"), and successful unloads.
-import type { LuoSectionBody } from '../schema.js';
+import { countedPast, type LuoSectionBody } from '../schema.js';
 import { countByKind, isLuoPin } from '../pin-kinds.js';
+import { groupBy } from '../../lists.js';
 import { lossBetween, overwritten, RECORD_MORE, rmmodBefore } from './evidence.js';
 import { LatestBefore } from './latest-before.js';
 import { defineVerdict, joinNamed, plural, result } from './verdict.js';
@@ -73,7 +74,7 @@ export const noForcedUnloadWithPins = defineVerdict(noForcedUnloadWithPinsMeta, 
     ];
   }
   // Forced calls past the report's list freed nothing (the rmmod of every traced free is listed: refcounts.ts DeleteList).
-  const forcedPast = s.boots.flatMap((b) => b.rmmodOmitted ?? []).reduce((a, c) => a + (c.forced ? c.count : 0), 0);
+  const forcedPast = s.boots.reduce((a, b) => a + countedPast(b.rmmodOmitted, (c) => c.forced), 0);
   const pastText = forcedPast ? `${forcedRmmod.length ? '; and ' : ''}${forcedPast} forced rmmod calls counted past the report's list, none followed by a module_free` : '';
   return forcedRmmod.length || forcedPast
     ? [result(def, 'forced-rmmod-nothing-freed', true, joinNamed(forcedRmmod, (r) => forcedText(s, r), 'forced rmmods') + pastText, forcedRmmod.map((r) => ({ file: r.file, line: r.line })), 'info')]
@@ -192,13 +193,7 @@ function unloadBefore(r: Rmmod, boot: Boot | undefined): Rmmod | null {
   let byModule = unloadIndex.get(boot);
   if (!byModule) {
     const pos = (d: Rmmod) => files.get(d.file) ?? -1;
-    const lists = new Map<string | null, Rmmod[]>();
-    for (const d of boot.rmmod) {
-      if (d.result !== 0) continue;
-      const list = lists.get(d.module);
-      if (list) list.push(d);
-      else lists.set(d.module, [d]);
-    }
+    const lists = groupBy(boot.rmmod.filter((d) => d.result === 0), (d) => d.module);
     byModule = new Map([...lists].map(([m, list]) => [m, new LatestBefore(list, (a, b) => pos(a) - pos(b) || a.line - b.line)]));
     unloadIndex.set(boot, byModule);
   }
@@ -256,7 +251,7 @@ function doneText(done: Rmmod[]): string {
 }
 
 /** The calls past the report's list (schema.ts rmmodOmitted): how many were refused, succeeded, or have no return. */
-function countedPast(s: LuoSectionBody): { refused: number; done: number; open: number } {
+function pastByOutcome(s: LuoSectionBody): { refused: number; done: number; open: number } {
   const n = { refused: 0, done: 0, open: 0 };
   for (const c of s.boots.flatMap((b) => b.rmmodOmitted ?? [])) n[c.result === null ? 'open' : c.result < 0 ? 'refused' : 'done'] += c.count;
   return n;
@@ -265,7 +260,7 @@ function countedPast(s: LuoSectionBody): { refused: number; done: number; open: 
 export const rmmod = defineVerdict(rmmodMeta, (s) => {
   const refused = s.boots.flatMap((b) => b.rmmod.filter((r) => r.result !== null && r.result < 0));
   const done = s.boots.flatMap((b) => b.rmmod.filter((r) => r.result === 0));
-  const past = countedPast(s);
+  const past = pastByOutcome(s);
   if (!refused.length && !done.length && !past.refused && !past.done) return [];
   // One sentence per module, errno and reason, then the successes; a long trace names the first ones.
   const parts = refused.length ? [joinNamed(refusalGroups(s, refused), refusalText, 'kinds of refusal (module, errno, reason)')] : [];
