@@ -1,8 +1,8 @@
 // Lists of rows the analyses build from a trace: grouped by a key, and capped per segment with the
 // rest counted by class. A trace is attacker-controlled text and can hold any number of rows (1.5 M
-// register calls once took 3.6 GB, 10^5 rmmods 320 MB), so the reports list the first rows of each
-// segment and count the others by what the verdicts read of them (docs/luo-model.md §4
-// "Registrations on hostile input").
+// register calls once took 3.6 GB, 10^5 rmmods 320 MB, 2·10^5 failed kexec attempts 818 MB), so the
+// reports list the first rows of each segment and count the others by what the verdicts read of them
+// (docs/luo-model.md §4 "Registrations on hostile input", "Global phases on hostile input").
 
 /** Items grouped by a key, each group in the items' order. */
 export function groupBy<T, K>(items: Iterable<T>, key: (item: T) => K): Map<K, T[]> {
@@ -77,6 +77,145 @@ export class CountedPast<C extends { segment: number }> {
         else out.set(key, { ...(rest as Omit<C, 'segment'>), count });
       }
     }
+    return [...out.values()];
+  }
+}
+
+/** What CappedPhases reads of a phase (analyses/luo/sessions.ts GlobalPhase, typed here by shape: lists.ts imports nothing of luo/). */
+export interface CappablePhase {
+  segment: number;
+  name: string;
+  func: string;
+  result: number | null;
+  error: string | null;
+  durationNs: number | null;
+  acrossLoss?: boolean;
+}
+
+/**
+ * Phases of one name and function past the list's cap, as the phase rules read them (the JSON
+ * report's `globalPhasesOmitted`, summed over a boot's segments).
+ */
+export interface PhaseTally {
+  name: string;
+  func: string;
+  count: number;
+  /** Those that returned an error (result < 0), by errno name (past MAX_ERROR_NAMES names: `other`). */
+  errors: Record<string, number>;
+  /** Those with a duration (both ends in the trace, nothing lost between): totalNs and maxNs are over them. */
+  measured: number;
+  totalNs: number;
+  maxNs: number | null;
+  /** Those with events lost between their call and their return: not measurable, maybe longer than any measured. */
+  acrossLoss: number;
+}
+
+/** Distinct errno names kept per tally: a return value is trace text, `errno N` can take any N. */
+const MAX_ERROR_NAMES = 64;
+
+function tallyInto(t: PhaseTally, p: CappablePhase): void {
+  t.count++;
+  if (p.result !== null && p.result < 0) {
+    const known = Object.keys(t.errors).length < MAX_ERROR_NAMES || (p.error ?? '') in t.errors;
+    const key = known ? (p.error ?? String(p.result)) : 'other';
+    t.errors[key] = (t.errors[key] ?? 0) + 1;
+  }
+  if (p.acrossLoss) t.acrossLoss++;
+  if (p.durationNs === null) return;
+  t.measured++;
+  t.totalNs += p.durationNs;
+  if (t.maxNs === null || p.durationNs > t.maxNs) t.maxNs = p.durationNs;
+}
+
+function mergeTally(into: PhaseTally, t: PhaseTally): void {
+  into.count += t.count;
+  for (const [k, n] of Object.entries(t.errors)) into.errors[k] = (into.errors[k] ?? 0) + n;
+  into.measured += t.measured;
+  into.totalNs += t.totalNs;
+  if (t.maxNs !== null && (into.maxNs === null || t.maxNs > into.maxNs)) into.maxNs = t.maxNs;
+  into.acrossLoss += t.acrossLoss;
+}
+
+const emptyTally = (p: { name: string; func: string }): PhaseTally => ({ name: p.name, func: p.func, count: 0, errors: {}, measured: 0, totalNs: 0, maxNs: null, acrossLoss: 0 });
+
+/**
+ * Phases listed up to `rows` per segment, the rest tallied by name and function once they return
+ * (a phase is made at its call and completed at its return: `closed`). One phase per segment stays
+ * listed past the cap: the last that `keepLast` picks (the last liveupdate_reboot decides whether the
+ * kexec happened: docs/luo-model.md §4 "Global phases on hostile input"); the one it replaces is
+ * tallied. Listed phases keep the order they came in.
+ */
+export class CappedPhases<P extends CappablePhase> {
+  private readonly rows: P[] = [];
+  private readonly admitted: CountedPast<{ segment: number }>;
+  /** The kept last phase of each segment past the cap: `at` = rows listed before it, `seq` = order among these. */
+  private readonly last = new Map<number, { p: P; at: number; seq: number; closed: boolean }>();
+  private seq = 0;
+  /** Past the cap and not tallied yet: their return has not come (at most the calls open now). */
+  private readonly open = new Set<P>();
+  private readonly tallies = new Map<string, PhaseTally & { segment: number }>();
+
+  constructor(
+    rows: number,
+    private readonly keepLast: (p: P) => boolean,
+  ) {
+    this.admitted = new CountedPast(rows);
+  }
+
+  /** A phase at its call (or already complete: then `closed` right after). */
+  add(p: P): void {
+    if (this.admitted.admit(p.segment)) {
+      this.rows.push(p);
+      return;
+    }
+    if (!this.keepLast(p)) {
+      this.open.add(p);
+      return;
+    }
+    const prev = this.last.get(p.segment);
+    this.last.set(p.segment, { p, at: this.rows.length, seq: this.seq++, closed: false });
+    if (prev?.closed) this.tally(prev.p);
+    else if (prev) this.open.add(prev.p);
+  }
+
+  /** Its return came, or never will (the call was dropped): a phase past the cap is tallied now, as it ended. */
+  closed(p: object): void {
+    if (this.open.delete(p as P)) return this.tally(p as P);
+    const l = this.last.get((p as Partial<P>).segment ?? -1);
+    if (l?.p === p) l.closed = true;
+  }
+
+  private tally(p: P): void {
+    const key = `${p.segment}\u0000${p.name}\u0000${p.func}`;
+    let t = this.tallies.get(key);
+    if (!t) this.tallies.set(key, (t = { segment: p.segment, ...emptyTally(p) }));
+    tallyInto(t, p);
+  }
+
+  /** The listed phases of these segments, in the order they came. */
+  listed(segIds: ReadonlySet<number>): P[] {
+    const kept = [...this.last.values()].filter((l) => segIds.has(l.p.segment)).sort((a, b) => a.seq - b.seq);
+    const out: P[] = [];
+    let k = 0;
+    for (let i = 0; i < this.rows.length; i++) {
+      while (k < kept.length && kept[k].at <= i) out.push(kept[k++].p);
+      if (segIds.has(this.rows[i].segment)) out.push(this.rows[i]);
+    }
+    while (k < kept.length) out.push(kept[k++].p);
+    return out;
+  }
+
+  /** The phases of these segments past the cap, by name and function (still open ones as they are: no result). */
+  omitted(segIds: ReadonlySet<number>): PhaseTally[] {
+    const out = new Map<string, PhaseTally>();
+    const of = (p: { name: string; func: string }) => {
+      const key = `${p.name}\u0000${p.func}`;
+      let t = out.get(key);
+      if (!t) out.set(key, (t = emptyTally(p)));
+      return t;
+    };
+    for (const { segment: _segment, ...t } of this.tallies.values()) if (segIds.has(_segment)) mergeTally(of(t), t);
+    for (const p of this.open) if (segIds.has(p.segment)) tallyInto(of(p), p);
     return [...out.values()];
   }
 }

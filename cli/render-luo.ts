@@ -3,7 +3,7 @@
 import { isLuoPin, isPutMaybeLost, PUT_MAYBE_LOST, pinOwner } from '../analyses/luo/pin-kinds.js';
 import { missingFromTrace } from '../analyses/luo/verdicts/evidence.js';
 import { formatDuration as fmtDuration, formatSeconds as fmtTime, shortFile } from '../analyses/format.js';
-import { type LuoSection, type PinWindowJson, phaseResultText, registrationCount, rmmodCount, sessionTotals } from '../analyses/luo/schema.js';
+import { countedPast, type LuoSection, type PhaseJson, type PinWindowJson, phaseResultText, registrationCount, rmmodCount, sessionTotals } from '../analyses/luo/schema.js';
 import { table } from './table.js';
 
 export interface RenderOptions {
@@ -41,18 +41,39 @@ export function renderKernelModel(s: LuoSection): string {
     .join('\n');
 }
 
+/** Several functions share a phase (liveupdate_reboot, luo_session_serialize... all freeze): name both. */
+const globalLabel = (p: { name: string; func: string }): string => (p.name.startsWith(p.func) ? p.name : `${p.name} (${p.func})`);
+
+/**
+ * A boot's global phases: the first --limit, and its last liveupdate_reboot (the attempt that decides
+ * the kexec) when it is past them; those past the report's cap as one line of tallies. A kexec retry
+ * loop makes one liveupdate_reboot per attempt.
+ */
+function globalPhaseLines(b: LuoSection['boots'][number], limit: number): string[] {
+  const shown = b.globalPhases.filter((p) => !(p.func === 'luo_session_deserialize' && b.role !== 'incoming'));
+  const line = (p: PhaseJson) => `    ${globalLabel(p).padEnd(38)} ${fmtTime(p.start)}  ${(p.acrossLoss ? '? (loss)' : fmtDuration(p.durationNs)).padStart(12)}  ${phaseResultText(p)}  ${shortFile(p.file)}:${p.line}`;
+  const out = shown.slice(0, limit).map(line);
+  if (shown.length > limit) {
+    const last = [...shown].reverse().find((p) => p.func === 'liveupdate_reboot');
+    const after = last && shown.indexOf(last) >= limit ? last : undefined;
+    const more = shown.length - limit - (after ? 1 : 0);
+    if (more > 0) out.push(`    … ${more} more global phases (--limit N, or --json)`);
+    if (after) out.push(line(after));
+  }
+  const past = b.globalPhasesOmitted ?? [];
+  const tally = (t: NonNullable<typeof b.globalPhasesOmitted>[number]) =>
+    `${globalLabel(t)} ×${t.count}${Object.entries(t.errors).map(([e, n]) => `, ${n} failed ${e}`).join('')}${t.maxNs !== null ? `, longest ${fmtDuration(t.maxNs)}` : ''}`;
+  if (past.length) out.push(`    … and ${countedPast(past)} more global phases counted, not listed (${past.map(tally).join('; ')}; in --json: globalPhasesOmitted)`);
+  return out;
+}
+
 export function renderBoots(s: LuoSection, opts: Pick<RenderOptions, 'limit'>): string {
   const out = ['BOOTS'];
   for (const b of s.boots) {
     out.push(`  boot ${b.id}  ${b.role.padEnd(8)}  ${fmtTime(b.start)}..${fmtTime(b.end)} s  ${b.files.map(shortFile).join(', ')}${b.liveupdateNumber !== null ? `  (liveupdate number ${b.liveupdateNumber})` : ''}`);
     // A later file of the same running kernel was read as part of this boot: say so, and why.
     for (const jn of b.joined ?? []) out.push(`    joined: ${shortFile(jn.file)} continues ${shortFile(jn.continues)} (same kernel: ${jn.evidence.join('; ')})`);
-    for (const p of b.globalPhases) {
-      if (p.func === 'luo_session_deserialize' && b.role !== 'incoming') continue;
-      // Several functions share a phase (liveupdate_reboot, luo_session_serialize... all freeze): name both.
-      const label = p.name.startsWith(p.func) ? p.name : `${p.name} (${p.func})`;
-      out.push(`    ${label.padEnd(38)} ${fmtTime(p.start)}  ${(p.acrossLoss ? '? (loss)' : fmtDuration(p.durationNs)).padStart(12)}  ${phaseResultText(p)}  ${shortFile(p.file)}:${p.line}`);
-    }
+    out.push(...globalPhaseLines(b, opts.limit));
     const k = b.kexec;
     if (k && k.result !== null && k.result < 0) {
       // A failed live update (docs/luo-model.md §6 "Freeze failure variant"): where it shows, what failed.

@@ -20,6 +20,7 @@ import type { TraceEvent } from '../parsers/event.js';
 import type { HoldInterval, LockInstance, WaitInterval } from '../analyses/locks/lock-intervals.js';
 import { modeLabel } from '../analyses/locks/locks.js';
 import { isLuoPin } from '../analyses/luo/pin-kinds.js';
+import { countedPast } from '../analyses/luo/schema.js';
 import type { AnalyzeReport } from '../analyses/report.js';
 import type { OmittedPhase } from './chrome-phases.js';
 import { type Segment, SegmentTracker } from '../analyses/stream/segments.js';
@@ -608,6 +609,8 @@ function addCoverageNotes(c: ChromeBuild): void {
     const sampled = om.stride > 1 ? `1 in ${om.stride} of their ${om.seen} timed phases, evenly over the run (failed ones all${om.failedDropped ? ` but ${om.failedDropped}` : ''})` : `all ${om.seen} of their timed phases`;
     notes.push(`the report lists only part of a long run: ${sessionsOmitted} ended sessions are counted there, not listed; ${sampled} are drawn here`);
   } else if (sessionsOmitted) notes.push(`the report lists only part of a long run: ${sessionsOmitted} ended sessions are counted there but have no slices here`);
+  const globalOmitted = report.boots.reduce((a, b) => a + countedPast(b.globalPhasesOmitted), 0);
+  if (globalOmitted) notes.push(`${globalOmitted} boot-wide phases (liveupdate_reboot, serialize...) are counted in the report but not listed, and have no slices here (each boot's last liveupdate_reboot is drawn)`);
   if (windowsOmitted) notes.push(`${windowsOmitted} released pin windows are counted in the report but not listed, and have no slices here (the refcnt counter track shows every get and put)`);
   const li = inp.lockIntervals ?? null;
   if (!inp.lockSlices.length) notes.push('no lock waits or holds: no complete lock interval in these inputs (no lock events, or only incomplete ones)');

@@ -54,6 +54,8 @@ export function reportTables(r: AnalyzeReport): CsvTable[] {
   for (const s of r.sessions) {
     for (const p of s.phases) phases.rows.push([s.boot, s.id, s.name, s.side, p.name, p.func, p.token, p.start, p.end, p.durationNs, p.result, p.error, p.via, p.pid, p.comm, p.file, p.line, p.endLine]);
   }
+  // One row per listed phase: those a report counts past its caps (globalPhasesOmitted, phaseStats of
+  // the sessions it does not list) have no row of their own, and a table of phases has no place for a tally.
   for (const b of r.boots) {
     for (const p of b.globalPhases) phases.rows.push([b.id, null, null, 'boot', p.name, p.func, p.token, p.start, p.end, p.durationNs, p.result, p.error, p.via, p.pid, p.comm, p.file, p.line, p.endLine]);
   }

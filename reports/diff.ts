@@ -177,7 +177,6 @@ const sum = (xs: number[]) => xs.reduce((a, x) => a + x, 0);
 const maxOf = (xs: number[]) => (xs.length ? Math.max(...xs) : null);
 const avgOf = (xs: number[]) => (xs.length ? sum(xs) / xs.length : null);
 
-
 function roleOf(site: string): RefRole {
   const c: CallSiteClass = classifyCallSite(site);
   switch (c) {
@@ -320,20 +319,23 @@ interface PhaseAgg {
  * (keyed by phase name only: the side is taken from a listed session with that phase).
  */
 function phaseAggs(r: AnalyzeReport, fromStats: boolean): Map<string, PhaseAgg> {
-  const lists = new Map<string, { side: string; phase: string; d: number[]; n: number }>();
-  const add = (side: string, phase: string, d: number | null) => {
+  // Running sums: a global phase past the report's listing cap comes as a tally of many (globalPhasesOmitted).
+  const lists = new Map<string, { side: string; phase: string; n: number; measured: number; total: number; max: number }>();
+  const add = (side: string, phase: string, d: number | null, t = { count: 1, measured: d === null ? 0 : 1, totalNs: d ?? 0, maxNs: d }) => {
     const key = `${side}/${phase}`;
     let e = lists.get(key);
-    if (!e) lists.set(key, (e = { side, phase, d: [], n: 0 }));
-    e.n++;
-    if (d !== null) e.d.push(d);
+    if (!e) lists.set(key, (e = { side, phase, n: 0, measured: 0, total: 0, max: -Infinity }));
+    [e.n, e.measured, e.total] = [e.n + t.count, e.measured + t.measured, e.total + t.totalNs];
+    if (t.maxNs !== null) e.max = Math.max(e.max, t.maxNs);
   };
   if (!fromStats) for (const s of r.sessions) for (const p of s.phases) add(s.side, p.name, p.durationNs);
   // Boot-wide steps share a phase name (kernel/liveupdate/luo_core.c liveupdate_reboot runs the
   // serialize and freeze steps): the function keeps them apart, as the BOOTS lines print them.
-  for (const b of r.boots) for (const p of b.globalPhases) add('boot', p.func ? `${p.name} (${p.func})` : p.name, p.durationNs);
+  const bootKey = (p: { name: string; func: string }) => (p.func ? `${p.name} (${p.func})` : p.name);
+  for (const b of r.boots) for (const p of b.globalPhases) add('boot', bootKey(p), p.durationNs);
+  for (const b of r.boots) for (const t of b.globalPhasesOmitted ?? []) add('boot', bootKey(t), null, t);
   const out = new Map<string, PhaseAgg>();
-  for (const [k, e] of lists) out.set(k, { side: e.side, phase: e.phase, n: e.n, total: e.d.length ? sum(e.d) : null, avg: avgOf(e.d), max: maxOf(e.d) });
+  for (const [k, e] of lists) out.set(k, { side: e.side, phase: e.phase, n: e.n, total: e.measured ? e.total : null, avg: e.measured ? e.total / e.measured : null, max: e.measured ? e.max : null });
   if (fromStats) {
     for (const st of r.phaseStats ?? []) {
       const side = r.sessions.find((s) => s.phases.some((p) => p.name === st.phase))?.side ?? 'session';

@@ -31,13 +31,20 @@ export interface FailedPhase {
   at: { file: string; line: number };
 }
 
+/** Failed phases a report counts but does not list (of sessions past its cap, or global phases past theirs), in words. */
+export interface UnlistedFailures {
+  phase: string;
+  count: number;
+  text: string;
+}
+
 /**
  * The failed phases of a report: those of sessions, then the boot-wide ones (liveupdate_reboot,
  * luo_session_deserialize...) unless a session phase of the same name already failed in that boot
  * (a failed luo_file_freeze makes luo_session_serialize and liveupdate_reboot fail too). `phases`:
- * how many phase instances there were to check, listed or only counted (phaseStats).
+ * how many phase instances there were to check, listed or only counted (phaseStats, globalPhasesOmitted).
  */
-export function failedPhases(report: AnalyzeReport): { failed: FailedPhase[]; phases: number; unlisted: Array<{ phase: string; count: number }> } {
+export function failedPhases(report: AnalyzeReport): { failed: FailedPhase[]; phases: number; unlisted: UnlistedFailures[] } {
   const failed: FailedPhase[] = [];
   const inBoot = new Set<string>();
   let phases = 0;
@@ -64,15 +71,36 @@ export function failedPhases(report: AnalyzeReport): { failed: FailedPhase[]; ph
     }
   }
   // Sessions beyond the listing cap are only counted (phaseStats): their errors count too.
-  const unlisted: Array<{ phase: string; count: number }> = [];
+  const unlisted: UnlistedFailures[] = [];
   const listedCount = new Map<string, number>();
   for (const s of report.sessions) for (const p of s.phases) listedCount.set(p.name, (listedCount.get(p.name) ?? 0) + 1);
   for (const st of report.phaseStats ?? []) {
     phases += Math.max(0, st.count - (listedCount.get(st.phase) ?? 0));
     const more = st.errors - (listedErrors.get(st.phase) ?? 0);
-    if (more > 0) unlisted.push({ phase: st.phase, count: more });
+    if (more > 0) unlisted.push({ phase: st.phase, count: more, text: `${more} more failed ${st.phase} in sessions the report does not list` });
   }
-  return { failed, phases, unlisted };
+  return { failed, phases: phases + countedGlobalFailures(report, inBoot, unlisted), unlisted };
+}
+
+/**
+ * Global phases past the report's listing cap (globalPhasesOmitted, by name and function): their
+ * failures go into `unlisted` as the listed ones would be judged (not where a session phase of the
+ * name failed in the boot). Returns how many phases they are.
+ */
+function countedGlobalFailures(report: AnalyzeReport, inBoot: ReadonlySet<string>, unlisted: UnlistedFailures[]): number {
+  let phases = 0;
+  for (const b of report.boots) {
+    for (const t of b.globalPhasesOmitted ?? []) {
+      phases += t.count;
+      const name = PHASE_OF_FUNCTION[t.func] ?? t.name;
+      const errors = Object.entries(t.errors);
+      const count = errors.reduce((a, [, n]) => a + n, 0);
+      if (count === 0 || inBoot.has(`${b.id}\u0000${name}`)) continue;
+      const byErrno = errors.map(([e, n]) => `${e} ×${n}`).join(', ');
+      unlisted.push({ phase: name, count, text: `${count} more failed ${t.name} (${t.func}, boot ${b.id}) counted, not listed in the report (${byErrno})` });
+    }
+  }
+  return phases;
 }
 
 /** The severity of a failed `phase` under the rule's settings: the phase's own, else `*`, else the rule's. */

@@ -507,13 +507,17 @@ function evaluatePhases(rule: Extract<RuleConfig, { kind: 'phase' }>, report: An
       }
     }
   }
-  if (bad.length === 0 && acrossLoss.length > 0) {
+  const past = countedGlobalPhases(rule, report, bad, bestOk);
+  checked += past.checked;
+  unmeasured += past.unmeasured;
+  if (bad.length === 0 && acrossLoss.length + past.acrossLoss > 0) {
     // Within limits where measured, but the phases across a loss could be over it: not a pass.
     const first = acrossLoss[0];
+    const where = first ? `first ${first.label}, ${first.at.file}:${first.at.line}` : 'among the global phases the report counts, not lists';
     return {
       ...base,
       status: 'inconclusive',
-      message: `${checked} phases within limits; ${acrossLoss.length} not measurable: events were lost between the call and the return, which may not belong together (first ${first.label}, ${first.at.file}:${first.at.line}); ${RECORD_MORE}`,
+      message: `${checked} phases within limits; ${acrossLoss.length + past.acrossLoss} not measurable: events were lost between the call and the return, which may not belong together (${where}); ${RECORD_MORE}`,
       evidence: acrossLoss.slice(0, 50).map((p) => p.at),
       measurements: [...bestOk.values()].slice(0, MAX_MEASUREMENTS),
       checked,
@@ -537,6 +541,34 @@ function evaluatePhases(rule: Extract<RuleConfig, { kind: 'phase' }>, report: An
   };
 }
 
+/**
+ * Global phases past the report's listing cap (globalPhasesOmitted, per boot by name and function): a
+ * limit on their phase applies to them through their longest (a measurement into `bad` or `bestOk`),
+ * and those across a loss count as the listed ones do. Returns what they add to the rule's counts.
+ */
+function countedGlobalPhases(
+  rule: Extract<RuleConfig, { kind: 'phase' }>,
+  report: AnalyzeReport,
+  bad: Measurement[],
+  bestOk: Map<string, Measurement>,
+): { checked: number; unmeasured: number; acrossLoss: number } {
+  const out = { checked: 0, unmeasured: 0, acrossLoss: 0 };
+  for (const b of report.boots) {
+    for (const t of b.globalPhasesOmitted ?? []) {
+      const limit = rule.limits.find((l) => globMatch(l.phase, t.name) && l.session === undefined);
+      if (!limit) continue;
+      out.checked += t.measured;
+      out.unmeasured += t.count - t.measured;
+      out.acrossLoss += t.acrossLoss;
+      if (t.maxNs === null) continue;
+      const m: Measurement = { subject: `${t.name} (boot ${b.id}; longest of ${t.measured} counted, not listed in the report)`, value: t.maxNs, limit: limit.limit, ok: t.maxNs <= limit.limit, at: [] };
+      if (!m.ok) bad.push(m);
+      else if ((bestOk.get(t.name)?.value ?? -1) < m.value) bestOk.set(t.name, m);
+    }
+  }
+  return out;
+}
+
 /** phase-errors: each failed LUO phase with its errno, at the severity its phase has under the rule. */
 function evaluatePhaseErrors(rule: Extract<RuleConfig, { kind: 'phase-error' }>, report: AnalyzeReport): RuleResult {
   const base = { id: rule.id, kind: 'phase-error' as const, description: PHASE_ERROR_RULE[rule.id], severity: rule.severity };
@@ -544,14 +576,21 @@ function evaluatePhaseErrors(rule: Extract<RuleConfig, { kind: 'phase-error' }>,
   const { failed, phases, unlisted } = failedPhases(report);
   if (phases === 0) return { ...base, status: 'n/a', message: 'no LUO phase in these inputs', evidence: [], measurements: [], checked: 0 };
   const judged = [
-    ...failed.map((f) => ({ sev: phaseErrorSeverity(f.phase, rule.severity, rule.phases), text: `${f.label} returned ${f.result}${f.error ? ` ${f.error}` : ''} (${f.at.file}:${f.at.line})`, at: [f.at] })),
-    ...unlisted.map((u) => ({ sev: phaseErrorSeverity(u.phase, rule.severity, rule.phases), text: `${u.count} more failed ${u.phase} in sessions the report does not list`, at: [] })),
+    ...failed.map((f) => ({ sev: phaseErrorSeverity(f.phase, rule.severity, rule.phases), n: 1, text: `${f.label} returned ${f.result}${f.error ? ` ${f.error}` : ''} (${f.at.file}:${f.at.line})`, at: [f.at] })),
+    ...unlisted.map((u) => ({ sev: phaseErrorSeverity(u.phase, rule.severity, rule.phases), n: u.count, text: u.text, at: [] })),
   ].filter((j) => j.sev !== 'off');
   const errors = judged.filter((j) => j.sev === 'error');
   const warnings = judged.filter((j) => j.sev === 'warning');
-  if (!judged.length) return { ...base, status: 'pass', message: `${phases} LUO phases, none failed${failed.length ? ` (${failed.length} failed in phases set to off)` : ''}`, evidence: [], measurements: [], checked: phases };
-  const list = (xs: typeof judged, sev: string) =>
-    xs.length ? `${xs.length} failed phase${xs.length === 1 ? '' : 's'} (${sev}): ${xs.slice(0, 5).map((j) => j.text).join('; ')}${xs.length > 5 ? `; ${xs.length - 5} more` : ''}` : null;
+  const allFailed = failed.length + unlisted.reduce((a, u) => a + u.count, 0);
+  if (!judged.length) return { ...base, status: 'pass', message: `${phases} LUO phases, none failed${allFailed ? ` (${allFailed} failed in phases set to off)` : ''}`, evidence: [], measurements: [], checked: phases };
+  // The first 5 named, the rest counted: an item counted past a cap stands for its `n` failures.
+  const list = (xs: typeof judged, sev: string) => {
+    if (!xs.length) return null;
+    const total = xs.reduce((a, j) => a + j.n, 0);
+    const named = xs.slice(0, 5);
+    const more = total - named.reduce((a, j) => a + j.n, 0);
+    return `${total} failed phase${total === 1 ? '' : 's'} (${sev}): ${named.map((j) => j.text).join('; ')}${more > 0 ? `; ${more} more` : ''}`;
+  };
   return {
     ...base,
     status: errors.length ? 'fail' : 'warn',

@@ -18,21 +18,18 @@ import type { FinishContext } from '../stream/reducer.js';
 import { type ModuleStats, RefcountReducer, isUnloaded } from './refcounts.js';
 import { RegistryReducer, type RegistryLimits } from './registry.js';
 import { type Boot, type Segment, SegmentTracker } from '../stream/segments.js';
-import { type PhaseRecord, type SessionRecord, SessionReducer } from './sessions.js';
+import { KEXEC_ENTRY, type PhaseRecord, type SessionRecord, SessionReducer } from './sessions.js';
 import type { BootJson, LuoSection, LuoSectionBody, ModuleJson, PhaseJson, PinWindowJson, SessionJson } from './schema.js';
 import { AT_END, isLuoPin, isLuoReference, isSessionPin, type OpenReason, openReasonText } from './pin-kinds.js';
 import { addCount, foldLabel, nameTable, type TableLimits } from '../../parsers/name-table.js';
 import { ModuleNames } from './module-names.js';
-import { groupBy } from '../lists.js';
+import { groupBy, type PhaseTally } from '../lists.js';
 import { RecentPairs } from '../stream/recent.js';
 
 /** Every name MODEL_EVIDENCE looks for (LuoAnalysis.count counts no other). */
 const EVIDENCE_NAMES = new Set(MODEL_EVIDENCE.map((e) => e.name));
 import { KexecReducer, kexecFromLog, kexecJson } from './kexec-attempts.js';
 
-
-/** The LUO call that freezes every session and returns only if the kexec will not happen (luo_core.c). */
-const KEXEC_ENTRY = 'liveupdate_reboot';
 
 /** One reader of the LUO side, given the events of the kinds it declared (LuoAnalysis.route). */
 type LuoReader = (ev: TraceEvent, seg: Segment) => void;
@@ -48,6 +45,8 @@ export interface LuoOptions {
   /** Rows listed per segment (tests use small ones): registrations and the names kept past them, delete_module calls. */
   registryLimits?: RegistryLimits;
   deleteRows?: number;
+  /** Global phases listed per segment (sessions.ts MAX_GLOBAL_PHASES by default). */
+  globalPhaseRows?: number;
   /** Each ended session the report will only count (past MAX_DETAILED_SESSIONS), before it is dropped. */
   onOmittedSession?: (s: SessionRecord) => void;
 }
@@ -69,7 +68,7 @@ export class LuoAnalysis {
 
   constructor(private readonly opts: LuoOptions) {
     this.calls = opts.calls;
-    this.sessions = new SessionReducer(this.calls);
+    this.sessions = new SessionReducer(this.calls, opts.globalPhaseRows);
     this.moduleNames = new ModuleNames(this.calls, opts.moduleLimits);
     this.refcounts = new RefcountReducer(this.moduleNames, opts.callSiteLimits, opts.deleteRows);
     this.sessions.onOmitted = opts.onOmittedSession ?? null;
@@ -296,10 +295,9 @@ export class LuoAnalysis {
     return out;
   }
 
-  /** The boot's last liveupdate_reboot (the attempt that decides whether the kexec happened). */
+  /** The boot's last liveupdate_reboot (the attempt that decides whether the kexec happened: listed past the cap too). */
   private rebootOf(b: Boot) {
-    const segIds = new Set(b.segments.map((s) => s.id));
-    return [...this.sessions.globalPhases].reverse().find((p) => p.func === KEXEC_ENTRY && segIds.has(p.segment));
+    return this.sessions.globalPhases.listed(new Set(b.segments.map((s) => s.id))).reverse().find((p) => p.func === KEXEC_ENTRY);
   }
 
   /** A pin window with its boot, session name and whether an open one is expected. */
@@ -505,7 +503,8 @@ export class LuoAnalysis {
       kexec: reboot ? kexecJson(reboot, this.kexec, segIds, mySessions, this.sessions.orphans.filter((o) => segIds.has(o.segment)).map((o) => o.phase), j.idOf, fileOf) : kexecFromLog(this.kexec, segIds, mySessions, j.idOf, fileOf),
       liveupdateNumber: b.segments.find((s) => s.liveupdateNumber !== null)?.liveupdateNumber ?? null,
       ...(b.joins.length ? { joined: b.joins.map((jn) => ({ file: fileOf(jn.seg.src), continues: fileOf(jn.after.src), evidence: jn.why })) } : {}),
-      globalPhases: this.sessions.globalPhases.filter((p) => segIds.has(p.segment)).map((p) => phaseJson(p, fileOf)),
+      globalPhases: this.sessions.globalPhases.listed(segIds).map((p) => phaseJson(p, fileOf)),
+      ...globalPhasesOmitted(this.sessions.globalPhases.omitted(segIds)),
       rmmod: this.refcounts.deletes.rows
         .filter((d) => b.srcs.includes(d.src) && b.segments.some((s) => s.src === d.src && d.line >= s.firstLine && d.line <= s.lastLine))
         .map((d) => ({
@@ -602,6 +601,9 @@ function peersAcrossKexec(j: Joined): Map<number, { boot: number; id: number }> 
   }
   return peer;
 }
+
+/** The global phases past the list's cap, by name and function; absent when none (schema.ts). */
+const globalPhasesOmitted = (tallies: PhaseTally[]): Pick<BootJson, 'globalPhasesOmitted'> => (tallies.length ? { globalPhasesOmitted: tallies } : {});
 
 function phaseJson(p: PhaseRecord, fileOf: (src: number) => string): PhaseJson {
   return {

@@ -201,7 +201,28 @@ export const BootSchema = z.object({
   liveupdateNumber: z.number().int().nullable(),
   /** Later files that continue this boot (same running kernel), with the evidence; absent when none. */
   joined: z.array(z.object({ file: z.string(), continues: z.string(), evidence: z.array(z.string()) })).optional(),
+  /** Boot-wide phases (liveupdate_reboot, luo_session_serialize...): the first 5000 of each file, and its last liveupdate_reboot. */
   globalPhases: z.array(PhaseSchema),
+  /**
+   * Global phases past the first 5000 of a file (analyses/lists.ts CappedPhases), counted by phase
+   * name and function, the counts exact: `errors` the failed returns by errno name, `measured` those
+   * with a duration (`totalNs`, `maxNs` over them), `acrossLoss` those with events lost between call and
+   * return. The last liveupdate_reboot is listed in `globalPhases` whatever its place. Absent when none.
+   */
+  globalPhasesOmitted: z
+    .array(
+      z.object({
+        name: z.string(),
+        func: z.string(),
+        count: z.number().int(),
+        errors: z.record(z.string(), z.number().int()),
+        measured: z.number().int(),
+        totalNs: z.number(),
+        maxNs: z.number().nullable(),
+        acrossLoss: z.number().int(),
+      }),
+    )
+    .optional(),
   rmmod: z.array(
     z.object({
       module: z.string().nullable(),
@@ -311,9 +332,12 @@ export function sessionTotals(s: { sessions: readonly unknown[]; sessionsOmitted
   };
 }
 
-/** The calls counted past a list's cap (rmmodOmitted, registrationsOmitted), or of the classes `keep` picks. */
+/** The calls counted past a list's cap (rmmodOmitted, registrationsOmitted, globalPhasesOmitted), or of the classes `keep` picks. */
 export const countedPast = <C extends { count: number }>(classes: readonly C[] | undefined, keep: (c: C) => boolean = () => true): number =>
   (classes ?? []).reduce((a, c) => a + (keep(c) ? c.count : 0), 0);
+
+/** A boot's global phases, listed or past the list's cap: the true count. */
+export const globalPhaseCount = (b: Pick<BootJson, 'globalPhases' | 'globalPhasesOmitted'>): number => b.globalPhases.length + countedPast(b.globalPhasesOmitted);
 
 /** A boot's delete_module calls, listed or past the list's cap: the true count. */
 export const rmmodCount = (b: Pick<BootJson, 'rmmod' | 'rmmodOmitted'>): number => b.rmmod.length + countedPast(b.rmmodOmitted);

@@ -20,6 +20,7 @@ import type { CallEdge, LuoCallTracker, OpenCall } from '../stream/luo-calls.js'
 import type { Segment } from '../stream/segments.js';
 import { type TaskKey, taskKey } from '../stream/task-key.js';
 import { BackwardSpans } from './backwards.js';
+import { CappedPhases } from '../lists.js';
 import * as F from '../stream/luo-calls.js';
 
 export type SessionSide = 'outgoing' | 'incoming';
@@ -102,6 +103,15 @@ export interface GlobalPhase extends PhaseRecord {
   segment: number;
 }
 
+/** The LUO call kernel_kexec() makes first: it freezes every session, and its error stops the kexec (luo_core.c, kexec_core.c). */
+export const KEXEC_ENTRY = 'liveupdate_reboot';
+/**
+ * Global phases listed per segment; the rest are tallied (analyses/lists.ts CappedPhases). A real boot
+ * has a few (one liveupdate_reboot, its serialize steps, a deserialize); a kexec retry loop makes one
+ * per attempt (2·10^5 took 818 MB listed).
+ */
+export const MAX_GLOBAL_PHASES = 5000;
+
 const LIVEUPDATE_SESSION_FINISH = 0xba42;
 /** The functions whose return without an entry in the trace is kept as a phase of its own (exit). */
 const ENTRY_MISSING_KEPT: ReadonlySet<number> = new Set([F.FN_FILE_FINISH, F.FN_FILE_UNPRESERVE_FILES, F.FN_PRESERVE_FILE, F.FN_SESSION_CREATE, F.FN_SESSION_RETRIEVE]);
@@ -182,7 +192,8 @@ export class SessionReducer {
   static readonly kinds: readonly EventKind[] = ['syscall_enter', 'syscall_exit'];
   private readonly segs = new Map<number, SegState>();
   readonly orphans: OrphanPhase[] = [];
-  readonly globalPhases: GlobalPhase[] = [];
+  /** Boot-wide phases: the first of each segment listed, the last liveupdate_reboot too (the kexec verdict reads it), the rest tallied. */
+  readonly globalPhases: CappedPhases<GlobalPhase>;
   /** Phases whose return came before their call (time went backwards): no duration. */
   readonly backwards = new BackwardSpans();
   /** Phase durations of every session, kept or not. */
@@ -202,7 +213,12 @@ export class SessionReducer {
   /** Sources whose trace has ioctl syscall events (otherwise "finish by ioctl or close" is unknown). */
   private readonly ioctlTraced = new Set<number>();
 
-  constructor(private readonly calls: LuoCallTracker) {}
+  constructor(
+    private readonly calls: LuoCallTracker,
+    globalPhaseRows = MAX_GLOBAL_PHASES,
+  ) {
+    this.globalPhases = new CappedPhases(globalPhaseRows, (p) => p.func === KEXEC_ENTRY);
+  }
 
   /** The state of the segment asked for last (most events follow one of the same segment). */
   private lastSeg: SegState | null = null;
@@ -247,8 +263,13 @@ export class SessionReducer {
       if (edge.type === 'enter') this.enter(edge, st, seg);
       else this.exit(edge, st, seg);
     }
-    // Calls whose return will never come (LuoCallTracker dropped them): nothing may stay keyed by them.
-    for (const c of edge.dropped) this.forget(st, c);
+    // Calls whose return will never come (LuoCallTracker dropped them): nothing may stay keyed by them,
+    // and a global phase past the list's cap is tallied as it is (no result).
+    for (const c of edge.dropped) {
+      const rec = st.open.get(c);
+      if (rec) this.globalPhases.closed(rec.phase);
+      this.forget(st, c);
+    }
   }
 
   /** The phase a call of a phase function opens (by its number: no lookup by name on the hot path). */
@@ -287,6 +308,7 @@ export class SessionReducer {
       if (!rec) continue;
       rec.phase.returnLost = true;
       rec.phase.acrossLoss = true;
+      this.globalPhases.closed(rec.phase);
       const s = rec.session;
       const task = taskKey(c.src, c.pid);
       if (c.fid === F.FN_SESSION_CREATE) {
@@ -423,7 +445,7 @@ export class SessionReducer {
       case F.FN_SESSION_DESERIALIZE: {
         // Every session at once: a boot's phase, told apart by its function (kernel/phases.ts).
         const phase: GlobalPhase = { ...phaseFrom(this.phaseOf(c), edge), segment: seg.id };
-        this.globalPhases.push(phase);
+        this.globalPhases.add(phase);
         st.open.set(c, { session: null, phase });
         return;
       }
@@ -519,7 +541,7 @@ export class SessionReducer {
     let session: SessionRecord | undefined;
     if (c.func === 'luo_file_deserialize') {
       const g: GlobalPhase = { ...phase, segment: seg.id };
-      this.globalPhases.push(g);
+      this.globalPhases.add(g);
       st.open.set(c, { session: null, phase: g });
       return;
     }
@@ -566,13 +588,16 @@ export class SessionReducer {
           else this.entriesLost.set(c.func, { count: 1, src: c.src, line: edge.endLine ?? c.line });
           return;
         }
-        this.globalPhases.push({ ...phase, name: `${c.func} (entry before trace)`, segment: seg.id });
+        const g: GlobalPhase = { ...phase, name: `${c.func} (entry before trace)`, segment: seg.id };
+        this.globalPhases.add(g);
+        this.globalPhases.closed(g);
       }
       return;
     }
     this.forget(st, c);
     close(rec.phase, edge, this.backwards);
     const s = rec.session;
+    if (s === null) this.globalPhases.closed(rec.phase);
     switch (c.fid) {
       case F.FN_SESSION_CREATE:
         st.creating.delete(task);

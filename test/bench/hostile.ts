@@ -3,16 +3,19 @@
 // columns, then `contention_begin: %p (flags=%s)`, `contention_end: %p (ret=%d)`, lockdep's
 // `lock_acquire: %p %s%s%s` / `lock_release: %p %s`, `module_get: %s call_site=%ps refcnt=%d`, and
 // the LUO kprobe/kretprobe lines of kprobe_events `p:luo/liveupdate_register_flb ... handler=+8(%di):string
-// flb=+8(%si):string` and `r10:luo/liveupdate_register_flb__return ... ret=$retval:s32`).
+// flb=+8(%si):string` and `r10:luo/liveupdate_register_flb__return ... ret=$retval:s32`), and for
+// `kexecs` the lines of a failed `kexec -e` as the real freeze-fail capture has them
+// (samples/real/freeze-fail/stage1/ftrace-main.txt: `sys_reboot(...)`, `liveupdate_reboot: (...)`,
+// `liveupdate_reboot__return: (... <- liveupdate_reboot) ret=-5`, `sys_reboot -> 0xfffffffffffffffb`).
 // Synthetic and labelled so on the first line. Used by `npm run bench -- --hostile` and by tests
 // at small sizes.
 //
-//   node dist/test/bench/hostile.js locks|lockdep|modules|registrations|rmmods N OUT
+//   node dist/test/bench/hostile.js locks|lockdep|modules|registrations|rmmods|kexecs N OUT
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 
-export type HostileKind = 'locks' | 'lockdep' | 'modules' | 'registrations' | 'rmmods';
-export const HOSTILE_KINDS: readonly HostileKind[] = ['locks', 'lockdep', 'modules', 'registrations', 'rmmods'];
+export type HostileKind = 'locks' | 'lockdep' | 'modules' | 'registrations' | 'rmmods' | 'kexecs';
+export const HOSTILE_KINDS: readonly HostileKind[] = ['locks', 'lockdep', 'modules', 'registrations', 'rmmods', 'kexecs'];
 
 /** Every REG_FAIL_EVERY-th register call of a `registrations` trace returns -EEXIST (-17). */
 export const REG_FAIL_EVERY = 7;
@@ -34,9 +37,14 @@ function ctx(comm: string, pid: number, cpu: number, t: number): string {
  *   return per distinct FLB name, every REG_FAIL_EVERY-th returning -17 (EEXIST);
  * - rmmods: one delete_module call per distinct module name (the syscalls tracepoints' format,
  *   `sys_delete_module(name_user: %p "%s", flags: 0x880)` and `sys_delete_module -> 0x%lx`), each
- *   refused with -ENOENT (0xfffffffffffffffe) except every REG_FAIL_EVERY-th, which succeeds.
+ *   refused with -ENOENT (0xfffffffffffffffe) except every REG_FAIL_EVERY-th, which succeeds;
+ * - kexecs: `n` failed `kexec -e` attempts (kexecAttempts), one liveupdate_reboot global phase each.
  */
 export function* hostileLines(kind: HostileKind, n: number): Generator<string> {
+  if (kind === 'kexecs') {
+    yield* kexecAttempts(n);
+    return;
+  }
   yield `# synthetic: hostile ${kind} trace, ${n} distinct names (test/bench/hostile.ts, not a real capture)`;
   let t = 100;
   if (kind === 'registrations') yield `${ctx('insmod', 999, 0, t)}module_load: hostile_mod O`;
@@ -68,6 +76,26 @@ export function* hostileLines(kind: HostileKind, n: number): Generator<string> {
   }
 }
 
+/**
+ * `n` failed `kexec -e` attempts, what a retry loop writes: each a reboot(LINUX_REBOOT_CMD_KEXEC)
+ * syscall (cmd 0x45584543) whose liveupdate_reboot returns -5 (EIO: a freeze() failed,
+ * docs/luo-model.md §6 "Freeze failure variant") and so does the syscall. Task `kexec`, pids 1000-1063,
+ * CPU 1, 3 µs between lines; the context columns as `%16s-%-5d [%03d] ..... %12s: ` (trace_pipe's,
+ * with the pid 5 wide as older kernels print it).
+ */
+function* kexecAttempts(n: number): Generator<string> {
+  yield `# synthetic: ${n} failed kexec attempts (not a real capture)`;
+  const at = (pid: number, us: number) => `${'kexec'.padStart(16)}-${String(pid).padEnd(5)} [001] ..... ${`${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, '0')}`.padStart(12)}: `;
+  for (let i = 0; i < n; i++) {
+    const pid = 1000 + (i % 64);
+    const us = 100_000_000 + i * 12;
+    yield `${at(pid, us)}sys_reboot(magic1: 0xfee1dead, magic2: 0x28121969, cmd: 0x45584543, arg: 0x7fb9c2bb7a60)`;
+    yield `${at(pid, us + 3)}liveupdate_reboot: (liveupdate_reboot+0x4/0x30)`;
+    yield `${at(pid, us + 6)}liveupdate_reboot__return: (return_to_handler+0x0/0x50 <- liveupdate_reboot) ret=-5`;
+    yield `${at(pid, us + 9)}sys_reboot -> 0xfffffffffffffffb`;
+  }
+}
+
 /** Write a hostile trace to `file`. */
 export async function writeHostileTrace(kind: HostileKind, n: number, file: string): Promise<void> {
   const out = createWriteStream(file);
@@ -86,7 +114,7 @@ export async function writeHostileTrace(kind: HostileKind, n: number, file: stri
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, '/'))) {
   const [kind, n, file] = process.argv.slice(2);
   if (!HOSTILE_KINDS.includes(kind as HostileKind) || !Number(n) || !file) {
-    process.stderr.write('usage: hostile locks|lockdep|modules|registrations|rmmods N OUT\n');
+    process.stderr.write('usage: hostile locks|lockdep|modules|registrations|rmmods|kexecs N OUT\n');
     process.exit(2);
   }
   await writeHostileTrace(kind as HostileKind, Number(n), file);

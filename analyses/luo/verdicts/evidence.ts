@@ -4,7 +4,7 @@
 import type { DataQuality } from '../../../parsers/quality.js';
 import { isLuoReference } from '../pin-kinds.js';
 import { groupBy } from '../../lists.js';
-import { registrationCount } from '../schema.js';
+import { globalPhaseCount, registrationCount } from '../schema.js';
 import { LatestBefore } from './latest-before.js';
 import type { At, Section } from './verdict.js';
 
@@ -65,7 +65,7 @@ export function hasLuoEvents(s: Section): boolean {
   return (
     s.probedFunctions.length > 0 ||
     s.sessions.length > 0 ||
-    s.boots.some((b) => registrationCount(b) > 0 || b.kexec !== null || b.globalPhases.length > 0) ||
+    s.boots.some((b) => registrationCount(b) > 0 || b.kexec !== null || globalPhaseCount(b) > 0) ||
     s.modules.some((m) => m.pinWindows.some(isLuoReference))
   );
 }

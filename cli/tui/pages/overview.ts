@@ -90,6 +90,8 @@ export function timeline(r: AnalyzeReport, width: number, budget: number): Line[
       note(s.boot, p.end);
     }
   }
+  // The listed liveupdate_reboot calls bound the span: a file's first ones and its last are listed
+  // whatever the report's cap; those it only counts (globalPhasesOmitted) came between them.
   for (const b of r.boots) {
     for (const p of b.globalPhases) {
       if (p.func !== 'liveupdate_reboot') continue;
