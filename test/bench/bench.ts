@@ -3,7 +3,7 @@
 // it prints a markdown table for the README, with the machine and its load.
 //
 //   npm run bench -- [--sizes 100MB,1GB,2GB] [--runs 3] [--keep DIR] [--traces real,stress,real-trace-cmd,...]
-//                    [--tools wc,grep,awk,gawk,node-lines,node-regex,node-awk-job,node-hot-path,summary,analyze,analyze2]
+//                    [--tools wc,grep,awk,gawk,node-lines,node-regex,node-awk-job,node-hot-path,node-hot-path2,summary,analyze,analyze2]
 //
 // For each trace and size: `real` is a real capture repeated with shifted timestamps
 // (test/bench/repeat-real.ts, issue 17: the event mix a user's trace has), `stress` the generator's
@@ -30,6 +30,9 @@
 //   hot-path-floor.js hot-path     the issue's "whole hot path" prototype: the awk job plus lockdep
 //                                  holds, probe calls and per-lock histograms on typed arrays: what
 //                                  that design costs before any of luotrace's report
+//   hot-path-floor.js hot-path2    the same prototype on two threads as the issue designs them (the
+//                                  file split at a newline in its middle, the second part on a
+//                                  worker thread, merged): what the 2-thread wall target can reach
 //   luotrace events --summary      reading, tokenizing and decoding only: per-kind counts and the
 //     --json                       data-quality table (the first run's output gives the event count)
 //   luotrace analyze --json        the whole analysis, report to /dev/null (the first run's to a
@@ -138,7 +141,7 @@ function realFormat(kind: TraceKind): RealFormat | null {
 }
 
 /** The tools that read ftrace text only: the awk baseline and the floors that do its job. */
-const AWK_JOB: ReadonlySet<string> = new Set(['awk', 'gawk', 'node-awk-job', 'node-hot-path']);
+const AWK_JOB: ReadonlySet<string> = new Set(['awk', 'gawk', 'node-awk-job', 'node-hot-path', 'node-hot-path2']);
 /** Shapes test/bench/baseline.awk reads (it finds the event after a `seconds.micros:` field). */
 const AWK_READS: ReadonlySet<RealFormat> = new Set<RealFormat>(['ftrace', 'ftrace-tgid', 'trace-pipe', 'trace-cmd']);
 
@@ -173,6 +176,7 @@ function measureAll(file: string, tools: Set<string>, runs: number, outFile: str
   if (tools.has('node-regex')) m.set('node-regex', measure('node: regex per line', [process.execPath, FLOORS, 'regex', file], runs, toFile));
   if (tools.has('node-awk-job')) m.set('node-awk-job', measure("node: awk's job on bytes (floor)", [process.execPath, HOT_PATH, 'awk-job', file], runs, toFile));
   if (tools.has('node-hot-path')) m.set('node-hot-path', measure('node: hot-path prototype (floor)', [process.execPath, HOT_PATH, 'hot-path', file], runs, toFile));
+  if (tools.has('node-hot-path2')) m.set('node-hot-path2', measure('node: hot-path prototype, 2 threads (floor)', [process.execPath, HOT_PATH, 'hot-path2', file], runs, toFile));
   let events = 0;
   if (tools.has('summary')) {
     // Reading and tokenizing alone (issue #2's figure): per-kind counts and the data-quality table.
@@ -222,6 +226,10 @@ function targetChecks(what: string, mb: number, m: Map<string, Measure>): string
       checks.push(`${what}: ${ratio(r)}× awk's wall-time throughput (2 threads) ${r >= TARGET.vsAwkWall2 ? 'meets' : 'MISSES'} the ≥ ${TARGET.vsAwkWall2}× target`);
     }
   }
+  const [floor1, floor2] = [m.get('node-hot-path'), m.get('node-hot-path2')];
+  // The floors: what the issue's design itself reaches against the same targets on this machine.
+  if (awk && floor1) checks.push(`${what}: the hot-path prototype (floor, 1 thread) does ${ratio(awk.best.cpu / floor1.best.cpu)}× awk's throughput per CPU-second (analyze's target ≥ ${TARGET.vsAwkCpu}×)`);
+  if (awk && floor2) checks.push(`${what}: the hot-path prototype (floor, 2 threads) does ${ratio(awk.best.wall / floor2.best.wall)}× awk's wall-time throughput (analyze's target ≥ ${TARGET.vsAwkWall2}×)`);
   const lines = m.get('node-lines');
   const an1 = m.get('analyze1');
   if (lines && an1) checks.push(`${what}: analyze (1 thread) ${fmtInt(mb / an1.best.cpu)} MB per CPU-second; Node only counting newlines ${fmtInt(mb / lines.best.cpu)}`);
@@ -276,7 +284,7 @@ async function main(): Promise<void> {
   }
   const sizes = arg('--sizes', '100MB,1GB,2GB').split(',').map(parseSize);
   const runs = Math.max(1, Number(arg('--runs', '3')));
-  const tools = new Set(arg('--tools', 'wc,grep,awk,gawk,node-lines,node-regex,node-awk-job,node-hot-path,summary,analyze,analyze2').split(','));
+  const tools = new Set(arg('--tools', 'wc,grep,awk,gawk,node-lines,node-regex,node-awk-job,node-hot-path,node-hot-path2,summary,analyze,analyze2').split(','));
   const kinds = arg('--traces', 'real,stress').split(',') as TraceKind[];
   const known = ['real', 'stress', ...Object.keys(REAL_FORMATS).filter((f) => f !== 'ftrace').map((f) => `real-${f}`)];
   for (const k of kinds) if (!known.includes(k)) throw new Error(`bad --traces ${k} (${known.join(', ')})`);
