@@ -6,6 +6,14 @@ import type { QualityLedger } from './quality.js';
 
 /** A jump back in time larger than this on one CPU is a clock reset, not skew. */
 const CLOCK_RESET_NS = 1_000_000_000;
+/**
+ * Segments one source may start (kernel boots, clock resets). Real inputs start a few: one per kernel
+ * of a console log, one per dump of a concatenated trace. A garbled or forged file can start one per
+ * line (its clock jumping back and forth), and each segment carries its own state and report section
+ * (a boot); 3·10^5 such lines ran for minutes and 1 GB. A thousand is more kernels than any serial
+ * console keeps between two rotations.
+ */
+export const MAX_SEGMENTS_PER_SOURCE = 1000;
 /** CPUs whose last event time is kept by index (ParserEnv.lastTimeOnCpu). */
 const CPU_SLOTS = 1024;
 
@@ -30,6 +38,8 @@ export class ParserEnv {
   private readonly lastTimeOnCpu = new Float64Array(CPU_SLOTS);
   private readonly timeSeenOnCpu = new Uint8Array(CPU_SLOTS);
   private readonly lastTimeOnBigCpu = new Map<number, number>();
+  /** Boots and clock resets seen (pastSegmentCap). */
+  private segmentStarts = 0;
 
   constructor(
     readonly src: number,
@@ -37,6 +47,7 @@ export class ParserEnv {
     readonly ledger: QualityLedger,
     readonly clock: SourceClock,
     private readonly sink: EventSink,
+    private readonly maxSegments = MAX_SEGMENTS_PER_SOURCE,
   ) {}
 
   get firstTime(): number | null {
@@ -59,6 +70,11 @@ export class ParserEnv {
       // forged line): counting it would make the module verdicts pass without seeing the reference.
       this.ledger.skip('refcnt-out-of-range', this.file, ev.line);
       return;
+    }
+    if (ev.kind === 'boot' && this.pastSegmentCap(ev, this.lastTime)) {
+      // Still a kernel message: kept as the printk line it is, in the segment it falls in.
+      ev = { ...ev, kind: 'printk', name: 'printk' };
+      pair = -1;
     }
     this.events++;
     this.ledger.eventOfPair(pair, ev.name, ev.kind);
@@ -92,6 +108,7 @@ export class ParserEnv {
   }
 
   private clockReset(ev: TraceEvent, prev: number): void {
+    if (this.pastSegmentCap(ev, prev)) return;
     this.ledger.note(
       `${this.file}:${ev.line}: the clock went back ${((prev - (ev.time ?? 0)) / 1e9).toFixed(3)} s on CPU ${ev.cpu}: treated as a new segment (reboot, clock change or concatenated dumps)`,
     );
@@ -107,6 +124,21 @@ export class ParserEnv {
       line: ev.line,
       fields: { count: null, marker: 'clock-reset' },
     });
+  }
+
+  /**
+   * Count a segment start; past maxSegments in this source it starts none: the events go on in the
+   * current segment, and the start becomes lost data (a gap no pairing crosses, verdicts across it
+   * inconclusive), counted in the ledger's `all` entry with the marker `segment-cap`.
+   */
+  private pastSegmentCap(ev: TraceEvent, after: number | null): boolean {
+    if (this.segmentStarts++ < this.maxSegments) return false;
+    this.ledger.note(
+      `${this.file}: more than ${this.maxSegments} kernel starts or clock resets: the later ones start no segment and are counted as lost data (marker segment-cap), nothing is paired across them`,
+    );
+    this.ledger.lostEvents('all', { file: this.file, line: ev.line, count: null, marker: 'segment-cap', after });
+    this.sink({ kind: 'lost', name: 'lost', time: ev.time, cpu: null, pid: null, tgid: null, comm: null, src: this.src, line: ev.line, fields: { count: null, marker: 'segment-cap' } });
+    return true;
   }
 
   /** Lost data reported by the trace itself, as a `lost` record and a gap the analyses can see. */

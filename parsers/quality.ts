@@ -27,6 +27,16 @@ export const LostRecordSchema = z.object({
 });
 export type LostRecord = z.infer<typeof LostRecordSchema>;
 
+/**
+ * CPUs a lost-events entry is kept for. The kernel numbers CPUs below NR_CPUS, at most 8192
+ * (arch/x86/Kconfig NR_CPUS_RANGE_END with MAXSMP); a forged marker can name any number, and
+ * 3·10^5 of them wrote a 100 MB report. Markers of further CPUs are counted under LOST_OTHER_CPUS.
+ */
+const MAX_LOST_CPUS = 8192;
+export const LOST_OTHER_CPUS = 'other';
+/** Marker records kept in all the entries' `at` lists together (each keeps its first 50). */
+const MAX_LOST_RECORDS = 4096;
+
 export const LostPerCpuSchema = z.object({
   /** Sum of the counts the markers state. */
   events: z.number().int(),
@@ -34,7 +44,7 @@ export const LostPerCpuSchema = z.object({
   markers: z.number().int(),
   /** True when at least one marker gave no count: `events` is then a lower bound. */
   countUnknown: z.boolean(),
-  /** The first markers (up to 50), in input order. */
+  /** The first markers (up to 50, and 4096 over all entries), in input order. */
   at: z.array(LostRecordSchema),
 });
 
@@ -53,7 +63,7 @@ export const DataQualitySchema = z.object({
   kinds: z.record(z.string(), z.number().int()),
   /** Events by decoded kind (tracepoint decoder, kprobe, kretprobe, generic...). */
   types: z.record(z.string(), z.number().int()),
-  /** Lost events per CPU ("all" when the marker names no CPU, e.g. bpftrace). */
+  /** Lost events per CPU ("all" when the marker names no CPU, e.g. bpftrace; "other": CPUs past the first 8192 named). */
   lost: z.record(z.string(), LostPerCpuSchema),
   /** `entries-in-buffer/entries-written` headers where the ring buffer overwrote events. */
   overwritten: z.array(
@@ -143,6 +153,8 @@ export class QualityLedger {
   readonly kinds = new Map<string, number>();
   readonly types = new Map<string, number>();
   readonly lost = new Map<string, z.infer<typeof LostPerCpuSchema>>();
+  /** Marker records kept in all the `at` lists (MAX_LOST_RECORDS). */
+  private lostRecords = 0;
   readonly overwritten: DataQuality['overwritten'] = [];
   readonly notes: string[] = [];
   /** Set when truncation or similar makes the result incomplete without a lost marker. */
@@ -272,13 +284,17 @@ export class QualityLedger {
   lostEvents(cpu: string, record: LostRecord): void {
     let entry = this.lost.get(cpu);
     if (!entry) {
+      if (this.lost.size >= MAX_LOST_CPUS && cpu !== LOST_OTHER_CPUS) return this.lostEvents(LOST_OTHER_CPUS, record);
       entry = { events: 0, markers: 0, countUnknown: false, at: [] };
       this.lost.set(cpu, entry);
     }
     entry.markers++;
     if (record.count === null) entry.countUnknown = true;
     else entry.events += record.count;
-    if (entry.at.length < 50) entry.at.push(record);
+    if (entry.at.length < 50 && this.lostRecords < MAX_LOST_RECORDS) {
+      entry.at.push(record);
+      this.lostRecords++;
+    }
   }
 
   note(text: string): void {

@@ -387,7 +387,7 @@ export class RefcountReducer {
   }
 }
 
-interface RefEvent {
+export interface RefEvent {
   time: number | null;
   /** Earliest moment the reference may have changed: the task's entry probe, else the event itself. */
   start: number | null;
@@ -421,8 +421,17 @@ interface RefEvent {
 const RACE_WINDOW_NS = 20_000_000;
 /** An entry probe further back than this is not the same call (a failed try_module_get has no tracepoint). */
 const MAX_ENTRY_LATENCY_NS = 1_000_000_000;
+/**
+ * Events of one module and segment a check holds at most, waiting and look-behind. The window is
+ * bounded by time, and time only bounds it while the trace's clock moves forward: a clock that
+ * jumps back and forth (by less than a clock reset, or past the segment cap, parsers/parser.ts)
+ * held every event, and checking each against all of them ran for minutes on 3·10^5 lines. Past
+ * the cap the oldest waiting event is checked with the window it has. Real windows are far smaller:
+ * at most 12 events in the real captures, 34 in a 1 GB stress trace (samples/generate).
+ */
+export const MAX_WINDOW_EVENTS = 256;
 
-class RefcntCheck {
+export class RefcntCheck {
   private readonly buf: RefEvent[] = [];
   /** Index in buf of the next event to check; events before it are kept as look-behind. */
   private next = 0;
@@ -436,6 +445,11 @@ class RefcntCheck {
     private readonly oldestPendingEntry: (now: number) => number | null,
   ) {}
 
+  /** Events held, waiting or as look-behind. */
+  get held(): number {
+    return this.buf.length;
+  }
+
   push(e: RefEvent): void {
     this.buf.push(e);
     if (e.time === null) {
@@ -444,6 +458,17 @@ class RefcntCheck {
     }
     const pending = this.oldestPendingEntry(e.time);
     this.drain(Math.min(e.time, pending ?? Infinity) - RACE_WINDOW_NS);
+    if (this.buf.length > MAX_WINDOW_EVENTS) this.bound();
+  }
+
+  /** Hold at most MAX_WINDOW_EVENTS: check the oldest waiting ones and drop the oldest look-behind. */
+  private bound(): void {
+    while (this.buf.length - this.next > MAX_WINDOW_EVENTS / 2) this.check(this.next++);
+    const drop = this.buf.length - MAX_WINDOW_EVENTS;
+    if (drop > 0) {
+      this.buf.splice(0, drop);
+      this.next -= drop;
+    }
   }
 
   flush(): void {

@@ -1,7 +1,7 @@
 // Across kexec: kexec-freeze, once per boot that ran liveupdate_reboot (the freeze before kexec), and
 // kexec-handover, once per boot with incoming sessions (docs/luo-model.md §6).
 import { formatDuration } from '../../format.js';
-import { defineVerdict, plural, result, type Section } from './verdict.js';
+import { defineVerdict, joinNamed, plural, result, type Section } from './verdict.js';
 
 const kexecFreezeMeta = {
   id: 'kexec-freeze',
@@ -20,7 +20,7 @@ export const kexecFreeze = defineVerdict(kexecFreezeMeta, (s) => {
     const sets = b.kexec.frozenSets ?? 0;
     // Freezes no session could be joined to (their file_set is not in the trace, e.g. function_graph).
     const what = frozen.length
-      ? `froze ${plural(frozen.length, 'session')} (${frozen.map((x) => x.name ?? `#${x.id}`).join(', ')})`
+      ? `froze ${plural(frozen.length, 'session')} (${joinNamed(frozen, (x) => x.name ?? `#${x.id}`, 'sessions', ', ')})`
       : sets > 0
         ? `froze ${plural(sets, 'file set')} (luo_file_freeze ×${sets}; which sessions they belong to is not in the trace: no file_set to join them)`
         : 'froze no file set (no session had files to freeze, or luo_file_freeze was not traced)';
@@ -64,12 +64,12 @@ function freezeFailed(s: Section, b: Section['boots'][number]) {
     else parts.push(`a freeze() failed with ${errno}${what ? ` (${what})` : ''} (${at(f)}); its token and handler are only in the console log (luo_file_freeze logs "Freeze failed for token[…] handler[…] err[…]"): add it`);
   } else parts.push('the file whose freeze() failed is not in these inputs (add the console log: luo_file_freeze logs "Freeze failed for token[…] handler[…] err[…]")');
   const rolled = k.rolledBack.map(name).filter((x): x is string => x !== null);
-  if (rolled.length) parts.push(`rolled back: ${rolled.join(', ')} unfrozen (luo_file_unfreeze)`);
+  if (rolled.length) parts.push(`rolled back: ${joinNamed(rolled, (x) => x, 'sessions', ', ')} unfrozen (luo_file_unfreeze)`);
   const mine = s.sessions.filter((x) => x.boot === b.id && x.side === 'outgoing');
   const aborted = mine.filter((x) => x.outcome.startsWith('aborted after the failed kexec'));
   const open = mine.filter((x) => x.state === 'open');
-  if (aborted.length) parts.push(`closed after the failed kexec: ${aborted.map((x) => x.name ?? `#${x.id}`).join(', ')}`);
-  if (open.length) parts.push(`still open at the end: ${open.map((x) => x.name ?? `#${x.id}`).join(', ')}`);
+  if (aborted.length) parts.push(`closed after the failed kexec: ${joinNamed(aborted, (x) => x.name ?? `#${x.id}`, 'sessions', ', ')}`);
+  if (open.length) parts.push(`still open at the end: ${joinNamed(open, (x) => x.name ?? `#${x.id}`, 'sessions', ', ')}`);
   const evidence = [...(k.source === 'log' ? [] : [ret]), ...(k.syscall ? [{ file: k.syscall.file, line: k.syscall.line }] : []), ...(f ? [{ file: f.file, line: f.line }] : []), ...(f?.freezeReturn ? [f.freezeReturn] : [])];
   return result(kexecFreezeMeta, 'freeze-failed', false, parts.join('; '), evidence);
 }
@@ -95,7 +95,7 @@ export const kexecHandover = defineVerdict(kexecHandoverMeta, (s) => {
           kexecHandoverMeta,
           all ? 'all-finished' : 'not-all-finished',
           true,
-          `boot ${b.id}: ${plural(inc.length, 'incoming session')} (${inc.map((x) => `${x.name ?? `#${x.id}`}: ${x.outcome}`).join('; ')})` + (prevBoot ? `; ${withPeer.length} joined by name to boot ${prevBoot.id}` : ''),
+          `boot ${b.id}: ${plural(inc.length, 'incoming session')} (${joinNamed(inc, (x) => `${x.name ?? `#${x.id}`}: ${x.outcome}`, 'sessions')})` + (prevBoot ? `; ${withPeer.length} joined by name to boot ${prevBoot.id}` : ''),
           inc.flatMap((x) => x.phases.slice(0, 1).map((p) => ({ file: p.file, line: p.line }))),
           all ? 'info' : 'warning',
         ),

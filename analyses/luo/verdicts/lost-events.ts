@@ -3,7 +3,7 @@
 // no marker at all, a module's refcnt= moving by more than the events seen proves events missing
 // just the same (a record cut mid-stream): the run is as incomplete as a lossy one.
 import { missingFromTrace } from './evidence.js';
-import { defineVerdict, plural, result } from './verdict.js';
+import { defineVerdict, joinNamed, plural, result } from './verdict.js';
 
 const noLostEventsMeta = {
   id: 'no-lost-events',
@@ -21,7 +21,7 @@ export const noLostEvents = defineVerdict(noLostEventsMeta, (s, quality) => {
         noLostEventsMeta,
         'events-missing',
         false,
-        `no events were reported lost, but refcnt= proves some missing: ${gaps.map((m) => `${m.name}: ${missingFromTrace(m.refcntMismatches[0]).text}`).join('; ')}`,
+        `no events were reported lost, but refcnt= proves some missing: ${joinNamed(gaps, (m) => `${m.name}: ${missingFromTrace(m.refcntMismatches[0]).text}`, 'modules')}`,
         [...(first.prevLine !== null ? [{ file: first.file, line: first.prevLine }] : []), { file: first.file, line: first.line }],
       ),
     ];
@@ -36,8 +36,8 @@ export const noLostEvents = defineVerdict(noLostEventsMeta, (s, quality) => {
       'data-lost',
       false,
       [
-        lostCpus.length ? `${lostTotal}${lostCpus.some(([, l]) => l.countUnknown) ? '+' : ''} events lost (${lostCpus.map(([c, l]) => `CPU ${c}: ${l.events}${l.countUnknown ? '+' : ''}`).join(', ')})` : null,
-        quality.overwritten.length ? `ring buffer overwritten in ${quality.overwritten.map((o) => o.file).join(', ')}` : null,
+        lostCpus.length ? `${lostTotal}${lostCpus.some(([, l]) => l.countUnknown) ? '+' : ''} events lost (${joinNamed(lostCpus, ([c, l]) => `CPU ${c}: ${l.events}${l.countUnknown ? '+' : ''}`, 'CPUs', ', ')})` : null,
+        quality.overwritten.length ? `ring buffer overwritten in ${joinNamed(quality.overwritten, (o) => o.file, 'files', ', ')}` : null,
         quality.truncated ? 'input truncated' : null,
         incompleteWindows.length ? `${plural(incompleteWindows.length, 'pin window')} cross a gap and are marked incomplete` : null,
       ]

@@ -4,7 +4,7 @@
 // proves the trace incomplete, not the kernel's counts wrong: inconclusive, never a failure.
 import { lossBetween, missingFromTrace, overwritten, RECORD_MORE, RECORD_WHOLE, rmmodBefore } from './evidence.js';
 import { putsWithoutGetCount } from '../schema.js';
-import { defineVerdict, plural, result } from './verdict.js';
+import { defineVerdict, joinNamed, plural, result } from './verdict.js';
 
 const refcountsBalancedMeta = {
   id: 'refcounts-balanced',
@@ -37,7 +37,7 @@ export const refcountsBalanced = defineVerdict(refcountsBalancedMeta, (s, qualit
         def,
         'may-be-lost',
         'inconclusive',
-        `${mism.length ? `refcnt= disagrees with the events seen in ${mism.map((m) => m.name).join(', ')}` : ''}${mism.length && orphanPuts.length ? '; ' : ''}${orphanPuts.length ? `${plural(orphanCount, 'module_put')} without a matching get` : ''}, all after events were lost (${lost ? `first at ${lost.file}:${lost.line}` : 'ring buffer overwritten'}): the missing events can account for ${mism.length + orphanCount === 1 ? 'it' : 'them'}; ${RECORD_MORE}`,
+        `${mism.length ? `refcnt= disagrees with the events seen in ${joinNamed(mism, (m) => m.name, 'modules', ', ')}` : ''}${mism.length && orphanPuts.length ? '; ' : ''}${orphanPuts.length ? `${plural(orphanCount, 'module_put')} without a matching get` : ''}, all after events were lost (${lost ? `first at ${lost.file}:${lost.line}` : 'ring buffer overwritten'}): the missing events can account for ${mism.length + orphanCount === 1 ? 'it' : 'them'}; ${RECORD_MORE}`,
         [...mismatchAt, ...orphanPuts.map((p) => ({ file: p.file, line: p.line })), ...(lost ? [lost] : [])],
       ),
     ];
@@ -51,13 +51,14 @@ export const refcountsBalanced = defineVerdict(refcountsBalancedMeta, (s, qualit
   }
   if (mism.length) {
     // No marker explains it: the kernel's count still proves which events the trace is missing.
-    const parts = mism.map((m) => `${m.name}: ${missingFromTrace(m.refcntMismatches[0]).text}${m.refcntMismatchCount > 1 ? ` (${plural(m.refcntMismatchCount, 'discontinuity', 'discontinuities')} in all)` : ''}`);
+    const part = (m: (typeof mism)[number]) =>
+      `${m.name}: ${missingFromTrace(m.refcntMismatches[0]).text}${m.refcntMismatchCount > 1 ? ` (${plural(m.refcntMismatchCount, 'discontinuity', 'discontinuities')} in all)` : ''}`;
     return [
       result(
         def,
         'events-missing',
         'inconclusive',
-        `${parts.join('; ')}${orphanPuts.length ? `; ${plural(orphanCount, 'module_put')} without a matching get follow from it` : ''}: the trace is incomplete although it reports no loss, so the counts cannot be checked; ${RECORD_WHOLE}`,
+        `${joinNamed(mism, part, 'modules')}${orphanPuts.length ? `; ${plural(orphanCount, 'module_put')} without a matching get follow from it` : ''}: the trace is incomplete although it reports no loss, so the counts cannot be checked; ${RECORD_WHOLE}`,
         mism.flatMap((m) => m.refcntMismatches.flatMap((x) => [...(x.prevLine !== null ? [{ file: x.file, line: x.prevLine }] : []), { file: x.file, line: x.line }])),
       ),
     ];
@@ -92,7 +93,7 @@ export const refcountsBalanced = defineVerdict(refcountsBalancedMeta, (s, qualit
         def,
         'balanced',
         true,
-        `refcounts add up: ${s.modules.map((m) => `${m.name}${s.boots.length > 1 ? ` (boot ${m.boot})` : ''} ${m.gets} gets, ${m.puts} puts, refcnt ${m.firstRefcnt ?? '?'}→${m.finalRefcnt ?? '?'}`).join('; ')}`,
+        `refcounts add up: ${joinNamed(s.modules, (m) => `${m.name}${s.boots.length > 1 ? ` (boot ${m.boot})` : ''} ${m.gets} gets, ${m.puts} puts, refcnt ${m.firstRefcnt ?? '?'}→${m.finalRefcnt ?? '?'}`, 'modules')}`,
         [],
         'info',
       ),

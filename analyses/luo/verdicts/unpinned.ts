@@ -4,7 +4,7 @@
 import { classifyCallSite } from '../../kernel/kernel-models.js';
 import { countByKind, isLeakedPin, isLuoPin, openReasonOf, pinWho } from '../pin-kinds.js';
 import { hasLuoEvents, lossBetween, missingFromTrace, overwritten, RECORD_MORE, RECORD_WHOLE } from './evidence.js';
-import { defineVerdict, plural, result } from './verdict.js';
+import { defineVerdict, joinNamed, plural, result } from './verdict.js';
 
 const modulesUnpinnedAfterFinishMeta = {
   id: 'modules-unpinned-after-finish',
@@ -87,7 +87,7 @@ export const modulesUnpinnedAfterFinish = defineVerdict(modulesUnpinnedAfterFini
             def,
             'all-released',
             true,
-            `all modules unpinned after finish/abort: ${mods.join(', ')} (${releasedCount > released.length ? plural(releasedCount, 'pin') : countByKind(released)} released by ${sites.join(', ')}; ${plural(endedCount, 'session')} ended)`,
+            `all modules unpinned after finish/abort: ${joinNamed(mods, (m) => m, 'modules', ', ')} (${releasedCount > released.length ? plural(releasedCount, 'pin') : countByKind(released)} released by ${joinNamed(sites, (x) => x as string, 'call sites', ', ')}; ${plural(endedCount, 'session')} ended)`,
             evidence,
             'info',
           ),
