@@ -10,12 +10,12 @@
 // Synthetic and labelled so on the first line. Used by `npm run bench -- --hostile` and by tests
 // at small sizes.
 //
-//   node dist/test/bench/hostile.js locks|lockdep|modules|registrations|rmmods|kexecs N OUT
+//   node dist/test/bench/hostile.js locks|lockdep|modules|registrations|rmmods|kexecs|clocks|lostcpus N OUT
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 
-export type HostileKind = 'locks' | 'lockdep' | 'modules' | 'registrations' | 'rmmods' | 'kexecs';
-export const HOSTILE_KINDS: readonly HostileKind[] = ['locks', 'lockdep', 'modules', 'registrations', 'rmmods', 'kexecs'];
+export type HostileKind = 'locks' | 'lockdep' | 'modules' | 'registrations' | 'rmmods' | 'kexecs' | 'clocks' | 'lostcpus';
+export const HOSTILE_KINDS: readonly HostileKind[] = ['locks', 'lockdep', 'modules', 'registrations', 'rmmods', 'kexecs', 'clocks', 'lostcpus'];
 
 /** Every REG_FAIL_EVERY-th register call of a `registrations` trace returns -EEXIST (-17). */
 export const REG_FAIL_EVERY = 7;
@@ -38,14 +38,19 @@ function ctx(comm: string, pid: number, cpu: number, t: number): string {
  * - rmmods: one delete_module call per distinct module name (the syscalls tracepoints' format,
  *   `sys_delete_module(name_user: %p "%s", flags: 0x880)` and `sys_delete_module -> 0x%lx`), each
  *   refused with -ENOENT (0xfffffffffffffffe) except every REG_FAIL_EVERY-th, which succeeds;
- * - kexecs: `n` failed `kexec -e` attempts (kexecAttempts), one liveupdate_reboot global phase each.
+ * - kexecs: `n` failed `kexec -e` attempts (kexecAttempts), one liveupdate_reboot global phase each;
+ * - clocks: `n` clock resets, a module_get every other line of which is 1000 s back (a new segment
+ *   each, up to parsers/parser.ts MAX_SEGMENTS_PER_SOURCE; past it, time out of order in one);
+ * - lostcpus: `n` ring-buffer lost-event markers `CPU:%d [LOST 1 EVENTS]` on distinct forged CPU
+ *   numbers, each followed by a module_get (refcnt counting up).
  */
 export function* hostileLines(kind: HostileKind, n: number): Generator<string> {
   if (kind === 'kexecs') {
     yield* kexecAttempts(n);
     return;
   }
-  yield `# synthetic: hostile ${kind} trace, ${n} distinct names (test/bench/hostile.ts, not a real capture)`;
+  const what = kind === 'clocks' ? 'clock jumps' : kind === 'lostcpus' ? 'lost-event markers on distinct CPUs' : 'distinct names';
+  yield `# synthetic: hostile ${kind} trace, ${n} ${what} (test/bench/hostile.ts, not a real capture)`;
   let t = 100;
   if (kind === 'registrations') yield `${ctx('insmod', 999, 0, t)}module_load: hostile_mod O`;
   for (let i = 0; i < n; i++) {
@@ -65,6 +70,12 @@ export function* hostileLines(kind: HostileKind, n: number): Generator<string> {
     } else if (kind === 'rmmods') {
       yield `${c}sys_delete_module(name_user: 0x7ffdd5161ac8 "hostile_mod_${i}", flags: 0x880)`;
       yield `${c2}sys_delete_module -> ${(i + 1) % REG_FAIL_EVERY === 0 ? '0x0' : '0xfffffffffffffffe'}`;
+    } else if (kind === 'clocks') {
+      yield `${ctx('hostile', 1000, 0, 1000 + i * 1e-6)}module_get: hostile_mod call_site=luo_file_get refcnt=2`;
+      yield `${ctx('hostile', 1000, 0, 1 + i * 1e-6)}module_get: hostile_mod call_site=luo_file_get refcnt=2`;
+    } else if (kind === 'lostcpus') {
+      yield `CPU:${i} [LOST 1 EVENTS]`;
+      yield `${c}module_get: hostile_mod call_site=luo_file_get refcnt=${2 + i}`;
     } else if (kind === 'registrations') {
       const r = ctx('insmod', 999, 0, t);
       const r2 = ctx('insmod', 999, 0, t + 0.000002);
@@ -114,7 +125,7 @@ export async function writeHostileTrace(kind: HostileKind, n: number, file: stri
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, '/'))) {
   const [kind, n, file] = process.argv.slice(2);
   if (!HOSTILE_KINDS.includes(kind as HostileKind) || !Number(n) || !file) {
-    process.stderr.write('usage: hostile locks|lockdep|modules|registrations|rmmods|kexecs N OUT\n');
+    process.stderr.write('usage: hostile locks|lockdep|modules|registrations|rmmods|kexecs|clocks|lostcpus N OUT\n');
     process.exit(2);
   }
   await writeHostileTrace(kind as HostileKind, Number(n), file);
