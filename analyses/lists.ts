@@ -16,6 +16,35 @@ export function groupBy<T, K>(items: Iterable<T>, key: (item: T) => K): Map<K, T
   return out;
 }
 
+/**
+ * The first `cap` items, the latest one past them, and how many in all: a list that a loop (insmod and
+ * rmmod again and again) or a forged trace can make any length, read for its first and last items.
+ */
+export class FirstAndLatest<T> {
+  readonly first: T[] = [];
+  /** The latest item past the first `cap`, if any. */
+  latest: T | null = null;
+  count = 0;
+
+  constructor(private readonly cap: number) {}
+
+  push(item: T): void {
+    this.count++;
+    if (this.first.length < this.cap) this.first.push(item);
+    else this.latest = item;
+  }
+
+  /** The item pushed last. */
+  last(): T | undefined {
+    return this.latest ?? this.first[this.first.length - 1];
+  }
+
+  /** The items kept, in the order pushed. */
+  listed(): T[] {
+    return this.latest === null ? this.first : [...this.first, this.latest];
+  }
+}
+
 /** A class of rows past the cap: its fields (its segment among them) and how many rows it counts. */
 export type Counted<C> = C & { count: number };
 

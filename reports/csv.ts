@@ -69,7 +69,7 @@ export function reportTables(r: AnalyzeReport): CsvTable[] {
   const refcounts: CsvTable = {
     name: 'refcounts',
     columns: ['module', 'boot', 'gets', 'puts', 'luo_gets', 'luo_puts', 'vfs_gets', 'vfs_puts', 'first_refcnt', 'final_refcnt', 'max_refcnt', 'open_luo_pins', 'refcnt_mismatches', 'puts_without_get', 'untraced_load_ref_puts', 'loaded', 'freed', 'handlers', 'flbs'],
-    rows: r.modules.map((m) => [m.name, m.boot, m.gets, m.puts, m.luo.gets, m.luo.puts, m.vfs.gets, m.vfs.puts, m.firstRefcnt, m.finalRefcnt, m.maxRefcnt, m.openPins, m.refcntMismatchCount, putsWithoutGetCount(m), m.untracedLoadRefPuts, m.loaded.length, m.freed.length, m.handlers.join(' '), m.flbs.join(' ')]),
+    rows: r.modules.map((m) => [m.name, m.boot, m.gets, m.puts, m.luo.gets, m.luo.puts, m.vfs.gets, m.vfs.puts, m.firstRefcnt, m.finalRefcnt, m.maxRefcnt, m.openPins, m.refcntMismatchCount, putsWithoutGetCount(m), m.untracedLoadRefPuts, m.loaded.length + (m.loadsOmitted ?? 0), m.freed.length + (m.freesOmitted ?? 0), m.handlers.join(' '), m.flbs.join(' ')]),
   };
   const bySite: CsvTable = {
     name: 'module_refs_by_site',

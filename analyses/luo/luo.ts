@@ -15,7 +15,7 @@ import { ByFunction, CALL_EDGE_KINDS, type CallEdge, type LuoCallTracker } from 
 import { KIND_SLOTS, kindId, kindMask, kindNumber } from '../stream/kinds.js';
 import { type PinLimits, PinReducer, type PinWindow } from './pins.js';
 import type { FinishContext } from '../stream/reducer.js';
-import { type ModuleStats, RefcountReducer, isUnloaded } from './refcounts.js';
+import { listedFrees, type ModuleStats, RefcountReducer, isUnloaded } from './refcounts.js';
 import { RegistryReducer, type RegistryLimits } from './registry.js';
 import { type Boot, type Segment, SegmentTracker } from '../stream/segments.js';
 import { KEXEC_ENTRY, type PhaseRecord, type SessionRecord, SessionReducer } from './sessions.js';
@@ -427,8 +427,7 @@ export class LuoAnalysis {
         putsWithoutGet: unmatched.filter((u) => u.reason !== 'untraced-load-ref').map((u) => ({ file: fileOf(u.src), line: u.line, callSite: u.callSite, reason: u.reason })),
         ...(omittedPuts.other > 0 ? { putsWithoutGetOmitted: omittedPuts.other } : {}),
         ...(openOmitted > 0 ? { openPinsOmitted: openOmitted } : {}),
-        loaded: parts.flatMap((p) => p.loadLines.map((line) => ({ file: fileOf(p.src), line }))),
-        freed: parts.flatMap((p) => p.freeLines.map((line) => ({ file: fileOf(p.src), line, refcnt: p.refcntAtFree }))),
+        ...loadsJson(parts, fileOf),
         handlers: [...new Set(regs.filter((r) => r.what === 'file-handler' && r.handler).map((r) => r.handler as string))],
         flbs: [...new Set(regs.filter((r) => r.what === 'flb' && r.flb).map((r) => r.flb as string))],
         pinWindows: mine,
@@ -626,6 +625,15 @@ function phaseJson(p: PhaseRecord, fileOf: (src: number) => string): PhaseJson {
   };
 }
 
+/** A module's loads and frees over its segments' stats (in stream order): those listed, and how many were not. */
+function loadsJson(parts: ModuleStats[], fileOf: (src: number) => string): Pick<ModuleJson, 'loaded' | 'freed' | 'loadsOmitted' | 'freesOmitted'> {
+  const loaded = parts.flatMap((p) => p.loads.listed().map((line) => ({ file: fileOf(p.src), line })));
+  const freed = parts.flatMap((p) => listedFrees(p).map((f) => ({ file: fileOf(p.src), line: f.line, refcnt: f.refcnt })));
+  const loadsOmitted = parts.reduce((a, p) => a + p.loads.count, 0) - loaded.length;
+  const freesOmitted = parts.reduce((a, p) => a + p.frees.count, 0) - freed.length;
+  return { loaded, freed, ...(loadsOmitted > 0 ? { loadsOmitted } : {}), ...(freesOmitted > 0 ? { freesOmitted } : {}) };
+}
+
 /** Merge the per-segment refcount statistics of each (boot, module), in stream order. */
 function mergeModuleStats(stats: ModuleStats[], bootOfSeg: Map<number, Boot>): Array<[number, ModuleStats, Set<number>]> {
   const merged = new Map<string, [number, ModuleStats, Set<number>]>();
@@ -635,7 +643,7 @@ function mergeModuleStats(stats: ModuleStats[], bootOfSeg: Map<number, Boot>): A
     const cur = merged.get(key);
     if (!cur) {
       // Copies of the lists it extends: the reducer's own stats of each segment stay as they were.
-      const copy = { ...st, getsBySite: nameTable(st.getsBySite), putsBySite: nameTable(st.putsBySite), mismatches: [...st.mismatches], loadLines: [...st.loadLines], freeLines: [...st.freeLines] };
+      const copy = { ...st, getsBySite: nameTable(st.getsBySite), putsBySite: nameTable(st.putsBySite), mismatches: [...st.mismatches] };
       merged.set(key, [boot, copy, new Set([st.segment])]);
       continue;
     }
@@ -649,9 +657,6 @@ function mergeModuleStats(stats: ModuleStats[], bootOfSeg: Map<number, Boot>): A
     if (st.lastRefcnt !== null) m.lastRefcnt = st.lastRefcnt;
     if (st.minRefcnt !== null) m.minRefcnt = m.minRefcnt === null ? st.minRefcnt : Math.min(m.minRefcnt, st.minRefcnt);
     if (st.maxRefcnt !== null) m.maxRefcnt = m.maxRefcnt === null ? st.maxRefcnt : Math.max(m.maxRefcnt, st.maxRefcnt);
-    m.loadLines.push(...st.loadLines);
-    m.freeLines.push(...st.freeLines);
-    if (st.freeLines.length) m.refcntAtFree = st.refcntAtFree;
     m.mismatches.push(...st.mismatches.slice(0, Math.max(0, 20 - m.mismatches.length)));
     m.mismatchCount += st.mismatchCount;
   }

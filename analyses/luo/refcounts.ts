@@ -19,7 +19,7 @@ import { deletedModuleName } from './registry.js';
 import { addCount, BoundedTable, FOLD_KEY, limits, nameTable } from '../../parsers/name-table.js';
 import { FOLD_MODULE, type ModuleNames } from './module-names.js';
 import type { BootJson } from './schema.js';
-import { CountedPast } from '../lists.js';
+import { CountedPast, FirstAndLatest } from '../lists.js';
 
 export interface RefcntMismatch {
   line: number;
@@ -64,12 +64,34 @@ export interface ModuleStats {
   lastRefcnt: number | null;
   minRefcnt: number | null;
   maxRefcnt: number | null;
-  loadLines: number[];
-  freeLines: number[];
-  /** Refcnt when the module was freed (>1 means it was unloaded while referenced: forced). */
-  refcntAtFree: number | null;
+  /** module_load lines: the first MAX_LISTED_LOADS, the latest, and the count. */
+  loads: FirstAndLatest<number>;
+  /** module_free events the same way. */
+  frees: FirstAndLatest<FreeAt>;
+  /** Frees while referenced past the first listed ones, up to MAX_LISTED_LOADS (the unload verdicts read every one they can). */
+  referencedFrees: FreeAt[];
   mismatches: RefcntMismatch[];
   mismatchCount: number;
+}
+
+/** A module_free: its line and the raw refcnt last seen before it (>1: unloaded while referenced, forced). */
+export interface FreeAt {
+  line: number;
+  refcnt: number | null;
+}
+
+/**
+ * Loads and frees listed per module and segment: the first 100 and the latest, frees while referenced
+ * up to 100 more; all counted. A real boot loads a module a few times, an insmod/rmmod loop or a
+ * forged trace any number (3·10^5 loads wrote a 60 MB report and took 500 MB).
+ */
+export const MAX_LISTED_LOADS = 100;
+
+/** The frees of a module's segment the report lists: the first, those while referenced, the latest; in line order. */
+export function listedFrees(s: ModuleStats): FreeAt[] {
+  if (s.frees.latest === null) return s.frees.first;
+  const past = [...s.referencedFrees, s.frees.latest].filter((f, i, all) => all.indexOf(f) === i);
+  return [...s.frees.first, ...past.sort((a, b) => a.line - b.line)];
 }
 
 /** `rmmod -f` adds O_TRUNC (0x200) to busybox's O_NONBLOCK|O_EXCL (0x880): docs/luo-model.md §4 "Unload behaviour". */
@@ -77,8 +99,9 @@ const O_TRUNC = 0o1000;
 
 /** Freed after its last load in this segment (lines order one file's events): not loaded any more. */
 export function isUnloaded(s: ModuleStats): boolean {
-  const free = s.freeLines[s.freeLines.length - 1];
-  return free !== undefined && (s.loadLines.length === 0 || free > s.loadLines[s.loadLines.length - 1]);
+  const free = s.frees.last();
+  const load = s.loads.last();
+  return free !== undefined && (load === undefined || free.line > load);
 }
 /** delete_module calls listed per segment (tests use smaller); past that counted by class. */
 export const MAX_DELETE_ROWS = 5000;
@@ -237,9 +260,9 @@ export class RefcountReducer {
         lastRefcnt: null,
         minRefcnt: null,
         maxRefcnt: null,
-        loadLines: [],
-        freeLines: [],
-        refcntAtFree: null,
+        loads: new FirstAndLatest<number>(MAX_LISTED_LOADS),
+        frees: new FirstAndLatest<FreeAt>(MAX_LISTED_LOADS),
+        referencedFrees: [],
         mismatches: [],
         mismatchCount: 0,
       };
@@ -305,14 +328,16 @@ export class RefcountReducer {
       case 'module_load': {
         const module = this.moduleOf(ev.fields.module);
         const s = this.get(seg.id, ev.src, module);
-        s.loadLines.push(ev.line);
+        s.loads.push(ev.line);
         if (module !== FOLD_MODULE) this.fresh.add(`${seg.id}\u0000${module}`);
         return;
       }
       case 'module_free': {
         const s = this.get(seg.id, ev.src, this.moduleOf(ev.fields.module));
-        s.freeLines.push(ev.line);
-        s.refcntAtFree = s.lastRefcnt;
+        const free = { line: ev.line, refcnt: s.lastRefcnt };
+        const listed = s.frees.count < MAX_LISTED_LOADS;
+        s.frees.push(free);
+        if (!listed && free.refcnt !== null && free.refcnt > 1 && s.referencedFrees.length < MAX_LISTED_LOADS) s.referencedFrees.push(free);
         const d = this.openDelete.get(taskKey(ev.src, ev.pid));
         if (d && d.module === null) d.module = ev.fields.module;
         this.deletes.freed(seg.id, ev.fields.module, d);

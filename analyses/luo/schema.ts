@@ -149,7 +149,12 @@ export const ModuleSchema = z.object({
   /** Open LUO pins whose put was lost (analyses/luo/pins.ts closePutLost) not listed past the first 5000: in openPins, counted only. */
   openPinsOmitted: z.number().int().optional(),
   loaded: z.array(At),
+  /** Loads not listed (analyses/luo/refcounts.ts MAX_LISTED_LOADS: the first 100 of a segment and the latest are): counted only. */
+  loadsOmitted: z.number().int().optional(),
+  /** Each module_free with the raw refcnt last seen before it (>1: unloaded while referenced). */
   freed: z.array(At.extend({ refcnt: z.number().int().nullable() })),
+  /** Frees not listed (the first 100 of a segment, the latest, and up to 100 more while referenced are): counted only. */
+  freesOmitted: z.number().int().optional(),
   handlers: z.array(z.string()),
   flbs: z.array(z.string()),
   pinWindows: z.array(PinWindowSchema),
