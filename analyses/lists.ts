@@ -227,6 +227,8 @@ export interface AttemptPhase extends Omit<CappablePhase, 'segment'> {
   returnLost?: boolean;
 }
 
+const NO_TALLIES: ReadonlyMap<string, PhaseTally> = new Map();
+
 /** Freeze and unfreeze calls kept per file set past those AttemptPhases always keeps (a real attempt makes one or two). */
 export const MAX_ATTEMPT_PHASES = 64;
 
@@ -238,16 +240,21 @@ export const MAX_ATTEMPT_PHASES = 64;
  * kexec facts read), and whatever their age the last freeze, the last returned freeze that did not
  * fail and the last unfreeze (a session's state follows from their order); at most `cap` besides
  * these three. The others are tallied by name and function (`tallies`) once they returned, or as they
- * are when the cap forces them out; `evicted` is told of each.
+ * are when the cap forces them out; `add` returns them (and `evicted` is told of each).
  */
 export class AttemptPhases<P extends AttemptPhase> {
   private list: P[] = [];
-  readonly tallies = new Map<string, PhaseTally>();
+  /** Made at the first call let go: a trace can name many file sets, each frozen once. */
+  private counted: Map<string, PhaseTally> | null = null;
 
   constructor(
-    private readonly evicted: (p: P) => unknown = () => {},
     private readonly cap = MAX_ATTEMPT_PHASES,
+    private readonly evicted?: (p: P) => unknown,
   ) {}
+
+  get tallies(): ReadonlyMap<string, PhaseTally> {
+    return this.counted ?? NO_TALLIES;
+  }
 
   /** The kept phases, in the order they came. */
   get kept(): readonly P[] {
@@ -283,10 +290,11 @@ export class AttemptPhases<P extends AttemptPhase> {
 
   private tally(p: P): void {
     const key = `${p.name}\u0000${p.func}`;
-    let t = this.tallies.get(key);
-    if (!t) this.tallies.set(key, (t = emptyTally(p)));
+    this.counted ??= new Map();
+    let t = this.counted.get(key);
+    if (!t) this.counted.set(key, (t = emptyTally(p)));
     tallyInto(t, p);
-    this.evicted(p);
+    this.evicted?.(p);
   }
 
   /** How many calls of phase `name` it had, kept or tallied. */

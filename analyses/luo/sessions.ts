@@ -105,7 +105,7 @@ export interface OrphanGroup {
   segment: number;
   fileSet: string;
   phases: AttemptPhases<PhaseRecord>;
-  stats: Map<string, PhaseStat>;
+  stats: Map<string, PhaseStat> | null;
 }
 
 export type { PhaseStat };
@@ -518,7 +518,9 @@ export class SessionReducer {
         }
         session.phases.push(phase);
         // Freeze calls of earlier attempts are let go from its phases, counted in phaseStats (lists.ts AttemptPhases).
-        if (f === F.FN_FILE_FREEZE || f === F.FN_FILE_UNFREEZE) (session.attempts ??= new AttemptPhases((q) => accountPhase(q, this.phaseStats), this.attemptRows)).add(phase, st.attemptStart, session.phases);
+        if (f === F.FN_FILE_FREEZE || f === F.FN_FILE_UNFREEZE) {
+          for (const q of (session.attempts ??= new AttemptPhases(this.attemptRows)).add(phase, st.attemptStart, session.phases)) accountPhase(q, this.phaseStats);
+        }
         st.open.set(c, { session, phase });
         if (f === F.FN_FILE_UNPRESERVE_FILES) st.releasing.set(fs, c);
         return;
@@ -545,11 +547,13 @@ export class SessionReducer {
   private orphan(st: SegState, seg: Segment, fs: string, p: PhaseRecord): void {
     let g = st.orphans.get(fs);
     if (!g) {
-      const stats = new Map<string, PhaseStat>();
-      st.orphans.set(fs, (g = { segment: seg.id, fileSet: fs, phases: new AttemptPhases((q) => [accountPhase(q, stats), this.tallied.add(q)], this.attemptRows), stats }));
+      st.orphans.set(fs, (g = { segment: seg.id, fileSet: fs, phases: new AttemptPhases(this.attemptRows), stats: null }));
       this.orphans.push(g);
     }
-    g.phases.add(p, st.attemptStart);
+    for (const q of g.phases.add(p, st.attemptStart)) {
+      accountPhase(q, (g.stats ??= new Map()));
+      this.tallied.add(q);
+    }
   }
 
   /**
@@ -738,7 +742,7 @@ export class SessionReducer {
         if (ENDED.has(s.state)) continue;
         this.accountPhases(s, out);
         // The freeze calls of joined groups that were let go (the kept ones are in its phases now).
-        for (const g of s.joined ?? []) for (const v of g.stats.values()) mergeStat(out, v);
+        for (const g of s.joined ?? []) for (const v of g.stats?.values() ?? []) mergeStat(out, v);
       }
     }
     return [...out.values()];

@@ -176,7 +176,7 @@ describe('AttemptPhases', () => {
   const ret = (p: P, result: number | null) => Object.assign(p, { endLine: p.line + 1, result, error: result !== null && result < 0 ? 'EIO' : null, durationNs: 1 });
 
   it('keeps the last freeze that did not fail while later ones fail, and lets go of earlier attempts', () => {
-    const list = new AttemptPhases<P>(() => {}, 0);
+    const list = new AttemptPhases<P>(0);
     const ok = ret(call(10, 'freeze'), 0);
     list.add(ok, 5);
     const bad = call(20, 'freeze');
@@ -192,7 +192,7 @@ describe('AttemptPhases', () => {
 
   it('keeps the calls of the current attempt up to the cap, then lets the oldest go even without a return', () => {
     const gone: P[] = [];
-    const list = new AttemptPhases<P>((p) => gone.push(p), 2);
+    const list = new AttemptPhases<P>(2, (p) => gone.push(p));
     const ps = [1, 2, 3, 4, 5].map((l) => call(l, 'unfreeze'));
     for (const p of ps) list.add(p, null);
     expect(list.kept).toEqual(ps.slice(2));
@@ -201,7 +201,7 @@ describe('AttemptPhases', () => {
   });
 
   it('takes the calls it lets go out of the list given (a session phases)', () => {
-    const list = new AttemptPhases<P>(() => {}, 0);
+    const list = new AttemptPhases<P>(0);
     const phases: P[] = [];
     for (const l of [1, 2, 3]) {
       const p = ret(call(l * 10, 'unfreeze'), null);
