@@ -235,7 +235,7 @@ export const MAX_ATTEMPT_PHASES = 64;
 /**
  * The luo_file_freeze / luo_file_unfreeze calls of one file set (a session's, or one no session owns
  * in its segment yet), bounded: a `kexec -e` retry loop freezes every session on each attempt
- * (docs/luo-model.md §4 "Freeze and unfreeze calls on hostile input"). Kept, in order: those called
+ * (docs/luo-model.md §4 "Freeze calls on hostile input"). Kept, in order: those called
  * since the segment's latest liveupdate_reboot call (`since`: the last attempt's window, which the
  * kexec facts read), and whatever their age the last freeze, the last returned freeze that did not
  * fail and the last unfreeze (a session's state follows from their order); at most `cap` besides
