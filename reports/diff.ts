@@ -584,7 +584,6 @@ function sessionsDiff(before: AnalyzeReport, after: AnalyzeReport, out: Findings
   const sessions: DiffReport['sessions'] = matchSessions(before.sessions, after.sessions).map(({ b, a, by }) => {
     const s = (b ?? a)!;
     const phaseTime = (x: Session | null) => (x ? sum([...x.phases.map((p) => p.durationNs ?? 0), ...(x.phasesOmitted ?? []).map((t) => t.totalNs)]) : null);
-    const phaseCount = (x: Session | null) => (x ? x.phases.length + countedPast(x.phasesOmitted) : undefined);
     return {
       key: `boot ${s.boot} ${s.side} ${b?.name ?? a?.name ?? `#${s.id}`}`,
       boot: s.boot,
@@ -592,7 +591,7 @@ function sessionsDiff(before: AnalyzeReport, after: AnalyzeReport, out: Findings
       name: b?.name ?? a?.name ?? null,
       matchedBy: by,
       state: { before: b?.state ?? null, after: a?.state ?? null },
-      phases: cmp(phaseCount(b), phaseCount(a)),
+      phases: cmp(b && b.phases.length + countedPast(b.phasesOmitted), a && a.phases.length + countedPast(a.phasesOmitted)), // listed and counted
       phaseTimeNs: cmp(phaseTime(b), phaseTime(a)),
       files: cmp(b?.files.length, a?.files.length),
       pinsTaken: cmp(b?.pins.taken, a?.pins.taken),
