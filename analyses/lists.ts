@@ -142,7 +142,7 @@ export interface PhaseTally {
 /** Distinct errno names kept per tally: a return value is trace text, `errno N` can take any N. */
 const MAX_ERROR_NAMES = 64;
 
-function tallyInto(t: PhaseTally, p: CappablePhase): void {
+function tallyInto(t: PhaseTally, p: Omit<CappablePhase, 'segment'>): void {
   t.count++;
   if (p.result !== null && p.result < 0) {
     const known = Object.keys(t.errors).length < MAX_ERROR_NAMES || (p.error ?? '') in t.errors;
@@ -247,4 +247,159 @@ export class CappedPhases<P extends CappablePhase> {
     for (const p of this.open) if (segIds.has(p.segment)) tallyInto(of(p), p);
     return [...out.values()];
   }
+}
+
+/** What AttemptPhases reads of a phase: its class, when it was called, and whether it returned. */
+export interface AttemptPhase extends Omit<CappablePhase, 'segment'> {
+  start: number | null;
+  endLine: number | null;
+  returnLost?: boolean;
+}
+
+const NO_TALLIES: ReadonlyMap<string, PhaseTally> = new Map();
+
+/** Freeze and unfreeze calls kept per file set past those AttemptPhases always keeps (a real attempt makes one or two). */
+export const MAX_ATTEMPT_PHASES = 64;
+
+/**
+ * The luo_file_freeze / luo_file_unfreeze calls of one file set (a session's, or one no session owns
+ * in its segment yet), bounded: a `kexec -e` retry loop freezes every session on each attempt
+ * (docs/luo-model.md §4 "Freeze calls on hostile input"). Kept, in order: those called
+ * since the segment's latest liveupdate_reboot call (`since`: the last attempt's window, which the
+ * kexec facts read), and whatever their age the last freeze, the last returned freeze that did not
+ * fail and the last unfreeze (a session's state follows from their order); at most `cap` besides
+ * these three. The others are tallied by name and function (`tallies`) once they returned, or as they
+ * are when the cap forces them out; `add` returns them (and `evicted` is told of each).
+ */
+export class AttemptPhases<P extends AttemptPhase> {
+  private list: P[] = [];
+  /** Made at the first call let go: a trace can name many file sets, each frozen once. */
+  private counted: Map<string, PhaseTally> | null = null;
+
+  constructor(
+    private readonly cap = MAX_ATTEMPT_PHASES,
+    private readonly evicted?: (p: P) => unknown,
+  ) {}
+
+  get tallies(): ReadonlyMap<string, PhaseTally> {
+    return this.counted ?? NO_TALLIES;
+  }
+
+  /** The kept phases, in the order they came. */
+  get kept(): readonly P[] {
+    return this.list;
+  }
+
+  /**
+   * One more call (`since`: the start of its segment's latest liveupdate_reboot call); the phases it
+   * lets go are taken out of `from` too (a session's phases), and returned.
+   */
+  add(p: P, since: number | null, from?: P[]): P[] {
+    this.list.push(p);
+    if (this.cap === Number.POSITIVE_INFINITY) return []; // every call kept (tests compare with it)
+    const keep = lastOfEach(this.list);
+    const out: P[] = [];
+    const returned = (q: P) => q.endLine !== null || q.returnLost === true;
+    this.list = this.list.filter((q) => {
+      const old = !keep.has(q) && since !== null && q.start !== null && q.start < since && returned(q);
+      if (old) out.push(q);
+      return !old;
+    });
+    while (this.list.length - keep.size > this.cap) {
+      const i = this.list.findIndex((q) => !keep.has(q));
+      out.push(...this.list.splice(i, 1));
+    }
+    for (const q of out) {
+      this.tally(q);
+      const i = from ? from.lastIndexOf(q) : -1;
+      if (i >= 0) from?.splice(i, 1);
+    }
+    return out;
+  }
+
+  private tally(p: P): void {
+    const key = `${p.name}\u0000${p.func}`;
+    this.counted ??= new Map();
+    let t = this.counted.get(key);
+    if (!t) this.counted.set(key, (t = emptyTally(p)));
+    tallyInto(t, p);
+    this.evicted?.(p);
+  }
+
+  /** How many calls of phase `name` it had, kept or tallied. */
+  count(name: string): number {
+    let n = this.list.reduce((a, q) => a + (q.name === name ? 1 : 0), 0);
+    for (const t of this.tallies.values()) if (t.name === name) n += t.count;
+    return n;
+  }
+}
+
+/** The last freeze, the last returned freeze that did not fail, and the last unfreeze of `list`. */
+function lastOfEach<P extends AttemptPhase>(list: readonly P[]): Set<P> {
+  const out = new Set<P>();
+  const okFreeze = (q: P) => q.name === 'freeze' && (q.endLine !== null || q.returnLost === true) && (q.result === null || q.result >= 0);
+  for (const pick of [(q: P) => q.name === 'freeze', okFreeze, (q: P) => q.name === 'unfreeze']) {
+    for (let i = list.length - 1; i >= 0; i--) {
+      if (!pick(list[i])) continue;
+      out.add(list[i]);
+      break;
+    }
+  }
+  return out;
+}
+
+/** Tallies of phases by name and function, summed (a session's own and those of the file-set groups joined to it). */
+export function mergedTallies(lists: Iterable<Iterable<PhaseTally>>): PhaseTally[] {
+  const out = new Map<string, PhaseTally>();
+  for (const list of lists) {
+    for (const t of list) {
+      const key = `${t.name}\u0000${t.func}`;
+      let into = out.get(key);
+      if (!into) out.set(key, (into = emptyTally(t)));
+      mergeTally(into, t);
+    }
+  }
+  return [...out.values()];
+}
+
+/** A phase's figures over all its calls (the report's phaseStats): durations over those measured. */
+export interface PhaseStat {
+  phase: string;
+  count: number;
+  errors: number;
+  totalNs: number;
+  minNs: number;
+  maxNs: number;
+}
+
+/** One call of a phase into the figures by phase name. */
+export function accountPhase(p: { name: string; error: string | null; durationNs: number | null }, into: Map<string, PhaseStat>): void {
+  let st = into.get(p.name);
+  if (!st) into.set(p.name, (st = { phase: p.name, count: 0, errors: 0, totalNs: 0, minNs: Infinity, maxNs: 0 }));
+  st.count++;
+  if (p.error) st.errors++;
+  if (p.durationNs !== null) {
+    st.totalNs += p.durationNs;
+    if (p.durationNs < st.minNs) st.minNs = p.durationNs;
+    if (p.durationNs > st.maxNs) st.maxNs = p.durationNs;
+  }
+}
+
+/** Figures by phase name summed into `into` (a session's own phases and the groups joined to it). */
+export function mergeStat(into: Map<string, PhaseStat>, v: PhaseStat): void {
+  const st = into.get(v.phase);
+  if (!st) return void into.set(v.phase, { ...v });
+  st.count += v.count;
+  st.errors += v.errors;
+  st.totalNs += v.totalNs;
+  st.minNs = Math.min(st.minNs, v.minNs);
+  st.maxNs = Math.max(st.maxNs, v.maxNs);
+}
+
+/** What holds tallies of phases let go (AttemptPhases). */
+type Tallied = { readonly tallies: ReadonlyMap<string, PhaseTally> };
+
+/** A session's freeze and unfreeze calls that were let go, its own and those of the file-set groups joined to it, by name and function. */
+export function phasesOmitted(s: { attempts?: Tallied; joined?: ReadonlyArray<{ phases: Tallied }> }): PhaseTally[] {
+  return mergedTallies([s.attempts?.tallies.values() ?? [], ...(s.joined ?? []).map((g) => g.phases.tallies.values())]);
 }

@@ -3,7 +3,7 @@
 import { isLuoPin, isPutMaybeLost, PUT_MAYBE_LOST, pinOwner } from '../analyses/luo/pin-kinds.js';
 import { missingFromTrace } from '../analyses/luo/verdicts/evidence.js';
 import { formatDuration as fmtDuration, formatSeconds as fmtTime, shortFile } from '../analyses/format.js';
-import { countedPast, type LuoSection, type PhaseJson, type PinWindowJson, phaseResultText, registrationCount, rmmodCount, sessionTotals } from '../analyses/luo/schema.js';
+import { countedPast, type LuoSection, type PhaseJson, type PhaseTallyJson, type PinWindowJson, phaseResultText, registrationCount, rmmodCount, sessionTotals } from '../analyses/luo/schema.js';
 import { table } from './table.js';
 
 export interface RenderOptions {
@@ -44,6 +44,10 @@ export function renderKernelModel(s: LuoSection): string {
 /** Several functions share a phase (liveupdate_reboot, luo_session_serialize... all freeze): name both. */
 const globalLabel = (p: { name: string; func: string }): string => (p.name.startsWith(p.func) ? p.name : `${p.name} (${p.func})`);
 
+/** Phases counted, not listed, in words: `label ×count, n failed ERRNO, longest d`. */
+const tallyText = (t: PhaseTallyJson, label: string): string =>
+  `${label} ×${t.count}${Object.entries(t.errors).map(([e, n]) => `, ${n} failed ${e}`).join('')}${t.maxNs !== null ? `, longest ${fmtDuration(t.maxNs)}` : ''}`;
+
 /**
  * A boot's global phases: the first --limit, and its last liveupdate_reboot (the attempt that decides
  * the kexec) when it is past them; those past the report's cap as one line of tallies. A kexec retry
@@ -61,9 +65,7 @@ function globalPhaseLines(b: LuoSection['boots'][number], limit: number): string
     if (after) out.push(line(after));
   }
   const past = b.globalPhasesOmitted ?? [];
-  const tally = (t: NonNullable<typeof b.globalPhasesOmitted>[number]) =>
-    `${globalLabel(t)} ×${t.count}${Object.entries(t.errors).map(([e, n]) => `, ${n} failed ${e}`).join('')}${t.maxNs !== null ? `, longest ${fmtDuration(t.maxNs)}` : ''}`;
-  if (past.length) out.push(`    … and ${countedPast(past)} more global phases counted, not listed (${past.map(tally).join('; ')}; in --json: globalPhasesOmitted)`);
+  if (past.length) out.push(`    … and ${countedPast(past)} more global phases counted, not listed (${past.map((t) => tallyText(t, globalLabel(t))).join('; ')}; in --json: globalPhasesOmitted)`);
   return out;
 }
 
@@ -139,6 +141,8 @@ export function renderSessions(s: LuoSection, opts: RenderOptions): string {
       rows.push([p.name, fmtTime(p.start), p.acrossLoss ? '? (events lost in between)' : fmtDuration(p.durationNs), phaseResultText(p), detail, `${shortFile(p.file)}:${p.line}`]);
     }
     out.push(indent(table(rows, new Set([2])), 5));
+    const past = x.phasesOmitted ?? [];
+    if (past.length) out.push(`     … and ${countedPast(past)} more calls of earlier kexec attempts counted, not listed (${past.map((t) => tallyText(t, t.name)).join('; ')}; in --json: phasesOmitted)`);
     for (const u of x.unseen) out.push(`     not seen: ${u}`);
   }
   if (s.sessions.length > opts.limit) {

@@ -610,6 +610,8 @@ function addCoverageNotes(c: ChromeBuild): void {
     notes.push(`the report lists only part of a long run: ${sessionsOmitted} ended sessions are counted there, not listed; ${sampled} are drawn here`);
   } else if (sessionsOmitted) notes.push(`the report lists only part of a long run: ${sessionsOmitted} ended sessions are counted there but have no slices here`);
   const globalOmitted = report.boots.reduce((a, b) => a + countedPast(b.globalPhasesOmitted), 0);
+  const attemptsOmitted = report.sessions.reduce((a, x) => a + countedPast(x.phasesOmitted), 0);
+  if (attemptsOmitted) notes.push(`${attemptsOmitted} freeze and unfreeze calls of earlier kexec attempts are counted in the report's sessions but not listed, and have no slices here`);
   if (globalOmitted) notes.push(`${globalOmitted} boot-wide phases (liveupdate_reboot, serialize...) are counted in the report but not listed, and have no slices here (each boot's last liveupdate_reboot is drawn)`);
   if (windowsOmitted) notes.push(`${windowsOmitted} released pin windows are counted in the report but not listed, and have no slices here (the refcnt counter track shows every get and put)`);
   const li = inp.lockIntervals ?? null;

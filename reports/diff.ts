@@ -319,7 +319,7 @@ interface PhaseAgg {
  * (keyed by phase name only: the side is taken from a listed session with that phase).
  */
 function phaseAggs(r: AnalyzeReport, fromStats: boolean): Map<string, PhaseAgg> {
-  // Running sums: a global phase past the report's listing cap comes as a tally of many (globalPhasesOmitted).
+  // Running sums: tallies of many come past the caps (globalPhasesOmitted, a session's phasesOmitted).
   const lists = new Map<string, { side: string; phase: string; n: number; measured: number; total: number; max: number }>();
   const add = (side: string, phase: string, d: number | null, t = { count: 1, measured: d === null ? 0 : 1, totalNs: d ?? 0, maxNs: d }) => {
     const key = `${side}/${phase}`;
@@ -328,7 +328,7 @@ function phaseAggs(r: AnalyzeReport, fromStats: boolean): Map<string, PhaseAgg> 
     [e.n, e.measured, e.total] = [e.n + t.count, e.measured + t.measured, e.total + t.totalNs];
     if (t.maxNs !== null) e.max = Math.max(e.max, t.maxNs);
   };
-  if (!fromStats) for (const s of r.sessions) for (const p of s.phases) add(s.side, p.name, p.durationNs);
+  if (!fromStats) for (const s of r.sessions) for (const p of [...s.phases, ...(s.phasesOmitted ?? [])]) add(s.side, p.name, 'count' in p ? null : p.durationNs, 'count' in p ? p : undefined);
   // Boot-wide steps share a phase name (kernel/liveupdate/luo_core.c liveupdate_reboot runs the
   // serialize and freeze steps): the function keeps them apart, as the BOOTS lines print them.
   const bootKey = (p: { name: string; func: string }) => (p.func ? `${p.name} (${p.func})` : p.name);
@@ -583,7 +583,7 @@ function verdictsDiff(before: AnalyzeReport, after: AnalyzeReport, out: Findings
 function sessionsDiff(before: AnalyzeReport, after: AnalyzeReport, out: Findings): DiffReport['sessions'] {
   const sessions: DiffReport['sessions'] = matchSessions(before.sessions, after.sessions).map(({ b, a, by }) => {
     const s = (b ?? a)!;
-    const phaseTime = (x: Session | null) => (x ? sum(x.phases.map((p) => p.durationNs ?? 0)) : null);
+    const phaseTime = (x: Session | null) => (x ? sum([...x.phases.map((p) => p.durationNs ?? 0), ...(x.phasesOmitted ?? []).map((t) => t.totalNs)]) : null);
     return {
       key: `boot ${s.boot} ${s.side} ${b?.name ?? a?.name ?? `#${s.id}`}`,
       boot: s.boot,
@@ -591,7 +591,7 @@ function sessionsDiff(before: AnalyzeReport, after: AnalyzeReport, out: Findings
       name: b?.name ?? a?.name ?? null,
       matchedBy: by,
       state: { before: b?.state ?? null, after: a?.state ?? null },
-      phases: cmp(b?.phases.length, a?.phases.length),
+      phases: cmp(b && b.phases.length + countedPast(b.phasesOmitted), a && a.phases.length + countedPast(a.phasesOmitted)), // listed and counted
       phaseTimeNs: cmp(phaseTime(b), phaseTime(a)),
       files: cmp(b?.files.length, a?.files.length),
       pinsTaken: cmp(b?.pins.taken, a?.pins.taken),

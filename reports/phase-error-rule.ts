@@ -61,6 +61,8 @@ export function failedPhases(report: AnalyzeReport): { failed: FailedPhase[]; ph
       failed.push({ phase: name, label: `${p.name}${p.token ? ` of token ${p.token}` : ''} in ${s.side} session ${who} (boot ${s.boot})`, result: p.result, error: p.error, at });
     }
   }
+  const unlisted: UnlistedFailures[] = [];
+  phases += countedSessionFailures(report, inBoot, listedErrors, unlisted);
   for (const b of report.boots) {
     for (const p of b.globalPhases) {
       phases++;
@@ -71,15 +73,38 @@ export function failedPhases(report: AnalyzeReport): { failed: FailedPhase[]; ph
     }
   }
   // Sessions beyond the listing cap are only counted (phaseStats): their errors count too.
-  const unlisted: UnlistedFailures[] = [];
   const listedCount = new Map<string, number>();
   for (const s of report.sessions) for (const p of s.phases) listedCount.set(p.name, (listedCount.get(p.name) ?? 0) + 1);
+  for (const s of report.sessions) for (const t of s.phasesOmitted ?? []) listedCount.set(t.name, (listedCount.get(t.name) ?? 0) + t.count);
   for (const st of report.phaseStats ?? []) {
     phases += Math.max(0, st.count - (listedCount.get(st.phase) ?? 0));
     const more = st.errors - (listedErrors.get(st.phase) ?? 0);
     if (more > 0) unlisted.push({ phase: st.phase, count: more, text: `${more} more failed ${st.phase} in sessions the report does not list` });
   }
   return { failed, phases: phases + countedGlobalFailures(report, inBoot, unlisted), unlisted };
+}
+
+/**
+ * A listed session's calls the report counts, not lists (phasesOmitted: freeze calls of earlier kexec
+ * attempts): their failures go into `unlisted`, mark the boot's phase as failed in a session (as a
+ * listed one does) and count in `listedErrors` (phaseStats has them too). Returns how many calls they are.
+ */
+function countedSessionFailures(report: AnalyzeReport, inBoot: Set<string>, listedErrors: Map<string, number>, unlisted: UnlistedFailures[]): number {
+  let phases = 0;
+  for (const s of report.sessions) {
+    for (const t of s.phasesOmitted ?? []) {
+      phases += t.count;
+      const errors = Object.entries(t.errors);
+      const count = errors.reduce((a, [, n]) => a + n, 0);
+      if (count === 0) continue;
+      const name = PHASE_OF_FUNCTION[t.func] ?? t.name;
+      inBoot.add(`${s.boot}\u0000${name}`);
+      listedErrors.set(t.name, (listedErrors.get(t.name) ?? 0) + count);
+      const byErrno = errors.map(([e, n]) => `${e} ×${n}`).join(', ');
+      unlisted.push({ phase: name, count, text: `${count} more failed ${t.name} in ${s.side} session ${s.name ?? `#${s.id}`} (boot ${s.boot}) counted, not listed in the report (${byErrno})` });
+    }
+  }
+  return phases;
 }
 
 /**

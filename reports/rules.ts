@@ -16,6 +16,7 @@ import { type AnalyzeReport, readableRows } from '../analyses/report.js';
 import { formatDurationPair } from '../analyses/format.js';
 import { LUO_LOCKS } from '../analyses/kernel/kernel-models.js';
 import { DistributionFiguresSchema } from '../analyses/locks/quantiles.js';
+import type { PhaseTallyJson } from '../analyses/luo/schema.js';
 import { RECORD_MORE } from '../analyses/luo/verdicts/evidence.js';
 import { CHECK_VERDICTS, type CheckVerdictId, verdictDefinition } from '../analyses/luo/verdicts/registry.js';
 import { PHASE_ERROR_DEFAULTS, PHASE_ERROR_RULE, failedPhases, phaseErrorSeverity } from './phase-error-rule.js';
@@ -493,6 +494,13 @@ function evaluatePhases(rule: Extract<RuleConfig, { kind: 'phase' }>, report: An
       if (p.durationNs !== null) e.max = Math.max(e.max, p.durationNs);
       listed.set(p.name, e);
     }
+    // A listed session's calls it counts, not lists (phasesOmitted), are judged below with it.
+    for (const t of report.sessions.flatMap((x) => x.phasesOmitted ?? [])) {
+      const e = listed.get(t.name) ?? { n: 0, max: -1 };
+      e.n += t.count;
+      if (t.maxNs !== null) e.max = Math.max(e.max, t.maxNs);
+      listed.set(t.name, e);
+    }
     for (const st of report.phaseStats ?? []) {
       const limit = rule.limits.find((l) => globMatch(l.phase, st.phase) && l.session === undefined);
       if (!limit || st.maxNs === null) continue;
@@ -507,13 +515,13 @@ function evaluatePhases(rule: Extract<RuleConfig, { kind: 'phase' }>, report: An
       }
     }
   }
-  const past = countedGlobalPhases(rule, report, bad, bestOk);
+  const past = countedPhases(rule, report, bad, bestOk);
   checked += past.checked;
   unmeasured += past.unmeasured;
   if (bad.length === 0 && acrossLoss.length + past.acrossLoss > 0) {
     // Within limits where measured, but the phases across a loss could be over it: not a pass.
     const first = acrossLoss[0];
-    const where = first ? `first ${first.label}, ${first.at.file}:${first.at.line}` : 'among the global phases the report counts, not lists';
+    const where = first ? `first ${first.label}, ${first.at.file}:${first.at.line}` : 'among the phases the report counts, not lists';
     return {
       ...base,
       status: 'inconclusive',
@@ -542,30 +550,32 @@ function evaluatePhases(rule: Extract<RuleConfig, { kind: 'phase' }>, report: An
 }
 
 /**
- * Global phases past the report's listing cap (globalPhasesOmitted, per boot by name and function): a
- * limit on their phase applies to them through their longest (a measurement into `bad` or `bestOk`),
- * and those across a loss count as the listed ones do. Returns what they add to the rule's counts.
+ * Phases the report counts, not lists, by name and function: global ones past its listing cap
+ * (globalPhasesOmitted, per boot) and a session's freeze calls of earlier kexec attempts
+ * (phasesOmitted). A limit on their phase applies to them through their longest (a measurement into
+ * `bad` or `bestOk`), and those across a loss count as the listed ones do. Returns what they add to
+ * the rule's counts.
  */
-function countedGlobalPhases(
+function countedPhases(
   rule: Extract<RuleConfig, { kind: 'phase' }>,
   report: AnalyzeReport,
   bad: Measurement[],
   bestOk: Map<string, Measurement>,
 ): { checked: number; unmeasured: number; acrossLoss: number } {
   const out = { checked: 0, unmeasured: 0, acrossLoss: 0 };
-  for (const b of report.boots) {
-    for (const t of b.globalPhasesOmitted ?? []) {
-      const limit = rule.limits.find((l) => globMatch(l.phase, t.name) && l.session === undefined);
-      if (!limit) continue;
-      out.checked += t.measured;
-      out.unmeasured += t.count - t.measured;
-      out.acrossLoss += t.acrossLoss;
-      if (t.maxNs === null) continue;
-      const m: Measurement = { subject: `${t.name} (boot ${b.id}; longest of ${t.measured} counted, not listed in the report)`, value: t.maxNs, limit: limit.limit, ok: t.maxNs <= limit.limit, at: [] };
-      if (!m.ok) bad.push(m);
-      else if ((bestOk.get(t.name)?.value ?? -1) < m.value) bestOk.set(t.name, m);
-    }
-  }
+  const judge = (t: PhaseTallyJson, where: string, session: string | null) => {
+    const limit = rule.limits.find((l) => globMatch(l.phase, t.name) && (l.session === undefined || (session !== null && globMatch(l.session, session))));
+    if (!limit) return;
+    out.checked += t.measured;
+    out.unmeasured += t.count - t.measured;
+    out.acrossLoss += t.acrossLoss;
+    if (t.maxNs === null) return;
+    const m: Measurement = { subject: `${t.name} (${where}; longest of ${t.measured} counted, not listed in the report)`, value: t.maxNs, limit: limit.limit, ok: t.maxNs <= limit.limit, at: [] };
+    if (!m.ok) bad.push(m);
+    else if ((bestOk.get(t.name)?.value ?? -1) < m.value) bestOk.set(t.name, m);
+  };
+  for (const b of report.boots) for (const t of b.globalPhasesOmitted ?? []) judge(t, `boot ${b.id}`, null);
+  for (const x of report.sessions) for (const t of x.phasesOmitted ?? []) judge(t, `session ${x.name ?? `#${x.id}`}, boot ${x.boot}`, x.name);
   return out;
 }
 

@@ -10,8 +10,33 @@ import type { Segment } from '../stream/segments.js';
 import type { GlobalPhase, PhaseRecord, SessionRecord } from './sessions.js';
 import type { BootJson } from './schema.js';
 
-/** Enough for any real run (one kexec attempt per boot, rarely a few); bounds hostile input. */
+/**
+ * Per segment, the latest kept: enough for any real run (one kexec attempt per boot, rarely a few);
+ * bounds hostile input. The latest, since the kexec facts read the boot's last attempt (a retry loop
+ * of 2·10^5 attempts had no reboot() result for its last one when the first 64 were kept).
+ */
 const MAX_KEPT = 64;
+
+/** The latest MAX_KEPT items of each segment, in the order they came (segments are numbered in stream order). */
+class LatestPerSegment<T extends { segment: number }> {
+  private readonly bySeg = new Map<number, T[]>();
+
+  push(x: T): void {
+    let list = this.bySeg.get(x.segment);
+    if (!list) this.bySeg.set(x.segment, (list = []));
+    list.push(x);
+    if (list.length > MAX_KEPT) list.shift();
+  }
+
+  find(pick: (x: T) => boolean): T | undefined {
+    for (const list of this.bySeg.values()) for (const x of list) if (pick(x)) return x;
+    return undefined;
+  }
+
+  [Symbol.iterator](): Iterator<T> {
+    return [...this.bySeg.values()].flat()[Symbol.iterator]();
+  }
+}
 
 export interface RebootExit {
   segment: number;
@@ -56,15 +81,15 @@ export function parseFreezeFailed(text: string): Pick<FreezeFailedLine, 'token' 
 export class KexecReducer {
   /** The kinds push reads (LuoAnalysis routes only these to it). */
   static readonly kinds: readonly EventKind[] = ['syscall_exit', 'printk'];
-  readonly rebootExits: RebootExit[] = [];
-  readonly freezeFailed: FreezeFailedLine[] = [];
+  readonly rebootExits = new LatestPerSegment<RebootExit>();
+  readonly freezeFailed = new LatestPerSegment<FreezeFailedLine>();
 
   push(ev: TraceEvent, seg: Segment): void {
     if (ev.kind === 'syscall_exit' && ev.fields.syscall === 'reboot' && ev.fields.ret !== null) {
-      if (this.rebootExits.length < MAX_KEPT) this.rebootExits.push({ segment: seg.id, src: ev.src, line: ev.line, time: ev.time, ret: ev.fields.ret });
+      this.rebootExits.push({ segment: seg.id, src: ev.src, line: ev.line, time: ev.time, ret: ev.fields.ret });
     } else if (ev.kind === 'printk') {
       const f = parseFreezeFailed(ev.fields.text);
-      if (f && this.freezeFailed.length < MAX_KEPT) this.freezeFailed.push({ ...f, segment: seg.id, src: ev.src, line: ev.line, time: ev.time });
+      if (f) this.freezeFailed.push({ ...f, segment: seg.id, src: ev.src, line: ev.line, time: ev.time });
     }
   }
 }
@@ -88,8 +113,9 @@ export function kexecJson(
 ): KexecJson {
   const after = reboot.end ?? reboot.start ?? -Infinity;
   const failed = reboot.result !== null && reboot.result < 0;
-  // The reboot() syscall that ran this liveupdate_reboot: the first exit in the boot after its return.
-  const sys = k.rebootExits.find((e) => segIds.has(e.segment) && (e.time === null || e.time >= after - 1e6));
+  // The reboot() syscall that ran this liveupdate_reboot: the first exit in the boot after its return,
+  // else within 1 ms before it (clock slack); a retry loop's previous attempt exits within that 1 ms.
+  const sys = k.rebootExits.find((e) => segIds.has(e.segment) && (e.time === null || e.time >= after)) ?? k.rebootExits.find((e) => segIds.has(e.segment) && e.time !== null && e.time >= after - 1e6);
   const base: KexecJson = {
     source: 'probe',
     result: reboot.result,

@@ -18,12 +18,12 @@ import type { FinishContext } from '../stream/reducer.js';
 import { listedFrees, type ModuleStats, RefcountReducer, isUnloaded } from './refcounts.js';
 import { RegistryReducer, type RegistryLimits } from './registry.js';
 import { type Boot, type Segment, SegmentTracker } from '../stream/segments.js';
-import { KEXEC_ENTRY, type PhaseRecord, type SessionRecord, SessionReducer } from './sessions.js';
+import { KEXEC_ENTRY, type OrphanGroup, type PhaseRecord, type SessionRecord, SessionReducer } from './sessions.js';
 import type { BootJson, LuoSection, LuoSectionBody, ModuleJson, PhaseJson, PinWindowJson, SessionJson } from './schema.js';
 import { AT_END, isLuoPin, isLuoReference, isSessionPin, type OpenReason, openReasonText } from './pin-kinds.js';
 import { addCount, foldLabel, nameTable, type TableLimits } from '../../parsers/name-table.js';
 import { ModuleNames } from './module-names.js';
-import { groupBy, type PhaseTally } from '../lists.js';
+import { groupBy, type PhaseTally, phasesOmitted } from '../lists.js';
 import { RecentPairs } from '../stream/recent.js';
 
 /** Every name MODEL_EVIDENCE looks for (LuoAnalysis.count counts no other). */
@@ -47,6 +47,8 @@ export interface LuoOptions {
   deleteRows?: number;
   /** Global phases listed per segment (sessions.ts MAX_GLOBAL_PHASES by default). */
   globalPhaseRows?: number;
+  /** Freeze calls kept per file set besides the last attempt's and the last of each kind (lists.ts MAX_ATTEMPT_PHASES; Infinity: all). */
+  attemptPhaseRows?: number;
   /** Each ended session the report will only count (past MAX_DETAILED_SESSIONS), before it is dropped. */
   onOmittedSession?: (s: SessionRecord) => void;
 }
@@ -68,7 +70,7 @@ export class LuoAnalysis {
 
   constructor(private readonly opts: LuoOptions) {
     this.calls = opts.calls;
-    this.sessions = new SessionReducer(this.calls, opts.globalPhaseRows);
+    this.sessions = new SessionReducer(this.calls, opts.globalPhaseRows, opts.attemptPhaseRows);
     this.moduleNames = new ModuleNames(this.calls, opts.moduleLimits);
     this.refcounts = new RefcountReducer(this.moduleNames, opts.callSiteLimits, opts.deleteRows);
     this.sessions.onOmitted = opts.onOmittedSession ?? null;
@@ -242,23 +244,34 @@ export class LuoAnalysis {
     // The newest session of each boot holding a file set that was not aborted, by file set, made once per
     // boot (a search per orphan was quadratic). Joining an orphan never makes a session aborted or failed.
     const owners = new Map<number, Map<string | null, SessionRecord>>();
-    for (const o of this.sessions.orphans) {
-      const boot = bootOfSeg.get(o.segment);
+    for (const g of this.sessions.orphans) {
+      const boot = bootOfSeg.get(g.segment);
       if (!boot) continue;
       let byFileSet = owners.get(boot.id);
       if (!byFileSet) {
         owners.set(boot.id, (byFileSet = new Map()));
         for (const s of sessionsByBoot.get(boot.id) ?? []) if (s.state !== 'aborted' && s.state !== 'failed') byFileSet.set(s.fileSet, s);
       }
-      const owner = byFileSet.get(o.fileSet);
-      if (owner) {
-        // finish() may run again on a live stream (TUI --follow): attach each orphan phase once.
-        if (!owner.phases.includes(o.phase)) owner.phases.push(o.phase);
-        if (o.phase.name === 'freeze' && (o.phase.result === null || o.phase.result >= 0)) owner.state = 'frozen';
-        if (o.phase.name === 'unfreeze' && owner.state === 'frozen') owner.state = 'open';
-      }
+      const owner = byFileSet.get(g.fileSet);
+      if (owner) this.joinOrphans(owner, g);
     }
     return sessionsByBoot;
+  }
+
+  /**
+   * A group of freeze calls on the file set `owner` holds: its kept calls join the session's phases and
+   * set its state in their order (the last freeze that did not fail, the last unfreeze are kept:
+   * lists.ts AttemptPhases), its tallied ones its phasesOmitted. finish() may run again on a live
+   * stream (TUI --follow): each call is attached once, and one let go since is taken out again.
+   */
+  private joinOrphans(owner: SessionRecord, g: OrphanGroup): void {
+    if (!owner.joined?.includes(g)) (owner.joined ??= []).push(g);
+    if (owner.phases.some((p) => this.sessions.tallied.has(p))) owner.phases = owner.phases.filter((p) => !this.sessions.tallied.has(p));
+    for (const p of g.phases.kept) {
+      if (!owner.phases.includes(p)) owner.phases.push(p);
+      if (p.name === 'freeze' && (p.result === null || p.result >= 0)) owner.state = 'frozen';
+      if (p.name === 'unfreeze' && owner.state === 'frozen') owner.state = 'open';
+    }
   }
 
   /** Did each boot kexec into a next one? */
@@ -278,11 +291,12 @@ export class LuoAnalysis {
   private freezeView(j: Joined, bootId: number): FreezeView {
     const b = j.boots.find((x) => x.id === bootId);
     const segIds = new Set(b?.segments.map((x) => x.id) ?? []);
-    const joined = new Set((j.sessionsByBoot.get(bootId) ?? []).flatMap((x) => x.phases));
+    // A group joins a session whole (sessionsByBoot): its freeze calls, kept or tallied, count when it did not.
+    const joined = new Set((j.sessionsByBoot.get(bootId) ?? []).flatMap((x) => x.joined ?? []));
     return {
       kexec: j.failedKexecEnd.has(bootId) ? 'failed' : j.kexecOk.get(bootId) ? 'done' : 'none',
       console: b?.segments.some((x) => x.printks > 0) ?? false,
-      unjoined: this.sessions.orphans.filter((o) => segIds.has(o.segment) && o.phase.name === 'freeze' && !joined.has(o.phase)).length,
+      unjoined: this.sessions.orphans.reduce((a, g) => a + (segIds.has(g.segment) && !joined.has(g) ? g.phases.count('freeze') : 0), 0),
     };
   }
 
@@ -467,6 +481,7 @@ export class LuoAnalysis {
         comm: rec.comm,
         files: [...rec.files.values()],
         phases: phases.map((p) => phaseJson(p, j.fileOf)),
+        ...phasesOmittedJson(phasesOmitted(rec)),
         unseen: unseenPhases(rec, probed, viewOf(boot)),
         pins: { taken: pins.length, released: pins.filter((w) => w.putLine !== null).length, open: pins.filter((w) => w.putLine === null).length },
         peer: peer.get(rec.key) ?? null,
@@ -499,7 +514,7 @@ export class LuoAnalysis {
       role: hasOut && hasIn ? 'both' : hasOut ? 'outgoing' : hasIn ? 'incoming' : 'none',
       start: times.length ? Math.min(...times) : null,
       end: times.length ? Math.max(...times) : null,
-      kexec: reboot ? kexecJson(reboot, this.kexec, segIds, mySessions, this.sessions.orphans.filter((o) => segIds.has(o.segment)).map((o) => o.phase), j.idOf, fileOf) : kexecFromLog(this.kexec, segIds, mySessions, j.idOf, fileOf),
+      kexec: reboot ? kexecJson(reboot, this.kexec, segIds, mySessions, this.sessions.orphans.filter((g) => segIds.has(g.segment)).flatMap((g) => g.phases.kept), j.idOf, fileOf) : kexecFromLog(this.kexec, segIds, mySessions, j.idOf, fileOf),
       liveupdateNumber: b.segments.find((s) => s.liveupdateNumber !== null)?.liveupdateNumber ?? null,
       ...(b.joins.length ? { joined: b.joins.map((jn) => ({ file: fileOf(jn.seg.src), continues: fileOf(jn.after.src), evidence: jn.why })) } : {}),
       globalPhases: this.sessions.globalPhases.listed(segIds).map((p) => phaseJson(p, fileOf)),
@@ -571,6 +586,7 @@ function mergeAcrossFiles(boots: Boot[], sessionsByBoot: Map<number, SessionReco
         continue;
       }
       for (const p of s.phases) if (!earlier.phases.includes(p)) earlier.phases.push(p);
+      for (const g of s.joined ?? []) if (!earlier.joined?.includes(g)) (earlier.joined ??= []).push(g);
       for (const [token, f] of s.files) if (!earlier.files.has(token)) earlier.files.set(token, f);
       earlier.name ??= s.name;
       earlier.state = s.state;
@@ -600,6 +616,9 @@ function peersAcrossKexec(j: Joined): Map<number, { boot: number; id: number }> 
   }
   return peer;
 }
+
+/** A session's freeze and unfreeze calls of earlier kexec attempts, by name and function; absent when none (schema.ts). */
+const phasesOmittedJson = (tallies: PhaseTally[]): Pick<SessionJson, 'phasesOmitted'> => (tallies.length ? { phasesOmitted: tallies } : {});
 
 /** The global phases past the list's cap, by name and function; absent when none (schema.ts). */
 const globalPhasesOmitted = (tallies: PhaseTally[]): Pick<BootJson, 'globalPhasesOmitted'> => (tallies.length ? { globalPhasesOmitted: tallies } : {});

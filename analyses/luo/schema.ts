@@ -55,6 +55,23 @@ export const PhaseSchema = z.object({
 });
 export type PhaseJson = z.infer<typeof PhaseSchema>;
 
+/**
+ * Phases of one name and function counted, not listed (analyses/lists.ts PhaseTally), the counts
+ * exact: `errors` the failed returns by errno name, `measured` those with a duration (`totalNs`,
+ * `maxNs` over them), `acrossLoss` those with events lost between call and return.
+ */
+export const PhaseTallySchema = z.object({
+  name: z.string(),
+  func: z.string(),
+  count: z.number().int(),
+  errors: z.record(z.string(), z.number().int()),
+  measured: z.number().int(),
+  totalNs: z.number(),
+  maxNs: z.number().nullable(),
+  acrossLoss: z.number().int(),
+});
+export type PhaseTallyJson = z.infer<typeof PhaseTallySchema>;
+
 export const SessionSchema = z.object({
   id: z.number().int(),
   name: z.string().nullable(),
@@ -79,6 +96,13 @@ export const SessionSchema = z.object({
     }),
   ),
   phases: z.array(PhaseSchema),
+  /**
+   * Its luo_file_freeze / luo_file_unfreeze calls of earlier `kexec -e` attempts, counted by phase name
+   * and function (PhaseTallySchema), not listed: a retry loop freezes every session on each attempt.
+   * `phases` keeps those of the boot's last attempt, and the last freeze, the last freeze that did not
+   * fail and the last unfreeze (docs/luo-model.md §4 "Freeze calls on hostile input"). Absent when none.
+   */
+  phasesOmitted: z.array(PhaseTallySchema).optional(),
   /** Phases that could not be seen, and why (missing probes, outside the trace). */
   unseen: z.array(z.string()),
   pins: z.object({ taken: z.number().int(), released: z.number().int(), open: z.number().int() }),
@@ -214,20 +238,7 @@ export const BootSchema = z.object({
    * with a duration (`totalNs`, `maxNs` over them), `acrossLoss` those with events lost between call and
    * return. The last liveupdate_reboot is listed in `globalPhases` whatever its place. Absent when none.
    */
-  globalPhasesOmitted: z
-    .array(
-      z.object({
-        name: z.string(),
-        func: z.string(),
-        count: z.number().int(),
-        errors: z.record(z.string(), z.number().int()),
-        measured: z.number().int(),
-        totalNs: z.number(),
-        maxNs: z.number().nullable(),
-        acrossLoss: z.number().int(),
-      }),
-    )
-    .optional(),
+  globalPhasesOmitted: z.array(PhaseTallySchema).optional(),
   rmmod: z.array(
     z.object({
       module: z.string().nullable(),

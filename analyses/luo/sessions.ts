@@ -20,7 +20,7 @@ import type { CallEdge, LuoCallTracker, OpenCall } from '../stream/luo-calls.js'
 import type { Segment } from '../stream/segments.js';
 import { type TaskKey, taskKey } from '../stream/task-key.js';
 import { BackwardSpans } from './backwards.js';
-import { CappedPhases } from '../lists.js';
+import { AttemptPhases, CappedPhases, MAX_ATTEMPT_PHASES, type PhaseStat, accountPhase, mergeStat, phasesOmitted } from '../lists.js';
 import * as F from '../stream/luo-calls.js';
 
 export type SessionSide = 'outgoing' | 'incoming';
@@ -90,14 +90,25 @@ export interface SessionRecord {
   finishedVia: 'ioctl' | 'close' | null;
   /** Aborted, but its release is not in the trace: a later create of its name succeeded (endNamesake). */
   releaseUnseen?: boolean;
+  /** Its luo_file_freeze / luo_file_unfreeze calls, those kept (also in `phases`) and those tallied (a kexec retry loop). */
+  attempts?: AttemptPhases<PhaseRecord>;
+  /** The groups of freeze calls seen where no session owned its file set, joined to it per boot (luo.ts sessionsByBoot). */
+  joined?: OrphanGroup[];
 }
 
-/** A per-file-set phase seen in a segment where no session owns that file set (joined per boot later). */
-export interface OrphanPhase {
+/**
+ * The luo_file_freeze / luo_file_unfreeze calls on one file set in a segment where no session owns it
+ * (joined per boot later), bounded as a session's are (analyses/lists.ts AttemptPhases). `stats`: those
+ * tallied, as phaseStats counts them (a live session they join counts them).
+ */
+export interface OrphanGroup {
   segment: number;
   fileSet: string;
-  phase: PhaseRecord;
+  phases: AttemptPhases<PhaseRecord>;
+  stats: Map<string, PhaseStat> | null;
 }
+
+export type { PhaseStat };
 
 export interface GlobalPhase extends PhaseRecord {
   segment: number;
@@ -127,15 +138,6 @@ const MAX_WITH_ERRORS = 5000;
 /** Finished sessions remembered by file set per segment (see luo_file_finish). */
 const MAX_ENDED_FILE_SETS = 10_000;
 
-export interface PhaseStat {
-  phase: string;
-  count: number;
-  errors: number;
-  totalNs: number;
-  minNs: number;
-  maxNs: number;
-}
-
 interface SegState {
   sessions: SessionRecord[];
   live: Map<string, SessionRecord>;
@@ -153,6 +155,10 @@ interface SegState {
   releasing: Map<string, OpenCall>;
   /** Without file_set arguments (function_graph): the session each task last created or retrieved. */
   current: Map<TaskKey, SessionRecord>;
+  /** When its latest liveupdate_reboot was called: freeze calls before it are of earlier attempts (AttemptPhases). */
+  attemptStart: number | null;
+  /** Freeze and unfreeze calls by file set where no session owns it. */
+  orphans: Map<string, OrphanGroup>;
 }
 
 function phaseFrom(name: string, edge: CallEdge, token: string | null = null): PhaseRecord {
@@ -191,7 +197,10 @@ export class SessionReducer {
   /** The kinds push reads: the ioctl syscalls (LuoAnalysis routes only these; LUO call edges go to onEdge). */
   static readonly kinds: readonly EventKind[] = ['syscall_enter', 'syscall_exit'];
   private readonly segs = new Map<number, SegState>();
-  readonly orphans: OrphanPhase[] = [];
+  /** Freeze and unfreeze calls on file sets no session owned in their segment, grouped by segment and file set. */
+  readonly orphans: OrphanGroup[] = [];
+  /** Phases let go from an orphan group: finish() may run again (TUI --follow), a session they joined drops them then. */
+  readonly tallied = new WeakSet<PhaseRecord>();
   /** Boot-wide phases: the first of each segment listed, the last liveupdate_reboot too (the kexec verdict reads it), the rest tallied. */
   readonly globalPhases: CappedPhases<GlobalPhase>;
   /** Phases whose return came before their call (time went backwards): no duration. */
@@ -216,6 +225,7 @@ export class SessionReducer {
   constructor(
     private readonly calls: LuoCallTracker,
     globalPhaseRows = MAX_GLOBAL_PHASES,
+    private readonly attemptRows = MAX_ATTEMPT_PHASES,
   ) {
     this.globalPhases = new CappedPhases(globalPhaseRows, (p) => p.func === KEXEC_ENTRY);
   }
@@ -230,7 +240,7 @@ export class SessionReducer {
     if (id === this.lastSegId && this.lastSeg !== null) return this.lastSeg;
     let s = this.segs.get(id);
     if (!s) {
-      s = { sessions: [], live: new Map(), unbound: new Map(), retrieving: new Map(), creating: new Map(), open: new Map(), releasing: new Map(), ended: new Map(), current: new Map() };
+      s = { sessions: [], live: new Map(), unbound: new Map(), retrieving: new Map(), creating: new Map(), open: new Map(), releasing: new Map(), ended: new Map(), current: new Map(), attemptStart: null, orphans: new Map() };
       this.segs.set(id, s);
     }
     this.lastSegId = id;
@@ -445,6 +455,7 @@ export class SessionReducer {
       case F.FN_SESSION_DESERIALIZE: {
         // Every session at once: a boot's phase, told apart by its function (kernel/phases.ts).
         const phase: GlobalPhase = { ...phaseFrom(this.phaseOf(c), edge), segment: seg.id };
+        if (c.fid === F.FN_REBOOT && c.start !== null) st.attemptStart = c.start;
         this.globalPhases.add(phase);
         st.open.set(c, { session: null, phase });
         return;
@@ -463,7 +474,7 @@ export class SessionReducer {
         const incoming = f === F.FN_FILE_DESERIALIZE || f === F.FN_RETRIEVE_FILE || f === F.FN_FILE_FINISH;
         if ((f === F.FN_FILE_FREEZE || f === F.FN_FILE_UNFREEZE) && !st.live.has(fs)) {
           // The freeze runs in `kexec -e`, usually only on the console (another segment): join later.
-          this.orphans.push({ segment: seg.id, fileSet: fs, phase });
+          this.orphan(st, seg, fs, phase);
           st.open.set(c, { session: null, phase });
           return;
         }
@@ -506,6 +517,10 @@ export class SessionReducer {
           if (c.args.fd !== undefined) file.fd = Number(c.args.fd);
         }
         session.phases.push(phase);
+        // Freeze calls of earlier attempts are let go from its phases, counted in phaseStats (lists.ts AttemptPhases).
+        if (f === F.FN_FILE_FREEZE || f === F.FN_FILE_UNFREEZE) {
+          for (const q of (session.attempts ??= new AttemptPhases(this.attemptRows)).add(phase, st.attemptStart, session.phases)) accountPhase(q, this.phaseStats);
+        }
         st.open.set(c, { session, phase });
         if (f === F.FN_FILE_UNPRESERVE_FILES) st.releasing.set(fs, c);
         return;
@@ -525,6 +540,19 @@ export class SessionReducer {
       }
       default:
         return;
+    }
+  }
+
+  /** A freeze or unfreeze call on file set `fs` that no session of the segment owns. */
+  private orphan(st: SegState, seg: Segment, fs: string, p: PhaseRecord): void {
+    let g = st.orphans.get(fs);
+    if (!g) {
+      st.orphans.set(fs, (g = { segment: seg.id, fileSet: fs, phases: new AttemptPhases(this.attemptRows), stats: null }));
+      this.orphans.push(g);
+    }
+    for (const q of g.phases.add(p, st.attemptStart)) {
+      accountPhase(q, (g.stats ??= new Map()));
+      this.tallied.add(q);
     }
   }
 
@@ -683,7 +711,7 @@ export class SessionReducer {
   private retire(st: SegState, s: SessionRecord): void {
     this.onEnded?.(s);
     this.accountPhases(s);
-    const hasError = s.phases.some((p) => p.error !== null);
+    const hasError = s.phases.some((p) => p.error !== null) || phasesOmitted(s).some((t) => Object.keys(t.errors).length > 0);
     if (hasError && this.keptWithErrors < MAX_WITH_ERRORS) {
       this.keptWithErrors++;
       return;
@@ -699,17 +727,7 @@ export class SessionReducer {
   }
 
   private accountPhases(s: SessionRecord, into: Map<string, PhaseStat> = this.phaseStats): void {
-    for (const p of s.phases) {
-      let st = into.get(p.name);
-      if (!st) into.set(p.name, (st = { phase: p.name, count: 0, errors: 0, totalNs: 0, minNs: Infinity, maxNs: 0 }));
-      st.count++;
-      if (p.error) st.errors++;
-      if (p.durationNs !== null) {
-        st.totalNs += p.durationNs;
-        if (p.durationNs < st.minNs) st.minNs = p.durationNs;
-        if (p.durationNs > st.maxNs) st.maxNs = p.durationNs;
-      }
-    }
+    for (const p of s.phases) accountPhase(p, into);
   }
 
   /**
@@ -720,7 +738,12 @@ export class SessionReducer {
     const out = new Map<string, PhaseStat>();
     for (const [k, v] of this.phaseStats) out.set(k, { ...v });
     for (const st of this.segs.values()) {
-      for (const s of st.sessions) if (!ENDED.has(s.state)) this.accountPhases(s, out);
+      for (const s of st.sessions) {
+        if (ENDED.has(s.state)) continue;
+        this.accountPhases(s, out);
+        // The freeze calls of joined groups that were let go (the kept ones are in its phases now).
+        for (const g of s.joined ?? []) for (const v of g.stats?.values() ?? []) mergeStat(out, v);
+      }
     }
     return [...out.values()];
   }
@@ -773,3 +796,4 @@ export class SessionReducer {
     return this.segs.get(segId)?.sessions ?? [];
   }
 }
+

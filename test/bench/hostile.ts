@@ -6,16 +6,19 @@
 // flb=+8(%si):string` and `r10:luo/liveupdate_register_flb__return ... ret=$retval:s32`), and for
 // `kexecs` the lines of a failed `kexec -e` as the real freeze-fail capture has them
 // (samples/real/freeze-fail/stage1/ftrace-main.txt: `sys_reboot(...)`, `liveupdate_reboot: (...)`,
-// `liveupdate_reboot__return: (... <- liveupdate_reboot) ret=-5`, `sys_reboot -> 0xfffffffffffffffb`).
+// `liveupdate_reboot__return: (... <- liveupdate_reboot) ret=-5`, `sys_reboot -> 0xfffffffffffffffb`),
+// and for `freezes` the same attempts with the serialize step of that capture inside each: the
+// `luo_session_serialize`, `luo_file_freeze: (...) file_set=0x…` / `luo_file_freeze__return: (...) ret=N`
+// and `luo_file_unfreeze` / `luo_file_unfreeze__return` kprobe lines (its kprobe_events.txt).
 // Synthetic and labelled so on the first line. Used by `npm run bench -- --hostile` and by tests
 // at small sizes.
 //
-//   node dist/test/bench/hostile.js locks|lockdep|modules|registrations|rmmods|kexecs|clocks|lostcpus N OUT
+//   node dist/test/bench/hostile.js locks|lockdep|modules|registrations|rmmods|kexecs|freezes|clocks|lostcpus N OUT
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 
-export type HostileKind = 'locks' | 'lockdep' | 'modules' | 'registrations' | 'rmmods' | 'kexecs' | 'clocks' | 'lostcpus';
-export const HOSTILE_KINDS: readonly HostileKind[] = ['locks', 'lockdep', 'modules', 'registrations', 'rmmods', 'kexecs', 'clocks', 'lostcpus'];
+export type HostileKind = 'locks' | 'lockdep' | 'modules' | 'registrations' | 'rmmods' | 'kexecs' | 'freezes' | 'clocks' | 'lostcpus';
+export const HOSTILE_KINDS: readonly HostileKind[] = ['locks', 'lockdep', 'modules', 'registrations', 'rmmods', 'kexecs', 'freezes', 'clocks', 'lostcpus'];
 
 /** Every REG_FAIL_EVERY-th register call of a `registrations` trace returns -EEXIST (-17). */
 export const REG_FAIL_EVERY = 7;
@@ -39,6 +42,8 @@ function ctx(comm: string, pid: number, cpu: number, t: number): string {
  *   `sys_delete_module(name_user: %p "%s", flags: 0x880)` and `sys_delete_module -> 0x%lx`), each
  *   refused with -ENOENT (0xfffffffffffffffe) except every REG_FAIL_EVERY-th, which succeeds;
  * - kexecs: `n` failed `kexec -e` attempts (kexecAttempts), one liveupdate_reboot global phase each;
+ * - freezes: `n` failed attempts that each freeze two file sets, the second failing, and unfreeze the
+ *   first (freezeAttempts): three phases of sessions created before the trace per attempt;
  * - clocks: `n` clock resets, a module_get every other line of which is 1000 s back (a new segment
  *   each, up to parsers/parser.ts MAX_SEGMENTS_PER_SOURCE; past it, time out of order in one);
  * - lostcpus: `n` ring-buffer lost-event markers `CPU:%d [LOST 1 EVENTS]` on distinct forged CPU
@@ -47,6 +52,10 @@ function ctx(comm: string, pid: number, cpu: number, t: number): string {
 export function* hostileLines(kind: HostileKind, n: number): Generator<string> {
   if (kind === 'kexecs') {
     yield* kexecAttempts(n);
+    return;
+  }
+  if (kind === 'freezes') {
+    yield* freezeAttempts(n);
     return;
   }
   const what = kind === 'clocks' ? 'clock jumps' : kind === 'lostcpus' ? 'lost-event markers on distinct CPUs' : 'distinct names';
@@ -94,9 +103,12 @@ export function* hostileLines(kind: HostileKind, n: number): Generator<string> {
  * CPU 1, 3 µs between lines; the context columns as `%16s-%-5d [%03d] ..... %12s: ` (trace_pipe's,
  * with the pid 5 wide as older kernels print it).
  */
+/** The context columns of task `kexec` on CPU 1 at `us` microseconds (`flags`: the irq/preempt column). */
+const kexecAt = (pid: number, us: number, flags = '.....') => `${'kexec'.padStart(16)}-${String(pid).padEnd(5)} [001] ${flags} ${`${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, '0')}`.padStart(12)}: `;
+
 function* kexecAttempts(n: number): Generator<string> {
   yield `# synthetic: ${n} failed kexec attempts (not a real capture)`;
-  const at = (pid: number, us: number) => `${'kexec'.padStart(16)}-${String(pid).padEnd(5)} [001] ..... ${`${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, '0')}`.padStart(12)}: `;
+  const at = (pid: number, us: number) => kexecAt(pid, us);
   for (let i = 0; i < n; i++) {
     const pid = 1000 + (i % 64);
     const us = 100_000_000 + i * 12;
@@ -104,6 +116,42 @@ function* kexecAttempts(n: number): Generator<string> {
     yield `${at(pid, us + 3)}liveupdate_reboot: (liveupdate_reboot+0x4/0x30)`;
     yield `${at(pid, us + 6)}liveupdate_reboot__return: (return_to_handler+0x0/0x50 <- liveupdate_reboot) ret=-5`;
     yield `${at(pid, us + 9)}sys_reboot -> 0xfffffffffffffffb`;
+  }
+}
+
+/** The two file sets a `freezes` trace freezes, as the real freeze-fail capture prints them (freeze-s1, freeze-s2). */
+export const FREEZE_SETS = ['0xff11000011ba5458', '0xff11000011ba5258'] as const;
+
+/**
+ * `n` failed `kexec -e` attempts as the real freeze-fail capture makes one (samples/real/freeze-fail,
+ * ftrace-main.txt:734-811 without its lock events): reboot() → liveupdate_reboot → luo_session_serialize
+ * → luo_file_freeze of FREEZE_SETS[0] (ret=0) → luo_file_freeze of FREEZE_SETS[1] (ret=-5) → the
+ * rollback's luo_file_unfreeze of FREEZE_SETS[0] → serialize, liveupdate_reboot and reboot() return -5.
+ * The sessions were created before the trace: no luo_session_create or luo_preserve_file lines. Task
+ * `kexec`, pids 1000-1063, 3 µs between lines, the flags column as the capture prints each line.
+ */
+function* freezeAttempts(n: number): Generator<string> {
+  yield `# synthetic: ${n} failed kexec attempts freezing two file sets (not a real capture)`;
+  const [ok, bad] = FREEZE_SETS;
+  const ret = (fn: string) => `${fn}__return: (return_to_handler+0x0/0x50 <- ${fn})`;
+  const steps: Array<[string, string]> = [
+    ['.....', 'sys_reboot(magic1: 0xfee1dead, magic2: 0x28121969, cmd: 0x45584543, arg: 0x7fb9c2bb7a60)'],
+    ['...1.', 'liveupdate_reboot: (liveupdate_reboot+0x4/0x30)'],
+    ['...1.', 'luo_session_serialize: (luo_session_serialize+0x4/0x1e0)'],
+    ['...1.', `luo_file_freeze: (luo_file_freeze+0x4/0x190) file_set=${ok}`],
+    ['.....', `${ret('luo_file_freeze')} ret=0`],
+    ['...1.', `luo_file_freeze: (luo_file_freeze+0x4/0x190) file_set=${bad}`],
+    ['.....', `${ret('luo_file_freeze')} ret=-5`],
+    ['...1.', `luo_file_unfreeze: (luo_file_unfreeze+0x4/0x30) file_set=${ok}`],
+    ['.....', ret('luo_file_unfreeze')],
+    ['.....', `${ret('luo_session_serialize')} ret=-5`],
+    ['.....', `${ret('liveupdate_reboot')} ret=-5`],
+    ['.....', 'sys_reboot -> 0xfffffffffffffffb'],
+  ];
+  for (let i = 0; i < n; i++) {
+    const pid = 1000 + (i % 64);
+    const us = 100_000_000 + i * 3 * steps.length;
+    for (let k = 0; k < steps.length; k++) yield `${kexecAt(pid, us + 3 * k, steps[k][0])}${steps[k][1]}`;
   }
 }
 
@@ -125,7 +173,7 @@ export async function writeHostileTrace(kind: HostileKind, n: number, file: stri
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, '/'))) {
   const [kind, n, file] = process.argv.slice(2);
   if (!HOSTILE_KINDS.includes(kind as HostileKind) || !Number(n) || !file) {
-    process.stderr.write('usage: hostile locks|lockdep|modules|registrations|rmmods|kexecs|clocks|lostcpus N OUT\n');
+    process.stderr.write('usage: hostile locks|lockdep|modules|registrations|rmmods|kexecs|freezes|clocks|lostcpus N OUT\n');
     process.exit(2);
   }
   await writeHostileTrace(kind as HostileKind, Number(n), file);
