@@ -769,6 +769,7 @@ export class LockIntervalTracker {
   /** Close everything still open: the trace ended inside these intervals. */
   finish(): void {
     for (const t of this.tasks.all()) {
+      this.tasks.catchUp(t);
       for (const w of t.waits) {
         this.counts.openAtEnd++;
         this.emit.wait(w, w.acq.inst.root(), 0, null);

@@ -84,17 +84,7 @@ export class TaskTable {
       this.drop(t, pid);
       return null;
     }
-    if (t.lastGapSeq !== this.gapSeq) {
-      // Events were lost somewhere since this task's previous event: if on the CPU it was on or is
-      // on now (or on an unknown CPU), whatever it did in between may be missing.
-      const g = this.newestGap.get(ev.src);
-      const since = t.lastGapSeq;
-      if (g !== undefined && ((g.get(null) ?? 0) > since || (g.get(t.cpu) ?? 0) > since || (g.get(ev.cpu) ?? 0) > since)) {
-        this.markGap(t);
-        this.settle(t);
-      }
-      t.lastGapSeq = this.gapSeq;
-    }
+    if (t.lastGapSeq !== this.gapSeq) this.catchUp(t, ev.cpu);
     if (ev.comm !== null) t.comm = ev.comm;
     if (ev.cpu !== null) t.cpu = ev.cpu;
     return t;
@@ -106,6 +96,23 @@ export class TaskTable {
    */
   untrack(ev: TraceEvent): void {
     this.untracked.add(taskKey(ev.src, ev.pid));
+  }
+
+  /**
+   * Events were lost somewhere since the task's previous event: if on the CPU it was on or is on now
+   * (`cpu`; or on an unknown CPU), whatever it did in between may be missing, and its open intervals
+   * are marked. Asked at its next event and at the end of the trace, never by the marker itself:
+   * a marker costs no walk over the tasks (a lossy capture prints one every few lines).
+   */
+  catchUp(t: TaskState, cpu: number | null = t.cpu): void {
+    if (t.lastGapSeq === this.gapSeq) return;
+    const g = this.newestGap.get(t.src);
+    const since = t.lastGapSeq;
+    if (g !== undefined && ((g.get(null) ?? 0) > since || (g.get(t.cpu) ?? 0) > since || (g.get(cpu) ?? 0) > since)) {
+      this.markGap(t);
+      this.settle(t);
+    }
+    t.lastGapSeq = this.gapSeq;
   }
 
   /** After an event of the task: is it busy now (the table counts the busy ones)? */
@@ -199,21 +206,12 @@ export class TaskTable {
     t.pendingUnlock = null;
   }
 
-  /** A lost-events marker: every task on that CPU (or on any, when unknown) may have missed events. */
+  /** A lost-events marker: every task on that CPU (or on any, when unknown) may have missed events (catchUp marks them). */
   lost(ev: TraceEvent): void {
     this.gapSeq++;
     let newest = this.newestGap.get(ev.src);
     if (newest === undefined) this.newestGap.set(ev.src, (newest = new Map()));
     newest.set(ev.cpu, this.gapSeq);
-    const bySrc = this.tasks.get(ev.src);
-    if (!bySrc) return;
-    for (const t of bySrc.values()) {
-      if (ev.cpu === null || t.cpu === ev.cpu) {
-        this.markGap(t);
-        this.settle(t);
-        t.lastGapSeq = this.gapSeq;
-      }
-    }
   }
 
   /** Every task, every source. */

@@ -107,6 +107,25 @@ describe('what is not tracked, counted by kind of lock event (room for 2 tasks)'
   });
 });
 
+describe('lost events are marked on the tasks when they next show, or at the end (a marker walks no task table)', () => {
+  it('cuts the waits open on that CPU, whether their task has an event after it or not', async () => {
+    const lines = [
+      L('a', 20, 0, 1.0, P.begin('00000000aaaa0002', 'WRITE')),
+      L('b', 21, 1, 1.1, P.begin('00000000bbbb0002', 'WRITE')),
+      L('c', 22, 0, 1.2, P.begin('00000000cccc0002', 'WRITE')),
+      'CPU:0 [LOST 3 EVENTS]',
+      L('a', 20, 0, 1.4, P.end('00000000aaaa0002')),
+      L('b', 21, 1, 1.5, P.end('00000000bbbb0002')),
+    ];
+    const { waits } = await analyzeLines(lines);
+    expect(waits.map((w) => [w.pid, w.incomplete])).toEqual([
+      [20, 'lost-events'],
+      [21, null],
+      [22, 'lost-events'], // open at the end, across the loss on its CPU
+    ]);
+  });
+});
+
 describe('a real capture (contention-no-writer, ftrace, at most 7 tasks with a hold or a wait open at once)', async () => {
   const file = sample('real/contention-no-writer/stage1/ftrace-main.txt.gz');
   const { events } = await parseFiles([file]);
