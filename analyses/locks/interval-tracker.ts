@@ -36,11 +36,12 @@
 //   already known for a lock veto a merge that would contradict them.
 import type { TraceEvent } from '../../parsers/event.js';
 import { isLuoFunction, probedFunction } from '../kernel/kernel-models.js';
-import { LCB, LOCK_FUNCTIONS, MAX_LOCK_DEPTH, type LockFunction, type LockOp, type LockType, contentionKind, isInternalLockName, isLockingFrame, isLuoLockName, leavesLockFunction, lockOpOf, pointerArg, typeFromName } from '../kernel/lock-model.js';
+import { LCB, LOCK_FUNCTIONS, MAX_LOCK_DEPTH, type LockFunction, type LockOp, type LockType, contentionKind, isInternalLockName, isLuoLockName, leavesLockFunction, lockOpOf, pointerArg, typeFromName } from '../kernel/lock-model.js';
 import { LOCK_LIMITS, LockAliases } from './lock-aliases.js';
 import type { TableLimits } from '../../parsers/name-table.js';
 import {
   Acquisition,
+  appendTo,
   type ContentionCounts,
   EV_CONTENTION,
   EV_LOCKDEP,
@@ -52,14 +53,17 @@ import {
   leave,
   newWait,
   NO_OWNERS,
+  noteRelease,
   removeAt,
   removeLast,
   type TaskContext,
+  stackCaller,
   type TaskState,
   WaitEpisode,
 } from './lock-intervals.js';
 import { IntervalEmitter } from './interval-emit.js';
-import { TaskTable } from './lock-tasks.js';
+import { TASKS_OPEN_MAX, TaskTable } from './lock-tasks.js';
+import type { UntrackedTasks } from './schema.js';
 
 /** What pushOther needs of a probe event: see probeOf. */
 interface ProbeInfo {
@@ -73,7 +77,7 @@ interface ProbeInfo {
 const PROBES_KEPT = 4096;
 
 export class LockIntervalTracker {
-  private readonly tasks = new TaskTable();
+  private readonly tasks: TaskTable;
   private readonly locks: LockAliases;
   private readonly emptyCtx: TaskContext = { func: null, phase: null, session: null, syscall: null, after: null, sid: 0 };
   readonly counts: ContentionCounts = { begins: 0, ends: 0, rebegins: 0, episodes: 0, bound: 0, orphanEnds: 0, openAtEnd: 0, failed: 0 };
@@ -101,7 +105,10 @@ export class LockIntervalTracker {
     lim: TableLimits = LOCK_LIMITS,
     /** The kallsyms symbol of a raw address (--kallsyms), asked only past the lock cap. */
     symbolOf: (addr: string) => string | null = () => null,
+    /** Tasks tracked at once with something open (lock-tasks.ts TASKS_OPEN_MAX; tests use a small one). */
+    maxOpenTasks = TASKS_OPEN_MAX,
   ) {
+    this.tasks = new TaskTable(undefined, maxOpenTasks);
     this.emit = new IntervalEmitter(sink);
     // Past the lock cap, the locks the verdicts need still get their own rows: LUO locks by name
     // or symbol, and whatever a task takes inside a LUO call.
@@ -115,6 +122,12 @@ export class LockIntervalTracker {
   /** The lock table's admission: its caps and what it folded. */
   get lockBudget(): LockAliases['budget'] {
     return this.locks.budget;
+  }
+
+  /** The task table's bound and the lock events of the tasks it did not track (events exact, tasks estimated), or null when none. */
+  get untrackedTasks(): UntrackedTasks | null {
+    const u = this.tasks.untracked;
+    return u.events === 0 ? null : { cap: this.tasks.maxOpen, tasks: u.names, events: u.events };
   }
 
   /** Every lock instance seen (merged ones have a parent). */
@@ -158,6 +171,7 @@ export class LockIntervalTracker {
       case 'lock_contended': this.lockdepContended(t, ev.fields.lock, time); break;
       case 'lock_acquired': this.lockdepAcquired(t, ev.fields.lock, time, ev.line); break;
     }
+    this.tasks.settle(t);
     return true;
   }
 
@@ -188,10 +202,14 @@ export class LockIntervalTracker {
     return now;
   }
 
-  /** The task of a lock event, or null when it has no pid (ignored) or no time (counted, cannot be paired). */
+  /** The task of a lock event, or null when it has no pid (ignored), is not tracked or has no time (counted, cannot be paired). */
   private timedTask(ev: TraceEvent): TaskState | null {
     if (ev.pid === null) return null;
     const t = this.tasks.task(ev);
+    if (t === null) {
+      this.tasks.untrack(ev);
+      return null;
+    }
     if (ev.time === null) {
       this.untimed++;
       return null;
@@ -203,9 +221,29 @@ export class LockIntervalTracker {
   private pushOther(ev: TraceEvent, ownContext: boolean): void {
     if (ev.pid === null) return;
     const t = this.tasks.task(ev);
+    if (t === null) {
+      // Not tracked: counted when it is a lock operation (the task's other events change nothing kept).
+      if (this.isLockOp(ev)) this.tasks.untrack(ev);
+      return;
+    }
     // What the task's context is made of (its LUO calls, session, syscall) changes only with such
     // events of its own (see contextOf).
     if (ownContext) t.ctxDirty = true;
+    this.otherOf(t, ev);
+    this.tasks.settle(t);
+  }
+
+  /** Is this event (one pushOther takes) a lock operation: a lock function's entry or return, or a lock line of bpftrace? */
+  private isLockOp(ev: TraceEvent): boolean {
+    if (ev.kind === 'kprobe' || ev.kind === 'fentry') {
+      const p = this.probeOf(ev);
+      return p.name !== null && p.fn !== undefined;
+    }
+    return lockOpOf(ev) !== null;
+  }
+
+  /** pushOther's work on a tracked task. */
+  private otherOf(t: TaskState, ev: TraceEvent): void {
     const kind = ev.kind;
     if (kind === 'kretprobe' || kind === 'fexit') {
       // Function returns (LUO kretprobes, most of them): what lockOpOf and leavesLockFunction would
@@ -240,7 +278,7 @@ export class LockIntervalTracker {
     const op = lockOpOf(ev);
     if (!op) {
       if (ev.kind === 'stack') {
-        this.stackCaller(t, ev.fields.frames);
+        stackCaller(t, ev.fields.frames);
         return;
       }
       if (leavesLockFunction(ev)) leave(t);
@@ -267,17 +305,6 @@ export class LockIntervalTracker {
     if (known === undefined && this.probes.size >= PROBES_KEPT) this.probes.clear();
     this.probes.set(ev.name, info);
     return info;
-  }
-
-  private stackCaller(t: TaskState, frames: string[]): void {
-    const a = t.lastOpened;
-    if (!a || a.caller !== null) return;
-    for (const f of frames) {
-      const sym = f.trim().replace(/\+0x[0-9a-f]+(\/0x[0-9a-f]+)?.*$/i, '').replace(/^=>\s*/, '');
-      if (!sym || /^(0x)?[0-9a-f]+$/i.test(sym) || isLockingFrame(sym)) continue;
-      a.caller = sym;
-      return;
-    }
   }
 
   private apply(t: TaskState, op: LockOp, time: number, line: number): void {
@@ -318,7 +345,7 @@ export class LockIntervalTracker {
     inst.evidence |= via;
     this.nest(t, a);
     a.holding = true;
-    t.held.push(a);
+    t.held = appendTo(t.held, a);
     inst.holders.push(a);
     t.lastOpened = a;
     if (t.held.length > MAX_LOCK_DEPTH) this.evictOldestHold(t);
@@ -591,7 +618,7 @@ export class LockIntervalTracker {
     if (flags & LCB.MUTEX && !(flags & LCB.SPIN)) w.truncated = true;
     a.wait = w;
     this.snapshotOwners(w, t);
-    t.waits.push(w);
+    t.waits = appendTo(t.waits, w);
     this.counts.episodes++;
     if (bound) this.counts.bound++;
   }
@@ -697,7 +724,7 @@ export class LockIntervalTracker {
     w.slept = false;
     a.wait = w;
     this.snapshotOwners(w, t);
-    t.waits.push(w);
+    t.waits = appendTo(t.waits, w);
   }
 
   private lockdepAcquired(t: TaskState, key: string, time: number, line: number): void {
@@ -718,7 +745,7 @@ export class LockIntervalTracker {
     this.dropHolder(a);
     a.released = time;
     const inst = a.inst.root();
-    this.noteRelease(inst, t, time);
+    noteRelease(inst, t, time, this.contextOf(t));
     // A release before the grant: the wait's end was lost (or never printed).
     this.closeLostWait(a, line);
     this.emit.hold(a, line);
@@ -734,39 +761,30 @@ export class LockIntervalTracker {
     this.emit.wait(w, a.inst.root(), line, null);
   }
 
-  private noteRelease(inst: LockInstance, t: TaskState, time: number): void {
-    const ctx = this.contextOf(t);
-    const lr = inst.lastRelease;
-    if (lr === null) {
-      inst.lastRelease = { pid: t.pid, comm: t.comm, time, ctx };
-      return;
-    }
-    lr.pid = t.pid;
-    lr.comm = t.comm;
-    lr.time = time;
-    lr.ctx = ctx;
-  }
-
   private orphanRelease(t: TaskState, inst: LockInstance, shared: boolean | null, time: number, line: number): void {
-    this.noteRelease(inst, t, time);
+    noteRelease(inst, t, time, this.contextOf(t));
     this.emit.orphanHold(t, inst, shared, time, this.contextOf(t), line);
   }
 
   /** Close everything still open: the trace ended inside these intervals. */
   finish(): void {
     for (const t of this.tasks.all()) {
+      this.tasks.catchUp(t);
       for (const w of t.waits) {
         this.counts.openAtEnd++;
         this.emit.wait(w, w.acq.inst.root(), 0, null);
         if (w.acq.unobservable) this.emit.hold(w.acq, 0);
       }
-      for (const a of [...t.held]) {
-        this.dropHolder(a);
+      for (const a of t.held) {
+        a.holding = false;
         this.emit.hold(a, 0);
       }
       t.waits.length = 0;
       t.held.length = 0;
+      this.tasks.settle(t);
     }
+    // Every hold closed: each lock's holders at once (one at a time was quadratic in the holders of one lock).
+    for (const inst of this.locks.instances) inst.holders.length = 0;
   }
 
   /** What is open right now, per task (TaskTable.openHolds, openWaits): before finish(), or in a snapshot report. */

@@ -2,7 +2,7 @@
 // with every alias it was seen under, one acquisition attempt by one task, one wait episode, the
 // per-task state, and the finished wait and hold intervals (complete or not) it emits.
 import type { LockType } from '../kernel/lock-model.js';
-import { LCB } from '../kernel/lock-model.js';
+import { isLockingFrame, LCB } from '../kernel/lock-model.js';
 
 /**
  * Why an interval is not in the statistics: cut by the start or the end of the trace, open across
@@ -240,6 +240,8 @@ export interface TaskState {
   ctxEpoch: number;
   /** An event of the task's own came since `ctx` was asked (interval-tracker.ts contextOf). */
   ctxDirty: boolean;
+  /** It held, waited for or was in the middle of something after its last event (lock-tasks.ts settle): the table counts these. */
+  busy: boolean;
 }
 
 /** Counters that explain how contention events became contended acquisitions (O7). */
@@ -261,6 +263,41 @@ export interface ContentionCounts {
 /** The lock's type is known (learnType would keep it): the name need not be asked. */
 export function hasType(inst: LockInstance): boolean {
   return inst.type !== null && inst.type !== 'unknown';
+}
+
+/** A `<stack trace>` after a task's lock record: its first frame outside the locking code is the record's caller. */
+export function stackCaller(t: TaskState, frames: string[]): void {
+  const a = t.lastOpened;
+  if (!a || a.caller !== null) return;
+  for (const f of frames) {
+    const sym = f.trim().replace(/\+0x[0-9a-f]+(\/0x[0-9a-f]+)?.*$/i, '').replace(/^=>\s*/, '');
+    if (!sym || /^(0x)?[0-9a-f]+$/i.test(sym) || isLockingFrame(sym)) continue;
+    a.caller = sym;
+    return;
+  }
+}
+
+/** A task released the lock (in its context `ctx`): the lock's one lastRelease record, updated in place. */
+export function noteRelease(inst: LockInstance, t: TaskState, time: number, ctx: TaskContext): void {
+  const lr = inst.lastRelease;
+  if (lr === null) {
+    inst.lastRelease = { pid: t.pid, comm: t.comm, time, ctx };
+    return;
+  }
+  lr.pid = t.pid;
+  lr.comm = t.comm;
+  lr.time = time;
+  lr.ctx = ctx;
+}
+
+/**
+ * `list` with `x` at its end: a first item gets an array of its own size (an empty array pushed to
+ * reserves 17 slots, ~180 B more for each task with one hold or wait open).
+ */
+export function appendTo<T>(list: T[], x: T): T[] {
+  if (list.length === 0) return [x];
+  list.push(x);
+  return list;
 }
 
 /** The task runs other code (leavesLockFunction): the lock function it was in has returned. */

@@ -1,6 +1,8 @@
 // The tasks of the interval tracker, per source: what each holds, waits for and is in the middle
 // of, and the lost-event gaps that make a task's open intervals incomplete.
 import type { TraceEvent } from '../../parsers/event.js';
+import { FoldTally } from '../../parsers/name-table.js';
+import { taskKey } from '../stream/task-key.js';
 import type { Acquisition, TaskState } from './lock-intervals.js';
 
 /**
@@ -11,6 +13,18 @@ import type { Acquisition, TaskState } from './lock-intervals.js';
 const TASKS_BEFORE_SWEEP = 1024;
 /** Slots of the recent-task cache (a power of two). */
 const RECENT_TASKS = 64;
+/**
+ * Tasks tracked at once with something open (a hold, a wait, an acquisition between its events).
+ * 2^15 is PID_MAX_DEFAULT (0x8000, include/linux/threads.h): the pid_max of a machine of up to 32
+ * CPUs (kernel/pid.c raises it to 1024 per possible CPU), so every task such a machine can have at
+ * once; far more than a real trace has inside lock code at one moment (PID_MAX_LIMIT, the ceiling
+ * of pid_max, is 4·1024·1024: a bound on tasks is no bound on memory). At ~0.5 KB each (a task, its
+ * acquisition and wait) they take ~16 MB; 10^6 tasks each left waiting once took 1 GB.
+ */
+export const TASKS_OPEN_MAX = 1 << 15;
+
+/** Does the task hold, wait for or stand in the middle of anything (what the table must keep)? */
+const isBusy = (t: TaskState): boolean => t.held.length !== 0 || t.waits.length !== 0 || t.fresh !== null || t.pendingCall !== null || t.pendingUnlock !== null;
 
 export class TaskTable {
   private readonly tasks = new Map<number, Map<number, TaskState>>();
@@ -23,6 +37,10 @@ export class TaskTable {
   private readonly newestGap = new Map<number, Map<number | null, number>>();
   private size = 0;
   private sweepAt: number;
+  /** Tasks with something open (TaskState.busy), as of their last event (settle). */
+  private open = 0;
+  /** The lock events of the tasks not tracked while `maxOpen` tasks had something open: events exact, tasks estimated. */
+  readonly untracked = new FoldTally();
   /**
    * The tasks seen last, by pid (their table key) modulo RECENT_TASKS: a trace's busy tasks are
    * few, so most events find theirs here, without a map lookup.
@@ -33,8 +51,14 @@ export class TaskTable {
   private lastSrc = 0;
   private lastSrcTasks: Map<number, TaskState> | null = null;
 
-  /** sweepFrom: tasks kept before idle ones are dropped (tests use a small one). */
-  constructor(private readonly sweepFrom = TASKS_BEFORE_SWEEP) {
+  /**
+   * sweepFrom: tasks kept before idle ones are dropped; maxOpen: tasks tracked with something open
+   * (tests use small ones).
+   */
+  constructor(
+    private readonly sweepFrom = TASKS_BEFORE_SWEEP,
+    readonly maxOpen = TASKS_OPEN_MAX,
+  ) {
     this.sweepAt = sweepFrom;
   }
 
@@ -43,28 +67,69 @@ export class TaskTable {
     return this.size;
   }
 
-  /** The task of an event, created on first sight; marks its open intervals when events were lost since its last one. */
-  task(ev: TraceEvent): TaskState {
+  /**
+   * The task of an event, created on first sight; marks its open intervals when events were lost
+   * since its last one. Null while `maxOpen` tasks have something open and this one has nothing:
+   * its events are not tracked (the caller counts those that are lock events: `untrack`).
+   */
+  task(ev: TraceEvent): TaskState | null {
     // Every CPU's idle task is pid 0 (`<idle>-0`): one task per CPU.
     const pid = ev.pid === 0 ? -1 - (ev.cpu ?? 0) : (ev.pid ?? -1);
     const slot = pid & (RECENT_TASKS - 1);
     const hit = this.recent[slot];
     const t = hit !== null && this.recentKeys[slot] === pid && hit.src === ev.src ? hit : this.lookup(ev, pid);
-    if (t.lastGapSeq !== this.gapSeq) {
-      // Events were lost somewhere since this task's previous event: if on the CPU it was on or is
-      // on now (or on an unknown CPU), whatever it did in between may be missing.
-      const g = this.newestGap.get(ev.src);
-      const since = t.lastGapSeq;
-      if (g !== undefined && ((g.get(null) ?? 0) > since || (g.get(t.cpu) ?? 0) > since || (g.get(ev.cpu) ?? 0) > since)) this.markGap(t);
-      t.lastGapSeq = this.gapSeq;
+    if (t === null) return null;
+    if (this.open >= this.maxOpen && !t.busy) {
+      // Idle, so dropped (its next event makes it again, the same): nothing of it is kept while untracked.
+      this.drop(t, pid);
+      return null;
     }
+    if (t.lastGapSeq !== this.gapSeq) this.catchUp(t, ev.cpu);
     if (ev.comm !== null) t.comm = ev.comm;
     if (ev.cpu !== null) t.cpu = ev.cpu;
     return t;
   }
 
-  /** The task in the table (made when new); it becomes `last` unless a sweep dropped it right away. */
-  private lookup(ev: TraceEvent, pid: number): TaskState {
+  /**
+   * Count a lock event of a task `task` answered null for: not tracked. What it would have paired
+   * with is missing (the holds and waits of such tasks are not in the figures): the report says so.
+   */
+  untrack(ev: TraceEvent): void {
+    this.untracked.add(taskKey(ev.src, ev.pid));
+  }
+
+  /**
+   * Events were lost somewhere since the task's previous event: if on the CPU it was on or is on now
+   * (`cpu`; or on an unknown CPU), whatever it did in between may be missing, and its open intervals
+   * are marked. Asked at its next event and at the end of the trace, never by the marker itself:
+   * a marker costs no walk over the tasks (a lossy capture prints one every few lines).
+   */
+  catchUp(t: TaskState, cpu: number | null = t.cpu): void {
+    if (t.lastGapSeq === this.gapSeq) return;
+    const g = this.newestGap.get(t.src);
+    const since = t.lastGapSeq;
+    if (g !== undefined && ((g.get(null) ?? 0) > since || (g.get(t.cpu) ?? 0) > since || (g.get(cpu) ?? 0) > since)) {
+      this.markGap(t);
+      this.settle(t);
+    }
+    t.lastGapSeq = this.gapSeq;
+  }
+
+  /** After an event of the task: is it busy now (the table counts the busy ones)? */
+  settle(t: TaskState): void {
+    const busy = isBusy(t);
+    if (busy === t.busy) return;
+    t.busy = busy;
+    this.open += busy ? 1 : -1;
+  }
+
+  /** Tasks with something open now. */
+  get openTasks(): number {
+    return this.open;
+  }
+
+  /** The task in the table, or a new one (null when `maxOpen` tasks have something open); it becomes `recent`. */
+  private lookup(ev: TraceEvent, pid: number): TaskState | null {
     let bySrc = this.lastSrcTasks !== null && this.lastSrc === ev.src ? this.lastSrcTasks : this.tasks.get(ev.src);
     if (!bySrc) this.tasks.set(ev.src, (bySrc = new Map()));
     this.lastSrc = ev.src;
@@ -76,6 +141,9 @@ export class TaskTable {
       this.recentKeys[slot] = pid;
       return t;
     }
+    if (this.open >= this.maxOpen) return null;
+    // Swept before the new task is in: a sweep would drop it (idle) while its event opens something.
+    if (this.size + 1 >= this.sweepAt) this.sweep();
     t = {
       src: ev.src,
       pid: ev.pid,
@@ -91,12 +159,21 @@ export class TaskTable {
       ctx: null,
       ctxEpoch: -1,
       ctxDirty: true,
+      busy: false,
     };
     bySrc.set(pid, t);
+    this.size++;
     this.recent[slot] = t;
     this.recentKeys[slot] = pid;
-    if (++this.size >= this.sweepAt) this.sweep();
     return t;
+  }
+
+  /** Take an idle task out of the table (and of the recent cache). */
+  private drop(t: TaskState, pid: number): void {
+    this.tasks.get(t.src)?.delete(pid);
+    this.size--;
+    const slot = pid & (RECENT_TASKS - 1);
+    if (this.recent[slot] === t) this.recent[slot] = null;
   }
 
   /**
@@ -107,7 +184,8 @@ export class TaskTable {
   private sweep(): void {
     for (const bySrc of this.tasks.values()) {
       for (const [pid, t] of bySrc) {
-        if (t.held.length === 0 && t.waits.length === 0 && t.fresh === null && t.pendingCall === null && t.pendingUnlock === null) {
+        this.settle(t);
+        if (!t.busy) {
           bySrc.delete(pid);
           this.size--;
         }
@@ -128,20 +206,12 @@ export class TaskTable {
     t.pendingUnlock = null;
   }
 
-  /** A lost-events marker: every task on that CPU (or on any, when unknown) may have missed events. */
+  /** A lost-events marker: every task on that CPU (or on any, when unknown) may have missed events (catchUp marks them). */
   lost(ev: TraceEvent): void {
     this.gapSeq++;
     let newest = this.newestGap.get(ev.src);
     if (newest === undefined) this.newestGap.set(ev.src, (newest = new Map()));
     newest.set(ev.cpu, this.gapSeq);
-    const bySrc = this.tasks.get(ev.src);
-    if (!bySrc) return;
-    for (const t of bySrc.values()) {
-      if (ev.cpu === null || t.cpu === ev.cpu) {
-        this.markGap(t);
-        t.lastGapSeq = this.gapSeq;
-      }
-    }
   }
 
   /** Every task, every source. */

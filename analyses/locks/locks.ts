@@ -27,7 +27,7 @@ import type { TableLimits } from '../../parsers/name-table.js';
 import { LockIntervalTracker } from './interval-tracker.js';
 import type { Acquisition, HoldInterval, LockInstance, WaitInterval } from './lock-intervals.js';
 import type { LockFilters, LockSortKey, LocksSection } from './schema.js';
-import { buildSection, HELD_AT_END_SHOWN, holdsNow, type SectionResult } from './section.js';
+import { buildSection, HELD_AT_END_SHOWN, holdsNow, type SectionResult, untrackedNote } from './section.js';
 import { LockStatistics } from './statistics.js';
 import { type ScopeTest, StallView } from './stalls.js';
 import { TaskContexts } from './task-context.js';
@@ -46,11 +46,13 @@ export interface LockOptions {
   onInterval?: (iv: { wait: WaitInterval } | { hold: HoldInterval }) => void;
   /** Caps of the lock table (tests use small ones; lock-aliases.ts LOCK_LIMITS by default). */
   limits?: TableLimits;
+  /** Tasks tracked at once with a hold or a wait open (tests use a small cap; lock-tasks.ts TASKS_OPEN_MAX by default). */
+  maxOpenTasks?: number;
 }
 
 /** Data-quality notes of the lock tables' bounds (issue #15), added once. */
 function addBoundNotes(ctx: FinishContext, tracker: LockIntervalTracker, stats: LockStatistics): void {
-  const notes = [tracker.lockBudget.note('locks')];
+  const notes = [tracker.lockBudget.note('locks'), untrackedNote(tracker.untrackedTasks)];
   if (stats.nestingFolded) notes.push(`lock nesting: more than 10000 distinct outer x inner pairs; ${stats.nestingFolded} later nestings were not counted (memory bound)`);
   const into = ctx.quality?.notes; // absent when a test finishes the reducer alone
   for (const n of notes) if (n !== null && into && !into.includes(n)) into.push(n);
@@ -112,6 +114,7 @@ export function createLockAnalysis(opts: LockOptions = {}): LockAnalysis {
     contexts.context,
     opts.limits,
     (addr) => opts.symbols?.describe(addr, 0x1000) ?? null,
+    opts.maxOpenTasks,
   );
 
   /** What was held when the input ended (the first final report closed it: a report taken again lists the same). */

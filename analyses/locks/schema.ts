@@ -186,6 +186,13 @@ export const LocksSectionSchema = z.object({
     unidentifiedProbes: z.number().int(),
     pointerRebinds: z.number().int(),
   }),
+  /**
+   * Only when the task table was full (memory bound, docs/luo-model.md "Lock tracking on hostile
+   * input"): while `cap` tasks had a hold or a wait open, the lock events of every other task were not
+   * tracked: `events` of them (exact) from about `tasks` tasks (estimated, as folded lock names). They
+   * are in no figure or total, so the lock rules say inconclusive where they would pass.
+   */
+  untracked: z.object({ cap: z.number().int(), tasks: z.number().int(), events: z.number().int() }).optional(),
   /** The slowest complete waits, with their owners (the chain that explains a stall): the LUO-related ones (at most 20), then the others (at most 20). */
   slowestWaits: z.array(WaitRecordSchema),
   /** The rows that are not LUO-related (luoRelated false), summed: the text report's one line for them. */
@@ -215,6 +222,7 @@ export const LocksSectionSchema = z.object({
   notes: z.array(z.string()),
 });
 export type LocksSection = z.infer<typeof LocksSectionSchema>;
+export type UntrackedTasks = NonNullable<LocksSection['untracked']>;
 
 /**
  * The wait and hold distributions behind one row's figures, as data (quantiles.ts serialize()): not

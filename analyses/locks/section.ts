@@ -12,7 +12,7 @@ import type { Acquisition, LockInstance, OwnerInfo, TaskContext } from './lock-i
 import type { LockIntervalTracker } from './interval-tracker.js';
 import type { SessionRef, SessionTracker } from '../stream/task-session.js';
 import { EXACT_LIMIT, QUANTILE_METHOD, QUANTILE_RELATIVE_ACCURACY } from './quantiles.js';
-import type { LockFilters, LockRow, LockRowDistributions, LockSortKey, LocksSection, NameIdentitySchema, SessionFiguresSchema, SubStatsSchema, WaitRecord } from './schema.js';
+import type { LockFilters, LockRow, LockRowDistributions, LockSortKey, LocksSection, NameIdentitySchema, SessionFiguresSchema, SubStatsSchema, UntrackedTasks, WaitRecord } from './schema.js';
 import { type LockStatistics, LockStats, NONE, OTHER_SESSIONS, SessionFigures, type SubStats } from './statistics.js';
 import { keepTop, type PendingWait, type PhaseInstance, phaseDuration, type StallView, TOP_PHASES_PER_SESSION, TOP_WAITS_PER_LOCK } from './stalls.js';
 
@@ -474,9 +474,17 @@ function sectionNotes(b: SectionInput, lockRows: LockRow[]): string[] {
   if (c.orphanEnds) notes.push(`${c.orphanEnds} contention_end without a begin (the wait began before the trace or its begin was lost): counted as incomplete waits`);
   const folded = b.tracker.lockBudget.note('locks');
   if (folded) notes.push(folded);
+  const untracked = untrackedNote(b.tracker.untrackedTasks);
+  if (untracked) notes.push(untracked);
   if (b.tracker.rebinds) notes.push(`${b.tracker.rebinds} pointers were re-used by a lock of another name (freed memory): identities follow the latest`);
   if (!b.symbols && lockRows.some((r) => r.address?.startsWith('0x') && r.name === null)) notes.push('raw lock addresses are unnamed: give --kallsyms FILE (each capture folder has kallsyms-luo.txt) to name them');
   return notes;
+}
+
+/** The data-quality sentence of the tasks the lock tracker did not track (null when it tracked all). */
+export function untrackedNote(u: UntrackedTasks | null): string | null {
+  if (u === null) return null;
+  return `lock tasks: more than ${u.cap} tasks had a hold or a wait open at once; ${u.events} lock events of about ${u.tasks} other tasks were not tracked (memory bound): their holds and waits are in no figure`;
 }
 
 function totals(tracker: LockIntervalTracker): LocksSection['totals'] {
@@ -503,12 +511,14 @@ export function buildSection(b: SectionInput): SectionResult {
   const rowShown: RowShown = (inst, shared) => (!filters.lock && !filters.type) || shownKeys.has(names.rowKey(inst, shared));
   const slowestWaits = slowestRecords(b, names, rowShown);
   const stalls = stallRows(b, names, rowShown);
+  const untracked = b.tracker.untrackedTasks;
   const section: LocksSection = {
     locks: rows,
     sortKey: b.sort,
     filters: { lock: filters.lock ?? null, type: filters.type ?? null, session: filters.session ?? null, pids: filters.pids ?? [], since: filters.since ?? null, until: filters.until ?? null },
     quantileMethod: { description: QUANTILE_METHOD, exactUpTo: EXACT_LIMIT, sketchRelativeError: QUANTILE_RELATIVE_ACCURACY },
     totals: totals(b.tracker),
+    ...(untracked !== null ? { untracked } : {}),
     slowestWaits,
     otherLocks: otherLocks(rows),
     stalls: stalls.stalls,

@@ -14,6 +14,9 @@ function sameSession(a: SessionRef, b: SessionRef): boolean {
   return a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && a.fileSet === b.fileSet && a.binding === b.binding;
 }
 
+/** The context of a task doing nothing LUO tells of (most tasks): one object for all (contexts are values, never mutated). */
+const NO_CONTEXT: TaskContext = Object.freeze({ func: null, phase: null, session: null, syscall: null, after: null, sid: 0 });
+
 /** Session names numbered for the statistics (TaskContext.sid); the statistics keep figures for 1000 sessions. */
 const SESSION_IDS = 1024;
 
@@ -38,6 +41,7 @@ export class TaskContexts {
     const syscall = this.syscalls.size ? (this.syscalls.get(taskKey(src, pid)) ?? null) : null;
     const after = c === null && this.lastCall.size ? (this.lastCall.get(taskKey(src, pid)) ?? null) : null;
     if (prev !== null && prev.func === func && prev.phase === phase && prev.syscall === syscall && prev.after === after && sameSession(prev.session, session)) return prev;
+    if (func === null && phase === null && session === null && syscall === null && after === null) return NO_CONTEXT;
     const sid = prev !== null && prev.session === session && prev.sid !== undefined ? prev.sid : this.sessionId(session);
     return { func, phase, session, syscall, after, sid };
   };

@@ -397,7 +397,8 @@ export class LuoCallTracker {
   private exit(ev: EdgeEvent): CallEdge | null {
     const fid = this.luoFunctionOf(ev);
     if (fid < 0) return null;
-    const stack = this.stacks.get(taskKey(ev.src, ev.pid));
+    const key = taskKey(ev.src, ev.pid);
+    const stack = this.stacks.get(key);
     let ret: number | null = null;
     if (ev.kind === 'kretprobe' || ev.kind === 'fexit') ret = ev.fields.ret;
     else if ((ev.kind === 'funcgraph_exit' || ev.kind === 'funcgraph_leaf') && ev.fields.ret !== null) {
@@ -420,6 +421,8 @@ export class LuoCallTracker {
             returnLost = above.filter((x) => this.mayHaveLostReturn(x));
             dropped = returnLost.length === 0 ? above : above.filter((x) => !returnLost.includes(x));
           }
+          // Out of its LUO calls: its entry goes (a trace can name any number of tasks that made one call).
+          if (stack.length === 0) this.stacks.delete(key);
           let end = ev.time;
           if (ev.kind === 'funcgraph_exit' && end === null && call.start !== null && ev.fields.durationNs !== null) {
             end = call.start + ev.fields.durationNs;
@@ -489,6 +492,11 @@ export class LuoCallTracker {
   innermost(src: number, pid: number | null): OpenCall | null {
     const s = this.stacks.get(taskKey(src, pid));
     return s && s.length ? s[s.length - 1] : null;
+  }
+
+  /** Tasks inside a LUO call now (a task leaves the table when it leaves its calls). */
+  get tasksInCalls(): number {
+    return this.stacks.size;
   }
 
   /** Every call still open (the trace ended inside them). */

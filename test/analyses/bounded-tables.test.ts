@@ -142,7 +142,7 @@ describe('lock tasks: idle tasks are dropped once the table is large', () => {
   const ev = (pid: number) => ({ src: 0, pid, cpu: 0, comm: `t${pid}` }) as unknown as TraceEvent;
   it('keeps a task that holds a lock, drops idle ones, and stays bounded', () => {
     const tasks = new TaskTable(4);
-    const holder = tasks.task(ev(1));
+    const holder = tasks.task(ev(1))!;
     holder.held.push({} as never);
     for (let pid = 2; pid < 1000; pid++) tasks.task(ev(pid));
     expect(tasks.count).toBeLessThanOrEqual(8);

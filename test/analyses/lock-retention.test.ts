@@ -45,7 +45,7 @@ describe('the lock tracker task table with its default size', () => {
   it('drops idle tasks of a trace that names ever new pids, keeps the busy one', () => {
     const tasks = new TaskTable();
     const ev = (pid: number) => ({ src: 0, pid, cpu: 0, comm: `t${pid}` }) as unknown as TraceEvent;
-    const holder = tasks.task(ev(1));
+    const holder = tasks.task(ev(1))!;
     holder.held.push({} as never);
     for (let pid = 2; pid < 20_000; pid++) tasks.task(ev(pid));
     expect(tasks.count).toBeLessThanOrEqual(2048);
@@ -74,6 +74,7 @@ describe('the stall view follows the tasks inside a LUO call, not every task tha
       view.trackPhase(ev);
     }
     expect(view.tasksFollowed).toBe(1);
+    expect(calls.tasksInCalls).toBe(1);
     view.finish();
     expect(view.sessionsTotal).toBe(tasks + 1);
   });

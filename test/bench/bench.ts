@@ -40,13 +40,14 @@
 // The machine is shared: the 1-minute load average is printed beside every row; CPU-time ratios
 // are the fairer comparison when it is high.
 //
-//   npm run bench -- --hostile [locks=1000000,lockdep=1000000,modules=100000,registrations=1000000,rmmods=100000,kexecs=200000,freezes=200000,clocks=300000,lostcpus=300000] [--runs 1] [--keep DIR]
+//   npm run bench -- --hostile [locks=1000000,lockdep=1000000,modules=100000,registrations=1000000,rmmods=100000,tasks=1000000,kexecs=200000,freezes=200000,clocks=300000,lostcpus=300000] [--runs 1] [--keep DIR]
 //
 // Hostile names instead (issue #15): traces naming that many distinct lock addresses, lockdep
-// classes, modules, LUO registration names or rmmod'ed module names, or holding that many failed
-// `kexec -e` attempts (with or without the freeze calls of two sessions), clock jumps or lost-event
-// markers on forged CPU numbers (test/bench/hostile.ts, synthetic, the kernel's exact line format),
-// each run through `luotrace analyze --json` under GNU time, checked against the budget (peak RSS, time).
+// classes, modules, LUO registration names, rmmod'ed module names or tasks left waiting, or holding
+// that many failed `kexec -e` attempts (with or without the freeze calls of two sessions), clock
+// jumps or lost-event markers on forged CPU numbers (test/bench/hostile.ts, synthetic, the kernel's
+// exact line format), each run through `luotrace analyze --json` under GNU time, checked against
+// the budget (peak RSS, time).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
@@ -67,7 +68,7 @@ const REPEAT = join(ROOT, 'dist/test/bench/repeat-real.js');
 const TARGET = { vsAwkCpu: 1.5, vsAwkWall2: 2.5, rssMb: 200 };
 /** Issue #15 targets for hostile names. */
 const HOSTILE_TARGET = { rssMb: 250, wallS: 60 };
-const HOSTILE_DEFAULT = 'locks=1000000,lockdep=1000000,modules=100000,registrations=1000000,rmmods=100000,kexecs=200000,freezes=200000,clocks=300000,lostcpus=300000';
+const HOSTILE_DEFAULT = 'locks=1000000,lockdep=1000000,modules=100000,registrations=1000000,rmmods=100000,tasks=1000000,kexecs=200000,freezes=200000,clocks=300000,lostcpus=300000';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(name);

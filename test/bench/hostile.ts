@@ -13,12 +13,12 @@
 // Synthetic and labelled so on the first line. Used by `npm run bench -- --hostile` and by tests
 // at small sizes.
 //
-//   node dist/test/bench/hostile.js locks|lockdep|modules|registrations|rmmods|kexecs|freezes|clocks|lostcpus N OUT
+//   node dist/test/bench/hostile.js locks|lockdep|modules|registrations|rmmods|tasks|kexecs|freezes|clocks|lostcpus N OUT
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 
-export type HostileKind = 'locks' | 'lockdep' | 'modules' | 'registrations' | 'rmmods' | 'kexecs' | 'freezes' | 'clocks' | 'lostcpus';
-export const HOSTILE_KINDS: readonly HostileKind[] = ['locks', 'lockdep', 'modules', 'registrations', 'rmmods', 'kexecs', 'freezes', 'clocks', 'lostcpus'];
+export type HostileKind = 'locks' | 'lockdep' | 'modules' | 'registrations' | 'rmmods' | 'tasks' | 'kexecs' | 'freezes' | 'clocks' | 'lostcpus';
+export const HOSTILE_KINDS: readonly HostileKind[] = ['locks', 'lockdep', 'modules', 'registrations', 'rmmods', 'tasks', 'kexecs', 'freezes', 'clocks', 'lostcpus'];
 
 /** Every REG_FAIL_EVERY-th register call of a `registrations` trace returns -EEXIST (-17). */
 export const REG_FAIL_EVERY = 7;
@@ -41,6 +41,8 @@ function ctx(comm: string, pid: number, cpu: number, t: number): string {
  * - rmmods: one delete_module call per distinct module name (the syscalls tracepoints' format,
  *   `sys_delete_module(name_user: %p "%s", flags: 0x880)` and `sys_delete_module -> 0x%lx`), each
  *   refused with -ENOENT (0xfffffffffffffffe) except every REG_FAIL_EVERY-th, which succeeds;
+ * - tasks: one contention_begin per distinct task (pid 1000 + i) on a lock of its own, never ended:
+ *   every task is left waiting (a name here is a pid);
  * - kexecs: `n` failed `kexec -e` attempts (kexecAttempts), one liveupdate_reboot global phase each;
  * - freezes: `n` failed attempts that each freeze two file sets, the second failing, and unfreeze the
  *   first (freezeAttempts): three phases of sessions created before the trace per attempt;
@@ -63,7 +65,7 @@ export function* hostileLines(kind: HostileKind, n: number): Generator<string> {
   let t = 100;
   if (kind === 'registrations') yield `${ctx('insmod', 999, 0, t)}module_load: hostile_mod O`;
   for (let i = 0; i < n; i++) {
-    const pid = 1000 + (i % 64);
+    const pid = kind === 'tasks' ? 1000 + i : 1000 + (i % 64);
     const cpu = i % 2;
     const c = ctx('hostile', pid, cpu, t);
     const c2 = ctx('hostile', pid, cpu, t + 0.000002);
@@ -76,6 +78,8 @@ export function* hostileLines(kind: HostileKind, n: number): Generator<string> {
       const addr = ptr('00000001', i);
       yield `${c}lock_acquire: ${addr} hostile_lock_${i}`;
       yield `${c2}lock_release: ${addr} hostile_lock_${i}`;
+    } else if (kind === 'tasks') {
+      yield `${c}contention_begin: ${ptr('00000002', i)} (flags=WRITE)`;
     } else if (kind === 'rmmods') {
       yield `${c}sys_delete_module(name_user: 0x7ffdd5161ac8 "hostile_mod_${i}", flags: 0x880)`;
       yield `${c2}sys_delete_module -> ${(i + 1) % REG_FAIL_EVERY === 0 ? '0x0' : '0xfffffffffffffffe'}`;
@@ -173,7 +177,7 @@ export async function writeHostileTrace(kind: HostileKind, n: number, file: stri
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, '/'))) {
   const [kind, n, file] = process.argv.slice(2);
   if (!HOSTILE_KINDS.includes(kind as HostileKind) || !Number(n) || !file) {
-    process.stderr.write('usage: hostile locks|lockdep|modules|registrations|rmmods|kexecs|freezes|clocks|lostcpus N OUT\n');
+    process.stderr.write('usage: hostile locks|lockdep|modules|registrations|rmmods|tasks|kexecs|freezes|clocks|lostcpus N OUT\n');
     process.exit(2);
   }
   await writeHostileTrace(kind as HostileKind, Number(n), file);
