@@ -3,6 +3,10 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { InputFormat, TraceEvent } from '../parsers/event.js';
 import { readTraces, type ReadResult } from '../parsers/index.js';
+import { LuoAnalysis, type LuoOptions } from '../analyses/luo/luo.js';
+import type { LuoSectionBody } from '../analyses/luo/schema.js';
+import { LuoCallTracker } from '../analyses/stream/luo-calls.js';
+import { feedInOrder } from '../analyses/stream/reducer.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const sample = (rel: string): string => `${ROOT}samples/${rel}`;
@@ -30,6 +34,15 @@ export async function parseFiles(files: string[], format?: InputFormat): Promise
   const events: TraceEvent[] = [];
   const r = await readTraces(files, (e) => events.push(e), { format });
   return { ...r, events };
+}
+
+/** The LUO section of `read` under each of `options` (caps the tests set small), all fed from one stream. */
+export function luoSections(read: ReadResult & { events: TraceEvent[] }, options: Array<Omit<LuoOptions, 'calls'>>): LuoSectionBody[] {
+  const calls = new LuoCallTracker();
+  const luos = options.map((o) => new LuoAnalysis({ ...o, calls }));
+  const feed = feedInOrder(calls, luos);
+  for (const ev of read.events) feed(ev);
+  return luos.map((l) => l.finish({ sources: read.sources, quality: { ...read.quality, notes: [...read.quality.notes] } }));
 }
 
 /** Only real events (not the `lost` gap markers). */

@@ -11,17 +11,14 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type AttemptPhase, AttemptPhases } from '../../analyses/lists.js';
-import { LuoAnalysis } from '../../analyses/luo/luo.js';
 import { countedPast, type LuoSectionBody, SessionSchema } from '../../analyses/luo/schema.js';
 import { evaluateVerdicts } from '../../analyses/luo/verdicts/registry.js';
 import { runAnalysis } from '../../analyses/pipeline.js';
 import type { AnalyzeReport } from '../../analyses/report.js';
-import { LuoCallTracker } from '../../analyses/stream/luo-calls.js';
-import { feedInOrder } from '../../analyses/stream/reducer.js';
 import { renderSessions } from '../../cli/render-luo.js';
 import { effectiveRules, evaluateRules, parseRulesFile } from '../../reports/rules.js';
 import { hostileLines } from '../bench/hostile.js';
-import { parseFiles, sample } from '../helpers.js';
+import { luoSections, parseFiles, sample } from '../helpers.js';
 
 type Read = Awaited<ReturnType<typeof parseFiles>>;
 
@@ -30,11 +27,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** The LUO section of `read` with each cap on the freeze calls kept per file set, from one stream. */
 function analyze(read: Read, caps: number[]): LuoSectionBody[] {
-  const calls = new LuoCallTracker();
-  const luos = caps.map((attemptPhaseRows) => new LuoAnalysis({ calls, attemptPhaseRows }));
-  const feed = feedInOrder(calls, luos);
-  for (const ev of read.events) feed(ev);
-  return luos.map((l) => l.finish({ sources: read.sources, quality: { ...read.quality, notes: [...read.quality.notes] } }));
+  return luoSections(read, caps.map((attemptPhaseRows) => ({ attemptPhaseRows })));
 }
 
 const ALL = Number.POSITIVE_INFINITY;

@@ -9,17 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CappedPhases, type CappablePhase } from '../../analyses/lists.js';
-import { LuoAnalysis } from '../../analyses/luo/luo.js';
 import { BootSchema, globalPhaseCount, type LuoSectionBody } from '../../analyses/luo/schema.js';
 import { evaluateVerdicts } from '../../analyses/luo/verdicts/registry.js';
 import { runAnalysis } from '../../analyses/pipeline.js';
 import type { AnalyzeReport } from '../../analyses/report.js';
-import { LuoCallTracker } from '../../analyses/stream/luo-calls.js';
-import { feedInOrder } from '../../analyses/stream/reducer.js';
 import { renderBoots } from '../../cli/render-luo.js';
 import { effectiveRules, evaluateRules, parseRulesFile } from '../../reports/rules.js';
 import { hostileLines } from '../bench/hostile.js';
-import { parseFiles, sample } from '../helpers.js';
+import { luoSections, parseFiles, sample } from '../helpers.js';
 
 type Read = Awaited<ReturnType<typeof parseFiles>>;
 
@@ -28,11 +25,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** The LUO section of `read` with each cap on the global phases listed per segment, from one stream. */
 function analyze(read: Read, caps: number[]): LuoSectionBody[] {
-  const calls = new LuoCallTracker();
-  const luos = caps.map((globalPhaseRows) => new LuoAnalysis({ calls, globalPhaseRows }));
-  const feed = feedInOrder(calls, luos);
-  for (const ev of read.events) feed(ev);
-  return luos.map((l) => l.finish({ sources: read.sources, quality: { ...read.quality, notes: [...read.quality.notes] } }));
+  return luoSections(read, caps.map((globalPhaseRows) => ({ globalPhaseRows })));
 }
 
 const ALL = 1e9;

@@ -5,27 +5,20 @@
 // same answers with the cap as without it. A real capture with a tiny cap, and the hostile
 // synthetic trace of test/bench/hostile.ts.
 import { describe, expect, it } from 'vitest';
-import { LuoAnalysis } from '../../analyses/luo/luo.js';
 import type { RegistryLimits } from '../../analyses/luo/registry.js';
 import { BootSchema, type LuoSectionBody, registrationCount } from '../../analyses/luo/schema.js';
 import { filterLuoSection } from '../../analyses/luo/filters.js';
 import { evaluateVerdicts } from '../../analyses/luo/verdicts/registry.js';
 import { MESSAGE_CAP } from '../../analyses/luo/verdicts/verdict.js';
-import { LuoCallTracker } from '../../analyses/stream/luo-calls.js';
-import { feedInOrder } from '../../analyses/stream/reducer.js';
 import { renderBoots, renderModules } from '../../cli/render-luo.js';
 import { hostileLines, REG_FAIL_EVERY } from '../bench/hostile.js';
-import { parseFiles, parseText, sample } from '../helpers.js';
+import { luoSections, parseFiles, parseText, sample } from '../helpers.js';
 
 type Read = Awaited<ReturnType<typeof parseFiles>>;
 
 /** The LUO section of `read` with each of `limits`, from one stream. */
 function analyze(read: Read, limits: RegistryLimits[]): LuoSectionBody[] {
-  const calls = new LuoCallTracker();
-  const luos = limits.map((registryLimits) => new LuoAnalysis({ calls, registryLimits }));
-  const feed = feedInOrder(calls, luos);
-  for (const ev of read.events) feed(ev);
-  return luos.map((l) => l.finish({ sources: read.sources, quality: { ...read.quality, notes: [...read.quality.notes] } }));
+  return luoSections(read, limits.map((registryLimits) => ({ registryLimits })));
 }
 
 const ALL: RegistryLimits = { rows: 1e9, names: 1e9 };
