@@ -167,6 +167,14 @@ function mergeTally(into: PhaseTally, t: PhaseTally): void {
 
 const emptyTally = (p: { name: string; func: string }): PhaseTally => ({ name: p.name, func: p.func, count: 0, errors: {}, measured: 0, totalNs: 0, maxNs: null, acrossLoss: 0 });
 
+/** The tally of `p`'s name and function in `map` (made empty the first time); `prefix` keys it further (a segment). */
+function tallyOf<T extends PhaseTally>(map: Map<string, T>, p: { name: string; func: string }, make: () => T = () => emptyTally(p) as T, prefix = ''): T {
+  const key = `${prefix}${p.name}\u0000${p.func}`;
+  let t = map.get(key);
+  if (!t) map.set(key, (t = make()));
+  return t;
+}
+
 /**
  * Phases listed up to `rows` per segment, the rest tallied by name and function once they return
  * (a phase is made at its call and completed at its return: `closed`). One phase per segment stays
@@ -215,10 +223,7 @@ export class CappedPhases<P extends CappablePhase> {
   }
 
   private tally(p: P): void {
-    const key = `${p.segment}\u0000${p.name}\u0000${p.func}`;
-    let t = this.tallies.get(key);
-    if (!t) this.tallies.set(key, (t = { segment: p.segment, ...emptyTally(p) }));
-    tallyInto(t, p);
+    tallyInto(tallyOf(this.tallies, p, () => ({ segment: p.segment, ...emptyTally(p) }), `${p.segment}\u0000`), p);
   }
 
   /** The listed phases of these segments, in the order they came. */
@@ -237,14 +242,8 @@ export class CappedPhases<P extends CappablePhase> {
   /** The phases of these segments past the cap, by name and function (still open ones as they are: no result). */
   omitted(segIds: ReadonlySet<number>): PhaseTally[] {
     const out = new Map<string, PhaseTally>();
-    const of = (p: { name: string; func: string }) => {
-      const key = `${p.name}\u0000${p.func}`;
-      let t = out.get(key);
-      if (!t) out.set(key, (t = emptyTally(p)));
-      return t;
-    };
-    for (const { segment: _segment, ...t } of this.tallies.values()) if (segIds.has(_segment)) mergeTally(of(t), t);
-    for (const p of this.open) if (segIds.has(p.segment)) tallyInto(of(p), p);
+    for (const { segment, ...t } of this.tallies.values()) if (segIds.has(segment)) mergeTally(tallyOf(out, t), t);
+    for (const p of this.open) if (segIds.has(p.segment)) tallyInto(tallyOf(out, p), p);
     return [...out.values()];
   }
 }
@@ -318,11 +317,7 @@ export class AttemptPhases<P extends AttemptPhase> {
   }
 
   private tally(p: P): void {
-    const key = `${p.name}\u0000${p.func}`;
-    this.counted ??= new Map();
-    let t = this.counted.get(key);
-    if (!t) this.counted.set(key, (t = emptyTally(p)));
-    tallyInto(t, p);
+    tallyInto(tallyOf((this.counted ??= new Map()), p), p);
     this.evicted?.(p);
   }
 
@@ -351,14 +346,7 @@ function lastOfEach<P extends AttemptPhase>(list: readonly P[]): Set<P> {
 /** Tallies of phases by name and function, summed (a session's own and those of the file-set groups joined to it). */
 export function mergedTallies(lists: Iterable<Iterable<PhaseTally>>): PhaseTally[] {
   const out = new Map<string, PhaseTally>();
-  for (const list of lists) {
-    for (const t of list) {
-      const key = `${t.name}\u0000${t.func}`;
-      let into = out.get(key);
-      if (!into) out.set(key, (into = emptyTally(t)));
-      mergeTally(into, t);
-    }
-  }
+  for (const list of lists) for (const t of list) mergeTally(tallyOf(out, t), t);
   return [...out.values()];
 }
 

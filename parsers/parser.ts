@@ -112,18 +112,7 @@ export class ParserEnv {
     this.ledger.note(
       `${this.file}:${ev.line}: the clock went back ${((prev - (ev.time ?? 0)) / 1e9).toFixed(3)} s on CPU ${ev.cpu}: treated as a new segment (reboot, clock change or concatenated dumps)`,
     );
-    this.sink({
-      kind: 'lost',
-      name: 'lost',
-      time: ev.time,
-      cpu: null,
-      pid: null,
-      tgid: null,
-      comm: null,
-      src: this.src,
-      line: ev.line,
-      fields: { count: null, marker: 'clock-reset' },
-    });
+    this.gap(ev.time, null, ev.line, null, 'clock-reset');
   }
 
   /**
@@ -137,7 +126,7 @@ export class ParserEnv {
       `${this.file}: more than ${this.maxSegments} kernel starts or clock resets: the later ones start no segment and are counted as lost data (marker segment-cap), nothing is paired across them`,
     );
     this.ledger.lostEvents('all', { file: this.file, line: ev.line, count: null, marker: 'segment-cap', after });
-    this.sink({ kind: 'lost', name: 'lost', time: ev.time, cpu: null, pid: null, tgid: null, comm: null, src: this.src, line: ev.line, fields: { count: null, marker: 'segment-cap' } });
+    this.gap(ev.time, null, ev.line, null, 'segment-cap');
     return true;
   }
 
@@ -146,18 +135,12 @@ export class ParserEnv {
     const after = cpu === null ? this.lastTime : this.lastTimeOn(cpu);
     this.ledger.lostEvents(cpu === null ? 'all' : String(cpu), { file: this.file, line, count, marker, after });
     this.ledger.knownLine(marker === 'buffer-started' ? 'buffer-started' : 'lost-marker', this.file, line);
-    this.sink({
-      kind: 'lost',
-      name: 'lost',
-      time: after,
-      cpu,
-      pid: null,
-      tgid: null,
-      comm: null,
-      src: this.src,
-      line,
-      fields: { count, marker },
-    });
+    this.gap(after, cpu, line, count, marker);
+  }
+
+  /** A `lost` record into the stream: a gap the analyses pair nothing across (and, for `clock-reset`, a new segment). */
+  private gap(time: number | null, cpu: number | null, line: number, count: number | null, marker: string): void {
+    this.sink({ kind: 'lost', name: 'lost', time, cpu, pid: null, tgid: null, comm: null, src: this.src, line, fields: { count, marker } });
   }
 }
 

@@ -84,6 +84,12 @@ export function failedPhases(report: AnalyzeReport): { failed: FailedPhase[]; ph
   return { failed, phases: phases + countedGlobalFailures(report, inBoot, unlisted), unlisted };
 }
 
+/** The failed calls of a tally of phases (by errno name), and in words: `EIO ×3, EBUSY ×1`. */
+function tallyErrors(t: { errors: Record<string, number> }): { count: number; byErrno: string } {
+  const errors = Object.entries(t.errors);
+  return { count: errors.reduce((a, [, n]) => a + n, 0), byErrno: errors.map(([e, n]) => `${e} ×${n}`).join(', ') };
+}
+
 /**
  * A listed session's calls the report counts, not lists (phasesOmitted: freeze calls of earlier kexec
  * attempts): their failures go into `unlisted`, mark the boot's phase as failed in a session (as a
@@ -94,13 +100,11 @@ function countedSessionFailures(report: AnalyzeReport, inBoot: Set<string>, list
   for (const s of report.sessions) {
     for (const t of s.phasesOmitted ?? []) {
       phases += t.count;
-      const errors = Object.entries(t.errors);
-      const count = errors.reduce((a, [, n]) => a + n, 0);
+      const { count, byErrno } = tallyErrors(t);
       if (count === 0) continue;
       const name = PHASE_OF_FUNCTION[t.func] ?? t.name;
       inBoot.add(`${s.boot}\u0000${name}`);
       listedErrors.set(t.name, (listedErrors.get(t.name) ?? 0) + count);
-      const byErrno = errors.map(([e, n]) => `${e} ×${n}`).join(', ');
       unlisted.push({ phase: name, count, text: `${count} more failed ${t.name} in ${s.side} session ${s.name ?? `#${s.id}`} (boot ${s.boot}) counted, not listed in the report (${byErrno})` });
     }
   }
@@ -118,10 +122,8 @@ function countedGlobalFailures(report: AnalyzeReport, inBoot: ReadonlySet<string
     for (const t of b.globalPhasesOmitted ?? []) {
       phases += t.count;
       const name = PHASE_OF_FUNCTION[t.func] ?? t.name;
-      const errors = Object.entries(t.errors);
-      const count = errors.reduce((a, [, n]) => a + n, 0);
+      const { count, byErrno } = tallyErrors(t);
       if (count === 0 || inBoot.has(`${b.id}\u0000${name}`)) continue;
-      const byErrno = errors.map(([e, n]) => `${e} ×${n}`).join(', ');
       unlisted.push({ phase: name, count, text: `${count} more failed ${t.name} (${t.func}, boot ${b.id}) counted, not listed in the report (${byErrno})` });
     }
   }

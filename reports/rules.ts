@@ -503,20 +503,15 @@ function evaluatePhases(rule: Extract<RuleConfig, { kind: 'phase' }>, report: An
   const omitted = Object.values(report.sessionsOmitted ?? {}).reduce((a, n) => a + n, 0);
   if (omitted > 0) {
     const listed = new Map<string, { n: number; max: number }>();
-    for (const p of phaseInstances(report)) {
-      if (p.global) continue;
-      const e = listed.get(p.name) ?? { n: 0, max: -1 };
-      e.n++;
-      if (p.durationNs !== null) e.max = Math.max(e.max, p.durationNs);
-      listed.set(p.name, e);
-    }
+    const add = (name: string, n: number, maxNs: number | null) => {
+      const e = listed.get(name) ?? { n: 0, max: -1 };
+      e.n += n;
+      if (maxNs !== null) e.max = Math.max(e.max, maxNs);
+      listed.set(name, e);
+    };
+    for (const p of phaseInstances(report)) if (!p.global) add(p.name, 1, p.durationNs);
     // A listed session's calls it counts, not lists (phasesOmitted), are judged below with it.
-    for (const t of report.sessions.flatMap((x) => x.phasesOmitted ?? [])) {
-      const e = listed.get(t.name) ?? { n: 0, max: -1 };
-      e.n += t.count;
-      if (t.maxNs !== null) e.max = Math.max(e.max, t.maxNs);
-      listed.set(t.name, e);
-    }
+    for (const t of report.sessions.flatMap((x) => x.phasesOmitted ?? [])) add(t.name, t.count, t.maxNs);
     for (const st of report.phaseStats ?? []) {
       const limit = rule.limits.find((l) => globMatch(l.phase, st.phase) && l.session === undefined);
       if (!limit || st.maxNs === null) continue;
